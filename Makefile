@@ -1,0 +1,68 @@
+# gpuledger: `make demo` runs the main job, `make test` the whole suite. Both install
+# the Debian packages they need first (scripts/install-deps.sh, once per build tree).
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build release demo test test-dev test-asan bench lint fuzz clean
+
+all: build
+
+$(BUILD)/.deps: scripts/install-deps.sh
+	@mkdir -p $(BUILD)
+	$(SUDO) ./scripts/install-deps.sh
+	@touch $@
+
+deps: $(BUILD)/.deps
+
+# dev: optimised with debug info, tests and benchmarks.
+$(BUILD)/dev/build.ninja: $(BUILD)/.deps CMakeLists.txt
+	cmake -S . -B $(BUILD)/dev -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: $(BUILD)/dev/build.ninja
+	cmake --build $(BUILD)/dev -j $(JOBS)
+
+$(BUILD)/release/build.ninja: $(BUILD)/.deps CMakeLists.txt
+	cmake -S . -B $(BUILD)/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DGPULEDGER_BUILD_TESTS=OFF -DGPULEDGER_BUILD_BENCH=OFF
+
+release: $(BUILD)/release/build.ninja
+	cmake --build $(BUILD)/release -j $(JOBS) --target gpuledger
+
+demo: release
+	$(BUILD)/release/gpuledger demo --db $(BUILD)/demo.db
+
+$(BUILD)/asan/build.ninja: $(BUILD)/.deps CMakeLists.txt
+	cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGPULEDGER_SANITIZE=ON -DGPULEDGER_BUILD_BENCH=OFF
+
+test-dev: build
+	cd $(BUILD)/dev && ctest --output-on-failure -j $(JOBS) | tee ctest.log
+
+test-asan: $(BUILD)/asan/build.ninja
+	cmake --build $(BUILD)/asan -j $(JOBS)
+	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE slow | tee ctest.log
+
+test: test-dev test-asan
+	@echo "== gpuledger test summary =="
+	@printf 'dev (RelWithDebInfo): '; grep -E 'tests passed|tests failed' $(BUILD)/dev/ctest.log
+	@printf 'asan+ubsan (Debug):   '; grep -E 'tests passed|tests failed' $(BUILD)/asan/ctest.log
+
+bench: build
+	$(BUILD)/dev/bench/gpuledger_bench --benchmark_min_time=0.5
+
+lint: build
+	clang-format --dry-run --Werror $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'bench/*.cc' 'fuzz/*.cc') || true
+	run-clang-tidy -quiet -p $(BUILD)/dev $$(git ls-files 'src/*.cc') 2>/dev/null | grep -E 'warning|error' | head -50 || true
+
+$(BUILD)/fuzz/build.ninja: $(BUILD)/.deps CMakeLists.txt
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_FUZZ=ON -DGPULEDGER_BUILD_TESTS=OFF -DGPULEDGER_BUILD_BENCH=OFF
+
+# Runs each libFuzzer target for FUZZ_SECONDS (default 30).
+fuzz: $(BUILD)/fuzz/build.ninja
+	cmake --build $(BUILD)/fuzz -j $(JOBS)
+	for t in $(BUILD)/fuzz/fuzz/fuzz_*; do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)/fuzz/corpus/$$(basename $$t) fuzz/corpus/$$(basename $$t | sed 's/^fuzz_//'); done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+#include "books/books.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/strings.h"
+#include "meter/gpu_meter.h"
+
+namespace gpuledger {
+
+StatusOr<BooksContext> LoadBooksContext(Ledger& ledger) {
+  ASSIGN_OR_RETURN(LedgerSettings settings, ledger.GetSettings());
+  ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(settings.timezone));
+  ASSIGN_OR_RETURN(Currency currency, LookupCurrency(settings.currency));
+  ASSIGN_OR_RETURN(std::vector<Price> prices, ledger.ListPrices());
+  ASSIGN_OR_RETURN(PriceBook book, PriceBook::Create(currency, std::move(prices)));
+  return BooksContext{std::move(settings), std::move(tz), std::move(book)};
+}
+
+StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
+                                            const std::vector<TimeMs>& cuts) {
+  ASSIGN_OR_RETURN(std::vector<Gpu> gpus, ledger.ListGpus());
+  ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger.AllocationsOverlapping(w));
+  std::map<std::string, std::vector<const Allocation*>> by_gpu;
+  std::set<std::string> held_jobs;
+  for (const Allocation& a : allocs) {
+    by_gpu[a.gpu_uuid].push_back(&a);
+    held_jobs.insert(a.job_id);
+  }
+  std::vector<UsageRow> rows;
+  for (const Gpu& g : gpus) {
+    const Window cap = g.service().Intersect(w);
+    if (cap.length() == 0) continue;
+    GpuMeterSetup setup;
+    setup.gpu_uuid = g.uuid;
+    setup.gpu_model = g.model;
+    setup.capacity = cap;
+    setup.cuts = ctx.prices.ChangesWithin(g.model, cap);
+    setup.cuts.insert(setup.cuts.end(), cuts.begin(), cuts.end());
+    setup.options.interval_ms = g.sample_interval_ms ? g.sample_interval_ms : ctx.settings.default_interval_ms;
+    setup.options.max_gap_ms = g.max_gap_ms ? g.max_gap_ms : ctx.settings.default_max_gap_ms;
+    std::map<std::string, int> slots;
+    for (const Allocation* a : by_gpu[g.uuid]) {
+      auto [it, fresh] = slots.emplace(a->job_id, static_cast<int>(setup.job_ids.size()));
+      if (fresh) setup.job_ids.push_back(a->job_id);
+      setup.holds.push_back({it->second, a->start_ms, a->window().end, a->share_ppm});
+    }
+    const DurationMs max_gap = setup.options.max_gap_ms;
+    ASSIGN_OR_RETURN(GpuMeter meter, GpuMeter::Create(std::move(setup)));
+    // The sample before the window may stand for its first moments; samples up to one
+    // max gap after it close the window's last sample exactly as a longer window would.
+    ASSIGN_OR_RETURN(std::optional<Sample> before, ledger.SampleBefore(g.uuid, cap.start));
+    if (before) meter.Add(*before);
+    RETURN_IF_ERROR(ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap},
+                                       [&](const Sample& s) { meter.Add(s); }));
+    std::vector<UsageRow> gr = meter.Finish();
+    rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
+  }
+  // Accounting records that name only a GPU count and model: allocated time is
+  // count x runtime, with no samples behind it.
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
+  for (const Job& j : jobs) {
+    if (j.gpu_share_ppm == 0 || j.start_ms == 0 || held_jobs.count(j.id)) continue;
+    const Window run = Window{j.start_ms, j.end_ms ? j.end_ms : kMaxTimeMs}.Intersect(w);
+    if (run.length() == 0) continue;
+    if (j.gpu_model.empty()) {
+      return InvalidArgument("job " + j.id + " has no GPU allocations and no GPU model to price its " +
+                             FormatFixed(j.gpu_share_ppm / 1e6, 2) + " GPUs by");
+    }
+    std::vector<TimeMs> points = ctx.prices.ChangesWithin(j.gpu_model, run);
+    for (TimeMs c : cuts) {
+      if (c > run.start && c < run.end) points.push_back(c);
+    }
+    points.push_back(run.start);
+    points.push_back(run.end);
+    std::sort(points.begin(), points.end());
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    for (size_t i = 0; i + 1 < points.size(); ++i) {
+      UsageRow r;
+      r.job_id = j.id;
+      r.gpu_model = j.gpu_model;
+      r.period_start = points[i];
+      r.period_end = points[i + 1];
+      r.gpu_ns = (points[i + 1] - points[i]) * j.gpu_share_ppm;
+      rows.push_back(std::move(r));
+    }
+  }
+  return rows;
+}
+
+StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month) {
+  MonthBooks b;
+  b.month = month;
+  ASSIGN_OR_RETURN(b.window, ctx.tz.MonthWindow(month));
+  const std::string key = month.ToString() + "@" + ctx.tz.name();
+  ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping(b.window));
+  ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));
+  if (built && *built >= latest) {
+    ASSIGN_OR_RETURN(b.rows, ledger.GetUsage(key));
+    return b;
+  }
+  ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}));
+  RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));
+  b.rebuilt = true;
+  return b;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,40 @@
+// Books: closes a calendar month. Reads jobs, GPUs, allocations and samples from the
+// Ledger, runs the meter on every GPU, and stores the usage rows; later readers get the
+// stored rows until a write touches the month again. Not thread-safe (one Ledger).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/tz.h"
+#include "cost/price_book.h"
+#include "domain/types.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+struct BooksContext {
+  LedgerSettings settings;
+  TimeZone tz;
+  PriceBook prices;
+};
+
+// Loads the ledger's settings, time zone and price book.
+StatusOr<BooksContext> LoadBooksContext(Ledger& ledger);
+
+struct MonthBooks {
+  YearMonth month;
+  Window window;
+  std::vector<UsageRow> rows;
+  bool rebuilt = false;
+};
+
+// The month's usage rows, metering it again first if the stored ones are stale.
+StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month);
+
+// Meters window `w` afresh (no storage): every GPU in service, every allocation, and
+// jobs that carry only a GPU count. `cuts` adds period boundaries (e.g. months).
+StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
+                                            const std::vector<TimeMs>& cuts);
+
+}  // namespace gpuledger

@@ -1,0 +1,12 @@
+// The gpuledger command line: subcommands over one Ledger. Output goes to `out`,
+// errors to `err` as "gpuledger: error: ..."; returns the process exit code (0 ok,
+// 1 failed, 2 bad usage). Not thread-safe.
+#pragma once
+
+#include <ostream>
+
+namespace gpuledger {
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace gpuledger

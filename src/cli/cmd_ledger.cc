@@ -1,0 +1,106 @@
+// init and import: the commands that write a ledger.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "common/money.h"
+#include "common/tz.h"
+#include "ingest/importers.h"
+#include "ingest/results_csv.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+namespace {
+
+constexpr std::uintmax_t kMaxImportBytes = 4ULL << 30;
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return NotFound("cannot read '" + path + "': " + ec.message());
+  if (size > kMaxImportBytes) {
+    return InvalidArgument("'" + path + "' is " + std::to_string(size >> 20) + " MiB; the limit is " +
+                           std::to_string(kMaxImportBytes >> 20) + " MiB per file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) return Unavailable("error reading '" + path + "'");
+  return ss.str();
+}
+
+}  // namespace
+
+Status CmdInit(const InitArgs& a, std::ostream& out) {
+  LedgerSettings s;
+  ASSIGN_OR_RETURN(Currency c, LookupCurrency(a.currency));
+  s.currency = c.code;
+  RETURN_IF_ERROR(TimeZone::Load(a.timezone).status());
+  s.timezone = a.timezone;
+  ASSIGN_OR_RETURN(s.default_interval_ms, ParseDuration(a.interval));
+  ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseDuration(a.max_gap));
+  if (s.default_max_gap_ms < s.default_interval_ms) {
+    return InvalidArgument("--max-gap " + a.max_gap + " is shorter than --interval " + a.interval);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(a.db));
+  ASSIGN_OR_RETURN(std::vector<Price> prices, ledger->ListPrices());
+  if (!prices.empty() && prices.front().currency != s.currency) {
+    return FailedPrecondition("ledger '" + a.db + "' already holds prices in " + prices.front().currency +
+                              "; its currency cannot change to " + s.currency);
+  }
+  RETURN_IF_ERROR(ledger->SetSettings(s));
+  out << "ledger " << a.db << ": currency " << s.currency << ", time zone " << s.timezone << ", sample interval "
+      << a.interval << ", max gap " << a.max_gap << "\n";
+  return OkStatus();
+}
+
+Status CmdImport(const ImportArgs& a, std::ostream& out) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(a.file));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(a.db));
+  auto in_file = [&](const Status& s) { return s.WithContext(a.file); };
+  size_t n = 0;
+  std::string extra;
+  if (a.kind == "jobs") {
+    auto jobs = ParseJobsCsv(text);
+    if (!jobs.ok()) return in_file(jobs.status());
+    RETURN_IF_ERROR(in_file(ledger->PutJobs(*jobs)));
+    n = jobs->size();
+  } else if (a.kind == "gpus") {
+    auto gpus = ParseGpusCsv(text);
+    if (!gpus.ok()) return in_file(gpus.status());
+    RETURN_IF_ERROR(in_file(ledger->PutGpus(*gpus)));
+    n = gpus->size();
+  } else if (a.kind == "allocations") {
+    auto allocs = ParseAllocationsCsv(text);
+    if (!allocs.ok()) return in_file(allocs.status());
+    RETURN_IF_ERROR(in_file(ledger->PutAllocations(*allocs)));
+    n = allocs->size();
+  } else if (a.kind == "prices") {
+    auto prices = ParsePricesCsv(text);
+    if (!prices.ok()) return in_file(prices.status());
+    RETURN_IF_ERROR(in_file(ledger->PutPrices(*prices)));
+    n = prices->size();
+  } else if (a.kind == "samples") {
+    auto samples = ParseSamplesCsv(text);
+    if (!samples.ok()) return in_file(samples.status());
+    RETURN_IF_ERROR(in_file(ledger->PutSamples(samples->samples)));
+    n = samples->samples.size();
+    extra = " (from " + std::to_string(samples->rows) + " rows; " + std::to_string(samples->skipped_metrics) +
+            " rows of metrics not metered were skipped)";
+  } else if (a.kind == "progress") {
+    if (a.job.empty()) return InvalidArgument("import progress needs --job ID: the job the results.csv belongs to");
+    auto epochs = ParseResultsCsv(text);
+    if (!epochs.ok()) return in_file(epochs.status());
+    RETURN_IF_ERROR(in_file(ledger->PutProgress(a.job, *epochs)));
+    n = epochs->size();
+    double best = -1;
+    for (const auto& e : *epochs) best = std::max(best, e.map50.value_or(-1));
+    if (best >= 0) extra = " (best mAP@0.5 " + std::to_string(best * 100).substr(0, 5) + ")";
+  }
+  out << "imported " << n << " " << a.kind << " from " << a.file << extra << "\n";
+  return OkStatus();
+}
+
+}  // namespace gpuledger

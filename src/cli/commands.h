@@ -1,0 +1,55 @@
+// Subcommand bodies, one per file, called by cli.cc once CLI11 has parsed the options.
+// Each returns a Status; cli.cc prints it. Not thread-safe.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "common/status.h"
+
+namespace gpuledger {
+
+struct InitArgs {
+  std::string db;
+  std::string currency = "CNY";
+  std::string timezone = "Asia/Shanghai";
+  std::string interval = "10s";
+  std::string max_gap = "30s";
+};
+Status CmdInit(const InitArgs& a, std::ostream& out);
+
+struct ImportArgs {
+  std::string kind;  // jobs | gpus | allocations | samples | prices | progress
+  std::string db;
+  std::string file;
+  std::string job;   // for progress
+};
+Status CmdImport(const ImportArgs& a, std::ostream& out);
+
+struct ReportArgs {
+  std::string db;
+  std::string month;
+  std::string by = "department";
+  std::string format = "table";
+  bool share_idle = false;
+};
+Status CmdReport(const ReportArgs& a, std::ostream& out);
+Status CmdJobs(const ReportArgs& a, std::ostream& out);
+
+struct LeaderboardArgs {
+  std::string db;
+  std::string month;  // "" = all months
+  std::string format = "table";
+};
+Status CmdLeaderboard(const LeaderboardArgs& a, std::ostream& out);
+
+struct DemoArgs {
+  std::string db = "gpuledger-demo.db";
+  uint64_t seed = 42;
+  std::string month = "2026-10";
+  std::string interval = "1m";
+};
+Status CmdDemo(const DemoArgs& a, std::ostream& out);
+
+}  // namespace gpuledger

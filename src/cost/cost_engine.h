@@ -1,0 +1,58 @@
+// The cost engine: usage rows x price book -> exactly rounded cost items. Pure;
+// thread-safe. The rules are in docs/ALLOCATION.md: job costs plus idle cost equal
+// capacity cost, to the minor unit, always.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/int128.h"
+#include "common/money.h"
+#include "cost/price_book.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+// Exact amounts are kept in 1/kExactPerMicro of a micro-unit: GPU-ns x price per GPU-hour
+// and mJ x 1000 x price per kWh then need no division at all.
+inline constexpr int64_t kExactPerMicro = kGpuNsPerGpuHour;  // 3.6e12
+
+// One line of the books before grouping: a job (or unallocated capacity) on a GPU model.
+struct CostItem {
+  std::string job_id;  // "" = unallocated capacity
+  std::string gpu_model;
+  int64_t gpu_ns = 0;
+  int64_t energy_mj = 0;
+  Int128 gpu_exact = 0;
+  Int128 energy_exact = 0;
+  int64_t cost_micros = 0;        // rounded, GPU time + energy
+  int64_t idle_share_micros = 0;  // this job's share of unallocated cost (share-idle mode)
+};
+
+struct CostBook {
+  Currency currency;
+  std::vector<CostItem> items;  // sorted by (job_id, gpu_model); unallocated ("") first
+  Int128 total_exact = 0;       // capacity x price, exactly
+  int64_t total_micros = 0;     // total_exact rounded to the minor unit, half up
+  int64_t unallocated_micros = 0;
+  bool share_idle = false;
+};
+
+// Prices the rows: each row lies within one price period (the meter cuts at changes).
+// share_idle: spread the unallocated cost over jobs in proportion to their cost
+// (OpenCost's shareIdle); the unallocated line then keeps only what no job can carry.
+StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook& prices,
+                              bool share_idle);
+
+// Rounds exact amounts (>= 0, in units of 1/kExactPerMicro micro) to multiples of
+// `unit_micros` so that they sum exactly to the rounded (half-up) total. Largest
+// remainder; ties go to the earlier item. Returns micro-units.
+std::vector<int64_t> RoundLargestRemainder(const std::vector<Int128>& exact, int64_t unit_micros,
+                                           int64_t* total_micros);
+
+// Splits `amount_micros` (a multiple of unit_micros) in proportion to `weights` (>= 0)
+// into multiples of unit_micros, exactly. All-zero weights: nothing is split (returns zeros).
+std::vector<int64_t> Apportion(int64_t amount_micros, const std::vector<int64_t>& weights,
+                               int64_t unit_micros);
+
+}  // namespace gpuledger

@@ -1,0 +1,32 @@
+// PriceBook: effective-dated prices per GPU model in one currency. Immutable after
+// Create; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/money.h"
+#include "common/status.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+class PriceBook {
+ public:
+  // All prices must share `currency`; two prices for one model may not start together.
+  static StatusOr<PriceBook> Create(const Currency& currency, std::vector<Price> prices);
+
+  const Currency& currency() const { return currency_; }
+  // The price in force for `gpu_model` at t: the latest whose effective_from <= t.
+  StatusOr<Price> At(const std::string& gpu_model, TimeMs t) const;
+  // Instants inside `w` at which `gpu_model`'s price changes (the meter cuts there).
+  std::vector<TimeMs> ChangesWithin(const std::string& gpu_model, Window w) const;
+  const std::map<std::string, std::vector<Price>>& by_model() const { return by_model_; }
+
+ private:
+  Currency currency_;
+  std::map<std::string, std::vector<Price>> by_model_;  // ascending effective_from
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,143 @@
+// Plain value types of the books: jobs, GPUs, allocations, samples, prices, training
+// progress and the usage rows the meter produces. No I/O, no behaviour beyond checks of
+// their own fields. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+
+namespace gpuledger {
+
+// Fractions of a GPU (MIG slices, time-slicing) are parts per million: exact sums, and
+// a GPU-millisecond times a share in ppm is a GPU-nanosecond.
+inline constexpr int64_t kFullShare = 1'000'000;
+// 1 GPU-hour in GPU-nanoseconds (ms x ppm).
+inline constexpr int64_t kGpuNsPerGpuHour = 3'600'000LL * kFullShare;
+// 1 kWh in millijoules.
+inline constexpr int64_t kMjPerKwh = 3'600'000'000LL;
+
+enum class JobStatus { kPending, kRunning, kSucceeded, kFailed, kCancelled };
+std::string_view JobStatusName(JobStatus s);
+StatusOr<JobStatus> ParseJobStatus(std::string_view s);
+
+struct Job {
+  std::string id;
+  std::string user;
+  std::string project;
+  std::string department;
+  std::string model_type;    // yolov8s, yolov10m, yolo11n, custom-...
+  std::string image_repo;    // registry/ultralytics-train
+  std::string image_tag;     // train-yolov10-medium-cu118
+  std::string image_digest;  // sha256:...
+  std::string framework;     // ultralytics==8.0.200
+  int64_t gpu_share_ppm = 0; // requested GPUs x 1e6: 1xA10G -> 1,000,000; 0.5 -> 500,000
+  std::string gpu_model;     // requested model, A10G
+  DurationMs duration_limit_ms = 0;  // 0: none
+  std::string dataset;
+  int64_t dataset_images = 0;
+  int epochs = 0;
+  int batch = 0;
+  int imgsz = 0;
+  bool amp = false;
+  std::map<std::string, std::string> labels;
+  JobStatus status = JobStatus::kPending;
+  TimeMs submitted_ms = 0;
+  TimeMs start_ms = 0;  // 0: not started
+  TimeMs end_ms = 0;    // 0: still running
+
+  std::string image() const { return image_repo.empty() ? image_tag : image_repo + ":" + image_tag; }
+  Status Validate() const;
+};
+
+struct Gpu {
+  std::string uuid;   // GPU-8c1e... as NVML and dcgm-exporter print it
+  std::string node;
+  int index = 0;
+  std::string model;  // A10G, A100-SXM4-80GB
+  int64_t memory_mib = 0;
+  TimeMs in_service_from = 0;
+  TimeMs in_service_to = 0;  // 0: still in service
+  DurationMs sample_interval_ms = 0;  // 0: the ledger's default
+  DurationMs max_gap_ms = 0;          // 0: the ledger's default
+
+  Window service() const { return {in_service_from, in_service_to == 0 ? kMaxTimeMs : in_service_to}; }
+  Status Validate() const;
+};
+
+// A job holding (a share of) one GPU over [start, end). end 0: still holding.
+struct Allocation {
+  std::string job_id;
+  std::string gpu_uuid;
+  TimeMs start_ms = 0;
+  TimeMs end_ms = 0;
+  int64_t share_ppm = kFullShare;
+
+  Window window() const { return {start_ms, end_ms == 0 ? kMaxTimeMs : end_ms}; }
+  Status Validate() const;
+};
+
+// One reading of one GPU. Negative means "not reported" for the optional fields.
+struct Sample {
+  TimeMs t = 0;
+  float util_pct = 0;      // DCGM_FI_DEV_GPU_UTIL, 0..100
+  float mem_mib = -1;      // DCGM_FI_DEV_FB_USED
+  float power_w = -1;      // DCGM_FI_DEV_POWER_USAGE
+  int64_t energy_mj = -1;  // DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION (counter)
+  float sm_active = -1;    // DCGM_FI_PROF_SM_ACTIVE, 0..1
+};
+
+struct GpuSample {
+  std::string gpu_uuid;
+  Sample sample;
+};
+
+struct Price {
+  std::string gpu_model;
+  TimeMs effective_from = 0;
+  int64_t micros_per_gpu_hour = 0;
+  int64_t micros_per_kwh = 0;  // 0: energy not priced
+  std::string currency;
+  Status Validate() const;
+};
+
+// One epoch of an Ultralytics run. NaN-free: absent metrics are nullopt.
+struct EpochProgress {
+  int epoch = 0;  // 1-based, whatever the file's convention
+  std::optional<double> time_s;
+  std::optional<double> train_loss;  // sum of the train/* loss columns
+  std::optional<double> val_loss;
+  std::optional<double> precision;
+  std::optional<double> recall;
+  std::optional<double> map50;     // 0..1
+  std::optional<double> map50_95;  // 0..1
+};
+
+// What the meter says about one line (a job, or unallocated capacity when job_id is
+// empty) on one GPU within one period (a span of one price and one month).
+struct UsageRow {
+  std::string job_id;  // "" = unallocated capacity
+  std::string gpu_uuid;
+  std::string gpu_model;
+  TimeMs period_start = 0;
+  TimeMs period_end = 0;
+  int64_t gpu_ns = 0;       // allocated (or, for unallocated rows, unallocated) capacity
+  int64_t covered_ns = 0;   // part of gpu_ns with samples
+  int64_t busy_ns = 0;      // util >= 1 %
+  int64_t dense_ns = 0;     // util > dense threshold (70 %)
+  int64_t util_ns = 0;      // sum of time x util / 100 (mean util = util_ns / covered_ns)
+  int64_t energy_mj = 0;
+  int64_t peak_mem_mib = 0;
+  int64_t loading_ns = 0;
+  int64_t steady_ns = 0;
+  int64_t tail_ns = 0;
+  int64_t idle_ns = 0;
+};
+
+}  // namespace gpuledger

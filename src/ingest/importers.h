@@ -1,0 +1,34 @@
+// CSV import formats (docs/formats/import.md) -> domain values. Untrusted input: every
+// error reads "line N: what was wrong (limit, value seen)"; the caller adds the file
+// name. Parsing is all-or-nothing: the first bad row fails the whole file. Pure;
+// thread-safe.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text);
+StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text);
+StatusOr<std::vector<Allocation>> ParseAllocationsCsv(std::string_view text);
+StatusOr<std::vector<Price>> ParsePricesCsv(std::string_view text);
+
+struct SamplesImport {
+  std::vector<GpuSample> samples;  // one per (GPU, timestamp), sorted
+  int64_t rows = 0;
+  int64_t skipped_metrics = 0;  // rows of metrics gpuledger does not meter
+};
+// Long form: timestamp,gpu,metric,value. Metric names are ours (util, mem_mib, power_w,
+// energy_mj, sm_active) or dcgm-exporter's (DCGM_FI_DEV_GPU_UTIL, ...).
+StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text);
+
+// "1xA10G", "1×A10G", "0.5xA10G", "8 x A100" -> share in ppm and model.
+Status ParseGpuRequest(std::string_view text, int64_t* share_ppm, std::string* model);
+// "registry/ultralytics:train-yolov10-medium-cu118" -> repo, tag.
+void SplitImage(std::string_view image, std::string* repo, std::string* tag);
+
+}  // namespace gpuledger

@@ -1,0 +1,93 @@
+#include "ingest/importers.h"
+
+#include <gtest/gtest.h>
+
+#include "ingest/csv.h"
+
+namespace gpuledger {
+namespace {
+
+TEST(CsvReader, QuotesCrlfAndBlankLines) {
+  CsvReader r("a,\"b,c\",\"d\"\"e\"\r\n\r\nx,y,z\n");
+  CsvRecord rec;
+  ASSERT_TRUE(*r.Next(&rec));
+  EXPECT_EQ(rec.fields, (std::vector<std::string>{"a", "b,c", "d\"e"}));
+  ASSERT_TRUE(*r.Next(&rec));
+  EXPECT_EQ(rec.line, 3);
+  EXPECT_FALSE(*r.Next(&rec));
+  CsvReader bad("a,\"open\n");
+  EXPECT_FALSE(bad.Next(&rec).ok());
+}
+
+TEST(ParseJobsCsv, ReadsArticleJobSpec) {
+  auto jobs = ParseJobsCsv(
+      "id,user,project,department,model_type,image,gpu_request,duration_limit,framework,start,end\n"
+      "j1,zhangsan,defect-detection-line3,manufacturing,yolov10,reg/yolo:yolo-v10-large-aug2024,1\xC3\x97"
+      "A10G,48h,ultralytics==8.0.200,2026-10-01T00:00:00Z,2026-10-01T08:18:00Z\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  const Job& j = (*jobs)[0];
+  EXPECT_EQ(j.gpu_share_ppm, kFullShare);
+  EXPECT_EQ(j.gpu_model, "A10G");
+  EXPECT_EQ(j.image_repo, "reg/yolo");
+  EXPECT_EQ(j.image_tag, "yolo-v10-large-aug2024");
+  EXPECT_EQ(j.duration_limit_ms, 48 * kHourMs);
+  EXPECT_EQ(j.status, JobStatus::kSucceeded);
+}
+
+TEST(ParseJobsCsv, ErrorsNameLineFieldAndValue) {
+  auto r = ParseJobsCsv("id,user,project,department,epochs\nj1,u,p,d,100\nj2,u,p,d,-3\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 3"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("-3"), std::string::npos);
+  auto typo = ParseJobsCsv("id,user,project,departmnet\n");
+  EXPECT_NE(typo.status().message().find("unknown column 'departmnet'"), std::string::npos);
+  auto short_row = ParseJobsCsv("id,user,project,department\nj1,u,p\n");
+  EXPECT_NE(short_row.status().message().find("has 3 fields, the header has 4"), std::string::npos);
+}
+
+TEST(ParseSamplesCsv, MergesLongFormAndAcceptsDcgmNames) {
+  auto r = ParseSamplesCsv(
+      "timestamp,gpu,metric,value\n"
+      "1790812800,GPU-1,DCGM_FI_DEV_GPU_UTIL,87\n"
+      "1790812800,GPU-1,DCGM_FI_DEV_FB_USED,7270\n"
+      "1790812800,GPU-1,DCGM_FI_DEV_POWER_USAGE,251.5\n"
+      "1790812800,GPU-1,DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,123456\n"
+      "1790812800,GPU-1,DCGM_FI_DEV_MEM_CLOCK,5000\n"
+      "2026-10-01T00:00:10Z,GPU-1,util,90\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->samples.size(), 2u);
+  EXPECT_EQ(r->skipped_metrics, 1);
+  EXPECT_FLOAT_EQ(r->samples[0].sample.mem_mib, 7270);
+  EXPECT_EQ(r->samples[0].sample.energy_mj, 123456);
+  EXPECT_EQ(r->samples[1].sample.t, 1790812810000);
+}
+
+TEST(ParseSamplesCsv, RejectsNaNNegativeOverRangeAndUtilless) {
+  for (const char* row : {"1790812800,GPU-1,util,NaN", "1790812800,GPU-1,util,-1", "1790812800,GPU-1,util,101",
+                          "1790812800,GPU-1,mem_mib,10", "4102444800,GPU-1,util,5", "1790812800,GPU-1,util,inf"}) {
+    auto r = ParseSamplesCsv(std::string("timestamp,gpu,metric,value\n") + row + "\n");
+    EXPECT_FALSE(r.ok()) << row;
+    EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(ParseGpuRequest, CountsAndFractions) {
+  int64_t share;
+  std::string model;
+  ASSERT_TRUE(ParseGpuRequest("0.5xA10G", &share, &model).ok());
+  EXPECT_EQ(share, 500'000);
+  ASSERT_TRUE(ParseGpuRequest("8 x A100-SXM4-80GB", &share, &model).ok());
+  EXPECT_EQ(share, 8 * kFullShare);
+  EXPECT_EQ(model, "A100-SXM4-80GB");
+  EXPECT_FALSE(ParseGpuRequest("A10G", &share, &model).ok());
+  EXPECT_FALSE(ParseGpuRequest("0xA10G", &share, &model).ok());
+}
+
+TEST(ParsePricesCsv, RejectsUnknownCurrency) {
+  auto r = ParsePricesCsv("gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-01-01T00:00:00Z,3.5,RMB\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unknown currency 'RMB'"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace gpuledger

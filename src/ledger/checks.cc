@@ -1,0 +1,89 @@
+#include "ledger/checks.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/strings.h"
+
+namespace gpuledger {
+
+Status CheckAllocations(const std::vector<Allocation>& incoming,
+                        const std::vector<Allocation>& existing,
+                        const std::map<std::string, Gpu>& gpus, const std::set<std::string>& job_ids) {
+  std::map<std::string, std::vector<const Allocation*>> by_gpu;
+  for (const Allocation& a : incoming) {
+    RETURN_IF_ERROR(a.Validate());
+    auto g = gpus.find(a.gpu_uuid);
+    if (g == gpus.end()) {
+      return NotFound("allocation names unknown GPU '" + a.gpu_uuid + "'; import it with `gpuledger import gpus` first");
+    }
+    if (!job_ids.count(a.job_id)) {
+      return NotFound("allocation names unknown job '" + a.job_id + "'; import it with `gpuledger import jobs` first");
+    }
+    const Window sw = g->second.service(), aw = a.window();
+    if (aw.start < sw.start || aw.end > sw.end) {
+      return InvalidArgument("allocation of GPU " + a.gpu_uuid + " to job " + a.job_id + " [" +
+                             FormatTime(aw.start) + ", " + (a.end_ms ? FormatTime(aw.end) : "open") +
+                             ") lies outside the GPU's service [" + FormatTime(sw.start) + ", " +
+                             (g->second.in_service_to ? FormatTime(sw.end) : "open") + ")");
+    }
+    by_gpu[a.gpu_uuid].push_back(&a);
+  }
+  auto same = [](const Allocation& x, const Allocation& y) {
+    return x.job_id == y.job_id && x.gpu_uuid == y.gpu_uuid && x.start_ms == y.start_ms;
+  };
+  for (const Allocation& e : existing) {
+    auto it = by_gpu.find(e.gpu_uuid);
+    if (it == by_gpu.end()) continue;
+    bool replaced = std::any_of(it->second.begin(), it->second.end(), [&](const Allocation* a) { return same(*a, e); });
+    if (!replaced) it->second.push_back(&e);
+  }
+  for (auto& [uuid, list] : by_gpu) {
+    // Sweep the starts and ends; at no instant may the shares exceed one GPU.
+    std::vector<std::pair<TimeMs, int64_t>> events;
+    for (const Allocation* a : list) {
+      events.emplace_back(a->start_ms, a->share_ppm);
+      events.emplace_back(a->window().end, -a->share_ppm);
+    }
+    std::sort(events.begin(), events.end());  // ends (negative) sort before starts at one instant
+    int64_t level = 0;
+    for (const auto& [t, delta] : events) {
+      level += delta;
+      if (level > kFullShare) {
+        std::string who;
+        for (const Allocation* a : list) {
+          if (a->window().Contains(t)) who += (who.empty() ? "" : ", ") + a->job_id;
+        }
+        return InvalidArgument("GPU " + uuid + " would be allocated " + FormatFixed(level / 1e4, 2) +
+                               " % at " + FormatTime(t) + " (limit 100 %) by jobs " + who);
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
+  const std::string what = "sample of GPU " + gpu_uuid + " at " + FormatTime(s.t);
+  RETURN_IF_ERROR(CheckTimeInRange(s.t, "sample time of GPU " + gpu_uuid));
+  auto finite = [](double v) { return std::isfinite(v); };
+  if (!finite(s.util_pct) || s.util_pct < 0 || s.util_pct > 100) {
+    return InvalidArgument(what + ": utilisation " + FormatFixed(s.util_pct, 2) + " is outside [0, 100] %");
+  }
+  if (!finite(s.mem_mib) || !finite(s.power_w) || !finite(s.sm_active)) {
+    return InvalidArgument(what + ": a value is not finite");
+  }
+  auto absent_or_positive = [](double v) { return v >= 0 || v == -1; };
+  if (!absent_or_positive(s.mem_mib) || !absent_or_positive(s.power_w) ||
+      !absent_or_positive(static_cast<double>(s.energy_mj))) {
+    return InvalidArgument(what + ": memory, power and energy must not be negative");
+  }
+  if (s.power_w > 5000) {
+    return InvalidArgument(what + ": power " + FormatFixed(s.power_w, 1) + " W exceeds the limit 5000 W");
+  }
+  if (s.sm_active > 1 || !absent_or_positive(s.sm_active)) {
+    return InvalidArgument(what + ": SM activity " + FormatFixed(s.sm_active, 3) + " is outside [0, 1]");
+  }
+  return OkStatus();
+}
+
+}  // namespace gpuledger

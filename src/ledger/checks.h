@@ -1,0 +1,24 @@
+// Backend-independent validation of what a Ledger is asked to store. Pure; thread-safe.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+// `existing` are the stored allocations of the GPUs that `incoming` names (a stored one
+// with the same job, GPU and start is replaced by the incoming one).
+Status CheckAllocations(const std::vector<Allocation>& incoming,
+                        const std::vector<Allocation>& existing,
+                        const std::map<std::string, Gpu>& gpus, const std::set<std::string>& job_ids);
+
+// Ranges: util 0..100, memory, power and energy not negative, SM activity 0..1, time
+// inside gpuledger's range. NaN never reaches here (parsers reject it).
+Status CheckSample(const std::string& gpu_uuid, const Sample& s);
+
+}  // namespace gpuledger

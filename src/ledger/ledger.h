@@ -1,0 +1,70 @@
+// Ledger: the books' store, the only interface the rest of gpuledger uses to read and
+// write jobs, GPUs, allocations, samples, progress, prices and built usage rows.
+// Backends: sqlite/ (the embedded default). Every Put* is all-or-nothing: it validates
+// everything first and writes in one transaction, so a bad row leaves nothing behind.
+// A Ledger object is not thread-safe; open one per thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+struct LedgerSettings {
+  std::string currency = "CNY";
+  std::string timezone = "Asia/Shanghai";
+  DurationMs default_interval_ms = 10 * kSecondMs;
+  DurationMs default_max_gap_ms = 30 * kSecondMs;
+};
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+
+  virtual StatusOr<LedgerSettings> GetSettings() = 0;
+  virtual Status SetSettings(const LedgerSettings& s) = 0;
+
+  // Jobs replace earlier versions of themselves (status and end time change). The image
+  // digest of every job is also kept in a table that retention never touches.
+  virtual Status PutJobs(const std::vector<Job>& jobs) = 0;
+  virtual Status PutGpus(const std::vector<Gpu>& gpus) = 0;
+  // Rejects unknown jobs or GPUs, holds outside the GPU's service, and any instant at
+  // which one GPU's shares (with those already stored) exceed 1.
+  virtual Status PutAllocations(const std::vector<Allocation>& allocs) = 0;
+  // Rejects samples of unknown GPUs. A sample with the same GPU and time as a stored
+  // one replaces it (a re-import is idempotent).
+  virtual Status PutSamples(const std::vector<GpuSample>& samples) = 0;
+  virtual Status PutProgress(const std::string& job_id, const std::vector<EpochProgress>& epochs) = 0;
+  virtual Status PutPrices(const std::vector<Price>& prices) = 0;
+
+  virtual StatusOr<std::vector<Job>> ListJobs() = 0;
+  virtual StatusOr<std::vector<Gpu>> ListGpus() = 0;
+  virtual StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) = 0;
+  // Calls fn for each sample of the GPU in [w.start, w.end), in time order.
+  virtual Status ScanSamples(const std::string& gpu_uuid, Window w,
+                             const std::function<void(const Sample&)>& fn) = 0;
+  // The last sample of the GPU before t, if any (it may stand for time after t).
+  virtual StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) = 0;
+  virtual StatusOr<std::vector<Price>> ListPrices() = 0;
+  virtual StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) = 0;
+
+  // Built books. Every Put* records the time span it changed; a month's books are
+  // stale when a change newer than the one they were built at touches their window.
+  virtual StatusOr<int64_t> LatestChangeOverlapping(Window w) = 0;
+  virtual StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) = 0;
+  virtual Status ReplaceUsage(const std::string& key, int64_t built_change,
+                              const std::vector<UsageRow>& rows) = 0;
+  virtual StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) = 0;
+};
+
+// Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any
+// pending migrations.
+StatusOr<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path);
+
+}  // namespace gpuledger

@@ -1,0 +1,144 @@
+// The Ledger contract: every backend must pass these. Today: SQLite.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "common/test_util.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1790812800000;
+
+using Factory = std::function<std::unique_ptr<Ledger>(const std::string& dir)>;
+
+class LedgerContract : public ::testing::TestWithParam<std::pair<const char*, Factory>> {
+ protected:
+  void SetUp() override {
+    ledger_ = GetParam().second(dir_.path());
+    ASSERT_NE(ledger_, nullptr);
+    Job j;
+    j.id = "j1";
+    j.user = "zhangsan";
+    j.project = "defect-detection-line3";
+    j.department = "manufacturing";
+    j.start_ms = kT0;
+    Job k = j;
+    k.id = "j2";
+    ASSERT_TRUE(ledger_->PutJobs({j, k}).ok());
+    Gpu g{"GPU-1", "node-1", 0, "A10G", 23028, kT0 - kDayMs, 0, 0, 0};
+    ASSERT_TRUE(ledger_->PutGpus({g}).ok());
+  }
+  size_t AllocCount() { return ledger_->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs})->size(); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_P(LedgerContract, RoundTripsJobsWithLabels) {
+  Job j = ledger_->ListJobs()->front();
+  j.labels = {{"queue", "a10g"}, {"pod", "train-0"}};
+  j.image_digest = "sha256:abc";
+  ASSERT_TRUE(ledger_->PutJobs({j}).ok());
+  auto jobs = ledger_->ListJobs();
+  EXPECT_EQ(jobs->size(), 2u);
+  EXPECT_EQ(jobs->front().labels.at("pod"), "train-0");
+}
+
+TEST_P(LedgerContract, ProjectBelongsToOneDepartment) {
+  Job j = ledger_->ListJobs()->front();
+  j.id = "j3";
+  j.department = "retail";
+  Status s = ledger_->PutJobs({j});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->ListJobs()->size(), 2u);
+}
+
+TEST_P(LedgerContract, OverAllocationIsRejectedAndNothingIsWritten) {
+  ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, kT0 + kHourMs, 600'000}}).ok());
+  Status s = ledger_->PutAllocations({{"j2", "GPU-1", kT0 + 2 * kHourMs, kT0 + 3 * kHourMs, kFullShare},
+                                      {"j2", "GPU-1", kT0 + 30 * kMinuteMs, kT0 + kHourMs, 500'000}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("110.00 %"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("j1"), std::string::npos) << s.message();
+  EXPECT_EQ(AllocCount(), 1u);  // the valid first row of the failed batch was not kept
+}
+
+TEST_P(LedgerContract, ReimportingTheSameAllocationReplacesIt) {
+  ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, 0, kFullShare}}).ok());
+  ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, kT0 + kHourMs, kFullShare}}).ok());
+  auto a = ledger_->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].end_ms, kT0 + kHourMs);
+}
+
+TEST_P(LedgerContract, UnknownJobOrGpuOrOutsideServiceIsRejected) {
+  EXPECT_EQ(ledger_->PutAllocations({{"nope", "GPU-1", kT0, 0, kFullShare}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->PutAllocations({{"j1", "GPU-9", kT0, 0, kFullShare}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->PutAllocations({{"j1", "GPU-1", kT0 - 2 * kDayMs, kT0, kFullShare}}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(AllocCount(), 0u);
+}
+
+TEST_P(LedgerContract, SamplesOfUnknownGpusWriteNothing) {
+  Sample s;
+  s.t = kT0;
+  s.util_pct = 50;
+  Status st = ledger_->PutSamples({{"GPU-1", s}, {"GPU-404", s}});
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  int n = 0;
+  ASSERT_TRUE(ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++n; }).ok());
+  EXPECT_EQ(n, 0);
+  Sample bad = s;
+  bad.util_pct = -3;
+  EXPECT_EQ(ledger_->PutSamples({{"GPU-1", s}, {"GPU-1", bad}}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(LedgerContract, SamplesAreIdempotentByGpuAndTime) {
+  Sample s;
+  s.t = kT0;
+  s.util_pct = 50;
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", s}}).ok());
+  s.util_pct = 70;
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", s}}).ok());
+  std::vector<Sample> got;
+  ASSERT_TRUE(ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); }).ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FLOAT_EQ(got[0].util_pct, 70);
+  auto before = ledger_->SampleBefore("GPU-1", kT0 + 1);
+  ASSERT_TRUE(before.ok() && before->has_value());
+}
+
+TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
+  const Window oct{kT0, kT0 + 31 * kDayMs};
+  const int64_t c0 = *ledger_->LatestChangeOverlapping(oct);
+  ASSERT_TRUE(ledger_->ReplaceUsage("2026-10@UTC", c0, {UsageRow{"j1", "GPU-1", "A10G", kT0, kT0 + 1, 5}}).ok());
+  EXPECT_EQ(**ledger_->BooksBuiltAt("2026-10@UTC"), c0);
+  EXPECT_EQ(ledger_->GetUsage("2026-10@UTC")->size(), 1u);
+  ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0 + kDayMs, kT0 + 2 * kDayMs, kFullShare}}).ok());
+  EXPECT_GT(*ledger_->LatestChangeOverlapping(oct), c0);
+  // A write outside the window leaves it alone.
+  const int64_t c1 = *ledger_->LatestChangeOverlapping(oct);
+  ASSERT_TRUE(ledger_->PutAllocations({{"j2", "GPU-1", kT0 + 40 * kDayMs, kT0 + 41 * kDayMs, kFullShare}}).ok());
+  EXPECT_EQ(*ledger_->LatestChangeOverlapping(oct), c1);
+}
+
+TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
+  Status s = ledger_->PutPrices({{"A10G", kT0, 3'500'000, 0, "USD"}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("CNY"), std::string::npos);
+  ASSERT_TRUE(ledger_->PutPrices({{"A10G", kT0, 3'500'000, 0, "CNY"}}).ok());
+  EXPECT_EQ(ledger_->ListPrices()->size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, LedgerContract,
+    ::testing::Values(std::pair<const char*, Factory>{"sqlite", [](const std::string& dir) {
+      auto l = OpenSqliteLedger(dir + "/ledger.db");
+      return l.ok() ? std::move(l).value() : nullptr;
+    }}),
+    [](const auto& p) { return std::string(p.param.first); });
+
+}  // namespace
+}  // namespace gpuledger

@@ -1,0 +1,53 @@
+#include "ledger/sqlite/sqlite_db.h"
+
+namespace gpuledger::sqlite {
+
+StatusOr<bool> Stmt::Step() {
+  const int rc = sqlite3_step(s_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  const std::string msg = sqlite3_errmsg(db_);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return Unavailable("sqlite busy: " + msg);
+  if (rc == SQLITE_FULL) return Status(StatusCode::kResourceExhausted, "sqlite: disk full: " + msg);
+  if (rc == SQLITE_CONSTRAINT) return FailedPrecondition("sqlite constraint: " + msg);
+  return Internal("sqlite step: " + msg);
+}
+
+Status Stmt::Run() {
+  StatusOr<bool> r = Step();
+  while (r.ok() && *r) r = Step();
+  Reset();
+  return r.status();
+}
+
+StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<Db> db(new Db(raw));  // NOLINT: private constructor
+  if (rc != SQLITE_OK) {
+    return Unavailable("cannot open ledger '" + path + "': " + (raw ? db->Error() : "out of memory"));
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  return db;
+}
+
+Status Db::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  if (sqlite3_exec(db_.get(), s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Internal("sqlite: " + msg);
+  }
+  return OkStatus();
+}
+
+StatusOr<Stmt> Db::Prepare(std::string_view sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK) {
+    return Internal("sqlite prepare: " + Error() + " in: " + std::string(sql.substr(0, 80)));
+  }
+  return Stmt(db_.get(), s);
+}
+
+}  // namespace gpuledger::sqlite

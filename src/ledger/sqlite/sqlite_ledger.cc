@@ -1,0 +1,476 @@
+// The SQLite ledger: the embedded default. WAL mode, one connection, versioned
+// migrations; every Put* validates, then writes in one IMMEDIATE transaction.
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/strings.h"
+#include "ledger/checks.h"
+#include "ledger/ledger.h"
+#include "ledger/migrations.h"
+#include "ledger/sqlite/sqlite_db.h"
+
+namespace gpuledger {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+std::string LabelsToJson(const std::map<std::string, std::string>& labels) {
+  return nlohmann::json(labels).dump();
+}
+
+std::map<std::string, std::string> LabelsFromJson(const std::string& text) {
+  std::map<std::string, std::string> out;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+  }
+  return out;
+}
+
+class SqliteLedger final : public Ledger {
+ public:
+  explicit SqliteLedger(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+
+  Status Migrate() {
+    RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+    RETURN_IF_ERROR(db_->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"));
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    const int64_t have = row ? q.Int(0) : 0;
+    for (const Migration& m : Migrations()) {
+      if (m.version <= have) continue;
+      Transaction tx(*db_);
+      RETURN_IF_ERROR(tx.Begin());
+      RETURN_IF_ERROR(db_->Exec(m.sql).WithContext(std::string("migration ") + m.name));
+      ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO schema_migrations VALUES (?, ?)"));
+      RETURN_IF_ERROR(ins.Bind(1, m.version).Bind(2, std::string_view(m.name)).Run());
+      RETURN_IF_ERROR(tx.Commit());
+    }
+    return OkStatus();
+  }
+
+  StatusOr<LedgerSettings> GetSettings() override {
+    LedgerSettings s;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT key, value FROM settings"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      const std::string k = q.Text(0), v = q.Text(1);
+      if (k == "currency") s.currency = v;
+      else if (k == "timezone") s.timezone = v;
+      else if (k == "default_interval_ms") { ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k)); }
+      else if (k == "default_max_gap_ms") { ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k)); }
+    }
+    return s;
+  }
+
+  Status SetSettings(const LedgerSettings& s) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO settings VALUES (?, ?)"));
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("currency")).Bind(2, std::string_view(s.currency)).Run());
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("timezone")).Bind(2, std::string_view(s.timezone)).Run());
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_interval_ms")).Bind(2, std::to_string(s.default_interval_ms)).Run());
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_max_gap_ms")).Bind(2, std::to_string(s.default_max_gap_ms)).Run());
+    RETURN_IF_ERROR(RecordChange({kMinTimeMs, kMaxTimeMs}));
+    return tx.Commit();
+  }
+
+  Status PutJobs(const std::vector<Job>& jobs) override {
+    std::map<std::string, std::string> project_dept;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT name, department FROM projects"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        project_dept[q.Text(0)] = q.Text(1);
+      }
+    }
+    for (const Job& j : jobs) {
+      RETURN_IF_ERROR(j.Validate());
+      auto [it, fresh] = project_dept.emplace(j.project, j.department);
+      if (!fresh && it->second != j.department) {
+        return InvalidArgument("job " + j.id + ": project '" + j.project + "' belongs to department '" +
+                               it->second + "', not '" + j.department + "'");
+      }
+    }
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt dept, db_->Prepare("INSERT OR IGNORE INTO departments VALUES (?)"));
+    ASSIGN_OR_RETURN(Stmt proj, db_->Prepare("INSERT OR IGNORE INTO projects VALUES (?, ?)"));
+    ASSIGN_OR_RETURN(Stmt user, db_->Prepare("INSERT OR IGNORE INTO users VALUES (?)"));
+    ASSIGN_OR_RETURN(Stmt digest, db_->Prepare("INSERT OR IGNORE INTO image_digests VALUES (?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
+        "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const Job& j : jobs) {
+      RETURN_IF_ERROR(dept.Bind(1, std::string_view(j.department)).Run());
+      RETURN_IF_ERROR(proj.Bind(1, std::string_view(j.project)).Bind(2, std::string_view(j.department)).Run());
+      RETURN_IF_ERROR(user.Bind(1, std::string_view(j.user)).Run());
+      if (!j.image_digest.empty()) {
+        RETURN_IF_ERROR(digest.Bind(1, std::string_view(j.image_digest)).Bind(2, std::string_view(j.image_repo))
+                            .Bind(3, std::string_view(j.image_tag)).Bind(4, std::string_view(j.id))
+                            .Bind(5, j.submitted_ms ? j.submitted_ms : j.start_ms).Run());
+      }
+      ins.Bind(1, std::string_view(j.id)).Bind(2, std::string_view(j.user)).Bind(3, std::string_view(j.project))
+          .Bind(4, std::string_view(j.department)).Bind(5, std::string_view(j.model_type))
+          .Bind(6, std::string_view(j.image_repo)).Bind(7, std::string_view(j.image_tag))
+          .Bind(8, std::string_view(j.image_digest)).Bind(9, std::string_view(j.framework))
+          .Bind(10, j.gpu_share_ppm).Bind(11, std::string_view(j.gpu_model)).Bind(12, j.duration_limit_ms)
+          .Bind(13, std::string_view(j.dataset)).Bind(14, j.dataset_images).Bind(15, j.epochs)
+          .Bind(16, j.batch).Bind(17, j.imgsz).Bind(18, j.amp ? 1 : 0).Bind(19, LabelsToJson(j.labels))
+          .Bind(20, JobStatusName(j.status)).Bind(21, j.submitted_ms).Bind(22, j.start_ms).Bind(23, j.end_ms);
+      RETURN_IF_ERROR(ins.Run());
+      if (j.start_ms != 0) {
+        changed.start = std::min(changed.start, j.start_ms);
+        changed.end = std::max(changed.end, j.end_ms == 0 ? kMaxTimeMs : j.end_ms);
+      }
+    }
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutGpus(const std::vector<Gpu>& gpus) override {
+    for (const Gpu& g : gpus) RETURN_IF_ERROR(g.Validate());
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
+        "INSERT INTO gpus (uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
+        "sample_interval_ms, max_gap_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(uuid) DO UPDATE SET "
+        "node=excluded.node, idx=excluded.idx, model=excluded.model, memory_mib=excluded.memory_mib, "
+        "in_service_from=excluded.in_service_from, in_service_to=excluded.in_service_to, "
+        "sample_interval_ms=excluded.sample_interval_ms, max_gap_ms=excluded.max_gap_ms"));
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const Gpu& g : gpus) {
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(g.uuid)).Bind(2, std::string_view(g.node)).Bind(3, g.index)
+                          .Bind(4, std::string_view(g.model)).Bind(5, g.memory_mib).Bind(6, g.in_service_from)
+                          .Bind(7, g.in_service_to).Bind(8, g.sample_interval_ms).Bind(9, g.max_gap_ms).Run());
+      changed.start = std::min(changed.start, g.in_service_from);
+      changed.end = kMaxTimeMs;  // a changed model or service end affects everything after
+    }
+    if (!gpus.empty()) RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutAllocations(const std::vector<Allocation>& allocs) override {
+    if (allocs.empty()) return OkStatus();
+    ASSIGN_OR_RETURN(std::vector<Gpu> gpu_list, ListGpus());
+    std::map<std::string, Gpu> gpus;
+    for (Gpu& g : gpu_list) gpus[g.uuid] = std::move(g);
+    std::set<std::string> job_ids;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM jobs"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        job_ids.insert(q.Text(0));
+      }
+    }
+    std::set<std::string> named;
+    for (const Allocation& a : allocs) named.insert(a.gpu_uuid);
+    std::vector<Allocation> existing;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+        "SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a "
+        "JOIN gpus g ON g.id = a.gpu_id WHERE g.uuid = ?"));
+    for (const std::string& uuid : named) {
+      q.Reset();
+      q.Bind(1, std::string_view(uuid));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        existing.push_back({q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Int(4)});
+      }
+    }
+    RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
+        "INSERT OR REPLACE INTO allocations VALUES (?, (SELECT id FROM gpus WHERE uuid = ?), ?, ?, ?)"));
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const Allocation& a : allocs) {
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(a.job_id)).Bind(2, std::string_view(a.gpu_uuid))
+                          .Bind(3, a.start_ms).Bind(4, a.end_ms).Bind(5, a.share_ppm).Run());
+      changed.start = std::min(changed.start, a.start_ms);
+      changed.end = std::max(changed.end, a.window().end);
+    }
+    RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutSamples(const std::vector<GpuSample>& samples) override {
+    if (samples.empty()) return OkStatus();
+    std::map<std::string, int64_t> ids;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id, max_gap_ms FROM gpus"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ids[q.Text(0)] = q.Int(1);
+      }
+    }
+    for (const GpuSample& s : samples) {
+      if (!ids.count(s.gpu_uuid)) {
+        return NotFound("sample names unknown GPU '" + s.gpu_uuid + "'; import it with `gpuledger import gpus` first");
+      }
+      RETURN_IF_ERROR(CheckSample(s.gpu_uuid, s.sample));
+    }
+    ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)"));
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const GpuSample& g : samples) {
+      const Sample& s = g.sample;
+      RETURN_IF_ERROR(ins.Bind(1, ids[g.gpu_uuid]).Bind(2, s.t).Bind(3, static_cast<double>(s.util_pct))
+                          .Bind(4, static_cast<double>(s.mem_mib)).Bind(5, static_cast<double>(s.power_w))
+                          .Bind(6, s.energy_mj).Bind(7, static_cast<double>(s.sm_active)).Run());
+      changed.start = std::min(changed.start, s.t);
+      changed.end = std::max(changed.end, s.t + 1);
+    }
+    // A sample also changes what its predecessor stands for, up to one max gap back.
+    changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    changed.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutProgress(const std::string& job_id, const std::vector<EpochProgress>& epochs) override {
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT 1 FROM jobs WHERE id = ?"));
+      q.Bind(1, std::string_view(job_id));
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return NotFound("progress names unknown job '" + job_id + "'; import the job first");
+    }
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO progress VALUES (?,?,?,?,?,?,?,?,?)"));
+    for (const EpochProgress& e : epochs) {
+      ins.Bind(1, std::string_view(job_id)).Bind(2, e.epoch);
+      const std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
+                                             &e.recall, &e.map50, &e.map50_95};
+      for (int i = 0; i < 7; ++i) {
+        if (vals[i]->has_value()) ins.Bind(3 + i, **vals[i]);
+        else ins.BindNull(3 + i);
+      }
+      RETURN_IF_ERROR(ins.Run());
+    }
+    return tx.Commit();
+  }
+
+  Status PutPrices(const std::vector<Price>& prices) override {
+    ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
+    for (const Price& p : prices) {
+      RETURN_IF_ERROR(p.Validate());
+      if (p.currency != settings.currency) {
+        return InvalidArgument("price for " + p.gpu_model + " is in " + p.currency +
+                               " but this ledger keeps its books in " + settings.currency);
+      }
+    }
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO prices VALUES (?,?,?,?,?)"));
+    TimeMs first = kMaxTimeMs;
+    for (const Price& p : prices) {
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(p.gpu_model)).Bind(2, p.effective_from)
+                          .Bind(3, p.micros_per_gpu_hour).Bind(4, p.micros_per_kwh)
+                          .Bind(5, std::string_view(p.currency)).Run());
+      first = std::min(first, p.effective_from);
+    }
+    if (!prices.empty()) RETURN_IF_ERROR(RecordChange({first, kMaxTimeMs}));
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<Job>> ListJobs() override {
+    std::vector<Job> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs ORDER BY id"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Job j;
+      int i = 0;
+      j.id = q.Text(i++); j.user = q.Text(i++); j.project = q.Text(i++); j.department = q.Text(i++);
+      j.model_type = q.Text(i++); j.image_repo = q.Text(i++); j.image_tag = q.Text(i++);
+      j.image_digest = q.Text(i++); j.framework = q.Text(i++); j.gpu_share_ppm = q.Int(i++);
+      j.gpu_model = q.Text(i++); j.duration_limit_ms = q.Int(i++); j.dataset = q.Text(i++);
+      j.dataset_images = q.Int(i++); j.epochs = static_cast<int>(q.Int(i++));
+      j.batch = static_cast<int>(q.Int(i++)); j.imgsz = static_cast<int>(q.Int(i++));
+      j.amp = q.Int(i++) != 0; j.labels = LabelsFromJson(q.Text(i++));
+      ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
+      j.submitted_ms = q.Int(i++); j.start_ms = q.Int(i++); j.end_ms = q.Int(i++);
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<Gpu>> ListGpus() override {
+    std::vector<Gpu> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+        "SELECT uuid, node, idx, model, memory_mib, in_service_from, in_service_to, sample_interval_ms, "
+        "max_gap_ms FROM gpus ORDER BY node, idx, uuid"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), static_cast<int>(q.Int(2)), q.Text(3), q.Int(4), q.Int(5),
+                     q.Int(6), q.Int(7), q.Int(8)});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) override {
+    std::vector<Allocation> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+        "SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a JOIN gpus g "
+        "ON g.id = a.gpu_id WHERE a.start_ms < ? AND (a.end_ms = 0 OR a.end_ms > ?) "
+        "ORDER BY g.uuid, a.start_ms, a.job_id"));
+    q.Bind(1, w.end).Bind(2, w.start);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  Status ScanSamples(const std::string& gpu_uuid, Window w,
+                     const std::function<void(const Sample&)>& fn) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+        "SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
+        "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
+    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      fn(ReadSample(q));
+    }
+    return OkStatus();
+  }
+
+  StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+        "SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
+        "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
+    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, t);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Sample>();
+    return std::optional<Sample>(ReadSample(q));
+  }
+
+  StatusOr<std::vector<Price>> ListPrices() override {
+    std::vector<Price> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM prices ORDER BY gpu_model, effective_from"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Int(1), q.Int(2), q.Int(3), q.Text(4)});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) override {
+    std::vector<EpochProgress> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM progress WHERE job_id = ? ORDER BY epoch"));
+    q.Bind(1, std::string_view(job_id));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      EpochProgress e;
+      e.epoch = static_cast<int>(q.Int(1));
+      std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
+                                       &e.recall, &e.map50, &e.map50_95};
+      for (int i = 0; i < 7; ++i) {
+        if (!q.IsNull(2 + i)) *vals[i] = q.Double(2 + i);
+      }
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> LatestChangeOverlapping(Window w) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < ? AND end_ms > ?"));
+    q.Bind(1, w.end).Bind(2, w.start);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
+  }
+
+  StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT built_change FROM books WHERE key = ?"));
+    q.Bind(1, std::string_view(key));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<int64_t>();
+    return std::optional<int64_t>(q.Int(0));
+  }
+
+  Status ReplaceUsage(const std::string& key, int64_t built_change, const std::vector<UsageRow>& rows) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM usage WHERE book = ?"));
+    RETURN_IF_ERROR(del.Bind(1, std::string_view(key)).Run());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    for (const UsageRow& r : rows) {
+      ins.Bind(1, std::string_view(key)).Bind(2, std::string_view(r.job_id)).Bind(3, std::string_view(r.gpu_uuid))
+          .Bind(4, std::string_view(r.gpu_model)).Bind(5, r.period_start).Bind(6, r.period_end)
+          .Bind(7, r.gpu_ns).Bind(8, r.covered_ns).Bind(9, r.busy_ns).Bind(10, r.dense_ns)
+          .Bind(11, r.util_ns).Bind(12, r.energy_mj).Bind(13, r.peak_mem_mib).Bind(14, r.loading_ns)
+          .Bind(15, r.steady_ns).Bind(16, r.tail_ns).Bind(17, r.idle_ns);
+      RETURN_IF_ERROR(ins.Run());
+    }
+    ASSIGN_OR_RETURN(Stmt mark, db_->Prepare("INSERT OR REPLACE INTO books VALUES (?, ?)"));
+    RETURN_IF_ERROR(mark.Bind(1, std::string_view(key)).Bind(2, built_change).Run());
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
+    std::vector<UsageRow> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM usage WHERE book = ?"));
+    q.Bind(1, std::string_view(key));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      UsageRow r;
+      int i = 1;
+      r.job_id = q.Text(i++); r.gpu_uuid = q.Text(i++); r.gpu_model = q.Text(i++);
+      r.period_start = q.Int(i++); r.period_end = q.Int(i++); r.gpu_ns = q.Int(i++);
+      r.covered_ns = q.Int(i++); r.busy_ns = q.Int(i++); r.dense_ns = q.Int(i++); r.util_ns = q.Int(i++);
+      r.energy_mj = q.Int(i++); r.peak_mem_mib = q.Int(i++); r.loading_ns = q.Int(i++);
+      r.steady_ns = q.Int(i++); r.tail_ns = q.Int(i++); r.idle_ns = q.Int(i++);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  static Sample ReadSample(const Stmt& q) {
+    Sample s;
+    s.t = q.Int(0);
+    s.util_pct = static_cast<float>(q.Double(1));
+    s.mem_mib = static_cast<float>(q.Double(2));
+    s.power_w = static_cast<float>(q.Double(3));
+    s.energy_mj = q.Int(4);
+    s.sm_active = static_cast<float>(q.Double(5));
+    return s;
+  }
+
+  Status RecordChange(Window w) {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT INTO changes (start_ms, end_ms) VALUES (?, ?)"));
+    return q.Bind(1, w.start).Bind(2, w.end).Run();
+  }
+
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(path));
+  auto ledger = std::make_unique<SqliteLedger>(std::move(db));
+  RETURN_IF_ERROR(ledger->Migrate());
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,96 @@
+// GpuMeter: the metering engine for one GPU. Pure and streaming: feed one GPU's
+// samples in time order, then Finish() returns a UsageRow per (period, line), where a
+// line is a job holding the GPU or the unallocated capacity. The rules it implements are
+// in docs/METERING.md. Thread-compatible: one meter per GPU, any number in parallel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "domain/types.h"
+
+namespace gpuledger {
+
+struct MeterOptions {
+  DurationMs interval_ms = 10 * kSecondMs;  // what the last sample of a run stands for
+  DurationMs max_gap_ms = 30 * kSecondMs;   // the most any one sample stands for
+  double dense_util_pct = 70;  // "effective compute density" threshold (util > this)
+  double idle_util_pct = 5;    // below this a held GPU counts as idle
+};
+
+// One job's hold on this GPU, already clipped by the caller to whatever it knows.
+struct MeterHold {
+  int job_slot = 0;  // 0..jobs-1, the caller's index of the job on this GPU
+  TimeMs start_ms = 0;
+  TimeMs end_ms = 0;
+  int64_t share_ppm = kFullShare;
+};
+
+struct GpuMeterSetup {
+  std::string gpu_uuid;
+  std::string gpu_model;
+  Window capacity;               // the GPU's service time within the metered window
+  std::vector<TimeMs> cuts;      // period boundaries inside capacity (months, price changes)
+  std::vector<std::string> job_ids;  // job_slot -> job id
+  std::vector<MeterHold> holds;
+  MeterOptions options;
+};
+
+struct MeterStats {
+  int64_t samples = 0;
+  int64_t late = 0;        // older than the previous sample of the GPU: dropped
+  int64_t duplicates = 0;  // same timestamp as the previous one: the later replaces it
+  int64_t counter_resets = 0;
+};
+
+class GpuMeter {
+ public:
+  // Fails if holds overlap beyond one whole GPU, or a hold names a missing slot.
+  static StatusOr<GpuMeter> Create(GpuMeterSetup setup);
+
+  void Add(const Sample& s);
+  // Closes the last sample and returns the rows, ordered by period then line
+  // (unallocated first). Rows with no time are left out.
+  std::vector<UsageRow> Finish();
+  const MeterStats& stats() const { return stats_; }
+
+ private:
+  struct Segment {
+    TimeMs start, end;
+    int period;
+    int first_active, n_active;  // into actives_
+  };
+  struct Active {
+    int slot;
+    int64_t share_ppm;
+    TimeMs hold_start;  // a reading taken before this belongs to whoever held the GPU then
+  };
+  struct Cell {
+    int64_t gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
+    int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
+    int64_t pending_ns = 0;  // low-util time after a dense sample: steady if another dense one follows, else tail
+  };
+
+  explicit GpuMeter(GpuMeterSetup setup) : setup_(std::move(setup)) {}
+  Cell& CellAt(int period, int line) { return cells_[static_cast<size_t>(period * lines_ + line)]; }
+  void Close(const Sample& s, TimeMs end, int64_t energy_mj);
+  void Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj);
+
+  GpuMeterSetup setup_;
+  std::vector<TimeMs> period_starts_;
+  std::vector<Segment> segments_;
+  std::vector<Active> actives_;
+  std::vector<Cell> cells_;
+  std::vector<uint8_t> seen_dense_;   // per slot
+  std::vector<uint8_t> has_pending_;  // per slot
+  int lines_ = 1;
+  size_t cursor_ = 0;
+  bool has_prev_ = false;
+  Sample prev_;
+  MeterStats stats_;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,140 @@
+#include "meter/gpu_meter.h"
+
+#include <gtest/gtest.h>
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1790812800000;  // 2026-10-01T00:00:00Z
+
+Sample S(TimeMs t, float util, int64_t energy = -1, float mem = 1000, float power = -1) {
+  Sample s;
+  s.t = t;
+  s.util_pct = util;
+  s.energy_mj = energy;
+  s.mem_mib = mem;
+  s.power_w = power;
+  return s;
+}
+
+GpuMeterSetup MakeSetup(std::vector<MeterHold> holds, std::vector<std::string> jobs, Window cap = {kT0, kT0 + kHourMs}) {
+  GpuMeterSetup s;
+  s.gpu_uuid = "GPU-1";
+  s.gpu_model = "A10G";
+  s.capacity = cap;
+  s.job_ids = std::move(jobs);
+  s.holds = std::move(holds);
+  s.options.interval_ms = 10 * kSecondMs;
+  s.options.max_gap_ms = 30 * kSecondMs;
+  return s;
+}
+
+const UsageRow* Find(const std::vector<UsageRow>& rows, const std::string& job) {
+  for (const auto& r : rows) {
+    if (r.job_id == job) return &r;
+  }
+  return nullptr;
+}
+
+TEST(GpuMeter, SampleStandsUntilNextOrMaxGapAndLastForOneInterval) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 80));
+  m->Add(S(kT0 + 10'000, 80));
+  m->Add(S(kT0 + 100'000, 50));  // 90 s later: the previous sample covers only max_gap (30 s)
+  auto rows = m->Finish();
+  const UsageRow* j = Find(rows, "j");
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(j->gpu_ns, kHourMs * kFullShare);                      // allocated: the whole hold
+  EXPECT_EQ(j->covered_ns, (10'000 + 30'000 + 10'000) * kFullShare);  // last: one interval
+  EXPECT_EQ(j->dense_ns, 40'000 * kFullShare);
+}
+
+TEST(GpuMeter, UnallocatedAndAttributedSumToCoveredAndCapacity) {
+  // Job a holds [10 min, 40 min) with a half share, job b [20 min, 60 min) with a quarter.
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0 + 10 * kMinuteMs, kT0 + 40 * kMinuteMs, 500'000},
+                                   {1, kT0 + 20 * kMinuteMs, kT0 + 60 * kMinuteMs, 250'000}},
+                                  {"a", "b"}));
+  ASSERT_TRUE(m.ok());
+  for (TimeMs t = kT0; t < kT0 + kHourMs; t += 10'000) m->Add(S(t, 90));
+  auto rows = m->Finish();
+  int64_t gpu = 0, covered = 0;
+  for (const auto& r : rows) gpu += r.gpu_ns, covered += r.covered_ns;
+  EXPECT_EQ(gpu, kHourMs * kFullShare);
+  EXPECT_EQ(covered, kHourMs * kFullShare);
+  EXPECT_EQ(Find(rows, "a")->gpu_ns, 30 * kMinuteMs * 500'000);
+  EXPECT_EQ(Find(rows, "b")->gpu_ns, 40 * kMinuteMs * 250'000);
+}
+
+TEST(GpuMeter, RejectsMoreThanOneGpuAtAnInstant) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, 600'000}, {1, kT0 + kMinuteMs, kT0 + kHourMs, 500'000}},
+                                  {"a", "b"}));
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("110"), std::string::npos) << m.status().message();
+  EXPECT_NE(m.status().message().find("limit 100 %"), std::string::npos);
+}
+
+TEST(GpuMeter, EnergyFromCounterDeltasSurvivesAReset) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 90, 1'000'000));
+  m->Add(S(kT0 + 10'000, 90, 3'000'000));  // +2,000,000
+  m->Add(S(kT0 + 20'000, 90, 500'000));    // reset: counts 500,000
+  m->Add(S(kT0 + 30'000, 90, 1'500'000, 1000, 200));  // +1,000,000; last: 200 W x 10 s
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->energy_mj, 2'000'000 + 500'000 + 1'000'000 + 2'000'000);
+  EXPECT_EQ(m->stats().counter_resets, 1);
+}
+
+TEST(GpuMeter, DuplicatesReplaceAndLateSamplesAreDropped) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 10));
+  m->Add(S(kT0, 90));  // same instant: the later one wins
+  m->Add(S(kT0 + 10'000, 90));
+  m->Add(S(kT0 + 5'000, 0));  // older than the last: dropped
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->dense_ns, 20'000 * kFullShare);
+  EXPECT_EQ(m->stats().duplicates, 1);
+  EXPECT_EQ(m->stats().late, 1);
+}
+
+TEST(GpuMeter, PhasesLoadingSteadyTailIdle) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  TimeMs t = kT0;
+  auto run = [&](int n, float util) {
+    for (int i = 0; i < n; ++i, t += 10'000) m->Add(S(t, util));
+  };
+  run(6, 10);   // loading: before the first dense sample
+  run(6, 90);   // steady
+  run(3, 40);   // a dip between dense samples: steady
+  run(6, 90);   // steady
+  run(3, 2);    // idle
+  run(6, 20);   // tail: low after the last dense sample
+  auto rows = m->Finish();
+  const UsageRow* j = Find(rows, "j");
+  EXPECT_EQ(j->loading_ns, 60'000 * kFullShare);
+  EXPECT_EQ(j->steady_ns, 150'000 * kFullShare);
+  EXPECT_EQ(j->idle_ns, 30'000 * kFullShare);
+  EXPECT_EQ(j->tail_ns, 60'000 * kFullShare);
+}
+
+TEST(GpuMeter, CutsSplitPeriodsWithoutLosingTime) {
+  GpuMeterSetup s = MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"});
+  s.cuts = {kT0 + 25'000};
+  auto m = GpuMeter::Create(s);
+  ASSERT_TRUE(m.ok());
+  for (TimeMs t = kT0; t < kT0 + 60'000; t += 10'000) m->Add(S(t, 90, (t - kT0) * 10));
+  auto rows = m->Finish();
+  int64_t covered = 0, energy = 0;
+  for (const auto& r : rows) {
+    if (r.job_id == "j") covered += r.covered_ns, energy += r.energy_mj;
+  }
+  EXPECT_EQ(covered, 60'000 * kFullShare);
+  EXPECT_EQ(energy, 50'000 * 10);  // counter deltas only; last sample has no power
+  EXPECT_EQ(rows.size(), 2u);      // j in each period; the hold leaves no unallocated time
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -1,0 +1,25 @@
+// Renderers of reports: aligned text tables, CSV and JSON. Output never depends on the
+// process locale (numbers are formatted by common/strings). Money in JSON and CSV is an
+// exact decimal string in major units. Pure; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "report/report.h"
+
+namespace gpuledger {
+
+std::string RenderReportTable(const MonthlyReport& r);
+std::string RenderReportCsv(const MonthlyReport& r);
+std::string RenderReportJson(const MonthlyReport& r);
+
+// Per-job lines of a GroupBy::kJob report with each job's metadata: table, csv or json.
+std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, const std::string& format);
+
+std::string RenderLeaderboardTable(const Leaderboard& lb);
+std::string RenderLeaderboardJson(const Leaderboard& lb);
+
+// "1,234.50" (grouped, currency digits) for tables.
+std::string FormatMoneyGrouped(int64_t micros, int digits);
+
+}  // namespace gpuledger

@@ -1,0 +1,244 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "cost/cost_engine.h"
+
+namespace gpuledger {
+
+StatusOr<GroupBy> ParseGroupBy(std::string_view s) {
+  static const std::pair<std::string_view, GroupBy> kNames[] = {
+      {"department", GroupBy::kDepartment}, {"project", GroupBy::kProject}, {"user", GroupBy::kUser},
+      {"model", GroupBy::kModel}, {"image", GroupBy::kImage}, {"framework", GroupBy::kFramework},
+      {"gpu-model", GroupBy::kGpuModel}, {"job", GroupBy::kJob}};
+  for (const auto& [name, g] : kNames) {
+    if (s == name) return g;
+  }
+  return InvalidArgument("--by '" + std::string(s) +
+                         "' is not one of department, project, user, model, image, framework, gpu-model, job");
+}
+
+std::string_view GroupByName(GroupBy g) {
+  switch (g) {
+    case GroupBy::kDepartment: return "department";
+    case GroupBy::kProject: return "project";
+    case GroupBy::kUser: return "user";
+    case GroupBy::kModel: return "model";
+    case GroupBy::kImage: return "image";
+    case GroupBy::kFramework: return "framework";
+    case GroupBy::kGpuModel: return "gpu-model";
+    case GroupBy::kJob: return "job";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string KeyOf(GroupBy by, const Job* job, const std::string& job_id, const std::string& gpu_model) {
+  auto or_unknown = [](const std::string& s) { return s.empty() ? std::string("(unknown)") : s; };
+  if (by == GroupBy::kGpuModel) return gpu_model;
+  if (by == GroupBy::kJob) return job_id;
+  if (job == nullptr) return "(job not registered)";
+  switch (by) {
+    case GroupBy::kDepartment: return job->department;
+    case GroupBy::kProject: return job->project;
+    case GroupBy::kUser: return job->user;
+    case GroupBy::kModel: return or_unknown(job->model_type);
+    case GroupBy::kImage: return or_unknown(job->image());
+    case GroupBy::kFramework: return or_unknown(job->framework);
+    default: return job_id;
+  }
+}
+
+struct PricedMonth {
+  MonthBooks books;
+  CostBook cost;
+  std::map<std::pair<std::string, std::string>, UsageTotals> usage;  // (job, gpu model)
+};
+
+StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, bool share_idle) {
+  PricedMonth pm;
+  ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month));
+  ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle));
+  for (const UsageRow& r : pm.books.rows) pm.usage[{r.job_id, r.gpu_model}].Add(r);
+  return pm;
+}
+
+std::map<std::string, Job> JobsById(std::vector<Job> jobs) {
+  std::map<std::string, Job> out;
+  for (Job& j : jobs) out.emplace(j.id, std::move(j));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
+                                           GroupBy by, bool share_idle) {
+  MonthlyReport rep;
+  rep.month = month;
+  rep.timezone = ctx.tz.name();
+  rep.currency = ctx.prices.currency();
+  rep.by = by;
+  rep.share_idle = share_idle;
+  ASSIGN_OR_RETURN(std::vector<Job> job_list, ledger.ListJobs());
+  const std::map<std::string, Job> jobs = JobsById(std::move(job_list));
+  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, share_idle));
+  rep.window = cur.books.window;
+
+  std::map<std::string, ReportLine> lines;
+  std::map<std::string, std::set<std::string>> line_jobs;
+  rep.unallocated.key = "(unallocated capacity)";
+  rep.total.key = "total";
+  for (const CostItem& it : cur.cost.items) {
+    const UsageTotals& u = cur.usage[{it.job_id, it.gpu_model}];
+    rep.total.usage.Add(u);
+    if (it.job_id.empty()) {
+      rep.unallocated.usage.Add(u);
+      continue;
+    }
+    auto j = jobs.find(it.job_id);
+    const std::string key = KeyOf(by, j == jobs.end() ? nullptr : &j->second, it.job_id, it.gpu_model);
+    ReportLine& line = lines[key];
+    line.key = key;
+    line.usage.Add(u);
+    line.cost_micros += it.cost_micros;
+    line.idle_share_micros += it.idle_share_micros;
+    line_jobs[key].insert(it.job_id);
+  }
+  rep.unallocated.cost_micros = cur.cost.unallocated_micros;
+  rep.total.cost_micros = cur.cost.total_micros;
+  std::set<std::string> all_jobs;
+  for (auto& [key, ids] : line_jobs) {
+    lines[key].jobs = static_cast<int64_t>(ids.size());
+    all_jobs.insert(ids.begin(), ids.end());
+  }
+  rep.total.jobs = static_cast<int64_t>(all_jobs.size());
+
+  // Idle analysis per GPU model: where the capacity went.
+  std::map<std::string, IdleByModel> idle;
+  for (const UsageRow& r : cur.books.rows) {
+    IdleByModel& m = idle[r.gpu_model];
+    m.gpu_model = r.gpu_model;
+    if (r.gpu_uuid.empty()) continue;  // a count-only record: no GPU capacity behind it
+    m.capacity_ns += r.gpu_ns;
+    if (r.job_id.empty()) {
+      m.unallocated_ns += r.gpu_ns;
+    } else {
+      m.allocated_ns += r.gpu_ns;
+      m.held_idle_ns += r.idle_ns;
+      m.held_no_data_ns += r.gpu_ns - r.covered_ns;
+    }
+  }
+  std::set<std::string> count_only;
+  for (const UsageRow& r : cur.books.rows) {
+    if (r.gpu_uuid.empty()) count_only.insert(r.job_id);
+  }
+  rep.count_only_jobs = static_cast<int64_t>(count_only.size());
+  for (const CostItem& it : cur.cost.items) {
+    if (it.job_id.empty()) idle[it.gpu_model].unallocated_micros += it.cost_micros;
+  }
+  for (auto& [model, m] : idle) {
+    if (m.capacity_ns > 0) rep.idle.push_back(m);
+  }
+
+  // The previous month, for the change column.
+  auto prev = PriceMonth(ledger, ctx, month.Prev(), share_idle);
+  if (prev.ok()) {
+    std::map<std::string, int64_t> prev_cost;
+    for (const CostItem& it : prev->cost.items) {
+      if (it.job_id.empty()) continue;
+      auto j = jobs.find(it.job_id);
+      prev_cost[KeyOf(by, j == jobs.end() ? nullptr : &j->second, it.job_id, it.gpu_model)] +=
+          it.cost_micros + it.idle_share_micros;
+    }
+    for (auto& [key, line] : lines) {
+      auto p = prev_cost.find(key);
+      line.prev_cost_micros = p == prev_cost.end() ? 0 : p->second;
+    }
+    rep.unallocated.prev_cost_micros = prev->cost.unallocated_micros;
+    rep.prev_total_micros = prev->cost.total_micros;
+    rep.total.prev_cost_micros = prev->cost.total_micros;
+  }
+  for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
+  std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {
+    if (a.total_micros() != b.total_micros()) return a.total_micros() > b.total_micros();
+    return a.key < b.key;
+  });
+  return rep;
+}
+
+StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx, std::optional<YearMonth> month) {
+  Leaderboard lb;
+  lb.currency = ctx.prices.currency();
+  lb.month = month;
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
+  struct Run {
+    const Job* job;
+    double best_map50;
+  };
+  std::vector<Run> runs;
+  std::set<YearMonth> months;
+  for (const Job& j : jobs) {
+    if (j.start_ms == 0 || j.end_ms == 0) continue;
+    if (month) {
+      ASSIGN_OR_RETURN(YearMonth em, ctx.tz.MonthOf(j.end_ms - 1));
+      if (em != *month) continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<EpochProgress> prog, ledger.GetProgress(j.id));
+    double best = -1;
+    for (const EpochProgress& e : prog) {
+      if (e.map50) best = std::max(best, *e.map50);
+    }
+    if (best < 0) continue;
+    runs.push_back({&j, best});
+    ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(j.start_ms));
+    ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(j.end_ms - 1));
+    for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
+  }
+  std::map<std::string, int64_t> cost;
+  std::map<std::string, UsageTotals> usage;
+  for (YearMonth m : months) {
+    ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, /*share_idle=*/false));
+    for (const CostItem& it : pm.cost.items) cost[it.job_id] += it.cost_micros;
+    for (const auto& [key, u] : pm.usage) usage[key.first].Add(u);
+  }
+  struct Acc {
+    int runs = 0;
+    double map = 0, hours = 0, peak = 0, density = 0;
+    int64_t cost = 0;
+  };
+  std::map<std::string, Acc> by_config;
+  for (const Run& r : runs) {
+    Acc& a = by_config[r.job->model_type.empty() ? "(unknown)" : r.job->model_type];
+    ++a.runs;
+    a.map += r.best_map50 * 100.0;
+    a.hours += static_cast<double>(r.job->end_ms - r.job->start_ms) / static_cast<double>(kHourMs);
+    const UsageTotals& u = usage[r.job->id];
+    a.peak = std::max(a.peak, static_cast<double>(u.peak_mem_mib) / 1024.0);
+    a.density += u.density();
+    a.cost += cost[r.job->id];
+  }
+  const int64_t unit = lb.currency.micros_per_minor();
+  for (const auto& [config, a] : by_config) {
+    LeaderboardRow row;
+    row.config = config;
+    row.runs = a.runs;
+    row.map50_pts = a.map / a.runs;
+    row.train_hours = a.hours / a.runs;
+    row.peak_mem_gib = a.peak;
+    row.density = a.density / a.runs;
+    row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
+    row.cost_per_map_point_micros =
+        row.map50_pts > 0 ? RoundMicros(static_cast<int64_t>(static_cast<double>(row.cost_per_run_micros) / row.map50_pts), unit) : 0;
+    lb.rows.push_back(row);
+  }
+  std::sort(lb.rows.begin(), lb.rows.end(), [](const LeaderboardRow& x, const LeaderboardRow& y) {
+    if (x.cost_per_map_point_micros != y.cost_per_map_point_micros) return x.cost_per_map_point_micros < y.cost_per_map_point_micros;
+    return x.config < y.config;
+  });
+  return lb;
+}
+
+}  // namespace gpuledger

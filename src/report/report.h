@@ -1,0 +1,80 @@
+// The monthly report model: usage rows and cost items grouped by one dimension, with
+// the unallocated-capacity line, the capacity total, the previous month and the idle
+// analysis. Built from the Ledger through books/; rendered by render.h. Thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "books/books.h"
+#include "meter/usage_totals.h"
+
+namespace gpuledger {
+
+enum class GroupBy { kDepartment, kProject, kUser, kModel, kImage, kFramework, kGpuModel, kJob };
+StatusOr<GroupBy> ParseGroupBy(std::string_view s);
+std::string_view GroupByName(GroupBy g);
+
+struct ReportLine {
+  std::string key;
+  int64_t jobs = 0;
+  UsageTotals usage;
+  int64_t cost_micros = 0;        // direct cost, GPU time + energy
+  int64_t idle_share_micros = 0;  // share of unallocated cost (share-idle mode)
+  std::optional<int64_t> prev_cost_micros;
+
+  int64_t total_micros() const { return cost_micros + idle_share_micros; }
+};
+
+struct IdleByModel {
+  std::string gpu_model;
+  int64_t capacity_ns = 0;
+  int64_t allocated_ns = 0;
+  int64_t unallocated_ns = 0;
+  int64_t held_idle_ns = 0;   // allocated, sampled, util < 5 %
+  int64_t held_no_data_ns = 0;  // allocated without samples
+  int64_t unallocated_micros = 0;
+};
+
+struct MonthlyReport {
+  YearMonth month;
+  std::string timezone;
+  Window window;
+  Currency currency;
+  GroupBy by = GroupBy::kDepartment;
+  bool share_idle = false;
+  std::vector<ReportLine> lines;  // by total cost, descending; then key
+  ReportLine unallocated;         // key "(unallocated capacity)"
+  ReportLine total;               // everything: equals capacity x price
+  std::optional<int64_t> prev_total_micros;
+  std::vector<IdleByModel> idle;
+  int64_t count_only_jobs = 0;    // jobs priced from a GPU count, not from GPUs
+};
+
+StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
+                                           GroupBy by, bool share_idle);
+
+struct LeaderboardRow {
+  std::string config;  // model_type
+  int runs = 0;
+  double map50_pts = 0;      // mean of each run's best mAP@0.5, in points (0..100)
+  double train_hours = 0;    // mean wall-clock hours
+  double peak_mem_gib = 0;   // max over runs
+  double density = 0;        // mean effective compute density
+  int64_t cost_per_run_micros = 0;    // mean, rounded to the minor unit
+  int64_t cost_per_map_point_micros = 0;
+};
+
+struct Leaderboard {
+  Currency currency;
+  std::optional<YearMonth> month;
+  std::vector<LeaderboardRow> rows;  // cheapest per mAP point first
+};
+
+// Runs with training progress that ended (in `month`, when given), grouped by model
+// configuration. A run's cost is its direct cost over every month it spans.
+StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
+                                       std::optional<YearMonth> month);
+
+}  // namespace gpuledger

@@ -1,0 +1,301 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "common/strings.h"
+
+namespace gpuledger {
+
+namespace {
+
+// splitmix64: the same stream on every platform, unlike std:: distributions.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  double Uniform(double a, double b) { return a + (b - a) * Uniform(); }
+  int Int(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
+  double Normal(double mean, double sd) {
+    const double u1 = std::max(Uniform(), 1e-12), u2 = Uniform();
+    return mean + sd * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  bool Chance(double p) { return Uniform() < p; }
+
+ private:
+  uint64_t s_;
+};
+
+struct ModelSpec {
+  const char* name;
+  double hours_per_100_epochs;  // on one A10G, 5,000 images at 640
+  double peak_gib;
+  double map50;  // final mAP@0.5 in points
+  const char* yolo_version;
+};
+constexpr ModelSpec kModels[] = {
+    {"yolov8n", 2.6, 3.2, 50.3, "yolov8"},   {"yolov8s", 8.3, 7.1, 56.2, "yolov8"},
+    {"yolov8m", 12.8, 9.4, 57.9, "yolov8"},  {"yolov10s", 8.0, 6.9, 56.9, "yolov10"},
+    {"yolov10m", 14.2, 9.8, 58.7, "yolov10"}, {"yolo11n", 2.4, 3.0, 51.2, "yolo11"},
+    {"yolo11s", 7.6, 6.6, 57.3, "yolo11"},   {"custom-pruned-v10", 6.1, 4.8, 55.1, "yolov10"},
+};
+
+struct Team {
+  const char* department;
+  const char* project;
+  const char* users[2];
+  double jobs_per_day;
+};
+constexpr Team kTeams[] = {
+    {"manufacturing", "defect-detection-line3", {"zhangsan", "lisi"}, 4.0},
+    {"manufacturing", "pcb-solder-qc", {"wangwu", "wangwu"}, 2.2},
+    {"retail", "shelf-monitoring", {"zhaoliu", "sunqi"}, 3.0},
+    {"retail", "checkout-cam", {"zhouba", "zhouba"}, 1.5},
+    {"autonomy", "forklift-perception", {"wujiu", "zhengshi"}, 2.6},
+};
+
+constexpr const char* kFrameworks[] = {"ultralytics==8.0.120", "ultralytics==8.0.200", "ultralytics==8.2.103",
+                                       "ultralytics==8.3.40"};
+
+std::string Hex(uint64_t v, int digits) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s(static_cast<size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 15];
+  return s;
+}
+
+}  // namespace
+
+StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
+  SimCluster c;
+  c.seed = o.seed;
+  c.sample_interval_ms = o.sample_interval_ms;
+  ASSIGN_OR_RETURN(Window prev, tz.MonthWindow(o.month.Prev()));
+  ASSIGN_OR_RETURN(Window cur, tz.MonthWindow(o.month));
+  c.span = {prev.start, cur.end};
+  Rng rng(o.seed);
+
+  // Hardware: A10G nodes (24 GB) and A100 nodes (80 GB).
+  struct Pool {
+    const char* model;
+    int64_t mem_mib;
+    double speed;  // run time factor vs A10G
+  };
+  const Pool pools[] = {{"A10G", 23028, 1.0}, {"A100-SXM4-80GB", 81920, 0.45}};
+  std::vector<std::vector<size_t>> pool_gpus(2);
+  for (int p = 0; p < 2; ++p) {
+    for (int n = 0; n < (p == 0 ? o.a10g_nodes : o.a100_nodes); ++n) {
+      for (int i = 0; i < o.gpus_per_node; ++i) {
+        Gpu g;
+        g.uuid = "GPU-" + Hex(rng.Next(), 8) + "-" + Hex(rng.Next(), 4) + "-" + Hex(rng.Next(), 4) + "-" +
+                 Hex(rng.Next(), 4) + "-" + Hex(rng.Next(), 12);
+        g.node = std::string(p == 0 ? "a10g-node-" : "a100-node-") + std::to_string(n + 1);
+        g.index = i;
+        g.model = pools[p].model;
+        g.memory_mib = pools[p].mem_mib;
+        g.in_service_from = c.span.start - 30 * kDayMs;
+        g.sample_interval_ms = o.sample_interval_ms;
+        g.max_gap_ms = 3 * o.sample_interval_ms;
+        pool_gpus[static_cast<size_t>(p)].push_back(c.gpus.size());
+        c.gpus.push_back(std::move(g));
+      }
+    }
+  }
+  // Prices: the A100 gets cheaper on the 15th of the report month (local midnight).
+  const int64_t mid_local = DaysFromCivil(o.month.year, static_cast<unsigned>(o.month.month), 15) * 86400;
+  ASSIGN_OR_RETURN(TimeMs mid, tz.LocalToUtc(mid_local));
+  const TimeMs since = c.span.start - 60 * kDayMs;
+  c.prices = {{"A10G", since, 3'500'000, 850'000, o.currency},
+              {"A100-SXM4-80GB", since, 12'000'000, 850'000, o.currency},
+              {"A100-SXM4-80GB", mid, 10'800'000, 850'000, o.currency}};
+
+  // Submissions: each team at its own rate, working hours more likely.
+  struct Sub {
+    TimeMs at;
+    size_t team;
+    int user;
+  };
+  std::vector<Sub> subs;
+  for (size_t t = 0; t < std::size(kTeams); ++t) {
+    const double rate_per_ms = kTeams[t].jobs_per_day * o.load / static_cast<double>(kDayMs);
+    TimeMs at = c.span.start;
+    for (;;) {
+      at += static_cast<TimeMs>(-std::log(std::max(rng.Uniform(), 1e-12)) / rate_per_ms);
+      if (at >= c.span.end - 6 * kHourMs) break;
+      subs.push_back({at, t, rng.Int(2)});
+    }
+  }
+  std::sort(subs.begin(), subs.end(), [](const Sub& a, const Sub& b) { return a.at < b.at; });
+
+  // Each GPU has two half slots: time-sliced pruned jobs take one, the rest take both.
+  std::vector<std::array<TimeMs, 2>> free_at(c.gpus.size(), std::array<TimeMs, 2>{c.span.start, c.span.start});
+  int seq = 0;
+  for (const Sub& s : subs) {
+    const Team& team = kTeams[s.team];
+    const ModelSpec& m = kModels[static_cast<size_t>(rng.Int(static_cast<int>(std::size(kModels))))];
+    const bool pruned = std::string_view(m.name).find("pruned") != std::string_view::npos;
+    const int pool = pruned || o.a100_nodes == 0 ? 0 : (rng.Chance(0.35) ? 1 : 0);
+    const double roll = rng.Uniform();
+    int count = roll < 0.6 ? 1 : roll < 0.8 ? 2 : roll < 0.93 ? 4 : 8;
+    if (pruned) count = 1;
+    const bool tuned = rng.Chance(0.45);
+    const bool plateau = rng.Chance(0.2);
+    const bool fails = rng.Chance(0.06);
+    Job j;
+    j.id = "job-" + o.month.ToString() + "-" + std::to_string(1000 + seq++);
+    j.user = team.users[s.user];
+    j.project = team.project;
+    j.department = team.department;
+    j.model_type = m.name;
+    const std::string cu = rng.Chance(0.7) ? "cu118" : "cu121";
+    j.image_repo = "registry.local/yolo/train";
+    j.image_tag = std::string("train-") + m.yolo_version + "-" + (tuned ? "opt" : "base") + "-" + cu;
+    j.image_digest = "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
+    j.framework = kFrameworks[static_cast<size_t>(rng.Int(4))];
+    j.gpu_share_ppm = pruned ? kFullShare / 2 : count * kFullShare;
+    j.gpu_model = pools[pool].model;
+    j.duration_limit_ms = (rng.Chance(0.7) ? 48 : 72) * kHourMs;
+    j.dataset = std::string(team.project) + "-v" + std::to_string(1 + rng.Int(4));
+    j.dataset_images = 2000 + rng.Int(8) * 1000;
+    j.epochs = rng.Chance(0.5) ? 100 : rng.Chance(0.5) ? 150 : 300;
+    j.batch = tuned ? 32 : 16;
+    j.imgsz = rng.Chance(0.8) ? 640 : 1280;
+    j.amp = tuned;
+    j.labels = {{"queue", pool == 0 ? "a10g" : "a100"}, {"restart_from", rng.Chance(0.3) ? "shared-checkpoint" : "scratch"}};
+    j.submitted_ms = s.at;
+    double hours = m.hours_per_100_epochs * j.epochs / 100.0 * static_cast<double>(j.dataset_images) / 5000.0 *
+                   (j.imgsz == 1280 ? 2.6 : 1.0) * pools[pool].speed * (tuned ? 1.0 : 1.35) * (pruned ? 1.15 : 1.0) /
+                   std::pow(count, 0.85) * rng.Uniform(0.85, 1.15);
+    hours = std::clamp(hours, 0.3, 110.0);
+    DurationMs run = static_cast<DurationMs>(hours * static_cast<double>(kHourMs));
+    if (fails) run = static_cast<DurationMs>(static_cast<double>(run) * rng.Uniform(0.05, 0.6));
+    // Greedy FIFO placement on the earliest free GPUs of the pool.
+    std::vector<std::pair<TimeMs, size_t>> cand;  // (free time, gpu) for the needed slot(s)
+    for (size_t g : pool_gpus[static_cast<size_t>(pool)]) {
+      const TimeMs f = pruned ? std::min(free_at[g][0], free_at[g][1]) : std::max(free_at[g][0], free_at[g][1]);
+      cand.emplace_back(f, g);
+    }
+    std::sort(cand.begin(), cand.end());
+    const TimeMs start = std::max(s.at + 2 * kMinuteMs, cand[static_cast<size_t>(count - 1)].first);
+    if (start >= c.span.end) continue;  // never scheduled inside the span
+    j.start_ms = start;
+    const TimeMs end = start + run;
+    if (end < c.span.end) {
+      j.end_ms = end;
+      j.status = fails ? JobStatus::kFailed : JobStatus::kSucceeded;
+    } else {
+      j.status = JobStatus::kRunning;
+    }
+    const TimeMs hold_end = std::min(end, c.span.end);
+    for (int k = 0; k < count; ++k) {
+      const size_t g = cand[static_cast<size_t>(k)].second;
+      if (pruned) {
+        int slot = free_at[g][0] <= free_at[g][1] ? 0 : 1;
+        free_at[g][static_cast<size_t>(slot)] = hold_end;
+      } else {
+        free_at[g] = {hold_end, hold_end};
+      }
+      c.allocations.push_back({j.id, c.gpus[g].uuid, start, j.end_ms ? end : 0, pruned ? kFullShare / 2 : kFullShare});
+    }
+    SimCluster::Profile prof;
+    prof.steady_util = tuned ? rng.Uniform(84, 94) : rng.Uniform(55, 75);
+    prof.dense_share = tuned ? rng.Uniform(0.82, 0.95) : rng.Uniform(0.3, 0.55);
+    prof.tail_frac = plateau ? rng.Uniform(0.25, 0.4) : rng.Uniform(0.03, 0.08);
+    prof.peak_mem_mib = m.peak_gib * 1024.0 * (j.batch == 32 ? 1.0 : 0.85) * (j.imgsz == 1280 ? 1.6 : 1.0);
+    c.profiles[j.id] = prof;
+    // Training progress: mAP rises and plateaus (early, for plateau runs).
+    const double full_ms = hours * static_cast<double>(kHourMs);
+    const TimeMs last = j.end_ms ? j.end_ms : c.span.end;
+    const int epochs_run = std::clamp(static_cast<int>(j.epochs * static_cast<double>(last - start) / full_ms), 1, j.epochs);
+    const double tau = j.epochs / (plateau ? 14.0 : 5.0);
+    const double final_map = (m.map50 + rng.Normal(0, 0.8) + (j.imgsz == 1280 ? 1.5 : 0.0)) / 100.0;
+    std::vector<EpochProgress> prog;
+    for (int e = 1; e <= epochs_run; ++e) {
+      EpochProgress ep;
+      ep.epoch = e;
+      ep.time_s = hours * 3600.0 * e / j.epochs;
+      const double x = 1.0 - std::exp(-e / tau);
+      ep.map50 = std::clamp(final_map * x + rng.Normal(0, 0.004), 0.0, 1.0);
+      ep.map50_95 = *ep.map50 * 0.62;
+      ep.precision = std::clamp(*ep.map50 + 0.08 + rng.Normal(0, 0.01), 0.0, 1.0);
+      ep.recall = std::clamp(*ep.map50 - 0.03 + rng.Normal(0, 0.01), 0.0, 1.0);
+      ep.train_loss = 1.6 + 3.0 * std::exp(-e / tau) + rng.Normal(0, 0.01);
+      ep.val_loss = 1.8 + 3.2 * std::exp(-e / tau) + rng.Normal(0, 0.015);
+      prog.push_back(ep);
+    }
+    c.progress[j.id] = std::move(prog);
+    c.jobs.push_back(std::move(j));
+  }
+  return c;
+}
+
+std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
+  const Gpu& g = c.gpus[gpu_index];
+  Rng rng(c.seed * 1000003 + gpu_index);
+  const bool a100 = g.model.rfind("A100", 0) == 0;
+  const double idle_w = a100 ? 62 : 24, tdp_w = a100 ? 400 : 300;
+  std::vector<const Allocation*> holds;
+  for (const Allocation& a : c.allocations) {
+    if (a.gpu_uuid == g.uuid) holds.push_back(&a);
+  }
+  std::sort(holds.begin(), holds.end(), [](const Allocation* x, const Allocation* y) { return x->start_ms < y->start_ms; });
+  std::map<std::string, const Job*> jobs;
+  for (const Job& j : c.jobs) jobs[j.id] = &j;
+  std::vector<Sample> out;
+  out.reserve(static_cast<size_t>(c.span.length() / c.sample_interval_ms) + 1);
+  double energy_mj = rng.Uniform(1e9, 5e10);  // the counter starts wherever the driver left it
+  size_t first = 0;
+  // Phase-shift the sampling grid per GPU, as real exporters are.
+  const TimeMs offset = static_cast<TimeMs>(rng.Uniform(0, static_cast<double>(c.sample_interval_ms)));
+  for (TimeMs t = c.span.start + offset; t < c.span.end; t += c.sample_interval_ms) {
+    while (first < holds.size() && holds[first]->window().end <= t) ++first;
+    double util = 0, mem = 0, power = idle_w;
+    int running = 0;
+    for (size_t k = first; k < holds.size() && holds[k]->start_ms <= t; ++k) {
+      const Allocation& a = *holds[k];
+      if (!a.window().Contains(t)) continue;
+      const Job& j = *jobs.at(a.job_id);
+      const SimCluster::Profile& p = c.profiles.at(a.job_id);
+      const TimeMs end = j.end_ms ? j.end_ms : c.span.end + 1;
+      const double f = static_cast<double>(t - j.start_ms) / static_cast<double>(end - j.start_ms);
+      const double share = static_cast<double>(a.share_ppm) / kFullShare;
+      double u, m;
+      if (t - j.start_ms < 10 * kMinuteMs) {  // data loading: CPU and disk busy, GPU waits
+        u = rng.Uniform(0, 12);
+        m = p.peak_mem_mib * rng.Uniform(0.1, 0.3);
+      } else if (f > 1.0 - p.tail_frac) {  // convergence tail: below 30 %
+        u = rng.Uniform(8, 28);
+        m = p.peak_mem_mib * rng.Uniform(0.9, 1.0);
+      } else if (rng.Chance(p.dense_share)) {
+        u = std::clamp(rng.Normal(std::max(p.steady_util, 78.0), 5), 71.0, 100.0);
+        m = p.peak_mem_mib * rng.Uniform(0.93, 1.0);
+      } else {
+        u = std::clamp(rng.Normal(38, 14), 5.0, 69.0);  // dataloader stalls, validation
+        m = p.peak_mem_mib * rng.Uniform(0.85, 1.0);
+      }
+      util += u;
+      ++running;
+      mem += m;
+      power += (tdp_w - idle_w) * u / 100.0 * 0.92 * share;
+    }
+    if (running > 1) util *= 0.6;  // time-sliced jobs contend for the same SMs
+    Sample s;
+    s.t = t;
+    s.util_pct = static_cast<float>(std::min(100.0, std::round(util)));
+    s.mem_mib = static_cast<float>(std::round(std::min(mem, static_cast<double>(g.memory_mib))));
+    s.power_w = static_cast<float>(std::round(power * 10) / 10);
+    energy_mj += power * static_cast<double>(c.sample_interval_ms);
+    s.energy_mj = static_cast<int64_t>(energy_mj);
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace gpuledger
