@@ -1,3 +1,5 @@
+// The CLI as a user drives it: init, import, report on a real SQLite file; bad input
+// gets a clear error and leaves the ledger as it was.
 #include "cli/cli.h"
 
 #include <gtest/gtest.h>
@@ -5,16 +7,17 @@
 #include <sstream>
 
 #include "common/test_util.h"
+#include "ledger/ledger.h"
 
 namespace gpuledger {
 namespace {
 
-struct Run {
+struct CliRun {
   int code;
   std::string out, err;
 };
 
-Run Cli(std::vector<std::string> args) {
+CliRun Cli(std::vector<std::string> args) {
   args.insert(args.begin(), "gpuledger");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -23,8 +26,138 @@ Run Cli(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
+class CliBooks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/books.db";
+    Ok({"init", "--db", db_, "--currency", "CNY", "--timezone", "Asia/Shanghai", "--interval", "60s", "--max-gap", "180s"});
+    Import("prices", "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
+                     "A10G,2026-01-01T00:00:00Z,3.5,,CNY\n");
+    Import("gpus", "uuid,node,index,model,memory_mib,in_service_from\n"
+                   "GPU-a,node-1,0,A10G,23028,2026-09-01T00:00:00+08:00\n"
+                   "GPU-b,node-1,1,A10G,23028,2026-09-01T00:00:00+08:00\n");
+    // The article's yolov8s run: 8.3 h on one A10G.
+    Import("jobs", "id,user,project,department,model_type,image,image_digest,framework,gpu_request,duration_limit,start,end\n"
+                   "v8s,zhangsan,defect-detection-line3,manufacturing,yolov8s,reg/yolo:train-yolov8-medium-cu118,"
+                   "sha256:01,ultralytics==8.0.200,1xA10G,48h,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00\n");
+    Import("allocations", "job_id,gpu_uuid,start,end,share\n"
+                          "v8s,GPU-a,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00,1\n");
+    std::string samples = "timestamp,gpu,metric,value\n";
+    const int64_t t0 = 1790870400;  // 2026-10-02T00:00:00+08:00
+    for (int i = 0; i < 498; ++i) {  // one per minute for 8.3 h
+      const int util = i < 10 ? 5 : i < 450 ? 90 : 20;
+      samples += std::to_string(t0 + 60 * i) + ",GPU-a,DCGM_FI_DEV_GPU_UTIL," + std::to_string(util) + "\n";
+      samples += std::to_string(t0 + 60 * i) + ",GPU-a,DCGM_FI_DEV_FB_USED," + std::to_string(i < 10 ? 1000 : 7270) + "\n";
+    }
+    Import("samples", samples);
+  }
+  void Ok(std::vector<std::string> args) {
+    CliRun r = Cli(args);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  void Import(const std::string& kind, const std::string& csv) {
+    Ok({"import", kind, "--db", db_, dir_.File(kind + ".csv", csv)});
+  }
+  CliRun ImportBad(const std::string& kind, const std::string& csv) {
+    return Cli({"import", kind, "--db", db_, dir_.File("bad-" + kind + ".csv", csv)});
+  }
+  std::string ReportJson() {
+    CliRun r = Cli({"report", "--db", db_, "--month", "2026-10", "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out;
+  }
+
+  testing::TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CliBooks, ArticleExampleCosts2905AndBooksReconcile) {
+  CliRun r = Cli({"report", "--db", db_, "--month", "2026-10", "--format", "csv"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Two A10Gs for all of October (Asia/Shanghai): 2 x 744 h x 3.5 = 5208.00 CNY.
+  EXPECT_NE(r.out.find("manufacturing,1,8.300000,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",29.05,0.00,CNY,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(unallocated capacity),0,1479.700000,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",5178.95,0.00,CNY,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("total,1,1488.000000,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",5208.00,0.00,CNY,1.000000,"), std::string::npos) << r.out;
+}
+
+TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {
+  CliRun r = Cli({"jobs", "--db", db_, "--month", "2026-10", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"density\": \"88.4 %\""), std::string::npos) << r.out;  // 440 of 498 minutes
+  EXPECT_NE(r.out.find("\"peak GiB\": \"7.1\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"loading\": \"2.0 %\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"tail\": \"9.6 %\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"cost\": \"29.05\""), std::string::npos) << r.out;
+}
+
+TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
+  Ok({"import", "progress", "--db", db_, "--job", "v8s",
+      dir_.File("results.csv", "epoch,time,metrics/mAP50(B)\n1,100,0.30\n2,200,0.562\n3,300,0.55\n")});
+  CliRun r = Cli({"leaderboard", "--db", db_, "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"map50\": 56.2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"cost_per_run\": \"29.05\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"cost_per_map_point\": \"0.52\""), std::string::npos) << r.out;
+}
+
+struct BadCase {
+  const char* name;
+  const char* kind;
+  const char* csv;
+  const char* message;
+};
+
+TEST_F(CliBooks, BadInputIsRejectedWithAClearErrorAndWritesNothing) {
+  const std::string before = ReportJson();
+  const BadCase cases[] = {
+      {"malformed row", "jobs", "id,user,project,department\nok1,u,p,d\nbad,u,p\n", "line 3: has 3 fields, the header has 4"},
+      {"unknown GPU", "allocations", "job_id,gpu_uuid,start,end\nv8s,GPU-zz,2026-10-03T00:00:00Z,2026-10-03T01:00:00Z\n",
+       "unknown GPU 'GPU-zz'"},
+      {"GPU over 100 %", "allocations",
+       "job_id,gpu_uuid,start,end,share\nv8s,GPU-b,2026-10-05T00:00:00Z,2026-10-05T02:00:00Z,0.7\n"
+       "v8s,GPU-b,2026-10-05T01:00:00Z,2026-10-05T03:00:00Z,0.5\n",
+       "would be allocated 120.00 % at 2026-10-05T01:00:00Z (limit 100 %)"},
+      {"negative value", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,50\n1790900060,GPU-b,power_w,-5\n",
+       "line 3: power_w -5.000 is negative"},
+      {"NaN", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,NaN\n", "line 2: util 'NaN' is not finite"},
+      {"time out of range", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n2150-01-01T00:00:00Z,GPU-b,util,5\n",
+       "line 3: time '2150-01-01T00:00:00Z' = 2150-01-01T00:00:00Z is outside the accepted range"},
+      {"unknown GPU in samples", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n1790900000,GPU-q,util,5\n",
+       "unknown GPU 'GPU-q'"},
+      {"unknown currency", "prices", "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-11-01T00:00:00Z,3,CNY\nH100,2026-11-01T00:00:00Z,9,XYZ\n",
+       "line 3: unknown currency 'XYZ'"},
+      {"other currency", "prices", "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-10-10T00:00:00Z,3,USD\n",
+       "is in USD but this ledger keeps its books in CNY"},
+      {"unknown column", "gpus", "uuid,node,model,in_service_from,colour\n", "unknown column 'colour'"},
+  };
+  for (const BadCase& c : cases) {
+    CliRun r = ImportBad(c.kind, c.csv);
+    EXPECT_EQ(r.code, 1) << c.name;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find("bad-" + std::string(c.kind) + ".csv"), std::string::npos) << c.name << ": " << r.err;
+  }
+  EXPECT_EQ(ReportJson(), before);
+  auto ledger = OpenSqliteLedger(db_);
+  EXPECT_EQ((*ledger)->ListJobs()->size(), 1u);
+  EXPECT_EQ((*ledger)->ListPrices()->size(), 1u);
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(Cli({"report", "--month", "2026-10"}).code, 2);  // no --db
+  EXPECT_EQ(Cli({"frobnicate"}).code, 2);
+  testing::TempDir dir;
+  CliRun r = Cli({"init", "--db", dir.path() + "/x.db", "--currency", "XYZ"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown currency 'XYZ'"), std::string::npos) << r.err;
+  r = Cli({"report", "--db", dir.path() + "/x.db", "--month", "2026-13"});
+  EXPECT_NE(r.err.find("month '2026-13' is not YYYY-MM"), std::string::npos) << r.err;
+}
+
 TEST(Cli, HelpListsSubcommands) {
-  Run r = Cli({"--help"});
+  CliRun r = Cli({"--help"});
   EXPECT_EQ(r.code, 0);
   for (const char* sub : {"init", "import", "report", "jobs", "leaderboard", "demo"}) {
     EXPECT_NE(r.out.find(sub), std::string::npos) << sub;

@@ -60,7 +60,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err);
+    // --help and --version exit 0; every other parse error is a usage error.
+    return app.exit(e, out, err) == 0 ? 0 : 2;
   }
   Status st;
   if (*c_init) st = CmdInit(init, out);
