@@ -145,6 +145,7 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     const double roll = rng.Uniform();
     int count = roll < 0.6 ? 1 : roll < 0.8 ? 2 : roll < 0.93 ? 4 : 8;
     if (pruned) count = 1;
+    count = std::min(count, static_cast<int>(pool_gpus[static_cast<size_t>(pool)].size()));
     const bool tuned = rng.Chance(0.45);
     const bool plateau = rng.Chance(0.2);
     const bool fails = rng.Chance(0.06);
