@@ -1,7 +1,7 @@
 #include "cost/cost_engine.h"
 
 #include <algorithm>
-#include <map>
+#include <unordered_map>
 #include <numeric>
 
 namespace gpuledger {
@@ -61,22 +61,39 @@ StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook
   CostBook book;
   book.currency = prices.currency();
   book.share_idle = share_idle;
-  std::map<std::pair<std::string, std::string>, CostItem> items;
+  std::unordered_map<std::string, size_t> index;  // key: job id, NUL, GPU model
+  index.reserve(rows.size());
+  std::vector<CostItem> items;
+  std::string key;
   for (const UsageRow& r : rows) {
-    ASSIGN_OR_RETURN(Price p, prices.At(r.gpu_model, r.period_start));
-    CostItem& it = items[{r.job_id, r.gpu_model}];
-    it.job_id = r.job_id;
-    it.gpu_model = r.gpu_model;
-    it.gpu_ns += r.gpu_ns;
-    it.energy_mj += r.energy_mj;
+    const Price* found = prices.Find(r.gpu_model, r.period_start);
+    if (found == nullptr) return prices.At(r.gpu_model, r.period_start).status();  // the message
+    const Price& p = *found;
+    key.assign(r.job_id).push_back('\0');
+    key.append(r.gpu_model);
+    auto [pos, fresh] = index.emplace(key, items.size());
+    if (fresh) {
+      items.emplace_back();
+      items.back().job_id = r.job_id;
+      items.back().gpu_model = r.gpu_model;
+    }
+    CostItem& it = items[pos->second];
+    it.usage.Add(r);
     it.gpu_exact += static_cast<Int128>(r.gpu_ns) * p.micros_per_gpu_hour;
     it.energy_exact += static_cast<Int128>(r.energy_mj) * p.micros_per_kwh * (kExactPerMicro / kMjPerKwh);
   }
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const CostItem &x = items[a], &y = items[b];
+    return x.job_id != y.job_id ? x.job_id < y.job_id : x.gpu_model < y.gpu_model;
+  });
+  book.items.reserve(items.size());
+  for (size_t i : order) book.items.push_back(std::move(items[i]));
   std::vector<Int128> exact;
-  for (auto& [key, it] : items) {
+  for (const CostItem& it : book.items) {
     exact.push_back(it.gpu_exact + it.energy_exact);
     book.total_exact += exact.back();
-    book.items.push_back(std::move(it));
   }
   const int64_t unit = book.currency.micros_per_minor();
   std::vector<int64_t> rounded = RoundLargestRemainder(exact, unit, &book.total_micros);

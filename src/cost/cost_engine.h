@@ -10,6 +10,7 @@
 #include "common/money.h"
 #include "cost/price_book.h"
 #include "domain/types.h"
+#include "domain/usage_totals.h"
 
 namespace gpuledger {
 
@@ -21,8 +22,7 @@ inline constexpr int64_t kExactPerMicro = kGpuNsPerGpuHour;  // 3.6e12
 struct CostItem {
   std::string job_id;  // "" = unallocated capacity
   std::string gpu_model;
-  int64_t gpu_ns = 0;
-  int64_t energy_mj = 0;
+  UsageTotals usage;  // the rows' sums: time, energy, density inputs, phases
   Int128 gpu_exact = 0;
   Int128 energy_exact = 0;
   int64_t cost_micros = 0;        // rounded, GPU time + energy

@@ -44,6 +44,14 @@ StatusOr<Price> PriceBook::At(const std::string& gpu_model, TimeMs t) const {
   return *(pos - 1);
 }
 
+const Price* PriceBook::Find(const std::string& gpu_model, TimeMs t) const {
+  auto it = by_model_.find(gpu_model);
+  if (it == by_model_.end()) return nullptr;
+  auto pos = std::upper_bound(it->second.begin(), it->second.end(), t,
+                              [](TimeMs v, const Price& p) { return v < p.effective_from; });
+  return pos == it->second.begin() ? nullptr : &*(pos - 1);
+}
+
 std::vector<TimeMs> PriceBook::ChangesWithin(const std::string& gpu_model, Window w) const {
   std::vector<TimeMs> out;
   auto it = by_model_.find(gpu_model);

@@ -20,6 +20,8 @@ class PriceBook {
   const Currency& currency() const { return currency_; }
   // The price in force for `gpu_model` at t: the latest whose effective_from <= t.
   StatusOr<Price> At(const std::string& gpu_model, TimeMs t) const;
+  // The same without a copy: nullptr when no price is in force.
+  const Price* Find(const std::string& gpu_model, TimeMs t) const;
   // Instants inside `w` at which `gpu_model`'s price changes (the meter cuts there).
   std::vector<TimeMs> ChangesWithin(const std::string& gpu_model, Window w) const;
   const std::map<std::string, std::vector<Price>>& by_model() const { return by_model_; }

@@ -16,6 +16,10 @@ std::string_view JobStatusName(JobStatus s) {
 }
 
 StatusOr<JobStatus> ParseJobStatus(std::string_view s) {
+  for (JobStatus k : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kSucceeded, JobStatus::kFailed,
+                      JobStatus::kCancelled}) {
+    if (s == JobStatusName(k)) return k;  // the stored form, without allocating
+  }
   const std::string l = ToLower(Trim(s));
   if (l == "pending" || l == "queued") return JobStatus::kPending;
   if (l == "running") return JobStatus::kRunning;

@@ -42,8 +42,15 @@ TEST_P(LedgerContract, RoundTripsJobsWithLabels) {
   j.image_digest = "sha256:abc";
   ASSERT_TRUE(ledger_->PutJobs({j}).ok());
   auto jobs = ledger_->ListJobs();
-  EXPECT_EQ(jobs->size(), 2u);
-  EXPECT_EQ(jobs->front().labels.at("pod"), "train-0");
+  ASSERT_EQ(jobs->size(), 2u);
+  for (const Job& got : *jobs) {
+    if (got.id == j.id) {
+      EXPECT_EQ(got.labels.at("pod"), "train-0");
+      EXPECT_EQ(got.image_digest, "sha256:abc");
+    } else {
+      EXPECT_TRUE(got.labels.empty());
+    }
+  }
 }
 
 TEST_P(LedgerContract, ProjectBelongsToOneDepartment) {

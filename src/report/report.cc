@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "cost/cost_engine.h"
 
@@ -55,20 +56,19 @@ std::string KeyOf(GroupBy by, const Job* job, const std::string& job_id, const s
 struct PricedMonth {
   MonthBooks books;
   CostBook cost;
-  std::map<std::pair<std::string, std::string>, UsageTotals> usage;  // (job, gpu model)
 };
 
 StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, bool share_idle) {
   PricedMonth pm;
   ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month));
   ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle));
-  for (const UsageRow& r : pm.books.rows) pm.usage[{r.job_id, r.gpu_model}].Add(r);
   return pm;
 }
 
-std::map<std::string, Job> JobsById(std::vector<Job> jobs) {
-  std::map<std::string, Job> out;
-  for (Job& j : jobs) out.emplace(j.id, std::move(j));
+std::unordered_map<std::string, const Job*> JobsById(const std::vector<Job>& jobs) {
+  std::unordered_map<std::string, const Job*> out;
+  out.reserve(jobs.size());
+  for (const Job& j : jobs) out.emplace(j.id, &j);
   return out;
 }
 
@@ -82,39 +82,41 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.currency = ctx.prices.currency();
   rep.by = by;
   rep.share_idle = share_idle;
-  ASSIGN_OR_RETURN(std::vector<Job> job_list, ledger.ListJobs());
-  const std::map<std::string, Job> jobs = JobsById(std::move(job_list));
+  ASSIGN_OR_RETURN(std::vector<Job> job_list, ledger.ListJobs(Ledger::JobDetail::kGrouping));
+  const std::unordered_map<std::string, const Job*> jobs = JobsById(job_list);
   ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, share_idle));
   rep.window = cur.books.window;
 
   std::map<std::string, ReportLine> lines;
-  std::map<std::string, std::set<std::string>> line_jobs;
+  std::map<std::string, std::string> last_job;  // items come sorted by job: count each once
   rep.unallocated.key = "(unallocated capacity)";
   rep.total.key = "total";
+  std::string prev_job;
   for (const CostItem& it : cur.cost.items) {
-    const UsageTotals& u = cur.usage[{it.job_id, it.gpu_model}];
-    rep.total.usage.Add(u);
+    rep.total.usage.Add(it.usage);
     if (it.job_id.empty()) {
-      rep.unallocated.usage.Add(u);
+      rep.unallocated.usage.Add(it.usage);
       continue;
     }
     auto j = jobs.find(it.job_id);
-    const std::string key = KeyOf(by, j == jobs.end() ? nullptr : &j->second, it.job_id, it.gpu_model);
+    const std::string key = KeyOf(by, j == jobs.end() ? nullptr : j->second, it.job_id, it.gpu_model);
     ReportLine& line = lines[key];
     line.key = key;
-    line.usage.Add(u);
+    line.usage.Add(it.usage);
     line.cost_micros += it.cost_micros;
     line.idle_share_micros += it.idle_share_micros;
-    line_jobs[key].insert(it.job_id);
+    std::string& last = last_job[key];
+    if (last != it.job_id) {
+      ++line.jobs;
+      last = it.job_id;
+    }
+    if (prev_job != it.job_id) {
+      ++rep.total.jobs;
+      prev_job = it.job_id;
+    }
   }
   rep.unallocated.cost_micros = cur.cost.unallocated_micros;
   rep.total.cost_micros = cur.cost.total_micros;
-  std::set<std::string> all_jobs;
-  for (auto& [key, ids] : line_jobs) {
-    lines[key].jobs = static_cast<int64_t>(ids.size());
-    all_jobs.insert(ids.begin(), ids.end());
-  }
-  rep.total.jobs = static_cast<int64_t>(all_jobs.size());
 
   // Idle analysis per GPU model: where the capacity went.
   std::map<std::string, IdleByModel> idle;
@@ -150,7 +152,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     for (const CostItem& it : prev->cost.items) {
       if (it.job_id.empty()) continue;
       auto j = jobs.find(it.job_id);
-      prev_cost[KeyOf(by, j == jobs.end() ? nullptr : &j->second, it.job_id, it.gpu_model)] +=
+      prev_cost[KeyOf(by, j == jobs.end() ? nullptr : j->second, it.job_id, it.gpu_model)] +=
           it.cost_micros + it.idle_share_micros;
     }
     for (auto& [key, line] : lines) {
@@ -202,7 +204,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx, 
   for (YearMonth m : months) {
     ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, /*share_idle=*/false));
     for (const CostItem& it : pm.cost.items) cost[it.job_id] += it.cost_micros;
-    for (const auto& [key, u] : pm.usage) usage[key.first].Add(u);
+    for (const CostItem& it : pm.cost.items) usage[it.job_id].Add(it.usage);
   }
   struct Acc {
     int runs = 0;

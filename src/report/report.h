@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "books/books.h"
-#include "meter/usage_totals.h"
+#include "domain/usage_totals.h"
 
 namespace gpuledger {
 

@@ -123,6 +123,6 @@ CREATE TABLE usage (
   loading_ns INTEGER NOT NULL,
   steady_ns INTEGER NOT NULL,
   tail_ns INTEGER NOT NULL,
-  idle_ns INTEGER NOT NULL
-);
-CREATE INDEX usage_by_book ON usage(book);
+  idle_ns INTEGER NOT NULL,
+  PRIMARY KEY (book, job_id, gpu_uuid, period_start)
+) WITHOUT ROWID;  -- a month's rows lie together: reports read them in one range scan
