@@ -103,6 +103,18 @@ TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
   EXPECT_NE(r.out.find("\"cost_per_map_point\": \"0.52\""), std::string::npos) << r.out;
 }
 
+TEST_F(CliBooks, CountOnlyRecordsArePricedFromTheCountAndSaidSo) {
+  // An accounting record with a GPU count and model, no allocations: 2 x A10G for 10 h.
+  Import("jobs", "id,user,project,department,model_type,gpu_request,start,end\n"
+                 "acct-1,lisi,defect-detection-line3,manufacturing,yolov8n,2xA10G,"
+                 "2026-10-05T00:00:00Z,2026-10-05T10:00:00Z\n");
+  CliRun r = Cli({"report", "--db", db_, "--month", "2026-10", "--by", "user"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("lisi"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("70.00"), std::string::npos) << r.out;  // 20 GPU-h x 3.5
+  EXPECT_NE(r.out.find("1 jobs carry only a GPU count"), std::string::npos) << r.out;
+}
+
 struct BadCase {
   const char* name;
   const char* kind;
