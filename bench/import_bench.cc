@@ -43,7 +43,8 @@ void BM_StoreSamplesSqlite(benchmark::State& state) {
     testing::TempDir dir;
     auto ledger = OpenSqliteLedger(dir.path() + "/b.db");
     std::vector<Gpu> gpus;
-    for (int g = 0; g < 8; ++g) gpus.push_back({"GPU-" + std::to_string(g), "n", g, "A10G", 23028, 1790000000000, 0, 0, 0});
+    for (int g = 0; g < 8; ++g)
+      gpus.push_back({"GPU-" + std::to_string(g), "n", g, "A10G", 23028, 1790000000000, 0, 0, 0});
     (void)(*ledger)->PutGpus(gpus);
     state.ResumeTiming();
     (void)(*ledger)->PutSamples(parsed->samples);

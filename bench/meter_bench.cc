@@ -37,7 +37,8 @@ GpuMeterSetup Setup(int64_t n, DurationMs step, bool shared) {
     s.holds.push_back({j, a, a + 8 * kHourMs, shared ? kFullShare / 2 : kFullShare});
     if (shared) {
       s.job_ids.push_back("job-" + std::to_string(j) + "b");
-      s.holds.push_back({static_cast<int>(s.job_ids.size()) - 1, a + kHourMs, a + 9 * kHourMs, kFullShare / 2});
+      s.holds.push_back(
+          {static_cast<int>(s.job_ids.size()) - 1, a + kHourMs, a + 9 * kHourMs, kFullShare / 2});
     }
   }
   // Renumber slots to match job_ids positions for the shared case.

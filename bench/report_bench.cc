@@ -43,7 +43,10 @@ Fixture& Get() {
     std::vector<Allocation> allocs;
     std::vector<GpuMeterSetup> setups(kGpus);
     uint64_t x = 0x9E3779B97F4A7C15ULL;
-    auto rnd = [&](int n) { x ^= x << 13, x ^= x >> 7, x ^= x << 17; return static_cast<int64_t>(x % static_cast<uint64_t>(n)); };
+    auto rnd = [&](int n) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      return static_cast<int64_t>(x % static_cast<uint64_t>(n));
+    };
     for (int g = 0; g < kGpus; ++g) {
       GpuMeterSetup& s = setups[static_cast<size_t>(g)];
       s.gpu_uuid = gpus[static_cast<size_t>(g)].uuid;
@@ -90,7 +93,8 @@ Fixture& Get() {
     (void)fx->ledger->ReplaceUsage(fx->month.ToString() + "@" + tz.name(), change, rows);
     fx->usage_rows = rows.size();
     fx->ctx = std::make_unique<BooksContext>(std::move(LoadBooksContext(*fx->ledger)).value());
-    (void)BuildMonthlyReport(*fx->ledger, *fx->ctx, fx->month, GroupBy::kDepartment, false);  // builds the month before
+    (void)BuildMonthlyReport(*fx->ledger, *fx->ctx, fx->month, GroupBy::kDepartment,
+                             false);  // builds the month before
     return fx;
   }();
   return *f;

@@ -7,7 +7,8 @@
 #include "common/tz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto tz = gpuledger::TimeZone::FromTzif("fuzz", std::string_view(reinterpret_cast<const char*>(data), size));
+  auto tz =
+      gpuledger::TimeZone::FromTzif("fuzz", std::string_view(reinterpret_cast<const char*>(data), size));
   if (tz.ok()) {
     (void)tz->MonthWindow({2026, 3});
     (void)tz->MonthOf(1790812800000);

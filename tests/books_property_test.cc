@@ -30,7 +30,8 @@ SimOptions Small(uint64_t seed) {
 int64_t CoverageNs(const std::vector<Sample>& s, Window w, DurationMs interval, DurationMs max_gap) {
   int64_t ms = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    const TimeMs end = i + 1 < s.size() ? std::min(s[i + 1].t, s[i].t + max_gap) : s[i].t + std::min(interval, max_gap);
+    const TimeMs end =
+        i + 1 < s.size() ? std::min(s[i + 1].t, s[i].t + max_gap) : s[i].t + std::min(interval, max_gap);
     ms += Window{s[i].t, end}.Intersect(w).length();
   }
   return ms * kFullShare;
@@ -88,7 +89,8 @@ TEST_P(BooksProperty, BooksReconcileExactly) {
       const Gpu& gpu = c.gpus[g];
       EXPECT_EQ(gpu_ns[gpu.uuid], gpu.service().Intersect(books->window).length() * kFullShare) << gpu.uuid;
       EXPECT_EQ(covered_ns[gpu.uuid], CoverageNs(SimulateSamples(c, g), books->window, c.sample_interval_ms,
-                                                 3 * c.sample_interval_ms)) << gpu.uuid;
+                                                 3 * c.sample_interval_ms))
+          << gpu.uuid;
       capacity_exact += CapacityExact(gpu, c.prices, books->window);
     }
     auto cost = PriceUsage(books->rows, ctx->prices, false);
@@ -132,7 +134,8 @@ TEST_P(BooksProperty, BooksReconcileExactly) {
   EXPECT_EQ(whole_ns, monthly_job_ns);
   EXPECT_TRUE(whole_exact == monthly_job_exact);
   int crossing = 0;
-  for (const Job& j : c.jobs) crossing += j.start_ms < month_starts[1] && (j.end_ms == 0 || j.end_ms > month_starts[1]);
+  for (const Job& j : c.jobs)
+    crossing += j.start_ms < month_starts[1] && (j.end_ms == 0 || j.end_ms > month_starts[1]);
   RecordProperty("jobs_crossing_month", crossing);
 }
 

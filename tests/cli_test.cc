@@ -30,24 +30,31 @@ class CliBooks : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = dir_.path() + "/books.db";
-    Ok({"init", "--db", db_, "--currency", "CNY", "--timezone", "Asia/Shanghai", "--interval", "60s", "--max-gap", "180s"});
-    Import("prices", "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
-                     "A10G,2026-01-01T00:00:00Z,3.5,,CNY\n");
-    Import("gpus", "uuid,node,index,model,memory_mib,in_service_from\n"
-                   "GPU-a,node-1,0,A10G,23028,2026-09-01T00:00:00+08:00\n"
-                   "GPU-b,node-1,1,A10G,23028,2026-09-01T00:00:00+08:00\n");
+    Ok({"init", "--db", db_, "--currency", "CNY", "--timezone", "Asia/Shanghai", "--interval", "60s",
+        "--max-gap", "180s"});
+    Import("prices",
+           "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
+           "A10G,2026-01-01T00:00:00Z,3.5,,CNY\n");
+    Import("gpus",
+           "uuid,node,index,model,memory_mib,in_service_from\n"
+           "GPU-a,node-1,0,A10G,23028,2026-09-01T00:00:00+08:00\n"
+           "GPU-b,node-1,1,A10G,23028,2026-09-01T00:00:00+08:00\n");
     // The article's yolov8s run: 8.3 h on one A10G.
-    Import("jobs", "id,user,project,department,model_type,image,image_digest,framework,gpu_request,duration_limit,start,end\n"
-                   "v8s,zhangsan,defect-detection-line3,manufacturing,yolov8s,reg/yolo:train-yolov8-medium-cu118,"
-                   "sha256:01,ultralytics==8.0.200,1xA10G,48h,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00\n");
-    Import("allocations", "job_id,gpu_uuid,start,end,share\n"
-                          "v8s,GPU-a,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00,1\n");
+    Import("jobs",
+           "id,user,project,department,model_type,image,image_digest,framework,gpu_request,duration_limit,"
+           "start,end\n"
+           "v8s,zhangsan,defect-detection-line3,manufacturing,yolov8s,reg/yolo:train-yolov8-medium-cu118,"
+           "sha256:01,ultralytics==8.0.200,1xA10G,48h,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00\n");
+    Import("allocations",
+           "job_id,gpu_uuid,start,end,share\n"
+           "v8s,GPU-a,2026-10-02T00:00:00+08:00,2026-10-02T08:18:00+08:00,1\n");
     std::string samples = "timestamp,gpu,metric,value\n";
-    const int64_t t0 = 1790870400;  // 2026-10-02T00:00:00+08:00
+    const int64_t t0 = 1790870400;   // 2026-10-02T00:00:00+08:00
     for (int i = 0; i < 498; ++i) {  // one per minute for 8.3 h
       const int util = i < 10 ? 5 : i < 450 ? 90 : 20;
       samples += std::to_string(t0 + 60 * i) + ",GPU-a,DCGM_FI_DEV_GPU_UTIL," + std::to_string(util) + "\n";
-      samples += std::to_string(t0 + 60 * i) + ",GPU-a,DCGM_FI_DEV_FB_USED," + std::to_string(i < 10 ? 1000 : 7270) + "\n";
+      samples += std::to_string(t0 + 60 * i) + ",GPU-a,DCGM_FI_DEV_FB_USED," +
+                 std::to_string(i < 10 ? 1000 : 7270) + "\n";
     }
     Import("samples", samples);
   }
@@ -105,9 +112,10 @@ TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
 
 TEST_F(CliBooks, CountOnlyRecordsArePricedFromTheCountAndSaidSo) {
   // An accounting record with a GPU count and model, no allocations: 2 x A10G for 10 h.
-  Import("jobs", "id,user,project,department,model_type,gpu_request,start,end\n"
-                 "acct-1,lisi,defect-detection-line3,manufacturing,yolov8n,2xA10G,"
-                 "2026-10-05T00:00:00Z,2026-10-05T10:00:00Z\n");
+  Import("jobs",
+         "id,user,project,department,model_type,gpu_request,start,end\n"
+         "acct-1,lisi,defect-detection-line3,manufacturing,yolov8n,2xA10G,"
+         "2026-10-05T00:00:00Z,2026-10-05T10:00:00Z\n");
   CliRun r = Cli({"report", "--db", db_, "--month", "2026-10", "--by", "user"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("lisi"), std::string::npos) << r.out;
@@ -125,23 +133,32 @@ struct BadCase {
 TEST_F(CliBooks, BadInputIsRejectedWithAClearErrorAndWritesNothing) {
   const std::string before = ReportJson();
   const BadCase cases[] = {
-      {"malformed row", "jobs", "id,user,project,department\nok1,u,p,d\nbad,u,p\n", "line 3: has 3 fields, the header has 4"},
-      {"unknown GPU", "allocations", "job_id,gpu_uuid,start,end\nv8s,GPU-zz,2026-10-03T00:00:00Z,2026-10-03T01:00:00Z\n",
+      {"malformed row", "jobs", "id,user,project,department\nok1,u,p,d\nbad,u,p\n",
+       "line 3: has 3 fields, the header has 4"},
+      {"unknown GPU", "allocations",
+       "job_id,gpu_uuid,start,end\nv8s,GPU-zz,2026-10-03T00:00:00Z,2026-10-03T01:00:00Z\n",
        "unknown GPU 'GPU-zz'"},
       {"GPU over 100 %", "allocations",
        "job_id,gpu_uuid,start,end,share\nv8s,GPU-b,2026-10-05T00:00:00Z,2026-10-05T02:00:00Z,0.7\n"
        "v8s,GPU-b,2026-10-05T01:00:00Z,2026-10-05T03:00:00Z,0.5\n",
        "would be allocated 120.00 % at 2026-10-05T01:00:00Z (limit 100 %)"},
-      {"negative value", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,50\n1790900060,GPU-b,power_w,-5\n",
+      {"negative value", "samples",
+       "timestamp,gpu,metric,value\n1790900000,GPU-b,util,50\n1790900060,GPU-b,power_w,-5\n",
        "line 3: power_w -5.000 is negative"},
-      {"NaN", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,NaN\n", "line 2: util 'NaN' is not finite"},
-      {"time out of range", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n2150-01-01T00:00:00Z,GPU-b,util,5\n",
+      {"NaN", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,NaN\n",
+       "line 2: util 'NaN' is not finite"},
+      {"time out of range", "samples",
+       "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n2150-01-01T00:00:00Z,GPU-b,util,5\n",
        "line 3: time '2150-01-01T00:00:00Z' = 2150-01-01T00:00:00Z is outside the accepted range"},
-      {"unknown GPU in samples", "samples", "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n1790900000,GPU-q,util,5\n",
+      {"unknown GPU in samples", "samples",
+       "timestamp,gpu,metric,value\n1790900000,GPU-b,util,5\n1790900000,GPU-q,util,5\n",
        "unknown GPU 'GPU-q'"},
-      {"unknown currency", "prices", "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-11-01T00:00:00Z,3,CNY\nH100,2026-11-01T00:00:00Z,9,XYZ\n",
+      {"unknown currency", "prices",
+       "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-11-01T00:00:00Z,3,CNY\nH100,2026-11-"
+       "01T00:00:00Z,9,XYZ\n",
        "line 3: unknown currency 'XYZ'"},
-      {"other currency", "prices", "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-10-10T00:00:00Z,3,USD\n",
+      {"other currency", "prices",
+       "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-10-10T00:00:00Z,3,USD\n",
        "is in USD but this ledger keeps its books in CNY"},
       {"unknown column", "gpus", "uuid,node,model,in_service_from,colour\n", "unknown column 'colour'"},
   };
@@ -149,7 +166,8 @@ TEST_F(CliBooks, BadInputIsRejectedWithAClearErrorAndWritesNothing) {
     CliRun r = ImportBad(c.kind, c.csv);
     EXPECT_EQ(r.code, 1) << c.name;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
-    EXPECT_NE(r.err.find("bad-" + std::string(c.kind) + ".csv"), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find("bad-" + std::string(c.kind) + ".csv"), std::string::npos)
+        << c.name << ": " << r.err;
   }
   EXPECT_EQ(ReportJson(), before);
   auto ledger = OpenSqliteLedger(db_);

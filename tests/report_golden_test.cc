@@ -51,7 +51,8 @@ TEST(ReportGolden, MatchesGoldenFiles) {
   const bool update = std::getenv("GPULEDGER_UPDATE_GOLDEN") != nullptr;
   for (const auto& [name, text] : Render()) {
     if (update) std::ofstream(kGolden + name) << text;
-    EXPECT_EQ(text, Read(kGolden + name)) << name << " differs; if intended, rerun with GPULEDGER_UPDATE_GOLDEN=1";
+    EXPECT_EQ(text, Read(kGolden + name))
+        << name << " differs; if intended, rerun with GPULEDGER_UPDATE_GOLDEN=1";
   }
 }
 

@@ -16,7 +16,8 @@ struct SimLedger {
   LedgerSettings settings;
 };
 
-inline StatusOr<SimLedger> LoadSimulation(const std::string& db, const SimOptions& o, const std::string& zone) {
+inline StatusOr<SimLedger> LoadSimulation(const std::string& db, const SimOptions& o,
+                                          const std::string& zone) {
   SimLedger s;
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(zone));
   ASSIGN_OR_RETURN(s.cluster, SimulateCluster(o, tz));

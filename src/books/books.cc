@@ -38,7 +38,8 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
     setup.capacity = cap;
     setup.cuts = ctx.prices.ChangesWithin(g.model, cap);
     setup.cuts.insert(setup.cuts.end(), cuts.begin(), cuts.end());
-    setup.options.interval_ms = g.sample_interval_ms ? g.sample_interval_ms : ctx.settings.default_interval_ms;
+    setup.options.interval_ms =
+        g.sample_interval_ms ? g.sample_interval_ms : ctx.settings.default_interval_ms;
     setup.options.max_gap_ms = g.max_gap_ms ? g.max_gap_ms : ctx.settings.default_max_gap_ms;
     std::map<std::string, int> slots;
     for (const Allocation* a : by_gpu[g.uuid]) {
@@ -52,8 +53,8 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
     // max gap after it close the window's last sample exactly as a longer window would.
     ASSIGN_OR_RETURN(std::optional<Sample> before, ledger.SampleBefore(g.uuid, cap.start));
     if (before) meter.Add(*before);
-    RETURN_IF_ERROR(ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap},
-                                       [&](const Sample& s) { meter.Add(s); }));
+    RETURN_IF_ERROR(
+        ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap}, [&](const Sample& s) { meter.Add(s); }));
     std::vector<UsageRow> gr = meter.Finish();
     rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
   }

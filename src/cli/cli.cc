@@ -15,18 +15,27 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.set_version_flag("--version", "gpuledger 0.1.0");
 
   InitArgs init;
-  auto* c_init = app.add_subcommand("init", "create a ledger and set its currency, time zone and sampling defaults");
+  auto* c_init =
+      app.add_subcommand("init", "create a ledger and set its currency, time zone and sampling defaults");
   c_init->add_option("--db", init.db, "SQLite ledger file")->required();
   c_init->add_option("--currency", init.currency, "ISO 4217 currency of the books")->capture_default_str();
-  c_init->add_option("--timezone", init.timezone, "IANA zone whose calendar months the reports use")->capture_default_str();
-  c_init->add_option("--interval", init.interval, "default sample interval (what a last sample stands for)")->capture_default_str();
-  c_init->add_option("--max-gap", init.max_gap, "default longest span one sample may stand for")->capture_default_str();
+  c_init->add_option("--timezone", init.timezone, "IANA zone whose calendar months the reports use")
+      ->capture_default_str();
+  c_init->add_option("--interval", init.interval, "default sample interval (what a last sample stands for)")
+      ->capture_default_str();
+  c_init->add_option("--max-gap", init.max_gap, "default longest span one sample may stand for")
+      ->capture_default_str();
 
   ImportArgs imp;
-  auto* c_imp = app.add_subcommand("import", "backfill jobs, GPUs, allocations, samples, prices or training progress from a file");
+  auto* c_imp = app.add_subcommand(
+      "import", "backfill jobs, GPUs, allocations, samples, prices or training progress from a file");
   c_imp->add_option("kind", imp.kind, "jobs | gpus | allocations | samples | prices | progress")
-      ->required()->check(CLI::IsMember({"jobs", "gpus", "allocations", "samples", "prices", "progress"}));
-  c_imp->add_option("file", imp.file, "CSV file (formats: docs/formats/import.md); progress takes an Ultralytics results.csv")->required();
+      ->required()
+      ->check(CLI::IsMember({"jobs", "gpus", "allocations", "samples", "prices", "progress"}));
+  c_imp
+      ->add_option("file", imp.file,
+                   "CSV file (formats: docs/formats/import.md); progress takes an Ultralytics results.csv")
+      ->required();
   c_imp->add_option("--db", imp.db, "SQLite ledger file")->required();
   c_imp->add_option("--job", imp.job, "the job a results.csv belongs to (progress only)");
 
@@ -34,27 +43,40 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   auto* c_rep = app.add_subcommand("report", "monthly cost and usage report, grouped by one dimension");
   c_rep->add_option("--db", rep.db, "SQLite ledger file")->required();
   c_rep->add_option("--month", rep.month, "YYYY-MM, in the ledger's time zone")->required();
-  c_rep->add_option("--by", rep.by, "department | project | user | model | image | framework | gpu-model | job")->capture_default_str();
-  c_rep->add_option("--format", rep.format, "table | csv | json")->check(CLI::IsMember({"table", "csv", "json"}))->capture_default_str();
-  c_rep->add_flag("--share-idle", rep.share_idle, "spread unallocated cost over jobs in proportion to their cost");
+  c_rep
+      ->add_option("--by", rep.by,
+                   "department | project | user | model | image | framework | gpu-model | job")
+      ->capture_default_str();
+  c_rep->add_option("--format", rep.format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  c_rep->add_flag("--share-idle", rep.share_idle,
+                  "spread unallocated cost over jobs in proportion to their cost");
 
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");
   c_jobs->add_option("--db", jobs.db, "SQLite ledger file")->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone")->required();
-  c_jobs->add_option("--format", jobs.format, "table | csv | json")->check(CLI::IsMember({"table", "csv", "json"}))->capture_default_str();
+  c_jobs->add_option("--format", jobs.format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
 
   LeaderboardArgs lb;
-  auto* c_lb = app.add_subcommand("leaderboard", "cost-effectiveness of model configurations: cost per run, cost per mAP point");
+  auto* c_lb = app.add_subcommand(
+      "leaderboard", "cost-effectiveness of model configurations: cost per run, cost per mAP point");
   c_lb->add_option("--db", lb.db, "SQLite ledger file")->required();
   c_lb->add_option("--month", lb.month, "only runs that ended in this month (YYYY-MM)");
-  c_lb->add_option("--format", lb.format, "table | json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  c_lb->add_option("--format", lb.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
 
   DemoArgs demo;
-  auto* c_demo = app.add_subcommand("demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
+  auto* c_demo = app.add_subcommand(
+      "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
   c_demo->add_option("--db", demo.db, "ledger file to create (replaced if it exists)")->capture_default_str();
   c_demo->add_option("--seed", demo.seed, "simulator seed")->capture_default_str();
-  c_demo->add_option("--month", demo.month, "the month to report; the one before is simulated too")->capture_default_str();
+  c_demo->add_option("--month", demo.month, "the month to report; the one before is simulated too")
+      ->capture_default_str();
   c_demo->add_option("--interval", demo.interval, "simulated sample interval")->capture_default_str();
 
   try {
@@ -64,12 +86,18 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return app.exit(e, out, err) == 0 ? 0 : 2;
   }
   Status st;
-  if (*c_init) st = CmdInit(init, out);
-  else if (*c_imp) st = CmdImport(imp, out);
-  else if (*c_rep) st = CmdReport(rep, out);
-  else if (*c_jobs) st = CmdJobs(jobs, out);
-  else if (*c_lb) st = CmdLeaderboard(lb, out);
-  else if (*c_demo) st = CmdDemo(demo, out);
+  if (*c_init)
+    st = CmdInit(init, out);
+  else if (*c_imp)
+    st = CmdImport(imp, out);
+  else if (*c_rep)
+    st = CmdReport(rep, out);
+  else if (*c_jobs)
+    st = CmdJobs(jobs, out);
+  else if (*c_lb)
+    st = CmdLeaderboard(lb, out);
+  else if (*c_demo)
+    st = CmdDemo(demo, out);
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;

@@ -35,7 +35,8 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
     RETURN_IF_ERROR(ledger->PutSamples(batch));
   }
   out << "simulated " << c.gpus.size() << " GPUs, " << c.jobs.size() << " YOLO training jobs and " << samples
-      << " samples over " << opt.month.Prev().ToString() << " and " << opt.month.ToString() << " into " << a.db << "\n\n";
+      << " samples over " << opt.month.Prev().ToString() << " and " << opt.month.ToString() << " into "
+      << a.db << "\n\n";
 
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, GroupBy::kDepartment, false));

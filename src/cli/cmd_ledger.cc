@@ -51,8 +51,8 @@ Status CmdInit(const InitArgs& a, std::ostream& out) {
                               "; its currency cannot change to " + s.currency);
   }
   RETURN_IF_ERROR(ledger->SetSettings(s));
-  out << "ledger " << a.db << ": currency " << s.currency << ", time zone " << s.timezone << ", sample interval "
-      << a.interval << ", max gap " << a.max_gap << "\n";
+  out << "ledger " << a.db << ": currency " << s.currency << ", time zone " << s.timezone
+      << ", sample interval " << a.interval << ", max gap " << a.max_gap << "\n";
   return OkStatus();
 }
 
@@ -90,7 +90,8 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
     extra = " (from " + std::to_string(samples->rows) + " rows; " + std::to_string(samples->skipped_metrics) +
             " rows of metrics not metered were skipped)";
   } else if (a.kind == "progress") {
-    if (a.job.empty()) return InvalidArgument("import progress needs --job ID: the job the results.csv belongs to");
+    if (a.job.empty())
+      return InvalidArgument("import progress needs --job ID: the job the results.csv belongs to");
     auto epochs = ParseResultsCsv(text);
     if (!epochs.ok()) return in_file(epochs.status());
     RETURN_IF_ERROR(in_file(ledger->PutProgress(a.job, *epochs)));

@@ -21,9 +21,12 @@ Status CmdReport(const ReportArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(GroupBy by, ParseGroupBy(a.by));
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, by, a.share_idle));
-  if (a.format == "csv") out << RenderReportCsv(r);
-  else if (a.format == "json") out << RenderReportJson(r);
-  else out << RenderReportTable(r);
+  if (a.format == "csv")
+    out << RenderReportCsv(r);
+  else if (a.format == "json")
+    out << RenderReportJson(r);
+  else
+    out << RenderReportTable(r);
   return OkStatus();
 }
 

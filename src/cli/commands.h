@@ -23,7 +23,7 @@ struct ImportArgs {
   std::string kind;  // jobs | gpus | allocations | samples | prices | progress
   std::string db;
   std::string file;
-  std::string job;   // for progress
+  std::string job;  // for progress
 };
 Status CmdImport(const ImportArgs& a, std::ostream& out);
 

@@ -14,7 +14,7 @@ namespace gpuledger {
 inline constexpr int64_t kMicrosPerUnit = 1'000'000;
 
 struct Currency {
-  std::string code;    // "CNY"
+  std::string code;      // "CNY"
   int minor_digits = 2;  // ISO 4217 exponent: CNY 2, JPY 0, KWD 3
 
   // Micro-units in one minor unit: CNY 10,000 (one fen), JPY 1,000,000.

@@ -58,10 +58,10 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const Status& status) : v_(status) {}  // NOLINT: implicit like absl::StatusOr
+  StatusOr(const Status& status) : v_(status) {}        // NOLINT: implicit like absl::StatusOr
   StatusOr(Status&& status) : v_(std::move(status)) {}  // NOLINT
-  StatusOr(const T& value) : v_(value) {}  // NOLINT
-  StatusOr(T&& value) : v_(std::move(value)) {}  // NOLINT
+  StatusOr(const T& value) : v_(value) {}               // NOLINT
+  StatusOr(T&& value) : v_(std::move(value)) {}         // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
@@ -94,12 +94,11 @@ class [[nodiscard]] StatusOr {
   if (!tmp.ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(GPULEDGER_CONCAT(statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(GPULEDGER_CONCAT(statusor_, __LINE__), lhs, expr)
 
 // For invariants that no input can break (Envoy's rule); input errors get a Status.
-#define GPULEDGER_CHECK(cond)                                         \
-  do {                                                                \
+#define GPULEDGER_CHECK(cond)                                                   \
+  do {                                                                          \
     if (!(cond)) ::gpuledger::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (0)
 

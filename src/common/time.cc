@@ -54,14 +54,13 @@ StatusOr<TimeMs> ParseRfc3339(std::string_view s) {
                            "); expected e.g. 2026-10-01T08:00:00Z");
   };
   int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !Digits(s, 11, 2, h) || s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, sec)) {
+  if (!Digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, h) ||
+      s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, sec)) {
     return bad("malformed date or time");
   }
-  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > DaysInMonth(y, mo) || h > 23 ||
-      mi > 59 || sec > 60) {
+  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > DaysInMonth(y, mo) || h > 23 || mi > 59 ||
+      sec > 60) {
     return bad("field out of range");
   }
   if (sec == 60) sec = 59;  // leap second: Unix time has none; clamp.
@@ -137,14 +136,13 @@ std::string FormatTime(TimeMs t) {
   CivilFromDays(days, y, m, d);
   char buf[64];
   if (ms != 0) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
-                  static_cast<long long>(ms));
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                  m, d, static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                  static_cast<long long>(rem % 60), static_cast<long long>(ms));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
+                  static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                  static_cast<long long>(rem % 60));
   }
   return buf;
 }
@@ -169,12 +167,18 @@ StatusOr<DurationMs> ParseDuration(std::string_view text) {
     while (pos < s.size() && (s[pos] < '0' || s[pos] > '9')) ++pos;
     std::string_view unit = s.substr(ustart, pos - ustart);
     DurationMs mult;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = kSecondMs;
-    else if (unit == "m") mult = kMinuteMs;
-    else if (unit == "h") mult = kHourMs;
-    else if (unit == "d") mult = kDayMs;
-    else return bad("has unknown unit '" + std::string(unit) + "'");
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = kSecondMs;
+    else if (unit == "m")
+      mult = kMinuteMs;
+    else if (unit == "h")
+      mult = kHourMs;
+    else if (unit == "d")
+      mult = kDayMs;
+    else
+      return bad("has unknown unit '" + std::string(unit) + "'");
     total += n * mult;
     if (total > 100LL * 365 * kDayMs) return bad("exceeds 100 years");
   }
@@ -190,10 +194,9 @@ std::string YearMonth::ToString() const {
 
 StatusOr<YearMonth> ParseYearMonth(std::string_view text) {
   int y, m;
-  if (text.size() != 7 || !Digits(text, 0, 4, y) || text[4] != '-' || !Digits(text, 5, 2, m) ||
-      m < 1 || m > 12 || y < 2000 || y > 2099) {
-    return InvalidArgument("month '" + std::string(text) +
-                           "' is not YYYY-MM between 2000-01 and 2099-12");
+  if (text.size() != 7 || !Digits(text, 0, 4, y) || text[4] != '-' || !Digits(text, 5, 2, m) || m < 1 ||
+      m > 12 || y < 2000 || y > 2099) {
+    return InvalidArgument("month '" + std::string(text) + "' is not YYYY-MM between 2000-01 and 2099-12");
   }
   return YearMonth{y, m};
 }

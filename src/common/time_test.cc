@@ -16,8 +16,8 @@ TEST(ParseTime, AcceptsRfc3339WithOffsetsAndFractions) {
 }
 
 TEST(ParseTime, RejectsMalformedAndOutOfRangeNamingTheValue) {
-  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-10-01T00:00:00", "yesterday", "",
-                          "nan", "2026-10-01T00:00:00Zjunk"}) {
+  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-10-01T00:00:00", "yesterday",
+                          "", "nan", "2026-10-01T00:00:00Zjunk"}) {
     EXPECT_FALSE(ParseTime(bad).ok()) << bad;
   }
   Status s = ParseTime("1990-01-01T00:00:00Z").status();
@@ -27,7 +27,8 @@ TEST(ParseTime, RejectsMalformedAndOutOfRangeNamingTheValue) {
 }
 
 TEST(FormatTime, RoundTrips) {
-  for (TimeMs t : {kMinTimeMs, TimeMs{1790812800250}, kMaxTimeMs - 1}) EXPECT_EQ(*ParseTime(FormatTime(t)), t);
+  for (TimeMs t : {kMinTimeMs, TimeMs{1790812800250}, kMaxTimeMs - 1})
+    EXPECT_EQ(*ParseTime(FormatTime(t)), t);
 }
 
 TEST(ParseDuration, GoStyle) {

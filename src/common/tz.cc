@@ -45,8 +45,8 @@ StatusOr<TimeZone> TimeZone::FromTzif(std::string_view name, std::string_view by
   Reader r(bytes);
   auto header = [&](Counts& c, char& version) -> bool {
     if (!r.Has(44)) return false;
-    char m[4] = {static_cast<char>(r.U8()), static_cast<char>(r.U8()),
-                 static_cast<char>(r.U8()), static_cast<char>(r.U8())};
+    char m[4] = {static_cast<char>(r.U8()), static_cast<char>(r.U8()), static_cast<char>(r.U8()),
+                 static_cast<char>(r.U8())};
     if (std::string_view(m, 4) != "TZif") return false;
     version = static_cast<char>(r.U8());
     r.Skip(15);
@@ -57,8 +57,8 @@ StatusOr<TimeZone> TimeZone::FromTzif(std::string_view name, std::string_view by
   char version = 0;
   if (!header(c, version)) return bad("not TZif data (bad magic or truncated header)");
   constexpr uint32_t kLimit = 100000;
-  if (c.time > kLimit || c.type > 256 || c.type == 0 || c.chars > kLimit || c.leap > kLimit ||
-      c.isut > 256 || c.isstd > 256) {
+  if (c.time > kLimit || c.type > 256 || c.type == 0 || c.chars > kLimit || c.leap > kLimit || c.isut > 256 ||
+      c.isstd > 256) {
     return bad("implausible counts in header");
   }
   size_t v1 = size_t{c.time} * 5 + size_t{c.type} * 6 + c.chars + size_t{c.leap} * 8 + c.isstd + c.isut;
@@ -112,11 +112,10 @@ StatusOr<TimeZone> TimeZone::FromTzif(std::string_view name, std::string_view by
 
 StatusOr<TimeZone> TimeZone::Load(std::string_view name, std::string_view zoneinfo_dir) {
   if (name == "UTC" || name == "Etc/UTC") return Utc();
-  bool ok_name = !name.empty() && name.size() < 64 && name.find("..") == std::string_view::npos &&
-                 name[0] != '/';
+  bool ok_name =
+      !name.empty() && name.size() < 64 && name.find("..") == std::string_view::npos && name[0] != '/';
   for (char ch : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' || ch == '-' ||
-          ch == '+')) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' || ch == '-' || ch == '+')) {
       ok_name = false;
     }
   }

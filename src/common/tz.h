@@ -39,10 +39,10 @@ class TimeZone {
 
  private:
   std::string name_;
-  std::vector<int64_t> transitions_s_;   // ascending, UTC seconds
-  std::vector<int32_t> offsets_after_;   // offset in force from transitions_s_[i]
-  int32_t initial_offset_ = 0;           // before the first transition
-  bool rules_after_last_ = false;        // footer has DST rules beyond the table
+  std::vector<int64_t> transitions_s_;  // ascending, UTC seconds
+  std::vector<int32_t> offsets_after_;  // offset in force from transitions_s_[i]
+  int32_t initial_offset_ = 0;          // before the first transition
+  bool rules_after_last_ = false;       // footer has DST rules beyond the table
 };
 
 }  // namespace gpuledger

@@ -1,8 +1,8 @@
 #include "cost/cost_engine.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <numeric>
+#include <unordered_map>
 
 namespace gpuledger {
 
@@ -50,14 +50,14 @@ std::vector<int64_t> Apportion(int64_t amount_micros, const std::vector<int64_t>
   std::vector<size_t> order(weights.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rem[a] > rem[b]; });
-  for (int64_t k = 0; k < static_cast<int64_t>(amount_units) - given; ++k) ++units[order[static_cast<size_t>(k)]];
+  for (int64_t k = 0; k < static_cast<int64_t>(amount_units) - given; ++k)
+    ++units[order[static_cast<size_t>(k)]];
   std::vector<int64_t> out(weights.size());
   for (size_t i = 0; i < weights.size(); ++i) out[i] = units[i] * unit_micros;
   return out;
 }
 
-StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook& prices,
-                              bool share_idle) {
+StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook& prices, bool share_idle) {
   CostBook book;
   book.currency = prices.currency();
   book.share_idle = share_idle;

@@ -41,8 +41,7 @@ struct CostBook {
 // Prices the rows: each row lies within one price period (the meter cuts at changes).
 // share_idle: spread the unallocated cost over jobs in proportion to their cost
 // (OpenCost's shareIdle); the unallocated line then keeps only what no job can carry.
-StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook& prices,
-                              bool share_idle);
+StatusOr<CostBook> PriceUsage(const std::vector<UsageRow>& rows, const PriceBook& prices, bool share_idle);
 
 // Rounds exact amounts (>= 0, in units of 1/kExactPerMicro micro) to multiples of
 // `unit_micros` so that they sum exactly to the rounded (half-up) total. Largest

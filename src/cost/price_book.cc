@@ -11,8 +11,7 @@ StatusOr<PriceBook> PriceBook::Create(const Currency& currency, std::vector<Pric
     RETURN_IF_ERROR(p.Validate());
     if (p.currency != currency.code) {
       return InvalidArgument("price for " + p.gpu_model + " from " + FormatTime(p.effective_from) +
-                             " is in " + p.currency + " but the ledger keeps its books in " +
-                             currency.code);
+                             " is in " + p.currency + " but the ledger keeps its books in " + currency.code);
     }
     book.by_model_[p.gpu_model].push_back(std::move(p));
   }

@@ -6,11 +6,16 @@ namespace gpuledger {
 
 std::string_view JobStatusName(JobStatus s) {
   switch (s) {
-    case JobStatus::kPending: return "pending";
-    case JobStatus::kRunning: return "running";
-    case JobStatus::kSucceeded: return "succeeded";
-    case JobStatus::kFailed: return "failed";
-    case JobStatus::kCancelled: return "cancelled";
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kRunning:
+      return "running";
+    case JobStatus::kSucceeded:
+      return "succeeded";
+    case JobStatus::kFailed:
+      return "failed";
+    case JobStatus::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -50,7 +55,8 @@ Status Job::Validate() const {
     }
   }
   if (epochs < 0 || batch < 0 || imgsz < 0 || dataset_images < 0 || duration_limit_ms < 0) {
-    return InvalidArgument("job " + id + ": epochs, batch, imgsz, dataset size and duration limit must not be negative");
+    return InvalidArgument("job " + id +
+                           ": epochs, batch, imgsz, dataset size and duration limit must not be negative");
   }
   return OkStatus();
 }
@@ -85,8 +91,7 @@ Status Allocation::Validate() const {
     }
   }
   if (share_ppm <= 0 || share_ppm > kFullShare) {
-    return InvalidArgument(what + ": share " + FormatFixed(share_ppm / 1e6, 6) +
-                           " is outside (0, 1]");
+    return InvalidArgument(what + ": share " + FormatFixed(share_ppm / 1e6, 6) + " is outside (0, 1]");
   }
   return OkStatus();
 }

@@ -32,13 +32,13 @@ struct Job {
   std::string user;
   std::string project;
   std::string department;
-  std::string model_type;    // yolov8s, yolov10m, yolo11n, custom-...
-  std::string image_repo;    // registry/ultralytics-train
-  std::string image_tag;     // train-yolov10-medium-cu118
-  std::string image_digest;  // sha256:...
-  std::string framework;     // ultralytics==8.0.200
-  int64_t gpu_share_ppm = 0; // requested GPUs x 1e6: 1xA10G -> 1,000,000; 0.5 -> 500,000
-  std::string gpu_model;     // requested model, A10G
+  std::string model_type;            // yolov8s, yolov10m, yolo11n, custom-...
+  std::string image_repo;            // registry/ultralytics-train
+  std::string image_tag;             // train-yolov10-medium-cu118
+  std::string image_digest;          // sha256:...
+  std::string framework;             // ultralytics==8.0.200
+  int64_t gpu_share_ppm = 0;         // requested GPUs x 1e6: 1xA10G -> 1,000,000; 0.5 -> 500,000
+  std::string gpu_model;             // requested model, A10G
   DurationMs duration_limit_ms = 0;  // 0: none
   std::string dataset;
   int64_t dataset_images = 0;
@@ -57,13 +57,13 @@ struct Job {
 };
 
 struct Gpu {
-  std::string uuid;   // GPU-8c1e... as NVML and dcgm-exporter print it
+  std::string uuid;  // GPU-8c1e... as NVML and dcgm-exporter print it
   std::string node;
   int index = 0;
   std::string model;  // A10G, A100-SXM4-80GB
   int64_t memory_mib = 0;
   TimeMs in_service_from = 0;
-  TimeMs in_service_to = 0;  // 0: still in service
+  TimeMs in_service_to = 0;           // 0: still in service
   DurationMs sample_interval_ms = 0;  // 0: the ledger's default
   DurationMs max_gap_ms = 0;          // 0: the ledger's default
 
@@ -127,11 +127,11 @@ struct UsageRow {
   std::string gpu_model;
   TimeMs period_start = 0;
   TimeMs period_end = 0;
-  int64_t gpu_ns = 0;       // allocated (or, for unallocated rows, unallocated) capacity
-  int64_t covered_ns = 0;   // part of gpu_ns with samples
-  int64_t busy_ns = 0;      // util >= 1 %
-  int64_t dense_ns = 0;     // util > dense threshold (70 %)
-  int64_t util_ns = 0;      // sum of time x util / 100 (mean util = util_ns / covered_ns)
+  int64_t gpu_ns = 0;      // allocated (or, for unallocated rows, unallocated) capacity
+  int64_t covered_ns = 0;  // part of gpu_ns with samples
+  int64_t busy_ns = 0;     // util >= 1 %
+  int64_t dense_ns = 0;    // util > dense threshold (70 %)
+  int64_t util_ns = 0;     // sum of time x util / 100 (mean util = util_ns / covered_ns)
   int64_t energy_mj = 0;
   int64_t peak_mem_mib = 0;
   int64_t loading_ns = 0;

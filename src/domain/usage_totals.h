@@ -14,16 +14,34 @@ struct UsageTotals {
   int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
 
   void Add(const UsageRow& r) {
-    gpu_ns += r.gpu_ns; covered_ns += r.covered_ns; busy_ns += r.busy_ns; dense_ns += r.dense_ns;
-    util_ns += r.util_ns; energy_mj += r.energy_mj; peak_mem_mib = std::max(peak_mem_mib, r.peak_mem_mib);
-    loading_ns += r.loading_ns; steady_ns += r.steady_ns; tail_ns += r.tail_ns; idle_ns += r.idle_ns;
+    gpu_ns += r.gpu_ns;
+    covered_ns += r.covered_ns;
+    busy_ns += r.busy_ns;
+    dense_ns += r.dense_ns;
+    util_ns += r.util_ns;
+    energy_mj += r.energy_mj;
+    peak_mem_mib = std::max(peak_mem_mib, r.peak_mem_mib);
+    loading_ns += r.loading_ns;
+    steady_ns += r.steady_ns;
+    tail_ns += r.tail_ns;
+    idle_ns += r.idle_ns;
   }
   void Add(const UsageTotals& t) {
-    gpu_ns += t.gpu_ns; covered_ns += t.covered_ns; busy_ns += t.busy_ns; dense_ns += t.dense_ns;
-    util_ns += t.util_ns; energy_mj += t.energy_mj; peak_mem_mib = std::max(peak_mem_mib, t.peak_mem_mib);
-    loading_ns += t.loading_ns; steady_ns += t.steady_ns; tail_ns += t.tail_ns; idle_ns += t.idle_ns;
+    gpu_ns += t.gpu_ns;
+    covered_ns += t.covered_ns;
+    busy_ns += t.busy_ns;
+    dense_ns += t.dense_ns;
+    util_ns += t.util_ns;
+    energy_mj += t.energy_mj;
+    peak_mem_mib = std::max(peak_mem_mib, t.peak_mem_mib);
+    loading_ns += t.loading_ns;
+    steady_ns += t.steady_ns;
+    tail_ns += t.tail_ns;
+    idle_ns += t.idle_ns;
   }
-  static double Ratio(int64_t a, int64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); }
+  static double Ratio(int64_t a, int64_t b) {
+    return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+  }
   double gpu_hours() const { return static_cast<double>(gpu_ns) / static_cast<double>(kGpuNsPerGpuHour); }
   double busy_hours() const { return static_cast<double>(busy_ns) / static_cast<double>(kGpuNsPerGpuHour); }
   // Effective compute density: time with util > 70 % over the time with samples ...

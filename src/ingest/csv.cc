@@ -78,7 +78,8 @@ StatusOr<CsvHeader> CsvHeader::Create(const CsvRecord& header, const std::vector
   }
   for (const auto& r : required) {
     if (h.Find(r) < 0) {
-      return InvalidArgument("line " + std::to_string(header.line) + ": required column '" + r + "' is missing");
+      return InvalidArgument("line " + std::to_string(header.line) + ": required column '" + r +
+                             "' is missing");
     }
   }
   return h;

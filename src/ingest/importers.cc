@@ -94,121 +94,144 @@ void SplitImage(std::string_view image, std::string* repo, std::string* tag) {
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text) {
   std::vector<Job> jobs;
   static const std::vector<std::string> kKnown = {
-      "id", "user", "project", "department", "model_type", "image", "image_digest", "framework",
-      "gpu_request", "duration_limit", "dataset", "dataset_images", "epochs", "batch", "imgsz",
-      "amp", "status", "submitted", "start", "end", "labels"};
-  RETURN_IF_ERROR(ForEachRow(text, kKnown, {"id", "user", "project", "department"},
-                             [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-    Job j;
-    auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-    j.id = f("id");
-    j.user = f("user");
-    j.project = f("project");
-    j.department = f("department");
-    j.model_type = f("model_type");
-    SplitImage(f("image"), &j.image_repo, &j.image_tag);
-    j.image_digest = f("image_digest");
-    j.framework = f("framework");
-    if (!f("gpu_request").empty()) RETURN_IF_ERROR(ParseGpuRequest(f("gpu_request"), &j.gpu_share_ppm, &j.gpu_model));
-    if (!f("duration_limit").empty()) { ASSIGN_OR_RETURN(j.duration_limit_ms, ParseDuration(f("duration_limit"))); }
-    j.dataset = f("dataset");
-    ASSIGN_OR_RETURN(j.dataset_images, OptInt(f("dataset_images"), "dataset_images", 0, 1'000'000'000));
-    ASSIGN_OR_RETURN(int64_t epochs, OptInt(f("epochs"), "epochs", 0, 100000));
-    ASSIGN_OR_RETURN(int64_t batch, OptInt(f("batch"), "batch", -1, 100000));
-    ASSIGN_OR_RETURN(int64_t imgsz, OptInt(f("imgsz"), "imgsz", 0, 100000));
-    j.epochs = static_cast<int>(epochs);
-    j.batch = static_cast<int>(batch < 0 ? 0 : batch);  // Ultralytics' batch=-1 means auto
-    j.imgsz = static_cast<int>(imgsz);
-    ASSIGN_OR_RETURN(j.amp, ParseBool(f("amp"), "amp"));
-    if (!f("status").empty()) { ASSIGN_OR_RETURN(j.status, ParseJobStatus(f("status"))); }
-    ASSIGN_OR_RETURN(j.submitted_ms, OptTime(f("submitted")));
-    ASSIGN_OR_RETURN(j.start_ms, OptTime(f("start")));
-    ASSIGN_OR_RETURN(j.end_ms, OptTime(f("end")));
-    for (std::string_view kv : Split(f("labels"), ';')) {
-      if (Trim(kv).empty()) continue;
-      const size_t eq = kv.find('=');
-      if (eq == std::string_view::npos) {
-        return InvalidArgument("label '" + std::string(kv) + "' is not key=value");
-      }
-      j.labels[std::string(Trim(kv.substr(0, eq)))] = std::string(Trim(kv.substr(eq + 1)));
-    }
-    if (f("status").empty()) j.status = j.end_ms ? JobStatus::kSucceeded : j.start_ms ? JobStatus::kRunning : JobStatus::kPending;
-    RETURN_IF_ERROR(j.Validate());
-    jobs.push_back(std::move(j));
-    return OkStatus();
-  }));
+      "id",        "user",        "project",        "department", "model_type",     "image",  "image_digest",
+      "framework", "gpu_request", "duration_limit", "dataset",    "dataset_images", "epochs", "batch",
+      "imgsz",     "amp",         "status",         "submitted",  "start",          "end",    "labels"};
+  RETURN_IF_ERROR(ForEachRow(
+      text, kKnown, {"id", "user", "project", "department"},
+      [&](const CsvRecord& r, const CsvHeader& h) -> Status {
+        Job j;
+        auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+        j.id = f("id");
+        j.user = f("user");
+        j.project = f("project");
+        j.department = f("department");
+        j.model_type = f("model_type");
+        SplitImage(f("image"), &j.image_repo, &j.image_tag);
+        j.image_digest = f("image_digest");
+        j.framework = f("framework");
+        if (!f("gpu_request").empty())
+          RETURN_IF_ERROR(ParseGpuRequest(f("gpu_request"), &j.gpu_share_ppm, &j.gpu_model));
+        if (!f("duration_limit").empty()) {
+          ASSIGN_OR_RETURN(j.duration_limit_ms, ParseDuration(f("duration_limit")));
+        }
+        j.dataset = f("dataset");
+        ASSIGN_OR_RETURN(j.dataset_images, OptInt(f("dataset_images"), "dataset_images", 0, 1'000'000'000));
+        ASSIGN_OR_RETURN(int64_t epochs, OptInt(f("epochs"), "epochs", 0, 100000));
+        ASSIGN_OR_RETURN(int64_t batch, OptInt(f("batch"), "batch", -1, 100000));
+        ASSIGN_OR_RETURN(int64_t imgsz, OptInt(f("imgsz"), "imgsz", 0, 100000));
+        j.epochs = static_cast<int>(epochs);
+        j.batch = static_cast<int>(batch < 0 ? 0 : batch);  // Ultralytics' batch=-1 means auto
+        j.imgsz = static_cast<int>(imgsz);
+        ASSIGN_OR_RETURN(j.amp, ParseBool(f("amp"), "amp"));
+        if (!f("status").empty()) {
+          ASSIGN_OR_RETURN(j.status, ParseJobStatus(f("status")));
+        }
+        ASSIGN_OR_RETURN(j.submitted_ms, OptTime(f("submitted")));
+        ASSIGN_OR_RETURN(j.start_ms, OptTime(f("start")));
+        ASSIGN_OR_RETURN(j.end_ms, OptTime(f("end")));
+        for (std::string_view kv : Split(f("labels"), ';')) {
+          if (Trim(kv).empty()) continue;
+          const size_t eq = kv.find('=');
+          if (eq == std::string_view::npos) {
+            return InvalidArgument("label '" + std::string(kv) + "' is not key=value");
+          }
+          j.labels[std::string(Trim(kv.substr(0, eq)))] = std::string(Trim(kv.substr(eq + 1)));
+        }
+        if (f("status").empty())
+          j.status = j.end_ms     ? JobStatus::kSucceeded
+                     : j.start_ms ? JobStatus::kRunning
+                                  : JobStatus::kPending;
+        RETURN_IF_ERROR(j.Validate());
+        jobs.push_back(std::move(j));
+        return OkStatus();
+      }));
   return jobs;
 }
 
 StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text) {
   std::vector<Gpu> gpus;
-  static const std::vector<std::string> kKnown = {"uuid", "node", "index", "model", "memory_mib",
-                                                  "in_service_from", "in_service_to", "sample_interval", "max_gap"};
+  static const std::vector<std::string> kKnown = {
+      "uuid",   "node", "index", "model", "memory_mib", "in_service_from", "in_service_to", "sample_interval",
+      "max_gap"};
   RETURN_IF_ERROR(ForEachRow(text, kKnown, {"uuid", "node", "model", "in_service_from"},
                              [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-    Gpu g;
-    auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-    g.uuid = f("uuid");
-    g.node = f("node");
-    g.model = f("model");
-    ASSIGN_OR_RETURN(int64_t idx, OptInt(f("index"), "index", 0, 1023));
-    g.index = static_cast<int>(idx);
-    ASSIGN_OR_RETURN(g.memory_mib, OptInt(f("memory_mib"), "memory_mib", 0, 16 * 1024 * 1024));
-    ASSIGN_OR_RETURN(g.in_service_from, ParseTime(f("in_service_from")));
-    ASSIGN_OR_RETURN(g.in_service_to, OptTime(f("in_service_to")));
-    if (!f("sample_interval").empty()) { ASSIGN_OR_RETURN(g.sample_interval_ms, ParseDuration(f("sample_interval"))); }
-    if (!f("max_gap").empty()) { ASSIGN_OR_RETURN(g.max_gap_ms, ParseDuration(f("max_gap"))); }
-    RETURN_IF_ERROR(g.Validate());
-    gpus.push_back(std::move(g));
-    return OkStatus();
-  }));
+                               Gpu g;
+                               auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+                               g.uuid = f("uuid");
+                               g.node = f("node");
+                               g.model = f("model");
+                               ASSIGN_OR_RETURN(int64_t idx, OptInt(f("index"), "index", 0, 1023));
+                               g.index = static_cast<int>(idx);
+                               ASSIGN_OR_RETURN(g.memory_mib,
+                                                OptInt(f("memory_mib"), "memory_mib", 0, 16 * 1024 * 1024));
+                               ASSIGN_OR_RETURN(g.in_service_from, ParseTime(f("in_service_from")));
+                               ASSIGN_OR_RETURN(g.in_service_to, OptTime(f("in_service_to")));
+                               if (!f("sample_interval").empty()) {
+                                 ASSIGN_OR_RETURN(g.sample_interval_ms, ParseDuration(f("sample_interval")));
+                               }
+                               if (!f("max_gap").empty()) {
+                                 ASSIGN_OR_RETURN(g.max_gap_ms, ParseDuration(f("max_gap")));
+                               }
+                               RETURN_IF_ERROR(g.Validate());
+                               gpus.push_back(std::move(g));
+                               return OkStatus();
+                             }));
   return gpus;
 }
 
 StatusOr<std::vector<Allocation>> ParseAllocationsCsv(std::string_view text) {
   std::vector<Allocation> out;
-  RETURN_IF_ERROR(ForEachRow(text, {"job_id", "gpu_uuid", "start", "end", "share"}, {"job_id", "gpu_uuid", "start"},
+  RETURN_IF_ERROR(ForEachRow(text, {"job_id", "gpu_uuid", "start", "end", "share"},
+                             {"job_id", "gpu_uuid", "start"},
                              [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-    Allocation a;
-    auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-    a.job_id = f("job_id");
-    a.gpu_uuid = f("gpu_uuid");
-    ASSIGN_OR_RETURN(a.start_ms, ParseTime(f("start")));
-    ASSIGN_OR_RETURN(a.end_ms, OptTime(f("end")));
-    if (!f("share").empty()) { ASSIGN_OR_RETURN(a.share_ppm, ParseMicros(f("share"), "share")); }
-    RETURN_IF_ERROR(a.Validate());
-    out.push_back(std::move(a));
-    return OkStatus();
-  }));
+                               Allocation a;
+                               auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+                               a.job_id = f("job_id");
+                               a.gpu_uuid = f("gpu_uuid");
+                               ASSIGN_OR_RETURN(a.start_ms, ParseTime(f("start")));
+                               ASSIGN_OR_RETURN(a.end_ms, OptTime(f("end")));
+                               if (!f("share").empty()) {
+                                 ASSIGN_OR_RETURN(a.share_ppm, ParseMicros(f("share"), "share"));
+                               }
+                               RETURN_IF_ERROR(a.Validate());
+                               out.push_back(std::move(a));
+                               return OkStatus();
+                             }));
   return out;
 }
 
 StatusOr<std::vector<Price>> ParsePricesCsv(std::string_view text) {
   std::vector<Price> out;
-  RETURN_IF_ERROR(ForEachRow(text, {"gpu_model", "effective_from", "price_per_gpu_hour", "price_per_kwh", "currency"},
-                             {"gpu_model", "effective_from", "price_per_gpu_hour", "currency"},
-                             [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-    Price p;
-    auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-    p.gpu_model = f("gpu_model");
-    ASSIGN_OR_RETURN(p.effective_from, ParseTime(f("effective_from")));
-    ASSIGN_OR_RETURN(p.micros_per_gpu_hour, ParseMicros(f("price_per_gpu_hour"), "price_per_gpu_hour"));
-    if (!f("price_per_kwh").empty()) { ASSIGN_OR_RETURN(p.micros_per_kwh, ParseMicros(f("price_per_kwh"), "price_per_kwh")); }
-    ASSIGN_OR_RETURN(Currency c, LookupCurrency(f("currency")));
-    p.currency = c.code;
-    RETURN_IF_ERROR(p.Validate());
-    out.push_back(std::move(p));
-    return OkStatus();
-  }));
+  RETURN_IF_ERROR(ForEachRow(
+      text, {"gpu_model", "effective_from", "price_per_gpu_hour", "price_per_kwh", "currency"},
+      {"gpu_model", "effective_from", "price_per_gpu_hour", "currency"},
+      [&](const CsvRecord& r, const CsvHeader& h) -> Status {
+        Price p;
+        auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+        p.gpu_model = f("gpu_model");
+        ASSIGN_OR_RETURN(p.effective_from, ParseTime(f("effective_from")));
+        ASSIGN_OR_RETURN(p.micros_per_gpu_hour, ParseMicros(f("price_per_gpu_hour"), "price_per_gpu_hour"));
+        if (!f("price_per_kwh").empty()) {
+          ASSIGN_OR_RETURN(p.micros_per_kwh, ParseMicros(f("price_per_kwh"), "price_per_kwh"));
+        }
+        ASSIGN_OR_RETURN(Currency c, LookupCurrency(f("currency")));
+        p.currency = c.code;
+        RETURN_IF_ERROR(p.Validate());
+        out.push_back(std::move(p));
+        return OkStatus();
+      }));
   return out;
 }
 
 StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text) {
   enum Metric { kUtil, kMem, kPower, kEnergy, kSm, kSkip };
   static const std::map<std::string, Metric, std::less<>> kMetrics = {
-      {"util", kUtil}, {"DCGM_FI_DEV_GPU_UTIL", kUtil}, {"mem_mib", kMem}, {"DCGM_FI_DEV_FB_USED", kMem},
-      {"power_w", kPower}, {"DCGM_FI_DEV_POWER_USAGE", kPower}, {"energy_mj", kEnergy},
-      {"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", kEnergy}, {"sm_active", kSm}, {"DCGM_FI_PROF_SM_ACTIVE", kSm}};
+      {"util", kUtil},        {"DCGM_FI_DEV_GPU_UTIL", kUtil},
+      {"mem_mib", kMem},      {"DCGM_FI_DEV_FB_USED", kMem},
+      {"power_w", kPower},    {"DCGM_FI_DEV_POWER_USAGE", kPower},
+      {"energy_mj", kEnergy}, {"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", kEnergy},
+      {"sm_active", kSm},     {"DCGM_FI_PROF_SM_ACTIVE", kSm}};
   struct Partial {
     Sample s;
     bool has_util = false;
@@ -216,45 +239,51 @@ StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text) {
   };
   std::map<std::pair<std::string, TimeMs>, Partial> merged;
   SamplesImport out;
-  RETURN_IF_ERROR(ForEachRow(text, {"timestamp", "gpu", "metric", "value"}, {"timestamp", "gpu", "metric", "value"},
-                             [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-    ++out.rows;
-    auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-    auto m = kMetrics.find(f("metric"));
-    if (m == kMetrics.end()) {
-      ++out.skipped_metrics;
-      return OkStatus();
-    }
-    ASSIGN_OR_RETURN(TimeMs t, ParseTime(f("timestamp")));
-    const std::string gpu(f("gpu"));
-    if (gpu.empty()) return InvalidArgument("gpu is empty");
-    ASSIGN_OR_RETURN(double v, ParseDouble(f("value"), std::string(f("metric"))));
-    if (v < 0) {
-      return InvalidArgument(std::string(f("metric")) + " " + FormatFixed(v, 3) + " is negative");
-    }
-    Partial& p = merged[{gpu, t}];
-    if (p.line == 0) p.line = r.line;
-    p.s.t = t;
-    switch (m->second) {
-      case kUtil:
-        if (v > 100) return InvalidArgument("utilisation " + FormatFixed(v, 2) + " exceeds 100 %");
-        p.s.util_pct = static_cast<float>(v);
-        p.has_util = true;
-        break;
-      case kMem: p.s.mem_mib = static_cast<float>(v); break;
-      case kPower: p.s.power_w = static_cast<float>(v); break;
-      case kEnergy:
-        if (v > 9e18) return InvalidArgument("energy counter " + FormatFixed(v, 0) + " exceeds 9e18 mJ");
-        p.s.energy_mj = static_cast<int64_t>(std::llround(v));
-        break;
-      case kSm:
-        if (v > 1) return InvalidArgument("SM activity " + FormatFixed(v, 3) + " exceeds 1");
-        p.s.sm_active = static_cast<float>(v);
-        break;
-      case kSkip: break;
-    }
-    return OkStatus();
-  }));
+  RETURN_IF_ERROR(ForEachRow(
+      text, {"timestamp", "gpu", "metric", "value"}, {"timestamp", "gpu", "metric", "value"},
+      [&](const CsvRecord& r, const CsvHeader& h) -> Status {
+        ++out.rows;
+        auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+        auto m = kMetrics.find(f("metric"));
+        if (m == kMetrics.end()) {
+          ++out.skipped_metrics;
+          return OkStatus();
+        }
+        ASSIGN_OR_RETURN(TimeMs t, ParseTime(f("timestamp")));
+        const std::string gpu(f("gpu"));
+        if (gpu.empty()) return InvalidArgument("gpu is empty");
+        ASSIGN_OR_RETURN(double v, ParseDouble(f("value"), std::string(f("metric"))));
+        if (v < 0) {
+          return InvalidArgument(std::string(f("metric")) + " " + FormatFixed(v, 3) + " is negative");
+        }
+        Partial& p = merged[{gpu, t}];
+        if (p.line == 0) p.line = r.line;
+        p.s.t = t;
+        switch (m->second) {
+          case kUtil:
+            if (v > 100) return InvalidArgument("utilisation " + FormatFixed(v, 2) + " exceeds 100 %");
+            p.s.util_pct = static_cast<float>(v);
+            p.has_util = true;
+            break;
+          case kMem:
+            p.s.mem_mib = static_cast<float>(v);
+            break;
+          case kPower:
+            p.s.power_w = static_cast<float>(v);
+            break;
+          case kEnergy:
+            if (v > 9e18) return InvalidArgument("energy counter " + FormatFixed(v, 0) + " exceeds 9e18 mJ");
+            p.s.energy_mj = static_cast<int64_t>(std::llround(v));
+            break;
+          case kSm:
+            if (v > 1) return InvalidArgument("SM activity " + FormatFixed(v, 3) + " exceeds 1");
+            p.s.sm_active = static_cast<float>(v);
+            break;
+          case kSkip:
+            break;
+        }
+        return OkStatus();
+      }));
   for (auto& [key, p] : merged) {
     if (!p.has_util) {
       return InvalidArgument("line " + std::to_string(p.line) + ": sample of GPU " + key.first + " at " +

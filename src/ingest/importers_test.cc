@@ -63,8 +63,9 @@ TEST(ParseSamplesCsv, MergesLongFormAndAcceptsDcgmNames) {
 }
 
 TEST(ParseSamplesCsv, RejectsNaNNegativeOverRangeAndUtilless) {
-  for (const char* row : {"1790812800,GPU-1,util,NaN", "1790812800,GPU-1,util,-1", "1790812800,GPU-1,util,101",
-                          "1790812800,GPU-1,mem_mib,10", "4102444800,GPU-1,util,5", "1790812800,GPU-1,util,inf"}) {
+  for (const char* row :
+       {"1790812800,GPU-1,util,NaN", "1790812800,GPU-1,util,-1", "1790812800,GPU-1,util,101",
+        "1790812800,GPU-1,mem_mib,10", "4102444800,GPU-1,util,5", "1790812800,GPU-1,util,inf"}) {
     auto r = ParseSamplesCsv(std::string("timestamp,gpu,metric,value\n") + row + "\n");
     EXPECT_FALSE(r.ok()) << row;
     EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().message();
@@ -84,7 +85,8 @@ TEST(ParseGpuRequest, CountsAndFractions) {
 }
 
 TEST(ParsePricesCsv, RejectsUnknownCurrency) {
-  auto r = ParsePricesCsv("gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-01-01T00:00:00Z,3.5,RMB\n");
+  auto r = ParsePricesCsv(
+      "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-01-01T00:00:00Z,3.5,RMB\n");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("unknown currency 'RMB'"), std::string::npos) << r.status().message();
 }

@@ -32,7 +32,8 @@ constexpr Expected kRuns[] = {
 };
 
 TEST(ResultsCsvRealData, EveryHeaderVariantImportsWithRightEpochsAndBestMap) {
-  if (!std::filesystem::exists(kDir)) GTEST_SKIP() << "no ../shared/realdata (a fresh clone has none): " << kDir;
+  if (!std::filesystem::exists(kDir))
+    GTEST_SKIP() << "no ../shared/realdata (a fresh clone has none): " << kDir;
   for (const Expected& e : kRuns) {
     std::ifstream in(kDir + e.file);
     std::stringstream ss;

@@ -7,18 +7,19 @@
 
 namespace gpuledger {
 
-Status CheckAllocations(const std::vector<Allocation>& incoming,
-                        const std::vector<Allocation>& existing,
+Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing,
                         const std::map<std::string, Gpu>& gpus, const std::set<std::string>& job_ids) {
   std::map<std::string, std::vector<const Allocation*>> by_gpu;
   for (const Allocation& a : incoming) {
     RETURN_IF_ERROR(a.Validate());
     auto g = gpus.find(a.gpu_uuid);
     if (g == gpus.end()) {
-      return NotFound("allocation names unknown GPU '" + a.gpu_uuid + "'; import it with `gpuledger import gpus` first");
+      return NotFound("allocation names unknown GPU '" + a.gpu_uuid +
+                      "'; import it with `gpuledger import gpus` first");
     }
     if (!job_ids.count(a.job_id)) {
-      return NotFound("allocation names unknown job '" + a.job_id + "'; import it with `gpuledger import jobs` first");
+      return NotFound("allocation names unknown job '" + a.job_id +
+                      "'; import it with `gpuledger import jobs` first");
     }
     const Window sw = g->second.service(), aw = a.window();
     if (aw.start < sw.start || aw.end > sw.end) {
@@ -35,7 +36,8 @@ Status CheckAllocations(const std::vector<Allocation>& incoming,
   for (const Allocation& e : existing) {
     auto it = by_gpu.find(e.gpu_uuid);
     if (it == by_gpu.end()) continue;
-    bool replaced = std::any_of(it->second.begin(), it->second.end(), [&](const Allocation* a) { return same(*a, e); });
+    bool replaced =
+        std::any_of(it->second.begin(), it->second.end(), [&](const Allocation* a) { return same(*a, e); });
     if (!replaced) it->second.push_back(&e);
   }
   for (auto& [uuid, list] : by_gpu) {

@@ -13,8 +13,7 @@ namespace gpuledger {
 
 // `existing` are the stored allocations of the GPUs that `incoming` names (a stored one
 // with the same job, GPU and start is replaced by the incoming one).
-Status CheckAllocations(const std::vector<Allocation>& incoming,
-                        const std::vector<Allocation>& existing,
+Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing,
                         const std::map<std::string, Gpu>& gpus, const std::set<std::string>& job_ids);
 
 // Ranges: util 0..100, memory, power and energy not negative, SM activity 0..1, time

@@ -110,7 +110,9 @@ TEST_P(LedgerContract, SamplesAreIdempotentByGpuAndTime) {
   s.util_pct = 70;
   ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", s}}).ok());
   std::vector<Sample> got;
-  ASSERT_TRUE(ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); }).ok());
+  ASSERT_TRUE(
+      ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+          .ok());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_FLOAT_EQ(got[0].util_pct, 70);
   auto before = ledger_->SampleBefore("GPU-1", kT0 + 1);
@@ -120,14 +122,16 @@ TEST_P(LedgerContract, SamplesAreIdempotentByGpuAndTime) {
 TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
   const Window oct{kT0, kT0 + 31 * kDayMs};
   const int64_t c0 = *ledger_->LatestChangeOverlapping(oct);
-  ASSERT_TRUE(ledger_->ReplaceUsage("2026-10@UTC", c0, {UsageRow{"j1", "GPU-1", "A10G", kT0, kT0 + 1, 5}}).ok());
+  ASSERT_TRUE(
+      ledger_->ReplaceUsage("2026-10@UTC", c0, {UsageRow{"j1", "GPU-1", "A10G", kT0, kT0 + 1, 5}}).ok());
   EXPECT_EQ(**ledger_->BooksBuiltAt("2026-10@UTC"), c0);
   EXPECT_EQ(ledger_->GetUsage("2026-10@UTC")->size(), 1u);
   ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0 + kDayMs, kT0 + 2 * kDayMs, kFullShare}}).ok());
   EXPECT_GT(*ledger_->LatestChangeOverlapping(oct), c0);
   // A write outside the window leaves it alone.
   const int64_t c1 = *ledger_->LatestChangeOverlapping(oct);
-  ASSERT_TRUE(ledger_->PutAllocations({{"j2", "GPU-1", kT0 + 40 * kDayMs, kT0 + 41 * kDayMs, kFullShare}}).ok());
+  ASSERT_TRUE(
+      ledger_->PutAllocations({{"j2", "GPU-1", kT0 + 40 * kDayMs, kT0 + 41 * kDayMs, kFullShare}}).ok());
   EXPECT_EQ(*ledger_->LatestChangeOverlapping(oct), c1);
 }
 
@@ -139,13 +143,14 @@ TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
   EXPECT_EQ(ledger_->ListPrices()->size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Backends, LedgerContract,
-    ::testing::Values(std::pair<const char*, Factory>{"sqlite", [](const std::string& dir) {
-      auto l = OpenSqliteLedger(dir + "/ledger.db");
-      return l.ok() ? std::move(l).value() : nullptr;
-    }}),
-    [](const auto& p) { return std::string(p.param.first); });
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerContract,
+                         ::testing::Values(std::pair<const char*, Factory>{
+                             "sqlite",
+                             [](const std::string& dir) {
+                               auto l = OpenSqliteLedger(dir + "/ledger.db");
+                               return l.ok() ? std::move(l).value() : nullptr;
+                             }}),
+                         [](const auto& p) { return std::string(p.param.first); });
 
 }  // namespace
 }  // namespace gpuledger

@@ -31,7 +31,8 @@ StatusOr<GpuMeter> GpuMeter::Create(GpuMeterSetup setup) {
     const TimeMs a = points[i], b = points[i + 1];
     Segment seg{a, b, 0, static_cast<int>(m.actives_.size()), 0};
     seg.period = static_cast<int>(std::upper_bound(m.period_starts_.begin(), m.period_starts_.end(), a) -
-                                  m.period_starts_.begin()) - 1;
+                                  m.period_starts_.begin()) -
+                 1;
     int64_t total = 0;
     for (const MeterHold& h : s.holds) {
       if (h.start_ms <= a && h.end_ms >= b) {
@@ -99,7 +100,8 @@ void GpuMeter::Add(const Sample& s) {
 void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
   const TimeMs full_start = s.t;
   if (energy_mj < 0 && s.power_w >= 0) {
-    energy_mj = static_cast<int64_t>(static_cast<double>(s.power_w) * static_cast<double>(end - s.t));  // W x ms = mJ
+    energy_mj =
+        static_cast<int64_t>(static_cast<double>(s.power_w) * static_cast<double>(end - s.t));  // W x ms = mJ
   }
   const TimeMs a = std::max(s.t, setup_.capacity.start), b = std::min(end, setup_.capacity.end);
   if (a >= b) return;

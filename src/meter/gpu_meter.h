@@ -17,8 +17,8 @@ namespace gpuledger {
 struct MeterOptions {
   DurationMs interval_ms = 10 * kSecondMs;  // what the last sample of a run stands for
   DurationMs max_gap_ms = 30 * kSecondMs;   // the most any one sample stands for
-  double dense_util_pct = 70;  // "effective compute density" threshold (util > this)
-  double idle_util_pct = 5;    // below this a held GPU counts as idle
+  double dense_util_pct = 70;               // "effective compute density" threshold (util > this)
+  double idle_util_pct = 5;                 // below this a held GPU counts as idle
 };
 
 // One job's hold on this GPU, already clipped by the caller to whatever it knows.
@@ -32,8 +32,8 @@ struct MeterHold {
 struct GpuMeterSetup {
   std::string gpu_uuid;
   std::string gpu_model;
-  Window capacity;               // the GPU's service time within the metered window
-  std::vector<TimeMs> cuts;      // period boundaries inside capacity (months, price changes)
+  Window capacity;                   // the GPU's service time within the metered window
+  std::vector<TimeMs> cuts;          // period boundaries inside capacity (months, price changes)
   std::vector<std::string> job_ids;  // job_slot -> job id
   std::vector<MeterHold> holds;
   MeterOptions options;
@@ -71,7 +71,8 @@ class GpuMeter {
   struct Cell {
     int64_t gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
     int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
-    int64_t pending_ns = 0;  // low-util time after a dense sample: steady if another dense one follows, else tail
+    int64_t pending_ns =
+        0;  // low-util time after a dense sample: steady if another dense one follows, else tail
   };
 
   explicit GpuMeter(GpuMeterSetup setup) : setup_(std::move(setup)) {}

@@ -17,7 +17,8 @@ Sample S(TimeMs t, float util, int64_t energy = -1, float mem = 1000, float powe
   return s;
 }
 
-GpuMeterSetup MakeSetup(std::vector<MeterHold> holds, std::vector<std::string> jobs, Window cap = {kT0, kT0 + kHourMs}) {
+GpuMeterSetup MakeSetup(std::vector<MeterHold> holds, std::vector<std::string> jobs,
+                        Window cap = {kT0, kT0 + kHourMs}) {
   GpuMeterSetup s;
   s.gpu_uuid = "GPU-1";
   s.gpu_model = "A10G";
@@ -45,7 +46,7 @@ TEST(GpuMeter, SampleStandsUntilNextOrMaxGapAndLastForOneInterval) {
   auto rows = m->Finish();
   const UsageRow* j = Find(rows, "j");
   ASSERT_NE(j, nullptr);
-  EXPECT_EQ(j->gpu_ns, kHourMs * kFullShare);                      // allocated: the whole hold
+  EXPECT_EQ(j->gpu_ns, kHourMs * kFullShare);                         // allocated: the whole hold
   EXPECT_EQ(j->covered_ns, (10'000 + 30'000 + 10'000) * kFullShare);  // last: one interval
   EXPECT_EQ(j->dense_ns, 40'000 * kFullShare);
 }
@@ -53,8 +54,8 @@ TEST(GpuMeter, SampleStandsUntilNextOrMaxGapAndLastForOneInterval) {
 TEST(GpuMeter, UnallocatedAndAttributedSumToCoveredAndCapacity) {
   // Job a holds [10 min, 40 min) with a half share, job b [20 min, 60 min) with a quarter.
   auto m = GpuMeter::Create(MakeSetup({{0, kT0 + 10 * kMinuteMs, kT0 + 40 * kMinuteMs, 500'000},
-                                   {1, kT0 + 20 * kMinuteMs, kT0 + 60 * kMinuteMs, 250'000}},
-                                  {"a", "b"}));
+                                       {1, kT0 + 20 * kMinuteMs, kT0 + 60 * kMinuteMs, 250'000}},
+                                      {"a", "b"}));
   ASSERT_TRUE(m.ok());
   for (TimeMs t = kT0; t < kT0 + kHourMs; t += 10'000) m->Add(S(t, 90));
   auto rows = m->Finish();
@@ -67,8 +68,8 @@ TEST(GpuMeter, UnallocatedAndAttributedSumToCoveredAndCapacity) {
 }
 
 TEST(GpuMeter, RejectsMoreThanOneGpuAtAnInstant) {
-  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, 600'000}, {1, kT0 + kMinuteMs, kT0 + kHourMs, 500'000}},
-                                  {"a", "b"}));
+  auto m = GpuMeter::Create(MakeSetup(
+      {{0, kT0, kT0 + kHourMs, 600'000}, {1, kT0 + kMinuteMs, kT0 + kHourMs, 500'000}}, {"a", "b"}));
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("110"), std::string::npos) << m.status().message();
   EXPECT_NE(m.status().message().find("limit 100 %"), std::string::npos);
@@ -78,8 +79,8 @@ TEST(GpuMeter, EnergyFromCounterDeltasSurvivesAReset) {
   auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
   ASSERT_TRUE(m.ok());
   m->Add(S(kT0, 90, 1'000'000));
-  m->Add(S(kT0 + 10'000, 90, 3'000'000));  // +2,000,000
-  m->Add(S(kT0 + 20'000, 90, 500'000));    // reset: counts 500,000
+  m->Add(S(kT0 + 10'000, 90, 3'000'000));             // +2,000,000
+  m->Add(S(kT0 + 20'000, 90, 500'000));               // reset: counts 500,000
   m->Add(S(kT0 + 30'000, 90, 1'500'000, 1000, 200));  // +1,000,000; last: 200 W x 10 s
   auto rows = m->Finish();
   EXPECT_EQ(Find(rows, "j")->energy_mj, 2'000'000 + 500'000 + 1'000'000 + 2'000'000);
@@ -106,12 +107,12 @@ TEST(GpuMeter, PhasesLoadingSteadyTailIdle) {
   auto run = [&](int n, float util) {
     for (int i = 0; i < n; ++i, t += 10'000) m->Add(S(t, util));
   };
-  run(6, 10);   // loading: before the first dense sample
-  run(6, 90);   // steady
-  run(3, 40);   // a dip between dense samples: steady
-  run(6, 90);   // steady
-  run(3, 2);    // idle
-  run(6, 20);   // tail: low after the last dense sample
+  run(6, 10);  // loading: before the first dense sample
+  run(6, 90);  // steady
+  run(3, 40);  // a dip between dense samples: steady
+  run(6, 90);  // steady
+  run(3, 2);   // idle
+  run(6, 20);  // tail: low after the last dense sample
   auto rows = m->Finish();
   const UsageRow* j = Find(rows, "j");
   EXPECT_EQ(j->loading_ns, 60'000 * kFullShare);

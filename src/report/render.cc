@@ -67,7 +67,9 @@ struct Table {
   }
 };
 
-std::string Hours(int64_t ns) { return FormatFixed(static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour), 1); }
+std::string Hours(int64_t ns) {
+  return FormatFixed(static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour), 1);
+}
 
 }  // namespace
 
@@ -85,18 +87,28 @@ std::string FormatMoneyGrouped(int64_t micros, int digits) {
 
 std::string RenderReportTable(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
-  std::string out = "gpuledger monthly report " + r.month.ToString() + " by " + std::string(GroupByName(r.by)) +
-                    " (" + r.timezone + ": " + FormatTime(r.window.start) + " to " + FormatTime(r.window.end) +
-                    "), amounts in " + r.currency.code + (r.share_idle ? ", idle cost shared out by cost" : "") + "\n\n";
+  std::string out = "gpuledger monthly report " + r.month.ToString() + " by " +
+                    std::string(GroupByName(r.by)) + " (" + r.timezone + ": " + FormatTime(r.window.start) +
+                    " to " + FormatTime(r.window.end) + "), amounts in " + r.currency.code +
+                    (r.share_idle ? ", idle cost shared out by cost" : "") + "\n\n";
   Table t;
-  t.head = {std::string(GroupByName(r.by)), "jobs", "GPU-h", "busy GPU-h", "density", "mean util", "energy kWh",
-            "cost", "share", "vs " + r.month.Prev().ToString()};
+  t.head = {std::string(GroupByName(r.by)),
+            "jobs",
+            "GPU-h",
+            "busy GPU-h",
+            "density",
+            "mean util",
+            "energy kWh",
+            "cost",
+            "share",
+            "vs " + r.month.Prev().ToString()};
   t.right = {false, true, true, true, true, true, true, true, true, true};
   const int64_t total = r.total.cost_micros;
   auto row = [&](const ReportLine& l, bool usage_ratios) {
     const int64_t amount = l.total_micros();
-    t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns), Hours(l.usage.busy_ns),
-                      usage_ratios ? Pct(l.usage.density()) : "", usage_ratios ? FormatFixed(l.usage.mean_util_pct(), 1) + " %" : "",
+    t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
+                      Hours(l.usage.busy_ns), usage_ratios ? Pct(l.usage.density()) : "",
+                      usage_ratios ? FormatFixed(l.usage.mean_util_pct(), 1) + " %" : "",
                       FormatFixed(l.usage.energy_kwh(), 1), FormatMoneyGrouped(amount, d),
                       Pct(total ? static_cast<double>(amount) / static_cast<double>(total) : 0),
                       Change(l.prev_cost_micros, amount)});
@@ -106,23 +118,30 @@ std::string RenderReportTable(const MonthlyReport& r) {
   t.rows.push_back({});
   row(r.total, true);
   out += t.Render();
-  out += "\ncheck: " + std::to_string(r.lines.size()) + " lines + unallocated = " + FormatMoneyGrouped(total, d) + " " +
-         r.currency.code + " = capacity x price\n";
+  out += "\ncheck: " + std::to_string(r.lines.size()) +
+         " lines + unallocated = " + FormatMoneyGrouped(total, d) + " " + r.currency.code +
+         " = capacity x price\n";
   if (!r.idle.empty()) {
     out += "\nwhere the GPU time went (why GPUs sit idle)\n";
     Table it;
-    it.head = {"GPU model", "capacity GPU-h", "allocated", "unallocated", "held idle (<5 %)", "held, no data", "unallocated cost"};
+    it.head = {"GPU model",        "capacity GPU-h", "allocated",       "unallocated",
+               "held idle (<5 %)", "held, no data",  "unallocated cost"};
     it.right = {false, true, true, true, true, true, true};
     for (const IdleByModel& m : r.idle) {
-      auto share = [&](int64_t ns) { return Hours(ns) + " (" + Pct(m.capacity_ns ? static_cast<double>(ns) / static_cast<double>(m.capacity_ns) : 0) + ")"; };
+      auto share = [&](int64_t ns) {
+        return Hours(ns) + " (" +
+               Pct(m.capacity_ns ? static_cast<double>(ns) / static_cast<double>(m.capacity_ns) : 0) + ")";
+      };
       it.rows.push_back({m.gpu_model, Hours(m.capacity_ns), share(m.allocated_ns), share(m.unallocated_ns),
-                         share(m.held_idle_ns), share(m.held_no_data_ns), FormatMoneyGrouped(m.unallocated_micros, d)});
+                         share(m.held_idle_ns), share(m.held_no_data_ns),
+                         FormatMoneyGrouped(m.unallocated_micros, d)});
     }
     out += it.Render();
   }
   if (r.count_only_jobs > 0) {
     out += "\nnote: " + std::to_string(r.count_only_jobs) +
-           " jobs carry only a GPU count (no GPU allocations); they are priced from the count and do not reduce the unallocated line\n";
+           " jobs carry only a GPU count (no GPU allocations); they are priced from the count and do not "
+           "reduce the unallocated line\n";
   }
   return out;
 }
@@ -130,7 +149,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
 std::string RenderReportCsv(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
   std::string out = std::string(GroupByName(r.by)) +
-                    ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,currency,share_of_total,prev_cost\n";
+                    ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
+                    "currency,share_of_total,prev_cost\n";
   auto q = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string o = "\"";
@@ -139,12 +159,15 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   };
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
-    out += q(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
-           FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
-           FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + "," +
-           FormatMicros(amount, d) + "," + FormatMicros(l.idle_share_micros, d) + "," + r.currency.code + "," +
-           FormatFixed(r.total.cost_micros ? static_cast<double>(amount) / static_cast<double>(r.total.cost_micros) : 0, 6) + "," +
-           (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "\n";
+    out +=
+        q(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
+        FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
+        FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + "," +
+        FormatMicros(amount, d) + "," + FormatMicros(l.idle_share_micros, d) + "," + r.currency.code + "," +
+        FormatFixed(
+            r.total.cost_micros ? static_cast<double>(amount) / static_cast<double>(r.total.cost_micros) : 0,
+            6) +
+        "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
@@ -171,7 +194,9 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["cost"] = FormatMicros(l.total_micros(), d);
     j["direct_cost"] = FormatMicros(l.cost_micros, d);
     j["idle_share"] = FormatMicros(l.idle_share_micros, d);
-    j["share_of_total"] = r.total.cost_micros ? static_cast<double>(l.total_micros()) / static_cast<double>(r.total.cost_micros) : 0.0;
+    j["share_of_total"] =
+        r.total.cost_micros ? static_cast<double>(l.total_micros()) / static_cast<double>(r.total.cost_micros)
+                            : 0.0;
     if (l.prev_cost_micros) j["prev_cost"] = FormatMicros(*l.prev_cost_micros, d);
     return j;
   };
@@ -188,13 +213,14 @@ std::string RenderReportJson(const MonthlyReport& r) {
   j["total"] = line(r.total);
   j["idle_by_gpu_model"] = nlohmann::ordered_json::array();
   for (const IdleByModel& m : r.idle) {
-    j["idle_by_gpu_model"].push_back({{"gpu_model", m.gpu_model},
-                                      {"capacity_gpu_hours", static_cast<double>(m.capacity_ns) / kGpuNsPerGpuHour},
-                                      {"allocated_gpu_hours", static_cast<double>(m.allocated_ns) / kGpuNsPerGpuHour},
-                                      {"unallocated_gpu_hours", static_cast<double>(m.unallocated_ns) / kGpuNsPerGpuHour},
-                                      {"held_idle_gpu_hours", static_cast<double>(m.held_idle_ns) / kGpuNsPerGpuHour},
-                                      {"held_no_data_gpu_hours", static_cast<double>(m.held_no_data_ns) / kGpuNsPerGpuHour},
-                                      {"unallocated_cost", FormatMicros(m.unallocated_micros, d)}});
+    j["idle_by_gpu_model"].push_back(
+        {{"gpu_model", m.gpu_model},
+         {"capacity_gpu_hours", static_cast<double>(m.capacity_ns) / kGpuNsPerGpuHour},
+         {"allocated_gpu_hours", static_cast<double>(m.allocated_ns) / kGpuNsPerGpuHour},
+         {"unallocated_gpu_hours", static_cast<double>(m.unallocated_ns) / kGpuNsPerGpuHour},
+         {"held_idle_gpu_hours", static_cast<double>(m.held_idle_ns) / kGpuNsPerGpuHour},
+         {"held_no_data_gpu_hours", static_cast<double>(m.held_no_data_ns) / kGpuNsPerGpuHour},
+         {"unallocated_cost", FormatMicros(m.unallocated_micros, d)}});
   }
   j["count_only_jobs"] = r.count_only_jobs;
   return j.dump(2) + "\n";
@@ -207,11 +233,13 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   // Wall-clock time past the job's duration limit, within the report's month.
   auto over_limit_h = [&](const Job* j) {
     if (j == nullptr || j->duration_limit_ms == 0 || j->start_ms == 0) return 0.0;
-    const Window over = Window{j->start_ms + j->duration_limit_ms, j->end_ms ? j->end_ms : r.window.end}.Intersect(r.window);
+    const Window over =
+        Window{j->start_ms + j->duration_limit_ms, j->end_ms ? j->end_ms : r.window.end}.Intersect(r.window);
     return static_cast<double>(over.length()) / static_cast<double>(kHourMs);
   };
-  std::vector<std::string> head = {"job", "user", "project", "model", "status", "GPU-h", "density", "mean util",
-                                   "peak GiB", "energy kWh", "loading", "steady", "tail", "idle", "over limit h", "cost"};
+  std::vector<std::string> head = {"job",     "user",      "project",      "model",      "status",  "GPU-h",
+                                   "density", "mean util", "peak GiB",     "energy kWh", "loading", "steady",
+                                   "tail",    "idle",      "over limit h", "cost"};
   std::vector<std::vector<std::string>> rows;
   for (const ReportLine& l : r.lines) {
     auto it = by_id.find(l.key);
@@ -219,8 +247,9 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
     const UsageTotals& u = l.usage;
     auto phase = [&](int64_t ns) { return Pct(UsageTotals::Ratio(ns, u.covered_ns)); };
     rows.push_back({l.key, j ? j->user : "", j ? j->project : "", j ? j->model_type : "",
-                    j ? std::string(JobStatusName(j->status)) : "", FormatFixed(u.gpu_hours(), 2), Pct(u.density()),
-                    FormatFixed(u.mean_util_pct(), 1) + " %", FormatFixed(static_cast<double>(u.peak_mem_mib) / 1024.0, 1),
+                    j ? std::string(JobStatusName(j->status)) : "", FormatFixed(u.gpu_hours(), 2),
+                    Pct(u.density()), FormatFixed(u.mean_util_pct(), 1) + " %",
+                    FormatFixed(static_cast<double>(u.peak_mem_mib) / 1024.0, 1),
                     FormatFixed(u.energy_kwh(), 2), phase(u.loading_ns), phase(u.steady_ns), phase(u.tail_ns),
                     phase(u.idle_ns), FormatFixed(over_limit_h(j), 1), FormatMicros(l.total_micros(), d)});
   }
@@ -255,14 +284,17 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
 
 std::string RenderLeaderboardTable(const Leaderboard& lb) {
   const int d = lb.currency.minor_digits;
-  std::string out = "cost-effectiveness leaderboard" + (lb.month ? " " + lb.month->ToString() : std::string(", all months")) +
-                    " (amounts in " + lb.currency.code + ")\n\n";
+  std::string out = "cost-effectiveness leaderboard" +
+                    (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
+                    lb.currency.code + ")\n\n";
   Table t;
-  t.head = {"model configuration", "runs", "mAP@0.5", "training h", "peak GiB", "density", "cost per run", "cost per mAP point"};
+  t.head = {"model configuration", "runs", "mAP@0.5", "training h", "peak GiB", "density", "cost per run",
+            "cost per mAP point"};
   t.right = {false, true, true, true, true, true, true, true};
   for (const LeaderboardRow& r : lb.rows) {
-    t.rows.push_back({r.config, std::to_string(r.runs), FormatFixed(r.map50_pts, 1), FormatFixed(r.train_hours, 1),
-                      FormatFixed(r.peak_mem_gib, 1), Pct(r.density), FormatMoneyGrouped(r.cost_per_run_micros, d),
+    t.rows.push_back({r.config, std::to_string(r.runs), FormatFixed(r.map50_pts, 1),
+                      FormatFixed(r.train_hours, 1), FormatFixed(r.peak_mem_gib, 1), Pct(r.density),
+                      FormatMoneyGrouped(r.cost_per_run_micros, d),
                       FormatMicros(r.cost_per_map_point_micros, d)});
   }
   return out + t.Render();
@@ -275,9 +307,13 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
   if (lb.month) j["month"] = lb.month->ToString();
   j["rows"] = nlohmann::ordered_json::array();
   for (const LeaderboardRow& r : lb.rows) {
-    j["rows"].push_back({{"config", r.config}, {"runs", r.runs}, {"map50", r.map50_pts},
-                         {"training_hours", r.train_hours}, {"peak_mem_gib", r.peak_mem_gib},
-                         {"density", r.density}, {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
+    j["rows"].push_back({{"config", r.config},
+                         {"runs", r.runs},
+                         {"map50", r.map50_pts},
+                         {"training_hours", r.train_hours},
+                         {"peak_mem_gib", r.peak_mem_gib},
+                         {"density", r.density},
+                         {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
                          {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});
   }
   return j.dump(2) + "\n";

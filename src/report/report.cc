@@ -10,27 +10,40 @@
 namespace gpuledger {
 
 StatusOr<GroupBy> ParseGroupBy(std::string_view s) {
-  static const std::pair<std::string_view, GroupBy> kNames[] = {
-      {"department", GroupBy::kDepartment}, {"project", GroupBy::kProject}, {"user", GroupBy::kUser},
-      {"model", GroupBy::kModel}, {"image", GroupBy::kImage}, {"framework", GroupBy::kFramework},
-      {"gpu-model", GroupBy::kGpuModel}, {"job", GroupBy::kJob}};
+  static const std::pair<std::string_view, GroupBy> kNames[] = {{"department", GroupBy::kDepartment},
+                                                                {"project", GroupBy::kProject},
+                                                                {"user", GroupBy::kUser},
+                                                                {"model", GroupBy::kModel},
+                                                                {"image", GroupBy::kImage},
+                                                                {"framework", GroupBy::kFramework},
+                                                                {"gpu-model", GroupBy::kGpuModel},
+                                                                {"job", GroupBy::kJob}};
   for (const auto& [name, g] : kNames) {
     if (s == name) return g;
   }
-  return InvalidArgument("--by '" + std::string(s) +
-                         "' is not one of department, project, user, model, image, framework, gpu-model, job");
+  return InvalidArgument(
+      "--by '" + std::string(s) +
+      "' is not one of department, project, user, model, image, framework, gpu-model, job");
 }
 
 std::string_view GroupByName(GroupBy g) {
   switch (g) {
-    case GroupBy::kDepartment: return "department";
-    case GroupBy::kProject: return "project";
-    case GroupBy::kUser: return "user";
-    case GroupBy::kModel: return "model";
-    case GroupBy::kImage: return "image";
-    case GroupBy::kFramework: return "framework";
-    case GroupBy::kGpuModel: return "gpu-model";
-    case GroupBy::kJob: return "job";
+    case GroupBy::kDepartment:
+      return "department";
+    case GroupBy::kProject:
+      return "project";
+    case GroupBy::kUser:
+      return "user";
+    case GroupBy::kModel:
+      return "model";
+    case GroupBy::kImage:
+      return "image";
+    case GroupBy::kFramework:
+      return "framework";
+    case GroupBy::kGpuModel:
+      return "gpu-model";
+    case GroupBy::kJob:
+      return "job";
   }
   return "?";
 }
@@ -43,13 +56,20 @@ std::string KeyOf(GroupBy by, const Job* job, const std::string& job_id, const s
   if (by == GroupBy::kJob) return job_id;
   if (job == nullptr) return "(job not registered)";
   switch (by) {
-    case GroupBy::kDepartment: return job->department;
-    case GroupBy::kProject: return job->project;
-    case GroupBy::kUser: return job->user;
-    case GroupBy::kModel: return or_unknown(job->model_type);
-    case GroupBy::kImage: return or_unknown(job->image());
-    case GroupBy::kFramework: return or_unknown(job->framework);
-    default: return job_id;
+    case GroupBy::kDepartment:
+      return job->department;
+    case GroupBy::kProject:
+      return job->project;
+    case GroupBy::kUser:
+      return job->user;
+    case GroupBy::kModel:
+      return or_unknown(job->model_type);
+    case GroupBy::kImage:
+      return or_unknown(job->image());
+    case GroupBy::kFramework:
+      return or_unknown(job->framework);
+    default:
+      return job_id;
   }
 }
 
@@ -171,7 +191,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   return rep;
 }
 
-StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx, std::optional<YearMonth> month) {
+StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
+                                       std::optional<YearMonth> month) {
   Leaderboard lb;
   lb.currency = ctx.prices.currency();
   lb.month = month;
@@ -233,11 +254,15 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx, 
     row.density = a.density / a.runs;
     row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
     row.cost_per_map_point_micros =
-        row.map50_pts > 0 ? RoundMicros(static_cast<int64_t>(static_cast<double>(row.cost_per_run_micros) / row.map50_pts), unit) : 0;
+        row.map50_pts > 0
+            ? RoundMicros(static_cast<int64_t>(static_cast<double>(row.cost_per_run_micros) / row.map50_pts),
+                          unit)
+            : 0;
     lb.rows.push_back(row);
   }
   std::sort(lb.rows.begin(), lb.rows.end(), [](const LeaderboardRow& x, const LeaderboardRow& y) {
-    if (x.cost_per_map_point_micros != y.cost_per_map_point_micros) return x.cost_per_map_point_micros < y.cost_per_map_point_micros;
+    if (x.cost_per_map_point_micros != y.cost_per_map_point_micros)
+      return x.cost_per_map_point_micros < y.cost_per_map_point_micros;
     return x.config < y.config;
   });
   return lb;

@@ -32,7 +32,7 @@ struct IdleByModel {
   int64_t capacity_ns = 0;
   int64_t allocated_ns = 0;
   int64_t unallocated_ns = 0;
-  int64_t held_idle_ns = 0;   // allocated, sampled, util < 5 %
+  int64_t held_idle_ns = 0;     // allocated, sampled, util < 5 %
   int64_t held_no_data_ns = 0;  // allocated without samples
   int64_t unallocated_micros = 0;
 };
@@ -49,7 +49,7 @@ struct MonthlyReport {
   ReportLine total;               // everything: equals capacity x price
   std::optional<int64_t> prev_total_micros;
   std::vector<IdleByModel> idle;
-  int64_t count_only_jobs = 0;    // jobs priced from a GPU count, not from GPUs
+  int64_t count_only_jobs = 0;  // jobs priced from a GPU count, not from GPUs
 };
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
@@ -58,11 +58,11 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 struct LeaderboardRow {
   std::string config;  // model_type
   int runs = 0;
-  double map50_pts = 0;      // mean of each run's best mAP@0.5, in points (0..100)
-  double train_hours = 0;    // mean wall-clock hours
-  double peak_mem_gib = 0;   // max over runs
-  double density = 0;        // mean effective compute density
-  int64_t cost_per_run_micros = 0;    // mean, rounded to the minor unit
+  double map50_pts = 0;             // mean of each run's best mAP@0.5, in points (0..100)
+  double train_hours = 0;           // mean wall-clock hours
+  double peak_mem_gib = 0;          // max over runs
+  double density = 0;               // mean effective compute density
+  int64_t cost_per_run_micros = 0;  // mean, rounded to the minor unit
   int64_t cost_per_map_point_micros = 0;
 };
 

@@ -41,10 +41,10 @@ struct ModelSpec {
   const char* yolo_version;
 };
 constexpr ModelSpec kModels[] = {
-    {"yolov8n", 2.6, 3.2, 50.3, "yolov8"},   {"yolov8s", 8.3, 7.1, 56.2, "yolov8"},
-    {"yolov8m", 12.8, 9.4, 57.9, "yolov8"},  {"yolov10s", 8.0, 6.9, 56.9, "yolov10"},
+    {"yolov8n", 2.6, 3.2, 50.3, "yolov8"},    {"yolov8s", 8.3, 7.1, 56.2, "yolov8"},
+    {"yolov8m", 12.8, 9.4, 57.9, "yolov8"},   {"yolov10s", 8.0, 6.9, 56.9, "yolov10"},
     {"yolov10m", 14.2, 9.8, 58.7, "yolov10"}, {"yolo11n", 2.4, 3.0, 51.2, "yolo11"},
-    {"yolo11s", 7.6, 6.6, 57.3, "yolo11"},   {"custom-pruned-v10", 6.1, 4.8, 55.1, "yolov10"},
+    {"yolo11s", 7.6, 6.6, 57.3, "yolo11"},    {"custom-pruned-v10", 6.1, 4.8, 55.1, "yolov10"},
 };
 
 struct Team {
@@ -135,7 +135,8 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
   std::sort(subs.begin(), subs.end(), [](const Sub& a, const Sub& b) { return a.at < b.at; });
 
   // Each GPU has two half slots: time-sliced pruned jobs take one, the rest take both.
-  std::vector<std::array<TimeMs, 2>> free_at(c.gpus.size(), std::array<TimeMs, 2>{c.span.start, c.span.start});
+  std::vector<std::array<TimeMs, 2>> free_at(c.gpus.size(),
+                                             std::array<TimeMs, 2>{c.span.start, c.span.start});
   int seq = 0;
   for (const Sub& s : subs) {
     const Team& team = kTeams[s.team];
@@ -158,7 +159,8 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     const std::string cu = rng.Chance(0.7) ? "cu118" : "cu121";
     j.image_repo = "registry.local/yolo/train";
     j.image_tag = std::string("train-") + m.yolo_version + "-" + (tuned ? "opt" : "base") + "-" + cu;
-    j.image_digest = "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
+    j.image_digest =
+        "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
     j.framework = kFrameworks[static_cast<size_t>(rng.Int(4))];
     j.gpu_share_ppm = pruned ? kFullShare / 2 : count * kFullShare;
     j.gpu_model = pools[pool].model;
@@ -169,18 +171,20 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     j.batch = tuned ? 32 : 16;
     j.imgsz = rng.Chance(0.8) ? 640 : 1280;
     j.amp = tuned;
-    j.labels = {{"queue", pool == 0 ? "a10g" : "a100"}, {"restart_from", rng.Chance(0.3) ? "shared-checkpoint" : "scratch"}};
+    j.labels = {{"queue", pool == 0 ? "a10g" : "a100"},
+                {"restart_from", rng.Chance(0.3) ? "shared-checkpoint" : "scratch"}};
     j.submitted_ms = s.at;
-    double hours = m.hours_per_100_epochs * j.epochs / 100.0 * static_cast<double>(j.dataset_images) / 5000.0 *
-                   (j.imgsz == 1280 ? 2.6 : 1.0) * pools[pool].speed * (tuned ? 1.0 : 1.35) * (pruned ? 1.15 : 1.0) /
-                   std::pow(count, 0.85) * rng.Uniform(0.85, 1.15);
+    double hours = m.hours_per_100_epochs * j.epochs / 100.0 * static_cast<double>(j.dataset_images) /
+                   5000.0 * (j.imgsz == 1280 ? 2.6 : 1.0) * pools[pool].speed * (tuned ? 1.0 : 1.35) *
+                   (pruned ? 1.15 : 1.0) / std::pow(count, 0.85) * rng.Uniform(0.85, 1.15);
     hours = std::clamp(hours, 0.3, 110.0);
     DurationMs run = static_cast<DurationMs>(hours * static_cast<double>(kHourMs));
     if (fails) run = static_cast<DurationMs>(static_cast<double>(run) * rng.Uniform(0.05, 0.6));
     // Greedy FIFO placement on the earliest free GPUs of the pool.
     std::vector<std::pair<TimeMs, size_t>> cand;  // (free time, gpu) for the needed slot(s)
     for (size_t g : pool_gpus[static_cast<size_t>(pool)]) {
-      const TimeMs f = pruned ? std::min(free_at[g][0], free_at[g][1]) : std::max(free_at[g][0], free_at[g][1]);
+      const TimeMs f =
+          pruned ? std::min(free_at[g][0], free_at[g][1]) : std::max(free_at[g][0], free_at[g][1]);
       cand.emplace_back(f, g);
     }
     std::sort(cand.begin(), cand.end());
@@ -203,7 +207,8 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
       } else {
         free_at[g] = {hold_end, hold_end};
       }
-      c.allocations.push_back({j.id, c.gpus[g].uuid, start, j.end_ms ? end : 0, pruned ? kFullShare / 2 : kFullShare});
+      c.allocations.push_back(
+          {j.id, c.gpus[g].uuid, start, j.end_ms ? end : 0, pruned ? kFullShare / 2 : kFullShare});
     }
     SimCluster::Profile prof;
     prof.steady_util = tuned ? rng.Uniform(84, 94) : rng.Uniform(55, 75);
@@ -214,7 +219,8 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     // Training progress: mAP rises and plateaus (early, for plateau runs).
     const double full_ms = hours * static_cast<double>(kHourMs);
     const TimeMs last = j.end_ms ? j.end_ms : c.span.end;
-    const int epochs_run = std::clamp(static_cast<int>(j.epochs * static_cast<double>(last - start) / full_ms), 1, j.epochs);
+    const int epochs_run =
+        std::clamp(static_cast<int>(j.epochs * static_cast<double>(last - start) / full_ms), 1, j.epochs);
     const double tau = j.epochs / (plateau ? 14.0 : 5.0);
     const double final_map = (m.map50 + rng.Normal(0, 0.8) + (j.imgsz == 1280 ? 1.5 : 0.0)) / 100.0;
     std::vector<EpochProgress> prog;
@@ -246,7 +252,8 @@ std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
   for (const Allocation& a : c.allocations) {
     if (a.gpu_uuid == g.uuid) holds.push_back(&a);
   }
-  std::sort(holds.begin(), holds.end(), [](const Allocation* x, const Allocation* y) { return x->start_ms < y->start_ms; });
+  std::sort(holds.begin(), holds.end(),
+            [](const Allocation* x, const Allocation* y) { return x->start_ms < y->start_ms; });
   std::map<std::string, const Job*> jobs;
   for (const Job& j : c.jobs) jobs[j.id] = &j;
   std::vector<Sample> out;

@@ -21,7 +21,7 @@ struct SimOptions {
   int a10g_nodes = 3;
   int a100_nodes = 1;
   int gpus_per_node = 8;
-  double load = 1.7;          // scales the number of jobs submitted
+  double load = 1.7;  // scales the number of jobs submitted
   std::string currency = "CNY";
 };
 

@@ -22,7 +22,9 @@ Status Stmt::Run() {
 
 StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);  // one thread per Db
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr);         // one thread per Db
   std::unique_ptr<Db> db(new Db(raw));  // NOLINT: private constructor
   if (rc != SQLITE_OK) {
     return Unavailable("cannot open ledger '" + path + "': " + (raw ? db->Error() : "out of memory"));

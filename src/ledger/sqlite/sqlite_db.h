@@ -15,24 +15,41 @@ namespace gpuledger::sqlite {
 class Stmt {
  public:
   Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s, &sqlite3_finalize) {}
-  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_.get(), i, v); return *this; }
-  Stmt& Bind(int i, int v) { sqlite3_bind_int64(s_.get(), i, v); return *this; }
-  Stmt& Bind(int i, double v) { sqlite3_bind_double(s_.get(), i, v); return *this; }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_.get(), i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, int v) {
+    sqlite3_bind_int64(s_.get(), i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(s_.get(), i, v);
+    return *this;
+  }
   Stmt& Bind(int i, std::string_view v) {
     sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
-  Stmt& BindNull(int i) { sqlite3_bind_null(s_.get(), i); return *this; }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_.get(), i);
+    return *this;
+  }
   // Returns true while a row is available; a Status on error.
   StatusOr<bool> Step();
   Status Run();  // Step to completion, then reset for reuse.
-  void Reset() { sqlite3_reset(s_.get()); sqlite3_clear_bindings(s_.get()); }
+  void Reset() {
+    sqlite3_reset(s_.get());
+    sqlite3_clear_bindings(s_.get());
+  }
   int64_t Int(int col) const { return sqlite3_column_int64(s_.get(), col); }
   double Double(int col) const { return sqlite3_column_double(s_.get(), col); }
   bool IsNull(int col) const { return sqlite3_column_type(s_.get(), col) == SQLITE_NULL; }
   std::string Text(int col) const {
     const unsigned char* t = sqlite3_column_text(s_.get(), col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_.get(), col))) : std::string();
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_.get(), col)))
+             : std::string();
   }
 
  private:

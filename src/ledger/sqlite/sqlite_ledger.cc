@@ -39,8 +39,9 @@ class SqliteLedger final : public Ledger {
 
   Status Migrate() {
     // mmap and a 64 MiB page cache: reports read a month's usage and every job in one go.
-    RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                              "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"));
+    RETURN_IF_ERROR(
+        db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                  "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"));
     RETURN_IF_ERROR(db_->Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"));
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
@@ -65,10 +66,15 @@ class SqliteLedger final : public Ledger {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       const std::string k = q.Text(0), v = q.Text(1);
-      if (k == "currency") s.currency = v;
-      else if (k == "timezone") s.timezone = v;
-      else if (k == "default_interval_ms") { ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k)); }
-      else if (k == "default_max_gap_ms") { ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k)); }
+      if (k == "currency")
+        s.currency = v;
+      else if (k == "timezone")
+        s.timezone = v;
+      else if (k == "default_interval_ms") {
+        ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
+      } else if (k == "default_max_gap_ms") {
+        ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
+      }
     }
     return s;
   }
@@ -79,8 +85,12 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO settings VALUES (?, ?)"));
     RETURN_IF_ERROR(q.Bind(1, std::string_view("currency")).Bind(2, std::string_view(s.currency)).Run());
     RETURN_IF_ERROR(q.Bind(1, std::string_view("timezone")).Bind(2, std::string_view(s.timezone)).Run());
-    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_interval_ms")).Bind(2, std::to_string(s.default_interval_ms)).Run());
-    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_max_gap_ms")).Bind(2, std::to_string(s.default_max_gap_ms)).Run());
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_interval_ms"))
+                        .Bind(2, std::to_string(s.default_interval_ms))
+                        .Run());
+    RETURN_IF_ERROR(q.Bind(1, std::string_view("default_max_gap_ms"))
+                        .Bind(2, std::to_string(s.default_max_gap_ms))
+                        .Run());
     RETURN_IF_ERROR(RecordChange({kMinTimeMs, kMaxTimeMs}));
     return tx.Commit();
   }
@@ -109,26 +119,46 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(Stmt proj, db_->Prepare("INSERT OR IGNORE INTO projects VALUES (?, ?)"));
     ASSIGN_OR_RETURN(Stmt user, db_->Prepare("INSERT OR IGNORE INTO users VALUES (?)"));
     ASSIGN_OR_RETURN(Stmt digest, db_->Prepare("INSERT OR IGNORE INTO image_digests VALUES (?, ?, ?, ?, ?)"));
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_->Prepare("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Job& j : jobs) {
       RETURN_IF_ERROR(dept.Bind(1, std::string_view(j.department)).Run());
-      RETURN_IF_ERROR(proj.Bind(1, std::string_view(j.project)).Bind(2, std::string_view(j.department)).Run());
+      RETURN_IF_ERROR(
+          proj.Bind(1, std::string_view(j.project)).Bind(2, std::string_view(j.department)).Run());
       RETURN_IF_ERROR(user.Bind(1, std::string_view(j.user)).Run());
       if (!j.image_digest.empty()) {
-        RETURN_IF_ERROR(digest.Bind(1, std::string_view(j.image_digest)).Bind(2, std::string_view(j.image_repo))
-                            .Bind(3, std::string_view(j.image_tag)).Bind(4, std::string_view(j.id))
-                            .Bind(5, j.submitted_ms ? j.submitted_ms : j.start_ms).Run());
+        RETURN_IF_ERROR(digest.Bind(1, std::string_view(j.image_digest))
+                            .Bind(2, std::string_view(j.image_repo))
+                            .Bind(3, std::string_view(j.image_tag))
+                            .Bind(4, std::string_view(j.id))
+                            .Bind(5, j.submitted_ms ? j.submitted_ms : j.start_ms)
+                            .Run());
       }
-      ins.Bind(1, std::string_view(j.id)).Bind(2, std::string_view(j.user)).Bind(3, std::string_view(j.project))
-          .Bind(4, std::string_view(j.department)).Bind(5, std::string_view(j.model_type))
-          .Bind(6, std::string_view(j.image_repo)).Bind(7, std::string_view(j.image_tag))
-          .Bind(8, std::string_view(j.image_digest)).Bind(9, std::string_view(j.framework))
-          .Bind(10, j.gpu_share_ppm).Bind(11, std::string_view(j.gpu_model)).Bind(12, j.duration_limit_ms)
-          .Bind(13, std::string_view(j.dataset)).Bind(14, j.dataset_images).Bind(15, j.epochs)
-          .Bind(16, j.batch).Bind(17, j.imgsz).Bind(18, j.amp ? 1 : 0).Bind(19, LabelsToJson(j.labels))
-          .Bind(20, JobStatusName(j.status)).Bind(21, j.submitted_ms).Bind(22, j.start_ms).Bind(23, j.end_ms);
+      ins.Bind(1, std::string_view(j.id))
+          .Bind(2, std::string_view(j.user))
+          .Bind(3, std::string_view(j.project))
+          .Bind(4, std::string_view(j.department))
+          .Bind(5, std::string_view(j.model_type))
+          .Bind(6, std::string_view(j.image_repo))
+          .Bind(7, std::string_view(j.image_tag))
+          .Bind(8, std::string_view(j.image_digest))
+          .Bind(9, std::string_view(j.framework))
+          .Bind(10, j.gpu_share_ppm)
+          .Bind(11, std::string_view(j.gpu_model))
+          .Bind(12, j.duration_limit_ms)
+          .Bind(13, std::string_view(j.dataset))
+          .Bind(14, j.dataset_images)
+          .Bind(15, j.epochs)
+          .Bind(16, j.batch)
+          .Bind(17, j.imgsz)
+          .Bind(18, j.amp ? 1 : 0)
+          .Bind(19, LabelsToJson(j.labels))
+          .Bind(20, JobStatusName(j.status))
+          .Bind(21, j.submitted_ms)
+          .Bind(22, j.start_ms)
+          .Bind(23, j.end_ms);
       RETURN_IF_ERROR(ins.Run());
       if (j.start_ms != 0) {
         changed.start = std::min(changed.start, j.start_ms);
@@ -143,17 +173,26 @@ class SqliteLedger final : public Ledger {
     for (const Gpu& g : gpus) RETURN_IF_ERROR(g.Validate());
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT INTO gpus (uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
-        "sample_interval_ms, max_gap_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(uuid) DO UPDATE SET "
-        "node=excluded.node, idx=excluded.idx, model=excluded.model, memory_mib=excluded.memory_mib, "
-        "in_service_from=excluded.in_service_from, in_service_to=excluded.in_service_to, "
-        "sample_interval_ms=excluded.sample_interval_ms, max_gap_ms=excluded.max_gap_ms"));
+    ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_->Prepare(
+            "INSERT INTO gpus (uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
+            "sample_interval_ms, max_gap_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(uuid) DO UPDATE SET "
+            "node=excluded.node, idx=excluded.idx, model=excluded.model, memory_mib=excluded.memory_mib, "
+            "in_service_from=excluded.in_service_from, in_service_to=excluded.in_service_to, "
+            "sample_interval_ms=excluded.sample_interval_ms, max_gap_ms=excluded.max_gap_ms"));
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Gpu& g : gpus) {
-      RETURN_IF_ERROR(ins.Bind(1, std::string_view(g.uuid)).Bind(2, std::string_view(g.node)).Bind(3, g.index)
-                          .Bind(4, std::string_view(g.model)).Bind(5, g.memory_mib).Bind(6, g.in_service_from)
-                          .Bind(7, g.in_service_to).Bind(8, g.sample_interval_ms).Bind(9, g.max_gap_ms).Run());
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(g.uuid))
+                          .Bind(2, std::string_view(g.node))
+                          .Bind(3, g.index)
+                          .Bind(4, std::string_view(g.model))
+                          .Bind(5, g.memory_mib)
+                          .Bind(6, g.in_service_from)
+                          .Bind(7, g.in_service_to)
+                          .Bind(8, g.sample_interval_ms)
+                          .Bind(9, g.max_gap_ms)
+                          .Run());
       changed.start = std::min(changed.start, g.in_service_from);
       changed.end = kMaxTimeMs;  // a changed model or service end affects everything after
     }
@@ -178,9 +217,9 @@ class SqliteLedger final : public Ledger {
     std::set<std::string> named;
     for (const Allocation& a : allocs) named.insert(a.gpu_uuid);
     std::vector<Allocation> existing;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a "
-        "JOIN gpus g ON g.id = a.gpu_id WHERE g.uuid = ?"));
+    ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a "
+                             "JOIN gpus g ON g.id = a.gpu_id WHERE g.uuid = ?"));
     for (const std::string& uuid : named) {
       q.Reset();
       q.Bind(1, std::string_view(uuid));
@@ -193,12 +232,18 @@ class SqliteLedger final : public Ledger {
     RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
-        "INSERT OR REPLACE INTO allocations VALUES (?, (SELECT id FROM gpus WHERE uuid = ?), ?, ?, ?)"));
+    ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_->Prepare(
+            "INSERT OR REPLACE INTO allocations VALUES (?, (SELECT id FROM gpus WHERE uuid = ?), ?, ?, ?)"));
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Allocation& a : allocs) {
-      RETURN_IF_ERROR(ins.Bind(1, std::string_view(a.job_id)).Bind(2, std::string_view(a.gpu_uuid))
-                          .Bind(3, a.start_ms).Bind(4, a.end_ms).Bind(5, a.share_ppm).Run());
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(a.job_id))
+                          .Bind(2, std::string_view(a.gpu_uuid))
+                          .Bind(3, a.start_ms)
+                          .Bind(4, a.end_ms)
+                          .Bind(5, a.share_ppm)
+                          .Run());
       changed.start = std::min(changed.start, a.start_ms);
       changed.end = std::max(changed.end, a.window().end);
     }
@@ -219,7 +264,8 @@ class SqliteLedger final : public Ledger {
     }
     for (const GpuSample& s : samples) {
       if (!ids.count(s.gpu_uuid)) {
-        return NotFound("sample names unknown GPU '" + s.gpu_uuid + "'; import it with `gpuledger import gpus` first");
+        return NotFound("sample names unknown GPU '" + s.gpu_uuid +
+                        "'; import it with `gpuledger import gpus` first");
       }
       RETURN_IF_ERROR(CheckSample(s.gpu_uuid, s.sample));
     }
@@ -230,9 +276,14 @@ class SqliteLedger final : public Ledger {
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const GpuSample& g : samples) {
       const Sample& s = g.sample;
-      RETURN_IF_ERROR(ins.Bind(1, ids[g.gpu_uuid]).Bind(2, s.t).Bind(3, static_cast<double>(s.util_pct))
-                          .Bind(4, static_cast<double>(s.mem_mib)).Bind(5, static_cast<double>(s.power_w))
-                          .Bind(6, s.energy_mj).Bind(7, static_cast<double>(s.sm_active)).Run());
+      RETURN_IF_ERROR(ins.Bind(1, ids[g.gpu_uuid])
+                          .Bind(2, s.t)
+                          .Bind(3, static_cast<double>(s.util_pct))
+                          .Bind(4, static_cast<double>(s.mem_mib))
+                          .Bind(5, static_cast<double>(s.power_w))
+                          .Bind(6, s.energy_mj)
+                          .Bind(7, static_cast<double>(s.sm_active))
+                          .Run());
       changed.start = std::min(changed.start, s.t);
       changed.end = std::max(changed.end, s.t + 1);
     }
@@ -256,10 +307,12 @@ class SqliteLedger final : public Ledger {
     for (const EpochProgress& e : epochs) {
       ins.Bind(1, std::string_view(job_id)).Bind(2, e.epoch);
       const std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
-                                             &e.recall, &e.map50, &e.map50_95};
+                                             &e.recall, &e.map50,      &e.map50_95};
       for (int i = 0; i < 7; ++i) {
-        if (vals[i]->has_value()) ins.Bind(3 + i, **vals[i]);
-        else ins.BindNull(3 + i);
+        if (vals[i]->has_value())
+          ins.Bind(3 + i, **vals[i]);
+        else
+          ins.BindNull(3 + i);
       }
       RETURN_IF_ERROR(ins.Run());
     }
@@ -280,9 +333,12 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO prices VALUES (?,?,?,?,?)"));
     TimeMs first = kMaxTimeMs;
     for (const Price& p : prices) {
-      RETURN_IF_ERROR(ins.Bind(1, std::string_view(p.gpu_model)).Bind(2, p.effective_from)
-                          .Bind(3, p.micros_per_gpu_hour).Bind(4, p.micros_per_kwh)
-                          .Bind(5, std::string_view(p.currency)).Run());
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(p.gpu_model))
+                          .Bind(2, p.effective_from)
+                          .Bind(3, p.micros_per_gpu_hour)
+                          .Bind(4, p.micros_per_kwh)
+                          .Bind(5, std::string_view(p.currency))
+                          .Run());
       first = std::min(first, p.effective_from);
     }
     if (!prices.empty()) RETURN_IF_ERROR(RecordChange({first, kMaxTimeMs}));
@@ -292,30 +348,46 @@ class SqliteLedger final : public Ledger {
   StatusOr<std::vector<Job>> ListJobs(JobDetail detail) override {
     std::vector<Job> out;
     const bool full = detail == JobDetail::kFull;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        full ? "SELECT * FROM jobs"
-             : "SELECT id, user_name, project, department, model_type, image_repo, image_tag, framework, "
-               "duration_limit_ms, status, start_ms, end_ms FROM jobs"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare(
+            full ? "SELECT * FROM jobs"
+                 : "SELECT id, user_name, project, department, model_type, image_repo, image_tag, framework, "
+                   "duration_limit_ms, status, start_ms, end_ms FROM jobs"));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       Job j;
       int i = 0;
-      j.id = q.Text(i++); j.user = q.Text(i++); j.project = q.Text(i++); j.department = q.Text(i++);
-      j.model_type = q.Text(i++); j.image_repo = q.Text(i++); j.image_tag = q.Text(i++);
+      j.id = q.Text(i++);
+      j.user = q.Text(i++);
+      j.project = q.Text(i++);
+      j.department = q.Text(i++);
+      j.model_type = q.Text(i++);
+      j.image_repo = q.Text(i++);
+      j.image_tag = q.Text(i++);
       if (full) {
-        j.image_digest = q.Text(i++); j.framework = q.Text(i++); j.gpu_share_ppm = q.Int(i++);
-        j.gpu_model = q.Text(i++); j.duration_limit_ms = q.Int(i++); j.dataset = q.Text(i++);
-        j.dataset_images = q.Int(i++); j.epochs = static_cast<int>(q.Int(i++));
-        j.batch = static_cast<int>(q.Int(i++)); j.imgsz = static_cast<int>(q.Int(i++));
-        j.amp = q.Int(i++) != 0; j.labels = LabelsFromJson(q.Text(i++));
+        j.image_digest = q.Text(i++);
+        j.framework = q.Text(i++);
+        j.gpu_share_ppm = q.Int(i++);
+        j.gpu_model = q.Text(i++);
+        j.duration_limit_ms = q.Int(i++);
+        j.dataset = q.Text(i++);
+        j.dataset_images = q.Int(i++);
+        j.epochs = static_cast<int>(q.Int(i++));
+        j.batch = static_cast<int>(q.Int(i++));
+        j.imgsz = static_cast<int>(q.Int(i++));
+        j.amp = q.Int(i++) != 0;
+        j.labels = LabelsFromJson(q.Text(i++));
         ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
         j.submitted_ms = q.Int(i++);
       } else {
-        j.framework = q.Text(i++); j.duration_limit_ms = q.Int(i++);
+        j.framework = q.Text(i++);
+        j.duration_limit_ms = q.Int(i++);
         ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
       }
-      j.start_ms = q.Int(i++); j.end_ms = q.Int(i++);
+      j.start_ms = q.Int(i++);
+      j.end_ms = q.Int(i++);
       out.push_back(std::move(j));
     }
     return out;
@@ -323,9 +395,11 @@ class SqliteLedger final : public Ledger {
 
   StatusOr<std::vector<Gpu>> ListGpus() override {
     std::vector<Gpu> out;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT uuid, node, idx, model, memory_mib, in_service_from, in_service_to, sample_interval_ms, "
-        "max_gap_ms FROM gpus ORDER BY node, idx, uuid"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare(
+            "SELECT uuid, node, idx, model, memory_mib, in_service_from, in_service_to, sample_interval_ms, "
+            "max_gap_ms FROM gpus ORDER BY node, idx, uuid"));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -337,10 +411,12 @@ class SqliteLedger final : public Ledger {
 
   StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) override {
     std::vector<Allocation> out;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a JOIN gpus g "
-        "ON g.id = a.gpu_id WHERE a.start_ms < ? AND (a.end_ms = 0 OR a.end_ms > ?) "
-        "ORDER BY g.uuid, a.start_ms, a.job_id"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare(
+            "SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a JOIN gpus g "
+            "ON g.id = a.gpu_id WHERE a.start_ms < ? AND (a.end_ms = 0 OR a.end_ms > ?) "
+            "ORDER BY g.uuid, a.start_ms, a.job_id"));
     q.Bind(1, w.end).Bind(2, w.start);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -352,9 +428,10 @@ class SqliteLedger final : public Ledger {
 
   Status ScanSamples(const std::string& gpu_uuid, Window w,
                      const std::function<void(const Sample&)>& fn) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
-        "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
+                     "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
     q.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -365,9 +442,10 @@ class SqliteLedger final : public Ledger {
   }
 
   StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-        "SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
-        "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
+                     "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
     q.Bind(1, std::string_view(gpu_uuid)).Bind(2, t);
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<Sample>();
@@ -395,7 +473,7 @@ class SqliteLedger final : public Ledger {
       EpochProgress e;
       e.epoch = static_cast<int>(q.Int(1));
       std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
-                                       &e.recall, &e.map50, &e.map50_95};
+                                       &e.recall, &e.map50,      &e.map50_95};
       for (int i = 0; i < 7; ++i) {
         if (!q.IsNull(2 + i)) *vals[i] = q.Double(2 + i);
       }
@@ -405,7 +483,8 @@ class SqliteLedger final : public Ledger {
   }
 
   StatusOr<int64_t> LatestChangeOverlapping(Window w) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < ? AND end_ms > ?"));
+    ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < ? AND end_ms > ?"));
     q.Bind(1, w.end).Bind(2, w.start);
     ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.Int(0) : 0;
@@ -419,18 +498,31 @@ class SqliteLedger final : public Ledger {
     return std::optional<int64_t>(q.Int(0));
   }
 
-  Status ReplaceUsage(const std::string& key, int64_t built_change, const std::vector<UsageRow>& rows) override {
+  Status ReplaceUsage(const std::string& key, int64_t built_change,
+                      const std::vector<UsageRow>& rows) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM usage WHERE book = ?"));
     RETURN_IF_ERROR(del.Bind(1, std::string_view(key)).Run());
     ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     for (const UsageRow& r : rows) {
-      ins.Bind(1, std::string_view(key)).Bind(2, std::string_view(r.job_id)).Bind(3, std::string_view(r.gpu_uuid))
-          .Bind(4, std::string_view(r.gpu_model)).Bind(5, r.period_start).Bind(6, r.period_end)
-          .Bind(7, r.gpu_ns).Bind(8, r.covered_ns).Bind(9, r.busy_ns).Bind(10, r.dense_ns)
-          .Bind(11, r.util_ns).Bind(12, r.energy_mj).Bind(13, r.peak_mem_mib).Bind(14, r.loading_ns)
-          .Bind(15, r.steady_ns).Bind(16, r.tail_ns).Bind(17, r.idle_ns);
+      ins.Bind(1, std::string_view(key))
+          .Bind(2, std::string_view(r.job_id))
+          .Bind(3, std::string_view(r.gpu_uuid))
+          .Bind(4, std::string_view(r.gpu_model))
+          .Bind(5, r.period_start)
+          .Bind(6, r.period_end)
+          .Bind(7, r.gpu_ns)
+          .Bind(8, r.covered_ns)
+          .Bind(9, r.busy_ns)
+          .Bind(10, r.dense_ns)
+          .Bind(11, r.util_ns)
+          .Bind(12, r.energy_mj)
+          .Bind(13, r.peak_mem_mib)
+          .Bind(14, r.loading_ns)
+          .Bind(15, r.steady_ns)
+          .Bind(16, r.tail_ns)
+          .Bind(17, r.idle_ns);
       RETURN_IF_ERROR(ins.Run());
     }
     ASSIGN_OR_RETURN(Stmt mark, db_->Prepare("INSERT OR REPLACE INTO books VALUES (?, ?)"));
@@ -447,11 +539,22 @@ class SqliteLedger final : public Ledger {
       if (!row) break;
       UsageRow r;
       int i = 1;
-      r.job_id = q.Text(i++); r.gpu_uuid = q.Text(i++); r.gpu_model = q.Text(i++);
-      r.period_start = q.Int(i++); r.period_end = q.Int(i++); r.gpu_ns = q.Int(i++);
-      r.covered_ns = q.Int(i++); r.busy_ns = q.Int(i++); r.dense_ns = q.Int(i++); r.util_ns = q.Int(i++);
-      r.energy_mj = q.Int(i++); r.peak_mem_mib = q.Int(i++); r.loading_ns = q.Int(i++);
-      r.steady_ns = q.Int(i++); r.tail_ns = q.Int(i++); r.idle_ns = q.Int(i++);
+      r.job_id = q.Text(i++);
+      r.gpu_uuid = q.Text(i++);
+      r.gpu_model = q.Text(i++);
+      r.period_start = q.Int(i++);
+      r.period_end = q.Int(i++);
+      r.gpu_ns = q.Int(i++);
+      r.covered_ns = q.Int(i++);
+      r.busy_ns = q.Int(i++);
+      r.dense_ns = q.Int(i++);
+      r.util_ns = q.Int(i++);
+      r.energy_mj = q.Int(i++);
+      r.peak_mem_mib = q.Int(i++);
+      r.loading_ns = q.Int(i++);
+      r.steady_ns = q.Int(i++);
+      r.tail_ns = q.Int(i++);
+      r.idle_ns = q.Int(i++);
       out.push_back(std::move(r));
     }
     return out;
