@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/money.h"
+#include "common/strings.h"
 #include "common/tz.h"
 #include "ingest/importers.h"
 #include "ingest/results_csv.h"
@@ -98,7 +99,7 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
     n = epochs->size();
     double best = -1;
     for (const auto& e : *epochs) best = std::max(best, e.map50.value_or(-1));
-    if (best >= 0) extra = " (best mAP@0.5 " + std::to_string(best * 100).substr(0, 5) + ")";
+    if (best >= 0) extra = " (best mAP@0.5 " + FormatFixed(best * 100, 2) + ")";
   }
   out << "imported " << n << " " << a.kind << " from " << a.file << extra << "\n";
   return OkStatus();

@@ -41,7 +41,8 @@ Status Job::Validate() const {
   if (project.empty()) return InvalidArgument("job " + id + ": project is empty");
   if (department.empty()) return InvalidArgument("job " + id + ": department is empty");
   if (gpu_share_ppm < 0 || gpu_share_ppm > 1024 * kFullShare) {
-    return InvalidArgument("job " + id + ": GPU count " + std::to_string(gpu_share_ppm / 1e6) +
+    return InvalidArgument("job " + id + ": GPU count " +
+                           FormatFixed(static_cast<double>(gpu_share_ppm) / 1e6, 6) +
                            " is outside [0, 1024]");
   }
   if (submitted_ms != 0) RETURN_IF_ERROR(CheckTimeInRange(submitted_ms, "job " + id + " submitted"));

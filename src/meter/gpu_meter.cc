@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/int128.h"
+#include "common/strings.h"
 
 namespace gpuledger {
 
@@ -47,8 +48,9 @@ StatusOr<GpuMeter> GpuMeter::Create(GpuMeterSetup setup) {
         const Active& act = m.actives_[static_cast<size_t>(seg.first_active + k)];
         who += (k ? ", " : "") + s.job_ids[static_cast<size_t>(act.slot)];
       }
-      return InvalidArgument("GPU " + s.gpu_uuid + " is allocated " + std::to_string(total / 10000.0) +
-                             " % (limit 100 %) at " + FormatTime(a) + " by jobs " + who);
+      return InvalidArgument("GPU " + s.gpu_uuid + " is allocated " +
+                             FormatFixed(static_cast<double>(total) / 1e4, 2) + " % (limit 100 %) at " +
+                             FormatTime(a) + " by jobs " + who);
     }
     m.segments_.push_back(seg);
   }

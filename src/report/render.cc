@@ -67,6 +67,14 @@ struct Table {
   }
 };
 
+// RFC 4180: quote a field that holds a comma, quote or newline.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
 std::string Hours(int64_t ns) {
   return FormatFixed(static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour), 1);
 }
@@ -151,16 +159,10 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   std::string out = std::string(GroupByName(r.by)) +
                     ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
                     "currency,share_of_total,prev_cost\n";
-  auto q = [](const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
-  };
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
     out +=
-        q(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
+        CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
         FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
         FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + "," +
         FormatMicros(amount, d) + "," + FormatMicros(l.idle_share_micros, d) + "," + r.currency.code + "," +
@@ -265,10 +267,10 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   }
   if (format == "csv") {
     std::string out;
-    for (size_t i = 0; i < head.size(); ++i) out += (i ? "," : "") + head[i];
+    for (size_t i = 0; i < head.size(); ++i) out += (i ? "," : "") + CsvField(head[i]);
     out += "\n";
     for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + row[i];
+      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvField(row[i]);
       out += "\n";
     }
     return out;

@@ -255,7 +255,7 @@ class SqliteLedger final : public Ledger {
     if (samples.empty()) return OkStatus();
     std::map<std::string, int64_t> ids;
     {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id, max_gap_ms FROM gpus"));
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id FROM gpus"));
       for (;;) {
         ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
