@@ -63,26 +63,22 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
   auto in_file = [&](const Status& s) { return s.WithContext(a.file); };
   size_t n = 0;
   std::string extra;
+  // Parse the whole file, then store it in one all-or-nothing write.
+  auto load = [&](auto parse, auto put) -> Status {
+    auto parsed = parse(text);
+    if (!parsed.ok()) return in_file(parsed.status());
+    RETURN_IF_ERROR(in_file(put(*parsed)));
+    n = parsed->size();
+    return OkStatus();
+  };
   if (a.kind == "jobs") {
-    auto jobs = ParseJobsCsv(text);
-    if (!jobs.ok()) return in_file(jobs.status());
-    RETURN_IF_ERROR(in_file(ledger->PutJobs(*jobs)));
-    n = jobs->size();
+    RETURN_IF_ERROR(load(ParseJobsCsv, [&](const auto& v) { return ledger->PutJobs(v); }));
   } else if (a.kind == "gpus") {
-    auto gpus = ParseGpusCsv(text);
-    if (!gpus.ok()) return in_file(gpus.status());
-    RETURN_IF_ERROR(in_file(ledger->PutGpus(*gpus)));
-    n = gpus->size();
+    RETURN_IF_ERROR(load(ParseGpusCsv, [&](const auto& v) { return ledger->PutGpus(v); }));
   } else if (a.kind == "allocations") {
-    auto allocs = ParseAllocationsCsv(text);
-    if (!allocs.ok()) return in_file(allocs.status());
-    RETURN_IF_ERROR(in_file(ledger->PutAllocations(*allocs)));
-    n = allocs->size();
+    RETURN_IF_ERROR(load(ParseAllocationsCsv, [&](const auto& v) { return ledger->PutAllocations(v); }));
   } else if (a.kind == "prices") {
-    auto prices = ParsePricesCsv(text);
-    if (!prices.ok()) return in_file(prices.status());
-    RETURN_IF_ERROR(in_file(ledger->PutPrices(*prices)));
-    n = prices->size();
+    RETURN_IF_ERROR(load(ParsePricesCsv, [&](const auto& v) { return ledger->PutPrices(v); }));
   } else if (a.kind == "samples") {
     auto samples = ParseSamplesCsv(text);
     if (!samples.ok()) return in_file(samples.status());

@@ -13,7 +13,9 @@ struct UsageTotals {
   int64_t gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
   int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
 
-  void Add(const UsageRow& r) {
+  // UsageRow and UsageTotals carry the same fields: sum either.
+  template <typename T>
+  void Add(const T& r) {
     gpu_ns += r.gpu_ns;
     covered_ns += r.covered_ns;
     busy_ns += r.busy_ns;
@@ -25,19 +27,6 @@ struct UsageTotals {
     steady_ns += r.steady_ns;
     tail_ns += r.tail_ns;
     idle_ns += r.idle_ns;
-  }
-  void Add(const UsageTotals& t) {
-    gpu_ns += t.gpu_ns;
-    covered_ns += t.covered_ns;
-    busy_ns += t.busy_ns;
-    dense_ns += t.dense_ns;
-    util_ns += t.util_ns;
-    energy_mj += t.energy_mj;
-    peak_mem_mib = std::max(peak_mem_mib, t.peak_mem_mib);
-    loading_ns += t.loading_ns;
-    steady_ns += t.steady_ns;
-    tail_ns += t.tail_ns;
-    idle_ns += t.idle_ns;
   }
   static double Ratio(int64_t a, int64_t b) {
     return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
