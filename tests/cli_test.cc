@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "common/clock.h"
 #include "common/test_util.h"
 #include "ledger/ledger.h"
 
@@ -17,12 +18,15 @@ struct CliRun {
   std::string out, err;
 };
 
+// "Now" for every test: 2026-11-15T12:00:00Z, so the default report month is 2026-10.
+const SimulatedClock kClock(1794744000000);
+
 CliRun Cli(std::vector<std::string> args) {
   args.insert(args.begin(), "gpuledger");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   std::ostringstream out, err;
-  int code = RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  int code = RunCli(static_cast<int>(argv.size()), argv.data(), kClock, out, err);
   return {code, out.str(), err.str()};
 }
 
@@ -88,6 +92,12 @@ TEST_F(CliBooks, ArticleExampleCosts2905AndBooksReconcile) {
   EXPECT_NE(r.out.find(",5178.95,0.00,CNY,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("total,1,1488.000000,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(",5208.00,0.00,CNY,1.000000,"), std::string::npos) << r.out;
+}
+
+TEST_F(CliBooks, ReportDefaultsToLastMonthInTheLedgersZone) {
+  CliRun r = Cli({"report", "--db", db_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("monthly report 2026-10 by department"), std::string::npos) << r.out;
 }
 
 TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {

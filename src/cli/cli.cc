@@ -6,7 +6,7 @@
 
 namespace gpuledger {
 
-int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gpuledger meters every GPU-second of a shared training cluster, attributes it to jobs,\n"
       "users, projects and departments, prices it, and reports the books monthly.",
@@ -42,7 +42,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   ReportArgs rep;
   auto* c_rep = app.add_subcommand("report", "monthly cost and usage report, grouped by one dimension");
   c_rep->add_option("--db", rep.db, "SQLite ledger file")->required();
-  c_rep->add_option("--month", rep.month, "YYYY-MM, in the ledger's time zone")->required();
+  c_rep->add_option("--month", rep.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_rep
       ->add_option("--by", rep.by,
                    "department | project | user | model | image | framework | gpu-model | job")
@@ -56,7 +56,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");
   c_jobs->add_option("--db", jobs.db, "SQLite ledger file")->required();
-  c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone")->required();
+  c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_jobs->add_option("--format", jobs.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
@@ -91,9 +91,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   else if (*c_imp)
     st = CmdImport(imp, out);
   else if (*c_rep)
-    st = CmdReport(rep, out);
+    st = CmdReport(rep, clock, out);
   else if (*c_jobs)
-    st = CmdJobs(jobs, out);
+    st = CmdJobs(jobs, clock, out);
   else if (*c_lb)
     st = CmdLeaderboard(lb, out);
   else if (*c_demo)

@@ -1,5 +1,6 @@
 // report, jobs and leaderboard: the commands that read the books.
 #include "cli/commands.h"
+#include "common/tz.h"
 #include "report/render.h"
 
 namespace gpuledger {
@@ -14,12 +15,18 @@ StatusOr<Opened> Open(const std::string& db) {
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
   return Opened{std::move(ledger), std::move(ctx)};
 }
+
+StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, const Clock& clock) {
+  if (!text.empty()) return ParseYearMonth(text);
+  ASSIGN_OR_RETURN(YearMonth now, tz.MonthOf(clock.Now()));
+  return now.Prev();
+}
 }  // namespace
 
-Status CmdReport(const ReportArgs& a, std::ostream& out) {
-  ASSIGN_OR_RETURN(YearMonth month, ParseYearMonth(a.month));
+Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(GroupBy by, ParseGroupBy(a.by));
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, by, a.share_idle));
   if (a.format == "csv")
     out << RenderReportCsv(r);
@@ -30,9 +37,9 @@ Status CmdReport(const ReportArgs& a, std::ostream& out) {
   return OkStatus();
 }
 
-Status CmdJobs(const ReportArgs& a, std::ostream& out) {
-  ASSIGN_OR_RETURN(YearMonth month, ParseYearMonth(a.month));
+Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, GroupBy::kJob, false));
   ASSIGN_OR_RETURN(std::vector<Job> jobs, o.ledger->ListJobs());
   out << RenderJobs(r, jobs, a.format);

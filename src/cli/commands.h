@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace gpuledger {
@@ -34,8 +35,9 @@ struct ReportArgs {
   std::string format = "table";
   bool share_idle = false;
 };
-Status CmdReport(const ReportArgs& a, std::ostream& out);
-Status CmdJobs(const ReportArgs& a, std::ostream& out);
+// An empty month means the one before `clock`'s now, in the ledger's time zone.
+Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);
+Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out);
 
 struct LeaderboardArgs {
   std::string db;

@@ -2,4 +2,7 @@
 
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return gpuledger::RunCli(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  const gpuledger::SystemClock clock;
+  return gpuledger::RunCli(argc, argv, clock, std::cout, std::cerr);
+}
