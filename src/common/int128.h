@@ -6,8 +6,8 @@
 
 namespace gpuledger {
 
-__extension__ typedef __int128 Int128;
-__extension__ typedef unsigned __int128 UInt128;
+__extension__ typedef __int128 Int128;            // NOLINT(modernize-use-using): __extension__ needs typedef
+__extension__ typedef unsigned __int128 UInt128;  // NOLINT(modernize-use-using)
 
 inline std::string Int128ToString(Int128 v) {
   if (v == 0) return "0";

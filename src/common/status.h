@@ -82,6 +82,7 @@ class [[nodiscard]] StatusOr {
 #define GPULEDGER_CONCAT_INNER(a, b) a##b
 #define GPULEDGER_CONCAT(a, b) GPULEDGER_CONCAT_INNER(a, b)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): lhs is a declaration, it cannot be parenthesised
 #define RETURN_IF_ERROR_IMPL(tmp, expr) \
   do {                                  \
     ::gpuledger::Status tmp = (expr);   \
@@ -95,6 +96,7 @@ class [[nodiscard]] StatusOr {
   lhs = std::move(tmp).value()
 
 #define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(GPULEDGER_CONCAT(statusor_, __LINE__), lhs, expr)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // For invariants that no input can break (Envoy's rule); input errors get a Status.
 #define GPULEDGER_CHECK(cond)                                                   \
