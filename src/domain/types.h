@@ -23,6 +23,11 @@ inline constexpr int64_t kGpuNsPerGpuHour = 3'600'000LL * kFullShare;
 // 1 kWh in millijoules.
 inline constexpr int64_t kMjPerKwh = 3'600'000'000LL;
 
+// "repo:tag", or the tag alone when there is no repo.
+inline std::string ImageRef(const std::string& repo, const std::string& tag) {
+  return repo.empty() ? tag : repo + ":" + tag;
+}
+
 enum class JobStatus { kPending, kRunning, kSucceeded, kFailed, kCancelled };
 std::string_view JobStatusName(JobStatus s);
 StatusOr<JobStatus> ParseJobStatus(std::string_view s);
@@ -52,7 +57,7 @@ struct Job {
   TimeMs start_ms = 0;  // 0: not started
   TimeMs end_ms = 0;    // 0: still running
 
-  std::string image() const { return image_repo.empty() ? image_tag : image_repo + ":" + image_tag; }
+  std::string image() const { return ImageRef(image_repo, image_tag); }
   Status Validate() const;
 };
 

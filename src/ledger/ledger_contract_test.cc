@@ -53,6 +53,21 @@ TEST_P(LedgerContract, RoundTripsJobsWithLabels) {
   }
 }
 
+TEST_P(LedgerContract, ListsOneJobFieldForGrouping) {
+  Job j = ledger_->ListJobs()->front();
+  j.image_repo = "reg/yolo";
+  j.image_tag = "train-yolov10-medium-cu118";
+  ASSERT_TRUE(ledger_->PutJobs({j}).ok());
+  auto images = ledger_->ListJobField(Ledger::JobField::kImage);
+  ASSERT_TRUE(images.ok());
+  ASSERT_EQ(images->size(), 2u);
+  for (const auto& [id, image] : *images) {
+    EXPECT_EQ(image, id == j.id ? "reg/yolo:train-yolov10-medium-cu118" : "");
+  }
+  auto depts = ledger_->ListJobField(Ledger::JobField::kDepartment);
+  EXPECT_EQ((*depts)[0].second, "manufacturing");
+}
+
 TEST_P(LedgerContract, ProjectBelongsToOneDepartment) {
   Job j = ledger_->ListJobs()->front();
   j.id = "j3";

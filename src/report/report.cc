@@ -50,27 +50,46 @@ std::string_view GroupByName(GroupBy g) {
 
 namespace {
 
-std::string KeyOf(GroupBy by, const Job* job, const std::string& job_id, const std::string& gpu_model) {
-  auto or_unknown = [](const std::string& s) { return s.empty() ? std::string("(unknown)") : s; };
-  if (by == GroupBy::kGpuModel) return gpu_model;
-  if (by == GroupBy::kJob) return job_id;
-  if (job == nullptr) return "(job not registered)";
+// Job id -> the report's key for that job (department, user, ...). Empty for the
+// dimensions that need no job field (GPU model, job).
+using JobKeys = std::unordered_map<std::string, std::string>;
+
+StatusOr<JobKeys> LoadJobKeys(Ledger& ledger, GroupBy by) {
+  JobKeys keys;
+  Ledger::JobField field;
   switch (by) {
     case GroupBy::kDepartment:
-      return job->department;
+      field = Ledger::JobField::kDepartment;
+      break;
     case GroupBy::kProject:
-      return job->project;
+      field = Ledger::JobField::kProject;
+      break;
     case GroupBy::kUser:
-      return job->user;
+      field = Ledger::JobField::kUser;
+      break;
     case GroupBy::kModel:
-      return or_unknown(job->model_type);
+      field = Ledger::JobField::kModelType;
+      break;
     case GroupBy::kImage:
-      return or_unknown(job->image());
+      field = Ledger::JobField::kImage;
+      break;
     case GroupBy::kFramework:
-      return or_unknown(job->framework);
+      field = Ledger::JobField::kFramework;
+      break;
     default:
-      return job_id;
+      return keys;
   }
+  ASSIGN_OR_RETURN(auto pairs, ledger.ListJobField(field));
+  keys.reserve(pairs.size());
+  for (auto& [id, value] : pairs) keys.emplace(std::move(id), value.empty() ? "(unknown)" : std::move(value));
+  return keys;
+}
+
+std::string KeyOf(GroupBy by, const JobKeys& keys, const std::string& job_id, const std::string& gpu_model) {
+  if (by == GroupBy::kGpuModel) return gpu_model;
+  if (by == GroupBy::kJob) return job_id;
+  auto it = keys.find(job_id);
+  return it == keys.end() ? "(job not registered)" : it->second;
 }
 
 struct PricedMonth {
@@ -85,13 +104,6 @@ StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMo
   return pm;
 }
 
-std::unordered_map<std::string, const Job*> JobsById(const std::vector<Job>& jobs) {
-  std::unordered_map<std::string, const Job*> out;
-  out.reserve(jobs.size());
-  for (const Job& j : jobs) out.emplace(j.id, &j);
-  return out;
-}
-
 }  // namespace
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
@@ -102,8 +114,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.currency = ctx.prices.currency();
   rep.by = by;
   rep.share_idle = share_idle;
-  ASSIGN_OR_RETURN(std::vector<Job> job_list, ledger.ListJobs(Ledger::JobDetail::kGrouping));
-  const std::unordered_map<std::string, const Job*> jobs = JobsById(job_list);
+  ASSIGN_OR_RETURN(const JobKeys keys, LoadJobKeys(ledger, by));
   ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, share_idle));
   rep.window = cur.books.window;
 
@@ -118,8 +129,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       rep.unallocated.usage.Add(it.usage);
       continue;
     }
-    auto j = jobs.find(it.job_id);
-    const std::string key = KeyOf(by, j == jobs.end() ? nullptr : j->second, it.job_id, it.gpu_model);
+    const std::string key = KeyOf(by, keys, it.job_id, it.gpu_model);
     ReportLine& line = lines[key];
     line.key = key;
     line.usage.Add(it.usage);
@@ -171,9 +181,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     std::map<std::string, int64_t> prev_cost;
     for (const CostItem& it : prev->cost.items) {
       if (it.job_id.empty()) continue;
-      auto j = jobs.find(it.job_id);
-      prev_cost[KeyOf(by, j == jobs.end() ? nullptr : j->second, it.job_id, it.gpu_model)] +=
-          it.cost_micros + it.idle_share_micros;
+      prev_cost[KeyOf(by, keys, it.job_id, it.gpu_model)] += it.cost_micros + it.idle_share_micros;
     }
     for (auto& [key, line] : lines) {
       auto p = prev_cost.find(key);

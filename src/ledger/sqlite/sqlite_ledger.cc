@@ -345,15 +345,9 @@ class SqliteLedger final : public Ledger {
     return tx.Commit();
   }
 
-  StatusOr<std::vector<Job>> ListJobs(JobDetail detail) override {
+  StatusOr<std::vector<Job>> ListJobs() override {
     std::vector<Job> out;
-    const bool full = detail == JobDetail::kFull;
-    ASSIGN_OR_RETURN(
-        Stmt q,
-        db_->Prepare(
-            full ? "SELECT * FROM jobs"
-                 : "SELECT id, user_name, project, department, model_type, image_repo, image_tag, framework, "
-                   "duration_limit_ms, status, start_ms, end_ms FROM jobs"));
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs"));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -366,29 +360,55 @@ class SqliteLedger final : public Ledger {
       j.model_type = q.Text(i++);
       j.image_repo = q.Text(i++);
       j.image_tag = q.Text(i++);
-      if (full) {
-        j.image_digest = q.Text(i++);
-        j.framework = q.Text(i++);
-        j.gpu_share_ppm = q.Int(i++);
-        j.gpu_model = q.Text(i++);
-        j.duration_limit_ms = q.Int(i++);
-        j.dataset = q.Text(i++);
-        j.dataset_images = q.Int(i++);
-        j.epochs = static_cast<int>(q.Int(i++));
-        j.batch = static_cast<int>(q.Int(i++));
-        j.imgsz = static_cast<int>(q.Int(i++));
-        j.amp = q.Int(i++) != 0;
-        j.labels = LabelsFromJson(q.Text(i++));
-        ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
-        j.submitted_ms = q.Int(i++);
-      } else {
-        j.framework = q.Text(i++);
-        j.duration_limit_ms = q.Int(i++);
-        ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
-      }
+      j.image_digest = q.Text(i++);
+      j.framework = q.Text(i++);
+      j.gpu_share_ppm = q.Int(i++);
+      j.gpu_model = q.Text(i++);
+      j.duration_limit_ms = q.Int(i++);
+      j.dataset = q.Text(i++);
+      j.dataset_images = q.Int(i++);
+      j.epochs = static_cast<int>(q.Int(i++));
+      j.batch = static_cast<int>(q.Int(i++));
+      j.imgsz = static_cast<int>(q.Int(i++));
+      j.amp = q.Int(i++) != 0;
+      j.labels = LabelsFromJson(q.Text(i++));
+      ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
+      j.submitted_ms = q.Int(i++);
       j.start_ms = q.Int(i++);
       j.end_ms = q.Int(i++);
       out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) override {
+    const char* column = "";
+    switch (field) {
+      case JobField::kUser:
+        column = "user_name";
+        break;
+      case JobField::kProject:
+        column = "project";
+        break;
+      case JobField::kDepartment:
+        column = "department";
+        break;
+      case JobField::kModelType:
+        column = "model_type";
+        break;
+      case JobField::kImage:
+        column = "image_repo, image_tag";
+        break;
+      case JobField::kFramework:
+        column = "framework";
+        break;
+    }
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(std::string("SELECT id, ") + column + " FROM jobs"));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.emplace_back(q.Text(0), field == JobField::kImage ? ImageRef(q.Text(1), q.Text(2)) : q.Text(1));
     }
     return out;
   }
