@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "common/clock.h"
@@ -98,6 +99,18 @@ TEST_F(CliBooks, ReportDefaultsToLastMonthInTheLedgersZone) {
   CliRun r = Cli({"report", "--db", db_});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("monthly report 2026-10 by department"), std::string::npos) << r.out;
+}
+
+TEST_F(CliBooks, SeriesGivesOneGpusMinutes) {
+  CliRun r = Cli({"series", "--db", db_, "--gpu", "GPU-a", "--month", "2026-10"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("minute,samples,util_mean_pct"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2026-10-01T16:00:00Z,1,5.00,5.0,1000,\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2026-10-01T16:10:00Z,1,90.00,90.0,7270,\n"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 498);
+  r = Cli({"series", "--db", db_, "--gpu", "GPU-nope", "--month", "2026-10"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no GPU 'GPU-nope'"), std::string::npos) << r.err;
 }
 
 TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {

@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "meter/gpu_meter.h"
+#include "meter/minute_rollup.h"
 
 namespace gpuledger {
 
@@ -19,7 +20,7 @@ StatusOr<BooksContext> LoadBooksContext(Ledger& ledger) {
 }
 
 StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
-                                            const std::vector<TimeMs>& cuts) {
+                                            const std::vector<TimeMs>& cuts, GpuMinutes* minutes) {
   ASSIGN_OR_RETURN(std::vector<Gpu> gpus, ledger.ListGpus());
   ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger.AllocationsOverlapping(w));
   std::map<std::string, std::vector<const Allocation*>> by_gpu;
@@ -53,8 +54,12 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
     // max gap after it close the window's last sample exactly as a longer window would.
     ASSIGN_OR_RETURN(std::optional<Sample> before, ledger.SampleBefore(g.uuid, cap.start));
     if (before) meter.Add(*before);
-    RETURN_IF_ERROR(
-        ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap}, [&](const Sample& s) { meter.Add(s); }));
+    MinuteRoller roller(cap);
+    RETURN_IF_ERROR(ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap}, [&](const Sample& s) {
+      meter.Add(s);
+      roller.Add(s);
+    }));
+    if (minutes != nullptr) minutes->emplace_back(g.uuid, roller.Finish());
     std::vector<UsageRow> gr = meter.Finish();
     rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
   }
@@ -101,8 +106,10 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
     ASSIGN_OR_RETURN(b.rows, ledger.GetUsage(key));
     return b;
   }
-  ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}));
-  RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));
+  GpuMinutes minutes;
+  ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));
+  for (const auto& [uuid, rows] : minutes) RETURN_IF_ERROR(ledger.ReplaceMinutes(uuid, b.window, rows));
+  RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // last: marks the month built
   b.rebuilt = true;
   return b;
 }

@@ -33,8 +33,10 @@ struct MonthBooks {
 StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month);
 
 // Meters window `w` afresh (no storage): every GPU in service, every allocation, and
-// jobs that carry only a GPU count. `cuts` adds period boundaries (e.g. months).
+// jobs that carry only a GPU count. `cuts` adds period boundaries (e.g. months). When
+// `minutes` is given, each GPU's per-minute rollups of the window go there too.
+using GpuMinutes = std::vector<std::pair<std::string, std::vector<MinuteRollup>>>;
 StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
-                                            const std::vector<TimeMs>& cuts);
+                                            const std::vector<TimeMs>& cuts, GpuMinutes* minutes = nullptr);
 
 }  // namespace gpuledger

@@ -61,6 +61,16 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 
+  SeriesArgs series;
+  auto* c_series =
+      app.add_subcommand("series", "one GPU's per-minute utilisation, memory and power over a month");
+  c_series->add_option("--db", series.db, "SQLite ledger file")->required();
+  c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
+  c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
+  c_series->add_option("--format", series.format, "csv | json")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
+
   LeaderboardArgs lb;
   auto* c_lb = app.add_subcommand(
       "leaderboard", "cost-effectiveness of model configurations: cost per run, cost per mAP point");
@@ -94,6 +104,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdReport(rep, clock, out);
   else if (*c_jobs)
     st = CmdJobs(jobs, clock, out);
+  else if (*c_series)
+    st = CmdSeries(series, clock, out);
   else if (*c_lb)
     st = CmdLeaderboard(lb, out);
   else if (*c_demo)

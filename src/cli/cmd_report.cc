@@ -1,4 +1,6 @@
 // report, jobs and leaderboard: the commands that read the books.
+#include <algorithm>
+
 #include "cli/commands.h"
 #include "common/tz.h"
 #include "report/render.h"
@@ -43,6 +45,19 @@ Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, GroupBy::kJob, false));
   ASSIGN_OR_RETURN(std::vector<Job> jobs, o.ledger->ListJobs());
   out << RenderJobs(r, jobs, a.format);
+  return OkStatus();
+}
+
+Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out) {
+  ASSIGN_OR_RETURN(Opened o, Open(a.db));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
+  ASSIGN_OR_RETURN(std::vector<Gpu> gpus, o.ledger->ListGpus());
+  if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return g.uuid == a.gpu; })) {
+    return NotFound("no GPU '" + a.gpu + "' in " + a.db);
+  }
+  ASSIGN_OR_RETURN(MonthBooks books, MonthUsage(*o.ledger, o.ctx, month));  // writes the minutes if stale
+  ASSIGN_OR_RETURN(std::vector<MinuteRollup> rows, o.ledger->GetMinutes(a.gpu, books.window));
+  out << RenderMinutes(a.gpu, rows, a.format);
   return OkStatus();
 }
 

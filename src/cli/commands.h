@@ -39,6 +39,15 @@ struct ReportArgs {
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);
 Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out);
 
+struct SeriesArgs {
+  std::string db;
+  std::string gpu;
+  std::string month;  // "" = last month
+  std::string format = "csv";
+};
+// One GPU's per-minute rollups over a month (the month's books are built first).
+Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out);
+
 struct LeaderboardArgs {
   std::string db;
   std::string month;  // "" = all months

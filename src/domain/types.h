@@ -98,6 +98,16 @@ struct Sample {
   float sm_active = -1;    // DCGM_FI_PROF_SM_ACTIVE, 0..1
 };
 
+// One GPU's samples within one UTC minute.
+struct MinuteRollup {
+  TimeMs minute_ms = 0;
+  int samples = 0;
+  float util_mean_pct = 0;
+  float util_max_pct = 0;
+  float mem_max_mib = -1;
+  float power_mean_w = -1;
+};
+
 struct GpuSample {
   std::string gpu_uuid;
   Sample sample;

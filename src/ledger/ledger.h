@@ -65,6 +65,11 @@ class Ledger {
   virtual Status ReplaceUsage(const std::string& key, int64_t built_change,
                               const std::vector<UsageRow>& rows) = 0;
   virtual StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) = 0;
+
+  // Per-minute rollups of one GPU: Replace drops those in [w.start, w.end) first.
+  virtual Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
+                                const std::vector<MinuteRollup>& rows) = 0;
+  virtual StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

@@ -150,6 +150,20 @@ TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
   EXPECT_EQ(*ledger_->LatestChangeOverlapping(oct), c1);
 }
 
+TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
+  std::vector<MinuteRollup> rows = {{kT0, 6, 50, 90, 7000, 200}, {kT0 + kMinuteMs, 6, 60, 95, 7100, -1}};
+  ASSERT_TRUE(ledger_->ReplaceMinutes("GPU-1", {kT0, kT0 + kHourMs}, rows).ok());
+  ASSERT_TRUE(
+      ledger_
+          ->ReplaceMinutes("GPU-1", {kT0 + kMinuteMs, kT0 + kHourMs}, {{kT0 + 2 * kMinuteMs, 1, 5, 5, 0, 0}})
+          .ok());
+  auto got = ledger_->GetMinutes("GPU-1", {kT0, kT0 + kHourMs});
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 2u);  // the first minute kept, the second replaced by the third
+  EXPECT_FLOAT_EQ((*got)[0].util_mean_pct, 50);
+  EXPECT_EQ((*got)[1].minute_ms, kT0 + 2 * kMinuteMs);
+}
+
 TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
   Status s = ledger_->PutPrices({{"A10G", kT0, 3'500'000, 0, "USD"}});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

@@ -284,6 +284,31 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
          "; phases as shares of sampled time\n\n" + t.Render();
 }
 
+std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
+                          const std::string& format) {
+  auto opt = [](float v, int digits) { return v < 0 ? std::string() : FormatFixed(v, digits); };
+  if (format == "json") {
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+    for (const MinuteRollup& m : rows) {
+      nlohmann::ordered_json o = {{"minute", FormatTime(m.minute_ms)},
+                                  {"samples", m.samples},
+                                  {"util_mean_pct", m.util_mean_pct},
+                                  {"util_max_pct", m.util_max_pct}};
+      if (m.mem_max_mib >= 0) o["mem_max_mib"] = m.mem_max_mib;
+      if (m.power_mean_w >= 0) o["power_mean_w"] = m.power_mean_w;
+      arr.push_back(o);
+    }
+    return nlohmann::ordered_json{{"gpu", gpu_uuid}, {"minutes", arr}}.dump(2) + "\n";
+  }
+  std::string out = "minute,samples,util_mean_pct,util_max_pct,mem_max_mib,power_mean_w\n";
+  for (const MinuteRollup& m : rows) {
+    out += FormatTime(m.minute_ms) + "," + std::to_string(m.samples) + "," + FormatFixed(m.util_mean_pct, 2) +
+           "," + FormatFixed(m.util_max_pct, 1) + "," + opt(m.mem_max_mib, 0) + "," + opt(m.power_mean_w, 1) +
+           "\n";
+  }
+  return out;
+}
+
 std::string RenderLeaderboardTable(const Leaderboard& lb) {
   const int d = lb.currency.minor_digits;
   std::string out = "cost-effectiveness leaderboard" +

@@ -580,6 +580,47 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
+                        const std::vector<MinuteRollup>& rows) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(
+        Stmt del, db_->Prepare("DELETE FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = ?) "
+                               "AND minute_ms >= ? AND minute_ms < ?"));
+    RETURN_IF_ERROR(del.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end).Run());
+    ASSIGN_OR_RETURN(Stmt ins,
+                     db_->Prepare("INSERT INTO gpu_minutes VALUES ((SELECT id FROM gpus WHERE uuid = ?), "
+                                  "?, ?, ?, ?, ?, ?)"));
+    for (const MinuteRollup& m : rows) {
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(gpu_uuid))
+                          .Bind(2, m.minute_ms)
+                          .Bind(3, m.samples)
+                          .Bind(4, static_cast<double>(m.util_mean_pct))
+                          .Bind(5, static_cast<double>(m.util_max_pct))
+                          .Bind(6, static_cast<double>(m.mem_max_mib))
+                          .Bind(7, static_cast<double>(m.power_mean_w))
+                          .Run());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
+    std::vector<MinuteRollup> out;
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT minute_ms, samples, util_mean, util_max, mem_max_mib, power_mean_w "
+                                  "FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = ?) "
+                                  "AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms"));
+    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), static_cast<int>(q.Int(1)), static_cast<float>(q.Double(2)),
+                     static_cast<float>(q.Double(3)), static_cast<float>(q.Double(4)),
+                     static_cast<float>(q.Double(5))});
+    }
+    return out;
+  }
+
  private:
   static Sample ReadSample(const Stmt& q) {
     Sample s;
