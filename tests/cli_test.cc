@@ -113,6 +113,19 @@ TEST_F(CliBooks, SeriesGivesOneGpusMinutes) {
   EXPECT_NE(r.err.find("no GPU 'GPU-nope'"), std::string::npos) << r.err;
 }
 
+TEST_F(CliBooks, JsonShowsWhereEachGpusTimeWent) {
+  const std::string json = ReportJson();
+  // GPU-b held nothing all month (744 h); GPU-a was held 8.3 h of it.
+  EXPECT_NE(
+      json.find("\"gpu\": \"GPU-b\",\n      \"gpu_model\": \"A10G\",\n      \"capacity_gpu_hours\": 744.0,\n"
+                "      \"allocated_gpu_hours\": 0.0,\n      \"unallocated_gpu_hours\": 744.0"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"allocated_gpu_hours\": 8.3,\n      \"unallocated_gpu_hours\": 735.7"),
+            std::string::npos)
+      << json;
+}
+
 TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {
   CliRun r = Cli({"jobs", "--db", db_, "--month", "2026-10", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -224,6 +224,17 @@ std::string RenderReportJson(const MonthlyReport& r) {
          {"held_no_data_gpu_hours", static_cast<double>(m.held_no_data_ns) / kGpuNsPerGpuHour},
          {"unallocated_cost", FormatMicros(m.unallocated_micros, d)}});
   }
+  j["idle_by_gpu"] = nlohmann::ordered_json::array();
+  for (const IdleByModel& g : r.idle_by_gpu) {
+    j["idle_by_gpu"].push_back(
+        {{"gpu", g.gpu_uuid},
+         {"gpu_model", g.gpu_model},
+         {"capacity_gpu_hours", static_cast<double>(g.capacity_ns) / kGpuNsPerGpuHour},
+         {"allocated_gpu_hours", static_cast<double>(g.allocated_ns) / kGpuNsPerGpuHour},
+         {"unallocated_gpu_hours", static_cast<double>(g.unallocated_ns) / kGpuNsPerGpuHour},
+         {"held_idle_gpu_hours", static_cast<double>(g.held_idle_ns) / kGpuNsPerGpuHour},
+         {"held_no_data_gpu_hours", static_cast<double>(g.held_no_data_ns) / kGpuNsPerGpuHour}});
+  }
   j["count_only_jobs"] = r.count_only_jobs;
   return j.dump(2) + "\n";
 }

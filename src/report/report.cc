@@ -149,11 +149,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.total.cost_micros = cur.cost.total_micros;
 
   // Idle analysis per GPU model: where the capacity went.
-  std::map<std::string, IdleByModel> idle;
-  for (const UsageRow& r : cur.books.rows) {
-    IdleByModel& m = idle[r.gpu_model];
-    m.gpu_model = r.gpu_model;
-    if (r.gpu_uuid.empty()) continue;  // a count-only record: no GPU capacity behind it
+  std::map<std::string, IdleByModel> idle, idle_gpu;
+  auto add = [](IdleByModel& m, const UsageRow& r) {
     m.capacity_ns += r.gpu_ns;
     if (r.job_id.empty()) {
       m.unallocated_ns += r.gpu_ns;
@@ -162,7 +159,21 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       m.held_idle_ns += r.idle_ns;
       m.held_no_data_ns += r.gpu_ns - r.covered_ns;
     }
+  };
+  for (const UsageRow& r : cur.books.rows) {
+    if (r.gpu_uuid.empty()) continue;  // a count-only record: no GPU capacity behind it
+    IdleByModel& m = idle[r.gpu_model];
+    m.gpu_model = r.gpu_model;
+    add(m, r);
+    IdleByModel& g = idle_gpu[r.gpu_uuid];
+    g.gpu_model = r.gpu_model;
+    g.gpu_uuid = r.gpu_uuid;
+    add(g, r);
   }
+  for (auto& [uuid, g] : idle_gpu) rep.idle_by_gpu.push_back(g);
+  std::stable_sort(
+      rep.idle_by_gpu.begin(), rep.idle_by_gpu.end(),
+      [](const IdleByModel& a, const IdleByModel& b) { return a.unallocated_ns > b.unallocated_ns; });
   std::set<std::string> count_only;
   for (const UsageRow& r : cur.books.rows) {
     if (r.gpu_uuid.empty()) count_only.insert(r.job_id);

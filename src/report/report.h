@@ -27,8 +27,10 @@ struct ReportLine {
   int64_t total_micros() const { return cost_micros + idle_share_micros; }
 };
 
+// Where one GPU model's (or one GPU's) capacity went.
 struct IdleByModel {
   std::string gpu_model;
+  std::string gpu_uuid;  // set in the per-GPU list only
   int64_t capacity_ns = 0;
   int64_t allocated_ns = 0;
   int64_t unallocated_ns = 0;
@@ -48,8 +50,9 @@ struct MonthlyReport {
   ReportLine unallocated;         // key "(unallocated capacity)"
   ReportLine total;               // everything: equals capacity x price
   std::optional<int64_t> prev_total_micros;
-  std::vector<IdleByModel> idle;
-  int64_t count_only_jobs = 0;  // jobs priced from a GPU count, not from GPUs
+  std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
+  std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
+  int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
 };
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
