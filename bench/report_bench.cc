@@ -22,8 +22,9 @@ struct Fixture {
 };
 
 Fixture& Get() {
+  static Fixture fixture;  // built once, on first use, and kept for the whole process
   static Fixture* f = [] {
-    auto* fx = new Fixture;  // NOLINT: lives for the whole benchmark process
+    Fixture* fx = &fixture;
     fx->ledger = std::move(OpenSqliteLedger(fx->dir.path() + "/report.db")).value();
     LedgerSettings settings;
     (void)fx->ledger->SetSettings(settings);

@@ -126,9 +126,13 @@ std::string RenderReportTable(const MonthlyReport& r) {
   t.rows.push_back({});
   row(r.total, true);
   out += t.Render();
+  // Re-add what the table shows: the lines and the unallocated line must give the total
+  // that was rounded from capacity x price on its own.
+  int64_t shown = r.unallocated.total_micros();
+  for (const ReportLine& l : r.lines) shown += l.total_micros();
   out += "\ncheck: " + std::to_string(r.lines.size()) +
-         " lines + unallocated = " + FormatMoneyGrouped(total, d) + " " + r.currency.code +
-         " = capacity x price\n";
+         " lines + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
+         (shown == total ? " = " : " DIFFERS FROM ") + FormatMoneyGrouped(total, d) + " capacity x price\n";
   if (!r.idle.empty()) {
     out += "\nwhere the GPU time went (why GPUs sit idle)\n";
     Table it;

@@ -25,7 +25,7 @@ StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr);         // one thread per Db
-  std::unique_ptr<Db> db(new Db(raw));  // NOLINT: private constructor
+  auto db = std::make_unique<Db>(raw);  // owns raw even when the open failed
   if (rc != SQLITE_OK) {
     return Unavailable("cannot open ledger '" + path + "': " + (raw ? db->Error() : "out of memory"));
   }

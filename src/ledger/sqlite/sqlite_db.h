@@ -60,13 +60,13 @@ class Stmt {
 class Db {
  public:
   static StatusOr<std::unique_ptr<Db>> Open(const std::string& path);
+  explicit Db(sqlite3* db) : db_(db, &sqlite3_close) {}  // takes ownership; use Open
   Status Exec(std::string_view sql);
   StatusOr<Stmt> Prepare(std::string_view sql);
   sqlite3* raw() const { return db_.get(); }
   std::string Error() const { return sqlite3_errmsg(db_.get()); }
 
  private:
-  explicit Db(sqlite3* db) : db_(db, &sqlite3_close) {}
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
 };
 
