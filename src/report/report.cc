@@ -186,8 +186,10 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     if (m.capacity_ns > 0) rep.idle.push_back(m);
   }
 
-  // The previous month, for the change column.
+  // The previous month, for the change column. A month the price book does not cover
+  // (before the first price) simply has no comparison; any other error is an error.
   auto prev = PriceMonth(ledger, ctx, month.Prev(), share_idle);
+  if (!prev.ok() && prev.status().code() != StatusCode::kNotFound) return prev.status();
   if (prev.ok()) {
     std::map<std::string, int64_t> prev_cost;
     for (const CostItem& it : prev->cost.items) {
