@@ -211,6 +211,46 @@ TEST_F(CliBooks, BadInputIsRejectedWithAClearErrorAndWritesNothing) {
   EXPECT_EQ((*ledger)->ListPrices()->size(), 1u);
 }
 
+TEST(Cli, ImportsADcgmScrapeAndRegistersItsGpus) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/s.db";
+  const std::string scrape = dir.File("metrics.prom",
+                                      "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
+                                      "DCGM_FI_DEV_GPU_UTIL{gpu=\"2\",UUID=\"GPU-s\",Hostname=\"n1\","
+                                      "modelName=\"NVIDIA A10G\",pod=\"yolo-0\"} 90\n"
+                                      "DCGM_FI_DEV_FB_USED{gpu=\"2\",UUID=\"GPU-s\"} 7270\n"
+                                      "DCGM_FI_DEV_MEM_CLOCK{gpu=\"2\",UUID=\"GPU-s\"} 6251\n");
+  CliRun r = Cli({"import", "scrape", "--db", db, scrape});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("metrics.prom: line 2: DCGM_FI_DEV_GPU_UTIL has no timestamp; give --at TIME"),
+            std::string::npos)
+      << r.err;
+  r = Cli({"import", "scrape", "--db", db, "--at", "2026-10-01T00:00:00Z", scrape});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown GPU 'GPU-s'"), std::string::npos) << r.err;
+  r = Cli({"import", "scrape", "--db", db, "--at", "2026-10-01T00:00:00Z", "--register-gpus", scrape});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 1 samples from"), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "(1 GPUs; 3 series, 1 of metrics not metered, 0 of MIG instances skipped; 1 GPUs registered)"),
+      std::string::npos)
+      << r.out;
+  auto ledger = OpenSqliteLedger(db);
+  auto gpus = (*ledger)->ListGpus();
+  ASSERT_EQ(gpus->size(), 1u);
+  EXPECT_EQ((*gpus)[0].model, "NVIDIA A10G");
+  EXPECT_EQ((*gpus)[0].node, "n1");
+  EXPECT_EQ((*gpus)[0].index, 2);
+  std::vector<Sample> got;
+  ASSERT_TRUE((*ledger)
+                  ->ScanSamples("GPU-s", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+                  .ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FLOAT_EQ(got[0].util_pct, 90);
+  EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
+}
+
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli({"report", "--month", "2026-10"}).code, 2);  // no --db
   EXPECT_EQ(Cli({"frobnicate"}).code, 2);

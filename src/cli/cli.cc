@@ -29,15 +29,21 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   ImportArgs imp;
   auto* c_imp = app.add_subcommand(
       "import", "backfill jobs, GPUs, allocations, samples, prices or training progress from a file");
-  c_imp->add_option("kind", imp.kind, "jobs | gpus | allocations | samples | prices | progress")
+  c_imp->add_option("kind", imp.kind, "jobs | gpus | allocations | samples | prices | progress | scrape")
       ->required()
-      ->check(CLI::IsMember({"jobs", "gpus", "allocations", "samples", "prices", "progress"}));
+      ->check(CLI::IsMember({"jobs", "gpus", "allocations", "samples", "prices", "progress", "scrape"}));
   c_imp
       ->add_option("file", imp.file,
-                   "CSV file (formats: docs/formats/import.md); progress takes an Ultralytics results.csv")
+                   "CSV file (formats: docs/formats/import.md); progress takes an Ultralytics results.csv, "
+                   "scrape a saved dcgm-exporter /metrics page")
       ->required();
   c_imp->add_option("--db", imp.db, "SQLite ledger file")->required();
   c_imp->add_option("--job", imp.job, "the job a results.csv belongs to (progress only)");
+  c_imp->add_option(
+      "--at", imp.at,
+      "scrape only: when a saved dcgm-exporter scrape was taken (its series have no timestamps)");
+  c_imp->add_flag("--register-gpus", imp.register_gpus,
+                  "scrape only: add the GPUs its labels describe that the ledger lacks");
 
   ReportArgs rep;
   auto* c_rep = app.add_subcommand("report", "monthly cost and usage report, grouped by one dimension");

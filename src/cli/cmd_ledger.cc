@@ -1,4 +1,5 @@
 // init and import: the commands that write a ledger.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -7,7 +8,9 @@
 #include "common/money.h"
 #include "common/strings.h"
 #include "common/tz.h"
+#include "ingest/dcgm.h"
 #include "ingest/importers.h"
+#include "ingest/prom_text.h"
 #include "ingest/results_csv.h"
 #include "ledger/ledger.h"
 
@@ -30,6 +33,43 @@ StatusOr<std::string> ReadFile(const std::string& path) {
   ss << in.rdbuf();
   if (!in && !in.eof()) return Unavailable("error reading '" + path + "'");
   return ss.str();
+}
+
+// A dcgm-exporter scrape (Prometheus text): samples of its GPUs, and with
+// --register-gpus the GPUs the ledger does not know yet.
+Status ImportScrape(const ImportArgs& a, const std::string& text, Ledger& ledger, size_t* n,
+                    std::string* extra) {
+  ASSIGN_OR_RETURN(std::vector<PromSample> series, ParsePromText(text));
+  TimeMs at = 0;
+  if (!a.at.empty()) {
+    ASSIGN_OR_RETURN(at, ParseTime(a.at));
+  } else {
+    for (const PromSample& p : series) {
+      if (!p.timestamp_ms) {
+        return InvalidArgument("line " + std::to_string(p.line) + ": " + p.name +
+                               " has no timestamp; give --at TIME for a saved scrape");
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(DcgmBatch batch, SamplesFromDcgm(series, at));
+  int registered = 0;
+  if (a.register_gpus) {
+    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger.ListGpus());
+    std::vector<Gpu> fresh;
+    for (const Gpu& g : batch.gpus) {
+      if (std::none_of(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.uuid; }))
+        fresh.push_back(g);
+    }
+    RETURN_IF_ERROR(ledger.PutGpus(fresh));
+    registered = static_cast<int>(fresh.size());
+  }
+  RETURN_IF_ERROR(ledger.PutSamples(batch.samples));
+  *n = batch.samples.size();
+  *extra = " (" + std::to_string(batch.gpus.size()) + " GPUs; " + std::to_string(batch.series) + " series, " +
+           std::to_string(batch.skipped_metrics) + " of metrics not metered, " +
+           std::to_string(batch.skipped_mig) + " of MIG instances skipped; " + std::to_string(registered) +
+           " GPUs registered)";
+  return OkStatus();
 }
 
 }  // namespace
@@ -86,6 +126,8 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
     n = samples->samples.size();
     extra = " (from " + std::to_string(samples->rows) + " rows; " + std::to_string(samples->skipped_metrics) +
             " rows of metrics not metered were skipped)";
+  } else if (a.kind == "scrape") {
+    RETURN_IF_ERROR(in_file(ImportScrape(a, text, *ledger, &n, &extra)));
   } else if (a.kind == "progress") {
     if (a.job.empty())
       return InvalidArgument("import progress needs --job ID: the job the results.csv belongs to");
@@ -97,7 +139,8 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
     for (const auto& e : *epochs) best = std::max(best, e.map50.value_or(-1));
     if (best >= 0) extra = " (best mAP@0.5 " + FormatFixed(best * 100, 2) + ")";
   }
-  out << "imported " << n << " " << a.kind << " from " << a.file << extra << "\n";
+  out << "imported " << n << " " << (a.kind == "scrape" ? "samples" : a.kind) << " from " << a.file << extra
+      << "\n";
   return OkStatus();
 }
 

@@ -24,7 +24,9 @@ struct ImportArgs {
   std::string kind;  // jobs | gpus | allocations | samples | prices | progress
   std::string db;
   std::string file;
-  std::string job;  // for progress
+  std::string job;             // for progress
+  std::string at;              // for scrape: the time of a saved scrape without timestamps
+  bool register_gpus = false;  // for scrape: add the GPUs the labels describe
 };
 Status CmdImport(const ImportArgs& a, std::ostream& out);
 

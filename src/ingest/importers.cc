@@ -7,6 +7,7 @@
 #include "common/money.h"
 #include "common/strings.h"
 #include "ingest/csv.h"
+#include "ingest/metrics.h"
 
 namespace gpuledger {
 
@@ -225,13 +226,6 @@ StatusOr<std::vector<Price>> ParsePricesCsv(std::string_view text) {
 }
 
 StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text) {
-  enum Metric { kUtil, kMem, kPower, kEnergy, kSm, kSkip };
-  static const std::map<std::string, Metric, std::less<>> kMetrics = {
-      {"util", kUtil},        {"DCGM_FI_DEV_GPU_UTIL", kUtil},
-      {"mem_mib", kMem},      {"DCGM_FI_DEV_FB_USED", kMem},
-      {"power_w", kPower},    {"DCGM_FI_DEV_POWER_USAGE", kPower},
-      {"energy_mj", kEnergy}, {"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", kEnergy},
-      {"sm_active", kSm},     {"DCGM_FI_PROF_SM_ACTIVE", kSm}};
   struct Partial {
     Sample s;
     bool has_util = false;
@@ -239,51 +233,27 @@ StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text) {
   };
   std::map<std::pair<std::string, TimeMs>, Partial> merged;
   SamplesImport out;
-  RETURN_IF_ERROR(ForEachRow(
-      text, {"timestamp", "gpu", "metric", "value"}, {"timestamp", "gpu", "metric", "value"},
-      [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-        ++out.rows;
-        auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-        auto m = kMetrics.find(f("metric"));
-        if (m == kMetrics.end()) {
-          ++out.skipped_metrics;
-          return OkStatus();
-        }
-        ASSIGN_OR_RETURN(TimeMs t, ParseTime(f("timestamp")));
-        const std::string gpu(f("gpu"));
-        if (gpu.empty()) return InvalidArgument("gpu is empty");
-        ASSIGN_OR_RETURN(double v, ParseDouble(f("value"), std::string(f("metric"))));
-        if (v < 0) {
-          return InvalidArgument(std::string(f("metric")) + " " + FormatFixed(v, 3) + " is negative");
-        }
-        Partial& p = merged[{gpu, t}];
-        if (p.line == 0) p.line = r.line;
-        p.s.t = t;
-        switch (m->second) {
-          case kUtil:
-            if (v > 100) return InvalidArgument("utilisation " + FormatFixed(v, 2) + " exceeds 100 %");
-            p.s.util_pct = static_cast<float>(v);
-            p.has_util = true;
-            break;
-          case kMem:
-            p.s.mem_mib = static_cast<float>(v);
-            break;
-          case kPower:
-            p.s.power_w = static_cast<float>(v);
-            break;
-          case kEnergy:
-            if (v > 9e18) return InvalidArgument("energy counter " + FormatFixed(v, 0) + " exceeds 9e18 mJ");
-            p.s.energy_mj = static_cast<int64_t>(std::llround(v));
-            break;
-          case kSm:
-            if (v > 1) return InvalidArgument("SM activity " + FormatFixed(v, 3) + " exceeds 1");
-            p.s.sm_active = static_cast<float>(v);
-            break;
-          case kSkip:
-            break;
-        }
-        return OkStatus();
-      }));
+  RETURN_IF_ERROR(ForEachRow(text, {"timestamp", "gpu", "metric", "value"},
+                             {"timestamp", "gpu", "metric", "value"},
+                             [&](const CsvRecord& r, const CsvHeader& h) -> Status {
+                               ++out.rows;
+                               auto f = [&](const char* name) { return Field(r, h.Find(name)); };
+                               const std::optional<MetricField> field = MetricFieldOf(f("metric"));
+                               if (!field) {
+                                 ++out.skipped_metrics;
+                                 return OkStatus();
+                               }
+                               ASSIGN_OR_RETURN(TimeMs t, ParseTime(f("timestamp")));
+                               const std::string gpu(f("gpu"));
+                               if (gpu.empty()) return InvalidArgument("gpu is empty");
+                               ASSIGN_OR_RETURN(double v, ParseDouble(f("value"), std::string(f("metric"))));
+                               Partial& p = merged[{gpu, t}];
+                               if (p.line == 0) p.line = r.line;
+                               p.s.t = t;
+                               RETURN_IF_ERROR(SetMetric(p.s, *field, f("metric"), v));
+                               p.has_util = p.has_util || *field == MetricField::kUtil;
+                               return OkStatus();
+                             }));
   for (auto& [key, p] : merged) {
     if (!p.has_util) {
       return InvalidArgument("line " + std::to_string(p.line) + ": sample of GPU " + key.first + " at " +

@@ -1,0 +1,30 @@
+// dcgm-exporter series (Prometheus text or remote write, once parsed) -> GPU samples,
+// the GPUs the labels describe, and the workload labels on each GPU. Pure; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+#include "ingest/prom_text.h"
+
+namespace gpuledger {
+
+struct DcgmBatch {
+  std::vector<GpuSample> samples;  // one per (GPU, time), sorted
+  std::vector<Gpu> gpus;  // from UUID, gpu, Hostname/hostname, modelName; in service from the first sample
+  // GPU uuid -> its workload labels (pod, namespace, container, hpc_job) as last seen.
+  std::map<std::string, std::map<std::string, std::string>> workload;
+  int64_t series = 0;
+  int64_t skipped_metrics = 0;  // series of metrics gpuledger does not meter
+  int64_t skipped_mig = 0;      // MIG instance series (GPU_I_ID set): not metered yet
+};
+
+// `default_time` stamps series that carry no timestamp (a saved scrape). The same GPU,
+// metric and time seen twice: the later value wins. Errors name the line, the series
+// and the value: a metered series without a UUID label, a NaN, a negative counter.
+StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<PromSample>& series, TimeMs default_time);
+
+}  // namespace gpuledger
