@@ -1,8 +1,9 @@
-# Writes OUT, a C++ file holding the migrations in SQL_DIR as raw string literals,
-# numbered by their file name prefix (0001_init.sql -> 1). Run with cmake -P.
+# Writes OUT, a C++ file defining FUNC() that returns the migrations in SQL_DIR as raw
+# string literals, numbered by their file name prefix (0001_init.sql -> 1). Run with
+# cmake -P.
 file(GLOB files "${SQL_DIR}/*.sql")
 list(SORT files)
-set(body "// Generated from src/ledger/migrations/*.sql by cmake/EmbedSql.cmake. Do not edit.\n#include \"ledger/migrations.h\"\n\nnamespace gpuledger {\n\nconst std::vector<Migration>& Migrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+set(body "// Generated from ${SQL_DIR}/*.sql by cmake/EmbedSql.cmake. Do not edit.\n#include \"ledger/migrations.h\"\n\nnamespace gpuledger {\n\nconst std::vector<Migration>& ${FUNC}() {\n  static const std::vector<Migration> kMigrations = {\n")
 foreach(f ${files})
   get_filename_component(name "${f}" NAME)
   string(REGEX MATCH "^[0-9]+" num "${name}")

@@ -17,7 +17,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   InitArgs init;
   auto* c_init =
       app.add_subcommand("init", "create a ledger and set its currency, time zone and sampling defaults");
-  c_init->add_option("--db", init.db, "SQLite ledger file")->required();
+  c_init->add_option("--db", init.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
   c_init->add_option("--currency", init.currency, "ISO 4217 currency of the books")->capture_default_str();
   c_init->add_option("--timezone", init.timezone, "IANA zone whose calendar months the reports use")
       ->capture_default_str();
@@ -37,7 +38,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "CSV file (formats: docs/formats/import.md); progress takes an Ultralytics results.csv, "
                    "scrape a saved dcgm-exporter /metrics page")
       ->required();
-  c_imp->add_option("--db", imp.db, "SQLite ledger file")->required();
+  c_imp->add_option("--db", imp.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_imp->add_option("--job", imp.job, "the job a results.csv belongs to (progress only)");
   c_imp->add_option(
       "--at", imp.at,
@@ -47,7 +48,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
 
   ReportArgs rep;
   auto* c_rep = app.add_subcommand("report", "monthly cost and usage report, grouped by one dimension");
-  c_rep->add_option("--db", rep.db, "SQLite ledger file")->required();
+  c_rep->add_option("--db", rep.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_rep->add_option("--month", rep.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_rep
       ->add_option("--by", rep.by,
@@ -61,7 +62,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
 
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");
-  c_jobs->add_option("--db", jobs.db, "SQLite ledger file")->required();
+  c_jobs->add_option("--db", jobs.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_jobs->add_option("--format", jobs.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
@@ -70,7 +72,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   SeriesArgs series;
   auto* c_series =
       app.add_subcommand("series", "one GPU's per-minute utilisation, memory and power over a month");
-  c_series->add_option("--db", series.db, "SQLite ledger file")->required();
+  c_series->add_option("--db", series.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
   c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
   c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_series->add_option("--format", series.format, "csv | json")
@@ -80,7 +83,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   LeaderboardArgs lb;
   auto* c_lb = app.add_subcommand(
       "leaderboard", "cost-effectiveness of model configurations: cost per run, cost per mAP point");
-  c_lb->add_option("--db", lb.db, "SQLite ledger file")->required();
+  c_lb->add_option("--db", lb.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_lb->add_option("--month", lb.month, "only runs that ended in this month (YYYY-MM)");
   c_lb->add_option("--format", lb.format, "table | json")
       ->check(CLI::IsMember({"table", "json"}))

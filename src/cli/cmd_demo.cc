@@ -17,8 +17,11 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(settings.timezone));
   ASSIGN_OR_RETURN(SimCluster c, SimulateCluster(opt, tz));
 
+  if (a.db.find("://") != std::string::npos) {
+    return InvalidArgument("demo writes a fresh SQLite file and replaces it; give a file path, not '" + a.db + "'");
+  }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(a.db + suffix);
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(a.db));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   settings.default_interval_ms = opt.sample_interval_ms;
   settings.default_max_gap_ms = 3 * opt.sample_interval_ms;
   RETURN_IF_ERROR(ledger->SetSettings(settings));

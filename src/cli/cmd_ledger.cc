@@ -85,7 +85,7 @@ Status CmdInit(const InitArgs& a, std::ostream& out) {
   if (s.default_max_gap_ms < s.default_interval_ms) {
     return InvalidArgument("--max-gap " + a.max_gap + " is shorter than --interval " + a.interval);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(a.db));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   ASSIGN_OR_RETURN(std::vector<Price> prices, ledger->ListPrices());
   if (!prices.empty() && prices.front().currency != s.currency) {
     return FailedPrecondition("ledger '" + a.db + "' already holds prices in " + prices.front().currency +
@@ -99,7 +99,7 @@ Status CmdInit(const InitArgs& a, std::ostream& out) {
 
 Status CmdImport(const ImportArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(a.file));
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(a.db));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   auto in_file = [&](const Status& s) { return s.WithContext(a.file); };
   size_t n = 0;
   std::string extra;

@@ -13,7 +13,7 @@ struct Opened {
   BooksContext ctx;
 };
 StatusOr<Opened> Open(const std::string& db) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(db));
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
   return Opened{std::move(ledger), std::move(ctx)};
 }

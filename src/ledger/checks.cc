@@ -7,6 +7,29 @@
 
 namespace gpuledger {
 
+Status CheckJobs(const std::vector<Job>& jobs, std::map<std::string, std::string>& project_department) {
+  for (const Job& j : jobs) {
+    RETURN_IF_ERROR(j.Validate());
+    auto [it, fresh] = project_department.emplace(j.project, j.department);
+    if (!fresh && it->second != j.department) {
+      return InvalidArgument("job " + j.id + ": project '" + j.project + "' belongs to department '" +
+                             it->second + "', not '" + j.department + "'");
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckPrices(const std::vector<Price>& prices, const std::string& ledger_currency) {
+  for (const Price& p : prices) {
+    RETURN_IF_ERROR(p.Validate());
+    if (p.currency != ledger_currency) {
+      return InvalidArgument("price for " + p.gpu_model + " is in " + p.currency +
+                             " but this ledger keeps its books in " + ledger_currency);
+    }
+  }
+  return OkStatus();
+}
+
 Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing,
                         const std::map<std::string, Gpu>& gpus, const std::set<std::string>& job_ids) {
   std::map<std::string, std::vector<const Allocation*>> by_gpu;

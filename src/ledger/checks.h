@@ -11,6 +11,13 @@
 
 namespace gpuledger {
 
+// Validates each job and that a project stays in one department; `project_department`
+// holds the stored projects and gains the new ones.
+Status CheckJobs(const std::vector<Job>& jobs, std::map<std::string, std::string>& project_department);
+
+// Prices must be valid and in the ledger's currency.
+Status CheckPrices(const std::vector<Price>& prices, const std::string& ledger_currency);
+
 // `existing` are the stored allocations of the GPUs that `incoming` names (a stored one
 // with the same job, GPU and start is replaced by the incoming one).
 Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing,

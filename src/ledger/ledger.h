@@ -1,8 +1,8 @@
 // Ledger: the books' store, the only interface the rest of gpuledger uses to read and
 // write jobs, GPUs, allocations, samples, progress, prices and built usage rows.
-// Backends: sqlite/ (the embedded default). Every Put* is all-or-nothing: it validates
-// everything first and writes in one transaction, so a bad row leaves nothing behind.
-// A Ledger object is not thread-safe; open one per thread.
+// Backends: sqlite/ (the embedded default) and postgres/ (production). Every Put* is all-or-nothing: it
+// validates everything first and writes in one transaction, so a bad row leaves nothing behind. A Ledger
+// object is not thread-safe; open one per thread.
 #pragma once
 
 #include <functional>
@@ -75,5 +75,11 @@ class Ledger {
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any
 // pending migrations.
 StatusOr<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path);
+// Connects to PostgreSQL (a libpq URL, postgresql://user@host:port/db) and applies any
+// pending migrations (one migrator at a time, under an advisory lock).
+StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url);
+// By the form of `db`: postgresql://... or postgres://... -> PostgreSQL;
+// sqlite:///path or a plain file path -> SQLite.
+StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& db);
 
 }  // namespace gpuledger

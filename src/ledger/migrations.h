@@ -1,4 +1,4 @@
-// The ledger's schema migrations, embedded at build time from migrations/*.sql.
+// The ledger's schema migrations, embedded at build time from migrations/<backend>/*.sql.
 // Versions ascend; a ledger records the ones it has applied. Thread-safe (read-only).
 #pragma once
 
@@ -12,6 +12,7 @@ struct Migration {
   const char* sql;
 };
 
-const std::vector<Migration>& Migrations();
+const std::vector<Migration>& SqliteMigrations();    // migrations/sqlite/
+const std::vector<Migration>& PostgresMigrations();  // migrations/postgres/
 
 }  // namespace gpuledger

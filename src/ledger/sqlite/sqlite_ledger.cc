@@ -2,11 +2,11 @@
 // migrations; every Put* validates, then writes in one IMMEDIATE transaction.
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/strings.h"
 #include "ledger/checks.h"
+#include "ledger/labels_json.h"
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/sqlite/sqlite_db.h"
@@ -17,21 +17,6 @@ namespace {
 using sqlite::Db;
 using sqlite::Stmt;
 using sqlite::Transaction;
-
-std::string LabelsToJson(const std::map<std::string, std::string>& labels) {
-  return nlohmann::json(labels).dump();
-}
-
-std::map<std::string, std::string> LabelsFromJson(const std::string& text) {
-  std::map<std::string, std::string> out;
-  if (text == "{}") return out;  // most jobs: skip the parser
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
-  }
-  return out;
-}
 
 class SqliteLedger final : public Ledger {
  public:
@@ -47,7 +32,7 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     ASSIGN_OR_RETURN(bool row, q.Step());
     const int64_t have = row ? q.Int(0) : 0;
-    for (const Migration& m : Migrations()) {
+    for (const Migration& m : SqliteMigrations()) {
       if (m.version <= have) continue;
       Transaction tx(*db_);
       RETURN_IF_ERROR(tx.Begin());
@@ -105,14 +90,7 @@ class SqliteLedger final : public Ledger {
         project_dept[q.Text(0)] = q.Text(1);
       }
     }
-    for (const Job& j : jobs) {
-      RETURN_IF_ERROR(j.Validate());
-      auto [it, fresh] = project_dept.emplace(j.project, j.department);
-      if (!fresh && it->second != j.department) {
-        return InvalidArgument("job " + j.id + ": project '" + j.project + "' belongs to department '" +
-                               it->second + "', not '" + j.department + "'");
-      }
-    }
+    RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(Stmt dept, db_->Prepare("INSERT OR IGNORE INTO departments VALUES (?)"));
@@ -321,13 +299,7 @@ class SqliteLedger final : public Ledger {
 
   Status PutPrices(const std::vector<Price>& prices) override {
     ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
-    for (const Price& p : prices) {
-      RETURN_IF_ERROR(p.Validate());
-      if (p.currency != settings.currency) {
-        return InvalidArgument("price for " + p.gpu_model + " is in " + p.currency +
-                               " but this ledger keeps its books in " + settings.currency);
-      }
-    }
+    RETURN_IF_ERROR(CheckPrices(prices, settings.currency));
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO prices VALUES (?,?,?,?,?)"));

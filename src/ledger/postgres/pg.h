@@ -1,0 +1,77 @@
+// Thin RAII wrappers over libpq (PGconn, PGresult): the only place besides
+// postgres_ledger.cc that touches the libpq API. Parameters travel as text, in
+// PostgreSQL's own input syntax. Not thread-safe: one Conn per thread.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace gpuledger::pg {
+
+// A query parameter: text, or SQL NULL.
+using Param = std::optional<std::string>;
+Param P(int64_t v);
+Param P(double v);
+Param P(std::string_view v);
+
+class Result {
+ public:
+  explicit Result(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string Text(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  int64_t Int(int row, int col) const;
+  double Double(int row, int col) const;
+  const PGresult* raw() const { return r_.get(); }
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
+};
+
+class Conn {
+ public:
+  static StatusOr<std::unique_ptr<Conn>> Open(const std::string& url);
+  explicit Conn(PGconn* c) : c_(c, &PQfinish) {}  // takes ownership; use Open
+
+  // Runs one statement with $1.. parameters. Errors carry PostgreSQL's SQLSTATE class:
+  // connection trouble is kUnavailable (retry), constraint violations kFailedPrecondition.
+  StatusOr<Result> Exec(std::string_view sql, const std::vector<Param>& params = {});
+  // Runs a script of several statements (no parameters): migrations.
+  Status ExecScript(std::string_view sql);
+
+ private:
+  std::unique_ptr<PGconn, void (*)(PGconn*)> c_;
+};
+
+// BEGIN on construction; ROLLBACK unless Commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(Conn& c) : c_(c) {}
+  ~Transaction() {
+    if (open_) (void)c_.Exec("ROLLBACK");
+  }
+  Status Begin() {
+    RETURN_IF_ERROR(c_.Exec("BEGIN").status());
+    open_ = true;
+    return OkStatus();
+  }
+  Status Commit() {
+    open_ = false;
+    return c_.Exec("COMMIT").status();
+  }
+
+ private:
+  Conn& c_;
+  bool open_ = false;
+};
+
+}  // namespace gpuledger::pg

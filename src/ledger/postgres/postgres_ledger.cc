@@ -1,0 +1,539 @@
+// The PostgreSQL ledger: production and HA. The same tables as the SQLite ledger
+// (migrations/postgres/), the same validation (checks.h), the same contract suite.
+// Every Put* validates, then writes in one transaction.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/strings.h"
+#include "ledger/checks.h"
+#include "ledger/labels_json.h"
+#include "ledger/ledger.h"
+#include "ledger/migrations.h"
+#include "ledger/postgres/pg.h"
+
+namespace gpuledger {
+namespace {
+
+using pg::Conn;
+using pg::P;
+using pg::Param;
+using pg::Result;
+using pg::Transaction;
+
+Param PF(float v) { return P(static_cast<double>(v)); }
+
+class PostgresLedger final : public Ledger {
+ public:
+  explicit PostgresLedger(std::unique_ptr<Conn> c) : c_(std::move(c)) {}
+
+  Status Migrate() {
+    // One migrator at a time across processes: a transaction-scoped advisory lock.
+    RETURN_IF_ERROR(c_->ExecScript(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)"));
+    for (const Migration& m : PostgresMigrations()) {
+      Transaction tx(*c_);
+      RETURN_IF_ERROR(tx.Begin());
+      RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(7152026)").status());
+      ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM schema_migrations WHERE version = $1",
+                                             {P(int64_t{m.version})}));
+      if (have.rows() > 0) continue;
+      RETURN_IF_ERROR(c_->ExecScript(m.sql).WithContext(std::string("migration ") + m.name));
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO schema_migrations VALUES ($1, $2)", {P(int64_t{m.version}), P(m.name)})
+              .status());
+      RETURN_IF_ERROR(tx.Commit());
+    }
+    return OkStatus();
+  }
+
+  StatusOr<LedgerSettings> GetSettings() override {
+    LedgerSettings s;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT key, value FROM settings"));
+    for (int i = 0; i < r.rows(); ++i) {
+      const std::string k = r.Text(i, 0), v = r.Text(i, 1);
+      if (k == "currency")
+        s.currency = v;
+      else if (k == "timezone")
+        s.timezone = v;
+      else if (k == "default_interval_ms") {
+        ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
+      } else if (k == "default_max_gap_ms") {
+        ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
+      }
+    }
+    return s;
+  }
+
+  Status SetSettings(const LedgerSettings& s) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    const std::pair<const char*, std::string> kv[] = {
+        {"currency", s.currency},
+        {"timezone", s.timezone},
+        {"default_interval_ms", std::to_string(s.default_interval_ms)},
+        {"default_max_gap_ms", std::to_string(s.default_max_gap_ms)}};
+    for (const auto& [k, v] : kv) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO settings VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+                   {P(k), P(v)})
+              .status());
+    }
+    RETURN_IF_ERROR(RecordChange({kMinTimeMs, kMaxTimeMs}));
+    return tx.Commit();
+  }
+
+  Status PutJobs(const std::vector<Job>& jobs) override {
+    std::map<std::string, std::string> project_dept;
+    ASSIGN_OR_RETURN(Result pr, c_->Exec("SELECT name, department FROM projects"));
+    for (int i = 0; i < pr.rows(); ++i) project_dept[pr.Text(i, 0)] = pr.Text(i, 1);
+    RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const Job& j : jobs) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO departments VALUES ($1) ON CONFLICT DO NOTHING", {P(j.department)}).status());
+      RETURN_IF_ERROR(c_->Exec("INSERT INTO projects VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               {P(j.project), P(j.department)})
+                          .status());
+      RETURN_IF_ERROR(c_->Exec("INSERT INTO users VALUES ($1) ON CONFLICT DO NOTHING", {P(j.user)}).status());
+      if (!j.image_digest.empty()) {
+        RETURN_IF_ERROR(
+            c_->Exec("INSERT INTO image_digests VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                     {P(j.image_digest), P(j.image_repo), P(j.image_tag), P(j.id),
+                      P(j.submitted_ms ? j.submitted_ms : j.start_ms)})
+                .status());
+      }
+      RETURN_IF_ERROR(c_->Exec("INSERT INTO jobs VALUES "
+                               "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,"
+                               "$22,$23) ON CONFLICT (id) DO UPDATE SET user_name=$2, project=$3, "
+                               "department=$4, model_type=$5, "
+                               "image_repo=$6, image_tag=$7, image_digest=$8, framework=$9, "
+                               "gpu_share_ppm=$10, gpu_model=$11, "
+                               "duration_limit_ms=$12, dataset=$13, dataset_images=$14, epochs=$15, "
+                               "batch=$16, imgsz=$17, amp=$18, "
+                               "labels=$19, status=$20, submitted_ms=$21, start_ms=$22, end_ms=$23",
+                               {P(j.id),
+                                P(j.user),
+                                P(j.project),
+                                P(j.department),
+                                P(j.model_type),
+                                P(j.image_repo),
+                                P(j.image_tag),
+                                P(j.image_digest),
+                                P(j.framework),
+                                P(j.gpu_share_ppm),
+                                P(j.gpu_model),
+                                P(j.duration_limit_ms),
+                                P(j.dataset),
+                                P(j.dataset_images),
+                                P(int64_t{j.epochs}),
+                                P(int64_t{j.batch}),
+                                P(int64_t{j.imgsz}),
+                                P(int64_t{j.amp ? 1 : 0}),
+                                P(LabelsToJson(j.labels)),
+                                P(JobStatusName(j.status)),
+                                P(j.submitted_ms),
+                                P(j.start_ms),
+                                P(j.end_ms)})
+                          .status());
+      if (j.start_ms != 0) {
+        changed.start = std::min(changed.start, j.start_ms);
+        changed.end = std::max(changed.end, j.end_ms == 0 ? kMaxTimeMs : j.end_ms);
+      }
+    }
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutGpus(const std::vector<Gpu>& gpus) override {
+    for (const Gpu& g : gpus) RETURN_IF_ERROR(g.Validate());
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    TimeMs first = kMaxTimeMs;
+    for (const Gpu& g : gpus) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO gpus (uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
+                   "sample_interval_ms, max_gap_ms) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (uuid) "
+                   "DO UPDATE "
+                   "SET node=$2, idx=$3, model=$4, memory_mib=$5, in_service_from=$6, in_service_to=$7, "
+                   "sample_interval_ms=$8, max_gap_ms=$9",
+                   {P(g.uuid), P(g.node), P(int64_t{g.index}), P(g.model), P(g.memory_mib),
+                    P(g.in_service_from), P(g.in_service_to), P(g.sample_interval_ms), P(g.max_gap_ms)})
+              .status());
+      first = std::min(first, g.in_service_from);
+    }
+    if (!gpus.empty()) RETURN_IF_ERROR(RecordChange({first, kMaxTimeMs}));
+    return tx.Commit();
+  }
+
+  Status PutAllocations(const std::vector<Allocation>& allocs) override {
+    if (allocs.empty()) return OkStatus();
+    ASSIGN_OR_RETURN(std::vector<Gpu> gpu_list, ListGpus());
+    std::map<std::string, Gpu> gpus;
+    for (Gpu& g : gpu_list) gpus[g.uuid] = std::move(g);
+    std::set<std::string> job_ids;
+    ASSIGN_OR_RETURN(Result jr, c_->Exec("SELECT id FROM jobs"));
+    for (int i = 0; i < jr.rows(); ++i) job_ids.insert(jr.Text(i, 0));
+    std::set<std::string> named;
+    for (const Allocation& a : allocs) named.insert(a.gpu_uuid);
+    std::vector<Allocation> existing;
+    for (const std::string& uuid : named) {
+      ASSIGN_OR_RETURN(
+          Result r, c_->Exec("SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a "
+                             "JOIN gpus g ON g.id = a.gpu_id WHERE g.uuid = $1",
+                             {P(uuid)}));
+      for (int i = 0; i < r.rows(); ++i) existing.push_back(ReadAllocation(r, i));
+    }
+    RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const Allocation& a : allocs) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO allocations VALUES ($1, (SELECT id FROM gpus WHERE uuid = $2), $3, $4, $5) "
+                   "ON CONFLICT (gpu_id, start_ms, job_id) DO UPDATE SET end_ms = $4, share_ppm = $5",
+                   {P(a.job_id), P(a.gpu_uuid), P(a.start_ms), P(a.end_ms), P(a.share_ppm)})
+              .status());
+      changed.start = std::min(changed.start, a.start_ms);
+      changed.end = std::max(changed.end, a.window().end);
+    }
+    RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutSamples(const std::vector<GpuSample>& samples) override {
+    if (samples.empty()) return OkStatus();
+    std::map<std::string, int64_t> ids;
+    ASSIGN_OR_RETURN(Result gr, c_->Exec("SELECT uuid, id FROM gpus"));
+    for (int i = 0; i < gr.rows(); ++i) ids[gr.Text(i, 0)] = gr.Int(i, 1);
+    for (const GpuSample& s : samples) {
+      if (!ids.count(s.gpu_uuid)) {
+        return NotFound("sample names unknown GPU '" + s.gpu_uuid +
+                        "'; import it with `gpuledger import gpus` first");
+      }
+      RETURN_IF_ERROR(CheckSample(s.gpu_uuid, s.sample));
+    }
+    ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    Window changed{kMaxTimeMs, kMinTimeMs};
+    for (const GpuSample& g : samples) {
+      const Sample& s = g.sample;
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO samples VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (gpu_id, t_ms) DO UPDATE "
+                   "SET util=$3, mem_mib=$4, power_w=$5, energy_mj=$6, sm_active=$7",
+                   {P(ids[g.gpu_uuid]), P(s.t), PF(s.util_pct), PF(s.mem_mib), PF(s.power_w), P(s.energy_mj),
+                    PF(s.sm_active)})
+              .status());
+      changed.start = std::min(changed.start, s.t);
+      changed.end = std::max(changed.end, s.t + 1);
+    }
+    // A sample also changes what its predecessor stands for, up to one max gap back.
+    changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    changed.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    RETURN_IF_ERROR(RecordChange(changed));
+    return tx.Commit();
+  }
+
+  Status PutProgress(const std::string& job_id, const std::vector<EpochProgress>& epochs) override {
+    ASSIGN_OR_RETURN(Result known, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(job_id)}));
+    if (known.rows() == 0)
+      return NotFound("progress names unknown job '" + job_id + "'; import the job first");
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    for (const EpochProgress& e : epochs) {
+      auto opt = [](const std::optional<double>& v) { return v ? P(*v) : Param(); };
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO progress VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (job_id, epoch) "
+                   "DO UPDATE SET time_s=$3, train_loss=$4, val_loss=$5, precision=$6, recall=$7, map50=$8, "
+                   "map50_95=$9",
+                   {P(job_id), P(int64_t{e.epoch}), opt(e.time_s), opt(e.train_loss), opt(e.val_loss),
+                    opt(e.precision), opt(e.recall), opt(e.map50), opt(e.map50_95)})
+              .status());
+    }
+    return tx.Commit();
+  }
+
+  Status PutPrices(const std::vector<Price>& prices) override {
+    ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
+    RETURN_IF_ERROR(CheckPrices(prices, settings.currency));
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    TimeMs first = kMaxTimeMs;
+    for (const Price& p : prices) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO prices VALUES ($1,$2,$3,$4,$5) ON CONFLICT (gpu_model, effective_from) DO "
+                   "UPDATE SET micros_per_gpu_hour=$3, micros_per_kwh=$4, currency=$5",
+                   {P(p.gpu_model), P(p.effective_from), P(p.micros_per_gpu_hour), P(p.micros_per_kwh),
+                    P(p.currency)})
+              .status());
+      first = std::min(first, p.effective_from);
+    }
+    if (!prices.empty()) RETURN_IF_ERROR(RecordChange({first, kMaxTimeMs}));
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<Job>> ListJobs() override {
+    std::vector<Job> out;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM jobs"));
+    for (int row = 0; row < r.rows(); ++row) {
+      Job j;
+      int i = 0;
+      j.id = r.Text(row, i++);
+      j.user = r.Text(row, i++);
+      j.project = r.Text(row, i++);
+      j.department = r.Text(row, i++);
+      j.model_type = r.Text(row, i++);
+      j.image_repo = r.Text(row, i++);
+      j.image_tag = r.Text(row, i++);
+      j.image_digest = r.Text(row, i++);
+      j.framework = r.Text(row, i++);
+      j.gpu_share_ppm = r.Int(row, i++);
+      j.gpu_model = r.Text(row, i++);
+      j.duration_limit_ms = r.Int(row, i++);
+      j.dataset = r.Text(row, i++);
+      j.dataset_images = r.Int(row, i++);
+      j.epochs = static_cast<int>(r.Int(row, i++));
+      j.batch = static_cast<int>(r.Int(row, i++));
+      j.imgsz = static_cast<int>(r.Int(row, i++));
+      j.amp = r.Int(row, i++) != 0;
+      j.labels = LabelsFromJson(r.Text(row, i++));
+      ASSIGN_OR_RETURN(j.status, ParseJobStatus(r.Text(row, i++)));
+      j.submitted_ms = r.Int(row, i++);
+      j.start_ms = r.Int(row, i++);
+      j.end_ms = r.Int(row, i++);
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) override {
+    const char* column = "";
+    switch (field) {
+      case JobField::kUser:
+        column = "user_name";
+        break;
+      case JobField::kProject:
+        column = "project";
+        break;
+      case JobField::kDepartment:
+        column = "department";
+        break;
+      case JobField::kModelType:
+        column = "model_type";
+        break;
+      case JobField::kImage:
+        column = "image_repo, image_tag";
+        break;
+      case JobField::kFramework:
+        column = "framework";
+        break;
+    }
+    ASSIGN_OR_RETURN(Result r, c_->Exec(std::string("SELECT id, ") + column + " FROM jobs"));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      out.emplace_back(r.Text(i, 0),
+                       field == JobField::kImage ? ImageRef(r.Text(i, 1), r.Text(i, 2)) : r.Text(i, 1));
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<Gpu>> ListGpus() override {
+    std::vector<Gpu> out;
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
+                              "sample_interval_ms, max_gap_ms FROM gpus ORDER BY node, idx, uuid"));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.Text(i, 0), r.Text(i, 1), static_cast<int>(r.Int(i, 2)), r.Text(i, 3), r.Int(i, 4),
+                     r.Int(i, 5), r.Int(i, 6), r.Int(i, 7), r.Int(i, 8)});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) override {
+    std::vector<Allocation> out;
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM allocations a "
+                              "JOIN gpus g ON g.id = a.gpu_id WHERE a.start_ms < $1 AND (a.end_ms = 0 OR "
+                              "a.end_ms > $2) ORDER BY g.uuid, a.start_ms, a.job_id",
+                              {P(w.end), P(w.start)}));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(ReadAllocation(r, i));
+    return out;
+  }
+
+  Status ScanSamples(const std::string& gpu_uuid, Window w,
+                     const std::function<void(const Sample&)>& fn) override {
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE "
+                              "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms >= $2 AND t_ms < $3 "
+                              "ORDER BY t_ms",
+                              {P(gpu_uuid), P(w.start), P(w.end)}));
+    for (int i = 0; i < r.rows(); ++i) fn(ReadSample(r, i));
+    return OkStatus();
+  }
+
+  StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE "
+                              "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms < $2 ORDER BY t_ms "
+                              "DESC LIMIT 1",
+                              {P(gpu_uuid), P(t)}));
+    if (r.rows() == 0) return std::optional<Sample>();
+    return std::optional<Sample>(ReadSample(r, 0));
+  }
+
+  StatusOr<std::vector<Price>> ListPrices() override {
+    std::vector<Price> out;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM prices ORDER BY gpu_model, effective_from"));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3), r.Text(i, 4)});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) override {
+    std::vector<EpochProgress> out;
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT * FROM progress WHERE job_id = $1 ORDER BY epoch", {P(job_id)}));
+    for (int row = 0; row < r.rows(); ++row) {
+      EpochProgress e;
+      e.epoch = static_cast<int>(r.Int(row, 1));
+      std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
+                                       &e.recall, &e.map50,      &e.map50_95};
+      for (int i = 0; i < 7; ++i) {
+        if (!r.IsNull(row, 2 + i)) *vals[i] = r.Double(row, 2 + i);
+      }
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> LatestChangeOverlapping(Window w) override {
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < $1 AND end_ms > $2",
+                              {P(w.end), P(w.start)}));
+    return r.Int(0, 0);
+  }
+
+  StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT built_change FROM books WHERE key = $1", {P(key)}));
+    if (r.rows() == 0) return std::optional<int64_t>();
+    return std::optional<int64_t>(r.Int(0, 0));
+  }
+
+  Status ReplaceUsage(const std::string& key, int64_t built_change,
+                      const std::vector<UsageRow>& rows) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(c_->Exec("DELETE FROM usage WHERE book = $1", {P(key)}).status());
+    for (const UsageRow& r : rows) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO usage VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+                   {P(key), P(r.job_id), P(r.gpu_uuid), P(r.gpu_model), P(r.period_start), P(r.period_end),
+                    P(r.gpu_ns), P(r.covered_ns), P(r.busy_ns), P(r.dense_ns), P(r.util_ns), P(r.energy_mj),
+                    P(r.peak_mem_mib), P(r.loading_ns), P(r.steady_ns), P(r.tail_ns), P(r.idle_ns)})
+              .status());
+    }
+    RETURN_IF_ERROR(
+        c_->Exec("INSERT INTO books VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET built_change = $2",
+                 {P(key), P(built_change)})
+            .status());
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
+    std::vector<UsageRow> out;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM usage WHERE book = $1", {P(key)}));
+    for (int row = 0; row < r.rows(); ++row) {
+      UsageRow u;
+      int i = 1;
+      u.job_id = r.Text(row, i++);
+      u.gpu_uuid = r.Text(row, i++);
+      u.gpu_model = r.Text(row, i++);
+      u.period_start = r.Int(row, i++);
+      u.period_end = r.Int(row, i++);
+      u.gpu_ns = r.Int(row, i++);
+      u.covered_ns = r.Int(row, i++);
+      u.busy_ns = r.Int(row, i++);
+      u.dense_ns = r.Int(row, i++);
+      u.util_ns = r.Int(row, i++);
+      u.energy_mj = r.Int(row, i++);
+      u.peak_mem_mib = r.Int(row, i++);
+      u.loading_ns = r.Int(row, i++);
+      u.steady_ns = r.Int(row, i++);
+      u.tail_ns = r.Int(row, i++);
+      u.idle_ns = r.Int(row, i++);
+      out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
+                        const std::vector<MinuteRollup>& rows) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(
+        c_->Exec("DELETE FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND "
+                 "minute_ms >= $2 AND minute_ms < $3",
+                 {P(gpu_uuid), P(w.start), P(w.end)})
+            .status());
+    for (const MinuteRollup& m : rows) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO gpu_minutes VALUES ((SELECT id FROM gpus WHERE uuid = $1), $2, $3, $4, $5, "
+                   "$6, $7)",
+                   {P(gpu_uuid), P(m.minute_ms), P(int64_t{m.samples}), PF(m.util_mean_pct),
+                    PF(m.util_max_pct), PF(m.mem_max_mib), PF(m.power_mean_w)})
+              .status());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
+    std::vector<MinuteRollup> out;
+    ASSIGN_OR_RETURN(
+        Result r, c_->Exec("SELECT minute_ms, samples, util_mean, util_max, mem_max_mib, power_mean_w FROM "
+                           "gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND "
+                           "minute_ms >= $2 AND minute_ms < $3 ORDER BY minute_ms",
+                           {P(gpu_uuid), P(w.start), P(w.end)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.Int(i, 0), static_cast<int>(r.Int(i, 1)), static_cast<float>(r.Double(i, 2)),
+                     static_cast<float>(r.Double(i, 3)), static_cast<float>(r.Double(i, 4)),
+                     static_cast<float>(r.Double(i, 5))});
+    }
+    return out;
+  }
+
+ private:
+  static Allocation ReadAllocation(const Result& r, int i) {
+    return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};
+  }
+  static Sample ReadSample(const Result& r, int i) {
+    Sample s;
+    s.t = r.Int(i, 0);
+    s.util_pct = static_cast<float>(r.Double(i, 1));
+    s.mem_mib = static_cast<float>(r.Double(i, 2));
+    s.power_w = static_cast<float>(r.Double(i, 3));
+    s.energy_mj = r.Int(i, 4);
+    s.sm_active = static_cast<float>(r.Double(i, 5));
+    return s;
+  }
+  Status RecordChange(Window w) {
+    return c_->Exec("INSERT INTO changes (start_ms, end_ms) VALUES ($1, $2)", {P(w.start), P(w.end)})
+        .status();
+  }
+
+  std::unique_ptr<Conn> c_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::Conn> conn, pg::Conn::Open(url));
+  auto ledger = std::make_unique<PostgresLedger>(std::move(conn));
+  RETURN_IF_ERROR(ledger->Migrate());
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace gpuledger
