@@ -18,7 +18,8 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(SimCluster c, SimulateCluster(opt, tz));
 
   if (a.db.find("://") != std::string::npos) {
-    return InvalidArgument("demo writes a fresh SQLite file and replaces it; give a file path, not '" + a.db + "'");
+    return InvalidArgument("demo writes a fresh SQLite file and replaces it; give a file path, not '" + a.db +
+                           "'");
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(a.db + suffix);
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
