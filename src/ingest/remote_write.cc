@@ -1,0 +1,243 @@
+#include "ingest/remote_write.h"
+
+#include <snappy.h>
+
+#include <cstring>
+
+#include "ingest/protowire.h"
+
+namespace gpuledger {
+
+namespace {
+
+constexpr uint64_t kStaleNaN = 0x7ff0000000000002ULL;
+
+bool IsStale(double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits == kStaleNaN;
+}
+
+std::string Describe(const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::string s = "{";
+  for (size_t i = 0; i < labels.size() && i < 12; ++i) {
+    s += (i ? ", " : "") + labels[i].first + "=\"" + labels[i].second.substr(0, 64) + "\"";
+  }
+  return s + (labels.size() > 12 ? ", ...}" : "}");
+}
+
+// The rules both protocol versions share for one series' labels.
+Status CheckLabels(const std::vector<std::pair<std::string, std::string>>& labels, std::string* name) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto& [k, v] = labels[i];
+    if (k.empty()) return InvalidArgument("series " + Describe(labels) + ": empty label name");
+    if (i > 0 && !(labels[i - 1].first < k)) {
+      return InvalidArgument("series " + Describe(labels) + ": label names not sorted and unique ('" +
+                             labels[i - 1].first + "' then '" + k + "')");
+    }
+    if (k == "__name__") *name = v;
+  }
+  if (name->empty()) return InvalidArgument("series " + Describe(labels) + ": no __name__ label");
+  return OkStatus();
+}
+
+struct DecodedSample {
+  double value = 0;
+  int64_t timestamp = 0;
+};
+
+Status DecodeSample(std::string_view bytes, DecodedSample* out) {
+  WireReader r(bytes);
+  while (!r.done()) {
+    uint32_t f, wt;
+    RETURN_IF_ERROR(r.Tag(&f, &wt));
+    if (f == 1 && wt == WireReader::kFixed64) {
+      RETURN_IF_ERROR(r.Double(&out->value));
+    } else if (f == 2 && wt == WireReader::kVarint) {
+      uint64_t v;
+      RETURN_IF_ERROR(r.Varint(&v));
+      out->timestamp = static_cast<int64_t>(v);
+    } else {
+      RETURN_IF_ERROR(r.Skip(wt));
+    }
+  }
+  return OkStatus();
+}
+
+// Appends a series' samples to the batch, dropping stale markers.
+Status Emit(std::vector<std::pair<std::string, std::string>> labels,
+            const std::vector<DecodedSample>& samples, int64_t histograms, RemoteWriteBatch* out) {
+  std::string name;
+  RETURN_IF_ERROR(CheckLabels(labels, &name));
+  if (samples.empty() && histograms == 0) {
+    return InvalidArgument("series " + Describe(labels) + ": no samples");
+  }
+  ++out->series;
+  out->histograms += histograms;
+  for (const DecodedSample& s : samples) {
+    if (IsStale(s.value)) {
+      ++out->stale_markers;
+      continue;
+    }
+    PromSample p;
+    p.name = name;
+    p.labels = labels;
+    p.value = s.value;
+    p.timestamp_ms = s.timestamp;
+    out->samples.push_back(std::move(p));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) {
+  size_t n = 0;
+  if (!snappy::GetUncompressedLength(body.data(), body.size(), &n)) {
+    return InvalidArgument("body is not snappy block-compressed data (bad length header)");
+  }
+  if (n > max_bytes) {
+    return InvalidArgument("body decompresses to " + std::to_string(n) + " bytes, over the limit " +
+                           std::to_string(max_bytes));
+  }
+  std::string out;
+  if (!snappy::Uncompress(body.data(), body.size(), &out)) return InvalidArgument("corrupt snappy data");
+  return out;
+}
+
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto) {
+  RemoteWriteBatch out;
+  WireReader req(proto);
+  while (!req.done()) {
+    uint32_t f, wt;
+    RETURN_IF_ERROR(req.Tag(&f, &wt));
+    if (f != 1 || wt != WireReader::kBytes) {
+      RETURN_IF_ERROR(req.Skip(wt));  // metadata (3) and anything newer
+      continue;
+    }
+    std::string_view ts_bytes;
+    RETURN_IF_ERROR(req.Bytes(&ts_bytes));
+    WireReader ts(ts_bytes);
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::vector<DecodedSample> samples;
+    int64_t histograms = 0;
+    while (!ts.done()) {
+      uint32_t tf, twt;
+      RETURN_IF_ERROR(ts.Tag(&tf, &twt));
+      std::string_view sub;
+      if (tf == 1 && twt == WireReader::kBytes) {
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        WireReader lr(sub);
+        std::pair<std::string, std::string> label;
+        while (!lr.done()) {
+          uint32_t lf, lwt;
+          RETURN_IF_ERROR(lr.Tag(&lf, &lwt));
+          std::string_view s;
+          if ((lf == 1 || lf == 2) && lwt == WireReader::kBytes) {
+            RETURN_IF_ERROR(lr.Bytes(&s));
+            (lf == 1 ? label.first : label.second) = std::string(s);
+          } else {
+            RETURN_IF_ERROR(lr.Skip(lwt));
+          }
+        }
+        labels.push_back(std::move(label));
+      } else if (tf == 2 && twt == WireReader::kBytes) {
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        DecodedSample s;
+        RETURN_IF_ERROR(DecodeSample(sub, &s));
+        samples.push_back(s);
+      } else if (tf == 4 && twt == WireReader::kBytes) {
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        ++histograms;
+      } else {
+        RETURN_IF_ERROR(ts.Skip(twt));  // exemplars
+      }
+    }
+    RETURN_IF_ERROR(Emit(std::move(labels), samples, histograms, &out));
+  }
+  return out;
+}
+
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto) {
+  RemoteWriteBatch out;
+  // Symbols first: a sender may write them after the series, so collect both.
+  std::vector<std::string_view> symbols;
+  std::vector<std::string_view> series;
+  WireReader req(proto);
+  while (!req.done()) {
+    uint32_t f, wt;
+    RETURN_IF_ERROR(req.Tag(&f, &wt));
+    std::string_view b;
+    if (f == 4 && wt == WireReader::kBytes) {
+      RETURN_IF_ERROR(req.Bytes(&b));
+      symbols.push_back(b);
+    } else if (f == 5 && wt == WireReader::kBytes) {
+      RETURN_IF_ERROR(req.Bytes(&b));
+      series.push_back(b);
+    } else if (f >= 1 && f <= 3) {
+      return InvalidArgument("field " + std::to_string(f) +
+                             " is reserved in io.prometheus.write.v2.Request: is this a 1.0 WriteRequest?");
+    } else {
+      RETURN_IF_ERROR(req.Skip(wt));
+    }
+  }
+  if (!series.empty() && (symbols.empty() || !symbols[0].empty())) {
+    return InvalidArgument("symbols table must start with the empty string");
+  }
+  for (std::string_view ts_bytes : series) {
+    WireReader ts(ts_bytes);
+    std::vector<uint64_t> refs;
+    std::vector<DecodedSample> samples;
+    int64_t histograms = 0;
+    while (!ts.done()) {
+      uint32_t tf, twt;
+      RETURN_IF_ERROR(ts.Tag(&tf, &twt));
+      std::string_view sub;
+      if (tf == 1 && twt == WireReader::kBytes) {  // packed
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        WireReader pr(sub);
+        while (!pr.done()) {
+          uint64_t ref;
+          RETURN_IF_ERROR(pr.Varint(&ref));
+          refs.push_back(ref);
+        }
+      } else if (tf == 1 && twt == WireReader::kVarint) {  // unpacked, also valid protobuf
+        uint64_t ref;
+        RETURN_IF_ERROR(ts.Varint(&ref));
+        refs.push_back(ref);
+      } else if (tf == 2 && twt == WireReader::kBytes) {
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        DecodedSample s;
+        RETURN_IF_ERROR(DecodeSample(sub, &s));
+        samples.push_back(s);
+      } else if (tf == 3 && twt == WireReader::kBytes) {
+        RETURN_IF_ERROR(ts.Bytes(&sub));
+        ++histograms;
+      } else {
+        RETURN_IF_ERROR(ts.Skip(twt));  // exemplars, metadata, created timestamp
+      }
+    }
+    if (refs.size() % 2 != 0) {
+      return InvalidArgument("series has an odd number (" + std::to_string(refs.size()) +
+                             ") of label references");
+    }
+    std::vector<std::pair<std::string, std::string>> labels;
+    for (size_t i = 0; i < refs.size(); i += 2) {
+      for (uint64_t r : {refs[i], refs[i + 1]}) {
+        if (r >= symbols.size()) {
+          return InvalidArgument("label reference " + std::to_string(r) + " is past the symbols table (" +
+                                 std::to_string(symbols.size()) + " symbols)");
+        }
+      }
+      labels.emplace_back(std::string(symbols[refs[i]]), std::string(symbols[refs[i + 1]]));
+      if (labels.back().second.empty()) {
+        return InvalidArgument("series " + Describe(labels) + ": label " + labels.back().first +
+                               " has an empty value");
+      }
+    }
+    RETURN_IF_ERROR(Emit(std::move(labels), samples, histograms, &out));
+  }
+  return out;
+}
+
+}  // namespace gpuledger

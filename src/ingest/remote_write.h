@@ -1,0 +1,35 @@
+// Prometheus remote write bodies -> series samples: snappy block decompression with a
+// size limit, and decoders of protocol 1.0 (prometheus.WriteRequest) and 2.0
+// (io.prometheus.write.v2.Request, interned symbols). Untrusted input: errors name the
+// series and the rule it broke. Stale markers are dropped and counted. Pure;
+// thread-safe. See docs/formats/remote-write.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "ingest/prom_text.h"
+
+namespace gpuledger {
+
+inline constexpr size_t kMaxRemoteWriteBytes = 32 << 20;  // decompressed
+
+// Snappy block format (not framed), as remote write sends it.
+StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes = kMaxRemoteWriteBytes);
+
+struct RemoteWriteBatch {
+  std::vector<PromSample> samples;  // one per sample point, with its series' labels
+  int64_t series = 0;
+  int64_t stale_markers = 0;  // Prometheus' staleness NaN: the series ended, nothing to store
+  int64_t histograms = 0;     // native histogram samples: not metered, counted
+};
+
+// Label names must be sorted, unique and non-empty; every series needs __name__ and at
+// least one sample; timestamps are milliseconds.
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto);
+// As V1, plus: symbols[0] must be "", every reference in range, refs in pairs.
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto);
+
+}  // namespace gpuledger

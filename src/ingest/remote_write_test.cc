@@ -1,0 +1,235 @@
+#include "ingest/remote_write.h"
+
+#include <gtest/gtest.h>
+#include <snappy.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "ingest/dcgm.h"
+
+namespace gpuledger {
+namespace {
+
+// A minimal protobuf writer for building test requests.
+class Proto {
+ public:
+  Proto& Varint(uint32_t field, uint64_t v) {
+    Key(field, 0);
+    Raw(v);
+    return *this;
+  }
+  Proto& Double(uint32_t field, double v) {
+    Key(field, 1);
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int i = 0; i < 8; ++i) out_ += static_cast<char>((bits >> (8 * i)) & 0xff);
+    return *this;
+  }
+  Proto& Bytes(uint32_t field, std::string_view b) {
+    Key(field, 2);
+    Raw(b.size());
+    out_ += b;
+    return *this;
+  }
+  const std::string& str() const { return out_; }
+
+ private:
+  void Key(uint32_t field, uint32_t wt) { Raw((uint64_t{field} << 3) | wt); }
+  void Raw(uint64_t v) {
+    while (v >= 0x80) {
+      out_ += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    out_ += static_cast<char>(v);
+  }
+  std::string out_;
+};
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string SampleMsg(double v, int64_t t) {
+  return Proto().Double(1, v).Varint(2, static_cast<uint64_t>(t)).str();
+}
+
+std::string SeriesV1(const Labels& labels, const std::vector<std::pair<double, int64_t>>& samples) {
+  Proto ts;
+  for (const auto& [k, v] : labels) ts.Bytes(1, Proto().Bytes(1, k).Bytes(2, v).str());
+  for (const auto& [v, t] : samples) ts.Bytes(2, SampleMsg(v, t));
+  return ts.str();
+}
+
+std::string RequestV1(const std::vector<std::string>& series) {
+  Proto req;
+  for (const auto& s : series) req.Bytes(1, s);
+  return req.str();
+}
+
+std::string RequestV2(const std::vector<std::pair<Labels, std::vector<std::pair<double, int64_t>>>>& series) {
+  std::vector<std::string> symbols = {""};
+  std::map<std::string, uint64_t> index = {{"", 0}};
+  auto ref = [&](const std::string& s) {
+    auto [it, fresh] = index.emplace(s, symbols.size());
+    if (fresh) symbols.push_back(s);
+    return it->second;
+  };
+  std::vector<std::string> ts_msgs;
+  for (const auto& [labels, samples] : series) {
+    std::string packed;
+    Proto refs;
+    for (const auto& [k, v] : labels) {
+      for (uint64_t r : {ref(k), ref(v)}) {
+        Proto one;
+        one.Varint(1, r);
+        packed += one.str().substr(1);  // the varint without its key
+      }
+    }
+    Proto ts;
+    ts.Bytes(1, packed);
+    for (const auto& [v, t] : samples) ts.Bytes(2, SampleMsg(v, t));
+    ts_msgs.push_back(ts.str());
+  }
+  Proto req;
+  for (const auto& s : symbols) req.Bytes(4, s);
+  for (const auto& s : ts_msgs) req.Bytes(5, s);
+  return req.str();
+}
+
+const Labels kUtil = {
+    {"Hostname", "n1"}, {"UUID", "GPU-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"gpu", "0"}};
+const Labels kFb = {{"UUID", "GPU-1"}, {"__name__", "DCGM_FI_DEV_FB_USED"}, {"gpu", "0"}};
+
+TEST(RemoteWriteV1, DecodesSeriesIntoGpuSamples) {
+  const std::string body = RequestV1(
+      {SeriesV1(kUtil, {{87, 1790812800000}, {90, 1790812810000}}), SeriesV1(kFb, {{7270, 1790812800000}})});
+  auto batch = DecodeRemoteWriteV1(body);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  EXPECT_EQ(batch->series, 2);
+  ASSERT_EQ(batch->samples.size(), 3u);
+  auto gpu = SamplesFromDcgm(batch->samples, 0);
+  ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+  ASSERT_EQ(gpu->samples.size(), 2u);
+  EXPECT_FLOAT_EQ(gpu->samples[0].sample.util_pct, 87);
+  EXPECT_FLOAT_EQ(gpu->samples[0].sample.mem_mib, 7270);
+  EXPECT_EQ(gpu->samples[1].sample.t, 1790812810000);
+}
+
+TEST(RemoteWriteV1, RejectsBadSeriesNamingThem) {
+  struct Case {
+    Labels labels;
+    const char* message;
+  } cases[] = {
+      {{{"b", "1"}, {"a", "2"}, {"__name__", "x"}}, "label names not sorted and unique ('b' then 'a')"},
+      {{{"__name__", "x"}, {"a", "1"}, {"a", "2"}}, "label names not sorted and unique ('a' then 'a')"},
+      {{{"a", "1"}}, "no __name__ label"},
+      {{{"", "1"}, {"__name__", "x"}}, "empty label name"},
+  };
+  for (const Case& c : cases) {
+    auto r = DecodeRemoteWriteV1(RequestV1({SeriesV1(c.labels, {{1, 1790812800000}})}));
+    ASSERT_FALSE(r.ok()) << c.message;
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
+  }
+  auto empty = DecodeRemoteWriteV1(RequestV1({SeriesV1(kUtil, {})}));
+  EXPECT_NE(empty.status().message().find("no samples"), std::string::npos);
+  auto truncated = DecodeRemoteWriteV1(RequestV1({SeriesV1(kUtil, {{1, 1}})}).substr(0, 20));
+  EXPECT_NE(truncated.status().message().find("protobuf at byte"), std::string::npos)
+      << truncated.status().message();
+}
+
+TEST(RemoteWriteV1, StaleMarkersAreDroppedAndCounted) {
+  double stale;
+  const uint64_t bits = 0x7ff0000000000002ULL;
+  std::memcpy(&stale, &bits, sizeof stale);
+  auto r = DecodeRemoteWriteV1(RequestV1({SeriesV1(kUtil, {{50, 1790812800000}, {stale, 1790812810000}})}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->samples.size(), 1u);
+  EXPECT_EQ(r->stale_markers, 1);
+}
+
+TEST(RemoteWriteV2, DecodesInternedSymbols) {
+  auto r = DecodeRemoteWriteV2(RequestV2({{kUtil, {{87, 1790812800000}}}, {kFb, {{7270, 1790812800000}}}}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->samples.size(), 2u);
+  EXPECT_EQ(r->samples[0].name, "DCGM_FI_DEV_GPU_UTIL");
+  EXPECT_EQ(r->samples[0].Label("UUID"), "GPU-1");
+  EXPECT_EQ(r->samples[1].Label("gpu"), "0");
+}
+
+TEST(RemoteWriteV2, RejectsBrokenSymbolTables) {
+  // A 1.0 body sent as 2.0: field 1 is reserved there.
+  auto v1 = DecodeRemoteWriteV2(RequestV1({SeriesV1(kUtil, {{1, 1790812800000}})}));
+  EXPECT_NE(v1.status().message().find("reserved in io.prometheus.write.v2.Request"), std::string::npos);
+  Proto no_empty_first;
+  no_empty_first.Bytes(4, "x").Bytes(
+      5, Proto().Bytes(1, std::string("\x00\x00", 2)).Bytes(2, SampleMsg(1, 1)).str());
+  EXPECT_NE(
+      DecodeRemoteWriteV2(no_empty_first.str()).status().message().find("must start with the empty string"),
+      std::string::npos);
+  Proto out_of_range;
+  out_of_range.Bytes(4, "")
+      .Bytes(4, "__name__")
+      .Bytes(5, Proto().Bytes(1, "\x01\x07").Bytes(2, SampleMsg(1, 1)).str());
+  EXPECT_NE(DecodeRemoteWriteV2(out_of_range.str())
+                .status()
+                .message()
+                .find("label reference 7 is past the symbols"),
+            std::string::npos);
+  Proto odd;
+  odd.Bytes(4, "").Bytes(4, "__name__").Bytes(5, Proto().Bytes(1, "\x01").Bytes(2, SampleMsg(1, 1)).str());
+  EXPECT_NE(DecodeRemoteWriteV2(odd.str()).status().message().find("odd number (1)"), std::string::npos);
+}
+
+TEST(SnappyUncompress, LimitsAndCorruption) {
+  const std::string body = RequestV1({SeriesV1(kUtil, {{87, 1790812800000}})});
+  std::string compressed;
+  snappy::Compress(body.data(), body.size(), &compressed);
+  EXPECT_EQ(*SnappyUncompress(compressed), body);
+  auto big = SnappyUncompress(compressed, 10);
+  EXPECT_NE(big.status().message().find("over the limit 10"), std::string::npos) << big.status().message();
+  EXPECT_FALSE(SnappyUncompress("\xff\xff\xff\xff\xff\xff garbage").ok());
+  std::string corrupt = compressed;
+  corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x5a);
+  corrupt.resize(corrupt.size() - 3);
+  EXPECT_FALSE(SnappyUncompress(corrupt).ok());
+}
+
+TEST(RemoteWriteRealData, ScrapeSentAsRemoteWriteMatchesTheTextPath) {
+  std::ifstream in(std::string(GPULEDGER_SOURCE_DIR) +
+                   "/../shared/realdata/artifacts/dcgm/lke_rtx4000ada_dcgm_metrics_with_pod_labels.prom");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) GTEST_SKIP() << "no ../shared/realdata (a fresh clone has none)";
+  auto text = ParsePromText(ss.str());
+  ASSERT_TRUE(text.ok());
+  // What Prometheus would send after scraping it: labels sorted, __name__ added.
+  std::vector<std::string> series;
+  for (const PromSample& p : *text) {
+    Labels labels = p.labels;
+    labels.erase(std::remove_if(labels.begin(), labels.end(), [](const auto& l) { return l.second.empty(); }),
+                 labels.end());
+    labels.emplace_back("__name__", p.name);
+    std::sort(labels.begin(), labels.end());
+    series.push_back(SeriesV1(labels, {{p.value, 1790812800000}}));
+  }
+  std::string compressed;
+  const std::string body = RequestV1(series);
+  snappy::Compress(body.data(), body.size(), &compressed);
+  auto batch = DecodeRemoteWriteV1(*SnappyUncompress(compressed));
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  auto via_rw = SamplesFromDcgm(batch->samples, 0);
+  auto via_text = SamplesFromDcgm(*text, 1790812800000);
+  ASSERT_TRUE(via_rw.ok() && via_text.ok());
+  ASSERT_EQ(via_rw->samples.size(), 1u);
+  const Sample &a = via_rw->samples[0].sample, &b = via_text->samples[0].sample;
+  EXPECT_EQ(a.t, b.t);
+  EXPECT_FLOAT_EQ(a.util_pct, b.util_pct);
+  EXPECT_FLOAT_EQ(a.power_w, b.power_w);
+  EXPECT_EQ(a.energy_mj, b.energy_mj);
+  EXPECT_EQ(via_rw->workload, via_text->workload);
+}
+
+}  // namespace
+}  // namespace gpuledger
