@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     raw = std::move(*u);
     body = raw;
   }
-  auto batch = (data[0] & 1) ? gpuledger::DecodeRemoteWriteV2(body) : gpuledger::DecodeRemoteWriteV1(body);
-  if (batch.ok()) (void)gpuledger::SamplesFromDcgm(batch->samples, 1790812800000);
+  auto batch = (data[0] & 1) ? gpuledger::DecodeRemoteWriteV2(std::string(body))
+                             : gpuledger::DecodeRemoteWriteV1(std::string(body));
+  if (batch.ok()) (void)gpuledger::SamplesFromDcgm(batch->series);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "domain/types.h"
 #include "ingest/prom_text.h"
+#include "ingest/remote_write.h"
 
 namespace gpuledger {
 
@@ -26,5 +27,7 @@ struct DcgmBatch {
 // metric and time seen twice: the later value wins. Errors name the line, the series
 // and the value: a metered series without a UUID label, a NaN, a negative counter.
 StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<PromSample>& series, TimeMs default_time);
+// The same for decoded remote write series (every point carries its timestamp).
+StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<RwSeries>& series);
 
 }  // namespace gpuledger

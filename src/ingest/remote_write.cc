@@ -18,22 +18,25 @@ bool IsStale(double v) {
   return bits == kStaleNaN;
 }
 
-std::string Describe(const std::vector<std::pair<std::string, std::string>>& labels) {
+using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
+
+std::string Describe(const Labels& labels) {
   std::string s = "{";
   for (size_t i = 0; i < labels.size() && i < 12; ++i) {
-    s += (i ? ", " : "") + labels[i].first + "=\"" + labels[i].second.substr(0, 64) + "\"";
+    s += (i ? ", " : "") + std::string(labels[i].first) + "=\"" +
+         std::string(labels[i].second.substr(0, 64)) + "\"";
   }
   return s + (labels.size() > 12 ? ", ...}" : "}");
 }
 
 // The rules both protocol versions share for one series' labels.
-Status CheckLabels(const std::vector<std::pair<std::string, std::string>>& labels, std::string* name) {
+Status CheckLabels(const Labels& labels, std::string_view* name) {
   for (size_t i = 0; i < labels.size(); ++i) {
     const auto& [k, v] = labels[i];
     if (k.empty()) return InvalidArgument("series " + Describe(labels) + ": empty label name");
     if (i > 0 && !(labels[i - 1].first < k)) {
       return InvalidArgument("series " + Describe(labels) + ": label names not sorted and unique ('" +
-                             labels[i - 1].first + "' then '" + k + "')");
+                             std::string(labels[i - 1].first) + "' then '" + std::string(k) + "')");
     }
     if (k == "__name__") *name = v;
   }
@@ -65,27 +68,27 @@ Status DecodeSample(std::string_view bytes, DecodedSample* out) {
 }
 
 // Appends a series' samples to the batch, dropping stale markers.
-Status Emit(std::vector<std::pair<std::string, std::string>> labels,
-            const std::vector<DecodedSample>& samples, int64_t histograms, RemoteWriteBatch* out) {
-  std::string name;
+Status Emit(Labels labels, const std::vector<DecodedSample>& samples, int64_t histograms,
+            RemoteWriteBatch* out) {
+  std::string_view name;
   RETURN_IF_ERROR(CheckLabels(labels, &name));
   if (samples.empty() && histograms == 0) {
     return InvalidArgument("series " + Describe(labels) + ": no samples");
   }
-  ++out->series;
   out->histograms += histograms;
+  RwSeries series;
+  series.name = name;
+  series.labels = std::move(labels);
+  series.points.reserve(samples.size());
   for (const DecodedSample& s : samples) {
     if (IsStale(s.value)) {
       ++out->stale_markers;
       continue;
     }
-    PromSample p;
-    p.name = name;
-    p.labels = labels;
-    p.value = s.value;
-    p.timestamp_ms = s.timestamp;
-    out->samples.push_back(std::move(p));
+    series.points.emplace_back(s.timestamp, s.value);
   }
+  out->samples += static_cast<int64_t>(series.points.size());
+  out->series.push_back(std::move(series));
   return OkStatus();
 }
 
@@ -105,9 +108,10 @@ StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) 
   return out;
 }
 
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto) {
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body) {
   RemoteWriteBatch out;
-  WireReader req(proto);
+  out.body = std::make_unique<const std::string>(std::move(body));
+  WireReader req(*out.body);
   while (!req.done()) {
     uint32_t f, wt;
     RETURN_IF_ERROR(req.Tag(&f, &wt));
@@ -118,7 +122,7 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto) {
     std::string_view ts_bytes;
     RETURN_IF_ERROR(req.Bytes(&ts_bytes));
     WireReader ts(ts_bytes);
-    std::vector<std::pair<std::string, std::string>> labels;
+    Labels labels;
     std::vector<DecodedSample> samples;
     int64_t histograms = 0;
     while (!ts.done()) {
@@ -128,19 +132,19 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto) {
       if (tf == 1 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         WireReader lr(sub);
-        std::pair<std::string, std::string> label;
+        std::pair<std::string_view, std::string_view> label;
         while (!lr.done()) {
           uint32_t lf, lwt;
           RETURN_IF_ERROR(lr.Tag(&lf, &lwt));
           std::string_view s;
           if ((lf == 1 || lf == 2) && lwt == WireReader::kBytes) {
             RETURN_IF_ERROR(lr.Bytes(&s));
-            (lf == 1 ? label.first : label.second) = std::string(s);
+            (lf == 1 ? label.first : label.second) = s;
           } else {
             RETURN_IF_ERROR(lr.Skip(lwt));
           }
         }
-        labels.push_back(std::move(label));
+        labels.push_back(label);
       } else if (tf == 2 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         DecodedSample s;
@@ -158,8 +162,10 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto) {
   return out;
 }
 
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto) {
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
   RemoteWriteBatch out;
+  out.body = std::make_unique<const std::string>(std::move(body));
+  const std::string_view proto = *out.body;
   // Symbols first: a sender may write them after the series, so collect both.
   std::vector<std::string_view> symbols;
   std::vector<std::string_view> series;
@@ -221,7 +227,7 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto) {
       return InvalidArgument("series has an odd number (" + std::to_string(refs.size()) +
                              ") of label references");
     }
-    std::vector<std::pair<std::string, std::string>> labels;
+    Labels labels;
     for (size_t i = 0; i < refs.size(); i += 2) {
       for (uint64_t r : {refs[i], refs[i + 1]}) {
         if (r >= symbols.size()) {
@@ -229,9 +235,9 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto) {
                                  std::to_string(symbols.size()) + " symbols)");
         }
       }
-      labels.emplace_back(std::string(symbols[refs[i]]), std::string(symbols[refs[i + 1]]));
+      labels.emplace_back(symbols[refs[i]], symbols[refs[i + 1]]);
       if (labels.back().second.empty()) {
-        return InvalidArgument("series " + Describe(labels) + ": label " + labels.back().first +
+        return InvalidArgument("series " + Describe(labels) + ": label " + std::string(labels.back().first) +
                                " has an empty value");
       }
     }

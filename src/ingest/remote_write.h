@@ -5,6 +5,7 @@
 // thread-safe. See docs/formats/remote-write.md.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,17 +20,26 @@ inline constexpr size_t kMaxRemoteWriteBytes = 32 << 20;  // decompressed
 // Snappy block format (not framed), as remote write sends it.
 StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes = kMaxRemoteWriteBytes);
 
+// One series of a request: its labels once (views into the batch's body), its points
+// in order.
+struct RwSeries {
+  std::string_view name;  // the __name__ label
+  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  std::vector<std::pair<TimeMs, double>> points;  // (timestamp ms, value), stale markers removed
+};
+
 struct RemoteWriteBatch {
-  std::vector<PromSample> samples;  // one per sample point, with its series' labels
-  int64_t series = 0;
+  std::unique_ptr<const std::string> body;  // owns the bytes the series' views point into
+  std::vector<RwSeries> series;
+  int64_t samples = 0;
   int64_t stale_markers = 0;  // Prometheus' staleness NaN: the series ended, nothing to store
   int64_t histograms = 0;     // native histogram samples: not metered, counted
 };
 
 // Label names must be sorted, unique and non-empty; every series needs __name__ and at
 // least one sample; timestamps are milliseconds.
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string_view proto);
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string proto);
 // As V1, plus: symbols[0] must be "", every reference in range, refs in pairs.
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string_view proto);
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string proto);
 
 }  // namespace gpuledger

@@ -107,9 +107,9 @@ TEST(RemoteWriteV1, DecodesSeriesIntoGpuSamples) {
       {SeriesV1(kUtil, {{87, 1790812800000}, {90, 1790812810000}}), SeriesV1(kFb, {{7270, 1790812800000}})});
   auto batch = DecodeRemoteWriteV1(body);
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-  EXPECT_EQ(batch->series, 2);
-  ASSERT_EQ(batch->samples.size(), 3u);
-  auto gpu = SamplesFromDcgm(batch->samples, 0);
+  EXPECT_EQ(batch->series.size(), 2u);
+  ASSERT_EQ(batch->samples, 3);
+  auto gpu = SamplesFromDcgm(batch->series);
   ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
   ASSERT_EQ(gpu->samples.size(), 2u);
   EXPECT_FLOAT_EQ(gpu->samples[0].sample.util_pct, 87);
@@ -145,17 +145,17 @@ TEST(RemoteWriteV1, StaleMarkersAreDroppedAndCounted) {
   std::memcpy(&stale, &bits, sizeof stale);
   auto r = DecodeRemoteWriteV1(RequestV1({SeriesV1(kUtil, {{50, 1790812800000}, {stale, 1790812810000}})}));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->samples.size(), 1u);
+  EXPECT_EQ(r->samples, 1);
   EXPECT_EQ(r->stale_markers, 1);
 }
 
 TEST(RemoteWriteV2, DecodesInternedSymbols) {
   auto r = DecodeRemoteWriteV2(RequestV2({{kUtil, {{87, 1790812800000}}}, {kFb, {{7270, 1790812800000}}}}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->samples.size(), 2u);
-  EXPECT_EQ(r->samples[0].name, "DCGM_FI_DEV_GPU_UTIL");
-  EXPECT_EQ(r->samples[0].Label("UUID"), "GPU-1");
-  EXPECT_EQ(r->samples[1].Label("gpu"), "0");
+  ASSERT_EQ(r->series.size(), 2u);
+  EXPECT_EQ(r->series[0].name, "DCGM_FI_DEV_GPU_UTIL");
+  EXPECT_EQ(r->series[0].labels[1], (std::pair<std::string_view, std::string_view>{"UUID", "GPU-1"}));
+  EXPECT_EQ(r->series[1].points[0].second, 7270);
 }
 
 TEST(RemoteWriteV2, RejectsBrokenSymbolTables) {
@@ -219,7 +219,7 @@ TEST(RemoteWriteRealData, ScrapeSentAsRemoteWriteMatchesTheTextPath) {
   snappy::Compress(body.data(), body.size(), &compressed);
   auto batch = DecodeRemoteWriteV1(*SnappyUncompress(compressed));
   ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-  auto via_rw = SamplesFromDcgm(batch->samples, 0);
+  auto via_rw = SamplesFromDcgm(batch->series);
   auto via_text = SamplesFromDcgm(*text, 1790812800000);
   ASSERT_TRUE(via_rw.ok() && via_text.ok());
   ASSERT_EQ(via_rw->samples.size(), 1u);
