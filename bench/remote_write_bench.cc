@@ -7,40 +7,13 @@
 #include <cstring>
 
 #include "ingest/dcgm.h"
+#include "ingest/proto_writer.h"
 #include "ingest/remote_write.h"
 
 namespace gpuledger {
 namespace {
 
-class Proto {
- public:
-  Proto& Varint(uint32_t f, uint64_t v) { return Key(f, 0).Raw(v); }
-  Proto& Double(uint32_t f, double v) {
-    Key(f, 1);
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    for (int i = 0; i < 8; ++i) s_ += static_cast<char>((bits >> (8 * i)) & 0xff);
-    return *this;
-  }
-  Proto& Bytes(uint32_t f, std::string_view b) {
-    Key(f, 2).Raw(b.size());
-    s_ += b;
-    return *this;
-  }
-  const std::string& str() const { return s_; }
-
- private:
-  Proto& Key(uint32_t f, uint32_t wt) { return Raw((uint64_t{f} << 3) | wt); }
-  Proto& Raw(uint64_t v) {
-    while (v >= 0x80) {
-      s_ += static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    s_ += static_cast<char>(v);
-    return *this;
-  }
-  std::string s_;
-};
+using Proto = ProtoWriter;
 
 // 1,000 GPUs x 6 metrics, `per_series` samples each 10 s apart, snappy-compressed.
 std::string Body(int per_series) {

@@ -89,6 +89,26 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
+  ServerArgs srv;
+  auto* c_srv = app.add_subcommand(
+      "server", "serve remote write ingestion, the jobs API and role-scoped reports over HTTP");
+  c_srv->add_option("--db", srv.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_srv->add_option("--listen", srv.listen, "host:port to listen on")->capture_default_str();
+  c_srv->add_option("--max-body", srv.max_body, "largest request body in bytes (compressed)")
+      ->capture_default_str();
+
+  TokenArgs tok;
+  auto* c_admin = app.add_subcommand("admin", "administration: API tokens");
+  c_admin->require_subcommand(1);
+  auto* c_tok = c_admin->add_subcommand("token", "API tokens")->require_subcommand(1);
+  auto* c_tok_create =
+      c_tok->add_subcommand("create", "create an API token; it is printed once and stored hashed");
+  c_tok_create->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
+  c_tok_create->add_option("--role", tok.role, "ingest | user | dept_admin | finance | admin")->required();
+  c_tok_create->add_option("--project", tok.project, "the project a user token sees");
+  c_tok_create->add_option("--department", tok.department, "the department a dept_admin token sees");
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -113,6 +133,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdReport(rep, clock, out);
   else if (*c_jobs)
     st = CmdJobs(jobs, clock, out);
+  else if (*c_srv)
+    st = CmdServer(srv, clock, out);
+  else if (*c_tok_create)
+    st = CmdTokenCreate(tok, clock, out);
   else if (*c_series)
     st = CmdSeries(series, clock, out);
   else if (*c_lb)

@@ -57,6 +57,22 @@ struct LeaderboardArgs {
 };
 Status CmdLeaderboard(const LeaderboardArgs& a, std::ostream& out);
 
+struct ServerArgs {
+  std::string db;
+  std::string listen = "127.0.0.1:8080";
+  std::string max_body = "8388608";
+};
+// Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
+Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
+
+struct TokenArgs {
+  std::string db;
+  std::string role;
+  std::string project;
+  std::string department;
+};
+Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out);
+
 struct DemoArgs {
   std::string db = "gpuledger-demo.db";
   uint64_t seed = 42;

@@ -24,6 +24,8 @@ enum class StatusCode {
   kResourceExhausted,
   kInternal,
   kUnimplemented,
+  kUnauthenticated,   // no or unknown credentials
+  kPermissionDenied,  // known caller, not allowed
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -54,6 +56,8 @@ inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPre
 inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
 template <typename T>
 class [[nodiscard]] StatusOr {

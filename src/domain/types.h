@@ -98,6 +98,26 @@ struct Sample {
   float sm_active = -1;    // DCGM_FI_PROF_SM_ACTIVE, 0..1
 };
 
+// An API token as the ledger keeps it: never the token itself, only its hash.
+struct TokenRecord {
+  std::string id;    // public, short: names the token in the audit log
+  std::string hash;  // hex BLAKE2b-256 of the secret
+  std::string role;  // ingest | user | dept_admin | finance | admin
+  std::string project;
+  std::string department;
+  TimeMs created_ms = 0;
+  bool revoked = false;
+};
+
+// One read or export of cost data.
+struct AuditEntry {
+  TimeMs at_ms = 0;
+  std::string token_id;
+  std::string role;
+  std::string action;  // e.g. "GET /api/v1/reports/monthly"
+  std::string detail;  // e.g. "month=2026-10 by=department"
+};
+
 // One GPU's samples within one UTC minute.
 struct MinuteRollup {
   TimeMs minute_ms = 0;

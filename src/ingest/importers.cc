@@ -92,58 +92,64 @@ void SplitImage(std::string_view image, std::string* repo, std::string* tag) {
   }
 }
 
-StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text) {
-  std::vector<Job> jobs;
+const std::vector<std::string>& JobFieldNames() {
   static const std::vector<std::string> kKnown = {
       "id",        "user",        "project",        "department", "model_type",     "image",  "image_digest",
       "framework", "gpu_request", "duration_limit", "dataset",    "dataset_images", "epochs", "batch",
       "imgsz",     "amp",         "status",         "submitted",  "start",          "end",    "labels"};
+  return kKnown;
+}
+
+StatusOr<Job> JobFromFields(const FieldFn& f) {
+  Job j;
+  j.id = f("id");
+  j.user = f("user");
+  j.project = f("project");
+  j.department = f("department");
+  j.model_type = f("model_type");
+  SplitImage(f("image"), &j.image_repo, &j.image_tag);
+  j.image_digest = f("image_digest");
+  j.framework = f("framework");
+  if (!f("gpu_request").empty())
+    RETURN_IF_ERROR(ParseGpuRequest(f("gpu_request"), &j.gpu_share_ppm, &j.gpu_model));
+  if (!f("duration_limit").empty()) {
+    ASSIGN_OR_RETURN(j.duration_limit_ms, ParseDuration(f("duration_limit")));
+  }
+  j.dataset = f("dataset");
+  ASSIGN_OR_RETURN(j.dataset_images, OptInt(f("dataset_images"), "dataset_images", 0, 1'000'000'000));
+  ASSIGN_OR_RETURN(int64_t epochs, OptInt(f("epochs"), "epochs", 0, 100000));
+  ASSIGN_OR_RETURN(int64_t batch, OptInt(f("batch"), "batch", -1, 100000));
+  ASSIGN_OR_RETURN(int64_t imgsz, OptInt(f("imgsz"), "imgsz", 0, 100000));
+  j.epochs = static_cast<int>(epochs);
+  j.batch = static_cast<int>(batch < 0 ? 0 : batch);  // Ultralytics' batch=-1 means auto
+  j.imgsz = static_cast<int>(imgsz);
+  ASSIGN_OR_RETURN(j.amp, ParseBool(f("amp"), "amp"));
+  if (!f("status").empty()) {
+    ASSIGN_OR_RETURN(j.status, ParseJobStatus(f("status")));
+  }
+  ASSIGN_OR_RETURN(j.submitted_ms, OptTime(f("submitted")));
+  ASSIGN_OR_RETURN(j.start_ms, OptTime(f("start")));
+  ASSIGN_OR_RETURN(j.end_ms, OptTime(f("end")));
+  for (std::string_view kv : Split(f("labels"), ';')) {
+    if (Trim(kv).empty()) continue;
+    const size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgument("label '" + std::string(kv) + "' is not key=value");
+    }
+    j.labels[std::string(Trim(kv.substr(0, eq)))] = std::string(Trim(kv.substr(eq + 1)));
+  }
+  if (f("status").empty())
+    j.status = j.end_ms ? JobStatus::kSucceeded : j.start_ms ? JobStatus::kRunning : JobStatus::kPending;
+  RETURN_IF_ERROR(j.Validate());
+  return j;
+}
+
+StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text) {
+  std::vector<Job> jobs;
   RETURN_IF_ERROR(ForEachRow(
-      text, kKnown, {"id", "user", "project", "department"},
+      text, JobFieldNames(), {"id", "user", "project", "department"},
       [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-        Job j;
-        auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-        j.id = f("id");
-        j.user = f("user");
-        j.project = f("project");
-        j.department = f("department");
-        j.model_type = f("model_type");
-        SplitImage(f("image"), &j.image_repo, &j.image_tag);
-        j.image_digest = f("image_digest");
-        j.framework = f("framework");
-        if (!f("gpu_request").empty())
-          RETURN_IF_ERROR(ParseGpuRequest(f("gpu_request"), &j.gpu_share_ppm, &j.gpu_model));
-        if (!f("duration_limit").empty()) {
-          ASSIGN_OR_RETURN(j.duration_limit_ms, ParseDuration(f("duration_limit")));
-        }
-        j.dataset = f("dataset");
-        ASSIGN_OR_RETURN(j.dataset_images, OptInt(f("dataset_images"), "dataset_images", 0, 1'000'000'000));
-        ASSIGN_OR_RETURN(int64_t epochs, OptInt(f("epochs"), "epochs", 0, 100000));
-        ASSIGN_OR_RETURN(int64_t batch, OptInt(f("batch"), "batch", -1, 100000));
-        ASSIGN_OR_RETURN(int64_t imgsz, OptInt(f("imgsz"), "imgsz", 0, 100000));
-        j.epochs = static_cast<int>(epochs);
-        j.batch = static_cast<int>(batch < 0 ? 0 : batch);  // Ultralytics' batch=-1 means auto
-        j.imgsz = static_cast<int>(imgsz);
-        ASSIGN_OR_RETURN(j.amp, ParseBool(f("amp"), "amp"));
-        if (!f("status").empty()) {
-          ASSIGN_OR_RETURN(j.status, ParseJobStatus(f("status")));
-        }
-        ASSIGN_OR_RETURN(j.submitted_ms, OptTime(f("submitted")));
-        ASSIGN_OR_RETURN(j.start_ms, OptTime(f("start")));
-        ASSIGN_OR_RETURN(j.end_ms, OptTime(f("end")));
-        for (std::string_view kv : Split(f("labels"), ';')) {
-          if (Trim(kv).empty()) continue;
-          const size_t eq = kv.find('=');
-          if (eq == std::string_view::npos) {
-            return InvalidArgument("label '" + std::string(kv) + "' is not key=value");
-          }
-          j.labels[std::string(Trim(kv.substr(0, eq)))] = std::string(Trim(kv.substr(eq + 1)));
-        }
-        if (f("status").empty())
-          j.status = j.end_ms     ? JobStatus::kSucceeded
-                     : j.start_ms ? JobStatus::kRunning
-                                  : JobStatus::kPending;
-        RETURN_IF_ERROR(j.Validate());
+        ASSIGN_OR_RETURN(Job j, JobFromFields([&](const char* name) { return Field(r, h.Find(name)); }));
         jobs.push_back(std::move(j));
         return OkStatus();
       }));
@@ -181,24 +187,29 @@ StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text) {
   return gpus;
 }
 
+StatusOr<Allocation> AllocationFromFields(const FieldFn& f) {
+  Allocation a;
+  a.job_id = f("job_id");
+  a.gpu_uuid = f("gpu_uuid");
+  ASSIGN_OR_RETURN(a.start_ms, ParseTime(f("start")));
+  ASSIGN_OR_RETURN(a.end_ms, OptTime(f("end")));
+  if (!f("share").empty()) {
+    ASSIGN_OR_RETURN(a.share_ppm, ParseMicros(f("share"), "share"));
+  }
+  RETURN_IF_ERROR(a.Validate());
+  return a;
+}
+
 StatusOr<std::vector<Allocation>> ParseAllocationsCsv(std::string_view text) {
   std::vector<Allocation> out;
-  RETURN_IF_ERROR(ForEachRow(text, {"job_id", "gpu_uuid", "start", "end", "share"},
-                             {"job_id", "gpu_uuid", "start"},
-                             [&](const CsvRecord& r, const CsvHeader& h) -> Status {
-                               Allocation a;
-                               auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-                               a.job_id = f("job_id");
-                               a.gpu_uuid = f("gpu_uuid");
-                               ASSIGN_OR_RETURN(a.start_ms, ParseTime(f("start")));
-                               ASSIGN_OR_RETURN(a.end_ms, OptTime(f("end")));
-                               if (!f("share").empty()) {
-                                 ASSIGN_OR_RETURN(a.share_ppm, ParseMicros(f("share"), "share"));
-                               }
-                               RETURN_IF_ERROR(a.Validate());
-                               out.push_back(std::move(a));
-                               return OkStatus();
-                             }));
+  RETURN_IF_ERROR(ForEachRow(
+      text, {"job_id", "gpu_uuid", "start", "end", "share"}, {"job_id", "gpu_uuid", "start"},
+      [&](const CsvRecord& r, const CsvHeader& h) -> Status {
+        ASSIGN_OR_RETURN(Allocation a,
+                         AllocationFromFields([&](const char* name) { return Field(r, h.Find(name)); }));
+        out.push_back(std::move(a));
+        return OkStatus();
+      }));
   return out;
 }
 

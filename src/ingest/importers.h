@@ -4,6 +4,8 @@
 // thread-safe.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -11,6 +13,13 @@
 #include "domain/types.h"
 
 namespace gpuledger {
+
+// One record's fields by name ("" when absent): a CSV row or a JSON object alike.
+using FieldFn = std::function<std::string_view(const char* name)>;
+const std::vector<std::string>& JobFieldNames();
+StatusOr<Job> JobFromFields(const FieldFn& f);
+// Fields job_id, gpu_uuid, start, end, share.
+StatusOr<Allocation> AllocationFromFields(const FieldFn& f);
 
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text);
 StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text);

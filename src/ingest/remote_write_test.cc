@@ -10,93 +10,18 @@
 #include <sstream>
 
 #include "ingest/dcgm.h"
+#include "ingest/proto_writer.h"
 
 namespace gpuledger {
 namespace {
 
-// A minimal protobuf writer for building test requests.
-class Proto {
- public:
-  Proto& Varint(uint32_t field, uint64_t v) {
-    Key(field, 0);
-    Raw(v);
-    return *this;
-  }
-  Proto& Double(uint32_t field, double v) {
-    Key(field, 1);
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    for (int i = 0; i < 8; ++i) out_ += static_cast<char>((bits >> (8 * i)) & 0xff);
-    return *this;
-  }
-  Proto& Bytes(uint32_t field, std::string_view b) {
-    Key(field, 2);
-    Raw(b.size());
-    out_ += b;
-    return *this;
-  }
-  const std::string& str() const { return out_; }
+using Proto = ProtoWriter;
+using Labels = RwLabels;
 
- private:
-  void Key(uint32_t field, uint32_t wt) { Raw((uint64_t{field} << 3) | wt); }
-  void Raw(uint64_t v) {
-    while (v >= 0x80) {
-      out_ += static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    out_ += static_cast<char>(v);
-  }
-  std::string out_;
-};
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-std::string SampleMsg(double v, int64_t t) {
-  return Proto().Double(1, v).Varint(2, static_cast<uint64_t>(t)).str();
-}
-
-std::string SeriesV1(const Labels& labels, const std::vector<std::pair<double, int64_t>>& samples) {
-  Proto ts;
-  for (const auto& [k, v] : labels) ts.Bytes(1, Proto().Bytes(1, k).Bytes(2, v).str());
-  for (const auto& [v, t] : samples) ts.Bytes(2, SampleMsg(v, t));
-  return ts.str();
-}
-
-std::string RequestV1(const std::vector<std::string>& series) {
-  Proto req;
-  for (const auto& s : series) req.Bytes(1, s);
-  return req.str();
-}
-
-std::string RequestV2(const std::vector<std::pair<Labels, std::vector<std::pair<double, int64_t>>>>& series) {
-  std::vector<std::string> symbols = {""};
-  std::map<std::string, uint64_t> index = {{"", 0}};
-  auto ref = [&](const std::string& s) {
-    auto [it, fresh] = index.emplace(s, symbols.size());
-    if (fresh) symbols.push_back(s);
-    return it->second;
-  };
-  std::vector<std::string> ts_msgs;
-  for (const auto& [labels, samples] : series) {
-    std::string packed;
-    Proto refs;
-    for (const auto& [k, v] : labels) {
-      for (uint64_t r : {ref(k), ref(v)}) {
-        Proto one;
-        one.Varint(1, r);
-        packed += one.str().substr(1);  // the varint without its key
-      }
-    }
-    Proto ts;
-    ts.Bytes(1, packed);
-    for (const auto& [v, t] : samples) ts.Bytes(2, SampleMsg(v, t));
-    ts_msgs.push_back(ts.str());
-  }
-  Proto req;
-  for (const auto& s : symbols) req.Bytes(4, s);
-  for (const auto& s : ts_msgs) req.Bytes(5, s);
-  return req.str();
-}
+std::string SampleMsg(double v, int64_t t) { return RwSampleMessage(v, t); }
+std::string SeriesV1(const Labels& labels, const RwPoints& samples) { return RwSeriesV1(labels, samples); }
+std::string RequestV1(const std::vector<std::string>& series) { return RwRequestV1(series); }
+std::string RequestV2(const std::vector<std::pair<Labels, RwPoints>>& series) { return RwRequestV2(series); }
 
 const Labels kUtil = {
     {"Hostname", "n1"}, {"UUID", "GPU-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"gpu", "0"}};

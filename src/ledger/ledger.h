@@ -66,6 +66,12 @@ class Ledger {
                               const std::vector<UsageRow>& rows) = 0;
   virtual StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) = 0;
 
+  // API tokens and the audit log (the server's).
+  virtual Status PutToken(const TokenRecord& t) = 0;
+  virtual StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;
+  virtual Status AppendAudit(const AuditEntry& e) = 0;
+  virtual StatusOr<std::vector<AuditEntry>> ListAudit() = 0;
+
   // Per-minute rollups of one GPU: Replace drops those in [w.start, w.end) first.
   virtual Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
                                 const std::vector<MinuteRollup>& rows) = 0;

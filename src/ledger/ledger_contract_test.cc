@@ -170,6 +170,19 @@ TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
   EXPECT_EQ((*got)[1].minute_ms, kT0 + 2 * kMinuteMs);
 }
 
+TEST_P(LedgerContract, TokensAreFoundByHashAndAuditIsOrdered) {
+  ASSERT_TRUE(ledger_->PutToken({"tok1", "abc123", "finance", "", "", kT0, false}).ok());
+  auto t = ledger_->FindTokenByHash("abc123");
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->role, "finance");
+  EXPECT_FALSE(ledger_->FindTokenByHash("nope")->has_value());
+  ASSERT_TRUE(ledger_->AppendAudit({kT0, "tok1", "finance", "GET /a", "x"}).ok());
+  ASSERT_TRUE(ledger_->AppendAudit({kT0 + 1, "tok1", "finance", "GET /b", "y"}).ok());
+  auto audit = ledger_->ListAudit();
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ((*audit)[1].action, "GET /b");
+}
+
 TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
   Status s = ledger_->PutPrices({{"A10G", kT0, 3'500'000, 0, "USD"}});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

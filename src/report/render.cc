@@ -213,31 +213,37 @@ std::string RenderReportJson(const MonthlyReport& r) {
   j["currency"] = r.currency.code;
   j["by"] = GroupByName(r.by);
   j["share_idle"] = r.share_idle;
+  if (!r.scope.empty()) {
+    j["scope"] = r.scope.project.empty() ? nlohmann::ordered_json{{"department", r.scope.department}}
+                                         : nlohmann::ordered_json{{"project", r.scope.project}};
+  }
   j["lines"] = nlohmann::ordered_json::array();
   for (const ReportLine& l : r.lines) j["lines"].push_back(line(l));
-  j["unallocated"] = line(r.unallocated);
+  if (r.scope.empty()) j["unallocated"] = line(r.unallocated);
   j["total"] = line(r.total);
-  j["idle_by_gpu_model"] = nlohmann::ordered_json::array();
-  for (const IdleByModel& m : r.idle) {
-    j["idle_by_gpu_model"].push_back(
-        {{"gpu_model", m.gpu_model},
-         {"capacity_gpu_hours", static_cast<double>(m.capacity_ns) / kGpuNsPerGpuHour},
-         {"allocated_gpu_hours", static_cast<double>(m.allocated_ns) / kGpuNsPerGpuHour},
-         {"unallocated_gpu_hours", static_cast<double>(m.unallocated_ns) / kGpuNsPerGpuHour},
-         {"held_idle_gpu_hours", static_cast<double>(m.held_idle_ns) / kGpuNsPerGpuHour},
-         {"held_no_data_gpu_hours", static_cast<double>(m.held_no_data_ns) / kGpuNsPerGpuHour},
-         {"unallocated_cost", FormatMicros(m.unallocated_micros, d)}});
-  }
-  j["idle_by_gpu"] = nlohmann::ordered_json::array();
-  for (const IdleByModel& g : r.idle_by_gpu) {
-    j["idle_by_gpu"].push_back(
-        {{"gpu", g.gpu_uuid},
-         {"gpu_model", g.gpu_model},
-         {"capacity_gpu_hours", static_cast<double>(g.capacity_ns) / kGpuNsPerGpuHour},
-         {"allocated_gpu_hours", static_cast<double>(g.allocated_ns) / kGpuNsPerGpuHour},
-         {"unallocated_gpu_hours", static_cast<double>(g.unallocated_ns) / kGpuNsPerGpuHour},
-         {"held_idle_gpu_hours", static_cast<double>(g.held_idle_ns) / kGpuNsPerGpuHour},
-         {"held_no_data_gpu_hours", static_cast<double>(g.held_no_data_ns) / kGpuNsPerGpuHour}});
+  if (r.scope.empty()) {
+    j["idle_by_gpu_model"] = nlohmann::ordered_json::array();
+    for (const IdleByModel& m : r.idle) {
+      j["idle_by_gpu_model"].push_back(
+          {{"gpu_model", m.gpu_model},
+           {"capacity_gpu_hours", static_cast<double>(m.capacity_ns) / kGpuNsPerGpuHour},
+           {"allocated_gpu_hours", static_cast<double>(m.allocated_ns) / kGpuNsPerGpuHour},
+           {"unallocated_gpu_hours", static_cast<double>(m.unallocated_ns) / kGpuNsPerGpuHour},
+           {"held_idle_gpu_hours", static_cast<double>(m.held_idle_ns) / kGpuNsPerGpuHour},
+           {"held_no_data_gpu_hours", static_cast<double>(m.held_no_data_ns) / kGpuNsPerGpuHour},
+           {"unallocated_cost", FormatMicros(m.unallocated_micros, d)}});
+    }
+    j["idle_by_gpu"] = nlohmann::ordered_json::array();
+    for (const IdleByModel& g : r.idle_by_gpu) {
+      j["idle_by_gpu"].push_back(
+          {{"gpu", g.gpu_uuid},
+           {"gpu_model", g.gpu_model},
+           {"capacity_gpu_hours", static_cast<double>(g.capacity_ns) / kGpuNsPerGpuHour},
+           {"allocated_gpu_hours", static_cast<double>(g.allocated_ns) / kGpuNsPerGpuHour},
+           {"unallocated_gpu_hours", static_cast<double>(g.unallocated_ns) / kGpuNsPerGpuHour},
+           {"held_idle_gpu_hours", static_cast<double>(g.held_idle_ns) / kGpuNsPerGpuHour},
+           {"held_no_data_gpu_hours", static_cast<double>(g.held_no_data_ns) / kGpuNsPerGpuHour}});
+    }
   }
   j["count_only_jobs"] = r.count_only_jobs;
   return j.dump(2) + "\n";

@@ -106,15 +106,35 @@ StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMo
 
 }  // namespace
 
+// Job id -> in scope? Empty map when the scope is the whole cluster.
+StatusOr<std::unordered_map<std::string, bool>> ScopeFilter(Ledger& ledger, const ReportScope& scope) {
+  std::unordered_map<std::string, bool> in;
+  if (scope.empty()) return in;
+  const bool by_project = !scope.project.empty();
+  ASSIGN_OR_RETURN(auto pairs, ledger.ListJobField(by_project ? Ledger::JobField::kProject
+                                                              : Ledger::JobField::kDepartment));
+  const std::string& want = by_project ? scope.project : scope.department;
+  for (auto& [id, value] : pairs) in.emplace(std::move(id), value == want);
+  return in;
+}
+
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                           GroupBy by, bool share_idle) {
+                                           GroupBy by, bool share_idle, const ReportScope& scope) {
   MonthlyReport rep;
   rep.month = month;
   rep.timezone = ctx.tz.name();
   rep.currency = ctx.prices.currency();
   rep.by = by;
   rep.share_idle = share_idle;
+  rep.scope = scope;
   ASSIGN_OR_RETURN(const JobKeys keys, LoadJobKeys(ledger, by));
+  ASSIGN_OR_RETURN(const auto in_scope, ScopeFilter(ledger, scope));
+  auto visible = [&](const std::string& job_id) {
+    if (scope.empty()) return true;
+    if (job_id.empty()) return false;  // unallocated capacity is cluster-level
+    auto it = in_scope.find(job_id);
+    return it != in_scope.end() && it->second;
+  };
   ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, share_idle));
   rep.window = cur.books.window;
 
@@ -124,6 +144,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.total.key = "total";
   std::string prev_job;
   for (const CostItem& it : cur.cost.items) {
+    if (!visible(it.job_id)) continue;
     rep.total.usage.Add(it.usage);
     if (it.job_id.empty()) {
       rep.unallocated.usage.Add(it.usage);
@@ -145,8 +166,12 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       prev_job = it.job_id;
     }
   }
-  rep.unallocated.cost_micros = cur.cost.unallocated_micros;
+  rep.unallocated.cost_micros = scope.empty() ? cur.cost.unallocated_micros : 0;
   rep.total.cost_micros = cur.cost.total_micros;
+  if (!scope.empty()) {
+    rep.total.cost_micros = 0;
+    for (const auto& [key, line] : lines) rep.total.cost_micros += line.total_micros();
+  }
 
   // Idle analysis per GPU model: where the capacity went.
   std::map<std::string, IdleByModel> idle, idle_gpu;
@@ -161,7 +186,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     }
   };
   for (const UsageRow& r : cur.books.rows) {
-    if (r.gpu_uuid.empty()) continue;  // a count-only record: no GPU capacity behind it
+    if (r.gpu_uuid.empty() || !scope.empty()) continue;  // count-only records; scoped views see no capacity
     IdleByModel& m = idle[r.gpu_model];
     m.gpu_model = r.gpu_model;
     add(m, r);
@@ -192,17 +217,19 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   if (!prev.ok() && prev.status().code() != StatusCode::kNotFound) return prev.status();
   if (prev.ok()) {
     std::map<std::string, int64_t> prev_cost;
+    int64_t prev_scoped_total = 0;
     for (const CostItem& it : prev->cost.items) {
-      if (it.job_id.empty()) continue;
+      if (it.job_id.empty() || !visible(it.job_id)) continue;
+      prev_scoped_total += it.cost_micros + it.idle_share_micros;
       prev_cost[KeyOf(by, keys, it.job_id, it.gpu_model)] += it.cost_micros + it.idle_share_micros;
     }
     for (auto& [key, line] : lines) {
       auto p = prev_cost.find(key);
       line.prev_cost_micros = p == prev_cost.end() ? 0 : p->second;
     }
-    rep.unallocated.prev_cost_micros = prev->cost.unallocated_micros;
-    rep.prev_total_micros = prev->cost.total_micros;
-    rep.total.prev_cost_micros = prev->cost.total_micros;
+    rep.unallocated.prev_cost_micros = scope.empty() ? prev->cost.unallocated_micros : 0;
+    rep.prev_total_micros = scope.empty() ? prev->cost.total_micros : prev_scoped_total;
+    rep.total.prev_cost_micros = rep.prev_total_micros;
   }
   for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
   std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {

@@ -39,8 +39,18 @@ struct IdleByModel {
   int64_t unallocated_micros = 0;
 };
 
+// Whose jobs a report may show (BRIEF §10). Empty: the whole cluster. A scoped report
+// holds only the scope's jobs: no unallocated line, no cluster capacity, no idle
+// analysis; its total is the sum of its lines.
+struct ReportScope {
+  std::string project;     // a user's view
+  std::string department;  // a department admin's view
+  bool empty() const { return project.empty() && department.empty(); }
+};
+
 struct MonthlyReport {
   YearMonth month;
+  ReportScope scope;
   std::string timezone;
   Window window;
   Currency currency;
@@ -56,7 +66,7 @@ struct MonthlyReport {
 };
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                           GroupBy by, bool share_idle);
+                                           GroupBy by, bool share_idle, const ReportScope& scope = {});
 
 struct LeaderboardRow {
   std::string config;  // model_type

@@ -505,6 +505,40 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
+  Status PutToken(const TokenRecord& t) override {
+    return c_
+        ->Exec(
+            "INSERT INTO tokens VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (id) DO UPDATE SET hash=$2, "
+            "role=$3, "
+            "project=$4, department=$5, created_ms=$6, revoked=$7",
+            {P(t.id), P(t.hash), P(t.role), P(t.project), P(t.department), P(t.created_ms),
+             P(int64_t{t.revoked ? 1 : 0})})
+        .status();
+  }
+
+  StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM tokens WHERE hash = $1", {P(hash)}));
+    if (r.rows() == 0) return std::optional<TokenRecord>();
+    return std::optional<TokenRecord>(TokenRecord{r.Text(0, 0), r.Text(0, 1), r.Text(0, 2), r.Text(0, 3),
+                                                  r.Text(0, 4), r.Int(0, 5), r.Int(0, 6) != 0});
+  }
+
+  Status AppendAudit(const AuditEntry& e) override {
+    return c_
+        ->Exec("INSERT INTO audit (at_ms, token_id, role, action, detail) VALUES ($1,$2,$3,$4,$5)",
+               {P(e.at_ms), P(e.token_id), P(e.role), P(e.action), P(e.detail)})
+        .status();
+  }
+
+  StatusOr<std::vector<AuditEntry>> ListAudit() override {
+    std::vector<AuditEntry> out;
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4)});
+    return out;
+  }
+
  private:
   static Allocation ReadAllocation(const Result& r, int i) {
     return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};

@@ -593,6 +593,50 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  Status PutToken(const TokenRecord& t) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO tokens VALUES (?,?,?,?,?,?,?)"));
+    return q.Bind(1, std::string_view(t.id))
+        .Bind(2, std::string_view(t.hash))
+        .Bind(3, std::string_view(t.role))
+        .Bind(4, std::string_view(t.project))
+        .Bind(5, std::string_view(t.department))
+        .Bind(6, t.created_ms)
+        .Bind(7, t.revoked ? 1 : 0)
+        .Run();
+  }
+
+  StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM tokens WHERE hash = ?"));
+    q.Bind(1, std::string_view(hash));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<TokenRecord>();
+    return std::optional<TokenRecord>(
+        TokenRecord{q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6) != 0});
+  }
+
+  Status AppendAudit(const AuditEntry& e) override {
+    ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("INSERT INTO audit (at_ms, token_id, role, action, detail) VALUES (?,?,?,?,?)"));
+    return q.Bind(1, e.at_ms)
+        .Bind(2, std::string_view(e.token_id))
+        .Bind(3, std::string_view(e.role))
+        .Bind(4, std::string_view(e.action))
+        .Bind(5, std::string_view(e.detail))
+        .Run();
+  }
+
+  StatusOr<std::vector<AuditEntry>> ListAudit() override {
+    std::vector<AuditEntry> out;
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)});
+    }
+    return out;
+  }
+
  private:
   static Sample ReadSample(const Stmt& q) {
     Sample s;

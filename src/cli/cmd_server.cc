@@ -1,0 +1,53 @@
+// server and admin token create.
+#include <csignal>
+
+#include "cli/commands.h"
+#include "common/strings.h"
+#include "server/auth.h"
+#include "server/server.h"
+
+namespace gpuledger {
+
+Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
+  ServerOptions opt;
+  const size_t colon = a.listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--listen '" + a.listen + "' is not host:port");
+  opt.host = a.listen.substr(0, colon);
+  ASSIGN_OR_RETURN(int64_t port, ParseInt(a.listen.substr(colon + 1), "--listen port"));
+  if (port < 0 || port > 65535)
+    return InvalidArgument("--listen port " + std::to_string(port) + " is outside [0, 65535]");
+  opt.port = static_cast<int>(port);
+  ASSIGN_OR_RETURN(int64_t max_body, ParseInt(a.max_body, "--max-body"));
+  if (max_body < 1024 || max_body > (int64_t{1} << 30)) {
+    return InvalidArgument("--max-body " + a.max_body + " is outside [1024, 1073741824] bytes");
+  }
+  opt.max_body_bytes = static_cast<size_t>(max_body);
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
+  // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
+  // concerns, and every thread the server starts inherits the blocked mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Server server(std::move(ledger), clock, opt);
+  RETURN_IF_ERROR(server.Start());
+  out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db << ")"
+      << std::endl;
+  int sig = 0;
+  sigwait(&set, &sig);
+  out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;
+  server.Stop();
+  return OkStatus();
+}
+
+Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out) {
+  ASSIGN_OR_RETURN(Role role, ParseRole(a.role));
+  ASSIGN_OR_RETURN(NewToken t, MakeToken(role, a.project, a.department, clock.Now()));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
+  RETURN_IF_ERROR(ledger->PutToken(t.record));
+  out << t.secret << "\n";
+  return OkStatus();
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,295 @@
+#include "server/server.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ingest/dcgm.h"
+#include "ingest/importers.h"
+#include "ingest/remote_write.h"
+#include "report/render.h"
+#include "server/auth.h"
+
+namespace gpuledger {
+
+namespace {
+
+int HttpCode(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kNotFound:  // a request naming what does not exist: the request is wrong
+    case StatusCode::kAlreadyExists:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return 503;  // a retry can fix it
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+void Reply(httplib::Response& res, const Status& s) {
+  res.status = HttpCode(s);
+  res.set_content(
+      nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump() +
+          "\n",
+      "application/json");
+}
+
+}  // namespace
+
+Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options)
+    : ledger_(std::move(ledger)),
+      clock_(clock),
+      options_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  http_->set_payload_max_length(options_.max_body_bytes);
+  http_->set_read_timeout(options_.read_timeout_s, 0);
+  http_->set_write_timeout(options_.read_timeout_s, 0);
+  Routes();
+  if (options_.port == 0) {
+    port_ = http_->bind_to_any_port(options_.host);
+  } else {
+    port_ = http_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // cpp-httplib 0.11 has no wait_until_ready: the socket is bound and listening already
+  // (connections queue in the backlog); wait for the accept loop to report running.
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!http_->is_running()) return Unavailable("the HTTP server did not start");
+  return OkStatus();
+}
+
+void Server::Stop() {
+  if (http_ && http_->is_running()) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Server::Routes() {
+  // Authenticates the request's bearer token; nullopt (and a reply) when it cannot.
+  auto authenticate = [this](const httplib::Request& req,
+                             httplib::Response& res) -> std::optional<Principal> {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.rfind(prefix, 0) != 0) {
+      Reply(res, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    const std::string hash = HashToken(header.substr(prefix.size()));
+    std::unique_lock lock(ledger_mu_);
+    StatusOr<std::optional<TokenRecord>> rec = ledger_->FindTokenByHash(hash);
+    lock.unlock();
+    if (!rec.ok()) {
+      Reply(res, rec.status());
+      return std::nullopt;
+    }
+    if (!rec->has_value()) {
+      Reply(res, Unauthenticated("unknown API token"));
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    auto p = PrincipalOf(**rec);
+    if (!p.ok()) {
+      Reply(res, p.status());
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    return *p;
+  };
+  auto require = [this](const Principal& p, std::initializer_list<Role> roles, httplib::Response& res) {
+    for (Role r : roles) {
+      if (p.role == r) return true;
+    }
+    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
+    ++counters_.denied;
+    return false;
+  };
+
+  http_->Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::string out;
+    auto counter = [&](const char* name, const char* help, int64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+             std::to_string(v) + "\n";
+    };
+    counter("gpuledger_remote_write_requests_total", "Remote write requests received.",
+            counters_.write_requests);
+    counter("gpuledger_remote_write_rejected_total", "Remote write requests refused (4xx/5xx).",
+            counters_.write_rejected);
+    counter("gpuledger_samples_written_total", "GPU samples stored from remote write.",
+            counters_.samples_written);
+    counter("gpuledger_gpus_registered_total", "GPUs registered from remote write labels.",
+            counters_.gpus_registered);
+    counter("gpuledger_report_requests_total", "Report requests served.", counters_.report_requests);
+    counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
+    res.set_content(out, "text/plain; version=0.0.4");
+  });
+
+  // Prometheus remote write 1.0 and 2.0.
+  http_->Post("/api/v1/write", [this, authenticate, require](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    ++counters_.write_requests;
+    auto p = authenticate(req, res);
+    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) {
+      ++counters_.write_rejected;
+      return;
+    }
+    const std::string type = req.get_header_value("Content-Type");
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    bool v2 = false;
+    if (type == "application/x-protobuf" || type == "application/x-protobuf;proto=prometheus.WriteRequest") {
+      v2 = false;
+    } else if (type == "application/x-protobuf;proto=io.prometheus.write.v2.Request") {
+      v2 = true;
+    } else {
+      res.status = 415;
+      res.set_content("unsupported Content-Type '" + type +
+                          "': send application/x-protobuf;proto=prometheus.WriteRequest or "
+                          "application/x-protobuf;proto=io.prometheus.write.v2.Request\n",
+                      "text/plain");
+      ++counters_.write_rejected;
+      return;
+    }
+    if (!encoding.empty() && encoding != "snappy") {
+      res.status = 415;
+      res.set_content("unsupported Content-Encoding '" + encoding + "': send snappy\n", "text/plain");
+      ++counters_.write_rejected;
+      return;
+    }
+    auto fail = [&](const Status& s) {
+      Reply(res, s);
+      ++counters_.write_rejected;
+    };
+    auto raw = SnappyUncompress(req.body, options_.max_body_bytes * 8);
+    if (!raw.ok()) return fail(raw.status());
+    auto batch =
+        v2 ? DecodeRemoteWriteV2(std::move(raw).value()) : DecodeRemoteWriteV1(std::move(raw).value());
+    if (!batch.ok()) return fail(batch.status());
+    auto gpus = SamplesFromDcgm(batch->series);
+    if (!gpus.ok()) return fail(gpus.status());
+    {
+      std::lock_guard lock(ledger_mu_);
+      if (options_.register_gpus) {
+        auto known = ledger_->ListGpus();
+        if (!known.ok()) return fail(known.status());
+        std::vector<Gpu> fresh;
+        for (const Gpu& g : gpus->gpus) {
+          bool have = false;
+          for (const Gpu& k : *known) have = have || k.uuid == g.uuid;
+          if (!have) fresh.push_back(g);
+        }
+        if (Status s = ledger_->PutGpus(fresh); !s.ok()) return fail(s);
+        counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+      }
+      // One transaction: a 2xx means every sample is committed (WAL), nothing partial otherwise.
+      if (Status s = ledger_->PutSamples(gpus->samples); !s.ok()) return fail(s);
+    }
+    counters_.samples_written += static_cast<int64_t>(gpus->samples.size());
+    if (v2) {
+      res.set_header("X-Prometheus-Remote-Write-Samples-Written", std::to_string(batch->samples));
+      res.set_header("X-Prometheus-Remote-Write-Histograms-Written", "0");
+      res.set_header("X-Prometheus-Remote-Write-Exemplars-Written", "0");
+    }
+    res.status = 204;
+  });
+
+  // Register (or update) a job and its GPU allocations.
+  http_->Post(
+      "/api/v1/jobs", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+        nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+        if (!body.is_object()) return Reply(res, InvalidArgument("body is not a JSON object"));
+        auto field_of = [](const nlohmann::json& obj) {
+          return [&obj](const char* name) -> std::string_view {
+            auto it = obj.find(name);
+            if (it == obj.end() || !it->is_string()) return {};
+            return it->get_ref<const std::string&>();
+          };
+        };
+        for (auto it = body.begin(); it != body.end(); ++it) {
+          const auto& names = JobFieldNames();
+          if (it.key() != "allocations" && std::find(names.begin(), names.end(), it.key()) == names.end()) {
+            return Reply(res, InvalidArgument("unknown field '" + it.key() + "'"));
+          }
+          if (it.key() != "allocations" && !it->is_string()) {
+            return Reply(res,
+                         InvalidArgument("field '" + it.key() + "' must be a string (as in the CSV import)"));
+          }
+        }
+        auto job = JobFromFields(field_of(body));
+        if (!job.ok()) return Reply(res, job.status());
+        std::vector<Allocation> allocs;
+        if (body.contains("allocations")) {
+          if (!body["allocations"].is_array())
+            return Reply(res, InvalidArgument("allocations must be an array"));
+          for (const auto& a : body["allocations"]) {
+            if (!a.is_object()) return Reply(res, InvalidArgument("an allocation must be an object"));
+            nlohmann::json with_job = a;
+            with_job["job_id"] = job->id;
+            auto alloc = AllocationFromFields(field_of(with_job));
+            if (!alloc.ok()) return Reply(res, alloc.status());
+            allocs.push_back(*alloc);
+          }
+        }
+        std::lock_guard lock(ledger_mu_);
+        if (Status s = ledger_->PutJobs({*job}); !s.ok()) return Reply(res, s);
+        if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+        res.status = 201;
+        res.set_content(nlohmann::json{{"id", job->id}, {"allocations", allocs.size()}}.dump() + "\n",
+                        "application/json");
+      });
+
+  // The monthly report, confined to what the caller's role may see; every read audited.
+  http_->Get("/api/v1/reports/monthly",
+             [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+               auto p = authenticate(req, res);
+               if (!p) return;
+               auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+               if (!by.ok()) return Reply(res, by.status());
+               auto month = ParseYearMonth(req.get_param_value("month"));
+               if (!month.ok()) return Reply(res, month.status());
+               auto scope = ReportScopeFor(*p, *by);
+               if (!scope.ok()) {
+                 ++counters_.denied;
+                 return Reply(res, scope.status());
+               }
+               const bool share_idle = req.get_param_value("share_idle") == "true";
+               std::lock_guard lock(ledger_mu_);
+               auto ctx = LoadBooksContext(*ledger_);
+               if (!ctx.ok()) return Reply(res, ctx.status());
+               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, *by, share_idle, *scope);
+               if (!report.ok()) return Reply(res, report.status());
+               Status audited = ledger_->AppendAudit(
+                   {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/reports/monthly",
+                    "month=" + month->ToString() + " by=" + std::string(GroupByName(*by))});
+               if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+               ++counters_.report_requests;
+               res.set_content(RenderReportJson(*report), "application/json");
+             });
+}
+
+}  // namespace gpuledger

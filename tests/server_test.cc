@@ -1,0 +1,223 @@
+// The server as clients see it over HTTP: every endpoint x every role, remote write
+// accepted and refused, and the audit log. Real SQLite, real sockets (port 0).
+#include "server/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <snappy.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/test_util.h"
+#include "ingest/proto_writer.h"
+#include "server/auth.h"
+#include "sim_ledger.h"
+
+namespace gpuledger {
+namespace {
+
+const SimulatedClock kClock(1794744000000);  // 2026-11-15T12:00:00Z
+const char* kUsers[] = {"zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi", "zhouba", "wujiu", "zhengshi"};
+
+std::string Snappy(const std::string& raw) {
+  std::string out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+std::string Incompressible(size_t n) {
+  std::string out(n, '\0');
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (char& c : out) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x & 0xff);
+  }
+  return out;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/server.db";
+    SimOptions o;
+    o.seed = 5;
+    o.month = {2026, 10};
+    o.sample_interval_ms = 10 * kMinuteMs;
+    o.a10g_nodes = 1;
+    o.a100_nodes = 1;
+    o.gpus_per_node = 2;
+    o.load = 0.2;
+    auto sim = testing::LoadSimulation(db_, o, "Asia/Shanghai");
+    ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+    for (auto [role, project, dept] :
+         {std::tuple{Role::kIngest, "", ""}, std::tuple{Role::kUser, "pcb-solder-qc", ""},
+          std::tuple{Role::kDeptAdmin, "", "retail"}, std::tuple{Role::kFinance, "", ""},
+          std::tuple{Role::kAdmin, "", ""}}) {
+      auto t = MakeToken(role, project, dept, kClock.Now());
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      ASSERT_TRUE(sim->ledger->PutToken(t->record).ok());
+      tokens_[role] = t->secret;
+    }
+    sim->ledger.reset();
+    auto ledger = OpenLedger(db_);
+    ASSERT_TRUE(ledger.ok());
+    ServerOptions opt;
+    opt.port = 0;
+    opt.max_body_bytes = 64 * 1024;
+    server_ = std::make_unique<Server>(std::move(ledger).value(), kClock, opt);
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+  httplib::Headers Auth(std::optional<Role> role) {
+    if (!role) return {};
+    return {{"Authorization", "Bearer " + tokens_[*role]}};
+  }
+  int Get(const std::string& path, std::optional<Role> role, std::string* body = nullptr) {
+    auto res = client_->Get(path.c_str(), Auth(role));
+    if (!res) return -1;
+    if (body) *body = res->body;
+    return res->status;
+  }
+  httplib::Result Write(std::optional<Role> role, const std::string& body,
+                        const std::string& type = "application/x-protobuf;proto=prometheus.WriteRequest") {
+    httplib::Headers h = Auth(role);
+    h.emplace("Content-Encoding", "snappy");
+    return client_->Post("/api/v1/write", h, body, type.c_str());
+  }
+  int64_t StoredSamples(const std::string& gpu) {
+    auto ledger = OpenLedger(db_);
+    int64_t n = 0;
+    EXPECT_TRUE((*ledger)->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++n; }).ok());
+    return n;
+  }
+
+  testing::TempDir dir_;
+  std::string db_;
+  std::map<Role, std::string> tokens_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+const RwLabels kGpuLabels = {
+    {"Hostname", "node-9"}, {"UUID", "GPU-remote-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+    {"gpu", "0"},           {"modelName", "A10G"},    {"pod", "yolo-train-0"}};
+
+TEST_F(ServerTest, ReportRoleMatrix) {
+  const std::optional<Role> none;
+  const std::string dept = "/api/v1/reports/monthly?month=2026-10&by=department";
+  EXPECT_EQ(Get(dept, none), 401);
+  EXPECT_EQ(Get(dept, Role::kIngest), 403);
+  EXPECT_EQ(Get(dept, Role::kFinance), 200);
+  EXPECT_EQ(Get(dept, Role::kAdmin), 200);
+  std::string body;
+  ASSERT_EQ(Get(dept, Role::kUser, &body), 200);
+  EXPECT_NE(body.find("\"project\": \"pcb-solder-qc\""), std::string::npos);
+  EXPECT_EQ(body.find("retail"), std::string::npos) << "a user sees only their project's department";
+  EXPECT_EQ(body.find("unallocated"), std::string::npos);
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&by=project", Role::kDeptAdmin, &body), 200);
+  EXPECT_NE(body.find("shelf-monitoring"), std::string::npos);
+  EXPECT_NE(body.find("checkout-cam"), std::string::npos);
+  EXPECT_EQ(body.find("defect-detection-line3"), std::string::npos) << "another department's project";
+  for (const char* by : {"user", "job"}) {
+    const std::string path = std::string("/api/v1/reports/monthly?month=2026-10&by=") + by;
+    EXPECT_EQ(Get(path, Role::kFinance, &body), 403) << by;
+    EXPECT_EQ(Get(path, Role::kUser), 200) << by;
+    EXPECT_EQ(Get(path, Role::kDeptAdmin), 200) << by;
+    EXPECT_EQ(Get(path, Role::kAdmin), 200) << by;
+    EXPECT_EQ(Get(path, Role::kIngest), 403) << by;
+  }
+  EXPECT_EQ(Get("/api/v1/reports/monthly?month=2026-13", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/healthz", none), 200);
+  EXPECT_EQ(Get("/metrics", none), 200);
+}
+
+TEST_F(ServerTest, FinanceNeverSeesUserOrJobNames) {
+  for (const char* by : {"department", "project", "model", "image", "framework", "gpu-model"}) {
+    std::string body;
+    ASSERT_EQ(Get(std::string("/api/v1/reports/monthly?month=2026-10&by=") + by, Role::kFinance, &body), 200)
+        << by;
+    for (const char* user : kUsers) EXPECT_EQ(body.find(user), std::string::npos) << by << " shows " << user;
+    EXPECT_EQ(body.find("job-"), std::string::npos) << by << " shows a job id";
+  }
+  auto ledger = OpenLedger(db_);
+  auto audit = (*ledger)->ListAudit();
+  ASSERT_EQ(audit->size(), 6u);
+  EXPECT_EQ((*audit)[0].role, "finance");
+  EXPECT_EQ((*audit)[0].detail, "month=2026-10 by=department");
+}
+
+TEST_F(ServerTest, WriteAndJobsRoleMatrix) {
+  const std::string body = Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1790900000000}})}));
+  EXPECT_EQ(Write(std::nullopt, body)->status, 401);
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) EXPECT_EQ(Write(r, body)->status, 403);
+  EXPECT_EQ(Write(Role::kIngest, body)->status, 204);
+  EXPECT_EQ(Write(Role::kAdmin, body)->status, 204);  // same sample again: idempotent
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 1);
+  const std::string job = R"({"id": "api-job-1", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "gpu_request": "1xA10G",
+    "start": "2026-11-02T00:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-02T00:00:00Z"}]})";
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    EXPECT_EQ(client_->Post("/api/v1/jobs", Auth(r), job, "application/json")->status, 403);
+  }
+  auto created = client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json");
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto bad = client_->Post("/api/v1/jobs", Auth(Role::kAdmin), R"({"id": "x", "colour": "red"})",
+                           "application/json");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("unknown field 'colour'"), std::string::npos) << bad->body;
+}
+
+TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
+  auto res =
+      Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}, {60, 1790900010000}}}})),
+            "application/x-protobuf;proto=io.prometheus.write.v2.Request");
+  ASSERT_EQ(res->status, 204) << res->body;
+  EXPECT_EQ(res->get_header_value("X-Prometheus-Remote-Write-Samples-Written"), "2");
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 2);
+}
+
+TEST_F(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
+  double stale_free_nan = std::numeric_limits<double>::quiet_NaN();
+  RwLabels unsorted = kGpuLabels;
+  std::swap(unsorted[0], unsorted[1]);
+  RwLabels energy = kGpuLabels;
+  energy[2].second = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION";
+  struct Case {
+    const char* name;
+    std::string body;
+    std::string type;
+    int status;
+    const char* message;
+  } cases[] = {
+      {"wrong content type", Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{1, 1790900000000}})})),
+       "application/json", 415, "unsupported Content-Type"},
+      {"corrupt snappy", std::string("\x05\xff\xff\xff junk", 10), "application/x-protobuf", 400, "snappy"},
+      {"unsorted labels", Snappy(RwRequestV1({RwSeriesV1(unsorted, {{1, 1790900000000}})})),
+       "application/x-protobuf", 400, "label names not sorted and unique ('UUID' then 'Hostname')"},
+      {"NaN in a counter",
+       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{1, 1790900000000}}),
+                           RwSeriesV1(energy, {{stale_free_nan, 1790900000000}})})),
+       "application/x-protobuf", 400, "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION is not finite"},
+      {"timestamp far in the future", Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{1, 5680000000000}})})),
+       "application/x-protobuf", 400, "outside the accepted range"},
+      {"body over the limit", Incompressible(100 * 1024), "application/x-protobuf", 413, ""},
+  };
+  for (const Case& c : cases) {
+    auto res = Write(Role::kIngest, c.body, c.type);
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->status, c.status) << c.name << ": " << res->body;
+    EXPECT_NE(res->body.find(c.message), std::string::npos) << c.name << ": " << res->body;
+  }
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
+  std::string metrics;
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_NE(metrics.find("gpuledger_remote_write_rejected_total 5"), std::string::npos)
+      << metrics;  // 413 is httplib's
+}
+
+}  // namespace
+}  // namespace gpuledger
