@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "common/money.h"
 #include "common/strings.h"
@@ -142,6 +143,50 @@ StatusOr<Job> JobFromFields(const FieldFn& f) {
     j.status = j.end_ms ? JobStatus::kSucceeded : j.start_ms ? JobStatus::kRunning : JobStatus::kPending;
   RETURN_IF_ERROR(j.Validate());
   return j;
+}
+
+StatusOr<JobRequest> ParseJobJson(std::string_view text) {
+  if (text.size() > (1u << 20)) {
+    return InvalidArgument("job body of " + std::to_string(text.size()) + " bytes exceeds the limit 1048576");
+  }
+  const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return InvalidArgument("body is not a JSON object");
+  auto field_of = [](const nlohmann::json& obj) {
+    return [&obj](const char* name) -> std::string_view {
+      auto it = obj.find(name);
+      if (it == obj.end() || !it->is_string()) return {};
+      return it->get_ref<const std::string&>();
+    };
+  };
+  const auto& names = JobFieldNames();
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() == "allocations") continue;
+    if (std::find(names.begin(), names.end(), it.key()) == names.end()) {
+      return InvalidArgument("unknown field '" + it.key() + "'");
+    }
+    if (!it->is_string())
+      return InvalidArgument("field '" + it.key() + "' must be a string (as in the CSV import)");
+  }
+  JobRequest out;
+  ASSIGN_OR_RETURN(out.job, JobFromFields(field_of(body)));
+  auto allocs = body.find("allocations");
+  if (allocs != body.end()) {
+    if (!allocs->is_array()) return InvalidArgument("allocations must be an array");
+    for (const auto& a : *allocs) {
+      if (!a.is_object()) return InvalidArgument("an allocation must be an object");
+      for (auto it = a.begin(); it != a.end(); ++it) {
+        if (it.key() != "gpu_uuid" && it.key() != "start" && it.key() != "end" && it.key() != "share") {
+          return InvalidArgument("unknown allocation field '" + it.key() + "'");
+        }
+        if (!it->is_string()) return InvalidArgument("allocation field '" + it.key() + "' must be a string");
+      }
+      nlohmann::json with_job = a;
+      with_job["job_id"] = out.job.id;
+      ASSIGN_OR_RETURN(Allocation alloc, AllocationFromFields(field_of(with_job)));
+      out.allocations.push_back(std::move(alloc));
+    }
+  }
+  return out;
 }
 
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text) {

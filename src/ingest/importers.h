@@ -21,6 +21,14 @@ StatusOr<Job> JobFromFields(const FieldFn& f);
 // Fields job_id, gpu_uuid, start, end, share.
 StatusOr<Allocation> AllocationFromFields(const FieldFn& f);
 
+// The jobs API body (docs/api/openapi.yaml): a JSON object with the CSV import's job
+// fields as strings, plus "allocations": [{gpu_uuid, start, end, share}].
+struct JobRequest {
+  Job job;
+  std::vector<Allocation> allocations;
+};
+StatusOr<JobRequest> ParseJobJson(std::string_view body);
+
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text);
 StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text);
 StatusOr<std::vector<Allocation>> ParseAllocationsCsv(std::string_view text);

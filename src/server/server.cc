@@ -217,51 +217,21 @@ void Server::Routes() {
   });
 
   // Register (or update) a job and its GPU allocations.
-  http_->Post(
-      "/api/v1/jobs", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
-        auto p = authenticate(req, res);
-        if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
-        nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-        if (!body.is_object()) return Reply(res, InvalidArgument("body is not a JSON object"));
-        auto field_of = [](const nlohmann::json& obj) {
-          return [&obj](const char* name) -> std::string_view {
-            auto it = obj.find(name);
-            if (it == obj.end() || !it->is_string()) return {};
-            return it->get_ref<const std::string&>();
-          };
-        };
-        for (auto it = body.begin(); it != body.end(); ++it) {
-          const auto& names = JobFieldNames();
-          if (it.key() != "allocations" && std::find(names.begin(), names.end(), it.key()) == names.end()) {
-            return Reply(res, InvalidArgument("unknown field '" + it.key() + "'"));
-          }
-          if (it.key() != "allocations" && !it->is_string()) {
-            return Reply(res,
-                         InvalidArgument("field '" + it.key() + "' must be a string (as in the CSV import)"));
-          }
-        }
-        auto job = JobFromFields(field_of(body));
-        if (!job.ok()) return Reply(res, job.status());
-        std::vector<Allocation> allocs;
-        if (body.contains("allocations")) {
-          if (!body["allocations"].is_array())
-            return Reply(res, InvalidArgument("allocations must be an array"));
-          for (const auto& a : body["allocations"]) {
-            if (!a.is_object()) return Reply(res, InvalidArgument("an allocation must be an object"));
-            nlohmann::json with_job = a;
-            with_job["job_id"] = job->id;
-            auto alloc = AllocationFromFields(field_of(with_job));
-            if (!alloc.ok()) return Reply(res, alloc.status());
-            allocs.push_back(*alloc);
-          }
-        }
-        std::lock_guard lock(ledger_mu_);
-        if (Status s = ledger_->PutJobs({*job}); !s.ok()) return Reply(res, s);
-        if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
-        res.status = 201;
-        res.set_content(nlohmann::json{{"id", job->id}, {"allocations", allocs.size()}}.dump() + "\n",
-                        "application/json");
-      });
+  http_->Post("/api/v1/jobs",
+              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+                auto p = authenticate(req, res);
+                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                auto parsed = ParseJobJson(req.body);
+                if (!parsed.ok()) return Reply(res, parsed.status());
+                const Job& job = parsed->job;
+                const std::vector<Allocation>& allocs = parsed->allocations;
+                std::lock_guard lock(ledger_mu_);
+                if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
+                if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+                res.status = 201;
+                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
+                                "application/json");
+              });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",
