@@ -1,0 +1,143 @@
+// Durability: the real gpuledger binary serves remote write, is killed with SIGKILL while
+// a sender is writing, and restarted. Every sample acknowledged before the kill is in the
+// ledger, and the sender's retries (of everything, acknowledged or not) add no duplicates.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <snappy.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "common/test_util.h"
+#include "ingest/proto_writer.h"
+#include "ledger/ledger.h"
+#include "server/auth.h"
+
+extern char** environ;
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1790812800000;
+
+// A server process; its first line of output names the port.
+struct Child {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Child StartServer(const std::string& db) {
+  int out[2];
+  EXPECT_EQ(pipe(out), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_addclose(&fa, out[0]);
+  std::vector<std::string> args = {GPULEDGER_BINARY, "server", "--db", db, "--listen", "127.0.0.1:0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  Child c;
+  EXPECT_EQ(posix_spawn(&c.pid, GPULEDGER_BINARY, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  std::string line;
+  char ch;
+  while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
+  close(out[0]);
+  const size_t colon = line.find(':', line.find("127.0.0.1"));
+  EXPECT_NE(colon, std::string::npos) << "server said: " << line;
+  if (colon != std::string::npos) c.port = std::atoi(line.c_str() + colon + 1);
+  return c;
+}
+
+std::string Body(int i) {
+  const RwLabels labels = {
+      {"UUID", "GPU-crash-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"modelName", "A10G"}};
+  const std::string raw =
+      RwRequestV1({RwSeriesV1(labels, {{static_cast<double>(i % 100), kT0 + i * 10'000}})});
+  std::string out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+TEST(ServerCrash, AcknowledgedSamplesSurviveSigkillAndRetriesDoNotDuplicate) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/crash.db";
+  std::string token;
+  {
+    auto ledger = OpenLedger(db);
+    ASSERT_TRUE(ledger.ok());
+    auto t = MakeToken(Role::kIngest, "", "", kT0);
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  const httplib::Headers auth = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  constexpr int kRequests = 400;
+  std::vector<std::atomic<bool>> acked(kRequests);
+
+  Child server = StartServer(db);
+  ASSERT_GT(server.port, 0);
+  std::atomic<int> acks{0};
+  std::thread sender([&] {
+    httplib::Client client("127.0.0.1", server.port);
+    for (int i = 0; i < kRequests; ++i) {
+      auto res = client.Post("/api/v1/write", auth, Body(i), "application/x-protobuf");
+      if (!res) break;  // the server is gone
+      if (res->status == 204) {
+        acked[static_cast<size_t>(i)] = true;
+        ++acks;
+      }
+    }
+  });
+  while (acks < 100) std::this_thread::yield();
+  kill(server.pid, SIGKILL);  // mid-stream: the sender has requests in flight
+  sender.join();
+  int status = 0;
+  waitpid(server.pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const int acked_before = acks.load();
+  ASSERT_LT(acked_before, kRequests) << "the kill came too late to interrupt the sender";
+
+  // Restart on the same ledger; the sender retries everything (duplicates included).
+  Child again = StartServer(db);
+  ASSERT_GT(again.port, 0);
+  {
+    httplib::Client client("127.0.0.1", again.port);
+    for (int i = 0; i < kRequests; ++i) {
+      auto res = client.Post("/api/v1/write", auth, Body(i), "application/x-protobuf");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 204) << res->body;
+    }
+  }
+  kill(again.pid, SIGTERM);
+  waitpid(again.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful stop on SIGTERM";
+
+  auto ledger = OpenLedger(db);
+  std::set<TimeMs> times;
+  int64_t rows = 0;
+  ASSERT_TRUE((*ledger)
+                  ->ScanSamples("GPU-crash-1", {kMinTimeMs, kMaxTimeMs},
+                                [&](const Sample& s) {
+                                  ++rows;
+                                  times.insert(s.t);
+                                })
+                  .ok());
+  EXPECT_EQ(rows, kRequests) << "one sample per request: no duplicates, none lost";
+  for (int i = 0; i < kRequests; ++i) {
+    if (acked[static_cast<size_t>(i)]) {
+      EXPECT_TRUE(times.count(kT0 + i * 10'000)) << "acknowledged sample " << i;
+    }
+  }
+  RecordProperty("acknowledged_before_kill", acked_before);
+}
+
+}  // namespace
+}  // namespace gpuledger
