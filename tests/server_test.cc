@@ -219,5 +219,54 @@ TEST_F(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
       << metrics;  // 413 is httplib's
 }
 
+TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
+  testing::TempDir dir;
+  httplib::Server exporter;
+  exporter.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "DCGM_FI_DEV_GPU_UTIL{gpu=\"3\",UUID=\"GPU-scraped-1\",modelName=\"NVIDIA L4\",Hostname=\"n7\"} 64\n"
+        "DCGM_FI_DEV_FB_USED{gpu=\"3\",UUID=\"GPU-scraped-1\"} 5120\n",
+        "text/plain");
+  });
+  const int port = exporter.bind_to_any_port("127.0.0.1");
+  std::thread exporter_thread([&] { exporter.listen_after_bind(); });
+  SimulatedClock clock(1790812800000);
+  ServerOptions opt;
+  opt.port = 0;
+  opt.scrape_targets = {"http://127.0.0.1:" + std::to_string(port) + "/metrics"};
+  opt.scrape_interval_ms = 20;
+  auto ledger = OpenLedger(dir.path() + "/scrape.db");
+  ASSERT_TRUE(ledger.ok());
+  Server server(std::move(ledger).value(), clock, opt);
+  ASSERT_TRUE(server.Start().ok());
+  // The simulated clock stands still, so every scrape stamps the same instant: one
+  // sample, rewritten each round. Wait (bounded) for a few rounds.
+  for (int i = 0; i < 500 && server.counters().scrapes < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server.Stop();
+  exporter.stop();
+  exporter_thread.join();
+  EXPECT_GE(server.counters().scrapes.load(), 3);
+  EXPECT_EQ(server.counters().scrape_errors.load(), 0);
+  auto check = OpenLedger(dir.path() + "/scrape.db");
+  auto gpus = (*check)->ListGpus();
+  ASSERT_EQ(gpus->size(), 1u);
+  EXPECT_EQ((*gpus)[0].model, "NVIDIA L4");
+  std::vector<Sample> got;
+  ASSERT_TRUE(
+      (*check)
+          ->ScanSamples("GPU-scraped-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& s) { got.push_back(s); })
+          .ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].t, 1790812800000);
+  EXPECT_FLOAT_EQ(got[0].util_pct, 64);
+  EXPECT_FLOAT_EQ(got[0].mem_mib, 5120);
+
+  ServerOptions bad;
+  bad.scrape_targets = {"https://example/metrics"};
+  Server refused(std::move(OpenLedger(dir.path() + "/other.db")).value(), clock, bad);
+  EXPECT_EQ(refused.Start().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -96,6 +96,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv->add_option("--listen", srv.listen, "host:port to listen on")->capture_default_str();
   c_srv->add_option("--max-body", srv.max_body, "largest request body in bytes (compressed)")
       ->capture_default_str();
+  c_srv->add_option("--scrape", srv.scrape,
+                    "scrape mode: a dcgm-exporter page to fetch, http://host:port/metrics (repeatable)");
+  c_srv->add_option("--scrape-interval", srv.scrape_interval, "scrape mode: how often")
+      ->capture_default_str();
 
   TokenArgs tok;
   auto* c_admin = app.add_subcommand("admin", "administration: API tokens");

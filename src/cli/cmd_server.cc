@@ -22,6 +22,8 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
     return InvalidArgument("--max-body " + a.max_body + " is outside [1024, 1073741824] bytes");
   }
   opt.max_body_bytes = static_cast<size_t>(max_body);
+  opt.scrape_targets = a.scrape;
+  ASSIGN_OR_RETURN(opt.scrape_interval_ms, ParseDuration(a.scrape_interval));
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
   // concerns, and every thread the server starts inherits the blocked mask.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -61,6 +62,8 @@ struct ServerArgs {
   std::string db;
   std::string listen = "127.0.0.1:8080";
   std::string max_body = "8388608";
+  std::vector<std::string> scrape;  // dcgm-exporter URLs (scrape mode)
+  std::string scrape_interval = "10s";
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

@@ -71,7 +71,14 @@ Status Server::Start() {
   if (port_ <= 0) {
     return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   }
+  for (const std::string& t : options_.scrape_targets) {
+    if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
+      return InvalidArgument("scrape target '" + t +
+                             "' is not http://host:port/path (https is not supported)");
+    }
+  }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
+  if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
   // cpp-httplib 0.11 has no wait_until_ready: the socket is bound and listening already
   // (connections queue in the backlog); wait for the accept loop to report running.
   for (int i = 0; i < 5000 && !http_->is_running(); ++i)
@@ -81,8 +88,65 @@ Status Server::Start() {
 }
 
 void Server::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (scraper_.joinable()) scraper_.join();
   if (http_ && http_->is_running()) http_->stop();
   if (thread_.joinable()) thread_.join();
+}
+
+Status Server::Store(const DcgmBatch& batch) {
+  std::lock_guard lock(ledger_mu_);
+  if (options_.register_gpus) {
+    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+    std::vector<Gpu> fresh;
+    for (const Gpu& g : batch.gpus) {
+      if (std::none_of(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.uuid; }))
+        fresh.push_back(g);
+    }
+    RETURN_IF_ERROR(ledger_->PutGpus(fresh));
+    counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+  }
+  // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
+  RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+  counters_.samples_written += static_cast<int64_t>(batch.samples.size());
+  return OkStatus();
+}
+
+void Server::ScrapeLoop() {
+  for (;;) {
+    for (const std::string& target : options_.scrape_targets) {
+      // "http://host:port/path"; validated by Start().
+      const std::string rest = target.substr(7);
+      const size_t slash = rest.find('/');
+      const std::string hostport = rest.substr(0, slash),
+                        path = slash == std::string::npos ? "/" : rest.substr(slash);
+      httplib::Client client("http://" + hostport);
+      client.set_connection_timeout(2, 0);
+      client.set_read_timeout(options_.read_timeout_s, 0);
+      ++counters_.scrapes;
+      auto res = client.Get(path.c_str());
+      Status s;
+      if (!res || res->status != 200) {
+        s = Unavailable("scrape " + target + " failed");
+      } else if (auto series = ParsePromText(res->body); !series.ok()) {
+        s = series.status();
+      } else if (auto batch = SamplesFromDcgm(*series, clock_.Now()); !batch.ok()) {
+        s = batch.status();
+      } else {
+        s = Store(*batch);
+      }
+      if (!s.ok()) ++counters_.scrape_errors;
+    }
+    std::unique_lock lock(stop_mu_);
+    if (stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.scrape_interval_ms),
+                          [this] { return stopping_; })) {
+      return;
+    }
+  }
 }
 
 void Server::Routes() {
@@ -144,6 +208,8 @@ void Server::Routes() {
     counter("gpuledger_gpus_registered_total", "GPUs registered from remote write labels.",
             counters_.gpus_registered);
     counter("gpuledger_report_requests_total", "Report requests served.", counters_.report_requests);
+    counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
+    counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
     res.set_content(out, "text/plain; version=0.0.4");
   });
@@ -190,24 +256,7 @@ void Server::Routes() {
     if (!batch.ok()) return fail(batch.status());
     auto gpus = SamplesFromDcgm(batch->series);
     if (!gpus.ok()) return fail(gpus.status());
-    {
-      std::lock_guard lock(ledger_mu_);
-      if (options_.register_gpus) {
-        auto known = ledger_->ListGpus();
-        if (!known.ok()) return fail(known.status());
-        std::vector<Gpu> fresh;
-        for (const Gpu& g : gpus->gpus) {
-          bool have = false;
-          for (const Gpu& k : *known) have = have || k.uuid == g.uuid;
-          if (!have) fresh.push_back(g);
-        }
-        if (Status s = ledger_->PutGpus(fresh); !s.ok()) return fail(s);
-        counters_.gpus_registered += static_cast<int64_t>(fresh.size());
-      }
-      // One transaction: a 2xx means every sample is committed (WAL), nothing partial otherwise.
-      if (Status s = ledger_->PutSamples(gpus->samples); !s.ok()) return fail(s);
-    }
-    counters_.samples_written += static_cast<int64_t>(gpus->samples.size());
+    if (Status s = Store(*gpus); !s.ok()) return fail(s);
     if (v2) {
       res.set_header("X-Prometheus-Remote-Write-Samples-Written", std::to_string(batch->samples));
       res.set_header("X-Prometheus-Remote-Write-Histograms-Written", "0");
