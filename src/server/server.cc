@@ -59,6 +59,12 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  for (const std::string& t : options_.scrape_targets) {
+    if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
+      return InvalidArgument("scrape target '" + t +
+                             "' is not http://host:port/path (https is not supported)");
+    }
+  }
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_read_timeout(options_.read_timeout_s, 0);
   http_->set_write_timeout(options_.read_timeout_s, 0);
@@ -70,12 +76,6 @@ Status Server::Start() {
   }
   if (port_ <= 0) {
     return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-  }
-  for (const std::string& t : options_.scrape_targets) {
-    if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
-      return InvalidArgument("scrape target '" + t +
-                             "' is not http://host:port/path (https is not supported)");
-    }
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
