@@ -171,6 +171,30 @@ TEST_F(ServerTest, WriteAndJobsRoleMatrix) {
   EXPECT_NE(bad->body.find("unknown field 'colour'"), std::string::npos) << bad->body;
 }
 
+TEST_F(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
+  // An hour of samples of a new A10G, a minute apart, before any job claims it.
+  std::vector<std::string> series;
+  RwPoints points;
+  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z
+  for (int i = 0; i < 60; ++i) points.emplace_back(90, t0 + i * kMinuteMs);
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, points)})))->status, 204);
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-11&by=job", Role::kAdmin, &body), 200);
+  EXPECT_EQ(body.find("late-job"), std::string::npos);
+  // The scheduler's record arrives afterwards; the month's books are rebuilt.
+  const std::string job = R"({"id": "late-job", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "start": "2026-11-02T00:00:00Z",
+    "end": "2026-11-02T01:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1",
+    "start": "2026-11-02T00:00:00Z", "end": "2026-11-02T01:00:00Z"}]})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-11&by=job", Role::kAdmin, &body), 200);
+  const size_t at = body.find("\"key\": \"late-job\"");
+  ASSERT_NE(at, std::string::npos) << body;
+  EXPECT_NE(body.find("\"gpu_hours\": 1.0,", at), std::string::npos) << body.substr(at, 300);
+  EXPECT_NE(body.find("\"cost\": \"3.50\"", at), std::string::npos)
+      << body.substr(at, 600);  // 1 h x 3.50 CNY
+}
+
 TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
   auto res =
       Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}, {60, 1790900010000}}}})),
