@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <ostream>
 
 #include "common/test_util.h"
 #include "ledger/ledger.h"
@@ -16,13 +17,21 @@ constexpr TimeMs kT0 = 1790812800000;
 
 using Factory = std::function<std::unique_ptr<Ledger>(const std::string& dir)>;
 
-class LedgerContract : public ::testing::TestWithParam<std::pair<const char*, Factory>> {
+struct Backend {
+  const char* name;
+  Factory make;
+};
+std::ostream& operator<<(std::ostream& os, const Backend& b) {
+  return os << b.name;
+}  // test names stay short
+
+class LedgerContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (std::string(GetParam().first) == "postgres" && std::getenv("GPULEDGER_TEST_PG") == nullptr) {
+    if (std::string(GetParam().name) == "postgres" && std::getenv("GPULEDGER_TEST_PG") == nullptr) {
       GTEST_SKIP() << "GPULEDGER_TEST_PG is not set: no PostgreSQL to test against (make test starts one)";
     }
-    ledger_ = GetParam().second(dir_.path());
+    ledger_ = GetParam().make(dir_.path());
     ASSERT_NE(ledger_, nullptr);
     Job j;
     j.id = "j1";
@@ -220,9 +229,9 @@ std::unique_ptr<Ledger> NewSqliteLedger(const std::string& dir) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerContract,
-                         ::testing::Values(std::pair<const char*, Factory>{"sqlite", NewSqliteLedger},
-                                           std::pair<const char*, Factory>{"postgres", NewPostgresLedger}),
-                         [](const auto& p) { return std::string(p.param.first); });
+                         ::testing::Values(Backend{"sqlite", NewSqliteLedger},
+                                           Backend{"postgres", NewPostgresLedger}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace gpuledger
