@@ -91,7 +91,7 @@ struct Allocation {
 // One reading of one GPU. Negative means "not reported" for the optional fields.
 struct Sample {
   TimeMs t = 0;
-  float util_pct = 0;      // DCGM_FI_DEV_GPU_UTIL, 0..100
+  float util_pct = 0;      // DCGM_FI_DEV_GPU_UTIL, 0..100; -1 when not (yet) reported
   float mem_mib = -1;      // DCGM_FI_DEV_FB_USED
   float power_w = -1;      // DCGM_FI_DEV_POWER_USAGE
   int64_t energy_mj = -1;  // DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION (counter)

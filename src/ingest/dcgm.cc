@@ -47,12 +47,15 @@ class DcgmBuilder {
       if (t < kMinTimeMs || t >= kMaxTimeMs) {  // messages are built only on the error path
         return CheckTimeInRange(t, at + std::string(name) + " of GPU " + std::string(uuid) + " timestamp");
       }
-      Partial& part = per_time[t];
-      if (part.line == 0) part.line = line;
+      auto [it, fresh] = per_time.try_emplace(t);
+      Partial& part = it->second;
+      if (fresh) {
+        part.line = line;
+        part.s.util_pct = -1;  // until this batch reports it: the ledger then keeps what it has
+      }
       part.s.t = t;
       Status set = SetMetric(part.s, *field, name, value);
       if (!set.ok()) return set.WithContext(at + "GPU " + std::string(uuid));
-      part.has_util = part.has_util || *field == MetricField::kUtil;
     }
     Gpu& g = gpus_[std::string(uuid)];
     g.uuid = uuid;
@@ -74,11 +77,6 @@ class DcgmBuilder {
     for (auto& [uuid, per_time] : merged_) ordered.emplace(uuid, &per_time);
     for (auto& [uuid, per_time] : ordered) {
       for (auto& [t, part] : *per_time) {
-        if (!part.has_util) {
-          return InvalidArgument(
-              (part.line > 0 ? "line " + std::to_string(part.line) + ": " : std::string()) + "GPU " + uuid +
-              " at " + FormatTime(t) + " has no DCGM_FI_DEV_GPU_UTIL series");
-        }
         out_.samples.push_back({uuid, part.s});
       }
     }
@@ -89,7 +87,6 @@ class DcgmBuilder {
  private:
   struct Partial {
     Sample s;
-    bool has_util = false;
     int64_t line = 0;
   };
   DcgmBatch out_;

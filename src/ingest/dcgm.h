@@ -24,8 +24,10 @@ struct DcgmBatch {
 };
 
 // `default_time` stamps series that carry no timestamp (a saved scrape). The same GPU,
-// metric and time seen twice: the later value wins. Errors name the line, the series
-// and the value: a metered series without a UUID label, a NaN, a negative counter.
+// metric and time seen twice: the later value wins. A sample lacks (-1) the metrics its
+// batch did not carry: remote write may split one GPU's series across requests, and
+// the ledger merges them. Errors name the line, the series and the value: a metered
+// series without a UUID label, a NaN, a negative counter.
 StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<PromSample>& series, TimeMs default_time);
 // The same for decoded remote write series (every point carries its timestamp).
 StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<RwSeries>& series);

@@ -91,7 +91,7 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
   const std::string what = "sample of GPU " + gpu_uuid + " at " + FormatTime(s.t);
   RETURN_IF_ERROR(CheckTimeInRange(s.t, "sample time of GPU " + gpu_uuid));
   auto finite = [](double v) { return std::isfinite(v); };
-  if (!finite(s.util_pct) || s.util_pct < 0 || s.util_pct > 100) {
+  if (!finite(s.util_pct) || (s.util_pct < 0 && s.util_pct != -1) || s.util_pct > 100) {
     return InvalidArgument(what + ": utilisation " + FormatFixed(s.util_pct, 2) + " is outside [0, 100] %");
   }
   if (!finite(s.mem_mib) || !finite(s.power_w) || !finite(s.sm_active)) {

@@ -38,7 +38,9 @@ class Ledger {
   // which one GPU's shares (with those already stored) exceed 1.
   virtual Status PutAllocations(const std::vector<Allocation>& allocs) = 0;
   // Rejects samples of unknown GPUs. A sample with the same GPU and time as a stored
-  // one replaces it (a re-import is idempotent).
+  // one is merged field by field: the fields it reports (>= 0) replace the stored ones,
+  // those it lacks (-1) keep theirs. Remote write splits one GPU's metrics across
+  // requests; a re-import is idempotent.
   virtual Status PutSamples(const std::vector<GpuSample>& samples) = 0;
   virtual Status PutProgress(const std::string& job_id, const std::vector<EpochProgress>& epochs) = 0;
   virtual Status PutPrices(const std::vector<Price>& prices) = 0;

@@ -149,6 +149,25 @@ TEST_P(LedgerContract, SamplesAreIdempotentByGpuAndTime) {
   ASSERT_TRUE(before.ok() && before->has_value());
 }
 
+TEST_P(LedgerContract, PartialSamplesMergeFieldByField) {
+  Sample util;
+  util.t = kT0;
+  util.util_pct = 80;
+  Sample mem;
+  mem.t = kT0;
+  mem.util_pct = -1;  // this write did not carry utilisation
+  mem.mem_mib = 7270;
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", util}}).ok());
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", mem}}).ok());
+  std::vector<Sample> got;
+  ASSERT_TRUE(
+      ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+          .ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FLOAT_EQ(got[0].util_pct, 80);
+  EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
+}
+
 TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
   const Window oct{kT0, kT0 + 31 * kDayMs};
   const int64_t c0 = *ledger_->LatestChangeOverlapping(oct);

@@ -73,6 +73,10 @@ StatusOr<GpuMeter> GpuMeter::Create(GpuMeterSetup setup) {
 
 void GpuMeter::Add(const Sample& s) {
   ++stats_.samples;
+  if (s.util_pct < 0) {  // its utilisation never arrived: not a sample the meter can use
+    ++stats_.without_util;
+    return;
+  }
   if (has_prev_) {
     if (s.t < prev_.t) {
       ++stats_.late;

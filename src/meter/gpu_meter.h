@@ -44,6 +44,7 @@ struct MeterStats {
   int64_t late = 0;        // older than the previous sample of the GPU: dropped
   int64_t duplicates = 0;  // same timestamp as the previous one: the later replaces it
   int64_t counter_resets = 0;
+  int64_t without_util = 0;  // utilisation never reported: skipped (docs/METERING.md)
 };
 
 class GpuMeter {

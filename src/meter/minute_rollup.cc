@@ -5,7 +5,7 @@
 namespace gpuledger {
 
 void MinuteRoller::Add(const Sample& s) {
-  if (!window_.Contains(s.t)) return;
+  if (!window_.Contains(s.t) || s.util_pct < 0) return;  // as the meter: no utilisation, no sample
   const TimeMs minute = s.t - s.t % kMinuteMs;
   if (cur_.samples > 0 && minute > cur_.minute_ms) Flush();
   // Older than the minute being filled or one already closed: late, dropped as the meter does.

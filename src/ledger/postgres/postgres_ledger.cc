@@ -223,7 +223,12 @@ class PostgresLedger final : public Ledger {
       const Sample& s = g.sample;
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO samples VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (gpu_id, t_ms) DO UPDATE "
-                   "SET util=$3, mem_mib=$4, power_w=$5, energy_mj=$6, sm_active=$7",
+                   "SET util = CASE WHEN excluded.util >= 0 THEN excluded.util ELSE samples.util END, "
+                   "mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE samples.mem_mib "
+                   "END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
+                   "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN "
+                   "excluded.energy_mj ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active "
+                   ">= 0 THEN excluded.sm_active ELSE samples.sm_active END",
                    {P(ids[g.gpu_uuid]), P(s.t), PF(s.util_pct), PF(s.mem_mib), PF(s.power_w), P(s.energy_mj),
                     PF(s.sm_active)})
               .status());

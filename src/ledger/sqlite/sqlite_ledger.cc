@@ -250,7 +250,16 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(
+        Stmt ins,
+        db_->Prepare(
+            // Field by field: what this write reports replaces, what it lacks (-1) stays.
+            "INSERT INTO samples VALUES (?,?,?,?,?,?,?) ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE "
+            "WHEN excluded.util >= 0 THEN excluded.util ELSE samples.util END, mem_mib = CASE WHEN "
+            "excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE samples.mem_mib END, power_w = CASE WHEN "
+            "excluded.power_w >= 0 THEN excluded.power_w ELSE samples.power_w END, energy_mj = CASE WHEN "
+            "excluded.energy_mj >= 0 THEN excluded.energy_mj ELSE samples.energy_mj END, sm_active = CASE "
+            "WHEN excluded.sm_active >= 0 THEN excluded.sm_active ELSE samples.sm_active END"));
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const GpuSample& g : samples) {
       const Sample& s = g.sample;
