@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "ingest/dcgm.h"
@@ -223,12 +224,15 @@ void Server::Routes() {
       ++counters_.write_rejected;
       return;
     }
-    const std::string type = req.get_header_value("Content-Type");
+    std::string type;  // compared without spaces and case: "application/x-protobuf; proto=..." is the same
+    for (char c : req.get_header_value("Content-Type")) {
+      if (c != ' ' && c != '\t') type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     const std::string encoding = req.get_header_value("Content-Encoding");
     bool v2 = false;
-    if (type == "application/x-protobuf" || type == "application/x-protobuf;proto=prometheus.WriteRequest") {
+    if (type == "application/x-protobuf" || type == "application/x-protobuf;proto=prometheus.writerequest") {
       v2 = false;
-    } else if (type == "application/x-protobuf;proto=io.prometheus.write.v2.Request") {
+    } else if (type == "application/x-protobuf;proto=io.prometheus.write.v2.request") {
       v2 = true;
     } else {
       res.status = 415;
