@@ -37,6 +37,16 @@ class Result {
   std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
 };
 
+// One row of a Result, with the column accessors ledger/rows.h expects.
+struct Row {
+  const Result& r;
+  int row;
+  std::string Text(int col) const { return r.Text(row, col); }
+  int64_t Int(int col) const { return r.Int(row, col); }
+  double Double(int col) const { return r.Double(row, col); }
+  bool IsNull(int col) const { return r.IsNull(row, col); }
+};
+
 class Conn {
  public:
   static StatusOr<std::unique_ptr<Conn>> Open(const std::string& url);

@@ -11,6 +11,7 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/rows.h"
 
 namespace gpuledger {
 namespace {
@@ -284,31 +285,7 @@ class PostgresLedger final : public Ledger {
     std::vector<Job> out;
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM jobs"));
     for (int row = 0; row < r.rows(); ++row) {
-      Job j;
-      int i = 0;
-      j.id = r.Text(row, i++);
-      j.user = r.Text(row, i++);
-      j.project = r.Text(row, i++);
-      j.department = r.Text(row, i++);
-      j.model_type = r.Text(row, i++);
-      j.image_repo = r.Text(row, i++);
-      j.image_tag = r.Text(row, i++);
-      j.image_digest = r.Text(row, i++);
-      j.framework = r.Text(row, i++);
-      j.gpu_share_ppm = r.Int(row, i++);
-      j.gpu_model = r.Text(row, i++);
-      j.duration_limit_ms = r.Int(row, i++);
-      j.dataset = r.Text(row, i++);
-      j.dataset_images = r.Int(row, i++);
-      j.epochs = static_cast<int>(r.Int(row, i++));
-      j.batch = static_cast<int>(r.Int(row, i++));
-      j.imgsz = static_cast<int>(r.Int(row, i++));
-      j.amp = r.Int(row, i++) != 0;
-      j.labels = LabelsFromJson(r.Text(row, i++));
-      ASSIGN_OR_RETURN(j.status, ParseJobStatus(r.Text(row, i++)));
-      j.submitted_ms = r.Int(row, i++);
-      j.start_ms = r.Int(row, i++);
-      j.end_ms = r.Int(row, i++);
+      ASSIGN_OR_RETURN(Job j, JobFromRow(pg::Row{r, row}));
       out.push_back(std::move(j));
     }
     return out;
@@ -402,16 +379,7 @@ class PostgresLedger final : public Ledger {
     std::vector<EpochProgress> out;
     ASSIGN_OR_RETURN(Result r,
                      c_->Exec("SELECT * FROM progress WHERE job_id = $1 ORDER BY epoch", {P(job_id)}));
-    for (int row = 0; row < r.rows(); ++row) {
-      EpochProgress e;
-      e.epoch = static_cast<int>(r.Int(row, 1));
-      std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
-                                       &e.recall, &e.map50,      &e.map50_95};
-      for (int i = 0; i < 7; ++i) {
-        if (!r.IsNull(row, 2 + i)) *vals[i] = r.Double(row, 2 + i);
-      }
-      out.push_back(e);
-    }
+    for (int row = 0; row < r.rows(); ++row) out.push_back(EpochFromRow(pg::Row{r, row}));
     return out;
   }
 
@@ -451,27 +419,7 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
     std::vector<UsageRow> out;
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM usage WHERE book = $1", {P(key)}));
-    for (int row = 0; row < r.rows(); ++row) {
-      UsageRow u;
-      int i = 1;
-      u.job_id = r.Text(row, i++);
-      u.gpu_uuid = r.Text(row, i++);
-      u.gpu_model = r.Text(row, i++);
-      u.period_start = r.Int(row, i++);
-      u.period_end = r.Int(row, i++);
-      u.gpu_ns = r.Int(row, i++);
-      u.covered_ns = r.Int(row, i++);
-      u.busy_ns = r.Int(row, i++);
-      u.dense_ns = r.Int(row, i++);
-      u.util_ns = r.Int(row, i++);
-      u.energy_mj = r.Int(row, i++);
-      u.peak_mem_mib = r.Int(row, i++);
-      u.loading_ns = r.Int(row, i++);
-      u.steady_ns = r.Int(row, i++);
-      u.tail_ns = r.Int(row, i++);
-      u.idle_ns = r.Int(row, i++);
-      out.push_back(std::move(u));
-    }
+    for (int row = 0; row < r.rows(); ++row) out.push_back(UsageFromRow(pg::Row{r, row}));
     return out;
   }
 

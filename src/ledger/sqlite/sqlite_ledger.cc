@@ -9,6 +9,7 @@
 #include "ledger/labels_json.h"
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
+#include "ledger/rows.h"
 #include "ledger/sqlite/sqlite_db.h"
 
 namespace gpuledger {
@@ -332,31 +333,7 @@ class SqliteLedger final : public Ledger {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      Job j;
-      int i = 0;
-      j.id = q.Text(i++);
-      j.user = q.Text(i++);
-      j.project = q.Text(i++);
-      j.department = q.Text(i++);
-      j.model_type = q.Text(i++);
-      j.image_repo = q.Text(i++);
-      j.image_tag = q.Text(i++);
-      j.image_digest = q.Text(i++);
-      j.framework = q.Text(i++);
-      j.gpu_share_ppm = q.Int(i++);
-      j.gpu_model = q.Text(i++);
-      j.duration_limit_ms = q.Int(i++);
-      j.dataset = q.Text(i++);
-      j.dataset_images = q.Int(i++);
-      j.epochs = static_cast<int>(q.Int(i++));
-      j.batch = static_cast<int>(q.Int(i++));
-      j.imgsz = static_cast<int>(q.Int(i++));
-      j.amp = q.Int(i++) != 0;
-      j.labels = LabelsFromJson(q.Text(i++));
-      ASSIGN_OR_RETURN(j.status, ParseJobStatus(q.Text(i++)));
-      j.submitted_ms = q.Int(i++);
-      j.start_ms = q.Int(i++);
-      j.end_ms = q.Int(i++);
+      ASSIGN_OR_RETURN(Job j, JobFromRow(q));
       out.push_back(std::move(j));
     }
     return out;
@@ -471,14 +448,7 @@ class SqliteLedger final : public Ledger {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      EpochProgress e;
-      e.epoch = static_cast<int>(q.Int(1));
-      std::optional<double>* vals[] = {&e.time_s, &e.train_loss, &e.val_loss, &e.precision,
-                                       &e.recall, &e.map50,      &e.map50_95};
-      for (int i = 0; i < 7; ++i) {
-        if (!q.IsNull(2 + i)) *vals[i] = q.Double(2 + i);
-      }
-      out.push_back(e);
+      out.push_back(EpochFromRow(q));
     }
     return out;
   }
@@ -538,25 +508,7 @@ class SqliteLedger final : public Ledger {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      UsageRow r;
-      int i = 1;
-      r.job_id = q.Text(i++);
-      r.gpu_uuid = q.Text(i++);
-      r.gpu_model = q.Text(i++);
-      r.period_start = q.Int(i++);
-      r.period_end = q.Int(i++);
-      r.gpu_ns = q.Int(i++);
-      r.covered_ns = q.Int(i++);
-      r.busy_ns = q.Int(i++);
-      r.dense_ns = q.Int(i++);
-      r.util_ns = q.Int(i++);
-      r.energy_mj = q.Int(i++);
-      r.peak_mem_mib = q.Int(i++);
-      r.loading_ns = q.Int(i++);
-      r.steady_ns = q.Int(i++);
-      r.tail_ns = q.Int(i++);
-      r.idle_ns = q.Int(i++);
-      out.push_back(std::move(r));
+      out.push_back(UsageFromRow(q));
     }
     return out;
   }
