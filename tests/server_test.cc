@@ -195,6 +195,33 @@ TEST_F(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
       << body.substr(at, 600);  // 1 h x 3.50 CNY
 }
 
+TEST_F(ServerTest, JobQueryRoleMatrixAndFigures) {
+  auto ledger = OpenLedger(db_);
+  auto jobs = (*ledger)->ListJobs();
+  ledger->reset();
+  const Job* mine = nullptr;    // pcb-solder-qc (the user token's project, manufacturing)
+  const Job* retail = nullptr;  // the dept_admin token's department
+  for (const Job& j : *jobs) {
+    if (j.project == "pcb-solder-qc" && j.end_ms && !mine) mine = &j;
+    if (j.department == "retail" && !retail) retail = &j;
+  }
+  ASSERT_TRUE(mine && retail);
+  const std::string path = "/api/v1/jobs/" + mine->id;
+  std::string body;
+  EXPECT_EQ(Get(path, std::nullopt), 401);
+  EXPECT_EQ(Get(path, Role::kFinance), 403);
+  EXPECT_EQ(Get(path, Role::kIngest), 403);
+  EXPECT_EQ(Get(path, Role::kDeptAdmin), 404) << "another department's job reads as absent";
+  EXPECT_EQ(Get("/api/v1/jobs/" + retail->id, Role::kDeptAdmin), 200);
+  EXPECT_EQ(Get("/api/v1/jobs/" + retail->id, Role::kUser), 404);
+  ASSERT_EQ(Get(path, Role::kUser, &body), 200);
+  EXPECT_NE(body.find("\"id\": \"" + mine->id + "\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"currency\": \"CNY\""), std::string::npos);
+  EXPECT_EQ(body.find("\"cost\": \"0.00\""), std::string::npos) << "a finished job has a cost: " << body;
+  EXPECT_NE(body.find("\"best_map50\""), std::string::npos);
+  EXPECT_EQ(Get("/api/v1/jobs/no-such-job", Role::kAdmin), 404);
+}
+
 TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
   auto res =
       Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}, {60, 1790900010000}}}})),

@@ -330,6 +330,40 @@ std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteR
   return out;
 }
 
+std::string RenderJobSummaryJson(const JobSummary& s) {
+  const Job& j = s.job;
+  const UsageTotals& u = s.usage;
+  auto hours = [](int64_t ns) { return static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour); };
+  nlohmann::ordered_json out = {{"id", j.id},
+                                {"user", j.user},
+                                {"project", j.project},
+                                {"department", j.department},
+                                {"model_type", j.model_type},
+                                {"image", j.image()},
+                                {"image_digest", j.image_digest},
+                                {"framework", j.framework},
+                                {"status", std::string(JobStatusName(j.status))},
+                                {"start", j.start_ms ? FormatTime(j.start_ms) : ""},
+                                {"end", j.end_ms ? FormatTime(j.end_ms) : ""},
+                                {"gpu_hours", u.gpu_hours()},
+                                {"busy_gpu_hours", u.busy_hours()},
+                                {"density", u.density()},
+                                {"density_of_allocated", u.density_allocated()},
+                                {"mean_util_pct", u.mean_util_pct()},
+                                {"peak_mem_gib", static_cast<double>(u.peak_mem_mib) / 1024.0},
+                                {"energy_kwh", u.energy_kwh()},
+                                {"phases_gpu_hours",
+                                 {{"loading", hours(u.loading_ns)},
+                                  {"steady", hours(u.steady_ns)},
+                                  {"tail", hours(u.tail_ns)},
+                                  {"idle", hours(u.idle_ns)}}},
+                                {"cost", FormatMicros(s.cost_micros, s.currency.minor_digits)},
+                                {"currency", s.currency.code},
+                                {"epochs_done", s.epochs_done}};
+  if (s.best_map50) out["best_map50"] = *s.best_map50;
+  return out.dump(2) + "\n";
+}
+
 std::string RenderLeaderboardTable(const Leaderboard& lb) {
   const int d = lb.currency.minor_digits;
   std::string out = "cost-effectiveness leaderboard" +

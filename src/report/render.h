@@ -20,6 +20,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
 std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
                           const std::string& format);
 
+std::string RenderJobSummaryJson(const JobSummary& s);
+
 std::string RenderLeaderboardTable(const Leaderboard& lb);
 std::string RenderLeaderboardJson(const Leaderboard& lb);
 

@@ -104,7 +104,43 @@ StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMo
   return pm;
 }
 
+// Each job's direct cost (rounded per month, then summed) and usage over `months`.
+Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMonth>& months,
+                 std::map<std::string, int64_t>* cost, std::map<std::string, UsageTotals>* usage) {
+  for (YearMonth m : months) {
+    ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, /*share_idle=*/false));
+    for (const CostItem& it : pm.cost.items) {
+      (*cost)[it.job_id] += it.cost_micros;
+      (*usage)[it.job_id].Add(it.usage);
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs now) {
+  JobSummary s;
+  s.job = job;
+  s.currency = ctx.prices.currency();
+  if (job.start_ms == 0) return s;  // not started: nothing metered yet
+  const TimeMs until = job.end_ms ? job.end_ms : std::max(now, job.start_ms + 1);
+  std::set<YearMonth> months;
+  ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(job.start_ms));
+  ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(until - 1));
+  for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
+  std::map<std::string, int64_t> cost;
+  std::map<std::string, UsageTotals> usage;
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, &cost, &usage));
+  s.cost_micros = cost[job.id];
+  s.usage = usage[job.id];
+  ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger.GetProgress(job.id));
+  s.epochs_done = progress.empty() ? 0 : progress.back().epoch;
+  for (const EpochProgress& e : progress) {
+    if (e.map50 && (!s.best_map50 || *e.map50 > *s.best_map50)) s.best_map50 = e.map50;
+  }
+  return s;
+}
 
 // Job id -> in scope? Empty map when the scope is the whole cluster.
 StatusOr<std::unordered_map<std::string, bool>> ScopeFilter(Ledger& ledger, const ReportScope& scope) {
@@ -270,11 +306,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   }
   std::map<std::string, int64_t> cost;
   std::map<std::string, UsageTotals> usage;
-  for (YearMonth m : months) {
-    ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, /*share_idle=*/false));
-    for (const CostItem& it : pm.cost.items) cost[it.job_id] += it.cost_micros;
-    for (const CostItem& it : pm.cost.items) usage[it.job_id].Add(it.usage);
-  }
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, &cost, &usage));
   struct Acc {
     int runs = 0;
     double map = 0, hours = 0, peak = 0, density = 0;

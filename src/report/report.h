@@ -68,6 +68,18 @@ struct MonthlyReport {
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                            GroupBy by, bool share_idle, const ReportScope& scope = {});
 
+// One job with its metrics and direct cost so far, over every month it spans (months
+// are metered again where stale, so a running job's figures move with its samples).
+struct JobSummary {
+  Job job;
+  Currency currency;
+  UsageTotals usage;
+  int64_t cost_micros = 0;
+  int epochs_done = 0;
+  std::optional<double> best_map50;
+};
+StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs now);
+
 struct LeaderboardRow {
   std::string config;  // model_type
   int runs = 0;

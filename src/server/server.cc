@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 
@@ -21,9 +22,10 @@ int HttpCode(const Status& s) {
       return 200;
     case StatusCode::kInvalidArgument:
     case StatusCode::kOutOfRange:
-    case StatusCode::kNotFound:  // a request naming what does not exist: the request is wrong
     case StatusCode::kAlreadyExists:
       return 400;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kUnauthenticated:
       return 401;
     case StatusCode::kPermissionDenied:
@@ -313,6 +315,36 @@ void Server::Routes() {
                ++counters_.report_requests;
                res.set_content(RenderReportJson(*report), "application/json");
              });
+
+  // One job with its metrics and cost so far. Users see their project's jobs, department
+  // admins their department's; finance sees no job names; every read audited.
+  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (p->role == Role::kFinance || p->role == Role::kIngest) {
+      ++counters_.denied;
+      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no single jobs"));
+    }
+    const std::string id = req.matches[1];
+    std::lock_guard lock(ledger_mu_);
+    auto jobs = ledger_->ListJobs();
+    if (!jobs.ok()) return Reply(res, jobs.status());
+    auto it = std::find_if(jobs->begin(), jobs->end(), [&](const Job& j) { return j.id == id; });
+    // Out of scope reads as absent: a user learns nothing of other projects' jobs.
+    const bool visible = it != jobs->end() &&
+                         (p->role == Role::kAdmin || (p->role == Role::kUser && it->project == p->project) ||
+                          (p->role == Role::kDeptAdmin && it->department == p->department));
+    if (!visible) return Reply(res, NotFound("no job '" + id + "'"));
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    auto summary = BuildJobSummary(*ledger_, *ctx, *it, clock_.Now());
+    if (!summary.ok()) return Reply(res, summary.status());
+    Status audited = ledger_->AppendAudit(
+        {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});
+    if (!audited.ok()) return Reply(res, audited);
+    res.set_content(RenderJobSummaryJson(*summary), "application/json");
+  });
 }
 
 }  // namespace gpuledger
