@@ -18,7 +18,7 @@ class ProtoWriter {
   ProtoWriter& Varint(uint32_t field, uint64_t v) { return Key(field, 0).Raw(v); }
   ProtoWriter& Double(uint32_t field, double v) {
     Key(field, 1);
-    uint64_t bits;
+    uint64_t bits = 0;
     std::memcpy(&bits, &v, sizeof bits);
     for (int i = 0; i < 8; ++i) out_ += static_cast<char>((bits >> (8 * i)) & 0xff);
     return *this;

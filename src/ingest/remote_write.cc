@@ -57,7 +57,7 @@ Status DecodeSample(std::string_view bytes, DecodedSample* out) {
     if (f == 1 && wt == WireReader::kFixed64) {
       RETURN_IF_ERROR(r.Double(&out->value));
     } else if (f == 2 && wt == WireReader::kVarint) {
-      uint64_t v;
+      uint64_t v = 0;
       RETURN_IF_ERROR(r.Varint(&v));
       out->timestamp = static_cast<int64_t>(v);
     } else {
@@ -203,12 +203,12 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         WireReader pr(sub);
         while (!pr.done()) {
-          uint64_t ref;
+          uint64_t ref = 0;
           RETURN_IF_ERROR(pr.Varint(&ref));
           refs.push_back(ref);
         }
       } else if (tf == 1 && twt == WireReader::kVarint) {  // unpacked, also valid protobuf
-        uint64_t ref;
+        uint64_t ref = 0;
         RETURN_IF_ERROR(ts.Varint(&ref));
         refs.push_back(ref);
       } else if (tf == 2 && twt == WireReader::kBytes) {

@@ -90,7 +90,7 @@ class In {
     RETURN_IF_ERROR(Varint(&g));
     if (g == 0) return InvalidArgument("chunk column has a zero scale");
     while (v->size() < n) {
-      uint64_t x;
+      uint64_t x = 0;
       RETURN_IF_ERROR(Varint(&x));
       const int64_t value =
           static_cast<int64_t>(static_cast<uint64_t>(UnZigZag(x >> 1)) * g);  // wraps, never traps
