@@ -222,6 +222,57 @@ TEST_F(ServerTest, JobQueryRoleMatrixAndFigures) {
   EXPECT_EQ(Get("/api/v1/jobs/no-such-job", Role::kAdmin), 404);
 }
 
+// Allocations of `job` on GPU-remote-1, as (start, end).
+std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(const std::string& db, const std::string& job) {
+  auto ledger = OpenLedger(db);
+  std::vector<std::pair<TimeMs, TimeMs>> out;
+  auto allocs = (*ledger)->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});  // keep it alive while iterating
+  for (const Allocation& a : *allocs) {
+    if (a.job_id == job && a.gpu_uuid == "GPU-remote-1") out.emplace_back(a.start_ms, a.end_ms);
+  }
+  return out;
+}
+
+TEST_F(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
+  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z
+  auto hour = [&](int h) {
+    RwPoints points;
+    for (int i = 0; i < 60; ++i) points.emplace_back(90, t0 + (h * 60 + i) * kMinuteMs);
+    return Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, points)}));  // labelled pod=yolo-train-0
+  };
+  ASSERT_EQ(Write(Role::kIngest, hour(0))->status, 204);  // no job claims the pod yet
+  EXPECT_TRUE(HoldsOf(db_, "pod-job").empty());
+  const std::string job = R"({"id": "pod-job", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "labels": "pod=yolo-train-0"})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  // The job claims the hour it was seen for, plus the last sample's interval (10 min here).
+  EXPECT_EQ(HoldsOf(db_, "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 69 * kMinuteMs}}));
+  ASSERT_EQ(Write(Role::kIngest, hour(1))->status, 204);  // and grows with new samples
+  EXPECT_EQ(HoldsOf(db_, "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
+}
+
+TEST_F(ServerTest, AnExplicitAllocationWinsOverALabel) {
+  const TimeMs t0 = 1793577600000;
+  const std::string holder = R"({"id": "holder", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1",
+    "start": "2026-11-02T00:00:00Z", "end": "2026-11-03T00:00:00Z"}]})";
+  const std::string labelled = R"({"id": "pod-job", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "labels": "pod=yolo-train-0"})";
+  // The GPU must exist for the explicit allocation: one sample registers it.
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{50, t0 - kHourMs}})})))->status,
+            204);
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), holder, "application/json")->status, 201);
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), labelled, "application/json")->status, 201);
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{90, t0 + kMinuteMs}})})))->status,
+      204);
+  EXPECT_TRUE(HoldsOf(db_, "pod-job").empty());
+  EXPECT_EQ(HoldsOf(db_, "holder").size(), 1u);
+  std::string metrics;
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_EQ(metrics.find("gpuledger_label_conflicts_total 0"), std::string::npos) << metrics;
+}
+
 TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
   auto res =
       Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}, {60, 1790900010000}}}})),

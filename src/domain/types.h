@@ -118,6 +118,15 @@ struct AuditEntry {
   std::string detail;  // e.g. "month=2026-10 by=department"
 };
 
+// A workload label (pod, hpc_job) seen on a GPU's samples over [first_ms, last_ms].
+struct LabelSighting {
+  std::string gpu_uuid;
+  std::string label;
+  std::string value;
+  TimeMs first_ms = 0;
+  TimeMs last_ms = 0;
+};
+
 // One GPU's samples within one UTC minute.
 struct MinuteRollup {
   TimeMs minute_ms = 0;

@@ -68,6 +68,15 @@ class Ledger {
                               const std::vector<UsageRow>& rows) = 0;
   virtual StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) = 0;
 
+  // Workload labels seen on samples: Put widens each stored span to include the new one.
+  virtual Status PutSightings(const std::vector<LabelSighting>& s) = 0;
+  virtual StatusOr<std::vector<LabelSighting>> FindSightings(const std::string& label,
+                                                             const std::string& value) = 0;
+
+  // Jobs whose label `key` equals `value` (and, for key "hpc_job", the job whose id is
+  // `value`): how a sample's workload label names its job.
+  virtual StatusOr<std::vector<Job>> FindJobsByLabel(const std::string& key, const std::string& value) = 0;
+
   // API tokens and the audit log (the server's).
   virtual Status PutToken(const TokenRecord& t) = 0;
   virtual StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;

@@ -211,6 +211,32 @@ TEST_P(LedgerContract, TokensAreFoundByHashAndAuditIsOrdered) {
   EXPECT_EQ((*audit)[1].action, "GET /b");
 }
 
+TEST_P(LedgerContract, SightingsWidenTheirSpan) {
+  ASSERT_TRUE(ledger_->PutSightings({{"GPU-1", "pod", "train-0", kT0 + 100, kT0 + 200}}).ok());
+  ASSERT_TRUE(ledger_->PutSightings({{"GPU-1", "pod", "train-0", kT0 + 50, kT0 + 150}}).ok());
+  ASSERT_TRUE(ledger_->PutSightings({{"GPU-2", "pod", "train-1", kT0, kT0}}).ok());
+  auto s = ledger_->FindSightings("pod", "train-0");
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->size(), 1u);
+  EXPECT_EQ((*s)[0].first_ms, kT0 + 50);
+  EXPECT_EQ((*s)[0].last_ms, kT0 + 200);
+  EXPECT_TRUE(ledger_->FindSightings("pod", "nope")->empty());
+}
+
+TEST_P(LedgerContract, FindsJobsByLabelOrHpcJobId) {
+  Job j = ledger_->ListJobs()->front();
+  j.id = "slurm-4711";
+  j.labels = {{"pod", "yolo-train-0"}};
+  ASSERT_TRUE(ledger_->PutJobs({j}).ok());
+  auto by_pod = ledger_->FindJobsByLabel("pod", "yolo-train-0");
+  ASSERT_TRUE(by_pod.ok()) << by_pod.status().ToString();
+  ASSERT_EQ(by_pod->size(), 1u);
+  EXPECT_EQ((*by_pod)[0].id, "slurm-4711");
+  EXPECT_EQ(ledger_->FindJobsByLabel("hpc_job", "slurm-4711")->size(), 1u);
+  EXPECT_TRUE(ledger_->FindJobsByLabel("pod", "other")->empty());
+  EXPECT_TRUE(ledger_->FindJobsByLabel("queue", "slurm-4711")->empty());
+}
+
 TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
   Status s = ledger_->PutPrices({{"A10G", kT0, 3'500'000, 0, "USD"}});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

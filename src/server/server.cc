@@ -10,6 +10,7 @@
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
 #include "report/render.h"
+#include "server/attribution.h"
 #include "server/auth.h"
 
 namespace gpuledger {
@@ -116,6 +117,12 @@ Status Server::Store(const DcgmBatch& batch) {
   // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
   RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
+  // The samples are safe; now let their workload labels name their job.
+  ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
+  AttributionStats stats;
+  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, settings.default_interval_ms, &stats));
+  counters_.label_allocations += stats.allocations;
+  counters_.label_conflicts += stats.conflicts;
   return OkStatus();
 }
 
@@ -213,6 +220,10 @@ void Server::Routes() {
     counter("gpuledger_report_requests_total", "Report requests served.", counters_.report_requests);
     counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
     counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
+    counter("gpuledger_label_allocations_total", "Allocations made or extended from workload labels.",
+            counters_.label_allocations);
+    counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
+            counters_.label_conflicts);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
     res.set_content(out, "text/plain; version=0.0.4");
   });
@@ -272,21 +283,29 @@ void Server::Routes() {
   });
 
   // Register (or update) a job and its GPU allocations.
-  http_->Post("/api/v1/jobs",
-              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
-                auto p = authenticate(req, res);
-                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
-                auto parsed = ParseJobJson(req.body);
-                if (!parsed.ok()) return Reply(res, parsed.status());
-                const Job& job = parsed->job;
-                const std::vector<Allocation>& allocs = parsed->allocations;
-                std::lock_guard lock(ledger_mu_);
-                if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
-                if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
-                res.status = 201;
-                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
-                                "application/json");
-              });
+  http_->Post(
+      "/api/v1/jobs", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+        auto parsed = ParseJobJson(req.body);
+        if (!parsed.ok()) return Reply(res, parsed.status());
+        const Job& job = parsed->job;
+        const std::vector<Allocation>& allocs = parsed->allocations;
+        std::lock_guard lock(ledger_mu_);
+        if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
+        if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+        if (auto settings = ledger_->GetSettings(); settings.ok()) {
+          AttributionStats stats;
+          if (Status s = AttributeNewJob(*ledger_, job, settings->default_interval_ms, &stats); !s.ok()) {
+            return Reply(res, s);
+          }
+          counters_.label_allocations += stats.allocations;
+          counters_.label_conflicts += stats.conflicts;
+        }
+        res.status = 201;
+        res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
+                        "application/json");
+      });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",

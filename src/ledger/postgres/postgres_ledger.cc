@@ -458,6 +458,45 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
+  Status PutSightings(const std::vector<LabelSighting>& sightings) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    for (const LabelSighting& s : sightings) {
+      RETURN_IF_ERROR(
+          c_->Exec("INSERT INTO label_sightings VALUES ($1,$2,$3,$4,$5) ON CONFLICT (gpu_uuid, label, value) "
+                   "DO UPDATE SET first_ms = LEAST(label_sightings.first_ms, excluded.first_ms), "
+                   "last_ms = GREATEST(label_sightings.last_ms, excluded.last_ms)",
+                   {P(s.gpu_uuid), P(s.label), P(s.value), P(s.first_ms), P(s.last_ms)})
+              .status());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<LabelSighting>> FindSightings(const std::string& label,
+                                                     const std::string& value) override {
+    std::vector<LabelSighting> out;
+    ASSIGN_OR_RETURN(
+        Result r, c_->Exec("SELECT * FROM label_sightings WHERE label = $1 AND value = $2 ORDER BY gpu_uuid",
+                           {P(label), P(value)}));
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3), r.Int(i, 4)});
+    return out;
+  }
+
+  StatusOr<std::vector<Job>> FindJobsByLabel(const std::string& key, const std::string& value) override {
+    std::vector<Job> out;
+    ASSIGN_OR_RETURN(
+        Result r,
+        c_->Exec("SELECT * FROM jobs WHERE labels::jsonb ->> $1 = $2 OR ($1 = 'hpc_job' AND id = $2) "
+                 "ORDER BY id",
+                 {P(key), P(value)}));
+    for (int row = 0; row < r.rows(); ++row) {
+      ASSIGN_OR_RETURN(Job j, JobFromRow(pg::Row{r, row}));
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
   Status PutToken(const TokenRecord& t) override {
     return c_
         ->Exec(

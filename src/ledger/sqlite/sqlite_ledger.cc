@@ -554,6 +554,55 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  Status PutSightings(const std::vector<LabelSighting>& sightings) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("INSERT INTO label_sightings VALUES (?,?,?,?,?) ON CONFLICT(gpu_uuid, label, value) DO "
+                     "UPDATE SET first_ms = MIN(first_ms, excluded.first_ms), last_ms = MAX(last_ms, "
+                     "excluded.last_ms)"));
+    for (const LabelSighting& s : sightings) {
+      RETURN_IF_ERROR(q.Bind(1, std::string_view(s.gpu_uuid))
+                          .Bind(2, std::string_view(s.label))
+                          .Bind(3, std::string_view(s.value))
+                          .Bind(4, s.first_ms)
+                          .Bind(5, s.last_ms)
+                          .Run());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<LabelSighting>> FindSightings(const std::string& label,
+                                                     const std::string& value) override {
+    std::vector<LabelSighting> out;
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("SELECT * FROM label_sightings WHERE label = ? AND value = ? ORDER BY gpu_uuid"));
+    q.Bind(1, std::string_view(label)).Bind(2, std::string_view(value));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4)});
+    }
+    return out;
+  }
+
+  StatusOr<std::vector<Job>> FindJobsByLabel(const std::string& key, const std::string& value) override {
+    std::vector<Job> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs WHERE json_extract(labels, '$.' || ?) = ? OR "
+                                          "(? = 'hpc_job' AND id = ?) ORDER BY id"));
+    q.Bind(1, std::string_view(key)).Bind(2, std::string_view(value)).Bind(3, std::string_view(key));
+    q.Bind(4, std::string_view(value));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(Job j, JobFromRow(q));
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
   Status PutToken(const TokenRecord& t) override {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO tokens VALUES (?,?,?,?,?,?,?)"));
     return q.Bind(1, std::string_view(t.id))

@@ -1,0 +1,95 @@
+#include "server/attribution.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gpuledger {
+
+namespace {
+
+// The labels that name a job, most specific first.
+constexpr const char* kJobLabels[] = {"hpc_job", "pod"};
+
+// Gives `gpu` to `job` over [first, last + interval), unless the job already holds it
+// there through an allocation that does not start at `first` (an explicit one wins).
+Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs first, TimeMs last,
+             DurationMs interval, AttributionStats* stats) {
+  TimeMs end = last + interval;
+  if (job.end_ms != 0) end = std::min(end, job.end_ms);
+  if (job.start_ms != 0) first = std::max(first, job.start_ms);
+  if (end <= first) return OkStatus();
+  ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({first, end}));
+  for (const Allocation& a : held) {
+    // An allocation of this job on this GPU that is not the label's own (same start,
+    // shorter): explicit, so it stands.
+    if (a.gpu_uuid == gpu && a.job_id == job.id &&
+        (a.start_ms != first || a.end_ms == 0 || a.end_ms >= end)) {
+      return OkStatus();
+    }
+  }
+  Status s = ledger.PutAllocations({{job.id, gpu, first, end, kFullShare}});
+  if (s.ok()) {
+    ++stats->allocations;
+  } else if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound) {
+    ++stats->conflicts;  // held by another job, or outside the GPU's service: the label yields
+  } else {
+    return s;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
+                      AttributionStats* stats) {
+  if (batch.workload.empty()) return OkStatus();
+  std::map<std::string, std::pair<TimeMs, TimeMs>> span;  // GPU -> [first, last] sample time
+  for (const GpuSample& s : batch.samples) {
+    auto [it, fresh] = span.try_emplace(s.gpu_uuid, s.sample.t, s.sample.t);
+    it->second.first = std::min(it->second.first, s.sample.t);
+    it->second.second = std::max(it->second.second, s.sample.t);
+  }
+  std::vector<LabelSighting> sightings;
+  for (const auto& [gpu, labels] : batch.workload) {
+    auto sp = span.find(gpu);
+    if (sp == span.end()) continue;
+    for (const char* key : kJobLabels) {
+      auto v = labels.find(key);
+      if (v != labels.end() && !v->second.empty()) {
+        sightings.push_back({gpu, key, v->second, sp->second.first, sp->second.second});
+      }
+    }
+  }
+  RETURN_IF_ERROR(ledger.PutSightings(sightings));
+  for (const LabelSighting& s : sightings) {
+    ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.FindJobsByLabel(s.label, s.value));
+    if (jobs.size() != 1) continue;  // none yet (kept as a sighting), or ambiguous
+    // The whole span the label was seen over, so one allocation grows batch by batch.
+    ASSIGN_OR_RETURN(std::vector<LabelSighting> all, ledger.FindSightings(s.label, s.value));
+    for (const LabelSighting& seen : all) {
+      if (seen.gpu_uuid == s.gpu_uuid) {
+        RETURN_IF_ERROR(
+            Claim(ledger, jobs[0], seen.gpu_uuid, seen.first_ms, seen.last_ms, interval_ms, stats));
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats) {
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const char* key : kJobLabels) {
+    auto v = job.labels.find(key);
+    if (v != job.labels.end() && !v->second.empty()) names.emplace_back(key, v->second);
+  }
+  names.emplace_back("hpc_job", job.id);
+  for (const auto& [key, value] : names) {
+    ASSIGN_OR_RETURN(std::vector<LabelSighting> seen, ledger.FindSightings(key, value));
+    for (const LabelSighting& s : seen) {
+      RETURN_IF_ERROR(Claim(ledger, job, s.gpu_uuid, s.first_ms, s.last_ms, interval_ms, stats));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,29 @@
+// Attribution by workload labels (docs/METERING.md, "How samples find their job"):
+// dcgm-exporter series carry the pod or Slurm job using a GPU; when no explicit
+// allocation covers that GPU, the job the label names gets one over the span the label
+// was seen, and sightings are kept so a job registered later still claims its past
+// samples. Explicit allocations win: a label never overrides one (that is a conflict,
+// counted). Called by the server under its ledger lock. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#include "ingest/dcgm.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+struct AttributionStats {
+  int64_t allocations = 0;  // allocations created or extended from labels
+  int64_t conflicts = 0;    // the GPU was held by another job at that time: left alone
+};
+
+// After a batch is stored: record what each GPU's labels said and when, and give the
+// GPU to the job they name.
+Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
+                      AttributionStats* stats);
+// After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
+// Slurm job id) were already seen on.
+Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);
+
+}  // namespace gpuledger
