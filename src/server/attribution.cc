@@ -40,8 +40,18 @@ Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs firs
 
 }  // namespace
 
+StatusOr<std::vector<Job>> JobLabelCache::Find(Ledger& ledger, const std::string& key,
+                                               const std::string& value) {
+  auto it = cache_.find({key, value});
+  if (it != cache_.end()) return it->second;
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.FindJobsByLabel(key, value));
+  if (cache_.size() > 100000) cache_.clear();  // bounded
+  cache_.emplace(std::make_pair(key, value), jobs);
+  return jobs;
+}
+
 Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
-                      AttributionStats* stats) {
+                      JobLabelCache& job_cache, AttributionStats* stats) {
   if (batch.workload.empty()) return OkStatus();
   std::map<std::string, std::pair<TimeMs, TimeMs>> span;  // GPU -> [first, last] sample time
   for (const GpuSample& s : batch.samples) {
@@ -62,7 +72,7 @@ Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interva
   }
   RETURN_IF_ERROR(ledger.PutSightings(sightings));
   for (const LabelSighting& s : sightings) {
-    ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.FindJobsByLabel(s.label, s.value));
+    ASSIGN_OR_RETURN(std::vector<Job> jobs, job_cache.Find(ledger, s.label, s.value));
     if (jobs.size() != 1) continue;  // none yet (kept as a sighting), or ambiguous
     // The whole span the label was seen over, so one allocation grows batch by batch.
     ASSIGN_OR_RETURN(std::vector<LabelSighting> all, ledger.FindSightings(s.label, s.value));

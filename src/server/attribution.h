@@ -7,6 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "ingest/dcgm.h"
 #include "ledger/ledger.h"
@@ -18,9 +22,20 @@ struct AttributionStats {
   int64_t conflicts = 0;    // the GPU was held by another job at that time: left alone
 };
 
+// Label value -> the jobs it names, remembered between batches (a lookup scans the
+// jobs' labels). Clear it whenever a job is registered.
+class JobLabelCache {
+ public:
+  StatusOr<std::vector<Job>> Find(Ledger& ledger, const std::string& key, const std::string& value);
+  void Clear() { cache_.clear(); }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::vector<Job>> cache_;
+};
+
 // After a batch is stored: record what each GPU's labels said and when, and give the
 // GPU to the job they name.
-Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
+Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms, JobLabelCache& jobs,
                       AttributionStats* stats);
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.

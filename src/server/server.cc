@@ -120,7 +120,7 @@ Status Server::Store(const DcgmBatch& batch) {
   // The samples are safe; now let their workload labels name their job.
   ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
   AttributionStats stats;
-  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, settings.default_interval_ms, &stats));
+  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, settings.default_interval_ms, label_jobs_, &stats));
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return OkStatus();
@@ -292,6 +292,7 @@ void Server::Routes() {
         const Job& job = parsed->job;
         const std::vector<Allocation>& allocs = parsed->allocations;
         std::lock_guard lock(ledger_mu_);
+        label_jobs_.Clear();  // the new job may be what a label names
         if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
         if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
         if (auto settings = ledger_->GetSettings(); settings.ok()) {

@@ -15,6 +15,7 @@
 #include "books/books.h"
 #include "common/clock.h"
 #include "ledger/ledger.h"
+#include "server/attribution.h"
 
 namespace httplib {
 class Server;
@@ -63,7 +64,8 @@ class Server {
   // Takes the ledger lock.
   Status Store(const DcgmBatch& batch);
   std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_
+  std::mutex ledger_mu_;  // guards ledger_ and label_jobs_
+  JobLabelCache label_jobs_;
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
