@@ -110,7 +110,6 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));
   for (const auto& [uuid, rows] : minutes) RETURN_IF_ERROR(ledger.ReplaceMinutes(uuid, b.window, rows));
   RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // last: marks the month built
-  b.rebuilt = true;
   return b;
 }
 

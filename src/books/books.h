@@ -26,7 +26,6 @@ struct MonthBooks {
   YearMonth month;
   Window window;
   std::vector<UsageRow> rows;
-  bool rebuilt = false;
 };
 
 // The month's usage rows, metering it again first if the stored ones are stale.

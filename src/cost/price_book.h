@@ -24,7 +24,6 @@ class PriceBook {
   const Price* Find(const std::string& gpu_model, TimeMs t) const;
   // Instants inside `w` at which `gpu_model`'s price changes (the meter cuts there).
   std::vector<TimeMs> ChangesWithin(const std::string& gpu_model, Window w) const;
-  const std::map<std::string, std::vector<Price>>& by_model() const { return by_model_; }
 
  private:
   Currency currency_;

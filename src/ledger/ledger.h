@@ -46,6 +46,7 @@ class Ledger {
   virtual Status PutPrices(const std::vector<Price>& prices) = 0;
 
   virtual StatusOr<std::vector<Job>> ListJobs() = 0;  // in no particular order
+  virtual StatusOr<std::optional<Job>> GetJob(const std::string& id) = 0;
   // (job id, that field) for every job: what reports group by, without loading whole
   // jobs (a month of a 1,000-GPU cluster has ~60,000).
   enum class JobField { kUser, kProject, kDepartment, kModelType, kImage, kFramework };

@@ -58,6 +58,10 @@ TEST_P(LedgerContract, RoundTripsJobsWithLabels) {
   ASSERT_TRUE(ledger_->PutJobs({j}).ok());
   auto jobs = ledger_->ListJobs();
   ASSERT_EQ(jobs->size(), 2u);
+  auto one = ledger_->GetJob(j.id);
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->labels.at("pod"), "train-0");
+  EXPECT_FALSE(ledger_->GetJob("nope")->has_value());
   for (const Job& got : *jobs) {
     if (got.id == j.id) {
       EXPECT_EQ(got.labels.at("pod"), "train-0");

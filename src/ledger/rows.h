@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "domain/types.h"
 #include "ledger/labels_json.h"
+#include "ledger/ledger.h"
 
 namespace gpuledger {
 
@@ -39,6 +40,31 @@ StatusOr<Job> JobFromRow(const Row& r) {
   j.start_ms = r.Int(i++);
   j.end_ms = r.Int(i++);
   return j;
+}
+
+// The columns behind a Ledger::JobField, for `SELECT id, <columns> FROM jobs`.
+inline const char* JobFieldColumns(Ledger::JobField field) {
+  switch (field) {
+    case Ledger::JobField::kUser:
+      return "user_name";
+    case Ledger::JobField::kProject:
+      return "project";
+    case Ledger::JobField::kDepartment:
+      return "department";
+    case Ledger::JobField::kModelType:
+      return "model_type";
+    case Ledger::JobField::kImage:
+      return "image_repo, image_tag";
+    case Ledger::JobField::kFramework:
+      return "framework";
+  }
+  return "''";
+}
+
+// (job id, field value) from a row of that query.
+template <typename Row>
+std::pair<std::string, std::string> JobFieldFromRow(const Row& r, Ledger::JobField field) {
+  return {r.Text(0), field == Ledger::JobField::kImage ? ImageRef(r.Text(1), r.Text(2)) : r.Text(1)};
 }
 
 // `SELECT * FROM usage` (column 0 is the book key)

@@ -264,8 +264,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       line.prev_cost_micros = p == prev_cost.end() ? 0 : p->second;
     }
     rep.unallocated.prev_cost_micros = scope.empty() ? prev->cost.unallocated_micros : 0;
-    rep.prev_total_micros = scope.empty() ? prev->cost.total_micros : prev_scoped_total;
-    rep.total.prev_cost_micros = rep.prev_total_micros;
+    rep.total.prev_cost_micros = scope.empty() ? prev->cost.total_micros : prev_scoped_total;
   }
   for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
   std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {

@@ -56,10 +56,9 @@ struct MonthlyReport {
   Currency currency;
   GroupBy by = GroupBy::kDepartment;
   bool share_idle = false;
-  std::vector<ReportLine> lines;  // by total cost, descending; then key
-  ReportLine unallocated;         // key "(unallocated capacity)"
-  ReportLine total;               // everything: equals capacity x price
-  std::optional<int64_t> prev_total_micros;
+  std::vector<ReportLine> lines;         // by total cost, descending; then key
+  ReportLine unallocated;                // key "(unallocated capacity)"
+  ReportLine total;                      // everything: equals capacity x price
   std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs

@@ -63,6 +63,13 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  {
+    // Read once: the ingest path should not query settings per request (a changed
+    // default interval takes effect at the next start).
+    std::lock_guard lock(ledger_mu_);
+    ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
+    interval_ms_ = settings.default_interval_ms;
+  }
   for (const std::string& t : options_.scrape_targets) {
     if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
       return InvalidArgument("scrape target '" + t +
@@ -118,9 +125,8 @@ Status Server::Store(const DcgmBatch& batch) {
   RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
   // The samples are safe; now let their workload labels name their job.
-  ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
   AttributionStats stats;
-  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, settings.default_interval_ms, label_jobs_, &stats));
+  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, &stats));
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return OkStatus();
@@ -283,30 +289,27 @@ void Server::Routes() {
   });
 
   // Register (or update) a job and its GPU allocations.
-  http_->Post(
-      "/api/v1/jobs", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
-        auto p = authenticate(req, res);
-        if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
-        auto parsed = ParseJobJson(req.body);
-        if (!parsed.ok()) return Reply(res, parsed.status());
-        const Job& job = parsed->job;
-        const std::vector<Allocation>& allocs = parsed->allocations;
-        std::lock_guard lock(ledger_mu_);
-        label_jobs_.Clear();  // the new job may be what a label names
-        if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
-        if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
-        if (auto settings = ledger_->GetSettings(); settings.ok()) {
-          AttributionStats stats;
-          if (Status s = AttributeNewJob(*ledger_, job, settings->default_interval_ms, &stats); !s.ok()) {
-            return Reply(res, s);
-          }
-          counters_.label_allocations += stats.allocations;
-          counters_.label_conflicts += stats.conflicts;
-        }
-        res.status = 201;
-        res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
-                        "application/json");
-      });
+  http_->Post("/api/v1/jobs",
+              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+                auto p = authenticate(req, res);
+                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                auto parsed = ParseJobJson(req.body);
+                if (!parsed.ok()) return Reply(res, parsed.status());
+                const Job& job = parsed->job;
+                const std::vector<Allocation>& allocs = parsed->allocations;
+                std::lock_guard lock(ledger_mu_);
+                label_jobs_.Clear();  // the new job may be what a label names
+                if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
+                if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+                AttributionStats stats;
+                if (Status s = AttributeNewJob(*ledger_, job, interval_ms_, &stats); !s.ok())
+                  return Reply(res, s);
+                counters_.label_allocations += stats.allocations;
+                counters_.label_conflicts += stats.conflicts;
+                res.status = 201;
+                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
+                                "application/json");
+              });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",
@@ -348,17 +351,17 @@ void Server::Routes() {
     }
     const std::string id = req.matches[1];
     std::lock_guard lock(ledger_mu_);
-    auto jobs = ledger_->ListJobs();
-    if (!jobs.ok()) return Reply(res, jobs.status());
-    auto it = std::find_if(jobs->begin(), jobs->end(), [&](const Job& j) { return j.id == id; });
+    auto found = ledger_->GetJob(id);
+    if (!found.ok()) return Reply(res, found.status());
+    const std::optional<Job>& job = *found;
     // Out of scope reads as absent: a user learns nothing of other projects' jobs.
-    const bool visible = it != jobs->end() &&
-                         (p->role == Role::kAdmin || (p->role == Role::kUser && it->project == p->project) ||
-                          (p->role == Role::kDeptAdmin && it->department == p->department));
+    const bool visible =
+        job && (p->role == Role::kAdmin || (p->role == Role::kUser && job->project == p->project) ||
+                (p->role == Role::kDeptAdmin && job->department == p->department));
     if (!visible) return Reply(res, NotFound("no job '" + id + "'"));
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());
-    auto summary = BuildJobSummary(*ledger_, *ctx, *it, clock_.Now());
+    auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
     if (!summary.ok()) return Reply(res, summary.status());
     Status audited = ledger_->AppendAudit(
         {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});

@@ -66,6 +66,7 @@ class Server {
   std::unique_ptr<Ledger> ledger_;
   std::mutex ledger_mu_;  // guards ledger_ and label_jobs_
   JobLabelCache label_jobs_;
+  DurationMs interval_ms_ = 10 * kSecondMs;  // the ledger's default sample interval, read at Start
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;

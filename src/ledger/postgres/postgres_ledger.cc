@@ -291,34 +291,17 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
+  StatusOr<std::optional<Job>> GetJob(const std::string& id) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM jobs WHERE id = $1", {P(id)}));
+    if (r.rows() == 0) return std::optional<Job>();
+    ASSIGN_OR_RETURN(Job j, JobFromRow(pg::Row{r, 0}));
+    return std::optional<Job>(std::move(j));
+  }
+
   StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) override {
-    const char* column = "";
-    switch (field) {
-      case JobField::kUser:
-        column = "user_name";
-        break;
-      case JobField::kProject:
-        column = "project";
-        break;
-      case JobField::kDepartment:
-        column = "department";
-        break;
-      case JobField::kModelType:
-        column = "model_type";
-        break;
-      case JobField::kImage:
-        column = "image_repo, image_tag";
-        break;
-      case JobField::kFramework:
-        column = "framework";
-        break;
-    }
-    ASSIGN_OR_RETURN(Result r, c_->Exec(std::string("SELECT id, ") + column + " FROM jobs"));
+    ASSIGN_OR_RETURN(Result r, c_->Exec(std::string("SELECT id, ") + JobFieldColumns(field) + " FROM jobs"));
     std::vector<std::pair<std::string, std::string>> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      out.emplace_back(r.Text(i, 0),
-                       field == JobField::kImage ? ImageRef(r.Text(i, 1), r.Text(i, 2)) : r.Text(i, 1));
-    }
+    for (int i = 0; i < r.rows(); ++i) out.push_back(JobFieldFromRow(pg::Row{r, i}, field));
     return out;
   }
 

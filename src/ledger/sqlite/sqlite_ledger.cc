@@ -339,34 +339,23 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  StatusOr<std::optional<Job>> GetJob(const std::string& id) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs WHERE id = ?"));
+    q.Bind(1, std::string_view(id));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Job>();
+    ASSIGN_OR_RETURN(Job j, JobFromRow(q));
+    return std::optional<Job>(std::move(j));
+  }
+
   StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) override {
-    const char* column = "";
-    switch (field) {
-      case JobField::kUser:
-        column = "user_name";
-        break;
-      case JobField::kProject:
-        column = "project";
-        break;
-      case JobField::kDepartment:
-        column = "department";
-        break;
-      case JobField::kModelType:
-        column = "model_type";
-        break;
-      case JobField::kImage:
-        column = "image_repo, image_tag";
-        break;
-      case JobField::kFramework:
-        column = "framework";
-        break;
-    }
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare(std::string("SELECT id, ") + column + " FROM jobs"));
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare(std::string("SELECT id, ") + JobFieldColumns(field) + " FROM jobs"));
     std::vector<std::pair<std::string, std::string>> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      out.emplace_back(q.Text(0), field == JobField::kImage ? ImageRef(q.Text(1), q.Text(2)) : q.Text(1));
+      out.push_back(JobFieldFromRow(q, field));
     }
     return out;
   }
