@@ -1,6 +1,7 @@
 // Durability: the real gpuledger binary serves remote write, is killed with SIGKILL while
 // a sender is writing, and restarted. Every sample acknowledged before the kill is in the
-// ledger, and the sender's retries (of everything, acknowledged or not) add no duplicates.
+// ledger and, after the restart, in the raw chunk store; the sender's retries (of
+// everything, acknowledged or not) add no duplicates.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -18,6 +19,7 @@
 #include "ingest/proto_writer.h"
 #include "ledger/ledger.h"
 #include "server/auth.h"
+#include "tsdb/sample_store.h"
 
 extern char** environ;
 
@@ -39,7 +41,9 @@ Child StartServer(const std::string& db) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_addclose(&fa, out[0]);
-  std::vector<std::string> args = {GPULEDGER_BINARY, "server", "--db", db, "--listen", "127.0.0.1:0"};
+  // Retention off: the samples are stamped October 2026 and the server reads the real clock.
+  std::vector<std::string> args = {GPULEDGER_BINARY, "server",      "--db",        db,
+                                   "--listen",       "127.0.0.1:0", "--retention", "0"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -64,6 +68,19 @@ std::string Body(int i) {
       RwRequestV1({RwSeriesV1(labels, {{static_cast<double>(i % 100), kT0 + i * 10'000}})});
   std::string out;
   snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+// Sample times in the server's raw chunk store (beside the SQLite file).
+std::set<TimeMs> ChunkedTimes(const std::string& db) {
+  PosixFileSystem fs;
+  SampleStore store(fs, db + ".raw");
+  std::set<TimeMs> out;
+  auto read = store.Read("GPU-crash-1", {kMinTimeMs, kMaxTimeMs});
+  EXPECT_TRUE(read.ok()) << read.status().ToString();
+  if (read.ok()) {
+    for (const Sample& s : *read) out.insert(s.t);
+  }
   return out;
 }
 
@@ -105,6 +122,20 @@ TEST(ServerCrash, AcknowledgedSamplesSurviveSigkillAndRetriesDoNotDuplicate) {
   const int acked_before = acks.load();
   ASSERT_LT(acked_before, kRequests) << "the kill came too late to interrupt the sender";
 
+  // Restart and stop at once: the raw chunk store recovers what the ledger acknowledged.
+  {
+    Child quiet = StartServer(db);
+    ASSERT_GT(quiet.port, 0);
+    kill(quiet.pid, SIGTERM);
+    waitpid(quiet.pid, &status, 0);
+    const std::set<TimeMs> chunked = ChunkedTimes(db);
+    for (int i = 0; i < kRequests; ++i) {
+      if (acked[static_cast<size_t>(i)]) {
+        EXPECT_TRUE(chunked.count(kT0 + i * 10'000)) << "acknowledged sample " << i << " not in the chunks";
+      }
+    }
+  }
+
   // Restart on the same ledger; the sender retries everything (duplicates included).
   Child again = StartServer(db);
   ASSERT_GT(again.port, 0);
@@ -136,6 +167,7 @@ TEST(ServerCrash, AcknowledgedSamplesSurviveSigkillAndRetriesDoNotDuplicate) {
       EXPECT_TRUE(times.count(kT0 + i * 10'000)) << "acknowledged sample " << i;
     }
   }
+  EXPECT_EQ(ChunkedTimes(db), times) << "the chunks hold what the ledger holds";
   RecordProperty("acknowledged_before_kill", acked_before);
 }
 

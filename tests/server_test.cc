@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
@@ -65,6 +66,7 @@ class ServerTest : public ::testing::Test {
     ServerOptions opt;
     opt.port = 0;
     opt.max_body_bytes = 64 * 1024;
+    opt.raw_dir = dir_.path() + "/raw";
     server_ = std::make_unique<Server>(std::move(ledger).value(), kClock, opt);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -220,6 +222,70 @@ TEST_F(ServerTest, JobQueryRoleMatrixAndFigures) {
   EXPECT_EQ(body.find("\"cost\": \"0.00\""), std::string::npos) << "a finished job has a cost: " << body;
   EXPECT_NE(body.find("\"best_map50\""), std::string::npos);
   EXPECT_EQ(Get("/api/v1/jobs/no-such-job", Role::kAdmin), 404);
+}
+
+TEST_F(ServerTest, SeriesRoleMatrixAndValues) {
+  auto ledger = OpenLedger(db_);
+  auto jobs = (*ledger)->ListJobs();
+  auto allocs = (*ledger)->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+  const Job* mine = nullptr;
+  for (const Job& j : *jobs) {
+    if (j.project == "pcb-solder-qc" && j.end_ms && !mine) mine = &j;
+  }
+  ASSERT_TRUE(mine);
+  // What the ledger holds for the job, GPU by GPU: the series must return exactly that.
+  size_t parts = 0;
+  int64_t expected = 0;
+  for (const Allocation& a : *allocs) {
+    if (a.job_id != mine->id) continue;
+    ++parts;
+    ASSERT_TRUE((*ledger)->ScanSamples(a.gpu_uuid, a.window(), [&](const Sample&) { ++expected; }).ok());
+  }
+  ledger->reset();
+  ASSERT_GT(expected, 0);
+  const std::string path = "/api/v1/series?job=" + mine->id;
+  EXPECT_EQ(Get(path, std::nullopt), 401);
+  EXPECT_EQ(Get(path, Role::kFinance), 403);
+  EXPECT_EQ(Get(path, Role::kIngest), 403);
+  EXPECT_EQ(Get(path, Role::kDeptAdmin), 404) << "another department's job reads as absent";
+  std::string body;
+  ASSERT_EQ(Get(path, Role::kUser, &body), 200) << body;
+  auto json = nlohmann::json::parse(body);
+  EXPECT_EQ(json["job"], mine->id);
+  ASSERT_EQ(json["series"].size(), parts);
+  int64_t got = 0;
+  for (const auto& part : json["series"]) got += static_cast<int64_t>(part["values"].size());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(Get("/api/v1/series?gpu=GPU-remote-1", Role::kUser), 403);
+  EXPECT_EQ(Get("/api/v1/series", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/api/v1/series?gpu=GPU-nope", Role::kAdmin), 404);
+  EXPECT_EQ(Get(path + "&gpu=GPU-remote-1", Role::kAdmin), 400);
+  EXPECT_EQ(Get(path + "&from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z", Role::kAdmin, &body), 400);
+  EXPECT_NE(body.find("is not before"), std::string::npos) << body;
+  EXPECT_EQ(Get(path + "&from=yesterday", Role::kAdmin, &body), 400);
+  EXPECT_NE(body.find("'from'"), std::string::npos) << body;
+}
+
+TEST_F(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
+  const TimeMs t = kClock.Now() - kMinuteMs;
+  RwLabels mem = kGpuLabels;
+  mem[2].second = "DCGM_FI_DEV_FB_USED";
+  // Prometheus may send one GPU's metrics in two requests: the series shows one sample.
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{87, t}})})))->status, 204);
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(mem, {{7270, t}})})))->status, 204);
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1", Role::kAdmin, &body), 200) << body;
+  auto json = nlohmann::json::parse(body);
+  ASSERT_EQ(json["series"].size(), 1u);
+  const auto& values = json["series"][0]["values"];
+  ASSERT_EQ(values.size(), 1u) << body;
+  EXPECT_EQ(values[0][0], t);
+  EXPECT_EQ(values[0][1], 87.0);
+  EXPECT_EQ(values[0][2], 7270.0);
+  EXPECT_TRUE(values[0][3].is_null()) << "power was never reported";
+  std::string metrics;
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_NE(metrics.find("gpuledger_raw_pending_samples 0"), std::string::npos) << metrics;
 }
 
 // Allocations of `job` on GPU-remote-1, as (start, end).

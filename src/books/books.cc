@@ -102,9 +102,16 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   const std::string key = month.ToString() + "@" + ctx.tz.name();
   ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping(b.window));
   ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));
-  if (built && *built >= latest) {
+  b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
+  if (built && (*built >= latest || b.frozen)) {
     ASSIGN_OR_RETURN(b.rows, ledger.GetUsage(key));
     return b;
+  }
+  if (b.frozen) {
+    return FailedPrecondition("the books of " + month.ToString() + " (" + ctx.tz.name() +
+                              ") were never built and its raw samples before " +
+                              FormatTime(ctx.settings.raw_retained_from_ms) +
+                              " were dropped by retention: it cannot be metered");
   }
   GpuMinutes minutes;
   ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));

@@ -26,9 +26,14 @@ struct MonthBooks {
   YearMonth month;
   Window window;
   std::vector<UsageRow> rows;
+  // The month starts before the retention horizon: its raw samples (some or all) are
+  // gone, so its books stay as built even when a later write touches the month.
+  bool frozen = false;
 };
 
-// The month's usage rows, metering it again first if the stored ones are stale.
+// The month's usage rows, metering it again first if the stored ones are stale. A month
+// that starts before the ledger's raw_retained_from_ms is never metered again: its stored
+// rows are returned (frozen), or FailedPrecondition when it was never built.
 StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month);
 
 // Meters window `w` afresh (no storage): every GPU in service, every allocation, and

@@ -24,6 +24,16 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   opt.max_body_bytes = static_cast<size_t>(max_body);
   opt.scrape_targets = a.scrape;
   ASSIGN_OR_RETURN(opt.scrape_interval_ms, ParseDuration(a.scrape_interval));
+  ASSIGN_OR_RETURN(opt.raw_flush_interval_ms, ParseDuration(a.raw_flush_interval));
+  if (a.retention == "0") {
+    opt.raw_retention_ms = 0;
+  } else {
+    ASSIGN_OR_RETURN(opt.raw_retention_ms, ParseDuration(a.retention));
+  }
+  opt.raw_dir = a.raw_dir;
+  if (opt.raw_dir.empty() && a.db.rfind("postgresql://", 0) != 0 && a.db.rfind("postgres://", 0) != 0) {
+    opt.raw_dir = (a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db) + ".raw";
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
   // concerns, and every thread the server starts inherits the blocked mask.
@@ -34,8 +44,8 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
-  out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db << ")"
-      << std::endl;
+  out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db
+      << ", raw chunks " << (opt.raw_dir.empty() ? "off" : opt.raw_dir) << ")" << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;

@@ -21,6 +21,9 @@ struct LedgerSettings {
   std::string timezone = "Asia/Shanghai";
   DurationMs default_interval_ms = 10 * kSecondMs;
   DurationMs default_max_gap_ms = 30 * kSecondMs;
+  // Set only by DropSamplesBefore (SetSettings leaves it): raw samples before this time
+  // were dropped by retention, so books of months that start before it are frozen.
+  TimeMs raw_retained_from_ms = 0;
 };
 
 class Ledger {
@@ -60,6 +63,10 @@ class Ledger {
   virtual StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) = 0;
   virtual StatusOr<std::vector<Price>> ListPrices() = 0;
   virtual StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) = 0;
+  // Retention: deletes every sample before `cutoff` and records the cutoff as
+  // raw_retained_from_ms, in one transaction. Records no change: books built before
+  // stay as built (books/retention.h builds them first). Returns the samples deleted.
+  virtual StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) = 0;
 
   // Built books. Every Put* records the time span it changed; a month's books are
   // stale when a change newer than the one they were built at touches their window.

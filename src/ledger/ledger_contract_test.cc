@@ -188,6 +188,34 @@ TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
   EXPECT_EQ(*ledger_->LatestChangeOverlapping(oct), c1);
 }
 
+TEST_P(LedgerContract, RetentionDropsOldSamplesWithoutStalingBooks) {
+  std::vector<GpuSample> samples;
+  for (int i = 0; i < 4; ++i) {
+    Sample s;
+    s.t = kT0 + i * kDayMs;
+    s.util_pct = 10.0F * static_cast<float>(i);
+    samples.push_back({"GPU-1", s});
+  }
+  ASSERT_TRUE(ledger_->PutSamples(samples).ok());
+  const Window oct{kT0, kT0 + 31 * kDayMs};
+  const int64_t change = *ledger_->LatestChangeOverlapping(oct);
+  auto dropped = ledger_->DropSamplesBefore(kT0 + 2 * kDayMs);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_EQ(*dropped, 2);
+  std::vector<TimeMs> left;
+  ASSERT_TRUE(
+      ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { left.push_back(x.t); })
+          .ok());
+  EXPECT_EQ(left, (std::vector<TimeMs>{kT0 + 2 * kDayMs, kT0 + 3 * kDayMs}));
+  EXPECT_EQ(ledger_->GetSettings()->raw_retained_from_ms, kT0 + 2 * kDayMs);
+  EXPECT_EQ(*ledger_->LatestChangeOverlapping(oct), change);  // not a change to the books
+  // Settings written later keep the retention mark.
+  LedgerSettings s = *ledger_->GetSettings();
+  s.default_max_gap_ms = 40 * kSecondMs;
+  ASSERT_TRUE(ledger_->SetSettings(s).ok());
+  EXPECT_EQ(ledger_->GetSettings()->raw_retained_from_ms, kT0 + 2 * kDayMs);
+}
+
 TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
   std::vector<MinuteRollup> rows = {{kT0, 6, 50, 90, 7000, 200}, {kT0 + kMinuteMs, 6, 60, 95, 7100, -1}};
   ASSERT_TRUE(ledger_->ReplaceMinutes("GPU-1", {kT0, kT0 + kHourMs}, rows).ok());

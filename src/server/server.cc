@@ -6,12 +6,14 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "books/retention.h"
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "server/series.h"
 
 namespace gpuledger {
 
@@ -52,13 +54,35 @@ void Reply(httplib::Response& res, const Status& s) {
       "application/json");
 }
 
+// Users see their project's jobs, department admins their department's, admins all.
+bool CanSeeJob(const Principal& p, const Job& job) {
+  return p.role == Role::kAdmin || (p.role == Role::kUser && job.project == p.project) ||
+         (p.role == Role::kDeptAdmin && job.department == p.department);
+}
+
+// A time query parameter, or `fallback` when absent.
+StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs fallback) {
+  if (!req.has_param(name)) return fallback;
+  auto t = ParseTime(req.get_param_value(name));
+  if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
+  return t;
+}
+
 }  // namespace
 
-Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options)
+Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
     : ledger_(std::move(ledger)),
       clock_(clock),
       options_(std::move(options)),
-      http_(std::make_unique<httplib::Server>()) {}
+      http_(std::make_unique<httplib::Server>()) {
+  if (!options_.raw_dir.empty()) {
+    if (fs == nullptr) {
+      own_fs_ = std::make_unique<PosixFileSystem>();
+      fs = own_fs_.get();
+    }
+    raw_ = std::make_unique<RawFlusher>(*fs, options_.raw_dir);
+  }
+}
 
 Server::~Server() { Stop(); }
 
@@ -69,7 +93,14 @@ Status Server::Start() {
     std::lock_guard lock(ledger_mu_);
     ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
     interval_ms_ = settings.default_interval_ms;
+    if (raw_) {
+      // What the ledger acknowledged but the chunks may lack (a crash before a flush).
+      std::lock_guard raw_lock(raw_mu_);
+      ASSIGN_OR_RETURN(int64_t recovered, raw_->Recover(*ledger_));
+      counters_.raw_flushed += recovered;
+    }
   }
+  RETURN_IF_ERROR(Retain());
   for (const std::string& t : options_.scrape_targets) {
     if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
       return InvalidArgument("scrape target '" + t +
@@ -90,6 +121,7 @@ Status Server::Start() {
   }
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
   // cpp-httplib 0.11 has no wait_until_ready: the socket is bound and listening already
   // (connections queue in the backlog); wait for the accept loop to report running.
   for (int i = 0; i < 5000 && !http_->is_running(); ++i)
@@ -105,8 +137,66 @@ void Server::Stop() {
   }
   stop_cv_.notify_all();
   if (scraper_.joinable()) scraper_.join();
+  if (maintenance_.joinable()) maintenance_.join();
   if (http_ && http_->is_running()) http_->stop();
   if (thread_.joinable()) thread_.join();
+  if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;  // Recover redoes it at the next start
+}
+
+bool Server::WaitForStop(DurationMs ms) {
+  std::unique_lock lock(stop_mu_);
+  return stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+void Server::MaintenanceLoop() {
+  TimeMs last_retention = clock_.Now();  // Start applied it
+  while (!WaitForStop(raw_ ? options_.raw_flush_interval_ms : kMinuteMs)) {
+    if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;
+    if (clock_.Now() - last_retention >= kHourMs) {
+      last_retention = clock_.Now();
+      if (!Retain().ok()) ++counters_.retention_errors;
+    }
+  }
+}
+
+Status Server::FlushRaw() {
+  if (!raw_) return OkStatus();
+  RawFlusher::Dirty dirty;
+  RawFlusher::PerGpu samples;
+  {
+    std::lock_guard lock(ledger_mu_);
+    dirty = raw_->TakeDirty();
+    if (dirty.empty()) return OkStatus();
+    auto read = RawFlusher::ReadBack(*ledger_, dirty);
+    if (!read.ok()) {
+      raw_->Restore(dirty);
+      return read.status();
+    }
+    samples = std::move(read).value();
+  }
+  Status written;
+  {
+    std::lock_guard lock(raw_mu_);
+    written = raw_->Write(samples);
+  }
+  std::lock_guard lock(ledger_mu_);
+  if (!written.ok()) {
+    raw_->Restore(dirty);  // appends are idempotent: the next flush writes them again
+    return written;
+  }
+  for (const auto& [uuid, list] : samples) counters_.raw_flushed += static_cast<int64_t>(list.size());
+  return raw_->MarkFlushed();
+}
+
+Status Server::Retain() {
+  if (options_.raw_retention_ms <= 0) return OkStatus();
+  std::lock_guard lock(ledger_mu_);
+  ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
+  std::lock_guard raw_lock(raw_mu_);
+  ASSIGN_OR_RETURN(RetentionResult r, ApplyRetention(*ledger_, ctx, raw_ ? &raw_->store() : nullptr,
+                                                     clock_.Now(), options_.raw_retention_ms));
+  counters_.retention_samples_dropped += r.samples_dropped;
+  return OkStatus();
 }
 
 Status Server::Store(const DcgmBatch& batch) {
@@ -121,6 +211,9 @@ Status Server::Store(const DcgmBatch& batch) {
     RETURN_IF_ERROR(ledger_->PutGpus(fresh));
     counters_.gpus_registered += static_cast<int64_t>(fresh.size());
   }
+  // The raw store's mark first (it may sync a file), so a crash after the commit below
+  // still re-flushes these samples into the chunks.
+  if (raw_) RETURN_IF_ERROR(raw_->Note(batch.samples));
   // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
   RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
@@ -157,11 +250,7 @@ void Server::ScrapeLoop() {
       }
       if (!s.ok()) ++counters_.scrape_errors;
     }
-    std::unique_lock lock(stop_mu_);
-    if (stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.scrape_interval_ms),
-                          [this] { return stopping_; })) {
-      return;
-    }
+    if (WaitForStop(options_.scrape_interval_ms)) return;
   }
 }
 
@@ -231,6 +320,21 @@ void Server::Routes() {
     counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
             counters_.label_conflicts);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
+    counter("gpuledger_raw_flushed_samples_total", "GPU samples appended to the raw chunk store.",
+            counters_.raw_flushed);
+    counter("gpuledger_raw_flush_errors_total", "Raw chunk flushes that failed (retried).",
+            counters_.raw_flush_errors);
+    counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
+            counters_.retention_samples_dropped);
+    counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
+    {
+      std::lock_guard lock(ledger_mu_);
+      const size_t pending = raw_ ? raw_->pending() : 0;
+      out +=
+          "# HELP gpuledger_raw_pending_samples GPU sample times waiting for the next raw flush.\n"
+          "# TYPE gpuledger_raw_pending_samples gauge\ngpuledger_raw_pending_samples " +
+          std::to_string(pending) + "\n";
+    }
     res.set_content(out, "text/plain; version=0.0.4");
   });
 
@@ -355,10 +459,7 @@ void Server::Routes() {
     if (!found.ok()) return Reply(res, found.status());
     const std::optional<Job>& job = *found;
     // Out of scope reads as absent: a user learns nothing of other projects' jobs.
-    const bool visible =
-        job && (p->role == Role::kAdmin || (p->role == Role::kUser && job->project == p->project) ||
-                (p->role == Role::kDeptAdmin && job->department == p->department));
-    if (!visible) return Reply(res, NotFound("no job '" + id + "'"));
+    if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());
     auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
@@ -367,6 +468,62 @@ void Server::Routes() {
         {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});
     if (!audited.ok()) return Reply(res, audited);
     res.set_content(RenderJobSummaryJson(*summary), "application/json");
+  });
+
+  // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
+  // (admins: a GPU's series spans every project that used it); from/to optional.
+  http_->Get("/api/v1/series", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (p->role == Role::kFinance || p->role == Role::kIngest) {
+      ++counters_.denied;
+      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no series"));
+    }
+    if (!raw_)
+      return Reply(res, FailedPrecondition("this server keeps no raw chunk store (start it with --raw-dir)"));
+    const bool by_job = req.has_param("job");
+    if (by_job == req.has_param("gpu"))
+      return Reply(res, InvalidArgument("give exactly one of ?job= and ?gpu="));
+    const TimeMs now = clock_.Now();
+    auto from = TimeParam(req, "from", by_job ? kMinTimeMs : now - kDayMs);
+    if (!from.ok()) return Reply(res, from.status());
+    auto to = TimeParam(req, "to", now + 1);
+    if (!to.ok()) return Reply(res, to.status());
+    if (*from >= *to)
+      return Reply(res,
+                   InvalidArgument("from " + FormatTime(*from) + " is not before to " + FormatTime(*to)));
+    std::vector<SeriesPart> parts;
+    std::string job_id;
+    if (!by_job) {
+      if (p->role != Role::kAdmin) {
+        ++counters_.denied;
+        return Reply(res, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
+      }
+      const std::string uuid = req.get_param_value("gpu");
+      std::lock_guard lock(ledger_mu_);
+      auto gpus = ledger_->ListGpus();
+      if (!gpus.ok()) return Reply(res, gpus.status());
+      if (std::none_of(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; }))
+        return Reply(res, NotFound("no GPU '" + uuid + "'"));
+      parts.push_back({uuid, {*from, *to}, kFullShare, {}});
+    } else {
+      job_id = req.get_param_value("job");
+      std::lock_guard lock(ledger_mu_);
+      auto found = ledger_->GetJob(job_id);
+      if (!found.ok()) return Reply(res, found.status());
+      if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + job_id + "'"));
+      auto allocs = ledger_->AllocationsOverlapping({*from, *to});
+      if (!allocs.ok()) return Reply(res, allocs.status());
+      for (const Allocation& a : *allocs) {
+        if (a.job_id != job_id) continue;
+        const Window w = a.window();
+        parts.push_back({a.gpu_uuid, {std::max(w.start, *from), std::min(w.end, *to)}, a.share_ppm, {}});
+      }
+    }
+    if (Status s = FlushRaw(); !s.ok()) return Reply(res, s);  // read what was acknowledged
+    std::lock_guard lock(raw_mu_);
+    if (Status s = ReadSeries(raw_->store(), parts); !s.ok()) return Reply(res, s);
+    res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
 }
 

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "ledger/ledger.h"
 #include "server/attribution.h"
+#include "server/raw_flush.h"
 
 namespace httplib {
 class Server;
@@ -36,42 +37,62 @@ struct ServerOptions {
   // ("http://host:port/metrics"), every scrape_interval_ms, stamped with the clock's now.
   std::vector<std::string> scrape_targets;
   DurationMs scrape_interval_ms = 10 * kSecondMs;
+  // Raw chunk store (src/tsdb) for series reads; empty: none (GET /api/v1/series is 409).
+  std::string raw_dir;
+  DurationMs raw_flush_interval_ms = kMinuteMs;
+  // Raw samples older than this are dropped (ledger and chunks) once an hour; 0 keeps them.
+  DurationMs raw_retention_ms = 90 * kDayMs;
 };
 
 struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
-      denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0};
+      denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
+      raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0};
 };
 
 class Server {
  public:
-  Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options);
+  // `fs` holds the raw chunk store (options.raw_dir); null: the real file system.
+  Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and serves on a background thread; returns once it listens.
+  // Re-flushes the raw store after a crash, applies retention, binds and serves on a
+  // background thread; returns once it listens.
   Status Start();
-  // Stops accepting, finishes requests in flight, joins the thread.
+  // Stops accepting, finishes requests in flight, flushes the raw store, joins the threads.
   void Stop();
+  // Moves the samples stored since the last flush into the raw chunk store (the
+  // maintenance thread does this every raw_flush_interval_ms). Takes both locks.
+  Status FlushRaw();
+  // Drops raw samples past options.raw_retention_ms (books/retention.h). Takes both locks.
+  Status Retain();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
 
  private:
   void Routes();
   void ScrapeLoop();
+  void MaintenanceLoop();
+  // Waits up to `ms` for Stop; true when stopping.
+  bool WaitForStop(DurationMs ms);
   // Registers unknown GPUs (when allowed) and stores the samples in one transaction.
   // Takes the ledger lock.
   Status Store(const DcgmBatch& batch);
   std::unique_ptr<Ledger> ledger_;
   std::mutex ledger_mu_;  // guards ledger_ and label_jobs_
   JobLabelCache label_jobs_;
+  std::unique_ptr<FileSystem> own_fs_;
+  std::unique_ptr<RawFlusher> raw_;          // its dirty set under ledger_mu_, its store under raw_mu_
+  std::mutex raw_mu_;                        // taken after ledger_mu_ when both are needed
   DurationMs interval_ms_ = 10 * kSecondMs;  // the ledger's default sample interval, read at Start
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::thread scraper_;
+  std::thread maintenance_;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

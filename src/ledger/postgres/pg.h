@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ class Result {
  public:
   explicit Result(PGresult* r) : r_(r, &PQclear) {}
   int rows() const { return PQntuples(r_.get()); }
+  // Rows an INSERT/UPDATE/DELETE touched.
+  int64_t affected() const { return std::strtoll(PQcmdTuples(r_.get()), nullptr, 10); }
   bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   std::string Text(int row, int col) const {
     return std::string(PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col)));

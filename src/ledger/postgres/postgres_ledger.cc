@@ -61,6 +61,8 @@ class PostgresLedger final : public Ledger {
         ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
       } else if (k == "default_max_gap_ms") {
         ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
+      } else if (k == "raw_retained_from_ms") {
+        ASSIGN_OR_RETURN(s.raw_retained_from_ms, ParseInt(v, k));
       }
     }
     return s;
@@ -404,6 +406,18 @@ class PostgresLedger final : public Ledger {
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM usage WHERE book = $1", {P(key)}));
     for (int row = 0; row < r.rows(); ++row) out.push_back(UsageFromRow(pg::Row{r, row}));
     return out;
+  }
+
+  StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Result r, c_->Exec("DELETE FROM samples WHERE t_ms < $1", {P(cutoff)}));
+    RETURN_IF_ERROR(c_->Exec("INSERT INTO settings VALUES ('raw_retained_from_ms', $1) ON CONFLICT (key) DO "
+                             "UPDATE SET value = $1",
+                             {P(std::to_string(cutoff))})
+                        .status());
+    RETURN_IF_ERROR(tx.Commit());
+    return r.affected();
   }
 
   Status ReplaceMinutes(const std::string& gpu_uuid, Window w,

@@ -60,6 +60,8 @@ class SqliteLedger final : public Ledger {
         ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
       } else if (k == "default_max_gap_ms") {
         ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
+      } else if (k == "raw_retained_from_ms") {
+        ASSIGN_OR_RETURN(s.raw_retained_from_ms, ParseInt(v, k));
       }
     }
     return s;
@@ -500,6 +502,19 @@ class SqliteLedger final : public Ledger {
       out.push_back(UsageFromRow(q));
     }
     return out;
+  }
+
+  StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE t_ms < ?"));
+    RETURN_IF_ERROR(del.Bind(1, cutoff).Run());
+    const int64_t dropped = sqlite3_changes(db_->raw());
+    ASSIGN_OR_RETURN(Stmt set,
+                     db_->Prepare("INSERT OR REPLACE INTO settings VALUES ('raw_retained_from_ms', ?)"));
+    RETURN_IF_ERROR(set.Bind(1, std::to_string(cutoff)).Run());
+    RETURN_IF_ERROR(tx.Commit());
+    return dropped;
   }
 
   Status ReplaceMinutes(const std::string& gpu_uuid, Window w,

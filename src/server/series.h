@@ -1,0 +1,29 @@
+// Raw series reads for charts: one GPU's samples, or one job's on each GPU it held, over
+// a range, from the chunk store. Rendered as JSON columns (docs/api/openapi.yaml).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "domain/types.h"
+#include "tsdb/sample_store.h"
+
+namespace gpuledger {
+
+// The most samples one response carries; a wider request gets 400 naming both counts.
+inline constexpr size_t kMaxSeriesSamples = 200000;
+
+struct SeriesPart {
+  std::string gpu_uuid;
+  Window window;
+  int64_t share_ppm = kFullShare;
+  std::vector<Sample> samples;
+};
+
+// Reads each part's samples from the store; fails when they exceed kMaxSeriesSamples.
+Status ReadSeries(SampleStore& store, std::vector<SeriesPart>& parts);
+// {"job": ..., "series": [{"gpu", "from", "to", "share_ppm", "columns", "values"}]};
+// `job` empty for a GPU read. Unreported fields are null.
+std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts);
+
+}  // namespace gpuledger
