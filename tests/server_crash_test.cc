@@ -15,51 +15,22 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
 #include "ledger/ledger.h"
 #include "server/auth.h"
 #include "tsdb/sample_store.h"
 
-extern char** environ;
-
 namespace gpuledger {
 namespace {
 
+using testing::Child;
+
+// Retention off: the samples are stamped October 2026 and the server reads the real clock.
+Child StartServer(const std::string& db) { return testing::StartServer(db, 0, {"--retention", "0"}); }
+
 constexpr TimeMs kT0 = 1790812800000;
-
-// A server process; its first line of output names the port.
-struct Child {
-  pid_t pid = -1;
-  int port = 0;
-};
-
-Child StartServer(const std::string& db) {
-  int out[2];
-  EXPECT_EQ(pipe(out), 0);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_addclose(&fa, out[0]);
-  // Retention off: the samples are stamped October 2026 and the server reads the real clock.
-  std::vector<std::string> args = {GPULEDGER_BINARY, "server",      "--db",        db,
-                                   "--listen",       "127.0.0.1:0", "--retention", "0"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  Child c;
-  EXPECT_EQ(posix_spawn(&c.pid, GPULEDGER_BINARY, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  std::string line;
-  char ch;
-  while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
-  close(out[0]);
-  const size_t colon = line.find(':', line.find("127.0.0.1"));
-  EXPECT_NE(colon, std::string::npos) << "server said: " << line;
-  if (colon != std::string::npos) c.port = std::atoi(line.c_str() + colon + 1);
-  return c;
-}
 
 std::string Body(int i) {
   const RwLabels labels = {

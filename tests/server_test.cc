@@ -288,6 +288,57 @@ TEST_F(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   EXPECT_NE(metrics.find("gpuledger_raw_pending_samples 0"), std::string::npos) << metrics;
 }
 
+TEST_F(ServerTest, ProgressAndStopRequestsRoleMatrix) {
+  auto ledger = OpenLedger(db_);
+  auto jobs = (*ledger)->ListJobs();
+  ledger->reset();
+  const Job* mine = nullptr;
+  for (const Job& j : *jobs) {
+    if (j.project == "pcb-solder-qc" && !mine) mine = &j;
+  }
+  ASSERT_TRUE(mine);
+  const std::string progress = "/api/v1/jobs/" + mine->id + "/progress",
+                    stop = "/api/v1/jobs/" + mine->id + "/stop";
+  const std::string epochs = R"({"epochs": [{"epoch": 41, "map50": 0.61}, {"epoch": 42, "map50": 0.62}]})";
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    EXPECT_EQ(client_->Post(progress, Auth(r), epochs, "application/json")->status, 403);
+  }
+  auto posted = client_->Post(progress, Auth(Role::kIngest), epochs, "application/json");
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["stop"], false);
+  EXPECT_EQ(
+      client_->Post("/api/v1/jobs/no-such-job/progress", Auth(Role::kIngest), epochs, "application/json")
+          ->status,
+      404);
+  auto bad =
+      client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": -1}]})", "application/json");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("epochs[0].epoch"), std::string::npos) << bad->body;
+
+  // Who may ask the job to stop: its project's user, its department's admin, admins.
+  EXPECT_EQ(client_->Post(stop, Auth(Role::kFinance), "", "application/json")->status, 403);
+  EXPECT_EQ(client_->Post(stop, Auth(Role::kIngest), "", "application/json")->status, 403);
+  EXPECT_EQ(client_->Post(stop, Auth(Role::kDeptAdmin), "", "application/json")->status, 404);
+  EXPECT_EQ(client_->Post(stop, Auth(Role::kUser), R"({"reason": 5})", "application/json")->status, 400);
+  auto asked =
+      client_->Post(stop, Auth(Role::kUser), R"({"reason": "mAP has plateaued"})", "application/json");
+  ASSERT_EQ(asked->status, 202) << asked->body;
+  posted = client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": 43}]})", "application/json");
+  ASSERT_EQ(posted->status, 200);
+  const auto answer = nlohmann::json::parse(posted->body);
+  EXPECT_EQ(answer["stop"], true);
+  EXPECT_EQ(answer["reason"], "mAP has plateaued");
+  auto stored = (*OpenLedger(db_))->GetProgress(mine->id);
+  ASSERT_TRUE(stored.ok());
+  auto e42 =
+      std::find_if(stored->begin(), stored->end(), [](const EpochProgress& e) { return e.epoch == 42; });
+  ASSERT_NE(e42, stored->end());
+  EXPECT_DOUBLE_EQ(*e42->map50, 0.62);  // replaced what the simulator had written
+  auto audit = (*OpenLedger(db_))->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().action, "POST /api/v1/jobs/{id}/stop");
+}
+
 // Allocations of `job` on GPU-remote-1, as (start, end).
 std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(const std::string& db, const std::string& job) {
   auto ledger = OpenLedger(db);

@@ -113,6 +113,35 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "stay); 0 keeps them")
       ->capture_default_str();
 
+  AgentArgs agent;
+  auto* c_agent = app.add_subcommand(
+      "agent",
+      "node agent: sample every GPU through NVML, attribute it to its job, follow training "
+      "progress, and ship it all to the server (buffered on disk while the server is away)");
+  c_agent->add_option("--server", agent.server, "the gpuledger server, http://host:port")->required();
+  c_agent->add_option("--token-file", agent.token_file,
+                      "file holding an ingest token (default: $GPULEDGER_TOKEN)");
+  c_agent->add_option("--interval", agent.interval, "how often to sample")->capture_default_str();
+  c_agent->add_option("--push-interval", agent.push_interval, "how often to queue a request for the server")
+      ->capture_default_str();
+  c_agent->add_option("--buffer-dir", agent.buffer_dir, "the on-disk outbox")->capture_default_str();
+  c_agent
+      ->add_option("--buffer-max", agent.buffer_max,
+                   "outbox bound (bytes, or with KiB/MiB/GiB); past it the oldest data is dropped")
+      ->capture_default_str();
+  c_agent->add_option("--node", agent.node, "node name for the Hostname label (default: the host name)");
+  c_agent->add_option("--nvml", agent.nvml, "path of libnvidia-ml.so.1 (default: the loader's search path)");
+  c_agent->add_option("--proc", agent.proc, "procfs root")->capture_default_str();
+  c_agent->add_option("--gpustat-dir", agent.gpustat_dir, "Slurm prolog GPU->job mapping files")
+      ->capture_default_str();
+  c_agent->add_option("--dcgm-hpc-map", agent.dcgm_hpc_map, "dcgm-exporter's HPC job-mapping directory");
+  c_agent->add_option("--run-for", agent.run_for, "stop after this long (0: run until a signal)")
+      ->capture_default_str();
+  c_agent
+      ->add_option("--drain-timeout", agent.drain_timeout,
+                   "at stop, how long to keep shipping what is buffered (the rest stays on disk)")
+      ->capture_default_str();
+
   TokenArgs tok;
   auto* c_admin = app.add_subcommand("admin", "administration: API tokens");
   c_admin->require_subcommand(1);
@@ -151,6 +180,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdJobs(jobs, clock, out);
   else if (*c_srv)
     st = CmdServer(srv, clock, out);
+  else if (*c_agent)
+    st = CmdAgent(agent, clock, out);
   else if (*c_tok_create)
     st = CmdTokenCreate(tok, clock, out);
   else if (*c_series)

@@ -71,6 +71,24 @@ struct ServerArgs {
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
 
+struct AgentArgs {
+  std::string server;      // http://host:port
+  std::string token_file;  // holds an ingest token; else $GPULEDGER_TOKEN
+  std::string interval = "1s";
+  std::string push_interval = "10s";
+  std::string buffer_dir = "/var/lib/gpuledger/agent";
+  std::string buffer_max = "256MiB";
+  std::string node;  // default: the host name
+  std::string nvml;  // default: libnvidia-ml.so.1 from the loader's path
+  std::string proc = "/proc";
+  std::string gpustat_dir = "/run/gpustat";
+  std::string dcgm_hpc_map;
+  std::string run_for = "0";  // 0: until SIGINT/SIGTERM
+  std::string drain_timeout = "30s";
+};
+// Samples until a signal (or --run-for), then ships what is left for up to --drain-timeout.
+Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out);
+
 struct TokenArgs {
   std::string db;
   std::string role;

@@ -118,6 +118,14 @@ struct AuditEntry {
   std::string detail;  // e.g. "month=2026-10 by=department"
 };
 
+// A request to stop a job early: its training stops after the current epoch's checkpoint.
+struct StopRequest {
+  std::string job_id;
+  TimeMs requested_ms = 0;
+  std::string requested_by;  // the token id
+  std::string reason;
+};
+
 // A workload label (pod, hpc_job) seen on a GPU's samples over [first_ms, last_ms].
 struct LabelSighting {
   std::string gpu_uuid;

@@ -189,6 +189,61 @@ StatusOr<JobRequest> ParseJobJson(std::string_view text) {
   return out;
 }
 
+StatusOr<std::vector<EpochProgress>> ParseProgressJson(std::string_view text) {
+  if (text.size() > (8u << 20)) {
+    return InvalidArgument("progress body of " + std::to_string(text.size()) +
+                           " bytes exceeds the limit 8388608");
+  }
+  const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return InvalidArgument("body is not a JSON object");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "epochs")
+      return InvalidArgument("unknown field '" + it.key() + "' (send {\"epochs\": [...]})");
+  }
+  auto list = body.find("epochs");
+  if (list == body.end() || !list->is_array()) return InvalidArgument("'epochs' must be an array");
+  if (list->size() > kMaxProgressEpochs) {
+    return InvalidArgument(std::to_string(list->size()) + " epochs exceed the limit " +
+                           std::to_string(kMaxProgressEpochs));
+  }
+  std::vector<EpochProgress> out;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const nlohmann::json& e = (*list)[i];
+    const std::string at = "epochs[" + std::to_string(i) + "]";
+    if (!e.is_object()) return InvalidArgument(at + " is not an object");
+    EpochProgress p;
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      const std::string& k = it.key();
+      if (!it->is_number()) return InvalidArgument(at + "." + k + " must be a number");
+      const double v = it->get<double>();
+      if (!std::isfinite(v)) return InvalidArgument(at + "." + k + " is not finite");
+      if (k == "epoch") {
+        if (!it->is_number_integer() || v < 1 || v > 1e6)
+          return InvalidArgument(at + ".epoch must be an integer in [1, 1000000], got " + it->dump());
+        p.epoch = it->get<int>();
+        continue;
+      }
+      std::optional<double>* slot = k == "time_s"       ? &p.time_s
+                                    : k == "train_loss" ? &p.train_loss
+                                    : k == "val_loss"   ? &p.val_loss
+                                    : k == "precision"  ? &p.precision
+                                    : k == "recall"     ? &p.recall
+                                    : k == "map50"      ? &p.map50
+                                    : k == "map50_95"   ? &p.map50_95
+                                                        : nullptr;
+      if (slot == nullptr) return InvalidArgument(at + ": unknown field '" + k + "'");
+      const bool ratio = k == "precision" || k == "recall" || k == "map50" || k == "map50_95";
+      if (ratio && (v < 0 || v > 1))
+        return InvalidArgument(at + "." + k + " " + it->dump() + " is outside [0, 1]");
+      if (k == "time_s" && v < 0) return InvalidArgument(at + ".time_s " + it->dump() + " is negative");
+      *slot = v;
+    }
+    if (p.epoch == 0) return InvalidArgument(at + " has no 'epoch'");
+    out.push_back(p);
+  }
+  return out;
+}
+
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text) {
   std::vector<Job> jobs;
   RETURN_IF_ERROR(ForEachRow(

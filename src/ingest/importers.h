@@ -29,6 +29,13 @@ struct JobRequest {
 };
 StatusOr<JobRequest> ParseJobJson(std::string_view body);
 
+// The body of POST /api/v1/jobs/{id}/progress: {"epochs": [{"epoch": 1, "time_s": 12.5,
+// "train_loss": ..., "val_loss": ..., "precision": ..., "recall": ..., "map50": ...,
+// "map50_95": ...}]}: epochs 1-based, numbers finite, metrics in [0, 1], at most
+// kMaxProgressEpochs. Errors name the epoch's index and field.
+inline constexpr size_t kMaxProgressEpochs = 100000;
+StatusOr<std::vector<EpochProgress>> ParseProgressJson(std::string_view body);
+
 StatusOr<std::vector<Job>> ParseJobsCsv(std::string_view text);
 StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text);
 StatusOr<std::vector<Allocation>> ParseAllocationsCsv(std::string_view text);

@@ -84,6 +84,30 @@ TEST(ParseGpuRequest, CountsAndFractions) {
   EXPECT_FALSE(ParseGpuRequest("0xA10G", &share, &model).ok());
 }
 
+TEST(ParseProgressJson, TakesEpochsAndNamesWhatIsWrong) {
+  auto ok = ParseProgressJson(R"({"epochs": [{"epoch": 1, "time_s": 30.5, "map50": 0.41, "train_loss": 4.6},
+                                            {"epoch": 2}]})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_DOUBLE_EQ(*(*ok)[0].map50, 0.41);
+  EXPECT_FALSE((*ok)[1].map50.has_value());
+  const std::pair<const char*, const char*> bad[] = {
+      {"[1]", "not a JSON object"},
+      {R"({"epochs": 3})", "must be an array"},
+      {R"({"epoch": []})", "unknown field 'epoch'"},
+      {R"({"epochs": [{"epoch": 0}]})", "epochs[0].epoch must be an integer in [1, 1000000], got 0"},
+      {R"({"epochs": [{"epoch": 1}, {"epoch": 2, "map50": 41}]})", "epochs[1].map50 41 is outside [0, 1]"},
+      {R"({"epochs": [{"epoch": 1, "colour": 1}]})", "epochs[0]: unknown field 'colour'"},
+      {R"({"epochs": [{"map50": 0.5}]})", "epochs[0] has no 'epoch'"},
+      {R"({"epochs": [{"epoch": 1, "time_s": "soon"}]})", "epochs[0].time_s must be a number"},
+  };
+  for (const auto& [body, want] : bad) {
+    auto r = ParseProgressJson(body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << body << " -> " << r.status().message();
+  }
+}
+
 TEST(ParsePricesCsv, RejectsUnknownCurrency) {
   auto r = ParsePricesCsv(
       "gpu_model,effective_from,price_per_gpu_hour,currency\nA10G,2026-01-01T00:00:00Z,3.5,RMB\n");

@@ -63,6 +63,9 @@ class Ledger {
   virtual StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) = 0;
   virtual StatusOr<std::vector<Price>> ListPrices() = 0;
   virtual StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) = 0;
+  // Early stop requests: Put replaces the job's earlier one (NotFound for an unknown job).
+  virtual Status PutStopRequest(const StopRequest& r) = 0;
+  virtual StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) = 0;
   // Retention: deletes every sample before `cutoff` and records the cutoff as
   // raw_retained_from_ms, in one transaction. Records no change: books built before
   // stay as built (books/retention.h builds them first). Returns the samples deleted.

@@ -216,6 +216,18 @@ TEST_P(LedgerContract, RetentionDropsOldSamplesWithoutStalingBooks) {
   EXPECT_EQ(ledger_->GetSettings()->raw_retained_from_ms, kT0 + 2 * kDayMs);
 }
 
+TEST_P(LedgerContract, StopRequestsReplaceEarlierOnes) {
+  EXPECT_FALSE(ledger_->GetStopRequest("j1")->has_value());
+  ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0, "tok-1", "over budget"}).ok());
+  ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0 + 5, "tok-2", "plateaued"}).ok());
+  auto got = ledger_->GetStopRequest("j1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->requested_ms, kT0 + 5);
+  EXPECT_EQ((*got)->requested_by, "tok-2");
+  EXPECT_EQ((*got)->reason, "plateaued");
+  EXPECT_EQ(ledger_->PutStopRequest({"no-such-job", kT0, "tok", ""}).code(), StatusCode::kNotFound);
+}
+
 TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
   std::vector<MinuteRollup> rows = {{kT0, 6, 50, 90, 7000, 200}, {kT0 + kMinuteMs, 6, 60, 95, 7100, -1}};
   ASSERT_TRUE(ledger_->ReplaceMinutes("GPU-1", {kT0, kT0 + kHourMs}, rows).ok());

@@ -327,6 +327,8 @@ void Server::Routes() {
     counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
             counters_.retention_samples_dropped);
     counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
+    counter("gpuledger_epochs_received_total", "Training epochs received (progress API).",
+            counters_.epochs_received);
     {
       std::lock_guard lock(ledger_mu_);
       const size_t pending = raw_ ? raw_->pending() : 0;
@@ -414,6 +416,61 @@ void Server::Routes() {
                 res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
                                 "application/json");
               });
+
+  // Per-epoch training progress (the agent's results.csv follower, the Python callback).
+  // The answer says whether someone asked the job to stop.
+  http_->Post(R"(/api/v1/jobs/([^/]+)/progress)",
+              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+                auto p = authenticate(req, res);
+                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                const std::string id = req.matches[1];
+                auto epochs = ParseProgressJson(req.body);
+                if (!epochs.ok()) return Reply(res, epochs.status());
+                std::lock_guard lock(ledger_mu_);
+                if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
+                auto stop = ledger_->GetStopRequest(id);
+                if (!stop.ok()) return Reply(res, stop.status());
+                counters_.epochs_received += static_cast<int64_t>(epochs->size());
+                nlohmann::json out = {{"stored", epochs->size()}, {"stop", stop->has_value()}};
+                if (stop->has_value()) out["reason"] = (*stop)->reason;
+                res.set_content(out.dump() + "\n", "application/json");
+              });
+
+  // Ask a job to stop after its current epoch (users: their project's jobs; department
+  // admins: their department's; admins: all). Audited.
+  http_->Post(R"(/api/v1/jobs/([^/]+)/stop)", [this, authenticate](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (p->role == Role::kFinance || p->role == Role::kIngest) {
+      ++counters_.denied;
+      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " stops no jobs"));
+    }
+    const std::string id = req.matches[1];
+    std::string reason;
+    if (!req.body.empty()) {
+      const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()) ||
+          body.size() > (body.contains("reason") ? 1u : 0u)) {
+        return Reply(res, InvalidArgument("send {\"reason\": \"...\"} or no body"));
+      }
+      if (body.contains("reason")) reason = body["reason"].get<std::string>();
+      if (reason.size() > 1000) return Reply(res, InvalidArgument("reason longer than 1000 characters"));
+    }
+    std::lock_guard lock(ledger_mu_);
+    auto found = ledger_->GetJob(id);
+    if (!found.ok()) return Reply(res, found.status());
+    if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
+    if (Status s = ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
+                                         "POST /api/v1/jobs/{id}/stop", "job=" + id});
+        !s.ok()) {
+      return Reply(res, s);
+    }
+    if (Status s = ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason}); !s.ok())
+      return Reply(res, s);
+    res.status = 202;
+    res.set_content(nlohmann::json{{"id", id}, {"stop", true}}.dump() + "\n", "application/json");
+  });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",

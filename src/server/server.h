@@ -47,7 +47,8 @@ struct ServerOptions {
 struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
-      raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0};
+      raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0},
+      epochs_received{0};
 };
 
 class Server {

@@ -408,6 +408,25 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
+  Status PutStopRequest(const StopRequest& r) override {
+    ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(r.job_id)}));
+    if (have.rows() == 0) return NotFound("no job '" + r.job_id + "' to stop");
+    return c_
+        ->Exec(
+            "INSERT INTO stop_requests VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO UPDATE SET "
+            "requested_ms = $2, requested_by = $3, reason = $4",
+            {P(r.job_id), P(r.requested_ms), P(r.requested_by), P(r.reason)})
+        .status();
+  }
+
+  StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT requested_ms, requested_by, reason FROM stop_requests WHERE "
+                                        "job_id = $1",
+                                        {P(job_id)}));
+    if (r.rows() == 0) return std::optional<StopRequest>();
+    return std::optional<StopRequest>(StopRequest{job_id, r.Int(0, 0), r.Text(0, 1), r.Text(0, 2)});
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());

@@ -504,6 +504,30 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  Status PutStopRequest(const StopRequest& r) override {
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT 1 FROM jobs WHERE id = ?"));
+      q.Bind(1, std::string_view(r.job_id));
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return NotFound("no job '" + r.job_id + "' to stop");
+    }
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO stop_requests VALUES (?, ?, ?, ?)"));
+    return q.Bind(1, std::string_view(r.job_id))
+        .Bind(2, r.requested_ms)
+        .Bind(3, std::string_view(r.requested_by))
+        .Bind(4, std::string_view(r.reason))
+        .Run();
+  }
+
+  StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT requested_ms, requested_by, reason FROM stop_requests "
+                                          "WHERE job_id = ?"));
+    q.Bind(1, std::string_view(job_id));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<StopRequest>();
+    return std::optional<StopRequest>(StopRequest{job_id, q.Int(0), q.Text(1), q.Text(2)});
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());

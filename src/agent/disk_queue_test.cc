@@ -1,0 +1,78 @@
+#include "agent/disk_queue.h"
+
+#include <gtest/gtest.h>
+
+namespace gpuledger {
+namespace {
+
+QueuedRequest Req(const std::string& body) { return {0, "/api/v1/write", "application/x-protobuf", body}; }
+
+std::vector<std::string> Drain(DiskQueue& q) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto f = q.Front();
+    EXPECT_TRUE(f.ok());
+    if (!f.ok() || !f->has_value()) return out;
+    out.push_back((*f)->body);
+    EXPECT_TRUE(q.Ack((*f)->seq).ok());
+  }
+}
+
+TEST(DiskQueue, DeliversInOrderAndForgetsWhatWasAcknowledged) {
+  MemFileSystem fs;
+  auto q = DiskQueue::Open(fs, "q", 8 << 20);
+  ASSERT_TRUE(q.ok());
+  for (const char* b : {"a", "b", "c"}) ASSERT_TRUE((*q)->Append(Req(b)).ok());
+  EXPECT_EQ((*q)->pending(), 3);
+  auto f = (*q)->Front();
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->body, "a");
+  EXPECT_EQ((*f)->path, "/api/v1/write");
+  EXPECT_EQ((*f)->content_type, "application/x-protobuf");
+  ASSERT_TRUE((*q)->Ack((*f)->seq).ok());
+  EXPECT_EQ(Drain(**q), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ((*q)->pending(), 0);
+}
+
+TEST(DiskQueue, ACrashKeepsWhatWasAppendedAndReplaysWhatWasNotAcknowledged) {
+  MemFileSystem fs;
+  {
+    auto q = DiskQueue::Open(fs, "q", 8 << 20);
+    for (const char* b : {"a", "b", "c"}) ASSERT_TRUE((*q)->Append(Req(b)).ok());
+    auto f = (*q)->Front();
+    ASSERT_TRUE((*q)->Ack((*f)->seq).ok());  // "a" acknowledged; "b" sent, no answer yet
+    ASSERT_TRUE(fs.Append("q/00000000000000000001.seg", std::string("\x40\0\0\0torn", 8)).ok());  // unsynced
+    fs.Crash(6);  // a torn frame at the end of the segment
+  }
+  auto q = DiskQueue::Open(fs, "q", 8 << 20);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE((*q)->Append(Req("d")).ok());  // goes to a new segment, not after the torn frame
+  EXPECT_EQ(Drain(**q), (std::vector<std::string>{"b", "c", "d"}));
+}
+
+TEST(DiskQueue, PastItsBoundTheOldestDataIsDroppedAndCounted) {
+  MemFileSystem fs;
+  auto q = DiskQueue::Open(fs, "q", 2 * DiskQueue::kSegmentBytes);
+  ASSERT_TRUE(q.ok());
+  const std::string big(DiskQueue::kSegmentBytes / 4, 'x');
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE((*q)->Append(Req(std::to_string(i) + big)).ok());
+  EXPECT_LE((*q)->bytes(), 2 * DiskQueue::kSegmentBytes + DiskQueue::kSegmentBytes / 2);
+  EXPECT_GT((*q)->dropped(), 0);
+  const std::vector<std::string> left = Drain(**q);
+  ASSERT_FALSE(left.empty());
+  EXPECT_EQ(left.back().substr(0, 2), "15");  // the newest kept
+  EXPECT_EQ(static_cast<int64_t>(left.size()) + (*q)->dropped(), 16);
+  EXPECT_EQ(DiskQueue::Open(fs, "q", 1000).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DiskQueue, SegmentDecodingStopsAtCorruption) {
+  std::string seg = EncodeFrame({1, "/p", "t", "one"}) + EncodeFrame({2, "/p", "t", "two"});
+  seg[seg.size() - 1] ^= 1;  // the second frame's body
+  auto recs = DecodeSegment(seg);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].body, "one");
+  EXPECT_TRUE(DecodeSegment("").empty());
+}
+
+}  // namespace
+}  // namespace gpuledger

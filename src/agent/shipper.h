@@ -1,0 +1,53 @@
+// Shipper: sends the agent's outbox (disk_queue.h) to the server in order, one request
+// at a time. 2xx: acknowledged and removed. 400, 404, 409, 413, 415: the server will
+// never take it (named in the log, counted, removed so it cannot block the queue).
+// Anything else (no connection, 401/403 from a wrong token, 429, 5xx): kept, retried
+// with exponential backoff up to max_backoff. Thread-safe counters; Run on its own
+// thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+
+#include "agent/disk_queue.h"
+#include "common/time.h"
+
+namespace gpuledger {
+
+struct ShipperOptions {
+  std::string url;  // http://host:port (https is not supported)
+  std::string token;
+  int timeout_s = 10;
+  DurationMs min_backoff_ms = 500;
+  DurationMs max_backoff_ms = 30 * kSecondMs;
+};
+
+struct ShipperCounters {
+  std::atomic<int64_t> sent{0}, rejected{0}, failures{0};
+};
+
+class Shipper {
+ public:
+  Shipper(DiskQueue& queue, ShipperOptions options) : queue_(queue), options_(std::move(options)) {}
+  // Ships until Stop; with `drain`, returns as soon as the queue is empty too.
+  void Run(bool drain = false);
+  void Stop();
+  // Wakes a waiting Run (new data queued).
+  void Nudge();
+  const ShipperCounters& counters() const { return counters_; }
+  std::string last_error() const;
+
+ private:
+  bool Wait(DurationMs ms);  // true when stopping
+  DiskQueue& queue_;
+  ShipperOptions options_;
+  ShipperCounters counters_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, nudged_ = false;
+  std::string last_error_;
+};
+
+}  // namespace gpuledger

@@ -1,0 +1,154 @@
+// gpuledger agent: wires NVML, /proc, the outbox and the shipper (src/agent) together
+// and drives them on the wall clock.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/nvml.h"
+#include "agent/shipper.h"
+#include "cli/commands.h"
+#include "common/strings.h"
+
+namespace gpuledger {
+
+namespace {
+
+StatusOr<int64_t> ParseBytes(const std::string& text) {
+  int64_t mul = 1;
+  std::string num = text;
+  for (auto [suffix, m] :
+       {std::pair{"GiB", int64_t{1} << 30}, {"MiB", int64_t{1} << 20}, {"KiB", int64_t{1} << 10}}) {
+    const std::string s = suffix;
+    if (num.size() > s.size() && num.compare(num.size() - s.size(), s.size(), s) == 0) {
+      num.resize(num.size() - s.size());
+      mul = m;
+      break;
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t v, ParseInt(num, "--buffer-max"));
+  if (v <= 0 || v > (int64_t{1} << 50) / mul)
+    return InvalidArgument("--buffer-max " + text + " is out of range");
+  return v * mul;
+}
+
+StatusOr<DurationMs> DurationOrZero(const std::string& text) {
+  if (text == "0") return DurationMs{0};
+  return ParseDuration(text);
+}
+
+}  // namespace
+
+Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
+  ASSIGN_OR_RETURN(DurationMs interval, ParseDuration(a.interval));
+  ASSIGN_OR_RETURN(DurationMs push_interval, ParseDuration(a.push_interval));
+  ASSIGN_OR_RETURN(DurationMs run_for, DurationOrZero(a.run_for));
+  ASSIGN_OR_RETURN(DurationMs drain_timeout, DurationOrZero(a.drain_timeout));
+  ASSIGN_OR_RETURN(int64_t buffer_max, ParseBytes(a.buffer_max));
+  if (a.server.rfind("http://", 0) != 0) {
+    return InvalidArgument("--server '" + a.server + "' is not http://host:port (https is not supported)");
+  }
+  std::string token;
+  PosixFileSystem fs;
+  if (!a.token_file.empty()) {
+    ASSIGN_OR_RETURN(token, fs.ReadAll(a.token_file));
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  } else if (const char* env = std::getenv("GPULEDGER_TOKEN")) {
+    token = env;
+  }
+  if (token.empty()) return InvalidArgument("no ingest token: give --token-file or set GPULEDGER_TOKEN");
+  std::string node = a.node;
+  if (node.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    node = host;
+  }
+
+  ASSIGN_OR_RETURN(std::unique_ptr<DiskQueue> queue, DiskQueue::Open(fs, a.buffer_dir, buffer_max));
+  auto nvml = NvmlSource::Open(a.nvml);
+  std::unique_ptr<NvmlSource> gpus;
+  if (nvml.ok()) {
+    gpus = std::move(nvml).value();
+  } else {
+    out << "gpuledger agent: no GPU sampling on this machine: " << nvml.status().message()
+        << "; sampling node CPU and disk only" << std::endl;
+  }
+  NodeAttributor attributor(fs, {a.proc, a.gpustat_dir, a.dcgm_hpc_map});
+  NodeStats node_stats(fs, a.proc);
+  ProgressFollower progress(fs);
+  Agent agent(gpus.get(), attributor, &node_stats, progress, *queue, clock, node);
+  if (gpus) {
+    RETURN_IF_ERROR(agent.Tick());  // the first reading, for the start line
+    out << "gpuledger agent: " << agent.last_gpus().size() << " GPU(s) via NVML (" << gpus->version() << ")";
+    for (const GpuReading& g : agent.last_gpus()) out << "; " << g.index << ": " << g.name << " " << g.uuid;
+    out << std::endl;
+  }
+  out << "gpuledger agent: node " << node << ", sampling every " << a.interval << ", shipping to " << a.server
+      << " every " << a.push_interval << ", outbox " << a.buffer_dir << " (" << queue->pending()
+      << " requests waiting)" << std::endl;
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  Shipper shipper(*queue, {a.server, token});
+  std::thread shipping([&] { shipper.Run(); });
+  std::atomic<bool> stop{false};
+  Status sampling_status;
+  std::thread sampling([&] {
+    TimeMs next_push = clock.Now() + push_interval;
+    bool ticked = gpus != nullptr;  // the start line's reading is the first round
+    while (!stop) {
+      const TimeMs started = clock.Now();
+      if (!ticked) {
+        if (Status s = agent.Tick(); !s.ok()) sampling_status = s;
+      }
+      ticked = false;
+      if (clock.Now() >= next_push) {
+        if (Status s = agent.Push(); !s.ok()) sampling_status = s;
+        shipper.Nudge();
+        next_push += push_interval;
+      }
+      const DurationMs spent = clock.Now() - started;
+      for (DurationMs left = interval - spent; left > 0 && !stop; left -= 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<DurationMs>(left, 50)));
+    }
+    if (Status s = agent.Push(); !s.ok()) sampling_status = s;  // what the last ticks saw
+  });
+
+  const TimeMs deadline = run_for > 0 ? clock.Now() + run_for : kMaxTimeMs;
+  for (;;) {
+    timespec wait{0, 200 * 1000 * 1000};
+    const int sig = sigtimedwait(&set, nullptr, &wait);
+    if (sig > 0) {
+      out << "gpuledger agent: signal " << sig << ", stopping" << std::endl;
+      break;
+    }
+    if (clock.Now() >= deadline) break;
+  }
+  stop = true;
+  sampling.join();
+  // Drain: keep shipping what is queued for up to drain_timeout; the rest stays on disk.
+  shipper.Nudge();
+  const TimeMs drain_until = clock.Now() + drain_timeout;
+  while (queue->pending() > 0 && clock.Now() < drain_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  shipper.Stop();
+  shipping.join();
+  const AgentCounters& c = agent.counters();
+  out << "gpuledger agent: " << c.ticks << " rounds, " << c.gpu_samples << " GPU samples, "
+      << c.jobs_registered << " job(s) registered, " << c.epochs << " epoch(s) followed; shipped "
+      << shipper.counters().sent << " request(s) (" << shipper.counters().failures
+      << " failed attempt(s) retried), refused " << shipper.counters().rejected << ", " << queue->pending()
+      << " left in the outbox, " << queue->dropped() << " dropped for space" << std::endl;
+  if (!shipper.last_error().empty() && queue->pending() > 0)
+    out << "gpuledger agent: last shipping error: " << shipper.last_error() << std::endl;
+  return sampling_status;
+}
+
+}  // namespace gpuledger
