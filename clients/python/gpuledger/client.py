@@ -1,0 +1,59 @@
+"""A small HTTP client for the gpuledger server's JSON API (urllib only)."""
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class GpuledgerError(Exception):
+    """The server refused a request, or could not be reached."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class Client:
+    """Talks to one gpuledger server with one API token.
+
+    server defaults to $GPULEDGER_SERVER, token to $GPULEDGER_TOKEN (an ingest token for
+    posting jobs and progress).
+    """
+
+    def __init__(self, server=None, token=None, timeout=5.0):
+        self.server = (server or os.environ.get("GPULEDGER_SERVER", "")).rstrip("/")
+        self.token = token or os.environ.get("GPULEDGER_TOKEN", "")
+        self.timeout = timeout
+        if not self.server.startswith("http://"):
+            raise GpuledgerError("set GPULEDGER_SERVER to the server, http://host:port (got %r)" % self.server)
+        if not self.token:
+            raise GpuledgerError("set GPULEDGER_TOKEN to an ingest token")
+
+    def _post(self, path, body):
+        data = json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.server + path,
+            data=data,
+            method="POST",
+            headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                text = resp.read().decode()
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode(errors="replace").strip()
+            raise GpuledgerError("POST %s: HTTP %d %s" % (path, e.code, detail), e.code) from None
+        except (urllib.error.URLError, OSError) as e:
+            raise GpuledgerError("POST %s: %s" % (path, e)) from None
+        return json.loads(text) if text.strip() else {}
+
+    def register_job(self, job):
+        """Registers (or updates) a job: a dict of the jobs API's string fields."""
+        return self._post("/api/v1/jobs", {k: str(v) for k, v in job.items()})
+
+    def post_progress(self, job_id, epochs):
+        """Posts epochs (dicts with "epoch" and metrics). Returns (stop, reason)."""
+        out = self._post("/api/v1/jobs/%s/progress" % urllib.parse.quote(job_id, safe=""), {"epochs": epochs})
+        return bool(out.get("stop")), out.get("reason", "")

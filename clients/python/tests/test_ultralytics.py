@@ -1,0 +1,186 @@
+"""gpuledger.ultralytics against a fake Ultralytics trainer: first a recording HTTP
+server, then (when GPULEDGER_BINARY names it) the real gpuledger server."""
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import types
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from gpuledger import GpuledgerError  # noqa: E402
+from gpuledger import ultralytics as gl  # noqa: E402
+
+
+class FakeModel:
+    """What attach() needs of an Ultralytics YOLO model, and a training loop that runs the
+    callbacks in Ultralytics' order: validate, save the checkpoint, on_fit_epoch_end,
+    then break if trainer.stop."""
+
+    def __init__(self, epochs=5):
+        self.callbacks = {}
+        self.trainer = types.SimpleNamespace(
+            args=types.SimpleNamespace(epochs=epochs, batch=16, imgsz=640, amp=True, model="yolo11n.pt",
+                                       data="pcb-defects.yaml"),
+            epoch=0, metrics={}, tloss=None, stop=False, saved=[])
+        self.after_epoch = None  # a hook for tests: called with the 1-based epoch
+
+    def add_callback(self, event, fn):
+        self.callbacks.setdefault(event, []).append(fn)
+
+    def _run(self, event):
+        for fn in self.callbacks.get(event, []):
+            fn(self.trainer)
+
+    def train(self):
+        t = self.trainer
+        self._run("on_pretrain_routine_end")
+        for epoch in range(t.args.epochs):
+            t.epoch = epoch
+            t.tloss = [1.0 / (epoch + 1), 2.0, 0.5]
+            t.metrics = {"metrics/precision(B)": 0.5, "metrics/recall(B)": 0.4,
+                         "metrics/mAP50(B)": 0.3 + 0.1 * epoch, "metrics/mAP50-95(B)": 0.2,
+                         "val/box_loss": 1.0, "val/cls_loss": 0.5}
+            t.saved.append(epoch + 1)  # save_model() runs before on_fit_epoch_end
+            self._run("on_fit_epoch_end")
+            if self.after_epoch:
+                self.after_epoch(epoch + 1)
+            if t.stop:
+                break
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Records POSTs; answers stop once `stop_after` epochs have arrived; 503 while `down`."""
+
+    posts = []
+    stop_after = None
+    down = False
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if Recorder.down:
+            self.send_response(503)
+            self.end_headers()
+            return
+        Recorder.posts.append((self.path, self.headers["Authorization"], body))
+        out = {}
+        if self.path.endswith("/progress"):
+            done = max(e["epoch"] for p, _, b in Recorder.posts if p.endswith("/progress") for e in b["epochs"])
+            out = {"stored": len(body["epochs"]), "stop": bool(Recorder.stop_after and done >= Recorder.stop_after),
+                   "reason": "over budget"}
+        data = json.dumps(out).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class CallbackTest(unittest.TestCase):
+    def setUp(self):
+        Recorder.posts, Recorder.stop_after, Recorder.down = [], None, False
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_port
+        for k in ("GPULEDGER_USER", "GPULEDGER_PROJECT", "GPULEDGER_DEPARTMENT"):
+            os.environ.pop(k, None)
+
+    def tearDown(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def test_registers_args_posts_epochs_and_stops_after_the_checkpoint(self):
+        os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="pcb-solder-qc",
+                          GPULEDGER_DEPARTMENT="manufacturing")
+        Recorder.stop_after = 3
+        model = FakeModel(epochs=10)
+        reporter = gl.attach(model, server=self.url, token="tok", job_id="run-7")
+        model.train()
+        path, auth, job = Recorder.posts[0]
+        self.assertEqual(path, "/api/v1/jobs")
+        self.assertEqual(auth, "Bearer tok")
+        self.assertEqual(job["id"], "run-7")
+        self.assertEqual((job["epochs"], job["batch"], job["imgsz"], job["amp"]), ("10", "16", "640", "true"))
+        self.assertEqual(job["model_type"], "yolo11n")
+        self.assertEqual(job["dataset"], "pcb-defects.yaml")
+        self.assertEqual(job["user"], "lisi")
+        epochs = [e for p, _, b in Recorder.posts[1:] for e in b["epochs"]]
+        self.assertEqual([e["epoch"] for e in epochs], [1, 2, 3])
+        self.assertAlmostEqual(epochs[2]["map50"], 0.5)
+        self.assertAlmostEqual(epochs[0]["train_loss"], 3.5)
+        self.assertAlmostEqual(epochs[0]["val_loss"], 1.5)
+        # Stopped after epoch 3, whose checkpoint was written first.
+        self.assertTrue(model.trainer.stop)
+        self.assertEqual(model.trainer.saved, [1, 2, 3])
+        self.assertEqual(reporter.stop_reason, "over budget")
+
+    def test_an_unreachable_server_never_fails_training_and_epochs_are_resent(self):
+        model = FakeModel(epochs=4)
+        gl.attach(model, server=self.url, token="tok", job_id="run-8")
+        model.after_epoch = lambda e: setattr(Recorder, "down", e < 2)  # down for epochs 1 and 2
+        Recorder.down = True
+        with self.assertLogs("gpuledger", level="WARNING"):
+            model.train()
+        self.assertEqual(model.trainer.saved, [1, 2, 3, 4])
+        posted = [[e["epoch"] for e in b["epochs"]] for p, _, b in Recorder.posts if p.endswith("/progress")]
+        self.assertEqual(posted, [[1, 2, 3], [4]])  # 1 and 2 waited for the server
+        self.assertFalse(any(p == "/api/v1/jobs" for p, _, _ in Recorder.posts))  # no identity: not registered
+
+    def test_needs_a_job_id_and_a_server(self):
+        os.environ.pop("GPULEDGER_JOB_ID", None)
+        with self.assertRaises(GpuledgerError):
+            gl.attach(FakeModel(), server=self.url, token="tok")
+        with self.assertRaises(GpuledgerError):
+            gl.attach(FakeModel(), server="localhost:1", token="tok", job_id="x")
+
+
+@unittest.skipUnless(os.environ.get("GPULEDGER_BINARY"), "GPULEDGER_BINARY not set (ctest sets it)")
+class AgainstTheServerTest(unittest.TestCase):
+    def test_progress_arrives_and_a_users_stop_request_ends_the_run(self):
+        binary = os.environ["GPULEDGER_BINARY"]
+        with tempfile.TemporaryDirectory() as tmp:
+            db = os.path.join(tmp, "ledger.db")
+            ingest = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "ingest"],
+                                             text=True).strip()
+            user = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "user",
+                                            "--project", "pcb-solder-qc"], text=True).strip()
+            server = subprocess.Popen([binary, "server", "--db", db, "--listen", "127.0.0.1:0", "--retention", "0"],
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                line = server.stdout.readline()
+                url = "http://" + line.split(" listening on ")[1].split(" ")[0]
+                os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="pcb-solder-qc",
+                                  GPULEDGER_DEPARTMENT="manufacturing")
+                model = FakeModel(epochs=10)
+                gl.attach(model, server=url, token=ingest, job_id="py-run")
+
+                def ask_to_stop(epoch):
+                    if epoch == 2:
+                        req = urllib.request.Request(url + "/api/v1/jobs/py-run/stop", method="POST",
+                                                     data=b'{"reason": "mAP has plateaued"}',
+                                                     headers={"Authorization": "Bearer " + user})
+                        urllib.request.urlopen(req, timeout=5).read()
+                model.after_epoch = ask_to_stop
+                model.train()
+                self.assertEqual(model.trainer.saved, [1, 2, 3])  # stopped at the next epoch's end
+                req = urllib.request.Request(url + "/api/v1/jobs/py-run", headers={"Authorization": "Bearer " + user})
+                job = json.loads(urllib.request.urlopen(req, timeout=5).read())
+                self.assertEqual(job["epochs_done"], 3)
+                self.assertAlmostEqual(float(job["best_map50"]), 0.5)
+                self.assertEqual(job["model_type"], "yolo11n")
+            finally:
+                server.terminate()
+                server.wait(10)
+                server.stdout.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
