@@ -10,7 +10,7 @@
 
 namespace gpuledger {
 
-Agent::Agent(GpuSource* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
+Agent::Agent(GpuBackend* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
              DiskQueue& queue, const Clock& clock, std::string node_name)
     : gpus_(gpus),
       attributor_(attributor),

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "agent/disk_queue.h"
-#include "agent/gpu_source.h"
 #include "agent/node_attribution.h"
 #include "agent/node_stats.h"
 #include "agent/progress_follower.h"
 #include "common/clock.h"
+#include "gpu/gpu_backend.h"
 
 namespace gpuledger {
 
@@ -32,7 +32,7 @@ inline constexpr DurationMs kFollowAfterMs = 10 * kMinuteMs;
 class Agent {
  public:
   // `gpus` may be null: no NVIDIA driver, node metrics only.
-  Agent(GpuSource* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
+  Agent(GpuBackend* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
         DiskQueue& queue, const Clock& clock, std::string node_name);
 
   // One sampling round.
@@ -48,7 +48,7 @@ class Agent {
   using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by name
   void Add(const Labels& base, const char* metric, double value, TimeMs t);
   void RegisterJob(const Workload& w);
-  GpuSource* gpus_;
+  GpuBackend* gpus_;
   NodeAttributor& attributor_;
   NodeStats* node_;
   ProgressFollower& progress_;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gpu/fake_backend.h"
 #include "ingest/dcgm.h"
 #include "ingest/remote_write.h"
 
@@ -13,22 +14,22 @@ namespace {
 
 using std::string_literals::operator""s;
 
-// A scripted GPU: utilisation steps by 10 each read; pid 4242 on it.
-class FakeGpus final : public GpuSource {
- public:
-  StatusOr<std::vector<GpuReading>> Read() override {
+// One H100 whose utilisation steps 0, 10, 20 over three reads; pid 4242 on it.
+FakeBackend ScriptedGpus() {
+  std::vector<std::vector<GpuReading>> rounds;
+  for (int i = 0; i < 3; ++i) {
     GpuReading g;
     g.uuid = "GPU-aaaa";
     g.name = "NVIDIA H100 80GB HBM3";
-    g.util_pct = static_cast<float>(10 * reads_++);
+    g.util_pct = static_cast<float>(10 * i);
     g.mem_used_mib = 19818;
     g.power_w = 631.95F;
-    g.energy_mj = 1000 * reads_;
+    g.energy_mj = 1000 * (i + 1);
     g.processes = {{4242, 2566, ""}};
-    return std::vector<GpuReading>{g};
+    rounds.push_back({g});
   }
-  int reads_ = 0;
-};
+  return FakeBackend(rounds);
+}
 
 TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
   MemFileSystem fs;
@@ -38,7 +39,7 @@ TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
                   .ok());
   auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
   ASSERT_TRUE(queue.ok());
-  FakeGpus gpus;
+  FakeBackend gpus = ScriptedGpus();
   NodeAttributor attributor(fs, {"/proc", "/run/gpustat", ""});
   ProgressFollower progress(fs);
   SimulatedClock clock(1790812800000);
@@ -85,6 +86,22 @@ TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
   ASSERT_TRUE(agent.Tick().ok());
   ASSERT_TRUE(agent.Push().ok());
   EXPECT_EQ(agent.counters().jobs_registered, 1);
+}
+
+TEST(Agent, ADriverFailureIsReportedAndTheNextRoundGoesOn) {
+  MemFileSystem fs;
+  auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
+  FakeBackend gpus = ScriptedGpus();
+  NodeAttributor attributor(fs, {});
+  ProgressFollower progress(fs);
+  SimulatedClock clock(1790812800000);
+  Agent agent(&gpus, attributor, nullptr, progress, **queue, clock, "node-9");
+  gpus.Fail();
+  EXPECT_EQ(agent.Tick().code(), StatusCode::kUnavailable);
+  clock.Advance(kSecondMs);
+  ASSERT_TRUE(agent.Tick().ok());
+  EXPECT_EQ(agent.counters().read_errors, 1);
+  EXPECT_EQ(agent.counters().gpu_samples, 1);
 }
 
 TEST(Agent, WithoutAGpuItStillSamplesTheNode) {

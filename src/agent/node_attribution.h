@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/gpu_source.h"
 #include "common/file_system.h"
+#include "gpu/gpu_backend.h"
 
 namespace gpuledger {
 

@@ -5,13 +5,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
 #include <thread>
 
 #include "agent/agent.h"
-#include "agent/nvml.h"
 #include "agent/shipper.h"
 #include "cli/commands.h"
 #include "common/strings.h"
+#include "gpu/nvml.h"
 
 namespace gpuledger {
 
@@ -68,8 +69,8 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<DiskQueue> queue, DiskQueue::Open(fs, a.buffer_dir, buffer_max));
-  auto nvml = NvmlSource::Open(a.nvml);
-  std::unique_ptr<NvmlSource> gpus;
+  auto nvml = NvmlBackend::Open(a.nvml);
+  std::unique_ptr<NvmlBackend> gpus;
   if (nvml.ok()) {
     gpus = std::move(nvml).value();
   } else {
@@ -106,7 +107,9 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
     while (!stop) {
       const TimeMs started = clock.Now();
       if (!ticked) {
-        if (Status s = agent.Tick(); !s.ok()) sampling_status = s;
+        // A failed read (e.g. the driver reloading) loses that round only; said once.
+        if (Status s = agent.Tick(); !s.ok() && agent.counters().read_errors == 1)
+          std::cerr << "gpuledger agent: GPU read failed (reported once): " << s.message() << std::endl;
       }
       ticked = false;
       if (clock.Now() >= next_push) {
@@ -141,11 +144,12 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
   shipper.Stop();
   shipping.join();
   const AgentCounters& c = agent.counters();
-  out << "gpuledger agent: " << c.ticks << " rounds, " << c.gpu_samples << " GPU samples, "
-      << c.jobs_registered << " job(s) registered, " << c.epochs << " epoch(s) followed; shipped "
-      << shipper.counters().sent << " request(s) (" << shipper.counters().failures
-      << " failed attempt(s) retried), refused " << shipper.counters().rejected << ", " << queue->pending()
-      << " left in the outbox, " << queue->dropped() << " dropped for space" << std::endl;
+  out << "gpuledger agent: " << c.ticks << " rounds (" << c.read_errors << " failed reads), " << c.gpu_samples
+      << " GPU samples, " << c.jobs_registered << " job(s) registered, " << c.epochs
+      << " epoch(s) followed; shipped " << shipper.counters().sent << " request(s) ("
+      << shipper.counters().failures << " failed attempt(s) retried), refused " << shipper.counters().rejected
+      << ", " << queue->pending() << " left in the outbox, " << queue->dropped() << " dropped for space"
+      << std::endl;
   if (!shipper.last_error().empty() && queue->pending() > 0)
     out << "gpuledger agent: last shipping error: " << shipper.last_error() << std::endl;
   return sampling_status;

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/nvml_abi.h"
+#include "gpu/nvml_abi.h"
 
 // A device handle: GPU index, and MIG slot or -1.
 struct nvmlDevice_st {

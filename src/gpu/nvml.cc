@@ -1,12 +1,12 @@
-#include "agent/nvml.h"
+#include "gpu/nvml.h"
 
 #include <dlfcn.h>
 
-#include "agent/nvml_abi.h"
+#include "gpu/nvml_abi.h"
 
 namespace gpuledger {
 
-struct NvmlSource::Api {
+struct NvmlBackend::Api {
   nvmlInit_v2_fn init = nullptr;
   nvmlShutdown_fn shutdown = nullptr;
   nvmlErrorString_fn error_string = nullptr;
@@ -42,7 +42,7 @@ bool Resolve(void* lib, const char* name, Fn& out) {
 constexpr unsigned kTextLen = 96;  // NVML_DEVICE_UUID_V2_BUFFER_SIZE, ..._NAME_V2_BUFFER_SIZE
 constexpr int64_t kMiB = 1 << 20;
 
-std::vector<GpuProcess> Processes(const NvmlSource::Api& api, nvmlDevice_t d, const std::string& mig_uuid) {
+std::vector<GpuProcess> Processes(const NvmlBackend::Api& api, nvmlDevice_t d, const std::string& mig_uuid) {
   std::vector<GpuProcess> out;
   if (!api.processes) return out;
   std::vector<nvmlProcessInfo_t> buf(16);
@@ -69,14 +69,14 @@ std::vector<GpuProcess> Processes(const NvmlSource::Api& api, nvmlDevice_t d, co
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NvmlSource>> NvmlSource::Open(const std::string& path) {
+StatusOr<std::unique_ptr<NvmlBackend>> NvmlBackend::Open(const std::string& path) {
   const std::string name = path.empty() ? "libnvidia-ml.so.1" : path;
   void* lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) {
     const char* why = dlerror();
     return Unavailable("no NVIDIA driver: cannot load " + name + " (" + (why ? why : "unknown") + ")");
   }
-  std::unique_ptr<NvmlSource> src(new NvmlSource());
+  std::unique_ptr<NvmlBackend> src(new NvmlBackend());
   src->lib_ = lib;
   src->api_ = std::make_unique<Api>();
   Api& a = *src->api_;
@@ -108,12 +108,12 @@ StatusOr<std::unique_ptr<NvmlSource>> NvmlSource::Open(const std::string& path) 
   return src;
 }
 
-NvmlSource::~NvmlSource() {
+NvmlBackend::~NvmlBackend() {
   if (api_ && api_->shutdown) api_->shutdown();
   if (lib_) dlclose(lib_);
 }
 
-StatusOr<std::vector<GpuReading>> NvmlSource::Read() {
+StatusOr<std::vector<GpuReading>> NvmlBackend::Read() {
   const Api& a = *api_;
   unsigned count = 0;
   if (nvmlReturn_t r = a.count(&count); r != NVML_SUCCESS) {

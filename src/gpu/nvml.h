@@ -7,18 +7,18 @@
 #include <memory>
 #include <string>
 
-#include "agent/gpu_source.h"
+#include "gpu/gpu_backend.h"
 
 namespace gpuledger {
 
-class NvmlSource final : public GpuSource {
+class NvmlBackend final : public GpuBackend {
  public:
   // Loads the library (`path` empty: libnvidia-ml.so.1 from the loader's search path)
   // and initialises NVML. Unavailable when there is no driver, naming what failed.
-  static StatusOr<std::unique_ptr<NvmlSource>> Open(const std::string& path = "");
-  ~NvmlSource() override;
-  NvmlSource(const NvmlSource&) = delete;
-  NvmlSource& operator=(const NvmlSource&) = delete;
+  static StatusOr<std::unique_ptr<NvmlBackend>> Open(const std::string& path = "");
+  ~NvmlBackend() override;
+  NvmlBackend(const NvmlBackend&) = delete;
+  NvmlBackend& operator=(const NvmlBackend&) = delete;
 
   StatusOr<std::vector<GpuReading>> Read() override;
   // "NVML 12.590.48, driver 590.48.01" (what the library reports).
@@ -27,7 +27,7 @@ class NvmlSource final : public GpuSource {
   struct Api;  // the resolved entry points (nvml.cc)
 
  private:
-  NvmlSource() = default;
+  NvmlBackend() = default;
   void* lib_ = nullptr;
   std::unique_ptr<Api> api_;
   std::string version_;

@@ -36,9 +36,9 @@ struct GpuReading {
   std::vector<MigInstance> mig;  // empty unless MIG mode is on
 };
 
-class GpuSource {
+class GpuBackend {
  public:
-  virtual ~GpuSource() = default;
+  virtual ~GpuBackend() = default;
   // One reading per GPU. A GPU that fails to answer one query still appears, with that
   // field at -1; an error means the source is gone (e.g. the driver unloaded).
   virtual StatusOr<std::vector<GpuReading>> Read() = 0;

@@ -1,5 +1,5 @@
 // The real dlopen path against the tests' fake libnvidia-ml.so.1 (tests/fake_nvml).
-#include "agent/nvml.h"
+#include "gpu/nvml.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +23,7 @@ TEST(Nvml, ReadsScriptedGpusThroughDlopen) {
            "mig=MIG-one:1:10240:2048,MIG-two:2:10240:0;pids=4242:2000@MIG-one\n";
   }
   setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
-  auto nvml = NvmlSource::Open(FAKE_NVML_LIB);
+  auto nvml = NvmlBackend::Open(FAKE_NVML_LIB);
   ASSERT_TRUE(nvml.ok()) << nvml.status().ToString();
   EXPECT_EQ((*nvml)->version(), "driver 0.0.fake");
   auto first = (*nvml)->Read();
@@ -58,7 +58,7 @@ TEST(Nvml, ReadsScriptedGpusThroughDlopen) {
 }
 
 TEST(Nvml, NoDriverIsAClearUnavailable) {
-  auto nvml = NvmlSource::Open("/nonexistent/libnvidia-ml.so.1");
+  auto nvml = NvmlBackend::Open("/nonexistent/libnvidia-ml.so.1");
   ASSERT_FALSE(nvml.ok());
   EXPECT_EQ(nvml.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(nvml.status().message().find("no NVIDIA driver"), std::string::npos) << nvml.status().message();
