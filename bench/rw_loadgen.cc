@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "ingest/proto_writer.h"
@@ -46,7 +47,8 @@ double CpuSeconds(int pid) {
 
 int main(int argc, char** argv) {
   std::string url, token;
-  int gpus = 1000, per_series = 1, requests = 200, series_per_request = 6000, pid = 0;
+  int gpus = 1000, per_series = 1, requests = 200, series_per_request = 6000, pid = 0, warmup = 0;
+  double rate = 0;  // requests per second; 0: back to back
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--url")
@@ -63,6 +65,10 @@ int main(int argc, char** argv) {
       series_per_request = std::stoi(v);
     else if (k == "--pid")
       pid = std::stoi(v);
+    else if (k == "--warmup")
+      warmup = std::stoi(v);
+    else if (k == "--rate")
+      rate = std::stod(v);
     else {
       std::fprintf(stderr, "rw_loadgen: unknown option %s\n", k.c_str());
       return 2;
@@ -71,7 +77,11 @@ int main(int argc, char** argv) {
   if (url.rfind("http://", 0) != 0) {
     std::fprintf(stderr,
                  "usage: rw_loadgen --url http://host:port/path [--token T] [--gpus N] "
-                 "[--samples-per-series N] [--requests N] [--series-per-request N] [--pid PID]\n");
+                 "[--samples-per-series N] [--requests N] [--series-per-request N] [--pid PID] "
+                 "[--warmup N] [--rate REQUESTS_PER_S]\n"
+                 "  --warmup: requests sent first and left out of every figure (new series cost more)\n"
+                 "  --rate: pace requests (e.g. 10,000 GPUs x 6 series every 10 s in requests of 2,000\n"
+                 "          series is 3 per second); default back to back\n");
     return 2;
   }
   const std::string rest = url.substr(7);
@@ -92,10 +102,22 @@ int main(int argc, char** argv) {
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   std::vector<double> latency_ms;
   int64_t samples = 0, failed = 0;
-  const double cpu0 = pid ? CpuSeconds(pid) : 0;
-  const auto start = std::chrono::steady_clock::now();
+  double cpu0 = 0;
+  auto start = std::chrono::steady_clock::now();
   int next = 0, round = 0;
-  for (int r = 0; r < requests; ++r) {
+  for (int r = 0; r < warmup + requests; ++r) {
+    if (r == warmup) {  // the measured part starts here
+      latency_ms.clear();
+      samples = 0;
+      failed = 0;
+      cpu0 = pid ? CpuSeconds(pid) : 0;
+      start = std::chrono::steady_clock::now();
+    }
+    if (rate > 0 && r >= warmup) {
+      const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>((r - warmup) / rate));
+      std::this_thread::sleep_until(due);
+    }
     std::vector<std::string> series;
     for (int k = 0; k < series_per_request; ++k, ++next) {
       if (next == total_series) next = 0, ++round;

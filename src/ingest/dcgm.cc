@@ -2,50 +2,38 @@
 
 #include <unordered_map>
 
+#include "ingest/dcgm_labels.h"
 #include "ingest/metrics.h"
 
 namespace gpuledger {
 
 namespace {
 
-template <typename Labels>
-std::string_view LabelOf(const Labels& labels, std::string_view key) {
-  for (const auto& [k, v] : labels) {
-    if (k == key) return v;
-  }
-  return {};
-}
-
 // Folds series into per-(GPU, time) samples. Label lookups happen once per series.
 class DcgmBuilder {
  public:
   // `line` names the source line in errors (0: none, e.g. remote write).
-  template <typename Labels>
-  Status AddSeries(std::string_view name, const Labels& labels, const std::pair<TimeMs, double>* points,
-                   size_t n, int64_t line) {
+  Status AddSeries(const DcgmLabels& d, const std::pair<TimeMs, double>* points, size_t n, int64_t line) {
     ++out_.series;
-    const std::optional<MetricField> field = MetricFieldOf(name);
-    if (!field) {
+    if (!d.field) {
       ++out_.skipped_metrics;
       return OkStatus();
     }
     const std::string at = line > 0 ? "line " + std::to_string(line) + ": " : "";
-    if (!LabelOf(labels, "GPU_I_ID").empty()) {
+    if (d.mig) {
       ++out_.skipped_mig;
       return OkStatus();
     }
-    std::string_view uuid = LabelOf(labels, "UUID");
-    if (uuid.empty()) uuid = LabelOf(labels, "uuid");
-    if (uuid.empty()) return InvalidArgument(at + std::string(name) + " has no UUID label to name its GPU");
-    if (uuid != last_uuid_) {  // consecutive series of one GPU are the common case
-      last_uuid_ = uuid;
-      last_ = &merged_[std::string(uuid)];
+    if (d.uuid.empty()) return InvalidArgument(at + d.name + " has no UUID label to name its GPU");
+    if (d.uuid != last_uuid_) {  // consecutive series of one GPU are the common case
+      last_uuid_ = d.uuid;
+      last_ = &merged_[d.uuid];
     }
     auto& per_time = *last_;
     for (size_t i = 0; i < n; ++i) {
       const auto [t, value] = points[i];
       if (t < kMinTimeMs || t >= kMaxTimeMs) {  // messages are built only on the error path
-        return CheckTimeInRange(t, at + std::string(name) + " of GPU " + std::string(uuid) + " timestamp");
+        return CheckTimeInRange(t, at + d.name + " of GPU " + d.uuid + " timestamp");
       }
       auto [it, fresh] = per_time.try_emplace(t);
       Partial& part = it->second;
@@ -54,20 +42,19 @@ class DcgmBuilder {
         part.s.util_pct = -1;  // until this batch reports it: the ledger then keeps what it has
       }
       part.s.t = t;
-      Status set = SetMetric(part.s, *field, name, value);
-      if (!set.ok()) return set.WithContext(at + "GPU " + std::string(uuid));
+      Status set = SetMetric(part.s, *d.field, d.name, value);
+      if (!set.ok()) return set.WithContext(at + "GPU " + d.uuid);
     }
-    Gpu& g = gpus_[std::string(uuid)];
-    g.uuid = uuid;
-    const std::string_view host =
-        LabelOf(labels, "Hostname").empty() ? LabelOf(labels, "hostname") : LabelOf(labels, "Hostname");
-    if (!host.empty()) g.node = std::string(host);
-    if (!LabelOf(labels, "modelName").empty()) g.model = std::string(LabelOf(labels, "modelName"));
-    if (!LabelOf(labels, "gpu").empty()) g.index = std::atoi(std::string(LabelOf(labels, "gpu")).c_str());
+    Gpu& g = gpus_[d.uuid];
+    g.uuid = d.uuid;
+    if (!d.host.empty()) g.node = d.host;
+    if (!d.model.empty()) g.model = d.model;
+    if (!d.gpu.empty()) g.index = std::atoi(d.gpu.c_str());
     if (n > 0 && (g.in_service_from == 0 || points[0].first < g.in_service_from))
       g.in_service_from = points[0].first;
-    for (const char* key : {"pod", "namespace", "container", "hpc_job"}) {
-      if (!LabelOf(labels, key).empty()) out_.workload[g.uuid][key] = std::string(LabelOf(labels, key));
+    if (!d.workload.empty()) {
+      auto& w = out_.workload[g.uuid];
+      for (const auto& [k, v] : d.workload) w[k] = v;
     }
     return OkStatus();
   }
@@ -102,15 +89,21 @@ StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<PromSample>& series, TimeM
   DcgmBuilder b;
   for (const PromSample& p : series) {
     const std::pair<TimeMs, double> point{p.timestamp_ms.value_or(default_time), p.value};
-    RETURN_IF_ERROR(b.AddSeries(p.name, p.labels, &point, 1, p.line));
+    RETURN_IF_ERROR(b.AddSeries(ReadDcgmLabels(p.name, p.labels), &point, 1, p.line));
   }
   return b.Finish();
 }
 
 StatusOr<DcgmBatch> SamplesFromDcgm(const std::vector<RwSeries>& series) {
   DcgmBuilder b;
-  for (const RwSeries& s : series)
-    RETURN_IF_ERROR(b.AddSeries(s.name, s.labels, s.points.data(), s.points.size(), 0));
+  for (const RwSeries& s : series) {
+    // A series the decoder has seen before comes with its labels already read.
+    if (s.dcgm) {
+      RETURN_IF_ERROR(b.AddSeries(*s.dcgm, s.points.data(), s.points.size(), 0));
+    } else {
+      RETURN_IF_ERROR(b.AddSeries(ReadDcgmLabels(s.name, s.labels), s.points.data(), s.points.size(), 0));
+    }
+  }
   return b.Finish();
 }
 

@@ -3,6 +3,7 @@
 #include <snappy.h>
 
 #include <cstring>
+#include <mutex>
 
 #include "ingest/protowire.h"
 
@@ -67,18 +68,24 @@ Status DecodeSample(std::string_view bytes, DecodedSample* out) {
   return OkStatus();
 }
 
-// Appends a series' samples to the batch, dropping stale markers.
-Status Emit(Labels labels, const std::vector<DecodedSample>& samples, int64_t histograms,
-            RemoteWriteBatch* out) {
+// Appends a series' samples to the batch, dropping stale markers. `known`: what a cache
+// said about its labels (already checked), or null.
+Status Emit(Labels labels, std::shared_ptr<const DcgmLabels> known, const std::vector<DecodedSample>& samples,
+            int64_t histograms, RemoteWriteBatch* out) {
   std::string_view name;
-  RETURN_IF_ERROR(CheckLabels(labels, &name));
+  if (known) {
+    name = known->name;
+  } else {
+    RETURN_IF_ERROR(CheckLabels(labels, &name));
+  }
   if (samples.empty() && histograms == 0) {
-    return InvalidArgument("series " + Describe(labels) + ": no samples");
+    return InvalidArgument("series " + (known ? known->name : Describe(labels)) + ": no samples");
   }
   out->histograms += histograms;
   RwSeries series;
   series.name = name;
   series.labels = std::move(labels);
+  series.dcgm = std::move(known);
   series.points.reserve(samples.size());
   for (const DecodedSample& s : samples) {
     if (IsStale(s.value)) {
@@ -94,6 +101,37 @@ Status Emit(Labels labels, const std::vector<DecodedSample>& samples, int64_t hi
 
 }  // namespace
 
+std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
+  const size_t h = std::hash<std::string_view>{}(label_bytes);
+  std::shared_lock lock(mu_);
+  auto it = map_.find(h);
+  if (it == map_.end()) return nullptr;
+  for (const Entry& e : it->second) {
+    if (e.bytes == label_bytes) return e.labels;
+  }
+  return nullptr;
+}
+
+void SeriesCache::Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels) {
+  const size_t h = std::hash<std::string_view>{}(label_bytes);
+  std::unique_lock lock(mu_);
+  if (size_ >= max_) {
+    map_.clear();
+    size_ = 0;
+  }
+  std::vector<Entry>& list = map_[h];
+  for (const Entry& e : list) {
+    if (e.bytes == label_bytes) return;  // another request got here first
+  }
+  list.push_back({std::string(label_bytes), std::move(labels)});
+  ++size_;
+}
+
+size_t SeriesCache::size() const {
+  std::shared_lock lock(mu_);
+  return size_;
+}
+
 StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) {
   size_t n = 0;
   if (!snappy::GetUncompressedLength(body.data(), body.size(), &n)) {
@@ -108,10 +146,34 @@ StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) 
   return out;
 }
 
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body) {
+// Parses label submessages (Label{name = 1, value = 2}).
+Status ParseLabels(const std::vector<std::string_view>& msgs, Labels* labels) {
+  labels->reserve(msgs.size());
+  for (std::string_view sub : msgs) {
+    WireReader lr(sub);
+    std::pair<std::string_view, std::string_view> label;
+    while (!lr.done()) {
+      uint32_t lf, lwt;
+      RETURN_IF_ERROR(lr.Tag(&lf, &lwt));
+      std::string_view s;
+      if ((lf == 1 || lf == 2) && lwt == WireReader::kBytes) {
+        RETURN_IF_ERROR(lr.Bytes(&s));
+        (lf == 1 ? label.first : label.second) = s;
+      } else {
+        RETURN_IF_ERROR(lr.Skip(lwt));
+      }
+    }
+    labels->push_back(label);
+  }
+  return OkStatus();
+}
+
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* cache) {
   RemoteWriteBatch out;
   out.body = std::make_unique<const std::string>(std::move(body));
   WireReader req(*out.body);
+  std::vector<std::string_view> label_msgs;  // reused across series
+  std::vector<DecodedSample> samples;
   while (!req.done()) {
     uint32_t f, wt;
     RETURN_IF_ERROR(req.Tag(&f, &wt));
@@ -122,29 +184,27 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body) {
     std::string_view ts_bytes;
     RETURN_IF_ERROR(req.Bytes(&ts_bytes));
     WireReader ts(ts_bytes);
-    Labels labels;
-    std::vector<DecodedSample> samples;
+    label_msgs.clear();
+    samples.clear();
     int64_t histograms = 0;
+    // The label fields' bytes, when they are one contiguous run (as senders write them),
+    // are the cache key.
+    size_t labels_begin = 0, labels_end = 0;
+    bool contiguous = true;
     while (!ts.done()) {
+      const size_t field_start = ts.offset();
       uint32_t tf, twt;
       RETURN_IF_ERROR(ts.Tag(&tf, &twt));
       std::string_view sub;
       if (tf == 1 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
-        WireReader lr(sub);
-        std::pair<std::string_view, std::string_view> label;
-        while (!lr.done()) {
-          uint32_t lf, lwt;
-          RETURN_IF_ERROR(lr.Tag(&lf, &lwt));
-          std::string_view s;
-          if ((lf == 1 || lf == 2) && lwt == WireReader::kBytes) {
-            RETURN_IF_ERROR(lr.Bytes(&s));
-            (lf == 1 ? label.first : label.second) = s;
-          } else {
-            RETURN_IF_ERROR(lr.Skip(lwt));
-          }
+        if (label_msgs.empty()) {
+          labels_begin = field_start;
+        } else if (labels_end != field_start) {
+          contiguous = false;
         }
-        labels.push_back(label);
+        labels_end = ts.offset();
+        label_msgs.push_back(sub);
       } else if (tf == 2 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         DecodedSample s;
@@ -157,7 +217,18 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body) {
         RETURN_IF_ERROR(ts.Skip(twt));  // exemplars
       }
     }
-    RETURN_IF_ERROR(Emit(std::move(labels), samples, histograms, &out));
+    const std::string_view key = cache && contiguous && !label_msgs.empty()
+                                     ? ts_bytes.substr(labels_begin, labels_end - labels_begin)
+                                     : std::string_view();
+    std::shared_ptr<const DcgmLabels> known = key.empty() ? nullptr : cache->Find(key);
+    Labels labels;
+    if (!known) RETURN_IF_ERROR(ParseLabels(label_msgs, &labels));
+    const bool learn = !key.empty() && !known;
+    RETURN_IF_ERROR(Emit(std::move(labels), std::move(known), samples, histograms, &out));
+    if (learn) {  // Emit checked them: remember what these label bytes say
+      const RwSeries& s = out.series.back();
+      cache->Insert(key, std::make_shared<const DcgmLabels>(ReadDcgmLabels(s.name, s.labels)));
+    }
   }
   return out;
 }
@@ -241,7 +312,7 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
                                " has an empty value");
       }
     }
-    RETURN_IF_ERROR(Emit(std::move(labels), samples, histograms, &out));
+    RETURN_IF_ERROR(Emit(std::move(labels), nullptr, samples, histograms, &out));
   }
   return out;
 }

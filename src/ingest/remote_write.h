@@ -6,11 +6,14 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
+#include "ingest/dcgm_labels.h"
 #include "ingest/prom_text.h"
 
 namespace gpuledger {
@@ -23,9 +26,33 @@ StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes =
 // One series of a request: its labels once (views into the batch's body), its points
 // in order.
 struct RwSeries {
-  std::string_view name;  // the __name__ label
-  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  std::string_view name;                                              // the __name__ label
+  std::vector<std::pair<std::string_view, std::string_view>> labels;  // empty when `dcgm` is set
   std::vector<std::pair<TimeMs, double>> points;  // (timestamp ms, value), stale markers removed
+  // Set for a series whose exact label bytes a SeriesCache knew: what they say, read once.
+  std::shared_ptr<const DcgmLabels> dcgm;
+};
+
+// Label sets seen before, keyed by their exact encoded bytes, with what they say: a
+// series that comes again (every 10 s, from every exporter) skips label parsing and
+// checking. Bounded (cleared when full; entries in use stay alive). Thread-safe.
+class SeriesCache {
+ public:
+  explicit SeriesCache(size_t max_entries = 1 << 20) : max_(max_entries) {}
+  std::shared_ptr<const DcgmLabels> Find(std::string_view label_bytes) const;
+  void Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels);
+  size_t size() const;
+
+ private:
+  // By the bytes' hash, then the bytes themselves (one compare for a hit).
+  struct Entry {
+    std::string bytes;
+    std::shared_ptr<const DcgmLabels> labels;
+  };
+  size_t max_;
+  mutable std::shared_mutex mu_;
+  size_t size_ = 0;
+  std::unordered_map<size_t, std::vector<Entry>> map_;
 };
 
 struct RemoteWriteBatch {
@@ -37,8 +64,9 @@ struct RemoteWriteBatch {
 };
 
 // Label names must be sorted, unique and non-empty; every series needs __name__ and at
-// least one sample; timestamps are milliseconds.
-StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string proto);
+// least one sample; timestamps are milliseconds. With a cache, a series whose label bytes
+// passed these checks before is not parsed again (its RwSeries carries `dcgm`).
+StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string proto, SeriesCache* cache = nullptr);
 // As V1, plus: symbols[0] must be "", every reference in range, refs in pairs.
 StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string proto);
 

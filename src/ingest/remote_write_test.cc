@@ -64,6 +64,46 @@ TEST(RemoteWriteV1, RejectsBadSeriesNamingThem) {
       << truncated.status().message();
 }
 
+TEST(RemoteWriteV1, ASeriesCacheChangesNothingButTheWork) {
+  Labels pod = kUtil;
+  pod.emplace_back("pod", "train-7");  // sorted: "pod" after "modelName"
+  std::sort(pod.begin(), pod.end());
+  const std::string req =
+      RwRequestV1({SeriesV1(pod, {{87, 1790812800000}}), SeriesV1(kFb, {{7270, 1790812800000}})});
+  SeriesCache cache;
+  auto plain = SamplesFromDcgm(DecodeRemoteWriteV1(req)->series);
+  ASSERT_TRUE(plain.ok());
+  for (int round = 0; round < 2; ++round) {  // the first fills the cache, the second reads it
+    auto batch = DecodeRemoteWriteV1(req, &cache);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_EQ(batch->series[0].dcgm != nullptr, round == 1);
+    auto got = SamplesFromDcgm(batch->series);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->samples.size(), plain->samples.size());
+    EXPECT_FLOAT_EQ(got->samples[0].sample.util_pct, 87);
+    EXPECT_FLOAT_EQ(got->samples[0].sample.mem_mib, 7270);
+    EXPECT_EQ(got->gpus[0].index, plain->gpus[0].index);
+    EXPECT_EQ(got->workload, plain->workload);
+  }
+  EXPECT_EQ(cache.size(), 2u);
+  // A bad series never enters the cache: it is refused every time.
+  Labels unsorted = kFb;
+  std::swap(unsorted[0], unsorted[1]);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_FALSE(DecodeRemoteWriteV1(RwRequestV1({SeriesV1(unsorted, {{1, 1790812800000}})}), &cache).ok());
+  }
+  EXPECT_EQ(cache.size(), 2u);
+  // The same labels with a sample between them (not one contiguous run) are parsed, not cached.
+  ProtoWriter split;
+  split.Bytes(1, ProtoWriter().Bytes(1, "UUID").Bytes(2, "GPU-9").str());
+  split.Bytes(2, RwSampleMessage(5, 1790812800000));
+  split.Bytes(1, ProtoWriter().Bytes(1, "__name__").Bytes(2, "DCGM_FI_DEV_GPU_UTIL").str());
+  auto odd = DecodeRemoteWriteV1(RwRequestV1({split.str()}), &cache);
+  ASSERT_TRUE(odd.ok()) << odd.status().ToString();
+  EXPECT_EQ(odd->series[0].dcgm, nullptr);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 TEST(RemoteWriteV1, StaleMarkersAreDroppedAndCounted) {
   double stale;
   const uint64_t bits = 0x7ff0000000000002ULL;

@@ -50,8 +50,84 @@ StatusOr<std::vector<Job>> JobLabelCache::Find(Ledger& ledger, const std::string
   return jobs;
 }
 
+Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& seen) {
+  std::vector<LabelSighting> due;
+  std::vector<Span*> marks;
+  for (const LabelSighting& s : seen) {
+    auto [it, fresh] = spans_.try_emplace({s.label, s.value, s.gpu_uuid}, Span{s.first_ms, s.last_ms});
+    Span& sp = it->second;
+    sp.first = std::min(sp.first, s.first_ms);
+    sp.last = std::max(sp.last, s.last_ms);
+    if (!sp.written || sp.first < sp.written_first || sp.last - sp.written_last >= kSightingWriteEveryMs) {
+      due.push_back({s.gpu_uuid, s.label, s.value, sp.first, sp.last});
+      marks.push_back(&sp);
+    }
+  }
+  if (due.empty()) return OkStatus();
+  RETURN_IF_ERROR(ledger.PutSightings(due));
+  for (size_t i = 0; i < due.size(); ++i) {
+    marks[i]->written = true;
+    marks[i]->written_first = due[i].first_ms;
+    marks[i]->written_last = due[i].last_ms;
+  }
+  return OkStatus();
+}
+
+Status SightingBuffer::Flush(Ledger& ledger) {
+  std::vector<LabelSighting> due;
+  std::vector<Span*> marks;
+  TimeMs newest = kMinTimeMs;
+  for (auto& [key, sp] : spans_) newest = std::max(newest, sp.last);
+  for (auto it = spans_.begin(); it != spans_.end();) {
+    Span& sp = it->second;
+    if (!sp.written || sp.first != sp.written_first || sp.last != sp.written_last) {
+      due.push_back(
+          {std::get<2>(it->first), std::get<0>(it->first), std::get<1>(it->first), sp.first, sp.last});
+      marks.push_back(&sp);
+      ++it;
+    } else if (newest - sp.last > kHourMs) {
+      it = spans_.erase(it);  // written and quiet for an hour: the ledger has it
+    } else {
+      ++it;
+    }
+  }
+  if (due.empty()) return OkStatus();
+  RETURN_IF_ERROR(ledger.PutSightings(due));
+  for (size_t i = 0; i < due.size(); ++i) {
+    marks[i]->written = true;
+    marks[i]->written_first = due[i].first_ms;
+    marks[i]->written_last = due[i].last_ms;
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<LabelSighting>> SightingBuffer::Find(Ledger& ledger, const std::string& label,
+                                                          const std::string& value) {
+  ASSIGN_OR_RETURN(std::vector<LabelSighting> out, ledger.FindSightings(label, value));
+  for (auto it = spans_.lower_bound({label, value, ""});
+       it != spans_.end() && std::get<0>(it->first) == label && std::get<1>(it->first) == value; ++it) {
+    const std::string& gpu = std::get<2>(it->first);
+    auto mine =
+        std::find_if(out.begin(), out.end(), [&](const LabelSighting& s) { return s.gpu_uuid == gpu; });
+    if (mine == out.end()) {
+      out.push_back({gpu, label, value, it->second.first, it->second.last});
+    } else {
+      mine->first_ms = std::min(mine->first_ms, it->second.first);
+      mine->last_ms = std::max(mine->last_ms, it->second.last);
+    }
+  }
+  return out;
+}
+
+size_t SightingBuffer::pending() const {
+  size_t n = 0;
+  for (const auto& [key, sp] : spans_)
+    n += (!sp.written || sp.last != sp.written_last || sp.first != sp.written_first);
+  return n;
+}
+
 Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
-                      JobLabelCache& job_cache, AttributionStats* stats) {
+                      JobLabelCache& job_cache, SightingBuffer& buffer, AttributionStats* stats) {
   if (batch.workload.empty()) return OkStatus();
   std::map<std::string, std::pair<TimeMs, TimeMs>> span;  // GPU -> [first, last] sample time
   for (const GpuSample& s : batch.samples) {
@@ -70,12 +146,12 @@ Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interva
       }
     }
   }
-  RETURN_IF_ERROR(ledger.PutSightings(sightings));
+  RETURN_IF_ERROR(buffer.Add(ledger, sightings));
   for (const LabelSighting& s : sightings) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, job_cache.Find(ledger, s.label, s.value));
     if (jobs.size() != 1) continue;  // none yet (kept as a sighting), or ambiguous
     // The whole span the label was seen over, so one allocation grows batch by batch.
-    ASSIGN_OR_RETURN(std::vector<LabelSighting> all, ledger.FindSightings(s.label, s.value));
+    ASSIGN_OR_RETURN(std::vector<LabelSighting> all, buffer.Find(ledger, s.label, s.value));
     for (const LabelSighting& seen : all) {
       if (seen.gpu_uuid == s.gpu_uuid) {
         RETURN_IF_ERROR(

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -33,10 +34,38 @@ class JobLabelCache {
   std::map<std::pair<std::string, std::string>, std::vector<Job>> cache_;
 };
 
+// How far a label's span may run ahead of what the ledger holds before it is written.
+inline constexpr DurationMs kSightingWriteEveryMs = kMinuteMs;
+
+// Label sightings as the server sees them, written to the ledger when they are new, when
+// they reach earlier, or when their end has moved on by kSightingWriteEveryMs; Flush
+// writes the rest (the server calls it before a job registration reads sightings, each
+// maintenance round, and at stop). A crash loses at most that minute of a span: samples
+// in it stay stored, unallocated, until an allocation covers them.
+class SightingBuffer {
+ public:
+  // Widens the spans; writes those that are due.
+  Status Add(Ledger& ledger, const std::vector<LabelSighting>& seen);
+  // The label's sightings on every GPU: the ledger's, widened by what is not written yet.
+  StatusOr<std::vector<LabelSighting>> Find(Ledger& ledger, const std::string& label,
+                                            const std::string& value);
+  Status Flush(Ledger& ledger);
+  size_t pending() const;
+
+ private:
+  struct Span {
+    TimeMs first = 0, last = 0;  // as seen
+    TimeMs written_first = 0, written_last = 0;
+    bool written = false;
+  };
+  using Key = std::tuple<std::string, std::string, std::string>;  // label, value, GPU
+  std::map<Key, Span> spans_;
+};
+
 // After a batch is stored: record what each GPU's labels said and when, and give the
 // GPU to the job they name.
 Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms, JobLabelCache& jobs,
-                      AttributionStats* stats);
+                      SightingBuffer& sightings, AttributionStats* stats);
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);

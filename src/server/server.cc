@@ -141,6 +141,12 @@ void Server::Stop() {
   if (http_ && http_->is_running()) http_->stop();
   if (thread_.joinable()) thread_.join();
   if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;  // Recover redoes it at the next start
+  if (!FlushSightings().ok()) ++counters_.sighting_errors;
+}
+
+Status Server::FlushSightings() {
+  std::lock_guard lock(ledger_mu_);
+  return sightings_.Flush(*ledger_);
 }
 
 bool Server::WaitForStop(DurationMs ms) {
@@ -152,6 +158,7 @@ void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
   while (!WaitForStop(raw_ ? options_.raw_flush_interval_ms : kMinuteMs)) {
     if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;
+    if (!FlushSightings().ok()) ++counters_.sighting_errors;
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
       if (!Retain().ok()) ++counters_.retention_errors;
@@ -202,14 +209,26 @@ Status Server::Retain() {
 Status Server::Store(const DcgmBatch& batch) {
   std::lock_guard lock(ledger_mu_);
   if (options_.register_gpus) {
-    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
-    std::vector<Gpu> fresh;
-    for (const Gpu& g : batch.gpus) {
-      if (std::none_of(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.uuid; }))
-        fresh.push_back(g);
+    // GPUs come and go rarely: the ledger is asked only when a batch names one this
+    // server has not seen (or at the first batch).
+    auto unknown = [&] {
+      std::vector<Gpu> out;
+      for (const Gpu& g : batch.gpus) {
+        if (!known_gpus_.count(g.uuid)) out.push_back(g);
+      }
+      return out;
+    };
+    std::vector<Gpu> fresh = unknown();
+    if (!fresh.empty()) {  // perhaps imported meanwhile: an upsert would overwrite it
+      ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+      for (const Gpu& g : known) known_gpus_.insert(g.uuid);
+      fresh = unknown();
     }
-    RETURN_IF_ERROR(ledger_->PutGpus(fresh));
-    counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+    if (!fresh.empty()) {
+      RETURN_IF_ERROR(ledger_->PutGpus(fresh));
+      for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
+      counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+    }
   }
   // The raw store's mark first (it may sync a file), so a crash after the commit below
   // still re-flushes these samples into the chunks.
@@ -219,7 +238,7 @@ Status Server::Store(const DcgmBatch& batch) {
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
   // The samples are safe; now let their workload labels name their job.
   AttributionStats stats;
-  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, &stats));
+  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, sightings_, &stats));
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return OkStatus();
@@ -329,6 +348,8 @@ void Server::Routes() {
     counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
     counter("gpuledger_epochs_received_total", "Training epochs received (progress API).",
             counters_.epochs_received);
+    counter("gpuledger_sighting_errors_total", "Label sighting writes that failed (retried).",
+            counters_.sighting_errors);
     {
       std::lock_guard lock(ledger_mu_);
       const size_t pending = raw_ ? raw_->pending() : 0;
@@ -380,8 +401,8 @@ void Server::Routes() {
     };
     auto raw = SnappyUncompress(req.body, options_.max_body_bytes * 8);
     if (!raw.ok()) return fail(raw.status());
-    auto batch =
-        v2 ? DecodeRemoteWriteV2(std::move(raw).value()) : DecodeRemoteWriteV1(std::move(raw).value());
+    auto batch = v2 ? DecodeRemoteWriteV2(std::move(raw).value())
+                    : DecodeRemoteWriteV1(std::move(raw).value(), &series_);
     if (!batch.ok()) return fail(batch.status());
     auto gpus = SamplesFromDcgm(batch->series);
     if (!gpus.ok()) return fail(gpus.status());
@@ -405,6 +426,7 @@ void Server::Routes() {
                 const std::vector<Allocation>& allocs = parsed->allocations;
                 std::lock_guard lock(ledger_mu_);
                 label_jobs_.Clear();  // the new job may be what a label names
+                if (Status s = sightings_.Flush(*ledger_); !s.ok()) return Reply(res, s);  // it reads them
                 if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
                 if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
                 AttributionStats stats;

@@ -10,10 +10,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "books/books.h"
 #include "common/clock.h"
+#include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/attribution.h"
 #include "server/raw_flush.h"
@@ -48,7 +50,7 @@ struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
       raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0},
-      epochs_received{0};
+      epochs_received{0}, sighting_errors{0};
 };
 
 class Server {
@@ -69,6 +71,8 @@ class Server {
   Status FlushRaw();
   // Drops raw samples past options.raw_retention_ms (books/retention.h). Takes both locks.
   Status Retain();
+  // Writes label sightings not yet in the ledger (attribution.h). Takes the ledger lock.
+  Status FlushSightings();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
 
@@ -82,8 +86,11 @@ class Server {
   // Takes the ledger lock.
   Status Store(const DcgmBatch& batch);
   std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_ and label_jobs_
+  std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_, known_gpus_ and raw_'s dirty set
   JobLabelCache label_jobs_;
+  SightingBuffer sightings_;
+  SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
+  std::unordered_set<std::string> known_gpus_;  // GPUs in the ledger (register_gpus); under ledger_mu_
   std::unique_ptr<FileSystem> own_fs_;
   std::unique_ptr<RawFlusher> raw_;          // its dirty set under ledger_mu_, its store under raw_mu_
   std::mutex raw_mu_;                        // taken after ledger_mu_ when both are needed

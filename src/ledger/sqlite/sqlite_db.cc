@@ -2,8 +2,17 @@
 
 namespace gpuledger::sqlite {
 
+Stmt::~Stmt() {
+  if (s_ == nullptr) return;
+  if (pool_ != nullptr) {
+    pool_->GiveBack(s_);
+  } else {
+    sqlite3_finalize(s_);
+  }
+}
+
 StatusOr<bool> Stmt::Step() {
-  const int rc = sqlite3_step(s_.get());
+  const int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   const std::string msg = sqlite3_errmsg(db_);
@@ -44,12 +53,37 @@ Status Db::Exec(std::string_view sql) {
   return OkStatus();
 }
 
+Db::~Db() {
+  for (auto& [sql, list] : idle_) {
+    for (sqlite3_stmt* s : list) sqlite3_finalize(s);
+  }
+}
+
+void Db::GiveBack(sqlite3_stmt* s) {
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  std::vector<sqlite3_stmt*>& list = idle_[sqlite3_sql(s)];
+  if (list.size() >= 4) {  // bounded: a text that never matches its key would pile up
+    sqlite3_finalize(s);
+    return;
+  }
+  list.push_back(s);
+}
+
 StatusOr<Stmt> Db::Prepare(std::string_view sql) {
+  auto it = idle_.find(std::string(sql));
+  if (it != idle_.end() && !it->second.empty()) {
+    sqlite3_stmt* s = it->second.back();
+    it->second.pop_back();
+    return Stmt(db_.get(), s, this);
+  }
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                         nullptr) != SQLITE_OK) {
     return Internal("sqlite prepare: " + Error() + " in: " + std::string(sql.substr(0, 80)));
   }
-  return Stmt(db_.get(), s);
+  if (s == nullptr) return Internal("sqlite prepare: no statement in: " + std::string(sql.substr(0, 80)));
+  return Stmt(db_.get(), s, this);
 }
 
 }  // namespace gpuledger::sqlite

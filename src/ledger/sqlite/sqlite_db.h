@@ -1,5 +1,7 @@
 // Thin RAII wrappers over sqlite3 and sqlite3_stmt: the only place outside
-// sqlite_ledger.cc that touches the SQLite C API. Not thread-safe.
+// sqlite_ledger.cc that touches the SQLite C API. Db keeps prepared statements for reuse
+// (parsing SQL cost more than running it on the ingest path): a Stmt hands its statement
+// back, reset, when it goes away. Not thread-safe.
 #pragma once
 
 #include <sqlite3.h>
@@ -7,67 +9,86 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 
 namespace gpuledger::sqlite {
 
+class Db;
+
 class Stmt {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s, &sqlite3_finalize) {}
+  // `pool`: the Db to hand the statement back to (null: finalised when done).
+  Stmt(sqlite3* db, sqlite3_stmt* s, Db* pool) : db_(db), s_(s), pool_(pool) {}
+  ~Stmt();
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), pool_(o.pool_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_.get(), i, v);
+    sqlite3_bind_int64(s_, i, v);
     return *this;
   }
   Stmt& Bind(int i, int v) {
-    sqlite3_bind_int64(s_.get(), i, v);
+    sqlite3_bind_int64(s_, i, v);
     return *this;
   }
   Stmt& Bind(int i, double v) {
-    sqlite3_bind_double(s_.get(), i, v);
+    sqlite3_bind_double(s_, i, v);
     return *this;
   }
   Stmt& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& BindNull(int i) {
-    sqlite3_bind_null(s_.get(), i);
+    sqlite3_bind_null(s_, i);
     return *this;
   }
   // Returns true while a row is available; a Status on error.
   StatusOr<bool> Step();
   Status Run();  // Step to completion, then reset for reuse.
   void Reset() {
-    sqlite3_reset(s_.get());
-    sqlite3_clear_bindings(s_.get());
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
   }
-  int64_t Int(int col) const { return sqlite3_column_int64(s_.get(), col); }
-  double Double(int col) const { return sqlite3_column_double(s_.get(), col); }
-  bool IsNull(int col) const { return sqlite3_column_type(s_.get(), col) == SQLITE_NULL; }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const { return sqlite3_column_double(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string Text(int col) const {
-    const unsigned char* t = sqlite3_column_text(s_.get(), col);
+    const unsigned char* t = sqlite3_column_text(s_, col);
     return t ? std::string(reinterpret_cast<const char*>(t),
-                           static_cast<size_t>(sqlite3_column_bytes(s_.get(), col)))
+                           static_cast<size_t>(sqlite3_column_bytes(s_, col)))
              : std::string();
   }
 
  private:
   sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s_;
+  sqlite3_stmt* s_;
+  Db* pool_;
 };
 
 class Db {
  public:
   static StatusOr<std::unique_ptr<Db>> Open(const std::string& path);
   explicit Db(sqlite3* db) : db_(db, &sqlite3_close) {}  // takes ownership; use Open
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  // Runs one or more statements (no results); parsed each time: for DDL and migrations.
   Status Exec(std::string_view sql);
+  // One statement, reused from earlier calls with the same text when one is idle.
   StatusOr<Stmt> Prepare(std::string_view sql);
   sqlite3* raw() const { return db_.get(); }
   std::string Error() const { return sqlite3_errmsg(db_.get()); }
 
  private:
+  friend class Stmt;
+  void GiveBack(sqlite3_stmt* s);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
 };
 
 // Commits on Commit(), rolls back otherwise.
@@ -78,13 +99,15 @@ class Transaction {
     if (open_) (void)db_.Exec("ROLLBACK");
   }
   Status Begin() {
-    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    ASSIGN_OR_RETURN(Stmt begin, db_.Prepare("BEGIN IMMEDIATE"));
+    RETURN_IF_ERROR(begin.Run());
     open_ = true;
     return OkStatus();
   }
   Status Commit() {
     open_ = false;
-    return db_.Exec("COMMIT");
+    ASSIGN_OR_RETURN(Stmt commit, db_.Prepare("COMMIT"));
+    return commit.Run();
   }
 
  private:

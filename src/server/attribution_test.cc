@@ -1,0 +1,46 @@
+#include "server/attribution.h"
+
+#include <gtest/gtest.h>
+
+#include "common/test_util.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1790812800000;
+
+TEST(SightingBuffer, WritesNewSpansAtOnceAndGrowthAtMostOncePerInterval) {
+  testing::TempDir dir;
+  auto ledger = OpenSqliteLedger(dir.path() + "/l.db");
+  ASSERT_TRUE(ledger.ok());
+  Ledger& l = **ledger;
+  SightingBuffer buf;
+  auto in_ledger = [&] {
+    auto s = l.FindSightings("pod", "train-1");
+    EXPECT_TRUE(s.ok());
+    return s.ok() && !s->empty() ? std::make_pair((*s)[0].first_ms, (*s)[0].last_ms)
+                                 : std::make_pair(TimeMs{0}, TimeMs{0});
+  };
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0, kT0}}).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0));  // new: written at once
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + 10'000, kT0 + 10'000}}).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0));  // grown 10 s: not yet
+  EXPECT_EQ(buf.pending(), 1u);
+  // Readers see the whole span anyway.
+  auto found = buf.Find(l, "pod", "train-1");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].last_ms, kT0 + 10'000);
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + kMinuteMs, kT0 + kMinuteMs}}).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0 + kMinuteMs));  // a minute on: written
+  ASSERT_TRUE(
+      buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + kMinuteMs + 10'000, kT0 + kMinuteMs + 10'000}}).ok());
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 - 10'000, kT0 - 10'000}}).ok());
+  EXPECT_EQ(in_ledger().first, kT0 - 10'000);  // reaching earlier: written at once
+  ASSERT_TRUE(buf.Flush(l).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0 - 10'000, kT0 + kMinuteMs + 10'000));
+  EXPECT_EQ(buf.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace gpuledger
