@@ -65,7 +65,7 @@ struct ServerArgs {
   std::vector<std::string> scrape;  // dcgm-exporter URLs (scrape mode)
   std::string scrape_interval = "10s";
   std::string raw_dir;  // empty: <file>.raw beside an SQLite ledger; none for PostgreSQL
-  std::string raw_flush_interval = "1m";
+  std::string raw_flush_interval = "5m";
   std::string retention = "2160h";  // 90 days; "0" keeps raw samples forever
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.

@@ -41,7 +41,7 @@ struct ServerOptions {
   DurationMs scrape_interval_ms = 10 * kSecondMs;
   // Raw chunk store (src/tsdb) for series reads; empty: none (GET /api/v1/series is 409).
   std::string raw_dir;
-  DurationMs raw_flush_interval_ms = kMinuteMs;
+  DurationMs raw_flush_interval_ms = 5 * kMinuteMs;
   // Raw samples older than this are dropped (ledger and chunks) once an hour; 0 keeps them.
   DurationMs raw_retention_ms = 90 * kDayMs;
 };
