@@ -131,7 +131,8 @@ int64_t ProcessStartMs(std::string_view stat_line, int64_t boot_ms, int64_t tick
   return 0;
 }
 
-NodeAttributor::NodeAttributor(FileSystem& fs, NodePaths paths) : fs_(fs), paths_(std::move(paths)) {}
+NodeAttributor::NodeAttributor(FileSystem& fs, NodePaths paths, ContainerLabelsFn container_labels)
+    : fs_(fs), paths_(std::move(paths)), container_labels_(std::move(container_labels)) {}
 
 const NodeAttributor::ProcInfo& NodeAttributor::Process(uint32_t pid) {
   auto it = cache_.find(pid);
@@ -183,6 +184,17 @@ Workload NodeAttributor::FromProcesses(const GpuReading& g) {
       w.job_id = w.fields["job_id"];
       w.source = "environ";
       return w;
+    }
+    // A Docker container labelled with its job (docker run --label gpuledger.job_id=...).
+    if (!w.container_id.empty() && container_labels_) {
+      for (const auto& [k, v] : container_labels_(w.container_id)) {
+        if (k.rfind("gpuledger.", 0) == 0 && !v.empty()) w.fields.try_emplace(k.substr(10), v);
+      }
+      if (w.fields.count("job_id") && !w.fields["job_id"].empty()) {
+        w.job_id = w.fields["job_id"];
+        w.source = "docker-label";
+        return w;
+      }
     }
     if (cgroup_match.empty() && (!w.hpc_job.empty() || !w.pod.empty() || !w.container_id.empty())) {
       w.source = "cgroup";

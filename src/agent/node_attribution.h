@@ -3,7 +3,8 @@
 //      GPULEDGER_* fields submission injects, which also register the job);
 //   2. the cgroup of a process on the GPU: a Slurm job (".../job_<id>/..."), a
 //      Kubernetes pod (".../kubepods.../pod<uid>/...": the pod's name is the HOSTNAME in
-//      the process environment), or a Docker container (".../docker-<id>.scope");
+//      the process environment), or a Docker container (".../docker-<id>.scope") whose
+//      labels (gpuledger.job_id, gpuledger.user, ...) name the job;
 //   3. a Slurm prolog mapping file in the jobstats style: <gpustat dir>/<index or UUID>
 //      holding "<jobid> <uid>";
 //   4. dcgm-exporter's HPC job-mapping directory: a file named by the GPU index holding
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -31,7 +33,7 @@ struct Workload {
   std::string pod;      // a Kubernetes pod name
   std::string pod_uid;
   std::string container_id;  // Docker
-  std::string source;        // environ | cgroup | gpustat | dcgm-hpc-map; empty: nothing found
+  std::string source;        // environ | docker-label | cgroup | gpustat | dcgm-hpc-map; empty: nothing found
   uint32_t pid = 0;          // the process it came from (0: a mapping file)
   // GPULEDGER_* variables of that process, keys without the prefix, lower case
   // ("job_id", "user", "project", "run_dir", ...).
@@ -66,9 +68,12 @@ struct NodePaths {
   std::string dcgm_hpc_map;  // dcgm-exporter's --hpc-job-mapping-dir; empty: not used
 };
 
+// Container id -> its labels (DockerLabels::Labels in production; a map in tests).
+using ContainerLabelsFn = std::function<std::map<std::string, std::string>(const std::string& container_id)>;
+
 class NodeAttributor {
  public:
-  NodeAttributor(FileSystem& fs, NodePaths paths);
+  NodeAttributor(FileSystem& fs, NodePaths paths, ContainerLabelsFn container_labels = nullptr);
   // Resolves every GPU of one reading. Process details are cached by pid and dropped
   // when the pid leaves every GPU.
   std::vector<Workload> Resolve(const std::vector<GpuReading>& gpus);
@@ -86,6 +91,7 @@ class NodeAttributor {
   Workload FromFiles(const GpuReading& g);
   FileSystem& fs_;
   NodePaths paths_;
+  ContainerLabelsFn container_labels_;
   std::map<uint32_t, ProcInfo> cache_;
   int64_t boot_ms_ = -1;
 };

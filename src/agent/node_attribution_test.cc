@@ -1,6 +1,15 @@
 #include "agent/node_attribution.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "agent/docker_labels.h"
+#include "common/test_util.h"
 
 namespace gpuledger {
 namespace {
@@ -90,6 +99,68 @@ TEST_F(ResolveTest, FollowsTheDocumentedOrder) {
   EXPECT_EQ(w[5].source, "dcgm-hpc-map");
   EXPECT_EQ(w[5].hpc_job, "7171");
   EXPECT_TRUE(w[6].empty());
+}
+
+TEST_F(ResolveTest, ADockerContainerLabelNamesTheJob) {
+  const std::string id(64, 'b');
+  Proc(100, "PATH=/bin\0"s, "0::/system.slice/docker-" + id + ".scope");
+  int asked = 0;
+  NodeAttributor a(fs_, {}, [&](const std::string& container) -> std::map<std::string, std::string> {
+    ++asked;
+    if (container != id) return {};
+    return {{"gpuledger.job_id", "run-9"}, {"gpuledger.user", "wangwu"}, {"maintainer", "x"}};
+  });
+  auto w = a.Resolve({Gpu(0, {100})});
+  EXPECT_EQ(w[0].source, "docker-label");
+  EXPECT_EQ(w[0].job_id, "run-9");
+  EXPECT_EQ(w[0].fields.at("user"), "wangwu");
+  EXPECT_EQ(w[0].container_id, id);
+  EXPECT_EQ(asked, 1);
+}
+
+TEST(DockerLabels, ParsesTheEngineApiAnswer) {
+  auto labels = ParseContainerLabels(
+      "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+      R"({"Id": "abc", "Config": {"Image": "yolo:1", "Labels": {"gpuledger.job_id": "run-9", "n": 5}}})");
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  EXPECT_EQ(labels->size(), 1u);
+  EXPECT_EQ(labels->at("gpuledger.job_id"), "run-9");
+  EXPECT_EQ(ParseContainerLabels("HTTP/1.0 404 Not Found\r\n\r\n{}").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(ParseContainerLabels("garbage").ok());
+  EXPECT_TRUE(ParseContainerLabels("HTTP/1.0 200 OK\r\n\r\n{\"Config\": {\"Labels\": null}}")->empty());
+  DockerLabels none("/nonexistent/docker.sock");
+  EXPECT_TRUE(none.Labels(std::string(64, 'a')).empty());  // no daemon: no labels, no error
+  EXPECT_TRUE(none.Labels("../../etc").empty());           // not a container id: never asked
+}
+
+TEST(DockerLabels, AsksTheDaemonOverItsUnixSocketOncePerContainer) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/docker.sock";
+  const int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(srv, 4), 0);
+  std::string request;
+  std::thread daemon([&] {  // a fake Engine API: answers one request
+    const int c = accept(srv, nullptr, nullptr);
+    char buf[1024];
+    const ssize_t n = read(c, buf, sizeof buf);
+    request.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    const std::string answer =
+        "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+        R"({"Config": {"Labels": {"gpuledger.job_id": "run-9"}}})";
+    (void)!write(c, answer.data(), answer.size());
+    close(c);
+  });
+  DockerLabels docker(path);
+  const std::string id(64, 'c');
+  EXPECT_EQ(docker.Labels(id).at("gpuledger.job_id"), "run-9");
+  daemon.join();
+  close(srv);
+  EXPECT_EQ(request.rfind("GET /containers/" + id + "/json HTTP/1.0\r\n", 0), 0u) << request;
+  EXPECT_EQ(docker.Labels(id).at("gpuledger.job_id"), "run-9");  // from the cache: the daemon is gone
 }
 
 TEST_F(ResolveTest, AProcessThatLeftIsForgotten) {

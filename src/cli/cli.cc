@@ -135,6 +135,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_agent->add_option("--gpustat-dir", agent.gpustat_dir, "Slurm prolog GPU->job mapping files")
       ->capture_default_str();
   c_agent->add_option("--dcgm-hpc-map", agent.dcgm_hpc_map, "dcgm-exporter's HPC job-mapping directory");
+  c_agent
+      ->add_option("--docker-socket", agent.docker_socket,
+                   "Docker Engine API socket, for containers labelled gpuledger.job_id=...")
+      ->capture_default_str();
   c_agent->add_option("--run-for", agent.run_for, "stop after this long (0: run until a signal)")
       ->capture_default_str();
   c_agent

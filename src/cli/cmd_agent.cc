@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/docker_labels.h"
 #include "agent/shipper.h"
 #include "cli/commands.h"
 #include "common/strings.h"
@@ -77,7 +78,9 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
     out << "gpuledger agent: no GPU sampling on this machine: " << nvml.status().message()
         << "; sampling node CPU and disk only" << std::endl;
   }
-  NodeAttributor attributor(fs, {a.proc, a.gpustat_dir, a.dcgm_hpc_map});
+  DockerLabels docker(a.docker_socket);
+  NodeAttributor attributor(fs, {a.proc, a.gpustat_dir, a.dcgm_hpc_map},
+                            [&docker](const std::string& id) { return docker.Labels(id); });
   NodeStats node_stats(fs, a.proc);
   ProgressFollower progress(fs);
   Agent agent(gpus.get(), attributor, &node_stats, progress, *queue, clock, node);

@@ -83,6 +83,7 @@ struct AgentArgs {
   std::string proc = "/proc";
   std::string gpustat_dir = "/run/gpustat";
   std::string dcgm_hpc_map;
+  std::string docker_socket = "/var/run/docker.sock";
   std::string run_for = "0";  // 0: until SIGINT/SIGTERM
   std::string drain_timeout = "30s";
 };
