@@ -12,6 +12,7 @@
 
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
+#include "ledger/test_pg.h"
 #include "server/auth.h"
 #include "sim_ledger.h"
 
@@ -37,10 +38,23 @@ std::string Incompressible(size_t n) {
   return out;
 }
 
-class ServerTest : public ::testing::Test {
+// Every server test runs on both backends: an SQLite file and a fresh PostgreSQL database.
+class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // A new connection to the test's ledger (the server holds its own).
+  std::unique_ptr<Ledger> Open() {
+    auto l = GetParam() == "postgres" ? OpenPostgresLedger(conninfo_) : OpenLedger(db_);
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    return l.ok() ? std::move(l).value() : nullptr;
+  }
   void SetUp() override {
     db_ = dir_.path() + "/server.db";
+    if (GetParam() == "postgres") {
+      std::string why;
+      auto conninfo = testing::NewPostgresDatabase(&why);
+      if (!conninfo) GTEST_SKIP() << why;
+      conninfo_ = *conninfo;
+    }
     SimOptions o;
     o.seed = 5;
     o.month = {2026, 10};
@@ -49,7 +63,7 @@ class ServerTest : public ::testing::Test {
     o.a100_nodes = 1;
     o.gpus_per_node = 2;
     o.load = 0.2;
-    auto sim = testing::LoadSimulation(db_, o, "Asia/Shanghai");
+    auto sim = testing::LoadSimulationInto(Open(), o, "Asia/Shanghai");
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     for (auto [role, project, dept] :
          {std::tuple{Role::kIngest, "", ""}, std::tuple{Role::kUser, "pcb-solder-qc", ""},
@@ -61,13 +75,13 @@ class ServerTest : public ::testing::Test {
       tokens_[role] = t->secret;
     }
     sim->ledger.reset();
-    auto ledger = OpenLedger(db_);
-    ASSERT_TRUE(ledger.ok());
+    std::unique_ptr<Ledger> ledger = Open();
+    ASSERT_TRUE(ledger);
     ServerOptions opt;
     opt.port = 0;
     opt.max_body_bytes = 64 * 1024;
     opt.raw_dir = dir_.path() + "/raw";
-    server_ = std::make_unique<Server>(std::move(ledger).value(), kClock, opt);
+    server_ = std::make_unique<Server>(std::move(ledger), kClock, opt);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
@@ -91,14 +105,15 @@ class ServerTest : public ::testing::Test {
     return client_->Post("/api/v1/write", h, body, type.c_str());
   }
   int64_t StoredSamples(const std::string& gpu) {
-    auto ledger = OpenLedger(db_);
+    auto ledger = Open();
     int64_t n = 0;
-    EXPECT_TRUE((*ledger)->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++n; }).ok());
+    EXPECT_TRUE(ledger->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++n; }).ok());
     return n;
   }
 
   testing::TempDir dir_;
-  std::string db_;
+  std::string db_;        // sqlite
+  std::string conninfo_;  // postgres
   std::map<Role, std::string> tokens_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -108,7 +123,7 @@ const RwLabels kGpuLabels = {
     {"Hostname", "node-9"}, {"UUID", "GPU-remote-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
     {"gpu", "0"},           {"modelName", "A10G"},    {"pod", "yolo-train-0"}};
 
-TEST_F(ServerTest, ReportRoleMatrix) {
+TEST_P(ServerTest, ReportRoleMatrix) {
   const std::optional<Role> none;
   const std::string dept = "/api/v1/reports/monthly?month=2026-10&by=department";
   EXPECT_EQ(Get(dept, none), 401);
@@ -137,7 +152,7 @@ TEST_F(ServerTest, ReportRoleMatrix) {
   EXPECT_EQ(Get("/metrics", none), 200);
 }
 
-TEST_F(ServerTest, FinanceNeverSeesUserOrJobNames) {
+TEST_P(ServerTest, FinanceNeverSeesUserOrJobNames) {
   for (const char* by : {"department", "project", "model", "image", "framework", "gpu-model"}) {
     std::string body;
     ASSERT_EQ(Get(std::string("/api/v1/reports/monthly?month=2026-10&by=") + by, Role::kFinance, &body), 200)
@@ -145,14 +160,14 @@ TEST_F(ServerTest, FinanceNeverSeesUserOrJobNames) {
     for (const char* user : kUsers) EXPECT_EQ(body.find(user), std::string::npos) << by << " shows " << user;
     EXPECT_EQ(body.find("job-"), std::string::npos) << by << " shows a job id";
   }
-  auto ledger = OpenLedger(db_);
-  auto audit = (*ledger)->ListAudit();
+  auto ledger = Open();
+  auto audit = ledger->ListAudit();
   ASSERT_EQ(audit->size(), 6u);
   EXPECT_EQ((*audit)[0].role, "finance");
   EXPECT_EQ((*audit)[0].detail, "month=2026-10 by=department");
 }
 
-TEST_F(ServerTest, WriteAndJobsRoleMatrix) {
+TEST_P(ServerTest, WriteAndJobsRoleMatrix) {
   const std::string body = Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1790900000000}})}));
   EXPECT_EQ(Write(std::nullopt, body)->status, 401);
   for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) EXPECT_EQ(Write(r, body)->status, 403);
@@ -173,7 +188,7 @@ TEST_F(ServerTest, WriteAndJobsRoleMatrix) {
   EXPECT_NE(bad->body.find("unknown field 'colour'"), std::string::npos) << bad->body;
 }
 
-TEST_F(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
+TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
   // An hour of samples of a new A10G, a minute apart, before any job claims it.
   std::vector<std::string> series;
   RwPoints points;
@@ -197,10 +212,10 @@ TEST_F(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
       << body.substr(at, 600);  // 1 h x 3.50 CNY
 }
 
-TEST_F(ServerTest, JobQueryRoleMatrixAndFigures) {
-  auto ledger = OpenLedger(db_);
-  auto jobs = (*ledger)->ListJobs();
-  ledger->reset();
+TEST_P(ServerTest, JobQueryRoleMatrixAndFigures) {
+  auto ledger = Open();
+  auto jobs = ledger->ListJobs();
+  ledger.reset();
   const Job* mine = nullptr;    // pcb-solder-qc (the user token's project, manufacturing)
   const Job* retail = nullptr;  // the dept_admin token's department
   for (const Job& j : *jobs) {
@@ -224,10 +239,10 @@ TEST_F(ServerTest, JobQueryRoleMatrixAndFigures) {
   EXPECT_EQ(Get("/api/v1/jobs/no-such-job", Role::kAdmin), 404);
 }
 
-TEST_F(ServerTest, SeriesRoleMatrixAndValues) {
-  auto ledger = OpenLedger(db_);
-  auto jobs = (*ledger)->ListJobs();
-  auto allocs = (*ledger)->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+TEST_P(ServerTest, SeriesRoleMatrixAndValues) {
+  auto ledger = Open();
+  auto jobs = ledger->ListJobs();
+  auto allocs = ledger->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
   const Job* mine = nullptr;
   for (const Job& j : *jobs) {
     if (j.project == "pcb-solder-qc" && j.end_ms && !mine) mine = &j;
@@ -239,9 +254,9 @@ TEST_F(ServerTest, SeriesRoleMatrixAndValues) {
   for (const Allocation& a : *allocs) {
     if (a.job_id != mine->id) continue;
     ++parts;
-    ASSERT_TRUE((*ledger)->ScanSamples(a.gpu_uuid, a.window(), [&](const Sample&) { ++expected; }).ok());
+    ASSERT_TRUE(ledger->ScanSamples(a.gpu_uuid, a.window(), [&](const Sample&) { ++expected; }).ok());
   }
-  ledger->reset();
+  ledger.reset();
   ASSERT_GT(expected, 0);
   const std::string path = "/api/v1/series?job=" + mine->id;
   EXPECT_EQ(Get(path, std::nullopt), 401);
@@ -266,7 +281,7 @@ TEST_F(ServerTest, SeriesRoleMatrixAndValues) {
   EXPECT_NE(body.find("'from'"), std::string::npos) << body;
 }
 
-TEST_F(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
+TEST_P(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   const TimeMs t = kClock.Now() - kMinuteMs;
   RwLabels mem = kGpuLabels;
   mem[2].second = "DCGM_FI_DEV_FB_USED";
@@ -288,10 +303,10 @@ TEST_F(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   EXPECT_NE(metrics.find("gpuledger_raw_pending_samples 0"), std::string::npos) << metrics;
 }
 
-TEST_F(ServerTest, ProgressAndStopRequestsRoleMatrix) {
-  auto ledger = OpenLedger(db_);
-  auto jobs = (*ledger)->ListJobs();
-  ledger->reset();
+TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {
+  auto ledger = Open();
+  auto jobs = ledger->ListJobs();
+  ledger.reset();
   const Job* mine = nullptr;
   for (const Job& j : *jobs) {
     if (j.project == "pcb-solder-qc" && !mine) mine = &j;
@@ -328,29 +343,28 @@ TEST_F(ServerTest, ProgressAndStopRequestsRoleMatrix) {
   const auto answer = nlohmann::json::parse(posted->body);
   EXPECT_EQ(answer["stop"], true);
   EXPECT_EQ(answer["reason"], "mAP has plateaued");
-  auto stored = (*OpenLedger(db_))->GetProgress(mine->id);
+  auto stored = Open()->GetProgress(mine->id);
   ASSERT_TRUE(stored.ok());
   auto e42 =
       std::find_if(stored->begin(), stored->end(), [](const EpochProgress& e) { return e.epoch == 42; });
   ASSERT_NE(e42, stored->end());
   EXPECT_DOUBLE_EQ(*e42->map50, 0.62);  // replaced what the simulator had written
-  auto audit = (*OpenLedger(db_))->ListAudit();
+  auto audit = Open()->ListAudit();
   ASSERT_TRUE(audit.ok());
   EXPECT_EQ(audit->back().action, "POST /api/v1/jobs/{id}/stop");
 }
 
 // Allocations of `job` on GPU-remote-1, as (start, end).
-std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(const std::string& db, const std::string& job) {
-  auto ledger = OpenLedger(db);
+std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(std::unique_ptr<Ledger> ledger, const std::string& job) {
   std::vector<std::pair<TimeMs, TimeMs>> out;
-  auto allocs = (*ledger)->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});  // keep it alive while iterating
+  auto allocs = ledger->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});  // keep it alive while iterating
   for (const Allocation& a : *allocs) {
     if (a.job_id == job && a.gpu_uuid == "GPU-remote-1") out.emplace_back(a.start_ms, a.end_ms);
   }
   return out;
 }
 
-TEST_F(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
+TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
   const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z
   auto hour = [&](int h) {
     RwPoints points;
@@ -358,17 +372,17 @@ TEST_F(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
     return Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, points)}));  // labelled pod=yolo-train-0
   };
   ASSERT_EQ(Write(Role::kIngest, hour(0))->status, 204);  // no job claims the pod yet
-  EXPECT_TRUE(HoldsOf(db_, "pod-job").empty());
+  EXPECT_TRUE(HoldsOf(Open(), "pod-job").empty());
   const std::string job = R"({"id": "pod-job", "user": "lisi", "project": "defect-detection-line3",
     "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "labels": "pod=yolo-train-0"})";
   ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
   // The job claims the hour it was seen for, plus the last sample's interval (10 min here).
-  EXPECT_EQ(HoldsOf(db_, "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 69 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Open(), "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 69 * kMinuteMs}}));
   ASSERT_EQ(Write(Role::kIngest, hour(1))->status, 204);  // and grows with new samples
-  EXPECT_EQ(HoldsOf(db_, "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Open(), "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
 }
 
-TEST_F(ServerTest, AnExplicitAllocationWinsOverALabel) {
+TEST_P(ServerTest, AnExplicitAllocationWinsOverALabel) {
   const TimeMs t0 = 1793577600000;
   const std::string holder = R"({"id": "holder", "user": "lisi", "project": "defect-detection-line3",
     "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1",
@@ -383,14 +397,14 @@ TEST_F(ServerTest, AnExplicitAllocationWinsOverALabel) {
   ASSERT_EQ(
       Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{90, t0 + kMinuteMs}})})))->status,
       204);
-  EXPECT_TRUE(HoldsOf(db_, "pod-job").empty());
-  EXPECT_EQ(HoldsOf(db_, "holder").size(), 1u);
+  EXPECT_TRUE(HoldsOf(Open(), "pod-job").empty());
+  EXPECT_EQ(HoldsOf(Open(), "holder").size(), 1u);
   std::string metrics;
   Get("/metrics", std::nullopt, &metrics);
   EXPECT_EQ(metrics.find("gpuledger_label_conflicts_total 0"), std::string::npos) << metrics;
 }
 
-TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
+TEST_P(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
   auto res =
       Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}, {60, 1790900010000}}}})),
             "application/x-protobuf;proto=io.prometheus.write.v2.Request");
@@ -399,7 +413,7 @@ TEST_F(ServerTest, RemoteWrite2AnswersWithWrittenCounts) {
   EXPECT_EQ(StoredSamples("GPU-remote-1"), 2);
 }
 
-TEST_F(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
+TEST_P(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
   double stale_free_nan = std::numeric_limits<double>::quiet_NaN();
   RwLabels unsorted = kGpuLabels;
   std::swap(unsorted[0], unsorted[1]);
@@ -437,6 +451,9 @@ TEST_F(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
   EXPECT_NE(metrics.find("gpuledger_remote_write_rejected_total 5"), std::string::npos)
       << metrics;  // 413 is httplib's
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& p) { return p.param; });
 
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   testing::TempDir dir;

@@ -16,12 +16,13 @@ struct SimLedger {
   LedgerSettings settings;
 };
 
-inline StatusOr<SimLedger> LoadSimulation(const std::string& db, const SimOptions& o,
-                                          const std::string& zone) {
+// Into a given ledger (any backend).
+inline StatusOr<SimLedger> LoadSimulationInto(std::unique_ptr<Ledger> ledger, const SimOptions& o,
+                                              const std::string& zone) {
   SimLedger s;
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(zone));
   ASSIGN_OR_RETURN(s.cluster, SimulateCluster(o, tz));
-  ASSIGN_OR_RETURN(s.ledger, OpenSqliteLedger(db));
+  s.ledger = std::move(ledger);
   s.settings.timezone = zone;
   s.settings.currency = o.currency;
   s.settings.default_interval_ms = o.sample_interval_ms;
@@ -38,6 +39,13 @@ inline StatusOr<SimLedger> LoadSimulation(const std::string& db, const SimOption
     RETURN_IF_ERROR(s.ledger->PutSamples(batch));
   }
   return s;
+}
+
+// Into an SQLite file.
+inline StatusOr<SimLedger> LoadSimulation(const std::string& db, const SimOptions& o,
+                                          const std::string& zone) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenSqliteLedger(db));
+  return LoadSimulationInto(std::move(ledger), o, zone);
 }
 
 }  // namespace gpuledger::testing

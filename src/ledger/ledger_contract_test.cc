@@ -9,6 +9,7 @@
 #include "common/test_util.h"
 #include "ledger/ledger.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/test_pg.h"
 
 namespace gpuledger {
 namespace {
@@ -172,6 +173,25 @@ TEST_P(LedgerContract, PartialSamplesMergeFieldByField) {
   EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
 }
 
+TEST_P(LedgerContract, RepeatsWithinOneBatchMergeLikeSuccessiveWrites) {
+  Sample a;
+  a.t = kT0;
+  a.util_pct = 80;
+  Sample b = a;
+  b.util_pct = -1;
+  b.mem_mib = 7270;
+  Sample c = a;
+  c.util_pct = 90;
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-1", a}, {"GPU-1", b}, {"GPU-1", c}}).ok());
+  std::vector<Sample> got;
+  ASSERT_TRUE(
+      ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+          .ok());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FLOAT_EQ(got[0].util_pct, 90);
+  EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
+}
+
 TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {
   const Window oct{kT0, kT0 + 31 * kDayMs};
   const int64_t c0 = *ledger_->LatestChangeOverlapping(oct);
@@ -293,21 +313,13 @@ TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
 // keyword form, "host=... port=... user=..."); `make test` starts one. Without it the
 // PostgreSQL cases say so and skip.
 std::unique_ptr<Ledger> NewPostgresLedger(const std::string&) {
-  const char* base = std::getenv("GPULEDGER_TEST_PG");
-  if (base == nullptr) return nullptr;
-  static int counter = 0;
-  const std::string name = "gpuledger_t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-  auto admin = pg::Conn::Open(base);
-  if (!admin.ok()) {
-    ADD_FAILURE() << admin.status().ToString();
+  std::string why;
+  const std::optional<std::string> conninfo = testing::NewPostgresDatabase(&why);
+  if (!conninfo) {
+    if (std::getenv("GPULEDGER_TEST_PG") != nullptr) ADD_FAILURE() << why;
     return nullptr;
   }
-  Status made = (*admin)->Exec("CREATE DATABASE " + name).status();
-  if (!made.ok()) {
-    ADD_FAILURE() << made.ToString();
-    return nullptr;
-  }
-  auto l = OpenPostgresLedger(std::string(base) + " dbname=" + name);
+  auto l = OpenPostgresLedger(*conninfo);
   if (!l.ok()) ADD_FAILURE() << l.status().ToString();
   return l.ok() ? std::move(l).value() : nullptr;
 }

@@ -46,12 +46,14 @@ size_t RawFlusher::pending() const {
 
 StatusOr<RawFlusher::PerGpu> RawFlusher::ReadBack(Ledger& ledger, const Dirty& dirty) {
   PerGpu out;
-  for (const auto& [uuid, times] : dirty) {
+  for (const auto& entry : dirty) {
+    const std::set<TimeMs>& times = entry.second;  // named: lambdas may not capture bindings (clang 14)
     if (times.empty()) continue;
-    std::vector<Sample>& list = out[uuid];
-    RETURN_IF_ERROR(ledger.ScanSamples(uuid, {*times.begin(), *times.rbegin() + 1}, [&](const Sample& s) {
-      if (times.count(s.t) != 0) list.push_back(s);
-    }));
+    std::vector<Sample>& list = out[entry.first];
+    RETURN_IF_ERROR(
+        ledger.ScanSamples(entry.first, {*times.begin(), *times.rbegin() + 1}, [&](const Sample& s) {
+          if (times.count(s.t) != 0) list.push_back(s);
+        }));
   }
   return out;
 }

@@ -24,6 +24,41 @@ using pg::Transaction;
 
 Param PF(float v) { return P(static_cast<double>(v)); }
 
+// A text[] literal: every element double-quoted, with \\ and " escaped.
+Param TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// Rows sent as one array per column ("{1,2,3}"), unnest()ed by the statement: one round
+// trip for thousands of rows. Values here are numbers only (no quoting needed).
+class ArrayColumns {
+ public:
+  explicit ArrayColumns(size_t n) : cols_(n, "{") {}
+  void Add(size_t col, const Param& v) {
+    std::string& c = cols_[col];
+    if (c.size() > 1) c += ',';
+    c += *v;
+  }
+  std::vector<Param> Params() const {
+    std::vector<Param> out;
+    for (const std::string& c : cols_) out.push_back(c + "}");
+    return out;
+  }
+
+ private:
+  std::vector<std::string> cols_;
+};
+
 class PostgresLedger final : public Ledger {
  public:
   explicit PostgresLedger(std::unique_ptr<Conn> c) : c_(std::move(c)) {}
@@ -219,24 +254,57 @@ class PostgresLedger final : public Ledger {
       RETURN_IF_ERROR(CheckSample(s.gpu_uuid, s.sample));
     }
     ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
+    // One row per (GPU, time) per statement (ON CONFLICT may not touch a row twice):
+    // repeats within the batch merge here exactly as successive upserts would.
+    std::vector<std::pair<int64_t, Sample>> rows;
+    rows.reserve(samples.size());
+    for (const GpuSample& g : samples) rows.emplace_back(ids[g.gpu_uuid], g.sample);
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second.t < b.second.t;
+    });
+    size_t kept = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (kept > 0 && rows[kept - 1].first == rows[i].first && rows[kept - 1].second.t == rows[i].second.t) {
+        Sample& m = rows[kept - 1].second;
+        const Sample& n = rows[i].second;
+        if (n.util_pct >= 0) m.util_pct = n.util_pct;
+        if (n.mem_mib >= 0) m.mem_mib = n.mem_mib;
+        if (n.power_w >= 0) m.power_w = n.power_w;
+        if (n.energy_mj >= 0) m.energy_mj = n.energy_mj;
+        if (n.sm_active >= 0) m.sm_active = n.sm_active;
+      } else {
+        rows[kept++] = rows[i];
+      }
+    }
+    rows.resize(kept);
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
     Window changed{kMaxTimeMs, kMinTimeMs};
-    for (const GpuSample& g : samples) {
-      const Sample& s = g.sample;
+    // Thousands of rows per statement, as arrays (one round trip instead of one per row).
+    constexpr size_t kRowsPerStatement = 5000;
+    for (size_t start = 0; start < rows.size(); start += kRowsPerStatement) {
+      ArrayColumns cols(7);
+      const size_t end = std::min(rows.size(), start + kRowsPerStatement);
+      for (size_t i = start; i < end; ++i) {
+        const auto& [id, s] = rows[i];
+        const Param vals[7] = {P(id),         P(s.t),         PF(s.util_pct), PF(s.mem_mib),
+                               PF(s.power_w), P(s.energy_mj), PF(s.sm_active)};
+        for (size_t c = 0; c < 7; ++c) cols.Add(c, vals[c]);
+        changed.start = std::min(changed.start, s.t);
+        changed.end = std::max(changed.end, s.t + 1);
+      }
       RETURN_IF_ERROR(
-          c_->Exec("INSERT INTO samples VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (gpu_id, t_ms) DO UPDATE "
+          c_->Exec("INSERT INTO samples SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[], "
+                   "$4::float8[], $5::float8[], $6::bigint[], $7::float8[]) ON CONFLICT (gpu_id, t_ms) DO "
+                   "UPDATE "
                    "SET util = CASE WHEN excluded.util >= 0 THEN excluded.util ELSE samples.util END, "
                    "mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE samples.mem_mib "
                    "END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
                    "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN "
                    "excluded.energy_mj ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active "
                    ">= 0 THEN excluded.sm_active ELSE samples.sm_active END",
-                   {P(ids[g.gpu_uuid]), P(s.t), PF(s.util_pct), PF(s.mem_mib), PF(s.power_w), P(s.energy_mj),
-                    PF(s.sm_active)})
+                   cols.Params())
               .status());
-      changed.start = std::min(changed.start, s.t);
-      changed.end = std::max(changed.end, s.t + 1);
     }
     // A sample also changes what its predecessor stands for, up to one max gap back.
     changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
@@ -386,12 +454,29 @@ class PostgresLedger final : public Ledger {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
     RETURN_IF_ERROR(c_->Exec("DELETE FROM usage WHERE book = $1", {P(key)}).status());
-    for (const UsageRow& r : rows) {
+    for (size_t start = 0; start < rows.size(); start += 2000) {
+      ArrayColumns cols(13);
+      std::vector<std::string> jobs, gpus, models;  // text: sent as arrays of their own
+      for (size_t i = start; i < std::min(rows.size(), start + 2000); ++i) {
+        const UsageRow& r = rows[i];
+        jobs.push_back(r.job_id);
+        gpus.push_back(r.gpu_uuid);
+        models.push_back(r.gpu_model);
+        const Param vals[13] = {P(r.period_start), P(r.period_end), P(r.gpu_ns),    P(r.covered_ns),
+                                P(r.busy_ns),      P(r.dense_ns),   P(r.util_ns),   P(r.energy_mj),
+                                P(r.peak_mem_mib), P(r.loading_ns), P(r.steady_ns), P(r.tail_ns),
+                                P(r.idle_ns)};
+        for (size_t c = 0; c < 13; ++c) cols.Add(c, vals[c]);
+      }
+      std::vector<Param> params = {P(key), TextArray(jobs), TextArray(gpus), TextArray(models)};
+      for (Param& p : cols.Params()) params.push_back(std::move(p));
       RETURN_IF_ERROR(
-          c_->Exec("INSERT INTO usage VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
-                   {P(key), P(r.job_id), P(r.gpu_uuid), P(r.gpu_model), P(r.period_start), P(r.period_end),
-                    P(r.gpu_ns), P(r.covered_ns), P(r.busy_ns), P(r.dense_ns), P(r.util_ns), P(r.energy_mj),
-                    P(r.peak_mem_mib), P(r.loading_ns), P(r.steady_ns), P(r.tail_ns), P(r.idle_ns)})
+          c_->Exec(
+                "INSERT INTO usage SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
+                "$5::bigint[], "
+                "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], "
+                "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])",
+                params)
               .status());
     }
     RETURN_IF_ERROR(
@@ -448,13 +533,24 @@ class PostgresLedger final : public Ledger {
                  "minute_ms >= $2 AND minute_ms < $3",
                  {P(gpu_uuid), P(w.start), P(w.end)})
             .status());
-    for (const MinuteRollup& m : rows) {
-      RETURN_IF_ERROR(
-          c_->Exec("INSERT INTO gpu_minutes VALUES ((SELECT id FROM gpus WHERE uuid = $1), $2, $3, $4, $5, "
-                   "$6, $7)",
-                   {P(gpu_uuid), P(m.minute_ms), P(int64_t{m.samples}), PF(m.util_mean_pct),
-                    PF(m.util_max_pct), PF(m.mem_max_mib), PF(m.power_mean_w)})
-              .status());
+    for (size_t start = 0; start < rows.size(); start += 5000) {
+      ArrayColumns cols(6);
+      for (size_t i = start; i < std::min(rows.size(), start + 5000); ++i) {
+        const MinuteRollup& m = rows[i];
+        cols.Add(0, P(m.minute_ms));
+        cols.Add(1, P(int64_t{m.samples}));
+        cols.Add(2, PF(m.util_mean_pct));
+        cols.Add(3, PF(m.util_max_pct));
+        cols.Add(4, PF(m.mem_max_mib));
+        cols.Add(5, PF(m.power_mean_w));
+      }
+      std::vector<Param> params = cols.Params();
+      params.insert(params.begin(), P(gpu_uuid));
+      RETURN_IF_ERROR(c_->Exec("INSERT INTO gpu_minutes SELECT (SELECT id FROM gpus WHERE uuid = $1), * FROM "
+                               "unnest($2::bigint[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], "
+                               "$7::float8[])",
+                               params)
+                          .status());
     }
     return tx.Commit();
   }
