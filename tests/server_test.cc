@@ -382,6 +382,32 @@ TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
   EXPECT_EQ(HoldsOf(Open(), "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
 }
 
+TEST_P(ServerTest, AGpuHandedToTheNextLabelledJobGoesToItFromWhereTheFirstHoldEnds) {
+  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z
+  auto samples = [&](const std::string& pod, int from_min, int to_min) {
+    RwLabels labels = kGpuLabels;
+    labels.back().second = pod;
+    RwPoints points;
+    for (int m = from_min; m < to_min; m += 10) points.emplace_back(90, t0 + m * kMinuteMs);
+    return Snappy(RwRequestV1({RwSeriesV1(labels, points)}));
+  };
+  for (const char* id : {"a", "b"}) {
+    const std::string job =
+        std::string(R"({"id": "job-)") + id +
+        R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing",
+      "start": "2026-11-01T00:00:00Z", "labels": "pod=pod-)" +
+        id + R"("})";
+    ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  }
+  ASSERT_EQ(Write(Role::kIngest, samples("pod-a", 0, 60))->status, 204);  // job a: 00:00 .. 00:50
+  // Job b's first sample comes 5 minutes after a's last: inside a's last interval (10 min).
+  ASSERT_EQ(Write(Role::kIngest, samples("pod-b", 55, 120))->status, 204);
+  ASSERT_EQ(Write(Role::kIngest, samples("pod-b", 125, 130))->status, 204);
+  EXPECT_EQ(HoldsOf(Open(), "job-a"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 60 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Open(), "job-b"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{t0 + 60 * kMinuteMs, t0 + 135 * kMinuteMs}}));
+}
+
 TEST_P(ServerTest, AnExplicitAllocationWinsOverALabel) {
   const TimeMs t0 = 1793577600000;
   const std::string holder = R"({"id": "holder", "user": "lisi", "project": "defect-detection-line3",

@@ -19,6 +19,14 @@ Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs firs
   if (job.start_ms != 0) first = std::max(first, job.start_ms);
   if (end <= first) return OkStatus();
   ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({first, end}));
+  // A GPU handed from one job to the next: the previous job's hold reaches one sample
+  // interval past its last sample, into this job's first. This job's hold starts where
+  // that one ends (a hold that covers all of this span is still a conflict, below).
+  for (const Allocation& a : held) {
+    if (a.gpu_uuid == gpu && a.job_id != job.id && a.start_ms <= first && a.end_ms != 0 && a.end_ms < end) {
+      first = std::max(first, a.end_ms);
+    }
+  }
   for (const Allocation& a : held) {
     // An allocation of this job on this GPU that is not the label's own (same start,
     // shorter): explicit, so it stands.
