@@ -65,8 +65,10 @@ $(BUILD)/fuzz/build.ninja: $(BUILD)/.deps CMakeLists.txt
 # Runs each libFuzzer target for FUZZ_SECONDS (default 30).
 fuzz: $(BUILD)/fuzz/build.ninja
 	cmake --build $(BUILD)/fuzz -j $(JOBS)
-	for t in $(BUILD)/fuzz/fuzz/fuzz_*; do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \
-	  $$t -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)/fuzz/corpus/$$(basename $$t) fuzz/corpus/$$(basename $$t | sed 's/^fuzz_//'); done
+	fail=""; for t in $(BUILD)/fuzz/fuzz/fuzz_*; do mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-30} -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus/$$(basename $$t) \
+	    fuzz/corpus/$$(basename $$t | sed 's/^fuzz_//') || fail="$$fail $$(basename $$t)"; done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in$$fail (inputs under $(BUILD)/fuzz/)"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD)
