@@ -54,10 +54,10 @@ Status Agent::Tick() {
       return read.status();
     }
     last_gpus_ = std::move(read).value();
-    last_workloads_ = attributor_.Resolve(last_gpus_);
+    const std::vector<Workload> workloads = attributor_.Resolve(last_gpus_);
     for (size_t i = 0; i < last_gpus_.size(); ++i) {
       const GpuReading& g = last_gpus_[i];
-      const Workload& w = last_workloads_[i];
+      const Workload& w = workloads[i];
       Labels base = {{"Hostname", node_name_}, {"UUID", g.uuid}, {"gpu", std::to_string(g.index)}};
       if (!g.name.empty()) base.emplace_back("modelName", g.name);
       if (!w.JobLabel().empty()) base.emplace_back("hpc_job", w.JobLabel());

@@ -40,9 +40,8 @@ class Agent {
   // Queues what the Ticks since the last Push gathered. Nothing to send: nothing queued.
   Status Push();
   const AgentCounters& counters() const { return counters_; }
-  // The GPUs the last Tick saw and who held them (for the agent's log line).
+  // The GPUs the last Tick saw (for the agent's start line).
   const std::vector<GpuReading>& last_gpus() const { return last_gpus_; }
-  const std::vector<Workload>& last_workloads() const { return last_workloads_; }
 
  private:
   using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by name
@@ -63,7 +62,6 @@ class Agent {
   std::set<std::string> registered_;
   std::vector<QueuedRequest> pending_jobs_;
   std::vector<GpuReading> last_gpus_;
-  std::vector<Workload> last_workloads_;
   AgentCounters counters_;
 };
 

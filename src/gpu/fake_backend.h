@@ -23,7 +23,6 @@ class FakeBackend final : public GpuBackend {
     return rounds_[reads_++ % rounds_.size()];
   }
   void Fail() { fail_ = true; }
-  size_t reads() const { return reads_; }
 
  private:
   std::vector<std::vector<GpuReading>> rounds_;

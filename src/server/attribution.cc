@@ -58,6 +58,18 @@ StatusOr<std::vector<Job>> JobLabelCache::Find(Ledger& ledger, const std::string
   return jobs;
 }
 
+Status SightingBuffer::Write(Ledger& ledger, const std::vector<LabelSighting>& due,
+                             const std::vector<Span*>& spans) {
+  if (due.empty()) return OkStatus();
+  RETURN_IF_ERROR(ledger.PutSightings(due));
+  for (size_t i = 0; i < due.size(); ++i) {
+    spans[i]->written = true;
+    spans[i]->written_first = due[i].first_ms;
+    spans[i]->written_last = due[i].last_ms;
+  }
+  return OkStatus();
+}
+
 Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& seen) {
   std::vector<LabelSighting> due;
   std::vector<Span*> marks;
@@ -71,14 +83,7 @@ Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& see
       marks.push_back(&sp);
     }
   }
-  if (due.empty()) return OkStatus();
-  RETURN_IF_ERROR(ledger.PutSightings(due));
-  for (size_t i = 0; i < due.size(); ++i) {
-    marks[i]->written = true;
-    marks[i]->written_first = due[i].first_ms;
-    marks[i]->written_last = due[i].last_ms;
-  }
-  return OkStatus();
+  return Write(ledger, due, marks);
 }
 
 Status SightingBuffer::Flush(Ledger& ledger) {
@@ -99,14 +104,7 @@ Status SightingBuffer::Flush(Ledger& ledger) {
       ++it;
     }
   }
-  if (due.empty()) return OkStatus();
-  RETURN_IF_ERROR(ledger.PutSightings(due));
-  for (size_t i = 0; i < due.size(); ++i) {
-    marks[i]->written = true;
-    marks[i]->written_first = due[i].first_ms;
-    marks[i]->written_last = due[i].last_ms;
-  }
-  return OkStatus();
+  return Write(ledger, due, marks);
 }
 
 StatusOr<std::vector<LabelSighting>> SightingBuffer::Find(Ledger& ledger, const std::string& label,

@@ -59,6 +59,8 @@ class SightingBuffer {
     bool written = false;
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // label, value, GPU
+  // Writes `due` and marks each of `spans` (same order) as written.
+  static Status Write(Ledger& ledger, const std::vector<LabelSighting>& due, const std::vector<Span*>& spans);
   std::map<Key, Span> spans_;
 };
 

@@ -305,6 +305,13 @@ void Server::Routes() {
     }
     return *p;
   };
+  // Job-level reads and actions: never finance (no job names) nor ingest tokens.
+  auto job_reader = [this](const Principal& p, httplib::Response& res, const char* what) {
+    if (p.role != Role::kFinance && p.role != Role::kIngest) return true;
+    ++counters_.denied;
+    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
+    return false;
+  };
   auto require = [this](const Principal& p, std::initializer_list<Role> roles, httplib::Response& res) {
     for (Role r : roles) {
       if (p.role == r) return true;
@@ -460,14 +467,11 @@ void Server::Routes() {
 
   // Ask a job to stop after its current epoch (users: their project's jobs; department
   // admins: their department's; admins: all). Audited.
-  http_->Post(R"(/api/v1/jobs/([^/]+)/stop)", [this, authenticate](const httplib::Request& req,
-                                                                   httplib::Response& res) {
+  http_->Post(R"(/api/v1/jobs/([^/]+)/stop)", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                               httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (p->role == Role::kFinance || p->role == Role::kIngest) {
-      ++counters_.denied;
-      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " stops no jobs"));
-    }
+    if (!job_reader(*p, res, "stops no jobs")) return;
     const std::string id = req.matches[1];
     std::string reason;
     if (!req.body.empty()) {
@@ -524,14 +528,11 @@ void Server::Routes() {
 
   // One job with its metrics and cost so far. Users see their project's jobs, department
   // admins their department's; finance sees no job names; every read audited.
-  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate](const httplib::Request& req,
-                                                             httplib::Response& res) {
+  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                         httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (p->role == Role::kFinance || p->role == Role::kIngest) {
-      ++counters_.denied;
-      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no single jobs"));
-    }
+    if (!job_reader(*p, res, "reads no single jobs")) return;
     const std::string id = req.matches[1];
     std::lock_guard lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
@@ -551,13 +552,11 @@ void Server::Routes() {
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
   // (admins: a GPU's series spans every project that used it); from/to optional.
-  http_->Get("/api/v1/series", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+  http_->Get("/api/v1/series", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (p->role == Role::kFinance || p->role == Role::kIngest) {
-      ++counters_.denied;
-      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no series"));
-    }
+    if (!job_reader(*p, res, "reads no series")) return;
     if (!raw_)
       return Reply(res, FailedPrecondition("this server keeps no raw chunk store (start it with --raw-dir)"));
     const bool by_job = req.has_param("job");
