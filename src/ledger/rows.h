@@ -5,11 +5,29 @@
 #pragma once
 
 #include "common/status.h"
+#include "common/strings.h"
 #include "domain/types.h"
 #include "ledger/labels_json.h"
 #include "ledger/ledger.h"
 
 namespace gpuledger {
+
+// One `settings` row (key, value) into the settings; unknown keys are ignored (a newer
+// gpuledger may have written them).
+inline Status ApplySetting(LedgerSettings& s, const std::string& k, const std::string& v) {
+  if (k == "currency") {
+    s.currency = v;
+  } else if (k == "timezone") {
+    s.timezone = v;
+  } else if (k == "default_interval_ms") {
+    ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
+  } else if (k == "default_max_gap_ms") {
+    ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
+  } else if (k == "raw_retained_from_ms") {
+    ASSIGN_OR_RETURN(s.raw_retained_from_ms, ParseInt(v, k));
+  }
+  return OkStatus();
+}
 
 // `SELECT * FROM jobs`
 template <typename Row>

@@ -88,17 +88,7 @@ class PostgresLedger final : public Ledger {
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT key, value FROM settings"));
     for (int i = 0; i < r.rows(); ++i) {
       const std::string k = r.Text(i, 0), v = r.Text(i, 1);
-      if (k == "currency")
-        s.currency = v;
-      else if (k == "timezone")
-        s.timezone = v;
-      else if (k == "default_interval_ms") {
-        ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
-      } else if (k == "default_max_gap_ms") {
-        ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
-      } else if (k == "raw_retained_from_ms") {
-        ASSIGN_OR_RETURN(s.raw_retained_from_ms, ParseInt(v, k));
-      }
+      RETURN_IF_ERROR(ApplySetting(s, k, v));
     }
     return s;
   }

@@ -52,17 +52,7 @@ class SqliteLedger final : public Ledger {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
       const std::string k = q.Text(0), v = q.Text(1);
-      if (k == "currency")
-        s.currency = v;
-      else if (k == "timezone")
-        s.timezone = v;
-      else if (k == "default_interval_ms") {
-        ASSIGN_OR_RETURN(s.default_interval_ms, ParseInt(v, k));
-      } else if (k == "default_max_gap_ms") {
-        ASSIGN_OR_RETURN(s.default_max_gap_ms, ParseInt(v, k));
-      } else if (k == "raw_retained_from_ms") {
-        ASSIGN_OR_RETURN(s.raw_retained_from_ms, ParseInt(v, k));
-      }
+      RETURN_IF_ERROR(ApplySetting(s, k, v));
     }
     return s;
   }
