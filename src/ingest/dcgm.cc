@@ -1,5 +1,6 @@
 #include "ingest/dcgm.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "ingest/dcgm_labels.h"
@@ -27,15 +28,15 @@ class DcgmBuilder {
     if (d.uuid.empty()) return InvalidArgument(at + d.name + " has no UUID label to name its GPU");
     if (d.uuid != last_uuid_) {  // consecutive series of one GPU are the common case
       last_uuid_ = d.uuid;
-      last_ = &merged_[d.uuid];
+      last_ = &per_gpu_[d.uuid];
     }
-    auto& per_time = *last_;
+    PerGpu& state = *last_;
     for (size_t i = 0; i < n; ++i) {
       const auto [t, value] = points[i];
       if (t < kMinTimeMs || t >= kMaxTimeMs) {  // messages are built only on the error path
         return CheckTimeInRange(t, at + d.name + " of GPU " + d.uuid + " timestamp");
       }
-      auto [it, fresh] = per_time.try_emplace(t);
+      auto [it, fresh] = state.per_time.try_emplace(t);
       Partial& part = it->second;
       if (fresh) {
         part.line = line;
@@ -45,13 +46,24 @@ class DcgmBuilder {
       Status set = SetMetric(part.s, *d.field, d.name, value);
       if (!set.ok()) return set.WithContext(at + "GPU " + d.uuid);
     }
-    Gpu& g = gpus_[d.uuid];
+    Gpu& g = state.gpu;
+    if (n > 0 && (g.in_service_from == 0 || points[0].first < g.in_service_from))
+      g.in_service_from = points[0].first;
+    // What the labels say of the GPU and its workload: once per distinct label content
+    // (a GPU's six metric series carry the same host, model, index and workload).
+    if (state.described && state.host == d.host && state.model == d.model && state.gpu_label == d.gpu &&
+        state.workload == d.workload) {
+      return OkStatus();
+    }
+    state.described = true;
+    state.host = d.host;
+    state.model = d.model;
+    state.gpu_label = d.gpu;
+    state.workload = d.workload;
     g.uuid = d.uuid;
     if (!d.host.empty()) g.node = d.host;
     if (!d.model.empty()) g.model = d.model;
     if (!d.gpu.empty()) g.index = std::atoi(d.gpu.c_str());
-    if (n > 0 && (g.in_service_from == 0 || points[0].first < g.in_service_from))
-      g.in_service_from = points[0].first;
     if (!d.workload.empty()) {
       auto& w = out_.workload[g.uuid];
       for (const auto& [k, v] : d.workload) w[k] = v;
@@ -60,14 +72,15 @@ class DcgmBuilder {
   }
 
   StatusOr<DcgmBatch> Finish() {
-    std::map<std::string, std::map<TimeMs, Partial>*> ordered;
-    for (auto& [uuid, per_time] : merged_) ordered.emplace(uuid, &per_time);
-    for (auto& [uuid, per_time] : ordered) {
-      for (auto& [t, part] : *per_time) {
-        out_.samples.push_back({uuid, part.s});
-      }
+    std::vector<std::pair<const std::string*, PerGpu*>> ordered;  // by UUID: a stable order
+    ordered.reserve(per_gpu_.size());
+    for (auto& [uuid, state] : per_gpu_) ordered.emplace_back(&uuid, &state);
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    for (auto& [uuid, state] : ordered) {
+      for (auto& [t, part] : state->per_time) out_.samples.push_back({*uuid, part.s});
+      if (state->described) out_.gpus.push_back(std::move(state->gpu));
     }
-    for (auto& [uuid, g] : gpus_) out_.gpus.push_back(std::move(g));
     return std::move(out_);
   }
 
@@ -76,11 +89,18 @@ class DcgmBuilder {
     Sample s;
     int64_t line = 0;
   };
+  struct PerGpu {
+    std::map<TimeMs, Partial> per_time;
+    Gpu gpu;
+    // The label content last applied to `gpu` and the workload (skip when unchanged).
+    bool described = false;
+    std::string host, model, gpu_label;
+    std::vector<std::pair<std::string, std::string>> workload;
+  };
   DcgmBatch out_;
-  std::unordered_map<std::string, std::map<TimeMs, Partial>> merged_;  // node-based: pointers stay valid
+  std::unordered_map<std::string, PerGpu> per_gpu_;  // node-based: pointers stay valid
   std::string last_uuid_;
-  std::map<TimeMs, Partial>* last_ = nullptr;
-  std::map<std::string, Gpu> gpus_;
+  PerGpu* last_ = nullptr;
 };
 
 }  // namespace

@@ -14,7 +14,16 @@ Status RawFlusher::Note(const std::vector<GpuSample>& samples) {
   TimeMs low = kMaxTimeMs;
   for (const GpuSample& g : samples) low = std::min(low, g.sample.t);
   if (low < mark_) RETURN_IF_ERROR(WriteMark(low));
-  for (const GpuSample& g : samples) dirty_[g.gpu_uuid].insert(g.sample.t);
+  // A batch holds each GPU's samples together: one map lookup per GPU, not per sample.
+  std::vector<TimeMs>* times = nullptr;
+  const std::string* last = nullptr;
+  for (const GpuSample& g : samples) {
+    if (last == nullptr || *last != g.gpu_uuid) {
+      times = &dirty_[g.gpu_uuid];
+      last = &g.gpu_uuid;
+    }
+    times->push_back(g.sample.t);
+  }
   return OkStatus();
 }
 
@@ -28,14 +37,17 @@ RawFlusher::Dirty RawFlusher::TakeDirty() {
 Status RawFlusher::MarkFlushed() {
   TimeMs low = kMaxTimeMs;
   for (const auto& [uuid, times] : dirty_) {
-    if (!times.empty()) low = std::min(low, *times.begin());
+    for (TimeMs t : times) low = std::min(low, t);
   }
   return WriteMark(low);
 }
 
 void RawFlusher::Restore(const Dirty& dirty) {
   // The mark has not moved since TakeDirty, so it still covers these.
-  for (const auto& [uuid, times] : dirty) dirty_[uuid].insert(times.begin(), times.end());
+  for (const auto& [uuid, times] : dirty) {
+    std::vector<TimeMs>& mine = dirty_[uuid];
+    mine.insert(mine.end(), times.begin(), times.end());
+  }
 }
 
 size_t RawFlusher::pending() const {
@@ -47,13 +59,14 @@ size_t RawFlusher::pending() const {
 StatusOr<RawFlusher::PerGpu> RawFlusher::ReadBack(Ledger& ledger, const Dirty& dirty) {
   PerGpu out;
   for (const auto& entry : dirty) {
-    const std::set<TimeMs>& times = entry.second;  // named: lambdas may not capture bindings (clang 14)
+    std::vector<TimeMs> times = entry.second;
     if (times.empty()) continue;
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
     std::vector<Sample>& list = out[entry.first];
-    RETURN_IF_ERROR(
-        ledger.ScanSamples(entry.first, {*times.begin(), *times.rbegin() + 1}, [&](const Sample& s) {
-          if (times.count(s.t) != 0) list.push_back(s);
-        }));
+    RETURN_IF_ERROR(ledger.ScanSamples(entry.first, {times.front(), times.back() + 1}, [&](const Sample& s) {
+      if (std::binary_search(times.begin(), times.end(), s.t)) list.push_back(s);
+    }));
   }
   return out;
 }

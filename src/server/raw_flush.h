@@ -17,8 +17,8 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/file_system.h"
@@ -29,8 +29,8 @@ namespace gpuledger {
 
 class RawFlusher {
  public:
-  // GPU uuid -> sample times to flush.
-  using Dirty = std::map<std::string, std::set<TimeMs>>;
+  // GPU uuid -> sample times to flush (in arrival order; repeats allowed).
+  using Dirty = std::unordered_map<std::string, std::vector<TimeMs>>;
   using PerGpu = std::map<std::string, std::vector<Sample>>;
 
   RawFlusher(FileSystem& fs, std::string dir) : fs_(fs), dir_(std::move(dir)), store_(fs, dir_) {}
@@ -53,6 +53,7 @@ class RawFlusher {
   // (everything when there is no mark file yet), then marks "none". Returns the samples
   // written.
   StatusOr<int64_t> Recover(Ledger& ledger);
+  // Sample times noted since the last flush (a time noted twice counts twice).
   size_t pending() const;
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "common/strings.h"
 #include "ledger/checks.h"
@@ -224,15 +225,21 @@ class SqliteLedger final : public Ledger {
 
   Status PutSamples(const std::vector<GpuSample>& samples) override {
     if (samples.empty()) return OkStatus();
-    std::map<std::string, int64_t> ids;
-    {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id FROM gpus"));
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) break;
-        ids[q.Text(0)] = q.Int(1);
+    // GPU ids never change once given: read them again only for a GPU not seen yet (it
+    // may have been added since, by this ledger or another process).
+    for (const GpuSample& s : samples) {
+      if (!gpu_ids_.count(s.gpu_uuid)) {
+        gpu_ids_.clear();
+        ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id FROM gpus"));
+        for (;;) {
+          ASSIGN_OR_RETURN(bool row, q.Step());
+          if (!row) break;
+          gpu_ids_[q.Text(0)] = q.Int(1);
+        }
+        break;
       }
     }
+    const std::unordered_map<std::string, int64_t>& ids = gpu_ids_;
     for (const GpuSample& s : samples) {
       if (!ids.count(s.gpu_uuid)) {
         return NotFound("sample names unknown GPU '" + s.gpu_uuid +
@@ -256,7 +263,7 @@ class SqliteLedger final : public Ledger {
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const GpuSample& g : samples) {
       const Sample& s = g.sample;
-      RETURN_IF_ERROR(ins.Bind(1, ids[g.gpu_uuid])
+      RETURN_IF_ERROR(ins.Bind(1, ids.at(g.gpu_uuid))
                           .Bind(2, s.t)
                           .Bind(3, static_cast<double>(s.util_pct))
                           .Bind(4, static_cast<double>(s.mem_mib))
@@ -683,6 +690,7 @@ class SqliteLedger final : public Ledger {
   }
 
   std::unique_ptr<Db> db_;
+  std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 
 }  // namespace
