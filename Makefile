@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build release demo test test-dev test-asan bench lint fuzz clean
+.PHONY: all deps build release demo test test-dev test-asan bench bench-ingest bench-agent lint fuzz clean
 
 all: build
 
@@ -53,6 +53,14 @@ test: test-dev test-asan
 
 bench: build
 	$(BUILD)/dev/bench/gpuledger_bench --benchmark_min_time=0.5
+
+# Remote-write ingest side by side with Debian's VictoriaMetrics and Prometheus, and the
+# node agent's CPU and memory (docs/PERFORMANCE.md). Keep the machine otherwise idle.
+bench-ingest: build release
+	bench/ingest_compare.sh
+
+bench-agent: build release
+	bench/agent_overhead.sh
 
 # clang-format must be clean (fails otherwise); clang-tidy's findings are listed.
 lint: build
