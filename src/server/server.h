@@ -1,6 +1,6 @@
 // The gpuledger HTTP server: remote write ingestion, the jobs API and role-scoped
-// reports over one Ledger (docs/api/openapi.yaml). The one place where a Status becomes
-// an HTTP status code. Handlers run on cpp-httplib's thread pool; the Ledger is used
+// reports over one Ledger (docs/api/openapi.yaml). Routes (routes.cc) are the one place
+// where a Status becomes an HTTP status code. Handlers run on cpp-httplib's thread pool; the Ledger is used
 // under one mutex. Start/Stop from one thread.
 #pragma once
 

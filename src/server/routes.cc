@@ -1,0 +1,405 @@
+// The HTTP routes of the gpuledger server (docs/api/openapi.yaml): authentication, the
+// role checks, and the one place where a Status becomes an HTTP status code.
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "ingest/dcgm.h"
+#include "ingest/importers.h"
+#include "ingest/remote_write.h"
+#include "report/render.h"
+#include "server/attribution.h"
+#include "server/auth.h"
+#include "server/series.h"
+#include "server/server.h"
+
+namespace gpuledger {
+
+namespace {
+
+int HttpCode(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kAlreadyExists:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
+      return 503;  // a retry can fix it
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+void Reply(httplib::Response& res, const Status& s) {
+  res.status = HttpCode(s);
+  res.set_content(
+      nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump() +
+          "\n",
+      "application/json");
+}
+
+// Users see their project's jobs, department admins their department's, admins all.
+bool CanSeeJob(const Principal& p, const Job& job) {
+  return p.role == Role::kAdmin || (p.role == Role::kUser && job.project == p.project) ||
+         (p.role == Role::kDeptAdmin && job.department == p.department);
+}
+
+// A time query parameter, or `fallback` when absent.
+StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs fallback) {
+  if (!req.has_param(name)) return fallback;
+  auto t = ParseTime(req.get_param_value(name));
+  if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
+  return t;
+}
+
+}  // namespace
+
+void Server::Routes() {
+  // Authenticates the request's bearer token; nullopt (and a reply) when it cannot.
+  auto authenticate = [this](const httplib::Request& req,
+                             httplib::Response& res) -> std::optional<Principal> {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.rfind(prefix, 0) != 0) {
+      Reply(res, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    const std::string hash = HashToken(header.substr(prefix.size()));
+    std::unique_lock lock(ledger_mu_);
+    StatusOr<std::optional<TokenRecord>> rec = ledger_->FindTokenByHash(hash);
+    lock.unlock();
+    if (!rec.ok()) {
+      Reply(res, rec.status());
+      return std::nullopt;
+    }
+    if (!rec->has_value()) {
+      Reply(res, Unauthenticated("unknown API token"));
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    auto p = PrincipalOf(**rec);
+    if (!p.ok()) {
+      Reply(res, p.status());
+      ++counters_.denied;
+      return std::nullopt;
+    }
+    return *p;
+  };
+  // Job-level reads and actions: never finance (no job names) nor ingest tokens.
+  auto job_reader = [this](const Principal& p, httplib::Response& res, const char* what) {
+    if (p.role != Role::kFinance && p.role != Role::kIngest) return true;
+    ++counters_.denied;
+    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
+    return false;
+  };
+  auto require = [this](const Principal& p, std::initializer_list<Role> roles, httplib::Response& res) {
+    for (Role r : roles) {
+      if (p.role == r) return true;
+    }
+    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
+    ++counters_.denied;
+    return false;
+  };
+
+  http_->Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::string out;
+    auto counter = [&](const char* name, const char* help, int64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+             std::to_string(v) + "\n";
+    };
+    counter("gpuledger_remote_write_requests_total", "Remote write requests received.",
+            counters_.write_requests);
+    counter("gpuledger_remote_write_rejected_total", "Remote write requests refused (4xx/5xx).",
+            counters_.write_rejected);
+    counter("gpuledger_samples_written_total", "GPU samples stored from remote write.",
+            counters_.samples_written);
+    counter("gpuledger_gpus_registered_total", "GPUs registered from remote write labels.",
+            counters_.gpus_registered);
+    counter("gpuledger_report_requests_total", "Report requests served.", counters_.report_requests);
+    counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
+    counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
+    counter("gpuledger_label_allocations_total", "Allocations made or extended from workload labels.",
+            counters_.label_allocations);
+    counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
+            counters_.label_conflicts);
+    counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
+    counter("gpuledger_raw_flushed_samples_total", "GPU samples appended to the raw chunk store.",
+            counters_.raw_flushed);
+    counter("gpuledger_raw_flush_errors_total", "Raw chunk flushes that failed (retried).",
+            counters_.raw_flush_errors);
+    counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
+            counters_.retention_samples_dropped);
+    counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
+    counter("gpuledger_epochs_received_total", "Training epochs received (progress API).",
+            counters_.epochs_received);
+    counter("gpuledger_sighting_errors_total", "Label sighting writes that failed (retried).",
+            counters_.sighting_errors);
+    {
+      std::lock_guard lock(ledger_mu_);
+      const size_t pending = raw_ ? raw_->pending() : 0;
+      out +=
+          "# HELP gpuledger_raw_pending_samples GPU sample times waiting for the next raw flush.\n"
+          "# TYPE gpuledger_raw_pending_samples gauge\ngpuledger_raw_pending_samples " +
+          std::to_string(pending) + "\n";
+    }
+    res.set_content(out, "text/plain; version=0.0.4");
+  });
+
+  // Prometheus remote write 1.0 and 2.0.
+  http_->Post("/api/v1/write", [this, authenticate, require](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    ++counters_.write_requests;
+    auto p = authenticate(req, res);
+    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) {
+      ++counters_.write_rejected;
+      return;
+    }
+    std::string type;  // compared without spaces and case: "application/x-protobuf; proto=..." is the same
+    for (char c : req.get_header_value("Content-Type")) {
+      if (c != ' ' && c != '\t') type += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    bool v2 = false;
+    if (type == "application/x-protobuf" || type == "application/x-protobuf;proto=prometheus.writerequest") {
+      v2 = false;
+    } else if (type == "application/x-protobuf;proto=io.prometheus.write.v2.request") {
+      v2 = true;
+    } else {
+      res.status = 415;
+      res.set_content("unsupported Content-Type '" + type +
+                          "': send application/x-protobuf;proto=prometheus.WriteRequest or "
+                          "application/x-protobuf;proto=io.prometheus.write.v2.Request\n",
+                      "text/plain");
+      ++counters_.write_rejected;
+      return;
+    }
+    if (!encoding.empty() && encoding != "snappy") {
+      res.status = 415;
+      res.set_content("unsupported Content-Encoding '" + encoding + "': send snappy\n", "text/plain");
+      ++counters_.write_rejected;
+      return;
+    }
+    auto fail = [&](const Status& s) {
+      Reply(res, s);
+      ++counters_.write_rejected;
+    };
+    auto raw = SnappyUncompress(req.body, options_.max_body_bytes * 8);
+    if (!raw.ok()) return fail(raw.status());
+    auto batch = v2 ? DecodeRemoteWriteV2(std::move(raw).value())
+                    : DecodeRemoteWriteV1(std::move(raw).value(), &series_);
+    if (!batch.ok()) return fail(batch.status());
+    auto gpus = SamplesFromDcgm(batch->series);
+    if (!gpus.ok()) return fail(gpus.status());
+    if (Status s = Store(*gpus); !s.ok()) return fail(s);
+    if (v2) {
+      res.set_header("X-Prometheus-Remote-Write-Samples-Written", std::to_string(batch->samples));
+      res.set_header("X-Prometheus-Remote-Write-Histograms-Written", "0");
+      res.set_header("X-Prometheus-Remote-Write-Exemplars-Written", "0");
+    }
+    res.status = 204;
+  });
+
+  // Register (or update) a job and its GPU allocations.
+  http_->Post("/api/v1/jobs",
+              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+                auto p = authenticate(req, res);
+                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                auto parsed = ParseJobJson(req.body);
+                if (!parsed.ok()) return Reply(res, parsed.status());
+                const Job& job = parsed->job;
+                const std::vector<Allocation>& allocs = parsed->allocations;
+                std::lock_guard lock(ledger_mu_);
+                label_jobs_.Clear();  // the new job may be what a label names
+                if (Status s = sightings_.Flush(*ledger_); !s.ok()) return Reply(res, s);  // it reads them
+                if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
+                if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+                AttributionStats stats;
+                if (Status s = AttributeNewJob(*ledger_, job, interval_ms_, &stats); !s.ok())
+                  return Reply(res, s);
+                counters_.label_allocations += stats.allocations;
+                counters_.label_conflicts += stats.conflicts;
+                res.status = 201;
+                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
+                                "application/json");
+              });
+
+  // Per-epoch training progress (the agent's results.csv follower, the Python callback).
+  // The answer says whether someone asked the job to stop.
+  http_->Post(R"(/api/v1/jobs/([^/]+)/progress)",
+              [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+                auto p = authenticate(req, res);
+                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                const std::string id = req.matches[1];
+                auto epochs = ParseProgressJson(req.body);
+                if (!epochs.ok()) return Reply(res, epochs.status());
+                std::lock_guard lock(ledger_mu_);
+                if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
+                auto stop = ledger_->GetStopRequest(id);
+                if (!stop.ok()) return Reply(res, stop.status());
+                counters_.epochs_received += static_cast<int64_t>(epochs->size());
+                nlohmann::json out = {{"stored", epochs->size()}, {"stop", stop->has_value()}};
+                if (stop->has_value()) out["reason"] = (*stop)->reason;
+                res.set_content(out.dump() + "\n", "application/json");
+              });
+
+  // Ask a job to stop after its current epoch (users: their project's jobs; department
+  // admins: their department's; admins: all). Audited.
+  http_->Post(R"(/api/v1/jobs/([^/]+)/stop)", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                               httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (!job_reader(*p, res, "stops no jobs")) return;
+    const std::string id = req.matches[1];
+    std::string reason;
+    if (!req.body.empty()) {
+      const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()) ||
+          body.size() > (body.contains("reason") ? 1u : 0u)) {
+        return Reply(res, InvalidArgument("send {\"reason\": \"...\"} or no body"));
+      }
+      if (body.contains("reason")) reason = body["reason"].get<std::string>();
+      if (reason.size() > 1000) return Reply(res, InvalidArgument("reason longer than 1000 characters"));
+    }
+    std::lock_guard lock(ledger_mu_);
+    auto found = ledger_->GetJob(id);
+    if (!found.ok()) return Reply(res, found.status());
+    if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
+    if (Status s = ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
+                                         "POST /api/v1/jobs/{id}/stop", "job=" + id});
+        !s.ok()) {
+      return Reply(res, s);
+    }
+    if (Status s = ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason}); !s.ok())
+      return Reply(res, s);
+    res.status = 202;
+    res.set_content(nlohmann::json{{"id", id}, {"stop", true}}.dump() + "\n", "application/json");
+  });
+
+  // The monthly report, confined to what the caller's role may see; every read audited.
+  http_->Get("/api/v1/reports/monthly",
+             [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+               auto p = authenticate(req, res);
+               if (!p) return;
+               auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+               if (!by.ok()) return Reply(res, by.status());
+               auto month = ParseYearMonth(req.get_param_value("month"));
+               if (!month.ok()) return Reply(res, month.status());
+               auto scope = ReportScopeFor(*p, *by);
+               if (!scope.ok()) {
+                 ++counters_.denied;
+                 return Reply(res, scope.status());
+               }
+               const bool share_idle = req.get_param_value("share_idle") == "true";
+               std::lock_guard lock(ledger_mu_);
+               auto ctx = LoadBooksContext(*ledger_);
+               if (!ctx.ok()) return Reply(res, ctx.status());
+               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, *by, share_idle, *scope);
+               if (!report.ok()) return Reply(res, report.status());
+               Status audited = ledger_->AppendAudit(
+                   {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/reports/monthly",
+                    "month=" + month->ToString() + " by=" + std::string(GroupByName(*by))});
+               if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+               ++counters_.report_requests;
+               res.set_content(RenderReportJson(*report), "application/json");
+             });
+
+  // One job with its metrics and cost so far. Users see their project's jobs, department
+  // admins their department's; finance sees no job names; every read audited.
+  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                         httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (!job_reader(*p, res, "reads no single jobs")) return;
+    const std::string id = req.matches[1];
+    std::lock_guard lock(ledger_mu_);
+    auto found = ledger_->GetJob(id);
+    if (!found.ok()) return Reply(res, found.status());
+    const std::optional<Job>& job = *found;
+    // Out of scope reads as absent: a user learns nothing of other projects' jobs.
+    if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
+    if (!summary.ok()) return Reply(res, summary.status());
+    Status audited = ledger_->AppendAudit(
+        {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});
+    if (!audited.ok()) return Reply(res, audited);
+    res.set_content(RenderJobSummaryJson(*summary), "application/json");
+  });
+
+  // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
+  // (admins: a GPU's series spans every project that used it); from/to optional.
+  http_->Get("/api/v1/series", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (!job_reader(*p, res, "reads no series")) return;
+    if (!raw_)
+      return Reply(res, FailedPrecondition("this server keeps no raw chunk store (start it with --raw-dir)"));
+    const bool by_job = req.has_param("job");
+    if (by_job == req.has_param("gpu"))
+      return Reply(res, InvalidArgument("give exactly one of ?job= and ?gpu="));
+    const TimeMs now = clock_.Now();
+    auto from = TimeParam(req, "from", by_job ? kMinTimeMs : now - kDayMs);
+    if (!from.ok()) return Reply(res, from.status());
+    auto to = TimeParam(req, "to", now + 1);
+    if (!to.ok()) return Reply(res, to.status());
+    if (*from >= *to)
+      return Reply(res,
+                   InvalidArgument("from " + FormatTime(*from) + " is not before to " + FormatTime(*to)));
+    std::vector<SeriesPart> parts;
+    std::string job_id;
+    if (!by_job) {
+      if (p->role != Role::kAdmin) {
+        ++counters_.denied;
+        return Reply(res, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
+      }
+      const std::string uuid = req.get_param_value("gpu");
+      std::lock_guard lock(ledger_mu_);
+      auto gpus = ledger_->ListGpus();
+      if (!gpus.ok()) return Reply(res, gpus.status());
+      if (std::none_of(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; }))
+        return Reply(res, NotFound("no GPU '" + uuid + "'"));
+      parts.push_back({uuid, {*from, *to}, kFullShare, {}});
+    } else {
+      job_id = req.get_param_value("job");
+      std::lock_guard lock(ledger_mu_);
+      auto found = ledger_->GetJob(job_id);
+      if (!found.ok()) return Reply(res, found.status());
+      if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + job_id + "'"));
+      auto allocs = ledger_->AllocationsOverlapping({*from, *to});
+      if (!allocs.ok()) return Reply(res, allocs.status());
+      for (const Allocation& a : *allocs) {
+        if (a.job_id != job_id) continue;
+        const Window w = a.window();
+        parts.push_back({a.gpu_uuid, {std::max(w.start, *from), std::min(w.end, *to)}, a.share_ppm, {}});
+      }
+    }
+    if (Status s = FlushRaw(); !s.ok()) return Reply(res, s);  // read what was acknowledged
+    std::lock_guard lock(raw_mu_);
+    if (Status s = ReadSeries(raw_->store(), parts); !s.ok()) return Reply(res, s);
+    res.set_content(RenderSeriesJson(job_id, parts), "application/json");
+  });
+}
+
+}  // namespace gpuledger
