@@ -303,6 +303,27 @@ TEST_P(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   EXPECT_NE(metrics.find("gpuledger_raw_pending_samples 0"), std::string::npos) << metrics;
 }
 
+TEST_P(ServerTest, FinishedDaysOfRawChunksAreCompacted) {
+  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z, before the clock's day
+  for (int i = 0; i < 2; ++i) {     // two flushes: two chunks in the day's file
+    ASSERT_EQ(
+        Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{50.0 + i, t0 + i * 60'000}})})))
+            ->status,
+        204);
+    ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z",
+                  Role::kAdmin),
+              200);
+  }
+  ASSERT_TRUE(server_->CompactRaw().ok());
+  EXPECT_EQ(server_->counters().raw_compacted_files.load(),
+            1);  // the other GPUs' days were one chunk already
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z",
+                Role::kAdmin, &body),
+            200);
+  EXPECT_EQ(nlohmann::json::parse(body)["series"][0]["values"].size(), 2u) << body;
+}
+
 TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {
   auto ledger = Open();
   auto jobs = ledger->ListJobs();

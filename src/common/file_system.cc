@@ -77,6 +77,18 @@ Status PosixFileSystem::RemoveAll(const std::string& path) {
   return OkStatus();
 }
 
+Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return Errno("rename", from + " -> " + to);
+  // The rename is durable once the directory holding it is synced.
+  const std::string dir = std::filesystem::path(to).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("fsync", dir);
+  return OkStatus();
+}
+
 int64_t MemFileSystem::Used() const {
   int64_t n = 0;
   for (const auto& [p, f] : files_) n += static_cast<int64_t>(f.data.size());
@@ -126,6 +138,15 @@ Status MemFileSystem::RemoveAll(const std::string& path) {
     else
       ++it;
   }
+  return OkStatus();
+}
+
+Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
+  auto it = files_.find(from);
+  if (it == files_.end()) return NotFound("rename " + from + ": no such file");
+  File f = std::move(it->second);
+  files_.erase(it);
+  files_[to] = std::move(f);
   return OkStatus();
 }
 

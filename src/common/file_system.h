@@ -27,6 +27,9 @@ class FileSystem {
   // Names (not paths) of the entries directly under `dir`, sorted; empty if missing.
   virtual StatusOr<std::vector<std::string>> List(const std::string& dir) = 0;
   virtual Status RemoveAll(const std::string& path) = 0;
+  // Replaces `to` with `from` in one step (rename(2)), durably: a crash leaves one or the
+  // other, never a mix. `from` should be synced first.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
 };
 
 class PosixFileSystem final : public FileSystem {
@@ -36,6 +39,7 @@ class PosixFileSystem final : public FileSystem {
   StatusOr<std::string> ReadAll(const std::string& path) override;
   StatusOr<std::vector<std::string>> List(const std::string& dir) override;
   Status RemoveAll(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
 };
 
 class MemFileSystem final : public FileSystem {
@@ -45,6 +49,7 @@ class MemFileSystem final : public FileSystem {
   StatusOr<std::string> ReadAll(const std::string& path) override;
   StatusOr<std::vector<std::string>> List(const std::string& dir) override;
   Status RemoveAll(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;  // durable at once
 
   // Fault injection. After SetCapacity(n), appends that would take the total past n
   // bytes fail with kResourceExhausted and write nothing.

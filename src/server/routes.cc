@@ -154,6 +154,8 @@ void Server::Routes() {
             counters_.epochs_received);
     counter("gpuledger_sighting_errors_total", "Label sighting writes that failed (retried).",
             counters_.sighting_errors);
+    counter("gpuledger_raw_compacted_files_total", "Raw chunk day files rewritten as one chunk.",
+            counters_.raw_compacted_files);
     {
       std::lock_guard lock(ledger_mu_);
       const size_t pending = raw_ ? raw_->pending() : 0;

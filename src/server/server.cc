@@ -95,6 +95,7 @@ bool Server::WaitForStop(DurationMs ms) {
 
 void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
+  TimeMs last_compaction = kMinTimeMs;   // the first round compacts
   while (!WaitForStop(raw_ ? options_.raw_flush_interval_ms : kMinuteMs)) {
     if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;
     if (!FlushSightings().ok()) ++counters_.sighting_errors;
@@ -102,7 +103,20 @@ void Server::MaintenanceLoop() {
       last_retention = clock_.Now();
       if (!Retain().ok()) ++counters_.retention_errors;
     }
+    if (raw_ && clock_.Now() - last_compaction >= kHourMs) {
+      last_compaction = clock_.Now();
+      if (!CompactRaw().ok()) ++counters_.raw_flush_errors;
+    }
   }
+}
+
+Status Server::CompactRaw() {
+  if (!raw_) return OkStatus();
+  const TimeMs today = clock_.Now() / kDayMs * kDayMs;  // UTC days, as the store files them
+  std::lock_guard lock(raw_mu_);
+  ASSIGN_OR_RETURN(int rewritten, raw_->store().CompactBefore(today));
+  counters_.raw_compacted_files += rewritten;
+  return OkStatus();
 }
 
 Status Server::FlushRaw() {

@@ -50,7 +50,7 @@ struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
       raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0},
-      epochs_received{0}, sighting_errors{0};
+      epochs_received{0}, sighting_errors{0}, raw_compacted_files{0};
 };
 
 class Server {
@@ -73,6 +73,9 @@ class Server {
   Status Retain();
   // Writes label sightings not yet in the ledger (attribution.h). Takes the ledger lock.
   Status FlushSightings();
+  // Rewrites finished UTC days of the raw chunk store as one chunk per GPU file (the
+  // maintenance thread does this hourly). Takes the store lock.
+  Status CompactRaw();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
 

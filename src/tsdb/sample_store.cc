@@ -32,6 +32,20 @@ bool SafeName(const std::string& s) {
 
 }  // namespace
 
+StatusOr<std::string> SampleStore::EncodeFrames(const std::vector<Sample>& list) {
+  std::string frames;
+  for (size_t start = 0; start < list.size(); start += kMaxChunkSamples) {
+    const std::vector<Sample> part(
+        list.begin() + static_cast<std::ptrdiff_t>(start),
+        list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), start + kMaxChunkSamples)));
+    ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(part));
+    PutU32(frames, static_cast<uint32_t>(chunk.size()));
+    PutU32(frames, Crc32(chunk));
+    frames += chunk;
+  }
+  return frames;
+}
+
 uint32_t Crc32(std::string_view data) {
   static const std::array<uint32_t, 256> kTable = [] {
     std::array<uint32_t, 256> t{};
@@ -72,16 +86,7 @@ Status SampleStore::Append(const std::string& gpu_uuid, std::vector<Sample> samp
   }
   for (auto& [day, list] : days) {
     const std::string path = DayDir(day) + "/" + gpu_uuid + ".chunks";
-    std::string frames;
-    for (size_t start = 0; start < list.size(); start += kMaxChunkSamples) {
-      const std::vector<Sample> part(
-          list.begin() + static_cast<std::ptrdiff_t>(start),
-          list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), start + kMaxChunkSamples)));
-      ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(part));
-      PutU32(frames, static_cast<uint32_t>(chunk.size()));
-      PutU32(frames, Crc32(chunk));
-      frames += chunk;
-    }
+    ASSIGN_OR_RETURN(std::string frames, EncodeFrames(list));
     RETURN_IF_ERROR(fs_.Append(path, frames));
     RETURN_IF_ERROR(fs_.Sync(path));
   }
@@ -144,6 +149,40 @@ StatusOr<int> SampleStore::DropBefore(TimeMs cutoff) {
     }
   }
   return dropped;
+}
+
+StatusOr<int> SampleStore::CompactBefore(TimeMs cutoff) {
+  ASSIGN_OR_RETURN(std::vector<std::string> days, fs_.List(dir_));
+  int rewritten = 0;
+  for (const std::string& name : days) {
+    int y = 0, m = 0, d = 0;
+    if (std::sscanf(name.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) continue;
+    const int64_t day = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+    if ((day + 1) * kDayMs > cutoff) continue;
+    const std::string dir = dir_ + "/" + name;
+    ASSIGN_OR_RETURN(std::vector<std::string> files, fs_.List(dir));
+    if (std::find(files.begin(), files.end(), ".compacted") != files.end()) continue;
+    for (const std::string& f : files) {
+      const std::string suffix = ".chunks";
+      if (f.size() <= suffix.size() || f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      const std::string gpu = f.substr(0, f.size() - suffix.size());
+      StoreReadStats stats;
+      ASSIGN_OR_RETURN(std::vector<Sample> samples, Read(gpu, {day * kDayMs, (day + 1) * kDayMs}, &stats));
+      const int64_t needed = (static_cast<int64_t>(samples.size()) + kMaxChunkSamples - 1) / kMaxChunkSamples;
+      if (stats.chunks <= needed && stats.torn_frames == 0) continue;  // already one chunk per 64 Ki samples
+      ASSIGN_OR_RETURN(std::string frames, EncodeFrames(samples));
+      const std::string path = dir + "/" + f, tmp = path + ".tmp";
+      RETURN_IF_ERROR(fs_.RemoveAll(tmp));  // a leftover from a crash mid-compaction
+      RETURN_IF_ERROR(fs_.Append(tmp, frames));
+      RETURN_IF_ERROR(fs_.Sync(tmp));
+      RETURN_IF_ERROR(fs_.Rename(tmp, path));
+      ++rewritten;
+    }
+    RETURN_IF_ERROR(fs_.Append(dir + "/.compacted", ""));
+    RETURN_IF_ERROR(fs_.Sync(dir + "/.compacted"));
+  }
+  return rewritten;
 }
 
 StatusOr<int64_t> SampleStore::SizeBytes() {

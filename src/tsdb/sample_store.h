@@ -34,9 +34,17 @@ class SampleStore {
   StatusOr<int> DropBefore(TimeMs cutoff);
   // Bytes on disk (for the bytes-per-sample figure).
   StatusOr<int64_t> SizeBytes();
+  // Rewrites each GPU file of every day that ends at or before `cutoff` as one chunk per
+  // up to kMaxChunkSamples samples (appends leave a short chunk per flush), through a
+  // synced temporary file renamed over the original; a day is marked done (".compacted")
+  // and skipped after. A torn last frame is dropped (never acknowledged). Appends to a
+  // day after its compaction are kept but not compacted again. Returns files rewritten.
+  StatusOr<int> CompactBefore(TimeMs cutoff);
 
  private:
   std::string DayDir(int64_t day) const;
+  // The framed chunks of samples (sorted, unique times), one chunk per kMaxChunkSamples.
+  static StatusOr<std::string> EncodeFrames(const std::vector<Sample>& list);
   FileSystem& fs_;
   std::string dir_;
 };

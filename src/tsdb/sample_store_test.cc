@@ -84,6 +84,50 @@ TEST(SampleStore, RetentionDropsWholeOldDays) {
   EXPECT_EQ(store.Read("GPU-1", {kT0, kT0 + 5 * kDayMs})->size(), 30u);
 }
 
+TEST(SampleStore, CompactionRewritesAFinishedDayAsOneChunkAndReadsTheSame) {
+  MemFileSystem fs;
+  SampleStore store(fs, "s");
+  // 30 flushes of 6 samples each, one overwritten by a later append, then a torn append.
+  for (int f = 0; f < 30; ++f) ASSERT_TRUE(store.Append("GPU-1", Stream(kT0 + f * 60'000, 6, 40)).ok());
+  ASSERT_TRUE(store.Append("GPU-1", Stream(kT0, 1, 99)).ok());
+  ASSERT_TRUE(fs.Append("s/2026-10-01/GPU-1.chunks", std::string("\x40\0\0\0half", 8)).ok());
+  auto before = store.Read("GPU-1", {kT0, kT0 + kDayMs});
+  ASSERT_TRUE(before.ok());
+  const int64_t bytes_before = *store.SizeBytes();
+  // The day is not over at its own end minus a second: nothing happens.
+  EXPECT_EQ(*store.CompactBefore(kT0 + kDayMs - 1000), 0);
+  auto rewritten = store.CompactBefore(kT0 + kDayMs);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  EXPECT_EQ(*rewritten, 1);
+  StoreReadStats stats;
+  auto after = store.Read("GPU-1", {kT0, kT0 + kDayMs}, &stats);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(stats.chunks, 1);
+  EXPECT_EQ(stats.torn_frames, 0);
+  ASSERT_EQ(after->size(), before->size());
+  for (size_t i = 0; i < after->size(); ++i) {
+    EXPECT_EQ((*after)[i].t, (*before)[i].t);
+    EXPECT_FLOAT_EQ((*after)[i].util_pct, (*before)[i].util_pct);
+  }
+  EXPECT_FLOAT_EQ((*after)[0].util_pct, 99);  // the later append still wins
+  EXPECT_LT(*store.SizeBytes(), bytes_before / 3);
+  EXPECT_EQ(*store.CompactBefore(kT0 + kDayMs), 0);  // marked done
+}
+
+TEST(SampleStore, ACrashDuringCompactionLeavesTheOriginal) {
+  MemFileSystem fs;
+  SampleStore store(fs, "s");
+  for (int f = 0; f < 3; ++f) ASSERT_TRUE(store.Append("GPU-1", Stream(kT0 + f * 60'000, 6, 40)).ok());
+  // A compaction that wrote its temporary file but never renamed it.
+  ASSERT_TRUE(fs.Append("s/2026-10-01/GPU-1.chunks.tmp", "partial").ok());
+  fs.Crash();
+  auto got = store.Read("GPU-1", {kT0, kT0 + kDayMs});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), 18u);
+  ASSERT_TRUE(store.CompactBefore(kT0 + kDayMs).ok());  // the leftover is replaced, not read
+  EXPECT_EQ(store.Read("GPU-1", {kT0, kT0 + kDayMs})->size(), 18u);
+}
+
 TEST(SampleStore, WorksOnTheRealFileSystem) {
   testing::TempDir dir;
   PosixFileSystem fs;
@@ -93,6 +137,11 @@ TEST(SampleStore, WorksOnTheRealFileSystem) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 360u);
   EXPECT_EQ(got->back().energy_mj, 1'000'000 + 359 * 2'000'000LL);
+  ASSERT_TRUE(store.Append("GPU-1", Stream(kT0 + 3600'000, 10, 50)).ok());
+  ASSERT_EQ(*store.CompactBefore(kT0 + kDayMs), 1);  // through a real rename
+  StoreReadStats stats;
+  EXPECT_EQ(store.Read("GPU-1", {kT0, kT0 + kDayMs}, &stats)->size(), 370u);
+  EXPECT_EQ(stats.chunks, 1);
   EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);  // the standard check value
 }
 
