@@ -327,15 +327,8 @@ class SqliteLedger final : public Ledger {
   }
 
   StatusOr<std::vector<Job>> ListJobs() override {
-    std::vector<Job> out;
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs"));
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      ASSIGN_OR_RETURN(Job j, JobFromRow(q));
-      out.push_back(std::move(j));
-    }
-    return out;
+    return ReadJobs(q);
   }
 
   StatusOr<std::optional<Job>> GetJob(const std::string& id) override {
@@ -614,18 +607,11 @@ class SqliteLedger final : public Ledger {
   }
 
   StatusOr<std::vector<Job>> FindJobsByLabel(const std::string& key, const std::string& value) override {
-    std::vector<Job> out;
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM jobs WHERE json_extract(labels, '$.' || ?) = ? OR "
                                           "(? = 'hpc_job' AND id = ?) ORDER BY id"));
     q.Bind(1, std::string_view(key)).Bind(2, std::string_view(value)).Bind(3, std::string_view(key));
     q.Bind(4, std::string_view(value));
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      ASSIGN_OR_RETURN(Job j, JobFromRow(q));
-      out.push_back(std::move(j));
-    }
-    return out;
+    return ReadJobs(q);
   }
 
   Status PutToken(const TokenRecord& t) override {
@@ -682,6 +668,18 @@ class SqliteLedger final : public Ledger {
     s.energy_mj = q.Int(4);
     s.sm_active = static_cast<float>(q.Double(5));
     return s;
+  }
+
+  // Every row of a `SELECT * FROM jobs ...` statement.
+  static StatusOr<std::vector<Job>> ReadJobs(Stmt& q) {
+    std::vector<Job> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(Job j, JobFromRow(q));
+      out.push_back(std::move(j));
+    }
+    return out;
   }
 
   Status RecordChange(Window w) {
