@@ -48,7 +48,8 @@ double CpuSeconds(int pid) {
 int main(int argc, char** argv) {
   std::string url, token;
   int gpus = 1000, per_series = 1, requests = 200, series_per_request = 6000, pid = 0, warmup = 0;
-  double rate = 0;  // requests per second; 0: back to back
+  double rate = 0;    // requests per second; 0: back to back
+  double settle = 2;  // seconds waited before each CPU reading
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--url")
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
       warmup = std::stoi(v);
     else if (k == "--rate")
       rate = std::stod(v);
+    else if (k == "--settle")
+      settle = std::stod(v);
     else {
       std::fprintf(stderr, "rw_loadgen: unknown option %s\n", k.c_str());
       return 2;
@@ -78,10 +81,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: rw_loadgen --url http://host:port/path [--token T] [--gpus N] "
                  "[--samples-per-series N] [--requests N] [--series-per-request N] [--pid PID] "
-                 "[--warmup N] [--rate REQUESTS_PER_S]\n"
+                 "[--warmup N] [--rate REQUESTS_PER_S] [--settle SECONDS]\n"
                  "  --warmup: requests sent first and left out of every figure (new series cost more)\n"
                  "  --rate: pace requests (e.g. 10,000 GPUs x 6 series every 10 s in requests of 2,000\n"
-                 "          series is 3 per second); default back to back\n");
+                 "          series is 3 per second); default back to back\n"
+                 "  --settle: wait before each reading of the receiver's CPU time (default 2 s), so\n"
+                 "          work a receiver defers (flushes, merges) is counted with the load causing it\n");
     return 2;
   }
   const std::string rest = url.substr(7);
@@ -110,6 +115,7 @@ int main(int argc, char** argv) {
       latency_ms.clear();
       samples = 0;
       failed = 0;
+      if (pid && warmup > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle));
       cpu0 = pid ? CpuSeconds(pid) : 0;
       start = std::chrono::steady_clock::now();
     }
@@ -169,6 +175,7 @@ int main(int argc, char** argv) {
       requests, static_cast<long long>(failed), static_cast<long long>(samples), wall,
       static_cast<double>(samples) / wall, pct(0.5), pct(0.99));
   if (pid) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(settle));
     const double cpu = CpuSeconds(pid) - cpu0;
     std::printf("receiver pid %d: %.2f CPU-s, %.0f samples per receiver CPU-second\n", pid, cpu,
                 cpu > 0 ? static_cast<double>(samples) / cpu : 0.0);

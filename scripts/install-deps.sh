@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev sqlite3
   libpq-dev postgresql-15
-  libsnappy-dev libcpp-httplib-dev libsodium-dev
+  libsnappy-dev libcpp-httplib-dev libsodium-dev libxxhash-dev
   prometheus victoria-metrics
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -81,6 +81,7 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     opt.port = 0;
     opt.max_body_bytes = 64 * 1024;
     opt.raw_dir = dir_.path() + "/raw";
+    opt.journal_dir = dir_.path() + "/journal";  // as `gpuledger server` has by default
     server_ = std::make_unique<Server>(std::move(ledger), kClock, opt);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -105,6 +106,7 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     return client_->Post("/api/v1/write", h, body, type.c_str());
   }
   int64_t StoredSamples(const std::string& gpu) {
+    EXPECT_TRUE(server_->FlushJournal().ok());  // the writer thread's next round, now
     auto ledger = Open();
     int64_t n = 0;
     EXPECT_TRUE(ledger->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++n; }).ok());

@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/bytes.h"
 #include "common/strings.h"
 #include "tsdb/sample_store.h"  // Crc32
 
 namespace gpuledger {
 
 namespace {
-
-void PutLe(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t GetLe(std::string_view b, size_t pos, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[pos + static_cast<size_t>(i)]);
-  return v;
-}
 
 std::string SegmentName(uint64_t first) {
   char buf[32];

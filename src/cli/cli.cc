@@ -112,6 +112,15 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "drop raw samples older than this (ledger and chunks; rollups and monthly books "
                    "stay); 0 keeps them")
       ->capture_default_str();
+  c_srv->add_option("--journal", srv.journal,
+                    "ingest journal directory: samples are acknowledged once appended there and "
+                    "written to the ledger in one transaction per flush interval (default: "
+                    "<file>.journal beside an SQLite ledger; none for PostgreSQL unless given; "
+                    "'none': every request commits to the ledger before its answer)");
+  c_srv
+      ->add_option("--journal-flush-interval", srv.journal_flush_interval,
+                   "how often the journal is written to the ledger")
+      ->capture_default_str();
 
   AgentArgs agent;
   auto* c_agent = app.add_subcommand(

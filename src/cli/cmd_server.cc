@@ -30,9 +30,14 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   } else {
     ASSIGN_OR_RETURN(opt.raw_retention_ms, ParseDuration(a.retention));
   }
-  opt.raw_dir = a.raw_dir;
-  if (opt.raw_dir.empty() && a.db.rfind("postgresql://", 0) != 0 && a.db.rfind("postgres://", 0) != 0) {
-    opt.raw_dir = (a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db) + ".raw";
+  const bool postgres = a.db.rfind("postgresql://", 0) == 0 || a.db.rfind("postgres://", 0) == 0;
+  const std::string sqlite_file = a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db;
+  opt.raw_dir = a.raw_dir.empty() && !postgres ? sqlite_file + ".raw" : a.raw_dir;
+  opt.journal_dir = a.journal.empty() && !postgres ? sqlite_file + ".journal" : a.journal;
+  if (opt.journal_dir == "none") opt.journal_dir.clear();
+  ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
+  if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
+    return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
@@ -45,7 +50,8 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
   out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db
-      << ", raw chunks " << (opt.raw_dir.empty() ? "off" : opt.raw_dir) << ")" << std::endl;
+      << ", raw chunks " << (opt.raw_dir.empty() ? "off" : opt.raw_dir) << ", journal "
+      << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;

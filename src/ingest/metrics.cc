@@ -22,27 +22,27 @@ std::optional<MetricField> MetricFieldOf(std::string_view name) {
 }
 
 Status SetMetric(Sample& s, MetricField field, std::string_view name, double v) {
-  const std::string what(name);
-  if (!std::isfinite(v)) return InvalidArgument(what + " is not finite");
-  if (v < 0) return InvalidArgument(what + " " + FormatFixed(v, 3) + " is negative");
+  const auto what = [name] { return std::string(name); };  // built only for an error
+  if (!std::isfinite(v)) return InvalidArgument(what() + " is not finite");
+  if (v < 0) return InvalidArgument(what() + " " + FormatFixed(v, 3) + " is negative");
   switch (field) {
     case MetricField::kUtil:
-      if (v > 100) return InvalidArgument(what + " " + FormatFixed(v, 2) + " exceeds 100 %");
+      if (v > 100) return InvalidArgument(what() + " " + FormatFixed(v, 2) + " exceeds 100 %");
       s.util_pct = static_cast<float>(v);
       break;
     case MetricField::kMem:
       s.mem_mib = static_cast<float>(v);
       break;
     case MetricField::kPower:
-      if (v > 5000) return InvalidArgument(what + " " + FormatFixed(v, 1) + " W exceeds the limit 5000 W");
+      if (v > 5000) return InvalidArgument(what() + " " + FormatFixed(v, 1) + " W exceeds the limit 5000 W");
       s.power_w = static_cast<float>(v);
       break;
     case MetricField::kEnergy:
-      if (v > 9e18) return InvalidArgument(what + " " + FormatFixed(v, 0) + " exceeds 9e18 mJ");
+      if (v > 9e18) return InvalidArgument(what() + " " + FormatFixed(v, 0) + " exceeds 9e18 mJ");
       s.energy_mj = static_cast<int64_t>(std::llround(v));
       break;
     case MetricField::kSmActive:
-      if (v > 1) return InvalidArgument(what + " " + FormatFixed(v, 3) + " exceeds 1");
+      if (v > 1) return InvalidArgument(what() + " " + FormatFixed(v, 3) + " exceeds 1");
       s.sm_active = static_cast<float>(v);
       break;
   }

@@ -7,6 +7,9 @@
 
 #include "ingest/protowire.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace gpuledger {
 
 namespace {
@@ -101,35 +104,28 @@ Status Emit(Labels labels, std::shared_ptr<const DcgmLabels> known, const std::v
 
 }  // namespace
 
+SeriesCache::Key SeriesCache::KeyOf(std::string_view bytes) {
+  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  return {h.low64, h.high64};
+}
+
 std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
-  const size_t h = std::hash<std::string_view>{}(label_bytes);
+  const Key key = KeyOf(label_bytes);
   std::shared_lock lock(mu_);
-  auto it = map_.find(h);
-  if (it == map_.end()) return nullptr;
-  for (const Entry& e : it->second) {
-    if (e.bytes == label_bytes) return e.labels;
-  }
-  return nullptr;
+  auto it = map_.find(key);
+  return it == map_.end() ? nullptr : it->second;
 }
 
 void SeriesCache::Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels) {
-  const size_t h = std::hash<std::string_view>{}(label_bytes);
+  const Key key = KeyOf(label_bytes);
   std::unique_lock lock(mu_);
-  if (size_ >= max_) {
-    map_.clear();
-    size_ = 0;
-  }
-  std::vector<Entry>& list = map_[h];
-  for (const Entry& e : list) {
-    if (e.bytes == label_bytes) return;  // another request got here first
-  }
-  list.push_back({std::string(label_bytes), std::move(labels)});
-  ++size_;
+  if (map_.size() >= max_) map_.clear();
+  map_.emplace(key, std::move(labels));  // another request may have got here first
 }
 
 size_t SeriesCache::size() const {
   std::shared_lock lock(mu_);
-  return size_;
+  return map_.size();
 }
 
 StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) {

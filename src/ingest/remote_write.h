@@ -5,6 +5,7 @@
 // thread-safe. See docs/formats/remote-write.md.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -33,9 +34,12 @@ struct RwSeries {
   std::shared_ptr<const DcgmLabels> dcgm;
 };
 
-// Label sets seen before, keyed by their exact encoded bytes, with what they say: a
-// series that comes again (every 10 s, from every exporter) skips label parsing and
-// checking. Bounded (cleared when full; entries in use stay alive). Thread-safe.
+// Label sets seen before, keyed by the XXH3-128 hash of their exact encoded bytes, with
+// what they say: a series that comes again (every 10 s, from every exporter) skips label
+// parsing and checking. Two different label sets share a 128-bit hash with odds far
+// below a disk's undetected error rate; a sender that forged one would gain nothing it
+// could not send outright (it already chooses every label). Bounded (cleared when full;
+// entries in use stay alive). Thread-safe.
 class SeriesCache {
  public:
   explicit SeriesCache(size_t max_entries = 1 << 20) : max_(max_entries) {}
@@ -44,15 +48,17 @@ class SeriesCache {
   size_t size() const;
 
  private:
-  // By the bytes' hash, then the bytes themselves (one compare for a hit).
-  struct Entry {
-    std::string bytes;
-    std::shared_ptr<const DcgmLabels> labels;
+  struct Key {
+    uint64_t low = 0, high = 0;
+    bool operator==(const Key&) const = default;
   };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return static_cast<size_t>(k.low); }
+  };
+  static Key KeyOf(std::string_view bytes);
   size_t max_;
   mutable std::shared_mutex mu_;
-  size_t size_ = 0;
-  std::unordered_map<size_t, std::vector<Entry>> map_;
+  std::unordered_map<Key, std::shared_ptr<const DcgmLabels>, KeyHash> map_;
 };
 
 struct RemoteWriteBatch {

@@ -88,27 +88,28 @@ Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vect
 }
 
 Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
-  const std::string what = "sample of GPU " + gpu_uuid + " at " + FormatTime(s.t);
-  RETURN_IF_ERROR(CheckTimeInRange(s.t, "sample time of GPU " + gpu_uuid));
   auto finite = [](double v) { return std::isfinite(v); };
-  if (!finite(s.util_pct) || (s.util_pct < 0 && s.util_pct != -1) || s.util_pct > 100) {
+  auto absent_or_positive = [](double v) { return v >= 0 || v == -1; };
+  const bool util_ok = finite(s.util_pct) && (s.util_pct >= 0 || s.util_pct == -1) && s.util_pct <= 100;
+  const bool finite_ok = finite(s.mem_mib) && finite(s.power_w) && finite(s.sm_active);
+  const bool sign_ok = absent_or_positive(s.mem_mib) && absent_or_positive(s.power_w) &&
+                       absent_or_positive(static_cast<double>(s.energy_mj));
+  const bool sm_ok = s.sm_active <= 1 && absent_or_positive(s.sm_active);
+  if (s.t >= kMinTimeMs && s.t < kMaxTimeMs && util_ok && finite_ok && sign_ok && s.power_w <= 5000 &&
+      sm_ok) {
+    return OkStatus();  // the common case builds no message
+  }
+  RETURN_IF_ERROR(CheckTimeInRange(s.t, "sample time of GPU " + gpu_uuid));
+  const std::string what = "sample of GPU " + gpu_uuid + " at " + FormatTime(s.t);
+  if (!util_ok) {
     return InvalidArgument(what + ": utilisation " + FormatFixed(s.util_pct, 2) + " is outside [0, 100] %");
   }
-  if (!finite(s.mem_mib) || !finite(s.power_w) || !finite(s.sm_active)) {
-    return InvalidArgument(what + ": a value is not finite");
-  }
-  auto absent_or_positive = [](double v) { return v >= 0 || v == -1; };
-  if (!absent_or_positive(s.mem_mib) || !absent_or_positive(s.power_w) ||
-      !absent_or_positive(static_cast<double>(s.energy_mj))) {
-    return InvalidArgument(what + ": memory, power and energy must not be negative");
-  }
+  if (!finite_ok) return InvalidArgument(what + ": a value is not finite");
+  if (!sign_ok) return InvalidArgument(what + ": memory, power and energy must not be negative");
   if (s.power_w > 5000) {
     return InvalidArgument(what + ": power " + FormatFixed(s.power_w, 1) + " W exceeds the limit 5000 W");
   }
-  if (s.sm_active > 1 || !absent_or_positive(s.sm_active)) {
-    return InvalidArgument(what + ": SM activity " + FormatFixed(s.sm_active, 3) + " is outside [0, 1]");
-  }
-  return OkStatus();
+  return InvalidArgument(what + ": SM activity " + FormatFixed(s.sm_active, 3) + " is outside [0, 1]");
 }
 
 }  // namespace gpuledger

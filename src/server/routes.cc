@@ -156,6 +156,12 @@ void Server::Routes() {
             counters_.sighting_errors);
     counter("gpuledger_raw_compacted_files_total", "Raw chunk day files rewritten as one chunk.",
             counters_.raw_compacted_files);
+    counter("gpuledger_journal_flushes_total", "Ingest journal writes to the ledger (one transaction each).",
+            counters_.journal_flushes);
+    counter("gpuledger_journal_flush_errors_total",
+            "Ingest journal writes to the ledger that failed (retried).", counters_.journal_flush_errors);
+    counter("gpuledger_journal_replayed_samples_total", "Samples replayed from the journal at start.",
+            counters_.journal_replayed);
     {
       std::lock_guard lock(ledger_mu_);
       const size_t pending = raw_ ? raw_->pending() : 0;
@@ -163,6 +169,10 @@ void Server::Routes() {
           "# HELP gpuledger_raw_pending_samples GPU sample times waiting for the next raw flush.\n"
           "# TYPE gpuledger_raw_pending_samples gauge\ngpuledger_raw_pending_samples " +
           std::to_string(pending) + "\n";
+      out +=
+          "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"
+          "# TYPE gpuledger_journal_pending_samples gauge\ngpuledger_journal_pending_samples " +
+          std::to_string(journal_ ? journal_->pending() : 0) + "\n";
     }
     res.set_content(out, "text/plain; version=0.0.4");
   });
@@ -313,6 +323,8 @@ void Server::Routes() {
                }
                const bool share_idle = req.get_param_value("share_idle") == "true";
                std::lock_guard lock(ledger_mu_);
+               if (Status s = FlushJournalLocked(); !s.ok())
+                 return Reply(res, s);  // every sample acknowledged
                auto ctx = LoadBooksContext(*ledger_);
                if (!ctx.ok()) return Reply(res, ctx.status());
                auto report = BuildMonthlyReport(*ledger_, *ctx, *month, *by, share_idle, *scope);
@@ -334,6 +346,7 @@ void Server::Routes() {
     if (!job_reader(*p, res, "reads no single jobs")) return;
     const std::string id = req.matches[1];
     std::lock_guard lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     const std::optional<Job>& job = *found;

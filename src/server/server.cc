@@ -6,6 +6,7 @@
 
 #include "books/retention.h"
 #include "ingest/dcgm.h"
+#include "ledger/checks.h"
 
 namespace gpuledger {
 
@@ -14,13 +15,12 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
       clock_(clock),
       options_(std::move(options)),
       http_(std::make_unique<httplib::Server>()) {
-  if (!options_.raw_dir.empty()) {
-    if (fs == nullptr) {
-      own_fs_ = std::make_unique<PosixFileSystem>();
-      fs = own_fs_.get();
-    }
-    raw_ = std::make_unique<RawFlusher>(*fs, options_.raw_dir);
+  if (fs == nullptr) {
+    own_fs_ = std::make_unique<PosixFileSystem>();
+    fs = own_fs_.get();
   }
+  fs_ = fs;
+  if (!options_.raw_dir.empty()) raw_ = std::make_unique<RawFlusher>(*fs, options_.raw_dir);
 }
 
 Server::~Server() { Stop(); }
@@ -32,6 +32,12 @@ Status Server::Start() {
     std::lock_guard lock(ledger_mu_);
     ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
     interval_ms_ = settings.default_interval_ms;
+    if (!options_.journal_dir.empty()) {
+      // What an earlier run acknowledged but had not written to the ledger (a crash).
+      ASSIGN_OR_RETURN(journal_, IngestJournal::Open(*fs_, options_.journal_dir));
+      counters_.journal_replayed += static_cast<int64_t>(journal_->pending());
+      RETURN_IF_ERROR(FlushJournalLocked());
+    }
     if (raw_) {
       // What the ledger acknowledged but the chunks may lack (a crash before a flush).
       std::lock_guard raw_lock(raw_mu_);
@@ -61,6 +67,7 @@ Status Server::Start() {
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  if (journal_) writer_ = std::thread([this] { WriterLoop(); });
   // cpp-httplib 0.11 has no wait_until_ready: the socket is bound and listening already
   // (connections queue in the backlog); wait for the accept loop to report running.
   for (int i = 0; i < 5000 && !http_->is_running(); ++i)
@@ -79,6 +86,9 @@ void Server::Stop() {
   if (maintenance_.joinable()) maintenance_.join();
   if (http_ && http_->is_running()) http_->stop();
   if (thread_.joinable()) thread_.join();
+  if (writer_.joinable()) writer_.join();
+  // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
+  if (!FlushJournal().ok()) ++counters_.journal_flush_errors;
   if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;  // Recover redoes it at the next start
   if (!FlushSightings().ok()) ++counters_.sighting_errors;
 }
@@ -91,6 +101,33 @@ Status Server::FlushSightings() {
 bool Server::WaitForStop(DurationMs ms) {
   std::unique_lock lock(stop_mu_);
   return stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+void Server::WriterLoop() {
+  while (!WaitForStop(options_.journal_flush_interval_ms)) {
+    if (!FlushJournal().ok()) ++counters_.journal_flush_errors;  // kept; retried next round
+  }
+}
+
+Status Server::FlushJournal() {
+  std::lock_guard lock(ledger_mu_);
+  return FlushJournalLocked();
+}
+
+Status Server::FlushJournalLocked() {
+  if (!journal_) return OkStatus();
+  IngestJournal::Taken taken = journal_->Take();
+  if (taken.samples.empty()) return journal_->Release(taken);
+  // The raw store's mark first (it may sync a file), so a crash after the commit below
+  // still re-flushes these samples into the chunks.
+  Status s = raw_ ? raw_->Note(taken.samples) : OkStatus();
+  if (s.ok()) s = ledger_->PutSamples(taken.samples);  // one transaction
+  if (!s.ok()) {
+    journal_->Restore(std::move(taken));
+    return s;
+  }
+  ++counters_.journal_flushes;
+  return journal_->Release(taken);
 }
 
 void Server::MaintenanceLoop() {
@@ -125,6 +162,7 @@ Status Server::FlushRaw() {
   RawFlusher::PerGpu samples;
   {
     std::lock_guard lock(ledger_mu_);
+    RETURN_IF_ERROR(FlushJournalLocked());  // what was acknowledged, into the ledger first
     dirty = raw_->TakeDirty();
     if (dirty.empty()) return OkStatus();
     auto read = RawFlusher::ReadBack(*ledger_, dirty);
@@ -151,6 +189,7 @@ Status Server::FlushRaw() {
 Status Server::Retain() {
   if (options_.raw_retention_ms <= 0) return OkStatus();
   std::lock_guard lock(ledger_mu_);
+  RETURN_IF_ERROR(FlushJournalLocked());  // the books are built from every acknowledged sample
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
   std::lock_guard raw_lock(raw_mu_);
   ASSIGN_OR_RETURN(RetentionResult r, ApplyRetention(*ledger_, ctx, raw_ ? &raw_->store() : nullptr,
@@ -161,33 +200,41 @@ Status Server::Retain() {
 
 Status Server::Store(const DcgmBatch& batch) {
   std::lock_guard lock(ledger_mu_);
-  if (options_.register_gpus) {
-    // GPUs come and go rarely: the ledger is asked only when a batch names one this
-    // server has not seen (or at the first batch).
-    auto unknown = [&] {
-      std::vector<Gpu> out;
-      for (const Gpu& g : batch.gpus) {
-        if (!known_gpus_.count(g.uuid)) out.push_back(g);
-      }
-      return out;
-    };
-    std::vector<Gpu> fresh = unknown();
-    if (!fresh.empty()) {  // perhaps imported meanwhile: an upsert would overwrite it
-      ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
-      for (const Gpu& g : known) known_gpus_.insert(g.uuid);
-      fresh = unknown();
+  // GPUs come and go rarely: the ledger is asked only when a batch names one this server
+  // has not seen (or at the first batch).
+  auto unknown = [&] {
+    std::vector<Gpu> out;
+    for (const Gpu& g : batch.gpus) {
+      if (!known_gpus_.count(g.uuid)) out.push_back(g);
     }
-    if (!fresh.empty()) {
-      RETURN_IF_ERROR(ledger_->PutGpus(fresh));
-      for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
-      counters_.gpus_registered += static_cast<int64_t>(fresh.size());
-    }
+    return out;
+  };
+  std::vector<Gpu> fresh = unknown();
+  if (!fresh.empty()) {  // perhaps imported meanwhile: an upsert would overwrite it
+    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+    for (const Gpu& g : known) known_gpus_.insert(g.uuid);
+    fresh = unknown();
   }
-  // The raw store's mark first (it may sync a file), so a crash after the commit below
-  // still re-flushes these samples into the chunks.
-  if (raw_) RETURN_IF_ERROR(raw_->Note(batch.samples));
-  // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
-  RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+  if (!fresh.empty()) {
+    if (!options_.register_gpus) {
+      return NotFound("sample names unknown GPU '" + fresh.front().uuid +
+                      "'; import it with `gpuledger import gpus` first");
+    }
+    RETURN_IF_ERROR(ledger_->PutGpus(fresh));
+    for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
+    counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+  }
+  if (journal_) {
+    // What the ledger would refuse is refused now: the journal holds only what it takes.
+    for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
+    RETURN_IF_ERROR(journal_->Append(batch.samples));
+  } else {
+    // The raw store's mark first (it may sync a file), so a crash after the commit below
+    // still re-flushes these samples into the chunks.
+    if (raw_) RETURN_IF_ERROR(raw_->Note(batch.samples));
+    // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
+    RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+  }
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
   // The samples are safe; now let their workload labels name their job.
   AttributionStats stats;

@@ -18,6 +18,7 @@
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/attribution.h"
+#include "server/journal.h"
 #include "server/raw_flush.h"
 
 namespace httplib {
@@ -44,27 +45,35 @@ struct ServerOptions {
   DurationMs raw_flush_interval_ms = 5 * kMinuteMs;
   // Raw samples older than this are dropped (ledger and chunks) once an hour; 0 keeps them.
   DurationMs raw_retention_ms = 90 * kDayMs;
+  // Ingest journal (journal.h): accepted samples are acknowledged once appended here and
+  // written to the ledger every journal_flush_interval_ms in one transaction. Empty: no
+  // journal, every request commits its own ledger transaction before its 2xx.
+  std::string journal_dir;
+  DurationMs journal_flush_interval_ms = kSecondMs;
 };
 
 struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
       raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0},
-      epochs_received{0}, sighting_errors{0}, raw_compacted_files{0};
+      epochs_received{0}, sighting_errors{0}, raw_compacted_files{0}, journal_flushes{0},
+      journal_flush_errors{0}, journal_replayed{0};
 };
 
 class Server {
  public:
-  // `fs` holds the raw chunk store (options.raw_dir); null: the real file system.
+  // `fs` holds the raw chunk store (options.raw_dir) and the journal (options.journal_dir);
+  // null: the real file system.
   Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Re-flushes the raw store after a crash, applies retention, binds and serves on a
-  // background thread; returns once it listens.
+  // Replays the ingest journal into the ledger, re-flushes the raw store after a crash,
+  // applies retention, binds and serves on a background thread; returns once it listens.
   Status Start();
-  // Stops accepting, finishes requests in flight, flushes the raw store, joins the threads.
+  // Stops accepting, finishes requests in flight, writes the journal to the ledger,
+  // flushes the raw store, joins the threads.
   void Stop();
   // Moves the samples stored since the last flush into the raw chunk store (the
   // maintenance thread does this every raw_flush_interval_ms). Takes both locks.
@@ -73,6 +82,10 @@ class Server {
   Status Retain();
   // Writes label sightings not yet in the ledger (attribution.h). Takes the ledger lock.
   Status FlushSightings();
+  // Writes what the ingest journal holds to the ledger in one transaction (the writer
+  // thread does this every journal_flush_interval_ms; reads of samples do it first, so
+  // they see every acknowledged sample). Takes the ledger lock.
+  Status FlushJournal();
   // Rewrites finished UTC days of the raw chunk store as one chunk per GPU file (the
   // maintenance thread does this hourly). Takes the store lock.
   Status CompactRaw();
@@ -85,9 +98,12 @@ class Server {
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
   bool WaitForStop(DurationMs ms);
-  // Registers unknown GPUs (when allowed) and stores the samples in one transaction.
-  // Takes the ledger lock.
+  // Registers unknown GPUs (when allowed), checks the samples and makes them durable:
+  // appended to the journal, or with none committed to the ledger. Takes the ledger lock.
   Status Store(const DcgmBatch& batch);
+  // FlushJournal under a held ledger lock.
+  Status FlushJournalLocked();
+  void WriterLoop();
   std::unique_ptr<Ledger> ledger_;
   std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_, known_gpus_ and raw_'s dirty set
   JobLabelCache label_jobs_;
@@ -95,7 +111,9 @@ class Server {
   SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   std::unordered_set<std::string> known_gpus_;  // GPUs in the ledger (register_gpus); under ledger_mu_
   std::unique_ptr<FileSystem> own_fs_;
+  FileSystem* fs_ = nullptr;                 // the raw store's and the journal's
   std::unique_ptr<RawFlusher> raw_;          // its dirty set under ledger_mu_, its store under raw_mu_
+  std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_
   std::mutex raw_mu_;                        // taken after ledger_mu_ when both are needed
   DurationMs interval_ms_ = 10 * kSecondMs;  // the ledger's default sample interval, read at Start
   const Clock& clock_;
@@ -104,6 +122,7 @@ class Server {
   std::thread thread_;
   std::thread scraper_;
   std::thread maintenance_;
+  std::thread writer_;  // the journal's
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "common/bytes.h"
 #include "tsdb/chunk.h"
 
 namespace gpuledger {
@@ -13,14 +14,8 @@ namespace {
 
 int64_t DayOf(TimeMs t) { return t >= 0 ? t / kDayMs : (t - kDayMs + 1) / kDayMs; }
 
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint32_t GetU32(std::string_view b, size_t pos) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[pos + static_cast<size_t>(i)]);
-  return v;
-}
+void PutU32(std::string& out, uint32_t v) { PutLe(out, v, 4); }
+uint32_t GetU32(std::string_view b, size_t pos) { return static_cast<uint32_t>(GetLe(b, pos, 4)); }
 
 bool SafeName(const std::string& s) {
   if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;

@@ -1,0 +1,221 @@
+#include "server/journal.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "common/bytes.h"
+
+namespace gpuledger {
+
+namespace {
+
+constexpr size_t kFrameHeader = 12;  // u32 length, u64 checksum
+constexpr size_t kRowBytes = 32;     // after the UUID: i64 t, f32 x3, i64 energy, f32 sm
+constexpr size_t kMaxUuid = 255;     // u8 length; 0 means "the previous row's GPU"
+
+void PutF32(std::string& out, float f) {
+  uint32_t bits = 0;
+  std::memcpy(&bits, &f, sizeof bits);
+  PutLe(out, bits, 4);
+}
+float GetF32(std::string_view b, size_t pos) {
+  const auto bits = static_cast<uint32_t>(GetLe(b, pos, 4));
+  float f = 0;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// `later`'s reported fields replace `into`'s.
+void MergeFields(Sample& into, const Sample& later) {
+  if (later.util_pct >= 0) into.util_pct = later.util_pct;
+  if (later.mem_mib >= 0) into.mem_mib = later.mem_mib;
+  if (later.power_w >= 0) into.power_w = later.power_w;
+  if (later.energy_mj >= 0) into.energy_mj = later.energy_mj;
+  if (later.sm_active >= 0) into.sm_active = later.sm_active;
+}
+
+}  // namespace
+
+std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
+  std::string payload;
+  payload.reserve(4 + samples.size() * (kRowBytes + 1) + 64);
+  PutLe(payload, samples.size(), 4);
+  const std::string* last = nullptr;
+  for (const GpuSample& g : samples) {
+    if (last != nullptr && *last == g.gpu_uuid) {
+      payload += '\0';
+    } else {
+      // The ledger refuses longer UUIDs earlier (CheckSample); cut, never overrun.
+      const size_t n = std::min(g.gpu_uuid.size(), kMaxUuid);
+      PutLe(payload, n, 1);
+      payload.append(g.gpu_uuid, 0, n);
+      last = &g.gpu_uuid;
+    }
+    const Sample& s = g.sample;
+    PutLe(payload, static_cast<uint64_t>(s.t), 8);
+    PutF32(payload, s.util_pct);
+    PutF32(payload, s.mem_mib);
+    PutF32(payload, s.power_w);
+    PutLe(payload, static_cast<uint64_t>(s.energy_mj), 8);
+    PutF32(payload, s.sm_active);
+  }
+  std::string frame;
+  frame.reserve(kFrameHeader + payload.size());
+  PutLe(frame, payload.size(), 4);
+  PutLe(frame, XXH3_64bits(payload.data(), payload.size()), 8);
+  return frame + payload;
+}
+
+std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used) {
+  std::vector<GpuSample> out;
+  size_t pos = 0;
+  while (b.size() - pos >= kFrameHeader) {
+    const size_t len = GetLe(b, pos, 4);
+    if (len < 4 || len > b.size() - pos - kFrameHeader) break;  // torn
+    const std::string_view p = b.substr(pos + kFrameHeader, len);
+    if (XXH3_64bits(p.data(), p.size()) != GetLe(b, pos + 4, 8)) break;  // corrupt
+    const size_t rows = GetLe(p, 0, 4);
+    std::vector<GpuSample> frame;
+    size_t at = 4;
+    std::string uuid;
+    bool ok = true;
+    for (size_t i = 0; i < rows && ok; ++i) {
+      const size_t n = at < p.size() ? static_cast<uint8_t>(p[at]) : 0;
+      if (at >= p.size() || p.size() - at - 1 < n + kRowBytes || (n == 0 && uuid.empty())) {
+        ok = false;
+        break;
+      }
+      if (n > 0) uuid.assign(p.substr(at + 1, n));
+      at += 1 + n;
+      GpuSample g{uuid, {}};
+      g.sample.t = static_cast<TimeMs>(GetLe(p, at, 8));
+      g.sample.util_pct = GetF32(p, at + 8);
+      g.sample.mem_mib = GetF32(p, at + 12);
+      g.sample.power_w = GetF32(p, at + 16);
+      g.sample.energy_mj = static_cast<int64_t>(GetLe(p, at + 20, 8));
+      g.sample.sm_active = GetF32(p, at + 28);
+      at += kRowBytes;
+      frame.push_back(std::move(g));
+    }
+    if (!ok || at != p.size()) break;  // a checksum match with a bad body: stop as if torn
+    std::move(frame.begin(), frame.end(), std::back_inserter(out));
+    pos += kFrameHeader + len;
+  }
+  if (bytes_used) *bytes_used = pos;
+  return out;
+}
+
+std::string IngestJournal::SegmentPath(uint64_t seq) const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "/%020llu.seg", static_cast<unsigned long long>(seq));
+  return dir_ + buf;
+}
+
+StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std::string dir,
+                                                             size_t max_pending) {
+  std::unique_ptr<IngestJournal> j(new IngestJournal(fs, std::move(dir), max_pending));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.List(j->dir_));
+  for (const std::string& name : names) {  // sorted: oldest first
+    if (name.size() != 24 || name.substr(20) != ".seg") continue;
+    const uint64_t seq = std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
+    ASSIGN_OR_RETURN(std::string bytes, fs.ReadAll(j->dir_ + "/" + name));
+    std::vector<GpuSample> rows = DecodeJournalSegment(bytes);
+    std::move(rows.begin(), rows.end(), std::back_inserter(j->pending_));
+    j->segments_.push_back(seq);
+    j->next_seq_ = std::max(j->next_seq_, seq + 1);
+  }
+  j->roll_ = true;  // never append behind what an earlier run left
+  return j;
+}
+
+Status IngestJournal::Append(const std::vector<GpuSample>& samples) {
+  if (samples.empty()) return OkStatus();
+  const std::string frame = EncodeJournalFrame(samples);
+  std::lock_guard lock(mu_);
+  if (pending_.size() + samples.size() > max_pending_) {
+    return Unavailable("the ingest journal holds " + std::to_string(pending_.size()) +
+                       " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
+                       "): the ledger is not keeping up; retry later");
+  }
+  if (roll_) {
+    segments_.push_back(next_seq_++);
+    roll_ = false;
+  }
+  if (Status s = fs_.Append(SegmentPath(segments_.back()), frame); !s.ok()) {
+    roll_ = true;  // a partial frame may be on disk: it must stay a segment's tail
+    return s;
+  }
+  pending_.insert(pending_.end(), samples.begin(), samples.end());
+  return OkStatus();
+}
+
+IngestJournal::Taken IngestJournal::Take() {
+  std::vector<GpuSample> rows;
+  Taken t;
+  {
+    std::lock_guard lock(mu_);
+    rows.swap(pending_);
+    t.through = segments_.empty() ? 0 : segments_.back();
+    roll_ = true;  // later appends go to a segment this take does not cover
+  }
+  t.appended = rows.size();
+  // Group by GPU (first appearance), then merge each GPU's times in append order.
+  std::unordered_map<std::string_view, size_t> gpu_index;
+  std::vector<std::vector<const GpuSample*>> by_gpu;
+  for (const GpuSample& g : rows) {
+    auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
+    if (fresh) by_gpu.emplace_back();
+    by_gpu[it->second].push_back(&g);
+  }
+  std::vector<std::pair<std::string_view, size_t>> order(gpu_index.begin(), gpu_index.end());
+  std::sort(order.begin(), order.end());
+  t.samples.reserve(rows.size());
+  for (const auto& [uuid, index] : order) {
+    std::vector<const GpuSample*>& list = by_gpu[index];
+    std::stable_sort(list.begin(), list.end(),
+                     [](const GpuSample* a, const GpuSample* b) { return a->sample.t < b->sample.t; });
+    for (const GpuSample* g : list) {
+      if (!t.samples.empty() && t.samples.back().sample.t == g->sample.t &&
+          t.samples.back().gpu_uuid == g->gpu_uuid) {
+        MergeFields(t.samples.back().sample, g->sample);
+      } else {
+        t.samples.push_back(*g);
+      }
+    }
+  }
+  return t;
+}
+
+Status IngestJournal::Release(const Taken& taken) {
+  std::vector<uint64_t> drop;
+  {
+    std::lock_guard lock(mu_);
+    while (!segments_.empty() && segments_.front() <= taken.through) {
+      // The back segment is never appended to again once a take covered it (roll_).
+      drop.push_back(segments_.front());
+      segments_.erase(segments_.begin());
+    }
+  }
+  for (uint64_t seq : drop) RETURN_IF_ERROR(fs_.RemoveAll(SegmentPath(seq)));
+  return OkStatus();
+}
+
+void IngestJournal::Restore(Taken taken) {
+  std::lock_guard lock(mu_);
+  // Merged rows stand for the batches they came from; newer batches must still win.
+  taken.samples.insert(taken.samples.end(), std::make_move_iterator(pending_.begin()),
+                       std::make_move_iterator(pending_.end()));
+  pending_ = std::move(taken.samples);
+}
+
+size_t IngestJournal::pending() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,162 @@
+#include "server/journal.h"
+
+#include <gtest/gtest.h>
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1790812800000;  // 2026-10-01T00:00:00Z
+
+GpuSample Util(const std::string& gpu, TimeMs t, float util) {
+  Sample s;
+  s.t = t;
+  s.util_pct = util;
+  return {gpu, s};
+}
+
+GpuSample Power(const std::string& gpu, TimeMs t, float watts) {
+  Sample s;
+  s.t = t;
+  s.util_pct = -1;
+  s.power_w = watts;
+  return {gpu, s};
+}
+
+std::unique_ptr<IngestJournal> Open(FileSystem& fs, size_t max_pending = 1000) {
+  auto j = IngestJournal::Open(fs, "/j", max_pending);
+  EXPECT_TRUE(j.ok()) << j.status().ToString();
+  return j.ok() ? std::move(j).value() : nullptr;
+}
+
+TEST(IngestJournal, FramesRoundTripEveryField) {
+  Sample s;
+  s.t = kT0;
+  s.util_pct = 37.5f;
+  s.mem_mib = 8123;
+  s.power_w = 231.25f;
+  s.energy_mj = 123456789012;
+  s.sm_active = 0.625f;
+  const std::vector<GpuSample> in = {
+      {"GPU-a", s}, {"GPU-a", Util("GPU-a", kT0 + 10'000, 1).sample}, Power("GPU-bb", kT0, 70)};
+  const std::string bytes = EncodeJournalFrame(in) + EncodeJournalFrame({Util("GPU-c", kT0, 5)});
+  size_t used = 0;
+  const std::vector<GpuSample> out = DecodeJournalSegment(bytes, &used);
+  EXPECT_EQ(used, bytes.size());
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].gpu_uuid, "GPU-a");
+  EXPECT_EQ(out[0].sample.t, kT0);
+  EXPECT_EQ(out[0].sample.util_pct, 37.5f);
+  EXPECT_EQ(out[0].sample.mem_mib, 8123);
+  EXPECT_EQ(out[0].sample.power_w, 231.25f);
+  EXPECT_EQ(out[0].sample.energy_mj, 123456789012);
+  EXPECT_EQ(out[0].sample.sm_active, 0.625f);
+  EXPECT_EQ(out[1].gpu_uuid, "GPU-a");  // written once, repeated by reference
+  EXPECT_EQ(out[1].sample.t, kT0 + 10'000);
+  EXPECT_EQ(out[2].gpu_uuid, "GPU-bb");
+  EXPECT_EQ(out[2].sample.util_pct, -1);
+  EXPECT_EQ(out[2].sample.power_w, 70);
+  EXPECT_EQ(out[3].gpu_uuid, "GPU-c");
+}
+
+TEST(IngestJournal, ATornOrCorruptFrameEndsTheSegment) {
+  const std::string a = EncodeJournalFrame({Util("GPU-a", kT0, 1)});
+  const std::string b = EncodeJournalFrame({Util("GPU-a", kT0 + 1, 2)});
+  for (size_t cut = 1; cut < b.size(); ++cut) {
+    size_t used = 0;
+    EXPECT_EQ(DecodeJournalSegment(a + b.substr(0, cut), &used).size(), 1u) << cut;
+    EXPECT_EQ(used, a.size());
+  }
+  std::string flipped = a + b;
+  flipped[a.size() + 20] ^= 1;
+  EXPECT_EQ(DecodeJournalSegment(flipped).size(), 1u);
+}
+
+TEST(IngestJournal, TakeMergesFieldsLaterBatchesWinAndSortsByGpuThenTime) {
+  MemFileSystem fs;
+  auto j = Open(fs);
+  ASSERT_TRUE(
+      j->Append({Util("GPU-b", kT0 + 10'000, 10), Util("GPU-b", kT0, 5), Util("GPU-a", kT0, 1)}).ok());
+  ASSERT_TRUE(j->Append({Power("GPU-b", kT0, 300), Util("GPU-a", kT0, 2)}).ok());
+  EXPECT_EQ(j->pending(), 5u);
+  IngestJournal::Taken t = j->Take();
+  EXPECT_EQ(t.appended, 5u);
+  EXPECT_EQ(j->pending(), 0u);
+  ASSERT_EQ(t.samples.size(), 3u);
+  EXPECT_EQ(t.samples[0].gpu_uuid, "GPU-a");
+  EXPECT_EQ(t.samples[0].sample.util_pct, 2);  // the later batch's value
+  EXPECT_EQ(t.samples[1].gpu_uuid, "GPU-b");
+  EXPECT_EQ(t.samples[1].sample.t, kT0);
+  EXPECT_EQ(t.samples[1].sample.util_pct, 5);  // kept: the later batch lacked it
+  EXPECT_EQ(t.samples[1].sample.power_w, 300);
+  EXPECT_EQ(t.samples[2].sample.t, kT0 + 10'000);
+}
+
+TEST(IngestJournal, UnsyncedBatchesDoNotSurviveAPowerCut) {
+  MemFileSystem fs;
+  {
+    auto j = Open(fs);
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0, 1)}).ok());
+    IngestJournal::Taken t = j->Take();
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0 + 10'000, 2)}).ok());  // after the take: a newer segment
+    ASSERT_TRUE(j->Release(t).ok());
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0 + 20'000, 3)}).ok());
+  }
+  fs.Crash();  // nothing was synced: an append survives a process crash, not this
+  {
+    auto j = Open(fs);
+    EXPECT_EQ(j->pending(), 0u) << "MemFileSystem::Crash drops unsynced bytes, as a power cut would";
+  }
+}
+
+TEST(IngestJournal, AProcessRestartReplaysEveryUnreleasedBatchInOrder) {
+  MemFileSystem fs;  // no Crash(): a killed process leaves its writes in the page cache
+  {
+    auto j = Open(fs);
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0, 1)}).ok());
+    IngestJournal::Taken t = j->Take();
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0 + 10'000, 2)}).ok());
+    ASSERT_TRUE(j->Release(t).ok());
+    ASSERT_TRUE(j->Append({Util("GPU-a", kT0 + 10'000, 3)}).ok());
+    IngestJournal::Taken lost = j->Take();  // taken, never committed
+    ASSERT_TRUE(j->Append({Util("GPU-b", kT0, 4)}).ok());
+  }
+  auto j = Open(fs);
+  EXPECT_EQ(j->pending(), 3u);
+  IngestJournal::Taken t = j->Take();
+  ASSERT_EQ(t.samples.size(), 2u);
+  EXPECT_EQ(t.samples[0].sample.t, kT0 + 10'000);
+  EXPECT_EQ(t.samples[0].sample.util_pct, 3);  // replayed in append order: the later value wins
+  EXPECT_EQ(t.samples[1].gpu_uuid, "GPU-b");
+  ASSERT_TRUE(j->Release(t).ok());
+  auto names = fs.List("/j");
+  ASSERT_TRUE(names.ok());
+  EXPECT_TRUE(names->empty()) << "every segment released";
+}
+
+TEST(IngestJournal, ARefusedTakeIsPendingAgainAheadOfNewerBatches) {
+  MemFileSystem fs;
+  auto j = Open(fs);
+  ASSERT_TRUE(j->Append({Util("GPU-a", kT0, 1)}).ok());
+  IngestJournal::Taken t = j->Take();
+  ASSERT_TRUE(j->Append({Util("GPU-a", kT0, 2)}).ok());
+  j->Restore(std::move(t));
+  IngestJournal::Taken again = j->Take();
+  ASSERT_EQ(again.samples.size(), 1u);
+  EXPECT_EQ(again.samples[0].sample.util_pct, 2);
+}
+
+TEST(IngestJournal, FullOrFailingAppendsStoreNothingAndSayWhy) {
+  MemFileSystem fs;
+  auto j = Open(fs, 2);
+  ASSERT_TRUE(j->Append({Util("GPU-a", kT0, 1)}).ok());
+  Status full = j->Append({Util("GPU-a", kT0 + 1, 1), Util("GPU-a", kT0 + 2, 1)});
+  EXPECT_EQ(full.code(), StatusCode::kUnavailable);
+  EXPECT_NE(full.message().find("limit 2"), std::string::npos) << full.message();
+  EXPECT_EQ(j->pending(), 1u);
+  fs.SetCapacity(0);
+  EXPECT_FALSE(j->Append({Util("GPU-a", kT0 + 3, 1)}).ok());
+  EXPECT_EQ(j->pending(), 1u);
+}
+
+}  // namespace
+}  // namespace gpuledger
