@@ -150,6 +150,16 @@ struct GpuSample {
   Sample sample;
 };
 
+// What `later` reports (fields >= 0) replaces what `into` has; a field `later` lacks (-1)
+// keeps `into`'s. How two reports of one GPU and time combine, everywhere.
+inline void MergeReported(Sample& into, const Sample& later) {
+  if (later.util_pct >= 0) into.util_pct = later.util_pct;
+  if (later.mem_mib >= 0) into.mem_mib = later.mem_mib;
+  if (later.power_w >= 0) into.power_w = later.power_w;
+  if (later.energy_mj >= 0) into.energy_mj = later.energy_mj;
+  if (later.sm_active >= 0) into.sm_active = later.sm_active;
+}
+
 struct Price {
   std::string gpu_model;
   TimeMs effective_from = 0;

@@ -36,14 +36,11 @@ class DcgmBuilder {
       if (t < kMinTimeMs || t >= kMaxTimeMs) {  // messages are built only on the error path
         return CheckTimeInRange(t, at + d.name + " of GPU " + d.uuid + " timestamp");
       }
-      auto [it, fresh] = state.per_time.try_emplace(t);
-      Partial& part = it->second;
-      if (fresh) {
-        part.line = line;
-        part.s.util_pct = -1;  // until this batch reports it: the ledger then keeps what it has
-      }
-      part.s.t = t;
-      Status set = SetMetric(part.s, *d.field, d.name, value);
+      // One report per point, merged per time at Finish (cheaper than a map per GPU).
+      Sample& s = state.reports.emplace_back();
+      s.t = t;
+      s.util_pct = -1;  // until this batch reports it: the ledger then keeps what it has
+      Status set = SetMetric(s, *d.field, d.name, value);
       if (!set.ok()) return set.WithContext(at + "GPU " + d.uuid);
     }
     Gpu& g = state.gpu;
@@ -78,19 +75,25 @@ class DcgmBuilder {
     std::sort(ordered.begin(), ordered.end(),
               [](const auto& a, const auto& b) { return *a.first < *b.first; });
     for (auto& [uuid, state] : ordered) {
-      for (auto& [t, part] : state->per_time) out_.samples.push_back({*uuid, part.s});
+      std::vector<Sample>& reports = state->reports;
+      std::stable_sort(reports.begin(), reports.end(),
+                       [](const Sample& a, const Sample& b) { return a.t < b.t; });
+      const size_t begin = out_.samples.size();
+      for (const Sample& r : reports) {
+        if (out_.samples.size() > begin && out_.samples.back().sample.t == r.t) {
+          MergeReported(out_.samples.back().sample, r);  // in arrival order: the later value wins
+        } else {
+          out_.samples.push_back({*uuid, r});
+        }
+      }
       if (state->described) out_.gpus.push_back(std::move(state->gpu));
     }
     return std::move(out_);
   }
 
  private:
-  struct Partial {
-    Sample s;
-    int64_t line = 0;
-  };
   struct PerGpu {
-    std::map<TimeMs, Partial> per_time;
+    std::vector<Sample> reports;  // one per point, in arrival order
     Gpu gpu;
     // The label content last applied to `gpu` and the workload (skip when unchanged).
     bool described = false;

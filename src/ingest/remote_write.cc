@@ -89,43 +89,74 @@ Status Emit(Labels labels, std::shared_ptr<const DcgmLabels> known, const std::v
   series.name = name;
   series.labels = std::move(labels);
   series.dcgm = std::move(known);
-  series.points.reserve(samples.size());
+  const size_t begin = out->points.size();
   for (const DecodedSample& s : samples) {
     if (IsStale(s.value)) {
       ++out->stale_markers;
       continue;
     }
-    series.points.emplace_back(s.timestamp, s.value);
+    out->points.emplace_back(s.timestamp, s.value);
   }
-  out->samples += static_cast<int64_t>(series.points.size());
+  out->samples += static_cast<int64_t>(out->points.size() - begin);
   out->series.push_back(std::move(series));
   return OkStatus();
 }
 
-}  // namespace
-
-SeriesCache::Key SeriesCache::KeyOf(std::string_view bytes) {
-  const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
-  return {h.low64, h.high64};
+// Once every point is in place (the vector no longer moves): each series' span. The
+// series' points are consecutive runs in order, so a series' count is the difference
+// of the run ends recorded after each Emit.
+void SetPointSpans(const std::vector<size_t>& ends, RemoteWriteBatch* out) {
+  size_t begin = 0;
+  for (size_t i = 0; i < out->series.size(); ++i) {
+    out->series[i].points = {out->points.data() + begin, ends[i] - begin};
+    begin = ends[i];
+  }
 }
 
+}  // namespace
+
 std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
-  const Key key = KeyOf(label_bytes);
+  const XXH128_hash_t h = XXH3_128bits(label_bytes.data(), label_bytes.size());
   std::shared_lock lock(mu_);
-  auto it = map_.find(key);
-  return it == map_.end() ? nullptr : it->second;
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h.low64 & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.labels) return nullptr;
+    if (s.low == h.low64 && s.high == h.high64) return s.labels;
+  }
 }
 
 void SeriesCache::Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels) {
-  const Key key = KeyOf(label_bytes);
+  const XXH128_hash_t h = XXH3_128bits(label_bytes.data(), label_bytes.size());
   std::unique_lock lock(mu_);
-  if (map_.size() >= max_) map_.clear();
-  map_.emplace(key, std::move(labels));  // another request may have got here first
+  if (size_ >= max_) {  // full: start again (entries in use stay alive through their owners)
+    slots_.clear();
+    size_ = 0;
+  }
+  if (2 * (size_ + 1) > slots_.size()) {  // grow: rehash into twice the slots
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(1024, old.size() * 2), Slot{});
+    const size_t mask = slots_.size() - 1;
+    for (Slot& s : old) {
+      if (!s.labels) continue;
+      size_t i = s.low & mask;
+      while (slots_[i].labels) i = (i + 1) & mask;
+      slots_[i] = std::move(s);
+    }
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t i = h.low64 & mask;
+  for (; slots_[i].labels; i = (i + 1) & mask) {
+    if (slots_[i].low == h.low64 && slots_[i].high == h.high64) return;  // another request got here first
+  }
+  slots_[i] = Slot{h.low64, h.high64, std::move(labels)};
+  ++size_;
 }
 
 size_t SeriesCache::size() const {
   std::shared_lock lock(mu_);
-  return map_.size();
+  return size_;
 }
 
 StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) {
@@ -170,6 +201,7 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
   WireReader req(*out.body);
   std::vector<std::string_view> label_msgs;  // reused across series
   std::vector<DecodedSample> samples;
+  std::vector<size_t> ends;  // out.points' size after each series
   while (!req.done()) {
     uint32_t f, wt;
     RETURN_IF_ERROR(req.Tag(&f, &wt));
@@ -221,11 +253,13 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     if (!known) RETURN_IF_ERROR(ParseLabels(label_msgs, &labels));
     const bool learn = !key.empty() && !known;
     RETURN_IF_ERROR(Emit(std::move(labels), std::move(known), samples, histograms, &out));
+    ends.push_back(out.points.size());
     if (learn) {  // Emit checked them: remember what these label bytes say
       const RwSeries& s = out.series.back();
       cache->Insert(key, std::make_shared<const DcgmLabels>(ReadDcgmLabels(s.name, s.labels)));
     }
   }
+  SetPointSpans(ends, &out);
   return out;
 }
 
@@ -257,10 +291,13 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
   if (!series.empty() && (symbols.empty() || !symbols[0].empty())) {
     return InvalidArgument("symbols table must start with the empty string");
   }
+  std::vector<size_t> ends;  // out.points' size after each series
+  std::vector<uint64_t> refs;
+  std::vector<DecodedSample> samples;
   for (std::string_view ts_bytes : series) {
     WireReader ts(ts_bytes);
-    std::vector<uint64_t> refs;
-    std::vector<DecodedSample> samples;
+    refs.clear();
+    samples.clear();
     int64_t histograms = 0;
     while (!ts.done()) {
       uint32_t tf, twt;
@@ -309,7 +346,9 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
       }
     }
     RETURN_IF_ERROR(Emit(std::move(labels), nullptr, samples, histograms, &out));
+    ends.push_back(out.points.size());
   }
+  SetPointSpans(ends, &out);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,7 +30,8 @@ StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes =
 struct RwSeries {
   std::string_view name;                                              // the __name__ label
   std::vector<std::pair<std::string_view, std::string_view>> labels;  // empty when `dcgm` is set
-  std::vector<std::pair<TimeMs, double>> points;  // (timestamp ms, value), stale markers removed
+  std::span<const std::pair<TimeMs, double>> points;  // (timestamp ms, value), stale markers removed;
+                                                      // in the batch's `points`
   // Set for a series whose exact label bytes a SeriesCache knew: what they say, read once.
   std::shared_ptr<const DcgmLabels> dcgm;
 };
@@ -48,22 +50,23 @@ class SeriesCache {
   size_t size() const;
 
  private:
-  struct Key {
-    uint64_t low = 0, high = 0;
-    bool operator==(const Key&) const = default;
+  // Open addressing, linear probing, power-of-two capacity: a hit costs one slot read (a
+  // node-based map cost two dependent cache misses per series).
+  struct Slot {
+    uint64_t low = 0, high = 0;  // XXH3-128 of the label bytes
+    // null: an empty slot
+    std::shared_ptr<const DcgmLabels> labels;
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return static_cast<size_t>(k.low); }
-  };
-  static Key KeyOf(std::string_view bytes);
   size_t max_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<Key, std::shared_ptr<const DcgmLabels>, KeyHash> map_;
+  size_t size_ = 0;
+  std::vector<Slot> slots_;  // capacity >= 2 x size_
 };
 
 struct RemoteWriteBatch {
   std::unique_ptr<const std::string> body;  // owns the bytes the series' views point into
   std::vector<RwSeries> series;
+  std::vector<std::pair<TimeMs, double>> points;  // every series' points, one after another
   int64_t samples = 0;
   int64_t stale_markers = 0;  // Prometheus' staleness NaN: the series ended, nothing to store
   int64_t histograms = 0;     // native histogram samples: not metered, counted

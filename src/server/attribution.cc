@@ -50,43 +50,47 @@ Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs firs
 
 StatusOr<std::vector<Job>> JobLabelCache::Find(Ledger& ledger, const std::string& key,
                                                const std::string& value) {
-  auto it = cache_.find({key, value});
+  auto it = cache_.find(std::tie(key, value));  // no key copied for a hit
   if (it != cache_.end()) return it->second;
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.FindJobsByLabel(key, value));
   if (cache_.size() > 100000) cache_.clear();  // bounded
-  cache_.emplace(std::make_pair(key, value), jobs);
+  cache_.emplace(std::make_tuple(key, value), jobs);
   return jobs;
 }
 
 Status SightingBuffer::Write(Ledger& ledger, const std::vector<LabelSighting>& due,
-                             const std::vector<Span*>& spans) {
+                             const std::vector<Span*>& spans, TimeMs now) {
   if (due.empty()) return OkStatus();
   RETURN_IF_ERROR(ledger.PutSightings(due));
   for (size_t i = 0; i < due.size(); ++i) {
     spans[i]->written = true;
+    spans[i]->written_at = now;
     spans[i]->written_first = due[i].first_ms;
     spans[i]->written_last = due[i].last_ms;
   }
   return OkStatus();
 }
 
-Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& seen) {
+Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& seen, TimeMs now) {
   std::vector<LabelSighting> due;
   std::vector<Span*> marks;
   for (const LabelSighting& s : seen) {
-    auto [it, fresh] = spans_.try_emplace({s.label, s.value, s.gpu_uuid}, Span{s.first_ms, s.last_ms});
+    auto it = spans_.find(std::tie(s.label, s.value, s.gpu_uuid));  // no key copied for a known span
+    if (it == spans_.end())
+      it = spans_.emplace(Key{s.label, s.value, s.gpu_uuid}, Span{s.first_ms, s.last_ms}).first;
     Span& sp = it->second;
     sp.first = std::min(sp.first, s.first_ms);
     sp.last = std::max(sp.last, s.last_ms);
-    if (!sp.written || sp.first < sp.written_first || sp.last - sp.written_last >= kSightingWriteEveryMs) {
+    if (!sp.written || sp.first < sp.written_first ||
+        (sp.last != sp.written_last && now - sp.written_at >= kSightingWriteEveryMs)) {
       due.push_back({s.gpu_uuid, s.label, s.value, sp.first, sp.last});
       marks.push_back(&sp);
     }
   }
-  return Write(ledger, due, marks);
+  return Write(ledger, due, marks, now);
 }
 
-Status SightingBuffer::Flush(Ledger& ledger) {
+Status SightingBuffer::Flush(Ledger& ledger, TimeMs now) {
   std::vector<LabelSighting> due;
   std::vector<Span*> marks;
   TimeMs newest = kMinTimeMs;
@@ -104,7 +108,7 @@ Status SightingBuffer::Flush(Ledger& ledger) {
       ++it;
     }
   }
-  return Write(ledger, due, marks);
+  return Write(ledger, due, marks, now);
 }
 
 StatusOr<std::vector<LabelSighting>> SightingBuffer::Find(Ledger& ledger, const std::string& label,
@@ -133,26 +137,27 @@ size_t SightingBuffer::pending() const {
 }
 
 Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
-                      JobLabelCache& job_cache, SightingBuffer& buffer, AttributionStats* stats) {
+                      JobLabelCache& job_cache, SightingBuffer& buffer, TimeMs now, AttributionStats* stats) {
   if (batch.workload.empty()) return OkStatus();
-  std::map<std::string, std::pair<TimeMs, TimeMs>> span;  // GPU -> [first, last] sample time
-  for (const GpuSample& s : batch.samples) {
-    auto [it, fresh] = span.try_emplace(s.gpu_uuid, s.sample.t, s.sample.t);
-    it->second.first = std::min(it->second.first, s.sample.t);
-    it->second.second = std::max(it->second.second, s.sample.t);
-  }
+  // Each GPU's samples are one run of the batch (sorted by GPU): its span is the run's.
   std::vector<LabelSighting> sightings;
-  for (const auto& [gpu, labels] : batch.workload) {
-    auto sp = span.find(gpu);
-    if (sp == span.end()) continue;
+  const std::vector<GpuSample>& samples = batch.samples;
+  for (size_t i = 0, j = 0; i < samples.size(); i = j) {
+    const std::string& gpu = samples[i].gpu_uuid;
+    TimeMs first = samples[i].sample.t, last = first;
+    for (j = i; j < samples.size() && samples[j].gpu_uuid == gpu; ++j) {
+      first = std::min(first, samples[j].sample.t);
+      last = std::max(last, samples[j].sample.t);
+    }
+    auto labels = batch.workload.find(gpu);
+    if (labels == batch.workload.end()) continue;
     for (const char* key : kJobLabels) {
-      auto v = labels.find(key);
-      if (v != labels.end() && !v->second.empty()) {
-        sightings.push_back({gpu, key, v->second, sp->second.first, sp->second.second});
-      }
+      auto v = labels->second.find(key);
+      if (v != labels->second.end() && !v->second.empty())
+        sightings.push_back({gpu, key, v->second, first, last});
     }
   }
-  RETURN_IF_ERROR(buffer.Add(ledger, sightings));
+  RETURN_IF_ERROR(buffer.Add(ledger, sightings, now));
   for (const LabelSighting& s : sightings) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, job_cache.Find(ledger, s.label, s.value));
     if (jobs.size() != 1) continue;  // none yet (kept as a sighting), or ambiguous

@@ -31,43 +31,47 @@ class JobLabelCache {
   void Clear() { cache_.clear(); }
 
  private:
-  std::map<std::pair<std::string, std::string>, std::vector<Job>> cache_;
+  std::map<std::tuple<std::string, std::string>, std::vector<Job>, std::less<>> cache_;
 };
 
-// How far a label's span may run ahead of what the ledger holds before it is written.
+// How long (by the server's clock) a label's grown span may wait before it is written.
 inline constexpr DurationMs kSightingWriteEveryMs = kMinuteMs;
 
 // Label sightings as the server sees them, written to the ledger when they are new, when
-// they reach earlier, or when their end has moved on by kSightingWriteEveryMs; Flush
+// they reach earlier, or when they grew and their last write is kSightingWriteEveryMs old
+// (by the server's clock: a sender catching up on hours of samples writes no more); Flush
 // writes the rest (the server calls it before a job registration reads sightings, each
 // maintenance round, and at stop). A crash loses at most that minute of a span: samples
 // in it stay stored, unallocated, until an allocation covers them.
 class SightingBuffer {
  public:
-  // Widens the spans; writes those that are due.
-  Status Add(Ledger& ledger, const std::vector<LabelSighting>& seen);
+  // Widens the spans; writes those that are due. `now`: the server's clock.
+  Status Add(Ledger& ledger, const std::vector<LabelSighting>& seen, TimeMs now);
   // The label's sightings on every GPU: the ledger's, widened by what is not written yet.
   StatusOr<std::vector<LabelSighting>> Find(Ledger& ledger, const std::string& label,
                                             const std::string& value);
-  Status Flush(Ledger& ledger);
+  Status Flush(Ledger& ledger, TimeMs now);
   size_t pending() const;
 
  private:
   struct Span {
     TimeMs first = 0, last = 0;  // as seen
     TimeMs written_first = 0, written_last = 0;
+    TimeMs written_at = 0;  // server clock
     bool written = false;
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // label, value, GPU
   // Writes `due` and marks each of `spans` (same order) as written.
-  static Status Write(Ledger& ledger, const std::vector<LabelSighting>& due, const std::vector<Span*>& spans);
-  std::map<Key, Span> spans_;
+  static Status Write(Ledger& ledger, const std::vector<LabelSighting>& due, const std::vector<Span*>& spans,
+                      TimeMs now);
+  std::map<Key, Span, std::less<>> spans_;
 };
 
 // After a batch is stored: record what each GPU's labels said and when, and give the
 // GPU to the job they name.
+// `now`: the server's clock.
 Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms, JobLabelCache& jobs,
-                      SightingBuffer& sightings, AttributionStats* stats);
+                      SightingBuffer& sightings, TimeMs now, AttributionStats* stats);
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);

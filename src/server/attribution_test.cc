@@ -9,7 +9,7 @@ namespace {
 
 constexpr TimeMs kT0 = 1790812800000;
 
-TEST(SightingBuffer, WritesNewSpansAtOnceAndGrowthAtMostOncePerInterval) {
+TEST(SightingBuffer, WritesNewSpansAtOnceAndGrowthAtMostOncePerIntervalOfTheServersClock) {
   testing::TempDir dir;
   auto ledger = OpenSqliteLedger(dir.path() + "/l.db");
   ASSERT_TRUE(ledger.ok());
@@ -21,24 +21,30 @@ TEST(SightingBuffer, WritesNewSpansAtOnceAndGrowthAtMostOncePerInterval) {
     return s.ok() && !s->empty() ? std::make_pair((*s)[0].first_ms, (*s)[0].last_ms)
                                  : std::make_pair(TimeMs{0}, TimeMs{0});
   };
-  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0, kT0}}).ok());
+  const TimeMs now = kT0 + kDayMs;  // the server's clock, apart from the samples' times
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0, kT0}}, now).ok());
   EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0));  // new: written at once
-  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + 10'000, kT0 + 10'000}}).ok());
-  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0));  // grown 10 s: not yet
+  // A sender catching up: ten minutes of samples within one second.
+  for (int i = 1; i <= 60; ++i) {
+    ASSERT_TRUE(
+        buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + i * 10'000, kT0 + i * 10'000}}, now + i * 16).ok());
+  }
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0));  // grown, but not a minute since the write
   EXPECT_EQ(buf.pending(), 1u);
   // Readers see the whole span anyway.
   auto found = buf.Find(l, "pod", "train-1");
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 1u);
-  EXPECT_EQ((*found)[0].last_ms, kT0 + 10'000);
-  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + kMinuteMs, kT0 + kMinuteMs}}).ok());
-  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0 + kMinuteMs));  // a minute on: written
+  EXPECT_EQ((*found)[0].last_ms, kT0 + 600'000);
+  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + 610'000, kT0 + 610'000}}, now + kMinuteMs).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0, kT0 + 610'000));  // a minute on: written
   ASSERT_TRUE(
-      buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + kMinuteMs + 10'000, kT0 + kMinuteMs + 10'000}}).ok());
-  ASSERT_TRUE(buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 - 10'000, kT0 - 10'000}}).ok());
+      buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 + 620'000, kT0 + 620'000}}, now + kMinuteMs + 1).ok());
+  ASSERT_TRUE(
+      buf.Add(l, {{"GPU-1", "pod", "train-1", kT0 - 10'000, kT0 - 10'000}}, now + kMinuteMs + 2).ok());
   EXPECT_EQ(in_ledger().first, kT0 - 10'000);  // reaching earlier: written at once
-  ASSERT_TRUE(buf.Flush(l).ok());
-  EXPECT_EQ(in_ledger(), std::make_pair(kT0 - 10'000, kT0 + kMinuteMs + 10'000));
+  ASSERT_TRUE(buf.Flush(l, now + kMinuteMs + 3).ok());
+  EXPECT_EQ(in_ledger(), std::make_pair(kT0 - 10'000, kT0 + 620'000));
   EXPECT_EQ(buf.pending(), 0u);
 }
 

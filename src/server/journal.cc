@@ -30,15 +30,6 @@ float GetF32(std::string_view b, size_t pos) {
   return f;
 }
 
-// `later`'s reported fields replace `into`'s.
-void MergeFields(Sample& into, const Sample& later) {
-  if (later.util_pct >= 0) into.util_pct = later.util_pct;
-  if (later.mem_mib >= 0) into.mem_mib = later.mem_mib;
-  if (later.power_w >= 0) into.power_w = later.power_w;
-  if (later.energy_mj >= 0) into.energy_mj = later.energy_mj;
-  if (later.sm_active >= 0) into.sm_active = later.sm_active;
-}
-
 }  // namespace
 
 std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
@@ -166,25 +157,25 @@ IngestJournal::Taken IngestJournal::Take() {
   t.appended = rows.size();
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
-  std::vector<std::vector<const GpuSample*>> by_gpu;
-  for (const GpuSample& g : rows) {
+  std::vector<std::vector<GpuSample*>> by_gpu;
+  for (GpuSample& g : rows) {
     auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
     if (fresh) by_gpu.emplace_back();
     by_gpu[it->second].push_back(&g);
   }
   std::vector<std::pair<std::string_view, size_t>> order(gpu_index.begin(), gpu_index.end());
-  std::sort(order.begin(), order.end());
+  std::sort(order.begin(), order.end());  // before any UUID is moved from
   t.samples.reserve(rows.size());
-  for (const auto& [uuid, index] : order) {
-    std::vector<const GpuSample*>& list = by_gpu[index];
+  for (const auto& entry : order) {
+    std::vector<GpuSample*>& list = by_gpu[entry.second];
     std::stable_sort(list.begin(), list.end(),
                      [](const GpuSample* a, const GpuSample* b) { return a->sample.t < b->sample.t; });
-    for (const GpuSample* g : list) {
-      if (!t.samples.empty() && t.samples.back().sample.t == g->sample.t &&
-          t.samples.back().gpu_uuid == g->gpu_uuid) {
-        MergeFields(t.samples.back().sample, g->sample);
+    const size_t gpu_begin = t.samples.size();
+    for (GpuSample* g : list) {
+      if (t.samples.size() > gpu_begin && t.samples.back().sample.t == g->sample.t) {
+        MergeReported(t.samples.back().sample, g->sample);
       } else {
-        t.samples.push_back(*g);
+        t.samples.push_back(std::move(*g));
       }
     }
   }

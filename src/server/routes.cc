@@ -242,7 +242,8 @@ void Server::Routes() {
                 const std::vector<Allocation>& allocs = parsed->allocations;
                 std::lock_guard lock(ledger_mu_);
                 label_jobs_.Clear();  // the new job may be what a label names
-                if (Status s = sightings_.Flush(*ledger_); !s.ok()) return Reply(res, s);  // it reads them
+                if (Status s = sightings_.Flush(*ledger_, clock_.Now()); !s.ok())
+                  return Reply(res, s);  // it reads them
                 if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
                 if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
                 AttributionStats stats;

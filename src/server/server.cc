@@ -95,7 +95,7 @@ void Server::Stop() {
 
 Status Server::FlushSightings() {
   std::lock_guard lock(ledger_mu_);
-  return sightings_.Flush(*ledger_);
+  return sightings_.Flush(*ledger_, clock_.Now());
 }
 
 bool Server::WaitForStop(DurationMs ms) {
@@ -238,7 +238,8 @@ Status Server::Store(const DcgmBatch& batch) {
   counters_.samples_written += static_cast<int64_t>(batch.samples.size());
   // The samples are safe; now let their workload labels name their job.
   AttributionStats stats;
-  RETURN_IF_ERROR(AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, sightings_, &stats));
+  RETURN_IF_ERROR(
+      AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, sightings_, clock_.Now(), &stats));
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return OkStatus();

@@ -255,13 +255,7 @@ class PostgresLedger final : public Ledger {
     size_t kept = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
       if (kept > 0 && rows[kept - 1].first == rows[i].first && rows[kept - 1].second.t == rows[i].second.t) {
-        Sample& m = rows[kept - 1].second;
-        const Sample& n = rows[i].second;
-        if (n.util_pct >= 0) m.util_pct = n.util_pct;
-        if (n.mem_mib >= 0) m.mem_mib = n.mem_mib;
-        if (n.power_w >= 0) m.power_w = n.power_w;
-        if (n.energy_mj >= 0) m.energy_mj = n.energy_mj;
-        if (n.sm_active >= 0) m.sm_active = n.sm_active;
+        MergeReported(rows[kept - 1].second, rows[i].second);
       } else {
         rows[kept++] = rows[i];
       }
