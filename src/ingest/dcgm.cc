@@ -37,6 +37,7 @@ class DcgmBuilder {
         return CheckTimeInRange(t, at + d.name + " of GPU " + d.uuid + " timestamp");
       }
       // One report per point, merged per time at Finish (cheaper than a map per GPU).
+      if (state.reports.empty()) state.reports.reserve(8);  // a GPU's six metrics, one allocation
       Sample& s = state.reports.emplace_back();
       s.t = t;
       s.util_pct = -1;  // until this batch reports it: the ledger then keeps what it has
@@ -48,15 +49,11 @@ class DcgmBuilder {
       g.in_service_from = points[0].first;
     // What the labels say of the GPU and its workload: once per distinct label content
     // (a GPU's six metric series carry the same host, model, index and workload).
-    if (state.described && state.host == d.host && state.model == d.model && state.gpu_label == d.gpu &&
-        state.workload == d.workload) {
-      return OkStatus();
-    }
+    // Compared by hash: a 2^-64 collision would only keep this GPU's first description
+    // of the batch instead of its last.
+    if (state.described && state.description == d.description) return OkStatus();
     state.described = true;
-    state.host = d.host;
-    state.model = d.model;
-    state.gpu_label = d.gpu;
-    state.workload = d.workload;
+    state.description = d.description;
     g.uuid = d.uuid;
     if (!d.host.empty()) g.node = d.host;
     if (!d.model.empty()) g.model = d.model;
@@ -97,8 +94,7 @@ class DcgmBuilder {
     Gpu gpu;
     // The label content last applied to `gpu` and the workload (skip when unchanged).
     bool described = false;
-    std::string host, model, gpu_label;
-    std::vector<std::pair<std::string, std::string>> workload;
+    uint64_t description = 0;
   };
   DcgmBatch out_;
   std::unordered_map<std::string, PerGpu> per_gpu_;  // node-based: pointers stay valid

@@ -4,6 +4,7 @@
 // seen before costs no label parsing. Header-only; pure.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@
 #include <vector>
 
 #include "ingest/metrics.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace gpuledger {
 
@@ -21,6 +25,9 @@ struct DcgmLabels {
   std::string uuid;                                           // UUID (or uuid); empty: none
   std::string host, model, gpu;                               // Hostname/hostname, modelName, gpu (index)
   std::vector<std::pair<std::string, std::string>> workload;  // pod, namespace, container, hpc_job
+  // XXH3-64 of host, model, gpu and workload: equal for label sets that describe the GPU
+  // and its workload alike (a GPU's metric series differ only in __name__).
+  uint64_t description = 0;
 };
 
 template <typename Labels>
@@ -47,6 +54,9 @@ DcgmLabels ReadDcgmLabels(std::string_view name, const Labels& labels) {
     const std::string_view v = DcgmLabelOf(labels, key);
     if (!v.empty()) d.workload.emplace_back(key, std::string(v));
   }
+  std::string all = d.host + '\0' + d.model + '\0' + d.gpu;
+  for (const auto& [k, v] : d.workload) all += '\0' + k + '=' + v;
+  d.description = XXH3_64bits(all.data(), all.size());
   return d;
 }
 

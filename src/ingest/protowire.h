@@ -30,6 +30,11 @@ class WireReader {
     return OkStatus();
   }
   Status Varint(uint64_t* v) {
+    // One byte (tags, lengths under 128) is the common case: no loop.
+    if (pos_ < b_.size() && (static_cast<uint8_t>(b_[pos_]) & 0x80) == 0) {
+      *v = static_cast<uint8_t>(b_[pos_++]);
+      return OkStatus();
+    }
     uint64_t out = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= b_.size()) return Bad("truncated varint");
@@ -59,7 +64,7 @@ class WireReader {
   Status Bytes(std::string_view* v) {
     uint64_t n = 0;
     RETURN_IF_ERROR(Varint(&n));
-    if (n > b_.size() - pos_) return Bad("length " + std::to_string(n) + " runs past the message end");
+    if (n > b_.size() - pos_) return PastEnd(n);
     *v = b_.substr(pos_, static_cast<size_t>(n));
     pos_ += static_cast<size_t>(n);
     return OkStatus();
@@ -85,8 +90,12 @@ class WireReader {
   }
 
  private:
-  Status Bad(const std::string& why) const {
+  // Errors are rare: kept out of line so the readers above stay small enough to inline.
+  [[gnu::cold, gnu::noinline]] Status Bad(const std::string& why) const {
     return InvalidArgument("protobuf at byte " + std::to_string(pos_) + ": " + why);
+  }
+  [[gnu::cold, gnu::noinline]] Status PastEnd(uint64_t n) const {
+    return Bad("length " + std::to_string(n) + " runs past the message end");
   }
   std::string_view b_;
   size_t pos_ = 0;

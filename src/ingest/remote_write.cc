@@ -212,9 +212,9 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     std::string_view ts_bytes;
     RETURN_IF_ERROR(req.Bytes(&ts_bytes));
     WireReader ts(ts_bytes);
-    label_msgs.clear();
     samples.clear();
     int64_t histograms = 0;
+    size_t label_count = 0;
     // The label fields' bytes, when they are one contiguous run (as senders write them),
     // are the cache key.
     size_t labels_begin = 0, labels_end = 0;
@@ -226,13 +226,12 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
       std::string_view sub;
       if (tf == 1 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
-        if (label_msgs.empty()) {
+        if (label_count++ == 0) {
           labels_begin = field_start;
         } else if (labels_end != field_start) {
           contiguous = false;
         }
         labels_end = ts.offset();
-        label_msgs.push_back(sub);
       } else if (tf == 2 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         DecodedSample s;
@@ -245,12 +244,27 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
         RETURN_IF_ERROR(ts.Skip(twt));  // exemplars
       }
     }
-    const std::string_view key = cache && contiguous && !label_msgs.empty()
+    const std::string_view key = cache && contiguous && label_count > 0
                                      ? ts_bytes.substr(labels_begin, labels_end - labels_begin)
                                      : std::string_view();
     std::shared_ptr<const DcgmLabels> known = key.empty() ? nullptr : cache->Find(key);
     Labels labels;
-    if (!known) RETURN_IF_ERROR(ParseLabels(label_msgs, &labels));
+    if (!known) {  // not seen before: a second walk collects the label messages
+      label_msgs.clear();
+      WireReader again(ts_bytes);
+      while (!again.done()) {
+        uint32_t tf, twt;
+        RETURN_IF_ERROR(again.Tag(&tf, &twt));
+        std::string_view sub;
+        if (tf == 1 && twt == WireReader::kBytes) {
+          RETURN_IF_ERROR(again.Bytes(&sub));
+          label_msgs.push_back(sub);
+        } else {
+          RETURN_IF_ERROR(again.Skip(twt));
+        }
+      }
+      RETURN_IF_ERROR(ParseLabels(label_msgs, &labels));
+    }
     const bool learn = !key.empty() && !known;
     RETURN_IF_ERROR(Emit(std::move(labels), std::move(known), samples, histograms, &out));
     ends.push_back(out.points.size());
