@@ -136,11 +136,10 @@ size_t SightingBuffer::pending() const {
   return n;
 }
 
-Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms,
-                      JobLabelCache& job_cache, SightingBuffer& buffer, TimeMs now, AttributionStats* stats) {
-  if (batch.workload.empty()) return OkStatus();
-  // Each GPU's samples are one run of the batch (sorted by GPU): its span is the run's.
+std::vector<LabelSighting> SightingsOf(const DcgmBatch& batch) {
   std::vector<LabelSighting> sightings;
+  if (batch.workload.empty()) return sightings;
+  // Each GPU's samples are one run of the batch (sorted by GPU): its span is the run's.
   const std::vector<GpuSample>& samples = batch.samples;
   for (size_t i = 0, j = 0; i < samples.size(); i = j) {
     const std::string& gpu = samples[i].gpu_uuid;
@@ -157,6 +156,13 @@ Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interva
         sightings.push_back({gpu, key, v->second, first, last});
     }
   }
+  return sightings;
+}
+
+Status AttributeSightings(Ledger& ledger, const std::vector<LabelSighting>& sightings, DurationMs interval_ms,
+                          JobLabelCache& job_cache, SightingBuffer& buffer, TimeMs now,
+                          AttributionStats* stats) {
+  if (sightings.empty()) return OkStatus();
   RETURN_IF_ERROR(buffer.Add(ledger, sightings, now));
   for (const LabelSighting& s : sightings) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, job_cache.Find(ledger, s.label, s.value));

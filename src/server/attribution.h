@@ -67,11 +67,14 @@ class SightingBuffer {
   std::map<Key, Span, std::less<>> spans_;
 };
 
-// After a batch is stored: record what each GPU's labels said and when, and give the
-// GPU to the job they name.
+// After a batch is stored: record what each GPU's labels said and when (SightingsOf,
+// worked out before the batch's samples move on), and give the GPU to the job they name.
+// What each GPU's job labels (hpc_job, pod) said over the batch's span of its samples.
+// Pure.
+std::vector<LabelSighting> SightingsOf(const DcgmBatch& batch);
 // `now`: the server's clock.
-Status AttributeBatch(Ledger& ledger, const DcgmBatch& batch, DurationMs interval_ms, JobLabelCache& jobs,
-                      SightingBuffer& sightings, TimeMs now, AttributionStats* stats);
+Status AttributeSightings(Ledger& ledger, const std::vector<LabelSighting>& sightings, DurationMs interval_ms,
+                          JobLabelCache& jobs, SightingBuffer& buffer, TimeMs now, AttributionStats* stats);
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);

@@ -1,6 +1,7 @@
 #include "server/journal.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
@@ -22,6 +23,27 @@ void PutF32(std::string& out, float f) {
   uint32_t bits = 0;
   std::memcpy(&bits, &f, sizeof bits);
   PutLe(out, bits, 4);
+}
+
+// A row's fixed part (after the UUID), little-endian.
+void PutRow(std::string& out, const Sample& s) {
+  if constexpr (std::endian::native == std::endian::little) {
+    char row[kRowBytes];
+    std::memcpy(row, &s.t, 8);
+    std::memcpy(row + 8, &s.util_pct, 4);
+    std::memcpy(row + 12, &s.mem_mib, 4);
+    std::memcpy(row + 16, &s.power_w, 4);
+    std::memcpy(row + 20, &s.energy_mj, 8);
+    std::memcpy(row + 28, &s.sm_active, 4);
+    out.append(row, kRowBytes);
+  } else {
+    PutLe(out, static_cast<uint64_t>(s.t), 8);
+    PutF32(out, s.util_pct);
+    PutF32(out, s.mem_mib);
+    PutF32(out, s.power_w);
+    PutLe(out, static_cast<uint64_t>(s.energy_mj), 8);
+    PutF32(out, s.sm_active);
+  }
 }
 float GetF32(std::string_view b, size_t pos) {
   const auto bits = static_cast<uint32_t>(GetLe(b, pos, 4));
@@ -47,19 +69,14 @@ std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
       payload.append(g.gpu_uuid, 0, n);
       last = &g.gpu_uuid;
     }
-    const Sample& s = g.sample;
-    PutLe(payload, static_cast<uint64_t>(s.t), 8);
-    PutF32(payload, s.util_pct);
-    PutF32(payload, s.mem_mib);
-    PutF32(payload, s.power_w);
-    PutLe(payload, static_cast<uint64_t>(s.energy_mj), 8);
-    PutF32(payload, s.sm_active);
+    PutRow(payload, g.sample);
   }
   std::string frame;
   frame.reserve(kFrameHeader + payload.size());
   PutLe(frame, payload.size(), 4);
   PutLe(frame, XXH3_64bits(payload.data(), payload.size()), 8);
-  return frame + payload;
+  frame += payload;
+  return frame;
 }
 
 std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used) {
@@ -124,7 +141,7 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
   return j;
 }
 
-Status IngestJournal::Append(const std::vector<GpuSample>& samples) {
+Status IngestJournal::Append(std::vector<GpuSample> samples) {
   if (samples.empty()) return OkStatus();
   const std::string frame = EncodeJournalFrame(samples);
   std::lock_guard lock(mu_);
@@ -141,7 +158,12 @@ Status IngestJournal::Append(const std::vector<GpuSample>& samples) {
     roll_ = true;  // a partial frame may be on disk: it must stay a segment's tail
     return s;
   }
-  pending_.insert(pending_.end(), samples.begin(), samples.end());
+  if (pending_.empty()) {
+    pending_.swap(samples);
+  } else {
+    pending_.insert(pending_.end(), std::make_move_iterator(samples.begin()),
+                    std::make_move_iterator(samples.end()));
+  }
   return OkStatus();
 }
 

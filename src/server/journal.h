@@ -37,9 +37,9 @@ class IngestJournal {
   static StatusOr<std::unique_ptr<IngestJournal>> Open(FileSystem& fs, std::string dir,
                                                        size_t max_pending = 4'000'000);
 
-  // Appends `samples` durably against a process crash, then adds them to the pending set.
-  // Nothing is added when it fails.
-  Status Append(const std::vector<GpuSample>& samples);
+  // Appends `samples` durably against a process crash, then adds them to the pending set
+  // (moved there). Nothing is added when it fails.
+  Status Append(std::vector<GpuSample> samples);
 
   // What is pending, merged: one sample per GPU and time (a later batch's fields replace
   // an earlier one's, a field a batch lacks (-1) keeps the earlier value, as the ledger's

@@ -222,7 +222,7 @@ void Server::Routes() {
     if (!batch.ok()) return fail(batch.status());
     auto gpus = SamplesFromDcgm(batch->series);
     if (!gpus.ok()) return fail(gpus.status());
-    if (Status s = Store(*gpus); !s.ok()) return fail(s);
+    if (Status s = Store(std::move(gpus).value()); !s.ok()) return fail(s);
     if (v2) {
       res.set_header("X-Prometheus-Remote-Write-Samples-Written", std::to_string(batch->samples));
       res.set_header("X-Prometheus-Remote-Write-Histograms-Written", "0");

@@ -198,7 +198,7 @@ Status Server::Retain() {
   return OkStatus();
 }
 
-Status Server::Store(const DcgmBatch& batch) {
+Status Server::Store(DcgmBatch batch) {
   std::lock_guard lock(ledger_mu_);
   // GPUs come and go rarely: the ledger is asked only when a batch names one this server
   // has not seen (or at the first batch).
@@ -224,10 +224,12 @@ Status Server::Store(const DcgmBatch& batch) {
     for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
     counters_.gpus_registered += static_cast<int64_t>(fresh.size());
   }
+  const size_t count = batch.samples.size();
+  const std::vector<LabelSighting> sightings = SightingsOf(batch);  // before the samples move on
   if (journal_) {
     // What the ledger would refuse is refused now: the journal holds only what it takes.
     for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
-    RETURN_IF_ERROR(journal_->Append(batch.samples));
+    RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
   } else {
     // The raw store's mark first (it may sync a file), so a crash after the commit below
     // still re-flushes these samples into the chunks.
@@ -235,11 +237,11 @@ Status Server::Store(const DcgmBatch& batch) {
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   }
-  counters_.samples_written += static_cast<int64_t>(batch.samples.size());
+  counters_.samples_written += static_cast<int64_t>(count);
   // The samples are safe; now let their workload labels name their job.
   AttributionStats stats;
   RETURN_IF_ERROR(
-      AttributeBatch(*ledger_, batch, interval_ms_, label_jobs_, sightings_, clock_.Now(), &stats));
+      AttributeSightings(*ledger_, sightings, interval_ms_, label_jobs_, sightings_, clock_.Now(), &stats));
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return OkStatus();
@@ -266,7 +268,7 @@ void Server::ScrapeLoop() {
       } else if (auto batch = SamplesFromDcgm(*series, clock_.Now()); !batch.ok()) {
         s = batch.status();
       } else {
-        s = Store(*batch);
+        s = Store(std::move(batch).value());
       }
       if (!s.ok()) ++counters_.scrape_errors;
     }

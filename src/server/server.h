@@ -100,7 +100,7 @@ class Server {
   bool WaitForStop(DurationMs ms);
   // Registers unknown GPUs (when allowed), checks the samples and makes them durable:
   // appended to the journal, or with none committed to the ledger. Takes the ledger lock.
-  Status Store(const DcgmBatch& batch);
+  Status Store(DcgmBatch batch);
   // FlushJournal under a held ledger lock.
   Status FlushJournalLocked();
   void WriterLoop();

@@ -250,29 +250,48 @@ class SqliteLedger final : public Ledger {
     ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(
-        Stmt ins,
-        db_->Prepare(
-            // Field by field: what this write reports replaces, what it lacks (-1) stays.
-            "INSERT INTO samples VALUES (?,?,?,?,?,?,?) ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE "
-            "WHEN excluded.util >= 0 THEN excluded.util ELSE samples.util END, mem_mib = CASE WHEN "
-            "excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE samples.mem_mib END, power_w = CASE WHEN "
-            "excluded.power_w >= 0 THEN excluded.power_w ELSE samples.power_w END, energy_mj = CASE WHEN "
-            "excluded.energy_mj >= 0 THEN excluded.energy_mj ELSE samples.energy_mj END, sm_active = CASE "
-            "WHEN excluded.sm_active >= 0 THEN excluded.sm_active ELSE samples.sm_active END"));
+    // Field by field: what this write reports replaces, what it lacks (-1) stays.
+    // kRowsPerInsert rows per statement (a statement's start and end cost more than a
+    // row); the rest one by one.
+    constexpr size_t kRowsPerInsert = 64;
+    auto upsert = [](size_t rows) {
+      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?)";
+      for (size_t i = 1; i < rows; ++i) sql += ",(?,?,?,?,?,?,?)";
+      return sql +
+             " ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE WHEN excluded.util >= 0 THEN "
+             "excluded.util "
+             "ELSE samples.util END, mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE "
+             "samples.mem_mib END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
+             "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN excluded.energy_mj "
+             "ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active >= 0 THEN "
+             "excluded.sm_active ELSE samples.sm_active END";
+    };
+    static const std::string kOne = upsert(1), kMany = upsert(kRowsPerInsert);
     Window changed{kMaxTimeMs, kMinTimeMs};
-    for (const GpuSample& g : samples) {
-      const Sample& s = g.sample;
-      RETURN_IF_ERROR(ins.Bind(1, ids.at(g.gpu_uuid))
-                          .Bind(2, s.t)
-                          .Bind(3, static_cast<double>(s.util_pct))
-                          .Bind(4, static_cast<double>(s.mem_mib))
-                          .Bind(5, static_cast<double>(s.power_w))
-                          .Bind(6, s.energy_mj)
-                          .Bind(7, static_cast<double>(s.sm_active))
-                          .Run());
-      changed.start = std::min(changed.start, s.t);
-      changed.end = std::max(changed.end, s.t + 1);
+    const std::string* last_uuid = nullptr;  // a GPU's samples come together: one lookup each
+    int64_t last_id = 0;
+    for (size_t at = 0; at < samples.size();) {
+      const size_t rows = samples.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
+      ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(rows == 1 ? kOne : kMany));
+      for (size_t r = 0; r < rows; ++r, ++at) {
+        const GpuSample& g = samples[at];
+        const Sample& s = g.sample;
+        const int p = static_cast<int>(r * 7);
+        if (last_uuid == nullptr || *last_uuid != g.gpu_uuid) {
+          last_uuid = &g.gpu_uuid;
+          last_id = ids.at(g.gpu_uuid);
+        }
+        ins.Bind(p + 1, last_id)
+            .Bind(p + 2, s.t)
+            .Bind(p + 3, static_cast<double>(s.util_pct))
+            .Bind(p + 4, static_cast<double>(s.mem_mib))
+            .Bind(p + 5, static_cast<double>(s.power_w))
+            .Bind(p + 6, s.energy_mj)
+            .Bind(p + 7, static_cast<double>(s.sm_active));
+        changed.start = std::min(changed.start, s.t);
+        changed.end = std::max(changed.end, s.t + 1);
+      }
+      RETURN_IF_ERROR(ins.Run());
     }
     // A sample also changes what its predecessor stands for, up to one max gap back.
     changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
