@@ -105,6 +105,12 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     h.emplace("Content-Encoding", "snappy");
     return client_->Post("/api/v1/write", h, body, type.c_str());
   }
+  // The ledger once the server's writer thread has moved what it acknowledged (samples,
+  // then the label attribution they carry) into it: what a reader sees a second later.
+  std::unique_ptr<Ledger> Settled() {
+    EXPECT_TRUE(server_->FlushJournal().ok());
+    return Open();
+  }
   int64_t StoredSamples(const std::string& gpu) {
     EXPECT_TRUE(server_->FlushJournal().ok());  // the writer thread's next round, now
     auto ledger = Open();
@@ -395,14 +401,16 @@ TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
     return Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, points)}));  // labelled pod=yolo-train-0
   };
   ASSERT_EQ(Write(Role::kIngest, hour(0))->status, 204);  // no job claims the pod yet
-  EXPECT_TRUE(HoldsOf(Open(), "pod-job").empty());
+  EXPECT_TRUE(HoldsOf(Settled(), "pod-job").empty());
   const std::string job = R"({"id": "pod-job", "user": "lisi", "project": "defect-detection-line3",
     "department": "manufacturing", "start": "2026-11-02T00:00:00Z", "labels": "pod=yolo-train-0"})";
   ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
   // The job claims the hour it was seen for, plus the last sample's interval (10 min here).
-  EXPECT_EQ(HoldsOf(Open(), "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 69 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Settled(), "pod-job"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 69 * kMinuteMs}}));
   ASSERT_EQ(Write(Role::kIngest, hour(1))->status, 204);  // and grows with new samples
-  EXPECT_EQ(HoldsOf(Open(), "pod-job"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Settled(), "pod-job"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
 }
 
 TEST_P(ServerTest, AGpuHandedToTheNextLabelledJobGoesToItFromWhereTheFirstHoldEnds) {
@@ -426,8 +434,8 @@ TEST_P(ServerTest, AGpuHandedToTheNextLabelledJobGoesToItFromWhereTheFirstHoldEn
   // Job b's first sample comes 5 minutes after a's last: inside a's last interval (10 min).
   ASSERT_EQ(Write(Role::kIngest, samples("pod-b", 55, 120))->status, 204);
   ASSERT_EQ(Write(Role::kIngest, samples("pod-b", 125, 130))->status, 204);
-  EXPECT_EQ(HoldsOf(Open(), "job-a"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 60 * kMinuteMs}}));
-  EXPECT_EQ(HoldsOf(Open(), "job-b"),
+  EXPECT_EQ(HoldsOf(Settled(), "job-a"), (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 60 * kMinuteMs}}));
+  EXPECT_EQ(HoldsOf(Settled(), "job-b"),
             (std::vector<std::pair<TimeMs, TimeMs>>{{t0 + 60 * kMinuteMs, t0 + 135 * kMinuteMs}}));
 }
 
@@ -446,10 +454,10 @@ TEST_P(ServerTest, AnExplicitAllocationWinsOverALabel) {
   ASSERT_EQ(
       Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{90, t0 + kMinuteMs}})})))->status,
       204);
-  EXPECT_TRUE(HoldsOf(Open(), "pod-job").empty());
-  EXPECT_EQ(HoldsOf(Open(), "holder").size(), 1u);
+  EXPECT_TRUE(HoldsOf(Settled(), "pod-job").empty());
+  EXPECT_EQ(HoldsOf(Settled(), "holder").size(), 1u);
   std::string metrics;
-  Get("/metrics", std::nullopt, &metrics);
+  Get("/metrics", std::nullopt, &metrics);  // after the flushes above
   EXPECT_EQ(metrics.find("gpuledger_label_conflicts_total 0"), std::string::npos) << metrics;
 }
 

@@ -16,7 +16,8 @@ class WireReader {
  public:
   enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kBytes = 2, kFixed32 = 5 };
 
-  explicit WireReader(std::string_view b) : b_(b) {}
+  // Reads `b` from byte `pos` on.
+  explicit WireReader(std::string_view b, size_t pos = 0) : b_(b), pos_(pos) {}
   bool done() const { return pos_ >= b_.size(); }
   size_t offset() const { return pos_; }
 

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "ingest/protowire.h"
 
@@ -102,6 +103,29 @@ Status Emit(Labels labels, std::shared_ptr<const DcgmLabels> known, const std::v
   return OkStatus();
 }
 
+// The end of the run of label fields (1, length-delimited) that starts `ts`; counts them.
+// Stops early at anything it cannot step over cleanly (the caller's walk reports it).
+size_t SkipLabelRun(std::string_view ts, size_t* count) {
+  size_t pos = 0;
+  while (pos < ts.size() && ts[pos] == 0x0a) {
+    uint64_t len = 0;
+    size_t p = pos + 1;
+    bool whole = false;
+    for (int shift = 0; p < ts.size() && shift < 64; shift += 7) {
+      const auto c = static_cast<uint8_t>(ts[p++]);
+      len |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) {
+        whole = true;
+        break;
+      }
+    }
+    if (!whole || len > ts.size() - p) break;
+    pos = p + static_cast<size_t>(len);
+    ++*count;
+  }
+  return pos;
+}
+
 // Once every point is in place (the vector no longer moves): each series' span. The
 // series' points are consecutive runs in order, so a series' count is the difference
 // of the run ends recorded after each Emit.
@@ -116,8 +140,15 @@ void SetPointSpans(const std::vector<size_t>& ends, RemoteWriteBatch* out) {
 }  // namespace
 
 std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
+  return Reader(*this).Find(label_bytes);
+}
+
+std::shared_ptr<const DcgmLabels> SeriesCache::Reader::Find(std::string_view label_bytes) const {
+  return cache_.FindLocked(label_bytes);
+}
+
+std::shared_ptr<const DcgmLabels> SeriesCache::FindLocked(std::string_view label_bytes) const {
   const XXH128_hash_t h = XXH3_128bits(label_bytes.data(), label_bytes.size());
-  std::shared_lock lock(mu_);
   if (slots_.empty()) return nullptr;
   const size_t mask = slots_.size() - 1;
   for (size_t i = h.low64 & mask;; i = (i + 1) & mask) {
@@ -202,6 +233,10 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
   std::vector<std::string_view> label_msgs;  // reused across series
   std::vector<DecodedSample> samples;
   std::vector<size_t> ends;  // out.points' size after each series
+  // Label sets learnt by this request, remembered once its lookups are done.
+  std::vector<std::pair<std::string_view, std::shared_ptr<const DcgmLabels>>> learnt;
+  std::optional<SeriesCache::Reader> reader;
+  if (cache) reader.emplace(*cache);
   while (!req.done()) {
     uint32_t f, wt;
     RETURN_IF_ERROR(req.Tag(&f, &wt));
@@ -211,14 +246,14 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     }
     std::string_view ts_bytes;
     RETURN_IF_ERROR(req.Bytes(&ts_bytes));
-    WireReader ts(ts_bytes);
     samples.clear();
     int64_t histograms = 0;
-    size_t label_count = 0;
     // The label fields' bytes, when they are one contiguous run (as senders write them),
-    // are the cache key.
-    size_t labels_begin = 0, labels_end = 0;
+    // are the cache key. Senders put them first: step over that run without parsing it
+    // (field 1, length-delimited: tag byte 0x0a); the walk below checks the rest.
+    size_t label_count = 0, labels_begin = 0, labels_end = SkipLabelRun(ts_bytes, &label_count);
     bool contiguous = true;
+    WireReader ts(ts_bytes, labels_end);
     while (!ts.done()) {
       const size_t field_start = ts.offset();
       uint32_t tf, twt;
@@ -247,7 +282,7 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     const std::string_view key = cache && contiguous && label_count > 0
                                      ? ts_bytes.substr(labels_begin, labels_end - labels_begin)
                                      : std::string_view();
-    std::shared_ptr<const DcgmLabels> known = key.empty() ? nullptr : cache->Find(key);
+    std::shared_ptr<const DcgmLabels> known = key.empty() ? nullptr : reader->Find(key);
     Labels labels;
     if (!known) {  // not seen before: a second walk collects the label messages
       label_msgs.clear();
@@ -270,9 +305,11 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     ends.push_back(out.points.size());
     if (learn) {  // Emit checked them: remember what these label bytes say
       const RwSeries& s = out.series.back();
-      cache->Insert(key, std::make_shared<const DcgmLabels>(ReadDcgmLabels(s.name, s.labels)));
+      learnt.emplace_back(key, std::make_shared<const DcgmLabels>(ReadDcgmLabels(s.name, s.labels)));
     }
   }
+  reader.reset();
+  for (auto& [key, labels] : learnt) cache->Insert(key, std::move(labels));
   SetPointSpans(ends, &out);
   return out;
 }

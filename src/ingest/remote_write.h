@@ -45,11 +45,22 @@ struct RwSeries {
 class SeriesCache {
  public:
   explicit SeriesCache(size_t max_entries = 1 << 20) : max_(max_entries) {}
+  // Lookups under one shared lock (a request's worth; Insert waits until it is gone).
+  class Reader {
+   public:
+    explicit Reader(const SeriesCache& cache) : cache_(cache), lock_(cache.mu_) {}
+    std::shared_ptr<const DcgmLabels> Find(std::string_view label_bytes) const;
+
+   private:
+    const SeriesCache& cache_;
+    std::shared_lock<std::shared_mutex> lock_;
+  };
   std::shared_ptr<const DcgmLabels> Find(std::string_view label_bytes) const;
   void Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels);
   size_t size() const;
 
  private:
+  std::shared_ptr<const DcgmLabels> FindLocked(std::string_view label_bytes) const;
   // Open addressing, linear probing, power-of-two capacity: a hit costs one slot read (a
   // node-based map cost two dependent cache misses per series).
   struct Slot {

@@ -71,23 +71,39 @@ Status SightingBuffer::Write(Ledger& ledger, const std::vector<LabelSighting>& d
   return OkStatus();
 }
 
-Status SightingBuffer::Add(Ledger& ledger, const std::vector<LabelSighting>& seen, TimeMs now) {
-  std::vector<LabelSighting> due;
-  std::vector<Span*> marks;
+void SightingBuffer::Add(const std::vector<LabelSighting>& seen) {
   for (const LabelSighting& s : seen) {
     auto it = spans_.find(std::tie(s.label, s.value, s.gpu_uuid));  // no key copied for a known span
     if (it == spans_.end())
       it = spans_.emplace(Key{s.label, s.value, s.gpu_uuid}, Span{s.first_ms, s.last_ms}).first;
     Span& sp = it->second;
+    const bool wider = s.first_ms < sp.first || s.last_ms > sp.last || !sp.written;
     sp.first = std::min(sp.first, s.first_ms);
     sp.last = std::max(sp.last, s.last_ms);
+    if (wider && !sp.changed) {
+      sp.changed = true;
+      changed_.push_back(it);
+    }
+  }
+}
+
+StatusOr<std::vector<LabelSighting>> SightingBuffer::TakeChanged(Ledger& ledger, TimeMs now) {
+  std::vector<LabelSighting> changed, due;
+  std::vector<Span*> marks;
+  for (auto it : changed_) {
+    const auto& [label, value, gpu] = it->first;
+    Span& sp = it->second;
+    changed.push_back({gpu, label, value, sp.first, sp.last});
     if (!sp.written || sp.first < sp.written_first ||
         (sp.last != sp.written_last && now - sp.written_at >= kSightingWriteEveryMs)) {
-      due.push_back({s.gpu_uuid, s.label, s.value, sp.first, sp.last});
+      due.push_back(changed.back());
       marks.push_back(&sp);
     }
   }
-  return Write(ledger, due, marks, now);
+  RETURN_IF_ERROR(Write(ledger, due, marks, now));  // on failure all stay changed: retried
+  for (auto it : changed_) it->second.changed = false;
+  changed_.clear();
+  return changed;
 }
 
 Status SightingBuffer::Flush(Ledger& ledger, TimeMs now) {
@@ -102,7 +118,7 @@ Status SightingBuffer::Flush(Ledger& ledger, TimeMs now) {
           {std::get<2>(it->first), std::get<0>(it->first), std::get<1>(it->first), sp.first, sp.last});
       marks.push_back(&sp);
       ++it;
-    } else if (newest - sp.last > kHourMs) {
+    } else if (newest - sp.last > kHourMs && !sp.changed) {
       it = spans_.erase(it);  // written and quiet for an hour: the ledger has it
     } else {
       ++it;
@@ -159,12 +175,10 @@ std::vector<LabelSighting> SightingsOf(const DcgmBatch& batch) {
   return sightings;
 }
 
-Status AttributeSightings(Ledger& ledger, const std::vector<LabelSighting>& sightings, DurationMs interval_ms,
-                          JobLabelCache& job_cache, SightingBuffer& buffer, TimeMs now,
-                          AttributionStats* stats) {
-  if (sightings.empty()) return OkStatus();
-  RETURN_IF_ERROR(buffer.Add(ledger, sightings, now));
-  for (const LabelSighting& s : sightings) {
+Status AttributePending(Ledger& ledger, DurationMs interval_ms, JobLabelCache& job_cache,
+                        SightingBuffer& buffer, TimeMs now, AttributionStats* stats) {
+  ASSIGN_OR_RETURN(std::vector<LabelSighting> changed, buffer.TakeChanged(ledger, now));
+  for (const LabelSighting& s : changed) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, job_cache.Find(ledger, s.label, s.value));
     if (jobs.size() != 1) continue;  // none yet (kept as a sighting), or ambiguous
     // The whole span the label was seen over, so one allocation grows batch by batch.

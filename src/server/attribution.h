@@ -37,16 +37,20 @@ class JobLabelCache {
 // How long (by the server's clock) a label's grown span may wait before it is written.
 inline constexpr DurationMs kSightingWriteEveryMs = kMinuteMs;
 
-// Label sightings as the server sees them, written to the ledger when they are new, when
-// they reach earlier, or when they grew and their last write is kSightingWriteEveryMs old
-// (by the server's clock: a sender catching up on hours of samples writes no more); Flush
-// writes the rest (the server calls it before a job registration reads sightings, each
-// maintenance round, and at stop). A crash loses at most that minute of a span: samples
-// in it stay stored, unallocated, until an allocation covers them.
+// Label sightings as the server sees them. Add widens spans in memory as batches are
+// accepted; once those batches' samples are in the ledger, AttributePending writes the
+// changed spans that are due (new, reaching earlier, or grown and last written
+// kSightingWriteEveryMs ago by the server's clock: a sender catching up on hours of
+// samples writes no more) and lets them claim their jobs' GPUs. Flush writes the rest
+// (the server calls it before a job registration reads sightings, each maintenance
+// round, and at stop). A crash loses at most that minute of a span: samples in it stay
+// stored, unallocated, until an allocation covers them.
 class SightingBuffer {
  public:
-  // Widens the spans; writes those that are due. `now`: the server's clock.
-  Status Add(Ledger& ledger, const std::vector<LabelSighting>& seen, TimeMs now);
+  // Widens the spans; a span that changed waits for TakeChanged.
+  void Add(const std::vector<LabelSighting>& seen);
+  // Writes the changed spans that are due and hands over every changed span (whole).
+  StatusOr<std::vector<LabelSighting>> TakeChanged(Ledger& ledger, TimeMs now);
   // The label's sightings on every GPU: the ledger's, widened by what is not written yet.
   StatusOr<std::vector<LabelSighting>> Find(Ledger& ledger, const std::string& label,
                                             const std::string& value);
@@ -59,22 +63,25 @@ class SightingBuffer {
     TimeMs written_first = 0, written_last = 0;
     TimeMs written_at = 0;  // server clock
     bool written = false;
+    bool changed = false;  // since the last TakeChanged (listed in changed_)
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // label, value, GPU
   // Writes `due` and marks each of `spans` (same order) as written.
   static Status Write(Ledger& ledger, const std::vector<LabelSighting>& due, const std::vector<Span*>& spans,
                       TimeMs now);
-  std::map<Key, Span, std::less<>> spans_;
+  using Spans = std::map<Key, Span, std::less<>>;
+  Spans spans_;                           // node-based: the iterators below stay valid
+  std::vector<Spans::iterator> changed_;  // a changed span is never erased
 };
 
-// After a batch is stored: record what each GPU's labels said and when (SightingsOf,
-// worked out before the batch's samples move on), and give the GPU to the job they name.
 // What each GPU's job labels (hpc_job, pod) said over the batch's span of its samples.
 // Pure.
 std::vector<LabelSighting> SightingsOf(const DcgmBatch& batch);
-// `now`: the server's clock.
-Status AttributeSightings(Ledger& ledger, const std::vector<LabelSighting>& sightings, DurationMs interval_ms,
-                          JobLabelCache& jobs, SightingBuffer& buffer, TimeMs now, AttributionStats* stats);
+// Once the samples behind the sightings added since the last call are in the ledger:
+// writes the due ones and gives each GPU to the job its labels name. `now`: the server's
+// clock.
+Status AttributePending(Ledger& ledger, DurationMs interval_ms, JobLabelCache& jobs, SightingBuffer& buffer,
+                        TimeMs now, AttributionStats* stats);
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);

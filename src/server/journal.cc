@@ -19,7 +19,7 @@ constexpr size_t kFrameHeader = 12;  // u32 length, u64 checksum
 constexpr size_t kRowBytes = 32;     // after the UUID: i64 t, f32 x3, i64 energy, f32 sm
 constexpr size_t kMaxUuid = 255;     // u8 length; 0 means "the previous row's GPU"
 
-void PutF32(std::string& out, float f) {
+[[maybe_unused]] void PutF32(std::string& out, float f) {  // big-endian hosts only
   uint32_t bits = 0;
   std::memcpy(&bits, &f, sizeof bits);
   PutLe(out, bits, 4);

@@ -241,6 +241,7 @@ void Server::Routes() {
                 const Job& job = parsed->job;
                 const std::vector<Allocation>& allocs = parsed->allocations;
                 std::lock_guard lock(ledger_mu_);
+                if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // its sightings too
                 label_jobs_.Clear();  // the new job may be what a label names
                 if (Status s = sightings_.Flush(*ledger_, clock_.Now()); !s.ok())
                   return Reply(res, s);  // it reads them

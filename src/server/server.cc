@@ -127,7 +127,8 @@ Status Server::FlushJournalLocked() {
     return s;
   }
   ++counters_.journal_flushes;
-  return journal_->Release(taken);
+  RETURN_IF_ERROR(journal_->Release(taken));
+  return Attribute();  // the sightings of what was just written
 }
 
 void Server::MaintenanceLoop() {
@@ -225,7 +226,7 @@ Status Server::Store(DcgmBatch batch) {
     counters_.gpus_registered += static_cast<int64_t>(fresh.size());
   }
   const size_t count = batch.samples.size();
-  const std::vector<LabelSighting> sightings = SightingsOf(batch);  // before the samples move on
+  const std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
   if (journal_) {
     // What the ledger would refuse is refused now: the journal holds only what it takes.
     for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
@@ -238,13 +239,18 @@ Status Server::Store(DcgmBatch batch) {
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   }
   counters_.samples_written += static_cast<int64_t>(count);
-  // The samples are safe; now let their workload labels name their job.
+  // The samples are safe; their workload labels name their job once they are in the
+  // ledger (at the journal's next flush, or now without one).
+  sightings_.Add(seen);
+  return journal_ ? OkStatus() : Attribute();
+}
+
+Status Server::Attribute() {
   AttributionStats stats;
-  RETURN_IF_ERROR(
-      AttributeSightings(*ledger_, sightings, interval_ms_, label_jobs_, sightings_, clock_.Now(), &stats));
+  Status s = AttributePending(*ledger_, interval_ms_, label_jobs_, sightings_, clock_.Now(), &stats);
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
-  return OkStatus();
+  return s;
 }
 
 void Server::ScrapeLoop() {

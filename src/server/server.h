@@ -103,6 +103,9 @@ class Server {
   Status Store(DcgmBatch batch);
   // FlushJournal under a held ledger lock.
   Status FlushJournalLocked();
+  // Writes the label sightings that are due and lets them claim GPUs for their jobs
+  // (attribution.h), under a held ledger lock.
+  Status Attribute();
   void WriterLoop();
   std::unique_ptr<Ledger> ledger_;
   std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_, known_gpus_ and raw_'s dirty set
