@@ -78,8 +78,8 @@ TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
   EXPECT_EQ(batch->samples[2].sample.energy_mj, 3000);
   EXPECT_EQ(batch->samples[1].sample.t - batch->samples[0].sample.t, kSecondMs);
   ASSERT_EQ(batch->gpus.size(), 1u);
-  EXPECT_EQ(batch->gpus[0].node, "node-9");
-  EXPECT_EQ(batch->workload.at("GPU-aaaa").at("hpc_job"), "run-7");
+  EXPECT_EQ(batch->gpus[0].ToGpu().node, "node-9");
+  EXPECT_EQ(batch->Workload().at("GPU-aaaa").at("hpc_job"), "run-7");
   ASSERT_TRUE((*queue)->Ack((*write)->seq).ok());
 
   // Nothing new: nothing queued; the job is registered once.

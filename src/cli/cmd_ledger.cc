@@ -56,9 +56,9 @@ Status ImportScrape(const ImportArgs& a, const std::string& text, Ledger& ledger
   if (a.register_gpus) {
     ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger.ListGpus());
     std::vector<Gpu> fresh;
-    for (const Gpu& g : batch.gpus) {
-      if (std::none_of(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.uuid; }))
-        fresh.push_back(g);
+    for (const DcgmGpu& g : batch.gpus) {
+      if (std::none_of(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.labels->uuid; }))
+        fresh.push_back(g.ToGpu());
     }
     RETURN_IF_ERROR(ledger.PutGpus(fresh));
     registered = static_cast<int>(fresh.size());

@@ -53,6 +53,7 @@ TEST(SamplesFromDcgm, MergesMetricsPerGpuAndRejectsBadValues) {
       "A10G\",pod=\"train-0\"} 87\n"
       "DCGM_FI_DEV_FB_USED{gpu=\"1\",UUID=\"GPU-1\"} 7270\n"
       "DCGM_FI_DEV_SM_CLOCK{gpu=\"1\",UUID=\"GPU-1\"} 1710\n"
+      "DCGM_FI_DEV_POWER_USAGE{gpu=\"1\",UUID=\"GPU-1\",container=\"c\"} 210\n"
       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-0\",GPU_I_ID=\"3\",GPU_I_PROFILE=\"1g.10gb\"} 10\n");
   ASSERT_TRUE(series.ok());
   auto b = SamplesFromDcgm(*series, 1790812800000);
@@ -63,9 +64,17 @@ TEST(SamplesFromDcgm, MergesMetricsPerGpuAndRejectsBadValues) {
   EXPECT_EQ(b->skipped_metrics, 1);
   EXPECT_EQ(b->skipped_mig, 1);
   ASSERT_EQ(b->gpus.size(), 1u);
-  EXPECT_EQ(b->gpus[0].model, "NVIDIA A10G");
-  EXPECT_EQ(b->gpus[0].index, 1);
-  EXPECT_EQ(b->workload["GPU-1"]["pod"], "train-0");
+  EXPECT_EQ(b->gpus[0].ToGpu().model, "NVIDIA A10G");
+  EXPECT_EQ(b->gpus[0].ToGpu().index, 1);
+  // Labels a GPU's later series lack keep their earlier values; new ones join.
+  EXPECT_EQ(b->gpus[0].ToGpu().node, "n1");
+  EXPECT_EQ(b->Workload()["GPU-1"]["pod"], "train-0");
+  EXPECT_EQ(b->Workload()["GPU-1"]["container"], "c");
+  auto moved = SamplesFromDcgm(*ParsePromText("DCGM_FI_DEV_GPU_UTIL{UUID=\"GPU-1\",pod=\"a\"} 1\n"
+                                              "DCGM_FI_DEV_FB_USED{UUID=\"GPU-1\",pod=\"b\"} 2\n"),
+                               1790812800000);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->Workload()["GPU-1"]["pod"], "b") << "the last label set of the batch wins";
 
   auto nan = SamplesFromDcgm(*ParsePromText("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{UUID=\"GPU-1\"} NaN\n"),
                              1790812800000);
@@ -100,17 +109,17 @@ TEST(SamplesFromDcgmRealData, RealScrapesOfRtx4000AdaAndL4) {
   EXPECT_FLOAT_EQ(s.power_w, 40.979f);
   EXPECT_EQ(s.energy_mj, 455497156);
   EXPECT_FLOAT_EQ(s.mem_mib, 1);
-  EXPECT_EQ(b1->gpus[0].model, "NVIDIA RTX 4000 Ada Generation");
-  EXPECT_EQ(b1->gpus[0].node, "lke529760-766837-0a634ab30000");
-  EXPECT_EQ(b1->workload.at(b1->gpus[0].uuid).at("pod"), "cuda-75454ffb9f-8ljq7");
+  EXPECT_EQ(b1->gpus[0].ToGpu().model, "NVIDIA RTX 4000 Ada Generation");
+  EXPECT_EQ(b1->gpus[0].ToGpu().node, "lke529760-766837-0a634ab30000");
+  EXPECT_EQ(b1->Workload().at(b1->gpus[0].ToGpu().uuid).at("pod"), "cuda-75454ffb9f-8ljq7");
 
   auto s2 = ParsePromText(kops);
   ASSERT_TRUE(s2.ok()) << s2.status().ToString();
   auto b2 = SamplesFromDcgm(*s2, 1790812800000);
   ASSERT_TRUE(b2.ok()) << b2.status().ToString();
   ASSERT_EQ(b2->samples.size(), 1u);  // the file holds the same scrape twice: one sample
-  EXPECT_EQ(b2->gpus[0].model, "NVIDIA L4");
-  EXPECT_TRUE(b2->workload.empty());
+  EXPECT_EQ(b2->gpus[0].ToGpu().model, "NVIDIA L4");
+  EXPECT_TRUE(b2->Workload().empty());
   EXPECT_GT(b2->skipped_metrics, 10);
 }
 

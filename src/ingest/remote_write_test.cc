@@ -82,8 +82,8 @@ TEST(RemoteWriteV1, ASeriesCacheChangesNothingButTheWork) {
     ASSERT_EQ(got->samples.size(), plain->samples.size());
     EXPECT_FLOAT_EQ(got->samples[0].sample.util_pct, 87);
     EXPECT_FLOAT_EQ(got->samples[0].sample.mem_mib, 7270);
-    EXPECT_EQ(got->gpus[0].index, plain->gpus[0].index);
-    EXPECT_EQ(got->workload, plain->workload);
+    EXPECT_EQ(got->gpus[0].ToGpu().index, plain->gpus[0].ToGpu().index);
+    EXPECT_EQ(got->Workload(), plain->Workload());
   }
   EXPECT_EQ(cache.size(), 2u);
   // A bad series never enters the cache: it is refused every time.
@@ -193,7 +193,7 @@ TEST(RemoteWriteRealData, ScrapeSentAsRemoteWriteMatchesTheTextPath) {
   EXPECT_FLOAT_EQ(a.util_pct, b.util_pct);
   EXPECT_FLOAT_EQ(a.power_w, b.power_w);
   EXPECT_EQ(a.energy_mj, b.energy_mj);
-  EXPECT_EQ(via_rw->workload, via_text->workload);
+  EXPECT_EQ(via_rw->Workload(), via_text->Workload());
 }
 
 }  // namespace

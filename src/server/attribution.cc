@@ -154,22 +154,21 @@ size_t SightingBuffer::pending() const {
 
 std::vector<LabelSighting> SightingsOf(const DcgmBatch& batch) {
   std::vector<LabelSighting> sightings;
-  if (batch.workload.empty()) return sightings;
-  // Each GPU's samples are one run of the batch (sorted by GPU): its span is the run's.
+  // The batch's GPUs and its samples come in the same order: each GPU's samples are one
+  // run, and its span is the run's.
   const std::vector<GpuSample>& samples = batch.samples;
-  for (size_t i = 0, j = 0; i < samples.size(); i = j) {
-    const std::string& gpu = samples[i].gpu_uuid;
-    TimeMs first = samples[i].sample.t, last = first;
-    for (j = i; j < samples.size() && samples[j].gpu_uuid == gpu; ++j) {
-      first = std::min(first, samples[j].sample.t);
-      last = std::max(last, samples[j].sample.t);
+  size_t i = 0;
+  for (const DcgmGpu& g : batch.gpus) {
+    const std::string& gpu = g.labels->uuid;
+    TimeMs first = kMaxTimeMs, last = kMinTimeMs;
+    for (; i < samples.size() && samples[i].gpu_uuid == gpu; ++i) {
+      first = std::min(first, samples[i].sample.t);
+      last = std::max(last, samples[i].sample.t);
     }
-    auto labels = batch.workload.find(gpu);
-    if (labels == batch.workload.end()) continue;
+    if (first > last) continue;
     for (const char* key : kJobLabels) {
-      auto v = labels->second.find(key);
-      if (v != labels->second.end() && !v->second.empty())
-        sightings.push_back({gpu, key, v->second, first, last});
+      const std::string_view v = DcgmLabelOf(g.labels->workload, key);
+      if (!v.empty()) sightings.push_back({gpu, key, std::string(v), first, last});
     }
   }
   return sightings;

@@ -205,8 +205,8 @@ Status Server::Store(DcgmBatch batch) {
   // has not seen (or at the first batch).
   auto unknown = [&] {
     std::vector<Gpu> out;
-    for (const Gpu& g : batch.gpus) {
-      if (!known_gpus_.count(g.uuid)) out.push_back(g);
+    for (const DcgmGpu& g : batch.gpus) {
+      if (!known_gpus_.count(g.labels->uuid)) out.push_back(g.ToGpu());
     }
     return out;
   };
