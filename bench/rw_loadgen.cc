@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   std::string url, token;
   int gpus = 1000, per_series = 1, requests = 200, series_per_request = 6000, pid = 0, warmup = 0;
   double rate = 0;    // requests per second; 0: back to back
-  double settle = 2;  // seconds waited before each CPU reading
+  double settle = 6;  // seconds waited before each CPU reading
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--url")
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
                  "  --warmup: requests sent first and left out of every figure (new series cost more)\n"
                  "  --rate: pace requests (e.g. 10,000 GPUs x 6 series every 10 s in requests of 2,000\n"
                  "          series is 3 per second); default back to back\n"
-                 "  --settle: wait before each reading of the receiver's CPU time (default 2 s), so\n"
+                 "  --settle: wait before each reading of the receiver's CPU time (default 6 s), so\n"
                  "          work a receiver defers (flushes, merges) is counted with the load causing it\n");
     return 2;
   }

@@ -104,7 +104,15 @@ bool Server::WaitForStop(DurationMs ms) {
 }
 
 void Server::WriterLoop() {
-  while (!WaitForStop(options_.journal_flush_interval_ms)) {
+  for (;;) {
+    {
+      // Every interval, or sooner when Store finds the journal holding a lot.
+      std::unique_lock lock(stop_mu_);
+      stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.journal_flush_interval_ms),
+                        [this] { return stopping_ || flush_soon_; });
+      if (stopping_) return;
+      flush_soon_ = false;
+    }
     if (!FlushJournal().ok()) ++counters_.journal_flush_errors;  // kept; retried next round
   }
 }
@@ -231,6 +239,13 @@ Status Server::Store(DcgmBatch batch) {
     // What the ledger would refuse is refused now: the journal holds only what it takes.
     for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
     RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
+    if (journal_->pending() >= kJournalFlushAtSamples) {
+      {
+        std::lock_guard wake(stop_mu_);
+        flush_soon_ = true;
+      }
+      stop_cv_.notify_all();
+    }
   } else {
     // The raw store's mark first (it may sync a file), so a crash after the commit below
     // still re-flushes these samples into the chunks.

@@ -49,8 +49,12 @@ struct ServerOptions {
   // written to the ledger every journal_flush_interval_ms in one transaction. Empty: no
   // journal, every request commits its own ledger transaction before its 2xx.
   std::string journal_dir;
-  DurationMs journal_flush_interval_ms = kSecondMs;
+  DurationMs journal_flush_interval_ms = 5 * kSecondMs;
 };
+
+// The journal is flushed early once it holds this many samples (memory stays bounded
+// whatever the interval).
+inline constexpr size_t kJournalFlushAtSamples = 1 << 20;
 
 struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
@@ -127,8 +131,9 @@ class Server {
   std::thread maintenance_;
   std::thread writer_;  // the journal's
   std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
+  std::condition_variable stop_cv_;  // also wakes the writer early (flush_soon_)
   bool stopping_ = false;
+  bool flush_soon_ = false;  // under stop_mu_
   int port_ = 0;
   ServerCounters counters_;
 };

@@ -227,8 +227,11 @@ class SqliteLedger final : public Ledger {
     if (samples.empty()) return OkStatus();
     // GPU ids never change once given: read them again only for a GPU not seen yet (it
     // may have been added since, by this ledger or another process).
-    for (const GpuSample& s : samples) {
-      if (!gpu_ids_.count(s.gpu_uuid)) {
+    // A GPU's samples usually come together: its UUID is looked up once per run.
+    auto same_gpu = [&](size_t i) { return i > 0 && samples[i].gpu_uuid == samples[i - 1].gpu_uuid; };
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const GpuSample& s = samples[i];
+      if (!same_gpu(i) && !gpu_ids_.count(s.gpu_uuid)) {
         gpu_ids_.clear();
         ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT uuid, id FROM gpus"));
         for (;;) {
@@ -240,8 +243,9 @@ class SqliteLedger final : public Ledger {
       }
     }
     const std::unordered_map<std::string, int64_t>& ids = gpu_ids_;
-    for (const GpuSample& s : samples) {
-      if (!ids.count(s.gpu_uuid)) {
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const GpuSample& s = samples[i];
+      if (!same_gpu(i) && !ids.count(s.gpu_uuid)) {
         return NotFound("sample names unknown GPU '" + s.gpu_uuid +
                         "'; import it with `gpuledger import gpus` first");
       }
