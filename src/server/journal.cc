@@ -180,10 +180,15 @@ IngestJournal::Taken IngestJournal::Take() {
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
   std::vector<std::vector<GpuSample*>> by_gpu;
-  for (GpuSample& g : rows) {
-    auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
-    if (fresh) by_gpu.emplace_back();
-    by_gpu[it->second].push_back(&g);
+  std::vector<GpuSample*>* current = nullptr;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    GpuSample& g = rows[i];
+    if (i == 0 || g.gpu_uuid != rows[i - 1].gpu_uuid) {  // a batch holds a GPU's rows together
+      auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
+      if (fresh) by_gpu.emplace_back();
+      current = &by_gpu[it->second];
+    }
+    current->push_back(&g);
   }
   std::vector<std::pair<std::string_view, size_t>> order(gpu_index.begin(), gpu_index.end());
   std::sort(order.begin(), order.end());  // before any UUID is moved from

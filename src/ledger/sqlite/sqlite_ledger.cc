@@ -274,9 +274,11 @@ class SqliteLedger final : public Ledger {
     Window changed{kMaxTimeMs, kMinTimeMs};
     const std::string* last_uuid = nullptr;  // a GPU's samples come together: one lookup each
     int64_t last_id = 0;
+    ASSIGN_OR_RETURN(Stmt many, db_->Prepare(kMany));  // reused: Run resets it
+    ASSIGN_OR_RETURN(Stmt one, db_->Prepare(kOne));
     for (size_t at = 0; at < samples.size();) {
       const size_t rows = samples.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
-      ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(rows == 1 ? kOne : kMany));
+      Stmt& ins = rows == 1 ? one : many;
       for (size_t r = 0; r < rows; ++r, ++at) {
         const GpuSample& g = samples[at];
         const Sample& s = g.sample;
