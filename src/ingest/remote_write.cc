@@ -139,27 +139,36 @@ void SetPointSpans(const std::vector<size_t>& ends, RemoteWriteBatch* out) {
 
 }  // namespace
 
-std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
-  return Reader(*this).Find(label_bytes);
-}
-
-std::shared_ptr<const DcgmLabels> SeriesCache::Reader::Find(std::string_view label_bytes) const {
-  return cache_.FindLocked(label_bytes);
-}
-
-std::shared_ptr<const DcgmLabels> SeriesCache::FindLocked(std::string_view label_bytes) const {
+SeriesCache::Key SeriesCache::KeyOf(std::string_view label_bytes) {
   const XXH128_hash_t h = XXH3_128bits(label_bytes.data(), label_bytes.size());
+  return {h.low64, h.high64};
+}
+
+std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
+  return Reader(*this).Find(KeyOf(label_bytes));
+}
+
+void SeriesCache::Reader::Prefetch(const Key& key) const {
+  if (!cache_.slots_.empty()) __builtin_prefetch(&cache_.slots_[key.low & (cache_.slots_.size() - 1)]);
+}
+
+std::shared_ptr<const DcgmLabels> SeriesCache::Reader::Find(const Key& key) const {
+  return cache_.FindLocked(key);
+}
+
+std::shared_ptr<const DcgmLabels> SeriesCache::FindLocked(const Key& key) const {
   if (slots_.empty()) return nullptr;
   const size_t mask = slots_.size() - 1;
-  for (size_t i = h.low64 & mask;; i = (i + 1) & mask) {
+  for (size_t i = key.low & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (!s.labels) return nullptr;
-    if (s.low == h.low64 && s.high == h.high64) return s.labels;
+    if (s.low == key.low && s.high == key.high) return s.labels;
   }
 }
 
 void SeriesCache::Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels) {
-  const XXH128_hash_t h = XXH3_128bits(label_bytes.data(), label_bytes.size());
+  const Key k = KeyOf(label_bytes);
+  const XXH128_hash_t h{k.low, k.high};
   std::unique_lock lock(mu_);
   if (size_ >= max_) {  // full: start again (entries in use stay alive through their owners)
     slots_.clear();
@@ -254,6 +263,13 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     size_t label_count = 0, labels_begin = 0, labels_end = SkipLabelRun(ts_bytes, &label_count);
     bool contiguous = true;
     WireReader ts(ts_bytes, labels_end);
+    // The usual key is known now: its slot loads while the samples decode.
+    SeriesCache::Key early;
+    const size_t run_end = labels_end;  // 0: no leading run, nothing hashed
+    if (reader && run_end > 0) {
+      early = SeriesCache::KeyOf(ts_bytes.substr(0, labels_end));
+      reader->Prefetch(early);
+    }
     while (!ts.done()) {
       const size_t field_start = ts.offset();
       uint32_t tf, twt;
@@ -282,7 +298,11 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     const std::string_view key = cache && contiguous && label_count > 0
                                      ? ts_bytes.substr(labels_begin, labels_end - labels_begin)
                                      : std::string_view();
-    std::shared_ptr<const DcgmLabels> known = key.empty() ? nullptr : reader->Find(key);
+    std::shared_ptr<const DcgmLabels> known;
+    if (!key.empty()) {
+      const bool same = run_end > 0 && labels_begin == 0 && labels_end == run_end;  // the run hashed above
+      known = reader->Find(same ? early : SeriesCache::KeyOf(key));
+    }
     Labels labels;
     if (!known) {  // not seen before: a second walk collects the label messages
       label_msgs.clear();

@@ -45,11 +45,17 @@ struct RwSeries {
 class SeriesCache {
  public:
   explicit SeriesCache(size_t max_entries = 1 << 20) : max_(max_entries) {}
+  struct Key {
+    uint64_t low = 0, high = 0;  // XXH3-128 of the label bytes
+  };
+  static Key KeyOf(std::string_view label_bytes);
   // Lookups under one shared lock (a request's worth; Insert waits until it is gone).
   class Reader {
    public:
     explicit Reader(const SeriesCache& cache) : cache_(cache), lock_(cache.mu_) {}
-    std::shared_ptr<const DcgmLabels> Find(std::string_view label_bytes) const;
+    // Starts loading the key's slot into the cache (work done meanwhile hides the miss).
+    void Prefetch(const Key& key) const;
+    std::shared_ptr<const DcgmLabels> Find(const Key& key) const;
 
    private:
     const SeriesCache& cache_;
@@ -60,7 +66,7 @@ class SeriesCache {
   size_t size() const;
 
  private:
-  std::shared_ptr<const DcgmLabels> FindLocked(std::string_view label_bytes) const;
+  std::shared_ptr<const DcgmLabels> FindLocked(const Key& key) const;
   // Open addressing, linear probing, power-of-two capacity: a hit costs one slot read (a
   // node-based map cost two dependent cache misses per series).
   struct Slot {

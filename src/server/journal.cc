@@ -133,7 +133,8 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
     const uint64_t seq = std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
     ASSIGN_OR_RETURN(std::string bytes, fs.ReadAll(j->dir_ + "/" + name));
     std::vector<GpuSample> rows = DecodeJournalSegment(bytes);
-    std::move(rows.begin(), rows.end(), std::back_inserter(j->pending_));
+    j->pending_count_ += rows.size();
+    j->pending_.push_back(std::move(rows));
     j->segments_.push_back(seq);
     j->next_seq_ = std::max(j->next_seq_, seq + 1);
   }
@@ -145,8 +146,8 @@ Status IngestJournal::Append(std::vector<GpuSample> samples) {
   if (samples.empty()) return OkStatus();
   const std::string frame = EncodeJournalFrame(samples);
   std::lock_guard lock(mu_);
-  if (pending_.size() + samples.size() > max_pending_) {
-    return Unavailable("the ingest journal holds " + std::to_string(pending_.size()) +
+  if (pending_count_ + samples.size() > max_pending_) {
+    return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
                        " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
                        "): the ledger is not keeping up; retry later");
   }
@@ -158,41 +159,40 @@ Status IngestJournal::Append(std::vector<GpuSample> samples) {
     roll_ = true;  // a partial frame may be on disk: it must stay a segment's tail
     return s;
   }
-  if (pending_.empty()) {
-    pending_.swap(samples);
-  } else {
-    pending_.insert(pending_.end(), std::make_move_iterator(samples.begin()),
-                    std::make_move_iterator(samples.end()));
-  }
+  pending_count_ += samples.size();
+  pending_.push_back(std::move(samples));  // no sample moves: the batch is kept whole
   return OkStatus();
 }
 
 IngestJournal::Taken IngestJournal::Take() {
-  std::vector<GpuSample> rows;
+  std::vector<std::vector<GpuSample>> batches;
   Taken t;
   {
     std::lock_guard lock(mu_);
-    rows.swap(pending_);
+    batches.swap(pending_);
+    t.appended = pending_count_;
+    pending_count_ = 0;
     t.through = segments_.empty() ? 0 : segments_.back();
     roll_ = true;  // later appends go to a segment this take does not cover
   }
-  t.appended = rows.size();
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
   std::vector<std::vector<GpuSample*>> by_gpu;
-  std::vector<GpuSample*>* current = nullptr;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    GpuSample& g = rows[i];
-    if (i == 0 || g.gpu_uuid != rows[i - 1].gpu_uuid) {  // a batch holds a GPU's rows together
-      auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
-      if (fresh) by_gpu.emplace_back();
-      current = &by_gpu[it->second];
+  for (std::vector<GpuSample>& rows : batches) {
+    std::vector<GpuSample*>* current = nullptr;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      GpuSample& g = rows[i];
+      if (i == 0 || g.gpu_uuid != rows[i - 1].gpu_uuid) {  // a batch holds a GPU's rows together
+        auto [it, fresh] = gpu_index.try_emplace(g.gpu_uuid, by_gpu.size());
+        if (fresh) by_gpu.emplace_back();
+        current = &by_gpu[it->second];
+      }
+      current->push_back(&g);
     }
-    current->push_back(&g);
   }
   std::vector<std::pair<std::string_view, size_t>> order(gpu_index.begin(), gpu_index.end());
   std::sort(order.begin(), order.end());  // before any UUID is moved from
-  t.samples.reserve(rows.size());
+  t.samples.reserve(t.appended);
   for (const auto& entry : order) {
     std::vector<GpuSample*>& list = by_gpu[entry.second];
     std::stable_sort(list.begin(), list.end(),
@@ -226,14 +226,13 @@ Status IngestJournal::Release(const Taken& taken) {
 void IngestJournal::Restore(Taken taken) {
   std::lock_guard lock(mu_);
   // Merged rows stand for the batches they came from; newer batches must still win.
-  taken.samples.insert(taken.samples.end(), std::make_move_iterator(pending_.begin()),
-                       std::make_move_iterator(pending_.end()));
-  pending_ = std::move(taken.samples);
+  pending_count_ += taken.samples.size();
+  pending_.insert(pending_.begin(), std::move(taken.samples));
 }
 
 size_t IngestJournal::pending() const {
   std::lock_guard lock(mu_);
-  return pending_.size();
+  return pending_count_;
 }
 
 }  // namespace gpuledger

@@ -66,9 +66,10 @@ class IngestJournal {
   std::string dir_;
   size_t max_pending_;
   mutable std::mutex mu_;
-  std::vector<GpuSample> pending_;  // in append order
-  std::vector<uint64_t> segments_;  // on disk, oldest first; the back one takes appends
-  bool roll_ = true;                // the next append starts a new segment
+  std::vector<std::vector<GpuSample>> pending_;  // batches in append order
+  size_t pending_count_ = 0;                     // samples in them
+  std::vector<uint64_t> segments_;               // on disk, oldest first; the back one takes appends
+  bool roll_ = true;                             // the next append starts a new segment
   uint64_t next_seq_ = 1;
 };
 
