@@ -3,7 +3,9 @@
 # Debian's prometheus each receive the same load from bench/rw_loadgen (1,000 GPUs x 6
 # dcgm-exporter series), one receiver at a time on this machine, a fresh one per request
 # shape, after a warm-up that creates every series. Prints samples per receiver
-# CPU-second and latency, and bytes on disk per sample after the second shape.
+# CPU-second and latency (each receiver's deferred work counted: rw_loadgen --settle),
+# gpuledger's raw chunk flush of what it received, and bytes on disk per sample after
+# the second shape.
 # Usage: bench/ingest_compare.sh [requests per shape]   (needs build/release, build/dev)
 set -euo pipefail
 REQ=${1:-300}
@@ -39,6 +41,7 @@ start() {  # receiver dir -> sets PID, URL, TOKEN, HEALTH
 }
 
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }  # utime + stime, seconds (CLK_TCK 100)
 
 for r in gpuledger victoria-metrics prometheus; do
   for shape in "1 2000" "6 1000"; do
@@ -48,6 +51,17 @@ for r in gpuledger victoria-metrics prometheus; do
     out=$("$LOADGEN" --url "$URL" --token "$TOKEN" --gpus 1000 --samples-per-series "$1" --series-per-request "$2" \
       --warmup 12 --requests "$n" --pid "$PID" | tr '\n' ' ')
     printf '%-16s %d/series: %s\n' "$r" "$1" "$out"
+    if [ "$r" = gpuledger ]; then
+      # The raw chunk flush runs every 5 minutes, outside the window above: a series read
+      # forces it now, and its CPU is reported beside the ingest figure.
+      admin=$("$GL" admin token create --db "$TMP/$r-$1/l.db" --role admin)
+      before=$(cpu "$PID")
+      curl -fs -H "Authorization: Bearer $admin" \
+        "http://127.0.0.1:18201/api/v1/series?gpu=GPU-10000000-c086-568a-9f1a-c1e1c934c44c" >/dev/null
+      sleep 1
+      total=$(((n + 12) * $2 * $1))
+      python3 -c "d = ($(cpu "$PID") - $before); print(f'gpuledger raw chunk flush of the {$total} samples: {d:.2f} CPU-s' + (f' ({$total / d / 1e6:.1f} M samples per CPU-s)' if d > 0 else ''))"
+    fi
     [ "$r" = victoria-metrics ] && { curl -fs http://127.0.0.1:18202/internal/force_flush >/dev/null || true; sleep 2; }
     stop
     if [ "$1" = 6 ]; then
