@@ -119,7 +119,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "'none': every request commits to the ledger before its answer)");
   c_srv
       ->add_option("--journal-flush-interval", srv.journal_flush_interval,
-                   "how often the journal is written to the ledger")
+                   "how often the journal is written to the ledger (sooner once it holds a million "
+                   "samples; reads that depend on samples write it first)")
       ->capture_default_str();
 
   AgentArgs agent;

@@ -125,18 +125,20 @@ Status Server::FlushJournal() {
 Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
   IngestJournal::Taken taken = journal_->Take();
-  if (taken.samples.empty()) return journal_->Release(taken);
-  // The raw store's mark first (it may sync a file), so a crash after the commit below
-  // still re-flushes these samples into the chunks.
-  Status s = raw_ ? raw_->Note(taken.samples) : OkStatus();
-  if (s.ok()) s = ledger_->PutSamples(taken.samples);  // one transaction
-  if (!s.ok()) {
-    journal_->Restore(std::move(taken));
-    return s;
+  if (!taken.samples.empty()) {
+    // The raw store's mark first (it may sync a file), so a crash after the commit below
+    // still re-flushes these samples into the chunks.
+    Status s = raw_ ? raw_->Note(taken.samples) : OkStatus();
+    if (s.ok()) s = ledger_->PutSamples(taken.samples);  // one transaction
+    if (!s.ok()) {
+      journal_->Restore(std::move(taken));
+      return s;
+    }
+    ++counters_.journal_flushes;
   }
-  ++counters_.journal_flushes;
   RETURN_IF_ERROR(journal_->Release(taken));
-  return Attribute();  // the sightings of what was just written
+  // The sightings of what was just written, and any an earlier round failed to write.
+  return Attribute();
 }
 
 void Server::MaintenanceLoop() {
