@@ -512,6 +512,45 @@ TEST_P(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& p) { return p.param; });
 
+TEST(ServerJournal, AFullJournalRefusesWithItsFiguresAndLosesNothingAccepted) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/j.db";
+  std::string token;
+  {
+    auto ledger = OpenLedger(db);
+    ASSERT_TRUE(ledger.ok());
+    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = dir.path() + "/journal";
+  opt.journal_flush_interval_ms = kMinuteMs;  // only the flushes this test asks for
+  opt.journal_max_pending_samples = 3;
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  auto two = [&](TimeMs t) {  // one GPU at two times: two samples
+    return Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, t}, {50, t + 10'000}})}));
+  };
+  const TimeMs t0 = 1790900000000;
+  ASSERT_EQ(client.Post("/api/v1/write", h, two(t0), "application/x-protobuf")->status, 204);
+  auto full = client.Post("/api/v1/write", h, two(t0 + 20'000), "application/x-protobuf");
+  ASSERT_EQ(full->status, 503) << "a retry can fix it";
+  EXPECT_NE(full->body.find("holds 2 samples not yet in the ledger (limit 3)"), std::string::npos)
+      << full->body;
+  ASSERT_TRUE(server.FlushJournal().ok());  // the ledger catches up
+  ASSERT_EQ(client.Post("/api/v1/write", h, two(t0 + 20'000), "application/x-protobuf")->status, 204);
+  server.Stop();
+  int64_t stored = 0;
+  ASSERT_TRUE((*OpenLedger(db))
+                  ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; })
+                  .ok());
+  EXPECT_EQ(stored, 4) << "both accepted requests, nothing of the refused one twice";
+}
+
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   testing::TempDir dir;
   httplib::Server exporter;

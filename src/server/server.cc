@@ -34,7 +34,8 @@ Status Server::Start() {
     interval_ms_ = settings.default_interval_ms;
     if (!options_.journal_dir.empty()) {
       // What an earlier run acknowledged but had not written to the ledger (a crash).
-      ASSIGN_OR_RETURN(journal_, IngestJournal::Open(*fs_, options_.journal_dir));
+      ASSIGN_OR_RETURN(journal_,
+                       IngestJournal::Open(*fs_, options_.journal_dir, options_.journal_max_pending_samples));
       counters_.journal_replayed += static_cast<int64_t>(journal_->pending());
       RETURN_IF_ERROR(FlushJournalLocked());
     }

@@ -50,6 +50,8 @@ struct ServerOptions {
   // journal, every request commits its own ledger transaction before its 2xx.
   std::string journal_dir;
   DurationMs journal_flush_interval_ms = 5 * kSecondMs;
+  // Past this many samples waiting for the ledger, writes are refused (503).
+  size_t journal_max_pending_samples = 4'000'000;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
