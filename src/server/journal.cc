@@ -63,7 +63,7 @@ std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
     if (last != nullptr && *last == g.gpu_uuid) {
       payload += '\0';
     } else {
-      // The ledger refuses longer UUIDs earlier (CheckSample); cut, never overrun.
+      // Append refuses longer UUIDs; cut here all the same, never overrun the u8.
       const size_t n = std::min(g.gpu_uuid.size(), kMaxUuid);
       PutLe(payload, n, 1);
       payload.append(g.gpu_uuid, 0, n);
@@ -144,6 +144,13 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
 
 Status IngestJournal::Append(std::vector<GpuSample> samples) {
   if (samples.empty()) return OkStatus();
+  for (const GpuSample& g : samples) {
+    if (g.gpu_uuid.size() > kMaxUuid) {  // a frame could not replay it whole
+      return InvalidArgument("GPU UUID '" + g.gpu_uuid.substr(0, 64) + "...' is " +
+                             std::to_string(g.gpu_uuid.size()) + " characters long, over the limit " +
+                             std::to_string(kMaxUuid));
+    }
+  }
   const std::string frame = EncodeJournalFrame(samples);
   std::lock_guard lock(mu_);
   if (pending_count_ + samples.size() > max_pending_) {

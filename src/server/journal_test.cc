@@ -156,6 +156,12 @@ TEST(IngestJournal, FullOrFailingAppendsStoreNothingAndSayWhy) {
   fs.SetCapacity(0);
   EXPECT_FALSE(j->Append({Util("GPU-a", kT0 + 3, 1)}).ok());
   EXPECT_EQ(j->pending(), 1u);
+  fs.SetCapacity(-1);
+  Status long_uuid = j->Append({Util(std::string(300, 'x'), kT0, 1)});
+  EXPECT_EQ(long_uuid.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(long_uuid.message().find("300 characters long, over the limit 255"), std::string::npos)
+      << long_uuid.message();
+  EXPECT_EQ(j->pending(), 1u);
 }
 
 }  // namespace
