@@ -144,10 +144,6 @@ SeriesCache::Key SeriesCache::KeyOf(std::string_view label_bytes) {
   return {h.low64, h.high64};
 }
 
-std::shared_ptr<const DcgmLabels> SeriesCache::Find(std::string_view label_bytes) const {
-  return Reader(*this).Find(KeyOf(label_bytes));
-}
-
 void SeriesCache::Reader::Prefetch(const Key& key) const {
   if (!cache_.slots_.empty()) __builtin_prefetch(&cache_.slots_[key.low & (cache_.slots_.size() - 1)]);
 }

@@ -61,7 +61,6 @@ class SeriesCache {
     const SeriesCache& cache_;
     std::shared_lock<std::shared_mutex> lock_;
   };
-  std::shared_ptr<const DcgmLabels> Find(std::string_view label_bytes) const;
   void Insert(std::string_view label_bytes, std::shared_ptr<const DcgmLabels> labels);
   size_t size() const;
 
