@@ -41,7 +41,7 @@ start() {  # receiver dir -> sets PID, URL, TOKEN, HEALTH
 }
 
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
-cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }  # utime + stime, seconds (CLK_TCK 100)
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }  # utime + stime, s
 
 for r in gpuledger victoria-metrics prometheus; do
   for shape in "1 2000" "6 1000"; do

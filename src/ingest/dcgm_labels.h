@@ -55,7 +55,7 @@ DcgmLabels ReadDcgmLabels(std::string_view name, const Labels& labels) {
     if (!v.empty()) d.workload.emplace_back(key, std::string(v));
   }
   std::string all = d.host + '\0' + d.model + '\0' + d.gpu;
-  for (const auto& [k, v] : d.workload) all += '\0' + k + '=' + v;
+  for (const auto& [k, v] : d.workload) all.append(1, '\0').append(k).append(1, '=').append(v);
   d.description = XXH3_64bits(all.data(), all.size());
   return d;
 }

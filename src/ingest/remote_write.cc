@@ -149,14 +149,11 @@ void SeriesCache::Reader::Prefetch(const Key& key) const {
 }
 
 std::shared_ptr<const DcgmLabels> SeriesCache::Reader::Find(const Key& key) const {
-  return cache_.FindLocked(key);
-}
-
-std::shared_ptr<const DcgmLabels> SeriesCache::FindLocked(const Key& key) const {
-  if (slots_.empty()) return nullptr;
-  const size_t mask = slots_.size() - 1;
+  const std::vector<Slot>& slots = cache_.slots_;
+  if (slots.empty()) return nullptr;
+  const size_t mask = slots.size() - 1;
   for (size_t i = key.low & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
+    const Slot& s = slots[i];
     if (!s.labels) return nullptr;
     if (s.low == key.low && s.high == key.high) return s.labels;
   }

@@ -65,7 +65,6 @@ class SeriesCache {
   size_t size() const;
 
  private:
-  std::shared_ptr<const DcgmLabels> FindLocked(const Key& key) const;
   // Open addressing, linear probing, power-of-two capacity: a hit costs one slot read (a
   // node-based map cost two dependent cache misses per series).
   struct Slot {

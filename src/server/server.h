@@ -55,7 +55,9 @@ struct ServerOptions {
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
-// whatever the interval).
+// whatever the interval). Kept apart from journal_max_pending_samples: that is where
+// writes are refused, this is when the writer is woken (a small bound, as in tests, need
+// not mean a flush per request).
 inline constexpr size_t kJournalFlushAtSamples = 1 << 20;
 
 struct ServerCounters {
