@@ -80,7 +80,6 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     ServerOptions opt;
     opt.port = 0;
     opt.max_body_bytes = 64 * 1024;
-    opt.raw_dir = dir_.path() + "/raw";
     opt.journal_dir = dir_.path() + "/journal";  // as `gpuledger server` has by default
     server_ = std::make_unique<Server>(std::move(ledger), kClock, opt);
     ASSERT_TRUE(server_->Start().ok());
@@ -308,28 +307,7 @@ TEST_P(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   EXPECT_TRUE(values[0][3].is_null()) << "power was never reported";
   std::string metrics;
   Get("/metrics", std::nullopt, &metrics);
-  EXPECT_NE(metrics.find("gpuledger_raw_pending_samples 0"), std::string::npos) << metrics;
-}
-
-TEST_P(ServerTest, FinishedDaysOfRawChunksAreCompacted) {
-  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z, before the clock's day
-  for (int i = 0; i < 2; ++i) {     // two flushes: two chunks in the day's file
-    ASSERT_EQ(
-        Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{50.0 + i, t0 + i * 60'000}})})))
-            ->status,
-        204);
-    ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z",
-                  Role::kAdmin),
-              200);
-  }
-  ASSERT_TRUE(server_->CompactRaw().ok());
-  EXPECT_EQ(server_->counters().raw_compacted_files.load(),
-            1);  // the other GPUs' days were one chunk already
-  std::string body;
-  ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z",
-                Role::kAdmin, &body),
-            200);
-  EXPECT_EQ(nlohmann::json::parse(body)["series"][0]["values"].size(), 2u) << body;
+  EXPECT_NE(metrics.find("gpuledger_journal_pending_samples 0"), std::string::npos) << metrics;
 }
 
 TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {

@@ -5,7 +5,6 @@
 
 #include "common/bytes.h"
 #include "common/strings.h"
-#include "tsdb/sample_store.h"  // Crc32
 
 namespace gpuledger {
 

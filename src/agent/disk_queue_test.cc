@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/bytes.h"
+
 namespace gpuledger {
 namespace {
 
@@ -16,6 +18,10 @@ std::vector<std::string> Drain(DiskQueue& q) {
     out.push_back((*f)->body);
     EXPECT_TRUE(q.Ack((*f)->seq).ok());
   }
+}
+
+TEST(DiskQueue, FramesAreCheckedWithTheStandardCrc32) {
+  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);  // the standard check value
 }
 
 TEST(DiskQueue, DeliversInOrderAndForgetsWhatWasAcknowledged) {

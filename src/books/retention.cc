@@ -4,8 +4,8 @@
 
 namespace gpuledger {
 
-StatusOr<RetentionResult> ApplyRetention(Ledger& ledger, const BooksContext& ctx, SampleStore* store,
-                                         TimeMs now, DurationMs keep) {
+StatusOr<RetentionResult> ApplyRetention(Ledger& ledger, const BooksContext& ctx, TimeMs now,
+                                         DurationMs keep) {
   if (keep <= 0)
     return InvalidArgument("retention must keep a positive span, got " + std::to_string(keep) + " ms");
   RetentionResult r;
@@ -27,9 +27,6 @@ StatusOr<RetentionResult> ApplyRetention(Ledger& ledger, const BooksContext& ctx
     ++r.months_built;
   }
   ASSIGN_OR_RETURN(r.samples_dropped, ledger.DropSamplesBefore(r.cutoff));
-  if (store != nullptr) {
-    ASSIGN_OR_RETURN(r.days_dropped, store->DropBefore(r.cutoff));
-  }
   return r;
 }
 

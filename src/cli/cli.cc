@@ -100,17 +100,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "scrape mode: a dcgm-exporter page to fetch, http://host:port/metrics (repeatable)");
   c_srv->add_option("--scrape-interval", srv.scrape_interval, "scrape mode: how often")
       ->capture_default_str();
-  c_srv->add_option("--raw-dir", srv.raw_dir,
-                    "raw sample chunk store for series reads (default: <file>.raw beside an SQLite "
-                    "ledger; none for PostgreSQL unless given)");
-  c_srv
-      ->add_option("--raw-flush-interval", srv.raw_flush_interval,
-                   "how often acknowledged samples move into the chunk store")
-      ->capture_default_str();
   c_srv
       ->add_option("--retention", srv.retention,
-                   "drop raw samples older than this (ledger and chunks; rollups and monthly books "
-                   "stay); 0 keeps them")
+                   "drop raw samples older than this (rollups and monthly books stay); 0 keeps them")
       ->capture_default_str();
   c_srv->add_option("--journal", srv.journal,
                     "ingest journal directory: samples are acknowledged once appended there and "

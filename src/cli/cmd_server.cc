@@ -26,7 +26,6 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   opt.max_body_bytes = static_cast<size_t>(max_body);
   opt.scrape_targets = a.scrape;
   ASSIGN_OR_RETURN(opt.scrape_interval_ms, ParseDuration(a.scrape_interval));
-  ASSIGN_OR_RETURN(opt.raw_flush_interval_ms, ParseDuration(a.raw_flush_interval));
   if (a.retention == "0") {
     opt.raw_retention_ms = 0;
   } else {
@@ -34,7 +33,6 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   }
   const bool postgres = a.db.rfind("postgresql://", 0) == 0 || a.db.rfind("postgres://", 0) == 0;
   const std::string sqlite_file = a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db;
-  opt.raw_dir = a.raw_dir.empty() && !postgres ? sqlite_file + ".raw" : a.raw_dir;
   opt.journal_dir = a.journal.empty() && !postgres ? sqlite_file + ".journal" : a.journal;
   if (opt.journal_dir == "none") opt.journal_dir.clear();
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
@@ -56,8 +54,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
   out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db
-      << ", raw chunks " << (opt.raw_dir.empty() ? "off" : opt.raw_dir) << ", journal "
-      << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
+      << ", journal " << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;

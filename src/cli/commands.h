@@ -64,8 +64,6 @@ struct ServerArgs {
   std::string max_body = "8388608";
   std::vector<std::string> scrape;  // dcgm-exporter URLs (scrape mode)
   std::string scrape_interval = "10s";
-  std::string raw_dir;  // empty: <file>.raw beside an SQLite ledger; none for PostgreSQL
-  std::string raw_flush_interval = "5m";
   std::string retention = "2160h";  // 90 days; "0" keeps raw samples forever
   std::string journal;              // empty: <file>.journal beside an SQLite ledger; "none": off
   std::string journal_flush_interval = "5s";

@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <ostream>
+#include <random>
 
 #include "common/test_util.h"
 #include "ledger/ledger.h"
@@ -190,6 +193,117 @@ TEST_P(LedgerContract, RepeatsWithinOneBatchMergeLikeSuccessiveWrites) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_FLOAT_EQ(got[0].util_pct, 90);
   EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
+}
+
+// Field by field, floats bit for bit.
+bool SameSample(const Sample& a, const Sample& b) {
+  auto bits = [](float f) {
+    uint32_t u = 0;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+  };
+  return a.t == b.t && a.energy_mj == b.energy_mj && bits(a.util_pct) == bits(b.util_pct) &&
+         bits(a.mem_mib) == bits(b.mem_mib) && bits(a.power_w) == bits(b.power_w) &&
+         bits(a.sm_active) == bits(b.sm_active);
+}
+
+// Writes in many batches over several hours (most in time order, some late into hours
+// a backend may have sealed, partial reports, repeats, values of any float), checked
+// against a model of what successive field-by-field merges leave: every read gives back
+// exactly that, bit for bit, and retention drops exactly what lies before its cutoff.
+TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  std::map<TimeMs, Sample> model;
+  auto value = [&](float whole) -> float {
+    switch (pick(4)) {
+      case 0:
+        return -1;  // not reported
+      case 1:
+        return whole;  // an integer reading
+      case 2:
+        return whole + 0.25F;  // a short decimal
+      default:
+        return static_cast<float>(pick(1 << 20)) / 1048573.0F;  // any float
+    }
+  };
+  TimeMs now = kT0;
+  int64_t energy = 1'000'000;
+  auto check_all = [&] {
+    std::vector<Sample> got;
+    ASSERT_TRUE(
+        ledger_->ScanSamples("GPU-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+            .ok());
+    ASSERT_EQ(got.size(), model.size());
+    size_t i = 0;
+    for (const auto& [t, want] : model) {
+      const Sample& g = got[i++];
+      ASSERT_EQ(g.t, t);
+      EXPECT_TRUE(SameSample(g, want)) << "sample at " << t;
+    }
+  };
+  for (int batch = 0; batch < 60; ++batch) {
+    std::vector<GpuSample> w;
+    const int n = 1 + pick(40);
+    for (int k = 0; k < n; ++k) {
+      Sample s;
+      // Late: a retry of a stored time or a new time in the past. Some whole batches are
+      // late (a sender catching up), so they reach hours sealed since.
+      if ((batch % 7 == 3 || pick(8) == 0) && now > kT0) {
+        s.t = kT0 + static_cast<TimeMs>(rng() % static_cast<uint64_t>(now - kT0));
+        if (pick(2) == 0 && !model.empty()) {
+          auto it = model.begin();
+          std::advance(it, pick(static_cast<int>(model.size())));
+          s.t = it->first;
+        }
+      } else {
+        now += 1 + pick(20'000);
+        s.t = now;
+      }
+      s.util_pct = value(static_cast<float>(pick(101)));
+      s.mem_mib = value(static_cast<float>(pick(80'000)));
+      s.power_w = value(static_cast<float>(pick(700)));
+      s.sm_active = pick(2) ? -1.0F : static_cast<float>(pick(1000)) / 1000.0F;
+      if (s.util_pct > 100) s.util_pct = 100;
+      energy += pick(50'000);
+      s.energy_mj = pick(5) == 0 ? -1 : energy;
+      w.push_back({"GPU-1", s});
+    }
+    if (batch % 10 == 9) now += 3 * kHourMs + pick(kHourMs);  // a gap of hours
+    ASSERT_TRUE(ledger_->PutSamples(w).ok()) << "batch " << batch;
+    for (const GpuSample& g : w) {
+      auto [it, fresh] = model.try_emplace(g.sample.t, g.sample);
+      if (!fresh) MergeReported(it->second, g.sample);
+    }
+    if (batch % 6 == 5) check_all();
+  }
+  check_all();
+  for (int probe = 0; probe < 50; ++probe) {
+    const TimeMs a =
+        kT0 - kHourMs + static_cast<TimeMs>(rng() % static_cast<uint64_t>(now - kT0 + 2 * kHourMs));
+    const TimeMs b = a + pick(4) * kHourMs + pick(kHourMs);
+    std::vector<TimeMs> got, want;
+    ASSERT_TRUE(ledger_->ScanSamples("GPU-1", {a, b}, [&](const Sample& x) { got.push_back(x.t); }).ok());
+    for (auto it = model.lower_bound(a); it != model.end() && it->first < b; ++it) want.push_back(it->first);
+    EXPECT_EQ(got, want) << "window " << a << ".." << b;
+    auto before = ledger_->SampleBefore("GPU-1", a);
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    auto it = model.lower_bound(a);
+    if (it == model.begin()) {
+      EXPECT_FALSE(before->has_value());
+    } else {
+      --it;
+      ASSERT_TRUE(before->has_value()) << "before " << a;
+      EXPECT_TRUE(SameSample(**before, it->second)) << "before " << a;
+    }
+  }
+  const TimeMs cutoff = kT0 + (now - kT0) / 2 + 1234;  // inside an hour
+  const auto want_dropped = static_cast<int64_t>(std::distance(model.begin(), model.lower_bound(cutoff)));
+  auto dropped = ledger_->DropSamplesBefore(cutoff);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_EQ(*dropped, want_dropped);
+  model.erase(model.begin(), model.lower_bound(cutoff));
+  check_all();
 }
 
 TEST_P(LedgerContract, BooksGoStaleWhenAWriteTouchesTheirWindow) {

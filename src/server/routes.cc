@@ -143,10 +143,6 @@ void Server::Routes() {
     counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
             counters_.label_conflicts);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
-    counter("gpuledger_raw_flushed_samples_total", "GPU samples appended to the raw chunk store.",
-            counters_.raw_flushed);
-    counter("gpuledger_raw_flush_errors_total", "Raw chunk flushes that failed (retried).",
-            counters_.raw_flush_errors);
     counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
             counters_.retention_samples_dropped);
     counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
@@ -154,8 +150,6 @@ void Server::Routes() {
             counters_.epochs_received);
     counter("gpuledger_sighting_errors_total", "Label sighting writes that failed (retried).",
             counters_.sighting_errors);
-    counter("gpuledger_raw_compacted_files_total", "Raw chunk day files rewritten as one chunk.",
-            counters_.raw_compacted_files);
     counter("gpuledger_journal_flushes_total", "Ingest journal writes to the ledger (one transaction each).",
             counters_.journal_flushes);
     counter("gpuledger_journal_flush_errors_total",
@@ -163,12 +157,6 @@ void Server::Routes() {
     counter("gpuledger_journal_replayed_samples_total", "Samples replayed from the journal at start.",
             counters_.journal_replayed);
     {
-      std::lock_guard lock(ledger_mu_);
-      const size_t pending = raw_ ? raw_->pending() : 0;
-      out +=
-          "# HELP gpuledger_raw_pending_samples GPU sample times waiting for the next raw flush.\n"
-          "# TYPE gpuledger_raw_pending_samples gauge\ngpuledger_raw_pending_samples " +
-          std::to_string(pending) + "\n";
       out +=
           "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"
           "# TYPE gpuledger_journal_pending_samples gauge\ngpuledger_journal_pending_samples " +
@@ -371,8 +359,6 @@ void Server::Routes() {
     auto p = authenticate(req, res);
     if (!p) return;
     if (!job_reader(*p, res, "reads no series")) return;
-    if (!raw_)
-      return Reply(res, FailedPrecondition("this server keeps no raw chunk store (start it with --raw-dir)"));
     const bool by_job = req.has_param("job");
     if (by_job == req.has_param("gpu"))
       return Reply(res, InvalidArgument("give exactly one of ?job= and ?gpu="));
@@ -412,9 +398,9 @@ void Server::Routes() {
         parts.push_back({a.gpu_uuid, {std::max(w.start, *from), std::min(w.end, *to)}, a.share_ppm, {}});
       }
     }
-    if (Status s = FlushRaw(); !s.ok()) return Reply(res, s);  // read what was acknowledged
-    std::lock_guard lock(raw_mu_);
-    if (Status s = ReadSeries(raw_->store(), parts); !s.ok()) return Reply(res, s);
+    std::lock_guard lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // read what was acknowledged
+    if (Status s = ReadSeries(*ledger_, parts); !s.ok()) return Reply(res, s);
     res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
 }

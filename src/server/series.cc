@@ -1,15 +1,29 @@
 #include "server/series.h"
 
-#include <cmath>
+#include <charconv>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace gpuledger {
+namespace {
 
-Status ReadSeries(SampleStore& store, std::vector<SeriesPart>& parts) {
+// The double nearest the shortest decimal that reads back as `v`: JSON then prints that
+// decimal.
+double ShortestDouble(float v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+}
+
+}  // namespace
+
+Status ReadSeries(Ledger& ledger, std::vector<SeriesPart>& parts) {
   size_t total = 0;
   for (SeriesPart& p : parts) {
-    ASSIGN_OR_RETURN(p.samples, store.Read(p.gpu_uuid, p.window));
-    total += p.samples.size();
+    p.samples.clear();
+    RETURN_IF_ERROR(ledger.ScanSamples(p.gpu_uuid, p.window, [&](const Sample& s) {
+      if (++total <= kMaxSeriesSamples) p.samples.push_back(s);
+    }));
     if (total > kMaxSeriesSamples) {
       return InvalidArgument("the range holds more than " + std::to_string(kMaxSeriesSamples) +
                              " samples (over " + std::to_string(total) + " so far): narrow from/to");
@@ -24,14 +38,9 @@ std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPar
   for (const SeriesPart& p : parts) {
     json values = json::array();
     for (const Sample& s : p.samples) {
-      // Floats go out at the precision the chunks keep (docs/formats/chunks.md), so 42.4
-      // reads as 42.4 and not as its float's 42.400001525878906.
-      auto opt = [](float v, double scale) {
-        return v < 0 ? json(nullptr) : json(std::round(static_cast<double>(v) * scale) / scale);
-      };
-      values.push_back(
-          json::array({s.t, opt(s.util_pct, 1e3), opt(s.mem_mib, 1e3), opt(s.power_w, 1e3),
-                       s.energy_mj < 0 ? json(nullptr) : json(s.energy_mj), opt(s.sm_active, 1e6)}));
+      auto opt = [](float v) { return v < 0 ? json(nullptr) : json(ShortestDouble(v)); };
+      values.push_back(json::array({s.t, opt(s.util_pct), opt(s.mem_mib), opt(s.power_w),
+                                    s.energy_mj < 0 ? json(nullptr) : json(s.energy_mj), opt(s.sm_active)}));
     }
     series.push_back({{"gpu", p.gpu_uuid},
                       {"from", FormatTime(p.window.start)},

@@ -1,12 +1,12 @@
 // Raw series reads for charts: one GPU's samples, or one job's on each GPU it held, over
-// a range, from the chunk store. Rendered as JSON columns (docs/api/openapi.yaml).
+// a range, from the ledger. Rendered as JSON columns (docs/api/openapi.yaml).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "domain/types.h"
-#include "tsdb/sample_store.h"
+#include "ledger/ledger.h"
 
 namespace gpuledger {
 
@@ -20,10 +20,11 @@ struct SeriesPart {
   std::vector<Sample> samples;
 };
 
-// Reads each part's samples from the store; fails when they exceed kMaxSeriesSamples.
-Status ReadSeries(SampleStore& store, std::vector<SeriesPart>& parts);
+// Reads each part's samples from the ledger; fails when they exceed kMaxSeriesSamples.
+Status ReadSeries(Ledger& ledger, std::vector<SeriesPart>& parts);
 // {"job": ..., "series": [{"gpu", "from", "to", "share_ppm", "columns", "values"}]};
-// `job` empty for a GPU read. Unreported fields are null.
+// `job` empty for a GPU read. Unreported fields are null; a reading goes out as the
+// shortest decimal that is its float (42.4, not 42.400001525878906).
 std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts);
 
 }  // namespace gpuledger

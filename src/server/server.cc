@@ -1,5 +1,5 @@
 // The server's life cycle: start and stop, storing remote-written batches, the scrape
-// loop and the maintenance loop (raw flush, sightings, retention). Routes: routes.cc.
+// loop and the maintenance loop (sightings, retention). Routes: routes.cc.
 #include "server/server.h"
 
 #include <httplib.h>
@@ -20,7 +20,6 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
     fs = own_fs_.get();
   }
   fs_ = fs;
-  if (!options_.raw_dir.empty()) raw_ = std::make_unique<RawFlusher>(*fs, options_.raw_dir);
 }
 
 Server::~Server() { Stop(); }
@@ -38,12 +37,6 @@ Status Server::Start() {
                        IngestJournal::Open(*fs_, options_.journal_dir, options_.journal_max_pending_samples));
       counters_.journal_replayed += static_cast<int64_t>(journal_->pending());
       RETURN_IF_ERROR(FlushJournalLocked());
-    }
-    if (raw_) {
-      // What the ledger acknowledged but the chunks may lack (a crash before a flush).
-      std::lock_guard raw_lock(raw_mu_);
-      ASSIGN_OR_RETURN(int64_t recovered, raw_->Recover(*ledger_));
-      counters_.raw_flushed += recovered;
     }
   }
   RETURN_IF_ERROR(Retain());
@@ -90,7 +83,6 @@ void Server::Stop() {
   if (writer_.joinable()) writer_.join();
   // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
   if (!FlushJournal().ok()) ++counters_.journal_flush_errors;
-  if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;  // Recover redoes it at the next start
   if (!FlushSightings().ok()) ++counters_.sighting_errors;
 }
 
@@ -127,10 +119,7 @@ Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
   IngestJournal::Taken taken = journal_->Take();
   if (!taken.samples.empty()) {
-    // The raw store's mark first (it may sync a file), so a crash after the commit below
-    // still re-flushes these samples into the chunks.
-    Status s = raw_ ? raw_->Note(taken.samples) : OkStatus();
-    if (s.ok()) s = ledger_->PutSamples(taken.samples);  // one transaction
+    Status s = ledger_->PutSamples(taken.samples);  // one transaction
     if (!s.ok()) {
       journal_->Restore(std::move(taken));
       return s;
@@ -144,58 +133,13 @@ Status Server::FlushJournalLocked() {
 
 void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
-  TimeMs last_compaction = kMinTimeMs;   // the first round compacts
-  while (!WaitForStop(raw_ ? options_.raw_flush_interval_ms : kMinuteMs)) {
-    if (raw_ && !FlushRaw().ok()) ++counters_.raw_flush_errors;
+  while (!WaitForStop(kMinuteMs)) {
     if (!FlushSightings().ok()) ++counters_.sighting_errors;
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
       if (!Retain().ok()) ++counters_.retention_errors;
     }
-    if (raw_ && clock_.Now() - last_compaction >= kHourMs) {
-      last_compaction = clock_.Now();
-      if (!CompactRaw().ok()) ++counters_.raw_flush_errors;
-    }
   }
-}
-
-Status Server::CompactRaw() {
-  if (!raw_) return OkStatus();
-  const TimeMs today = clock_.Now() / kDayMs * kDayMs;  // UTC days, as the store files them
-  std::lock_guard lock(raw_mu_);
-  ASSIGN_OR_RETURN(int rewritten, raw_->store().CompactBefore(today));
-  counters_.raw_compacted_files += rewritten;
-  return OkStatus();
-}
-
-Status Server::FlushRaw() {
-  if (!raw_) return OkStatus();
-  RawFlusher::Dirty dirty;
-  RawFlusher::PerGpu samples;
-  {
-    std::lock_guard lock(ledger_mu_);
-    RETURN_IF_ERROR(FlushJournalLocked());  // what was acknowledged, into the ledger first
-    dirty = raw_->TakeDirty();
-    if (dirty.empty()) return OkStatus();
-    auto read = RawFlusher::ReadBack(*ledger_, dirty);
-    if (!read.ok()) {
-      raw_->Restore(dirty);
-      return read.status();
-    }
-    samples = std::move(read).value();
-  }
-  Status written;
-  {
-    std::lock_guard lock(raw_mu_);
-    written = raw_->Write(samples);
-  }
-  std::lock_guard lock(ledger_mu_);
-  if (!written.ok()) {
-    raw_->Restore(dirty);  // appends are idempotent: the next flush writes them again
-    return written;
-  }
-  for (const auto& [uuid, list] : samples) counters_.raw_flushed += static_cast<int64_t>(list.size());
-  return raw_->MarkFlushed();
 }
 
 Status Server::Retain() {
@@ -203,9 +147,7 @@ Status Server::Retain() {
   std::lock_guard lock(ledger_mu_);
   RETURN_IF_ERROR(FlushJournalLocked());  // the books are built from every acknowledged sample
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
-  std::lock_guard raw_lock(raw_mu_);
-  ASSIGN_OR_RETURN(RetentionResult r, ApplyRetention(*ledger_, ctx, raw_ ? &raw_->store() : nullptr,
-                                                     clock_.Now(), options_.raw_retention_ms));
+  ASSIGN_OR_RETURN(RetentionResult r, ApplyRetention(*ledger_, ctx, clock_.Now(), options_.raw_retention_ms));
   counters_.retention_samples_dropped += r.samples_dropped;
   return OkStatus();
 }
@@ -250,9 +192,6 @@ Status Server::Store(DcgmBatch batch) {
       stop_cv_.notify_all();
     }
   } else {
-    // The raw store's mark first (it may sync a file), so a crash after the commit below
-    // still re-flushes these samples into the chunks.
-    if (raw_) RETURN_IF_ERROR(raw_->Note(batch.samples));
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
   }

@@ -19,7 +19,6 @@
 #include "ledger/ledger.h"
 #include "server/attribution.h"
 #include "server/journal.h"
-#include "server/raw_flush.h"
 
 namespace httplib {
 class Server;
@@ -40,10 +39,7 @@ struct ServerOptions {
   // ("http://host:port/metrics"), every scrape_interval_ms, stamped with the clock's now.
   std::vector<std::string> scrape_targets;
   DurationMs scrape_interval_ms = 10 * kSecondMs;
-  // Raw chunk store (src/tsdb) for series reads; empty: none (GET /api/v1/series is 409).
-  std::string raw_dir;
-  DurationMs raw_flush_interval_ms = 5 * kMinuteMs;
-  // Raw samples older than this are dropped (ledger and chunks) once an hour; 0 keeps them.
+  // Raw samples older than this are dropped from the ledger once an hour; 0 keeps them.
   DurationMs raw_retention_ms = 90 * kDayMs;
   // Ingest journal (journal.h): accepted samples are acknowledged once appended here and
   // written to the ledger every journal_flush_interval_ms in one transaction. Empty: no
@@ -63,30 +59,25 @@ inline constexpr size_t kJournalFlushAtSamples = 1 << 20;
 struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
-      raw_flushed{0}, raw_flush_errors{0}, retention_samples_dropped{0}, retention_errors{0},
-      epochs_received{0}, sighting_errors{0}, raw_compacted_files{0}, journal_flushes{0},
-      journal_flush_errors{0}, journal_replayed{0};
+      retention_samples_dropped{0}, retention_errors{0}, epochs_received{0}, sighting_errors{0},
+      journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0};
 };
 
 class Server {
  public:
-  // `fs` holds the raw chunk store (options.raw_dir) and the journal (options.journal_dir);
-  // null: the real file system.
+  // `fs` holds the journal (options.journal_dir); null: the real file system.
   Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Replays the ingest journal into the ledger, re-flushes the raw store after a crash,
-  // applies retention, binds and serves on a background thread; returns once it listens.
+  // Replays the ingest journal into the ledger, applies retention, binds and serves on a background thread;
+  // returns once it listens.
   Status Start();
   // Stops accepting, finishes requests in flight, writes the journal to the ledger,
-  // flushes the raw store, joins the threads.
+  // joins the threads.
   void Stop();
-  // Moves the samples stored since the last flush into the raw chunk store (the
-  // maintenance thread does this every raw_flush_interval_ms). Takes both locks.
-  Status FlushRaw();
-  // Drops raw samples past options.raw_retention_ms (books/retention.h). Takes both locks.
+  // Drops raw samples past options.raw_retention_ms (books/retention.h). Takes the ledger lock.
   Status Retain();
   // Writes label sightings not yet in the ledger (attribution.h). Takes the ledger lock.
   Status FlushSightings();
@@ -94,9 +85,6 @@ class Server {
   // thread does this every journal_flush_interval_ms; reads of samples do it first, so
   // they see every acknowledged sample). Takes the ledger lock.
   Status FlushJournal();
-  // Rewrites finished UTC days of the raw chunk store as one chunk per GPU file (the
-  // maintenance thread does this hourly). Takes the store lock.
-  Status CompactRaw();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
 
@@ -116,16 +104,14 @@ class Server {
   Status Attribute();
   void WriterLoop();
   std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_, known_gpus_ and raw_'s dirty set
+  std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_ and known_gpus_
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
   SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   std::unordered_set<std::string> known_gpus_;  // GPUs in the ledger (register_gpus); under ledger_mu_
   std::unique_ptr<FileSystem> own_fs_;
-  FileSystem* fs_ = nullptr;                 // the raw store's and the journal's
-  std::unique_ptr<RawFlusher> raw_;          // its dirty set under ledger_mu_, its store under raw_mu_
+  FileSystem* fs_ = nullptr;                 // the journal's
   std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_
-  std::mutex raw_mu_;                        // taken after ledger_mu_ when both are needed
   DurationMs interval_ms_ = 10 * kSecondMs;  // the ledger's default sample interval, read at Start
   const Clock& clock_;
   ServerOptions options_;

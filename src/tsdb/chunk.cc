@@ -2,15 +2,19 @@
 
 #include <climits>
 #include <cmath>
+#include <cstring>
 
 namespace gpuledger {
 
 namespace {
 
-constexpr char kMagic[4] = {'G', 'L', 'C', '1'};
+constexpr char kMagic[4] = {'G', 'L', 'C', '2'};
 
-// Fixed-point scales per column; -1 ("not reported") round-trips exactly.
-constexpr double kUtilScale = 1e3, kMemScale = 1e3, kPowerScale = 1e3, kSmScale = 1e6;
+// A float column's mode byte: 0..kMaxDigits = decimal fixed point with that many digits
+// after the point; kBitsMode = the float's IEEE-754 bit patterns.
+constexpr int kMaxDigits = 9;
+constexpr uint8_t kBitsMode = 0x80;
+constexpr double kPow10[kMaxDigits + 1] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
 uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
@@ -103,6 +107,11 @@ class In {
     }
     return OkStatus();
   }
+  Status Byte(uint8_t* v) {
+    if (pos_ >= b_.size()) return InvalidArgument("chunk truncated at byte " + std::to_string(pos_));
+    *v = static_cast<uint8_t>(b_[pos_++]);
+    return OkStatus();
+  }
   bool done() const { return pos_ == b_.size(); }
   Status Magic() {
     if (b_.size() < 4 || b_.substr(0, 4) != std::string_view(kMagic, 4)) {
@@ -117,10 +126,53 @@ class In {
   size_t pos_ = 0;
 };
 
-// Readings beyond +-9e12 (after scaling) are not GPU metrics; EncodeChunk refuses them.
-constexpr double kMaxScaled = 9e15;
-int64_t Fixed(double v, double scale) { return std::llround(v * scale); }
-bool Representable(double v, double scale) { return std::isfinite(v) && std::fabs(v * scale) <= kMaxScaled; }
+// Float columns. Decimal mode keeps round(v * 10^d) and decodes it as
+// float(q / 10^d); a column takes the fewest digits at which every one of its values
+// decodes to the same bits, and its bit patterns when no d up to kMaxDigits does.
+constexpr double kMaxScaled = 9e15;  // llround stays exact below 2^53
+
+float FromDecimal(int64_t q, int d) { return static_cast<float>(static_cast<double>(q) / kPow10[d]); }
+
+bool SameBits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+bool DecimalHolds(float v, int d, int64_t* q) {
+  const double scaled = static_cast<double>(v) * kPow10[d];
+  if (!(std::fabs(scaled) <= kMaxScaled)) return false;
+  *q = std::llround(scaled);
+  return SameBits(FromDecimal(*q, d), v);
+}
+
+// Fills `out` with the column's entries (before differencing) and returns its mode.
+uint8_t FloatColumn(const std::vector<float>& v, std::vector<int64_t>& out) {
+  out.resize(v.size());
+  int d = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    while (d <= kMaxDigits && !DecimalHolds(v[i], d, &out[i])) ++d;
+    if (d > kMaxDigits) break;
+  }
+  bool decimal = d <= kMaxDigits;
+  // A value that held at fewer digits may not hold at the column's final count.
+  for (size_t i = 0; decimal && i < v.size(); ++i) decimal = DecimalHolds(v[i], d, &out[i]);
+  if (decimal) return static_cast<uint8_t>(d);
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v[i], sizeof bits);
+    out[i] = bits;
+  }
+  return kBitsMode;
+}
+
+// False for an entry no encoder writes (a bit pattern past 32 bits, a non-finite value).
+bool FloatEntry(int64_t q, uint8_t mode, float* f) {
+  if (mode == kBitsMode) {
+    if (q < 0 || q > int64_t{UINT32_MAX}) return false;
+    const auto bits = static_cast<uint32_t>(q);
+    std::memcpy(f, &bits, sizeof *f);
+  } else {
+    *f = FromDecimal(q, mode);
+  }
+  return std::isfinite(*f);
+}
 
 }  // namespace
 
@@ -130,25 +182,25 @@ StatusOr<std::string> EncodeChunk(const std::vector<Sample>& samples) {
                            std::to_string(samples.size()));
   }
   const size_t n = samples.size();
-  std::vector<int64_t> t(n), util(n), mem(n), power(n), energy(n), sm(n);
+  std::vector<int64_t> t(n), energy(n), util, mem, power, sm;
+  std::vector<float> f[4];
+  for (auto& c : f) c.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const Sample& s = samples[i];
     if (i > 0 && s.t <= samples[i - 1].t) {
       return InvalidArgument("chunk samples must be in increasing time order; " + FormatTime(s.t) +
                              " follows " + FormatTime(samples[i - 1].t));
     }
-    if (!Representable(s.util_pct, kUtilScale) || !Representable(s.mem_mib, kMemScale) ||
-        !Representable(s.power_w, kPowerScale) || !Representable(s.sm_active, kSmScale)) {
-      return InvalidArgument("sample at " + FormatTime(s.t) +
-                             " has a value a chunk cannot hold (non-finite or beyond 9e12)");
+    if (!std::isfinite(s.util_pct) || !std::isfinite(s.mem_mib) || !std::isfinite(s.power_w) ||
+        !std::isfinite(s.sm_active)) {
+      return InvalidArgument("sample at " + FormatTime(s.t) + " has a non-finite value");
     }
     t[i] = s.t;
-    util[i] = Fixed(s.util_pct, kUtilScale);
-    mem[i] = Fixed(s.mem_mib, kMemScale);
-    power[i] = Fixed(s.power_w, kPowerScale);
     energy[i] = s.energy_mj;
-    sm[i] = Fixed(s.sm_active, kSmScale);
+    f[0][i] = s.util_pct, f[1][i] = s.mem_mib, f[2][i] = s.power_w, f[3][i] = s.sm_active;
   }
+  const uint8_t modes[4] = {FloatColumn(f[0], util), FloatColumn(f[1], mem), FloatColumn(f[2], power),
+                            FloatColumn(f[3], sm)};
   // Differences, back to front: t and energy twice (delta of delta), the rest once.
   // Wrapping arithmetic: decoding wraps back, so any int64 round-trips.
   auto sub = [](int64_t a, int64_t b) {
@@ -166,7 +218,13 @@ StatusOr<std::string> EncodeChunk(const std::vector<Sample>& samples) {
   delta(sm);
   std::string out(kMagic, 4);
   PutVarint(out, n);
-  for (const auto* col : {&t, &util, &mem, &power, &energy, &sm}) RETURN_IF_ERROR(PutColumn(out, *col));
+  RETURN_IF_ERROR(PutColumn(out, t));
+  const std::vector<int64_t>* floats[4] = {&util, &mem, &power, &sm};
+  for (int c = 0; c < 4; ++c) {
+    if (c == 3) RETURN_IF_ERROR(PutColumn(out, energy));  // column order: t util mem power energy sm
+    out += static_cast<char>(modes[c]);
+    RETURN_IF_ERROR(PutColumn(out, *floats[c]));
+  }
   return out;
 }
 
@@ -179,8 +237,16 @@ StatusOr<std::vector<Sample>> DecodeChunk(std::string_view bytes) {
     return InvalidArgument("chunk claims " + std::to_string(n) + " samples; the limit is " +
                            std::to_string(kMaxChunkSamples));
   }
-  std::vector<int64_t> cols[6];
-  for (auto& c : cols) RETURN_IF_ERROR(in.Column(static_cast<size_t>(n), &c));
+  std::vector<int64_t> cols[6];  // t util mem power energy sm
+  uint8_t modes[6] = {};
+  for (int c = 0; c < 6; ++c) {
+    if (c != 0 && c != 4) {
+      RETURN_IF_ERROR(in.Byte(&modes[c]));
+      if (modes[c] > kMaxDigits && modes[c] != kBitsMode)
+        return InvalidArgument("chunk column mode " + std::to_string(modes[c]) + " is unknown");
+    }
+    RETURN_IF_ERROR(in.Column(static_cast<size_t>(n), &cols[c]));
+  }
   if (!in.done()) return InvalidArgument("chunk has trailing bytes");
   auto& [t, util, mem, power, energy, sm] = cols;
   // Undo the differences, front to back (wrapping arithmetic: corrupt input cannot trap).
@@ -198,11 +264,12 @@ StatusOr<std::vector<Sample>> DecodeChunk(std::string_view bytes) {
   for (size_t i = 0; i < out.size(); ++i) {
     Sample& s = out[i];
     s.t = t[i];
-    s.util_pct = static_cast<float>(static_cast<double>(util[i]) / kUtilScale);
-    s.mem_mib = static_cast<float>(static_cast<double>(mem[i]) / kMemScale);
-    s.power_w = static_cast<float>(static_cast<double>(power[i]) / kPowerScale);
     s.energy_mj = energy[i];
-    s.sm_active = static_cast<float>(static_cast<double>(sm[i]) / kSmScale);
+    if (!FloatEntry(util[i], modes[1], &s.util_pct) || !FloatEntry(mem[i], modes[2], &s.mem_mib) ||
+        !FloatEntry(power[i], modes[3], &s.power_w) || !FloatEntry(sm[i], modes[5], &s.sm_active)) {
+      return InvalidArgument("chunk sample " + std::to_string(i) +
+                             " holds a value no encoder writes (corrupt chunk)");
+    }
     if (i > 0 && s.t <= out[i - 1].t)
       return InvalidArgument("chunk timestamps do not increase (corrupt chunk)");
   }

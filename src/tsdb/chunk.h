@@ -1,8 +1,8 @@
-// Chunk encoding of one GPU's samples (docs/formats/chunks.md): timestamps as
-// delta-of-delta, each value column as fixed-point deltas (energy as delta-of-delta),
-// every column run-length coded. Lossless to 1e-3 for util, memory and power, 1e-6 for
-// SM activity, exact for timestamps and the energy counter. Decoding treats the bytes as
-// untrusted (they come from disk). Pure; thread-safe.
+// Chunk encoding of one GPU's samples (docs/formats/chunks.md): timestamps and the
+// energy counter as delta-of-delta, each float column as deltas of decimal fixed point
+// (the fewest digits that give every value back bit for bit) or of its bit patterns,
+// every column run-length coded. Lossless: decoding gives back the very samples encoded.
+// Decoding treats the bytes as untrusted (they come from disk). Pure; thread-safe.
 #pragma once
 
 #include <string>
@@ -14,7 +14,8 @@
 
 namespace gpuledger {
 
-inline constexpr size_t kMaxChunkSamples = 65536;
+// An hour at one sample per millisecond fits (the ledger keeps a GPU-hour per chunk).
+inline constexpr size_t kMaxChunkSamples = size_t{1} << 22;
 
 // Samples must be in strictly increasing time order (the caller sorts and dedups).
 StatusOr<std::string> EncodeChunk(const std::vector<Sample>& samples);

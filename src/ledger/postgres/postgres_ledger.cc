@@ -12,6 +12,7 @@
 #include "ledger/migrations.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/rows.h"
+#include "ledger/sample_blocks.h"
 
 namespace gpuledger {
 namespace {
@@ -249,18 +250,7 @@ class PostgresLedger final : public Ledger {
     std::vector<std::pair<int64_t, Sample>> rows;
     rows.reserve(samples.size());
     for (const GpuSample& g : samples) rows.emplace_back(ids[g.gpu_uuid], g.sample);
-    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first < b.first : a.second.t < b.second.t;
-    });
-    size_t kept = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (kept > 0 && rows[kept - 1].first == rows[i].first && rows[kept - 1].second.t == rows[i].second.t) {
-        MergeReported(rows[kept - 1].second, rows[i].second);
-      } else {
-        rows[kept++] = rows[i];
-      }
-    }
-    rows.resize(kept);
+    SortAndMergeRepeats(rows);
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
     Window changed{kMaxTimeMs, kMinTimeMs};

@@ -11,7 +11,9 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/rows.h"
+#include "ledger/sample_blocks.h"
 #include "ledger/sqlite/sqlite_db.h"
+#include "tsdb/chunk.h"
 
 namespace gpuledger {
 namespace {
@@ -252,57 +254,50 @@ class SqliteLedger final : public Ledger {
       RETURN_IF_ERROR(CheckSample(s.gpu_uuid, s.sample));
     }
     ASSIGN_OR_RETURN(LedgerSettings settings, GetSettings());
-    Transaction tx(*db_);
-    RETURN_IF_ERROR(tx.Begin());
-    // Field by field: what this write reports replaces, what it lacks (-1) stays.
-    // kRowsPerInsert rows per statement (a statement's start and end cost more than a
-    // row); the rest one by one.
-    constexpr size_t kRowsPerInsert = 64;
-    auto upsert = [](size_t rows) {
-      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?)";
-      for (size_t i = 1; i < rows; ++i) sql += ",(?,?,?,?,?,?,?)";
-      return sql +
-             " ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE WHEN excluded.util >= 0 THEN "
-             "excluded.util "
-             "ELSE samples.util END, mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE "
-             "samples.mem_mib END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
-             "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN excluded.energy_mj "
-             "ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active >= 0 THEN "
-             "excluded.sm_active ELSE samples.sm_active END";
-    };
-    static const std::string kOne = upsert(1), kMany = upsert(kRowsPerInsert);
-    Window changed{kMaxTimeMs, kMinTimeMs};
-    const std::string* last_uuid = nullptr;  // a GPU's samples come together: one lookup each
-    int64_t last_id = 0;
-    ASSIGN_OR_RETURN(Stmt many, db_->Prepare(kMany));  // reused: Run resets it
-    ASSIGN_OR_RETURN(Stmt one, db_->Prepare(kOne));
-    for (size_t at = 0; at < samples.size();) {
-      const size_t rows = samples.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
-      Stmt& ins = rows == 1 ? one : many;
-      for (size_t r = 0; r < rows; ++r, ++at) {
-        const GpuSample& g = samples[at];
-        const Sample& s = g.sample;
-        const int p = static_cast<int>(r * 7);
+    std::vector<std::pair<int64_t, Sample>> rows;
+    rows.reserve(samples.size());
+    {
+      const std::string* last_uuid = nullptr;  // a GPU's samples come together: one lookup each
+      int64_t last_id = 0;
+      for (const GpuSample& g : samples) {
         if (last_uuid == nullptr || *last_uuid != g.gpu_uuid) {
           last_uuid = &g.gpu_uuid;
           last_id = ids.at(g.gpu_uuid);
         }
-        ins.Bind(p + 1, last_id)
-            .Bind(p + 2, s.t)
-            .Bind(p + 3, static_cast<double>(s.util_pct))
-            .Bind(p + 4, static_cast<double>(s.mem_mib))
-            .Bind(p + 5, static_cast<double>(s.power_w))
-            .Bind(p + 6, s.energy_mj)
-            .Bind(p + 7, static_cast<double>(s.sm_active));
-        changed.start = std::min(changed.start, s.t);
-        changed.end = std::max(changed.end, s.t + 1);
+        rows.emplace_back(last_id, g.sample);
       }
-      RETURN_IF_ERROR(ins.Run());
+    }
+    SortAndMergeRepeats(rows);
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    // Per GPU, the hour of its latest sample here stays rows; earlier hours are sealed
+    // into blocks, with any rows stored for them.
+    std::vector<std::pair<int64_t, Sample>> head;
+    head.reserve(rows.size());
+    for (size_t b = 0; b < rows.size();) {
+      size_t e = b + 1;
+      while (e < rows.size() && rows[e].first == rows[b].first) ++e;
+      const TimeMs horizon = BlockStart(rows[e - 1].second.t);
+      size_t split = b;
+      while (split < e && rows[split].second.t < horizon) ++split;
+      std::vector<Sample> sealed;
+      sealed.reserve(split - b);
+      for (size_t i = b; i < split; ++i) sealed.push_back(rows[i].second);
+      RETURN_IF_ERROR(Seal(rows[b].first, horizon, sealed));
+      head.insert(head.end(), rows.begin() + static_cast<std::ptrdiff_t>(split),
+                  rows.begin() + static_cast<std::ptrdiff_t>(e));
+      b = e;
+    }
+    RETURN_IF_ERROR(UpsertRows(head));
+    Window span{kMaxTimeMs, kMinTimeMs};
+    for (const auto& row : rows) {
+      span.start = std::min(span.start, row.second.t);
+      span.end = std::max(span.end, row.second.t + 1);
     }
     // A sample also changes what its predecessor stands for, up to one max gap back.
-    changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
-    changed.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
-    RETURN_IF_ERROR(RecordChange(changed));
+    span.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    span.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    RETURN_IF_ERROR(RecordChange(span));
     return tx.Commit();
   }
 
@@ -410,30 +405,82 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  // Blocks and rows, merged: a time in both reads as the block's sample with the row's
+  // reported fields over it (the row holds the writes since the hour was sealed).
   Status ScanSamples(const std::string& gpu_uuid, Window w,
                      const std::function<void(const Sample&)>& fn) override {
-    ASSIGN_OR_RETURN(
-        Stmt q,
-        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
-                     "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
-    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end);
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GpuId(gpu_uuid));
+    if (!id || w.start >= w.end) return OkStatus();
+    std::vector<Sample> head;
+    {
+      ASSIGN_OR_RETURN(Stmt q,
+                       db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM "
+                                    "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
+      q.Bind(1, *id).Bind(2, w.start).Bind(3, w.end);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        head.push_back(ReadSample(q));
+      }
+    }
+    size_t next = 0;  // head rows before a block's sample go out first
+    auto emit = [&](Sample s) {
+      for (; next < head.size() && head[next].t < s.t; ++next) fn(head[next]);
+      if (next < head.size() && head[next].t == s.t) MergeReported(s, head[next++]);
+      fn(s);
+    };
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, chunk FROM sample_blocks WHERE gpu_id = ? AND "
+                                          "start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
+    q.Bind(1, *id).Bind(2, BlockStart(w.start)).Bind(3, w.end);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      fn(ReadSample(q));
+      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, q.Int(0), q.Blob(1)));
+      for (const Sample& s : block) {
+        if (s.t >= w.start && s.t < w.end) emit(s);
+      }
     }
+    for (; next < head.size(); ++next) fn(head[next]);
     return OkStatus();
   }
 
   StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
-    ASSIGN_OR_RETURN(
-        Stmt q,
-        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE gpu_id = "
-                     "(SELECT id FROM gpus WHERE uuid = ?) AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
-    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, t);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Sample>();
-    return std::optional<Sample>(ReadSample(q));
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GpuId(gpu_uuid));
+    if (!id) return std::optional<Sample>();
+    std::optional<Sample> row;
+    {
+      ASSIGN_OR_RETURN(Stmt q,
+                       db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM "
+                                    "samples WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
+      q.Bind(1, *id).Bind(2, t);
+      ASSIGN_OR_RETURN(bool found, q.Step());
+      if (found) row = ReadSample(q);
+    }
+    // The latest block sample before t: in the last block starting before t, or (when
+    // that block starts with t or later samples) the one before it. A row past a
+    // block's hour makes reading it needless.
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, chunk FROM sample_blocks WHERE gpu_id = ? AND "
+                                          "start_ms < ? ORDER BY start_ms DESC"));
+    q.Bind(1, *id).Bind(2, t);
+    std::optional<Sample> sealed;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool found, q.Step());
+      if (!found) break;
+      const TimeMs start = q.Int(0);
+      if (row && row->t >= start + kSampleBlockMs) break;
+      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, start, q.Blob(1)));
+      auto it =
+          std::lower_bound(block.begin(), block.end(), t, [](const Sample& s, TimeMs v) { return s.t < v; });
+      if (it != block.begin()) {
+        sealed = *(it - 1);
+        break;
+      }
+    }
+    if (!sealed) return row;
+    if (!row || row->t < sealed->t) return sealed;
+    if (row->t > sealed->t) return row;
+    MergeReported(*sealed, *row);
+    return sealed;
   }
 
   StatusOr<std::vector<Price>> ListPrices() override {
@@ -546,9 +593,51 @@ class SqliteLedger final : public Ledger {
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE t_ms < ?"));
-    RETURN_IF_ERROR(del.Bind(1, cutoff).Run());
-    const int64_t dropped = sqlite3_changes(db_->raw());
+    // Rows before the cutoff are sealed into their blocks first (through the hour that
+    // holds it), so each sample is counted once.
+    const TimeMs straddled = BlockStart(cutoff);
+    std::vector<int64_t> with_rows;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT gpu_id FROM samples WHERE t_ms < ?"));
+      q.Bind(1, cutoff);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        with_rows.push_back(q.Int(0));
+      }
+    }
+    for (int64_t gpu_id : with_rows) RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}));
+    int64_t dropped = 0;
+    // Whole blocks before the cutoff go; one holding it loses its samples before it.
+    {
+      ASSIGN_OR_RETURN(
+          Stmt q, db_->Prepare("SELECT COALESCE(SUM(samples), 0) FROM sample_blocks WHERE start_ms < ?"));
+      q.Bind(1, straddled);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) dropped += q.Int(0);
+    }
+    ASSIGN_OR_RETURN(Stmt del_blocks, db_->Prepare("DELETE FROM sample_blocks WHERE start_ms < ?"));
+    RETURN_IF_ERROR(del_blocks.Bind(1, straddled).Run());
+    if (straddled < cutoff) {
+      std::vector<std::pair<int64_t, std::vector<Sample>>> cut;
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT gpu_id, chunk FROM sample_blocks WHERE start_ms = ?"));
+        q.Bind(1, straddled);
+        for (;;) {
+          ASSIGN_OR_RETURN(bool row, q.Step());
+          if (!row) break;
+          ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(q.Int(0), straddled, q.Blob(1)));
+          cut.emplace_back(q.Int(0), std::move(block));
+        }
+      }
+      for (auto& [gpu_id, block] : cut) {
+        auto keep = std::lower_bound(block.begin(), block.end(), cutoff,
+                                     [](const Sample& s, TimeMs v) { return s.t < v; });
+        dropped += keep - block.begin();
+        block.erase(block.begin(), keep);
+        RETURN_IF_ERROR(WriteBlock(gpu_id, straddled, block));
+      }
+    }
     ASSIGN_OR_RETURN(Stmt set,
                      db_->Prepare("INSERT OR REPLACE INTO settings VALUES ('raw_retained_from_ms', ?)"));
     RETURN_IF_ERROR(set.Bind(1, std::to_string(cutoff)).Run());
@@ -684,6 +773,122 @@ class SqliteLedger final : public Ledger {
   }
 
  private:
+  // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
+  // writes, sorted, one per time) merged into their hours' blocks, and those rows deleted.
+  Status Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later) {
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples "
+                                  "WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms"));
+    q.Bind(1, gpu_id).Bind(2, horizon);
+    std::vector<Sample> stored;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      stored.push_back(ReadSample(q));
+    }
+    q.Reset();
+    if (stored.empty() && later.empty()) return OkStatus();
+    const std::vector<Sample> merged = stored.empty() ? later : MergeSampleRuns(stored, later);
+    for (size_t b = 0; b < merged.size();) {
+      const TimeMs start = BlockStart(merged[b].t);
+      size_t e = b + 1;
+      while (e < merged.size() && merged[e].t < start + kSampleBlockMs) ++e;
+      std::vector<Sample> hour(merged.begin() + static_cast<std::ptrdiff_t>(b),
+                               merged.begin() + static_cast<std::ptrdiff_t>(e));
+      ASSIGN_OR_RETURN(std::optional<std::vector<Sample>> block, ReadBlock(gpu_id, start));
+      if (block) hour = MergeSampleRuns(*block, hour);
+      RETURN_IF_ERROR(WriteBlock(gpu_id, start, hour));
+      b = e;
+    }
+    if (stored.empty()) return OkStatus();
+    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
+    return del.Bind(1, gpu_id).Bind(2, horizon).Run();
+  }
+
+  StatusOr<std::optional<std::vector<Sample>>> ReadBlock(int64_t gpu_id, TimeMs start) {
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT chunk FROM sample_blocks WHERE gpu_id = ? AND start_ms = ?"));
+    q.Bind(1, gpu_id).Bind(2, start);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::vector<Sample>>();
+    ASSIGN_OR_RETURN(std::vector<Sample> s, DecodeBlock(gpu_id, start, q.Blob(0)));
+    return std::optional<std::vector<Sample>>(std::move(s));
+  }
+
+  // Replaces the block; an empty `hour` deletes it.
+  Status WriteBlock(int64_t gpu_id, TimeMs start, const std::vector<Sample>& hour) {
+    if (hour.empty()) {
+      ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms = ?"));
+      return del.Bind(1, gpu_id).Bind(2, start).Run();
+    }
+    ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(hour));
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO sample_blocks VALUES (?, ?, ?, ?)"));
+    return ins.Bind(1, gpu_id)
+        .Bind(2, start)
+        .Bind(3, static_cast<int64_t>(hour.size()))
+        .BindBlob(4, chunk)
+        .Run();
+  }
+
+  StatusOr<std::vector<Sample>> DecodeBlock(int64_t gpu_id, TimeMs start, std::string_view chunk) {
+    auto s = DecodeChunk(chunk);
+    if (!s.ok()) {
+      return Status(s.status().code(), "sample block of GPU id " + std::to_string(gpu_id) + " at " +
+                                           FormatTime(start) + ": " + s.status().message());
+    }
+    if (s->front().t < start || s->back().t >= start + kSampleBlockMs) {
+      return InvalidArgument("sample block of GPU id " + std::to_string(gpu_id) + " at " + FormatTime(start) +
+                             " holds samples outside its hour (corrupt ledger)");
+    }
+    return std::move(*s);
+  }
+
+  // Upserts (GPU id, sample) rows, sorted with one per GPU and time, field by field:
+  // what a row reports replaces, what it lacks (-1) stays. kRowsPerInsert rows per
+  // statement (a statement's start and end cost more than a row); the rest one by one.
+  Status UpsertRows(const std::vector<std::pair<int64_t, Sample>>& rows) {
+    constexpr size_t kRowsPerInsert = 64;
+    auto upsert = [](size_t n) {
+      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?)";
+      for (size_t i = 1; i < n; ++i) sql += ",(?,?,?,?,?,?,?)";
+      return sql +
+             " ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE WHEN excluded.util >= 0 THEN "
+             "excluded.util "
+             "ELSE samples.util END, mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE "
+             "samples.mem_mib END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
+             "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN excluded.energy_mj "
+             "ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active >= 0 THEN "
+             "excluded.sm_active ELSE samples.sm_active END";
+    };
+    static const std::string kOne = upsert(1), kMany = upsert(kRowsPerInsert);
+    ASSIGN_OR_RETURN(Stmt many, db_->Prepare(kMany));  // reused: Run resets it
+    ASSIGN_OR_RETURN(Stmt one, db_->Prepare(kOne));
+    for (size_t at = 0; at < rows.size();) {
+      const size_t n = rows.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
+      Stmt& ins = n == 1 ? one : many;
+      for (size_t r = 0; r < n; ++r, ++at) {
+        const auto& [gpu_id, s] = rows[at];
+        const int p = static_cast<int>(r * 7);
+        ins.Bind(p + 1, gpu_id)
+            .Bind(p + 2, s.t)
+            .Bind(p + 3, static_cast<double>(s.util_pct))
+            .Bind(p + 4, static_cast<double>(s.mem_mib))
+            .Bind(p + 5, static_cast<double>(s.power_w))
+            .Bind(p + 6, s.energy_mj)
+            .Bind(p + 7, static_cast<double>(s.sm_active));
+      }
+      RETURN_IF_ERROR(ins.Run());
+    }
+    return OkStatus();
+  }
+
+  StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM gpus WHERE uuid = ?"));
+    q.Bind(1, std::string_view(uuid));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? std::optional<int64_t>(q.Int(0)) : std::optional<int64_t>();
+  }
+
   static Sample ReadSample(const Stmt& q) {
     Sample s;
     s.t = q.Int(0);

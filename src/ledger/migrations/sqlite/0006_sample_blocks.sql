@@ -1,0 +1,13 @@
+-- Raw samples of sealed hours: one chunk (docs/formats/chunks.md) per GPU and UTC hour
+-- [start_ms, start_ms + 1 h). The `samples` table keeps the hours still being written;
+-- a sample in both merges field by field, the row's reported fields winning
+-- (docs/formats/ledger.md).
+CREATE TABLE sample_blocks (
+  gpu_id INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  chunk BLOB NOT NULL,
+  PRIMARY KEY (gpu_id, start_ms)
+);
+-- Retention drops blocks by time across all GPUs.
+CREATE INDEX sample_blocks_by_start ON sample_blocks (start_ms);

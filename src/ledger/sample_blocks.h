@@ -1,0 +1,31 @@
+// Raw samples as the SQLite ledger keeps them (docs/formats/ledger.md): a GPU's samples
+// of a sealed UTC hour as one chunk (tsdb/chunk.h), the hours still being written as
+// rows. These are the pure parts: block boundaries and the field-by-field merges that
+// make a sample read back as the successive writes of it would have left it. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "domain/types.h"
+
+namespace gpuledger {
+
+inline constexpr DurationMs kSampleBlockMs = kHourMs;
+
+// The start of the block holding `t` (floor to the hour, also before 1970).
+inline TimeMs BlockStart(TimeMs t) {
+  const TimeMs r = t % kSampleBlockMs;
+  return t - (r < 0 ? r + kSampleBlockMs : r);
+}
+
+// Sorts (GPU id, sample) pairs by GPU and time and merges repeats of a GPU and time in
+// their order (MergeReported: the later report of a field wins).
+void SortAndMergeRepeats(std::vector<std::pair<int64_t, Sample>>& rows);
+
+// Both sorted by time with one sample per time; each sample of `later` merged into the
+// one of `base` at its time (or added).
+std::vector<Sample> MergeSampleRuns(const std::vector<Sample>& base, const std::vector<Sample>& later);
+
+}  // namespace gpuledger
