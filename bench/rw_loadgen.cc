@@ -43,13 +43,36 @@ double CpuSeconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// A busy GPU's reading of metric `m` (kMetrics order) at time t: noisy but repeatable.
+double Varied(int m, int gpu, int64_t t) {
+  uint64_t h = static_cast<uint64_t>(t) * 0x9E3779B97F4A7C15ULL ^
+               static_cast<uint64_t>(gpu * 6 + m + 1) * 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBULL;
+  h ^= h >> 29;
+  switch (m) {
+    case 0:
+      return static_cast<double>(85 + h % 15);  // GPU_UTIL, %
+    case 1:
+      return static_cast<double>(18'000 + gpu % 7 * 512);  // FB_USED, MiB: steady per job
+    case 2:
+      return 250.0 + static_cast<double>(h % 100'000) / 1000.0;  // POWER_USAGE, W to the mW
+    case 3:
+      return static_cast<double>(t / 10 * 27 + static_cast<int64_t>(h % 100'000));  // energy, mJ: ~270 W
+    default:
+      return 0.8 + static_cast<double>(h % 150'000) / 1e6;  // PROF ratios
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url, token;
   int gpus = 1000, per_series = 1, requests = 200, series_per_request = 6000, pid = 0, warmup = 0;
-  double rate = 0;    // requests per second; 0: back to back
-  double settle = 6;  // seconds waited before each CPU reading
+  double rate = 0;             // requests per second; 0: back to back
+  double settle = 6;           // seconds waited before each CPU reading
+  int64_t start_ago_s = 3600;  // the first sample's age
+  bool varied = false;         // --values varied
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--url")
@@ -72,6 +95,10 @@ int main(int argc, char** argv) {
       rate = std::stod(v);
     else if (k == "--settle")
       settle = std::stod(v);
+    else if (k == "--start-ago")
+      start_ago_s = std::stoll(v);
+    else if (k == "--values" && (v == "steady" || v == "varied"))
+      varied = v == "varied";
     else {
       std::fprintf(stderr, "rw_loadgen: unknown option %s\n", k.c_str());
       return 2;
@@ -81,12 +108,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: rw_loadgen --url http://host:port/path [--token T] [--gpus N] "
                  "[--samples-per-series N] [--requests N] [--series-per-request N] [--pid PID] "
-                 "[--warmup N] [--rate REQUESTS_PER_S] [--settle SECONDS]\n"
+                 "[--warmup N] [--rate REQUESTS_PER_S] [--settle SECONDS] [--start-ago SECONDS] [--values "
+                 "steady|varied]\n"
                  "  --warmup: requests sent first and left out of every figure (new series cost more)\n"
                  "  --rate: pace requests (e.g. 10,000 GPUs x 6 series every 10 s in requests of 2,000\n"
                  "          series is 3 per second); default back to back\n"
                  "  --settle: wait before each reading of the receiver's CPU time (default 6 s), so\n"
-                 "          work a receiver defers (flushes, merges) is counted with the load causing it\n");
+                 "          work a receiver defers (flushes, merges) is counted with the load causing it\n"
+                 "  --start-ago: the first samples' age (default 3600); time then moves 10 s per\n"
+                 "          round of every series, whatever the wall clock does\n"
+                 "  --values: steady (default: a slow sawtooth, ratios fixed at 0.5) or varied\n"
+                 "          (as dcgm-exporter reads a busy GPU: utilisation 85..99, power to the\n"
+                 "          milliwatt, a rising energy counter, activity ratios to 6 decimals)\n");
     return 2;
   }
   const std::string rest = url.substr(7);
@@ -100,7 +133,7 @@ int main(int argc, char** argv) {
   const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count() -
-                     3600'000;
+                     start_ago_s * 1000;
   httplib::Client client("http://" + hostport);
   client.set_read_timeout(30, 0);
   httplib::Headers headers = {{"Content-Encoding", "snappy"}, {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
@@ -146,7 +179,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < per_series; ++i) {
         const int64_t t = t0 + (static_cast<int64_t>(round) * per_series + i) * 10'000;
         const bool fraction = std::string_view(m).rfind("DCGM_FI_PROF_", 0) == 0;  // activity ratios: 0..1
-        points.emplace_back(fraction ? 0.5 : 40.0 + (t / 10'000) % 50, t);
+        points.emplace_back(varied ? Varied(next % 6, g, t) : fraction ? 0.5 : 40.0 + (t / 10'000) % 50, t);
       }
       series.push_back(gpuledger::RwSeriesV1(labels, points));
       samples += per_series;
