@@ -17,7 +17,7 @@ bool Same(const gpuledger::Sample& a, const gpuledger::Sample& b) {
   };
   return a.t == b.t && a.energy_mj == b.energy_mj && bits(a.util_pct) == bits(b.util_pct) &&
          bits(a.mem_mib) == bits(b.mem_mib) && bits(a.power_w) == bits(b.power_w) &&
-         bits(a.sm_active) == bits(b.sm_active);
+         bits(a.sm_active) == bits(b.sm_active) && bits(a.gr_active) == bits(b.gr_active);
 }
 }  // namespace
 

@@ -12,7 +12,8 @@ bool SameBits(const gpuledger::GpuSample& a, const gpuledger::GpuSample& b) {
   auto same = [](auto x, auto y) { return std::memcmp(&x, &y, sizeof x) == 0; };
   return a.gpu_uuid == b.gpu_uuid && a.sample.t == b.sample.t && same(a.sample.util_pct, b.sample.util_pct) &&
          same(a.sample.mem_mib, b.sample.mem_mib) && same(a.sample.power_w, b.sample.power_w) &&
-         a.sample.energy_mj == b.sample.energy_mj && same(a.sample.sm_active, b.sample.sm_active);
+         a.sample.energy_mj == b.sample.energy_mj && same(a.sample.sm_active, b.sample.sm_active) &&
+         same(a.sample.gr_active, b.sample.gr_active);
 }
 }  // namespace
 

@@ -295,6 +295,9 @@ TEST_P(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   // Prometheus may send one GPU's metrics in two requests: the series shows one sample.
   ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{87, t}})})))->status, 204);
   ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(mem, {{7270, t}})})))->status, 204);
+  RwLabels gr = kGpuLabels;
+  gr[2].second = "DCGM_FI_PROF_GR_ENGINE_ACTIVE";
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(gr, {{0.873, t}})})))->status, 204);
   std::string body;
   ASSERT_EQ(Get("/api/v1/series?gpu=GPU-remote-1", Role::kAdmin, &body), 200) << body;
   auto json = nlohmann::json::parse(body);
@@ -305,6 +308,7 @@ TEST_P(ServerTest, SeriesReadsWhatWasJustAcknowledgedMergedAcrossRequests) {
   EXPECT_EQ(values[0][1], 87.0);
   EXPECT_EQ(values[0][2], 7270.0);
   EXPECT_TRUE(values[0][3].is_null()) << "power was never reported";
+  EXPECT_EQ(values[0][6], 0.873) << "graphics engine activity, as the shortest decimal of its float";
   std::string metrics;
   Get("/metrics", std::nullopt, &metrics);
   EXPECT_NE(metrics.find("gpuledger_journal_pending_samples 0"), std::string::npos) << metrics;

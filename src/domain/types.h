@@ -96,6 +96,7 @@ struct Sample {
   float power_w = -1;      // DCGM_FI_DEV_POWER_USAGE
   int64_t energy_mj = -1;  // DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION (counter)
   float sm_active = -1;    // DCGM_FI_PROF_SM_ACTIVE, 0..1
+  float gr_active = -1;    // DCGM_FI_PROF_GR_ENGINE_ACTIVE, 0..1
 };
 
 // An API token as the ledger keeps it: never the token itself, only its hash.
@@ -158,6 +159,7 @@ inline void MergeReported(Sample& into, const Sample& later) {
   if (later.power_w >= 0) into.power_w = later.power_w;
   if (later.energy_mj >= 0) into.energy_mj = later.energy_mj;
   if (later.sm_active >= 0) into.sm_active = later.sm_active;
+  if (later.gr_active >= 0) into.gr_active = later.gr_active;
 }
 
 struct Price {

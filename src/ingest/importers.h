@@ -47,7 +47,7 @@ struct SamplesImport {
   int64_t skipped_metrics = 0;  // rows of metrics gpuledger does not meter
 };
 // Long form: timestamp,gpu,metric,value. Metric names are ours (util, mem_mib, power_w,
-// energy_mj, sm_active) or dcgm-exporter's (DCGM_FI_DEV_GPU_UTIL, ...).
+// energy_mj, sm_active, gr_active) or dcgm-exporter's (DCGM_FI_DEV_GPU_UTIL, ...).
 StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text);
 
 // "1xA10G", "1×A10G", "0.5xA10G", "8 x A100" -> share in ppm and model.

@@ -14,6 +14,7 @@ std::optional<MetricField> MetricFieldOf(std::string_view name) {
       {"power_w", MetricField::kPower},      {"DCGM_FI_DEV_POWER_USAGE", MetricField::kPower},
       {"energy_mj", MetricField::kEnergy},   {"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", MetricField::kEnergy},
       {"sm_active", MetricField::kSmActive}, {"DCGM_FI_PROF_SM_ACTIVE", MetricField::kSmActive},
+      {"gr_active", MetricField::kGrActive}, {"DCGM_FI_PROF_GR_ENGINE_ACTIVE", MetricField::kGrActive},
   };
   for (const auto& [n, f] : kNames) {
     if (n == name) return f;
@@ -44,6 +45,10 @@ Status SetMetric(Sample& s, MetricField field, std::string_view name, double v) 
     case MetricField::kSmActive:
       if (v > 1) return InvalidArgument(what() + " " + FormatFixed(v, 3) + " exceeds 1");
       s.sm_active = static_cast<float>(v);
+      break;
+    case MetricField::kGrActive:
+      if (v > 1) return InvalidArgument(what() + " " + FormatFixed(v, 3) + " exceeds 1");
+      s.gr_active = static_cast<float>(v);
       break;
   }
   return OkStatus();

@@ -91,10 +91,11 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
   auto finite = [](double v) { return std::isfinite(v); };
   auto absent_or_positive = [](double v) { return v >= 0 || v == -1; };
   const bool util_ok = finite(s.util_pct) && (s.util_pct >= 0 || s.util_pct == -1) && s.util_pct <= 100;
-  const bool finite_ok = finite(s.mem_mib) && finite(s.power_w) && finite(s.sm_active);
+  const bool finite_ok = finite(s.mem_mib) && finite(s.power_w) && finite(s.sm_active) && finite(s.gr_active);
   const bool sign_ok = absent_or_positive(s.mem_mib) && absent_or_positive(s.power_w) &&
                        absent_or_positive(static_cast<double>(s.energy_mj));
-  const bool sm_ok = s.sm_active <= 1 && absent_or_positive(s.sm_active);
+  const bool sm_ok = s.sm_active <= 1 && absent_or_positive(s.sm_active) && s.gr_active <= 1 &&
+                     absent_or_positive(s.gr_active);
   if (s.t >= kMinTimeMs && s.t < kMaxTimeMs && util_ok && finite_ok && sign_ok && s.power_w <= 5000 &&
       sm_ok) {
     return OkStatus();  // the common case builds no message
@@ -109,7 +110,11 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
   if (s.power_w > 5000) {
     return InvalidArgument(what + ": power " + FormatFixed(s.power_w, 1) + " W exceeds the limit 5000 W");
   }
-  return InvalidArgument(what + ": SM activity " + FormatFixed(s.sm_active, 3) + " is outside [0, 1]");
+  if (!(s.sm_active <= 1 && absent_or_positive(s.sm_active))) {
+    return InvalidArgument(what + ": SM activity " + FormatFixed(s.sm_active, 3) + " is outside [0, 1]");
+  }
+  return InvalidArgument(what + ": graphics engine activity " + FormatFixed(s.gr_active, 3) +
+                         " is outside [0, 1]");
 }
 
 }  // namespace gpuledger

@@ -204,7 +204,7 @@ bool SameSample(const Sample& a, const Sample& b) {
   };
   return a.t == b.t && a.energy_mj == b.energy_mj && bits(a.util_pct) == bits(b.util_pct) &&
          bits(a.mem_mib) == bits(b.mem_mib) && bits(a.power_w) == bits(b.power_w) &&
-         bits(a.sm_active) == bits(b.sm_active);
+         bits(a.sm_active) == bits(b.sm_active) && bits(a.gr_active) == bits(b.gr_active);
 }
 
 // Writes in many batches over several hours (most in time order, some late into hours
@@ -264,6 +264,7 @@ TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) 
       s.mem_mib = value(static_cast<float>(pick(80'000)));
       s.power_w = value(static_cast<float>(pick(700)));
       s.sm_active = pick(2) ? -1.0F : static_cast<float>(pick(1000)) / 1000.0F;
+      s.gr_active = pick(2) ? -1.0F : static_cast<float>(pick(1'000'000)) / 1e6F;
       if (s.util_pct > 100) s.util_pct = 100;
       energy += pick(50'000);
       s.energy_mj = pick(5) == 0 ? -1 : energy;

@@ -15,9 +15,11 @@ namespace gpuledger {
 
 namespace {
 
-constexpr size_t kFrameHeader = 12;  // u32 length, u64 checksum
-constexpr size_t kRowBytes = 32;     // after the UUID: i64 t, f32 x3, i64 energy, f32 sm
-constexpr size_t kMaxUuid = 255;     // u8 length; 0 means "the previous row's GPU"
+constexpr size_t kFrameHeader = 12;     // u32 length, u64 checksum
+constexpr size_t kRowBytes = 36;        // after the UUID: i64 t, f32 x3, i64 energy, f32 sm, f32 gr
+constexpr size_t kOldRowBytes = 32;     // frames without the gr flag: no gr_active
+constexpr uint32_t kGrFlag = 1u << 31;  // in a frame's row count: rows carry gr_active
+constexpr size_t kMaxUuid = 255;        // u8 length; 0 means "the previous row's GPU"
 
 [[maybe_unused]] void PutF32(std::string& out, float f) {  // big-endian hosts only
   uint32_t bits = 0;
@@ -35,6 +37,7 @@ void PutRow(std::string& out, const Sample& s) {
     std::memcpy(row + 16, &s.power_w, 4);
     std::memcpy(row + 20, &s.energy_mj, 8);
     std::memcpy(row + 28, &s.sm_active, 4);
+    std::memcpy(row + 32, &s.gr_active, 4);
     out.append(row, kRowBytes);
   } else {
     PutLe(out, static_cast<uint64_t>(s.t), 8);
@@ -43,6 +46,7 @@ void PutRow(std::string& out, const Sample& s) {
     PutF32(out, s.power_w);
     PutLe(out, static_cast<uint64_t>(s.energy_mj), 8);
     PutF32(out, s.sm_active);
+    PutF32(out, s.gr_active);
   }
 }
 float GetF32(std::string_view b, size_t pos) {
@@ -57,7 +61,7 @@ float GetF32(std::string_view b, size_t pos) {
 std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
   std::string payload;
   payload.reserve(4 + samples.size() * (kRowBytes + 1) + 64);
-  PutLe(payload, samples.size(), 4);
+  PutLe(payload, samples.size() | kGrFlag, 4);
   const std::string* last = nullptr;
   for (const GpuSample& g : samples) {
     if (last != nullptr && *last == g.gpu_uuid) {
@@ -87,14 +91,16 @@ std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_us
     if (len < 4 || len > b.size() - pos - kFrameHeader) break;  // torn
     const std::string_view p = b.substr(pos + kFrameHeader, len);
     if (XXH3_64bits(p.data(), p.size()) != GetLe(b, pos + 4, 8)) break;  // corrupt
-    const size_t rows = GetLe(p, 0, 4);
+    const auto counted = static_cast<uint32_t>(GetLe(p, 0, 4));
+    const size_t rows = counted & ~kGrFlag;
+    const size_t row_bytes = counted & kGrFlag ? kRowBytes : kOldRowBytes;
     std::vector<GpuSample> frame;
     size_t at = 4;
     std::string uuid;
     bool ok = true;
     for (size_t i = 0; i < rows && ok; ++i) {
       const size_t n = at < p.size() ? static_cast<uint8_t>(p[at]) : 0;
-      if (at >= p.size() || p.size() - at - 1 < n + kRowBytes || (n == 0 && uuid.empty())) {
+      if (at >= p.size() || p.size() - at - 1 < n + row_bytes || (n == 0 && uuid.empty())) {
         ok = false;
         break;
       }
@@ -107,7 +113,8 @@ std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_us
       g.sample.power_w = GetF32(p, at + 16);
       g.sample.energy_mj = static_cast<int64_t>(GetLe(p, at + 20, 8));
       g.sample.sm_active = GetF32(p, at + 28);
-      at += kRowBytes;
+      if (row_bytes == kRowBytes) g.sample.gr_active = GetF32(p, at + 32);
+      at += row_bytes;
       frame.push_back(std::move(g));
     }
     if (!ok || at != p.size()) break;  // a checksum match with a bad body: stop as if torn

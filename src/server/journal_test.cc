@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "common/bytes.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace gpuledger {
 namespace {
 
@@ -36,6 +42,7 @@ TEST(IngestJournal, FramesRoundTripEveryField) {
   s.power_w = 231.25f;
   s.energy_mj = 123456789012;
   s.sm_active = 0.625f;
+  s.gr_active = 0.875f;
   const std::vector<GpuSample> in = {
       {"GPU-a", s}, {"GPU-a", Util("GPU-a", kT0 + 10'000, 1).sample}, Power("GPU-bb", kT0, 70)};
   const std::string bytes = EncodeJournalFrame(in) + EncodeJournalFrame({Util("GPU-c", kT0, 5)});
@@ -50,12 +57,46 @@ TEST(IngestJournal, FramesRoundTripEveryField) {
   EXPECT_EQ(out[0].sample.power_w, 231.25f);
   EXPECT_EQ(out[0].sample.energy_mj, 123456789012);
   EXPECT_EQ(out[0].sample.sm_active, 0.625f);
+  EXPECT_EQ(out[0].sample.gr_active, 0.875f);
   EXPECT_EQ(out[1].gpu_uuid, "GPU-a");  // written once, repeated by reference
   EXPECT_EQ(out[1].sample.t, kT0 + 10'000);
   EXPECT_EQ(out[2].gpu_uuid, "GPU-bb");
   EXPECT_EQ(out[2].sample.util_pct, -1);
   EXPECT_EQ(out[2].sample.power_w, 70);
   EXPECT_EQ(out[3].gpu_uuid, "GPU-c");
+}
+
+// A frame written before gr_active existed (row count without its top bit, 32-byte
+// rows) still replays, with gr_active not reported.
+TEST(IngestJournal, FramesWithoutGrActiveStillReplay) {
+  std::string payload;
+  PutLe(payload, 1, 4);
+  payload += static_cast<char>(5);
+  payload += "GPU-o";
+  PutLe(payload, static_cast<uint64_t>(kT0), 8);
+  for (float f : {42.0F, 100.0F, 70.0F}) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &f, 4);
+    PutLe(payload, bits, 4);
+  }
+  PutLe(payload, 5000, 8);
+  const float sm = 0.5F;
+  uint32_t bits = 0;
+  std::memcpy(&bits, &sm, 4);
+  PutLe(payload, bits, 4);
+  std::string frame;
+  PutLe(frame, payload.size(), 4);
+  PutLe(frame, XXH3_64bits(payload.data(), payload.size()), 8);
+  frame += payload;
+  size_t used = 0;
+  const std::vector<GpuSample> out = DecodeJournalSegment(frame, &used);
+  EXPECT_EQ(used, frame.size());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].gpu_uuid, "GPU-o");
+  EXPECT_EQ(out[0].sample.util_pct, 42.0F);
+  EXPECT_EQ(out[0].sample.energy_mj, 5000);
+  EXPECT_EQ(out[0].sample.sm_active, 0.5F);
+  EXPECT_EQ(out[0].sample.gr_active, -1.0F);
 }
 
 TEST(IngestJournal, ATornOrCorruptFrameEndsTheSegment) {

@@ -40,14 +40,16 @@ std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPar
     for (const Sample& s : p.samples) {
       auto opt = [](float v) { return v < 0 ? json(nullptr) : json(ShortestDouble(v)); };
       values.push_back(json::array({s.t, opt(s.util_pct), opt(s.mem_mib), opt(s.power_w),
-                                    s.energy_mj < 0 ? json(nullptr) : json(s.energy_mj), opt(s.sm_active)}));
+                                    s.energy_mj < 0 ? json(nullptr) : json(s.energy_mj), opt(s.sm_active),
+                                    opt(s.gr_active)}));
     }
-    series.push_back({{"gpu", p.gpu_uuid},
-                      {"from", FormatTime(p.window.start)},
-                      {"to", FormatTime(p.window.end)},
-                      {"share_ppm", p.share_ppm},
-                      {"columns", {"t_ms", "util_pct", "mem_mib", "power_w", "energy_mj", "sm_active"}},
-                      {"values", std::move(values)}});
+    series.push_back(
+        {{"gpu", p.gpu_uuid},
+         {"from", FormatTime(p.window.start)},
+         {"to", FormatTime(p.window.end)},
+         {"share_ppm", p.share_ppm},
+         {"columns", {"t_ms", "util_pct", "mem_mib", "power_w", "energy_mj", "sm_active", "gr_active"}},
+         {"values", std::move(values)}});
   }
   json out = {{"series", std::move(series)}};
   if (!job.empty()) out["job"] = job;

@@ -257,26 +257,28 @@ class PostgresLedger final : public Ledger {
     // Thousands of rows per statement, as arrays (one round trip instead of one per row).
     constexpr size_t kRowsPerStatement = 5000;
     for (size_t start = 0; start < rows.size(); start += kRowsPerStatement) {
-      ArrayColumns cols(7);
+      ArrayColumns cols(8);
       const size_t end = std::min(rows.size(), start + kRowsPerStatement);
       for (size_t i = start; i < end; ++i) {
         const auto& [id, s] = rows[i];
-        const Param vals[7] = {P(id),         P(s.t),         PF(s.util_pct), PF(s.mem_mib),
-                               PF(s.power_w), P(s.energy_mj), PF(s.sm_active)};
-        for (size_t c = 0; c < 7; ++c) cols.Add(c, vals[c]);
+        const Param vals[8] = {P(id),         P(s.t),         PF(s.util_pct),  PF(s.mem_mib),
+                               PF(s.power_w), P(s.energy_mj), PF(s.sm_active), PF(s.gr_active)};
+        for (size_t c = 0; c < 8; ++c) cols.Add(c, vals[c]);
         changed.start = std::min(changed.start, s.t);
         changed.end = std::max(changed.end, s.t + 1);
       }
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO samples SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[], "
-                   "$4::float8[], $5::float8[], $6::bigint[], $7::float8[]) ON CONFLICT (gpu_id, t_ms) DO "
+                   "$4::float8[], $5::float8[], $6::bigint[], $7::float8[], $8::float8[]) ON CONFLICT "
+                   "(gpu_id, t_ms) DO "
                    "UPDATE "
                    "SET util = CASE WHEN excluded.util >= 0 THEN excluded.util ELSE samples.util END, "
                    "mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE samples.mem_mib "
                    "END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
                    "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN "
                    "excluded.energy_mj ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active "
-                   ">= 0 THEN excluded.sm_active ELSE samples.sm_active END",
+                   ">= 0 THEN excluded.sm_active ELSE samples.sm_active END, gr_active = CASE WHEN "
+                   "excluded.gr_active >= 0 THEN excluded.gr_active ELSE samples.gr_active END",
                    cols.Params())
               .status());
     }
@@ -374,21 +376,25 @@ class PostgresLedger final : public Ledger {
 
   Status ScanSamples(const std::string& gpu_uuid, Window w,
                      const std::function<void(const Sample&)>& fn) override {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE "
-                              "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms >= $2 AND t_ms < $3 "
-                              "ORDER BY t_ms",
-                              {P(gpu_uuid), P(w.start), P(w.end)}));
+    ASSIGN_OR_RETURN(
+        Result r,
+        c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
+                 "WHERE "
+                 "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms >= $2 AND t_ms < $3 "
+                 "ORDER BY t_ms",
+                 {P(gpu_uuid), P(w.start), P(w.end)}));
     for (int i = 0; i < r.rows(); ++i) fn(ReadSample(r, i));
     return OkStatus();
   }
 
   StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples WHERE "
-                              "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms < $2 ORDER BY t_ms "
-                              "DESC LIMIT 1",
-                              {P(gpu_uuid), P(t)}));
+    ASSIGN_OR_RETURN(
+        Result r,
+        c_->Exec("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
+                 "WHERE "
+                 "gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND t_ms < $2 ORDER BY t_ms "
+                 "DESC LIMIT 1",
+                 {P(gpu_uuid), P(t)}));
     if (r.rows() == 0) return std::optional<Sample>();
     return std::optional<Sample>(ReadSample(r, 0));
   }
@@ -629,6 +635,7 @@ class PostgresLedger final : public Ledger {
     s.power_w = static_cast<float>(r.Double(i, 3));
     s.energy_mj = r.Int(i, 4);
     s.sm_active = static_cast<float>(r.Double(i, 5));
+    s.gr_active = static_cast<float>(r.Double(i, 6));
     return s;
   }
   Status RecordChange(Window w) {

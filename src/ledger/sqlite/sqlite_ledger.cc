@@ -413,9 +413,9 @@ class SqliteLedger final : public Ledger {
     if (!id || w.start >= w.end) return OkStatus();
     std::vector<Sample> head;
     {
-      ASSIGN_OR_RETURN(Stmt q,
-                       db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM "
-                                    "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
+      ASSIGN_OR_RETURN(
+          Stmt q, db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
+                               "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
       q.Bind(1, *id).Bind(2, w.start).Bind(3, w.end);
       for (;;) {
         ASSIGN_OR_RETURN(bool row, q.Step());
@@ -449,9 +449,9 @@ class SqliteLedger final : public Ledger {
     if (!id) return std::optional<Sample>();
     std::optional<Sample> row;
     {
-      ASSIGN_OR_RETURN(Stmt q,
-                       db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM "
-                                    "samples WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
+      ASSIGN_OR_RETURN(
+          Stmt q, db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
+                               "samples WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
       q.Bind(1, *id).Bind(2, t);
       ASSIGN_OR_RETURN(bool found, q.Step());
       if (found) row = ReadSample(q);
@@ -776,9 +776,10 @@ class SqliteLedger final : public Ledger {
   // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
   // writes, sorted, one per time) merged into their hours' blocks, and those rows deleted.
   Status Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later) {
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active FROM samples "
-                                  "WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms"));
+    ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
+                     "WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms"));
     q.Bind(1, gpu_id).Bind(2, horizon);
     std::vector<Sample> stored;
     for (;;) {
@@ -849,8 +850,8 @@ class SqliteLedger final : public Ledger {
   Status UpsertRows(const std::vector<std::pair<int64_t, Sample>>& rows) {
     constexpr size_t kRowsPerInsert = 64;
     auto upsert = [](size_t n) {
-      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?)";
-      for (size_t i = 1; i < n; ++i) sql += ",(?,?,?,?,?,?,?)";
+      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?)";
+      for (size_t i = 1; i < n; ++i) sql += ",(?,?,?,?,?,?,?,?)";
       return sql +
              " ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE WHEN excluded.util >= 0 THEN "
              "excluded.util "
@@ -858,7 +859,8 @@ class SqliteLedger final : public Ledger {
              "samples.mem_mib END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
              "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN excluded.energy_mj "
              "ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active >= 0 THEN "
-             "excluded.sm_active ELSE samples.sm_active END";
+             "excluded.sm_active ELSE samples.sm_active END, gr_active = CASE WHEN excluded.gr_active >= 0 "
+             "THEN excluded.gr_active ELSE samples.gr_active END";
     };
     static const std::string kOne = upsert(1), kMany = upsert(kRowsPerInsert);
     ASSIGN_OR_RETURN(Stmt many, db_->Prepare(kMany));  // reused: Run resets it
@@ -868,14 +870,15 @@ class SqliteLedger final : public Ledger {
       Stmt& ins = n == 1 ? one : many;
       for (size_t r = 0; r < n; ++r, ++at) {
         const auto& [gpu_id, s] = rows[at];
-        const int p = static_cast<int>(r * 7);
+        const int p = static_cast<int>(r * 8);
         ins.Bind(p + 1, gpu_id)
             .Bind(p + 2, s.t)
             .Bind(p + 3, static_cast<double>(s.util_pct))
             .Bind(p + 4, static_cast<double>(s.mem_mib))
             .Bind(p + 5, static_cast<double>(s.power_w))
             .Bind(p + 6, s.energy_mj)
-            .Bind(p + 7, static_cast<double>(s.sm_active));
+            .Bind(p + 7, static_cast<double>(s.sm_active))
+            .Bind(p + 8, static_cast<double>(s.gr_active));
       }
       RETURN_IF_ERROR(ins.Run());
     }
@@ -897,6 +900,7 @@ class SqliteLedger final : public Ledger {
     s.power_w = static_cast<float>(q.Double(3));
     s.energy_mj = q.Int(4);
     s.sm_active = static_cast<float>(q.Double(5));
+    s.gr_active = static_cast<float>(q.Double(6));
     return s;
   }
 

@@ -11,3 +11,6 @@ CREATE TABLE sample_blocks (
 );
 -- Retention drops blocks by time across all GPUs.
 CREATE INDEX sample_blocks_by_start ON sample_blocks (start_ms);
+
+-- DCGM_FI_PROF_GR_ENGINE_ACTIVE (0..1; -1: not reported).
+ALTER TABLE samples ADD COLUMN gr_active REAL NOT NULL DEFAULT -1;
