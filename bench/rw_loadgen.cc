@@ -204,9 +204,9 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "requests %d (failed %lld), samples %lld, wall %.2f s, %.0f samples/s, latency p50 %.1f ms p99 %.1f "
-      "ms\n",
+      "ms max %.1f ms\n",
       requests, static_cast<long long>(failed), static_cast<long long>(samples), wall,
-      static_cast<double>(samples) / wall, pct(0.5), pct(0.99));
+      static_cast<double>(samples) / wall, pct(0.5), pct(0.99), pct(1.0));
   if (pid) {
     std::this_thread::sleep_for(std::chrono::duration<double>(settle));
     const double cpu = CpuSeconds(pid) - cpu0;

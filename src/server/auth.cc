@@ -96,4 +96,21 @@ StatusOr<ReportScope> ReportScopeFor(const Principal& p, GroupBy by) {
   return Internal("unknown role");
 }
 
+std::optional<TokenRecord> TokenCache::Find(const std::string& hash, TimeMs now) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(hash);
+  if (it == entries_.end()) return std::nullopt;
+  if (now - it->second.second >= kTtlMs || now < it->second.second) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.first;
+}
+
+void TokenCache::Put(const std::string& hash, const TokenRecord& record, TimeMs now) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_[hash] = {record, now};
+}
+
 }  // namespace gpuledger

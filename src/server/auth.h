@@ -3,8 +3,11 @@
 // for secrets of that entropy. Pure apart from the random source; thread-safe.
 #pragma once
 
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "domain/types.h"
@@ -32,6 +35,22 @@ StatusOr<NewToken> MakeToken(Role role, const std::string& project, const std::s
                              TimeMs now);
 std::string HashToken(std::string_view secret);
 StatusOr<Principal> PrincipalOf(const TokenRecord& t);
+
+// Token records the server found recently, by hash, so a request is authenticated
+// without the ledger (whose lock a flush may hold). A record is trusted for kTtlMs of
+// the server's clock: a token revoked in the ledger stops working within that. Unknown
+// hashes are not cached (a new token works at once). Thread-safe.
+class TokenCache {
+ public:
+  static constexpr DurationMs kTtlMs = kMinuteMs;
+  static constexpr size_t kMaxEntries = 10'000;  // past it the cache starts afresh
+  std::optional<TokenRecord> Find(const std::string& hash, TimeMs now);
+  void Put(const std::string& hash, const TokenRecord& record, TimeMs now);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<TokenRecord, TimeMs>> entries_;  // hash -> (record, found at)
+};
 
 // What a principal may ask of the monthly report: the scope it is confined to, and
 // whether the grouping is allowed (finance never sees user or job names; ingest tokens

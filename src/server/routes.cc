@@ -82,12 +82,16 @@ void Server::Routes() {
       return std::nullopt;
     }
     const std::string hash = HashToken(header.substr(prefix.size()));
-    std::unique_lock lock(ledger_mu_);
-    StatusOr<std::optional<TokenRecord>> rec = ledger_->FindTokenByHash(hash);
-    lock.unlock();
-    if (!rec.ok()) {
-      Reply(res, rec.status());
-      return std::nullopt;
+    StatusOr<std::optional<TokenRecord>> rec = tokens_.Find(hash, clock_.Now());
+    if (!rec->has_value()) {
+      std::unique_lock lock(ledger_mu_);
+      rec = ledger_->FindTokenByHash(hash);
+      lock.unlock();
+      if (!rec.ok()) {
+        Reply(res, rec.status());
+        return std::nullopt;
+      }
+      if (rec->has_value()) tokens_.Put(hash, **rec, clock_.Now());
     }
     if (!rec->has_value()) {
       Reply(res, Unauthenticated("unknown API token"));

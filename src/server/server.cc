@@ -88,6 +88,7 @@ void Server::Stop() {
 
 Status Server::FlushSightings() {
   std::lock_guard lock(ledger_mu_);
+  DrainSightings();
   return sightings_.Flush(*ledger_, clock_.Now());
 }
 
@@ -117,6 +118,9 @@ Status Server::FlushJournal() {
 
 Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
+  // Sightings first: each was queued after its samples were appended, so these samples
+  // are all in the Take below.
+  DrainSightings();
   IngestJournal::Taken taken = journal_->Take();
   if (!taken.samples.empty()) {
     Status s = ledger_->PutSamples(taken.samples);  // one transaction
@@ -152,11 +156,11 @@ Status Server::Retain() {
   return OkStatus();
 }
 
-Status Server::Store(DcgmBatch batch) {
-  std::lock_guard lock(ledger_mu_);
+Status Server::RegisterGpus(const DcgmBatch& batch) {
   // GPUs come and go rarely: the ledger is asked only when a batch names one this server
   // has not seen (or at the first batch).
   auto unknown = [&] {
+    std::lock_guard lock(ingest_mu_);
     std::vector<Gpu> out;
     for (const DcgmGpu& g : batch.gpus) {
       if (!known_gpus_.count(g.labels->uuid)) out.push_back(g.ToGpu());
@@ -164,42 +168,69 @@ Status Server::Store(DcgmBatch batch) {
     return out;
   };
   std::vector<Gpu> fresh = unknown();
-  if (!fresh.empty()) {  // perhaps imported meanwhile: an upsert would overwrite it
-    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+  if (fresh.empty()) return OkStatus();
+  std::lock_guard lock(ledger_mu_);
+  // Perhaps imported or registered meanwhile: an upsert would overwrite it.
+  ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+  {
+    std::lock_guard ingest(ingest_mu_);
     for (const Gpu& g : known) known_gpus_.insert(g.uuid);
-    fresh = unknown();
   }
-  if (!fresh.empty()) {
-    if (!options_.register_gpus) {
-      return NotFound("sample names unknown GPU '" + fresh.front().uuid +
-                      "'; import it with `gpuledger import gpus` first");
-    }
-    RETURN_IF_ERROR(ledger_->PutGpus(fresh));
+  fresh = unknown();
+  if (fresh.empty()) return OkStatus();
+  if (!options_.register_gpus) {
+    return NotFound("sample names unknown GPU '" + fresh.front().uuid +
+                    "'; import it with `gpuledger import gpus` first");
+  }
+  RETURN_IF_ERROR(ledger_->PutGpus(fresh));
+  {
+    std::lock_guard ingest(ingest_mu_);
     for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
-    counters_.gpus_registered += static_cast<int64_t>(fresh.size());
   }
-  const size_t count = batch.samples.size();
-  const std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
-  if (journal_) {
-    // What the ledger would refuse is refused now: the journal holds only what it takes.
-    for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
-    RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
-    if (journal_->pending() >= kJournalFlushAtSamples) {
-      {
-        std::lock_guard wake(stop_mu_);
-        flush_soon_ = true;
-      }
-      stop_cv_.notify_all();
-    }
-  } else {
+  counters_.gpus_registered += static_cast<int64_t>(fresh.size());
+  return OkStatus();
+}
+
+Status Server::Store(DcgmBatch batch) {
+  RETURN_IF_ERROR(RegisterGpus(batch));
+  const auto count = static_cast<int64_t>(batch.samples.size());
+  std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
+  if (!journal_) {
+    std::lock_guard lock(ledger_mu_);
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+    counters_.samples_written += count;
+    sightings_.Add(seen);
+    return Attribute();
   }
-  counters_.samples_written += static_cast<int64_t>(count);
+  // The journal is thread-safe: a request never waits for the ledger (a flush sealing
+  // an hour, a report). What the ledger would refuse is refused now: the journal holds
+  // only what it takes.
+  for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
+  RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
+  if (journal_->pending() >= kJournalFlushAtSamples) {
+    {
+      std::lock_guard wake(stop_mu_);
+      flush_soon_ = true;
+    }
+    stop_cv_.notify_all();
+  }
+  counters_.samples_written += count;
   // The samples are safe; their workload labels name their job once they are in the
-  // ledger (at the journal's next flush, or now without one).
-  sightings_.Add(seen);
-  return journal_ ? OkStatus() : Attribute();
+  // ledger: the flush that takes them from the journal takes these sightings first.
+  std::lock_guard lock(ingest_mu_);
+  incoming_sightings_.insert(incoming_sightings_.end(), std::make_move_iterator(seen.begin()),
+                             std::make_move_iterator(seen.end()));
+  return OkStatus();
+}
+
+void Server::DrainSightings() {
+  std::vector<LabelSighting> seen;
+  {
+    std::lock_guard lock(ingest_mu_);
+    seen.swap(incoming_sightings_);
+  }
+  if (!seen.empty()) sightings_.Add(seen);
 }
 
 Status Server::Attribute() {

@@ -18,6 +18,7 @@
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/attribution.h"
+#include "server/auth.h"
 #include "server/journal.h"
 
 namespace httplib {
@@ -95,8 +96,13 @@ class Server {
   // Waits up to `ms` for Stop; true when stopping.
   bool WaitForStop(DurationMs ms);
   // Registers unknown GPUs (when allowed), checks the samples and makes them durable:
-  // appended to the journal, or with none committed to the ledger. Takes the ledger lock.
+  // appended to the journal (without the ledger lock), or with none committed to the
+  // ledger.
   Status Store(DcgmBatch batch);
+  // The batch's GPUs the ledger lacks, registered (takes the ledger lock only then).
+  Status RegisterGpus(const DcgmBatch& batch);
+  // Moves the sightings requests queued into sightings_, under a held ledger lock.
+  void DrainSightings();
   // FlushJournal under a held ledger lock.
   Status FlushJournalLocked();
   // Writes the label sightings that are due and lets them claim GPUs for their jobs
@@ -104,11 +110,14 @@ class Server {
   Status Attribute();
   void WriterLoop();
   std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_, label_jobs_, sightings_ and known_gpus_
+  std::mutex ledger_mu_;  // guards ledger_, label_jobs_ and sightings_; taken before ingest_mu_
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
-  SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
-  std::unordered_set<std::string> known_gpus_;  // GPUs in the ledger (register_gpus); under ledger_mu_
+  TokenCache tokens_;     // thread-safe: authentication without the ledger lock
+  SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
+  std::mutex ingest_mu_;  // guards known_gpus_ and incoming_sightings_ (held briefly)
+  std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
+  std::vector<LabelSighting> incoming_sightings_;  // from journaled requests, for the next flush
   std::unique_ptr<FileSystem> own_fs_;
   FileSystem* fs_ = nullptr;                 // the journal's
   std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_

@@ -271,7 +271,11 @@ class SqliteLedger final : public Ledger {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     // Per GPU, the hour of its latest sample here stays rows; earlier hours are sealed
-    // into blocks, with any rows stored for them.
+    // into blocks, with any rows stored for them. Re-sealing stored samples is bounded
+    // per call: once the budget is spent, the remaining GPUs' earlier hours stay rows
+    // and their next write seals them (so the first write of each hour, naming every
+    // GPU, does not hold the ledger for all of them at once).
+    int64_t budget = kSealBudgetSamples;
     std::vector<std::pair<int64_t, Sample>> head;
     head.reserve(rows.size());
     for (size_t b = 0; b < rows.size();) {
@@ -283,7 +287,8 @@ class SqliteLedger final : public Ledger {
       std::vector<Sample> sealed;
       sealed.reserve(split - b);
       for (size_t i = b; i < split; ++i) sealed.push_back(rows[i].second);
-      RETURN_IF_ERROR(Seal(rows[b].first, horizon, sealed));
+      ASSIGN_OR_RETURN(bool done, Seal(rows[b].first, horizon, sealed, &budget));
+      if (!done) split = b;  // deferred: all of this GPU's samples go in as rows
       head.insert(head.end(), rows.begin() + static_cast<std::ptrdiff_t>(split),
                   rows.begin() + static_cast<std::ptrdiff_t>(e));
       b = e;
@@ -606,7 +611,8 @@ class SqliteLedger final : public Ledger {
         with_rows.push_back(q.Int(0));
       }
     }
-    for (int64_t gpu_id : with_rows) RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}));
+    for (int64_t gpu_id : with_rows)
+      RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}, nullptr).status());
     int64_t dropped = 0;
     // Whole blocks before the cutoff go; one holding it loses its samples before it.
     {
@@ -774,8 +780,11 @@ class SqliteLedger final : public Ledger {
 
  private:
   // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
-  // writes, sorted, one per time) merged into their hours' blocks, and those rows deleted.
-  Status Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later) {
+  // writes, sorted, one per time) merged into their hours' blocks, and those rows
+  // deleted. Stored samples read back (rows, existing blocks) are taken from `*budget`
+  // (null: no limit); with none left it does nothing and returns false.
+  StatusOr<bool> Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later, int64_t* budget) {
+    if (budget != nullptr && *budget <= 0) return false;
     ASSIGN_OR_RETURN(
         Stmt q,
         db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
@@ -788,7 +797,8 @@ class SqliteLedger final : public Ledger {
       stored.push_back(ReadSample(q));
     }
     q.Reset();
-    if (stored.empty() && later.empty()) return OkStatus();
+    if (budget != nullptr) *budget -= static_cast<int64_t>(stored.size());
+    if (stored.empty() && later.empty()) return true;
     const std::vector<Sample> merged = stored.empty() ? later : MergeSampleRuns(stored, later);
     for (size_t b = 0; b < merged.size();) {
       const TimeMs start = BlockStart(merged[b].t);
@@ -797,13 +807,17 @@ class SqliteLedger final : public Ledger {
       std::vector<Sample> hour(merged.begin() + static_cast<std::ptrdiff_t>(b),
                                merged.begin() + static_cast<std::ptrdiff_t>(e));
       ASSIGN_OR_RETURN(std::optional<std::vector<Sample>> block, ReadBlock(gpu_id, start));
-      if (block) hour = MergeSampleRuns(*block, hour);
+      if (block) {
+        hour = MergeSampleRuns(*block, hour);
+        if (budget != nullptr) *budget -= static_cast<int64_t>(block->size());
+      }
       RETURN_IF_ERROR(WriteBlock(gpu_id, start, hour));
       b = e;
     }
-    if (stored.empty()) return OkStatus();
+    if (stored.empty()) return true;
     ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
-    return del.Bind(1, gpu_id).Bind(2, horizon).Run();
+    RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, horizon).Run());
+    return true;
   }
 
   StatusOr<std::optional<std::vector<Sample>>> ReadBlock(int64_t gpu_id, TimeMs start) {
