@@ -74,8 +74,11 @@ total=$((n * 1000 * 6))
 for values in steady varied; do
 for r in gpuledger victoria-metrics; do
   start "$r" "bytes-$values"
+  # The data ends 30 minutes into an hour, so the open hour (rows until the next hour's
+  # first write seals it) holds 30 minutes, the average over a day.
+  now=$(date +%s)
   "$LOADGEN" --url "$URL" --token "$TOKEN" --gpus 1000 --samples-per-series 6 --series-per-request 1000 \
-    --requests "$n" --start-ago $(((HOURS + 1) * 3600)) --settle 0 --values "$values" > "$DIR/load"
+    --requests "$n" --start-ago $((now - (now / 3600 * 3600 - 1800 - HOURS * 3600))) --settle 0 --values "$values" > "$DIR/load"
   grep -q "failed 0" "$DIR/load" || { echo "$r: $(cat "$DIR/load")" >&2; exit 1; }
   [ "$r" = victoria-metrics ] && { curl -fs http://127.0.0.1:18202/internal/force_flush >/dev/null || true; sleep 2; }
   stop

@@ -13,8 +13,9 @@
 namespace gpuledger {
 
 inline constexpr DurationMs kSampleBlockMs = kHourMs;
-// Stored samples (rows and existing blocks) one write may read back to seal: about
-// 0.3 s of work. A write past it leaves the other GPUs' earlier hours as rows.
+// Stored samples (rows and existing blocks) one write may read back to seal, besides
+// twice its own samples: about 0.3 s of work. A write past it leaves the other GPUs'
+// earlier hours as rows.
 inline constexpr int64_t kSealBudgetSamples = 200'000;
 
 // The start of the block holding `t` (floor to the hour, also before 1970).

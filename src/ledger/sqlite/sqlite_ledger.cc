@@ -274,8 +274,9 @@ class SqliteLedger final : public Ledger {
     // into blocks, with any rows stored for them. Re-sealing stored samples is bounded
     // per call: once the budget is spent, the remaining GPUs' earlier hours stay rows
     // and their next write seals them (so the first write of each hour, naming every
-    // GPU, does not hold the ledger for all of them at once).
-    int64_t budget = kSealBudgetSamples;
+    // GPU, does not hold the ledger for all of them at once). The budget grows with the
+    // write, so a sender catching up on hours of samples cannot outrun the sealing.
+    int64_t budget = kSealBudgetSamples + 2 * static_cast<int64_t>(rows.size());
     std::vector<std::pair<int64_t, Sample>> head;
     head.reserve(rows.size());
     for (size_t b = 0; b < rows.size();) {
@@ -436,7 +437,7 @@ class SqliteLedger final : public Ledger {
     };
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, chunk FROM sample_blocks WHERE gpu_id = ? AND "
                                           "start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
-    q.Bind(1, *id).Bind(2, BlockStart(w.start)).Bind(3, w.end);
+    q.Bind(1, *id).Bind(2, BlockStart(std::max(w.start, kMinTimeMs))).Bind(3, w.end);  // samples are in range
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
@@ -600,7 +601,7 @@ class SqliteLedger final : public Ledger {
     RETURN_IF_ERROR(tx.Begin());
     // Rows before the cutoff are sealed into their blocks first (through the hour that
     // holds it), so each sample is counted once.
-    const TimeMs straddled = BlockStart(cutoff);
+    const TimeMs straddled = BlockStart(std::clamp(cutoff, kMinTimeMs, kMaxTimeMs));
     std::vector<int64_t> with_rows;
     {
       ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT gpu_id FROM samples WHERE t_ms < ?"));
