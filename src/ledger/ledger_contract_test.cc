@@ -270,7 +270,7 @@ TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) 
       s.energy_mj = pick(5) == 0 ? -1 : energy;
       w.push_back({"GPU-1", s});
     }
-    if (batch % 10 == 9) now += 3 * kHourMs + pick(kHourMs);  // a gap of hours
+    if (batch % 10 == 9) now += 5 * kHourMs + pick(kHourMs);  // a gap of hours (the writes span two UTC days)
     ASSERT_TRUE(ledger_->PutSamples(w).ok()) << "batch " << batch;
     for (const GpuSample& g : w) {
       auto [it, fresh] = model.try_emplace(g.sample.t, g.sample);

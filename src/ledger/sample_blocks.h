@@ -1,7 +1,7 @@
 // Raw samples as the SQLite ledger keeps them (docs/formats/ledger.md): a GPU's samples
-// of a sealed UTC hour as one chunk (tsdb/chunk.h), the hours still being written as
-// rows. These are the pure parts: block boundaries and the field-by-field merges that
-// make a sample read back as the successive writes of it would have left it. Thread-safe.
+// of a sealed UTC hour as one chunk (tsdb/chunk.h), of a finished UTC day as one chunk,
+// the hour still being written as rows. These are the pure parts: block boundaries and the field-by-field
+// merges that make a sample read back as the successive writes of it would have left it. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +18,20 @@ inline constexpr DurationMs kSampleBlockMs = kHourMs;
 // earlier hours as rows.
 inline constexpr int64_t kSealBudgetSamples = 200'000;
 
-// The start of the block holding `t` (floor to the hour, also before 1970).
-inline TimeMs BlockStart(TimeMs t) {
-  const TimeMs r = t % kSampleBlockMs;
-  return t - (r < 0 ? r + kSampleBlockMs : r);
+// Once a UTC day is over, its hour blocks are compacted into one (a day of a GPU is
+// ~80 KB: SQLite packs such blobs into full overflow pages, where hour blobs of ~3.5 KB
+// fill a 4 KiB page to ~85 %).
+inline constexpr DurationMs kDayBlockMs = kDayMs;
+
+// `t` floored to a multiple of `span` (also before 1970).
+inline TimeMs FloorTo(TimeMs t, DurationMs span) {
+  const TimeMs r = t % span;
+  return t - (r < 0 ? r + span : r);
 }
+// The start of the hour block holding `t`.
+inline TimeMs BlockStart(TimeMs t) { return FloorTo(t, kSampleBlockMs); }
+// The start of the UTC day holding `t`: no block holding `t` starts earlier.
+inline TimeMs DayStart(TimeMs t) { return FloorTo(t, kDayBlockMs); }
 
 // Sorts (GPU id, sample) pairs by GPU and time and merges repeats of a GPU and time in
 // their order (MergeReported: the later report of a field wins).

@@ -435,13 +435,15 @@ class SqliteLedger final : public Ledger {
       if (next < head.size() && head[next].t == s.t) MergeReported(s, head[next++]);
       fn(s);
     };
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, chunk FROM sample_blocks WHERE gpu_id = ? AND "
-                                          "start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
-    q.Bind(1, *id).Bind(2, BlockStart(std::max(w.start, kMinTimeMs))).Bind(3, w.end);  // samples are in range
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
+                                  "AND start_ms >= ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms"));
+    // No block holding w.start starts before its day (samples are in range).
+    q.Bind(1, *id).Bind(2, DayStart(std::max(w.start, kMinTimeMs))).Bind(3, w.end).Bind(4, w.start);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, q.Int(0), q.Blob(1)));
+      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, q.Int(0), q.Int(1), q.Blob(2)));
       for (const Sample& s : block) {
         if (s.t >= w.start && s.t < w.end) emit(s);
       }
@@ -464,17 +466,18 @@ class SqliteLedger final : public Ledger {
     }
     // The latest block sample before t: in the last block starting before t, or (when
     // that block starts with t or later samples) the one before it. A row past a
-    // block's hour makes reading it needless.
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, chunk FROM sample_blocks WHERE gpu_id = ? AND "
-                                          "start_ms < ? ORDER BY start_ms DESC"));
+    // block's end makes reading it needless.
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
+                                  "AND start_ms < ? ORDER BY start_ms DESC"));
     q.Bind(1, *id).Bind(2, t);
     std::optional<Sample> sealed;
     for (;;) {
       ASSIGN_OR_RETURN(bool found, q.Step());
       if (!found) break;
-      const TimeMs start = q.Int(0);
-      if (row && row->t >= start + kSampleBlockMs) break;
-      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, start, q.Blob(1)));
+      const TimeMs start = q.Int(0), end = q.Int(1);
+      if (row && row->t >= end) break;
+      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, start, end, q.Blob(2)));
       auto it =
           std::lower_bound(block.begin(), block.end(), t, [](const Sample& s, TimeMs v) { return s.t < v; });
       if (it != block.begin()) {
@@ -617,33 +620,34 @@ class SqliteLedger final : public Ledger {
     int64_t dropped = 0;
     // Whole blocks before the cutoff go; one holding it loses its samples before it.
     {
-      ASSIGN_OR_RETURN(
-          Stmt q, db_->Prepare("SELECT COALESCE(SUM(samples), 0) FROM sample_blocks WHERE start_ms < ?"));
-      q.Bind(1, straddled);
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(SUM(samples), 0) FROM sample_blocks WHERE "
+                                            "start_ms < ? AND end_ms <= ?"));
+      q.Bind(1, cutoff).Bind(2, cutoff);
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (row) dropped += q.Int(0);
     }
-    ASSIGN_OR_RETURN(Stmt del_blocks, db_->Prepare("DELETE FROM sample_blocks WHERE start_ms < ?"));
-    RETURN_IF_ERROR(del_blocks.Bind(1, straddled).Run());
-    if (straddled < cutoff) {
-      std::vector<std::pair<int64_t, std::vector<Sample>>> cut;
-      {
-        ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT gpu_id, chunk FROM sample_blocks WHERE start_ms = ?"));
-        q.Bind(1, straddled);
-        for (;;) {
-          ASSIGN_OR_RETURN(bool row, q.Step());
-          if (!row) break;
-          ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(q.Int(0), straddled, q.Blob(1)));
-          cut.emplace_back(q.Int(0), std::move(block));
-        }
+    ASSIGN_OR_RETURN(Stmt del_blocks,
+                     db_->Prepare("DELETE FROM sample_blocks WHERE start_ms < ? AND end_ms <= ?"));
+    RETURN_IF_ERROR(del_blocks.Bind(1, cutoff).Bind(2, cutoff).Run());
+    std::vector<std::pair<int64_t, Block>> cut;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT gpu_id, start_ms, end_ms, chunk FROM sample_blocks WHERE "
+                                            "start_ms >= ? AND start_ms < ? AND end_ms > ?"));
+      q.Bind(1, DayStart(std::clamp(cutoff, kMinTimeMs, kMaxTimeMs))).Bind(2, cutoff).Bind(3, cutoff);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        Block b{q.Int(1), q.Int(2), {}};
+        ASSIGN_OR_RETURN(b.samples, DecodeBlock(q.Int(0), b.start, b.end, q.Blob(3)));
+        cut.emplace_back(q.Int(0), std::move(b));
       }
-      for (auto& [gpu_id, block] : cut) {
-        auto keep = std::lower_bound(block.begin(), block.end(), cutoff,
-                                     [](const Sample& s, TimeMs v) { return s.t < v; });
-        dropped += keep - block.begin();
-        block.erase(block.begin(), keep);
-        RETURN_IF_ERROR(WriteBlock(gpu_id, straddled, block));
-      }
+    }
+    for (auto& [gpu_id, block] : cut) {
+      auto keep = std::lower_bound(block.samples.begin(), block.samples.end(), cutoff,
+                                   [](const Sample& s, TimeMs v) { return s.t < v; });
+      dropped += keep - block.samples.begin();
+      block.samples.erase(block.samples.begin(), keep);
+      RETURN_IF_ERROR(WriteBlock(gpu_id, block));
     }
     ASSIGN_OR_RETURN(Stmt set,
                      db_->Prepare("INSERT OR REPLACE INTO settings VALUES ('raw_retained_from_ms', ?)"));
@@ -780,10 +784,17 @@ class SqliteLedger final : public Ledger {
   }
 
  private:
+  // A stored block: its span [start, end) (an hour, or a finished day) and samples.
+  struct Block {
+    TimeMs start = 0, end = 0;
+    std::vector<Sample> samples;
+  };
+
   // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
-  // writes, sorted, one per time) merged into their hours' blocks, and those rows
-  // deleted. Stored samples read back (rows, existing blocks) are taken from `*budget`
-  // (null: no limit); with none left it does nothing and returns false.
+  // writes, sorted, one per time) merged into the blocks holding them (a new hour block
+  // where there is none), those rows deleted, and every finished day it touched
+  // compacted into one block. Stored samples read back (rows, existing blocks) are taken
+  // from `*budget` (null: no limit); with none left it does nothing and returns false.
   StatusOr<bool> Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later, int64_t* budget) {
     if (budget != nullptr && *budget <= 0) return false;
     ASSIGN_OR_RETURN(
@@ -798,63 +809,101 @@ class SqliteLedger final : public Ledger {
       stored.push_back(ReadSample(q));
     }
     q.Reset();
-    if (budget != nullptr) *budget -= static_cast<int64_t>(stored.size());
+    auto spend = [budget](size_t n) {
+      if (budget != nullptr) *budget -= static_cast<int64_t>(n);
+    };
+    spend(stored.size());
     if (stored.empty() && later.empty()) return true;
     const std::vector<Sample> merged = stored.empty() ? later : MergeSampleRuns(stored, later);
+    std::vector<TimeMs> finished_days;  // days before the horizon's that this touched
     for (size_t b = 0; b < merged.size();) {
-      const TimeMs start = BlockStart(merged[b].t);
+      ASSIGN_OR_RETURN(std::optional<Block> block, ReadBlock(gpu_id, merged[b].t));
+      if (!block) block = Block{BlockStart(merged[b].t), BlockStart(merged[b].t) + kSampleBlockMs, {}};
       size_t e = b + 1;
-      while (e < merged.size() && merged[e].t < start + kSampleBlockMs) ++e;
-      std::vector<Sample> hour(merged.begin() + static_cast<std::ptrdiff_t>(b),
-                               merged.begin() + static_cast<std::ptrdiff_t>(e));
-      ASSIGN_OR_RETURN(std::optional<std::vector<Sample>> block, ReadBlock(gpu_id, start));
-      if (block) {
-        hour = MergeSampleRuns(*block, hour);
-        if (budget != nullptr) *budget -= static_cast<int64_t>(block->size());
+      while (e < merged.size() && merged[e].t < block->end) ++e;
+      spend(block->samples.size());
+      block->samples = MergeSampleRuns(block->samples, {merged.begin() + static_cast<std::ptrdiff_t>(b),
+                                                        merged.begin() + static_cast<std::ptrdiff_t>(e)});
+      RETURN_IF_ERROR(WriteBlock(gpu_id, *block));
+      const TimeMs day = DayStart(block->start);
+      if (day < DayStart(horizon) && (finished_days.empty() || finished_days.back() != day)) {
+        finished_days.push_back(day);
       }
-      RETURN_IF_ERROR(WriteBlock(gpu_id, start, hour));
       b = e;
     }
-    if (stored.empty()) return true;
-    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
-    RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, horizon).Run());
+    if (!stored.empty()) {
+      ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
+      RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, horizon).Run());
+    }
+    for (TimeMs day : finished_days) RETURN_IF_ERROR(CompactDay(gpu_id, day, spend));
     return true;
   }
 
-  StatusOr<std::optional<std::vector<Sample>>> ReadBlock(int64_t gpu_id, TimeMs start) {
+  // Rewrites the GPU's blocks of a finished UTC day as one block spanning the day.
+  Status CompactDay(int64_t gpu_id, TimeMs day, const std::function<void(size_t)>& spend) {
     ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT chunk FROM sample_blocks WHERE gpu_id = ? AND start_ms = ?"));
-    q.Bind(1, gpu_id).Bind(2, start);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<std::vector<Sample>>();
-    ASSIGN_OR_RETURN(std::vector<Sample> s, DecodeBlock(gpu_id, start, q.Blob(0)));
-    return std::optional<std::vector<Sample>>(std::move(s));
+                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
+                                  "AND start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
+    q.Bind(1, gpu_id).Bind(2, day).Bind(3, day + kDayBlockMs);
+    Block whole{day, day + kDayBlockMs, {}};
+    int blocks = 0;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (q.Int(0) == day && q.Int(1) == day + kDayBlockMs) return OkStatus();  // done before
+      ASSIGN_OR_RETURN(std::vector<Sample> part, DecodeBlock(gpu_id, q.Int(0), q.Int(1), q.Blob(2)));
+      whole.samples.insert(whole.samples.end(), part.begin(), part.end());  // disjoint, in order
+      ++blocks;
+    }
+    q.Reset();
+    if (blocks == 0) return OkStatus();
+    spend(whole.samples.size());
+    ASSIGN_OR_RETURN(Stmt del,
+                     db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms >= ? AND "
+                                  "start_ms < ?"));
+    RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, day).Bind(3, day + kDayBlockMs).Run());
+    return WriteBlock(gpu_id, whole);
   }
 
-  // Replaces the block; an empty `hour` deletes it.
-  Status WriteBlock(int64_t gpu_id, TimeMs start, const std::vector<Sample>& hour) {
-    if (hour.empty()) {
+  // The GPU's block holding time t, if any.
+  StatusOr<std::optional<Block>> ReadBlock(int64_t gpu_id, TimeMs t) {
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
+                                  "AND start_ms >= ? AND start_ms <= ? AND end_ms > ?"));
+    q.Bind(1, gpu_id).Bind(2, DayStart(t)).Bind(3, t).Bind(4, t);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Block>();
+    Block b{q.Int(0), q.Int(1), {}};
+    ASSIGN_OR_RETURN(b.samples, DecodeBlock(gpu_id, b.start, b.end, q.Blob(2)));
+    return std::optional<Block>(std::move(b));
+  }
+
+  // Replaces the block; one with no samples is deleted.
+  Status WriteBlock(int64_t gpu_id, const Block& b) {
+    if (b.samples.empty()) {
       ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms = ?"));
-      return del.Bind(1, gpu_id).Bind(2, start).Run();
+      return del.Bind(1, gpu_id).Bind(2, b.start).Run();
     }
-    ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(hour));
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO sample_blocks VALUES (?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(b.samples));
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO sample_blocks VALUES (?, ?, ?, ?, ?)"));
     return ins.Bind(1, gpu_id)
-        .Bind(2, start)
-        .Bind(3, static_cast<int64_t>(hour.size()))
-        .BindBlob(4, chunk)
+        .Bind(2, b.start)
+        .Bind(3, b.end)
+        .Bind(4, static_cast<int64_t>(b.samples.size()))
+        .BindBlob(5, chunk)
         .Run();
   }
 
-  StatusOr<std::vector<Sample>> DecodeBlock(int64_t gpu_id, TimeMs start, std::string_view chunk) {
+  StatusOr<std::vector<Sample>> DecodeBlock(int64_t gpu_id, TimeMs start, TimeMs end,
+                                            std::string_view chunk) {
     auto s = DecodeChunk(chunk);
     if (!s.ok()) {
       return Status(s.status().code(), "sample block of GPU id " + std::to_string(gpu_id) + " at " +
                                            FormatTime(start) + ": " + s.status().message());
     }
-    if (s->front().t < start || s->back().t >= start + kSampleBlockMs) {
+    if (s->front().t < start || s->back().t >= end) {
       return InvalidArgument("sample block of GPU id " + std::to_string(gpu_id) + " at " + FormatTime(start) +
-                             " holds samples outside its hour (corrupt ledger)");
+                             " holds samples outside its span (corrupt ledger)");
     }
     return std::move(*s);
   }

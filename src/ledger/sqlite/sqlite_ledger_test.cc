@@ -79,6 +79,52 @@ TEST(SqliteLedgerLayout, FinishedHoursAreSealedIntoOneChunkPerGpuAndTheOpenHourS
   EXPECT_EQ(n, kSamples);
 }
 
+// Once a UTC day is over, the first write of the next day seals its last hour and
+// compacts the day's hour blocks into one; a late write into that day merges into it.
+TEST(SqliteLedgerLayout, AFinishedDayIsCompactedIntoOneBlockThatLateWritesMergeInto) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/l.db";
+  auto ledger = OpenWithGpus(path, 1);
+  constexpr int64_t kSamples = 8640 + 720;  // a day and two hours of 10 s samples
+  for (int64_t i = 0; i < kSamples; i += 60) {
+    std::vector<GpuSample> batch;
+    for (int64_t k = i; k < i + 60; ++k) batch.push_back({Uuid(0), Reading(0, k)});
+    ASSERT_TRUE(ledger->PutSamples(batch).ok());
+  }
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sample_blocks WHERE end_ms - start_ms = 86400000"), 1);
+  EXPECT_EQ(Query(path, "SELECT samples FROM sample_blocks WHERE start_ms = " + std::to_string(kT0)), 8640);
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sample_blocks"), 2) << "the day, and the next day's first hour";
+  Sample late;
+  late.t = kT0 + 5 * kHourMs + 10'000;  // a stored time of the finished day
+  late.util_pct = -1;
+  late.gr_active = 0.5F;
+  auto check = [&](size_t want) {
+    std::vector<Sample> got;
+    ASSERT_TRUE(
+        ledger->ScanSamples(Uuid(0), {kMinTimeMs, kMaxTimeMs}, [&](const Sample& x) { got.push_back(x); })
+            .ok());
+    ASSERT_EQ(got.size(), want);
+    const Sample& merged = got[5 * 360 + 1];
+    EXPECT_EQ(merged.t, late.t);
+    EXPECT_EQ(merged.gr_active, 0.5F);
+    EXPECT_EQ(merged.util_pct, Reading(0, 5 * 360 + 1).util_pct) << "the field the late write lacked stays";
+  };
+  // Alone, the late sample is its write's latest hour: it stays a row, read over the day.
+  ASSERT_TRUE(ledger->PutSamples({{Uuid(0), late}}).ok());
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM samples WHERE t_ms < " + std::to_string(kT0 + kDayMs)), 1);
+  check(static_cast<size_t>(kSamples));
+  // The GPU's next write of a later hour seals it into the day block.
+  ASSERT_TRUE(ledger->PutSamples({{Uuid(0), Reading(0, kSamples)}}).ok());
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM samples WHERE t_ms < " + std::to_string(kT0 + kDayMs)), 0);
+  EXPECT_EQ(
+      Query(path, "SELECT COUNT(*) FROM sample_blocks WHERE start_ms < " + std::to_string(kT0 + kDayMs)), 1)
+      << "merged into the day, not a new block";
+  check(static_cast<size_t>(kSamples + 1));
+  auto before = ledger->SampleBefore(Uuid(0), kT0 + kDayMs + 5);
+  ASSERT_TRUE(before.ok() && before->has_value());
+  EXPECT_EQ((*before)->t, kT0 + kDayMs);
+}
+
 // The first write of an hour names every GPU: past the budget, the rest of the GPUs'
 // previous hours stay rows (reads unchanged) and their next write seals them.
 TEST(SqliteLedgerLayout, SealingPastItsBudgetIsLeftToEachGpusNextWrite) {

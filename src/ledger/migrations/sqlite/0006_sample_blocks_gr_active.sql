@@ -1,10 +1,11 @@
--- Raw samples of sealed hours: one chunk (docs/formats/chunks.md) per GPU and UTC hour
--- [start_ms, start_ms + 1 h). The `samples` table keeps the hours still being written;
--- a sample in both merges field by field, the row's reported fields winning
--- (docs/formats/ledger.md).
+-- Raw samples of sealed time: one chunk (docs/formats/chunks.md) per GPU and UTC hour,
+-- or per GPU and UTC day once the day is over, covering [start_ms, end_ms). The
+-- `samples` table keeps the hour still being written; a sample in both merges field by
+-- field, the row's reported fields winning (docs/formats/ledger.md).
 CREATE TABLE sample_blocks (
   gpu_id INTEGER NOT NULL,
   start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
   samples INTEGER NOT NULL,
   chunk BLOB NOT NULL,
   PRIMARY KEY (gpu_id, start_ms)
