@@ -276,7 +276,9 @@ class SqliteLedger final : public Ledger {
     // and their next write seals them (so the first write of each hour, naming every
     // GPU, does not hold the ledger for all of them at once). The budget grows with the
     // write, so a sender catching up on hours of samples cannot outrun the sealing.
+    // Compacting finished days has a budget of its own, so it never holds up sealing.
     int64_t budget = kSealBudgetSamples + 2 * static_cast<int64_t>(rows.size());
+    int64_t compact_budget = budget;
     std::vector<std::pair<int64_t, Sample>> head;
     head.reserve(rows.size());
     for (size_t b = 0; b < rows.size();) {
@@ -288,8 +290,19 @@ class SqliteLedger final : public Ledger {
       std::vector<Sample> sealed;
       sealed.reserve(split - b);
       for (size_t i = b; i < split; ++i) sealed.push_back(rows[i].second);
-      ASSIGN_OR_RETURN(bool done, Seal(rows[b].first, horizon, sealed, &budget));
+      std::vector<TimeMs> finished_days;
+      ASSIGN_OR_RETURN(bool done, Seal(rows[b].first, horizon, sealed, &budget, &finished_days));
       if (!done) split = b;  // deferred: all of this GPU's samples go in as rows
+      // The days this write sealed into, and the GPU's latest finished day (which a
+      // write past an earlier budget left as hours).
+      ASSIGN_OR_RETURN(std::optional<TimeMs> latest, LatestFinishedDayInHours(rows[b].first, horizon));
+      if (latest && std::find(finished_days.begin(), finished_days.end(), *latest) == finished_days.end()) {
+        finished_days.push_back(*latest);
+      }
+      for (TimeMs day : finished_days) {
+        if (compact_budget <= 0) break;
+        RETURN_IF_ERROR(CompactDay(rows[b].first, day, &compact_budget));
+      }
       head.insert(head.end(), rows.begin() + static_cast<std::ptrdiff_t>(split),
                   rows.begin() + static_cast<std::ptrdiff_t>(e));
       b = e;
@@ -616,7 +629,7 @@ class SqliteLedger final : public Ledger {
       }
     }
     for (int64_t gpu_id : with_rows)
-      RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}, nullptr).status());
+      RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}, nullptr, nullptr).status());
     int64_t dropped = 0;
     // Whole blocks before the cutoff go; one holding it loses its samples before it.
     {
@@ -792,10 +805,12 @@ class SqliteLedger final : public Ledger {
 
   // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
   // writes, sorted, one per time) merged into the blocks holding them (a new hour block
-  // where there is none), those rows deleted, and every finished day it touched
-  // compacted into one block. Stored samples read back (rows, existing blocks) are taken
-  // from `*budget` (null: no limit); with none left it does nothing and returns false.
-  StatusOr<bool> Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later, int64_t* budget) {
+  // where there is none), and those rows deleted. The days before the horizon's that it
+  // wrote blocks of go to `finished_days` (null: not wanted). Stored samples read back
+  // (rows, existing blocks) are taken from `*budget` (null: no limit); with none left it
+  // does nothing and returns false.
+  StatusOr<bool> Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later, int64_t* budget,
+                      std::vector<TimeMs>* finished_days) {
     if (budget != nullptr && *budget <= 0) return false;
     ASSIGN_OR_RETURN(
         Stmt q,
@@ -815,7 +830,6 @@ class SqliteLedger final : public Ledger {
     spend(stored.size());
     if (stored.empty() && later.empty()) return true;
     const std::vector<Sample> merged = stored.empty() ? later : MergeSampleRuns(stored, later);
-    std::vector<TimeMs> finished_days;  // days before the horizon's that this touched
     for (size_t b = 0; b < merged.size();) {
       ASSIGN_OR_RETURN(std::optional<Block> block, ReadBlock(gpu_id, merged[b].t));
       if (!block) block = Block{BlockStart(merged[b].t), BlockStart(merged[b].t) + kSampleBlockMs, {}};
@@ -826,8 +840,9 @@ class SqliteLedger final : public Ledger {
                                                         merged.begin() + static_cast<std::ptrdiff_t>(e)});
       RETURN_IF_ERROR(WriteBlock(gpu_id, *block));
       const TimeMs day = DayStart(block->start);
-      if (day < DayStart(horizon) && (finished_days.empty() || finished_days.back() != day)) {
-        finished_days.push_back(day);
+      if (finished_days != nullptr && day < DayStart(horizon) &&
+          (finished_days->empty() || finished_days->back() != day)) {
+        finished_days->push_back(day);
       }
       b = e;
     }
@@ -835,12 +850,23 @@ class SqliteLedger final : public Ledger {
       ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
       RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, horizon).Run());
     }
-    for (TimeMs day : finished_days) RETURN_IF_ERROR(CompactDay(gpu_id, day, spend));
     return true;
   }
 
+  // The day of the GPU's last block before the day of `horizon`, when that block is an
+  // hour (its day not compacted yet).
+  StatusOr<std::optional<TimeMs>> LatestFinishedDayInHours(int64_t gpu_id, TimeMs horizon) {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, end_ms FROM sample_blocks WHERE gpu_id = ? AND "
+                                          "start_ms < ? ORDER BY start_ms DESC LIMIT 1"));
+    q.Bind(1, gpu_id).Bind(2, DayStart(horizon));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.Int(1) - q.Int(0) >= kDayBlockMs) return std::optional<TimeMs>();
+    return std::optional<TimeMs>(DayStart(q.Int(0)));
+  }
+
   // Rewrites the GPU's blocks of a finished UTC day as one block spanning the day.
-  Status CompactDay(int64_t gpu_id, TimeMs day, const std::function<void(size_t)>& spend) {
+  // Decoded samples are taken from `*budget`.
+  Status CompactDay(int64_t gpu_id, TimeMs day, int64_t* budget) {
     ASSIGN_OR_RETURN(Stmt q,
                      db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
                                   "AND start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
@@ -856,8 +882,9 @@ class SqliteLedger final : public Ledger {
       ++blocks;
     }
     q.Reset();
-    if (blocks == 0) return OkStatus();
-    spend(whole.samples.size());
+    // A day sampled faster than every ~21 ms is past a chunk's limit: it keeps its hours.
+    if (blocks == 0 || whole.samples.size() > kMaxChunkSamples) return OkStatus();
+    *budget -= static_cast<int64_t>(whole.samples.size());
     ASSIGN_OR_RETURN(Stmt del,
                      db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms >= ? AND "
                                   "start_ms < ?"));
