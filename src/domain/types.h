@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -160,6 +161,19 @@ inline void MergeReported(Sample& into, const Sample& later) {
   if (later.energy_mj >= 0) into.energy_mj = later.energy_mj;
   if (later.sm_active >= 0) into.sm_active = later.sm_active;
   if (later.gr_active >= 0) into.gr_active = later.gr_active;
+}
+
+// Field by field, floats bit for bit (so -0 and +0 differ): what "lossless" means for
+// the chunk encoding and the journal.
+inline bool SameBits(const Sample& a, const Sample& b) {
+  auto bits = [](float f) {
+    uint32_t u = 0;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+  };
+  return a.t == b.t && a.energy_mj == b.energy_mj && bits(a.util_pct) == bits(b.util_pct) &&
+         bits(a.mem_mib) == bits(b.mem_mib) && bits(a.power_w) == bits(b.power_w) &&
+         bits(a.sm_active) == bits(b.sm_active) && bits(a.gr_active) == bits(b.gr_active);
 }
 
 struct Price {

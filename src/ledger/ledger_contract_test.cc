@@ -195,18 +195,6 @@ TEST_P(LedgerContract, RepeatsWithinOneBatchMergeLikeSuccessiveWrites) {
   EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
 }
 
-// Field by field, floats bit for bit.
-bool SameSample(const Sample& a, const Sample& b) {
-  auto bits = [](float f) {
-    uint32_t u = 0;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-  };
-  return a.t == b.t && a.energy_mj == b.energy_mj && bits(a.util_pct) == bits(b.util_pct) &&
-         bits(a.mem_mib) == bits(b.mem_mib) && bits(a.power_w) == bits(b.power_w) &&
-         bits(a.sm_active) == bits(b.sm_active) && bits(a.gr_active) == bits(b.gr_active);
-}
-
 // Writes in many batches over several hours (most in time order, some late into hours
 // a backend may have sealed, partial reports, repeats, values of any float), checked
 // against a model of what successive field-by-field merges leave: every read gives back
@@ -239,7 +227,7 @@ TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) 
     for (const auto& [t, want] : model) {
       const Sample& g = got[i++];
       ASSERT_EQ(g.t, t);
-      EXPECT_TRUE(SameSample(g, want)) << "sample at " << t;
+      EXPECT_TRUE(SameBits(g, want)) << "sample at " << t;
     }
   };
   for (int batch = 0; batch < 60; ++batch) {
@@ -295,7 +283,7 @@ TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) 
     } else {
       --it;
       ASSERT_TRUE(before->has_value()) << "before " << a;
-      EXPECT_TRUE(SameSample(**before, it->second)) << "before " << a;
+      EXPECT_TRUE(SameBits(**before, it->second)) << "before " << a;
     }
   }
   const TimeMs cutoff = kT0 + (now - kT0) / 2 + 1234;  // inside an hour

@@ -12,8 +12,8 @@
 #include "ledger/migrations.h"
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
+#include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
-#include "tsdb/chunk.h"
 
 namespace gpuledger {
 namespace {
@@ -270,44 +270,7 @@ class SqliteLedger final : public Ledger {
     SortAndMergeRepeats(rows);
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    // Per GPU, the hour of its latest sample here stays rows; earlier hours are sealed
-    // into blocks, with any rows stored for them. Re-sealing stored samples is bounded
-    // per call: once the budget is spent, the remaining GPUs' earlier hours stay rows
-    // and their next write seals them (so the first write of each hour, naming every
-    // GPU, does not hold the ledger for all of them at once). The budget grows with the
-    // write, so a sender catching up on hours of samples cannot outrun the sealing.
-    // Compacting finished days has a budget of its own, so it never holds up sealing.
-    int64_t budget = kSealBudgetSamples + 2 * static_cast<int64_t>(rows.size());
-    int64_t compact_budget = budget;
-    std::vector<std::pair<int64_t, Sample>> head;
-    head.reserve(rows.size());
-    for (size_t b = 0; b < rows.size();) {
-      size_t e = b + 1;
-      while (e < rows.size() && rows[e].first == rows[b].first) ++e;
-      const TimeMs horizon = BlockStart(rows[e - 1].second.t);
-      size_t split = b;
-      while (split < e && rows[split].second.t < horizon) ++split;
-      std::vector<Sample> sealed;
-      sealed.reserve(split - b);
-      for (size_t i = b; i < split; ++i) sealed.push_back(rows[i].second);
-      std::vector<TimeMs> finished_days;
-      ASSIGN_OR_RETURN(bool done, Seal(rows[b].first, horizon, sealed, &budget, &finished_days));
-      if (!done) split = b;  // deferred: all of this GPU's samples go in as rows
-      // The days this write sealed into, and the GPU's latest finished day (which a
-      // write past an earlier budget left as hours).
-      ASSIGN_OR_RETURN(std::optional<TimeMs> latest, LatestFinishedDayInHours(rows[b].first, horizon));
-      if (latest && std::find(finished_days.begin(), finished_days.end(), *latest) == finished_days.end()) {
-        finished_days.push_back(*latest);
-      }
-      for (TimeMs day : finished_days) {
-        if (compact_budget <= 0) break;
-        RETURN_IF_ERROR(CompactDay(rows[b].first, day, &compact_budget));
-      }
-      head.insert(head.end(), rows.begin() + static_cast<std::ptrdiff_t>(split),
-                  rows.begin() + static_cast<std::ptrdiff_t>(e));
-      b = e;
-    }
-    RETURN_IF_ERROR(UpsertRows(head));
+    RETURN_IF_ERROR(samples_.Put(rows));
     Window span{kMaxTimeMs, kMinTimeMs};
     for (const auto& row : rows) {
       span.start = std::min(span.start, row.second.t);
@@ -424,85 +387,17 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
-  // Blocks and rows, merged: a time in both reads as the block's sample with the row's
-  // reported fields over it (the row holds the writes since the hour was sealed).
   Status ScanSamples(const std::string& gpu_uuid, Window w,
                      const std::function<void(const Sample&)>& fn) override {
     ASSIGN_OR_RETURN(std::optional<int64_t> id, GpuId(gpu_uuid));
-    if (!id || w.start >= w.end) return OkStatus();
-    std::vector<Sample> head;
-    {
-      ASSIGN_OR_RETURN(
-          Stmt q, db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
-                               "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
-      q.Bind(1, *id).Bind(2, w.start).Bind(3, w.end);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) break;
-        head.push_back(ReadSample(q));
-      }
-    }
-    size_t next = 0;  // head rows before a block's sample go out first
-    auto emit = [&](Sample s) {
-      for (; next < head.size() && head[next].t < s.t; ++next) fn(head[next]);
-      if (next < head.size() && head[next].t == s.t) MergeReported(s, head[next++]);
-      fn(s);
-    };
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
-                                  "AND start_ms >= ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms"));
-    // No block holding w.start starts before its day (samples are in range).
-    q.Bind(1, *id).Bind(2, DayStart(std::max(w.start, kMinTimeMs))).Bind(3, w.end).Bind(4, w.start);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, q.Int(0), q.Int(1), q.Blob(2)));
-      for (const Sample& s : block) {
-        if (s.t >= w.start && s.t < w.end) emit(s);
-      }
-    }
-    for (; next < head.size(); ++next) fn(head[next]);
-    return OkStatus();
+    if (!id) return OkStatus();
+    return samples_.Scan(*id, w, fn);
   }
 
   StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) override {
     ASSIGN_OR_RETURN(std::optional<int64_t> id, GpuId(gpu_uuid));
     if (!id) return std::optional<Sample>();
-    std::optional<Sample> row;
-    {
-      ASSIGN_OR_RETURN(
-          Stmt q, db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
-                               "samples WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1"));
-      q.Bind(1, *id).Bind(2, t);
-      ASSIGN_OR_RETURN(bool found, q.Step());
-      if (found) row = ReadSample(q);
-    }
-    // The latest block sample before t: in the last block starting before t, or (when
-    // that block starts with t or later samples) the one before it. A row past a
-    // block's end makes reading it needless.
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
-                                  "AND start_ms < ? ORDER BY start_ms DESC"));
-    q.Bind(1, *id).Bind(2, t);
-    std::optional<Sample> sealed;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool found, q.Step());
-      if (!found) break;
-      const TimeMs start = q.Int(0), end = q.Int(1);
-      if (row && row->t >= end) break;
-      ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(*id, start, end, q.Blob(2)));
-      auto it =
-          std::lower_bound(block.begin(), block.end(), t, [](const Sample& s, TimeMs v) { return s.t < v; });
-      if (it != block.begin()) {
-        sealed = *(it - 1);
-        break;
-      }
-    }
-    if (!sealed) return row;
-    if (!row || row->t < sealed->t) return sealed;
-    if (row->t > sealed->t) return row;
-    MergeReported(*sealed, *row);
-    return sealed;
+    return samples_.Before(*id, t);
   }
 
   StatusOr<std::vector<Price>> ListPrices() override {
@@ -615,53 +510,7 @@ class SqliteLedger final : public Ledger {
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    // Rows before the cutoff are sealed into their blocks first (through the hour that
-    // holds it), so each sample is counted once.
-    const TimeMs straddled = BlockStart(std::clamp(cutoff, kMinTimeMs, kMaxTimeMs));
-    std::vector<int64_t> with_rows;
-    {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT gpu_id FROM samples WHERE t_ms < ?"));
-      q.Bind(1, cutoff);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) break;
-        with_rows.push_back(q.Int(0));
-      }
-    }
-    for (int64_t gpu_id : with_rows)
-      RETURN_IF_ERROR(Seal(gpu_id, straddled + kSampleBlockMs, {}, nullptr, nullptr).status());
-    int64_t dropped = 0;
-    // Whole blocks before the cutoff go; one holding it loses its samples before it.
-    {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(SUM(samples), 0) FROM sample_blocks WHERE "
-                                            "start_ms < ? AND end_ms <= ?"));
-      q.Bind(1, cutoff).Bind(2, cutoff);
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (row) dropped += q.Int(0);
-    }
-    ASSIGN_OR_RETURN(Stmt del_blocks,
-                     db_->Prepare("DELETE FROM sample_blocks WHERE start_ms < ? AND end_ms <= ?"));
-    RETURN_IF_ERROR(del_blocks.Bind(1, cutoff).Bind(2, cutoff).Run());
-    std::vector<std::pair<int64_t, Block>> cut;
-    {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT gpu_id, start_ms, end_ms, chunk FROM sample_blocks WHERE "
-                                            "start_ms >= ? AND start_ms < ? AND end_ms > ?"));
-      q.Bind(1, DayStart(std::clamp(cutoff, kMinTimeMs, kMaxTimeMs))).Bind(2, cutoff).Bind(3, cutoff);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
-        if (!row) break;
-        Block b{q.Int(1), q.Int(2), {}};
-        ASSIGN_OR_RETURN(b.samples, DecodeBlock(q.Int(0), b.start, b.end, q.Blob(3)));
-        cut.emplace_back(q.Int(0), std::move(b));
-      }
-    }
-    for (auto& [gpu_id, block] : cut) {
-      auto keep = std::lower_bound(block.samples.begin(), block.samples.end(), cutoff,
-                                   [](const Sample& s, TimeMs v) { return s.t < v; });
-      dropped += keep - block.samples.begin();
-      block.samples.erase(block.samples.begin(), keep);
-      RETURN_IF_ERROR(WriteBlock(gpu_id, block));
-    }
+    ASSIGN_OR_RETURN(int64_t dropped, samples_.DropBefore(cutoff));
     ASSIGN_OR_RETURN(Stmt set,
                      db_->Prepare("INSERT OR REPLACE INTO settings VALUES ('raw_retained_from_ms', ?)"));
     RETURN_IF_ERROR(set.Bind(1, std::to_string(cutoff)).Run());
@@ -797,202 +646,11 @@ class SqliteLedger final : public Ledger {
   }
 
  private:
-  // A stored block: its span [start, end) (an hour, or a finished day) and samples.
-  struct Block {
-    TimeMs start = 0, end = 0;
-    std::vector<Sample> samples;
-  };
-
-  // Seals GPU `gpu_id`'s hours before `horizon`: its rows there and `later` (newer
-  // writes, sorted, one per time) merged into the blocks holding them (a new hour block
-  // where there is none), and those rows deleted. The days before the horizon's that it
-  // wrote blocks of go to `finished_days` (null: not wanted). Stored samples read back
-  // (rows, existing blocks) are taken from `*budget` (null: no limit); with none left it
-  // does nothing and returns false.
-  StatusOr<bool> Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later, int64_t* budget,
-                      std::vector<TimeMs>* finished_days) {
-    if (budget != nullptr && *budget <= 0) return false;
-    ASSIGN_OR_RETURN(
-        Stmt q,
-        db_->Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
-                     "WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms"));
-    q.Bind(1, gpu_id).Bind(2, horizon);
-    std::vector<Sample> stored;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      stored.push_back(ReadSample(q));
-    }
-    q.Reset();
-    auto spend = [budget](size_t n) {
-      if (budget != nullptr) *budget -= static_cast<int64_t>(n);
-    };
-    spend(stored.size());
-    if (stored.empty() && later.empty()) return true;
-    const std::vector<Sample> merged = stored.empty() ? later : MergeSampleRuns(stored, later);
-    for (size_t b = 0; b < merged.size();) {
-      ASSIGN_OR_RETURN(std::optional<Block> block, ReadBlock(gpu_id, merged[b].t));
-      if (!block) block = Block{BlockStart(merged[b].t), BlockStart(merged[b].t) + kSampleBlockMs, {}};
-      size_t e = b + 1;
-      while (e < merged.size() && merged[e].t < block->end) ++e;
-      spend(block->samples.size());
-      block->samples = MergeSampleRuns(block->samples, {merged.begin() + static_cast<std::ptrdiff_t>(b),
-                                                        merged.begin() + static_cast<std::ptrdiff_t>(e)});
-      RETURN_IF_ERROR(WriteBlock(gpu_id, *block));
-      const TimeMs day = DayStart(block->start);
-      if (finished_days != nullptr && day < DayStart(horizon) &&
-          (finished_days->empty() || finished_days->back() != day)) {
-        finished_days->push_back(day);
-      }
-      b = e;
-    }
-    if (!stored.empty()) {
-      ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM samples WHERE gpu_id = ? AND t_ms < ?"));
-      RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, horizon).Run());
-    }
-    return true;
-  }
-
-  // The day of the GPU's last block before the day of `horizon`, when that block is an
-  // hour (its day not compacted yet).
-  StatusOr<std::optional<TimeMs>> LatestFinishedDayInHours(int64_t gpu_id, TimeMs horizon) {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, end_ms FROM sample_blocks WHERE gpu_id = ? AND "
-                                          "start_ms < ? ORDER BY start_ms DESC LIMIT 1"));
-    q.Bind(1, gpu_id).Bind(2, DayStart(horizon));
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row || q.Int(1) - q.Int(0) >= kDayBlockMs) return std::optional<TimeMs>();
-    return std::optional<TimeMs>(DayStart(q.Int(0)));
-  }
-
-  // Rewrites the GPU's blocks of a finished UTC day as one block spanning the day.
-  // Decoded samples are taken from `*budget`.
-  Status CompactDay(int64_t gpu_id, TimeMs day, int64_t* budget) {
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
-                                  "AND start_ms >= ? AND start_ms < ? ORDER BY start_ms"));
-    q.Bind(1, gpu_id).Bind(2, day).Bind(3, day + kDayBlockMs);
-    Block whole{day, day + kDayBlockMs, {}};
-    int blocks = 0;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      if (q.Int(0) == day && q.Int(1) == day + kDayBlockMs) return OkStatus();  // done before
-      ASSIGN_OR_RETURN(std::vector<Sample> part, DecodeBlock(gpu_id, q.Int(0), q.Int(1), q.Blob(2)));
-      whole.samples.insert(whole.samples.end(), part.begin(), part.end());  // disjoint, in order
-      ++blocks;
-    }
-    q.Reset();
-    // A day sampled faster than every ~21 ms is past a chunk's limit: it keeps its hours.
-    if (blocks == 0 || whole.samples.size() > kMaxChunkSamples) return OkStatus();
-    *budget -= static_cast<int64_t>(whole.samples.size());
-    ASSIGN_OR_RETURN(Stmt del,
-                     db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms >= ? AND "
-                                  "start_ms < ?"));
-    RETURN_IF_ERROR(del.Bind(1, gpu_id).Bind(2, day).Bind(3, day + kDayBlockMs).Run());
-    return WriteBlock(gpu_id, whole);
-  }
-
-  // The GPU's block holding time t, if any.
-  StatusOr<std::optional<Block>> ReadBlock(int64_t gpu_id, TimeMs t) {
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
-                                  "AND start_ms >= ? AND start_ms <= ? AND end_ms > ?"));
-    q.Bind(1, gpu_id).Bind(2, DayStart(t)).Bind(3, t).Bind(4, t);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Block>();
-    Block b{q.Int(0), q.Int(1), {}};
-    ASSIGN_OR_RETURN(b.samples, DecodeBlock(gpu_id, b.start, b.end, q.Blob(2)));
-    return std::optional<Block>(std::move(b));
-  }
-
-  // Replaces the block; one with no samples is deleted.
-  Status WriteBlock(int64_t gpu_id, const Block& b) {
-    if (b.samples.empty()) {
-      ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM sample_blocks WHERE gpu_id = ? AND start_ms = ?"));
-      return del.Bind(1, gpu_id).Bind(2, b.start).Run();
-    }
-    ASSIGN_OR_RETURN(std::string chunk, EncodeChunk(b.samples));
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR REPLACE INTO sample_blocks VALUES (?, ?, ?, ?, ?)"));
-    return ins.Bind(1, gpu_id)
-        .Bind(2, b.start)
-        .Bind(3, b.end)
-        .Bind(4, static_cast<int64_t>(b.samples.size()))
-        .BindBlob(5, chunk)
-        .Run();
-  }
-
-  StatusOr<std::vector<Sample>> DecodeBlock(int64_t gpu_id, TimeMs start, TimeMs end,
-                                            std::string_view chunk) {
-    auto s = DecodeChunk(chunk);
-    if (!s.ok()) {
-      return Status(s.status().code(), "sample block of GPU id " + std::to_string(gpu_id) + " at " +
-                                           FormatTime(start) + ": " + s.status().message());
-    }
-    if (s->front().t < start || s->back().t >= end) {
-      return InvalidArgument("sample block of GPU id " + std::to_string(gpu_id) + " at " + FormatTime(start) +
-                             " holds samples outside its span (corrupt ledger)");
-    }
-    return std::move(*s);
-  }
-
-  // Upserts (GPU id, sample) rows, sorted with one per GPU and time, field by field:
-  // what a row reports replaces, what it lacks (-1) stays. kRowsPerInsert rows per
-  // statement (a statement's start and end cost more than a row); the rest one by one.
-  Status UpsertRows(const std::vector<std::pair<int64_t, Sample>>& rows) {
-    constexpr size_t kRowsPerInsert = 64;
-    auto upsert = [](size_t n) {
-      std::string sql = "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?)";
-      for (size_t i = 1; i < n; ++i) sql += ",(?,?,?,?,?,?,?,?)";
-      return sql +
-             " ON CONFLICT(gpu_id, t_ms) DO UPDATE SET util = CASE WHEN excluded.util >= 0 THEN "
-             "excluded.util "
-             "ELSE samples.util END, mem_mib = CASE WHEN excluded.mem_mib >= 0 THEN excluded.mem_mib ELSE "
-             "samples.mem_mib END, power_w = CASE WHEN excluded.power_w >= 0 THEN excluded.power_w ELSE "
-             "samples.power_w END, energy_mj = CASE WHEN excluded.energy_mj >= 0 THEN excluded.energy_mj "
-             "ELSE samples.energy_mj END, sm_active = CASE WHEN excluded.sm_active >= 0 THEN "
-             "excluded.sm_active ELSE samples.sm_active END, gr_active = CASE WHEN excluded.gr_active >= 0 "
-             "THEN excluded.gr_active ELSE samples.gr_active END";
-    };
-    static const std::string kOne = upsert(1), kMany = upsert(kRowsPerInsert);
-    ASSIGN_OR_RETURN(Stmt many, db_->Prepare(kMany));  // reused: Run resets it
-    ASSIGN_OR_RETURN(Stmt one, db_->Prepare(kOne));
-    for (size_t at = 0; at < rows.size();) {
-      const size_t n = rows.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
-      Stmt& ins = n == 1 ? one : many;
-      for (size_t r = 0; r < n; ++r, ++at) {
-        const auto& [gpu_id, s] = rows[at];
-        const int p = static_cast<int>(r * 8);
-        ins.Bind(p + 1, gpu_id)
-            .Bind(p + 2, s.t)
-            .Bind(p + 3, static_cast<double>(s.util_pct))
-            .Bind(p + 4, static_cast<double>(s.mem_mib))
-            .Bind(p + 5, static_cast<double>(s.power_w))
-            .Bind(p + 6, s.energy_mj)
-            .Bind(p + 7, static_cast<double>(s.sm_active))
-            .Bind(p + 8, static_cast<double>(s.gr_active));
-      }
-      RETURN_IF_ERROR(ins.Run());
-    }
-    return OkStatus();
-  }
-
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM gpus WHERE uuid = ?"));
     q.Bind(1, std::string_view(uuid));
     ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? std::optional<int64_t>(q.Int(0)) : std::optional<int64_t>();
-  }
-
-  static Sample ReadSample(const Stmt& q) {
-    Sample s;
-    s.t = q.Int(0);
-    s.util_pct = static_cast<float>(q.Double(1));
-    s.mem_mib = static_cast<float>(q.Double(2));
-    s.power_w = static_cast<float>(q.Double(3));
-    s.energy_mj = q.Int(4);
-    s.sm_active = static_cast<float>(q.Double(5));
-    s.gr_active = static_cast<float>(q.Double(6));
-    return s;
   }
 
   // Every row of a `SELECT * FROM jobs ...` statement.
@@ -1013,6 +671,7 @@ class SqliteLedger final : public Ledger {
   }
 
   std::unique_ptr<Db> db_;
+  sqlite::SampleTables samples_{*db_};                // raw samples: rows and sealed blocks
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 
