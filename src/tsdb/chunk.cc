@@ -133,7 +133,7 @@ class In {
     uint64_t out = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= b_.size()) return Truncated();
-      const uint8_t c = static_cast<uint8_t>(b_[pos_++]);
+      const auto c = static_cast<uint8_t>(b_[pos_++]);
       out |= static_cast<uint64_t>(c & 0x7f) << shift;
       if ((c & 0x80) == 0) {
         *v = out;
@@ -159,7 +159,7 @@ class In {
     while (v->size() < n) {
       uint64_t x = 0;
       RETURN_IF_ERROR(Varint(&x));
-      const int64_t value = static_cast<int64_t>(static_cast<uint64_t>(UnZigZag(x >> 1)) * g);
+      const auto value = static_cast<int64_t>(static_cast<uint64_t>(UnZigZag(x >> 1)) * g);
       uint64_t repeats = 0;
       if (x & 1) RETURN_IF_ERROR(Varint(&repeats));
       if (repeats >= n - v->size())
@@ -221,13 +221,17 @@ constexpr double kMaxScaled = 9e15;  // llround stays exact below 2^53
 
 float FromDecimal(int64_t q, int d) { return static_cast<float>(static_cast<double>(q) / kPow10[d]); }
 
-bool SameBits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+uint32_t Bits(float f) {
+  uint32_t u = 0;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
 
 bool DecimalHolds(float v, int d, int64_t* q) {
   const double scaled = static_cast<double>(v) * kPow10[d];
   if (!(std::fabs(scaled) <= kMaxScaled)) return false;
   *q = std::llround(scaled);
-  return SameBits(FromDecimal(*q, d), v);
+  return Bits(FromDecimal(*q, d)) == Bits(v);  // bit for bit: -0 is not +0
 }
 
 // Fills `out` with the column's entries (before differencing) and returns its mode.
@@ -242,11 +246,7 @@ uint8_t FloatEntries(const std::vector<float>& v, std::vector<int64_t>& out) {
   // A value that held at fewer digits may not hold at the column's final count.
   for (size_t i = 0; decimal && i < v.size(); ++i) decimal = DecimalHolds(v[i], d, &out[i]);
   if (decimal) return static_cast<uint8_t>(d);
-  for (size_t i = 0; i < v.size(); ++i) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, &v[i], sizeof bits);
-    out[i] = bits;
-  }
+  for (size_t i = 0; i < v.size(); ++i) out[i] = Bits(v[i]);
   return kBitsMode;
 }
 
