@@ -50,18 +50,7 @@ Status SampleTables::Put(const std::vector<std::pair<int64_t, Sample>>& rows) {
 
 Status SampleTables::Scan(int64_t gpu_id, Window w, const std::function<void(const Sample&)>& fn) {
   if (w.start >= w.end) return OkStatus();
-  std::vector<Sample> head;
-  {
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_.Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
-                                 "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
-    q.Bind(1, gpu_id).Bind(2, w.start).Bind(3, w.end);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      head.push_back(ReadSample(q));
-    }
-  }
+  ASSIGN_OR_RETURN(const std::vector<Sample> head, Rows(gpu_id, w.start, w.end));
   size_t next = 0;  // head rows before a block's sample go out first
   auto emit = [&](Sample s) {
     for (; next < head.size() && head[next].t < s.t; ++next) fn(head[next]);
@@ -176,17 +165,8 @@ StatusOr<int64_t> SampleTables::DropBefore(TimeMs cutoff) {
 StatusOr<bool> SampleTables::Seal(int64_t gpu_id, TimeMs horizon, const std::vector<Sample>& later,
                                   int64_t* budget, std::vector<TimeMs>* finished_days) {
   if (budget != nullptr && *budget <= 0) return false;
-  ASSIGN_OR_RETURN(
-      Stmt q, db_.Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM samples "
-                          "WHERE gpu_id = ? AND t_ms < ? ORDER BY t_ms"));
-  q.Bind(1, gpu_id).Bind(2, horizon);
-  std::vector<Sample> stored;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    stored.push_back(ReadSample(q));
-  }
-  q.Reset();
+  ASSIGN_OR_RETURN(const std::vector<Sample> stored,
+                   Rows(gpu_id, kMinTimeMs, horizon));  // samples are in range
   auto spend = [budget](size_t n) {
     if (budget != nullptr) *budget -= static_cast<int64_t>(n);
   };
@@ -325,6 +305,20 @@ Status SampleTables::UpsertRows(const std::vector<std::pair<int64_t, Sample>>& r
     RETURN_IF_ERROR(ins.Run());
   }
   return OkStatus();
+}
+
+StatusOr<std::vector<Sample>> SampleTables::Rows(int64_t gpu_id, TimeMs from, TimeMs to) {
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare("SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active FROM "
+                               "samples WHERE gpu_id = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms"));
+  q.Bind(1, gpu_id).Bind(2, from).Bind(3, to);
+  std::vector<Sample> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ReadSample(q));
+  }
+  return out;
 }
 
 Sample SampleTables::ReadSample(const Stmt& q) {

@@ -62,6 +62,8 @@ class SampleTables {
   StatusOr<std::vector<Sample>> DecodeBlock(int64_t gpu_id, TimeMs start, TimeMs end, std::string_view chunk);
   // Upserts rows field by field: what a row reports replaces, what it lacks (-1) stays.
   Status UpsertRows(const std::vector<std::pair<int64_t, Sample>>& rows);
+  // The GPU's rows in [from, to), in time order.
+  StatusOr<std::vector<Sample>> Rows(int64_t gpu_id, TimeMs from, TimeMs to);
   // A `SELECT t_ms, util, mem_mib, power_w, energy_mj, sm_active, gr_active` row.
   static Sample ReadSample(const Stmt& q);
 
