@@ -94,7 +94,7 @@ Fixture& Get() {
     (void)fx->ledger->ReplaceUsage(fx->month.ToString() + "@" + tz.name(), change, rows);
     fx->usage_rows = rows.size();
     fx->ctx = std::make_unique<BooksContext>(std::move(LoadBooksContext(*fx->ledger)).value());
-    (void)BuildMonthlyReport(*fx->ledger, *fx->ctx, fx->month, GroupBy::kDepartment,
+    (void)BuildMonthlyReport(*fx->ledger, *fx->ctx, fx->month, kMaxTimeMs, GroupBy::kDepartment,
                              false);  // builds the month before
     return fx;
   }();
@@ -104,7 +104,7 @@ Fixture& Get() {
 void BM_MonthlyReport1000Gpus(benchmark::State& state) {
   Fixture& f = Get();
   for (auto _ : state) {
-    auto r = BuildMonthlyReport(*f.ledger, *f.ctx, f.month, GroupBy::kDepartment, false);
+    auto r = BuildMonthlyReport(*f.ledger, *f.ctx, f.month, kMaxTimeMs, GroupBy::kDepartment, false);
     if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
     benchmark::DoNotOptimize(RenderReportTable(*r));
   }

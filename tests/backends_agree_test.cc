@@ -39,8 +39,8 @@ TEST(BackendsAgree, SqliteAndPostgresKeepTheSameBooks) {
     for (GroupBy by :
          {GroupBy::kDepartment, GroupBy::kProject, GroupBy::kUser, GroupBy::kJob, GroupBy::kGpuModel}) {
       for (bool share_idle : {false, true}) {
-        auto a = BuildMonthlyReport(*in_sqlite->ledger, *ctx_sqlite, m, by, share_idle);
-        auto b = BuildMonthlyReport(*in_pg->ledger, *ctx_pg, m, by, share_idle);
+        auto a = BuildMonthlyReport(*in_sqlite->ledger, *ctx_sqlite, m, kMaxTimeMs, by, share_idle);
+        auto b = BuildMonthlyReport(*in_pg->ledger, *ctx_pg, m, kMaxTimeMs, by, share_idle);
         ASSERT_TRUE(a.ok() && b.ok()) << a.status().ToString() << b.status().ToString();
         EXPECT_EQ(RenderReportJson(*a), RenderReportJson(*b)) << m.ToString() << " by " << GroupByName(by);
         ++compared;
@@ -49,8 +49,8 @@ TEST(BackendsAgree, SqliteAndPostgresKeepTheSameBooks) {
   }
   EXPECT_EQ(compared, 20);
   // Built books are read back the same way too (second read: from storage, not metered).
-  auto again = BuildMonthlyReport(*in_pg->ledger, *ctx_pg, o.month, GroupBy::kJob, false);
-  auto first = BuildMonthlyReport(*in_sqlite->ledger, *ctx_sqlite, o.month, GroupBy::kJob, false);
+  auto again = BuildMonthlyReport(*in_pg->ledger, *ctx_pg, o.month, kMaxTimeMs, GroupBy::kJob, false);
+  auto first = BuildMonthlyReport(*in_sqlite->ledger, *ctx_sqlite, o.month, kMaxTimeMs, GroupBy::kJob, false);
   ASSERT_TRUE(again.ok() && first.ok());
   EXPECT_EQ(RenderReportJson(*again), RenderReportJson(*first));
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 #include "common/clock.h"
@@ -258,7 +259,13 @@ TEST(Cli, UsageErrorsExitTwo) {
   CliRun r = Cli({"init", "--db", dir.path() + "/x.db", "--currency", "XYZ"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("unknown currency 'XYZ'"), std::string::npos) << r.err;
-  r = Cli({"report", "--db", dir.path() + "/x.db", "--month", "2026-13"});
+  // A read command never creates a ledger: the failed init left none, and report says so.
+  r = Cli({"report", "--db", dir.path() + "/x.db", "--month", "2026-10"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no ledger at '" + dir.path() + "/x.db'"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/x.db"));
+  ASSERT_EQ(Cli({"init", "--db", dir.path() + "/y.db"}).code, 0);
+  r = Cli({"report", "--db", dir.path() + "/y.db", "--month", "2026-13"});
   EXPECT_NE(r.err.find("month '2026-13' is not YYYY-MM"), std::string::npos) << r.err;
 }
 

@@ -30,9 +30,10 @@ std::map<std::string, std::string> Render() {
   auto sim = testing::LoadSimulation(dir.path() + "/g.db", o, "Asia/Shanghai");
   EXPECT_TRUE(sim.ok()) << sim.status().ToString();
   auto ctx = LoadBooksContext(*sim->ledger);
-  auto dept = BuildMonthlyReport(*sim->ledger, *ctx, o.month, GroupBy::kDepartment, false);
-  auto model = BuildMonthlyReport(*sim->ledger, *ctx, o.month, GroupBy::kModel, true);
-  auto lb = BuildLeaderboard(*sim->ledger, *ctx, o.month);
+  const TimeMs as_of = ctx->tz.MonthWindow(o.month)->end;  // the month has just ended
+  auto dept = BuildMonthlyReport(*sim->ledger, *ctx, o.month, as_of, GroupBy::kDepartment, false);
+  auto model = BuildMonthlyReport(*sim->ledger, *ctx, o.month, as_of, GroupBy::kModel, true);
+  auto lb = BuildLeaderboard(*sim->ledger, *ctx, o.month, as_of);
   EXPECT_TRUE(dept.ok() && model.ok() && lb.ok());
   return {{"department.txt", RenderReportTable(*dept)},
           {"department.csv", RenderReportCsv(*dept)},

@@ -52,7 +52,7 @@ TEST(Retention, DropsRawSamplesButKeepsBooksAndRollups) {
 
   const int64_t before = CountAll(ledger, sim->cluster.gpus);
   // October's books before retention; November's are not built yet.
-  auto oct = MonthUsage(ledger, *ctx, {2026, 10});
+  auto oct = MonthUsage(ledger, *ctx, {2026, 10}, kMaxTimeMs);
   ASSERT_TRUE(oct.ok());
   ASSERT_FALSE(oct->rows.empty());
   const Window nov = *ctx->tz.MonthWindow({2026, 11});
@@ -81,7 +81,7 @@ TEST(Retention, DropsRawSamplesButKeepsBooksAndRollups) {
   auto ctx2 = LoadBooksContext(ledger);
   ASSERT_TRUE(ctx2.ok());
   EXPECT_EQ(ctx2->settings.raw_retained_from_ms, cutoff);
-  auto oct2 = MonthUsage(ledger, *ctx2, {2026, 10});
+  auto oct2 = MonthUsage(ledger, *ctx2, {2026, 10}, kMaxTimeMs);
   ASSERT_TRUE(oct2.ok());
   EXPECT_TRUE(oct2->frozen);
   auto key = [](const std::vector<UsageRow>& rows) {
@@ -110,7 +110,7 @@ TEST(Retention, AMonthNeverBuiltBeforeTheHorizonIsAnErrorNotZero) {
   ASSERT_TRUE(ledger.DropSamplesBefore(sim->cluster.span.end).ok());  // behind the books' back
   auto ctx = LoadBooksContext(ledger);
   ASSERT_TRUE(ctx.ok());
-  auto oct = MonthUsage(ledger, *ctx, {2026, 10});
+  auto oct = MonthUsage(ledger, *ctx, {2026, 10}, kMaxTimeMs);
   ASSERT_FALSE(oct.ok());
   EXPECT_EQ(oct.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(oct.status().message().find("dropped by retention"), std::string::npos) << oct.status().message();

@@ -95,10 +95,29 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
   return rows;
 }
 
-StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month) {
+StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of) {
   MonthBooks b;
   b.month = month;
+  b.as_of = as_of;
   ASSIGN_OR_RETURN(b.window, ctx.tz.MonthWindow(month));
+  if (as_of <= b.window.start) {
+    return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() + ") has not begun: it starts " +
+                              FormatTime(b.window.start) + " and the books are as of " + FormatTime(as_of));
+  }
+  if (as_of < b.window.end) {
+    // In progress: metered to as_of on every read, never stored as the month's books.
+    b.partial = true;
+    b.window.end = as_of;
+    b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
+    if (b.frozen) {
+      return FailedPrecondition("month " + month.ToString() + " is in progress but its raw samples before " +
+                                FormatTime(ctx.settings.raw_retained_from_ms) + " were dropped by retention");
+    }
+    GpuMinutes minutes;
+    ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));
+    for (const auto& [uuid, rows] : minutes) RETURN_IF_ERROR(ledger.ReplaceMinutes(uuid, b.window, rows));
+    return b;
+  }
   const std::string key = month.ToString() + "@" + ctx.tz.name();
   ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping(b.window));
   ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));

@@ -24,17 +24,23 @@ StatusOr<BooksContext> LoadBooksContext(Ledger& ledger);
 
 struct MonthBooks {
   YearMonth month;
-  Window window;
+  Window window;  // the month's metered part: [month start, min(month end, as_of))
+  TimeMs as_of = 0;
+  // The month had not ended at as_of: its figures cover [start, as_of) and open holds end
+  // at as_of. Partial books are metered on every read and never stored as the month's.
+  bool partial = false;
   std::vector<UsageRow> rows;
   // The month starts before the retention horizon: its raw samples (some or all) are
   // gone, so its books stay as built even when a later write touches the month.
   bool frozen = false;
 };
 
-// The month's usage rows, metering it again first if the stored ones are stale. A month
-// that starts before the ledger's raw_retained_from_ms is never metered again: its stored
-// rows are returned (frozen), or FailedPrecondition when it was never built.
-StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month);
+// The month's usage rows as of `as_of`, metering it again first if the stored ones are
+// stale. A month that ends after as_of is partial (see MonthBooks); one that has not begun
+// at as_of is FailedPrecondition. A month that starts before the ledger's
+// raw_retained_from_ms is never metered again: its stored rows are returned (frozen), or
+// FailedPrecondition when it was never built.
+StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of);
 
 // Meters window `w` afresh (no storage): every GPU in service, every allocation, and
 // jobs that carry only a GPU count. `cuts` adds period boundaries (e.g. months). When

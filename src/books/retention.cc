@@ -23,9 +23,16 @@ StatusOr<RetentionResult> ApplyRetention(Ledger& ledger, const BooksContext& ctx
   ASSIGN_OR_RETURN(YearMonth m, ctx.tz.MonthOf(first));
   ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(r.cutoff));
   for (; m <= last; m = m.Next()) {
-    RETURN_IF_ERROR(MonthUsage(ledger, ctx, m).status());
+    ASSIGN_OR_RETURN(MonthBooks b, MonthUsage(ledger, ctx, m, now));
+    if (b.partial) {
+      // The month holding the cutoff is still in progress: its books cannot be built
+      // yet, so its samples stay until it ends (raw samples are kept a little longer).
+      r.cutoff = std::max(b.window.start, ctx.settings.raw_retained_from_ms);
+      break;
+    }
     ++r.months_built;
   }
+  if (r.cutoff <= ctx.settings.raw_retained_from_ms) return r;
   ASSIGN_OR_RETURN(r.samples_dropped, ledger.DropSamplesBefore(r.cutoff));
   return r;
 }

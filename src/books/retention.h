@@ -17,8 +17,9 @@ struct RetentionResult {
   int64_t samples_dropped = 0;
 };
 
-// Drops raw samples older than `keep` before `now`. Does nothing when an earlier run
-// already went as far.
+// Drops raw samples older than `keep` before `now`; when the month holding that cutoff
+// has not ended at `now`, only those before the month's start (a month's books are
+// built once it has ended). Does nothing when an earlier run already went as far.
 StatusOr<RetentionResult> ApplyRetention(Ledger& ledger, const BooksContext& ctx, TimeMs now,
                                          DurationMs keep = kDefaultRawRetentionMs);
 

@@ -57,6 +57,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_rep->add_option("--format", rep.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
+  c_rep->add_option("--as-of", rep.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_rep->add_flag("--share-idle", rep.share_idle,
                   "spread unallocated cost over jobs in proportion to their cost");
 
@@ -65,6 +66,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_jobs->add_option("--db", jobs.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
+  c_jobs->add_option("--as-of", jobs.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_jobs->add_option("--format", jobs.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
@@ -76,6 +78,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
   c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
   c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
+  c_series->add_option("--as-of", series.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_series->add_option("--format", series.format, "csv | json")
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
@@ -85,6 +88,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       "leaderboard", "cost-effectiveness of model configurations: cost per run, cost per mAP point");
   c_lb->add_option("--db", lb.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_lb->add_option("--month", lb.month, "only runs that ended in this month (YYYY-MM)");
+  c_lb->add_option("--as-of", lb.as_of, "only runs that ended by this instant (RFC 3339; default: now)");
   c_lb->add_option("--format", lb.format, "table | json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -193,7 +197,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   else if (*c_series)
     st = CmdSeries(series, clock, out);
   else if (*c_lb)
-    st = CmdLeaderboard(lb, out);
+    st = CmdLeaderboard(lb, clock, out);
   else if (*c_demo)
     st = CmdDemo(demo, out);
   if (!st.ok()) {

@@ -43,9 +43,12 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
       << a.db << "\n\n";
 
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, GroupBy::kDepartment, false));
+  // The simulated cluster's books are read as of the end of its last month.
+  ASSIGN_OR_RETURN(Window simulated, ctx.tz.MonthWindow(opt.month));
+  const TimeMs as_of = simulated.end;
+  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, as_of, GroupBy::kDepartment, false));
   out << RenderReportTable(r) << "\n";
-  ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*ledger, ctx, opt.month));
+  ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*ledger, ctx, opt.month, as_of));
   out << RenderLeaderboardTable(lb) << "\n";
   out << "next: gpuledger report --db " << a.db << " --month " << opt.month.ToString()
       << " --by project|user|model|image|framework|gpu-model [--format csv|json] [--share-idle]\n"

@@ -12,15 +12,24 @@ struct Opened {
   std::unique_ptr<Ledger> ledger;
   BooksContext ctx;
 };
+// Read commands never create a ledger: a mistyped --db names the path instead.
 StatusOr<Opened> Open(const std::string& db) {
+  RETURN_IF_ERROR(LedgerExists(db));
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(db));
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
   return Opened{std::move(ledger), std::move(ctx)};
 }
 
-StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, const Clock& clock) {
+StatusOr<TimeMs> AsOf(const std::string& text, const Clock& clock) {
+  if (text.empty()) return clock.Now();
+  auto t = ParseTime(text);
+  if (!t.ok()) return InvalidArgument("--as-of: " + t.status().message());
+  return *t;
+}
+
+StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, TimeMs as_of) {
   if (!text.empty()) return ParseYearMonth(text);
-  ASSIGN_OR_RETURN(YearMonth now, tz.MonthOf(clock.Now()));
+  ASSIGN_OR_RETURN(YearMonth now, tz.MonthOf(as_of));
   return now.Prev();
 }
 }  // namespace
@@ -28,8 +37,9 @@ StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, con
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(GroupBy by, ParseGroupBy(a.by));
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, by, a.share_idle));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
+  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle));
   if (a.format == "csv")
     out << RenderReportCsv(r);
   else if (a.format == "json")
@@ -41,8 +51,9 @@ Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
 
 Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, GroupBy::kJob, false));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
+  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, GroupBy::kJob, false));
   ASSIGN_OR_RETURN(std::vector<Job> jobs, o.ledger->ListJobs());
   out << RenderJobs(r, jobs, a.format);
   return OkStatus();
@@ -50,24 +61,26 @@ Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
 
 Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, clock));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   ASSIGN_OR_RETURN(std::vector<Gpu> gpus, o.ledger->ListGpus());
   if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return g.uuid == a.gpu; })) {
     return NotFound("no GPU '" + a.gpu + "' in " + a.db);
   }
-  ASSIGN_OR_RETURN(MonthBooks books, MonthUsage(*o.ledger, o.ctx, month));  // writes the minutes if stale
+  ASSIGN_OR_RETURN(MonthBooks books, MonthUsage(*o.ledger, o.ctx, month, as_of));  // writes the minutes if stale
   ASSIGN_OR_RETURN(std::vector<MinuteRollup> rows, o.ledger->GetMinutes(a.gpu, books.window));
   out << RenderMinutes(a.gpu, rows, a.format);
   return OkStatus();
 }
 
-Status CmdLeaderboard(const LeaderboardArgs& a, std::ostream& out) {
+Status CmdLeaderboard(const LeaderboardArgs& a, const Clock& clock, std::ostream& out) {
   std::optional<YearMonth> month;
   if (!a.month.empty()) {
     ASSIGN_OR_RETURN(month, ParseYearMonth(a.month));
   }
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*o.ledger, o.ctx, month));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*o.ledger, o.ctx, month, as_of));
   out << (a.format == "json" ? RenderLeaderboardJson(lb) : RenderLeaderboardTable(lb));
   return OkStatus();
 }

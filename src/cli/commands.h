@@ -37,6 +37,7 @@ struct ReportArgs {
   std::string by = "department";
   std::string format = "table";
   bool share_idle = false;
+  std::string as_of;  // RFC 3339; "" = the clock's now
 };
 // An empty month means the one before `clock`'s now, in the ledger's time zone.
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);
@@ -47,6 +48,7 @@ struct SeriesArgs {
   std::string gpu;
   std::string month;  // "" = last month
   std::string format = "csv";
+  std::string as_of;  // RFC 3339; "" = the clock's now
 };
 // One GPU's per-minute rollups over a month (the month's books are built first).
 Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out);
@@ -55,8 +57,9 @@ struct LeaderboardArgs {
   std::string db;
   std::string month;  // "" = all months
   std::string format = "table";
+  std::string as_of;  // RFC 3339; "" = the clock's now
 };
-Status CmdLeaderboard(const LeaderboardArgs& a, std::ostream& out);
+Status CmdLeaderboard(const LeaderboardArgs& a, const Clock& clock, std::ostream& out);
 
 struct ServerArgs {
   std::string db;

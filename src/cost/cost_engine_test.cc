@@ -70,5 +70,64 @@ TEST(PriceBook, RejectsMixedCurrenciesAndMissingPrices) {
   EXPECT_EQ(book->At("A10G", kT0 - 1).status().code(), StatusCode::kNotFound);
 }
 
+
+// 100,000 GPUs over a year (~876 M GPU-h, ~3.2e21 GPU-ns) is far past int64: every sum
+// must stay exact. One row per GPU and month, as the books hold them; half of each GPU's
+// time allocated to a job, the rest unallocated.
+TEST(PriceUsage, ExactForAHundredThousandGpusOverAYear) {
+  constexpr int kGpus = 100'000;
+  auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0 - kDayMs, 3'500'000, 0, "CNY"},
+                                                         {"A100", kT0 - kDayMs, 12'000'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  std::vector<UsageRow> rows;
+  rows.reserve(static_cast<size_t>(kGpus) * 2 * 12);
+  Int128 want_ns = 0;
+  for (int month = 0; month < 12; ++month) {
+    const TimeMs ps = kT0 + month * 30 * kDayMs, pe = ps + 30 * kDayMs + (month % 2) * kDayMs;
+    for (int g = 0; g < kGpus; ++g) {
+      const int64_t cap = (pe - ps) * kFullShare;
+      UsageRow job;
+      job.job_id = "job-" + std::to_string(g % 1000);
+      job.gpu_uuid = "GPU-" + std::to_string(g);
+      job.gpu_model = g % 3 == 0 ? "A100" : "A10G";
+      job.period_start = ps;
+      job.period_end = pe;
+      job.gpu_ns = job.covered_ns = job.busy_ns = job.dense_ns = cap / 2;
+      job.util_ns = cap / 4;
+      job.energy_mj = (pe - ps) / 2 * 300;  // 300 W for half the period
+      UsageRow idle = job;
+      idle.job_id = "";
+      idle.gpu_ns = cap - cap / 2;
+      idle.covered_ns = idle.busy_ns = idle.dense_ns = idle.util_ns = 0;
+      idle.energy_mj = 0;
+      rows.push_back(job);
+      rows.push_back(idle);
+      want_ns += cap;
+    }
+  }
+  auto cost = PriceUsage(rows, *book, /*share_idle=*/true);
+  ASSERT_TRUE(cost.ok()) << cost.status().ToString();
+  UsageTotals all;
+  int64_t sum_micros = 0;
+  for (const CostItem& it : cost->items) {
+    all.Add(it.usage);
+    if (!it.job_id.empty()) sum_micros += it.cost_micros + it.idle_share_micros;
+  }
+  EXPECT_TRUE(all.gpu_ns == want_ns);
+  EXPECT_GT(all.gpu_ns, static_cast<Int128>(INT64_MAX));  // the case that overflowed
+  EXPECT_NEAR(all.gpu_hours(), kGpus * (12 * 30 + 6) * 24.0, 1e-3);
+  EXPECT_TRUE(all.dense_ns * 2 == want_ns) << "half of every GPU was dense";
+  EXPECT_NEAR(all.density(), 1.0, 1e-12);
+  EXPECT_EQ(sum_micros + cost->unallocated_micros, cost->total_micros);
+  // capacity x price, exactly: a third of the GPUs are A100s.
+  Int128 want_exact = 0;
+  for (int month = 0; month < 12; ++month) {
+    const int64_t len = (30 + (month % 2)) * kDayMs;
+    const Int128 a100 = (kGpus + 2) / 3, a10g = kGpus - a100;
+    want_exact += static_cast<Int128>(len) * kFullShare * (a100 * 12'000'000 + a10g * 3'500'000);
+  }
+  EXPECT_TRUE(cost->total_exact == want_exact);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -5,13 +5,19 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common/int128.h"
 #include "domain/types.h"
 
 namespace gpuledger {
 
+// Sums of GPU-ns and mJ are 128-bit: one row (a GPU's period) fits int64, but a month of
+// 3,444 GPUs is past 2^63 GPU-ns, and 100,000 GPUs over a year reach ~3.2e21.
+using GpuNsSum = Int128;
+
 struct UsageTotals {
-  int64_t gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
-  int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
+  GpuNsSum gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
+  int64_t peak_mem_mib = 0;
+  GpuNsSum loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
 
   // UsageRow and UsageTotals carry the same fields: sum either.
   template <typename T>
@@ -28,7 +34,7 @@ struct UsageTotals {
     tail_ns += r.tail_ns;
     idle_ns += r.idle_ns;
   }
-  static double Ratio(int64_t a, int64_t b) {
+  static double Ratio(GpuNsSum a, GpuNsSum b) {
     return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
   }
   double gpu_hours() const { return static_cast<double>(gpu_ns) / static_cast<double>(kGpuNsPerGpuHour); }
@@ -39,7 +45,7 @@ struct UsageTotals {
   double density_allocated() const { return Ratio(dense_ns, gpu_ns); }
   double mean_util_pct() const { return 100.0 * Ratio(util_ns, covered_ns); }
   double energy_kwh() const { return static_cast<double>(energy_mj) / static_cast<double>(kMjPerKwh); }
-  int64_t no_data_ns() const { return gpu_ns - covered_ns; }
+  GpuNsSum no_data_ns() const { return gpu_ns - covered_ns; }
 };
 
 }  // namespace gpuledger

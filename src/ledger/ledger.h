@@ -109,5 +109,8 @@ StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url);
 // By the form of `db`: postgresql://... or postgres://... -> PostgreSQL;
 // sqlite:///path or a plain file path -> SQLite.
 StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& db);
+// NotFound naming the path when `db` is an SQLite file that does not exist: commands that
+// only read the books check it first, so a mistyped --db never creates an empty ledger.
+Status LedgerExists(const std::string& db);
 
 }  // namespace gpuledger

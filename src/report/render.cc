@@ -75,7 +75,7 @@ std::string CsvField(const std::string& s) {
   return o + "\"";
 }
 
-std::string Hours(int64_t ns) {
+std::string Hours(GpuNsSum ns) {
   return FormatFixed(static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour), 1);
 }
 
@@ -98,7 +98,11 @@ std::string RenderReportTable(const MonthlyReport& r) {
   std::string out = "gpuledger monthly report " + r.month.ToString() + " by " +
                     std::string(GroupByName(r.by)) + " (" + r.timezone + ": " + FormatTime(r.window.start) +
                     " to " + FormatTime(r.window.end) + "), amounts in " + r.currency.code +
-                    (r.share_idle ? ", idle cost shared out by cost" : "") + "\n\n";
+                    (r.share_idle ? ", idle cost shared out by cost" : "") + "\n" +
+                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) +
+                                     " and open holds end there\n"
+                               : "") +
+                    "\n";
   Table t;
   t.head = {std::string(GroupByName(r.by)),
             "jobs",
@@ -140,7 +144,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
                "held idle (<5 %)", "held, no data",  "unallocated cost"};
     it.right = {false, true, true, true, true, true, true};
     for (const IdleByModel& m : r.idle) {
-      auto share = [&](int64_t ns) {
+      auto share = [&](GpuNsSum ns) {
         return Hours(ns) + " (" +
                Pct(m.capacity_ns ? static_cast<double>(ns) / static_cast<double>(m.capacity_ns) : 0) + ")";
       };
@@ -162,7 +166,7 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
   std::string out = std::string(GroupByName(r.by)) +
                     ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
-                    "currency,share_of_total,prev_cost\n";
+                    "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial\n";
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
     out +=
@@ -173,7 +177,10 @@ std::string RenderReportCsv(const MonthlyReport& r) {
         FormatFixed(
             r.total.cost_micros ? static_cast<double>(amount) / static_cast<double>(r.total.cost_micros) : 0,
             6) +
-        "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "\n";
+        "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
+        FormatFixed(static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour, 6) + "," +
+        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) + "," +
+        (r.partial ? "true" : "false") + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
@@ -189,6 +196,8 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["jobs"] = l.jobs;
     j["gpu_hours"] = l.usage.gpu_hours();
     j["busy_gpu_hours"] = l.usage.busy_hours();
+    j["covered_gpu_hours"] = static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour;
+    j["dense_gpu_hours"] = static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour;
     j["density"] = l.usage.density();
     j["density_of_allocated"] = l.usage.density_allocated();
     j["mean_util_pct"] = l.usage.mean_util_pct();
@@ -210,6 +219,8 @@ std::string RenderReportJson(const MonthlyReport& r) {
   j["month"] = r.month.ToString();
   j["timezone"] = r.timezone;
   j["window"] = {{"start", FormatTime(r.window.start)}, {"end", FormatTime(r.window.end)}};
+  j["as_of"] = FormatTime(r.as_of);
+  j["partial"] = r.partial;
   j["currency"] = r.currency.code;
   j["by"] = GroupByName(r.by);
   j["share_idle"] = r.share_idle;
@@ -268,7 +279,7 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
     auto it = by_id.find(l.key);
     const Job* j = it == by_id.end() ? nullptr : it->second;
     const UsageTotals& u = l.usage;
-    auto phase = [&](int64_t ns) { return Pct(UsageTotals::Ratio(ns, u.covered_ns)); };
+    auto phase = [&](GpuNsSum ns) { return Pct(UsageTotals::Ratio(ns, u.covered_ns)); };
     rows.push_back({l.key, j ? j->user : "", j ? j->project : "", j ? j->model_type : "",
                     j ? std::string(JobStatusName(j->status)) : "", FormatFixed(u.gpu_hours(), 2),
                     Pct(u.density()), FormatFixed(u.mean_util_pct(), 1) + " %",
@@ -333,8 +344,9 @@ std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteR
 std::string RenderJobSummaryJson(const JobSummary& s) {
   const Job& j = s.job;
   const UsageTotals& u = s.usage;
-  auto hours = [](int64_t ns) { return static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour); };
+  auto hours = [](GpuNsSum ns) { return static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour); };
   nlohmann::ordered_json out = {{"id", j.id},
+                                {"as_of", FormatTime(s.as_of)},
                                 {"user", j.user},
                                 {"project", j.project},
                                 {"department", j.department},
@@ -347,6 +359,8 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"end", j.end_ms ? FormatTime(j.end_ms) : ""},
                                 {"gpu_hours", u.gpu_hours()},
                                 {"busy_gpu_hours", u.busy_hours()},
+                                {"covered_gpu_hours", hours(u.covered_ns)},
+                                {"dense_gpu_hours", hours(u.dense_ns)},
                                 {"density", u.density()},
                                 {"density_of_allocated", u.density_allocated()},
                                 {"mean_util_pct", u.mean_util_pct()},

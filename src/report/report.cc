@@ -97,18 +97,19 @@ struct PricedMonth {
   CostBook cost;
 };
 
-StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, bool share_idle) {
+StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of,
+                                 bool share_idle) {
   PricedMonth pm;
-  ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month));
+  ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month, as_of));
   ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle));
   return pm;
 }
 
 // Each job's direct cost (rounded per month, then summed) and usage over `months`.
-Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMonth>& months,
+Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMonth>& months, TimeMs as_of,
                  std::map<std::string, int64_t>* cost, std::map<std::string, UsageTotals>* usage) {
   for (YearMonth m : months) {
-    ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, /*share_idle=*/false));
+    ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, as_of, /*share_idle=*/false));
     for (const CostItem& it : pm.cost.items) {
       (*cost)[it.job_id] += it.cost_micros;
       (*usage)[it.job_id].Add(it.usage);
@@ -119,19 +120,20 @@ Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMon
 
 }  // namespace
 
-StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs now) {
+StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of) {
   JobSummary s;
   s.job = job;
+  s.as_of = as_of;
   s.currency = ctx.prices.currency();
-  if (job.start_ms == 0) return s;  // not started: nothing metered yet
-  const TimeMs until = job.end_ms ? job.end_ms : std::max(now, job.start_ms + 1);
+  if (job.start_ms == 0 || job.start_ms >= as_of) return s;  // not started by as_of: nothing metered yet
+  const TimeMs until = job.end_ms ? std::min(job.end_ms, as_of) : as_of;
   std::set<YearMonth> months;
   ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(job.start_ms));
   ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(until - 1));
   for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
   std::map<std::string, int64_t> cost;
   std::map<std::string, UsageTotals> usage;
-  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, &cost, &usage));
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
   s.cost_micros = cost[job.id];
   s.usage = usage[job.id];
   ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger.GetProgress(job.id));
@@ -155,7 +157,8 @@ StatusOr<std::unordered_map<std::string, bool>> ScopeFilter(Ledger& ledger, cons
 }
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                           GroupBy by, bool share_idle, const ReportScope& scope) {
+                                           TimeMs as_of, GroupBy by, bool share_idle,
+                                           const ReportScope& scope) {
   MonthlyReport rep;
   rep.month = month;
   rep.timezone = ctx.tz.name();
@@ -171,8 +174,10 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     auto it = in_scope.find(job_id);
     return it != in_scope.end() && it->second;
   };
-  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, share_idle));
+  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle));
   rep.window = cur.books.window;
+  rep.as_of = as_of;
+  rep.partial = cur.books.partial;
 
   std::map<std::string, ReportLine> lines;
   std::map<std::string, std::string> last_job;  // items come sorted by job: count each once
@@ -249,7 +254,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 
   // The previous month, for the change column. A month the price book does not cover
   // (before the first price) simply has no comparison; any other error is an error.
-  auto prev = PriceMonth(ledger, ctx, month.Prev(), share_idle);
+  auto prev = PriceMonth(ledger, ctx, month.Prev(), as_of, share_idle);
   if (!prev.ok() && prev.status().code() != StatusCode::kNotFound) return prev.status();
   if (prev.ok()) {
     std::map<std::string, int64_t> prev_cost;
@@ -275,10 +280,11 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 }
 
 StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
-                                       std::optional<YearMonth> month) {
+                                       std::optional<YearMonth> month, TimeMs as_of) {
   Leaderboard lb;
   lb.currency = ctx.prices.currency();
   lb.month = month;
+  lb.as_of = as_of;
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
   struct Run {
     const Job* job;
@@ -287,7 +293,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   std::vector<Run> runs;
   std::set<YearMonth> months;
   for (const Job& j : jobs) {
-    if (j.start_ms == 0 || j.end_ms == 0) continue;
+    if (j.start_ms == 0 || j.end_ms == 0 || j.end_ms > as_of) continue;  // runs that ended by as_of
     if (month) {
       ASSIGN_OR_RETURN(YearMonth em, ctx.tz.MonthOf(j.end_ms - 1));
       if (em != *month) continue;
@@ -305,7 +311,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   }
   std::map<std::string, int64_t> cost;
   std::map<std::string, UsageTotals> usage;
-  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, &cost, &usage));
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
   struct Acc {
     int runs = 0;
     double map = 0, hours = 0, peak = 0, density = 0;

@@ -31,11 +31,11 @@ struct ReportLine {
 struct IdleByModel {
   std::string gpu_model;
   std::string gpu_uuid;  // set in the per-GPU list only
-  int64_t capacity_ns = 0;
-  int64_t allocated_ns = 0;
-  int64_t unallocated_ns = 0;
-  int64_t held_idle_ns = 0;     // allocated, sampled, util < 5 %
-  int64_t held_no_data_ns = 0;  // allocated without samples
+  GpuNsSum capacity_ns = 0;
+  GpuNsSum allocated_ns = 0;
+  GpuNsSum unallocated_ns = 0;
+  GpuNsSum held_idle_ns = 0;     // allocated, sampled, util < 5 %
+  GpuNsSum held_no_data_ns = 0;  // allocated without samples
   int64_t unallocated_micros = 0;
 };
 
@@ -52,7 +52,9 @@ struct MonthlyReport {
   YearMonth month;
   ReportScope scope;
   std::string timezone;
-  Window window;
+  Window window;   // what the figures cover: the month, or up to as_of when partial
+  TimeMs as_of = 0;
+  bool partial = false;  // the month had not ended at as_of
   Currency currency;
   GroupBy by = GroupBy::kDepartment;
   bool share_idle = false;
@@ -64,20 +66,25 @@ struct MonthlyReport {
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
 };
 
+// The month's books as of `as_of` (the server's clock, or the CLI's --as-of): a month in
+// progress is partial, one that has not begun is FailedPrecondition.
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                           GroupBy by, bool share_idle, const ReportScope& scope = {});
+                                           TimeMs as_of, GroupBy by, bool share_idle,
+                                           const ReportScope& scope = {});
 
-// One job with its metrics and direct cost so far, over every month it spans (months
-// are metered again where stale, so a running job's figures move with its samples).
+// One job with its metrics and direct cost so far, over every month it spans up to
+// as_of (months are metered again where stale, so a running job's figures move with its
+// samples; an open hold ends at as_of, never at its month's end).
 struct JobSummary {
   Job job;
+  TimeMs as_of = 0;
   Currency currency;
   UsageTotals usage;
   int64_t cost_micros = 0;
   int epochs_done = 0;
   std::optional<double> best_map50;
 };
-StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs now);
+StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of);
 
 struct LeaderboardRow {
   std::string config;  // model_type
@@ -93,12 +100,13 @@ struct LeaderboardRow {
 struct Leaderboard {
   Currency currency;
   std::optional<YearMonth> month;
+  TimeMs as_of = 0;
   std::vector<LeaderboardRow> rows;  // cheapest per mAP point first
 };
 
 // Runs with training progress that ended (in `month`, when given), grouped by model
 // configuration. A run's cost is its direct cost over every month it spans.
 StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
-                                       std::optional<YearMonth> month);
+                                       std::optional<YearMonth> month, TimeMs as_of);
 
 }  // namespace gpuledger

@@ -321,7 +321,7 @@ void Server::Routes() {
                  return Reply(res, s);  // every sample acknowledged
                auto ctx = LoadBooksContext(*ledger_);
                if (!ctx.ok()) return Reply(res, ctx.status());
-               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, *by, share_idle, *scope);
+               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
                if (!report.ok()) return Reply(res, report.status());
                Status audited = ledger_->AppendAudit(
                    {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/reports/monthly",

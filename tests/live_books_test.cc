@@ -1,0 +1,119 @@
+// The books read while they are written: every figure is as of an instant, a month in
+// progress is partial, a month that has not begun is refused, and a running job's cost
+// so far is its elapsed time x price (never projected to its month's end).
+#include <gtest/gtest.h>
+
+#include "books/books.h"
+#include "common/test_util.h"
+#include "report/report.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kNov1 = 1793491200000;  // 2026-11-01T00:00:00Z
+constexpr TimeMs kDec1 = 1796083200000;  // 2026-12-01T00:00:00Z
+
+struct Books {
+  testing::TempDir dir;
+  std::unique_ptr<Ledger> ledger;
+  BooksContext ctx;
+};
+
+// One A10G at 3.50 CNY per GPU-hour in service from November, UTC months, 60 s samples.
+std::unique_ptr<Books> OneA10G() {
+  auto b = std::make_unique<Books>();
+  auto l = OpenSqliteLedger(b->dir.path() + "/l.db");
+  EXPECT_TRUE(l.ok());
+  b->ledger = std::move(*l);
+  LedgerSettings s;
+  s.timezone = "UTC";
+  s.default_interval_ms = kMinuteMs;
+  s.default_max_gap_ms = 2 * kMinuteMs;
+  EXPECT_TRUE(b->ledger->SetSettings(s).ok());
+  EXPECT_TRUE(b->ledger->PutPrices({{"A10G", kNov1 - kDayMs, 3'500'000, 0, "CNY"}}).ok());
+  Gpu g;
+  g.uuid = "GPU-a";
+  g.node = "n1";
+  g.model = "A10G";
+  g.in_service_from = kNov1;
+  EXPECT_TRUE(b->ledger->PutGpus({g}).ok());
+  auto ctx = LoadBooksContext(*b->ledger);
+  EXPECT_TRUE(ctx.ok());
+  b->ctx = std::move(*ctx);
+  return b;
+}
+
+Job RunningJob(const std::string& id, TimeMs start) {
+  Job j;
+  j.id = id;
+  j.user = "alice";
+  j.project = "det";
+  j.department = "retail";
+  j.status = JobStatus::kRunning;
+  j.start_ms = start;
+  return j;
+}
+
+TEST(LiveBooks, AMonthThatHasNotBegunIsRefused) {
+  auto b = OneA10G();
+  ASSERT_TRUE(b->ledger->PutJobs({RunningJob("j1", kDec1)}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"j1", "GPU-a", kDec1, 0, kFullShare}}).ok());
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2030, 1}, kDec1 + kHourMs, GroupBy::kDepartment, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("2030-01 (UTC) has not begun"), std::string::npos) << r.status().ToString();
+}
+
+TEST(LiveBooks, AMonthInProgressIsPartialAndOpenHoldsEndAtAsOf) {
+  auto b = OneA10G();
+  ASSERT_TRUE(b->ledger->PutJobs({RunningJob("j1", kDec1)}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"j1", "GPU-a", kDec1, 0, kFullShare}}).ok());
+  const TimeMs as_of = kDec1 + 6 * kHourMs;
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 12}, as_of, GroupBy::kDepartment, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->partial);
+  EXPECT_EQ(r->as_of, as_of);
+  EXPECT_EQ(r->window.end, as_of);
+  ASSERT_EQ(r->lines.size(), 1u);
+  EXPECT_TRUE(r->lines[0].usage.gpu_ns == 6 * kGpuNsPerGpuHour);
+  EXPECT_EQ(r->lines[0].cost_micros, 21'000'000);  // 6 h x 3.50
+  EXPECT_EQ(r->total.cost_micros, 21'000'000);     // nothing unallocated after as_of
+  // November has ended by then: it is whole, all of it unallocated capacity.
+  auto nov = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 11}, as_of, GroupBy::kDepartment, false);
+  ASSERT_TRUE(nov.ok());
+  EXPECT_FALSE(nov->partial);
+  EXPECT_EQ(nov->total.cost_micros, 30 * 24 * 3'500'000LL);
+}
+
+TEST(LiveBooks, ARunningJobsCostSoFarIsElapsedTimeTimesPrice) {
+  auto b = OneA10G();
+  const TimeMs start = kDec1 + 3 * kHourMs;
+  ASSERT_TRUE(b->ledger->PutJobs({RunningJob("j1", start)}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"j1", "GPU-a", start, 0, kFullShare}}).ok());
+  auto job = b->ledger->GetJob("j1");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  auto s = BuildJobSummary(*b->ledger, b->ctx, **job, start + 90 * kMinuteMs);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->usage.gpu_ns == 90 * kMinuteMs * kFullShare);
+  EXPECT_EQ(s->cost_micros, 5'250'000);  // 1.5 h x 3.50
+  // 24 s after it started: 24 s of GPU time, not the rest of the month.
+  s = BuildJobSummary(*b->ledger, b->ctx, **job, start + 24 * kSecondMs);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->usage.gpu_ns == 24 * kSecondMs * kFullShare);
+  EXPECT_EQ(s->cost_micros, 20'000);  // 0.0233 rounds to 0.02
+}
+
+TEST(LiveBooks, ACountOnlyJobRunsToAsOf) {
+  auto b = OneA10G();
+  Job j = RunningJob("c1", kDec1);
+  j.gpu_share_ppm = 2 * kFullShare;
+  j.gpu_model = "A10G";
+  ASSERT_TRUE(b->ledger->PutJobs({j}).ok());
+  auto s = BuildJobSummary(*b->ledger, b->ctx, j, kDec1 + 2 * kHourMs);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->usage.gpu_ns == 4 * kGpuNsPerGpuHour);  // two GPUs for two hours
+  EXPECT_EQ(s->cost_micros, 14'000'000);
+}
+
+}  // namespace
+}  // namespace gpuledger
