@@ -20,7 +20,7 @@ struct Books {
 };
 
 // One A10G at 3.50 CNY per GPU-hour in service from November, UTC months, 60 s samples.
-std::unique_ptr<Books> OneA10G() {
+std::unique_ptr<Books> OneA10G(TimeMs in_service_from = kNov1) {
   auto b = std::make_unique<Books>();
   auto l = OpenSqliteLedger(b->dir.path() + "/l.db");
   EXPECT_TRUE(l.ok());
@@ -30,13 +30,15 @@ std::unique_ptr<Books> OneA10G() {
   s.default_interval_ms = kMinuteMs;
   s.default_max_gap_ms = 2 * kMinuteMs;
   EXPECT_TRUE(b->ledger->SetSettings(s).ok());
-  EXPECT_TRUE(b->ledger->PutPrices({{"A10G", kNov1 - kDayMs, 3'500'000, 0, "CNY"}}).ok());
+  EXPECT_TRUE(b->ledger->PutPrices({{"A10G", in_service_from - kDayMs, 3'500'000, 0, "CNY"}}).ok());
   Gpu g;
   g.uuid = "GPU-a";
   g.node = "n1";
   g.model = "A10G";
-  g.in_service_from = kNov1;
-  EXPECT_TRUE(b->ledger->PutGpus({g}).ok());
+  g.in_service_from = in_service_from;
+  Gpu g2 = g;
+  g2.uuid = "GPU-b";
+  EXPECT_TRUE(b->ledger->PutGpus({g, g2}).ok());
   auto ctx = LoadBooksContext(*b->ledger);
   EXPECT_TRUE(ctx.ok());
   b->ctx = std::move(*ctx);
@@ -77,12 +79,13 @@ TEST(LiveBooks, AMonthInProgressIsPartialAndOpenHoldsEndAtAsOf) {
   ASSERT_EQ(r->lines.size(), 1u);
   EXPECT_TRUE(r->lines[0].usage.gpu_ns == 6 * kGpuNsPerGpuHour);
   EXPECT_EQ(r->lines[0].cost_micros, 21'000'000);  // 6 h x 3.50
-  EXPECT_EQ(r->total.cost_micros, 21'000'000);     // nothing unallocated after as_of
-  // November has ended by then: it is whole, all of it unallocated capacity.
+  EXPECT_EQ(r->unallocated.cost_micros, 21'000'000);  // GPU-b idle, also only up to as_of
+  EXPECT_EQ(r->total.cost_micros, 42'000'000);
+  // November has ended by then: it is whole, all of it unallocated capacity of two GPUs.
   auto nov = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 11}, as_of, GroupBy::kDepartment, false);
   ASSERT_TRUE(nov.ok());
   EXPECT_FALSE(nov->partial);
-  EXPECT_EQ(nov->total.cost_micros, 30 * 24 * 3'500'000LL);
+  EXPECT_EQ(nov->total.cost_micros, 2 * 30 * 24 * 3'500'000LL);
 }
 
 TEST(LiveBooks, ARunningJobsCostSoFarIsElapsedTimeTimesPrice) {
@@ -113,6 +116,45 @@ TEST(LiveBooks, ACountOnlyJobRunsToAsOf) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_TRUE(s->usage.gpu_ns == 4 * kGpuNsPerGpuHour);  // two GPUs for two hours
   EXPECT_EQ(s->cost_micros, 14'000'000);
+}
+
+Sample At(TimeMs t, float util) {
+  Sample s;
+  s.t = t;
+  s.util_pct = util;
+  return s;
+}
+
+// Interval 60 s, max gap 120 s. A sample followed by another days later stands for one
+// max gap (120 s) whether or not a month boundary falls between the two: metering
+// January alone must see that February goes on.
+TEST(LiveBooks, TheGapRuleIsTheSameAtAMonthsEnd) {
+  constexpr TimeMs kJan1 = 1767225600000;  // 2026-01-01T00:00:00Z
+  constexpr TimeMs kJan31 = kJan1 + 30 * kDayMs, kJan10 = kJan1 + 9 * kDayMs;
+  auto b = OneA10G(kJan1);
+  const TimeMs t1 = kJan31 + 23 * kHourMs + 55 * kMinuteMs, t2 = kJan10 + 23 * kHourMs + 55 * kMinuteMs;
+  Job j1 = RunningJob("at-month-end", t1 - 5 * kMinuteMs), j2 = RunningJob("mid-month", t2 - 5 * kMinuteMs);
+  j1.end_ms = j1.start_ms + 9 * kMinuteMs;
+  j2.end_ms = j2.start_ms + 9 * kMinuteMs;
+  ASSERT_TRUE(b->ledger->PutJobs({j1, j2}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{j1.id, "GPU-a", j1.start_ms, j1.end_ms, kFullShare},
+                                         {j2.id, "GPU-b", j2.start_ms, j2.end_ms, kFullShare}})
+                  .ok());
+  ASSERT_TRUE(b->ledger
+                  ->PutSamples({{"GPU-a", At(t1, 90)},
+                                {"GPU-a", At(kJan31 + 10 * kDayMs, 90)},  // 2026-02-10
+                                {"GPU-b", At(t2, 90)},
+                                {"GPU-b", At(kJan1 + 19 * kDayMs, 90)}})  // 2026-01-20
+                  .ok());
+  auto ctx = LoadBooksContext(*b->ledger);
+  ASSERT_TRUE(ctx.ok());
+  auto r = BuildMonthlyReport(*b->ledger, *ctx, {2026, 1}, kJan1 + 60 * kDayMs, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->lines.size(), 2u);
+  for (const ReportLine& l : r->lines) {
+    EXPECT_TRUE(l.usage.covered_ns == 2 * kMinuteMs * kFullShare) << l.key;
+    EXPECT_TRUE(l.usage.dense_ns == 2 * kMinuteMs * kFullShare) << l.key;
+  }
 }
 
 }  // namespace

@@ -55,12 +55,22 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
     ASSIGN_OR_RETURN(std::optional<Sample> before, ledger.SampleBefore(g.uuid, cap.start));
     if (before) meter.Add(*before);
     MinuteRoller roller(cap);
+    TimeMs last_t = kMinTimeMs;
     RETURN_IF_ERROR(ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap}, [&](const Sample& s) {
       meter.Add(s);
       roller.Add(s);
+      last_t = s.t;
     }));
+    // A sample inside the window with none after it up to one max gap past the window
+    // still stands for a whole max gap when the stream goes on later.
+    bool more_later = false;
+    if (last_t != kMinTimeMs && last_t < cap.end) {
+      ASSIGN_OR_RETURN(more_later, ledger.HasSampleAtOrAfter(g.uuid, cap.end + max_gap));
+    } else if (last_t == kMinTimeMs && before) {
+      ASSIGN_OR_RETURN(more_later, ledger.HasSampleAtOrAfter(g.uuid, cap.start));
+    }
     if (minutes != nullptr) minutes->emplace_back(g.uuid, roller.Finish());
-    std::vector<UsageRow> gr = meter.Finish();
+    std::vector<UsageRow> gr = meter.Finish(more_later);
     rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
   }
   // Accounting records that name only a GPU count and model: allocated time is

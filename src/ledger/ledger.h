@@ -61,6 +61,9 @@ class Ledger {
                              const std::function<void(const Sample&)>& fn) = 0;
   // The last sample of the GPU before t, if any (it may stand for time after t).
   virtual StatusOr<std::optional<Sample>> SampleBefore(const std::string& gpu_uuid, TimeMs t) = 0;
+  // Whether the GPU has any sample at t or later: a window's last sample stands for one
+  // max gap, not one interval, when the stream goes on past the window (METERING.md).
+  virtual StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) = 0;
   virtual StatusOr<std::vector<Price>> ListPrices() = 0;
   virtual StatusOr<std::vector<EpochProgress>> GetProgress(const std::string& job_id) = 0;
   // Early stop requests: Put replaces the job's earlier one (NotFound for an unknown job).

@@ -285,6 +285,14 @@ TEST_P(LedgerContract, SamplesReadBackAsTheirMergedWritesAcrossHoursAndBatches) 
       ASSERT_TRUE(before->has_value()) << "before " << a;
       EXPECT_TRUE(SameBits(**before, it->second)) << "before " << a;
     }
+    auto later = ledger_->HasSampleAtOrAfter("GPU-1", a);
+    ASSERT_TRUE(later.ok()) << later.status().ToString();
+    EXPECT_EQ(*later, model.lower_bound(a) != model.end()) << "at or after " << a;
+  }
+  for (TimeMs probe : {model.rbegin()->first, model.rbegin()->first + 1}) {
+    auto later = ledger_->HasSampleAtOrAfter("GPU-1", probe);
+    ASSERT_TRUE(later.ok());
+    EXPECT_EQ(*later, probe == model.rbegin()->first) << "at or after the last sample " << probe;
   }
   const TimeMs cutoff = kT0 + (now - kT0) / 2 + 1234;  // inside an hour
   const auto want_dropped = static_cast<int64_t>(std::distance(model.begin(), model.lower_bound(cutoff)));

@@ -179,9 +179,11 @@ void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, in
   add(u, d * (kFullShare - held), energy_mj - e_held, true);
 }
 
-std::vector<UsageRow> GpuMeter::Finish() {
+std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
   if (has_prev_) {
-    Close(prev_, prev_.t + std::min(setup_.options.interval_ms, setup_.options.max_gap_ms), -1);
+    const DurationMs last = more_later ? setup_.options.max_gap_ms
+                                       : std::min(setup_.options.interval_ms, setup_.options.max_gap_ms);
+    Close(prev_, prev_.t + last, -1);
     has_prev_ = false;
   }
   std::vector<UsageRow> rows;

@@ -54,8 +54,10 @@ class GpuMeter {
 
   void Add(const Sample& s);
   // Closes the last sample and returns the rows, ordered by period then line
-  // (unallocated first). Rows with no time are left out.
-  std::vector<UsageRow> Finish();
+  // (unallocated first). Rows with no time are left out. `more_later`: the GPU has
+  // samples after the last one fed (beyond one max gap), so the last stands for one
+  // max gap; otherwise it ends the stream and stands for min(interval, max gap).
+  std::vector<UsageRow> Finish(bool more_later = false);
   const MeterStats& stats() const { return stats_; }
 
  private:

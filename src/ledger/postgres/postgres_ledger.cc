@@ -399,6 +399,13 @@ class PostgresLedger final : public Ledger {
     return std::optional<Sample>(ReadSample(r, 0));
   }
 
+  StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT 1 FROM samples WHERE gpu_id = (SELECT id FROM gpus WHERE "
+                                        "uuid = $1) AND t_ms >= $2 LIMIT 1",
+                                        {P(gpu_uuid), P(t)}));
+    return r.rows() > 0;
+  }
+
   StatusOr<std::vector<Price>> ListPrices() override {
     std::vector<Price> out;
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM prices ORDER BY gpu_model, effective_from"));

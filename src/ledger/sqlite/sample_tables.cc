@@ -111,6 +111,27 @@ StatusOr<std::optional<Sample>> SampleTables::Before(int64_t gpu_id, TimeMs t) {
   return sealed;
 }
 
+StatusOr<bool> SampleTables::AnyAtOrAfter(int64_t gpu_id, TimeMs t) {
+  {
+    ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT 1 FROM samples WHERE gpu_id = ? AND t_ms >= ? LIMIT 1"));
+    q.Bind(1, gpu_id).Bind(2, t);
+    ASSIGN_OR_RETURN(bool found, q.Step());
+    if (found) return true;
+  }
+  // Stored blocks are never empty: one that starts at t or later answers; one that holds
+  // t is read.
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("SELECT start_ms, end_ms, chunk FROM sample_blocks WHERE gpu_id = ? "
+                                       "AND end_ms > ? ORDER BY start_ms"));
+  q.Bind(1, gpu_id).Bind(2, t);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return false;
+    if (q.Int(0) >= t) return true;
+    ASSIGN_OR_RETURN(std::vector<Sample> block, DecodeBlock(gpu_id, q.Int(0), q.Int(1), q.Blob(2)));
+    if (!block.empty() && block.back().t >= t) return true;
+  }
+}
+
 StatusOr<int64_t> SampleTables::DropBefore(TimeMs cutoff) {
   // Rows before the cutoff are sealed into their blocks first (through the hour that
   // holds it), so each sample is counted once.

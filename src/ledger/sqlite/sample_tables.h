@@ -31,6 +31,8 @@ class SampleTables {
   Status Scan(int64_t gpu_id, Window w, const std::function<void(const Sample&)>& fn);
   // The GPU's last sample before t, merged the same way.
   StatusOr<std::optional<Sample>> Before(int64_t gpu_id, TimeMs t);
+  // Whether the GPU has any sample at t or later.
+  StatusOr<bool> AnyAtOrAfter(int64_t gpu_id, TimeMs t);
   // Deletes every sample before `cutoff`; returns how many (each counted once).
   StatusOr<int64_t> DropBefore(TimeMs cutoff);
 

@@ -400,6 +400,12 @@ class SqliteLedger final : public Ledger {
     return samples_.Before(*id, t);
   }
 
+  StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GpuId(gpu_uuid));
+    if (!id) return false;
+    return samples_.AnyAtOrAfter(*id, t);
+  }
+
   StatusOr<std::vector<Price>> ListPrices() override {
     std::vector<Price> out;
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM prices ORDER BY gpu_model, effective_from"));
