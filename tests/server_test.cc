@@ -193,6 +193,22 @@ TEST_P(ServerTest, WriteAndJobsRoleMatrix) {
                            "application/json");
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("unknown field 'colour'"), std::string::npos) << bad->body;
+  // A registration refused for its allocations (an unknown GPU; an over-allocation)
+  // stores nothing: the job is not in the ledger and nobody is billed for it.
+  const std::string unknown_gpu = R"({"id": "api-job-2", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "gpu_request": "1xA10G",
+    "start": "2026-11-02T00:00:00Z", "allocations": [{"gpu_uuid": "GPU-nowhere", "start": "2026-11-02T00:00:00Z"}]})";
+  auto refused = client_->Post("/api/v1/jobs", Auth(Role::kAdmin), unknown_gpu, "application/json");
+  EXPECT_EQ(refused->status, 404) << refused->body;
+  const std::string over = R"({"id": "api-job-3", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "gpu_request": "1xA10G",
+    "start": "2026-11-02T00:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-02T01:00:00Z"}]})";
+  refused = client_->Post("/api/v1/jobs", Auth(Role::kAdmin), over, "application/json");
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  for (const char* id : {"api-job-2", "api-job-3"}) {
+    auto read = client_->Get((std::string("/api/v1/jobs/") + id).c_str(), Auth(Role::kAdmin));
+    EXPECT_EQ(read->status, 404) << id << ": " << read->body;
+  }
 }
 
 TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {

@@ -30,6 +30,12 @@ class Ledger {
  public:
   virtual ~Ledger() = default;
 
+  // One unit of work: every write `work` makes through this Ledger is stored in one
+  // transaction, or none is (the writes' own transactions join it). A refused request
+  // that wrote a job and then failed on its allocations leaves nothing behind. Reads
+  // inside see the writes made so far.
+  virtual Status InTransaction(const std::function<Status()>& work) = 0;
+
   virtual StatusOr<LedgerSettings> GetSettings() = 0;
   virtual Status SetSettings(const LedgerSettings& s) = 0;
 

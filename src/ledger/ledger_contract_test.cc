@@ -110,6 +110,40 @@ TEST_P(LedgerContract, OverAllocationIsRejectedAndNothingIsWritten) {
   EXPECT_EQ(AllocCount(), 1u);  // the valid first row of the failed batch was not kept
 }
 
+TEST_P(LedgerContract, AUnitOfWorkStoresAllOrNothing) {
+  Job fresh;
+  fresh.id = "j3";
+  fresh.user = "lisi";
+  fresh.project = "new-project";
+  fresh.department = "retail";
+  fresh.start_ms = kT0;
+  Gpu extra{"GPU-2", "node-1", 1, "A10G", 23028, kT0 - kDayMs, 0, 0, 0};
+  // The job and a GPU are written, then its allocation is refused: nothing stays.
+  Status s = ledger_->InTransaction([&]() -> Status {
+    RETURN_IF_ERROR(ledger_->PutJobs({fresh}));
+    RETURN_IF_ERROR(ledger_->PutGpus({extra}));
+    EXPECT_TRUE(ledger_->GetJob("j3")->has_value());  // reads inside see the writes so far
+    return ledger_->PutAllocations({{"j3", "GPU-9", kT0, 0, kFullShare}});
+  });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_FALSE(ledger_->GetJob("j3")->has_value());
+  EXPECT_EQ(ledger_->ListGpus()->size(), 1u);
+  auto projects = ledger_->ListJobField(Ledger::JobField::kProject);
+  for (const auto& [id, p] : *projects) EXPECT_NE(p, "new-project");
+  // Samples of the GPU the rollback took back are refused (no cached id survives it).
+  EXPECT_EQ(ledger_->PutSamples({{"GPU-2", Sample{kT0, 50, 1, 1, 1}}}).code(), StatusCode::kNotFound);
+  // The same unit without the bad allocation is stored whole.
+  ASSERT_TRUE(ledger_
+                  ->InTransaction([&]() -> Status {
+                    RETURN_IF_ERROR(ledger_->PutJobs({fresh}));
+                    RETURN_IF_ERROR(ledger_->PutGpus({extra}));
+                    return ledger_->PutAllocations({{"j3", "GPU-2", kT0, 0, kFullShare}});
+                  })
+                  .ok());
+  EXPECT_TRUE(ledger_->GetJob("j3")->has_value());
+  EXPECT_EQ(AllocCount(), 1u);
+}
+
 TEST_P(LedgerContract, ReimportingTheSameAllocationReplacesIt) {
   ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, 0, kFullShare}}).ok());
   ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, kT0 + kHourMs, kFullShare}}).ok());

@@ -237,11 +237,15 @@ void Server::Routes() {
                 label_jobs_.Clear();  // the new job may be what a label names
                 if (Status s = sightings_.Flush(*ledger_, clock_.Now()); !s.ok())
                   return Reply(res, s);  // it reads them
-                if (Status s = ledger_->PutJobs({job}); !s.ok()) return Reply(res, s);
-                if (Status s = ledger_->PutAllocations(allocs); !s.ok()) return Reply(res, s);
+                // The job, its allocations and the claims its labels make: one unit of work,
+                // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
-                if (Status s = AttributeNewJob(*ledger_, job, interval_ms_, &stats); !s.ok())
-                  return Reply(res, s);
+                Status stored = ledger_->InTransaction([&]() -> Status {
+                  RETURN_IF_ERROR(ledger_->PutJobs({job}));
+                  RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
+                  return AttributeNewJob(*ledger_, job, interval_ms_, &stats);
+                });
+                if (!stored.ok()) return Reply(res, stored);
                 counters_.label_allocations += stats.allocations;
                 counters_.label_conflicts += stats.conflicts;
                 res.status = 201;

@@ -62,23 +62,30 @@ class Conn {
   Status ExecScript(std::string_view sql);
 
  private:
+  friend class Transaction;
   std::unique_ptr<PGconn, void (*)(PGconn*)> c_;
+  int tx_depth_ = 0;  // open Transactions on this connection (the outermost one is real)
 };
 
-// BEGIN on construction; ROLLBACK unless Commit() ran.
+// BEGIN on Begin(); ROLLBACK unless Commit() ran. Transactions nest: an inner one joins
+// the outermost (its Begin and Commit do nothing), so a unit of work of several writes
+// commits or rolls back as one; an inner failure must reach the outermost.
 class Transaction {
  public:
   explicit Transaction(Conn& c) : c_(c) {}
   ~Transaction() {
-    if (open_) (void)c_.Exec("ROLLBACK");
+    if (!open_) return;
+    if (--c_.tx_depth_ == 0) (void)c_.Exec("ROLLBACK");
   }
   Status Begin() {
-    RETURN_IF_ERROR(c_.Exec("BEGIN").status());
+    if (c_.tx_depth_ == 0) RETURN_IF_ERROR(c_.Exec("BEGIN").status());
+    ++c_.tx_depth_;
     open_ = true;
     return OkStatus();
   }
   Status Commit() {
     open_ = false;
+    if (--c_.tx_depth_ > 0) return OkStatus();
     return c_.Exec("COMMIT").status();
   }
 

@@ -113,12 +113,15 @@ class PostgresLedger final : public Ledger {
   }
 
   Status PutJobs(const std::vector<Job>& jobs) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    // A project's department is checked against the stored one with the projects table
+    // locked against other writers until this commits.
+    RETURN_IF_ERROR(c_->Exec("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE").status());
     std::map<std::string, std::string> project_dept;
     ASSIGN_OR_RETURN(Result pr, c_->Exec("SELECT name, department FROM projects"));
     for (int i = 0; i < pr.rows(); ++i) project_dept[pr.Text(i, 0)] = pr.Text(i, 1);
     RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
-    Transaction tx(*c_);
-    RETURN_IF_ERROR(tx.Begin());
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Job& j : jobs) {
       RETURN_IF_ERROR(
@@ -199,6 +202,11 @@ class PostgresLedger final : public Ledger {
 
   Status PutAllocations(const std::vector<Allocation>& allocs) override {
     if (allocs.empty()) return OkStatus();
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    // Two servers on one database must not over-allocate a GPU between them: the
+    // allocations table is locked against other writers while this checks and writes.
+    RETURN_IF_ERROR(c_->Exec("LOCK TABLE allocations IN SHARE ROW EXCLUSIVE MODE").status());
     ASSIGN_OR_RETURN(std::vector<Gpu> gpu_list, ListGpus());
     std::map<std::string, Gpu> gpus;
     for (Gpu& g : gpu_list) gpus[g.uuid] = std::move(g);
@@ -216,8 +224,6 @@ class PostgresLedger final : public Ledger {
       for (int i = 0; i < r.rows(); ++i) existing.push_back(ReadAllocation(r, i));
     }
     RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
-    Transaction tx(*c_);
-    RETURN_IF_ERROR(tx.Begin());
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Allocation& a : allocs) {
       RETURN_IF_ERROR(
@@ -397,6 +403,14 @@ class PostgresLedger final : public Ledger {
                  {P(gpu_uuid), P(t)}));
     if (r.rows() == 0) return std::optional<Sample>();
     return std::optional<Sample>(ReadSample(r, 0));
+  }
+
+  Status InTransaction(const std::function<Status()>& work) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    Status s = work();
+    if (s.ok()) s = tx.Commit();
+    return s;
   }
 
   StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {

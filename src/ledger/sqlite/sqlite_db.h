@@ -97,26 +97,36 @@ class Db {
 
  private:
   friend class Stmt;
+  friend class Transaction;
+  int tx_depth_ = 0;  // open Transactions on this connection (the outermost one is real)
   void GiveBack(sqlite3_stmt* s);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
 };
 
-// Commits on Commit(), rolls back otherwise.
+// Commits on Commit(), rolls back otherwise. Transactions nest: an inner one joins the
+// outermost (its Begin and Commit do nothing), so a unit of work made of several writes
+// commits or rolls back as one. An inner failure must reach the outermost, which then
+// rolls back.
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
   ~Transaction() {
-    if (open_) (void)db_.Exec("ROLLBACK");
+    if (!open_) return;
+    if (--db_.tx_depth_ == 0) (void)db_.Exec("ROLLBACK");
   }
   Status Begin() {
-    ASSIGN_OR_RETURN(Stmt begin, db_.Prepare("BEGIN IMMEDIATE"));
-    RETURN_IF_ERROR(begin.Run());
+    if (db_.tx_depth_ == 0) {
+      ASSIGN_OR_RETURN(Stmt begin, db_.Prepare("BEGIN IMMEDIATE"));
+      RETURN_IF_ERROR(begin.Run());
+    }
+    ++db_.tx_depth_;
     open_ = true;
     return OkStatus();
   }
   Status Commit() {
     open_ = false;
+    if (--db_.tx_depth_ > 0) return OkStatus();
     ASSIGN_OR_RETURN(Stmt commit, db_.Prepare("COMMIT"));
     return commit.Run();
   }

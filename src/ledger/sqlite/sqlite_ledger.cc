@@ -77,6 +77,10 @@ class SqliteLedger final : public Ledger {
   }
 
   Status PutJobs(const std::vector<Job>& jobs) override {
+    // Validation reads inside the write transaction (BEGIN IMMEDIATE holds the write lock),
+    // so no other writer changes what they checked before this commits.
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
     std::map<std::string, std::string> project_dept;
     {
       ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT name, department FROM projects"));
@@ -87,8 +91,6 @@ class SqliteLedger final : public Ledger {
       }
     }
     RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
-    Transaction tx(*db_);
-    RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(Stmt dept, db_->Prepare("INSERT OR IGNORE INTO departments VALUES (?)"));
     ASSIGN_OR_RETURN(Stmt proj, db_->Prepare("INSERT OR IGNORE INTO projects VALUES (?, ?)"));
     ASSIGN_OR_RETURN(Stmt user, db_->Prepare("INSERT OR IGNORE INTO users VALUES (?)"));
@@ -176,6 +178,8 @@ class SqliteLedger final : public Ledger {
 
   Status PutAllocations(const std::vector<Allocation>& allocs) override {
     if (allocs.empty()) return OkStatus();
+    Transaction tx(*db_);  // checks read inside it: two writers cannot over-allocate a GPU
+    RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(std::vector<Gpu> gpu_list, ListGpus());
     std::map<std::string, Gpu> gpus;
     for (Gpu& g : gpu_list) gpus[g.uuid] = std::move(g);
@@ -204,8 +208,6 @@ class SqliteLedger final : public Ledger {
       }
     }
     RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
-    Transaction tx(*db_);
-    RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(
         Stmt ins,
         db_->Prepare(
@@ -637,6 +639,15 @@ class SqliteLedger final : public Ledger {
         .Bind(4, std::string_view(e.action))
         .Bind(5, std::string_view(e.detail))
         .Run();
+  }
+
+  Status InTransaction(const std::function<Status()>& work) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    Status s = work();
+    if (s.ok()) s = tx.Commit();
+    if (!s.ok()) gpu_ids_.clear();  // it may name GPUs the rollback took back
+    return s;
   }
 
   StatusOr<std::vector<AuditEntry>> ListAudit() override {
