@@ -565,7 +565,7 @@ TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   auto check = OpenLedger(dir.path() + "/scrape.db");
   auto gpus = (*check)->ListGpus();
   ASSERT_EQ(gpus->size(), 1u);
-  EXPECT_EQ((*gpus)[0].model, "NVIDIA L4");
+  EXPECT_EQ((*gpus)[0].model, "L4");  // modelName "NVIDIA L4", canonical
   std::vector<Sample> got;
   ASSERT_TRUE(
       (*check)

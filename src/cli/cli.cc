@@ -58,7 +58,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
   c_rep->add_flag("--share-idle", rep.share_idle,
-                  "spread unallocated cost over jobs in proportion to their cost");
+                  "spread unallocated cost over jobs in proportion to their cost, within each GPU model's "
+                  "pool (a team that used only A10Gs carries no idle A100 cost)");
+  c_rep->add_flag("--share-idle-across-models", rep.share_idle_across_models,
+                  "with --share-idle: one pool for all GPU models");
 
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");
