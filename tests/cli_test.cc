@@ -219,6 +219,7 @@ TEST_F(CliBooks, NvmlModelNamesArePricedAndAnUnpricedModelIsItsOwnLine) {
 
   CliRun jobs = Cli({"jobs", "--db", db_, "--month", "2026-10"});
   EXPECT_EQ(jobs.code, 0) << jobs.err;
+  EXPECT_NE(jobs.out.find("warning: 744.00 GPU-hours of GPU model 'H200'"), std::string::npos) << jobs.out;
 }
 
 TEST_F(CliBooks, SharedIdleCostStaysInItsGpuModelsPoolUnlessAskedAcross) {

@@ -313,6 +313,7 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
       arr.push_back(o);
     }
     nlohmann::ordered_json j = {{"month", r.month.ToString()}, {"currency", r.currency.code}, {"jobs", arr}};
+    if (!r.warnings.empty()) j["warnings"] = r.warnings;  // unpriced usage is in no job's row
     return j.dump(2) + "\n";
   }
   if (format == "csv") {
@@ -323,6 +324,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
       for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvField(row[i]);
       out += "\n";
     }
+    for (const std::string& w : r.warnings)
+      out += "(warning)," + CsvField(w) + std::string(head.size() - 2, ',') + "\n";
     return out;
   }
   Table t;
@@ -330,8 +333,10 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   t.right = std::vector<bool>(head.size(), true);
   for (size_t i = 0; i < 5; ++i) t.right[i] = false;
   t.rows = std::move(rows);
+  std::string warnings;
+  for (const std::string& w : r.warnings) warnings += "warning: " + w + "\n";
   return "jobs of " + r.month.ToString() + " (" + r.timezone + "), amounts in " + r.currency.code +
-         "; phases as shares of sampled time\n\n" + t.Render();
+         "; phases as shares of sampled time\n\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
 }
 
 std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
