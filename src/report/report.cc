@@ -246,9 +246,12 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       m.held_no_data_ns += r.gpu_ns - r.covered_ns;
     }
   };
+  std::unordered_map<std::string, std::string> canonical;  // a row's model -> as the cost items name it
   for (const UsageRow& r : cur.books.rows) {
     if (r.gpu_uuid.empty() || !scope.empty()) continue;  // count-only records; scoped views see no capacity
-    const std::string model = CanonicalGpuModel(r.gpu_model);  // as the cost items name it
+    auto [cpos, cfresh] = canonical.try_emplace(r.gpu_model);
+    if (cfresh) cpos->second = CanonicalGpuModel(r.gpu_model);
+    const std::string& model = cpos->second;
     IdleByModel& m = idle[model];
     m.gpu_model = model;
     add(m, r);
