@@ -58,7 +58,10 @@ double Varied(int m, int gpu, int64_t t) {
     case 2:
       return 250.0 + static_cast<double>(h % 100'000) / 1000.0;  // POWER_USAGE, W to the mW
     case 3:
-      return static_cast<double>(t / 10 * 27 + static_cast<int64_t>(h % 100'000));  // energy, mJ: ~270 W
+      // energy, mJ: 270 W (2,700 J per 10 s) plus up to 100 J of jitter, so it only rises
+      // between samples at least 10 s apart, as a real counter does (a counter that dips
+      // is a glitch the meter must not bill, docs/METERING.md).
+      return static_cast<double>(t / 10 * 2'700 + static_cast<int64_t>(h % 100'000));
     default:
       return 0.8 + static_cast<double>(h % 150'000) / 1e6;  // PROF ratios
   }

@@ -160,6 +160,93 @@ TEST_F(CliBooks, CountOnlyRecordsArePricedFromTheCountAndSaidSo) {
   EXPECT_NE(r.out.find("1 jobs carry only a GPU count"), std::string::npos) << r.out;
 }
 
+TEST_F(CliBooks, NvmlModelNamesArePricedAndAnUnpricedModelIsItsOwnLine) {
+  // dcgm-exporter and NVML say "NVIDIA A10G"; the price book says "A10G". H200 has no price.
+  Import("gpus",
+         "uuid,node,index,model,memory_mib,in_service_from\n"
+         "GPU-c,node-2,0,NVIDIA A10G,23028,2026-09-01T00:00:00+08:00\n"
+         "GPU-h,node-3,0,NVIDIA H200,143771,2026-09-01T00:00:00+08:00\n");
+  {
+    auto ledger = OpenSqliteLedger(db_);
+    ASSERT_TRUE(ledger.ok());
+    auto gpus = (*ledger)->ListGpus();
+    ASSERT_TRUE(gpus.ok());
+    std::string model_c;
+    for (const Gpu& g : *gpus) {
+      if (g.uuid == "GPU-c") model_c = g.model;
+    }
+    EXPECT_EQ(model_c, "A10G");  // canonical from the import on
+    // A GPU stored under the NVML name before canonical names existed is priced too.
+    Gpu old;
+    old.uuid = "GPU-d";
+    old.node = "node-2";
+    old.index = 1;
+    old.model = "NVIDIA A10G";
+    old.in_service_from = 1790784000000;  // 2026-10-01T00:00:00+08:00
+    ASSERT_TRUE((*ledger)->PutGpus({old}).ok());
+  }
+  Import("jobs",
+         "id,user,project,department,start,end\n"
+         "h200-run,wangwu,llm-eval,research,2026-10-03T00:00:00Z,2026-10-03T10:00:00Z\n");
+  Import("allocations",
+         "job_id,gpu_uuid,start,end,share\n"
+         "h200-run,GPU-h,2026-10-03T00:00:00Z,2026-10-03T10:00:00Z,1\n");
+
+  CliRun csv = Cli({"report", "--db", db_, "--month", "2026-10", "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  // Four A10Gs for October: 4 x 744 h x 3.5 = 10416.00; the H200's 744 h are unpriced.
+  EXPECT_NE(csv.out.find("total,2,3720.000000,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find(",10416.00,0.00,CNY,1.000000,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("(unpriced) H200,1,744.000000,"), std::string::npos) << csv.out;
+  EXPECT_EQ(csv.out.find("research"), std::string::npos) << csv.out;  // its only usage is unpriced
+  EXPECT_NE(csv.out.find("(warning),744.00 GPU-hours of GPU model 'H200' from 2026-09-30T16:00:00Z are not "
+                         "priced and not in the total: no price for GPU model 'H200'"),
+            std::string::npos)
+      << csv.out;
+
+  CliRun table = Cli({"report", "--db", db_, "--month", "2026-10"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("(unpriced) H200"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("= 10,416.00 capacity x price"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("warning: 744.00 GPU-hours of GPU model 'H200'"), std::string::npos) << table.out;
+
+  const std::string json = ReportJson();
+  EXPECT_NE(json.find("\"unpriced\": [\n    {\n      \"key\": \"(unpriced) H200\""), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"cost\": null"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"warnings\": [\n    \"744.00 GPU-hours"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"gpu_model\": \"A10G\",\n      \"capacity_gpu_hours\": 2976.0"), std::string::npos)
+      << json;  // GPU-d ("NVIDIA A10G") is in the A10G pool
+
+  CliRun jobs = Cli({"jobs", "--db", db_, "--month", "2026-10"});
+  EXPECT_EQ(jobs.code, 0) << jobs.err;
+  EXPECT_NE(jobs.out.find("warning: 744.00 GPU-hours of GPU model 'H200'"), std::string::npos) << jobs.out;
+}
+
+TEST_F(CliBooks, SharedIdleCostStaysInItsGpuModelsPoolUnlessAskedAcross) {
+  // An idle A100 beside the two A10Gs: manufacturing ran only on A10Gs.
+  Import("prices",
+         "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
+         "A100-SXM4-80GB,2026-01-01T00:00:00Z,10,,CNY\n");
+  Import("gpus",
+         "uuid,node,index,model,memory_mib,in_service_from\n"
+         "GPU-x,node-9,0,NVIDIA A100-SXM4-80GB,81920,2026-09-01T00:00:00+08:00\n");
+  CliRun pooled = Cli({"report", "--db", db_, "--month", "2026-10", "--format", "csv", "--share-idle"});
+  ASSERT_EQ(pooled.code, 0) << pooled.err;
+  // 29.05 direct + the A10Gs' idle 5178.95; the A100's 7440.00 stays unallocated.
+  EXPECT_NE(pooled.out.find(",5208.00,5178.95,CNY,"), std::string::npos) << pooled.out;
+  EXPECT_NE(pooled.out.find(",7440.00,0.00,CNY,"), std::string::npos) << pooled.out;
+
+  CliRun across = Cli({"report", "--db", db_, "--month", "2026-10", "--format", "csv", "--share-idle",
+                       "--share-idle-across-models"});
+  ASSERT_EQ(across.code, 0) << across.err;
+  EXPECT_NE(across.out.find(",12648.00,12618.95,CNY,"), std::string::npos) << across.out;
+
+  CliRun alone = Cli({"report", "--db", db_, "--month", "2026-10", "--share-idle-across-models"});
+  EXPECT_EQ(alone.code, 1);
+  EXPECT_NE(alone.err.find("--share-idle-across-models needs --share-idle"), std::string::npos) << alone.err;
+}
+
 struct BadCase {
   const char* name;
   const char* kind;
@@ -240,7 +327,7 @@ TEST(Cli, ImportsADcgmScrapeAndRegistersItsGpus) {
   auto ledger = OpenSqliteLedger(db);
   auto gpus = (*ledger)->ListGpus();
   ASSERT_EQ(gpus->size(), 1u);
-  EXPECT_EQ((*gpus)[0].model, "NVIDIA A10G");
+  EXPECT_EQ((*gpus)[0].model, "A10G");  // the scrape's modelName "NVIDIA A10G", canonical
   EXPECT_EQ((*gpus)[0].node, "n1");
   EXPECT_EQ((*gpus)[0].index, 2);
   std::vector<Sample> got;

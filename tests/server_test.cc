@@ -235,6 +235,38 @@ TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
       << body.substr(at, 600);  // 1 h x 3.50 CNY
 }
 
+TEST_P(ServerTest, NvmlModelNamesArePricedAndAnUnpricedModelFailsNoRead) {
+  // dcgm-exporter names the GPUs "NVIDIA A10G" (priced as "A10G") and "NVIDIA H200" (no
+  // price). Before canonical names, every report and job summary answered 404.
+  RwPoints points;
+  const TimeMs t0 = 1793577600000;  // 2026-11-02T00:00:00Z
+  for (int i = 0; i < 60; ++i) points.emplace_back(90, t0 + i * kMinuteMs);
+  RwLabels a10g = kGpuLabels, h200 = kGpuLabels;
+  a10g[4] = {"modelName", "NVIDIA A10G"};
+  h200[1] = {"UUID", "GPU-remote-h200"};
+  h200[4] = {"modelName", "NVIDIA H200"};
+  h200[5] = {"pod", "llm-eval-0"};
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(a10g, points), RwSeriesV1(h200, points)})))->status,
+      204);
+  const std::string job = R"({"id": "h200-job", "user": "lisi", "project": "pcb-solder-qc",
+    "department": "manufacturing", "start": "2026-11-02T00:00:00Z",
+    "end": "2026-11-02T01:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-h200",
+    "start": "2026-11-02T00:00:00Z", "end": "2026-11-02T01:00:00Z"}]})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  auto gpus = Settled()->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  std::map<std::string, std::string> models;
+  for (const Gpu& g : *gpus) models[g.uuid] = g.model;
+  EXPECT_EQ(models["GPU-remote-1"], "A10G");
+  EXPECT_EQ(models["GPU-remote-h200"], "H200");
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-11&by=job", Role::kAdmin, &body), 200) << body;
+  EXPECT_NE(body.find("\"key\": \"(unpriced) H200\""), std::string::npos) << body;
+  EXPECT_NE(body.find("GPU-hours of GPU model 'H200'"), std::string::npos) << body;
+  ASSERT_EQ(Get("/api/v1/jobs/h200-job", Role::kUser, &body), 200) << body;
+}
+
 TEST_P(ServerTest, JobQueryRoleMatrixAndFigures) {
   auto ledger = Open();
   auto jobs = ledger->ListJobs();
@@ -581,7 +613,7 @@ TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   auto check = OpenLedger(dir.path() + "/scrape.db");
   auto gpus = (*check)->ListGpus();
   ASSERT_EQ(gpus->size(), 1u);
-  EXPECT_EQ((*gpus)[0].model, "NVIDIA L4");
+  EXPECT_EQ((*gpus)[0].model, "L4");  // modelName "NVIDIA L4", canonical
   std::vector<Sample> got;
   ASSERT_TRUE(
       (*check)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "domain/gpu_model.h"
 #include "ingest/importers.h"
 #include "ingest/proto_writer.h"
 
@@ -59,7 +60,8 @@ Status Agent::Tick() {
       const GpuReading& g = last_gpus_[i];
       const Workload& w = workloads[i];
       Labels base = {{"Hostname", node_name_}, {"UUID", g.uuid}, {"gpu", std::to_string(g.index)}};
-      if (!g.name.empty()) base.emplace_back("modelName", g.name);
+      // NVML says "NVIDIA A10G"; the books say "A10G" (domain/gpu_model.h).
+      if (!g.name.empty()) base.emplace_back("modelName", CanonicalGpuModel(g.name));
       if (!w.JobLabel().empty()) base.emplace_back("hpc_job", w.JobLabel());
       if (!w.pod.empty()) base.emplace_back("pod", w.pod);
       if (g.util_pct >= 0) Add(base, "DCGM_FI_DEV_GPU_UTIL", g.util_pct, now);

@@ -59,7 +59,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->capture_default_str();
   c_rep->add_option("--as-of", rep.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_rep->add_flag("--share-idle", rep.share_idle,
-                  "spread unallocated cost over jobs in proportion to their cost");
+                  "spread unallocated cost over jobs in proportion to their cost, within each GPU model's "
+                  "pool (a team that used only A10Gs carries no idle A100 cost)");
+  c_rep->add_flag("--share-idle-across-models", rep.share_idle_across_models,
+                  "with --share-idle: one pool for all GPU models");
 
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");

@@ -39,7 +39,12 @@ Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(Opened o, Open(a.db));
   ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle));
+  if (a.share_idle_across_models && !a.share_idle) {
+    return InvalidArgument("--share-idle-across-models needs --share-idle");
+  }
+  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle, {},
+                                                       a.share_idle_across_models ? IdlePools::kAcrossModels
+                                                                                  : IdlePools::kPerGpuModel));
   if (a.format == "csv")
     out << RenderReportCsv(r);
   else if (a.format == "json")

@@ -37,7 +37,8 @@ struct ReportArgs {
   std::string by = "department";
   std::string format = "table";
   bool share_idle = false;
-  std::string as_of;  // RFC 3339; "" = the clock's now
+  bool share_idle_across_models = false;  // one pool for all GPU models instead of one per model
+  std::string as_of;                      // RFC 3339; "" = the clock's now
 };
 // An empty month means the one before `clock`'s now, in the ledger's time zone.
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);

@@ -66,8 +66,110 @@ TEST(PriceUsage, IdleSharedInProportionStillReconciles) {
 TEST(PriceBook, RejectsMixedCurrenciesAndMissingPrices) {
   EXPECT_FALSE(PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0, 1, 0, "USD"}}).ok());
   auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0, 1, 0, "CNY"}});
-  EXPECT_EQ(book->At("H100", kT0).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(book->At("A10G", kT0 - 1).status().code(), StatusCode::kNotFound);
+  // An incomplete price book is a state to fix (FailedPrecondition), not a missing thing.
+  EXPECT_EQ(book->At("H100", kT0).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(book->At("A10G", kT0 - 1).status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+UsageRow Row(const std::string& job, const std::string& model, double hours, TimeMs start = kT0) {
+  UsageRow r;
+  r.job_id = job;
+  r.gpu_uuid = "GPU-" + model;
+  r.gpu_model = model;
+  r.period_start = start;
+  r.period_end = start + kHourMs;
+  r.gpu_ns = static_cast<int64_t>(hours * 3600 * 1000) * kFullShare;
+  return r;
+}
+
+TEST(PriceUsage, NvmlModelNamesArePricedThroughTheirCanonicalName) {
+  // NVML and dcgm-exporter say "NVIDIA A10G"; the price book says "A10G".
+  auto book = PriceBook::Create(*LookupCurrency("CNY"),
+                                {{"A10G", kT0 - kDayMs, 3'500'000, 0, "CNY"},
+                                 {"NVIDIA A100-SXM4-80GB", kT0 - kDayMs, 10'000'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  auto cost = PriceUsage({Row("j", "NVIDIA A10G", 2), Row("j", "A10G", 1), Row("k", "A100-SXM4-80GB", 1)},
+                         *book, false);
+  ASSERT_TRUE(cost.ok()) << cost.status().message();
+  ASSERT_EQ(cost->items.size(), 2u);  // one item per canonical model
+  EXPECT_EQ(cost->items[0].gpu_model, "A10G");
+  EXPECT_EQ(cost->items[0].cost_micros, 10'500'000);
+  EXPECT_EQ(cost->items[1].gpu_model, "A100-SXM4-80GB");
+  EXPECT_EQ(cost->items[1].cost_micros, 10'000'000);
+  EXPECT_TRUE(cost->warnings.empty());
+}
+
+TEST(PriceUsage, AModelWithNoPriceIsAnUnpricedItemWithAWarningNotAFailure) {
+  auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0 - kDayMs, 3'500'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  auto cost =
+      PriceUsage({Row("j", "A10G", 1), Row("j", "NVIDIA H200", 2.5), Row("", "H200", 0.5)}, *book, true);
+  ASSERT_TRUE(cost.ok()) << cost.status().message();
+  ASSERT_EQ(cost->items.size(), 3u);
+  const CostItem& idle = cost->items[0];
+  EXPECT_EQ(idle.job_id, "");
+  EXPECT_TRUE(idle.unpriced);
+  EXPECT_EQ(idle.cost_micros, 0);
+  const CostItem& h200 = cost->items[2];
+  EXPECT_EQ(h200.gpu_model, "H200");
+  EXPECT_TRUE(h200.unpriced);
+  EXPECT_EQ(h200.usage.gpu_ns, static_cast<int64_t>(2.5 * 3600 * 1000) * kFullShare);
+  EXPECT_EQ(h200.cost_micros + h200.idle_share_micros, 0);
+  EXPECT_EQ(cost->total_micros, 3'500'000);  // the priced part alone
+  ASSERT_EQ(cost->warnings.size(), 1u);
+  EXPECT_NE(cost->warnings[0].find("3.00 GPU-hours of GPU model 'H200' (named 'NVIDIA H200')"),
+            std::string::npos)
+      << cost->warnings[0];
+  EXPECT_NE(cost->warnings[0].find("no price for GPU model 'H200'"), std::string::npos) << cost->warnings[0];
+}
+
+TEST(PriceBook, AnswersForAModelUnderItsNvmlNameAndFailsAsAPrecondition) {
+  auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0, 3'500'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  EXPECT_EQ(book->At("H200", kT0).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(book->At("A10G", kT0 - 1).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(book->At("NVIDIA A10G", kT0).ok());
+}
+
+TEST(PriceUsage, SharedIdleStaysWithinEachGpuModelsPoolByDefault) {
+  // Team a used only A10Gs, team b only A100s; only the A100 pool has idle time.
+  auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0 - kDayMs, 3'000'000, 0, "CNY"},
+                                                         {"A100", kT0 - kDayMs, 10'000'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  const std::vector<UsageRow> rows = {Row("a", "A10G", 1), Row("b", "A100", 1), Row("", "A100", 1)};
+  auto per_model = PriceUsage(rows, *book, true);
+  ASSERT_TRUE(per_model.ok());
+  auto item = [](const CostBook& b, const std::string& job) {
+    for (const CostItem& it : b.items) {
+      if (it.job_id == job) return it;
+    }
+    return CostItem{};
+  };
+  EXPECT_EQ(item(*per_model, "a").idle_share_micros, 0);  // no idle A100 cost on an A10G team
+  EXPECT_EQ(item(*per_model, "b").idle_share_micros, 10'000'000);
+  EXPECT_EQ(per_model->unallocated_micros, 0);
+
+  auto across = PriceUsage(rows, *book, true, IdlePools::kAcrossModels);
+  ASSERT_TRUE(across.ok());
+  EXPECT_EQ(item(*across, "a").idle_share_micros, 2'310'000);  // 10.00 x 3 / 13
+  EXPECT_EQ(item(*across, "b").idle_share_micros, 7'690'000);
+  EXPECT_EQ(across->unallocated_micros, 0);
+}
+
+TEST(PriceUsage, IdleOfAPoolNoJobUsedStaysOnTheUnallocatedLine) {
+  auto book = PriceBook::Create(*LookupCurrency("CNY"), {{"A10G", kT0 - kDayMs, 3'000'000, 0, "CNY"},
+                                                         {"A100", kT0 - kDayMs, 10'000'000, 0, "CNY"}});
+  ASSERT_TRUE(book.ok());
+  auto cost = PriceUsage({Row("a", "A10G", 1), Row("", "A100", 2)}, *book, true);
+  ASSERT_TRUE(cost.ok());
+  EXPECT_EQ(cost->unallocated_micros, 20'000'000);
+  EXPECT_EQ(cost->total_micros, 23'000'000);
 }
 
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/gpu_model.h"
+
 namespace gpuledger {
 
 StatusOr<PriceBook> PriceBook::Create(const Currency& currency, std::vector<Price> prices) {
@@ -9,6 +11,7 @@ StatusOr<PriceBook> PriceBook::Create(const Currency& currency, std::vector<Pric
   book.currency_ = currency;
   for (Price& p : prices) {
     RETURN_IF_ERROR(p.Validate());
+    p.gpu_model = CanonicalGpuModel(p.gpu_model);  // "NVIDIA A10G" and "A10G" are one model
     if (p.currency != currency.code) {
       return InvalidArgument("price for " + p.gpu_model + " from " + FormatTime(p.effective_from) +
                              " is in " + p.currency + " but the ledger keeps its books in " + currency.code);
@@ -28,23 +31,32 @@ StatusOr<PriceBook> PriceBook::Create(const Currency& currency, std::vector<Pric
   return book;
 }
 
-StatusOr<Price> PriceBook::At(const std::string& gpu_model, TimeMs t) const {
+std::map<std::string, std::vector<Price>>::const_iterator PriceBook::Lookup(
+    const std::string& gpu_model) const {
+  // Prices are kept under canonical names, so a name found as given is canonical already.
   auto it = by_model_.find(gpu_model);
+  return it != by_model_.end() ? it : by_model_.find(CanonicalGpuModel(gpu_model));
+}
+
+StatusOr<Price> PriceBook::At(const std::string& gpu_model, TimeMs t) const {
+  // FailedPrecondition, not NotFound: the request was fine, the price book is incomplete.
+  auto it = Lookup(gpu_model);
   if (it == by_model_.end()) {
-    return NotFound("no price for GPU model '" + gpu_model + "'; add one with `gpuledger import prices`");
+    return FailedPrecondition("no price for GPU model '" + gpu_model +
+                              "'; add one with `gpuledger import prices`");
   }
   const auto& list = it->second;
   auto pos = std::upper_bound(list.begin(), list.end(), t,
                               [](TimeMs v, const Price& p) { return v < p.effective_from; });
   if (pos == list.begin()) {
-    return NotFound("no price for GPU model '" + gpu_model + "' at " + FormatTime(t) +
-                    "; its first price takes effect at " + FormatTime(list.front().effective_from));
+    return FailedPrecondition("no price for GPU model '" + gpu_model + "' at " + FormatTime(t) +
+                              "; its first price takes effect at " + FormatTime(list.front().effective_from));
   }
   return *(pos - 1);
 }
 
 const Price* PriceBook::Find(const std::string& gpu_model, TimeMs t) const {
-  auto it = by_model_.find(gpu_model);
+  auto it = Lookup(gpu_model);
   if (it == by_model_.end()) return nullptr;
   auto pos = std::upper_bound(it->second.begin(), it->second.end(), t,
                               [](TimeMs v, const Price& p) { return v < p.effective_from; });
@@ -53,7 +65,7 @@ const Price* PriceBook::Find(const std::string& gpu_model, TimeMs t) const {
 
 std::vector<TimeMs> PriceBook::ChangesWithin(const std::string& gpu_model, Window w) const {
   std::vector<TimeMs> out;
-  auto it = by_model_.find(gpu_model);
+  auto it = Lookup(gpu_model);
   if (it == by_model_.end()) return out;
   for (const Price& p : it->second) {
     if (p.effective_from > w.start && p.effective_from < w.end) out.push_back(p.effective_from);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "domain/gpu_model.h"
 #include "ingest/dcgm_labels.h"
 #include "ingest/metrics.h"
 
@@ -145,7 +146,7 @@ Gpu DcgmGpu::ToGpu() const {
   Gpu g;
   g.uuid = labels->uuid;
   g.node = labels->host;
-  g.model = labels->model;
+  g.model = CanonicalGpuModel(labels->model);  // dcgm-exporter's "NVIDIA A10G" is the books' "A10G"
   if (!labels->gpu.empty()) g.index = std::atoi(labels->gpu.c_str());
   g.in_service_from = first;
   return g;

@@ -7,6 +7,7 @@
 
 #include "common/money.h"
 #include "common/strings.h"
+#include "domain/gpu_model.h"
 #include "ingest/csv.h"
 #include "ingest/metrics.h"
 
@@ -76,7 +77,7 @@ Status ParseGpuRequest(std::string_view text, int64_t* share_ppm, std::string* m
     return InvalidArgument("GPU count in '" + s + "' is outside (0, 1024]");
   }
   *share_ppm = micros;  // micro-units of a GPU are ppm
-  *model = std::string(Trim(s.substr(pos + len)));
+  *model = CanonicalGpuModel(Trim(s.substr(pos + len)));
   if (model->empty()) return InvalidArgument("GPU request '" + s + "' names no GPU model");
   return OkStatus();
 }
@@ -267,7 +268,7 @@ StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text) {
                                auto f = [&](const char* name) { return Field(r, h.Find(name)); };
                                g.uuid = f("uuid");
                                g.node = f("node");
-                               g.model = f("model");
+                               g.model = CanonicalGpuModel(f("model"));
                                ASSIGN_OR_RETURN(int64_t idx, OptInt(f("index"), "index", 0, 1023));
                                g.index = static_cast<int>(idx);
                                ASSIGN_OR_RETURN(g.memory_mib,
@@ -321,7 +322,7 @@ StatusOr<std::vector<Price>> ParsePricesCsv(std::string_view text) {
       [&](const CsvRecord& r, const CsvHeader& h) -> Status {
         Price p;
         auto f = [&](const char* name) { return Field(r, h.Find(name)); };
-        p.gpu_model = f("gpu_model");
+        p.gpu_model = CanonicalGpuModel(f("gpu_model"));
         ASSIGN_OR_RETURN(p.effective_from, ParseTime(f("effective_from")));
         ASSIGN_OR_RETURN(p.micros_per_gpu_hour, ParseMicros(f("price_per_gpu_hour"), "price_per_gpu_hour"));
         if (!f("price_per_kwh").empty()) {

@@ -64,7 +64,7 @@ TEST(SamplesFromDcgm, MergesMetricsPerGpuAndRejectsBadValues) {
   EXPECT_EQ(b->skipped_metrics, 1);
   EXPECT_EQ(b->skipped_mig, 1);
   ASSERT_EQ(b->gpus.size(), 1u);
-  EXPECT_EQ(b->gpus[0].ToGpu().model, "NVIDIA A10G");
+  EXPECT_EQ(b->gpus[0].ToGpu().model, "A10G");  // modelName "NVIDIA A10G", canonicalized
   EXPECT_EQ(b->gpus[0].ToGpu().index, 1);
   // Labels a GPU's later series lack keep their earlier values; new ones join.
   EXPECT_EQ(b->gpus[0].ToGpu().node, "n1");
@@ -109,7 +109,7 @@ TEST(SamplesFromDcgmRealData, RealScrapesOfRtx4000AdaAndL4) {
   EXPECT_FLOAT_EQ(s.power_w, 40.979f);
   EXPECT_EQ(s.energy_mj, 455497156);
   EXPECT_FLOAT_EQ(s.mem_mib, 1);
-  EXPECT_EQ(b1->gpus[0].ToGpu().model, "NVIDIA RTX 4000 Ada Generation");
+  EXPECT_EQ(b1->gpus[0].ToGpu().model, "RTX 4000 Ada Generation");  // "NVIDIA " dropped
   EXPECT_EQ(b1->gpus[0].ToGpu().node, "lke529760-766837-0a634ab30000");
   EXPECT_EQ(b1->Workload().at(b1->gpus[0].ToGpu().uuid).at("pod"), "cuda-75454ffb9f-8ljq7");
 
@@ -118,7 +118,7 @@ TEST(SamplesFromDcgmRealData, RealScrapesOfRtx4000AdaAndL4) {
   auto b2 = SamplesFromDcgm(*s2, 1790812800000);
   ASSERT_TRUE(b2.ok()) << b2.status().ToString();
   ASSERT_EQ(b2->samples.size(), 1u);  // the file holds the same scrape twice: one sample
-  EXPECT_EQ(b2->gpus[0].ToGpu().model, "NVIDIA L4");
+  EXPECT_EQ(b2->gpus[0].ToGpu().model, "L4");
   EXPECT_TRUE(b2->Workload().empty());
   EXPECT_GT(b2->skipped_metrics, 10);
 }

@@ -92,9 +92,15 @@ void GpuMeter::Add(const Sample& s) {
     if (s.t - prev_.t <= setup_.options.max_gap_ms && prev_.energy_mj >= 0 && s.energy_mj >= 0) {
       if (s.energy_mj >= prev_.energy_mj) {
         energy = s.energy_mj - prev_.energy_mj;
-      } else {
-        ++stats_.counter_resets;  // the counter restarted (driver reload): count from zero
+      } else if (s.energy_mj <= EnergyBoundMj(s.t - prev_.t)) {
+        ++stats_.counter_resets;  // the counter restarted (driver reload) since prev_: count from zero
         energy = s.energy_mj;
+      } else {
+        // A decrease to a value no counter started within the interval could reach: a
+        // glitch. The interval counts nothing; the next delta, taken from this reading,
+        // carries its energy (plus the dip, which is noise and bounded like any delta).
+        ++stats_.energy_dips;
+        energy = 0;
       }
     }
     Close(prev_, end, energy);
@@ -108,6 +114,14 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
   if (energy_mj < 0 && s.power_w >= 0) {
     energy_mj =
         static_cast<int64_t>(static_cast<double>(s.power_w) * static_cast<double>(end - s.t));  // W x ms = mJ
+  }
+  // No interval counts more than the power bound allows over its length, whether its
+  // energy came from the counter or from a power reading.
+  const int64_t bound = EnergyBoundMj(end - s.t);
+  if (energy_mj > bound) {
+    ++stats_.energy_clamped;
+    stats_.energy_clamped_mj += energy_mj - bound;
+    energy_mj = bound;
   }
   const TimeMs a = std::max(s.t, setup_.capacity.start), b = std::min(end, setup_.capacity.end);
   if (a >= b) return;
@@ -127,6 +141,10 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
     Piece(seg, pos, pb, s, pe);
     pos = pb;
   }
+}
+
+int64_t GpuMeter::EnergyBoundMj(DurationMs ms) const {
+  return static_cast<int64_t>(setup_.options.max_power_w * static_cast<double>(ms));
 }
 
 void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj) {

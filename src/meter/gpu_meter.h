@@ -19,6 +19,11 @@ struct MeterOptions {
   DurationMs max_gap_ms = 30 * kSecondMs;   // the most any one sample stands for
   double dense_util_pct = 70;               // "effective compute density" threshold (util > this)
   double idle_util_pct = 5;                 // below this a held GPU counts as idle
+  // The most power any interval's energy may imply (docs/METERING.md, "Energy"): the
+  // GPU's power limit where the caller knows it, else this default bound, above the
+  // board power of every GPU sold today (B200 1,000 W, GB200 1,200 W).
+  double max_power_w = kDefaultMaxPowerW;
+  static constexpr double kDefaultMaxPowerW = 1'500;
 };
 
 // One job's hold on this GPU, already clipped by the caller to whatever it knows.
@@ -41,10 +46,13 @@ struct GpuMeterSetup {
 
 struct MeterStats {
   int64_t samples = 0;
-  int64_t late = 0;        // older than the previous sample of the GPU: dropped
-  int64_t duplicates = 0;  // same timestamp as the previous one: the later replaces it
-  int64_t counter_resets = 0;
-  int64_t without_util = 0;  // utilisation never reported: skipped (docs/METERING.md)
+  int64_t late = 0;               // older than the previous sample of the GPU: dropped
+  int64_t duplicates = 0;         // same timestamp as the previous one: the later replaces it
+  int64_t counter_resets = 0;     // a decrease to a value a fresh counter could reach: counted from zero
+  int64_t energy_dips = 0;        // a decrease no fresh counter explains: noise, the interval counts nothing
+  int64_t energy_clamped = 0;     // intervals whose energy implied more than max_power_w
+  int64_t energy_clamped_mj = 0;  // what those intervals counted beyond the bound, dropped
+  int64_t without_util = 0;       // utilisation never reported: skipped (docs/METERING.md)
 };
 
 class GpuMeter {
@@ -81,6 +89,8 @@ class GpuMeter {
   explicit GpuMeter(GpuMeterSetup setup) : setup_(std::move(setup)) {}
   Cell& CellAt(int period, int line) { return cells_[static_cast<size_t>(period * lines_ + line)]; }
   void Close(const Sample& s, TimeMs end, int64_t energy_mj);
+  // The most energy max_power_w allows over `ms` milliseconds, in mJ (W x ms = mJ).
+  int64_t EnergyBoundMj(DurationMs ms) const;
   void Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj);
 
   GpuMeterSetup setup_;

@@ -87,6 +87,64 @@ TEST(GpuMeter, EnergyFromCounterDeltasSurvivesAReset) {
   EXPECT_EQ(m->stats().counter_resets, 1);
 }
 
+TEST(GpuMeter, ACounterDipOfAFewJoulesIsNoiseNotAReset) {
+  // Read from a live cluster: the counter dips by 26.8 J between two samples. Counted as
+  // a reset it billed the whole counter (4.8e12 mJ, 1,347 kWh for 10 s of one GPU).
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 90, 4849626557291));
+  m->Add(S(kT0 + 10'000, 90, 4849626530489));  // -26,802 mJ: noise, the interval counts nothing
+  m->Add(S(kT0 + 20'000, 90, 4849629230489));  // +2,700,000 mJ from the dipped reading (270 W)
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->energy_mj, 2'700'000);
+  EXPECT_EQ(m->stats().energy_dips, 1);
+  EXPECT_EQ(m->stats().counter_resets, 0);
+}
+
+TEST(GpuMeter, ADecreaseIsAResetOnlyWhenAFreshCounterCouldReadTheNewValue) {
+  // Over 10 s the 1,500 W default bound allows 15,000,000 mJ: a counter that restarted
+  // within the interval reads at most that.
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 90, 900'000'000'000));
+  m->Add(S(kT0 + 10'000, 90, 15'000'000));  // plausible as fresh: a reset, counted
+  m->Add(S(kT0 + 20'000, 90, 17'000'000));  // +2,000,000
+  m->Add(S(kT0 + 30'000, 90, 15'000'001));  // a decrease, but not to what a fresh counter reads
+  m->Add(S(kT0 + 40'000, 90, 16'000'001));  // +1,000,000
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->energy_mj, 15'000'000 + 2'000'000 + 0 + 1'000'000);
+  EXPECT_EQ(m->stats().counter_resets, 1);
+  EXPECT_EQ(m->stats().energy_dips, 1);
+}
+
+TEST(GpuMeter, NoIntervalCountsMoreThanThePowerBoundAllows) {
+  auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 90, 1'000'000));
+  m->Add(S(kT0 + 10'000, 90, 1'000'000'000'000));  // a jump of 1e12 mJ in 10 s: 1,500 W x 10 s
+  m->Add(S(kT0 + 20'000, 90, 1'000'002'000'000));  // +2,000,000: within the bound
+  m->Add(S(kT0 + 30'000, 90, -1, 1000, 9'000));    // no counter: power x time, 9 kW read: bound
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->energy_mj, 15'000'000 + 2'000'000 + 15'000'000);
+  EXPECT_EQ(m->stats().energy_clamped, 2);
+  EXPECT_EQ(m->stats().energy_clamped_mj,
+            (1'000'000'000'000 - 1'000'000 - 15'000'000) + (9'000LL * 10'000 - 15'000'000));
+}
+
+TEST(GpuMeter, ThePowerBoundIsTheGpusLimitWhenTheCallerKnowsIt) {
+  GpuMeterSetup s = MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"});
+  s.options.max_power_w = 300;  // an A10G's board power limit
+  auto m = GpuMeter::Create(s);
+  ASSERT_TRUE(m.ok());
+  m->Add(S(kT0, 90, 0));
+  m->Add(S(kT0 + 10'000, 90, 5'000'000));  // 500 W for 10 s: counts 300 W x 10 s
+  m->Add(S(kT0 + 20'000, 90, 2'000'000));  // a reset: 2,000,000 <= 3,000,000
+  auto rows = m->Finish();
+  EXPECT_EQ(Find(rows, "j")->energy_mj, 3'000'000 + 2'000'000);
+  EXPECT_EQ(m->stats().energy_clamped, 1);
+  EXPECT_EQ(m->stats().counter_resets, 1);
+}
+
 TEST(GpuMeter, DuplicatesReplaceAndLateSamplesAreDropped) {
   auto m = GpuMeter::Create(MakeSetup({{0, kT0, kT0 + kHourMs, kFullShare}}, {"j"}));
   ASSERT_TRUE(m.ok());

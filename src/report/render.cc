@@ -98,7 +98,11 @@ std::string RenderReportTable(const MonthlyReport& r) {
   std::string out = "gpuledger monthly report " + r.month.ToString() + " by " +
                     std::string(GroupByName(r.by)) + " (" + r.timezone + ": " + FormatTime(r.window.start) +
                     " to " + FormatTime(r.window.end) + "), amounts in " + r.currency.code +
-                    (r.share_idle ? ", idle cost shared out by cost" : "") + "\n" +
+                    (r.share_idle ? r.idle_pools == IdlePools::kAcrossModels
+                                        ? ", idle cost shared out by cost across GPU models"
+                                        : ", idle cost shared out by cost within each GPU model"
+                                  : "") +
+                    "\n" +
                     (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) +
                                      " and open holds end there\n"
                                : "") +
@@ -127,6 +131,10 @@ std::string RenderReportTable(const MonthlyReport& r) {
   };
   for (const ReportLine& l : r.lines) row(l, true);
   row(r.unallocated, false);
+  for (const ReportLine& l : r.unpriced) {  // no price: no cost, share or change to show
+    t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
+                      Hours(l.usage.busy_ns), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
+  }
   t.rows.push_back({});
   row(r.total, true);
   out += t.Render();
@@ -137,6 +145,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
   out += "\ncheck: " + std::to_string(r.lines.size()) +
          " lines + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
          (shown == total ? " = " : " DIFFERS FROM ") + FormatMoneyGrouped(total, d) + " capacity x price\n";
+  for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
   if (!r.idle.empty()) {
     out += "\nwhere the GPU time went (why GPUs sit idle)\n";
     Table it;
@@ -184,7 +193,16 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
+  // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
+  for (const ReportLine& l : r.unpriced) {
+    out += CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
+           FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
+           FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + ",,," +
+           r.currency.code + ",,\n";
+  }
   row(r.total);
+  // Warnings close the file as rows of their own: the key column says what they are.
+  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,\n";
   return out;
 }
 
@@ -224,6 +242,8 @@ std::string RenderReportJson(const MonthlyReport& r) {
   j["currency"] = r.currency.code;
   j["by"] = GroupByName(r.by);
   j["share_idle"] = r.share_idle;
+  if (r.share_idle)
+    j["idle_pools"] = r.idle_pools == IdlePools::kAcrossModels ? "across_gpu_models" : "per_gpu_model";
   if (!r.scope.empty()) {
     j["scope"] = r.scope.project.empty() ? nlohmann::ordered_json{{"department", r.scope.department}}
                                          : nlohmann::ordered_json{{"project", r.scope.project}};
@@ -231,7 +251,16 @@ std::string RenderReportJson(const MonthlyReport& r) {
   j["lines"] = nlohmann::ordered_json::array();
   for (const ReportLine& l : r.lines) j["lines"].push_back(line(l));
   if (r.scope.empty()) j["unallocated"] = line(r.unallocated);
+  if (!r.unpriced.empty()) {
+    j["unpriced"] = nlohmann::ordered_json::array();
+    for (const ReportLine& l : r.unpriced) {
+      nlohmann::ordered_json u = line(l);
+      for (const char* k : {"cost", "direct_cost", "idle_share", "share_of_total"}) u[k] = nullptr;
+      j["unpriced"].push_back(std::move(u));
+    }
+  }
   j["total"] = line(r.total);
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;
   if (r.scope.empty()) {
     j["idle_by_gpu_model"] = nlohmann::ordered_json::array();
     for (const IdleByModel& m : r.idle) {
@@ -295,6 +324,7 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
       arr.push_back(o);
     }
     nlohmann::ordered_json j = {{"month", r.month.ToString()}, {"currency", r.currency.code}, {"jobs", arr}};
+    if (!r.warnings.empty()) j["warnings"] = r.warnings;  // unpriced usage is in no job's row
     return j.dump(2) + "\n";
   }
   if (format == "csv") {
@@ -305,6 +335,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
       for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvField(row[i]);
       out += "\n";
     }
+    for (const std::string& w : r.warnings)
+      out += "(warning)," + CsvField(w) + std::string(head.size() - 2, ',') + "\n";
     return out;
   }
   Table t;
@@ -312,8 +344,10 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   t.right = std::vector<bool>(head.size(), true);
   for (size_t i = 0; i < 5; ++i) t.right[i] = false;
   t.rows = std::move(rows);
+  std::string warnings;
+  for (const std::string& w : r.warnings) warnings += "warning: " + w + "\n";
   return "jobs of " + r.month.ToString() + " (" + r.timezone + "), amounts in " + r.currency.code +
-         "; phases as shares of sampled time\n\n" + t.Render();
+         "; phases as shares of sampled time\n\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
 }
 
 std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,

@@ -5,7 +5,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/strings.h"
 #include "cost/cost_engine.h"
+#include "domain/gpu_model.h"
 
 namespace gpuledger {
 
@@ -98,21 +100,23 @@ struct PricedMonth {
 };
 
 StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of,
-                                 bool share_idle) {
+                                 bool share_idle, IdlePools pools = IdlePools::kPerGpuModel) {
   PricedMonth pm;
   ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month, as_of));
-  ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle));
+  ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle, pools));
   return pm;
 }
 
 // Each job's direct cost (rounded per month, then summed) and usage over `months`.
 Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMonth>& months, TimeMs as_of,
-                 std::map<std::string, int64_t>* cost, std::map<std::string, UsageTotals>* usage) {
+                 std::map<std::string, int64_t>* cost, std::map<std::string, UsageTotals>* usage,
+                 std::map<std::string, int64_t>* unpriced_ns = nullptr) {
   for (YearMonth m : months) {
     ASSIGN_OR_RETURN(PricedMonth pm, PriceMonth(ledger, ctx, m, as_of, /*share_idle=*/false));
     for (const CostItem& it : pm.cost.items) {
       (*cost)[it.job_id] += it.cost_micros;
       (*usage)[it.job_id].Add(it.usage);
+      if (it.unpriced && unpriced_ns != nullptr) (*unpriced_ns)[it.job_id] += it.usage.gpu_ns;
     }
   }
   return OkStatus();
@@ -133,9 +137,11 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
   std::map<std::string, int64_t> cost;
   std::map<std::string, UsageTotals> usage;
-  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
+  std::map<std::string, int64_t> unpriced;
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage, &unpriced));
   s.cost_micros = cost[job.id];
   s.usage = usage[job.id];
+  s.unpriced_gpu_ns = unpriced[job.id];
   ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger.GetProgress(job.id));
   s.epochs_done = progress.empty() ? 0 : progress.back().epoch;
   for (const EpochProgress& e : progress) {
@@ -158,8 +164,9 @@ StatusOr<std::unordered_map<std::string, bool>> ScopeFilter(Ledger& ledger, cons
 
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                            TimeMs as_of, GroupBy by, bool share_idle,
-                                           const ReportScope& scope) {
+                                           const ReportScope& scope, IdlePools idle_pools) {
   MonthlyReport rep;
+  rep.idle_pools = idle_pools;
   rep.month = month;
   rep.timezone = ctx.tz.name();
   rep.currency = ctx.prices.currency();
@@ -174,7 +181,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     auto it = in_scope.find(job_id);
     return it != in_scope.end() && it->second;
   };
-  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle));
+  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle, idle_pools));
   rep.window = cur.books.window;
   rep.as_of = as_of;
   rep.partial = cur.books.partial;
@@ -184,9 +191,21 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.unallocated.key = "(unallocated capacity)";
   rep.total.key = "total";
   std::string prev_job;
+  std::map<std::string, ReportLine> unpriced;  // by GPU model
   for (const CostItem& it : cur.cost.items) {
     if (!visible(it.job_id)) continue;
     rep.total.usage.Add(it.usage);
+    if (!it.job_id.empty() && prev_job != it.job_id) {
+      ++rep.total.jobs;
+      prev_job = it.job_id;
+    }
+    if (it.unpriced) {  // its own line: usage without a price is never a failure of the report
+      ReportLine& line = unpriced[it.gpu_model];
+      line.key = "(unpriced) " + it.gpu_model;
+      line.usage.Add(it.usage);
+      if (!it.job_id.empty()) ++line.jobs;  // one item per (job, model) unpriced
+      continue;
+    }
     if (it.job_id.empty()) {
       rep.unallocated.usage.Add(it.usage);
       continue;
@@ -202,11 +221,15 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       ++line.jobs;
       last = it.job_id;
     }
-    if (prev_job != it.job_id) {
-      ++rep.total.jobs;
-      prev_job = it.job_id;
-    }
   }
+  for (auto& [model, line] : unpriced) {
+    if (!scope.empty()) {  // the cluster's warnings would show other teams' hours
+      rep.warnings.push_back(FormatFixed(line.usage.gpu_hours(), 2) + " GPU-hours of GPU model '" + model +
+                             "' are not priced and not in the total: the price book has no price for it");
+    }
+    rep.unpriced.push_back(std::move(line));
+  }
+  if (scope.empty()) rep.warnings = cur.cost.warnings;
   rep.unallocated.cost_micros = scope.empty() ? cur.cost.unallocated_micros : 0;
   rep.total.cost_micros = cur.cost.total_micros;
   if (!scope.empty()) {
@@ -226,13 +249,17 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       m.held_no_data_ns += r.gpu_ns - r.covered_ns;
     }
   };
+  std::unordered_map<std::string, std::string> canonical;  // a row's model -> as the cost items name it
   for (const UsageRow& r : cur.books.rows) {
     if (r.gpu_uuid.empty() || !scope.empty()) continue;  // count-only records; scoped views see no capacity
-    IdleByModel& m = idle[r.gpu_model];
-    m.gpu_model = r.gpu_model;
+    auto [cpos, cfresh] = canonical.try_emplace(r.gpu_model);
+    if (cfresh) cpos->second = CanonicalGpuModel(r.gpu_model);
+    const std::string& model = cpos->second;
+    IdleByModel& m = idle[model];
+    m.gpu_model = model;
     add(m, r);
     IdleByModel& g = idle_gpu[r.gpu_uuid];
-    g.gpu_model = r.gpu_model;
+    g.gpu_model = model;
     g.gpu_uuid = r.gpu_uuid;
     add(g, r);
   }
@@ -254,13 +281,13 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 
   // The previous month, for the change column. A month the price book does not cover
   // (before the first price) simply has no comparison; any other error is an error.
-  auto prev = PriceMonth(ledger, ctx, month.Prev(), as_of, share_idle);
+  auto prev = PriceMonth(ledger, ctx, month.Prev(), as_of, share_idle, idle_pools);
   if (!prev.ok() && prev.status().code() != StatusCode::kNotFound) return prev.status();
   if (prev.ok()) {
     std::map<std::string, int64_t> prev_cost;
     int64_t prev_scoped_total = 0;
     for (const CostItem& it : prev->cost.items) {
-      if (it.job_id.empty() || !visible(it.job_id)) continue;
+      if (it.job_id.empty() || it.unpriced || !visible(it.job_id)) continue;
       prev_scoped_total += it.cost_micros + it.idle_share_micros;
       prev_cost[KeyOf(by, keys, it.job_id, it.gpu_model)] += it.cost_micros + it.idle_share_micros;
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "books/books.h"
+#include "cost/cost_engine.h"
 #include "domain/usage_totals.h"
 
 namespace gpuledger {
@@ -58,8 +59,14 @@ struct MonthlyReport {
   Currency currency;
   GroupBy by = GroupBy::kDepartment;
   bool share_idle = false;
-  std::vector<ReportLine> lines;         // by total cost, descending; then key
-  ReportLine unallocated;                // key "(unallocated capacity)"
+  IdlePools idle_pools = IdlePools::kPerGpuModel;  // how share_idle spreads idle cost
+  std::vector<ReportLine> lines;                   // by total cost, descending; then key
+  ReportLine unallocated;                          // key "(unallocated capacity)"
+  // Usage of GPU models with no price in force, one line per model ("(unpriced) A10G"),
+  // jobs' and unallocated time together, at no cost; not in `lines`, in total's usage
+  // but not in its cost. Each has a warning.
+  std::vector<ReportLine> unpriced;
+  std::vector<std::string> warnings;
   ReportLine total;                      // everything: equals capacity x price
   std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
@@ -70,7 +77,8 @@ struct MonthlyReport {
 // progress is partial, one that has not begun is FailedPrecondition.
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                            TimeMs as_of, GroupBy by, bool share_idle,
-                                           const ReportScope& scope = {});
+                                           const ReportScope& scope = {},
+                                           IdlePools idle_pools = IdlePools::kPerGpuModel);
 
 // One job with its metrics and direct cost so far, over every month it spans up to
 // as_of (months are metered again where stale, so a running job's figures move with its
@@ -83,6 +91,7 @@ struct JobSummary {
   int64_t cost_micros = 0;
   int epochs_done = 0;
   std::optional<double> best_map50;
+  int64_t unpriced_gpu_ns = 0;  // part of usage on GPU models with no price: not in cost_micros
 };
 StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of);
 

@@ -26,17 +26,18 @@ class Client:
         self.server = (server or os.environ.get("GPULEDGER_SERVER", "")).rstrip("/")
         self.token = token or os.environ.get("GPULEDGER_TOKEN", "")
         self.timeout = timeout
-        if not self.server.startswith("http://"):
-            raise GpuledgerError("set GPULEDGER_SERVER to the server, http://host:port (got %r)" % self.server)
+        if not self.server.startswith(("http://", "https://")):
+            raise GpuledgerError(
+                "set GPULEDGER_SERVER to the server, http://host:port or https://host (got %r)" % self.server)
         if not self.token:
             raise GpuledgerError("set GPULEDGER_TOKEN to an ingest token")
 
-    def _post(self, path, body):
+    def _send(self, method, path, body):
         data = json.dumps(body).encode()
         req = urllib.request.Request(
             self.server + path,
             data=data,
-            method="POST",
+            method=method,
             headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"},
         )
         try:
@@ -44,14 +45,28 @@ class Client:
                 text = resp.read().decode()
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace").strip()
-            raise GpuledgerError("POST %s: HTTP %d %s" % (path, e.code, detail), e.code) from None
-        except (urllib.error.URLError, OSError) as e:
-            raise GpuledgerError("POST %s: %s" % (path, e)) from None
-        return json.loads(text) if text.strip() else {}
+            raise GpuledgerError("%s %s: HTTP %d %s" % (method, path, e.code, detail), e.code) from None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise GpuledgerError("%s %s: %s" % (method, path, e)) from None
+        try:
+            return json.loads(text) if text.strip() else {}
+        except ValueError as e:
+            raise GpuledgerError("%s %s: the answer is not JSON: %s" % (method, path, e)) from None
+
+    def _post(self, path, body):
+        return self._send("POST", path, body)
 
     def register_job(self, job):
         """Registers (or updates) a job: a dict of the jobs API's string fields."""
         return self._post("/api/v1/jobs", {k: str(v) for k, v in job.items()})
+
+    def end_job(self, job_id, status, end):
+        """Ends a job: PATCH /api/v1/jobs/{id} with {"status": ..., "end": RFC 3339 UTC}.
+
+        status is one of succeeded, failed, cancelled.
+        """
+        return self._send("PATCH", "/api/v1/jobs/%s" % urllib.parse.quote(job_id, safe=""),
+                          {"status": status, "end": end})
 
     def post_progress(self, job_id, epochs):
         """Posts epochs (dicts with "epoch" and metrics). Returns (stop, reason)."""

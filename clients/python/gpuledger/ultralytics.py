@@ -6,15 +6,22 @@ imgsz, amp, model, dataset) and the identity submission put in the environment
 GPULEDGER_<FIELD> of the jobs API). on_fit_epoch_end posts the epoch's metrics; when the
 server answers that someone asked the job to stop, it sets trainer.stop, so Ultralytics
 ends the run after this epoch, whose checkpoint is already written (Ultralytics saves the
-model before on_fit_epoch_end). Nothing here can fail a training run: errors are logged
-once per kind, and epochs the server did not take are sent again with the next epoch.
+model before on_fit_epoch_end). on_train_end ends the job (PATCH /api/v1/jobs/{id} with
+its status and end time): "cancelled" when the server asked it to stop, else "succeeded"
+(Ultralytics runs on_train_end only when training finished, early stopping included).
+
+Nothing here can fail a training run: attach() with no server, token or job id logs a
+warning and attaches nothing; an unreachable server is a warning; errors are logged once
+per kind, and epochs the server did not take are sent again with the next epoch.
 
 In DDP runs Ultralytics runs callbacks in rank 0 only; the node agent's results.csv
 follower covers runs without this callback.
 """
 
+import functools
 import logging
 import os
+import sys
 import time
 
 from .client import Client, GpuledgerError
@@ -38,6 +45,38 @@ _METRICS = {
 }
 
 
+def _framework():
+    """ultralytics==VERSION of the Ultralytics running this, or "ultralytics" if unknown."""
+    # The trainer calling us has imported ultralytics already; importing it here would
+    # only cost time where it is not (and could fail).
+    version = getattr(sys.modules.get("ultralytics"), "__version__", None)
+    if not version:
+        try:
+            from importlib import metadata
+            version = metadata.version("ultralytics")
+        except Exception:  # noqa: BLE001
+            version = None
+    return "ultralytics==%s" % version if version else "ultralytics"
+
+
+def _now_rfc3339():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _never_raises(kind):
+    """Wraps a callback so that no error of ours can end a training run."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def safe(self, trainer):
+            try:
+                return fn(self, trainer)
+            except Exception as e:  # noqa: BLE001 -- training matters more than its books
+                self._warn(kind, "%s: %s" % (type(e).__name__, e))
+                return None
+        return safe
+    return wrap
+
+
 def _number(x):
     """A float from a Python number, a 0-d tensor or a sequence (summed); None if not."""
     try:
@@ -58,12 +97,14 @@ class _Reporter:
         self.started = time.monotonic()
         self.warned = set()
         self.stop_reason = None
+        self.ended = None  # the status the job was ended with, once on_train_end ran
 
     def _warn(self, kind, err):
         if kind not in self.warned:
             self.warned.add(kind)
             LOG.warning("gpuledger: %s: %s (training goes on)", kind, err)
 
+    @_never_raises("register")
     def on_pretrain_routine_end(self, trainer):
         args = getattr(trainer, "args", None)
         job = {"id": self.job_id, "status": "running"}
@@ -83,8 +124,8 @@ class _Reporter:
             data = getattr(args, "data", None)
             if data and "dataset" not in job:
                 job["dataset"] = str(data)
-        job.setdefault("start", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        job.setdefault("framework", "ultralytics")
+        job.setdefault("start", _now_rfc3339())
+        job.setdefault("framework", _framework())
         if not all(k in job for k in ("user", "project", "department")):
             self._warn("register", "GPULEDGER_USER/PROJECT/DEPARTMENT not set: the job is not registered from here")
             return
@@ -93,6 +134,7 @@ class _Reporter:
         except GpuledgerError as e:
             self._warn("register", e)
 
+    @_never_raises("progress")
     def on_fit_epoch_end(self, trainer):
         epoch = {"epoch": int(getattr(trainer, "epoch", 0)) + 1, "time_s": round(time.monotonic() - self.started, 3)}
         for key, name in _METRICS.items():
@@ -119,17 +161,43 @@ class _Reporter:
                         self.job_id, self.stop_reason, epoch["epoch"])
             trainer.stop = True
 
+    @_never_raises("end")
+    def on_train_end(self, trainer):
+        # Ultralytics runs on_train_end once training finished; a stop the server asked
+        # for is a cancelled job, an early stop (patience) or the last epoch a success.
+        status = "cancelled" if self.stop_reason else "succeeded"
+        if self.unsent:  # the last epochs the server did not take: one more try
+            try:
+                self.client.post_progress(self.job_id, self.unsent)
+                self.unsent = []
+            except GpuledgerError as e:
+                self._warn("progress", e)
+        try:
+            self.client.end_job(self.job_id, status, _now_rfc3339())
+        except GpuledgerError as e:
+            self._warn("end", "%s; the job is not marked %s" % (e, status))
+            return
+        self.ended = status
+
 
 def attach(model, server=None, token=None, job_id=None):
-    """Adds gpuledger's callbacks to an Ultralytics model. Returns the reporter.
+    """Adds gpuledger's callbacks to an Ultralytics model. Returns the reporter, or None
+    when there is nothing to report to (a warning says why; training runs as usual).
 
     job_id defaults to $GPULEDGER_JOB_ID; server and token to $GPULEDGER_SERVER and
-    $GPULEDGER_TOKEN.
+    $GPULEDGER_TOKEN. The server may be http:// or https://.
     """
     job_id = job_id or os.environ.get("GPULEDGER_JOB_ID", "")
     if not job_id:
-        raise GpuledgerError("no job id: pass job_id= or set GPULEDGER_JOB_ID")
-    reporter = _Reporter(Client(server, token), job_id)
+        LOG.warning("gpuledger: no job id (pass job_id= or set GPULEDGER_JOB_ID): this run is not reported")
+        return None
+    try:
+        client = Client(server, token)
+    except GpuledgerError as e:
+        LOG.warning("gpuledger: %s: this run is not reported", e)
+        return None
+    reporter = _Reporter(client, job_id)
     model.add_callback("on_pretrain_routine_end", reporter.on_pretrain_routine_end)
     model.add_callback("on_fit_epoch_end", reporter.on_fit_epoch_end)
+    model.add_callback("on_train_end", reporter.on_train_end)
     return reporter

@@ -53,22 +53,28 @@ class FakeModel:
                 self.after_epoch(epoch + 1)
             if t.stop:
                 break
+        self._run("on_train_end")  # Ultralytics: after the last epoch, an early stop included
 
 
 class Recorder(http.server.BaseHTTPRequestHandler):
     """Records POSTs; answers stop once `stop_after` epochs have arrived; 503 while `down`."""
 
     posts = []
+    methods = []
     stop_after = None
     down = False
 
-    def do_POST(self):
+    def do_PATCH(self):
+        self.do_POST(method="PATCH")
+
+    def do_POST(self, method="POST"):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if Recorder.down:
             self.send_response(503)
             self.end_headers()
             return
         Recorder.posts.append((self.path, self.headers["Authorization"], body))
+        Recorder.methods.append(method)
         out = {}
         if self.path.endswith("/progress"):
             done = max(e["epoch"] for p, _, b in Recorder.posts if p.endswith("/progress") for e in b["epochs"])
@@ -86,7 +92,8 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
 class CallbackTest(unittest.TestCase):
     def setUp(self):
-        Recorder.posts, Recorder.stop_after, Recorder.down = [], None, False
+        Recorder.posts, Recorder.methods, Recorder.stop_after, Recorder.down = [], [], None, False
+        sys.modules.pop("ultralytics", None)
         self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = "http://127.0.0.1:%d" % self.httpd.server_port
@@ -112,7 +119,7 @@ class CallbackTest(unittest.TestCase):
         self.assertEqual(job["model_type"], "yolo11n")
         self.assertEqual(job["dataset"], "pcb-defects.yaml")
         self.assertEqual(job["user"], "lisi")
-        epochs = [e for p, _, b in Recorder.posts[1:] for e in b["epochs"]]
+        epochs = [e for p, _, b in Recorder.posts[1:] if p.endswith("/progress") for e in b["epochs"]]
         self.assertEqual([e["epoch"] for e in epochs], [1, 2, 3])
         self.assertAlmostEqual(epochs[2]["map50"], 0.5)
         self.assertAlmostEqual(epochs[0]["train_loss"], 3.5)
@@ -121,6 +128,30 @@ class CallbackTest(unittest.TestCase):
         self.assertTrue(model.trainer.stop)
         self.assertEqual(model.trainer.saved, [1, 2, 3])
         self.assertEqual(reporter.stop_reason, "over budget")
+        # on_train_end ended the job: cancelled, since the server asked it to stop.
+        self.assertEqual(Recorder.methods[-1], "PATCH")
+        path, _, end = Recorder.posts[-1]
+        self.assertEqual(path, "/api/v1/jobs/run-7")
+        self.assertEqual(end["status"], "cancelled")
+        self.assertRegex(end["end"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(reporter.ended, "cancelled")
+
+    def test_a_finished_run_ends_its_job_as_succeeded_with_the_framework_version(self):
+        os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="pcb-solder-qc",
+                          GPULEDGER_DEPARTMENT="manufacturing")
+        sys.modules["ultralytics"] = types.SimpleNamespace(__version__="8.3.40")  # as a real run has it
+        model = FakeModel(epochs=2)
+        reporter = gl.attach(model, server=self.url, token="tok", job_id="run-9")
+        model.train()
+        self.assertEqual(Recorder.posts[0][2]["framework"], "ultralytics==8.3.40")
+        self.assertEqual((Recorder.methods[-1], Recorder.posts[-1][0]), ("PATCH", "/api/v1/jobs/run-9"))
+        self.assertEqual(Recorder.posts[-1][2]["status"], "succeeded")
+        self.assertEqual(reporter.ended, "succeeded")
+
+    def test_an_https_server_is_accepted(self):
+        reporter = gl.attach(FakeModel(), server="https://gpuledger.example.com/", token="tok", job_id="x")
+        self.assertIsNotNone(reporter)
+        self.assertEqual(reporter.client.server, "https://gpuledger.example.com")
 
     def test_an_unreachable_server_never_fails_training_and_epochs_are_resent(self):
         model = FakeModel(epochs=4)
@@ -134,12 +165,37 @@ class CallbackTest(unittest.TestCase):
         self.assertEqual(posted, [[1, 2, 3], [4]])  # 1 and 2 waited for the server
         self.assertFalse(any(p == "/api/v1/jobs" for p, _, _ in Recorder.posts))  # no identity: not registered
 
-    def test_needs_a_job_id_and_a_server(self):
+    def test_no_job_id_or_server_is_a_warning_and_training_runs(self):
         os.environ.pop("GPULEDGER_JOB_ID", None)
-        with self.assertRaises(GpuledgerError):
-            gl.attach(FakeModel(), server=self.url, token="tok")
-        with self.assertRaises(GpuledgerError):
-            gl.attach(FakeModel(), server="localhost:1", token="tok", job_id="x")
+        os.environ.pop("GPULEDGER_SERVER", None)
+        for kwargs in ({"server": self.url, "token": "tok"},           # no job id
+                       {"token": "tok", "job_id": "x"},                  # no server
+                       {"server": "localhost:1", "token": "tok", "job_id": "x"}):  # not a URL
+            model = FakeModel(epochs=2)
+            with self.assertLogs("gpuledger", level="WARNING"):
+                self.assertIsNone(gl.attach(model, **kwargs))
+            model.train()
+            self.assertEqual(model.trainer.saved, [1, 2])
+        self.assertEqual(Recorder.posts, [])
+
+    def test_a_server_that_cannot_end_jobs_is_a_warning(self):
+        # The server goes away (or, before PATCH /api/v1/jobs/{id} landed, refuses it)
+        # after the last epoch: the end is a warning.
+        model = FakeModel(epochs=1)
+        reporter = gl.attach(model, server=self.url, token="tok", job_id="run-10")
+        model.after_epoch = lambda e: setattr(Recorder, "down", True)
+        with self.assertLogs("gpuledger", level="WARNING") as logs:
+            model.train()
+        self.assertTrue(any("not marked succeeded" in line for line in logs.output), logs.output)
+        self.assertIsNone(reporter.ended)
+
+    def test_a_callback_error_never_ends_training(self):
+        model = FakeModel(epochs=2)
+        reporter = gl.attach(model, server=self.url, token="tok", job_id="run-11")
+        reporter.client.post_progress = None  # calling it raises TypeError
+        with self.assertLogs("gpuledger", level="WARNING"):
+            model.train()
+        self.assertEqual(model.trainer.saved, [1, 2])
 
 
 @unittest.skipUnless(os.environ.get("GPULEDGER_BINARY"), "GPULEDGER_BINARY not set (ctest sets it)")
