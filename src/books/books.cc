@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
+#include "books/slices.h"
 #include "common/strings.h"
-#include "meter/gpu_meter.h"
-#include "meter/minute_rollup.h"
+#include "meter/compose.h"
 
 namespace gpuledger {
 
@@ -19,65 +20,78 @@ StatusOr<BooksContext> LoadBooksContext(Ledger& ledger) {
   return BooksContext{std::move(settings), std::move(tz), std::move(book)};
 }
 
-StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
-                                            const std::vector<TimeMs>& cuts, GpuMinutes* minutes) {
+namespace {
+
+// What metering window `w` needs: each GPU in service in it, with its holds, and its
+// periods (the GPU's time in w cut at `cuts` and at its model's price changes).
+struct Plan {
+  struct PerGpu {
+    GpuSlicing slicing;
+    Window cap;                  // service within w
+    std::vector<TimeMs> bounds;  // cap.start, the cuts inside, cap.end
+  };
+  std::vector<PerGpu> gpus;
+  std::set<std::string> held_jobs;
+};
+
+StatusOr<Plan> MakePlan(Ledger& ledger, const BooksContext& ctx, Window w, const std::vector<TimeMs>& cuts) {
   ASSIGN_OR_RETURN(std::vector<Gpu> gpus, ledger.ListGpus());
   ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger.AllocationsOverlapping(w));
   std::map<std::string, std::vector<const Allocation*>> by_gpu;
-  std::set<std::string> held_jobs;
+  Plan plan;
   for (const Allocation& a : allocs) {
     by_gpu[a.gpu_uuid].push_back(&a);
-    held_jobs.insert(a.job_id);
+    plan.held_jobs.insert(a.job_id);
   }
-  std::vector<UsageRow> rows;
   for (const Gpu& g : gpus) {
-    const Window cap = g.service().Intersect(w);
-    if (cap.length() == 0) continue;
-    GpuMeterSetup setup;
-    setup.gpu_uuid = g.uuid;
-    setup.gpu_model = g.model;
-    setup.capacity = cap;
-    setup.cuts = ctx.prices.ChangesWithin(g.model, cap);
-    setup.cuts.insert(setup.cuts.end(), cuts.begin(), cuts.end());
-    setup.options.interval_ms =
-        g.sample_interval_ms ? g.sample_interval_ms : ctx.settings.default_interval_ms;
-    setup.options.max_gap_ms = g.max_gap_ms ? g.max_gap_ms : ctx.settings.default_max_gap_ms;
+    Plan::PerGpu p;
+    p.cap = g.service().Intersect(w);
+    if (p.cap.length() == 0) continue;
+    GpuSlicing& s = p.slicing;
+    s.gpu_uuid = g.uuid;
+    s.gpu_model = g.model;
+    s.service = g.service();
+    s.cuts = ctx.prices.ChangesWithin(g.model, p.cap);
+    for (TimeMs c : cuts) {
+      if (c > p.cap.start && c < p.cap.end) s.cuts.push_back(c);
+    }
+    std::sort(s.cuts.begin(), s.cuts.end());
+    s.cuts.erase(std::unique(s.cuts.begin(), s.cuts.end()), s.cuts.end());
+    s.options.interval_ms = g.sample_interval_ms ? g.sample_interval_ms : ctx.settings.default_interval_ms;
+    s.options.max_gap_ms = g.max_gap_ms ? g.max_gap_ms : ctx.settings.default_max_gap_ms;
     std::map<std::string, int> slots;
     for (const Allocation* a : by_gpu[g.uuid]) {
-      auto [it, fresh] = slots.emplace(a->job_id, static_cast<int>(setup.job_ids.size()));
-      if (fresh) setup.job_ids.push_back(a->job_id);
-      setup.holds.push_back({it->second, a->start_ms, a->window().end, a->share_ppm});
+      auto [it, fresh] = slots.emplace(a->job_id, static_cast<int>(s.job_ids.size()));
+      if (fresh) s.job_ids.push_back(a->job_id);
+      s.holds.push_back({it->second, a->start_ms, a->window().end, a->share_ppm});
     }
-    const DurationMs max_gap = setup.options.max_gap_ms;
-    ASSIGN_OR_RETURN(GpuMeter meter, GpuMeter::Create(std::move(setup)));
-    // The sample before the window may stand for its first moments; samples up to one
-    // max gap after it close the window's last sample exactly as a longer window would.
-    ASSIGN_OR_RETURN(std::optional<Sample> before, ledger.SampleBefore(g.uuid, cap.start));
-    if (before) meter.Add(*before);
-    MinuteRoller roller(cap);
-    TimeMs last_t = kMinTimeMs;
-    RETURN_IF_ERROR(ledger.ScanSamples(g.uuid, {cap.start, cap.end + max_gap}, [&](const Sample& s) {
-      meter.Add(s);
-      roller.Add(s);
-      last_t = s.t;
-    }));
-    // A sample inside the window with none after it up to one max gap past the window
-    // still stands for a whole max gap when the stream goes on later.
-    bool more_later = false;
-    if (last_t != kMinTimeMs && last_t < cap.end) {
-      ASSIGN_OR_RETURN(more_later, ledger.HasSampleAtOrAfter(g.uuid, cap.end + max_gap));
-    } else if (last_t == kMinTimeMs && before) {
-      ASSIGN_OR_RETURN(more_later, ledger.HasSampleAtOrAfter(g.uuid, cap.start));
-    }
-    if (minutes != nullptr) minutes->emplace_back(g.uuid, roller.Finish());
-    std::vector<UsageRow> gr = meter.Finish(more_later);
-    rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
+    p.bounds.push_back(p.cap.start);
+    p.bounds.insert(p.bounds.end(), s.cuts.begin(), s.cuts.end());
+    p.bounds.push_back(p.cap.end);
+    plan.gpus.push_back(std::move(p));
   }
-  // Accounting records that name only a GPU count and model: allocated time is
-  // count x runtime, with no samples behind it.
+  return plan;
+}
+
+// A slice's rows carry the slice's own periods (its hour, cut where a period ends);
+// relabelled, each carries the period of the window it lies in, so slices of one period
+// compose into one row.
+void Relabel(std::vector<UsageRow>& rows, const std::vector<TimeMs>& bounds) {
+  for (UsageRow& r : rows) {
+    auto it = std::upper_bound(bounds.begin(), bounds.end() - 1, r.period_start);
+    r.period_start = *(it - 1);
+    r.period_end = *it;
+  }
+}
+
+// Accounting records that name only a GPU count and model: allocated time is count x
+// runtime within w, with no samples behind it.
+StatusOr<std::vector<UsageRow>> CountOnlyRows(Ledger& ledger, const BooksContext& ctx, Window w,
+                                              const std::vector<TimeMs>& cuts, const std::set<std::string>& held) {
+  std::vector<UsageRow> rows;
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
   for (const Job& j : jobs) {
-    if (j.gpu_share_ppm == 0 || j.start_ms == 0 || held_jobs.count(j.id)) continue;
+    if (j.gpu_share_ppm == 0 || j.start_ms == 0 || held.count(j.id)) continue;
     const Window run = Window{j.start_ms, j.end_ms ? j.end_ms : kMaxTimeMs}.Intersect(w);
     if (run.length() == 0) continue;
     if (j.gpu_model.empty()) {
@@ -105,6 +119,189 @@ StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& 
   return rows;
 }
 
+// Hour slices in time order -> the spans ComposeSpans takes (one per hour).
+std::vector<std::vector<UsageRow>> ByHour(std::vector<HourSlice>& slices, const std::vector<TimeMs>& bounds) {
+  std::vector<std::vector<UsageRow>> spans;
+  for (HourSlice& s : slices) {
+    Relabel(s.rows, bounds);
+    spans.push_back(std::move(s.rows));
+  }
+  return spans;
+}
+
+}  // namespace
+
+StatusOr<std::vector<UsageRow>> MeterWindow(Ledger& ledger, const BooksContext& ctx, Window w,
+                                            const std::vector<TimeMs>& cuts, GpuMinutes* minutes) {
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(ledger, ctx, w, cuts));
+  std::vector<UsageRow> rows;
+  for (const Plan::PerGpu& p : plan.gpus) {
+    ASSIGN_OR_RETURN(std::vector<HourSlice> slices,
+                     MeterHours(ledger, p.slicing, HoursOf(p.cap), w, minutes != nullptr));
+    if (minutes != nullptr) {
+      std::vector<MinuteRollup> all;
+      for (const HourSlice& s : slices) all.insert(all.end(), s.minutes.begin(), s.minutes.end());
+      minutes->emplace_back(p.slicing.gpu_uuid, std::move(all));
+    }
+    std::vector<UsageRow> gr = ComposeSpans(ByHour(slices, p.bounds));
+    rows.insert(rows.end(), std::make_move_iterator(gr.begin()), std::make_move_iterator(gr.end()));
+  }
+  ASSIGN_OR_RETURN(std::vector<UsageRow> count_only, CountOnlyRows(ledger, ctx, w, cuts, plan.held_jobs));
+  rows.insert(rows.end(), count_only.begin(), count_only.end());
+  return rows;
+}
+
+namespace {
+
+// The books of one month, kept fresh slice by slice (docs/METERING.md, "Slices"):
+//   slices/<month>@<tz>/<utc day>/<gpu>  one GPU's whole hours of one day, as metered
+//   days/<month>@<tz>/<utc day>          that day's hours composed, every GPU (whole days)
+//   <month>@<tz>                         the days composed, with count-only jobs (ended months)
+// Each remembers the newest change it saw; a read re-meters only the hours that changes
+// since then touched (and the hour holding as-of), recomposes their days, and composes
+// the month from its days.
+class MonthBuilder {
+ public:
+  MonthBuilder(Ledger& ledger, const BooksContext& ctx, YearMonth month, Window month_window, Window w,
+               int64_t latest)
+      : ledger_(ledger),
+        ctx_(ctx),
+        prefix_(month.ToString() + "@" + ctx.tz.name()),
+        month_end_(month_window.end),
+        w_(w),
+        latest_(latest) {}
+
+  StatusOr<std::vector<UsageRow>> Build() {
+    ASSIGN_OR_RETURN(plan_, MakePlan(ledger_, ctx_, w_, {}));
+    std::vector<std::vector<UsageRow>> days;
+    for (TimeMs day = DayOf(w_.start); day < w_.end; day += kDayMs) {
+      ASSIGN_OR_RETURN(std::vector<UsageRow> rows, Day(day));
+      days.push_back(std::move(rows));
+    }
+    std::vector<UsageRow> rows = ComposeSpans(days);
+    // A stored day's period ends may be those of an earlier as-of: label them afresh.
+    std::map<std::string, const std::vector<TimeMs>*> bounds;
+    for (const Plan::PerGpu& p : plan_.gpus) bounds[p.slicing.gpu_uuid] = &p.bounds;
+    for (UsageRow& r : rows) {
+      auto it = bounds.find(r.gpu_uuid);
+      if (it == bounds.end()) continue;
+      std::vector<UsageRow> one{std::move(r)};
+      Relabel(one, *it->second);
+      r = std::move(one[0]);
+    }
+    ASSIGN_OR_RETURN(std::vector<UsageRow> count_only, CountOnlyRows(ledger_, ctx_, w_, {}, plan_.held_jobs));
+    rows.insert(rows.end(), count_only.begin(), count_only.end());
+    return rows;
+  }
+
+ private:
+  static TimeMs DayOf(TimeMs t) { return t - ((t % kDayMs) + kDayMs) % kDayMs; }
+
+  // An hour (or day) is whole once its part of the month, within `service`, is over by
+  // the window's end (as-of): only whole ones are stored.
+  bool Whole(TimeMs start, DurationMs len, Window service) const {
+    return std::min({start + len, month_end_, service.end}) <= w_.end;
+  }
+
+  // The change spans after `built` that touch `w`, memoised (most books of a month were
+  // built at the same change).
+  StatusOr<const std::vector<Window>*> ChangesAfter(int64_t built, Window w) {
+    auto key = std::make_tuple(built, w.start, w.end);
+    auto it = changes_.find(key);
+    if (it == changes_.end()) {
+      ASSIGN_OR_RETURN(Ledger::Changes c, ledger_.SliceChangesSince(built, w));
+      it = changes_.emplace(key, std::move(c.spans)).first;
+    }
+    return &it->second;
+  }
+
+  StatusOr<std::vector<UsageRow>> Day(TimeMs day) {
+    const Window dw = Window{day, day + kDayMs}.Intersect(w_);
+    const bool whole = Whole(day, kDayMs, {kMinTimeMs, kMaxTimeMs});
+    const std::string key = "days/" + prefix_ + "/" + std::to_string(day);
+    if (whole) {
+      ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger_.BooksBuiltAt(key));
+      if (built) {
+        ASSIGN_OR_RETURN(const std::vector<Window>* changed, ChangesAfter(*built, dw));
+        if (changed->empty()) return ledger_.GetUsage(key);
+      }
+    }
+    std::vector<std::vector<UsageRow>> hours(24);  // one span per hour, every GPU
+    for (const Plan::PerGpu& p : plan_.gpus) {
+      const Window gw = p.cap.Intersect(dw);
+      if (gw.length() == 0) continue;
+      ASSIGN_OR_RETURN(std::vector<HourSlice> slices, GpuDay(p, day, gw));
+      for (HourSlice& s : slices) {
+        Relabel(s.rows, p.bounds);
+        auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
+        span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+      }
+    }
+    std::vector<UsageRow> rows = ComposeSpans(hours);
+    if (whole) RETURN_IF_ERROR(ledger_.ReplaceUsage(key, latest_, rows));
+    return rows;
+  }
+
+  // One GPU's hour slices of one day within `gw`: the stored whole hours that no change
+  // touched since they were stored; the others metered again (their minute rollups
+  // rewritten), and stored when whole.
+  StatusOr<std::vector<HourSlice>> GpuDay(const Plan::PerGpu& p, TimeMs day, Window gw) {
+    const std::string key = "slices/" + prefix_ + "/" + std::to_string(day) + "/" + p.slicing.gpu_uuid;
+    ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger_.BooksBuiltAt(key));
+    std::map<TimeMs, HourSlice> kept;  // by hour
+    if (built) {
+      ASSIGN_OR_RETURN(std::vector<UsageRow> stored, ledger_.GetUsage(key));
+      for (UsageRow& r : stored) {
+        HourSlice& s = kept[HourOf(r.period_start)];
+        s.hour = HourOf(r.period_start);
+        s.rows.push_back(std::move(r));
+      }
+      ASSIGN_OR_RETURN(const std::vector<Window>* changed, ChangesAfter(*built, gw));
+      for (const Window& c : *changed) {
+        for (TimeMs h : HoursOf(c.Intersect(gw))) kept.erase(h);
+      }
+      // Stored under a later as-of: what this window holds of such an hour is metered.
+      std::erase_if(kept, [&](const auto& e) {
+        return e.first < gw.start - kHourMs || e.first >= gw.end || !Whole(e.first, kHourMs, p.slicing.service);
+      });
+    }
+    std::vector<TimeMs> due;
+    for (TimeMs h : HoursOf(gw)) {
+      if (!kept.count(h)) due.push_back(h);
+    }
+    if (!due.empty()) {
+      ASSIGN_OR_RETURN(std::vector<HourSlice> fresh, MeterHours(ledger_, p.slicing, due, w_, /*want_minutes=*/true));
+      bool store = false;
+      for (HourSlice& s : fresh) {
+        RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, s.span, s.minutes));
+        store |= Whole(s.hour, kHourMs, p.slicing.service);
+        kept[s.hour] = std::move(s);
+      }
+      if (store) {
+        std::vector<UsageRow> rows;
+        for (const auto& [h, s] : kept) {
+          if (Whole(h, kHourMs, p.slicing.service)) rows.insert(rows.end(), s.rows.begin(), s.rows.end());
+        }
+        RETURN_IF_ERROR(ledger_.ReplaceUsage(key, latest_, rows));
+      }
+    }
+    std::vector<HourSlice> out;
+    for (auto& [h, s] : kept) out.push_back(std::move(s));
+    return out;
+  }
+
+  Ledger& ledger_;
+  const BooksContext& ctx_;
+  const std::string prefix_;
+  const TimeMs month_end_;
+  const Window w_;
+  const int64_t latest_;
+  Plan plan_;
+  std::map<std::tuple<int64_t, TimeMs, TimeMs>, std::vector<Window>> changes_;
+};
+
+}  // namespace
+
 StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of) {
   MonthBooks b;
   b.month = month;
@@ -114,38 +311,32 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
     return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() + ") has not begun: it starts " +
                               FormatTime(b.window.start) + " and the books are as of " + FormatTime(as_of));
   }
-  if (as_of < b.window.end) {
-    // In progress: metered to as_of on every read, never stored as the month's books.
-    b.partial = true;
-    b.window.end = as_of;
-    b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
-    if (b.frozen) {
-      return FailedPrecondition("month " + month.ToString() + " is in progress but its raw samples before " +
-                                FormatTime(ctx.settings.raw_retained_from_ms) + " were dropped by retention");
-    }
-    GpuMinutes minutes;
-    ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));
-    for (const auto& [uuid, rows] : minutes) RETURN_IF_ERROR(ledger.ReplaceMinutes(uuid, b.window, rows));
-    return b;
-  }
-  const std::string key = month.ToString() + "@" + ctx.tz.name();
-  ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping(b.window));
-  ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));
+  b.partial = as_of < b.window.end;
+  if (b.partial) b.window.end = as_of;
   b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
-  if (built && (*built >= latest || b.frozen)) {
-    ASSIGN_OR_RETURN(b.rows, ledger.GetUsage(key));
-    return b;
+  const std::string key = month.ToString() + "@" + ctx.tz.name();
+  ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}));
+  if (!b.partial) {
+    ASSIGN_OR_RETURN(int64_t touched, ledger.LatestChangeOverlapping(b.window));
+    ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));
+    if (built && (*built >= touched || b.frozen)) {
+      ASSIGN_OR_RETURN(b.rows, ledger.GetUsage(key));
+      return b;
+    }
   }
   if (b.frozen) {
     return FailedPrecondition("the books of " + month.ToString() + " (" + ctx.tz.name() +
-                              ") were never built and its raw samples before " +
-                              FormatTime(ctx.settings.raw_retained_from_ms) +
+                              (b.partial ? ") are in progress" : ") were never built") +
+                              " and its raw samples before " + FormatTime(ctx.settings.raw_retained_from_ms) +
                               " were dropped by retention: it cannot be metered");
   }
-  GpuMinutes minutes;
-  ASSIGN_OR_RETURN(b.rows, MeterWindow(ledger, ctx, b.window, {}, &minutes));
-  for (const auto& [uuid, rows] : minutes) RETURN_IF_ERROR(ledger.ReplaceMinutes(uuid, b.window, rows));
-  RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // last: marks the month built
+  RETURN_IF_ERROR(ledger.InTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(Window month_window, ctx.tz.MonthWindow(month));
+    MonthBuilder builder(ledger, ctx, month, month_window, b.window, latest);
+    ASSIGN_OR_RETURN(b.rows, builder.Build());
+    if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built
+    return OkStatus();
+  }));
   return b;
 }
 

@@ -117,4 +117,26 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
                          " is outside [0, 1]");
 }
 
+Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing) {
+  Window changed{kMaxTimeMs, kMinTimeMs};
+  auto widen = [&](Window w) {
+    if (w.start >= w.end) return;
+    changed.start = std::min(changed.start, w.start);
+    changed.end = std::max(changed.end, w.end);
+  };
+  for (const Allocation& a : incoming) {
+    auto same = std::find_if(existing.begin(), existing.end(), [&](const Allocation& e) {
+      return e.job_id == a.job_id && e.gpu_uuid == a.gpu_uuid && e.start_ms == a.start_ms;
+    });
+    if (same == existing.end() || same->share_ppm != a.share_ppm) {
+      widen(a.window());
+      if (same != existing.end()) widen(same->window());
+      continue;
+    }
+    const TimeMs old_end = same->window().end, new_end = a.window().end;
+    widen({std::min(old_end, new_end), std::max(old_end, new_end)});
+  }
+  return changed;
+}
+
 }  // namespace gpuledger

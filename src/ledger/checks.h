@@ -27,4 +27,10 @@ Status CheckAllocations(const std::vector<Allocation>& incoming, const std::vect
 // inside gpuledger's range. NaN never reaches here (parsers reject it).
 Status CheckSample(const std::string& gpu_uuid, const Sample& s);
 
+// The span of time that writing `incoming` changes, given the allocations already
+// stored for the same GPUs: a new hold changes its whole window; a stored one written
+// again (same job, GPU and start) changes only where its end moved (an open hold being
+// ended, a label claim being grown).
+Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing);
+
 }  // namespace gpuledger

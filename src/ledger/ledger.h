@@ -83,6 +83,16 @@ class Ledger {
   // Built books. Every Put* records the time span it changed; a month's books are
   // stale when a change newer than the one they were built at touches their window.
   virtual StatusOr<int64_t> LatestChangeOverlapping(Window w) = 0;
+  // The spans of the changes after `after_id` that overlap `w` and can alter metered
+  // slices (samples, allocations, GPUs, prices, settings; not job records alone), with
+  // the newest such id (or `after_id`). A sample written after a gap longer than the
+  // pad also records its GPU's previous sample's instant: that sample stood for less
+  // while it was the GPU's last.
+  struct Changes {
+    int64_t latest = 0;
+    std::vector<Window> spans;
+  };
+  virtual StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) = 0;
   virtual StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) = 0;
   virtual Status ReplaceUsage(const std::string& key, int64_t built_change,
                               const std::vector<UsageRow>& rows) = 0;

@@ -125,10 +125,15 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
   }
   const TimeMs a = std::max(s.t, setup_.capacity.start), b = std::min(end, setup_.capacity.end);
   if (a >= b) return;
-  // Energy of the sample's span, pro rata to the part inside capacity.
+  // Energy of the sample's span, pro rata to the part inside capacity: the difference of
+  // the floors at the part's two ends, so the parts of a span that capacity windows
+  // side by side (the books' hour slices) add up to the whole, to the mJ.
   int64_t e = energy_mj < 0 ? 0 : energy_mj;
   if (a != full_start || b != end) {
-    e = static_cast<int64_t>(static_cast<Int128>(e) * (b - a) / (end - full_start));
+    auto upto = [&](TimeMs x) {
+      return static_cast<int64_t>(static_cast<Int128>(e) * (x - full_start) / (end - full_start));
+    };
+    e = upto(b) - upto(a);
   }
   while (cursor_ < segments_.size() && segments_[cursor_].end <= a) ++cursor_;
   TimeMs pos = a;

@@ -175,7 +175,8 @@ class PostgresLedger final : public Ledger {
         changed.end = std::max(changed.end, j.end_ms == 0 ? kMaxTimeMs : j.end_ms);
       }
     }
-    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
+    // Job records alone change no metered slice (only what months add: count-only jobs).
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed, /*slices=*/false));
     return tx.Commit();
   }
 
@@ -224,17 +225,15 @@ class PostgresLedger final : public Ledger {
       for (int i = 0; i < r.rows(); ++i) existing.push_back(ReadAllocation(r, i));
     }
     RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
-    Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Allocation& a : allocs) {
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO allocations VALUES ($1, (SELECT id FROM gpus WHERE uuid = $2), $3, $4, $5) "
                    "ON CONFLICT (gpu_id, start_ms, job_id) DO UPDATE SET end_ms = $4, share_ppm = $5",
                    {P(a.job_id), P(a.gpu_uuid), P(a.start_ms), P(a.end_ms), P(a.share_ppm)})
               .status());
-      changed.start = std::min(changed.start, a.start_ms);
-      changed.end = std::max(changed.end, a.window().end);
     }
-    RETURN_IF_ERROR(RecordChange(changed));
+    const Window changed = AllocationChangeSpan(allocs, existing);
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
     return tx.Commit();
   }
 
@@ -288,9 +287,30 @@ class PostgresLedger final : public Ledger {
                    cols.Params())
               .status());
     }
-    // A sample also changes what its predecessor stands for, up to one max gap back.
-    changed.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
-    changed.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    // A sample also changes what its predecessor stands for, up to one max gap back;
+    // each GPU's previous sample before a gap longer than that stood for less while it
+    // was the GPU's last: its instant is a change too.
+    const DurationMs pad = std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    {
+      ArrayColumns firsts(2);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (i > 0 && rows[i].first == rows[i - 1].first) continue;  // sorted by GPU, then time
+        firsts.Add(0, P(rows[i].first));
+        firsts.Add(1, P(rows[i].second.t));
+      }
+      ASSIGN_OR_RETURN(
+          Result prev,
+          c_->Exec("SELECT x.t0, (SELECT MAX(s.t_ms) FROM samples s WHERE s.gpu_id = x.id AND s.t_ms < x.t0) "
+                   "FROM unnest($1::bigint[], $2::bigint[]) AS x(id, t0)",
+                   firsts.Params()));
+      for (int i = 0; i < prev.rows(); ++i) {
+        if (prev.IsNull(i, 1)) continue;
+        const TimeMs t0 = prev.Int(i, 0), p = prev.Int(i, 1);
+        if (t0 - p > pad) RETURN_IF_ERROR(RecordChange({p, p + 1}));
+      }
+    }
+    changed.start -= pad;
+    changed.end += pad;
     RETURN_IF_ERROR(RecordChange(changed));
     return tx.Commit();
   }
@@ -411,6 +431,19 @@ class PostgresLedger final : public Ledger {
     Status s = work();
     if (s.ok()) s = tx.Commit();
     return s;
+  }
+
+  StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) override {
+    Changes c;
+    c.latest = after_id;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT id, start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
+                                        "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
+                                        {P(after_id), P(w.end), P(w.start)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      c.latest = std::max(c.latest, r.Int(i, 0));
+      c.spans.push_back({r.Int(i, 1), r.Int(i, 2)});
+    }
+    return c;
   }
 
   StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {
@@ -659,8 +692,9 @@ class PostgresLedger final : public Ledger {
     s.gr_active = static_cast<float>(r.Double(i, 6));
     return s;
   }
-  Status RecordChange(Window w) {
-    return c_->Exec("INSERT INTO changes (start_ms, end_ms) VALUES ($1, $2)", {P(w.start), P(w.end)})
+  Status RecordChange(Window w, bool slices = true) {
+    return c_->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
+                    {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})
         .status();
   }
 

@@ -141,7 +141,8 @@ class SqliteLedger final : public Ledger {
         changed.end = std::max(changed.end, j.end_ms == 0 ? kMaxTimeMs : j.end_ms);
       }
     }
-    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
+    // Job records alone change no metered slice (only what months add: count-only jobs).
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed, /*slices=*/false));
     return tx.Commit();
   }
 
@@ -212,7 +213,6 @@ class SqliteLedger final : public Ledger {
         Stmt ins,
         db_->Prepare(
             "INSERT OR REPLACE INTO allocations VALUES (?, (SELECT id FROM gpus WHERE uuid = ?), ?, ?, ?)"));
-    Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Allocation& a : allocs) {
       RETURN_IF_ERROR(ins.Bind(1, std::string_view(a.job_id))
                           .Bind(2, std::string_view(a.gpu_uuid))
@@ -220,10 +220,9 @@ class SqliteLedger final : public Ledger {
                           .Bind(4, a.end_ms)
                           .Bind(5, a.share_ppm)
                           .Run());
-      changed.start = std::min(changed.start, a.start_ms);
-      changed.end = std::max(changed.end, a.window().end);
     }
-    RETURN_IF_ERROR(RecordChange(changed));
+    const Window changed = AllocationChangeSpan(allocs, existing);
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
     return tx.Commit();
   }
 
@@ -272,6 +271,14 @@ class SqliteLedger final : public Ledger {
     SortAndMergeRepeats(rows);
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
+    const DurationMs pad = std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    // Each GPU's previous sample before a gap longer than the pad stood for less while it
+    // was the GPU's last: its instant is a change too.
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i > 0 && rows[i].first == rows[i - 1].first) continue;  // sorted by GPU, then time
+      ASSIGN_OR_RETURN(std::optional<Sample> prev, samples_.Before(rows[i].first, rows[i].second.t));
+      if (prev && rows[i].second.t - prev->t > pad) RETURN_IF_ERROR(RecordChange({prev->t, prev->t + 1}));
+    }
     RETURN_IF_ERROR(samples_.Put(rows));
     Window span{kMaxTimeMs, kMinTimeMs};
     for (const auto& row : rows) {
@@ -279,8 +286,8 @@ class SqliteLedger final : public Ledger {
       span.end = std::max(span.end, row.second.t + 1);
     }
     // A sample also changes what its predecessor stands for, up to one max gap back.
-    span.start -= std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
-    span.end += std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    span.start -= pad;
+    span.end += pad;
     RETURN_IF_ERROR(RecordChange(span));
     return tx.Commit();
   }
@@ -437,6 +444,21 @@ class SqliteLedger final : public Ledger {
     q.Bind(1, w.end).Bind(2, w.start);
     ASSIGN_OR_RETURN(bool row, q.Step());
     return row ? q.Int(0) : 0;
+  }
+
+  StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) override {
+    Changes c;
+    c.latest = after_id;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id, start_ms, end_ms FROM changes WHERE id > ? AND slices = 1 "
+                                          "AND start_ms < ? AND end_ms > ? ORDER BY id"));
+    q.Bind(1, after_id).Bind(2, w.end).Bind(3, w.start);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      c.latest = std::max(c.latest, q.Int(0));
+      c.spans.push_back({q.Int(1), q.Int(2)});
+    }
+    return c;
   }
 
   StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
@@ -682,9 +704,9 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
-  Status RecordChange(Window w) {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT INTO changes (start_ms, end_ms) VALUES (?, ?)"));
-    return q.Bind(1, w.start).Bind(2, w.end).Run();
+  Status RecordChange(Window w, bool slices = true) {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT INTO changes (start_ms, end_ms, slices) VALUES (?, ?, ?)"));
+    return q.Bind(1, w.start).Bind(2, w.end).Bind(3, slices ? 1 : 0).Run();
   }
 
   std::unique_ptr<Db> db_;

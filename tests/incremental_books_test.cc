@@ -1,0 +1,174 @@
+// Incremental books equal a full rebuild, exactly. A random stream of writes (late,
+// out-of-order, duplicate and partial samples; allocations registered before and after
+// their samples, ended and grown; a price change; a GPU that stops and comes back) is
+// interleaved with reads of the month at random as-of instants; after every read the
+// stored, incrementally kept books (hour slices, days, the month) must equal metering the
+// same window afresh from the raw samples (MeterWindow): every time figure, phases,
+// energy, peaks, and the minute rollups.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <tuple>
+
+#include "books/books.h"
+#include "common/test_util.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kNov1Utc = 1793491200000;  // 2026-11-01T00:00:00Z
+
+std::vector<UsageRow> Sorted(std::vector<UsageRow> rows) {
+  std::sort(rows.begin(), rows.end(), [](const UsageRow& a, const UsageRow& b) {
+    return std::tie(a.gpu_uuid, a.job_id, a.period_start) < std::tie(b.gpu_uuid, b.job_id, b.period_start);
+  });
+  return rows;
+}
+
+std::string Describe(const UsageRow& r) {
+  return r.gpu_uuid + "/" + r.job_id + "@" + FormatTime(r.period_start) + ".." + FormatTime(r.period_end) +
+         " gpu=" + std::to_string(r.gpu_ns) + " cov=" + std::to_string(r.covered_ns) + " busy=" +
+         std::to_string(r.busy_ns) + " dense=" + std::to_string(r.dense_ns) + " util=" + std::to_string(r.util_ns) +
+         " e=" + std::to_string(r.energy_mj) + " mem=" + std::to_string(r.peak_mem_mib) + " L/S/T/I=" +
+         std::to_string(r.loading_ns) + "/" + std::to_string(r.steady_ns) + "/" + std::to_string(r.tail_ns) + "/" +
+         std::to_string(r.idle_ns);
+}
+
+void ExpectSameRows(const std::vector<UsageRow>& got, const std::vector<UsageRow>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(Describe(got[i]), Describe(want[i])) << what << " row " << i;
+}
+
+class IncrementalBooks : public ::testing::TestWithParam<std::tuple<std::string, uint32_t>> {};
+
+TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
+  const auto& [tz_name, seed] = GetParam();
+  std::mt19937 rng(seed);
+  auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint32_t>(n)); };
+  testing::TempDir dir;
+  auto opened = OpenSqliteLedger(dir.path() + "/l.db");
+  ASSERT_TRUE(opened.ok());
+  Ledger& ledger = **opened;
+  LedgerSettings settings;
+  settings.timezone = tz_name;
+  settings.default_interval_ms = kMinuteMs;
+  settings.default_max_gap_ms = 3 * kMinuteMs;
+  ASSERT_TRUE(ledger.SetSettings(settings).ok());
+  ASSERT_TRUE(ledger.PutPrices({{"A10G", kNov1Utc - 40 * kDayMs, 3'500'000, 1'000'000, "CNY"}}).ok());
+  std::vector<Gpu> gpus;
+  for (int g = 0; g < 3; ++g) {
+    Gpu gpu;
+    gpu.uuid = "GPU-" + std::to_string(g);
+    gpu.node = "n";
+    gpu.index = g;
+    gpu.model = "A10G";
+    gpu.in_service_from = kNov1Utc - 2 * kDayMs + g * 37 * kMinuteMs;
+    gpus.push_back(gpu);
+  }
+  ASSERT_TRUE(ledger.PutGpus(gpus).ok());
+  auto ctx0 = LoadBooksContext(ledger);
+  ASSERT_TRUE(ctx0.ok());
+  const YearMonth month{2026, 11};
+  const Window mw = *ctx0->tz.MonthWindow(month);
+  // Three days around the month's start are where everything happens (the month starts
+  // mid-UTC-day in most zones); the rest of the month is there to be read.
+  const TimeMs t0 = mw.start - kDayMs, t1 = mw.start + 2 * kDayMs;
+  std::vector<Job> jobs;
+  for (int j = 0; j < 6; ++j) {
+    Job job;
+    job.id = "job-" + std::to_string(j);
+    job.user = "u";
+    job.project = "p";
+    job.department = "d";
+    job.start_ms = t0;
+    job.status = JobStatus::kRunning;
+    jobs.push_back(job);
+  }
+  ASSERT_TRUE(ledger.PutJobs(jobs).ok());
+
+  int reads = 0;
+  auto check = [&](TimeMs as_of) {
+    auto ctx = LoadBooksContext(ledger);
+    ASSERT_TRUE(ctx.ok());
+    auto books = MonthUsage(ledger, *ctx, month, as_of);
+    ASSERT_TRUE(books.ok()) << books.status().ToString();
+    GpuMinutes minutes;
+    auto fresh = MeterWindow(ledger, *ctx, books->window, {}, &minutes);
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    ExpectSameRows(Sorted(books->rows), Sorted(*fresh), "read " + std::to_string(reads) + " as of " + FormatTime(as_of));
+    for (const auto& [uuid, want] : minutes) {
+      auto got = ledger.GetMinutes(uuid, books->window);
+      ASSERT_TRUE(got.ok());
+      ASSERT_EQ(got->size(), want.size()) << uuid << " minutes, read " << reads;
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ((*got)[i].minute_ms, want[i].minute_ms);
+        EXPECT_EQ((*got)[i].samples, want[i].samples);
+        EXPECT_DOUBLE_EQ((*got)[i].util_max_pct, want[i].util_max_pct);
+      }
+    }
+    ++reads;
+  };
+
+  std::vector<TimeMs> alloc_starts;
+  for (int step = 0; step < 60 && !::testing::Test::HasFailure(); ++step) {
+    const int op = static_cast<int>(pick(10));
+    if (op < 5) {  // a batch of samples somewhere in the busy days, any order
+      std::vector<GpuSample> batch;
+      const TimeMs at = t0 + pick(t1 - t0);
+      const int n = 1 + static_cast<int>(pick(120));
+      for (int k = 0; k < n; ++k) {
+        Sample s;
+        s.t = at + k * kMinuteMs + (pick(4) == 0 ? pick(50 * kSecondMs) : 0);
+        const int mode = static_cast<int>(pick(10));
+        s.util_pct = mode < 4 ? 90 + static_cast<float>(pick(10)) : mode < 7 ? 20 : mode < 9 ? 2 : 75;
+        if (pick(8) == 0) s.util_pct = -1;  // a partial sample: util arrives later, or never
+        s.mem_mib = static_cast<float>(1000 + pick(20000));
+        s.power_w = static_cast<float>(50 + pick(250));
+        s.energy_mj = pick(5) == 0 ? -1 : 4'000'000'000 + (s.t - t0) * 200 + pick(3) * 10'000;
+        batch.push_back({gpus[static_cast<size_t>(pick(3))].uuid, s});
+      }
+      std::shuffle(batch.begin(), batch.end(), rng);
+      ASSERT_TRUE(ledger.PutSamples(batch).ok());
+    } else if (op < 7) {  // a hold, registered before or after its samples; open or not
+      Allocation a;
+      a.job_id = jobs[static_cast<size_t>(pick(6))].id;
+      a.gpu_uuid = gpus[static_cast<size_t>(pick(3))].uuid;
+      a.start_ms = t0 + pick(t1 - t0);
+      a.end_ms = pick(3) == 0 ? 0 : a.start_ms + kMinuteMs + pick(10 * kHourMs);
+      a.share_ppm = pick(2) == 0 ? kFullShare : 250'000 * (1 + pick(3));
+      if (ledger.PutAllocations({a}).ok()) alloc_starts.push_back(a.start_ms);  // over-allocation is refused
+    } else if (op < 8) {  // an open hold ended, or a hold grown, as the lifecycle does
+      auto all = ledger.AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+      ASSERT_TRUE(all.ok());
+      if (!all->empty()) {
+        Allocation a = (*all)[static_cast<size_t>(pick(static_cast<int64_t>(all->size())))];
+        a.end_ms = a.start_ms + kMinuteMs + pick(12 * kHourMs);
+        (void)ledger.PutAllocations({a});  // may over-allocate when grown: then refused
+      }
+    } else if (op < 9 && step == 30) {  // a price change in the month
+      ASSERT_TRUE(ledger.PutPrices({{"A10G", mw.start + kDayMs + 7 * kMinuteMs, 4'000'000, 0, "CNY"}}).ok());
+    } else {  // a GPU silent for days comes back (its old last sample stood for less)
+      Sample s;
+      s.t = t1 + kDayMs + pick(kDayMs);
+      s.util_pct = 50;
+      ASSERT_TRUE(ledger.PutSamples({{gpus[static_cast<size_t>(pick(3))].uuid, s}}).ok());
+    }
+    if (pick(3) == 0) {
+      // Read as of somewhere in the busy days (a partial month) or after the month.
+      const TimeMs as_of = pick(4) == 0 ? mw.end + kHourMs : std::max(mw.start + 1, t0 + pick(t1 - t0 + kDayMs));
+      check(as_of);
+    }
+  }
+  check(mw.start + kDayMs + 13 * kMinuteMs + 17);  // mid-hour
+  check(mw.end + kDayMs);                          // the month has ended: stored whole
+  check(mw.end + kDayMs);                          // and read back as stored
+  EXPECT_GT(reads, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Zones, IncrementalBooks,
+                         ::testing::Combine(::testing::Values("UTC", "Asia/Shanghai", "Asia/Kolkata"),
+                                            ::testing::Values(1u, 2u, 3u)));
+
+}  // namespace
+}  // namespace gpuledger
