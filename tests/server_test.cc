@@ -441,6 +441,30 @@ TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {
   ASSERT_EQ(Write(Role::kIngest, hour(1))->status, 204);  // and grows with new samples
   EXPECT_EQ(HoldsOf(Settled(), "pod-job"),
             (std::vector<std::pair<TimeMs, TimeMs>>{{t0, t0 + 129 * kMinuteMs}}));
+  // The job's view and the month's report read the same books: the same GPU-hours, the
+  // same cost, also for a job registered with no start (known only by its label).
+  const std::string later = R"({"id": "pod-job-2", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "labels": "pod=yolo-train-9"})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), later, "application/json")->status, 201);
+  RwLabels other = kGpuLabels;
+  other.back().second = "yolo-train-9";
+  RwPoints points;
+  for (int i = 0; i < 60; ++i) points.emplace_back(80, t0 + (3 * 60 + i) * kMinuteMs);
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(other, points)})))->status, 204);
+  (void)Settled();
+  auto report = client_->Get("/api/v1/reports/monthly?month=2026-11&by=job", Auth(Role::kAdmin));
+  ASSERT_EQ(report->status, 200) << report->body;
+  const auto lines = nlohmann::json::parse(report->body)["lines"];
+  for (const char* id : {"pod-job", "pod-job-2"}) {
+    auto line = std::find_if(lines.begin(), lines.end(), [&](const auto& l) { return l["key"] == id; });
+    ASSERT_NE(line, lines.end()) << id << " not in " << report->body;
+    EXPECT_GT((*line)["gpu_hours"].get<double>(), 0.9) << id;
+    auto view = client_->Get((std::string("/api/v1/jobs/") + id).c_str(), Auth(Role::kAdmin));
+    ASSERT_EQ(view->status, 200) << view->body;
+    const auto seen = nlohmann::json::parse(view->body);
+    EXPECT_DOUBLE_EQ(seen["gpu_hours"].get<double>(), (*line)["gpu_hours"].get<double>()) << id;
+    EXPECT_EQ(seen["cost"], (*line)["cost"]) << id;
+  }
 }
 
 TEST_P(ServerTest, AGpuHandedToTheNextLabelledJobGoesToItFromWhereTheFirstHoldEnds) {

@@ -62,6 +62,8 @@ class Ledger {
   virtual StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) = 0;
   virtual StatusOr<std::vector<Gpu>> ListGpus() = 0;
   virtual StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) = 0;
+  // Every allocation of one job, by GPU and start.
+  virtual StatusOr<std::vector<Allocation>> AllocationsOfJob(const std::string& job_id) = 0;
   // Calls fn for each sample of the GPU in [w.start, w.end), in time order.
   virtual Status ScanSamples(const std::string& gpu_uuid, Window w,
                              const std::function<void(const Sample&)>& fn) = 0;

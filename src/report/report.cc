@@ -129,10 +129,19 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   s.job = job;
   s.as_of = as_of;
   s.currency = ctx.prices.currency();
-  if (job.start_ms == 0 || job.start_ms >= as_of) return s;  // not started by as_of: nothing metered yet
-  const TimeMs until = job.end_ms ? std::min(job.end_ms, as_of) : as_of;
+  // The months the job's books touch: its run and its holds (a job known only by its
+  // label may have holds and no start), up to as_of.
+  ASSIGN_OR_RETURN(std::vector<Allocation> holds, ledger.AllocationsOfJob(job.id));
+  TimeMs from = job.start_ms ? job.start_ms : kMaxTimeMs;
+  TimeMs until = job.start_ms ? (job.end_ms ? job.end_ms : as_of) : kMinTimeMs;
+  for (const Allocation& a : holds) {
+    from = std::min(from, a.start_ms);
+    until = std::max(until, a.end_ms ? a.end_ms : as_of);
+  }
+  until = std::min(until, as_of);
+  if (from >= until) return s;  // nothing held or run by as_of: nothing metered yet
   std::set<YearMonth> months;
-  ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(job.start_ms));
+  ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(from));
   ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(until - 1));
   for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
   std::map<std::string, int64_t> cost;

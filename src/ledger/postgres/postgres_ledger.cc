@@ -389,6 +389,16 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
+  StatusOr<std::vector<Allocation>> AllocationsOfJob(const std::string& job_id) override {
+    std::vector<Allocation> out;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM "
+                                        "allocations a JOIN gpus g ON g.id = a.gpu_id WHERE a.job_id = $1 "
+                                        "ORDER BY g.uuid, a.start_ms",
+                                        {P(job_id)}));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(ReadAllocation(r, i));
+    return out;
+  }
+
   StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) override {
     std::vector<Allocation> out;
     ASSIGN_OR_RETURN(Result r,

@@ -379,6 +379,20 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
+  StatusOr<std::vector<Allocation>> AllocationsOfJob(const std::string& job_id) override {
+    std::vector<Allocation> out;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT a.job_id, g.uuid, a.start_ms, a.end_ms, a.share_ppm FROM "
+                                          "allocations a JOIN gpus g ON g.id = a.gpu_id WHERE a.job_id = ? "
+                                          "ORDER BY g.uuid, a.start_ms"));
+    q.Bind(1, std::string_view(job_id));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Int(4)});
+    }
+    return out;
+  }
+
   StatusOr<std::vector<Allocation>> AllocationsOverlapping(Window w) override {
     std::vector<Allocation> out;
     ASSIGN_OR_RETURN(
