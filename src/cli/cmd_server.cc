@@ -46,6 +46,9 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
   // concerns, and every thread the server starts inherits the blocked mask.
+  // A closed stdout (or any peer) must not kill the server with SIGPIPE: errors on writes
+  // are handled where they happen (cpp-httplib's server used to ignore it for us).
+  std::signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
