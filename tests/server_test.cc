@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <snappy.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <limits>
@@ -692,6 +696,60 @@ TEST(ServerJournal, AFullJournalRefusesWithItsFiguresAndLosesNothingAccepted) {
                   ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; })
                   .ok());
   EXPECT_EQ(stored, 4) << "both accepted requests, nothing of the refused one twice";
+}
+
+TEST(ServerSlowClients, FiveHundredSlowHeadsStopNeitherHealthzNorAWellBehavedSender) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/slow.db";
+  std::string token;
+  {
+    auto ledger = OpenLedger(db);
+    ASSERT_TRUE(ledger.ok());
+    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = dir.path() + "/journal";
+  opt.max_connections_per_client = 2000;  // every client here is 127.0.0.1
+  opt.head_timeout_ms = 60'000;           // the slow heads stay for the whole test
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt);
+  ASSERT_TRUE(server.Start().ok());
+  // Each sends a first header byte and nothing more (as one byte a second would look to
+  // the server for the length of this test). Eight used to hold every worker thread.
+  std::vector<int> slow;
+  for (int i = 0; i < 500; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(server.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::send(fd, "P", 1, MSG_NOSIGNAL), 1);
+    slow.push_back(fd);
+  }
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(5, 0);
+  const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  for (int i = 0; i < 20; ++i) {
+    auto health = client.Get("/healthz");
+    ASSERT_TRUE(health) << "request " << i;
+    EXPECT_EQ(health->status, 200);
+    auto w = client.Post("/api/v1/write", h,
+                         Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000 + i * 10'000}})})),
+                         "application/x-protobuf");
+    ASSERT_TRUE(w) << "request " << i;
+    EXPECT_EQ(w->status, 204) << w->body;
+  }
+  EXPECT_GE(server.open_connections(), 500u);
+  for (int fd : slow) ::close(fd);
+  server.Stop();
+  int64_t stored = 0;
+  ASSERT_TRUE((*OpenLedger(db))
+                  ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; })
+                  .ok());
+  EXPECT_EQ(stored, 20);
 }
 
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {

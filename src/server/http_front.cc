@@ -99,7 +99,9 @@ bool SendAll(int fd, std::string_view data, SteadyClock::time_point deadline, co
   return true;
 }
 
-Status ParseHead(std::string_view head, httplib::Request& req) {
+}  // namespace
+
+Status ParseRequestHead(std::string_view head, httplib::Request& req) {
   const size_t eol = head.find("\r\n");
   const std::string_view line = head.substr(0, eol);
   const size_t sp1 = line.find(' ');
@@ -135,8 +137,6 @@ Status ParseHead(std::string_view head, httplib::Request& req) {
   if (q != std::string::npos) httplib::detail::parse_query_text(req.target.substr(q + 1), req.params);
   return OkStatus();
 }
-
-}  // namespace
 
 std::string JsonErrorBody(const Status& s) {
   return nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump(
@@ -496,7 +496,7 @@ bool HttpFront::Serve(Conn& c) {
     }
     return false;
   };
-  if (Status s = ParseHead(head, req); !s.ok()) {
+  if (Status s = ParseRequestHead(head, req); !s.ok()) {
     ++counters_.bad_requests;
     return refuse(400, s);
   }

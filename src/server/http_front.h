@@ -53,6 +53,11 @@ struct HttpFrontCounters {
       heads_too_large{0}, bad_requests{0}, encodings_refused{0};
 };
 
+// Parses a request head (request line and header lines, without the blank line that ends
+// it) into req: method, target, version, headers, the decoded path and query parameters.
+// Untrusted input (fuzz/fuzz_http_head.cc); errors say what was wrong.
+Status ParseRequestHead(std::string_view head, httplib::Request& req);
+
 // The JSON error body every refusal carries: {"error": "<code>", "message": "..."}.
 std::string JsonErrorBody(const Status& s);
 // The HTTP status for a Status code (the one mapping the server uses).
