@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -529,7 +530,16 @@ TEST_P(ServerTest, EveryRefusalIsTheDocumentedJsonError) {
   EXPECT_TRUE(is_error(client_->Get("/api/v1/series?job=..%2Fx", Auth(Role::kAdmin)), 400, "no path separators"));
 }
 
+// This process's resident set (the server runs in it).
+int64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
 TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
+  const int64_t rss_before = RssBytes();
   // A gzip bomb (within --max-body): refused by its encoding, never decoded (the library
   // used to inflate 0.5 MB into 512 MiB before the token was looked at).
   httplib::Headers gz;
@@ -566,6 +576,7 @@ TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
     EXPECT_EQ(big->status, 413) << big->body;
   }
   EXPECT_LT(offered, 64u << 20);
+  EXPECT_LT(RssBytes() - rss_before, 16 << 20) << "the refused bodies were not held in memory";
   EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
 }
 

@@ -181,6 +181,10 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   }
   fresh = unknown();
   if (fresh.empty()) return OkStatus();
+  for (const Gpu& g : fresh) {  // what the labels say is stored with the GPU
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname"));
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName"));
+  }
   if (!options_.register_gpus) {
     return NotFound("sample names unknown GPU '" + fresh.front().uuid +
                     "'; import it with `gpuledger import gpus` first");
