@@ -156,7 +156,7 @@ StatusOr<Job> JobFromFields(const FieldFn& f) {
 
 StatusOr<JobRequest> ParseJobJson(std::string_view text) {
   if (text.size() > (1u << 20)) {
-    return InvalidArgument("job body of " + std::to_string(text.size()) + " bytes exceeds the limit 1048576");
+    return InvalidArgument("job body of " + std::to_string(text.size()) + " bytes exceeds the limit 1048576 bytes");
   }
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
@@ -223,7 +223,7 @@ StatusOr<JobRequest> ParseJobJson(std::string_view text) {
 StatusOr<std::vector<EpochProgress>> ParseProgressJson(std::string_view text) {
   if (text.size() > (8u << 20)) {
     return InvalidArgument("progress body of " + std::to_string(text.size()) +
-                           " bytes exceeds the limit 8388608");
+                           " bytes exceeds the limit 8388608 bytes");
   }
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
