@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   httplib::Request req;
   const gpuledger::Status s =
       gpuledger::ParseRequestHead(std::string_view(reinterpret_cast<const char*>(data), size), req);
-  if (s.ok() && (req.target.empty() || req.target[0] != '/' || (req.version != "HTTP/1.1" && req.version != "HTTP/1.0")))
+  if (s.ok() && (req.target.empty() || req.target[0] != '/' ||
+                 (req.version != "HTTP/1.1" && req.version != "HTTP/1.0")))
     __builtin_trap();
   return 0;
 }

@@ -2,9 +2,9 @@
 // accepted and refused, and the audit log. Real SQLite, real sockets (port 0).
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <snappy.h>
 #include <sys/socket.h>
@@ -135,7 +135,7 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
 std::string MessageOf(const std::string& body) {
   const auto j = nlohmann::json::parse(body, nullptr, false);
   return j.is_object() && j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>()
-                                                                             : "not a JSON error: " + body;
+                                                                            : "not a JSON error: " + body;
 }
 
 const RwLabels kGpuLabels = {
@@ -518,16 +518,19 @@ TEST_P(ServerTest, EveryRefusalIsTheDocumentedJsonError) {
   gz.emplace("Content-Encoding", "gzip");
   EXPECT_TRUE(is_error(client_->Post("/api/v1/write", gz, v1, "application/x-protobuf"), 415,
                        "unsupported Content-Encoding 'gzip'"));
-  EXPECT_TRUE(is_error(client_->Get("/api/v1/nowhere", Auth(Role::kAdmin)), 404, "no route GET /api/v1/nowhere"));
+  EXPECT_TRUE(
+      is_error(client_->Get("/api/v1/nowhere", Auth(Role::kAdmin)), 404, "no route GET /api/v1/nowhere"));
   EXPECT_TRUE(is_error(Write(Role::kIngest, Incompressible(100 * 1024)), 413,
                        "request body 102400 bytes exceeds limit 65536 bytes"));
-  EXPECT_TRUE(is_error(client_->Get("/api/v1/reports/monthly?month=2026-10&format=csv", Auth(Role::kAdmin)), 400,
-                       "unknown query parameter 'format' on /api/v1/reports/monthly (it takes month, by, share_idle)"));
+  EXPECT_TRUE(is_error(
+      client_->Get("/api/v1/reports/monthly?month=2026-10&format=csv", Auth(Role::kAdmin)), 400,
+      "unknown query parameter 'format' on /api/v1/reports/monthly (it takes month, by, share_idle)"));
   EXPECT_TRUE(is_error(client_->Get("/api/v1/series?job=a&job=b", Auth(Role::kAdmin)), 400,
                        "query parameter 'job' given 2 times"));
   EXPECT_TRUE(is_error(client_->Get("/api/v1/jobs/a%1b[31m", Auth(Role::kAdmin)), 400,
                        "job id \"a\\x1b[31m\" (6 bytes) has control character \\x1b"));
-  EXPECT_TRUE(is_error(client_->Get("/api/v1/series?job=..%2Fx", Auth(Role::kAdmin)), 400, "no path separators"));
+  EXPECT_TRUE(
+      is_error(client_->Get("/api/v1/series?job=..%2Fx", Auth(Role::kAdmin)), 400, "no path separators"));
 }
 
 // This process's resident set (the server runs in it).
@@ -562,6 +565,20 @@ TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
     EXPECT_EQ(res->status, 401);  // or the connection closed under the sender
   }
   EXPECT_LT(offered, 64u << 20) << "the server stopped taking the body";
+  // A token whose role may not write is refused before the body too.
+  offered = 0;
+  auto user = chunked.Post(
+      "/api/v1/write", Auth(Role::kUser),
+      [&](size_t, httplib::DataSink& sink) {
+        const std::string block(64 * 1024, 'x');
+        offered += block.size();
+        return offered < (256u << 20) && sink.write(block.data(), block.size());
+      },
+      "application/x-protobuf");
+  if (user) {
+    EXPECT_EQ(user->status, 403) << user->body;
+  }
+  EXPECT_LT(offered, 64u << 20);
   // With a token, a chunked body is bounded by --max-body (64 KiB here).
   offered = 0;
   auto big = chunked.Post(
@@ -608,11 +625,13 @@ TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
     const char* message;
   } cases[] = {
       {"a UUID over 255 bytes beside a good GPU",
-       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000}}), RwSeriesV1(long_uuid, {{40, 1790900000000}})})),
+       Snappy(RwRequestV1(
+           {RwSeriesV1(kGpuLabels, {{40, 1790900000000}}), RwSeriesV1(long_uuid, {{40, 1790900000000}})})),
        "(304 bytes) exceeds the limit 255 bytes"},
       {"a UUID with an escape character",
        Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000}}),
-                           RwSeriesV1({{"UUID", "GPU-\x1b[2J"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}}, {{40, 1790900000000}})})),
+                           RwSeriesV1({{"UUID", "GPU-\x1b[2J"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}},
+                                      {{40, 1790900000000}})})),
        "has control character \\x1b"},
       {"a sample out of range on a new GPU",
        Snappy(RwRequestV1({RwSeriesV1(other, {{40, 1790900000000}, {40, 5680000000000}})})),
@@ -648,22 +667,25 @@ TEST_P(ServerTest, JobNumbersTakeJsonNumbersAndIdsAreChecked) {
   EXPECT_EQ((*stored)->epochs, 50);
   EXPECT_EQ((*stored)->imgsz, 640);
   EXPECT_TRUE((*stored)->amp);
-  auto frac = client_->Post("/api/v1/jobs", Auth(Role::kIngest),
-                            R"({"id": "api-job-3", "user": "lisi", "project": "p", "department": "d", "epochs": 2.5})",
-                            "application/json");
+  auto frac = client_->Post(
+      "/api/v1/jobs", Auth(Role::kIngest),
+      R"({"id": "api-job-3", "user": "lisi", "project": "p", "department": "d", "epochs": 2.5})",
+      "application/json");
   EXPECT_EQ(frac->status, 400);
   EXPECT_NE(frac->body.find("field 'epochs' must be an integer, got 2.5"), std::string::npos) << frac->body;
   for (const char* id : {"a\\u0000b", "../x", "a/b", "   ", "a\\nb", "\\u001b[31m"}) {
-    const std::string body = std::string(R"({"id": ")") + id +
-                             R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})";
+    const std::string body =
+        std::string(R"({"id": ")") + id +
+        R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})";
     auto r = client_->Post("/api/v1/jobs", Auth(Role::kIngest), body, "application/json");
     EXPECT_EQ(r->status, 400) << id << ": " << r->body;
     EXPECT_EQ(MessageOf(r->body).rfind("job id \"", 0), 0u) << id << ": " << r->body;
   }
-  auto long_id = client_->Post("/api/v1/jobs", Auth(Role::kIngest),
-                               R"({"id": ")" + std::string(100000, 'a') +
-                                   R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})",
-                               "application/json");
+  auto long_id = client_->Post(
+      "/api/v1/jobs", Auth(Role::kIngest),
+      R"({"id": ")" + std::string(100000, 'a') +
+          R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})",
+      "application/json");
   EXPECT_EQ(long_id->status, 413) << "over --max-body (64 KiB here)";
 }
 

@@ -40,18 +40,20 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
   }
   for (auto [text, name, out_ms] : {std::tuple{&a.head_timeout, "--head-timeout", &opt.head_timeout_ms},
-                                     std::tuple{&a.body_timeout, "--body-timeout", &opt.body_timeout_ms}}) {
+                                    std::tuple{&a.body_timeout, "--body-timeout", &opt.body_timeout_ms}}) {
     ASSIGN_OR_RETURN(DurationMs ms, ParseDuration(*text));
-    if (ms < 100 || ms > 10 * kMinuteMs) return InvalidArgument(std::string(name) + " " + *text + " is outside [100ms, 10m]");
+    if (ms < 100 || ms > 10 * kMinuteMs)
+      return InvalidArgument(std::string(name) + " " + *text + " is outside [100ms, 10m]");
     *out_ms = static_cast<int>(ms);
   }
   ASSIGN_OR_RETURN(int64_t max_conn, ParseInt(a.max_connections, "--max-connections"));
-  ASSIGN_OR_RETURN(int64_t per_client, ParseInt(a.max_connections_per_client, "--max-connections-per-client"));
+  ASSIGN_OR_RETURN(int64_t per_client,
+                   ParseInt(a.max_connections_per_client, "--max-connections-per-client"));
   if (max_conn < 1 || max_conn > 100'000)
     return InvalidArgument("--max-connections " + a.max_connections + " is outside [1, 100000]");
   if (per_client < 1 || per_client > max_conn)
-    return InvalidArgument("--max-connections-per-client " + a.max_connections_per_client + " is outside [1, " +
-                           a.max_connections + "]");
+    return InvalidArgument("--max-connections-per-client " + a.max_connections_per_client +
+                           " is outside [1, " + a.max_connections + "]");
   opt.max_connections = static_cast<size_t>(max_conn);
   opt.max_connections_per_client = static_cast<size_t>(per_client);
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));

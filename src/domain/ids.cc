@@ -30,7 +30,7 @@ size_t Utf8Length(std::string_view s, size_t i) {
   }
   static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
   if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  if (cp >= 0x80 && cp <= 0x9f) return 0;  // C1 controls (CSI is one)
+  if (cp >= 0x80 && cp <= 0x9f) return 0;      // C1 controls (CSI is one)
   if (cp == 0x2028 || cp == 0x2029) return 0;  // line and paragraph separators
   return n;
 }
@@ -51,13 +51,20 @@ const IdRules& RulesOf(IdKind kind) {
   static const IdRules kLabelKey{"label key", 1, 128, true, false, false};
   static const IdRules kLabelValue{"label value", 0, 1024, false, true, true};
   switch (kind) {
-    case IdKind::kJobId: return kJob;
-    case IdKind::kProject: return kProject;
-    case IdKind::kDepartment: return kDepartment;
-    case IdKind::kUser: return kUser;
-    case IdKind::kGpuUuid: return kGpu;
-    case IdKind::kLabelKey: return kLabelKey;
-    case IdKind::kLabelValue: return kLabelValue;
+    case IdKind::kJobId:
+      return kJob;
+    case IdKind::kProject:
+      return kProject;
+    case IdKind::kDepartment:
+      return kDepartment;
+    case IdKind::kUser:
+      return kUser;
+    case IdKind::kGpuUuid:
+      return kGpu;
+    case IdKind::kLabelKey:
+      return kLabelKey;
+    case IdKind::kLabelValue:
+      return kLabelValue;
   }
   return kJob;
 }
@@ -99,7 +106,8 @@ Status CheckId(IdKind kind, std::string_view value) {
     if (c >= 0x80) {
       if (r.ascii_only) return refuse("has non-ASCII byte " + Hex(c) + at + " (printable ASCII only)");
       const size_t n = Utf8Length(value, i);
-      if (n == 0) return refuse("has byte " + Hex(c) + at + " that starts no valid UTF-8 printable character");
+      if (n == 0)
+        return refuse("has byte " + Hex(c) + at + " that starts no valid UTF-8 printable character");
       i += n;
       continue;
     }
@@ -110,8 +118,7 @@ Status CheckId(IdKind kind, std::string_view value) {
     ++i;
   }
   if (r.min_bytes > 0) {
-    if (value.front() == ' ' || value.back() == ' ')
-      return refuse("starts or ends with a space");
+    if (value.front() == ' ' || value.back() == ' ') return refuse("starts or ends with a space");
     if (value == "." || value == "..") return refuse("is a path component ('.' or '..')");
   }
   return OkStatus();

@@ -17,12 +17,12 @@ namespace gpuledger {
 enum class IdKind { kJobId, kProject, kDepartment, kUser, kGpuUuid, kLabelKey, kLabelValue };
 
 struct IdRules {
-  const char* what;       // "job id"
-  size_t min_bytes;       // 0: may be empty
+  const char* what;  // "job id"
+  size_t min_bytes;  // 0: may be empty
   size_t max_bytes;
-  bool ascii_only;        // printable ASCII (0x21..0x7e, plus space where allowed)
-  bool spaces;            // inner spaces allowed (never leading, trailing or only spaces)
-  bool slash;             // '/' and '\' allowed
+  bool ascii_only;  // printable ASCII (0x21..0x7e, plus space where allowed)
+  bool spaces;      // inner spaces allowed (never leading, trailing or only spaces)
+  bool slash;       // '/' and '\' allowed
 };
 const IdRules& RulesOf(IdKind kind);
 

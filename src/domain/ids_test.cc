@@ -22,10 +22,15 @@ TEST(Ids, EachForbiddenCharacterIsRefusedNamingTheRuleAndTheEscapedValue) {
     std::string value;
     const char* message;
   } cases[] = {
-      {IdKind::kJobId, std::string("a\0b", 3), "job id \"a\\x00b\" (3 bytes) has control character \\x00 at byte 1"},
+      {IdKind::kJobId, std::string("a\0b", 3),
+       "job id \"a\\x00b\" (3 bytes) has control character \\x00 at byte 1"},
       {IdKind::kJobId, "a\nb", "has control character \\x0a at byte 1"},
-      {IdKind::kJobId, "x\x1b[31mred", "job id \"x\\x1b[31mred\" (9 bytes) has control character \\x1b at byte 1"},
-      {IdKind::kJobId, "x\xc2\x9b" "31m", "has byte \\xc2 at byte 1 that starts no valid UTF-8"},  // C1 CSI
+      {IdKind::kJobId, "x\x1b[31mred",
+       "job id \"x\\x1b[31mred\" (9 bytes) has control character \\x1b at byte 1"},
+      {IdKind::kJobId,
+       "x\xc2\x9b"
+       "31m",
+       "has byte \\xc2 at byte 1 that starts no valid UTF-8"},  // C1 CSI
       {IdKind::kJobId, "a\x7f", "has control character \\x7f"},
       {IdKind::kJobId, "../etc", "has '/' at byte 2 (no path separators)"},
       {IdKind::kJobId, "a/b", "has '/' at byte 1"},
@@ -52,7 +57,9 @@ TEST(Ids, EachForbiddenCharacterIsRefusedNamingTheRuleAndTheEscapedValue) {
     EXPECT_EQ(s.message().find('\n'), std::string::npos) << "messages are escaped";
     EXPECT_EQ(s.message().find('\x1b'), std::string::npos) << "messages are escaped";
   }
-  EXPECT_NE(CheckId(IdKind::kGpuUuid, std::string(256, 'G')).message().find("(256 bytes) exceeds the limit 255 bytes"),
+  EXPECT_NE(CheckId(IdKind::kGpuUuid, std::string(256, 'G'))
+                .message()
+                .find("(256 bytes) exceeds the limit 255 bytes"),
             std::string::npos);
 }
 

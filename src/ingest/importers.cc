@@ -156,7 +156,8 @@ StatusOr<Job> JobFromFields(const FieldFn& f) {
 
 StatusOr<JobRequest> ParseJobJson(std::string_view text) {
   if (text.size() > (1u << 20)) {
-    return InvalidArgument("job body of " + std::to_string(text.size()) + " bytes exceeds the limit 1048576 bytes");
+    return InvalidArgument("job body of " + std::to_string(text.size()) +
+                           " bytes exceeds the limit 1048576 bytes");
   }
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
@@ -189,7 +190,7 @@ StatusOr<JobRequest> ParseJobJson(std::string_view text) {
       fields[it.key()] = it->get<bool>() ? "true" : "false";
     } else {
       return InvalidArgument("field '" + it.key() + "' must be " +
-                             (integer           ? "an integer or a string"
+                             (integer             ? "an integer or a string"
                               : it.key() == "amp" ? "a boolean or a string"
                                                   : "a string") +
                              ", got " + std::string(it->type_name()));

@@ -48,25 +48,31 @@ TEST(ParseJobsCsv, ErrorsNameLineFieldAndValue) {
 TEST(ParseJobsCsv, IdentifiersAreCheckedWithTheirLine) {
   auto escape = ParseJobsCsv("id,user,project,department\nj1,u,p,d\n\"j\x1b[2J\",u,p,d\n");
   ASSERT_FALSE(escape.ok());
-  EXPECT_NE(escape.status().message().find("line 3: job id \"j\\x1b[2J\" (5 bytes) has control character \\x1b"),
-            std::string::npos)
+  EXPECT_NE(
+      escape.status().message().find("line 3: job id \"j\\x1b[2J\" (5 bytes) has control character \\x1b"),
+      std::string::npos)
       << escape.status().message();
   auto slash = ParseJobsCsv("id,user,project,department\nj1,u,../p,d\n");
   ASSERT_FALSE(slash.ok());
-  EXPECT_NE(slash.status().message().find("line 2: project \"../p\" (4 bytes) has '/' at byte 2"), std::string::npos)
+  EXPECT_NE(slash.status().message().find("line 2: project \"../p\" (4 bytes) has '/' at byte 2"),
+            std::string::npos)
       << slash.status().message();
   auto gpus = ParseGpusCsv("uuid,node,model,in_service_from\nGPU-\x01X,n1,A10G,2026-10-01T00:00:00Z\n");
   ASSERT_FALSE(gpus.ok());
-  EXPECT_NE(gpus.status().message().find("GPU UUID \"GPU-\\x01X\" (6 bytes) has control character \\x01 at byte 4"),
-            std::string::npos)
+  EXPECT_NE(
+      gpus.status().message().find("GPU UUID \"GPU-\\x01X\" (6 bytes) has control character \\x01 at byte 4"),
+      std::string::npos)
       << gpus.status().message();
   auto allocs = ParseAllocationsCsv("job_id,gpu_uuid,start\na b,GPU-1,2026-10-01T00:00:00Z\n");
   ASSERT_FALSE(allocs.ok());
-  EXPECT_NE(allocs.status().message().find("job id \"a b\" (3 bytes) has a space at byte 1"), std::string::npos)
+  EXPECT_NE(allocs.status().message().find("job id \"a b\" (3 bytes) has a space at byte 1"),
+            std::string::npos)
       << allocs.status().message();
-  auto samples = ParseSamplesCsv("timestamp,gpu,metric,value\n2026-10-01T00:00:00Z,GPU/1,DCGM_FI_DEV_GPU_UTIL,5\n");
+  auto samples =
+      ParseSamplesCsv("timestamp,gpu,metric,value\n2026-10-01T00:00:00Z,GPU/1,DCGM_FI_DEV_GPU_UTIL,5\n");
   ASSERT_FALSE(samples.ok());
-  EXPECT_NE(samples.status().message().find("GPU UUID \"GPU/1\""), std::string::npos) << samples.status().message();
+  EXPECT_NE(samples.status().message().find("GPU UUID \"GPU/1\""), std::string::npos)
+      << samples.status().message();
 }
 
 TEST(ParseJobJson, CountsTakeJsonNumbersAndAmpABoolean) {

@@ -51,11 +51,16 @@ Status CheckLabels(const Labels& labels, std::string_view* name) {
 
 const char* WireTypeName(uint32_t wt) {
   switch (wt) {
-    case WireReader::kVarint: return "0 (varint)";
-    case WireReader::kFixed64: return "1 (64-bit)";
-    case WireReader::kBytes: return "2 (length-delimited)";
-    case WireReader::kFixed32: return "5 (32-bit)";
-    default: return "unknown";
+    case WireReader::kVarint:
+      return "0 (varint)";
+    case WireReader::kFixed64:
+      return "1 (64-bit)";
+    case WireReader::kBytes:
+      return "2 (length-delimited)";
+    case WireReader::kFixed32:
+      return "5 (32-bit)";
+    default:
+      return "unknown";
   }
 }
 
@@ -242,7 +247,8 @@ Status ParseLabels(const std::vector<std::string_view>& msgs, Labels* labels) {
         RETURN_IF_ERROR(lr.Bytes(&s));
         (lf == 1 ? label.first : label.second) = s;
       } else if (lf == 1 || lf == 2) {
-        return WrongWireType(lf == 1 ? "Label.name (field 1)" : "Label.value (field 2)", lwt, WireReader::kBytes);
+        return WrongWireType(lf == 1 ? "Label.name (field 1)" : "Label.value (field 2)", lwt,
+                             WireReader::kBytes);
       } else {
         RETURN_IF_ERROR(lr.Skip(lwt));
       }
@@ -268,13 +274,14 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
     RETURN_IF_ERROR(req.Tag(&f, &wt));
     if (f == 4 || f == 5) {
       // 2.0's symbols and timeseries; no 1.0 WriteRequest has them.
-      return InvalidArgument("field " + std::to_string(f) +
-                             " is not in prometheus.WriteRequest: is this a 2.0 io.prometheus.write.v2.Request? "
-                             "Send it with Content-Type application/x-protobuf;proto=io.prometheus.write.v2.Request");
+      return InvalidArgument(
+          "field " + std::to_string(f) +
+          " is not in prometheus.WriteRequest: is this a 2.0 io.prometheus.write.v2.Request? "
+          "Send it with Content-Type application/x-protobuf;proto=io.prometheus.write.v2.Request");
     }
     if ((f == 1 || f == 3) && wt != WireReader::kBytes) {
-      return WrongWireType(f == 1 ? "WriteRequest.timeseries (field 1)" : "WriteRequest.metadata (field 3)", wt,
-                           WireReader::kBytes);
+      return WrongWireType(f == 1 ? "WriteRequest.timeseries (field 1)" : "WriteRequest.metadata (field 3)",
+                           wt, WireReader::kBytes);
     }
     if (f != 1) {
       RETURN_IF_ERROR(req.Skip(wt));  // metadata (3) and anything newer
@@ -319,8 +326,9 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
         RETURN_IF_ERROR(ts.Bytes(&sub));
         ++histograms;
       } else if (tf >= 1 && tf <= 4) {
-        static const char* const kNames[] = {"", "TimeSeries.labels (field 1)", "TimeSeries.samples (field 2)",
-                                             "TimeSeries.exemplars (field 3)", "TimeSeries.histograms (field 4)"};
+        static const char* const kNames[] = {"", "TimeSeries.labels (field 1)",
+                                             "TimeSeries.samples (field 2)", "TimeSeries.exemplars (field 3)",
+                                             "TimeSeries.histograms (field 4)"};
         return WrongWireType(kNames[tf], twt, WireReader::kBytes);
       } else {
         RETURN_IF_ERROR(ts.Skip(twt));  // anything newer
@@ -431,8 +439,12 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
       } else if (tf == 1) {
         return WrongWireType("TimeSeries.labels_refs (field 1)", twt, WireReader::kBytes);
       } else if (tf == 2 || tf == 3 || tf == 4 || tf == 5) {
-        static const char* const kNames[] = {"", "", "TimeSeries.samples (field 2)", "TimeSeries.histograms (field 3)",
-                                             "TimeSeries.exemplars (field 4)", "TimeSeries.metadata (field 5)"};
+        static const char* const kNames[] = {"",
+                                             "",
+                                             "TimeSeries.samples (field 2)",
+                                             "TimeSeries.histograms (field 3)",
+                                             "TimeSeries.exemplars (field 4)",
+                                             "TimeSeries.metadata (field 5)"};
         if (twt != WireReader::kBytes) return WrongWireType(kNames[tf], twt, WireReader::kBytes);
         RETURN_IF_ERROR(ts.Skip(twt));  // exemplars, metadata
       } else if (tf == 6 && twt != WireReader::kVarint) {

@@ -180,7 +180,8 @@ TEST(RemoteWriteV1, KnownFieldsOfTheWrongWireTypeAreRefusedByName) {
     EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
   }
   // Unknown fields stay skippable (a newer sender), and an empty request stays empty.
-  auto newer = DecodeRemoteWriteV1(Proto().Bytes(1, SeriesV1(kUtil, {{1, 1790812800000}})).Varint(9, 1).str());
+  auto newer =
+      DecodeRemoteWriteV1(Proto().Bytes(1, SeriesV1(kUtil, {{1, 1790812800000}})).Varint(9, 1).str());
   ASSERT_TRUE(newer.ok()) << newer.status().ToString();
   EXPECT_EQ(newer->samples, 1);
   EXPECT_TRUE(DecodeRemoteWriteV1("").ok());
@@ -194,7 +195,8 @@ TEST(RemoteWriteV2, KnownFieldsOfTheWrongWireTypeAreRefusedByName) {
       {Proto().Varint(4, 1).str(), "Request.symbols (field 4) has wire type 0 (varint), expected 2"},
       {Proto().Bytes(4, "").Double(5, 1).str(), "Request.timeseries (field 5) has wire type 1 (64-bit)"},
       {Proto().Bytes(4, "").Bytes(5, Proto().Double(1, 1).str()).str(), "TimeSeries.labels_refs (field 1)"},
-      {Proto().Bytes(4, "").Bytes(5, Proto().Varint(2, 1).str()).str(), "TimeSeries.samples (field 2) has wire type 0"},
+      {Proto().Bytes(4, "").Bytes(5, Proto().Varint(2, 1).str()).str(),
+       "TimeSeries.samples (field 2) has wire type 0"},
       {Proto().Bytes(4, "").Bytes(5, Proto().Bytes(6, "x").str()).str(),
        "TimeSeries.created_timestamp (field 6) has wire type 2 (length-delimited), expected 0"},
   };
@@ -211,7 +213,8 @@ TEST(SnappyUncompress, LimitsAndCorruption) {
   snappy::Compress(body.data(), body.size(), &compressed);
   EXPECT_EQ(*SnappyUncompress(compressed), body);
   auto big = SnappyUncompress(compressed, 10);
-  EXPECT_NE(big.status().message().find("over the limit 10 bytes"), std::string::npos) << big.status().message();
+  EXPECT_NE(big.status().message().find("over the limit 10 bytes"), std::string::npos)
+      << big.status().message();
   EXPECT_FALSE(SnappyUncompress("\xff\xff\xff\xff\xff\xff garbage").ok());
   std::string corrupt = compressed;
   corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x5a);

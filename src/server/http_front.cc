@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -21,7 +22,7 @@ namespace gpuledger {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr int kSliceMs = 200;            // how often blocked I/O looks at Stop
+constexpr int kSliceMs = 200;  // how often blocked I/O looks at Stop
 constexpr size_t kMaxChunkLineBytes = 1024;
 
 SteadyClock::time_point After(int ms) { return SteadyClock::now() + std::chrono::milliseconds(ms); }
@@ -45,26 +46,46 @@ std::string Trim(std::string_view s) {
 
 const char* Reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -76,14 +97,16 @@ std::string Serialize(const httplib::Response& res, bool keep) {
     if (lk == "content-length" || lk == "connection" || lk == "transfer-encoding") continue;
     out += k + ": " + v + "\r\n";
   }
-  if (res.status != 204 && res.status != 304) out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+  if (res.status != 204 && res.status != 304)
+    out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
   out += keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
   if (res.status != 204 && res.status != 304) out += res.body;
   return out;
 }
 
 // Sends all of `data` before `deadline`; false on a timeout, a closed peer or Stop.
-bool SendAll(int fd, std::string_view data, SteadyClock::time_point deadline, const std::atomic<bool>& stopping) {
+bool SendAll(int fd, std::string_view data, SteadyClock::time_point deadline,
+             const std::atomic<bool>& stopping) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
@@ -114,9 +137,11 @@ Status ParseRequestHead(std::string_view head, httplib::Request& req) {
   req.version = std::string(line.substr(sp2 + 1));
   if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0")
     return InvalidArgument("HTTP version '" + req.version.substr(0, 16) + "' is not HTTP/1.1 or HTTP/1.0");
-  if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
+  if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(),
+                                         [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
     return InvalidArgument("request method is not an upper-case token");
-  if (req.target.empty() || req.target[0] != '/') return InvalidArgument("request target does not start with '/'");
+  if (req.target.empty() || req.target[0] != '/')
+    return InvalidArgument("request target does not start with '/'");
   std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
   while (!rest.empty()) {
     const size_t e = rest.find("\r\n");
@@ -181,7 +206,12 @@ struct HttpFront::Conn {
   int served = 0;
 };
 
-HttpFront::HttpFront(HttpFrontOptions options) : options_(std::move(options)) {}
+HttpFront::HttpFront(HttpFrontOptions options) : options_(std::move(options)) {
+  // Sockets are written with MSG_NOSIGNAL; this keeps a process that embeds the server
+  // (the CLI, the tests, with their own HTTP clients) alive when a peer goes away, as
+  // cpp-httplib's server did by the same call.
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 HttpFront::~HttpFront() { Stop(); }
 
@@ -230,7 +260,8 @@ Status HttpFront::Start() {
   if (::pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0) return Internal("pipe2 failed");
   stopping_ = false;
   poller_ = std::thread([this] { PollLoop(); });
-  for (int i = 0; i < std::max(1, options_.worker_threads); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < std::max(1, options_.worker_threads); ++i)
+    workers_.emplace_back([this] { WorkerLoop(); });
   return OkStatus();
 }
 
@@ -273,7 +304,8 @@ void HttpFront::Close(std::unique_ptr<Conn> c) {
   ::close(c->fd);
   std::lock_guard lock(mu_);
   --open_;
-  if (auto it = per_client_.find(c->peer); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+  if (auto it = per_client_.find(c->peer); it != per_client_.end() && --it->second == 0)
+    per_client_.erase(it);
 }
 
 void HttpFront::Dispatch(std::unique_ptr<Conn> c) {
@@ -333,7 +365,8 @@ void HttpFront::PollLoop() {
       for (;;) {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
-        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd =
+            ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;
         char host[INET6_ADDRSTRLEN] = "";
         int peer_port = -1;
@@ -418,19 +451,20 @@ void HttpFront::PollLoop() {
       }
       if (c->in.size() > options_.max_head_bytes) {
         ++counters_.heads_too_large;
-        refuse_now(c->fd, 431,
-                   InvalidArgument("request head of " + std::to_string(c->in.size()) +
-                                   "+ bytes exceeds limit " + std::to_string(options_.max_head_bytes) + " bytes"));
+        refuse_now(
+            c->fd, 431,
+            InvalidArgument("request head of " + std::to_string(c->in.size()) + "+ bytes exceeds limit " +
+                            std::to_string(options_.max_head_bytes) + " bytes"));
         Close(std::move(c));
         continue;
       }
       if (c->deadline <= now) {
         if (c->head_started) {
           ++counters_.head_timeouts;
-          refuse_now(c->fd, 408,
-                     InvalidArgument("request head not complete within " +
-                                     std::to_string(options_.head_timeout_ms) + " ms (" +
-                                     std::to_string(c->in.size()) + " bytes received)"));
+          refuse_now(
+              c->fd, 408,
+              InvalidArgument("request head not complete within " + std::to_string(options_.head_timeout_ms) +
+                              " ms (" + std::to_string(c->in.size()) + " bytes received)"));
         }
         Close(std::move(c));
         continue;
@@ -511,7 +545,8 @@ bool HttpFront::Serve(Conn& c) {
     other_method = true;
   }
   if (handler == nullptr) {
-    if (other_method) return refuse(405, InvalidArgument("method " + req.method + " is not allowed on " + req.path));
+    if (other_method)
+      return refuse(405, InvalidArgument("method " + req.method + " is not allowed on " + req.path));
     return refuse(404, NotFound("no route " + req.method + " " + req.path));
   }
 
@@ -521,7 +556,9 @@ bool HttpFront::Serve(Conn& c) {
   if (req.has_header("Transfer-Encoding")) {
     const std::string te = Lower(req.get_header_value("Transfer-Encoding"));
     if (te != "chunked")
-      return refuse(501, Status(StatusCode::kUnimplemented, "Transfer-Encoding '" + te + "' is not supported: send chunked or a Content-Length"));
+      return refuse(
+          501, Status(StatusCode::kUnimplemented,
+                      "Transfer-Encoding '" + te + "' is not supported: send chunked or a Content-Length"));
     if (req.has_header("Content-Length"))
       return refuse(400, InvalidArgument("both Transfer-Encoding and Content-Length are given"));
     chunked = true;
@@ -529,7 +566,8 @@ bool HttpFront::Serve(Conn& c) {
     const std::string cl = req.get_header_value("Content-Length");
     if (req.get_header_value_count("Content-Length") > 1 || cl.empty() || cl.size() > 19 ||
         !std::all_of(cl.begin(), cl.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-      return refuse(400, InvalidArgument("Content-Length '" + cl.substr(0, 32) + "' is not one decimal number"));
+      return refuse(400,
+                    InvalidArgument("Content-Length '" + cl.substr(0, 32) + "' is not one decimal number"));
     }
     length = std::stoull(cl);
     if (length > options_.max_body_bytes) {
@@ -547,7 +585,8 @@ bool HttpFront::Serve(Conn& c) {
     }
   }
   const bool has_body = chunked || length > 0;
-  if (has_body && req.method == "GET") return refuse(400, InvalidArgument("GET " + req.path + " takes no body"));
+  if (has_body && req.method == "GET")
+    return refuse(400, InvalidArgument("GET " + req.path + " takes no body"));
   if (admit_) {
     if (Status s = admit_(req); !s.ok()) return refuse(HttpStatusFor(s), s);
   }
@@ -583,9 +622,10 @@ bool HttpFront::Serve(Conn& c) {
   auto body_failed = [&](Got g) {
     if (g == Got::kClosed) return false;
     ++counters_.body_timeouts;
-    return refuse(408, InvalidArgument("request body not complete within " +
-                                       std::to_string(options_.body_timeout_ms) + " ms (" +
-                                       std::to_string(req.body.size() + (buf.size() - pos)) + " bytes received)"));
+    return refuse(
+        408,
+        InvalidArgument("request body not complete within " + std::to_string(options_.body_timeout_ms) +
+                        " ms (" + std::to_string(req.body.size() + (buf.size() - pos)) + " bytes received)"));
   };
   auto line = [&](std::string* out) -> Got {  // a CRLF-terminated line of at most kMaxChunkLineBytes
     for (;;) {
@@ -611,19 +651,23 @@ bool HttpFront::Serve(Conn& c) {
       std::string size_line;
       if (Got g = line(&size_line); g != Got::kOk) return body_failed(g);
       const std::string hex = Trim(size_line.substr(0, size_line.find(';')));
-      if (hex.empty() || hex.size() > 15 || !std::all_of(hex.begin(), hex.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); })) {
-        return refuse(400, InvalidArgument("chunk size line '" + size_line.substr(0, 32) + "' is not a hexadecimal size"));
+      if (hex.empty() || hex.size() > 15 || !std::all_of(hex.begin(), hex.end(), [](char ch) {
+            return std::isxdigit(static_cast<unsigned char>(ch));
+          })) {
+        return refuse(400, InvalidArgument("chunk size line '" + size_line.substr(0, 32) +
+                                           "' is not a hexadecimal size"));
       }
       const size_t n = std::stoull(hex, nullptr, 16);
       if (n == 0) break;
       if (req.body.size() + n > options_.max_body_bytes) {
         ++counters_.bodies_too_large;
         return refuse(413, InvalidArgument("chunked request body of " + std::to_string(req.body.size() + n) +
-                                           "+ bytes exceeds limit " + std::to_string(options_.max_body_bytes) +
-                                           " bytes"));
+                                           "+ bytes exceeds limit " +
+                                           std::to_string(options_.max_body_bytes) + " bytes"));
       }
       if (Got g = need(n + 2); g != Got::kOk) return body_failed(g);
-      if (buf.compare(pos + n, 2, "\r\n") != 0) return refuse(400, InvalidArgument("chunk not followed by CRLF"));
+      if (buf.compare(pos + n, 2, "\r\n") != 0)
+        return refuse(400, InvalidArgument("chunk not followed by CRLF"));
       req.body.append(buf, pos, n);
       pos += n + 2;
     }
@@ -649,9 +693,10 @@ bool HttpFront::Serve(Conn& c) {
   }
   if (res.status == -1) res.status = 200;
   if (res.status >= 400 && res.body.empty()) {
-    res.set_content(JsonErrorBody(Status(res.status >= 500 ? StatusCode::kInternal : StatusCode::kInvalidArgument,
-                                         Reason(res.status))),
-                    "application/json");
+    res.set_content(
+        JsonErrorBody(Status(res.status >= 500 ? StatusCode::kInternal : StatusCode::kInvalidArgument,
+                             Reason(res.status))),
+        "application/json");
   }
   ++c.served;
   const bool keep = req.version == "HTTP/1.1" && Lower(req.get_header_value("Connection")) != "close" &&

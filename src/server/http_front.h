@@ -35,16 +35,16 @@ namespace gpuledger {
 
 struct HttpFrontOptions {
   std::string host = "127.0.0.1";
-  int port = 0;  // 0: any free port
-  size_t max_body_bytes = 8 << 20;      // as sent on the wire, in any transfer encoding
-  size_t max_head_bytes = 16 << 10;     // request line and headers together
-  int head_timeout_ms = 10'000;         // from a head's first byte to its blank line
-  int body_timeout_ms = 30'000;         // the whole body
-  int idle_timeout_ms = 5'000;          // a kept-alive connection waiting for its next request
-  int write_timeout_ms = 10'000;        // the whole answer
-  size_t max_connections = 1024;        // open at once; more are answered 503 and closed
+  int port = 0;                            // 0: any free port
+  size_t max_body_bytes = 8 << 20;         // as sent on the wire, in any transfer encoding
+  size_t max_head_bytes = 16 << 10;        // request line and headers together
+  int head_timeout_ms = 10'000;            // from a head's first byte to its blank line
+  int body_timeout_ms = 30'000;            // the whole body
+  int idle_timeout_ms = 5'000;             // a kept-alive connection waiting for its next request
+  int write_timeout_ms = 10'000;           // the whole answer
+  size_t max_connections = 1024;           // open at once; more are answered 503 and closed
   size_t max_connections_per_client = 64;  // from one client address
-  int keep_alive_max_requests = 100;    // then the connection is closed
+  int keep_alive_max_requests = 100;       // then the connection is closed
   int worker_threads = 8;
 };
 

@@ -31,7 +31,9 @@ class RawClient {
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
   bool connected() const { return connected_; }
-  bool Send(const std::string& s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  bool Send(const std::string& s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+  }
   // Everything until the server closes (or the safety net).
   std::string ReadToClose() {
     std::string out;
@@ -83,7 +85,9 @@ class HttpFrontTest : public ::testing::Test {
   void StartWith(HttpFrontOptions o) {
     o.port = 0;
     front_ = std::make_unique<HttpFront>(o);
-    front_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    front_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok\n", "text/plain");
+    });
     front_->Post("/echo", [this](const httplib::Request& req, httplib::Response& res) {
       ++handled_;
       res.set_content(std::to_string(req.body.size()) + ":" + req.body.substr(0, 16), "text/plain");
@@ -177,8 +181,9 @@ TEST_F(HttpFrontTest, AGzipBodyIsRefusedBeforeAByteOfItIsRead) {
   StartWith({});
   RawClient c(front_->port());
   // Headers only: the 500,000 bytes announced are never sent, yet the answer comes.
-  c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Encoding: gzip\r\n"
-         "Content-Length: 500000\r\n\r\n");
+  c.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Encoding: gzip\r\n"
+      "Content-Length: 500000\r\n\r\n");
   const std::string a = c.ReadToClose();
   EXPECT_EQ(StatusOf(a), 415) << a;
   EXPECT_TRUE(IsJsonError(a, "unsupported Content-Encoding 'gzip'")) << a;
@@ -204,8 +209,9 @@ TEST_F(HttpFrontTest, AChunkedBodyIsBoundedByTheBodyLimit) {
   StartWith(o);
   {  // within the limit: decoded and handed over whole
     RawClient c(front_->port());
-    c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+    c.Send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
     const std::string a = c.ReadAnswer();
     EXPECT_EQ(StatusOf(a), 200) << a;
     EXPECT_EQ(BodyOf(a), "11:hello world");
@@ -214,8 +220,9 @@ TEST_F(HttpFrontTest, AChunkedBodyIsBoundedByTheBodyLimit) {
   RawClient c(front_->port());
   std::string body;
   for (int i = 0; i < 3; ++i) body += "190\r\n" + std::string(400, 'a') + "\r\n";
-  c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n" +
-         body);
+  c.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      body);
   const std::string a = c.ReadToClose();
   EXPECT_EQ(StatusOf(a), 413) << a;
   EXPECT_TRUE(IsJsonError(a, "chunked request body of 1200+ bytes exceeds limit 1000 bytes")) << a;
@@ -243,11 +250,13 @@ TEST_F(HttpFrontTest, KeepAliveServesPipelinedRequestsUpToItsLimit) {
   o.keep_alive_max_requests = 2;
   StartWith(o);
   RawClient c(front_->port());
-  const std::string one = "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 3\r\n\r\nabc";
+  const std::string one =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 3\r\n\r\nabc";
   c.Send(one + one + one);
   const std::string all = c.ReadToClose();
   size_t answers = 0;
-  for (size_t at = all.find("HTTP/1.1 200"); at != std::string::npos; at = all.find("HTTP/1.1 200", at + 1)) ++answers;
+  for (size_t at = all.find("HTTP/1.1 200"); at != std::string::npos; at = all.find("HTTP/1.1 200", at + 1))
+    ++answers;
   EXPECT_EQ(answers, 2u) << all;
   EXPECT_NE(all.find("Connection: close"), std::string::npos) << all;
 }
@@ -263,10 +272,13 @@ TEST_F(HttpFrontTest, ItsOwnRefusalsAreJsonErrors) {
       {"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method GET is not allowed on /echo"},
       {"NONSENSE\r\n\r\n", 400, "request line is not"},
       {"GET /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 400, "GET /healthz takes no body"},
-      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Transfer-Encoding 'gzip' is not supported"},
-      {"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "not one decimal number"},
+      {"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+       "Transfer-Encoding 'gzip' is not supported"},
+      {"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
+       "not one decimal number"},
       {"POST /echo HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 0\r\n\r\n", 200, nullptr},
-      {"POST /empty-error HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 0\r\n\r\n", 409, "Conflict"},
+      {"POST /empty-error HTTP/1.1\r\nAuthorization: Bearer good\r\nContent-Length: 0\r\n\r\n", 409,
+       "Conflict"},
       {"GET /healthz HTTP/1.1\r\n" + std::string(20000, 'X') + "\r\n\r\n", 431, "request head"},
   };
   for (const Case& k : cases) {

@@ -112,14 +112,22 @@ StatusOr<Principal> Server::Authenticate(const httplib::Request& req) {
 Status Server::Admit(const httplib::Request& req) {
   if (req.path == "/healthz" || req.path == "/metrics") return OkStatus();
   StatusOr<Principal> p = Authenticate(req);
-  if (p.ok()) return OkStatus();
-  if (p.status().code() == StatusCode::kUnauthenticated || p.status().code() == StatusCode::kPermissionDenied)
+  // The ingest routes' role is checked here too: a token of another role sends no body.
+  const bool ingest_route =
+      req.method == "POST" && (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" ||
+                               (req.path.rfind("/api/v1/jobs/", 0) == 0 && req.path.size() > 22 &&
+                                req.path.compare(req.path.size() - 9, 9, "/progress") == 0));
+  Status refused = p.status();
+  if (p.ok() && ingest_route && p->role != Role::kIngest && p->role != Role::kAdmin)
+    refused = PermissionDenied("role " + std::string(RoleName(p->role)) + " may not do this");
+  if (refused.ok()) return OkStatus();
+  if (refused.code() == StatusCode::kUnauthenticated || refused.code() == StatusCode::kPermissionDenied)
     ++counters_.denied;
   if (req.path == "/api/v1/write") {  // the handler, which counts these, never runs
     ++counters_.write_requests;
     ++counters_.write_rejected;
   }
-  return p.status();
+  return refused;
 }
 
 void Server::Routes() {
@@ -129,7 +137,8 @@ void Server::Routes() {
     StatusOr<Principal> p = Authenticate(req);
     if (!p.ok()) {
       Reply(res, p.status());
-      if (p.status().code() == StatusCode::kUnauthenticated || p.status().code() == StatusCode::kPermissionDenied)
+      if (p.status().code() == StatusCode::kUnauthenticated ||
+          p.status().code() == StatusCode::kPermissionDenied)
         ++counters_.denied;
       return std::nullopt;
     }

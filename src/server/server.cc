@@ -7,17 +7,15 @@
 #include <thread>
 
 #include "books/retention.h"
-#include "ingest/dcgm.h"
 #include "domain/ids.h"
+#include "ingest/dcgm.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
 
 namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
-    : ledger_(std::move(ledger)),
-      clock_(clock),
-      options_(std::move(options)) {
+    : ledger_(std::move(ledger)), clock_(clock), options_(std::move(options)) {
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
