@@ -17,13 +17,14 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "server/chunked.h"
+
 namespace gpuledger {
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr int kSliceMs = 200;  // how often blocked I/O looks at Stop
-constexpr size_t kMaxChunkLineBytes = 1024;
 
 SteadyClock::time_point After(int ms) { return SteadyClock::now() + std::chrono::milliseconds(ms); }
 
@@ -627,59 +628,29 @@ bool HttpFront::Serve(Conn& c) {
         InvalidArgument("request body not complete within " + std::to_string(options_.body_timeout_ms) +
                         " ms (" + std::to_string(req.body.size() + (buf.size() - pos)) + " bytes received)"));
   };
-  auto line = [&](std::string* out) -> Got {  // a CRLF-terminated line of at most kMaxChunkLineBytes
-    for (;;) {
-      const size_t e = buf.find("\r\n", pos);
-      if (e != std::string::npos && e - pos <= kMaxChunkLineBytes) {
-        *out = buf.substr(pos, e - pos);
-        pos = e + 2;
-        return Got::kOk;
-      }
-      if (buf.size() - pos > kMaxChunkLineBytes) {
-        *out = std::string(kMaxChunkLineBytes + 1, 'x');  // too long: the caller refuses it
-        return Got::kOk;
-      }
-      if (Got g = need(buf.size() - pos + 1); g != Got::kOk) return g;
-    }
-  };
   if (!chunked) {
     if (Got g = need(length); g != Got::kOk) return body_failed(g);
     req.body = buf.substr(pos, length);
     pos += length;
   } else {
+    ChunkedDecoder decoder(options_.max_body_bytes, options_.max_head_bytes);
     for (;;) {
-      std::string size_line;
-      if (Got g = line(&size_line); g != Got::kOk) return body_failed(g);
-      const std::string hex = Trim(size_line.substr(0, size_line.find(';')));
-      if (hex.empty() || hex.size() > 15 || !std::all_of(hex.begin(), hex.end(), [](char ch) {
-            return std::isxdigit(static_cast<unsigned char>(ch));
-          })) {
-        return refuse(400, InvalidArgument("chunk size line '" + size_line.substr(0, 32) +
-                                           "' is not a hexadecimal size"));
+      size_t used = 0;
+      StatusOr<bool> done = decoder.Feed(std::string_view(buf).substr(pos), &used, &req.body);
+      pos += used;
+      if (!done.ok()) {
+        switch (decoder.failure()) {
+          case ChunkedDecoder::Failure::kTooLarge:
+            ++counters_.bodies_too_large;
+            return refuse(413, done.status());
+          case ChunkedDecoder::Failure::kTrailersTooLarge:
+            return refuse(431, done.status());
+          default:
+            return refuse(400, done.status());
+        }
       }
-      const size_t n = std::stoull(hex, nullptr, 16);
-      if (n == 0) break;
-      if (req.body.size() + n > options_.max_body_bytes) {
-        ++counters_.bodies_too_large;
-        return refuse(413, InvalidArgument("chunked request body of " + std::to_string(req.body.size() + n) +
-                                           "+ bytes exceeds limit " +
-                                           std::to_string(options_.max_body_bytes) + " bytes"));
-      }
-      if (Got g = need(n + 2); g != Got::kOk) return body_failed(g);
-      if (buf.compare(pos + n, 2, "\r\n") != 0)
-        return refuse(400, InvalidArgument("chunk not followed by CRLF"));
-      req.body.append(buf, pos, n);
-      pos += n + 2;
-    }
-    size_t trailer_bytes = 0;
-    for (;;) {  // trailers, ignored
-      std::string t;
-      if (Got g = line(&t); g != Got::kOk) return body_failed(g);
-      if (t.empty()) break;
-      trailer_bytes += t.size();
-      if (trailer_bytes > options_.max_head_bytes || t.size() > kMaxChunkLineBytes)
-        return refuse(431, InvalidArgument("chunked trailers exceed limit " +
-                                           std::to_string(options_.max_head_bytes) + " bytes"));
+      if (*done) break;
+      if (Got g = need(1); g != Got::kOk) return body_failed(g);
     }
   }
   c.in = buf.substr(pos);  // a pipelined next request, if any
