@@ -656,6 +656,19 @@ TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
   EXPECT_NE(metrics.find("gpuledger_label_allocations_total 0"), std::string::npos) << metrics;
 }
 
+TEST_P(ServerTest, AWorkloadLabelThatIsNoJobIdKeepsItsSamplesButNoSighting) {
+  RwLabels labels = kGpuLabels;
+  labels[5].second = "yolo\x1b[2J";  // pod
+  auto res = Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(labels, {{40, 1790900000000}})})));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 1);
+  ASSERT_TRUE(server_->FlushSightings().ok());
+  auto seen = Settled()->FindSightings("pod", "yolo\x1b[2J");
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_TRUE(seen->empty());
+}
+
 TEST_P(ServerTest, JobNumbersTakeJsonNumbersAndIdsAreChecked) {
   const std::string job = R"({"id": "api-job-2", "user": "lisi", "project": "defect-detection-line3",
     "department": "manufacturing", "model_type": "yolov8s", "epochs": 50, "batch": -1, "imgsz": 640,
