@@ -21,39 +21,11 @@ namespace gpuledger {
 
 namespace {
 
-int HttpCode(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kAlreadyExists:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      return 503;  // a retry can fix it
-    case StatusCode::kUnimplemented:
-      return 501;
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
+// The one mapping of a Status to an HTTP answer (http_front.h's, which the front's own
+// refusals use too).
 void Reply(httplib::Response& res, const Status& s) {
-  res.status = HttpCode(s);
-  res.set_content(
-      nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump() +
-          "\n",
-      "application/json");
+  res.status = HttpStatusFor(s);
+  res.set_content(JsonErrorBody(s), "application/json");
 }
 
 // Users see their project's jobs, department admins their department's, admins all.
