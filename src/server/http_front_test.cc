@@ -261,6 +261,20 @@ TEST_F(HttpFrontTest, KeepAliveServesPipelinedRequestsUpToItsLimit) {
   EXPECT_NE(all.find("Connection: close"), std::string::npos) << all;
 }
 
+TEST_F(HttpFrontTest, AnIdleKeptAliveConnectionIsClosedQuietly) {
+  HttpFrontOptions o;
+  o.idle_timeout_ms = 200;
+  StartWith(o);
+  RawClient c(front_->port());
+  c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string a = c.ReadAnswer();
+  EXPECT_EQ(StatusOf(a), 200) << a;
+  EXPECT_NE(a.find("Connection: keep-alive"), std::string::npos) << a;
+  EXPECT_EQ(c.ReadToClose(), "") << "closed at the idle deadline, with no answer to no request";
+  while (front_->open_connections() > 0) {
+  }
+}
+
 TEST_F(HttpFrontTest, ItsOwnRefusalsAreJsonErrors) {
   StartWith({});
   struct Case {
