@@ -2,11 +2,17 @@
 // accepted and refused, and the audit log. Real SQLite, real sockets (port 0).
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <snappy.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -125,6 +131,13 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+// The message of a JSON error answer (its escapes undone).
+std::string MessageOf(const std::string& body) {
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_object() && j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>()
+                                                                            : "not a JSON error: " + body;
+}
 
 const RwLabels kGpuLabels = {
     {"Hostname", "node-9"}, {"UUID", "GPU-remote-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
@@ -560,7 +573,206 @@ TEST_P(ServerTest, BadWritesGetTheRightStatusAndStoreNothing) {
   std::string metrics;
   Get("/metrics", std::nullopt, &metrics);
   EXPECT_NE(metrics.find("gpuledger_remote_write_rejected_total 5"), std::string::npos)
-      << metrics;  // 413 is httplib's
+      << metrics;  // 413 is the HTTP front's, before the handler
+}
+
+TEST_P(ServerTest, EveryRefusalIsTheDocumentedJsonError) {
+  auto is_error = [](const httplib::Result& r, int status, const std::string& part) {
+    if (!r) return ::testing::AssertionFailure() << "no answer";
+    const auto j = nlohmann::json::parse(r->body, nullptr, false);
+    if (r->status != status || !j.is_object() || !j.contains("error") || !j["error"].is_string() ||
+        !j.contains("message") || j["message"].get<std::string>().find(part) == std::string::npos)
+      return ::testing::AssertionFailure() << r->status << " " << r->body;
+    return ::testing::AssertionSuccess();
+  };
+  const std::string v1 = Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{1, 1790900000000}})}));
+  EXPECT_TRUE(is_error(Write(Role::kIngest, v1, "application/json"), 415, "unsupported Content-Type"));
+  httplib::Headers gz = Auth(Role::kIngest);
+  gz.emplace("Content-Encoding", "gzip");
+  EXPECT_TRUE(is_error(client_->Post("/api/v1/write", gz, v1, "application/x-protobuf"), 415,
+                       "unsupported Content-Encoding 'gzip'"));
+  EXPECT_TRUE(
+      is_error(client_->Get("/api/v1/nowhere", Auth(Role::kAdmin)), 404, "no route GET /api/v1/nowhere"));
+  EXPECT_TRUE(is_error(Write(Role::kIngest, Incompressible(100 * 1024)), 413,
+                       "request body 102400 bytes exceeds limit 65536 bytes"));
+  EXPECT_TRUE(is_error(
+      client_->Get("/api/v1/reports/monthly?month=2026-10&format=csv", Auth(Role::kAdmin)), 400,
+      "unknown query parameter 'format' on /api/v1/reports/monthly (it takes month, by, share_idle)"));
+  EXPECT_TRUE(is_error(client_->Get("/api/v1/series?job=a&job=b", Auth(Role::kAdmin)), 400,
+                       "query parameter 'job' given 2 times"));
+  EXPECT_TRUE(is_error(client_->Get("/api/v1/jobs/a%1b[31m", Auth(Role::kAdmin)), 400,
+                       "job id \"a\\x1b[31m\" (6 bytes) has control character \\x1b"));
+  EXPECT_TRUE(
+      is_error(client_->Get("/api/v1/series?job=..%2Fx", Auth(Role::kAdmin)), 400, "no path separators"));
+}
+
+// This process's resident set (the server runs in it).
+int64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
+  const int64_t rss_before = RssBytes();
+  // A gzip bomb (within --max-body): refused by its encoding, never decoded (the library
+  // used to inflate 0.5 MB into 512 MiB before the token was looked at).
+  httplib::Headers gz;
+  gz.emplace("Content-Encoding", "gzip");
+  auto bomb = client_->Post("/api/v1/write", gz, std::string(32 * 1024, '\0'), "application/x-protobuf");
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 415);
+  // An endless chunked body: refused for its missing token after its head.
+  size_t offered = 0;
+  httplib::Client chunked("127.0.0.1", server_->port());
+  auto res = chunked.Post(
+      "/api/v1/write", {},
+      [&](size_t, httplib::DataSink& sink) {
+        const std::string block(64 * 1024, 'x');
+        offered += block.size();
+        return offered < (256u << 20) && sink.write(block.data(), block.size());
+      },
+      "application/x-protobuf");
+  if (res) {
+    EXPECT_EQ(res->status, 401);  // or the connection closed under the sender
+  }
+  EXPECT_LT(offered, 64u << 20) << "the server stopped taking the body";
+  // A token whose role may not write is refused before the body too.
+  offered = 0;
+  auto user = chunked.Post(
+      "/api/v1/write", Auth(Role::kUser),
+      [&](size_t, httplib::DataSink& sink) {
+        const std::string block(64 * 1024, 'x');
+        offered += block.size();
+        return offered < (256u << 20) && sink.write(block.data(), block.size());
+      },
+      "application/x-protobuf");
+  if (user) {
+    EXPECT_EQ(user->status, 403) << user->body;
+  }
+  EXPECT_LT(offered, 64u << 20);
+  // With a token, a chunked body is bounded by --max-body (64 KiB here).
+  offered = 0;
+  auto big = chunked.Post(
+      "/api/v1/write", Auth(Role::kIngest),
+      [&](size_t, httplib::DataSink& sink) {
+        const std::string block(16 * 1024, 'x');
+        offered += block.size();
+        return offered < (256u << 20) && sink.write(block.data(), block.size());
+      },
+      "application/x-protobuf");
+  if (big) {
+    EXPECT_EQ(big->status, 413) << big->body;
+  }
+  EXPECT_LT(offered, 64u << 20);
+  EXPECT_LT(RssBytes() - rss_before, 16 << 20) << "the refused bodies were not held in memory";
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
+}
+
+TEST_P(ServerTest, WrongBodiesAreRefusedNotAcknowledgedAsEmpty) {
+  // A 2.0 body under the 1.0 content type decoded to nothing and answered 204.
+  auto v2 = Write(Role::kIngest, Snappy(RwRequestV2({{kGpuLabels, {{40, 1790900000000}}}})));
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->status, 400) << v2->body;
+  EXPECT_NE(v2->body.find("is this a 2.0 io.prometheus.write.v2.Request?"), std::string::npos) << v2->body;
+  // A 1.0 body whose timeseries field is a varint.
+  auto wrong = Write(Role::kIngest, Snappy(ProtoWriter().Varint(1, 5).str()));
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400) << wrong->body;
+  EXPECT_NE(wrong->body.find("WriteRequest.timeseries (field 1) has wire type 0 (varint)"), std::string::npos)
+      << wrong->body;
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
+}
+
+TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
+  auto gpus_before = Open()->ListGpus();
+  ASSERT_TRUE(gpus_before.ok());
+  RwLabels long_uuid = kGpuLabels;
+  long_uuid[1].second = "GPU-" + std::string(300, 'f');
+  RwLabels other = kGpuLabels;
+  other[1].second = "GPU-remote-2";
+  struct Case {
+    const char* name;
+    std::string body;
+    const char* message;
+  } cases[] = {
+      {"a UUID over 255 bytes beside a good GPU",
+       Snappy(RwRequestV1(
+           {RwSeriesV1(kGpuLabels, {{40, 1790900000000}}), RwSeriesV1(long_uuid, {{40, 1790900000000}})})),
+       "(304 bytes) exceeds the limit 255 bytes"},
+      {"a UUID with an escape character",
+       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000}}),
+                           RwSeriesV1({{"UUID", "GPU-\x1b[2J"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}},
+                                      {{40, 1790900000000}})})),
+       "has control character \\x1b"},
+      {"a sample out of range on a new GPU",
+       Snappy(RwRequestV1({RwSeriesV1(other, {{40, 1790900000000}, {40, 5680000000000}})})),
+       "outside the accepted range"},
+  };
+  for (const Case& c : cases) {
+    auto res = Write(Role::kIngest, c.body);
+    ASSERT_TRUE(res) << c.name;
+    EXPECT_EQ(res->status, 400) << c.name << ": " << res->body;
+    EXPECT_NE(MessageOf(res->body).find(c.message), std::string::npos) << c.name << ": " << res->body;
+  }
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
+  EXPECT_EQ(StoredSamples("GPU-remote-2"), 0);
+  ASSERT_TRUE(server_->FlushSightings().ok());
+  auto ledger = Settled();
+  auto gpus_after = ledger->ListGpus();
+  ASSERT_TRUE(gpus_after.ok());
+  EXPECT_EQ(gpus_after->size(), gpus_before->size()) << "no GPU registered by a refused request";
+  for (const Gpu& g : *gpus_after) EXPECT_EQ(g.uuid.rfind("GPU-remote", 0), std::string::npos) << g.uuid;
+  std::string metrics;
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_NE(metrics.find("gpuledger_label_allocations_total 0"), std::string::npos) << metrics;
+}
+
+TEST_P(ServerTest, AWorkloadLabelThatIsNoJobIdKeepsItsSamplesButNoSighting) {
+  RwLabels labels = kGpuLabels;
+  labels[5].second = "yolo\x1b[2J";  // pod
+  auto res = Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(labels, {{40, 1790900000000}})})));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
+  EXPECT_EQ(StoredSamples("GPU-remote-1"), 1);
+  ASSERT_TRUE(server_->FlushSightings().ok());
+  auto seen = Settled()->FindSightings("pod", "yolo\x1b[2J");
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_TRUE(seen->empty());
+}
+
+TEST_P(ServerTest, JobNumbersTakeJsonNumbersAndIdsAreChecked) {
+  const std::string job = R"({"id": "api-job-2", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "epochs": 50, "batch": -1, "imgsz": 640,
+    "dataset_images": 1200, "amp": true, "start": "2026-11-02T00:00:00Z"})";
+  auto created = client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json");
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto stored = Open()->GetJob("api-job-2");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->epochs, 50);
+  EXPECT_EQ((*stored)->imgsz, 640);
+  EXPECT_TRUE((*stored)->amp);
+  auto frac = client_->Post(
+      "/api/v1/jobs", Auth(Role::kIngest),
+      R"({"id": "api-job-3", "user": "lisi", "project": "p", "department": "d", "epochs": 2.5})",
+      "application/json");
+  EXPECT_EQ(frac->status, 400);
+  EXPECT_NE(frac->body.find("field 'epochs' must be an integer, got 2.5"), std::string::npos) << frac->body;
+  for (const char* id : {"a\\u0000b", "../x", "a/b", "   ", "a\\nb", "\\u001b[31m"}) {
+    const std::string body =
+        std::string(R"({"id": ")") + id +
+        R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})";
+    auto r = client_->Post("/api/v1/jobs", Auth(Role::kIngest), body, "application/json");
+    EXPECT_EQ(r->status, 400) << id << ": " << r->body;
+    EXPECT_EQ(MessageOf(r->body).rfind("job id \"", 0), 0u) << id << ": " << r->body;
+  }
+  auto long_id = client_->Post(
+      "/api/v1/jobs", Auth(Role::kIngest),
+      R"({"id": ")" + std::string(100000, 'a') +
+          R"(", "user": "lisi", "project": "defect-detection-line3", "department": "manufacturing"})",
+      "application/json");
+  EXPECT_EQ(long_id->status, 413) << "over --max-body (64 KiB here)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "postgres"),
@@ -603,6 +815,67 @@ TEST(ServerJournal, AFullJournalRefusesWithItsFiguresAndLosesNothingAccepted) {
                   ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; })
                   .ok());
   EXPECT_EQ(stored, 4) << "both accepted requests, nothing of the refused one twice";
+}
+
+TEST(ServerSlowClients, FiveHundredSlowHeadsStopNeitherHealthzNorAWellBehavedSender) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/slow.db";
+  std::string token;
+  {
+    auto ledger = OpenLedger(db);
+    ASSERT_TRUE(ledger.ok());
+    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = dir.path() + "/journal";
+  opt.max_connections_per_client = 2000;  // every client here is 127.0.0.1
+  opt.head_timeout_ms = 60'000;           // the slow heads stay for the whole test
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt);
+  ASSERT_TRUE(server.Start().ok());
+  // Each sends a first header byte and nothing more (as one byte a second would look to
+  // the server for the length of this test). Eight used to hold every worker thread.
+  // Each slow client costs this process two descriptors (its end and the server's): 500
+  // of them, or as many as the descriptor limit allows.
+  rlimit fds{};
+  ::getrlimit(RLIMIT_NOFILE, &fds);
+  fds.rlim_cur = std::max(fds.rlim_cur, std::min<rlim_t>(fds.rlim_max, 4096));
+  ::setrlimit(RLIMIT_NOFILE, &fds);
+  const int slow_clients = static_cast<int>(std::min<rlim_t>(500, (fds.rlim_cur - 100) / 2));
+  std::vector<int> slow;
+  for (int i = 0; i < slow_clients; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(server.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::send(fd, "P", 1, MSG_NOSIGNAL), 1);
+    slow.push_back(fd);
+  }
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(5, 0);
+  const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  for (int i = 0; i < 20; ++i) {
+    auto health = client.Get("/healthz");
+    ASSERT_TRUE(health) << "request " << i;
+    EXPECT_EQ(health->status, 200);
+    auto w = client.Post("/api/v1/write", h,
+                         Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000 + i * 10'000}})})),
+                         "application/x-protobuf");
+    ASSERT_TRUE(w) << "request " << i;
+    EXPECT_EQ(w->status, 204) << w->body;
+  }
+  EXPECT_GE(server.open_connections(), static_cast<size_t>(slow_clients));
+  for (int fd : slow) ::close(fd);
+  server.Stop();
+  int64_t stored = 0;
+  ASSERT_TRUE((*OpenLedger(db))
+                  ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; })
+                  .ok());
+  EXPECT_EQ(stored, 20);
 }
 
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {

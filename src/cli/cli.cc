@@ -116,6 +116,16 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "written to the ledger in one transaction per flush interval (default: "
                     "<file>.journal beside an SQLite ledger; none for PostgreSQL unless given; "
                     "'none': every request commits to the ledger before its answer)");
+  c_srv->add_option("--head-timeout", srv.head_timeout, "deadline for a whole request head")
+      ->capture_default_str();
+  c_srv->add_option("--body-timeout", srv.body_timeout, "deadline for a whole request body")
+      ->capture_default_str();
+  c_srv->add_option("--max-connections", srv.max_connections, "open connections at most (then 503)")
+      ->capture_default_str();
+  c_srv
+      ->add_option("--max-connections-per-client", srv.max_connections_per_client,
+                   "open connections from one client address at most (then 503)")
+      ->capture_default_str();
   c_srv
       ->add_option("--journal-flush-interval", srv.journal_flush_interval,
                    "how often the journal is written to the ledger (sooner once it holds a million "

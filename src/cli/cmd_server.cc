@@ -39,6 +39,23 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
   }
+  for (auto [text, name, out_ms] : {std::tuple{&a.head_timeout, "--head-timeout", &opt.head_timeout_ms},
+                                    std::tuple{&a.body_timeout, "--body-timeout", &opt.body_timeout_ms}}) {
+    ASSIGN_OR_RETURN(DurationMs ms, ParseDuration(*text));
+    if (ms < 100 || ms > 10 * kMinuteMs)
+      return InvalidArgument(std::string(name) + " " + *text + " is outside [100ms, 10m]");
+    *out_ms = static_cast<int>(ms);
+  }
+  ASSIGN_OR_RETURN(int64_t max_conn, ParseInt(a.max_connections, "--max-connections"));
+  ASSIGN_OR_RETURN(int64_t per_client,
+                   ParseInt(a.max_connections_per_client, "--max-connections-per-client"));
+  if (max_conn < 1 || max_conn > 100'000)
+    return InvalidArgument("--max-connections " + a.max_connections + " is outside [1, 100000]");
+  if (per_client < 1 || per_client > max_conn)
+    return InvalidArgument("--max-connections-per-client " + a.max_connections_per_client +
+                           " is outside [1, " + a.max_connections + "]");
+  opt.max_connections = static_cast<size_t>(max_conn);
+  opt.max_connections_per_client = static_cast<size_t>(per_client);
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
   // requests instead of being mapped and faulted in afresh each time.
@@ -46,6 +63,9 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
   // concerns, and every thread the server starts inherits the blocked mask.
+  // A closed stdout (or any peer) must not kill the server with SIGPIPE: errors on writes
+  // are handled where they happen (cpp-httplib's server used to ignore it for us).
+  std::signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

@@ -71,6 +71,10 @@ struct ServerArgs {
   std::string retention = "2160h";  // 90 days; "0" keeps raw samples forever
   std::string journal;              // empty: <file>.journal beside an SQLite ledger; "none": off
   std::string journal_flush_interval = "5s";
+  std::string head_timeout = "10s";  // the whole request head
+  std::string body_timeout = "30s";  // the whole body
+  std::string max_connections = "1024";
+  std::string max_connections_per_client = "64";
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

@@ -59,7 +59,11 @@ StatusOr<int64_t> ParseInt(std::string_view s, std::string_view what) {
 std::string FormatFixed(double v, int decimals) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
-  if (r.ec != std::errc()) return "?";
+  if (r.ec != std::errc()) {
+    // Too long in fixed notation (1e308 has 309 digits): the shortest exact form.
+    r = std::to_chars(buf, buf + sizeof buf, v);
+    if (r.ec != std::errc()) return "?";
+  }
   std::string out(buf, r.ptr);
   if (out.size() > 1 && out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) {
     out.erase(0, 1);  // "-0.00" reads as a sign error in a bill

@@ -8,6 +8,7 @@
 #include "common/money.h"
 #include "common/strings.h"
 #include "domain/gpu_model.h"
+#include "domain/ids.h"
 #include "ingest/csv.h"
 #include "ingest/metrics.h"
 
@@ -142,13 +143,22 @@ StatusOr<Job> JobFromFields(const FieldFn& f) {
   }
   if (f("status").empty())
     j.status = j.end_ms ? JobStatus::kSucceeded : j.start_ms ? JobStatus::kRunning : JobStatus::kPending;
+  if (!j.id.empty()) RETURN_IF_ERROR(CheckId(IdKind::kJobId, j.id));
+  if (!j.user.empty()) RETURN_IF_ERROR(CheckId(IdKind::kUser, j.user));
+  if (!j.project.empty()) RETURN_IF_ERROR(CheckId(IdKind::kProject, j.project));
+  if (!j.department.empty()) RETURN_IF_ERROR(CheckId(IdKind::kDepartment, j.department));
+  for (const auto& [k, v] : j.labels) {
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelKey, k));
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, v));
+  }
   RETURN_IF_ERROR(j.Validate());
   return j;
 }
 
 StatusOr<JobRequest> ParseJobJson(std::string_view text) {
   if (text.size() > (1u << 20)) {
-    return InvalidArgument("job body of " + std::to_string(text.size()) + " bytes exceeds the limit 1048576");
+    return InvalidArgument("job body of " + std::to_string(text.size()) +
+                           " bytes exceeds the limit 1048576 bytes");
   }
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
@@ -160,16 +170,38 @@ StatusOr<JobRequest> ParseJobJson(std::string_view text) {
     };
   };
   const auto& names = JobFieldNames();
+  // Counts take JSON integers as well as strings, amp a JSON boolean; every other field
+  // is a string (as in the CSV import).
+  static const char* const kIntegers[] = {"dataset_images", "epochs", "batch", "imgsz"};
+  std::map<std::string, std::string> fields;
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (it.key() == "allocations") continue;
     if (std::find(names.begin(), names.end(), it.key()) == names.end()) {
       return InvalidArgument("unknown field '" + it.key() + "'");
     }
-    if (!it->is_string())
-      return InvalidArgument("field '" + it.key() + "' must be a string (as in the CSV import)");
+    const bool integer = std::find_if(std::begin(kIntegers), std::end(kIntegers),
+                                      [&](const char* n) { return it.key() == n; }) != std::end(kIntegers);
+    if (it->is_string()) {
+      fields[it.key()] = it->get<std::string>();
+    } else if (integer && (it->is_number_integer() || it->is_number_unsigned())) {
+      fields[it.key()] = it->dump();
+    } else if (integer && it->is_number_float()) {
+      return InvalidArgument("field '" + it.key() + "' must be an integer, got " + it->dump());
+    } else if (it.key() == "amp" && it->is_boolean()) {
+      fields[it.key()] = it->get<bool>() ? "true" : "false";
+    } else {
+      return InvalidArgument("field '" + it.key() + "' must be " +
+                             (integer             ? "an integer or a string"
+                              : it.key() == "amp" ? "a boolean or a string"
+                                                  : "a string") +
+                             ", got " + std::string(it->type_name()));
+    }
   }
   JobRequest out;
-  ASSIGN_OR_RETURN(out.job, JobFromFields(field_of(body)));
+  ASSIGN_OR_RETURN(out.job, JobFromFields([&fields](const char* name) -> std::string_view {
+                     auto it = fields.find(name);
+                     return it == fields.end() ? std::string_view() : std::string_view(it->second);
+                   }));
   auto allocs = body.find("allocations");
   if (allocs != body.end()) {
     if (!allocs->is_array()) return InvalidArgument("allocations must be an array");
@@ -193,7 +225,7 @@ StatusOr<JobRequest> ParseJobJson(std::string_view text) {
 StatusOr<std::vector<EpochProgress>> ParseProgressJson(std::string_view text) {
   if (text.size() > (8u << 20)) {
     return InvalidArgument("progress body of " + std::to_string(text.size()) +
-                           " bytes exceeds the limit 8388608");
+                           " bytes exceeds the limit 8388608 bytes");
   }
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
@@ -267,6 +299,7 @@ StatusOr<std::vector<Gpu>> ParseGpusCsv(std::string_view text) {
                                Gpu g;
                                auto f = [&](const char* name) { return Field(r, h.Find(name)); };
                                g.uuid = f("uuid");
+                               RETURN_IF_ERROR(CheckId(IdKind::kGpuUuid, g.uuid));
                                g.node = f("node");
                                g.model = CanonicalGpuModel(f("model"));
                                ASSIGN_OR_RETURN(int64_t idx, OptInt(f("index"), "index", 0, 1023));
@@ -292,6 +325,8 @@ StatusOr<Allocation> AllocationFromFields(const FieldFn& f) {
   Allocation a;
   a.job_id = f("job_id");
   a.gpu_uuid = f("gpu_uuid");
+  if (!a.job_id.empty()) RETURN_IF_ERROR(CheckId(IdKind::kJobId, a.job_id));
+  if (!a.gpu_uuid.empty()) RETURN_IF_ERROR(CheckId(IdKind::kGpuUuid, a.gpu_uuid));
   ASSIGN_OR_RETURN(a.start_ms, ParseTime(f("start")));
   ASSIGN_OR_RETURN(a.end_ms, OptTime(f("end")));
   if (!f("share").empty()) {
@@ -358,6 +393,7 @@ StatusOr<SamplesImport> ParseSamplesCsv(std::string_view text) {
                                ASSIGN_OR_RETURN(TimeMs t, ParseTime(f("timestamp")));
                                const std::string gpu(f("gpu"));
                                if (gpu.empty()) return InvalidArgument("gpu is empty");
+                               RETURN_IF_ERROR(CheckId(IdKind::kGpuUuid, gpu));
                                ASSIGN_OR_RETURN(double v, ParseDouble(f("value"), std::string(f("metric"))));
                                Partial& p = merged[{gpu, t}];
                                if (p.line == 0) p.line = r.line;

@@ -45,6 +45,62 @@ TEST(ParseJobsCsv, ErrorsNameLineFieldAndValue) {
   EXPECT_NE(short_row.status().message().find("has 3 fields, the header has 4"), std::string::npos);
 }
 
+TEST(ParseJobsCsv, IdentifiersAreCheckedWithTheirLine) {
+  auto escape = ParseJobsCsv("id,user,project,department\nj1,u,p,d\n\"j\x1b[2J\",u,p,d\n");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_NE(
+      escape.status().message().find("line 3: job id \"j\\x1b[2J\" (5 bytes) has control character \\x1b"),
+      std::string::npos)
+      << escape.status().message();
+  auto slash = ParseJobsCsv("id,user,project,department\nj1,u,../p,d\n");
+  ASSERT_FALSE(slash.ok());
+  EXPECT_NE(slash.status().message().find("line 2: project \"../p\" (4 bytes) has '/' at byte 2"),
+            std::string::npos)
+      << slash.status().message();
+  auto gpus = ParseGpusCsv("uuid,node,model,in_service_from\nGPU-\x01X,n1,A10G,2026-10-01T00:00:00Z\n");
+  ASSERT_FALSE(gpus.ok());
+  EXPECT_NE(
+      gpus.status().message().find("GPU UUID \"GPU-\\x01X\" (6 bytes) has control character \\x01 at byte 4"),
+      std::string::npos)
+      << gpus.status().message();
+  auto allocs = ParseAllocationsCsv("job_id,gpu_uuid,start\na b,GPU-1,2026-10-01T00:00:00Z\n");
+  ASSERT_FALSE(allocs.ok());
+  EXPECT_NE(allocs.status().message().find("job id \"a b\" (3 bytes) has a space at byte 1"),
+            std::string::npos)
+      << allocs.status().message();
+  auto samples =
+      ParseSamplesCsv("timestamp,gpu,metric,value\n2026-10-01T00:00:00Z,GPU/1,DCGM_FI_DEV_GPU_UTIL,5\n");
+  ASSERT_FALSE(samples.ok());
+  EXPECT_NE(samples.status().message().find("GPU UUID \"GPU/1\""), std::string::npos)
+      << samples.status().message();
+}
+
+TEST(ParseJobJson, CountsTakeJsonNumbersAndAmpABoolean) {
+  auto j = ParseJobJson(R"({"id": "j1", "user": "u", "project": "p", "department": "d", "epochs": 50,
+                           "batch": "16", "imgsz": 640, "dataset_images": 1200, "amp": true})");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->job.epochs, 50);
+  EXPECT_EQ(j->job.batch, 16);
+  EXPECT_EQ(j->job.imgsz, 640);
+  EXPECT_EQ(j->job.dataset_images, 1200);
+  EXPECT_TRUE(j->job.amp);
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {R"({"id": "j1", "epochs": 2.5})", "field 'epochs' must be an integer, got 2.5"},
+      {R"({"id": "j1", "epochs": -3})", "epochs -3 is outside [0, 100000]"},
+      {R"({"id": 7})", "field 'id' must be a string, got number"},
+      {R"({"id": "j1", "amp": 1})", "field 'amp' must be a boolean or a string, got number"},
+      {R"({"id": "j1", "epochs": [1]})", "field 'epochs' must be an integer or a string, got array"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseJobJson(c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(ParseSamplesCsv, MergesLongFormAndAcceptsDcgmNames) {
   auto r = ParseSamplesCsv(
       "timestamp,gpu,metric,value\n"

@@ -140,7 +140,7 @@ StatusOr<std::vector<PromSample>> ParsePromText(std::string_view text) {
     pos = end + 1;
     if (l.size() > kMaxPromLineBytes) {
       return InvalidArgument("line " + std::to_string(line) + ": " + std::to_string(l.size()) +
-                             " bytes exceeds the limit " + std::to_string(kMaxPromLineBytes));
+                             " bytes exceeds the limit " + std::to_string(kMaxPromLineBytes) + " bytes");
     }
     l = Trim(l);
     if (l.empty() || l[0] == '#') continue;

@@ -49,6 +49,29 @@ Status CheckLabels(const Labels& labels, std::string_view* name) {
   return OkStatus();
 }
 
+const char* WireTypeName(uint32_t wt) {
+  switch (wt) {
+    case WireReader::kVarint:
+      return "0 (varint)";
+    case WireReader::kFixed64:
+      return "1 (64-bit)";
+    case WireReader::kBytes:
+      return "2 (length-delimited)";
+    case WireReader::kFixed32:
+      return "5 (32-bit)";
+    default:
+      return "unknown";
+  }
+}
+
+// A known field sent with another wire type than its declaration's: the sender meant
+// something else (another message, another version); skipping it would acknowledge data
+// that is then silently dropped.
+Status WrongWireType(const char* field, uint32_t wt, uint32_t want) {
+  return InvalidArgument(std::string(field) + " has wire type " + WireTypeName(wt) + ", expected " +
+                         WireTypeName(want));
+}
+
 struct DecodedSample {
   double value = 0;
   int64_t timestamp = 0;
@@ -65,6 +88,10 @@ Status DecodeSample(std::string_view bytes, DecodedSample* out) {
       uint64_t v = 0;
       RETURN_IF_ERROR(r.Varint(&v));
       out->timestamp = static_cast<int64_t>(v);
+    } else if (f == 1) {
+      return WrongWireType("Sample.value (field 1)", wt, WireReader::kFixed64);
+    } else if (f == 2) {
+      return WrongWireType("Sample.timestamp (field 2)", wt, WireReader::kVarint);
     } else {
       RETURN_IF_ERROR(r.Skip(wt));
     }
@@ -199,7 +226,7 @@ StatusOr<std::string> SnappyUncompress(std::string_view body, size_t max_bytes) 
   }
   if (n > max_bytes) {
     return InvalidArgument("body decompresses to " + std::to_string(n) + " bytes, over the limit " +
-                           std::to_string(max_bytes));
+                           std::to_string(max_bytes) + " bytes");
   }
   std::string out;
   if (!snappy::Uncompress(body.data(), body.size(), &out)) return InvalidArgument("corrupt snappy data");
@@ -219,6 +246,9 @@ Status ParseLabels(const std::vector<std::string_view>& msgs, Labels* labels) {
       if ((lf == 1 || lf == 2) && lwt == WireReader::kBytes) {
         RETURN_IF_ERROR(lr.Bytes(&s));
         (lf == 1 ? label.first : label.second) = s;
+      } else if (lf == 1 || lf == 2) {
+        return WrongWireType(lf == 1 ? "Label.name (field 1)" : "Label.value (field 2)", lwt,
+                             WireReader::kBytes);
       } else {
         RETURN_IF_ERROR(lr.Skip(lwt));
       }
@@ -242,7 +272,18 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
   while (!req.done()) {
     uint32_t f, wt;
     RETURN_IF_ERROR(req.Tag(&f, &wt));
-    if (f != 1 || wt != WireReader::kBytes) {
+    if (f == 4 || f == 5) {
+      // 2.0's symbols and timeseries; no 1.0 WriteRequest has them.
+      return InvalidArgument(
+          "field " + std::to_string(f) +
+          " is not in prometheus.WriteRequest: is this a 2.0 io.prometheus.write.v2.Request? "
+          "Send it with Content-Type application/x-protobuf;proto=io.prometheus.write.v2.Request");
+    }
+    if ((f == 1 || f == 3) && wt != WireReader::kBytes) {
+      return WrongWireType(f == 1 ? "WriteRequest.timeseries (field 1)" : "WriteRequest.metadata (field 3)",
+                           wt, WireReader::kBytes);
+    }
+    if (f != 1) {
       RETURN_IF_ERROR(req.Skip(wt));  // metadata (3) and anything newer
       continue;
     }
@@ -284,8 +325,13 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV1(std::string body, SeriesCache* ca
       } else if (tf == 4 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         ++histograms;
+      } else if (tf >= 1 && tf <= 4) {
+        static const char* const kNames[] = {"", "TimeSeries.labels (field 1)",
+                                             "TimeSeries.samples (field 2)", "TimeSeries.exemplars (field 3)",
+                                             "TimeSeries.histograms (field 4)"};
+        return WrongWireType(kNames[tf], twt, WireReader::kBytes);
       } else {
-        RETURN_IF_ERROR(ts.Skip(twt));  // exemplars
+        RETURN_IF_ERROR(ts.Skip(twt));  // anything newer
       }
     }
     const std::string_view key = cache && contiguous && label_count > 0
@@ -348,6 +394,9 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
     } else if (f >= 1 && f <= 3) {
       return InvalidArgument("field " + std::to_string(f) +
                              " is reserved in io.prometheus.write.v2.Request: is this a 1.0 WriteRequest?");
+    } else if (f == 4 || f == 5) {
+      return WrongWireType(f == 4 ? "Request.symbols (field 4)" : "Request.timeseries (field 5)", wt,
+                           WireReader::kBytes);
     } else {
       RETURN_IF_ERROR(req.Skip(wt));
     }
@@ -387,8 +436,21 @@ StatusOr<RemoteWriteBatch> DecodeRemoteWriteV2(std::string body) {
       } else if (tf == 3 && twt == WireReader::kBytes) {
         RETURN_IF_ERROR(ts.Bytes(&sub));
         ++histograms;
+      } else if (tf == 1) {
+        return WrongWireType("TimeSeries.labels_refs (field 1)", twt, WireReader::kBytes);
+      } else if (tf == 2 || tf == 3 || tf == 4 || tf == 5) {
+        static const char* const kNames[] = {"",
+                                             "",
+                                             "TimeSeries.samples (field 2)",
+                                             "TimeSeries.histograms (field 3)",
+                                             "TimeSeries.exemplars (field 4)",
+                                             "TimeSeries.metadata (field 5)"};
+        if (twt != WireReader::kBytes) return WrongWireType(kNames[tf], twt, WireReader::kBytes);
+        RETURN_IF_ERROR(ts.Skip(twt));  // exemplars, metadata
+      } else if (tf == 6 && twt != WireReader::kVarint) {
+        return WrongWireType("TimeSeries.created_timestamp (field 6)", twt, WireReader::kVarint);
       } else {
-        RETURN_IF_ERROR(ts.Skip(twt));  // exemplars, metadata, created timestamp
+        RETURN_IF_ERROR(ts.Skip(twt));  // created timestamp, anything newer
       }
     }
     if (refs.size() % 2 != 0) {

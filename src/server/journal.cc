@@ -149,13 +149,23 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
   return j;
 }
 
+Status IngestJournal::CheckRoom(size_t n) const {
+  std::lock_guard lock(mu_);
+  if (pending_count_ + n > max_pending_) {
+    return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
+                       " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
+                       "): the ledger is not keeping up; retry later");
+  }
+  return OkStatus();
+}
+
 Status IngestJournal::Append(std::vector<GpuSample> samples) {
   if (samples.empty()) return OkStatus();
   for (const GpuSample& g : samples) {
     if (g.gpu_uuid.size() > kMaxUuid) {  // a frame could not replay it whole
       return InvalidArgument("GPU UUID '" + g.gpu_uuid.substr(0, 64) + "...' is " +
-                             std::to_string(g.gpu_uuid.size()) + " characters long, over the limit " +
-                             std::to_string(kMaxUuid));
+                             std::to_string(g.gpu_uuid.size()) + " bytes long, over the limit " +
+                             std::to_string(kMaxUuid) + " bytes");
     }
   }
   const std::string frame = EncodeJournalFrame(samples);

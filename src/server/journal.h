@@ -40,6 +40,8 @@ class IngestJournal {
   // Appends `samples` durably against a process crash, then adds them to the pending set
   // (moved there). Nothing is added when it fails.
   Status Append(std::vector<GpuSample> samples);
+  // The error Append would give now for `n` more samples over max_pending, or OK.
+  Status CheckRoom(size_t n) const;
 
   // What is pending, merged: one sample per GPU and time (a later batch's fields replace
   // an earlier one's, a field a batch lacks (-1) keeps the earlier value, as the ledger's

@@ -200,7 +200,7 @@ TEST(IngestJournal, FullOrFailingAppendsStoreNothingAndSayWhy) {
   fs.SetCapacity(-1);
   Status long_uuid = j->Append({Util(std::string(300, 'x'), kT0, 1)});
   EXPECT_EQ(long_uuid.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(long_uuid.message().find("300 characters long, over the limit 255"), std::string::npos)
+  EXPECT_NE(long_uuid.message().find("300 bytes long, over the limit 255 bytes"), std::string::npos)
       << long_uuid.message();
   EXPECT_EQ(j->pending(), 1u);
 }

@@ -6,12 +6,14 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "domain/ids.h"
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "server/http_front.h"
 #include "server/series.h"
 #include "server/server.h"
 
@@ -19,39 +21,11 @@ namespace gpuledger {
 
 namespace {
 
-int HttpCode(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kAlreadyExists:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      return 503;  // a retry can fix it
-    case StatusCode::kUnimplemented:
-      return 501;
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
+// The one mapping of a Status to an HTTP answer (http_front.h's, which the front's own
+// refusals use too).
 void Reply(httplib::Response& res, const Status& s) {
-  res.status = HttpCode(s);
-  res.set_content(
-      nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump() +
-          "\n",
-      "application/json");
+  res.status = HttpStatusFor(s);
+  res.set_content(JsonErrorBody(s), "application/json");
 }
 
 // Users see their project's jobs, department admins their department's, admins all.
@@ -68,40 +42,76 @@ StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs
   return t;
 }
 
+// Refuses query parameters the route does not read, by name (a misspelt or unsupported
+// one would otherwise be ignored silently: `format=csv` answered JSON), and repeated ones.
+Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*> known) {
+  for (const auto& [name, value] : req.params) {
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
+      std::string list;
+      for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
+      return InvalidArgument("unknown query parameter '" + EscapeForMessage(name) + "' on " + req.path +
+                             (list.empty() ? " (it takes none)" : " (it takes " + list + ")"));
+    }
+    if (req.get_param_value_count(name) > 1) {
+      return InvalidArgument("query parameter '" + name + "' given " +
+                             std::to_string(req.get_param_value_count(name)) + " times");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+StatusOr<Principal> Server::Authenticate(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  if (header.rfind(prefix, 0) != 0) {
+    return Unauthenticated("send an API token as 'Authorization: Bearer <token>'");
+  }
+  const std::string hash = HashToken(header.substr(prefix.size()));
+  StatusOr<std::optional<TokenRecord>> rec = tokens_.Find(hash, clock_.Now());
+  if (!rec->has_value()) {
+    std::unique_lock lock(ledger_mu_);
+    rec = ledger_->FindTokenByHash(hash);
+    lock.unlock();
+    if (!rec.ok()) return rec.status();
+    if (rec->has_value()) tokens_.Put(hash, **rec, clock_.Now());
+  }
+  if (!rec->has_value()) return Unauthenticated("unknown API token");
+  return PrincipalOf(**rec);
+}
+
+Status Server::Admit(const httplib::Request& req) {
+  if (req.path == "/healthz" || req.path == "/metrics") return OkStatus();
+  StatusOr<Principal> p = Authenticate(req);
+  // The ingest routes' role is checked here too: a token of another role sends no body.
+  const bool ingest_route =
+      req.method == "POST" && (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" ||
+                               (req.path.rfind("/api/v1/jobs/", 0) == 0 && req.path.size() > 22 &&
+                                req.path.compare(req.path.size() - 9, 9, "/progress") == 0));
+  Status refused = p.status();
+  if (p.ok() && ingest_route && p->role != Role::kIngest && p->role != Role::kAdmin)
+    refused = PermissionDenied("role " + std::string(RoleName(p->role)) + " may not do this");
+  if (refused.ok()) return OkStatus();
+  if (refused.code() == StatusCode::kUnauthenticated || refused.code() == StatusCode::kPermissionDenied)
+    ++counters_.denied;
+  if (req.path == "/api/v1/write") {  // the handler, which counts these, never runs
+    ++counters_.write_requests;
+    ++counters_.write_rejected;
+  }
+  return refused;
+}
 
 void Server::Routes() {
   // Authenticates the request's bearer token; nullopt (and a reply) when it cannot.
   auto authenticate = [this](const httplib::Request& req,
                              httplib::Response& res) -> std::optional<Principal> {
-    const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.rfind(prefix, 0) != 0) {
-      Reply(res, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
-      ++counters_.denied;
-      return std::nullopt;
-    }
-    const std::string hash = HashToken(header.substr(prefix.size()));
-    StatusOr<std::optional<TokenRecord>> rec = tokens_.Find(hash, clock_.Now());
-    if (!rec->has_value()) {
-      std::unique_lock lock(ledger_mu_);
-      rec = ledger_->FindTokenByHash(hash);
-      lock.unlock();
-      if (!rec.ok()) {
-        Reply(res, rec.status());
-        return std::nullopt;
-      }
-      if (rec->has_value()) tokens_.Put(hash, **rec, clock_.Now());
-    }
-    if (!rec->has_value()) {
-      Reply(res, Unauthenticated("unknown API token"));
-      ++counters_.denied;
-      return std::nullopt;
-    }
-    auto p = PrincipalOf(**rec);
+    StatusOr<Principal> p = Authenticate(req);
     if (!p.ok()) {
       Reply(res, p.status());
-      ++counters_.denied;
+      if (p.status().code() == StatusCode::kUnauthenticated ||
+          p.status().code() == StatusCode::kPermissionDenied)
+        ++counters_.denied;
       return std::nullopt;
     }
     return *p;
@@ -160,6 +170,17 @@ void Server::Routes() {
             "Ingest journal writes to the ledger that failed (retried).", counters_.journal_flush_errors);
     counter("gpuledger_journal_replayed_samples_total", "Samples replayed from the journal at start.",
             counters_.journal_replayed);
+    const HttpFrontCounters& front = http_->counters();
+    counter("gpuledger_http_connections_refused_total", "Connections refused over the connection caps.",
+            front.connections_refused);
+    counter("gpuledger_http_head_timeouts_total", "Request heads not complete within their deadline.",
+            front.head_timeouts);
+    counter("gpuledger_http_body_timeouts_total", "Request bodies not complete within their deadline.",
+            front.body_timeouts);
+    counter("gpuledger_http_bodies_too_large_total", "Request bodies refused over --max-body.",
+            front.bodies_too_large);
+    counter("gpuledger_http_encodings_refused_total", "Requests refused for their Content-Encoding.",
+            front.encodings_refused);
     {
       out +=
           "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"
@@ -189,17 +210,16 @@ void Server::Routes() {
     } else if (type == "application/x-protobuf;proto=io.prometheus.write.v2.request") {
       v2 = true;
     } else {
+      Reply(res, InvalidArgument("unsupported Content-Type '" + type +
+                                 "': send application/x-protobuf;proto=prometheus.WriteRequest or "
+                                 "application/x-protobuf;proto=io.prometheus.write.v2.Request"));
       res.status = 415;
-      res.set_content("unsupported Content-Type '" + type +
-                          "': send application/x-protobuf;proto=prometheus.WriteRequest or "
-                          "application/x-protobuf;proto=io.prometheus.write.v2.Request\n",
-                      "text/plain");
       ++counters_.write_rejected;
       return;
     }
     if (!encoding.empty() && encoding != "snappy") {
+      Reply(res, InvalidArgument("unsupported Content-Encoding '" + encoding + "': send snappy"));
       res.status = 415;
-      res.set_content("unsupported Content-Encoding '" + encoding + "': send snappy\n", "text/plain");
       ++counters_.write_rejected;
       return;
     }
@@ -207,7 +227,7 @@ void Server::Routes() {
       Reply(res, s);
       ++counters_.write_rejected;
     };
-    auto raw = SnappyUncompress(req.body, options_.max_body_bytes * 8);
+    auto raw = SnappyUncompress(req.body, options_.max_decoded_body_bytes);
     if (!raw.ok()) return fail(raw.status());
     auto batch = v2 ? DecodeRemoteWriteV2(std::move(raw).value())
                     : DecodeRemoteWriteV1(std::move(raw).value(), &series_);
@@ -228,6 +248,7 @@ void Server::Routes() {
               [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
                 auto p = authenticate(req, res);
                 if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto parsed = ParseJobJson(req.body);
                 if (!parsed.ok()) return Reply(res, parsed.status());
                 const Job& job = parsed->job;
@@ -260,6 +281,8 @@ void Server::Routes() {
                 auto p = authenticate(req, res);
                 if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
                 const std::string id = req.matches[1];
+                if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+                if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto epochs = ParseProgressJson(req.body);
                 if (!epochs.ok()) return Reply(res, epochs.status());
                 std::lock_guard lock(ledger_mu_);
@@ -280,6 +303,8 @@ void Server::Routes() {
     if (!p) return;
     if (!job_reader(*p, res, "stops no jobs")) return;
     const std::string id = req.matches[1];
+    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     std::string reason;
     if (!req.body.empty()) {
       const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -288,7 +313,9 @@ void Server::Routes() {
         return Reply(res, InvalidArgument("send {\"reason\": \"...\"} or no body"));
       }
       if (body.contains("reason")) reason = body["reason"].get<std::string>();
-      if (reason.size() > 1000) return Reply(res, InvalidArgument("reason longer than 1000 characters"));
+      if (reason.size() > 1000)
+        return Reply(res, InvalidArgument("reason of " + std::to_string(reason.size()) +
+                                          " bytes exceeds the limit 1000 bytes"));
     }
     std::lock_guard lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
@@ -310,6 +337,7 @@ void Server::Routes() {
              [this, authenticate](const httplib::Request& req, httplib::Response& res) {
                auto p = authenticate(req, res);
                if (!p) return;
+               if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
                auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
                if (!by.ok()) return Reply(res, by.status());
                auto month = ParseYearMonth(req.get_param_value("month"));
@@ -343,6 +371,8 @@ void Server::Routes() {
     if (!p) return;
     if (!job_reader(*p, res, "reads no single jobs")) return;
     const std::string id = req.matches[1];
+    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     std::lock_guard lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
     auto found = ledger_->GetJob(id);
@@ -367,9 +397,14 @@ void Server::Routes() {
     auto p = authenticate(req, res);
     if (!p) return;
     if (!job_reader(*p, res, "reads no series")) return;
+    if (Status s = OnlyParams(req, {"job", "gpu", "from", "to"}); !s.ok()) return Reply(res, s);
     const bool by_job = req.has_param("job");
     if (by_job == req.has_param("gpu"))
       return Reply(res, InvalidArgument("give exactly one of ?job= and ?gpu="));
+    if (Status s = by_job ? CheckId(IdKind::kJobId, req.get_param_value("job"))
+                          : CheckId(IdKind::kGpuUuid, req.get_param_value("gpu"));
+        !s.ok())
+      return Reply(res, s);
     const TimeMs now = clock_.Now();
     auto from = TimeParam(req, "from", by_job ? kMinTimeMs : now - kDayMs);
     if (!from.ok()) return Reply(res, from.status());

@@ -4,17 +4,18 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "books/retention.h"
+#include "domain/ids.h"
 #include "ingest/dcgm.h"
 #include "ledger/checks.h"
+#include "server/http_front.h"
 
 namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
-    : ledger_(std::move(ledger)),
-      clock_(clock),
-      options_(std::move(options)),
-      http_(std::make_unique<httplib::Server>()) {
+    : ledger_(std::move(ledger)), clock_(clock), options_(std::move(options)) {
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -46,27 +47,26 @@ Status Server::Start() {
                              "' is not http://host:port/path (https is not supported)");
     }
   }
-  http_->set_payload_max_length(options_.max_body_bytes);
-  http_->set_read_timeout(options_.read_timeout_s, 0);
-  http_->set_write_timeout(options_.read_timeout_s, 0);
+  HttpFrontOptions front;
+  front.host = options_.host;
+  front.port = options_.port;
+  front.max_body_bytes = options_.max_body_bytes;
+  front.head_timeout_ms = options_.head_timeout_ms;
+  front.body_timeout_ms = options_.body_timeout_ms;
+  front.idle_timeout_ms = options_.idle_timeout_ms;
+  front.write_timeout_ms = options_.read_timeout_s * 1000;
+  front.max_connections = options_.max_connections;
+  front.max_connections_per_client = options_.max_connections_per_client;
+  front.keep_alive_max_requests = options_.keep_alive_max_requests;
+  front.worker_threads = options_.http_workers;
+  http_ = std::make_unique<HttpFront>(front);
   Routes();
-  if (options_.port == 0) {
-    port_ = http_->bind_to_any_port(options_.host);
-  } else {
-    port_ = http_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
-  }
-  if (port_ <= 0) {
-    return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  http_->set_admit([this](const httplib::Request& req) { return Admit(req); });
+  RETURN_IF_ERROR(http_->Start());
+  port_ = http_->port();
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   if (journal_) writer_ = std::thread([this] { WriterLoop(); });
-  // cpp-httplib 0.11 has no wait_until_ready: the socket is bound and listening already
-  // (connections queue in the backlog); wait for the accept loop to report running.
-  for (int i = 0; i < 5000 && !http_->is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!http_->is_running()) return Unavailable("the HTTP server did not start");
   return OkStatus();
 }
 
@@ -78,13 +78,14 @@ void Server::Stop() {
   stop_cv_.notify_all();
   if (scraper_.joinable()) scraper_.join();
   if (maintenance_.joinable()) maintenance_.join();
-  if (http_ && http_->is_running()) http_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (http_) http_->Stop();
   if (writer_.joinable()) writer_.join();
   // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
   if (!FlushJournal().ok()) ++counters_.journal_flush_errors;
   if (!FlushSightings().ok()) ++counters_.sighting_errors;
 }
+
+size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }
 
 Status Server::FlushSightings() {
   std::lock_guard lock(ledger_mu_);
@@ -178,6 +179,10 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   }
   fresh = unknown();
   if (fresh.empty()) return OkStatus();
+  for (const Gpu& g : fresh) {  // what the labels say is stored with the GPU
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname"));
+    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName"));
+  }
   if (!options_.register_gpus) {
     return NotFound("sample names unknown GPU '" + fresh.front().uuid +
                     "'; import it with `gpuledger import gpus` first");
@@ -192,9 +197,16 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
 }
 
 Status Server::Store(DcgmBatch batch) {
+  // All or nothing: whatever could refuse the batch is checked before any of it (a GPU,
+  // a sighting, a sample) is stored.
+  for (const DcgmGpu& g : batch.gpus) RETURN_IF_ERROR(CheckId(IdKind::kGpuUuid, g.labels->uuid));
+  for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
+  if (journal_) RETURN_IF_ERROR(journal_->CheckRoom(batch.samples.size()));
   RETURN_IF_ERROR(RegisterGpus(batch));
   const auto count = static_cast<int64_t>(batch.samples.size());
   std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
+  // A workload label that is no valid job id can name no job: it is not kept.
+  std::erase_if(seen, [](const LabelSighting& l) { return !CheckId(IdKind::kJobId, l.value).ok(); });
   if (!journal_) {
     std::lock_guard lock(ledger_mu_);
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
@@ -204,9 +216,9 @@ Status Server::Store(DcgmBatch batch) {
     return Attribute();
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing
-  // an hour, a report). What the ledger would refuse is refused now: the journal holds
-  // only what it takes.
-  for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
+  // an hour, a report). What the ledger would refuse was refused above: the journal
+  // holds only what it takes. (Only a failing journal write, or another request filling
+  // the journal between CheckRoom and here, can leave a GPU this batch registered.)
   RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
   if (journal_->pending() >= kJournalFlushAtSamples) {
     {

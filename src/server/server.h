@@ -1,7 +1,8 @@
 // The gpuledger HTTP server: remote write ingestion, the jobs API and role-scoped
 // reports over one Ledger (docs/api/openapi.yaml). Routes (routes.cc) are the one place
-// where a Status becomes an HTTP status code. Handlers run on cpp-httplib's thread pool; the Ledger is used
-// under one mutex. Start/Stop from one thread.
+// where a Status becomes an HTTP status code. Handlers run on the HTTP front's workers
+// (http_front.h: deadlines, connection caps, authentication before bodies); the Ledger is
+// used under one mutex. Start/Stop from one thread.
 #pragma once
 
 #include <atomic>
@@ -22,7 +23,7 @@
 #include "server/journal.h"
 
 namespace httplib {
-class Server;
+struct Request;
 }
 
 namespace gpuledger {
@@ -32,8 +33,18 @@ struct DcgmBatch;
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (tests)
-  size_t max_body_bytes = 8 << 20;
-  int read_timeout_s = 10;
+  size_t max_body_bytes = 8 << 20;  // as sent, in any transfer encoding
+  // A remote-write body once snappy-decoded (its block header is checked before decoding).
+  size_t max_decoded_body_bytes = kMaxRemoteWriteBytes;
+  int read_timeout_s = 10;  // scrapes; the front's answers are written within this too
+  // The HTTP front (http_front.h): whole-phase deadlines and connection caps.
+  int head_timeout_ms = 10'000;
+  int body_timeout_ms = 30'000;
+  int idle_timeout_ms = 5'000;
+  size_t max_connections = 1024;
+  size_t max_connections_per_client = 64;
+  int keep_alive_max_requests = 100;
+  int http_workers = 8;
   // Register GPUs that remote write names but the ledger lacks (model from modelName).
   bool register_gpus = true;
   // Scrape mode, for sites without Prometheus: dcgm-exporter pages to fetch
@@ -64,6 +75,8 @@ struct ServerCounters {
       journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0};
 };
 
+class HttpFront;
+
 class Server {
  public:
   // `fs` holds the journal (options.journal_dir); null: the real file system.
@@ -88,9 +101,16 @@ class Server {
   Status FlushJournal();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
+  // Open HTTP connections (the front's; 0 before Start).
+  size_t open_connections() const;
 
  private:
   void Routes();
+  // The request's bearer token, looked up (TokenCache, then the ledger); no role check.
+  StatusOr<Principal> Authenticate(const httplib::Request& req);
+  // Called by the front with a request head, before its body is read: every route but
+  // /healthz and /metrics needs a known token.
+  Status Admit(const httplib::Request& req);
   void ScrapeLoop();
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
@@ -124,8 +144,7 @@ class Server {
   DurationMs interval_ms_ = 10 * kSecondMs;  // the ledger's default sample interval, read at Start
   const Clock& clock_;
   ServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<HttpFront> http_;
   std::thread scraper_;
   std::thread maintenance_;
   std::thread writer_;  // the journal's
