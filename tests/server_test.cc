@@ -371,6 +371,13 @@ TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {
     if (j.project == "pcb-solder-qc" && !mine) mine = &j;
   }
   ASSERT_TRUE(mine);
+  // A job still running: a finished one has nothing to stop (StopRequestsOfFinishedJobs...).
+  Job live = *mine;
+  live.id = "qc-live";
+  live.status = JobStatus::kRunning;
+  live.end_ms = 0;
+  ASSERT_TRUE(Open()->PutJobs({live}).ok());
+  mine = &live;
   const std::string progress = "/api/v1/jobs/" + mine->id + "/progress",
                     stop = "/api/v1/jobs/" + mine->id + "/stop";
   const std::string epochs = R"({"epochs": [{"epoch": 41, "map50": 0.61}, {"epoch": 42, "map50": 0.62}]})";
@@ -421,6 +428,98 @@ std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(std::unique_ptr<Ledger> ledger, c
     if (a.job_id == job && a.gpu_uuid == "GPU-remote-1") out.emplace_back(a.start_ms, a.end_ms);
   }
   return out;
+}
+
+TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotStopped) {
+  auto jobs = Open()->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  std::optional<Job> finished;
+  for (const Job& j : *jobs) {
+    if (j.project == "pcb-solder-qc" && j.status == JobStatus::kSucceeded && !finished) finished = j;
+  }
+  ASSERT_TRUE(finished);
+  auto refused = client_->Post("/api/v1/jobs/" + finished->id + "/stop", Auth(Role::kUser), "", "application/json");
+  EXPECT_EQ(refused->status, 409) << refused->body;
+  EXPECT_NE(refused->body.find("is succeeded"), std::string::npos) << refused->body;
+
+  Job live = *finished;
+  live.id = "qc-rerun";
+  live.status = JobStatus::kRunning;
+  live.end_ms = 0;
+  ASSERT_TRUE(Open()->PutJobs({live}).ok());
+  const std::string stop = "/api/v1/jobs/qc-rerun/stop", progress = "/api/v1/jobs/qc-rerun/progress";
+  EXPECT_EQ(client_->Delete(stop, Auth(Role::kUser))->status, 404);  // none to withdraw
+  ASSERT_EQ(client_->Post(stop, Auth(Role::kUser), R"({"reason": "wrong lr"})", "application/json")->status, 202);
+  for (Role r : {Role::kFinance, Role::kIngest}) EXPECT_EQ(client_->Delete(stop, Auth(r))->status, 403);
+  EXPECT_EQ(client_->Delete(stop, Auth(Role::kDeptAdmin))->status, 404);  // another department's job
+  auto withdrawn = client_->Delete(stop, Auth(Role::kUser));
+  ASSERT_EQ(withdrawn->status, 200) << withdrawn->body;
+  EXPECT_EQ(nlohmann::json::parse(withdrawn->body)["stop"], false);
+  // The re-run's next epoch is not told to stop.
+  auto posted = client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": 1}]})", "application/json");
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["stop"], false);
+  auto audit = Open()->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().action, "DELETE /api/v1/jobs/{id}/stop");
+  EXPECT_EQ(audit->back().detail, "job=qc-rerun");
+}
+
+TEST_P(ServerTest, PatchEndsAJobAndItsOpenHoldsWithThePythonCallbacksBody) {
+  const std::string job = R"({"id": "py-run", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolo11n", "gpu_request": "1xA10G",
+    "start": "2026-11-15T08:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-15T08:00:00Z"}]})";
+  const std::string gpu = Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})}));
+  ASSERT_EQ(Write(Role::kIngest, gpu)->status, 204);  // registers GPU-remote-1
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  // Exactly what clients/python/gpuledger/client.py end_job sends.
+  const std::string end = R"({"status": "succeeded", "end": "2026-11-15T11:30:00Z"})";
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/py-run", Auth(std::nullopt), end, "application/json")->status, 401);
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    auto denied = client_->Patch("/api/v1/jobs/py-run", Auth(r), end, "application/json");
+    EXPECT_EQ(denied->status, 403) << denied->body;
+  }
+  auto unknown = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), R"({"status": "failed", "gpus": "2"})",
+                                "application/json");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("unknown field 'gpus'"), std::string::npos) << unknown->body;
+  auto early = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest),
+                              R"({"status": "failed", "end": "2026-11-15T07:00:00Z"})", "application/json");
+  EXPECT_EQ(early->status, 400);
+  EXPECT_NE(early->body.find("is before its start 2026-11-15T08:00:00Z"), std::string::npos) << early->body;
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/no-such-job", Auth(Role::kIngest), end, "application/json")->status, 404);
+
+  auto ended = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), end, "application/json");
+  ASSERT_EQ(ended->status, 200) << ended->body;
+  const auto answer = nlohmann::json::parse(ended->body);
+  EXPECT_EQ(answer["status"], "succeeded");
+  EXPECT_EQ(answer["end"], "2026-11-15T11:30:00Z");
+  EXPECT_EQ(answer["allocations_ended"], 1);
+  EXPECT_EQ(HoldsOf(Open(), "py-run"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{1794729600000, 1794742200000}}));  // 08:00-11:30
+  auto stored = Open()->GetJob("py-run");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, JobStatus::kSucceeded);
+  // The same request again (a retry) is fine; another end from an ingest token is not.
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), end, "application/json")->status, 200);
+  const std::string later = R"({"end": "2026-11-15T11:45:00Z"})";
+  auto conflict = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), later, "application/json");
+  EXPECT_EQ(conflict->status, 409);
+  EXPECT_NE(conflict->body.find("is already succeeded (ended 2026-11-15T11:30:00Z)"), std::string::npos)
+      << conflict->body;
+  auto corrected = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kAdmin), later, "application/json");
+  ASSERT_EQ(corrected->status, 200) << corrected->body;
+  EXPECT_EQ(HoldsOf(Open(), "py-run"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{1794729600000, 1794743100000}}));  // the hold follows
+  auto audit = Open()->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().action, "PATCH /api/v1/jobs/{id}");
+  EXPECT_EQ(audit->back().role, "admin");
+  EXPECT_EQ(audit->back().detail, "job=py-run status=succeeded end=2026-11-15T11:45:00Z");
+  // The job's view reads the end: no cost after 11:45.
+  auto view = client_->Get("/api/v1/jobs/py-run", Auth(Role::kAdmin));
+  ASSERT_EQ(view->status, 200) << view->body;
+  EXPECT_EQ(nlohmann::json::parse(view->body)["status"], "succeeded") << view->body;
 }
 
 TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {

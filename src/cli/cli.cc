@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "server/job_update.h"
 
 namespace gpuledger {
 
@@ -167,6 +168,28 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_tok_create->add_option("--project", tok.project, "the project a user token sees");
   c_tok_create->add_option("--department", tok.department, "the department a dept_admin token sees");
 
+  JobUpdateArgs job_end, job_set;
+  auto* c_job = app.add_subcommand("job", "end or correct one job (as PATCH /api/v1/jobs/{id} does)");
+  c_job->require_subcommand(1);
+  auto* c_job_end = c_job->add_subcommand(
+      "end", "end a job: its status, its end, and the end of its allocations still open");
+  auto* c_job_set = c_job->add_subcommand(
+      "set", "correct a job's status, start, end or descriptive fields (a finished job's too)");
+  for (auto [cmd, args] : {std::pair{c_job_end, &job_end}, std::pair{c_job_set, &job_set}}) {
+    cmd->add_option("--db", args->db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+    cmd->add_option("--id", args->id, "the job's id")->required();
+  }
+  job_end.end_command = true;
+  c_job_end->add_option("--status", job_end.status, "succeeded | failed | cancelled")
+      ->default_str("succeeded");
+  c_job_end->add_option("--at", job_end.end, "when it ended (RFC 3339; default: now)");
+  c_job_set->add_option("--status", job_set.status, "pending | running | succeeded | failed | cancelled");
+  c_job_set->add_option("--start", job_set.start, "its start (RFC 3339)");
+  c_job_set->add_option("--end", job_set.end, "its end (RFC 3339; needs a finished status)");
+  for (const char* f : kCorrectableJobFields) {
+    c_job_set->add_option(std::string("--") + f, job_set.fields[f], std::string("its ") + f);
+  }
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -203,6 +226,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdLeaderboard(lb, clock, out);
   else if (*c_demo)
     st = CmdDemo(demo, out);
+  else if (*c_job_end)
+    st = CmdJobUpdate(job_end, clock, out);
+  else if (*c_job_set)
+    st = CmdJobUpdate(job_set, clock, out);
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;
