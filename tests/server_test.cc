@@ -430,6 +430,41 @@ std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(std::unique_ptr<Ledger> ledger, c
   return out;
 }
 
+TEST_P(ServerTest, TheAgentRegistersGpusWithMemoryAndIntervalKeepingTheirServiceSpan) {
+  // First seen by remote write (no memory, no interval), then registered by the agent.
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
+            204);
+  const std::string body = R"({"gpus": [{"uuid": "GPU-remote-1", "model": "NVIDIA A10G", "node": "node-9",
+    "index": 0, "memory_mib": 23028, "sample_interval_ms": 1000, "in_service_from": "2026-11-15T09:00:00Z"},
+    {"uuid": "GPU-agent-2", "model": "NVIDIA A10G", "node": "node-9", "index": 1, "memory_mib": 23028,
+     "in_service_from": "2026-11-15T09:00:00Z"}]})";
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    EXPECT_EQ(client_->Post("/api/v1/gpus", Auth(r), body, "application/json")->status, 403);
+  }
+  auto unknown = client_->Post("/api/v1/gpus", Auth(Role::kIngest),
+                               R"({"gpus": [{"uuid": "GPU-x", "model": "A10G", "colour": "green"}]})",
+                               "application/json");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("unknown field 'gpus[0].colour'"), std::string::npos) << unknown->body;
+  auto done = client_->Post("/api/v1/gpus", Auth(Role::kIngest), body, "application/json");
+  ASSERT_EQ(done->status, 200) << done->body;
+  auto gpus = Open()->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  auto find = [&](const std::string& uuid) {
+    auto it = std::find_if(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; });
+    EXPECT_NE(it, gpus->end()) << uuid;
+    return it == gpus->end() ? Gpu{} : *it;
+  };
+  const Gpu seen = find("GPU-remote-1");
+  EXPECT_EQ(seen.memory_mib, 23028);
+  EXPECT_EQ(seen.sample_interval_ms, 1000);
+  EXPECT_EQ(seen.model, "A10G");
+  EXPECT_EQ(seen.in_service_from, 1794729600000) << "the earlier of the two: its first sample, 08:00";
+  const Gpu fresh = find("GPU-agent-2");
+  EXPECT_EQ(fresh.in_service_from, 1794733200000);  // 09:00
+  EXPECT_EQ(fresh.sample_interval_ms, 0);           // the ledger's default
+}
+
 TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotStopped) {
   auto jobs = Open()->ListJobs();
   ASSERT_TRUE(jobs.ok());

@@ -135,7 +135,10 @@ class UpdateJobTest : public ::testing::Test {
   }
   std::vector<Allocation> Held(const std::string& job) {
     std::vector<Allocation> out;
-    for (const Allocation& a : *ledger_->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs})) {
+    auto held = ledger_->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});  // alive while iterating
+    EXPECT_TRUE(held.ok()) << held.status().ToString();
+    if (!held.ok()) return out;
+    for (const Allocation& a : *held) {
       if (a.job_id == job) out.push_back(a);
     }
     return out;

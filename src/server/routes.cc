@@ -12,6 +12,7 @@
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "server/gpu_registration.h"
 #include "server/job_update.h"
 #include "server/series.h"
 #include "server/server.h"
@@ -253,6 +254,30 @@ void Server::Routes() {
                 res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
                                 "application/json");
               });
+
+  // Register GPUs with what remote write labels lack: memory and sample interval (the
+  // node agent, at its first sight of each GPU). Updates what a registration names on
+  // known GPUs (gpu_registration.h).
+  http_->Post("/api/v1/gpus", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+    auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
+    if (!incoming.ok()) return Reply(res, incoming.status());
+    std::lock_guard lock(ledger_mu_);
+    auto known = ledger_->ListGpus();
+    if (!known.ok()) return Reply(res, known.status());
+    std::vector<Gpu> merged;
+    for (const Gpu& g : *incoming) {
+      auto it = std::find_if(known->begin(), known->end(), [&](const Gpu& k) { return k.uuid == g.uuid; });
+      merged.push_back(MergeGpuRegistration(it == known->end() ? std::nullopt : std::optional<Gpu>(*it), g));
+    }
+    if (Status s = ledger_->PutGpus(merged); !s.ok()) return Reply(res, s);
+    {
+      std::lock_guard ingest(ingest_mu_);
+      for (const Gpu& g : merged) known_gpus_.insert(g.uuid);
+    }
+    res.set_content(nlohmann::json{{"registered", merged.size()}}.dump() + "\n", "application/json");
+  });
 
   // Per-epoch training progress (the agent's results.csv follower, the Python callback).
   // The answer says whether someone asked the job to stop.
