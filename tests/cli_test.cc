@@ -307,7 +307,8 @@ TEST_F(CliBooks, JobEndEndsARunningJobAndItsOpenHoldAndJobSetCorrectsAFinishedOn
   CliRun r = Cli({"job", "end", "--db", db_, "--id", "live", "--status", "running"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("a job ends succeeded, failed or cancelled"), std::string::npos) << r.err;
-  r = Cli({"job", "end", "--db", db_, "--id", "live", "--status", "cancelled", "--at", "2026-11-15T10:00:00Z"});
+  r = Cli(
+      {"job", "end", "--db", db_, "--id", "live", "--status", "cancelled", "--at", "2026-11-15T10:00:00Z"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "job live: cancelled, ended 2026-11-15T10:00:00Z; 1 allocation(s) ended with it\n");
   auto ledger = OpenLedger(db_);

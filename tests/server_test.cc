@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
@@ -432,8 +433,9 @@ std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(std::unique_ptr<Ledger> ledger, c
 
 TEST_P(ServerTest, TheAgentRegistersGpusWithMemoryAndIntervalKeepingTheirServiceSpan) {
   // First seen by remote write (no memory, no interval), then registered by the agent.
-  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
-            204);
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
+      204);
   const std::string body = R"({"gpus": [{"uuid": "GPU-remote-1", "model": "NVIDIA A10G", "node": "node-9",
     "index": 0, "memory_mib": 23028, "sample_interval_ms": 1000, "in_service_from": "2026-11-15T09:00:00Z"},
     {"uuid": "GPU-agent-2", "model": "NVIDIA A10G", "node": "node-9", "index": 1, "memory_mib": 23028,
@@ -465,6 +467,33 @@ TEST_P(ServerTest, TheAgentRegistersGpusWithMemoryAndIntervalKeepingTheirService
   EXPECT_EQ(fresh.sample_interval_ms, 0);           // the ledger's default
 }
 
+TEST_P(ServerTest, AHeldGpuWithNoRecentSampleIsCountedInMetrics) {
+  auto gauge = [&] {
+    std::string body;
+    EXPECT_EQ(Get("/metrics", std::nullopt, &body), 200);
+    std::smatch m;
+    if (!std::regex_search(body, m, std::regex(R"(\ngpuledger_held_gpus_without_samples (\d+)\n)")))
+      return -1;
+    return std::stoi(m[1]);
+  };
+  // The simulation leaves jobs running with open holds and no sample since October: flagged.
+  const int before = gauge();
+  EXPECT_GE(before, 1);
+  // GPU-remote-1: one sample at 08:00, then held from 08:00 by a job; now is 12:00.
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
+      204);
+  const std::string job = R"({"id": "silent", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolo11n", "gpu_request": "1xA10G",
+    "start": "2026-11-15T08:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-15T08:00:00Z"}]})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  EXPECT_EQ(gauge(), before + 1);  // billed for four hours, nothing heard for as long
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1794743940000}})})))->status,
+      204);  // 11:59, still in the journal
+  EXPECT_EQ(gauge(), before);
+}
+
 TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotStopped) {
   auto jobs = Open()->ListJobs();
   ASSERT_TRUE(jobs.ok());
@@ -473,7 +502,8 @@ TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotSto
     if (j.project == "pcb-solder-qc" && j.status == JobStatus::kSucceeded && !finished) finished = j;
   }
   ASSERT_TRUE(finished);
-  auto refused = client_->Post("/api/v1/jobs/" + finished->id + "/stop", Auth(Role::kUser), "", "application/json");
+  auto refused =
+      client_->Post("/api/v1/jobs/" + finished->id + "/stop", Auth(Role::kUser), "", "application/json");
   EXPECT_EQ(refused->status, 409) << refused->body;
   EXPECT_NE(refused->body.find("is succeeded"), std::string::npos) << refused->body;
 
@@ -484,14 +514,16 @@ TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotSto
   ASSERT_TRUE(Open()->PutJobs({live}).ok());
   const std::string stop = "/api/v1/jobs/qc-rerun/stop", progress = "/api/v1/jobs/qc-rerun/progress";
   EXPECT_EQ(client_->Delete(stop, Auth(Role::kUser))->status, 404);  // none to withdraw
-  ASSERT_EQ(client_->Post(stop, Auth(Role::kUser), R"({"reason": "wrong lr"})", "application/json")->status, 202);
+  ASSERT_EQ(client_->Post(stop, Auth(Role::kUser), R"({"reason": "wrong lr"})", "application/json")->status,
+            202);
   for (Role r : {Role::kFinance, Role::kIngest}) EXPECT_EQ(client_->Delete(stop, Auth(r))->status, 403);
   EXPECT_EQ(client_->Delete(stop, Auth(Role::kDeptAdmin))->status, 404);  // another department's job
   auto withdrawn = client_->Delete(stop, Auth(Role::kUser));
   ASSERT_EQ(withdrawn->status, 200) << withdrawn->body;
   EXPECT_EQ(nlohmann::json::parse(withdrawn->body)["stop"], false);
   // The re-run's next epoch is not told to stop.
-  auto posted = client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": 1}]})", "application/json");
+  auto posted =
+      client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": 1}]})", "application/json");
   ASSERT_EQ(posted->status, 200) << posted->body;
   EXPECT_EQ(nlohmann::json::parse(posted->body)["stop"], false);
   auto audit = Open()->ListAudit();
@@ -514,15 +546,16 @@ TEST_P(ServerTest, PatchEndsAJobAndItsOpenHoldsWithThePythonCallbacksBody) {
     auto denied = client_->Patch("/api/v1/jobs/py-run", Auth(r), end, "application/json");
     EXPECT_EQ(denied->status, 403) << denied->body;
   }
-  auto unknown = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), R"({"status": "failed", "gpus": "2"})",
-                                "application/json");
+  auto unknown = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest),
+                                R"({"status": "failed", "gpus": "2"})", "application/json");
   EXPECT_EQ(unknown->status, 400);
   EXPECT_NE(unknown->body.find("unknown field 'gpus'"), std::string::npos) << unknown->body;
   auto early = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest),
                               R"({"status": "failed", "end": "2026-11-15T07:00:00Z"})", "application/json");
   EXPECT_EQ(early->status, 400);
   EXPECT_NE(early->body.find("is before its start 2026-11-15T08:00:00Z"), std::string::npos) << early->body;
-  EXPECT_EQ(client_->Patch("/api/v1/jobs/no-such-job", Auth(Role::kIngest), end, "application/json")->status, 404);
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/no-such-job", Auth(Role::kIngest), end, "application/json")->status,
+            404);
 
   auto ended = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), end, "application/json");
   ASSERT_EQ(ended->status, 200) << ended->body;

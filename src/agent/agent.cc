@@ -28,12 +28,15 @@ void Agent::RegisterGpu(const GpuReading& g, TimeMs now) {
   if (model.empty()) return;  // the server cannot register a GPU without its model
   auto sent = gpus_sent_.find(g.uuid);
   if (sent != gpus_sent_.end() && sent->second == std::make_pair(model, g.memory_total_mib)) return;
-  nlohmann::json gpu = {{"uuid", g.uuid}, {"node", node_name_}, {"index", g.index}, {"model", model},
+  nlohmann::json gpu = {{"uuid", g.uuid},
+                        {"node", node_name_},
+                        {"index", g.index},
+                        {"model", model},
                         {"in_service_from", FormatTime(now)}};
   if (g.memory_total_mib > 0) gpu["memory_mib"] = g.memory_total_mib;
   if (sample_interval_ms_ > 0) gpu["sample_interval_ms"] = sample_interval_ms_;
-  pending_gpus_.push_back({0, "/api/v1/gpus", "application/json",
-                           nlohmann::json{{"gpus", nlohmann::json::array({gpu})}}.dump()});
+  pending_gpus_.push_back(
+      {0, "/api/v1/gpus", "application/json", nlohmann::json{{"gpus", nlohmann::json::array({gpu})}}.dump()});
   gpus_sent_[g.uuid] = {model, g.memory_total_mib};
 }
 
@@ -42,11 +45,13 @@ Status Agent::EndJob(const std::string& job_id, const Workload& w, TimeMs end_ms
   auto wanted = w.fields.find("epochs");
   if (wanted != w.fields.end()) {
     auto epochs = ParseInt(wanted->second, "GPULEDGER_EPOCHS");
-    if (epochs.ok() && *epochs > 0 && progress_.LastEpoch(job_id) > 0 && progress_.LastEpoch(job_id) < *epochs)
+    if (epochs.ok() && *epochs > 0 && progress_.LastEpoch(job_id) > 0 &&
+        progress_.LastEpoch(job_id) < *epochs)
       status = "failed";  // results.csv stopped short of the run's epochs
   }
   const nlohmann::json body = {{"status", status}, {"end", FormatTime(end_ms)}};
-  RETURN_IF_ERROR(queue_.Append({0, "/api/v1/jobs/" + job_id, "application/json", body.dump(), "PATCH"}).status());
+  RETURN_IF_ERROR(
+      queue_.Append({0, "/api/v1/jobs/" + job_id, "application/json", body.dump(), "PATCH"}).status());
   ++counters_.jobs_ended;
   return OkStatus();
 }

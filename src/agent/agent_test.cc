@@ -113,9 +113,9 @@ TEST(Agent, EndsAJobItRegisteredAfterItsProcessesLeftAndItsResultsCsvGraceIsOver
                         "GPULEDGER_JOB_ID=run-8\0GPULEDGER_USER=lisi\0GPULEDGER_PROJECT=pcb\0"
                         "GPULEDGER_DEPARTMENT=mfg\0GPULEDGER_EPOCHS=3\0GPULEDGER_RUN_DIR=/runs/r8\0"s)
                   .ok());
-  ASSERT_TRUE(fs.Append("/runs/r8/results.csv",
-                        "epoch,train/box_loss,metrics/mAP50(B)\n1,1.5,0.2\n2,1.2,0.3\n")
-                  .ok());
+  ASSERT_TRUE(
+      fs.Append("/runs/r8/results.csv", "epoch,train/box_loss,metrics/mAP50(B)\n1,1.5,0.2\n2,1.2,0.3\n")
+          .ok());
   auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
   ASSERT_TRUE(queue.ok());
   // The process is seen twice, then gone: one round with it, one without.
@@ -156,7 +156,8 @@ TEST(Agent, EndsAJobItRegisteredAfterItsProcessesLeftAndItsResultsCsvGraceIsOver
   ASSERT_TRUE(fs.Append("/runs/r8/results.csv", "3,1.1,0.4\n").ok());
   for (int i = 0; i < 9; ++i) round();  // to 00:11: ten minutes since last seen (00:01), not more
   sent = Drain(**queue);
-  EXPECT_TRUE(std::none_of(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.method == "PATCH"; }));
+  EXPECT_TRUE(
+      std::none_of(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.method == "PATCH"; }));
   EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), [](const QueuedRequest& r) {
     return r.path == "/api/v1/jobs/run-8/progress" && r.body.find("\"epoch\":3") != std::string::npos;
   }));
@@ -217,7 +218,8 @@ TEST(Agent, AJobThatStoppedShortOfItsEpochsEndsFailedAndOneItDidNotRegisterIsLef
   EXPECT_EQ(nlohmann::json::parse(ends[0].body)["status"], "failed");  // 2 of 50 epochs
   EXPECT_EQ(nlohmann::json::parse(ends[0].body)["end"], "2026-10-01T00:01:00Z");
   // Without an interval, the GPUs are registered without one (the server's default).
-  auto gpu = std::find_if(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.path == "/api/v1/gpus"; });
+  auto gpu =
+      std::find_if(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.path == "/api/v1/gpus"; });
   ASSERT_NE(gpu, sent.end());
   EXPECT_FALSE(nlohmann::json::parse(gpu->body)["gpus"][0].contains("sample_interval_ms"));
 }

@@ -51,7 +51,8 @@ std::vector<QueuedRequest> DecodeSegment(std::string_view b) {
     if (at + path_len + 2 > payload.size()) break;
     r.path = std::string(payload.substr(at, path_len));
     at += path_len;
-    if (const size_t space = r.path.find(' '); !r.path.empty() && r.path[0] != '/' && space != std::string::npos) {
+    if (const size_t space = r.path.find(' ');
+        !r.path.empty() && r.path[0] != '/' && space != std::string::npos) {
       r.method = r.path.substr(0, space);
       r.path.erase(0, space + 1);
     }

@@ -122,6 +122,11 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "how often the journal is written to the ledger (sooner once it holds a million "
                    "samples; reads that depend on samples write it first)")
       ->capture_default_str();
+  c_srv
+      ->add_option("--held-without-samples-after", srv.held_without_samples_after,
+                   "a GPU held by a job with no sample for this long is counted in /metrics "
+                   "(gpuledger_held_gpus_without_samples; 0: not checked)")
+      ->capture_default_str();
 
   AgentArgs agent;
   auto* c_agent = app.add_subcommand(
@@ -176,7 +181,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   auto* c_job_set = c_job->add_subcommand(
       "set", "correct a job's status, start, end or descriptive fields (a finished job's too)");
   for (auto [cmd, args] : {std::pair{c_job_end, &job_end}, std::pair{c_job_set, &job_set}}) {
-    cmd->add_option("--db", args->db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+    cmd->add_option("--db", args->db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+        ->required();
     cmd->add_option("--id", args->id, "the job's id")->required();
   }
   job_end.end_command = true;

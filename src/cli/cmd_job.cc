@@ -37,7 +37,8 @@ Status CmdJobUpdate(const JobUpdateArgs& a, const Clock& clock, std::ostream& ou
   for (const auto& [k, v] : a.fields) {
     if (!v.empty()) u.fields[k] = v;
   }
-  if (u.empty()) return InvalidArgument("nothing to change: give --status, --start, --end or a field to correct");
+  if (u.empty())
+    return InvalidArgument("nothing to change: give --status, --start, --end or a field to correct");
   RETURN_IF_ERROR(LedgerExists(a.db));
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   const TimeMs now = clock.Now();

@@ -39,6 +39,11 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
   }
+  if (a.held_without_samples_after == "0") {
+    opt.held_without_samples_after_ms = 0;
+  } else {
+    ASSIGN_OR_RETURN(opt.held_without_samples_after_ms, ParseDuration(a.held_without_samples_after));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
   // requests instead of being mapped and faulted in afresh each time.

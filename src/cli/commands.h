@@ -72,6 +72,7 @@ struct ServerArgs {
   std::string retention = "2160h";  // 90 days; "0" keeps raw samples forever
   std::string journal;              // empty: <file>.journal beside an SQLite ledger; "none": off
   std::string journal_flush_interval = "5s";
+  std::string held_without_samples_after = "15m";  // "0": not checked
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

@@ -29,7 +29,8 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
       if (key == "uuid" || key == "model" || key == "node" || key == "in_service_from") {
         if (!value.is_string()) return InvalidArgument(field + " must be a string");
         const std::string v = value.get<std::string>();
-        if (v.size() > 256) return InvalidArgument(field + " is " + std::to_string(v.size()) + " bytes, over 256");
+        if (v.size() > 256)
+          return InvalidArgument(field + " is " + std::to_string(v.size()) + " bytes, over 256");
         if (key == "uuid") gpu.uuid = v;
         if (key == "model") gpu.model = CanonicalGpuModel(v);
         if (key == "node") gpu.node = v;
@@ -42,7 +43,8 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
         if (!value.is_number_integer()) return InvalidArgument(field + " must be an integer");
         const int64_t v = value.get<int64_t>();
         if (key == "index") {
-          if (v < 0 || v > 1023) return InvalidArgument(field + " " + std::to_string(v) + " is outside [0, 1023]");
+          if (v < 0 || v > 1023)
+            return InvalidArgument(field + " " + std::to_string(v) + " is outside [0, 1023]");
           gpu.index = static_cast<int>(v);
         }
         if (key == "memory_mib") {
@@ -53,8 +55,8 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
         }
         if (key == "sample_interval_ms") {
           if (v < 0 || v > kHourMs) {
-            return InvalidArgument(field + " " + std::to_string(v) + " is outside [0, " + std::to_string(kHourMs) +
-                                   "]");
+            return InvalidArgument(field + " " + std::to_string(v) + " is outside [0, " +
+                                   std::to_string(kHourMs) + "]");
           }
           gpu.sample_interval_ms = v;
         }

@@ -67,7 +67,8 @@ StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_fi
   out.status = u.status.value_or(job.status);
   if (was_finished && !IsFinished(out.status)) {
     return FailedPrecondition(Quoted(job.id) + " is " + StatusWithEnd(job) + ": a finished job is not set " +
-                              std::string(JobStatusName(out.status)) + " again; register the re-run as a new job");
+                              std::string(JobStatusName(out.status)) +
+                              " again; register the re-run as a new job");
   }
   if (u.start_ms) out.start_ms = *u.start_ms;
   if (IsFinished(out.status)) {
@@ -124,12 +125,13 @@ StatusOr<std::vector<Allocation>> AllocationsToEnd(const Job& before, const Job&
   for (Allocation a : allocs) {
     if (a.job_id != after.id) continue;
     const bool past_end = a.end_ms == 0 || a.end_ms > after.end_ms;
-    const bool ended_with_job = before.end_ms != 0 && a.end_ms == before.end_ms && after.end_ms > before.end_ms;
+    const bool ended_with_job =
+        before.end_ms != 0 && a.end_ms == before.end_ms && after.end_ms > before.end_ms;
     if (!past_end && !ended_with_job) continue;
     if (a.start_ms >= after.end_ms) {
       return FailedPrecondition(Quoted(after.id) + " holds GPU " + a.gpu_uuid + " from " +
-                                FormatTime(a.start_ms) + ", not before its new end " + FormatTime(after.end_ms) +
-                                ": that hold cannot end before it starts");
+                                FormatTime(a.start_ms) + ", not before its new end " +
+                                FormatTime(after.end_ms) + ": that hold cannot end before it starts");
     }
     a.end_ms = after.end_ms;
     out.push_back(std::move(a));
@@ -147,7 +149,8 @@ StatusOr<JobUpdateResult> UpdateJob(Ledger& ledger, const std::string& id, const
     std::vector<Allocation> ended;
     if (result.job.end_ms != 0 && result.job.end_ms != found->end_ms) {
       // Holds that may change: those reaching past the new end, and those ending at the old one.
-      const TimeMs from = found->end_ms != 0 ? std::min(found->end_ms - 1, result.job.end_ms) : result.job.end_ms;
+      const TimeMs from =
+          found->end_ms != 0 ? std::min(found->end_ms - 1, result.job.end_ms) : result.job.end_ms;
       ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({from, kMaxTimeMs}));
       ASSIGN_OR_RETURN(ended, AllocationsToEnd(*found, result.job, held));
     }

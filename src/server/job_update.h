@@ -40,7 +40,7 @@ struct JobUpdate {
 };
 
 // Besides status, start and end.
-inline constexpr const char* kCorrectableJobFields[] = {"user",      "project",   "department",
+inline constexpr const char* kCorrectableJobFields[] = {"user",       "project",   "department",
                                                         "model_type", "framework", "dataset"};
 
 // The PATCH body: a JSON object of strings, {"status": "succeeded", "end": "RFC 3339"}
@@ -60,7 +60,7 @@ StatusOr<std::vector<Allocation>> AllocationsToEnd(const Job& before, const Job&
 bool IsFinished(JobStatus s);
 
 struct JobUpdateResult {
-  Job job;                     // as stored
+  Job job;                        // as stored
   int64_t allocations_ended = 0;  // allocations whose end was set or moved
 };
 

@@ -99,8 +99,8 @@ TEST(ApplyJobUpdate, AFinishedJobIsCorrectedByAdminsOnlyAndNeverReopened) {
   EXPECT_EQ(by_admin->end_ms, kT0 + 9 * kHourMs);
   EXPECT_EQ(by_admin->status, JobStatus::kSucceeded);
   // The same end and status again (a retried request) is no change, for anyone.
-  auto retried = ApplyJobUpdate(done, Parse(R"({"status": "succeeded", "end": "2026-10-01T08:00:00Z"})"),
-                                false, kNow);
+  auto retried =
+      ApplyJobUpdate(done, Parse(R"({"status": "succeeded", "end": "2026-10-01T08:00:00Z"})"), false, kNow);
   EXPECT_TRUE(retried.ok()) << retried.status().ToString();
   auto reopen = ApplyJobUpdate(done, Parse(R"({"status": "running"})"), true, kNow);
   ASSERT_FALSE(reopen.ok());
@@ -167,9 +167,9 @@ TEST_F(UpdateJobTest, EndingAJobEndsItsOpenHoldsAtTheSameInstantAndLeavesOthersA
 
 TEST_F(UpdateJobTest, AnAdminsLaterEndMovesTheHoldsThatEndedWithTheJob) {
   ASSERT_TRUE(ledger_->PutAllocations({{"run-1", "GPU-1", kT0, 0, kFullShare}}).ok());
-  ASSERT_TRUE(
-      UpdateJob(*ledger_, "run-1", Parse(R"({"status": "failed", "end": "2026-10-01T08:00:00Z"})"), false, kNow)
-          .ok());
+  ASSERT_TRUE(UpdateJob(*ledger_, "run-1", Parse(R"({"status": "failed", "end": "2026-10-01T08:00:00Z"})"),
+                        false, kNow)
+                  .ok());
   auto r = UpdateJob(*ledger_, "run-1", Parse(R"({"end": "2026-10-01T09:00:00Z"})"), true, kNow);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->allocations_ended, 1);

@@ -168,6 +168,16 @@ void Server::Routes() {
           "# TYPE gpuledger_journal_pending_samples gauge\ngpuledger_journal_pending_samples " +
           std::to_string(journal_ ? journal_->pending() : 0) + "\n";
     }
+    if (options_.held_without_samples_after_ms > 0) {
+      // Billed but silent: a job holds the GPU and no sample has come for a while.
+      auto silent = HeldGpusWithoutSamples();
+      out += "# HELP gpuledger_held_gpus_without_samples GPUs held by a job for at least " +
+             std::to_string(options_.held_without_samples_after_ms / kSecondMs) +
+             " s with no sample in that time.\n" + "# TYPE gpuledger_held_gpus_without_samples gauge\n";
+      if (silent.ok()) {  // else no value: the ledger could not say
+        out += "gpuledger_held_gpus_without_samples " + std::to_string(silent->size()) + "\n";
+      }
+    }
     res.set_content(out, "text/plain; version=0.0.4");
   });
 
@@ -258,7 +268,8 @@ void Server::Routes() {
   // Register GPUs with what remote write labels lack: memory and sample interval (the
   // node agent, at its first sight of each GPU). Updates what a registration names on
   // known GPUs (gpu_registration.h).
-  http_->Post("/api/v1/gpus", [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
+  http_->Post("/api/v1/gpus", [this, authenticate, require](const httplib::Request& req,
+                                                            httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
     auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
@@ -321,8 +332,9 @@ void Server::Routes() {
     if (!found.ok()) return Reply(res, found.status());
     if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
     if (IsFinished((*found)->status)) {
-      return Reply(res, FailedPrecondition("job '" + id + "' is " + std::string(JobStatusName((*found)->status)) +
-                                           ": a finished job has nothing to stop"));
+      return Reply(res,
+                   FailedPrecondition("job '" + id + "' is " + std::string(JobStatusName((*found)->status)) +
+                                      ": a finished job has nothing to stop"));
     }
     // The audit entry and the request: one unit of work (no audit, no stop).
     Status stored = ledger_->InTransaction([&]() -> Status {
@@ -362,38 +374,38 @@ void Server::Routes() {
   // the Python callback, the agent) and admins; only admins correct a finished job's
   // status, start or end. Users and department admins ask for a stop instead: a job's end
   // ends its billing, so it is recorded by what ran it. Audited.
-  http_->Patch(R"(/api/v1/jobs/([^/]+))", [this, authenticate](const httplib::Request& req,
-                                                               httplib::Response& res) {
-    auto p = authenticate(req, res);
-    if (!p) return;
-    if (p->role != Role::kIngest && p->role != Role::kAdmin) {
-      ++counters_.denied;
-      return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) +
-                                         " may not end or correct jobs (ingest and admin tokens do); "
-                                         "ask for a stop with POST /api/v1/jobs/{id}/stop"));
-    }
-    const std::string id = req.matches[1];
-    auto update = ParseJobUpdateJson(req.body);
-    if (!update.ok()) return Reply(res, update.status());
-    std::lock_guard lock(ledger_mu_);
-    StatusOr<JobUpdateResult> done = Internal("job update did not run");
-    Status stored = ledger_->InTransaction([&]() -> Status {
-      done = UpdateJob(*ledger_, id, *update, /*correct_finished=*/p->role == Role::kAdmin, clock_.Now());
-      RETURN_IF_ERROR(done.status());
-      return ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
-                                   "PATCH /api/v1/jobs/{id}",
-                                   "job=" + id + " status=" + std::string(JobStatusName(done->job.status)) +
-                                       (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : "")});
-    });
-    if (!stored.ok()) return Reply(res, stored);
-    label_jobs_.Clear();  // label claims read the job's end from here on
-    nlohmann::json out = {{"id", id},
-                          {"status", std::string(JobStatusName(done->job.status))},
-                          {"allocations_ended", done->allocations_ended}};
-    if (done->job.start_ms) out["start"] = FormatTime(done->job.start_ms);
-    if (done->job.end_ms) out["end"] = FormatTime(done->job.end_ms);
-    res.set_content(out.dump() + "\n", "application/json");
-  });
+  http_->Patch(
+      R"(/api/v1/jobs/([^/]+))", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p) return;
+        if (p->role != Role::kIngest && p->role != Role::kAdmin) {
+          ++counters_.denied;
+          return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) +
+                                             " may not end or correct jobs (ingest and admin tokens do); "
+                                             "ask for a stop with POST /api/v1/jobs/{id}/stop"));
+        }
+        const std::string id = req.matches[1];
+        auto update = ParseJobUpdateJson(req.body);
+        if (!update.ok()) return Reply(res, update.status());
+        std::lock_guard lock(ledger_mu_);
+        StatusOr<JobUpdateResult> done = Internal("job update did not run");
+        Status stored = ledger_->InTransaction([&]() -> Status {
+          done = UpdateJob(*ledger_, id, *update, /*correct_finished=*/p->role == Role::kAdmin, clock_.Now());
+          RETURN_IF_ERROR(done.status());
+          return ledger_->AppendAudit(
+              {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "PATCH /api/v1/jobs/{id}",
+               "job=" + id + " status=" + std::string(JobStatusName(done->job.status)) +
+                   (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : "")});
+        });
+        if (!stored.ok()) return Reply(res, stored);
+        label_jobs_.Clear();  // label claims read the job's end from here on
+        nlohmann::json out = {{"id", id},
+                              {"status", std::string(JobStatusName(done->job.status))},
+                              {"allocations_ended", done->allocations_ended}};
+        if (done->job.start_ms) out["start"] = FormatTime(done->job.start_ms);
+        if (done->job.end_ms) out["end"] = FormatTime(done->job.end_ms);
+        res.set_content(out.dump() + "\n", "application/json");
+      });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",

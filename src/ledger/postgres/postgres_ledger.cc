@@ -514,8 +514,8 @@ class PostgresLedger final : public Ledger {
   }
 
   StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("DELETE FROM stop_requests WHERE job_id = $1 RETURNING job_id",
-                                        {P(job_id)}));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("DELETE FROM stop_requests WHERE job_id = $1 RETURNING job_id", {P(job_id)}));
     return r.rows() > 0;
   }
 
