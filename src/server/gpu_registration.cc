@@ -7,7 +7,7 @@
 
 namespace gpuledger {
 
-StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeMs now) {
+StatusOr<std::vector<GpuRegistration>> ParseGpuRegistrationJson(std::string_view body, TimeMs now) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("gpus") || !j["gpus"].is_array() || j.size() != 1) {
     return InvalidArgument("send {\"gpus\": [{\"uuid\": ..., \"model\": ..., ...}]}");
@@ -17,12 +17,13 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
     return InvalidArgument("registration names " + std::to_string(list.size()) + " GPUs, over the limit of " +
                            std::to_string(kMaxGpusPerRegistration));
   }
-  std::vector<Gpu> out;
+  std::vector<GpuRegistration> out;
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string at = "gpus[" + std::to_string(i) + "]";
     const nlohmann::json& g = list[i];
     if (!g.is_object()) return InvalidArgument(at + " is not an object");
     Gpu gpu;
+    bool has_index = false;
     gpu.in_service_from = now;
     for (const auto& [key, value] : g.items()) {
       const std::string field = at + "." + key;
@@ -46,6 +47,7 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
           if (v < 0 || v > 1023)
             return InvalidArgument(field + " " + std::to_string(v) + " is outside [0, 1023]");
           gpu.index = static_cast<int>(v);
+          has_index = true;
         }
         if (key == "memory_mib") {
           if (v < 0 || v > (1 << 24)) {
@@ -69,16 +71,17 @@ StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeM
     if (gpu.uuid.empty()) return InvalidArgument(at + ".uuid is missing");
     if (gpu.model.empty()) return InvalidArgument(at + ".model is missing");
     RETURN_IF_ERROR(gpu.Validate());
-    out.push_back(std::move(gpu));
+    out.push_back({std::move(gpu), has_index});
   }
   return out;
 }
 
-Gpu MergeGpuRegistration(const std::optional<Gpu>& stored, const Gpu& incoming) {
+Gpu MergeGpuRegistration(const std::optional<Gpu>& stored, const GpuRegistration& reg) {
+  const Gpu& incoming = reg.gpu;
   if (!stored) return incoming;
   Gpu g = *stored;
   if (!incoming.node.empty()) g.node = incoming.node;
-  g.index = incoming.index;
+  if (reg.has_index) g.index = incoming.index;
   g.model = incoming.model;
   if (incoming.memory_mib > 0) g.memory_mib = incoming.memory_mib;
   if (incoming.sample_interval_ms > 0) g.sample_interval_ms = incoming.sample_interval_ms;

@@ -19,11 +19,15 @@ inline constexpr size_t kMaxGpusPerRegistration = 1024;
 // "memory_mib": 23028, "sample_interval_ms": 1000, "in_service_from": "RFC 3339"}]}:
 // uuid and model required (the model canonical, domain/gpu_model.h); in_service_from
 // defaults to `now`. Unknown fields are refused by name.
-StatusOr<std::vector<Gpu>> ParseGpuRegistrationJson(std::string_view body, TimeMs now);
+struct GpuRegistration {
+  Gpu gpu;
+  bool has_index = false;  // an index given (else the stored one stays)
+};
+StatusOr<std::vector<GpuRegistration>> ParseGpuRegistrationJson(std::string_view body, TimeMs now);
 
-// `incoming` as it is stored over `stored`: node, index, model, memory (when given) and
-// sample interval (when given) from incoming; in service from the earlier of the two,
-// to and max gap as stored.
-Gpu MergeGpuRegistration(const std::optional<Gpu>& stored, const Gpu& incoming);
+// `incoming` as it is stored over `stored`: model from incoming; node, index, memory and
+// sample interval from incoming when given; in service from the earlier of the two;
+// in service to and max gap as stored.
+Gpu MergeGpuRegistration(const std::optional<Gpu>& stored, const GpuRegistration& incoming);
 
 }  // namespace gpuledger

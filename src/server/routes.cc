@@ -278,8 +278,9 @@ void Server::Routes() {
     auto known = ledger_->ListGpus();
     if (!known.ok()) return Reply(res, known.status());
     std::vector<Gpu> merged;
-    for (const Gpu& g : *incoming) {
-      auto it = std::find_if(known->begin(), known->end(), [&](const Gpu& k) { return k.uuid == g.uuid; });
+    for (const GpuRegistration& g : *incoming) {
+      auto it =
+          std::find_if(known->begin(), known->end(), [&](const Gpu& k) { return k.uuid == g.gpu.uuid; });
       merged.push_back(MergeGpuRegistration(it == known->end() ? std::nullopt : std::optional<Gpu>(*it), g));
     }
     if (Status s = ledger_->PutGpus(merged); !s.ok()) return Reply(res, s);
