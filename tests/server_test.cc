@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "agent/disk_queue.h"
+#include "agent/shipper.h"
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
 #include "ledger/test_pg.h"
@@ -492,6 +494,47 @@ TEST_P(ServerTest, AHeldGpuWithNoRecentSampleIsCountedInMetrics) {
       Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1794743940000}})})))->status,
       204);  // 11:59, still in the journal
   EXPECT_EQ(gauge(), before);
+}
+
+TEST_P(ServerTest, TheAgentsOutboxRegistersAGpuAndEndsAJobThroughTheShipper) {
+  // What the agent queues, shipped by its Shipper to this server: a GPU, a job, its end.
+  MemFileSystem fs;
+  auto queue = DiskQueue::Open(fs, "/outbox", 8 << 20);
+  ASSERT_TRUE(queue.ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/gpus", "application/json",
+                            R"({"gpus": [{"uuid": "GPU-agent-1", "model": "NVIDIA A10G", "node": "node-9",
+                                "index": 0, "memory_mib": 23028, "sample_interval_ms": 1000,
+                                "in_service_from": "2026-11-15T07:00:00Z"}]})"})
+                  .ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/jobs", "application/json",
+                            R"({"id": "agent-run", "user": "lisi", "project": "defect-detection-line3",
+                                "department": "manufacturing", "status": "running", "start": "2026-11-15T08:00:00Z",
+                                "allocations": [{"gpu_uuid": "GPU-agent-1", "start": "2026-11-15T08:00:00Z"}]})"})
+                  .ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/jobs/agent-run", "application/json",
+                            R"({"status": "failed", "end": "2026-11-15T09:00:00Z"})", "PATCH"})
+                  .ok());
+  Shipper shipper(**queue, {"http://127.0.0.1:" + std::to_string(server_->port()), tokens_[Role::kIngest]});
+  shipper.Run(/*drain=*/true);
+  EXPECT_EQ(shipper.counters().sent, 3) << shipper.last_error();
+  EXPECT_EQ(shipper.counters().rejected, 0);
+  auto ledger = Open();
+  auto job = ledger->GetJob("agent-run");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->status, JobStatus::kFailed);
+  EXPECT_EQ((*job)->end_ms, 1794736800000 - kHourMs);  // 09:00Z
+  auto held = ledger->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+  ASSERT_TRUE(held.ok());
+  bool found = false;
+  for (const Allocation& a : *held) {
+    if (a.job_id != "agent-run") continue;
+    found = true;
+    EXPECT_EQ(a.end_ms, (*job)->end_ms);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotStopped) {
