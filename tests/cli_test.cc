@@ -324,7 +324,7 @@ TEST_F(CliBooks, JobEndEndsARunningJobAndItsOpenHoldAndJobSetCorrectsAFinishedOn
     }
   }
   // An operator corrects a finished job (as an admin may) and its descriptive fields.
-  r = Cli({"job", "set", "--db", db_, "--id", "v8s", "--end", "2026-10-02T08:00:00+08:00", "--model_type",
+  r = Cli({"job", "set", "--db", db_, "--id", "v8s", "--end", "2026-10-02T08:00:00+08:00", "--model-type",
            "yolov8m"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("succeeded, ended 2026-10-02T00:00:00Z; 1 allocation(s)"), std::string::npos) << r.out;

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "cli/commands.h"
 #include "server/job_update.h"
@@ -193,7 +194,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_job_set->add_option("--start", job_set.start, "its start (RFC 3339)");
   c_job_set->add_option("--end", job_set.end, "its end (RFC 3339; needs a finished status)");
   for (const char* f : kCorrectableJobFields) {
-    c_job_set->add_option(std::string("--") + f, job_set.fields[f], std::string("its ") + f);
+    std::string flag = std::string("--") + f;  // --model-type, as the other flags are spelled
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    c_job_set->add_option(flag, job_set.fields[f], std::string("its ") + f);
   }
 
   DemoArgs demo;
