@@ -18,6 +18,7 @@
 
 #include "child_process.h"
 #include "common/test_util.h"
+#include "domain/gpu_model.h"
 #include "ledger/ledger.h"
 #include "server/auth.h"
 
@@ -124,6 +125,16 @@ TEST(AgentEndToEnd, EverySampleOnceAcrossAServerCrashAttributedWithItsEpochs) {
     ASSERT_TRUE((*ledger)->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; }).ok());
   }
   EXPECT_EQ(stored, taken) << "every sample the agent took, exactly once\n" << said;
+
+  // The agent registered its GPUs with what remote write labels lack.
+  auto gpus = (*ledger)->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  ASSERT_EQ(gpus->size(), 2u);
+  for (const Gpu& g : *gpus) {
+    EXPECT_EQ(g.memory_mib, 81559) << g.uuid;
+    EXPECT_EQ(g.sample_interval_ms, 100) << g.uuid;  // --interval
+    EXPECT_EQ(g.model, CanonicalGpuModel("NVIDIA H100 80GB HBM3")) << g.uuid;
+  }
 
   auto job = (*ledger)->GetJob("e2e-run");
   ASSERT_TRUE(job.ok() && job->has_value()) << "the agent registered the job from its environment";

@@ -299,6 +299,46 @@ TEST_F(CliBooks, BadInputIsRejectedWithAClearErrorAndWritesNothing) {
   EXPECT_EQ((*ledger)->ListPrices()->size(), 1u);
 }
 
+TEST_F(CliBooks, JobEndEndsARunningJobAndItsOpenHoldAndJobSetCorrectsAFinishedOne) {
+  Import("jobs",
+         "id,user,project,department,model_type,gpu_request,start,status\n"
+         "live,lisi,defect-detection-line3,manufacturing,yolo11n,1xA10G,2026-11-15T08:00:00Z,running\n");
+  Import("allocations", "job_id,gpu_uuid,start,end,share\nlive,GPU-b,2026-11-15T08:00:00Z,,1\n");
+  CliRun r = Cli({"job", "end", "--db", db_, "--id", "live", "--status", "running"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("a job ends succeeded, failed or cancelled"), std::string::npos) << r.err;
+  r = Cli(
+      {"job", "end", "--db", db_, "--id", "live", "--status", "cancelled", "--at", "2026-11-15T10:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "job live: cancelled, ended 2026-11-15T10:00:00Z; 1 allocation(s) ended with it\n");
+  auto ledger = OpenLedger(db_);
+  ASSERT_TRUE(ledger.ok());
+  auto job = (*ledger)->GetJob("live");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->status, JobStatus::kCancelled);
+  auto held = (*ledger)->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+  ASSERT_TRUE(held.ok());
+  for (const Allocation& a : *held) {
+    if (a.job_id == "live") {
+      EXPECT_EQ(a.end_ms, 1794736800000);  // 10:00Z
+    }
+  }
+  // An operator corrects a finished job (as an admin may) and its descriptive fields.
+  r = Cli({"job", "set", "--db", db_, "--id", "v8s", "--end", "2026-10-02T08:00:00+08:00", "--model-type",
+           "yolov8m"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("succeeded, ended 2026-10-02T00:00:00Z; 1 allocation(s)"), std::string::npos) << r.out;
+  EXPECT_EQ((*(*ledger)->GetJob("v8s"))->model_type, "yolov8m");
+  r = Cli({"job", "end", "--db", db_, "--id", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no job 'nope'"), std::string::npos) << r.err;
+  auto audit = (*ledger)->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  ASSERT_FALSE(audit->empty());
+  EXPECT_EQ(audit->back().action, "gpuledger job set");
+  EXPECT_EQ(audit->back().role, "cli");
+}
+
 TEST(Cli, ImportsADcgmScrapeAndRegistersItsGpus) {
   testing::TempDir dir;
   const std::string db = dir.path() + "/s.db";
@@ -359,7 +399,7 @@ TEST(Cli, UsageErrorsExitTwo) {
 TEST(Cli, HelpListsSubcommands) {
   CliRun r = Cli({"--help"});
   EXPECT_EQ(r.code, 0);
-  for (const char* sub : {"init", "import", "report", "jobs", "leaderboard", "demo"}) {
+  for (const char* sub : {"init", "import", "report", "jobs", "job", "leaderboard", "demo"}) {
     EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
   }
 }

@@ -15,7 +15,10 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <regex>
 
+#include "agent/disk_queue.h"
+#include "agent/shipper.h"
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
 #include "ledger/test_pg.h"
@@ -384,6 +387,13 @@ TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {
     if (j.project == "pcb-solder-qc" && !mine) mine = &j;
   }
   ASSERT_TRUE(mine);
+  // A job still running: a finished one has nothing to stop (StopRequestsOfFinishedJobs...).
+  Job live = *mine;
+  live.id = "qc-live";
+  live.status = JobStatus::kRunning;
+  live.end_ms = 0;
+  ASSERT_TRUE(Open()->PutJobs({live}).ok());
+  mine = &live;
   const std::string progress = "/api/v1/jobs/" + mine->id + "/progress",
                     stop = "/api/v1/jobs/" + mine->id + "/stop";
   const std::string epochs = R"({"epochs": [{"epoch": 41, "map50": 0.61}, {"epoch": 42, "map50": 0.62}]})";
@@ -434,6 +444,206 @@ std::vector<std::pair<TimeMs, TimeMs>> HoldsOf(std::unique_ptr<Ledger> ledger, c
     if (a.job_id == job && a.gpu_uuid == "GPU-remote-1") out.emplace_back(a.start_ms, a.end_ms);
   }
   return out;
+}
+
+TEST_P(ServerTest, TheAgentRegistersGpusWithMemoryAndIntervalKeepingTheirServiceSpan) {
+  // First seen by remote write (no memory, no interval), then registered by the agent.
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
+      204);
+  const std::string body = R"({"gpus": [{"uuid": "GPU-remote-1", "model": "NVIDIA A10G", "node": "node-9",
+    "index": 0, "memory_mib": 23028, "sample_interval_ms": 1000, "in_service_from": "2026-11-15T09:00:00Z"},
+    {"uuid": "GPU-agent-2", "model": "NVIDIA A10G", "node": "node-9", "index": 1, "memory_mib": 23028,
+     "in_service_from": "2026-11-15T09:00:00Z"}]})";
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    EXPECT_EQ(client_->Post("/api/v1/gpus", Auth(r), body, "application/json")->status, 403);
+  }
+  auto unknown = client_->Post("/api/v1/gpus", Auth(Role::kIngest),
+                               R"({"gpus": [{"uuid": "GPU-x", "model": "A10G", "colour": "green"}]})",
+                               "application/json");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("unknown field 'gpus[0].colour'"), std::string::npos) << unknown->body;
+  auto done = client_->Post("/api/v1/gpus", Auth(Role::kIngest), body, "application/json");
+  ASSERT_EQ(done->status, 200) << done->body;
+  auto gpus = Open()->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  auto find = [&](const std::string& uuid) {
+    auto it = std::find_if(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; });
+    EXPECT_NE(it, gpus->end()) << uuid;
+    return it == gpus->end() ? Gpu{} : *it;
+  };
+  const Gpu seen = find("GPU-remote-1");
+  EXPECT_EQ(seen.memory_mib, 23028);
+  EXPECT_EQ(seen.sample_interval_ms, 1000);
+  EXPECT_EQ(seen.model, "A10G");
+  EXPECT_EQ(seen.in_service_from, 1794729600000) << "the earlier of the two: its first sample, 08:00";
+  const Gpu fresh = find("GPU-agent-2");
+  EXPECT_EQ(fresh.in_service_from, 1794733200000);  // 09:00
+  EXPECT_EQ(fresh.sample_interval_ms, 0);           // the ledger's default
+}
+
+TEST_P(ServerTest, AHeldGpuWithNoRecentSampleIsCountedInMetrics) {
+  auto gauge = [&] {
+    std::string body;
+    EXPECT_EQ(Get("/metrics", std::nullopt, &body), 200);
+    std::smatch m;
+    if (!std::regex_search(body, m, std::regex(R"(\ngpuledger_held_gpus_without_samples (\d+)\n)")))
+      return -1;
+    return std::stoi(m[1]);
+  };
+  // The simulation leaves jobs running with open holds and no sample since October: flagged.
+  const int before = gauge();
+  EXPECT_GE(before, 1);
+  // GPU-remote-1: one sample at 08:00, then held from 08:00 by a job; now is 12:00.
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})})))->status,
+      204);
+  const std::string job = R"({"id": "silent", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolo11n", "gpu_request": "1xA10G",
+    "start": "2026-11-15T08:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-15T08:00:00Z"}]})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  EXPECT_EQ(gauge(), before + 1);  // billed for four hours, nothing heard for as long
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1794743940000}})})))->status,
+      204);  // 11:59, still in the journal
+  EXPECT_EQ(gauge(), before);
+}
+
+TEST_P(ServerTest, TheAgentsOutboxRegistersAGpuAndEndsAJobThroughTheShipper) {
+  // What the agent queues, shipped by its Shipper to this server: a GPU, a job, its end.
+  MemFileSystem fs;
+  auto queue = DiskQueue::Open(fs, "/outbox", 8 << 20);
+  ASSERT_TRUE(queue.ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/gpus", "application/json",
+                            R"({"gpus": [{"uuid": "GPU-agent-1", "model": "NVIDIA A10G", "node": "node-9",
+                                "index": 0, "memory_mib": 23028, "sample_interval_ms": 1000,
+                                "in_service_from": "2026-11-15T07:00:00Z"}]})"})
+                  .ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/jobs", "application/json",
+                            R"({"id": "agent-run", "user": "lisi", "project": "defect-detection-line3",
+                                "department": "manufacturing", "status": "running", "start": "2026-11-15T08:00:00Z",
+                                "allocations": [{"gpu_uuid": "GPU-agent-1", "start": "2026-11-15T08:00:00Z"}]})"})
+                  .ok());
+  ASSERT_TRUE((*queue)
+                  ->Append({0, "/api/v1/jobs/agent-run", "application/json",
+                            R"({"status": "failed", "end": "2026-11-15T09:00:00Z"})", "PATCH"})
+                  .ok());
+  Shipper shipper(**queue, {"http://127.0.0.1:" + std::to_string(server_->port()), tokens_[Role::kIngest]});
+  shipper.Run(/*drain=*/true);
+  EXPECT_EQ(shipper.counters().sent, 3) << shipper.last_error();
+  EXPECT_EQ(shipper.counters().rejected, 0);
+  auto ledger = Open();
+  auto job = ledger->GetJob("agent-run");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->status, JobStatus::kFailed);
+  EXPECT_EQ((*job)->end_ms, 1794736800000 - kHourMs);  // 09:00Z
+  auto held = ledger->AllocationsOverlapping({kMinTimeMs, kMaxTimeMs});
+  ASSERT_TRUE(held.ok());
+  bool found = false;
+  for (const Allocation& a : *held) {
+    if (a.job_id != "agent-run") continue;
+    found = true;
+    EXPECT_EQ(a.end_ms, (*job)->end_ms);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotStopped) {
+  auto jobs = Open()->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  std::optional<Job> finished;
+  for (const Job& j : *jobs) {
+    if (j.project == "pcb-solder-qc" && j.status == JobStatus::kSucceeded && !finished) finished = j;
+  }
+  ASSERT_TRUE(finished);
+  auto refused =
+      client_->Post("/api/v1/jobs/" + finished->id + "/stop", Auth(Role::kUser), "", "application/json");
+  EXPECT_EQ(refused->status, 409) << refused->body;
+  EXPECT_NE(refused->body.find("is succeeded"), std::string::npos) << refused->body;
+
+  Job live = *finished;
+  live.id = "qc-rerun";
+  live.status = JobStatus::kRunning;
+  live.end_ms = 0;
+  ASSERT_TRUE(Open()->PutJobs({live}).ok());
+  const std::string stop = "/api/v1/jobs/qc-rerun/stop", progress = "/api/v1/jobs/qc-rerun/progress";
+  EXPECT_EQ(client_->Delete(stop, Auth(Role::kUser))->status, 404);  // none to withdraw
+  ASSERT_EQ(client_->Post(stop, Auth(Role::kUser), R"({"reason": "wrong lr"})", "application/json")->status,
+            202);
+  for (Role r : {Role::kFinance, Role::kIngest}) EXPECT_EQ(client_->Delete(stop, Auth(r))->status, 403);
+  EXPECT_EQ(client_->Delete(stop, Auth(Role::kDeptAdmin))->status, 404);  // another department's job
+  auto withdrawn = client_->Delete(stop, Auth(Role::kUser));
+  ASSERT_EQ(withdrawn->status, 200) << withdrawn->body;
+  EXPECT_EQ(nlohmann::json::parse(withdrawn->body)["stop"], false);
+  // The re-run's next epoch is not told to stop.
+  auto posted =
+      client_->Post(progress, Auth(Role::kIngest), R"({"epochs": [{"epoch": 1}]})", "application/json");
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["stop"], false);
+  auto audit = Open()->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().action, "DELETE /api/v1/jobs/{id}/stop");
+  EXPECT_EQ(audit->back().detail, "job=qc-rerun");
+}
+
+TEST_P(ServerTest, PatchEndsAJobAndItsOpenHoldsWithThePythonCallbacksBody) {
+  const std::string job = R"({"id": "py-run", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolo11n", "gpu_request": "1xA10G",
+    "start": "2026-11-15T08:00:00Z", "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-15T08:00:00Z"}]})";
+  const std::string gpu = Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{55, 1794729600000}})}));
+  ASSERT_EQ(Write(Role::kIngest, gpu)->status, 204);  // registers GPU-remote-1
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  // Exactly what clients/python/gpuledger/client.py end_job sends.
+  const std::string end = R"({"status": "succeeded", "end": "2026-11-15T11:30:00Z"})";
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/py-run", Auth(std::nullopt), end, "application/json")->status, 401);
+  for (Role r : {Role::kUser, Role::kDeptAdmin, Role::kFinance}) {
+    auto denied = client_->Patch("/api/v1/jobs/py-run", Auth(r), end, "application/json");
+    EXPECT_EQ(denied->status, 403) << denied->body;
+  }
+  auto unknown = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest),
+                                R"({"status": "failed", "gpus": "2"})", "application/json");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("unknown field 'gpus'"), std::string::npos) << unknown->body;
+  auto early = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest),
+                              R"({"status": "failed", "end": "2026-11-15T07:00:00Z"})", "application/json");
+  EXPECT_EQ(early->status, 400);
+  EXPECT_NE(early->body.find("is before its start 2026-11-15T08:00:00Z"), std::string::npos) << early->body;
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/no-such-job", Auth(Role::kIngest), end, "application/json")->status,
+            404);
+
+  auto ended = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), end, "application/json");
+  ASSERT_EQ(ended->status, 200) << ended->body;
+  const auto answer = nlohmann::json::parse(ended->body);
+  EXPECT_EQ(answer["status"], "succeeded");
+  EXPECT_EQ(answer["end"], "2026-11-15T11:30:00Z");
+  EXPECT_EQ(answer["allocations_ended"], 1);
+  EXPECT_EQ(HoldsOf(Open(), "py-run"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{1794729600000, 1794742200000}}));  // 08:00-11:30
+  auto stored = Open()->GetJob("py-run");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->status, JobStatus::kSucceeded);
+  // The same request again (a retry) is fine; another end from an ingest token is not.
+  EXPECT_EQ(client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), end, "application/json")->status, 200);
+  const std::string later = R"({"end": "2026-11-15T11:45:00Z"})";
+  auto conflict = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kIngest), later, "application/json");
+  EXPECT_EQ(conflict->status, 409);
+  EXPECT_NE(conflict->body.find("is already succeeded (ended 2026-11-15T11:30:00Z)"), std::string::npos)
+      << conflict->body;
+  auto corrected = client_->Patch("/api/v1/jobs/py-run", Auth(Role::kAdmin), later, "application/json");
+  ASSERT_EQ(corrected->status, 200) << corrected->body;
+  EXPECT_EQ(HoldsOf(Open(), "py-run"),
+            (std::vector<std::pair<TimeMs, TimeMs>>{{1794729600000, 1794743100000}}));  // the hold follows
+  auto audit = Open()->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->back().action, "PATCH /api/v1/jobs/{id}");
+  EXPECT_EQ(audit->back().role, "admin");
+  EXPECT_EQ(audit->back().detail, "job=py-run status=succeeded end=2026-11-15T11:45:00Z");
+  // The job's view reads the end: no cost after 11:45.
+  auto view = client_->Get("/api/v1/jobs/py-run", Auth(Role::kAdmin));
+  ASSERT_EQ(view->status, 200) << view->body;
+  EXPECT_EQ(nlohmann::json::parse(view->body)["status"], "succeeded") << view->body;
 }
 
 TEST_P(ServerTest, APodLabelNamesItsJobBeforeAndAfterTheJobIsRegistered) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "domain/gpu_model.h"
 #include "ingest/importers.h"
 #include "ingest/proto_writer.h"
@@ -12,14 +13,48 @@
 namespace gpuledger {
 
 Agent::Agent(GpuBackend* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
-             DiskQueue& queue, const Clock& clock, std::string node_name)
+             DiskQueue& queue, const Clock& clock, std::string node_name, DurationMs sample_interval_ms)
     : gpus_(gpus),
       attributor_(attributor),
       node_(node),
       progress_(progress),
       queue_(queue),
       clock_(clock),
-      node_name_(std::move(node_name)) {}
+      node_name_(std::move(node_name)),
+      sample_interval_ms_(sample_interval_ms) {}
+
+void Agent::RegisterGpu(const GpuReading& g, TimeMs now) {
+  const std::string model = CanonicalGpuModel(g.name);
+  if (model.empty()) return;  // the server cannot register a GPU without its model
+  auto sent = gpus_sent_.find(g.uuid);
+  if (sent != gpus_sent_.end() && sent->second == std::make_pair(model, g.memory_total_mib)) return;
+  nlohmann::json gpu = {{"uuid", g.uuid},
+                        {"node", node_name_},
+                        {"index", g.index},
+                        {"model", model},
+                        {"in_service_from", FormatTime(now)}};
+  if (g.memory_total_mib > 0) gpu["memory_mib"] = g.memory_total_mib;
+  if (sample_interval_ms_ > 0) gpu["sample_interval_ms"] = sample_interval_ms_;
+  pending_gpus_.push_back(
+      {0, "/api/v1/gpus", "application/json", nlohmann::json{{"gpus", nlohmann::json::array({gpu})}}.dump()});
+  gpus_sent_[g.uuid] = {model, g.memory_total_mib};
+}
+
+Status Agent::EndJob(const std::string& job_id, const Workload& w, TimeMs end_ms) {
+  std::string status = "succeeded";
+  auto wanted = w.fields.find("epochs");
+  if (wanted != w.fields.end()) {
+    auto epochs = ParseInt(wanted->second, "GPULEDGER_EPOCHS");
+    if (epochs.ok() && *epochs > 0 && progress_.LastEpoch(job_id) > 0 &&
+        progress_.LastEpoch(job_id) < *epochs)
+      status = "failed";  // results.csv stopped short of the run's epochs
+  }
+  const nlohmann::json body = {{"status", status}, {"end", FormatTime(end_ms)}};
+  RETURN_IF_ERROR(
+      queue_.Append({0, "/api/v1/jobs/" + job_id, "application/json", body.dump(), "PATCH"}).status());
+  ++counters_.jobs_ended;
+  return OkStatus();
+}
 
 void Agent::Add(const Labels& base, const char* metric, double value, TimeMs t) {
   Labels labels = base;
@@ -56,9 +91,11 @@ Status Agent::Tick() {
     }
     last_gpus_ = std::move(read).value();
     const std::vector<Workload> workloads = attributor_.Resolve(last_gpus_);
+    std::set<std::string> seen;
     for (size_t i = 0; i < last_gpus_.size(); ++i) {
       const GpuReading& g = last_gpus_[i];
       const Workload& w = workloads[i];
+      RegisterGpu(g, now);
       Labels base = {{"Hostname", node_name_}, {"UUID", g.uuid}, {"gpu", std::to_string(g.index)}};
       // NVML says "NVIDIA A10G"; the books say "A10G" (domain/gpu_model.h).
       if (!g.name.empty()) base.emplace_back("modelName", CanonicalGpuModel(g.name));
@@ -78,9 +115,13 @@ Status Agent::Tick() {
       }
       ++counters_.gpu_samples;
       if (!w.job_id.empty()) {
-        followed_[w.job_id] = {w, now};
+        followed_[w.job_id] = {w, now, 0};
+        seen.insert(w.job_id);
         RegisterJob(w);
       }
+    }
+    for (auto& [job, f] : followed_) {
+      if (!seen.count(job) && f.gone_ms == 0) f.gone_ms = now;
     }
   }
   if (node_ != nullptr) {
@@ -96,7 +137,12 @@ Status Agent::Tick() {
 }
 
 Status Agent::Push() {
-  // Jobs first, so their samples and progress find them registered.
+  // GPUs and jobs first, so their samples and progress find them registered.
+  for (QueuedRequest& r : pending_gpus_) {
+    RETURN_IF_ERROR(queue_.Append(std::move(r)).status());
+    ++counters_.gpus_registered;
+  }
+  pending_gpus_.clear();
   for (QueuedRequest& r : pending_jobs_) {
     RETURN_IF_ERROR(queue_.Append(std::move(r)).status());
     ++counters_.jobs_registered;
@@ -119,20 +165,25 @@ Status Agent::Push() {
   const TimeMs now = clock_.Now();
   for (auto it = followed_.begin(); it != followed_.end();) {
     const std::string job = it->first;
-    const std::optional<std::string> path = ResultsCsvPath(it->second.first);
-    const bool expired = now - it->second.second > kFollowAfterMs;
+    const Followed f = it->second;
+    const std::optional<std::string> path = ResultsCsvPath(f.workload);
+    const bool expired = now - f.last_seen_ms > kFollowAfterMs;
     it = expired ? followed_.erase(it) : std::next(it);  // one last poll below when expired
-    if (!path) continue;
-    auto epochs = progress_.Poll(job, *path);
-    if (!epochs.ok()) {
-      ++counters_.progress_errors;
-      continue;
+    if (path) {
+      auto epochs = progress_.Poll(job, *path);
+      if (!epochs.ok()) {
+        ++counters_.progress_errors;
+      } else if (!epochs->empty()) {
+        counters_.epochs += static_cast<int64_t>(epochs->size());
+        RETURN_IF_ERROR(
+            queue_.Append({0, "/api/v1/jobs/" + job + "/progress", "application/json", ProgressJson(*epochs)})
+                .status());
+      }
     }
-    if (epochs->empty()) continue;
-    counters_.epochs += static_cast<int64_t>(epochs->size());
-    RETURN_IF_ERROR(
-        queue_.Append({0, "/api/v1/jobs/" + job + "/progress", "application/json", ProgressJson(*epochs)})
-            .status());
+    // After its last epochs: the end, of a job registered here.
+    if (expired && registered_.count(job)) {
+      RETURN_IF_ERROR(EndJob(job, f.workload, f.gone_ms != 0 ? f.gone_ms : f.last_seen_ms));
+    }
   }
   return OkStatus();
 }

@@ -1,9 +1,21 @@
 // The node agent's sampling side: each Tick reads every GPU (and the node's CPU and
 // disks), resolves which job holds each GPU, and keeps the points; each Push turns what
 // was kept into one remote-write 1.0 request in dcgm-exporter's names and labels (so
-// the server attributes it like any dcgm-exporter series), plus job registrations and
-// training progress, and appends them to the durable outbox (disk_queue.h). Shipping is
-// the Shipper's. No clock of its own and no sleeping: the caller drives it.
+// the server attributes it like any dcgm-exporter series), plus GPU registrations (model,
+// memory, the agent's sample interval), job registrations, training progress and job
+// ends, and appends them to the durable outbox (disk_queue.h). Shipping is the
+// Shipper's. No clock of its own and no sleeping: the caller drives it.
+//
+// Job ends: a job this agent registered (its processes carried GPULEDGER_USER, _PROJECT
+// and _DEPARTMENT) whose processes have left every GPU is followed for kFollowAfterMs more
+// (its last results.csv epochs), then ended with PATCH /api/v1/jobs/{id}: its end is the
+// first round that no longer saw it. The agent sees no exit code, so the status is
+// "failed" when it knows the run stopped short (results.csv ended before the
+// GPULEDGER_EPOCHS it was started with) and "succeeded" otherwise. The Python callback,
+// which knows, ends the job first; the server then refuses the agent's later end (409,
+// counted by the shipper as refused). Jobs registered elsewhere (a scheduler, an import)
+// are ended there: a multi-node job's processes leaving one node do not end it. A restart
+// forgets the jobs followed; they are not ended by this agent.
 // Thread-compatible.
 #pragma once
 
@@ -24,7 +36,7 @@ namespace gpuledger {
 
 struct AgentCounters {
   int64_t ticks = 0, gpu_samples = 0, read_errors = 0, pushes = 0, jobs_registered = 0, epochs = 0,
-          progress_errors = 0;
+          progress_errors = 0, jobs_ended = 0, gpus_registered = 0;
 };
 
 inline constexpr DurationMs kFollowAfterMs = 10 * kMinuteMs;
@@ -32,8 +44,10 @@ inline constexpr DurationMs kFollowAfterMs = 10 * kMinuteMs;
 class Agent {
  public:
   // `gpus` may be null: no NVIDIA driver, node metrics only.
+  // `sample_interval_ms` is how often the caller Ticks: the GPUs are registered with it
+  // (0: the server's default).
   Agent(GpuBackend* gpus, NodeAttributor& attributor, NodeStats* node, ProgressFollower& progress,
-        DiskQueue& queue, const Clock& clock, std::string node_name);
+        DiskQueue& queue, const Clock& clock, std::string node_name, DurationMs sample_interval_ms = 0);
 
   // One sampling round.
   Status Tick();
@@ -47,6 +61,10 @@ class Agent {
   using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by name
   void Add(const Labels& base, const char* metric, double value, TimeMs t);
   void RegisterJob(const Workload& w);
+  // Queues a GPU's registration when it is new or its model or memory changed.
+  void RegisterGpu(const GpuReading& g, TimeMs now);
+  // Queues PATCH /api/v1/jobs/{id} ending a job this agent registered.
+  Status EndJob(const std::string& job_id, const Workload& w, TimeMs end_ms);
   GpuBackend* gpus_;
   NodeAttributor& attributor_;
   NodeStats* node_;
@@ -56,9 +74,17 @@ class Agent {
   std::string node_name_;
   // (labels incl. __name__) -> points (value, t); ordered so requests are deterministic.
   std::map<Labels, std::vector<std::pair<double, TimeMs>>> points_;
-  // Jobs whose results.csv is followed: job id -> (workload, last seen). Followed for
-  // kFollowAfterMs after the job's processes left the GPUs, for its last epochs.
-  std::map<std::string, std::pair<Workload, TimeMs>> followed_;
+  // Jobs whose results.csv is followed, by id. Followed for kFollowAfterMs after the
+  // job's processes left the GPUs, for its last epochs; then ended if registered here.
+  struct Followed {
+    Workload workload;
+    TimeMs last_seen_ms = 0;
+    TimeMs gone_ms = 0;  // the first round that did not see it since last_seen_ms; 0: seen
+  };
+  std::map<std::string, Followed> followed_;
+  DurationMs sample_interval_ms_ = 0;
+  std::map<std::string, std::pair<std::string, int64_t>> gpus_sent_;  // uuid -> (model, memory)
+  std::vector<QueuedRequest> pending_gpus_;
   std::set<std::string> registered_;
   std::vector<QueuedRequest> pending_jobs_;
   std::vector<GpuReading> last_gpus_;

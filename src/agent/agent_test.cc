@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <snappy.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "gpu/fake_backend.h"
@@ -51,7 +52,14 @@ TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
   ASSERT_TRUE(agent.Push().ok());
   EXPECT_EQ(agent.counters().gpu_samples, 3);
 
-  // First the job, from the process environment (never its token).
+  // First the GPU, with what remote write labels lack (NVML's name made canonical).
+  auto gpu = (*queue)->Front();
+  ASSERT_TRUE(gpu.ok() && gpu->has_value());
+  EXPECT_EQ((*gpu)->path, "/api/v1/gpus");
+  EXPECT_EQ(nlohmann::json::parse((*gpu)->body)["gpus"][0]["uuid"], "GPU-aaaa");
+  ASSERT_TRUE((*queue)->Ack((*gpu)->seq).ok());
+
+  // Then the job, from the process environment (never its token).
   auto job = (*queue)->Front();
   ASSERT_TRUE(job.ok() && job->has_value());
   EXPECT_EQ((*job)->path, "/api/v1/jobs");
@@ -86,6 +94,134 @@ TEST(Agent, QueuesTheJobThenDcgmShapedSamplesTheServerAttributes) {
   ASSERT_TRUE(agent.Tick().ok());
   ASSERT_TRUE(agent.Push().ok());
   EXPECT_EQ(agent.counters().jobs_registered, 1);
+}
+
+// Everything queued, front to back (acknowledging each).
+std::vector<QueuedRequest> Drain(DiskQueue& q) {
+  std::vector<QueuedRequest> out;
+  for (;;) {
+    auto f = q.Front();
+    if (!f.ok() || !f->has_value()) return out;
+    out.push_back(**f);
+    EXPECT_TRUE(q.Ack((*f)->seq).ok());
+  }
+}
+
+TEST(Agent, EndsAJobItRegisteredAfterItsProcessesLeftAndItsResultsCsvGraceIsOver) {
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.Append("/proc/4242/environ",
+                        "GPULEDGER_JOB_ID=run-8\0GPULEDGER_USER=lisi\0GPULEDGER_PROJECT=pcb\0"
+                        "GPULEDGER_DEPARTMENT=mfg\0GPULEDGER_EPOCHS=3\0GPULEDGER_RUN_DIR=/runs/r8\0"s)
+                  .ok());
+  ASSERT_TRUE(
+      fs.Append("/runs/r8/results.csv", "epoch,train/box_loss,metrics/mAP50(B)\n1,1.5,0.2\n2,1.2,0.3\n")
+          .ok());
+  auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
+  ASSERT_TRUE(queue.ok());
+  // The process is seen twice, then gone: one round with it, one without.
+  GpuReading g;
+  g.uuid = "GPU-aaaa";
+  g.name = "NVIDIA A10G";
+  g.memory_total_mib = 23028;
+  GpuReading busy = g;
+  busy.processes = {{4242, 2566, ""}};
+  std::vector<std::vector<GpuReading>> rounds = {{busy}, {busy}};
+  for (int i = 0; i < 100; ++i) rounds.push_back({g});
+  FakeBackend gpus(rounds);
+  NodeAttributor attributor(fs, {"/proc", "/run/gpustat", ""});
+  ProgressFollower progress(fs);
+  const TimeMs t0 = 1790812800000;  // 2026-10-01T00:00:00Z
+  SimulatedClock clock(t0);
+  Agent agent(&gpus, attributor, nullptr, progress, **queue, clock, "node-9", kMinuteMs);
+  auto round = [&] {
+    ASSERT_TRUE(agent.Tick().ok());
+    ASSERT_TRUE(agent.Push().ok());
+    clock.Advance(kMinuteMs);
+  };
+  round();  // 00:00 seen
+  round();  // 00:01 seen
+  round();  // 00:02 gone
+  std::vector<QueuedRequest> sent = Drain(**queue);
+  ASSERT_GE(sent.size(), 3u);
+  EXPECT_EQ(sent[0].path, "/api/v1/gpus");  // first: the GPU with its memory and interval
+  const auto gpu = nlohmann::json::parse(sent[0].body)["gpus"][0];
+  EXPECT_EQ(gpu["uuid"], "GPU-aaaa");
+  EXPECT_EQ(gpu["model"], "A10G");
+  EXPECT_EQ(gpu["memory_mib"], 23028);
+  EXPECT_EQ(gpu["sample_interval_ms"], kMinuteMs);
+  EXPECT_EQ(gpu["node"], "node-9");
+  EXPECT_EQ(sent[1].path, "/api/v1/jobs");
+  for (const QueuedRequest& r : sent) EXPECT_EQ(r.method, "POST") << r.path;  // not ended yet: in its grace
+  // The last epoch is written after the processes left; within the grace it is sent.
+  ASSERT_TRUE(fs.Append("/runs/r8/results.csv", "3,1.1,0.4\n").ok());
+  for (int i = 0; i < 9; ++i) round();  // to 00:11: ten minutes since last seen (00:01), not more
+  sent = Drain(**queue);
+  EXPECT_TRUE(
+      std::none_of(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.method == "PATCH"; }));
+  EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), [](const QueuedRequest& r) {
+    return r.path == "/api/v1/jobs/run-8/progress" && r.body.find("\"epoch\":3") != std::string::npos;
+  }));
+  EXPECT_EQ(agent.counters().jobs_ended, 0);
+  round();  // 00:12: past the grace
+  sent = Drain(**queue);
+  ASSERT_FALSE(sent.empty());
+  const QueuedRequest& end = sent.back();
+  EXPECT_EQ(end.method, "PATCH");
+  EXPECT_EQ(end.path, "/api/v1/jobs/run-8");
+  // All 3 epochs done: succeeded; ended when first seen gone.
+  EXPECT_EQ(nlohmann::json::parse(end.body),
+            nlohmann::json({{"status", "succeeded"}, {"end", "2026-10-01T00:02:00Z"}}));
+  EXPECT_EQ(agent.counters().jobs_ended, 1);
+  EXPECT_EQ(agent.counters().gpus_registered, 1);  // once, while model and memory stay
+  for (int i = 0; i < 20; ++i) round();
+  EXPECT_EQ(agent.counters().jobs_ended, 1);  // once
+}
+
+TEST(Agent, AJobThatStoppedShortOfItsEpochsEndsFailedAndOneItDidNotRegisterIsLeftAlone) {
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.Append("/proc/4242/environ",
+                        "GPULEDGER_JOB_ID=run-9\0GPULEDGER_USER=lisi\0GPULEDGER_PROJECT=pcb\0"
+                        "GPULEDGER_DEPARTMENT=mfg\0GPULEDGER_EPOCHS=50\0GPULEDGER_RUN_DIR=/runs/r9\0"s)
+                  .ok());
+  ASSERT_TRUE(fs.Append("/proc/4343/environ", "GPULEDGER_JOB_ID=slurm-owned\0"s).ok());  // no owner: not ours
+  ASSERT_TRUE(fs.Append("/runs/r9/results.csv", "epoch,metrics/mAP50(B)\n1,0.2\n2,0.3\n").ok());
+  auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
+  GpuReading a, b;
+  a.uuid = "GPU-aaaa";
+  a.name = "NVIDIA A10G";
+  b = a;
+  b.uuid = "GPU-bbbb";
+  b.index = 1;
+  GpuReading a_busy = a, b_busy = b;
+  a_busy.processes = {{4242, 2566, ""}};
+  b_busy.processes = {{4343, 100, ""}};
+  std::vector<std::vector<GpuReading>> rounds = {{a_busy, b_busy}};
+  for (int i = 0; i < 100; ++i) rounds.push_back({a, b});
+  FakeBackend gpus(rounds);
+  NodeAttributor attributor(fs, {"/proc", "/run/gpustat", ""});
+  ProgressFollower progress(fs);
+  SimulatedClock clock(1790812800000);
+  Agent agent(&gpus, attributor, nullptr, progress, **queue, clock, "node-9");
+  std::vector<QueuedRequest> sent;
+  for (int i = 0; i < 13; ++i) {
+    ASSERT_TRUE(agent.Tick().ok());
+    ASSERT_TRUE(agent.Push().ok());
+    clock.Advance(kMinuteMs);
+    for (QueuedRequest& r : Drain(**queue)) sent.push_back(std::move(r));
+  }
+  std::vector<QueuedRequest> ends;
+  for (const QueuedRequest& r : sent) {
+    if (r.method == "PATCH") ends.push_back(r);
+  }
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].path, "/api/v1/jobs/run-9");
+  EXPECT_EQ(nlohmann::json::parse(ends[0].body)["status"], "failed");  // 2 of 50 epochs
+  EXPECT_EQ(nlohmann::json::parse(ends[0].body)["end"], "2026-10-01T00:01:00Z");
+  // Without an interval, the GPUs are registered without one (the server's default).
+  auto gpu =
+      std::find_if(sent.begin(), sent.end(), [](const QueuedRequest& r) { return r.path == "/api/v1/gpus"; });
+  ASSERT_NE(gpu, sent.end());
+  EXPECT_FALSE(nlohmann::json::parse(gpu->body)["gpus"][0].contains("sample_interval_ms"));
 }
 
 TEST(Agent, ADriverFailureIsReportedAndTheNextRoundGoesOn) {

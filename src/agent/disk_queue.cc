@@ -21,8 +21,11 @@ std::string SegmentName(uint64_t first) {
 std::string EncodeFrame(const QueuedRequest& r) {
   std::string payload;
   PutLe(payload, r.seq, 8);
-  PutLe(payload, r.path.size(), 2);
-  payload += r.path;
+  // A path starts with '/': another method is written before it, so frames written
+  // before methods other than POST existed read the same.
+  const std::string path = r.method.empty() || r.method == "POST" ? r.path : r.method + " " + r.path;
+  PutLe(payload, path.size(), 2);
+  payload += path;
   PutLe(payload, r.content_type.size(), 2);
   payload += r.content_type;
   payload += r.body;
@@ -48,6 +51,11 @@ std::vector<QueuedRequest> DecodeSegment(std::string_view b) {
     if (at + path_len + 2 > payload.size()) break;
     r.path = std::string(payload.substr(at, path_len));
     at += path_len;
+    if (const size_t space = r.path.find(' ');
+        !r.path.empty() && r.path[0] != '/' && space != std::string::npos) {
+      r.method = r.path.substr(0, space);
+      r.path.erase(0, space + 1);
+    }
     const size_t type_len = GetLe(payload, at, 2);
     at += 2;
     if (at + type_len > payload.size()) break;

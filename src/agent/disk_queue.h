@@ -8,7 +8,8 @@
 //
 // On disk (docs/formats/agent-queue.md): <dir>/<first seq>.seg files of frames
 // [u32 length][u32 CRC-32 of the payload][payload], payload = u64 seq, u16 path length,
-// path, u16 content-type length, content type, body; and <dir>/acked, lines holding the
+// path (prefixed "METHOD " when the method is not POST), u16 content-type length,
+// content type, body; and <dir>/acked, lines holding the
 // last acknowledged seq. Thread-safe.
 #pragma once
 
@@ -30,6 +31,7 @@ struct QueuedRequest {
   std::string path;  // "/api/v1/write"
   std::string content_type;
   std::string body;
+  std::string method = "POST";  // POST or PATCH
 };
 
 class DiskQueue {

@@ -24,6 +24,22 @@ TEST(DiskQueue, FramesAreCheckedWithTheStandardCrc32) {
   EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);  // the standard check value
 }
 
+TEST(DiskQueue, AMethodOtherThanPostSurvivesTheDiskAndOldFramesReadAsPost) {
+  QueuedRequest patch{7, "/api/v1/jobs/run-1", "application/json", R"({"status":"failed"})", "PATCH"};
+  QueuedRequest post{8, "/api/v1/jobs", "application/json", "{}"};
+  const std::vector<QueuedRequest> back = DecodeSegment(EncodeFrame(patch) + EncodeFrame(post));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].method, "PATCH");
+  EXPECT_EQ(back[0].path, "/api/v1/jobs/run-1");
+  EXPECT_EQ(back[0].body, R"({"status":"failed"})");
+  EXPECT_EQ(back[1].method, "POST");
+  EXPECT_EQ(back[1].path, "/api/v1/jobs");
+  // A POST frame is byte for byte what it was before methods were stored.
+  const std::string frame = EncodeFrame(post);
+  EXPECT_NE(frame.find("/api/v1/jobs"), std::string::npos);
+  EXPECT_EQ(frame.find("POST"), std::string::npos);
+}
+
 TEST(DiskQueue, DeliversInOrderAndForgetsWhatWasAcknowledged) {
   MemFileSystem fs;
   auto q = DiskQueue::Open(fs, "q", 8 << 20);

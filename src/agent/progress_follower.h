@@ -26,6 +26,11 @@ class ProgressFollower {
   // Epochs of the job's results.csv beyond those returned before. A missing file is no
   // epochs yet; a malformed one is an error naming the line (and returns nothing new).
   StatusOr<std::vector<EpochProgress>> Poll(const std::string& job_id, const std::string& results_csv);
+  // The last epoch Poll returned for the job (0: none).
+  int LastEpoch(const std::string& job_id) const {
+    auto it = last_epoch_.find(job_id);
+    return it == last_epoch_.end() ? 0 : it->second;
+  }
 
  private:
   FileSystem& fs_;

@@ -71,9 +71,11 @@ void Shipper::Run(bool drain) {
       headers.emplace("Content-Encoding", "snappy");
       headers.emplace("X-Prometheus-Remote-Write-Version", "0.1.0");
     }
-    auto res = client.Post(r.path, headers, r.body, r.content_type);
+    const std::string what = r.method + " " + r.path;
+    auto res = r.method == "PATCH" ? client.Patch(r.path, headers, r.body, r.content_type)
+                                   : client.Post(r.path, headers, r.body, r.content_type);
     if (!res) {
-      if (fail("POST " + r.path + ": " + httplib::to_string(res.error()))) return;
+      if (fail(what + ": " + httplib::to_string(res.error()))) return;
       continue;
     }
     const int code = res->status;
@@ -81,10 +83,10 @@ void Shipper::Run(bool drain) {
       ++counters_.sent;
     } else if (code == 400 || code == 404 || code == 409 || code == 413 || code == 415) {
       ++counters_.rejected;
-      std::cerr << "gpuledger agent: the server refused POST " << r.path << " (" << code << "): " << res->body
+      std::cerr << "gpuledger agent: the server refused " << what << " (" << code << "): " << res->body
                 << std::endl;
     } else {
-      if (fail("POST " + r.path + ": HTTP " + std::to_string(code) + " " + res->body)) return;
+      if (fail(what + ": HTTP " + std::to_string(code) + " " + res->body)) return;
       continue;
     }
     backoff = options_.min_backoff_ms;

@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "cli/commands.h"
+#include "server/job_update.h"
 
 namespace gpuledger {
 
@@ -131,6 +133,11 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "how often the journal is written to the ledger (sooner once it holds a million "
                    "samples; reads that depend on samples write it first)")
       ->capture_default_str();
+  c_srv
+      ->add_option("--held-without-samples-after", srv.held_without_samples_after,
+                   "a GPU held by a job with no sample for this long is counted in /metrics "
+                   "(gpuledger_held_gpus_without_samples; 0: not checked)")
+      ->capture_default_str();
 
   AgentArgs agent;
   auto* c_agent = app.add_subcommand(
@@ -177,6 +184,31 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_tok_create->add_option("--project", tok.project, "the project a user token sees");
   c_tok_create->add_option("--department", tok.department, "the department a dept_admin token sees");
 
+  JobUpdateArgs job_end, job_set;
+  auto* c_job = app.add_subcommand("job", "end or correct one job (as PATCH /api/v1/jobs/{id} does)");
+  c_job->require_subcommand(1);
+  auto* c_job_end = c_job->add_subcommand(
+      "end", "end a job: its status, its end, and the end of its allocations still open");
+  auto* c_job_set = c_job->add_subcommand(
+      "set", "correct a job's status, start, end or descriptive fields (a finished job's too)");
+  for (auto [cmd, args] : {std::pair{c_job_end, &job_end}, std::pair{c_job_set, &job_set}}) {
+    cmd->add_option("--db", args->db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+        ->required();
+    cmd->add_option("--id", args->id, "the job's id")->required();
+  }
+  job_end.end_command = true;
+  c_job_end->add_option("--status", job_end.status, "succeeded | failed | cancelled")
+      ->default_str("succeeded");
+  c_job_end->add_option("--at", job_end.end, "when it ended (RFC 3339; default: now)");
+  c_job_set->add_option("--status", job_set.status, "pending | running | succeeded | failed | cancelled");
+  c_job_set->add_option("--start", job_set.start, "its start (RFC 3339)");
+  c_job_set->add_option("--end", job_set.end, "its end (RFC 3339; needs a finished status)");
+  for (const char* f : kCorrectableJobFields) {
+    std::string flag = std::string("--") + f;  // --model-type, as the other flags are spelled
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    c_job_set->add_option(flag, job_set.fields[f], std::string("its ") + f);
+  }
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -213,6 +245,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdLeaderboard(lb, clock, out);
   else if (*c_demo)
     st = CmdDemo(demo, out);
+  else if (*c_job_end)
+    st = CmdJobUpdate(job_end, clock, out);
+  else if (*c_job_set)
+    st = CmdJobUpdate(job_set, clock, out);
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;

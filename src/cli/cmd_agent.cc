@@ -83,7 +83,7 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
                             [&docker](const std::string& id) { return docker.Labels(id); });
   NodeStats node_stats(fs, a.proc);
   ProgressFollower progress(fs);
-  Agent agent(gpus.get(), attributor, &node_stats, progress, *queue, clock, node);
+  Agent agent(gpus.get(), attributor, &node_stats, progress, *queue, clock, node, interval);
   if (gpus) {
     RETURN_IF_ERROR(agent.Tick());  // the first reading, for the start line
     out << "gpuledger agent: " << agent.last_gpus().size() << " GPU(s) via NVML (" << gpus->version() << ")";

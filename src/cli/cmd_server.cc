@@ -56,6 +56,11 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
                            " is outside [1, " + a.max_connections + "]");
   opt.max_connections = static_cast<size_t>(max_conn);
   opt.max_connections_per_client = static_cast<size_t>(per_client);
+  if (a.held_without_samples_after == "0") {
+    opt.held_without_samples_after_ms = 0;
+  } else {
+    ASSIGN_OR_RETURN(opt.held_without_samples_after_ms, ParseDuration(a.held_without_samples_after));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
   // requests instead of being mapped and faulted in afresh each time.

@@ -2,6 +2,7 @@
 // Each returns a Status; cli.cc prints it. Not thread-safe.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -75,6 +76,7 @@ struct ServerArgs {
   std::string body_timeout = "30s";  // the whole body
   std::string max_connections = "1024";
   std::string max_connections_per_client = "64";
+  std::string held_without_samples_after = "15m";  // "0": not checked
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
@@ -105,6 +107,20 @@ struct TokenArgs {
   std::string department;
 };
 Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out);
+
+struct JobUpdateArgs {
+  std::string db;
+  std::string id;
+  bool end_command = false;  // `job end`: status defaults to succeeded, --at is the end
+  std::string status;        // "" = unchanged (job end: succeeded)
+  std::string start;         // RFC 3339; "" = unchanged
+  std::string end;           // RFC 3339; "" = unchanged (job end: the clock's now)
+  // Correctable fields (server/job_update.h kCorrectableJobFields); "" = unchanged.
+  std::map<std::string, std::string> fields;
+};
+// `job end` and `job set`: ends or corrects one job and ends its open allocations with it,
+// in one transaction.
+Status CmdJobUpdate(const JobUpdateArgs& a, const Clock& clock, std::ostream& out);
 
 struct DemoArgs {
   std::string db = "gpuledger-demo.db";

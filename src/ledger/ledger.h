@@ -77,6 +77,9 @@ class Ledger {
   // Early stop requests: Put replaces the job's earlier one (NotFound for an unknown job).
   virtual Status PutStopRequest(const StopRequest& r) = 0;
   virtual StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) = 0;
+  // Withdraws the job's stop request, so a re-run is not stopped by the old one. Returns
+  // whether there was one to withdraw.
+  virtual StatusOr<bool> DeleteStopRequest(const std::string& job_id) = 0;
   // Retention: deletes every sample before `cutoff` and records the cutoff as
   // raw_retained_from_ms, in one transaction. Records no change: books built before
   // stay as built (books/retention.h builds them first). Returns the samples deleted.

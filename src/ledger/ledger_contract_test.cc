@@ -393,6 +393,29 @@ TEST_P(LedgerContract, StopRequestsReplaceEarlierOnes) {
   EXPECT_EQ(ledger_->PutStopRequest({"no-such-job", kT0, "tok", ""}).code(), StatusCode::kNotFound);
 }
 
+TEST_P(LedgerContract, AWithdrawnStopRequestIsGoneAndANewOneCanBeMade) {
+  auto none = ledger_->DeleteStopRequest("j1");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(*none);  // nothing to withdraw
+  ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0, "tok-1", "over budget"}).ok());
+  auto withdrawn = ledger_->DeleteStopRequest("j1");
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status().ToString();
+  EXPECT_TRUE(*withdrawn);
+  EXPECT_FALSE(ledger_->GetStopRequest("j1")->has_value());
+  EXPECT_FALSE(*ledger_->DeleteStopRequest("j1"));
+  ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0 + 9, "tok-2", "again"}).ok());
+  auto got = ledger_->GetStopRequest("j1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->reason, "again");
+  // Inside a unit of work that fails, the withdrawal is undone.
+  Status failed = ledger_->InTransaction([&]() -> Status {
+    RETURN_IF_ERROR(ledger_->DeleteStopRequest("j1").status());
+    return Internal("refused later in the same request");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_TRUE(ledger_->GetStopRequest("j1")->has_value());
+}
+
 TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
   std::vector<MinuteRollup> rows = {{kT0, 6, 50, 90, 7000, 200}, {kT0 + kMinuteMs, 6, 60, 95, 7100, -1}};
   ASSERT_TRUE(ledger_->ReplaceMinutes("GPU-1", {kT0, kT0 + kHourMs}, rows).ok());

@@ -222,6 +222,12 @@ void HttpFront::Get(const std::string& pattern, Handler h) {
 void HttpFront::Post(const std::string& pattern, Handler h) {
   routes_.push_back({"POST", Route{std::regex(pattern), std::move(h)}});
 }
+void HttpFront::Patch(const std::string& pattern, Handler h) {
+  routes_.push_back({"PATCH", Route{std::regex(pattern), std::move(h)}});
+}
+void HttpFront::Delete(const std::string& pattern, Handler h) {
+  routes_.push_back({"DELETE", Route{std::regex(pattern), std::move(h)}});
+}
 
 size_t HttpFront::open_connections() const {
   std::lock_guard lock(mu_);

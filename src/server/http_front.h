@@ -11,7 +11,7 @@
 // body under its own deadline and byte limit, runs the route's handler and writes the
 // answer; a kept-alive connection then goes back to the poller.
 //
-// Thread-safety: Get/Post/set_admit before Start; Start/Stop from one thread.
+// Thread-safety: Get/Post/Patch/Delete/set_admit before Start; Start/Stop from one thread.
 #pragma once
 
 #include <httplib.h>
@@ -78,6 +78,8 @@ class HttpFront {
   // `pattern` is a regular expression over the whole decoded path (cpp-httplib's rule).
   void Get(const std::string& pattern, Handler h);
   void Post(const std::string& pattern, Handler h);
+  void Patch(const std::string& pattern, Handler h);
+  void Delete(const std::string& pattern, Handler h);
   void set_admit(Admit a) { admit_ = std::move(a); }
 
   // Binds, listens and starts the poller and workers.

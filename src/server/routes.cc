@@ -14,6 +14,8 @@
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "server/http_front.h"
+#include "server/gpu_registration.h"
+#include "server/job_update.h"
 #include "server/series.h"
 #include "server/server.h"
 
@@ -187,6 +189,16 @@ void Server::Routes() {
           "# TYPE gpuledger_journal_pending_samples gauge\ngpuledger_journal_pending_samples " +
           std::to_string(journal_ ? journal_->pending() : 0) + "\n";
     }
+    if (options_.held_without_samples_after_ms > 0) {
+      // Billed but silent: a job holds the GPU and no sample has come for a while.
+      auto silent = HeldGpusWithoutSamples();
+      out += "# HELP gpuledger_held_gpus_without_samples GPUs held by a job for at least " +
+             std::to_string(options_.held_without_samples_after_ms / kSecondMs) +
+             " s with no sample in that time.\n" + "# TYPE gpuledger_held_gpus_without_samples gauge\n";
+      if (silent.ok()) {  // else no value: the ledger could not say
+        out += "gpuledger_held_gpus_without_samples " + std::to_string(silent->size()) + "\n";
+      }
+    }
     res.set_content(out, "text/plain; version=0.0.4");
   });
 
@@ -274,6 +286,32 @@ void Server::Routes() {
                                 "application/json");
               });
 
+  // Register GPUs with what remote write labels lack: memory and sample interval (the
+  // node agent, at its first sight of each GPU). Updates what a registration names on
+  // known GPUs (gpu_registration.h).
+  http_->Post("/api/v1/gpus", [this, authenticate, require](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+    auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
+    if (!incoming.ok()) return Reply(res, incoming.status());
+    std::lock_guard lock(ledger_mu_);
+    auto known = ledger_->ListGpus();
+    if (!known.ok()) return Reply(res, known.status());
+    std::vector<Gpu> merged;
+    for (const GpuRegistration& g : *incoming) {
+      auto it =
+          std::find_if(known->begin(), known->end(), [&](const Gpu& k) { return k.uuid == g.gpu.uuid; });
+      merged.push_back(MergeGpuRegistration(it == known->end() ? std::nullopt : std::optional<Gpu>(*it), g));
+    }
+    if (Status s = ledger_->PutGpus(merged); !s.ok()) return Reply(res, s);
+    {
+      std::lock_guard ingest(ingest_mu_);
+      for (const Gpu& g : merged) known_gpus_.insert(g.uuid);
+    }
+    res.set_content(nlohmann::json{{"registered", merged.size()}}.dump() + "\n", "application/json");
+  });
+
   // Per-epoch training progress (the agent's results.csv follower, the Python callback).
   // The answer says whether someone asked the job to stop.
   http_->Post(R"(/api/v1/jobs/([^/]+)/progress)",
@@ -321,16 +359,81 @@ void Server::Routes() {
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
-    if (Status s = ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
-                                         "POST /api/v1/jobs/{id}/stop", "job=" + id});
-        !s.ok()) {
-      return Reply(res, s);
+    if (IsFinished((*found)->status)) {
+      return Reply(res,
+                   FailedPrecondition("job '" + id + "' is " + std::string(JobStatusName((*found)->status)) +
+                                      ": a finished job has nothing to stop"));
     }
-    if (Status s = ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason}); !s.ok())
-      return Reply(res, s);
+    // The audit entry and the request: one unit of work (no audit, no stop).
+    Status stored = ledger_->InTransaction([&]() -> Status {
+      RETURN_IF_ERROR(ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
+                                            "POST /api/v1/jobs/{id}/stop", "job=" + id}));
+      return ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason});
+    });
+    if (!stored.ok()) return Reply(res, stored);
     res.status = 202;
     res.set_content(nlohmann::json{{"id", id}, {"stop", true}}.dump() + "\n", "application/json");
   });
+
+  // Withdraw a job's stop request, so a re-run is not stopped by the old one (the roles
+  // that may ask for a stop; 404 when there is none). Audited.
+  http_->Delete(R"(/api/v1/jobs/([^/]+)/stop)", [this, authenticate, job_reader](const httplib::Request& req,
+                                                                                 httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (!job_reader(*p, res, "withdraws no stop requests")) return;
+    const std::string id = req.matches[1];
+    std::lock_guard lock(ledger_mu_);
+    auto found = ledger_->GetJob(id);
+    if (!found.ok()) return Reply(res, found.status());
+    if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
+    bool withdrawn = false;
+    Status stored = ledger_->InTransaction([&]() -> Status {
+      ASSIGN_OR_RETURN(withdrawn, ledger_->DeleteStopRequest(id));
+      if (!withdrawn) return NotFound("job '" + id + "' has no stop request to withdraw");
+      return ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
+                                   "DELETE /api/v1/jobs/{id}/stop", "job=" + id});
+    });
+    if (!stored.ok()) return Reply(res, stored);
+    res.set_content(nlohmann::json{{"id", id}, {"stop", false}}.dump() + "\n", "application/json");
+  });
+
+  // End or correct a job (job_update.h has the rules): ingest tokens (what ran the job:
+  // the Python callback, the agent) and admins; only admins correct a finished job's
+  // status, start or end. Users and department admins ask for a stop instead: a job's end
+  // ends its billing, so it is recorded by what ran it. Audited.
+  http_->Patch(
+      R"(/api/v1/jobs/([^/]+))", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p) return;
+        if (p->role != Role::kIngest && p->role != Role::kAdmin) {
+          ++counters_.denied;
+          return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) +
+                                             " may not end or correct jobs (ingest and admin tokens do); "
+                                             "ask for a stop with POST /api/v1/jobs/{id}/stop"));
+        }
+        const std::string id = req.matches[1];
+        auto update = ParseJobUpdateJson(req.body);
+        if (!update.ok()) return Reply(res, update.status());
+        std::lock_guard lock(ledger_mu_);
+        StatusOr<JobUpdateResult> done = Internal("job update did not run");
+        Status stored = ledger_->InTransaction([&]() -> Status {
+          done = UpdateJob(*ledger_, id, *update, /*correct_finished=*/p->role == Role::kAdmin, clock_.Now());
+          RETURN_IF_ERROR(done.status());
+          return ledger_->AppendAudit(
+              {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "PATCH /api/v1/jobs/{id}",
+               "job=" + id + " status=" + std::string(JobStatusName(done->job.status)) +
+                   (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : "")});
+        });
+        if (!stored.ok()) return Reply(res, stored);
+        label_jobs_.Clear();  // label claims read the job's end from here on
+        nlohmann::json out = {{"id", id},
+                              {"status", std::string(JobStatusName(done->job.status))},
+                              {"allocations_ended", done->allocations_ended}};
+        if (done->job.start_ms) out["start"] = FormatTime(done->job.start_ms);
+        if (done->job.end_ms) out["end"] = FormatTime(done->job.end_ms);
+        res.set_content(out.dump() + "\n", "application/json");
+      });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
   http_->Get("/api/v1/reports/monthly",

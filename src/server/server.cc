@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <map>
 #include <thread>
 
 #include "books/retention.h"
@@ -196,6 +198,35 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   return OkStatus();
 }
 
+StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
+  std::vector<std::string> out;
+  const DurationMs after = options_.held_without_samples_after_ms;
+  if (after <= 0) return out;
+  const TimeMs now = clock_.Now();
+  std::lock_guard lock(ledger_mu_);
+  ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger_->AllocationsOverlapping({now, now + 1}));
+  std::map<std::string, TimeMs> held_since;  // GPU -> its earliest hold covering now
+  for (const Allocation& a : held) {
+    auto [it, fresh] = held_since.emplace(a.gpu_uuid, a.start_ms);
+    if (!fresh) it->second = std::min(it->second, a.start_ms);
+  }
+  for (const auto& [gpu, since] : held_since) {
+    if (now - since < after) continue;  // just taken: its first samples may be on their way
+    TimeMs last = kMinTimeMs;
+    {
+      std::lock_guard ingest(ingest_mu_);
+      auto it = last_sample_ms_.find(gpu);
+      if (it != last_sample_ms_.end()) last = it->second;
+    }
+    if (now - last >= after) {  // not seen by this server lately: what the ledger has (imports)
+      ASSIGN_OR_RETURN(std::optional<Sample> before, ledger_->SampleBefore(gpu, now + 1));
+      if (before) last = std::max(last, before->t);
+    }
+    if (now - last >= after) out.push_back(gpu);
+  }
+  return out;
+}
+
 Status Server::Store(DcgmBatch batch) {
   // All or nothing: whatever could refuse the batch is checked before any of it (a GPU,
   // a sighting, a sample) is stored.
@@ -207,10 +238,29 @@ Status Server::Store(DcgmBatch batch) {
   std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
   // A workload label that is no valid job id can name no job: it is not kept.
   std::erase_if(seen, [](const LabelSighting& l) { return !CheckId(IdKind::kJobId, l.value).ok(); });
+  // The latest sample of each GPU (a batch holds one GPU's samples together, in time order).
+  std::vector<std::pair<std::string, TimeMs>> latest;
+  for (const GpuSample& g : batch.samples) {
+    if (!latest.empty() && latest.back().first == g.gpu_uuid) {
+      latest.back().second = std::max(latest.back().second, g.sample.t);
+    } else {
+      latest.emplace_back(g.gpu_uuid, g.sample.t);
+    }
+  }
+  auto note_latest = [&] {
+    for (const auto& [gpu, t] : latest) {
+      TimeMs& last = last_sample_ms_[gpu];
+      last = std::max(last, t);
+    }
+  };
   if (!journal_) {
     std::lock_guard lock(ledger_mu_);
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+    {
+      std::lock_guard ingest(ingest_mu_);
+      note_latest();
+    }
     counters_.samples_written += count;
     sightings_.Add(seen);
     return Attribute();
@@ -231,6 +281,7 @@ Status Server::Store(DcgmBatch batch) {
   // The samples are safe; their workload labels name their job once they are in the
   // ledger: the flush that takes them from the journal takes these sightings first.
   std::lock_guard lock(ingest_mu_);
+  note_latest();
   incoming_sightings_.insert(incoming_sightings_.end(), std::make_move_iterator(seen.begin()),
                              std::make_move_iterator(seen.end()));
   return OkStatus();

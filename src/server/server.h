@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -60,6 +61,10 @@ struct ServerOptions {
   DurationMs journal_flush_interval_ms = 5 * kSecondMs;
   // Past this many samples waiting for the ledger, writes are refused (503).
   size_t journal_max_pending_samples = 4'000'000;
+  // A GPU held by a job (an allocation covering now, begun at least this long ago) with
+  // no sample for this long is counted in /metrics (gpuledger_held_gpus_without_samples):
+  // billed, but nothing says it is used. 0: not checked.
+  DurationMs held_without_samples_after_ms = 15 * kMinuteMs;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
@@ -99,6 +104,10 @@ class Server {
   // thread does this every journal_flush_interval_ms; reads of samples do it first, so
   // they see every acknowledged sample). Takes the ledger lock.
   Status FlushJournal();
+  // GPUs held now, for at least options.held_without_samples_after_ms, whose last sample
+  // (stored, or acknowledged and still in the journal) is older than that. Takes the
+  // ledger lock.
+  StatusOr<std::vector<std::string>> HeldGpusWithoutSamples();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
   // Open HTTP connections (the front's; 0 before Start).
@@ -135,9 +144,11 @@ class Server {
   SightingBuffer sightings_;
   TokenCache tokens_;     // thread-safe: authentication without the ledger lock
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
-  std::mutex ingest_mu_;  // guards known_gpus_ and incoming_sightings_ (held briefly)
+  std::mutex ingest_mu_;  // guards known_gpus_, incoming_sightings_, last_sample_ms_ (held briefly)
   std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
   std::vector<LabelSighting> incoming_sightings_;  // from journaled requests, for the next flush
+  // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
+  std::unordered_map<std::string, TimeMs> last_sample_ms_;
   std::unique_ptr<FileSystem> own_fs_;
   FileSystem* fs_ = nullptr;                 // the journal's
   std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import types
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -232,6 +233,15 @@ class AgainstTheServerTest(unittest.TestCase):
                 self.assertEqual(job["epochs_done"], 3)
                 self.assertAlmostEqual(float(job["best_map50"]), 0.5)
                 self.assertEqual(job["model_type"], "yolo11n")
+                # on_train_end ended the job through PATCH /api/v1/jobs/{id}: stopped as asked.
+                self.assertEqual(job["status"], "cancelled")
+                # The stop is spent: a stop on the finished job is refused, naming its status.
+                req = urllib.request.Request(url + "/api/v1/jobs/py-run/stop", method="POST", data=b"",
+                                             headers={"Authorization": "Bearer " + user})
+                with self.assertRaises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen(req, timeout=5)
+                self.assertEqual(refused.exception.code, 409)
+                self.assertIn("is cancelled", refused.exception.read().decode())
             finally:
                 server.terminate()
                 server.wait(10)

@@ -556,6 +556,12 @@ class PostgresLedger final : public Ledger {
     return std::optional<StopRequest>(StopRequest{job_id, r.Int(0, 0), r.Text(0, 1), r.Text(0, 2)});
   }
 
+  StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("DELETE FROM stop_requests WHERE job_id = $1 RETURNING job_id", {P(job_id)}));
+    return r.rows() > 0;
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());

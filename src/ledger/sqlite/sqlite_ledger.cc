@@ -551,6 +551,12 @@ class SqliteLedger final : public Ledger {
     return std::optional<StopRequest>(StopRequest{job_id, q.Int(0), q.Text(1), q.Text(2)});
   }
 
+  StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("DELETE FROM stop_requests WHERE job_id = ?"));
+    RETURN_IF_ERROR(q.Bind(1, std::string_view(job_id)).Run());
+    return sqlite3_changes(db_->raw()) > 0;
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());

@@ -1,0 +1,166 @@
+#include "server/job_update.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace gpuledger {
+
+namespace {
+
+std::string Quoted(const std::string& id) { return "job '" + id + "'"; }
+
+// "succeeded (ended 2026-10-03T10:00:00Z)", or the status alone.
+std::string StatusWithEnd(const Job& j) {
+  std::string s(JobStatusName(j.status));
+  if (j.end_ms != 0) s += " (ended " + FormatTime(j.end_ms) + ")";
+  return s;
+}
+
+}  // namespace
+
+bool IsFinished(JobStatus s) {
+  return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled;
+}
+
+StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    return InvalidArgument(
+        "send a JSON object such as {\"status\": \"succeeded\", \"end\": \"2026-10-03T10:00:00Z\"}");
+  }
+  JobUpdate u;
+  for (const auto& [key, value] : j.items()) {
+    const bool correctable = std::find(std::begin(kCorrectableJobFields), std::end(kCorrectableJobFields),
+                                       key) != std::end(kCorrectableJobFields);
+    if (key != "status" && key != "start" && key != "end" && !correctable) {
+      std::string known = "status, start, end";
+      for (const char* f : kCorrectableJobFields) known += std::string(", ") + f;
+      return InvalidArgument("unknown field '" + key + "': a job update takes " + known);
+    }
+    if (!value.is_string()) {
+      return InvalidArgument("field '" + key + "' must be a string, got " + std::string(value.type_name()));
+    }
+    const std::string v = value.get<std::string>();
+    if (key == "status") {
+      ASSIGN_OR_RETURN(u.status, ParseJobStatus(v));
+    } else if (key == "start" || key == "end") {
+      auto t = ParseTime(v);
+      if (!t.ok()) return InvalidArgument("field '" + key + "': " + t.status().message());
+      (key == "start" ? u.start_ms : u.end_ms) = *t;
+    } else {
+      if (v.size() > 256) {
+        return InvalidArgument("field '" + key + "' is " + std::to_string(v.size()) +
+                               " bytes, over the limit of 256");
+      }
+      u.fields[key] = v;
+    }
+  }
+  if (u.empty()) {
+    return InvalidArgument("nothing to change: give status, end, start or a correctable field");
+  }
+  return u;
+}
+
+StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_finished, TimeMs now) {
+  Job out = job;
+  const bool was_finished = IsFinished(job.status);
+  out.status = u.status.value_or(job.status);
+  if (was_finished && !IsFinished(out.status)) {
+    return FailedPrecondition(Quoted(job.id) + " is " + StatusWithEnd(job) + ": a finished job is not set " +
+                              std::string(JobStatusName(out.status)) +
+                              " again; register the re-run as a new job");
+  }
+  if (u.start_ms) out.start_ms = *u.start_ms;
+  if (IsFinished(out.status)) {
+    out.end_ms = u.end_ms.value_or(job.end_ms != 0 ? job.end_ms : now);
+  } else {
+    if (u.end_ms) {
+      return InvalidArgument(Quoted(job.id) + ": an end needs a finished status (succeeded, failed, " +
+                             "cancelled); the status would be " + std::string(JobStatusName(out.status)));
+    }
+    out.end_ms = 0;
+  }
+  if (was_finished && !correct_finished &&
+      (out.status != job.status || out.end_ms != job.end_ms || out.start_ms != job.start_ms)) {
+    return FailedPrecondition(Quoted(job.id) + " is already " + StatusWithEnd(job) +
+                              ": only an admin corrects a finished job's status, start or end");
+  }
+  if (out.end_ms != 0) {
+    if (out.start_ms == 0) {
+      return InvalidArgument(Quoted(job.id) + " has no start: give \"start\" with its end " +
+                             FormatTime(out.end_ms));
+    }
+    if (out.end_ms < out.start_ms) {
+      return InvalidArgument(Quoted(job.id) + ": end " + FormatTime(out.end_ms) + " is before its start " +
+                             FormatTime(out.start_ms));
+    }
+    if (out.end_ms != job.end_ms && out.end_ms > now + kEndAheadOfClockMs) {
+      return InvalidArgument(Quoted(job.id) + ": end " + FormatTime(out.end_ms) +
+                             " is more than 5 minutes after the clock's now " + FormatTime(now));
+    }
+  }
+  for (const auto& [k, v] : u.fields) {
+    if (k == "user") {
+      out.user = v;
+    } else if (k == "project") {
+      out.project = v;
+    } else if (k == "department") {
+      out.department = v;
+    } else if (k == "model_type") {
+      out.model_type = v;
+    } else if (k == "framework") {
+      out.framework = v;
+    } else if (k == "dataset") {
+      out.dataset = v;
+    }
+  }
+  RETURN_IF_ERROR(out.Validate());
+  return out;
+}
+
+StatusOr<std::vector<Allocation>> AllocationsToEnd(const Job& before, const Job& after,
+                                                   const std::vector<Allocation>& allocs) {
+  std::vector<Allocation> out;
+  if (after.end_ms == 0 || after.end_ms == before.end_ms) return out;
+  for (Allocation a : allocs) {
+    if (a.job_id != after.id) continue;
+    const bool past_end = a.end_ms == 0 || a.end_ms > after.end_ms;
+    const bool ended_with_job =
+        before.end_ms != 0 && a.end_ms == before.end_ms && after.end_ms > before.end_ms;
+    if (!past_end && !ended_with_job) continue;
+    if (a.start_ms >= after.end_ms) {
+      return FailedPrecondition(Quoted(after.id) + " holds GPU " + a.gpu_uuid + " from " +
+                                FormatTime(a.start_ms) + ", not before its new end " +
+                                FormatTime(after.end_ms) + ": that hold cannot end before it starts");
+    }
+    a.end_ms = after.end_ms;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+StatusOr<JobUpdateResult> UpdateJob(Ledger& ledger, const std::string& id, const JobUpdate& u,
+                                    bool correct_finished, TimeMs now) {
+  JobUpdateResult result;
+  Status s = ledger.InTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<Job> found, ledger.GetJob(id));
+    if (!found) return NotFound("no job '" + id + "'");
+    ASSIGN_OR_RETURN(result.job, ApplyJobUpdate(*found, u, correct_finished, now));
+    std::vector<Allocation> ended;
+    if (result.job.end_ms != 0 && result.job.end_ms != found->end_ms) {
+      // Holds that may change: those reaching past the new end, and those ending at the old one.
+      const TimeMs from =
+          found->end_ms != 0 ? std::min(found->end_ms - 1, result.job.end_ms) : result.job.end_ms;
+      ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({from, kMaxTimeMs}));
+      ASSIGN_OR_RETURN(ended, AllocationsToEnd(*found, result.job, held));
+    }
+    RETURN_IF_ERROR(ledger.PutJobs({result.job}));
+    if (!ended.empty()) RETURN_IF_ERROR(ledger.PutAllocations(ended));
+    result.allocations_ended = static_cast<int64_t>(ended.size());
+    return OkStatus();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+}  // namespace gpuledger

@@ -1,0 +1,72 @@
+// Ending and correcting a job after it was registered: PATCH /api/v1/jobs/{id} (the
+// Python callback's on_train_end, the agent when a job's processes have gone, an admin)
+// and `gpuledger job end|set`. A job ended here ends its allocations that are still open
+// (or reach past the end) at the same instant, in the same transaction, so no hold bills
+// on after its job. Rules (docs/api/openapi.yaml):
+//   - a finished status (succeeded, failed, cancelled) takes an end; without one given,
+//     the end is the job's stored end or else `now`; a running or pending job has none;
+//   - the end is not before the job's start nor more than kEndAheadOfClockMs after now;
+//   - a finished job is never re-opened (running/pending); its status, start and end are
+//     corrected only with `correct_finished` (admins); the same values again are a no-op,
+//     so a retried request succeeds;
+//   - a corrected later end moves the ends of the allocations that ended with the job.
+// Pure except UpdateJob, which reads and writes the Ledger. Thread-compatible.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+// An end this far after the clock is refused (clock skew between a node and the server
+// is tolerated, a typo of a year is not).
+inline constexpr DurationMs kEndAheadOfClockMs = 5 * kMinuteMs;
+
+struct JobUpdate {
+  std::optional<JobStatus> status;
+  std::optional<TimeMs> start_ms;
+  std::optional<TimeMs> end_ms;
+  // The descriptive fields that may be corrected, by name (kCorrectableJobFields).
+  std::map<std::string, std::string> fields;
+
+  bool empty() const { return !status && !start_ms && !end_ms && fields.empty(); }
+};
+
+// Besides status, start and end.
+inline constexpr const char* kCorrectableJobFields[] = {"user",       "project",   "department",
+                                                        "model_type", "framework", "dataset"};
+
+// The PATCH body: a JSON object of strings, {"status": "succeeded", "end": "RFC 3339"}
+// and any of "start" and kCorrectableJobFields. Unknown fields are refused by name.
+StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body);
+
+// `job` with `u` applied, by the rules above; errors name the job, the field and values.
+StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_finished, TimeMs now);
+
+// The allocations (among `allocs`; others' are skipped) that change when `before`
+// becomes `after`: open ones, and those reaching past the new end, end at it; those that
+// ended with the job at its old end follow a later one. FailedPrecondition for a hold
+// that starts at or after the new end (it cannot end before it starts).
+StatusOr<std::vector<Allocation>> AllocationsToEnd(const Job& before, const Job& after,
+                                                   const std::vector<Allocation>& allocs);
+
+bool IsFinished(JobStatus s);
+
+struct JobUpdateResult {
+  Job job;                        // as stored
+  int64_t allocations_ended = 0;  // allocations whose end was set or moved
+};
+
+// Reads job `id` (NotFound when absent), applies `u` and stores the job and its
+// allocations' ends in one ledger.InTransaction (joining the caller's, if any).
+StatusOr<JobUpdateResult> UpdateJob(Ledger& ledger, const std::string& id, const JobUpdate& u,
+                                    bool correct_finished, TimeMs now);
+
+}  // namespace gpuledger
