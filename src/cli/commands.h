@@ -71,6 +71,7 @@ struct ServerArgs {
   std::string retention = "2160h";  // 90 days; "0" keeps raw samples forever
   std::string journal;              // empty: <file>.journal beside an SQLite ledger; "none": off
   std::string journal_flush_interval = "5s";
+  std::string access_log;  // "" none, "-" standard error, else a file (docs/formats/access-log.md)
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
@@ -99,8 +100,28 @@ struct TokenArgs {
   std::string role;
   std::string project;
   std::string department;
+  std::string name;
+  std::string owner;
+  std::string expires;  // "" never; a duration from now ("720h") or an RFC 3339 time
+  std::string id;       // revoke
+  std::string format = "table";  // list: table | json
 };
+// Token changes through the CLI are audited as role "cli" with the OS user's name. A
+// server that has the token cached keeps accepting it for up to TokenCache::kTtlMs (one
+// minute) after `revoke`; DELETE /api/v1/tokens/{id} takes effect on that server at once.
 Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out);
+Status CmdTokenList(const TokenArgs& a, const Clock& clock, std::ostream& out);
+Status CmdTokenRevoke(const TokenArgs& a, const Clock& clock, std::ostream& out);
+
+struct AuditArgs {
+  std::string db;
+  int64_t after = 0;
+  int64_t limit = 0;  // 0: all
+  std::string format = "table";  // table | json
+};
+// Walks the hash chain; on the first broken entry prints it and fails (exit 1).
+Status CmdAuditVerify(const AuditArgs& a, std::ostream& out);
+Status CmdAuditList(const AuditArgs& a, std::ostream& out);
 
 struct DemoArgs {
   std::string db = "gpuledger-demo.db";

@@ -12,6 +12,7 @@
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "server/reply.h"
 #include "server/series.h"
 #include "server/server.h"
 
@@ -46,6 +47,8 @@ int HttpCode(const Status& s) {
   return 500;
 }
 
+}  // namespace
+
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpCode(s);
   res.set_content(
@@ -53,6 +56,8 @@ void Reply(httplib::Response& res, const Status& s) {
           "\n",
       "application/json");
 }
+
+namespace {
 
 // Users see their project's jobs, department admins their department's, admins all.
 bool CanSeeJob(const Principal& p, const Job& job) {
@@ -72,53 +77,22 @@ StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs
 
 void Server::Routes() {
   // Authenticates the request's bearer token; nullopt (and a reply) when it cannot.
-  auto authenticate = [this](const httplib::Request& req,
-                             httplib::Response& res) -> std::optional<Principal> {
-    const std::string header = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (header.rfind(prefix, 0) != 0) {
-      Reply(res, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
-      ++counters_.denied;
-      return std::nullopt;
-    }
-    const std::string hash = HashToken(header.substr(prefix.size()));
-    StatusOr<std::optional<TokenRecord>> rec = tokens_.Find(hash, clock_.Now());
-    if (!rec->has_value()) {
-      std::unique_lock lock(ledger_mu_);
-      rec = ledger_->FindTokenByHash(hash);
-      lock.unlock();
-      if (!rec.ok()) {
-        Reply(res, rec.status());
-        return std::nullopt;
-      }
-      if (rec->has_value()) tokens_.Put(hash, **rec, clock_.Now());
-    }
-    if (!rec->has_value()) {
-      Reply(res, Unauthenticated("unknown API token"));
-      ++counters_.denied;
-      return std::nullopt;
-    }
-    auto p = PrincipalOf(**rec);
-    if (!p.ok()) {
-      Reply(res, p.status());
-      ++counters_.denied;
-      return std::nullopt;
-    }
-    return *p;
+  auto authenticate = [this](const httplib::Request& req, httplib::Response& res) {
+    return Authenticate(req, res);
   };
   // Job-level reads and actions: never finance (no job names) nor ingest tokens.
-  auto job_reader = [this](const Principal& p, httplib::Response& res, const char* what) {
+  auto job_reader = [this](const httplib::Request& req, const Principal& p, httplib::Response& res,
+                           const char* what) {
     if (p.role != Role::kFinance && p.role != Role::kIngest) return true;
-    ++counters_.denied;
-    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
+    Deny(req, res, p, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
     return false;
   };
-  auto require = [this](const Principal& p, std::initializer_list<Role> roles, httplib::Response& res) {
+  auto require = [this](const httplib::Request& req, const Principal& p, std::initializer_list<Role> roles,
+                        httplib::Response& res) {
     for (Role r : roles) {
       if (p.role == r) return true;
     }
-    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
-    ++counters_.denied;
+    Deny(req, res, p, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
     return false;
   };
 
@@ -147,6 +121,16 @@ void Server::Routes() {
     counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
             counters_.label_conflicts);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
+    counter("gpuledger_auth_failures_total", "Requests refused 401: no, unknown, revoked or expired token.",
+            counters_.auth_failures);
+    counter("gpuledger_auth_throttled_total",
+            "Requests refused 429: their address failed authentication too often.", counters_.auth_throttled);
+    counter("gpuledger_audit_errors_total", "Audit log entries that could not be written.",
+            counters_.audit_errors);
+    counter("gpuledger_access_log_errors_total", "Access log lines that could not be written.",
+            counters_.access_log_errors);
+    counter("gpuledger_token_touch_errors_total", "Token last-used times that could not be written.",
+            counters_.token_touch_errors);
     counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
             counters_.retention_samples_dropped);
     counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
@@ -174,7 +158,7 @@ void Server::Routes() {
                                                              httplib::Response& res) {
     ++counters_.write_requests;
     auto p = authenticate(req, res);
-    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) {
+    if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) {
       ++counters_.write_rejected;
       return;
     }
@@ -227,7 +211,7 @@ void Server::Routes() {
   http_->Post("/api/v1/jobs",
               [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
                 auto p = authenticate(req, res);
-                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) return;
                 auto parsed = ParseJobJson(req.body);
                 if (!parsed.ok()) return Reply(res, parsed.status());
                 const Job& job = parsed->job;
@@ -243,7 +227,9 @@ void Server::Routes() {
                 Status stored = ledger_->InTransaction([&]() -> Status {
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
-                  return AttributeNewJob(*ledger_, job, interval_ms_, &stats);
+                  RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
+                  return AuditLocked(req, &*p, 201, "POST /api/v1/jobs",
+                                     "job=" + job.id + " allocations=" + std::to_string(allocs.size()));
                 });
                 if (!stored.ok()) return Reply(res, stored);
                 counters_.label_allocations += stats.allocations;
@@ -258,7 +244,7 @@ void Server::Routes() {
   http_->Post(R"(/api/v1/jobs/([^/]+)/progress)",
               [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
                 auto p = authenticate(req, res);
-                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) return;
                 const std::string id = req.matches[1];
                 auto epochs = ParseProgressJson(req.body);
                 if (!epochs.ok()) return Reply(res, epochs.status());
@@ -278,7 +264,7 @@ void Server::Routes() {
                                                                                httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "stops no jobs")) return;
+    if (!job_reader(req, *p, res, "stops no jobs")) return;
     const std::string id = req.matches[1];
     std::string reason;
     if (!req.body.empty()) {
@@ -294,9 +280,7 @@ void Server::Routes() {
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
-    if (Status s = ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
-                                         "POST /api/v1/jobs/{id}/stop", "job=" + id});
-        !s.ok()) {
+    if (Status s = AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/stop", "job=" + id); !s.ok()) {
       return Reply(res, s);
     }
     if (Status s = ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason}); !s.ok())
@@ -315,10 +299,7 @@ void Server::Routes() {
                auto month = ParseYearMonth(req.get_param_value("month"));
                if (!month.ok()) return Reply(res, month.status());
                auto scope = ReportScopeFor(*p, *by);
-               if (!scope.ok()) {
-                 ++counters_.denied;
-                 return Reply(res, scope.status());
-               }
+               if (!scope.ok()) return Deny(req, res, *p, scope.status());
                const bool share_idle = req.get_param_value("share_idle") == "true";
                std::lock_guard lock(ledger_mu_);
                if (Status s = FlushJournalLocked(); !s.ok())
@@ -327,9 +308,9 @@ void Server::Routes() {
                if (!ctx.ok()) return Reply(res, ctx.status());
                auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
                if (!report.ok()) return Reply(res, report.status());
-               Status audited = ledger_->AppendAudit(
-                   {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/reports/monthly",
-                    "month=" + month->ToString() + " by=" + std::string(GroupByName(*by))});
+               Status audited =
+                   AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
+                               "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
                if (!audited.ok()) return Reply(res, audited);  // no audit, no data
                ++counters_.report_requests;
                res.set_content(RenderReportJson(*report), "application/json");
@@ -341,7 +322,7 @@ void Server::Routes() {
                                                                          httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "reads no single jobs")) return;
+    if (!job_reader(req, *p, res, "reads no single jobs")) return;
     const std::string id = req.matches[1];
     std::lock_guard lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
@@ -354,8 +335,7 @@ void Server::Routes() {
     if (!ctx.ok()) return Reply(res, ctx.status());
     auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
     if (!summary.ok()) return Reply(res, summary.status());
-    Status audited = ledger_->AppendAudit(
-        {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
     if (!audited.ok()) return Reply(res, audited);
     res.set_content(RenderJobSummaryJson(*summary), "application/json");
   });
@@ -366,7 +346,7 @@ void Server::Routes() {
                                                                 httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "reads no series")) return;
+    if (!job_reader(req, *p, res, "reads no series")) return;
     const bool by_job = req.has_param("job");
     if (by_job == req.has_param("gpu"))
       return Reply(res, InvalidArgument("give exactly one of ?job= and ?gpu="));
@@ -382,8 +362,7 @@ void Server::Routes() {
     std::string job_id;
     if (!by_job) {
       if (p->role != Role::kAdmin) {
-        ++counters_.denied;
-        return Reply(res, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
+        return Deny(req, res, *p, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
       }
       const std::string uuid = req.get_param_value("gpu");
       std::lock_guard lock(ledger_mu_);
@@ -409,8 +388,14 @@ void Server::Routes() {
     std::lock_guard lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // read what was acknowledged
     if (Status s = ReadSeries(*ledger_, parts); !s.ok()) return Reply(res, s);
+    const std::string span = " from=" + FormatTime(*from) + " to=" + FormatTime(*to);
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/series",
+                                 (by_job ? "job=" + job_id : "gpu=" + req.get_param_value("gpu")) + span);
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
     res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
+
+  AdminRoutes();
 }
 
 }  // namespace gpuledger

@@ -14,7 +14,8 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
     : ledger_(std::move(ledger)),
       clock_(clock),
       options_(std::move(options)),
-      http_(std::make_unique<httplib::Server>()) {
+      http_(std::make_unique<httplib::Server>()),
+      throttle_(options_.auth_throttle) {
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -45,6 +46,10 @@ Status Server::Start() {
       return InvalidArgument("scrape target '" + t +
                              "' is not http://host:port/path (https is not supported)");
     }
+  }
+  if (!options_.access_log.empty()) {
+    ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log));
+    InstallAccessLog();
   }
   http_->set_payload_max_length(options_.max_body_bytes);
   http_->set_read_timeout(options_.read_timeout_s, 0);

@@ -17,12 +17,15 @@
 #include "common/clock.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
+#include "server/access_log.h"
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "server/journal.h"
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace gpuledger {
@@ -49,6 +52,10 @@ struct ServerOptions {
   DurationMs journal_flush_interval_ms = 5 * kSecondMs;
   // Past this many samples waiting for the ledger, writes are refused (503).
   size_t journal_max_pending_samples = 4'000'000;
+  // The access log (access_log.h): "" none, "-" standard error, else a file appended to.
+  std::string access_log;
+  // Failed authentications tolerated per client address before it is answered 429.
+  AuthThrottle::Limits auth_throttle;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
@@ -61,7 +68,8 @@ struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
       retention_samples_dropped{0}, retention_errors{0}, epochs_received{0}, sighting_errors{0},
-      journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0};
+      journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0}, auth_failures{0}, auth_throttled{0},
+      audit_errors{0}, access_log_errors{0}, token_touch_errors{0};
 };
 
 class Server {
@@ -91,6 +99,20 @@ class Server {
 
  private:
   void Routes();
+  // Token and audit-log administration (admin_routes.cc).
+  void AdminRoutes();
+  // The access log's hooks on the HTTP server (server_auth.cc).
+  void InstallAccessLog();
+  // The one authentication step (server_auth.cc): the request's bearer token, checked
+  // against the token cache or the ledger; nullopt with the reply made (401, or 429 for
+  // an address the throttle holds back) when it fails. Refusals are audited and counted.
+  std::optional<Principal> Authenticate(const httplib::Request& req, httplib::Response& res);
+  // A 403 for an authenticated caller: replied, counted and audited.
+  void Deny(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why);
+  // Appends to the audit log who (p; null: unauthenticated), what (action, detail), when
+  // (the clock) and from where (the request's address), under a held ledger lock.
+  Status AuditLocked(const httplib::Request& req, const Principal* p, int status, const std::string& action,
+                     const std::string& detail);
   void ScrapeLoop();
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
@@ -114,6 +136,7 @@ class Server {
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
   TokenCache tokens_;     // thread-safe: authentication without the ledger lock
+  std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   std::mutex ingest_mu_;  // guards known_gpus_ and incoming_sightings_ (held briefly)
   std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
@@ -125,6 +148,7 @@ class Server {
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
+  AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread thread_;
   std::thread scraper_;
   std::thread maintenance_;
