@@ -11,7 +11,9 @@ std::vector<AuditEntry> Chain(int n) {
   std::vector<AuditEntry> out;
   std::string last;
   for (int i = 0; i < n; ++i) {
-    AuditEntry e{1000 + i, "tok_a", "admin", "GET /api/v1/reports/monthly", "month=2026-10", "10.0.0.1", 200};
+    AuditEntry e;
+    e.at_ms = 1000 + i, e.token_id = "tok_a", e.role = "admin", e.action = "GET /api/v1/reports/monthly";
+    e.detail = "month=2026-10", e.remote = "10.0.0.1", e.status = 200;
     ChainAuditEntry(i, last, e);
     last = e.hash;
     out.push_back(e);
@@ -57,7 +59,9 @@ TEST(AuditChain, ARemovedEntryIsReported) {
 }
 
 TEST(AuditChain, FieldBoundariesCannotShift) {
-  AuditEntry a{1, "ab", "c"}, b{1, "a", "bc"};
+  AuditEntry a, b;
+  a.token_id = "ab", a.role = "c";
+  b.token_id = "a", b.role = "bc";
   EXPECT_NE(AuditCanonical(a), AuditCanonical(b));
   EXPECT_NE(AuditHash(AuditGenesisHash(), a), AuditHash(AuditGenesisHash(), b));
 }
