@@ -75,10 +75,14 @@ class ServerTokensTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     if (server_) server_->Stop();
   }
-  static httplib::Headers Bearer(const std::string& secret) { return {{"Authorization", "Bearer " + secret}}; }
+  static httplib::Headers Bearer(const std::string& secret) {
+    return {{"Authorization", "Bearer " + secret}};
+  }
   static int Code(const httplib::Result& r) { return r ? r->status : -1; }
   // A cheap authenticated read: the series of job j1 (which has no samples).
-  int ReadSeries(const std::string& secret) { return Code(client_->Get("/api/v1/series?job=j1", Bearer(secret))); }
+  int ReadSeries(const std::string& secret) {
+    return Code(client_->Get("/api/v1/series?job=j1", Bearer(secret)));
+  }
   nlohmann::json Metrics(const std::string& name) {
     auto m = client_->Get("/metrics");
     const size_t at = m->body.find("\n" + name + " ");
@@ -101,10 +105,11 @@ class ServerTokensTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(ServerTokensTest, AdminsCreateListAndRevokeTokensAndARevocationTakesEffectAtOnce) {
-  auto made = client_->Post("/api/v1/tokens", Bearer(admin_),
-                            R"({"role": "user", "project": "line3", "name": "ci pipeline", "owner": "zhangsan",
+  auto made =
+      client_->Post("/api/v1/tokens", Bearer(admin_),
+                    R"({"role": "user", "project": "line3", "name": "ci pipeline", "owner": "zhangsan",
                                 "expires_at": "2027-01-01T00:00:00Z"})",
-                            "application/json");
+                    "application/json");
   ASSERT_EQ(Code(made), 201) << made->body;
   const auto token = nlohmann::json::parse(made->body);
   const std::string secret = token["secret"], id = token["id"];
@@ -166,7 +171,7 @@ TEST_P(ServerTokensTest, AnExpiredTokenIsRefused) {
 
 TEST_P(ServerTokensTest, ARevocationMadeElsewhereTakesEffectWithinTheCacheTtl) {
   const std::string secret = Token(Role::kUser, "line3");
-  EXPECT_EQ(ReadSeries(secret), 200);  // now cached
+  EXPECT_EQ(ReadSeries(secret), 200);                                 // now cached
   ASSERT_TRUE(Open()->RevokeToken(ids_[secret], clock_.Now()).ok());  // what `admin token revoke` does
   clock_.Advance(TokenCache::kTtlMs - 1);
   EXPECT_EQ(ReadSeries(secret), 200) << "the documented bound: the cache's TTL";
@@ -228,7 +233,8 @@ TEST_P(ServerTokensTest, TheAuditLogRecordsWhoWhatWhenAndWhereAndItsChainHolds) 
   EXPECT_EQ(entries[1]["prev_hash"], entries[0]["hash"]);
   auto next = client_->Get("/api/v1/audit?after=4&limit=10", Bearer(admin_));
   ASSERT_EQ(Code(next), 200);
-  EXPECT_EQ(nlohmann::json::parse(next->body)["entries"][0]["action"], "GET /api/v1/audit") << "audit reads too";
+  EXPECT_EQ(nlohmann::json::parse(next->body)["entries"][0]["action"], "GET /api/v1/audit")
+      << "audit reads too";
   EXPECT_EQ(Code(client_->Get("/api/v1/audit?limit=0", Bearer(admin_))), 400);
 
   auto ledger = Open();
@@ -255,7 +261,8 @@ TEST_P(ServerTokensTest, TheAccessLogHasALinePerRequestAndNoSecret) {
       << log;
   EXPECT_NE(log.find(" method=GET path=/api/v1/series status=401 duration_ms=0 token=-\n"), std::string::npos)
       << log;
-  EXPECT_NE(log.find(" method=GET path=/healthz status=200 duration_ms=0 token=-\n"), std::string::npos) << log;
+  EXPECT_NE(log.find(" method=GET path=/healthz status=200 duration_ms=0 token=-\n"), std::string::npos)
+      << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTokensTest, ::testing::Values("sqlite", "postgres"),
@@ -285,10 +292,11 @@ TEST(AdminCli, TokensAreMadeListedAndRevokedAndTheAuditChainIsVerified) {
     ASSERT_TRUE((*ledger)->PutJobs({j}).ok());
   }
   std::string out, err;
-  EXPECT_EQ(Cli({"admin", "token", "create", "--db", db, "--role", "user", "--project", "line4"}, &out, &err), 1);
+  EXPECT_EQ(Cli({"admin", "token", "create", "--db", db, "--role", "user", "--project", "line4"}, &out, &err),
+            1);
   EXPECT_NE(err.find("project 'line4' is not in the books"), std::string::npos) << err;
-  ASSERT_EQ(Cli({"admin", "token", "create", "--db", db, "--role", "user", "--project", "line3", "--name", "ci",
-                 "--owner", "zhangsan", "--expires", "720h"},
+  ASSERT_EQ(Cli({"admin", "token", "create", "--db", db, "--role", "user", "--project", "line3", "--name",
+                 "ci", "--owner", "zhangsan", "--expires", "720h"},
                 &out, &err),
             0)
       << err;

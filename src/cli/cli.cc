@@ -116,9 +116,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "written to the ledger in one transaction per flush interval (default: "
                     "<file>.journal beside an SQLite ledger; none for PostgreSQL unless given; "
                     "'none': every request commits to the ledger before its answer)");
-  c_srv
-      ->add_option("--access-log", srv.access_log,
-                   "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");
+  c_srv->add_option(
+      "--access-log", srv.access_log,
+      "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");
   c_srv
       ->add_option("--journal-flush-interval", srv.journal_flush_interval,
                    "how often the journal is written to the ledger (sooner once it holds a million "
@@ -173,10 +173,12 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                            "the department a dept_admin token sees (must be in the books)");
   c_tok_create->add_option("--name", tok.name, "what the token is for");
   c_tok_create->add_option("--owner", tok.owner, "who answers for the token");
-  c_tok_create->add_option("--expires", tok.expires,
-                           "refused from then on: a duration from now (720h) or an RFC 3339 time (default: never)");
+  c_tok_create->add_option(
+      "--expires", tok.expires,
+      "refused from then on: a duration from now (720h) or an RFC 3339 time (default: never)");
   auto* c_tok_list = c_tok->add_subcommand("list", "list API tokens (never their secrets)");
-  c_tok_list->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_tok_list->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
   c_tok_list->add_option("--format", tok.format, "table | json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -184,10 +186,12 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       "revoke", "revoke an API token (a running server may accept it for up to 1 minute more)");
   c_tok_revoke->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
-  c_tok_revoke->add_option("id", tok.id, "the token's id (tok_...), as `admin token list` shows it")->required();
+  c_tok_revoke->add_option("id", tok.id, "the token's id (tok_...), as `admin token list` shows it")
+      ->required();
   auto* c_aud = c_admin->add_subcommand("audit", "the audit log")->require_subcommand(1);
   auto* c_aud_list = c_aud->add_subcommand("list", "list audit log entries, oldest first");
-  c_aud_list->add_option("--db", aud.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_aud_list->add_option("--db", aud.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
   c_aud_list->add_option("--after", aud.after, "only entries after this seq")->capture_default_str();
   c_aud_list->add_option("--limit", aud.limit, "at most this many entries (0: all)")->capture_default_str();
   c_aud_list->add_option("--format", aud.format, "table | json")

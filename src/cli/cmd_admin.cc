@@ -80,14 +80,15 @@ Status CmdTokenList(const TokenArgs& a, const Clock& clock, std::ostream& out) {
   }
   out << std::left << std::setw(18) << "ID" << std::setw(10) << "STATE" << std::setw(11) << "ROLE"
       << std::setw(24) << "SCOPE" << std::setw(24) << "NAME" << std::setw(12) << "OWNER" << std::setw(22)
-      << "EXPIRES" << "LAST USED\n";
+      << "EXPIRES"
+      << "LAST USED\n";
   for (const TokenRecord& t : tokens) {
-    const std::string scope = !t.project.empty() ? "project=" + t.project
+    const std::string scope = !t.project.empty()      ? "project=" + t.project
                               : !t.department.empty() ? "department=" + t.department
                                                       : "-";
-    out << std::setw(18) << t.id << std::setw(10) << TokenState(t, now) << std::setw(11) << t.role << std::setw(24)
-        << scope << std::setw(24) << OrDash(t.name) << std::setw(12) << OrDash(t.owner) << std::setw(22)
-        << TimeOrDash(t.expires_ms) << TimeOrDash(t.last_used_ms) << "\n";
+    out << std::setw(18) << t.id << std::setw(10) << TokenState(t, now) << std::setw(11) << t.role
+        << std::setw(24) << scope << std::setw(24) << OrDash(t.name) << std::setw(12) << OrDash(t.owner)
+        << std::setw(22) << TimeOrDash(t.expires_ms) << TimeOrDash(t.last_used_ms) << "\n";
   }
   return OkStatus();
 }
@@ -130,13 +131,15 @@ Status CmdAuditList(const AuditArgs& a, std::ostream& out) {
     out << nlohmann::json{{"entries", list}}.dump(2) << "\n";
     return OkStatus();
   }
-  out << std::left << std::setw(7) << "SEQ" << std::setw(26) << "AT" << std::setw(18) << "TOKEN" << std::setw(11)
-      << "ROLE" << std::setw(20) << "FROM" << std::setw(7) << "STATUS" << std::setw(34) << "ACTION"
+  out << std::left << std::setw(7) << "SEQ" << std::setw(26) << "AT" << std::setw(18) << "TOKEN"
+      << std::setw(11) << "ROLE" << std::setw(20) << "FROM" << std::setw(7) << "STATUS" << std::setw(34)
+      << "ACTION"
       << "DETAIL\n";
   for (const AuditEntry& e : entries) {
-    out << std::setw(7) << e.seq << std::setw(26) << FormatTime(e.at_ms) << std::setw(18) << OrDash(e.token_id)
-        << std::setw(11) << OrDash(e.role) << std::setw(20) << OrDash(e.remote) << std::setw(7)
-        << (e.status ? std::to_string(e.status) : "-") << std::setw(34) << e.action << e.detail << "\n";
+    out << std::setw(7) << e.seq << std::setw(26) << FormatTime(e.at_ms) << std::setw(18)
+        << OrDash(e.token_id) << std::setw(11) << OrDash(e.role) << std::setw(20) << OrDash(e.remote)
+        << std::setw(7) << (e.status ? std::to_string(e.status) : "-") << std::setw(34) << e.action
+        << e.detail << "\n";
   }
   return OkStatus();
 }

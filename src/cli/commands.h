@@ -102,8 +102,8 @@ struct TokenArgs {
   std::string department;
   std::string name;
   std::string owner;
-  std::string expires;  // "" never; a duration from now ("720h") or an RFC 3339 time
-  std::string id;       // revoke
+  std::string expires;           // "" never; a duration from now ("720h") or an RFC 3339 time
+  std::string id;                // revoke
   std::string format = "table";  // list: table | json
 };
 // Token changes through the CLI are audited as role "cli" with the OS user's name. A
@@ -116,7 +116,7 @@ Status CmdTokenRevoke(const TokenArgs& a, const Clock& clock, std::ostream& out)
 struct AuditArgs {
   std::string db;
   int64_t after = 0;
-  int64_t limit = 0;  // 0: all
+  int64_t limit = 0;             // 0: all
   std::string format = "table";  // table | json
 };
 // Walks the hash chain; on the first broken entry prints it and fails (exit 1).

@@ -110,11 +110,11 @@ struct TokenRecord {
   std::string department;
   TimeMs created_ms = 0;
   bool revoked = false;
-  std::string name;        // what it is for ("prometheus on rack 3"); may be empty
-  std::string owner;       // who answers for it; may be empty
-  TimeMs expires_ms = 0;   // refused from this instant on; 0: never expires
+  std::string name;         // what it is for ("prometheus on rack 3"); may be empty
+  std::string owner;        // who answers for it; may be empty
+  TimeMs expires_ms = 0;    // refused from this instant on; 0: never expires
   TimeMs last_used_ms = 0;  // last authenticated request (to within the server's cache TTL); 0: never
-  TimeMs revoked_ms = 0;   // when it was revoked (0: not, or before migration 0008)
+  TimeMs revoked_ms = 0;    // when it was revoked (0: not, or before migration 0008)
 };
 
 // One entry of the audit log: a read of cost data, a write, a token change or a refused

@@ -12,8 +12,8 @@
 #include "common/test_util.h"
 #include "ledger/audit_chain.h"
 #include "ledger/ledger.h"
-#include "ledger/sqlite/sqlite_db.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/sqlite/sqlite_db.h"
 #include "ledger/test_pg.h"
 
 namespace gpuledger {
@@ -490,7 +490,8 @@ TEST_P(LedgerContract, KnowsWhichProjectsAndDepartmentsExist) {
 }
 
 TEST_P(LedgerContract, AuditChainVerifiesUntilARowIsEditedWithRawSql) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ledger_->AppendAudit(Entry(kT0 + i, "GET /r", std::to_string(i))).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(ledger_->AppendAudit(Entry(kT0 + i, "GET /r", std::to_string(i))).ok());
   AuditChainVerifier good;
   ASSERT_TRUE(VerifyAuditLog(*ledger_, good).ok());
   EXPECT_FALSE(good.first_broken_seq().has_value()) << good.why();

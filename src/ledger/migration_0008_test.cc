@@ -59,12 +59,14 @@ TEST(Migration0008, SqliteKeepsOldTokensAndChainsOldAuditRows) {
   {
     auto db = sqlite::Db::Open(path);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)").ok());
+    ASSERT_TRUE(
+        (*db)->Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)").ok());
     for (const Migration& m : SqliteMigrations()) {
       if (m.version >= 8) continue;
       ASSERT_TRUE((*db)->Exec(m.sql).ok()) << m.name;
-      ASSERT_TRUE((*db)->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
-                              m.name + "')")
+      ASSERT_TRUE((*db)
+                      ->Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+                             m.name + "')")
                       .ok());
     }
     ASSERT_TRUE((*db)->Exec(kOldRows).ok());
@@ -81,12 +83,14 @@ TEST(Migration0008, PostgresKeepsOldTokensAndChainsOldAuditRows) {
   {
     auto c = pg::Conn::Open(*conninfo);
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE((*c)->ExecScript("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").ok());
+    ASSERT_TRUE(
+        (*c)->ExecScript("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+            .ok());
     for (const Migration& m : PostgresMigrations()) {
       if (m.version >= 8) continue;
       ASSERT_TRUE((*c)->ExecScript(m.sql).ok()) << m.name;
-      ASSERT_TRUE((*c)->ExecScript("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
-                                   m.name + "')")
+      ASSERT_TRUE((*c)->ExecScript("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                                   ", '" + m.name + "')")
                       .ok());
     }
     ASSERT_TRUE((*c)->ExecScript(kOldRows).ok());

@@ -13,7 +13,9 @@ namespace gpuledger {
 
 namespace {
 
-nlohmann::json TimeOrNull(TimeMs t) { return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatTime(t)); }
+nlohmann::json TimeOrNull(TimeMs t) {
+  return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatTime(t));
+}
 
 constexpr size_t kDefaultAuditPage = 100;
 constexpr size_t kMaxAuditPage = 1000;
@@ -72,9 +74,9 @@ nlohmann::json TokenToJson(const TokenRecord& t, TimeMs now) {
 }
 
 nlohmann::json AuditEntryToJson(const AuditEntry& e) {
-  return {{"seq", e.seq},         {"at", FormatTime(e.at_ms)}, {"token_id", e.token_id},
-          {"role", e.role},       {"action", e.action},        {"detail", e.detail},
-          {"remote", e.remote},   {"status", e.status},        {"prev_hash", e.prev_hash},
+  return {{"seq", e.seq},       {"at", FormatTime(e.at_ms)}, {"token_id", e.token_id},
+          {"role", e.role},     {"action", e.action},        {"detail", e.detail},
+          {"remote", e.remote}, {"status", e.status},        {"prev_hash", e.prev_hash},
           {"hash", e.hash}};
 }
 
@@ -84,8 +86,10 @@ void Server::AdminRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return std::nullopt;
     if (p->role != Role::kAdmin) {
-      Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " may not manage tokens "
-                                          "or read the audit log (admins only)"));
+      Deny(req, res, *p,
+           PermissionDenied("role " + std::string(RoleName(p->role)) +
+                            " may not manage tokens "
+                            "or read the audit log (admins only)"));
       return std::nullopt;
     }
     return p;
@@ -130,19 +134,20 @@ void Server::AdminRoutes() {
 
   // Revocation takes effect at once on this server (its cache forgets the token); other
   // servers stop accepting it within TokenCache::kTtlMs.
-  http_->Delete(R"(/api/v1/tokens/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
-    auto p = admin(req, res);
-    if (!p) return;
-    const std::string id = req.matches[1];
-    std::lock_guard lock(ledger_mu_);
-    Status revoked = ledger_->InTransaction([&]() -> Status {
-      RETURN_IF_ERROR(ledger_->RevokeToken(id, clock_.Now()));
-      return AuditLocked(req, &*p, 200, "DELETE /api/v1/tokens/{id}", "token=" + id);
-    });
-    tokens_.Forget(id);
-    if (!revoked.ok()) return Reply(res, revoked);
-    res.set_content(nlohmann::json{{"id", id}, {"state", "revoked"}}.dump() + "\n", "application/json");
-  });
+  http_->Delete(
+      R"(/api/v1/tokens/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
+        auto p = admin(req, res);
+        if (!p) return;
+        const std::string id = req.matches[1];
+        std::lock_guard lock(ledger_mu_);
+        Status revoked = ledger_->InTransaction([&]() -> Status {
+          RETURN_IF_ERROR(ledger_->RevokeToken(id, clock_.Now()));
+          return AuditLocked(req, &*p, 200, "DELETE /api/v1/tokens/{id}", "token=" + id);
+        });
+        tokens_.Forget(id);
+        if (!revoked.ok()) return Reply(res, revoked);
+        res.set_content(nlohmann::json{{"id", id}, {"state", "revoked"}}.dump() + "\n", "application/json");
+      });
 
   // The audit log, oldest first: ?after=SEQ (default 0) and ?limit=N (default 100, at most 1000).
   http_->Get("/api/v1/audit", [this, admin](const httplib::Request& req, httplib::Response& res) {
@@ -153,15 +158,16 @@ void Server::AdminRoutes() {
     if (req.has_param("after")) {
       auto v = ParseInt(req.get_param_value("after"), "query parameter 'after'");
       if (!v.ok()) return Reply(res, v.status());
-      if (*v < 0) return Reply(res, InvalidArgument("query parameter 'after' " + std::to_string(*v) + " is negative"));
+      if (*v < 0)
+        return Reply(res, InvalidArgument("query parameter 'after' " + std::to_string(*v) + " is negative"));
       after = *v;
     }
     if (req.has_param("limit")) {
       auto v = ParseInt(req.get_param_value("limit"), "query parameter 'limit'");
       if (!v.ok()) return Reply(res, v.status());
       if (*v < 1 || *v > static_cast<int64_t>(kMaxAuditPage)) {
-        return Reply(res, InvalidArgument("query parameter 'limit' " + std::to_string(*v) + " is outside [1, " +
-                                          std::to_string(kMaxAuditPage) + "]"));
+        return Reply(res, InvalidArgument("query parameter 'limit' " + std::to_string(*v) +
+                                          " is outside [1, " + std::to_string(kMaxAuditPage) + "]"));
       }
       limit = static_cast<size_t>(*v);
     }

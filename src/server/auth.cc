@@ -90,8 +90,8 @@ Status CheckLabel(const char* what, const std::string& v) {
   for (size_t i = 0; i < v.size(); ++i) {
     const auto c = static_cast<unsigned char>(v[i]);
     if (c < 0x20 || c == 0x7f) {
-      return InvalidArgument(std::string("token ") + what + " has control character 0x" +
-                             Hex(&c, 1) + " at byte " + std::to_string(i) + ": only printable text is allowed");
+      return InvalidArgument(std::string("token ") + what + " has control character 0x" + Hex(&c, 1) +
+                             " at byte " + std::to_string(i) + ": only printable text is allowed");
     }
   }
   return OkStatus();
@@ -179,8 +179,7 @@ DurationMs AuthThrottle::RetryAfterMs(const std::string& address, TimeMs now) {
 void AuthThrottle::RecordFailure(const std::string& address, TimeMs now) {
   std::lock_guard lock(mu_);
   auto it = windows_.find(address);
-  if (it != windows_.end() &&
-      (now >= it->second.start + limits_.window_ms || now < it->second.start)) {
+  if (it != windows_.end() && (now >= it->second.start + limits_.window_ms || now < it->second.start)) {
     it->second = Window{now, 0};
   }
   if (it == windows_.end()) {

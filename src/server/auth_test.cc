@@ -107,7 +107,8 @@ TEST(CreateToken, ScopesMustNameWhatIsInTheBooks) {
   ASSERT_FALSE(ctl.ok());
   EXPECT_NE(ctl.status().message().find("control character 0x1b at byte 1"), std::string::npos)
       << ctl.status().message();
-  auto long_name = CreateToken(**ledger, {"admin", "", "", std::string(kMaxTokenLabel + 1, 'x'), "", 0}, kNow);
+  auto long_name =
+      CreateToken(**ledger, {"admin", "", "", std::string(kMaxTokenLabel + 1, 'x'), "", 0}, kNow);
   ASSERT_FALSE(long_name.ok());
   EXPECT_NE(long_name.status().message().find("201 bytes, over the limit of 200"), std::string::npos);
 }

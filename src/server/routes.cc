@@ -362,7 +362,8 @@ void Server::Routes() {
     std::string job_id;
     if (!by_job) {
       if (p->role != Role::kAdmin) {
-        return Deny(req, res, *p, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
+        return Deny(req, res, *p,
+                    PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
       }
       const std::string uuid = req.get_param_value("gpu");
       std::lock_guard lock(ledger_mu_);

@@ -64,7 +64,8 @@ Status Server::AuditLocked(const httplib::Request& req, const Principal* p, int 
   return s;
 }
 
-void Server::Deny(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why) {
+void Server::Deny(const httplib::Request& req, httplib::Response& res, const Principal& p,
+                  const Status& why) {
   ++counters_.denied;
   Reply(res, why);
   std::lock_guard lock(ledger_mu_);
@@ -76,10 +77,11 @@ std::optional<Principal> Server::Authenticate(const httplib::Request& req, httpl
   if (const DurationMs wait = throttle_.RetryAfterMs(req.remote_addr, now); wait > 0) {
     // Not audited: that would hand a guesser the ledger's write rate. Counted instead.
     ++counters_.auth_throttled;
-    Reply(res, Status(StatusCode::kResourceExhausted, "too many failed authentications from " + req.remote_addr + ": " +
-                                 std::to_string(throttle_.limits().max_failures) + " within " +
-                                 std::to_string(throttle_.limits().window_ms / 1000) + " s; retry in " +
-                                 std::to_string((wait + 999) / 1000) + " s"));
+    Reply(res, Status(StatusCode::kResourceExhausted,
+                      "too many failed authentications from " + req.remote_addr + ": " +
+                          std::to_string(throttle_.limits().max_failures) + " within " +
+                          std::to_string(throttle_.limits().window_ms / 1000) + " s; retry in " +
+                          std::to_string((wait + 999) / 1000) + " s"));
     res.status = 429;
     res.set_header("Retry-After", std::to_string((wait + 999) / 1000));
     return std::nullopt;

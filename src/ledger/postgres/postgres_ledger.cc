@@ -6,9 +6,9 @@
 #include <set>
 
 #include "common/strings.h"
+#include "ledger/audit_chain.h"
 #include "ledger/checks.h"
 #include "ledger/labels_json.h"
-#include "ledger/audit_chain.h"
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/pg.h"
@@ -620,13 +620,14 @@ class PostgresLedger final : public Ledger {
 
   Status PutToken(const TokenRecord& t) override {
     return c_
-        ->Exec(std::string("INSERT INTO tokens (") + kTokenColumns +
-                   ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO UPDATE SET hash=$2, "
-                   "role=$3, project=$4, department=$5, created_ms=$6, revoked=$7, name=$8, owner=$9, "
-                   "expires_ms=$10, last_used_ms=$11, revoked_ms=$12",
-               {P(t.id), P(t.hash), P(t.role), P(t.project), P(t.department), P(t.created_ms),
-                P(int64_t{t.revoked ? 1 : 0}), P(t.name), P(t.owner), P(t.expires_ms), P(t.last_used_ms),
-                P(t.revoked_ms)})
+        ->Exec(
+            std::string("INSERT INTO tokens (") + kTokenColumns +
+                ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO UPDATE SET hash=$2, "
+                "role=$3, project=$4, department=$5, created_ms=$6, revoked=$7, name=$8, owner=$9, "
+                "expires_ms=$10, last_used_ms=$11, revoked_ms=$12",
+            {P(t.id), P(t.hash), P(t.role), P(t.project), P(t.department), P(t.created_ms),
+             P(int64_t{t.revoked ? 1 : 0}), P(t.name), P(t.owner), P(t.expires_ms), P(t.last_used_ms),
+             P(t.revoked_ms)})
         .status();
   }
 
@@ -642,12 +643,15 @@ class PostgresLedger final : public Ledger {
     return std::optional<TokenRecord>(std::move(found[0]));
   }
 
-  StatusOr<std::vector<TokenRecord>> ListTokens() override { return ReadTokens("ORDER BY created_ms, id", {}); }
+  StatusOr<std::vector<TokenRecord>> ListTokens() override {
+    return ReadTokens("ORDER BY created_ms, id", {});
+  }
 
   Status RevokeToken(const std::string& id, TimeMs at_ms) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("UPDATE tokens SET revoked = 1, revoked_ms = CASE WHEN revoked = 1 AND "
-                                        "revoked_ms > 0 THEN revoked_ms ELSE $1 END WHERE id = $2",
-                                        {P(at_ms), P(id)}));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("UPDATE tokens SET revoked = 1, revoked_ms = CASE WHEN revoked = 1 AND "
+                              "revoked_ms > 0 THEN revoked_ms ELSE $1 END WHERE id = $2",
+                              {P(at_ms), P(id)}));
     if (r.affected() == 0) return NotFound("no token '" + id + "'");
     return OkStatus();
   }
@@ -682,9 +686,10 @@ class PostgresLedger final : public Ledger {
 
   StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq, size_t limit) override {
     std::vector<AuditEntry> out;
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT at_ms, token_id, role, action, detail, remote, status, seq, "
-                                        "prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
-                                        {P(after_seq), limit == 0 ? Param() : P(static_cast<int64_t>(limit))}));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT at_ms, token_id, role, action, detail, remote, status, seq, "
+                              "prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+                              {P(after_seq), limit == 0 ? Param() : P(static_cast<int64_t>(limit))}));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5),
                      static_cast<int>(r.Int(i, 6)), r.Int(i, 7), r.Text(i, 8), r.Text(i, 9)});
@@ -694,7 +699,8 @@ class PostgresLedger final : public Ledger {
 
  private:
   StatusOr<std::vector<TokenRecord>> ReadTokens(const std::string& where, const std::vector<Param>& params) {
-    ASSIGN_OR_RETURN(Result r, c_->Exec(std::string("SELECT ") + kTokenColumns + " FROM tokens " + where, params));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec(std::string("SELECT ") + kTokenColumns + " FROM tokens " + where, params));
     std::vector<TokenRecord> out;
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Int(i, 5),
@@ -705,17 +711,19 @@ class PostgresLedger final : public Ledger {
 
   Status InsertAudit(const AuditEntry& e) {
     return c_
-        ->Exec("INSERT INTO audit (seq, at_ms, token_id, role, action, detail, remote, status, prev_hash, hash) "
-               "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-               {P(e.seq), P(e.at_ms), P(e.token_id), P(e.role), P(e.action), P(e.detail), P(e.remote),
-                P(int64_t{e.status}), P(e.prev_hash), P(e.hash)})
+        ->Exec(
+            "INSERT INTO audit (seq, at_ms, token_id, role, action, detail, remote, status, prev_hash, hash) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            {P(e.seq), P(e.at_ms), P(e.token_id), P(e.role), P(e.action), P(e.detail), P(e.remote),
+             P(int64_t{e.status}), P(e.prev_hash), P(e.hash)})
         .status();
   }
 
   // Migration 0008: chains the audit rows written before it, in seq order (their seq
   // renumbered from 1 so the chain's seq + 1 rule holds).
   Status ChainLegacyAudit() {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
     RETURN_IF_ERROR(c_->Exec("DELETE FROM audit").status());
     std::string last;
     for (int i = 0; i < r.rows(); ++i) {

@@ -655,15 +655,17 @@ class SqliteLedger final : public Ledger {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("UPDATE tokens SET revoked = 1, revoked_ms = CASE WHEN revoked = 1 AND revoked_ms "
-                             "> 0 THEN revoked_ms ELSE ? END WHERE id = ?"));
+        Stmt q,
+        db_->Prepare("UPDATE tokens SET revoked = 1, revoked_ms = CASE WHEN revoked = 1 AND revoked_ms "
+                     "> 0 THEN revoked_ms ELSE ? END WHERE id = ?"));
     RETURN_IF_ERROR(q.Bind(1, at_ms).Bind(2, std::string_view(id)).Run());
     if (sqlite3_changes(db_->raw()) == 0) return NotFound("no token '" + id + "'");
     return tx.Commit();
   }
 
   Status TouchToken(const std::string& id, TimeMs at_ms) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("UPDATE tokens SET last_used_ms = ? WHERE id = ? AND last_used_ms < ?"));
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("UPDATE tokens SET last_used_ms = ? WHERE id = ? AND last_used_ms < ?"));
     return q.Bind(1, at_ms).Bind(2, std::string_view(id)).Bind(3, at_ms).Run();
   }
 
@@ -702,8 +704,9 @@ class SqliteLedger final : public Ledger {
 
   StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq, size_t limit) override {
     std::vector<AuditEntry> out;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT at_ms, token_id, role, action, detail, remote, status, seq, "
-                                          "prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"));
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("SELECT at_ms, token_id, role, action, detail, remote, status, seq, "
+                                  "prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"));
     q.Bind(1, after_seq).Bind(2, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
@@ -723,15 +726,16 @@ class SqliteLedger final : public Ledger {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      out.push_back({q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6) != 0, q.Text(7),
-                     q.Text(8), q.Int(9), q.Int(10), q.Int(11)});
+      out.push_back({q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Int(5), q.Int(6) != 0,
+                     q.Text(7), q.Text(8), q.Int(9), q.Int(10), q.Int(11)});
     }
     return out;
   }
 
   Status InsertAudit(const AuditEntry& e) {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT INTO audit (seq, at_ms, token_id, role, action, detail, remote, "
-                                          "status, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("INSERT INTO audit (seq, at_ms, token_id, role, action, detail, remote, "
+                                  "status, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"));
     return q.Bind(1, e.seq)
         .Bind(2, e.at_ms)
         .Bind(3, std::string_view(e.token_id))
@@ -750,12 +754,14 @@ class SqliteLedger final : public Ledger {
   Status ChainLegacyAudit() {
     std::vector<AuditEntry> rows;
     {
-      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
+      ASSIGN_OR_RETURN(Stmt q,
+                       db_->Prepare("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
       for (;;) {
         ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
         AuditEntry e;
-        e.at_ms = q.Int(0), e.token_id = q.Text(1), e.role = q.Text(2), e.action = q.Text(3), e.detail = q.Text(4);
+        e.at_ms = q.Int(0), e.token_id = q.Text(1), e.role = q.Text(2), e.action = q.Text(3),
+        e.detail = q.Text(4);
         rows.push_back(std::move(e));
       }
     }
