@@ -128,6 +128,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->add_option("--max-connections-per-client", srv.max_connections_per_client,
                    "open connections from one client address at most (then 503)")
       ->capture_default_str();
+  c_srv->add_option(
+      "--access-log", srv.access_log,
+      "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");
   c_srv
       ->add_option("--journal-flush-interval", srv.journal_flush_interval,
                    "how often the journal is written to the ledger (sooner once it holds a million "
@@ -173,7 +176,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->capture_default_str();
 
   TokenArgs tok;
-  auto* c_admin = app.add_subcommand("admin", "administration: API tokens");
+  AuditArgs aud;
+  auto* c_admin = app.add_subcommand("admin", "administration: API tokens and the audit log");
   c_admin->require_subcommand(1);
   auto* c_tok = c_admin->add_subcommand("token", "API tokens")->require_subcommand(1);
   auto* c_tok_create =
@@ -181,8 +185,39 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_tok_create->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
   c_tok_create->add_option("--role", tok.role, "ingest | user | dept_admin | finance | admin")->required();
-  c_tok_create->add_option("--project", tok.project, "the project a user token sees");
-  c_tok_create->add_option("--department", tok.department, "the department a dept_admin token sees");
+  c_tok_create->add_option("--project", tok.project, "the project a user token sees (must be in the books)");
+  c_tok_create->add_option("--department", tok.department,
+                           "the department a dept_admin token sees (must be in the books)");
+  c_tok_create->add_option("--name", tok.name, "what the token is for");
+  c_tok_create->add_option("--owner", tok.owner, "who answers for the token");
+  c_tok_create->add_option(
+      "--expires", tok.expires,
+      "refused from then on: a duration from now (720h) or an RFC 3339 time (default: never)");
+  auto* c_tok_list = c_tok->add_subcommand("list", "list API tokens (never their secrets)");
+  c_tok_list->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
+  c_tok_list->add_option("--format", tok.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  auto* c_tok_revoke = c_tok->add_subcommand(
+      "revoke", "revoke an API token (a running server may accept it for up to 1 minute more)");
+  c_tok_revoke->add_option("--db", tok.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
+  c_tok_revoke->add_option("id", tok.id, "the token's id (tok_...), as `admin token list` shows it")
+      ->required();
+  auto* c_aud = c_admin->add_subcommand("audit", "the audit log")->require_subcommand(1);
+  auto* c_aud_list = c_aud->add_subcommand("list", "list audit log entries, oldest first");
+  c_aud_list->add_option("--db", aud.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
+  c_aud_list->add_option("--after", aud.after, "only entries after this seq")->capture_default_str();
+  c_aud_list->add_option("--limit", aud.limit, "at most this many entries (0: all)")->capture_default_str();
+  c_aud_list->add_option("--format", aud.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  auto* c_aud_verify = c_aud->add_subcommand(
+      "verify", "check the audit log's hash chain; exits 1 naming the first broken entry");
+  c_aud_verify->add_option("--db", aud.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
 
   JobUpdateArgs job_end, job_set;
   auto* c_job = app.add_subcommand("job", "end or correct one job (as PATCH /api/v1/jobs/{id} does)");
@@ -239,6 +274,14 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdAgent(agent, clock, out);
   else if (*c_tok_create)
     st = CmdTokenCreate(tok, clock, out);
+  else if (*c_tok_list)
+    st = CmdTokenList(tok, clock, out);
+  else if (*c_tok_revoke)
+    st = CmdTokenRevoke(tok, clock, out);
+  else if (*c_aud_list)
+    st = CmdAuditList(aud, out);
+  else if (*c_aud_verify)
+    st = CmdAuditVerify(aud, out);
   else if (*c_series)
     st = CmdSeries(series, clock, out);
   else if (*c_lb)

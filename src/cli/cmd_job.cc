@@ -46,9 +46,9 @@ Status CmdJobUpdate(const JobUpdateArgs& a, const Clock& clock, std::ostream& ou
   RETURN_IF_ERROR(ledger->InTransaction([&]() -> Status {
     done = UpdateJob(*ledger, a.id, u, /*correct_finished=*/true, now);
     RETURN_IF_ERROR(done.status());
-    return ledger->AppendAudit({now, "", "cli", a.end_command ? "gpuledger job end" : "gpuledger job set",
-                                "job=" + a.id + " status=" + std::string(JobStatusName(done->job.status)) +
-                                    (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : "")});
+    return AuditCli(*ledger, now, a.end_command ? "gpuledger job end" : "gpuledger job set",
+                    "job=" + a.id + " status=" + std::string(JobStatusName(done->job.status)) +
+                        (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : ""));
   }));
   out << "job " << a.id << ": " << JobStatusName(done->job.status);
   if (done->job.end_ms) out << ", ended " << FormatTime(done->job.end_ms);

@@ -1,4 +1,4 @@
-// server and admin token create.
+// server: serves the API until a signal.
 #include <malloc.h>
 
 #include <csignal>
@@ -35,6 +35,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   const std::string sqlite_file = a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db;
   opt.journal_dir = a.journal.empty() && !postgres ? sqlite_file + ".journal" : a.journal;
   if (opt.journal_dir == "none") opt.journal_dir.clear();
+  opt.access_log = a.access_log;
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
@@ -84,15 +85,6 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;
   server.Stop();
-  return OkStatus();
-}
-
-Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out) {
-  ASSIGN_OR_RETURN(Role role, ParseRole(a.role));
-  ASSIGN_OR_RETURN(NewToken t, MakeToken(role, a.project, a.department, clock.Now()));
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
-  RETURN_IF_ERROR(ledger->PutToken(t.record));
-  out << t.secret << "\n";
   return OkStatus();
 }
 

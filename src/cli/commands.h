@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "ledger/ledger.h"
 
 namespace gpuledger {
 
@@ -77,6 +78,7 @@ struct ServerArgs {
   std::string max_connections = "1024";
   std::string max_connections_per_client = "64";
   std::string held_without_samples_after = "15m";  // "0": not checked
+  std::string access_log;  // "" none, "-" standard error, else a file (docs/formats/access-log.md)
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
@@ -105,8 +107,28 @@ struct TokenArgs {
   std::string role;
   std::string project;
   std::string department;
+  std::string name;
+  std::string owner;
+  std::string expires;           // "" never; a duration from now ("720h") or an RFC 3339 time
+  std::string id;                // revoke
+  std::string format = "table";  // list: table | json
 };
+// Token changes through the CLI are audited as role "cli" with the OS user's name. A
+// server that has the token cached keeps accepting it for up to TokenCache::kTtlMs (one
+// minute) after `revoke`; DELETE /api/v1/tokens/{id} takes effect on that server at once.
 Status CmdTokenCreate(const TokenArgs& a, const Clock& clock, std::ostream& out);
+Status CmdTokenList(const TokenArgs& a, const Clock& clock, std::ostream& out);
+Status CmdTokenRevoke(const TokenArgs& a, const Clock& clock, std::ostream& out);
+
+struct AuditArgs {
+  std::string db;
+  int64_t after = 0;
+  int64_t limit = 0;             // 0: all
+  std::string format = "table";  // table | json
+};
+// Walks the hash chain; on the first broken entry prints it and fails (exit 1).
+Status CmdAuditVerify(const AuditArgs& a, std::ostream& out);
+Status CmdAuditList(const AuditArgs& a, std::ostream& out);
 
 struct JobUpdateArgs {
   std::string db;
@@ -129,5 +151,9 @@ struct DemoArgs {
   std::string interval = "1m";
 };
 Status CmdDemo(const DemoArgs& a, std::ostream& out);
+
+// An audit log entry for a command that changed the ledger directly (role "cli", from
+// "cli user=$USER"; cmd_admin.cc).
+Status AuditCli(Ledger& ledger, TimeMs now, const std::string& action, const std::string& detail);
 
 }  // namespace gpuledger

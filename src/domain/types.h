@@ -100,7 +100,8 @@ struct Sample {
   float gr_active = -1;    // DCGM_FI_PROF_GR_ENGINE_ACTIVE, 0..1
 };
 
-// An API token as the ledger keeps it: never the token itself, only its hash.
+// An API token as the ledger keeps it: never the token itself, only its hash. Tokens
+// created before migration 0008 have no name, owner or expiry and were never seen used.
 struct TokenRecord {
   std::string id;    // public, short: names the token in the audit log
   std::string hash;  // hex BLAKE2b-256 of the secret
@@ -109,15 +110,27 @@ struct TokenRecord {
   std::string department;
   TimeMs created_ms = 0;
   bool revoked = false;
+  std::string name;         // what it is for ("prometheus on rack 3"); may be empty
+  std::string owner;        // who answers for it; may be empty
+  TimeMs expires_ms = 0;    // refused from this instant on; 0: never expires
+  TimeMs last_used_ms = 0;  // last authenticated request (to within the server's cache TTL); 0: never
+  TimeMs revoked_ms = 0;    // when it was revoked (0: not, or before migration 0008)
 };
 
-// One read or export of cost data.
+// One entry of the audit log: a read of cost data, a write, a token change or a refused
+// attempt. Entries form a hash chain (ledger/audit_chain.h): `seq`, `prev_hash` and
+// `hash` are assigned by Ledger::AppendAudit, whatever the caller put there.
 struct AuditEntry {
   TimeMs at_ms = 0;
-  std::string token_id;
-  std::string role;
-  std::string action;  // e.g. "GET /api/v1/reports/monthly"
-  std::string detail;  // e.g. "month=2026-10 by=department"
+  std::string token_id;  // who: the token's id; "" when none was presented or it was unknown
+  std::string role;      // the token's role, "cli" for the command line, "" when unauthenticated
+  std::string action;    // what, e.g. "GET /api/v1/reports/monthly"
+  std::string detail;    // e.g. "month=2026-10 by=department"
+  std::string remote;    // from where: the client's address, or "cli user=NAME"
+  int status = 0;        // the HTTP status answered (0: not an HTTP request)
+  int64_t seq = 0;
+  std::string prev_hash;  // hex SHA-256 of the entry before (64 zeros for the first)
+  std::string hash;       // hex SHA-256 over prev_hash and this entry's fields
 };
 
 // A request to stop a job early: its training stops after the current epoch's checkpoint.

@@ -112,11 +112,27 @@ class Ledger {
   // `value`): how a sample's workload label names its job.
   virtual StatusOr<std::vector<Job>> FindJobsByLabel(const std::string& key, const std::string& value) = 0;
 
-  // API tokens and the audit log (the server's).
+  // API tokens. PutToken inserts or replaces by id.
   virtual Status PutToken(const TokenRecord& t) = 0;
   virtual StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) = 0;
+  virtual StatusOr<std::optional<TokenRecord>> FindTokenById(const std::string& id) = 0;
+  virtual StatusOr<std::vector<TokenRecord>> ListTokens() = 0;  // by created_ms, then id
+  // Marks the token revoked at `at_ms` (NotFound naming the id when there is none; a
+  // token revoked before keeps its first revocation time).
+  virtual Status RevokeToken(const std::string& id, TimeMs at_ms) = 0;
+  // Records a use: last_used_ms becomes at_ms if that is later. Unknown ids are ignored.
+  virtual Status TouchToken(const std::string& id, TimeMs at_ms) = 0;
+  // Whether a project or a department of that name is in the books (token scopes name one).
+  virtual StatusOr<bool> HasProject(const std::string& name) = 0;
+  virtual StatusOr<bool> HasDepartment(const std::string& name) = 0;
+
+  // The audit log, a hash chain (audit_chain.h). AppendAudit ignores e's seq, prev_hash
+  // and hash and assigns them as the entry after the last, in one transaction that
+  // excludes other appenders (other processes too).
   virtual Status AppendAudit(const AuditEntry& e) = 0;
-  virtual StatusOr<std::vector<AuditEntry>> ListAudit() = 0;
+  // Entries with seq > after_seq in seq order, at most `limit` of them (0: all).
+  virtual StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq, size_t limit) = 0;
+  StatusOr<std::vector<AuditEntry>> ListAudit() { return ListAudit(0, 0); }
 
   // Per-minute rollups of one GPU: Replace drops those in [w.start, w.end) first.
   virtual Status ReplaceMinutes(const std::string& gpu_uuid, Window w,

@@ -10,8 +10,10 @@
 #include <random>
 
 #include "common/test_util.h"
+#include "ledger/audit_chain.h"
 #include "ledger/ledger.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/sqlite/sqlite_db.h"
 #include "ledger/test_pg.h"
 
 namespace gpuledger {
@@ -21,9 +23,13 @@ constexpr TimeMs kT0 = 1790812800000;
 
 using Factory = std::function<std::unique_ptr<Ledger>(const std::string& dir)>;
 
+// Runs SQL on the ledger behind the backend's back (tamper tests).
+using RawSql = std::function<Status(const std::string& dir, const std::string& sql)>;
+
 struct Backend {
   const char* name;
   Factory make;
+  RawSql raw;
 };
 std::ostream& operator<<(std::ostream& os, const Backend& b) {
   return os << b.name;
@@ -430,17 +436,105 @@ TEST_P(LedgerContract, MinutesAreReplacedWithinTheirWindow) {
   EXPECT_EQ((*got)[1].minute_ms, kT0 + 2 * kMinuteMs);
 }
 
+TokenRecord Token(const std::string& id, const std::string& hash, const std::string& role, TimeMs created) {
+  TokenRecord t;
+  t.id = id, t.hash = hash, t.role = role, t.created_ms = created;
+  return t;
+}
+
+AuditEntry Entry(TimeMs at, const std::string& action, const std::string& detail) {
+  AuditEntry e;
+  e.at_ms = at, e.token_id = "tok1", e.role = "finance", e.action = action, e.detail = detail;
+  e.remote = "10.1.2.3", e.status = 200;
+  return e;
+}
+
 TEST_P(LedgerContract, TokensAreFoundByHashAndAuditIsOrdered) {
-  ASSERT_TRUE(ledger_->PutToken({"tok1", "abc123", "finance", "", "", kT0, false}).ok());
+  ASSERT_TRUE(ledger_->PutToken(Token("tok1", "abc123", "finance", kT0)).ok());
   auto t = ledger_->FindTokenByHash("abc123");
   ASSERT_TRUE(t.ok() && t->has_value());
   EXPECT_EQ((*t)->role, "finance");
   EXPECT_FALSE(ledger_->FindTokenByHash("nope")->has_value());
-  ASSERT_TRUE(ledger_->AppendAudit({kT0, "tok1", "finance", "GET /a", "x"}).ok());
-  ASSERT_TRUE(ledger_->AppendAudit({kT0 + 1, "tok1", "finance", "GET /b", "y"}).ok());
+  ASSERT_TRUE(ledger_->AppendAudit(Entry(kT0, "GET /a", "x")).ok());
+  ASSERT_TRUE(ledger_->AppendAudit(Entry(kT0 + 1, "GET /b", "y")).ok());
   auto audit = ledger_->ListAudit();
   ASSERT_EQ(audit->size(), 2u);
   EXPECT_EQ((*audit)[1].action, "GET /b");
+  EXPECT_EQ((*audit)[1].remote, "10.1.2.3");
+  EXPECT_EQ((*audit)[1].status, 200);
+  EXPECT_EQ((*audit)[0].seq, 1);
+  EXPECT_EQ((*audit)[1].seq, 2);
+  auto page = ledger_->ListAudit(1, 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].action, "GET /b");
+  EXPECT_EQ(ledger_->ListAudit(0, 1)->size(), 1u);
+}
+
+TEST_P(LedgerContract, TokensKeepTheirLifecycle) {
+  TokenRecord a = Token("tok_a", "ha", "user", kT0);
+  a.project = "defect-detection-line3";
+  a.name = "ci pipeline";
+  a.owner = "zhangsan";
+  a.expires_ms = kT0 + kDayMs;
+  ASSERT_TRUE(ledger_->PutToken(a).ok());
+  ASSERT_TRUE(ledger_->PutToken(Token("tok_b", "hb", "admin", kT0 - 1)).ok());
+  auto all = ledger_->ListTokens();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "tok_b") << "by creation time";
+  EXPECT_EQ((*all)[1].name, "ci pipeline");
+  EXPECT_EQ((*all)[1].owner, "zhangsan");
+  EXPECT_EQ((*all)[1].expires_ms, kT0 + kDayMs);
+  EXPECT_EQ((*all)[1].last_used_ms, 0);
+
+  ASSERT_TRUE(ledger_->TouchToken("tok_a", kT0 + 10).ok());
+  ASSERT_TRUE(ledger_->TouchToken("tok_a", kT0 + 5).ok()) << "an older use does not move it back";
+  ASSERT_TRUE(ledger_->TouchToken("tok_unknown", kT0 + 5).ok());
+  EXPECT_EQ((*ledger_->FindTokenById("tok_a"))->last_used_ms, kT0 + 10);
+
+  ASSERT_TRUE(ledger_->RevokeToken("tok_a", kT0 + 20).ok());
+  ASSERT_TRUE(ledger_->RevokeToken("tok_a", kT0 + 30).ok());
+  auto revoked = ledger_->FindTokenByHash("ha");
+  ASSERT_TRUE(revoked.ok() && revoked->has_value());
+  EXPECT_TRUE((*revoked)->revoked);
+  EXPECT_EQ((*revoked)->revoked_ms, kT0 + 20) << "the first revocation counts";
+  Status missing = ledger_->RevokeToken("tok_nope", kT0);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find("tok_nope"), std::string::npos) << missing.message();
+  EXPECT_FALSE(ledger_->FindTokenById("tok_nope")->has_value());
+}
+
+TEST_P(LedgerContract, KnowsWhichProjectsAndDepartmentsExist) {
+  EXPECT_TRUE(*ledger_->HasProject("defect-detection-line3"));
+  EXPECT_FALSE(*ledger_->HasProject("no-such-project"));
+  EXPECT_TRUE(*ledger_->HasDepartment("manufacturing"));
+  EXPECT_FALSE(*ledger_->HasDepartment("defect-detection-line3"));
+}
+
+TEST_P(LedgerContract, AuditChainVerifiesUntilARowIsEditedWithRawSql) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(ledger_->AppendAudit(Entry(kT0 + i, "GET /r", std::to_string(i))).ok());
+  AuditChainVerifier good;
+  ASSERT_TRUE(VerifyAuditLog(*ledger_, good).ok());
+  EXPECT_FALSE(good.first_broken_seq().has_value()) << good.why();
+  EXPECT_EQ(good.checked(), 5);
+  auto entries = ledger_->ListAudit();
+  EXPECT_EQ((*entries)[0].prev_hash, AuditGenesisHash());
+  EXPECT_EQ((*entries)[3].prev_hash, (*entries)[2].hash);
+
+  ASSERT_TRUE(GetParam().raw(dir_.path(), "UPDATE audit SET detail = 'forged' WHERE seq = 3").ok());
+  AuditChainVerifier bad;
+  ASSERT_TRUE(VerifyAuditLog(*ledger_, bad).ok());
+  ASSERT_TRUE(bad.first_broken_seq().has_value());
+  EXPECT_EQ(*bad.first_broken_seq(), 3);
+  EXPECT_EQ(bad.checked(), 2);
+
+  ASSERT_TRUE(GetParam().raw(dir_.path(), "UPDATE audit SET detail = '2' WHERE seq = 3").ok());
+  ASSERT_TRUE(GetParam().raw(dir_.path(), "DELETE FROM audit WHERE seq = 4").ok());
+  AuditChainVerifier gap;
+  ASSERT_TRUE(VerifyAuditLog(*ledger_, gap).ok());
+  EXPECT_EQ(gap.first_broken_seq(), 5) << "the entry after the removed one";
 }
 
 TEST_P(LedgerContract, SightingsWidenTheirSpan) {
@@ -477,6 +571,8 @@ TEST_P(LedgerContract, PricesMustBeInTheLedgersCurrency) {
   EXPECT_EQ(ledger_->ListPrices()->size(), 1u);
 }
 
+std::string last_pg_conninfo;  // the database NewPostgresLedger made last (tests run one at a time)
+
 // PostgreSQL: a fresh database per test in the cluster GPULEDGER_TEST_PG names (libpq
 // keyword form, "host=... port=... user=..."); `make test` starts one. Without it the
 // PostgreSQL cases say so and skip.
@@ -487,6 +583,7 @@ std::unique_ptr<Ledger> NewPostgresLedger(const std::string&) {
     if (std::getenv("GPULEDGER_TEST_PG") != nullptr) ADD_FAILURE() << why;
     return nullptr;
   }
+  last_pg_conninfo = *conninfo;
   auto l = OpenPostgresLedger(*conninfo);
   if (!l.ok()) ADD_FAILURE() << l.status().ToString();
   return l.ok() ? std::move(l).value() : nullptr;
@@ -497,9 +594,19 @@ std::unique_ptr<Ledger> NewSqliteLedger(const std::string& dir) {
   return l.ok() ? std::move(l).value() : nullptr;
 }
 
+Status PostgresRawSql(const std::string&, const std::string& sql) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::Conn> c, pg::Conn::Open(last_pg_conninfo));
+  return c->Exec(sql).status();
+}
+
+Status SqliteRawSql(const std::string& dir, const std::string& sql) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(dir + "/ledger.db"));
+  return db->Exec(sql);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerContract,
-                         ::testing::Values(Backend{"sqlite", NewSqliteLedger},
-                                           Backend{"postgres", NewPostgresLedger}),
+                         ::testing::Values(Backend{"sqlite", NewSqliteLedger, SqliteRawSql},
+                                           Backend{"postgres", NewPostgresLedger, PostgresRawSql}),
                          [](const auto& p) { return std::string(p.param.name); });
 
 }  // namespace

@@ -129,6 +129,11 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   s.job = job;
   s.as_of = as_of;
   s.currency = ctx.prices.currency();
+  ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger.GetProgress(job.id));
+  s.epochs_done = progress.empty() ? 0 : progress.back().epoch;
+  for (const EpochProgress& e : progress) {
+    if (e.map50 && (!s.best_map50 || *e.map50 > *s.best_map50)) s.best_map50 = e.map50;
+  }
   // The months the job's books touch: its run and its holds (a job known only by its
   // label may have holds and no start), up to as_of.
   ASSIGN_OR_RETURN(std::vector<Allocation> holds, ledger.AllocationsOfJob(job.id));
@@ -151,11 +156,6 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   s.cost_micros = cost[job.id];
   s.usage = usage[job.id];
   s.unpriced_gpu_ns = unpriced[job.id];
-  ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger.GetProgress(job.id));
-  s.epochs_done = progress.empty() ? 0 : progress.back().epoch;
-  for (const EpochProgress& e : progress) {
-    if (e.map50 && (!s.best_map50 || *e.map50 > *s.best_map50)) s.best_map50 = e.map50;
-  }
   return s;
 }
 

@@ -516,11 +516,19 @@ bool HttpFront::Serve(Conn& c) {
   req.remote_addr = c.peer;
   req.remote_port = c.peer_port;
   const SteadyClock::time_point write_deadline = After(options_.write_timeout_ms);
-  // Answers `s` with `status` and closes: the rest of the request is not read.
-  auto refuse = [&](int status, const Status& s) {
+  const SteadyClock::time_point began = SteadyClock::now();
+  auto log = [&] {
+    if (logger_) {
+      logger_(req, res,
+              std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - began).count());
+    }
+  };
+  // Answers `s` with `status` (and `headers`) and closes: the rest of the request is not read.
+  auto refuse = [&](int status, const Status& s, const httplib::Headers& headers = {}) {
     res.status = status;
-    res.headers.clear();
+    res.headers = headers;
     res.set_content(JsonErrorBody(s), "application/json");
+    log();
     if (SendAll(c.fd, Serialize(res, false), write_deadline, stopping_)) {
       // A close with unread bytes would reset the connection and could lose the answer:
       // read (and drop) a little of what the client is still sending first.
@@ -595,7 +603,9 @@ bool HttpFront::Serve(Conn& c) {
   if (has_body && req.method == "GET")
     return refuse(400, InvalidArgument("GET " + req.path + " takes no body"));
   if (admit_) {
-    if (Status s = admit_(req); !s.ok()) return refuse(HttpStatusFor(s), s);
+    httplib::Response verdict;
+    if (Status s = admit_(req, verdict); !s.ok())
+      return refuse(verdict.status > 0 ? verdict.status : HttpStatusFor(s), s, verdict.headers);
   }
   if (has_body && Lower(req.get_header_value("Expect")) == "100-continue") {
     if (!SendAll(c.fd, "HTTP/1.1 100 Continue\r\n\r\n", write_deadline, stopping_)) return false;
@@ -678,7 +688,9 @@ bool HttpFront::Serve(Conn& c) {
   ++c.served;
   const bool keep = req.version == "HTTP/1.1" && Lower(req.get_header_value("Connection")) != "close" &&
                     c.served < options_.keep_alive_max_requests && !stopping_;
-  return SendAll(c.fd, Serialize(res, keep), write_deadline, stopping_) && keep;
+  const bool sent = SendAll(c.fd, Serialize(res, keep), write_deadline, stopping_);
+  log();
+  return sent && keep;
 }
 
 }  // namespace gpuledger

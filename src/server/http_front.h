@@ -67,8 +67,12 @@ class HttpFront {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   // Called with the request head (no body yet); an error is answered at once, the body
-  // left unread and the connection closed.
-  using Admit = std::function<Status(const httplib::Request&)>;
+  // left unread and the connection closed: with the status and headers the callback set
+  // on `verdict` (a 429's Retry-After), else the Status's own HTTP status.
+  using Admit = std::function<Status(const httplib::Request&, httplib::Response& verdict)>;
+  // Called on the worker after each answer the workers send (handled or refused), with
+  // how long the request took from its head's arrival at the worker.
+  using Logger = std::function<void(const httplib::Request&, const httplib::Response&, int64_t duration_ms)>;
 
   explicit HttpFront(HttpFrontOptions options);
   ~HttpFront();
@@ -81,6 +85,7 @@ class HttpFront {
   void Patch(const std::string& pattern, Handler h);
   void Delete(const std::string& pattern, Handler h);
   void set_admit(Admit a) { admit_ = std::move(a); }
+  void set_logger(Logger l) { logger_ = std::move(l); }
 
   // Binds, listens and starts the poller and workers.
   Status Start();
@@ -107,6 +112,7 @@ class HttpFront {
   HttpFrontOptions options_;
   std::vector<std::pair<std::string, Route>> routes_;  // (method, route)
   Admit admit_;
+  Logger logger_;
   HttpFrontCounters counters_;
   int listen_fd_ = -1;
   int wake_[2] = {-1, -1};

@@ -94,7 +94,7 @@ class HttpFrontTest : public ::testing::Test {
       res.set_content(std::to_string(req.body.size()) + ":" + req.body.substr(0, 16), "text/plain");
     });
     front_->Post("/empty-error", [](const httplib::Request&, httplib::Response& res) { res.status = 409; });
-    front_->set_admit([](const httplib::Request& req) {
+    front_->set_admit([](const httplib::Request& req, httplib::Response&) {
       if (req.path == "/healthz") return OkStatus();
       return req.get_header_value("Authorization") == "Bearer good" ? OkStatus()
                                                                     : Unauthenticated("unknown API token");

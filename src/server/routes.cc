@@ -13,9 +13,10 @@
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
-#include "server/http_front.h"
 #include "server/gpu_registration.h"
+#include "server/http_front.h"
 #include "server/job_update.h"
+#include "server/reply.h"
 #include "server/series.h"
 #include "server/server.h"
 
@@ -23,12 +24,16 @@ namespace gpuledger {
 
 namespace {
 
+}  // namespace
+
 // The one mapping of a Status to an HTTP answer (http_front.h's, which the front's own
 // refusals use too).
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);
   res.set_content(JsonErrorBody(s), "application/json");
 }
+
+namespace {
 
 // Users see their project's jobs, department admins their department's, admins all.
 bool CanSeeJob(const Principal& p, const Job& job) {
@@ -64,73 +69,24 @@ Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*
 
 }  // namespace
 
-StatusOr<Principal> Server::Authenticate(const httplib::Request& req) {
-  const std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.rfind(prefix, 0) != 0) {
-    return Unauthenticated("send an API token as 'Authorization: Bearer <token>'");
-  }
-  const std::string hash = HashToken(header.substr(prefix.size()));
-  StatusOr<std::optional<TokenRecord>> rec = tokens_.Find(hash, clock_.Now());
-  if (!rec->has_value()) {
-    std::unique_lock lock(ledger_mu_);
-    rec = ledger_->FindTokenByHash(hash);
-    lock.unlock();
-    if (!rec.ok()) return rec.status();
-    if (rec->has_value()) tokens_.Put(hash, **rec, clock_.Now());
-  }
-  if (!rec->has_value()) return Unauthenticated("unknown API token");
-  return PrincipalOf(**rec);
-}
-
-Status Server::Admit(const httplib::Request& req) {
-  if (req.path == "/healthz" || req.path == "/metrics") return OkStatus();
-  StatusOr<Principal> p = Authenticate(req);
-  // The ingest routes' role is checked here too: a token of another role sends no body.
-  const bool ingest_route =
-      req.method == "POST" && (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" ||
-                               (req.path.rfind("/api/v1/jobs/", 0) == 0 && req.path.size() > 22 &&
-                                req.path.compare(req.path.size() - 9, 9, "/progress") == 0));
-  Status refused = p.status();
-  if (p.ok() && ingest_route && p->role != Role::kIngest && p->role != Role::kAdmin)
-    refused = PermissionDenied("role " + std::string(RoleName(p->role)) + " may not do this");
-  if (refused.ok()) return OkStatus();
-  if (refused.code() == StatusCode::kUnauthenticated || refused.code() == StatusCode::kPermissionDenied)
-    ++counters_.denied;
-  if (req.path == "/api/v1/write") {  // the handler, which counts these, never runs
-    ++counters_.write_requests;
-    ++counters_.write_rejected;
-  }
-  return refused;
-}
-
 void Server::Routes() {
   // Authenticates the request's bearer token; nullopt (and a reply) when it cannot.
-  auto authenticate = [this](const httplib::Request& req,
-                             httplib::Response& res) -> std::optional<Principal> {
-    StatusOr<Principal> p = Authenticate(req);
-    if (!p.ok()) {
-      Reply(res, p.status());
-      if (p.status().code() == StatusCode::kUnauthenticated ||
-          p.status().code() == StatusCode::kPermissionDenied)
-        ++counters_.denied;
-      return std::nullopt;
-    }
-    return *p;
+  auto authenticate = [this](const httplib::Request& req, httplib::Response& res) {
+    return Authenticate(req, res);
   };
   // Job-level reads and actions: never finance (no job names) nor ingest tokens.
-  auto job_reader = [this](const Principal& p, httplib::Response& res, const char* what) {
+  auto job_reader = [this](const httplib::Request& req, const Principal& p, httplib::Response& res,
+                           const char* what) {
     if (p.role != Role::kFinance && p.role != Role::kIngest) return true;
-    ++counters_.denied;
-    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
+    Deny(req, res, p, PermissionDenied("role " + std::string(RoleName(p.role)) + " " + what));
     return false;
   };
-  auto require = [this](const Principal& p, std::initializer_list<Role> roles, httplib::Response& res) {
+  auto require = [this](const httplib::Request& req, const Principal& p, std::initializer_list<Role> roles,
+                        httplib::Response& res) {
     for (Role r : roles) {
       if (p.role == r) return true;
     }
-    Reply(res, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
-    ++counters_.denied;
+    Deny(req, res, p, PermissionDenied("role " + std::string(RoleName(p.role)) + " may not do this"));
     return false;
   };
 
@@ -159,6 +115,16 @@ void Server::Routes() {
     counter("gpuledger_label_conflicts_total", "Workload labels that yielded to another job's allocation.",
             counters_.label_conflicts);
     counter("gpuledger_requests_denied_total", "Requests refused for credentials or role.", counters_.denied);
+    counter("gpuledger_auth_failures_total", "Requests refused 401: no, unknown, revoked or expired token.",
+            counters_.auth_failures);
+    counter("gpuledger_auth_throttled_total",
+            "Requests refused 429: their address failed authentication too often.", counters_.auth_throttled);
+    counter("gpuledger_audit_errors_total", "Audit log entries that could not be written.",
+            counters_.audit_errors);
+    counter("gpuledger_access_log_errors_total", "Access log lines that could not be written.",
+            counters_.access_log_errors);
+    counter("gpuledger_token_touch_errors_total", "Token last-used times that could not be written.",
+            counters_.token_touch_errors);
     counter("gpuledger_retention_dropped_samples_total", "Raw samples dropped by retention from the ledger.",
             counters_.retention_samples_dropped);
     counter("gpuledger_retention_errors_total", "Retention runs that failed.", counters_.retention_errors);
@@ -207,7 +173,7 @@ void Server::Routes() {
                                                              httplib::Response& res) {
     ++counters_.write_requests;
     auto p = authenticate(req, res);
-    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) {
+    if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) {
       ++counters_.write_rejected;
       return;
     }
@@ -259,7 +225,7 @@ void Server::Routes() {
   http_->Post("/api/v1/jobs",
               [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
                 auto p = authenticate(req, res);
-                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) return;
                 if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto parsed = ParseJobJson(req.body);
                 if (!parsed.ok()) return Reply(res, parsed.status());
@@ -276,7 +242,9 @@ void Server::Routes() {
                 Status stored = ledger_->InTransaction([&]() -> Status {
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
-                  return AttributeNewJob(*ledger_, job, interval_ms_, &stats);
+                  RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
+                  return AuditLocked(req, &*p, 201, "POST /api/v1/jobs",
+                                     "job=" + job.id + " allocations=" + std::to_string(allocs.size()));
                 });
                 if (!stored.ok()) return Reply(res, stored);
                 counters_.label_allocations += stats.allocations;
@@ -292,7 +260,8 @@ void Server::Routes() {
   http_->Post("/api/v1/gpus", [this, authenticate, require](const httplib::Request& req,
                                                             httplib::Response& res) {
     auto p = authenticate(req, res);
-    if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+    if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) return;
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
     if (!incoming.ok()) return Reply(res, incoming.status());
     std::lock_guard lock(ledger_mu_);
@@ -317,7 +286,7 @@ void Server::Routes() {
   http_->Post(R"(/api/v1/jobs/([^/]+)/progress)",
               [this, authenticate, require](const httplib::Request& req, httplib::Response& res) {
                 auto p = authenticate(req, res);
-                if (!p || !require(*p, {Role::kIngest, Role::kAdmin}, res)) return;
+                if (!p || !require(req, *p, {Role::kIngest, Role::kAdmin}, res)) return;
                 const std::string id = req.matches[1];
                 if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
                 if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
@@ -339,7 +308,7 @@ void Server::Routes() {
                                                                                httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "stops no jobs")) return;
+    if (!job_reader(req, *p, res, "stops no jobs")) return;
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
@@ -366,8 +335,7 @@ void Server::Routes() {
     }
     // The audit entry and the request: one unit of work (no audit, no stop).
     Status stored = ledger_->InTransaction([&]() -> Status {
-      RETURN_IF_ERROR(ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
-                                            "POST /api/v1/jobs/{id}/stop", "job=" + id}));
+      RETURN_IF_ERROR(AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/stop", "job=" + id));
       return ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason});
     });
     if (!stored.ok()) return Reply(res, stored);
@@ -381,7 +349,7 @@ void Server::Routes() {
                                                                                  httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "withdraws no stop requests")) return;
+    if (!job_reader(req, *p, res, "withdraws no stop requests")) return;
     const std::string id = req.matches[1];
     std::lock_guard lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
@@ -391,8 +359,7 @@ void Server::Routes() {
     Status stored = ledger_->InTransaction([&]() -> Status {
       ASSIGN_OR_RETURN(withdrawn, ledger_->DeleteStopRequest(id));
       if (!withdrawn) return NotFound("job '" + id + "' has no stop request to withdraw");
-      return ledger_->AppendAudit({clock_.Now(), p->token_id, std::string(RoleName(p->role)),
-                                   "DELETE /api/v1/jobs/{id}/stop", "job=" + id});
+      return AuditLocked(req, &*p, 200, "DELETE /api/v1/jobs/{id}/stop", "job=" + id);
     });
     if (!stored.ok()) return Reply(res, stored);
     res.set_content(nlohmann::json{{"id", id}, {"stop", false}}.dump() + "\n", "application/json");
@@ -407,10 +374,10 @@ void Server::Routes() {
         auto p = authenticate(req, res);
         if (!p) return;
         if (p->role != Role::kIngest && p->role != Role::kAdmin) {
-          ++counters_.denied;
-          return Reply(res, PermissionDenied("role " + std::string(RoleName(p->role)) +
-                                             " may not end or correct jobs (ingest and admin tokens do); "
-                                             "ask for a stop with POST /api/v1/jobs/{id}/stop"));
+          return Deny(req, res, *p,
+                      PermissionDenied("role " + std::string(RoleName(p->role)) +
+                                       " may not end or correct jobs (ingest and admin tokens do); "
+                                       "ask for a stop with POST /api/v1/jobs/{id}/stop"));
         }
         const std::string id = req.matches[1];
         auto update = ParseJobUpdateJson(req.body);
@@ -420,10 +387,9 @@ void Server::Routes() {
         Status stored = ledger_->InTransaction([&]() -> Status {
           done = UpdateJob(*ledger_, id, *update, /*correct_finished=*/p->role == Role::kAdmin, clock_.Now());
           RETURN_IF_ERROR(done.status());
-          return ledger_->AppendAudit(
-              {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "PATCH /api/v1/jobs/{id}",
-               "job=" + id + " status=" + std::string(JobStatusName(done->job.status)) +
-                   (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : "")});
+          return AuditLocked(req, &*p, 200, "PATCH /api/v1/jobs/{id}",
+                             "job=" + id + " status=" + std::string(JobStatusName(done->job.status)) +
+                                 (done->job.end_ms ? " end=" + FormatTime(done->job.end_ms) : ""));
         });
         if (!stored.ok()) return Reply(res, stored);
         label_jobs_.Clear();  // label claims read the job's end from here on
@@ -446,10 +412,7 @@ void Server::Routes() {
                auto month = ParseYearMonth(req.get_param_value("month"));
                if (!month.ok()) return Reply(res, month.status());
                auto scope = ReportScopeFor(*p, *by);
-               if (!scope.ok()) {
-                 ++counters_.denied;
-                 return Reply(res, scope.status());
-               }
+               if (!scope.ok()) return Deny(req, res, *p, scope.status());
                const bool share_idle = req.get_param_value("share_idle") == "true";
                std::lock_guard lock(ledger_mu_);
                if (Status s = FlushJournalLocked(); !s.ok())
@@ -458,9 +421,9 @@ void Server::Routes() {
                if (!ctx.ok()) return Reply(res, ctx.status());
                auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
                if (!report.ok()) return Reply(res, report.status());
-               Status audited = ledger_->AppendAudit(
-                   {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/reports/monthly",
-                    "month=" + month->ToString() + " by=" + std::string(GroupByName(*by))});
+               Status audited =
+                   AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
+                               "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
                if (!audited.ok()) return Reply(res, audited);  // no audit, no data
                ++counters_.report_requests;
                res.set_content(RenderReportJson(*report), "application/json");
@@ -472,7 +435,7 @@ void Server::Routes() {
                                                                          httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "reads no single jobs")) return;
+    if (!job_reader(req, *p, res, "reads no single jobs")) return;
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
@@ -487,8 +450,7 @@ void Server::Routes() {
     if (!ctx.ok()) return Reply(res, ctx.status());
     auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
     if (!summary.ok()) return Reply(res, summary.status());
-    Status audited = ledger_->AppendAudit(
-        {clock_.Now(), p->token_id, std::string(RoleName(p->role)), "GET /api/v1/jobs/{id}", "job=" + id});
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
     if (!audited.ok()) return Reply(res, audited);
     res.set_content(RenderJobSummaryJson(*summary), "application/json");
   });
@@ -499,7 +461,7 @@ void Server::Routes() {
                                                                 httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (!job_reader(*p, res, "reads no series")) return;
+    if (!job_reader(req, *p, res, "reads no series")) return;
     if (Status s = OnlyParams(req, {"job", "gpu", "from", "to"}); !s.ok()) return Reply(res, s);
     const bool by_job = req.has_param("job");
     if (by_job == req.has_param("gpu"))
@@ -520,8 +482,8 @@ void Server::Routes() {
     std::string job_id;
     if (!by_job) {
       if (p->role != Role::kAdmin) {
-        ++counters_.denied;
-        return Reply(res, PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
+        return Deny(req, res, *p,
+                    PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
       }
       const std::string uuid = req.get_param_value("gpu");
       std::lock_guard lock(ledger_mu_);
@@ -547,8 +509,14 @@ void Server::Routes() {
     std::lock_guard lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // read what was acknowledged
     if (Status s = ReadSeries(*ledger_, parts); !s.ok()) return Reply(res, s);
+    const std::string span = " from=" + FormatTime(*from) + " to=" + FormatTime(*to);
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/series",
+                                 (by_job ? "job=" + job_id : "gpu=" + req.get_param_value("gpu")) + span);
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
     res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
+
+  AdminRoutes();
 }
 
 }  // namespace gpuledger

@@ -17,7 +17,7 @@
 namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
-    : ledger_(std::move(ledger)), clock_(clock), options_(std::move(options)) {
+    : ledger_(std::move(ledger)), clock_(clock), options_(std::move(options)), throttle_(options_.auth_throttle) {
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -62,8 +62,12 @@ Status Server::Start() {
   front.keep_alive_max_requests = options_.keep_alive_max_requests;
   front.worker_threads = options_.http_workers;
   http_ = std::make_unique<HttpFront>(front);
+  if (!options_.access_log.empty()) {
+    ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log));
+    InstallAccessLog();
+  }
   Routes();
-  http_->set_admit([this](const httplib::Request& req) { return Admit(req); });
+  http_->set_admit([this](const httplib::Request& req, httplib::Response& verdict) { return Admit(req, verdict); });
   RETURN_IF_ERROR(http_->Start());
   port_ = http_->port();
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });

@@ -19,12 +19,14 @@
 #include "common/clock.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
+#include "server/access_log.h"
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "server/journal.h"
 
 namespace httplib {
 struct Request;
+struct Response;
 }
 
 namespace gpuledger {
@@ -65,6 +67,10 @@ struct ServerOptions {
   // no sample for this long is counted in /metrics (gpuledger_held_gpus_without_samples):
   // billed, but nothing says it is used. 0: not checked.
   DurationMs held_without_samples_after_ms = 15 * kMinuteMs;
+  // The access log (access_log.h): "" none, "-" standard error, else a file appended to.
+  std::string access_log;
+  // Failed authentications tolerated per client address before it is answered 429.
+  AuthThrottle::Limits auth_throttle;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
@@ -77,7 +83,8 @@ struct ServerCounters {
   std::atomic<int64_t> write_requests{0}, write_rejected{0}, samples_written{0}, report_requests{0},
       denied{0}, gpus_registered{0}, scrapes{0}, scrape_errors{0}, label_allocations{0}, label_conflicts{0},
       retention_samples_dropped{0}, retention_errors{0}, epochs_received{0}, sighting_errors{0},
-      journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0};
+      journal_flushes{0}, journal_flush_errors{0}, journal_replayed{0}, auth_failures{0}, auth_throttled{0},
+      audit_errors{0}, access_log_errors{0}, token_touch_errors{0};
 };
 
 class HttpFront;
@@ -115,11 +122,27 @@ class Server {
 
  private:
   void Routes();
-  // The request's bearer token, looked up (TokenCache, then the ledger); no role check.
-  StatusOr<Principal> Authenticate(const httplib::Request& req);
+  // Token and audit-log administration (admin_routes.cc).
+  void AdminRoutes();
+  // The access log's hook on the HTTP front (server_auth.cc).
+  void InstallAccessLog();
+  // The one authentication step (server_auth.cc): the request's bearer token, checked
+  // against the token cache or the ledger, its expiry and the address's failures. A
+  // refusal is counted, audited and held against the address; an address the throttle
+  // holds back is ResourceExhausted with *retry_after_ms set (not audited).
+  StatusOr<Principal> CheckToken(const httplib::Request& req, DurationMs* retry_after_ms);
+  // CheckToken for a handler: nullopt with the reply made (401, or 429 with Retry-After).
+  std::optional<Principal> Authenticate(const httplib::Request& req, httplib::Response& res);
   // Called by the front with a request head, before its body is read: every route but
-  // /healthz and /metrics needs a known token.
-  Status Admit(const httplib::Request& req);
+  // /healthz and /metrics needs a known token, and the ingest routes an ingest or admin
+  // one; a refusal is answered from `verdict`'s status and headers.
+  Status Admit(const httplib::Request& req, httplib::Response& verdict);
+  // A 403 for an authenticated caller: replied, counted and audited.
+  void Deny(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why);
+  // Appends to the audit log who (p; null: unauthenticated), what (action, detail), when
+  // (the clock) and from where (the request's address), under a held ledger lock.
+  Status AuditLocked(const httplib::Request& req, const Principal* p, int status, const std::string& action,
+                     const std::string& detail);
   void ScrapeLoop();
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
@@ -143,6 +166,7 @@ class Server {
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
   TokenCache tokens_;     // thread-safe: authentication without the ledger lock
+  std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   std::mutex ingest_mu_;  // guards known_gpus_, incoming_sightings_, last_sample_ms_ (held briefly)
   std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
@@ -156,6 +180,7 @@ class Server {
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<HttpFront> http_;
+  AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;
   std::thread maintenance_;
   std::thread writer_;  // the journal's

@@ -207,8 +207,9 @@ class AgainstTheServerTest(unittest.TestCase):
             db = os.path.join(tmp, "ledger.db")
             ingest = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "ingest"],
                                              text=True).strip()
-            user = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "user",
-                                            "--project", "pcb-solder-qc"], text=True).strip()
+            admin = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "admin"],
+                                            text=True).strip()
+            tokens = {}
             server = subprocess.Popen([binary, "server", "--db", db, "--listen", "127.0.0.1:0", "--retention", "0"],
                                       stdout=subprocess.PIPE, text=True)
             try:
@@ -221,14 +222,21 @@ class AgainstTheServerTest(unittest.TestCase):
 
                 def ask_to_stop(epoch):
                     if epoch == 2:
+                        # A user token's project must be in the books: the callback has
+                        # registered the job (and with it the project) by now.
+                        req = urllib.request.Request(url + "/api/v1/tokens", method="POST",
+                                                     data=b'{"role": "user", "project": "pcb-solder-qc"}',
+                                                     headers={"Authorization": "Bearer " + admin})
+                        tokens["user"] = json.loads(urllib.request.urlopen(req, timeout=5).read())["secret"]
                         req = urllib.request.Request(url + "/api/v1/jobs/py-run/stop", method="POST",
                                                      data=b'{"reason": "mAP has plateaued"}',
-                                                     headers={"Authorization": "Bearer " + user})
+                                                     headers={"Authorization": "Bearer " + tokens["user"]})
                         urllib.request.urlopen(req, timeout=5).read()
                 model.after_epoch = ask_to_stop
                 model.train()
                 self.assertEqual(model.trainer.saved, [1, 2, 3])  # stopped at the next epoch's end
-                req = urllib.request.Request(url + "/api/v1/jobs/py-run", headers={"Authorization": "Bearer " + user})
+                req = urllib.request.Request(url + "/api/v1/jobs/py-run",
+                                             headers={"Authorization": "Bearer " + tokens["user"]})
                 job = json.loads(urllib.request.urlopen(req, timeout=5).read())
                 self.assertEqual(job["epochs_done"], 3)
                 self.assertAlmostEqual(float(job["best_map50"]), 0.5)
@@ -237,7 +245,7 @@ class AgainstTheServerTest(unittest.TestCase):
                 self.assertEqual(job["status"], "cancelled")
                 # The stop is spent: a stop on the finished job is refused, naming its status.
                 req = urllib.request.Request(url + "/api/v1/jobs/py-run/stop", method="POST", data=b"",
-                                             headers={"Authorization": "Bearer " + user})
+                                             headers={"Authorization": "Bearer " + tokens["user"]})
                 with self.assertRaises(urllib.error.HTTPError) as refused:
                     urllib.request.urlopen(req, timeout=5)
                 self.assertEqual(refused.exception.code, 409)
