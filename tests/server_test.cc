@@ -225,6 +225,26 @@ TEST_P(ServerTest, WriteAndJobsRoleMatrix) {
     auto read = client_->Get((std::string("/api/v1/jobs/") + id).c_str(), Auth(Role::kAdmin));
     EXPECT_EQ(read->status, 404) << id << ": " << read->body;
   }
+  // Registered again while running: what is sent replaces, what is left out is kept.
+  auto again = client_->Post("/api/v1/jobs", Auth(Role::kIngest),
+                             R"({"id": "api-job-1", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "framework": "ultralytics==8.3.40"})",
+                             "application/json");
+  ASSERT_EQ(again->status, 201) << again->body;
+  auto kept = Open()->GetJob("api-job-1");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->model_type, "yolov8s");
+  EXPECT_EQ((*kept)->framework, "ultralytics==8.3.40");
+  EXPECT_EQ((*kept)->start_ms, 1793577600000);
+  // Registering can neither end it (PATCH does, with its holds) nor touch a finished job.
+  auto ending = client_->Post("/api/v1/jobs", Auth(Role::kIngest),
+                              R"({"id": "api-job-1", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "status": "succeeded", "start": "2026-11-02T00:00:00Z",
+    "end": "2026-11-03T00:00:00Z"})",
+                              "application/json");
+  EXPECT_EQ(ending->status, 409) << ending->body;
+  EXPECT_NE(ending->body.find("PATCH /api/v1/jobs/api-job-1"), std::string::npos) << ending->body;
+  EXPECT_EQ((*Open()->GetJob("api-job-1"))->status, JobStatus::kRunning);
 }
 
 TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {

@@ -10,21 +10,16 @@ for idx in ${SLURM_JOB_GPUS//,/ }; do
   if [ "$(cut -d' ' -f1 "/run/gpustat/$idx" 2>/dev/null)" = "$SLURM_JOB_ID" ]; then rm -f "/run/gpustat/$idx"; fi
 done
 
-json_escape() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '%s' "$s"; }
-account=${SLURM_JOB_ACCOUNT:-default}
-department=$(awk -v a="$account" '$1 == a {print $2}' /etc/gpuledger/departments 2>/dev/null)
-department=${department:-unassigned}
 if [ "${SLURMD_NODENAME:-}" = "$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n1)" ]; then
-  # The jobs API replaces the record: send what the prolog sent, plus the end. The
-  # start is the job's own (SLURM_JOB_START_TIME, Unix seconds, Slurm 23.02+).
+  # PATCH ends the job (and its open holds with it). The start is the job's own
+  # (SLURM_JOB_START_TIME, Unix seconds, Slurm 23.02+).
   start=${SLURM_JOB_START_TIME:+$(date -u -d "@$SLURM_JOB_START_TIME" +%Y-%m-%dT%H:%M:%SZ)}
   status=succeeded
   case "${SLURM_JOB_EXIT_CODE2:-0:0}" in 0:0) ;; *) status=failed ;; esac
-  body=$(printf '{"id": "slurm-%s", "user": "%s", "project": "%s", "department": "%s", "status": "%s", "start": "%s", "end": "%s", "labels": "hpc_job=%s"}' \
-    "$SLURM_JOB_ID" "$(json_escape "$SLURM_JOB_USER")" "$(json_escape "$account")" \
-    "$(json_escape "$department")" "$status" "${start:-}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SLURM_JOB_ID")
-  curl -fsS -m 5 -X POST -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
-    -d "$body" "$GPULEDGER_SERVER/api/v1/jobs" >/dev/null ||
+  body=$(printf '{"status": "%s", %s"end": "%s"}' "$status" "${start:+\"start\": \"$start\", }" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+  curl -fsS -m 5 -X PATCH -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
+    -d "$body" "$GPULEDGER_SERVER/api/v1/jobs/slurm-$SLURM_JOB_ID" >/dev/null ||
     logger -t gpuledger-epilog "job $SLURM_JOB_ID: end not recorded with $GPULEDGER_SERVER"
 fi
 exit 0

@@ -76,12 +76,15 @@ StatusOr<Plan> MakePlan(Ledger& ledger, const BooksContext& ctx, Window w, const
 // A slice's rows carry the slice's own periods (its hour, cut where a period ends);
 // relabelled, each carries the period of the window it lies in, so slices of one period
 // compose into one row.
+void Relabel(UsageRow& r, const std::vector<TimeMs>& bounds) {
+  // A slice lies within the window's periods; one starting before them (never metered
+  // so by this window) takes the first.
+  auto it = std::upper_bound(bounds.begin() + 1, bounds.end() - 1, r.period_start);
+  r.period_start = *(it - 1);
+  r.period_end = *it;
+}
 void Relabel(std::vector<UsageRow>& rows, const std::vector<TimeMs>& bounds) {
-  for (UsageRow& r : rows) {
-    auto it = std::upper_bound(bounds.begin(), bounds.end() - 1, r.period_start);
-    r.period_start = *(it - 1);
-    r.period_end = *it;
-  }
+  for (UsageRow& r : rows) Relabel(r, bounds);
 }
 
 // Accounting records that name only a GPU count and model: allocated time is count x
@@ -184,10 +187,7 @@ class MonthBuilder {
     for (const Plan::PerGpu& p : plan_.gpus) bounds[p.slicing.gpu_uuid] = &p.bounds;
     for (UsageRow& r : rows) {
       auto it = bounds.find(r.gpu_uuid);
-      if (it == bounds.end()) continue;
-      std::vector<UsageRow> one{std::move(r)};
-      Relabel(one, *it->second);
-      r = std::move(one[0]);
+      if (it != bounds.end()) Relabel(r, *it->second);
     }
     ASSIGN_OR_RETURN(std::vector<UsageRow> count_only, CountOnlyRows(ledger_, ctx_, w_, {}, plan_.held_jobs));
     rows.insert(rows.end(), count_only.begin(), count_only.end());
@@ -195,7 +195,8 @@ class MonthBuilder {
   }
 
  private:
-  static TimeMs DayOf(TimeMs t) { return t - ((t % kDayMs) + kDayMs) % kDayMs; }
+  static TimeMs FloorTo(TimeMs t, DurationMs unit) { return t - ((t % unit) + unit) % unit; }
+  static TimeMs DayOf(TimeMs t) { return FloorTo(t, kDayMs); }
 
   // An hour (or day) is whole once its part of the month, within `service`, is over by
   // the window's end (as-of): only whole ones are stored.
@@ -262,7 +263,7 @@ class MonthBuilder {
       }
       // Stored under a later as-of: what this window holds of such an hour is metered.
       std::erase_if(kept, [&](const auto& e) {
-        return e.first < gw.start - kHourMs || e.first >= gw.end || !Whole(e.first, kHourMs, p.slicing.service);
+        return e.first < HourOf(gw.start) || e.first >= gw.end || !Whole(e.first, kHourMs, p.slicing.service);
       });
     }
     std::vector<TimeMs> due;
@@ -273,8 +274,15 @@ class MonthBuilder {
       ASSIGN_OR_RETURN(std::vector<HourSlice> fresh, MeterHours(ledger_, p.slicing, due, w_, /*want_minutes=*/true));
       bool store = false;
       for (HourSlice& s : fresh) {
-        RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, s.span, s.minutes));
-        store |= Whole(s.hour, kHourMs, p.slicing.service);
+        const bool whole = Whole(s.hour, kHourMs, p.slicing.service);
+        if (whole) {
+          // The minutes the hour's span touches (a GPU entering service mid-minute still
+          // has that minute's rollup; hours are whole minutes, so no other hour's). The
+          // open hour's are not written: an as-of in the past would cut them short.
+          const Window minutes{FloorTo(s.span.start, kMinuteMs), FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
+          RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, minutes, s.minutes));
+        }
+        store |= whole;
         kept[s.hour] = std::move(s);
       }
       if (store) {
@@ -306,7 +314,8 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   MonthBooks b;
   b.month = month;
   b.as_of = as_of;
-  ASSIGN_OR_RETURN(b.window, ctx.tz.MonthWindow(month));
+  ASSIGN_OR_RETURN(const Window month_window, ctx.tz.MonthWindow(month));
+  b.window = month_window;
   if (as_of <= b.window.start) {
     return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() + ") has not begun: it starts " +
                               FormatTime(b.window.start) + " and the books are as of " + FormatTime(as_of));
@@ -331,7 +340,6 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
                               " were dropped by retention: it cannot be metered");
   }
   RETURN_IF_ERROR(ledger.InTransaction([&]() -> Status {
-    ASSIGN_OR_RETURN(Window month_window, ctx.tz.MonthWindow(month));
     MonthBuilder builder(ledger, ctx, month, month_window, b.window, latest);
     ASSIGN_OR_RETURN(b.rows, builder.Build());
     if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built

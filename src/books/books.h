@@ -1,6 +1,7 @@
-// Books: closes a calendar month. Reads jobs, GPUs, allocations and samples from the
-// Ledger, runs the meter on every GPU, and stores the usage rows; later readers get the
-// stored rows until a write touches the month again. Not thread-safe (one Ledger).
+// Books: a calendar month's usage rows as of an instant. Kept in per-GPU hour slices,
+// each metered on its own and stored, composed into days and the month (docs/METERING.md,
+// "Slices"); a read re-meters only the hours a write touched since they were stored.
+// Not thread-safe (one Ledger).
 #pragma once
 
 #include <string>

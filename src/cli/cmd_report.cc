@@ -24,6 +24,11 @@ StatusOr<TimeMs> AsOf(const std::string& text, const Clock& clock) {
   if (text.empty()) return clock.Now();
   auto t = ParseTime(text);
   if (!t.ok()) return InvalidArgument("--as-of: " + t.status().message());
+  // The books know nothing after now: a later as-of would read a month as whole.
+  if (*t > clock.Now()) {
+    return InvalidArgument("--as-of " + FormatTime(*t) + " is after now (" + FormatTime(clock.Now()) +
+                           "): the books know nothing after now");
+  }
   return *t;
 }
 

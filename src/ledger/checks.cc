@@ -139,4 +139,23 @@ Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::
   return changed;
 }
 
+Window GpuChangeSpan(const std::vector<Gpu>& incoming, const std::vector<Gpu>& stored) {
+  Window changed{kMaxTimeMs, kMinTimeMs};
+  for (const Gpu& g : incoming) {
+    auto old = std::find_if(stored.begin(), stored.end(), [&](const Gpu& s) { return s.uuid == g.uuid; });
+    TimeMs from = g.in_service_from;
+    if (old != stored.end()) {
+      if (old->model == g.model && old->in_service_from == g.in_service_from &&
+          old->in_service_to == g.in_service_to && old->sample_interval_ms == g.sample_interval_ms &&
+          old->max_gap_ms == g.max_gap_ms) {
+        continue;  // node, index or memory: nothing the meter reads
+      }
+      from = std::min(from, old->in_service_from);
+    }
+    changed.start = std::min(changed.start, from);
+    changed.end = kMaxTimeMs;  // a changed model or service end affects everything after
+  }
+  return changed;
+}
+
 }  // namespace gpuledger

@@ -33,4 +33,10 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s);
 // ended, a label claim being grown).
 Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing);
 
+// The span of time writing `incoming` GPUs changes for the meter, given the stored
+// records (by uuid): from the earlier of the old and new service start on, for a GPU that
+// is new or whose model, service or sampling changed; empty when none did (a GPU
+// registered again as it was: the node agent does so at every start).
+Window GpuChangeSpan(const std::vector<Gpu>& incoming, const std::vector<Gpu>& stored);
+
 }  // namespace gpuledger

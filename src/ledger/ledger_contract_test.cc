@@ -150,6 +150,21 @@ TEST_P(LedgerContract, AUnitOfWorkStoresAllOrNothing) {
   EXPECT_EQ(AllocCount(), 1u);
 }
 
+TEST_P(LedgerContract, AGpuRegisteredAgainAsItWasChangesNoBooks) {
+  auto before = ledger_->LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs});
+  ASSERT_TRUE(before.ok());
+  Gpu same{"GPU-1", "node-7", 3, "A10G", 24000, kT0 - kDayMs, 0, 0, 0};  // node, index, memory only
+  ASSERT_TRUE(ledger_->PutGpus({same}).ok());
+  EXPECT_EQ(*ledger_->LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}), *before);
+  // A later service start changes the books from the earlier of the two on.
+  same.in_service_from = kT0;
+  ASSERT_TRUE(ledger_->PutGpus({same}).ok());
+  auto changes = ledger_->SliceChangesSince(*before, {kMinTimeMs, kMaxTimeMs});
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->spans.size(), 1u);
+  EXPECT_EQ(changes->spans[0].start, kT0 - kDayMs);
+}
+
 TEST_P(LedgerContract, ReimportingTheSameAllocationReplacesIt) {
   ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, 0, kFullShare}}).ok());
   ASSERT_TRUE(ledger_->PutAllocations({{"j1", "GPU-1", kT0, kT0 + kHourMs, kFullShare}}).ok());

@@ -99,6 +99,7 @@ void Server::AdminRoutes() {
   http_->Post("/api/v1/tokens", [this, admin](const httplib::Request& req, httplib::Response& res) {
     auto p = admin(req, res);
     if (!p) return;
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     auto want = ParseTokenRequest(req.body);
     if (!want.ok()) return Reply(res, want.status());
     const TimeMs now = clock_.Now();
@@ -124,6 +125,7 @@ void Server::AdminRoutes() {
   http_->Get("/api/v1/tokens", [this, admin](const httplib::Request& req, httplib::Response& res) {
     auto p = admin(req, res);
     if (!p) return;
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     std::lock_guard lock(ledger_mu_);
     auto tokens = ledger_->ListTokens();
     if (!tokens.ok()) return Reply(res, tokens.status());
@@ -139,6 +141,7 @@ void Server::AdminRoutes() {
       R"(/api/v1/tokens/([^/]+))", [this, admin](const httplib::Request& req, httplib::Response& res) {
         auto p = admin(req, res);
         if (!p) return;
+        if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
         const std::string id = req.matches[1];
         std::lock_guard lock(ledger_mu_);
         Status revoked = ledger_->InTransaction([&]() -> Status {
@@ -154,6 +157,7 @@ void Server::AdminRoutes() {
   http_->Get("/api/v1/audit", [this, admin](const httplib::Request& req, httplib::Response& res) {
     auto p = admin(req, res);
     if (!p) return;
+    if (Status s = OnlyParams(req, {"after", "limit"}); !s.ok()) return Reply(res, s);
     int64_t after = 0;
     size_t limit = kDefaultAuditPage;
     if (req.has_param("after")) {

@@ -22,6 +22,50 @@ bool IsFinished(JobStatus s) {
   return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled;
 }
 
+StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in) {
+  if (!stored) return in;
+  const Job& old = *stored;
+  if (IsFinished(old.status)) {
+    if (in.status == old.status && in.start_ms == old.start_ms && in.end_ms == old.end_ms) return old;
+    return FailedPrecondition("job '" + old.id + "' is " + std::string(JobStatusName(old.status)) +
+                              ": a finished job is not registered again; correct it with PATCH /api/v1/jobs/" +
+                              old.id + " (admins)");
+  }
+  if (IsFinished(in.status) || in.end_ms != 0) {
+    return FailedPrecondition("job '" + old.id + "' is " + std::string(JobStatusName(old.status)) +
+                              ": end it with PATCH /api/v1/jobs/" + old.id +
+                              " (which ends its allocations with it), not by registering it again");
+  }
+  auto keep = [](std::string& field, const std::string& was) {
+    if (field.empty()) field = was;
+  };
+  keep(in.user, old.user);
+  keep(in.project, old.project);
+  keep(in.department, old.department);
+  keep(in.model_type, old.model_type);
+  keep(in.image_repo, old.image_repo);
+  keep(in.image_tag, old.image_tag);
+  keep(in.image_digest, old.image_digest);
+  keep(in.framework, old.framework);
+  keep(in.gpu_model, old.gpu_model);
+  keep(in.dataset, old.dataset);
+  auto keep_n = [](auto& field, auto was) {
+    if (field == 0) field = was;
+  };
+  keep_n(in.gpu_share_ppm, old.gpu_share_ppm);
+  keep_n(in.duration_limit_ms, old.duration_limit_ms);
+  keep_n(in.dataset_images, old.dataset_images);
+  keep_n(in.epochs, old.epochs);
+  keep_n(in.batch, old.batch);
+  keep_n(in.imgsz, old.imgsz);
+  keep_n(in.submitted_ms, old.submitted_ms);
+  keep_n(in.start_ms, old.start_ms);
+  if (in.status == JobStatus::kPending) in.status = old.status;  // not sent, or never back from running
+  in.amp = in.amp || old.amp;
+  for (const auto& [k, v] : old.labels) in.labels.emplace(k, v);  // what is sent wins
+  return in;
+}
+
 StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {

@@ -59,6 +59,14 @@ StatusOr<std::vector<Allocation>> AllocationsToEnd(const Job& before, const Job&
 
 bool IsFinished(JobStatus s);
 
+// A registration (POST /api/v1/jobs) of a job that may be stored already. A new job is
+// stored as sent. A stored one still pending or running takes what the registration
+// sends and keeps what it leaves out (the agent and the callback each register what they
+// know). A stored finished job, or a registration that would finish a stored one, is
+// refused (FailedPrecondition): ending and correcting a job is PATCH's, which ends its
+// holds with it. Sending a finished job again as it is stored is a retry: accepted.
+StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming);
+
 struct JobUpdateResult {
   Job job;                        // as stored
   int64_t allocations_ended = 0;  // allocations whose end was set or moved

@@ -4,12 +4,18 @@
 
 #include "common/status.h"
 
+#include <initializer_list>
+
 namespace httplib {
+struct Request;
 struct Response;
 }
 
 namespace gpuledger {
 
 void Reply(httplib::Response& res, const Status& s);
+
+// Refuses, by name, query parameters the route does not read, and repeated ones.
+Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*> known);
 
 }  // namespace gpuledger

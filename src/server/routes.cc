@@ -22,31 +22,11 @@
 
 namespace gpuledger {
 
-namespace {
-
-}  // namespace
-
 // The one mapping of a Status to an HTTP answer (http_front.h's, which the front's own
 // refusals use too).
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);
   res.set_content(JsonErrorBody(s), "application/json");
-}
-
-namespace {
-
-// Users see their project's jobs, department admins their department's, admins all.
-bool CanSeeJob(const Principal& p, const Job& job) {
-  return p.role == Role::kAdmin || (p.role == Role::kUser && job.project == p.project) ||
-         (p.role == Role::kDeptAdmin && job.department == p.department);
-}
-
-// A time query parameter, or `fallback` when absent.
-StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs fallback) {
-  if (!req.has_param(name)) return fallback;
-  auto t = ParseTime(req.get_param_value(name));
-  if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
-  return t;
 }
 
 // Refuses query parameters the route does not read, by name (a misspelt or unsupported
@@ -66,6 +46,23 @@ Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*
   }
   return OkStatus();
 }
+
+namespace {
+
+// Users see their project's jobs, department admins their department's, admins all.
+bool CanSeeJob(const Principal& p, const Job& job) {
+  return p.role == Role::kAdmin || (p.role == Role::kUser && job.project == p.project) ||
+         (p.role == Role::kDeptAdmin && job.department == p.department);
+}
+
+// A time query parameter, or `fallback` when absent.
+StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs fallback) {
+  if (!req.has_param(name)) return fallback;
+  auto t = ParseTime(req.get_param_value(name));
+  if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
+  return t;
+}
+
 
 }  // namespace
 
@@ -229,7 +226,7 @@ void Server::Routes() {
                 if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto parsed = ParseJobJson(req.body);
                 if (!parsed.ok()) return Reply(res, parsed.status());
-                const Job& job = parsed->job;
+                Job job = parsed->job;
                 const std::vector<Allocation>& allocs = parsed->allocations;
                 std::lock_guard lock(ledger_mu_);
                 if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // its sightings too
@@ -240,6 +237,8 @@ void Server::Routes() {
                 // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
                 Status stored = ledger_->InTransaction([&]() -> Status {
+                  ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
+                  ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job)));
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
                   RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
@@ -351,6 +350,8 @@ void Server::Routes() {
     if (!p) return;
     if (!job_reader(req, *p, res, "withdraws no stop requests")) return;
     const std::string id = req.matches[1];
+    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     std::lock_guard lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
@@ -380,6 +381,8 @@ void Server::Routes() {
                                        "ask for a stop with POST /api/v1/jobs/{id}/stop"));
         }
         const std::string id = req.matches[1];
+        if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+        if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
         auto update = ParseJobUpdateJson(req.body);
         if (!update.ok()) return Reply(res, update.status());
         std::lock_guard lock(ledger_mu_);
@@ -413,7 +416,12 @@ void Server::Routes() {
                if (!month.ok()) return Reply(res, month.status());
                auto scope = ReportScopeFor(*p, *by);
                if (!scope.ok()) return Deny(req, res, *p, scope.status());
-               const bool share_idle = req.get_param_value("share_idle") == "true";
+               const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
+               if (share != "true" && share != "false") {
+                 return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
+                                                   "': send true or false"));
+               }
+               const bool share_idle = share == "true";
                std::lock_guard lock(ledger_mu_);
                if (Status s = FlushJournalLocked(); !s.ok())
                  return Reply(res, s);  // every sample acknowledged

@@ -2,6 +2,10 @@
 // audited) and the access log's hooks. Routes: routes.cc, admin_routes.cc.
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
+
+#include "domain/ids.h"
 #include "server/http_front.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -16,9 +20,10 @@ thread_local std::string current_token_id;
 
 constexpr size_t kMaxAuditedPath = 256;  // bytes of a refused request's path kept in the audit log
 
+// The method and path, escaped: the path is the client's (any bytes, percent-decoded),
+// and the audit log is JSON, so it keeps printable ASCII and writes the rest as \xNN.
 std::string RequestAction(const httplib::Request& req) {
-  std::string path = req.path.substr(0, kMaxAuditedPath);
-  return req.method + " " + path;
+  return EscapeForMessage(req.method, 16) + " " + EscapeForMessage(req.path, kMaxAuditedPath);
 }
 
 }  // namespace
@@ -93,11 +98,14 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
     return why;
   };
   const std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.rfind(prefix, 0) != 0) {
+  constexpr std::string_view kScheme = "bearer ";  // the scheme is case-insensitive (RFC 9110)
+  const bool bearer = header.size() > kScheme.size() &&
+                      std::equal(kScheme.begin(), kScheme.end(), header.begin(),
+                                 [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  if (!bearer) {
     return refuse(nullptr, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
   }
-  const std::string hash = HashToken(header.substr(prefix.size()));
+  const std::string hash = HashToken(header.substr(kScheme.size()));
   std::optional<TokenRecord> rec = tokens_.Find(hash, now);
   if (!rec) {
     std::lock_guard lock(ledger_mu_);
@@ -136,14 +144,17 @@ std::optional<Principal> Server::Authenticate(const httplib::Request& req, httpl
 }
 
 Status Server::Admit(const httplib::Request& req, httplib::Response& verdict) {
+  current_token_id.clear();  // a request before on this worker may have ended unlogged
   if (req.path == "/healthz" || req.path == "/metrics") return OkStatus();
   DurationMs retry = 0;
   StatusOr<Principal> p = CheckToken(req, &retry);
   // The ingest routes' role is checked here too: a token of another role sends no body.
+  const bool job_path = req.path.rfind("/api/v1/jobs/", 0) == 0 && req.path.size() > 13;
   const bool ingest_route =
-      req.method == "POST" && (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" ||
-                               (req.path.rfind("/api/v1/jobs/", 0) == 0 && req.path.size() > 22 &&
-                                req.path.compare(req.path.size() - 9, 9, "/progress") == 0));
+      (req.method == "POST" &&
+       (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" || req.path == "/api/v1/gpus" ||
+        (job_path && req.path.size() > 22 && req.path.compare(req.path.size() - 9, 9, "/progress") == 0))) ||
+      (req.method == "PATCH" && job_path);
   Status refused = p.status();
   if (p.ok() && ingest_route && p->role != Role::kIngest && p->role != Role::kAdmin) {
     refused = PermissionDenied("role " + std::string(RoleName(p->role)) + " may not do this");

@@ -64,28 +64,51 @@ class Conn {
  private:
   friend class Transaction;
   std::unique_ptr<PGconn, void (*)(PGconn*)> c_;
-  int tx_depth_ = 0;  // open Transactions on this connection (the outermost one is real)
+  int tx_depth_ = 0;        // open Transactions on this connection (the outermost one is real)
+  bool tx_doomed_ = false;  // an inner one ended without Commit: the outermost must roll back
 };
 
 // BEGIN on Begin(); ROLLBACK unless Commit() ran. Transactions nest: an inner one joins
 // the outermost (its Begin and Commit do nothing), so a unit of work of several writes
-// commits or rolls back as one; an inner failure must reach the outermost.
+// commits or rolls back as one. An inner one that ends without Commit dooms the whole:
+// the outermost's Commit then rolls back and fails, even if the failure was swallowed.
 class Transaction {
  public:
   explicit Transaction(Conn& c) : c_(c) {}
   ~Transaction() {
     if (!open_) return;
-    if (--c_.tx_depth_ == 0) (void)c_.Exec("ROLLBACK");
+    if (--c_.tx_depth_ == 0) {
+      (void)c_.Exec("ROLLBACK");
+      c_.tx_doomed_ = false;
+    } else {
+      c_.tx_doomed_ = true;
+    }
   }
   Status Begin() {
-    if (c_.tx_depth_ == 0) RETURN_IF_ERROR(c_.Exec("BEGIN").status());
+    if (c_.tx_depth_ == 0) {
+      RETURN_IF_ERROR(c_.Exec("BEGIN").status());
+      c_.tx_doomed_ = false;
+    }
     ++c_.tx_depth_;
     open_ = true;
     return OkStatus();
   }
+  // Ends a transaction that wrote nothing (a check refused the write): an inner one
+  // leaves the outermost as it was, the outermost rolls back.
+  void Release() {
+    if (!open_) return;
+    open_ = false;
+    if (--c_.tx_depth_ == 0) (void)c_.Exec("ROLLBACK");
+  }
   Status Commit() {
+    if (!open_) return Internal("Commit of a transaction that is not open");
     open_ = false;
     if (--c_.tx_depth_ > 0) return OkStatus();
+    if (c_.tx_doomed_) {
+      c_.tx_doomed_ = false;
+      (void)c_.Exec("ROLLBACK");
+      return Internal("a write inside this transaction failed: all of it was rolled back");
+    }
     return c_.Exec("COMMIT").status();
   }
 

@@ -125,7 +125,10 @@ class PostgresLedger final : public Ledger {
     std::map<std::string, std::string> project_dept;
     ASSIGN_OR_RETURN(Result pr, c_->Exec("SELECT name, department FROM projects"));
     for (int i = 0; i < pr.rows(); ++i) project_dept[pr.Text(i, 0)] = pr.Text(i, 1);
-    RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
+    if (Status s = CheckJobs(jobs, project_dept); !s.ok()) {
+      tx.Release();  // refused before writing: an enclosing unit of work may go on
+      return s;
+    }
     Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Job& j : jobs) {
       RETURN_IF_ERROR(
@@ -188,7 +191,8 @@ class PostgresLedger final : public Ledger {
     for (const Gpu& g : gpus) RETURN_IF_ERROR(g.Validate());
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
-    TimeMs first = kMaxTimeMs;
+    ASSIGN_OR_RETURN(std::vector<Gpu> stored, ListGpus());
+    const Window changed = GpuChangeSpan(gpus, stored);
     for (const Gpu& g : gpus) {
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO gpus (uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
@@ -199,9 +203,8 @@ class PostgresLedger final : public Ledger {
                    {P(g.uuid), P(g.node), P(int64_t{g.index}), P(g.model), P(g.memory_mib),
                     P(g.in_service_from), P(g.in_service_to), P(g.sample_interval_ms), P(g.max_gap_ms)})
               .status());
-      first = std::min(first, g.in_service_from);
     }
-    if (!gpus.empty()) RETURN_IF_ERROR(RecordChange({first, kMaxTimeMs}));
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
     return tx.Commit();
   }
 
@@ -228,7 +231,10 @@ class PostgresLedger final : public Ledger {
                              {P(uuid)}));
       for (int i = 0; i < r.rows(); ++i) existing.push_back(ReadAllocation(r, i));
     }
-    RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
+    if (Status s = CheckAllocations(allocs, existing, gpus, job_ids); !s.ok()) {
+      tx.Release();  // refused before writing: an enclosing unit of work may go on
+      return s;
+    }
     for (const Allocation& a : allocs) {
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO allocations VALUES ($1, (SELECT id FROM gpus WHERE uuid = $2), $3, $4, $5) "
@@ -310,7 +316,7 @@ class PostgresLedger final : public Ledger {
       for (int i = 0; i < prev.rows(); ++i) {
         if (prev.IsNull(i, 1)) continue;
         const TimeMs t0 = prev.Int(i, 0), p = prev.Int(i, 1);
-        if (t0 - p > pad) RETURN_IF_ERROR(RecordChange({p, p + 1}));
+        if (t0 - p > pad) RETURN_IF_ERROR(RecordChange({p, p + pad}));  // it may stand for that long
       }
     }
     changed.start -= pad;

@@ -98,7 +98,8 @@ class Db {
  private:
   friend class Stmt;
   friend class Transaction;
-  int tx_depth_ = 0;  // open Transactions on this connection (the outermost one is real)
+  int tx_depth_ = 0;        // open Transactions on this connection (the outermost one is real)
+  bool tx_doomed_ = false;  // an inner one ended without Commit: the outermost must roll back
   void GiveBack(sqlite3_stmt* s);
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;  // by SQL text
@@ -106,27 +107,46 @@ class Db {
 
 // Commits on Commit(), rolls back otherwise. Transactions nest: an inner one joins the
 // outermost (its Begin and Commit do nothing), so a unit of work made of several writes
-// commits or rolls back as one. An inner failure must reach the outermost, which then
-// rolls back.
+// commits or rolls back as one. An inner one that ends without Commit dooms the whole:
+// the outermost's Commit then rolls back and fails, even if the failure was swallowed.
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
   ~Transaction() {
     if (!open_) return;
-    if (--db_.tx_depth_ == 0) (void)db_.Exec("ROLLBACK");
+    if (--db_.tx_depth_ == 0) {
+      (void)db_.Exec("ROLLBACK");
+      db_.tx_doomed_ = false;
+    } else {
+      db_.tx_doomed_ = true;
+    }
   }
   Status Begin() {
     if (db_.tx_depth_ == 0) {
       ASSIGN_OR_RETURN(Stmt begin, db_.Prepare("BEGIN IMMEDIATE"));
       RETURN_IF_ERROR(begin.Run());
+      db_.tx_doomed_ = false;
     }
     ++db_.tx_depth_;
     open_ = true;
     return OkStatus();
   }
+  // Ends a transaction that wrote nothing (a check refused the write): an inner one
+  // leaves the outermost as it was, the outermost rolls back.
+  void Release() {
+    if (!open_) return;
+    open_ = false;
+    if (--db_.tx_depth_ == 0) (void)db_.Exec("ROLLBACK");
+  }
   Status Commit() {
+    if (!open_) return Internal("Commit of a transaction that is not open");
     open_ = false;
     if (--db_.tx_depth_ > 0) return OkStatus();
+    if (db_.tx_doomed_) {
+      db_.tx_doomed_ = false;
+      (void)db_.Exec("ROLLBACK");
+      return Internal("a write inside this transaction failed: all of it was rolled back");
+    }
     ASSIGN_OR_RETURN(Stmt commit, db_.Prepare("COMMIT"));
     return commit.Run();
   }

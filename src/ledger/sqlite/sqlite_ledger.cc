@@ -94,7 +94,10 @@ class SqliteLedger final : public Ledger {
         project_dept[q.Text(0)] = q.Text(1);
       }
     }
-    RETURN_IF_ERROR(CheckJobs(jobs, project_dept));
+    if (Status s = CheckJobs(jobs, project_dept); !s.ok()) {
+      tx.Release();  // refused before writing: an enclosing unit of work may go on
+      return s;
+    }
     ASSIGN_OR_RETURN(Stmt dept, db_->Prepare("INSERT OR IGNORE INTO departments VALUES (?)"));
     ASSIGN_OR_RETURN(Stmt proj, db_->Prepare("INSERT OR IGNORE INTO projects VALUES (?, ?)"));
     ASSIGN_OR_RETURN(Stmt user, db_->Prepare("INSERT OR IGNORE INTO users VALUES (?)"));
@@ -154,6 +157,8 @@ class SqliteLedger final : public Ledger {
     for (const Gpu& g : gpus) RETURN_IF_ERROR(g.Validate());
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(std::vector<Gpu> stored, ListGpus());
+    const Window changed = GpuChangeSpan(gpus, stored);
     ASSIGN_OR_RETURN(
         Stmt ins,
         db_->Prepare(
@@ -162,7 +167,6 @@ class SqliteLedger final : public Ledger {
             "node=excluded.node, idx=excluded.idx, model=excluded.model, memory_mib=excluded.memory_mib, "
             "in_service_from=excluded.in_service_from, in_service_to=excluded.in_service_to, "
             "sample_interval_ms=excluded.sample_interval_ms, max_gap_ms=excluded.max_gap_ms"));
-    Window changed{kMaxTimeMs, kMinTimeMs};
     for (const Gpu& g : gpus) {
       RETURN_IF_ERROR(ins.Bind(1, std::string_view(g.uuid))
                           .Bind(2, std::string_view(g.node))
@@ -174,10 +178,8 @@ class SqliteLedger final : public Ledger {
                           .Bind(8, g.sample_interval_ms)
                           .Bind(9, g.max_gap_ms)
                           .Run());
-      changed.start = std::min(changed.start, g.in_service_from);
-      changed.end = kMaxTimeMs;  // a changed model or service end affects everything after
     }
-    if (!gpus.empty()) RETURN_IF_ERROR(RecordChange(changed));
+    if (changed.start < changed.end) RETURN_IF_ERROR(RecordChange(changed));
     return tx.Commit();
   }
 
@@ -212,7 +214,10 @@ class SqliteLedger final : public Ledger {
         existing.push_back({q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Int(4)});
       }
     }
-    RETURN_IF_ERROR(CheckAllocations(allocs, existing, gpus, job_ids));
+    if (Status s = CheckAllocations(allocs, existing, gpus, job_ids); !s.ok()) {
+      tx.Release();  // refused before writing: an enclosing unit of work may go on
+      return s;
+    }
     ASSIGN_OR_RETURN(
         Stmt ins,
         db_->Prepare(
@@ -281,7 +286,8 @@ class SqliteLedger final : public Ledger {
     for (size_t i = 0; i < rows.size(); ++i) {
       if (i > 0 && rows[i].first == rows[i - 1].first) continue;  // sorted by GPU, then time
       ASSIGN_OR_RETURN(std::optional<Sample> prev, samples_.Before(rows[i].first, rows[i].second.t));
-      if (prev && rows[i].second.t - prev->t > pad) RETURN_IF_ERROR(RecordChange({prev->t, prev->t + 1}));
+      // It may stand for time up to one pad on (into the next hour): all of that changes.
+      if (prev && rows[i].second.t - prev->t > pad) RETURN_IF_ERROR(RecordChange({prev->t, prev->t + pad}));
     }
     RETURN_IF_ERROR(samples_.Put(rows));
     Window span{kMaxTimeMs, kMinTimeMs};
