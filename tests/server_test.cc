@@ -845,6 +845,9 @@ int64_t RssBytes() {
 }
 
 TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
+  // The client's blocks are made once: what the process's RSS measures is the server's.
+  const std::string block(64 * 1024, 'x');
+  const std::string small(16 * 1024, 'x');
   const int64_t rss_before = RssBytes();
   // A gzip bomb (within --max-body): refused by its encoding, never decoded (the library
   // used to inflate 0.5 MB into 512 MiB before the token was looked at).
@@ -859,7 +862,6 @@ TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
   auto res = chunked.Post(
       "/api/v1/write", {},
       [&](size_t, httplib::DataSink& sink) {
-        const std::string block(64 * 1024, 'x');
         offered += block.size();
         return offered < (256u << 20) && sink.write(block.data(), block.size());
       },
@@ -873,7 +875,6 @@ TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
   auto user = chunked.Post(
       "/api/v1/write", Auth(Role::kUser),
       [&](size_t, httplib::DataSink& sink) {
-        const std::string block(64 * 1024, 'x');
         offered += block.size();
         return offered < (256u << 20) && sink.write(block.data(), block.size());
       },
@@ -887,16 +888,21 @@ TEST_P(ServerTest, BodiesWithoutATokenAreRefusedBeforeTheyAreRead) {
   auto big = chunked.Post(
       "/api/v1/write", Auth(Role::kIngest),
       [&](size_t, httplib::DataSink& sink) {
-        const std::string block(16 * 1024, 'x');
-        offered += block.size();
-        return offered < (256u << 20) && sink.write(block.data(), block.size());
+        offered += small.size();
+        return offered < (256u << 20) && sink.write(small.data(), small.size());
       },
       "application/x-protobuf");
   if (big) {
     EXPECT_EQ(big->status, 413) << big->body;
   }
   EXPECT_LT(offered, 64u << 20);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Under AddressSanitizer freed memory sits in its quarantine, so RSS says nothing of
+  // what the server holds: the bound is checked by the plain build.)
   EXPECT_LT(RssBytes() - rss_before, 16 << 20) << "the refused bodies were not held in memory";
+#else
+  (void)rss_before;
+#endif
   EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
 }
 
