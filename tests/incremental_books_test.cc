@@ -28,16 +28,18 @@ std::vector<UsageRow> Sorted(std::vector<UsageRow> rows) {
 
 std::string Describe(const UsageRow& r) {
   return r.gpu_uuid + "/" + r.job_id + "@" + FormatTime(r.period_start) + ".." + FormatTime(r.period_end) +
-         " gpu=" + std::to_string(r.gpu_ns) + " cov=" + std::to_string(r.covered_ns) + " busy=" +
-         std::to_string(r.busy_ns) + " dense=" + std::to_string(r.dense_ns) + " util=" + std::to_string(r.util_ns) +
-         " e=" + std::to_string(r.energy_mj) + " mem=" + std::to_string(r.peak_mem_mib) + " L/S/T/I=" +
-         std::to_string(r.loading_ns) + "/" + std::to_string(r.steady_ns) + "/" + std::to_string(r.tail_ns) + "/" +
-         std::to_string(r.idle_ns);
+         " gpu=" + std::to_string(r.gpu_ns) + " cov=" + std::to_string(r.covered_ns) +
+         " busy=" + std::to_string(r.busy_ns) + " dense=" + std::to_string(r.dense_ns) +
+         " util=" + std::to_string(r.util_ns) + " e=" + std::to_string(r.energy_mj) +
+         " mem=" + std::to_string(r.peak_mem_mib) + " L/S/T/I=" + std::to_string(r.loading_ns) + "/" +
+         std::to_string(r.steady_ns) + "/" + std::to_string(r.tail_ns) + "/" + std::to_string(r.idle_ns);
 }
 
-void ExpectSameRows(const std::vector<UsageRow>& got, const std::vector<UsageRow>& want, const std::string& what) {
+void ExpectSameRows(const std::vector<UsageRow>& got, const std::vector<UsageRow>& want,
+                    const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(Describe(got[i]), Describe(want[i])) << what << " row " << i;
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(Describe(got[i]), Describe(want[i])) << what << " row " << i;
 }
 
 class IncrementalBooks : public ::testing::TestWithParam<std::tuple<std::string, uint32_t>> {};
@@ -96,10 +98,12 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
     GpuMinutes minutes;
     auto fresh = MeterWindow(ledger, *ctx, books->window, {}, &minutes);
     ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
-    ExpectSameRows(Sorted(books->rows), Sorted(*fresh), "read " + std::to_string(reads) + " as of " + FormatTime(as_of));
+    ExpectSameRows(Sorted(books->rows), Sorted(*fresh),
+                   "read " + std::to_string(reads) + " as of " + FormatTime(as_of));
     // Minute rollups are stored for whole hours (the open hour of a partial month is not).
-    const TimeMs whole_until = books->partial ? books->window.end - ((books->window.end % kHourMs) + kHourMs) % kHourMs
-                                              : books->window.end;
+    const TimeMs whole_until = books->partial
+                                   ? books->window.end - ((books->window.end % kHourMs) + kHourMs) % kHourMs
+                                   : books->window.end;
     for (const auto& [uuid, all] : minutes) {
       std::vector<MinuteRollup> want;
       for (const MinuteRollup& m : all) {
@@ -163,7 +167,8 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
     }
     if (pick(3) == 0) {
       // Read as of somewhere in the busy days (a partial month) or after the month.
-      const TimeMs as_of = pick(4) == 0 ? mw.end + kHourMs : std::max(mw.start + 1, t0 + pick(t1 - t0 + kDayMs));
+      const TimeMs as_of =
+          pick(4) == 0 ? mw.end + kHourMs : std::max(mw.start + 1, t0 + pick(t1 - t0 + kDayMs));
       check(as_of);
     }
   }

@@ -63,7 +63,8 @@ TEST(LiveBooks, AMonthThatHasNotBegunIsRefused) {
   auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2030, 1}, kDec1 + kHourMs, GroupBy::kDepartment, false);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(r.status().message().find("2030-01 (UTC) has not begun"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("2030-01 (UTC) has not begun"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST(LiveBooks, AMonthInProgressIsPartialAndOpenHoldsEndAtAsOf) {
@@ -78,7 +79,7 @@ TEST(LiveBooks, AMonthInProgressIsPartialAndOpenHoldsEndAtAsOf) {
   EXPECT_EQ(r->window.end, as_of);
   ASSERT_EQ(r->lines.size(), 1u);
   EXPECT_TRUE(r->lines[0].usage.gpu_ns == 6 * kGpuNsPerGpuHour);
-  EXPECT_EQ(r->lines[0].cost_micros, 21'000'000);  // 6 h x 3.50
+  EXPECT_EQ(r->lines[0].cost_micros, 21'000'000);     // 6 h x 3.50
   EXPECT_EQ(r->unallocated.cost_micros, 21'000'000);  // GPU-b idle, also only up to as_of
   EXPECT_EQ(r->total.cost_micros, 42'000'000);
   // November has ended by then: it is whole, all of it unallocated capacity of two GPUs.
@@ -137,8 +138,9 @@ TEST(LiveBooks, TheGapRuleIsTheSameAtAMonthsEnd) {
   j1.end_ms = j1.start_ms + 9 * kMinuteMs;
   j2.end_ms = j2.start_ms + 9 * kMinuteMs;
   ASSERT_TRUE(b->ledger->PutJobs({j1, j2}).ok());
-  ASSERT_TRUE(b->ledger->PutAllocations({{j1.id, "GPU-a", j1.start_ms, j1.end_ms, kFullShare},
-                                         {j2.id, "GPU-b", j2.start_ms, j2.end_ms, kFullShare}})
+  ASSERT_TRUE(b->ledger
+                  ->PutAllocations({{j1.id, "GPU-a", j1.start_ms, j1.end_ms, kFullShare},
+                                    {j2.id, "GPU-b", j2.start_ms, j2.end_ms, kFullShare}})
                   .ok());
   ASSERT_TRUE(b->ledger
                   ->PutSamples({{"GPU-a", At(t1, 90)},

@@ -90,7 +90,8 @@ void Relabel(std::vector<UsageRow>& rows, const std::vector<TimeMs>& bounds) {
 // Accounting records that name only a GPU count and model: allocated time is count x
 // runtime within w, with no samples behind it.
 StatusOr<std::vector<UsageRow>> CountOnlyRows(Ledger& ledger, const BooksContext& ctx, Window w,
-                                              const std::vector<TimeMs>& cuts, const std::set<std::string>& held) {
+                                              const std::vector<TimeMs>& cuts,
+                                              const std::set<std::string>& held) {
   std::vector<UsageRow> rows;
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
   for (const Job& j : jobs) {
@@ -235,7 +236,8 @@ class MonthBuilder {
       for (HourSlice& s : slices) {
         Relabel(s.rows, p.bounds);
         auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
-        span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+        span.insert(span.end(), std::make_move_iterator(s.rows.begin()),
+                    std::make_move_iterator(s.rows.end()));
       }
     }
     std::vector<UsageRow> rows = ComposeSpans(hours);
@@ -271,7 +273,8 @@ class MonthBuilder {
       if (!kept.count(h)) due.push_back(h);
     }
     if (!due.empty()) {
-      ASSIGN_OR_RETURN(std::vector<HourSlice> fresh, MeterHours(ledger_, p.slicing, due, w_, /*want_minutes=*/true));
+      ASSIGN_OR_RETURN(std::vector<HourSlice> fresh,
+                       MeterHours(ledger_, p.slicing, due, w_, /*want_minutes=*/true));
       bool store = false;
       for (HourSlice& s : fresh) {
         const bool whole = Whole(s.hour, kHourMs, p.slicing.service);
@@ -279,7 +282,8 @@ class MonthBuilder {
           // The minutes the hour's span touches (a GPU entering service mid-minute still
           // has that minute's rollup; hours are whole minutes, so no other hour's). The
           // open hour's are not written: an as-of in the past would cut them short.
-          const Window minutes{FloorTo(s.span.start, kMinuteMs), FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
+          const Window minutes{FloorTo(s.span.start, kMinuteMs),
+                               FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
           RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, minutes, s.minutes));
         }
         store |= whole;
@@ -317,8 +321,9 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   ASSIGN_OR_RETURN(const Window month_window, ctx.tz.MonthWindow(month));
   b.window = month_window;
   if (as_of <= b.window.start) {
-    return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() + ") has not begun: it starts " +
-                              FormatTime(b.window.start) + " and the books are as of " + FormatTime(as_of));
+    return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() +
+                              ") has not begun: it starts " + FormatTime(b.window.start) +
+                              " and the books are as of " + FormatTime(as_of));
   }
   b.partial = as_of < b.window.end;
   if (b.partial) b.window.end = as_of;

@@ -24,8 +24,8 @@ struct Run {
   bool more_after_scan = false;
 };
 
-StatusOr<std::vector<UsageRow>> MeterOne(const GpuSlicing& gpu, Window span, const Run& run, bool want_minutes,
-                                         std::vector<MinuteRollup>* minutes) {
+StatusOr<std::vector<UsageRow>> MeterOne(const GpuSlicing& gpu, Window span, const Run& run,
+                                         bool want_minutes, std::vector<MinuteRollup>* minutes) {
   GpuMeterSetup setup;
   setup.gpu_uuid = gpu.gpu_uuid;
   setup.gpu_model = gpu.gpu_model;
@@ -70,8 +70,9 @@ StatusOr<std::vector<UsageRow>> MeterOne(const GpuSlicing& gpu, Window span, con
 
 }  // namespace
 
-StatusOr<std::vector<HourSlice>> MeterHours(Ledger& ledger, const GpuSlicing& gpu, const std::vector<TimeMs>& hours,
-                                            Window clip, bool want_minutes) {
+StatusOr<std::vector<HourSlice>> MeterHours(Ledger& ledger, const GpuSlicing& gpu,
+                                            const std::vector<TimeMs>& hours, Window clip,
+                                            bool want_minutes) {
   std::vector<HourSlice> out;
   const Window bound = gpu.service.Intersect(clip);
   size_t i = 0;

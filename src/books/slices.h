@@ -36,8 +36,8 @@ struct HourSlice {
 // GPU's service (an hour with nothing of either left is skipped). Each hour is metered
 // as if alone: fed the GPU's last sample before it, its own samples, and the first one
 // after it (or told that the stream goes on, or ends). Consecutive hours share one scan.
-StatusOr<std::vector<HourSlice>> MeterHours(Ledger& ledger, const GpuSlicing& gpu, const std::vector<TimeMs>& hours,
-                                            Window clip, bool want_minutes);
+StatusOr<std::vector<HourSlice>> MeterHours(Ledger& ledger, const GpuSlicing& gpu,
+                                            const std::vector<TimeMs>& hours, Window clip, bool want_minutes);
 
 // The UTC hour starts overlapping `w`.
 std::vector<TimeMs> HoursOf(Window w);

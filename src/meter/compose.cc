@@ -36,7 +36,7 @@ struct Line {
 
 std::vector<UsageRow> ComposeSpans(const std::vector<std::vector<UsageRow>>& spans) {
   using Key = std::tuple<std::string, std::string, TimeMs>;  // GPU, job, period start
-  std::map<Key, UsageRow> out;                                // node addresses are stable
+  std::map<Key, UsageRow> out;                               // node addresses are stable
   std::map<LineKey, Line> lines;
   for (const std::vector<UsageRow>& span : spans) {
     // This span's rows of each line, each paired with the output row it adds to.
@@ -56,7 +56,8 @@ std::vector<UsageRow> ComposeSpans(const std::vector<std::vector<UsageRow>>& spa
     }
     for (auto& [key, rows] : by_line) {
       Line& line = lines[key];
-      const bool dense = std::any_of(rows.begin(), rows.end(), [](const auto& p) { return p.first->dense_ns > 0; });
+      const bool dense =
+          std::any_of(rows.begin(), rows.end(), [](const auto& p) { return p.first->dense_ns > 0; });
       // The span's low time before its first dense sample (all of it, when it has none).
       for (auto& [r, to] : rows) {
         if (!line.seen_dense) {

@@ -87,9 +87,10 @@ TEST(ComposeSpans, HourSlicesComposeToWhatOneMeterSees) {
     const auto want = ByJob(one), got = ByJob(composed);
     ASSERT_EQ(want.size(), got.size()) << "seed " << seed;
     for (const auto& [job, w] : want) {
-      EXPECT_TRUE(got.at(job) == w) << "seed " << seed << " job '" << job << "' loading " << got.at(job).loading
-                                    << " vs " << w.loading << ", steady " << got.at(job).steady << " vs "
-                                    << w.steady << ", tail " << got.at(job).tail << " vs " << w.tail << ", energy "
+      EXPECT_TRUE(got.at(job) == w) << "seed " << seed << " job '" << job << "' loading "
+                                    << got.at(job).loading << " vs " << w.loading << ", steady "
+                                    << got.at(job).steady << " vs " << w.steady << ", tail "
+                                    << got.at(job).tail << " vs " << w.tail << ", energy "
                                     << got.at(job).energy << " vs " << w.energy;
     }
   }
@@ -108,10 +109,8 @@ TEST(ComposeSpans, LowTimeBetweenDenseSpansIsSteadyAndAfterTheLastIsTail) {
     return r;
   };
   // loading 5 | dense, tail 7 | no dense: low 11 | dense: low before it 13, tail 17
-  const std::vector<UsageRow> rows = ComposeSpans({{row(0, 0, 5, 0, 0)},
-                                                   {row(0, 100, 0, 100, 7)},
-                                                   {row(0, 0, 11, 0, 0)},
-                                                   {row(0, 100, 13, 100, 17)}});
+  const std::vector<UsageRow> rows = ComposeSpans(
+      {{row(0, 0, 5, 0, 0)}, {row(0, 100, 0, 100, 7)}, {row(0, 0, 11, 0, 0)}, {row(0, 100, 13, 100, 17)}});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].loading_ns, 5);
   EXPECT_EQ(rows[0].steady_ns, 200 + 7 + 11 + 13);
