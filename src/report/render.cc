@@ -323,7 +323,11 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
       for (size_t i = 0; i < head.size(); ++i) o[head[i]] = row[i];
       arr.push_back(o);
     }
-    nlohmann::ordered_json j = {{"month", r.month.ToString()}, {"currency", r.currency.code}, {"jobs", arr}};
+    nlohmann::ordered_json j = {{"month", r.month.ToString()},
+                                {"as_of", FormatTime(r.as_of)},
+                                {"partial", r.partial},
+                                {"currency", r.currency.code},
+                                {"jobs", arr}};
     if (!r.warnings.empty()) j["warnings"] = r.warnings;  // unpriced usage is in no job's row
     return j.dump(2) + "\n";
   }
@@ -347,7 +351,9 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   std::string warnings;
   for (const std::string& w : r.warnings) warnings += "warning: " + w + "\n";
   return "jobs of " + r.month.ToString() + " (" + r.timezone + "), amounts in " + r.currency.code +
-         "; phases as shares of sampled time\n\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
+         "; phases as shares of sampled time\n" +
+         (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) + "\n" : "") +
+         "\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
 }
 
 std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
