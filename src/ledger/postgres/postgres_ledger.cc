@@ -6,11 +6,11 @@
 #include <set>
 
 #include "common/strings.h"
-#include "ledger/audit_chain.h"
 #include "ledger/checks.h"
 #include "ledger/labels_json.h"
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
+#include "ledger/postgres/access_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
@@ -79,7 +79,7 @@ class PostgresLedger final : public Ledger {
                                              {P(int64_t{m.version})}));
       if (have.rows() > 0) continue;
       RETURN_IF_ERROR(c_->ExecScript(m.sql).WithContext(std::string("migration ") + m.name));
-      if (m.version == kAuditChainMigration) RETURN_IF_ERROR(ChainLegacyAudit());
+      if (m.version == kAuditChainMigration) RETURN_IF_ERROR(access_.ChainLegacyAudit());
       RETURN_IF_ERROR(
           c_->Exec("INSERT INTO schema_migrations VALUES ($1, $2)", {P(int64_t{m.version}), P(m.name)})
               .status());
@@ -456,9 +456,10 @@ class PostgresLedger final : public Ledger {
   StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) override {
     Changes c;
     c.latest = after_id;
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT id, start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
-                                        "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
-                                        {P(after_id), P(w.end), P(w.start)}));
+    ASSIGN_OR_RETURN(Result r,
+                     c_->Exec("SELECT id, start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
+                              "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
+                              {P(after_id), P(w.end), P(w.start)}));
     for (int i = 0; i < r.rows(); ++i) {
       c.latest = std::max(c.latest, r.Int(i, 0));
       c.spans.push_back({r.Int(i, 1), r.Int(i, 2)});
@@ -669,53 +670,16 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
-  static constexpr const char* kTokenColumns =
-      "id, hash, role, project, department, created_ms, revoked, name, owner, expires_ms, last_used_ms, "
-      "revoked_ms";
-
-  Status PutToken(const TokenRecord& t) override {
-    return c_
-        ->Exec(
-            std::string("INSERT INTO tokens (") + kTokenColumns +
-                ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO UPDATE SET hash=$2, "
-                "role=$3, project=$4, department=$5, created_ms=$6, revoked=$7, name=$8, owner=$9, "
-                "expires_ms=$10, last_used_ms=$11, revoked_ms=$12",
-            {P(t.id), P(t.hash), P(t.role), P(t.project), P(t.department), P(t.created_ms),
-             P(int64_t{t.revoked ? 1 : 0}), P(t.name), P(t.owner), P(t.expires_ms), P(t.last_used_ms),
-             P(t.revoked_ms)})
-        .status();
-  }
-
+  Status PutToken(const TokenRecord& t) override { return access_.PutToken(t); }
   StatusOr<std::optional<TokenRecord>> FindTokenByHash(const std::string& hash) override {
-    ASSIGN_OR_RETURN(std::vector<TokenRecord> found, ReadTokens("WHERE hash = $1", {P(hash)}));
-    if (found.empty()) return std::optional<TokenRecord>();
-    return std::optional<TokenRecord>(std::move(found[0]));
+    return access_.FindTokenByHash(hash);
   }
-
   StatusOr<std::optional<TokenRecord>> FindTokenById(const std::string& id) override {
-    ASSIGN_OR_RETURN(std::vector<TokenRecord> found, ReadTokens("WHERE id = $1", {P(id)}));
-    if (found.empty()) return std::optional<TokenRecord>();
-    return std::optional<TokenRecord>(std::move(found[0]));
+    return access_.FindTokenById(id);
   }
-
-  StatusOr<std::vector<TokenRecord>> ListTokens() override {
-    return ReadTokens("ORDER BY created_ms, id", {});
-  }
-
-  Status RevokeToken(const std::string& id, TimeMs at_ms) override {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("UPDATE tokens SET revoked = 1, revoked_ms = CASE WHEN revoked = 1 AND "
-                              "revoked_ms > 0 THEN revoked_ms ELSE $1 END WHERE id = $2",
-                              {P(at_ms), P(id)}));
-    if (r.affected() == 0) return NotFound("no token '" + id + "'");
-    return OkStatus();
-  }
-
-  Status TouchToken(const std::string& id, TimeMs at_ms) override {
-    return c_
-        ->Exec("UPDATE tokens SET last_used_ms = $1 WHERE id = $2 AND last_used_ms < $1", {P(at_ms), P(id)})
-        .status();
-  }
+  StatusOr<std::vector<TokenRecord>> ListTokens() override { return access_.ListTokens(); }
+  Status RevokeToken(const std::string& id, TimeMs at_ms) override { return access_.RevokeToken(id, at_ms); }
+  Status TouchToken(const std::string& id, TimeMs at_ms) override { return access_.TouchToken(id, at_ms); }
 
   StatusOr<bool> HasProject(const std::string& name) override {
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT 1 FROM projects WHERE name = $1", {P(name)}));
@@ -727,71 +691,13 @@ class PostgresLedger final : public Ledger {
     return r.rows() > 0;
   }
 
-  Status AppendAudit(const AuditEntry& entry) override {
-    Transaction tx(*c_);
-    RETURN_IF_ERROR(tx.Begin());
-    // Self-conflicting, so appenders (in any process) take turns; readers are not blocked.
-    RETURN_IF_ERROR(c_->Exec("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE").status());
-    ASSIGN_OR_RETURN(Result last, c_->Exec("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
-    AuditEntry e = entry;
-    ChainAuditEntry(last.rows() ? last.Int(0, 0) : 0, last.rows() ? last.Text(0, 1) : "", e);
-    RETURN_IF_ERROR(InsertAudit(e));
-    return tx.Commit();
-  }
+  Status AppendAudit(const AuditEntry& entry) override { return access_.AppendAudit(entry); }
 
   StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq, size_t limit) override {
-    std::vector<AuditEntry> out;
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT at_ms, token_id, role, action, detail, remote, status, seq, "
-                              "prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
-                              {P(after_seq), limit == 0 ? Param() : P(static_cast<int64_t>(limit))}));
-    for (int i = 0; i < r.rows(); ++i) {
-      out.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Text(i, 5),
-                     static_cast<int>(r.Int(i, 6)), r.Int(i, 7), r.Text(i, 8), r.Text(i, 9)});
-    }
-    return out;
+    return access_.ListAudit(after_seq, limit);
   }
 
  private:
-  StatusOr<std::vector<TokenRecord>> ReadTokens(const std::string& where, const std::vector<Param>& params) {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec(std::string("SELECT ") + kTokenColumns + " FROM tokens " + where, params));
-    std::vector<TokenRecord> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Text(i, 4), r.Int(i, 5),
-                     r.Int(i, 6) != 0, r.Text(i, 7), r.Text(i, 8), r.Int(i, 9), r.Int(i, 10), r.Int(i, 11)});
-    }
-    return out;
-  }
-
-  Status InsertAudit(const AuditEntry& e) {
-    return c_
-        ->Exec(
-            "INSERT INTO audit (seq, at_ms, token_id, role, action, detail, remote, status, prev_hash, hash) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            {P(e.seq), P(e.at_ms), P(e.token_id), P(e.role), P(e.action), P(e.detail), P(e.remote),
-             P(int64_t{e.status}), P(e.prev_hash), P(e.hash)})
-        .status();
-  }
-
-  // Migration 0008: chains the audit rows written before it, in seq order (their seq
-  // renumbered from 1 so the chain's seq + 1 rule holds).
-  Status ChainLegacyAudit() {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT at_ms, token_id, role, action, detail FROM audit ORDER BY seq"));
-    RETURN_IF_ERROR(c_->Exec("DELETE FROM audit").status());
-    std::string last;
-    for (int i = 0; i < r.rows(); ++i) {
-      AuditEntry e;
-      e.at_ms = r.Int(i, 0), e.token_id = r.Text(i, 1), e.role = r.Text(i, 2), e.action = r.Text(i, 3);
-      e.detail = r.Text(i, 4);
-      ChainAuditEntry(i, last, e);
-      last = e.hash;
-      RETURN_IF_ERROR(InsertAudit(e));
-    }
-    return OkStatus();
-  }
-
   static Allocation ReadAllocation(const Result& r, int i) {
     return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};
   }
@@ -807,12 +713,14 @@ class PostgresLedger final : public Ledger {
     return s;
   }
   Status RecordChange(Window w, bool slices = true) {
-    return c_->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
-                    {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})
+    return c_
+        ->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
+               {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})
         .status();
   }
 
   std::unique_ptr<Conn> c_;
+  pg::AccessTables access_{*c_};  // API tokens and the audit chain
 };
 
 }  // namespace
