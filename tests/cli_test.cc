@@ -379,6 +379,31 @@ TEST(Cli, ImportsADcgmScrapeAndRegistersItsGpus) {
   EXPECT_FLOAT_EQ(got[0].mem_mib, 7270);
 }
 
+// A refused import stores nothing: not the GPUs it would have registered, and, into a
+// path that held no ledger, not even the file. (The scrape's GPUs and samples are also one
+// ledger transaction; that a unit refused after its first write leaves nothing is
+// LedgerContract.AUnitOfWorkStoresAllOrNothing.)
+TEST(Cli, ARefusedImportLeavesNothingBehind) {
+  testing::TempDir dir;
+  const std::string scrape = dir.File("bad.prom",
+                                      "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-b\",Hostname=\"n1\","
+                                      "modelName=\"A10G\"} 150\n");
+  const std::string fresh = dir.path() + "/fresh.db";
+  CliRun r = Cli({"import", "scrape", "--db", fresh, "--at", "2026-10-01T00:00:00Z", "--register-gpus", scrape});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("150"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(fresh)) << "a refused import created a ledger";
+  // Into an existing ledger: the GPU the scrape would register is not there.
+  const std::string db = dir.path() + "/l.db";
+  ASSERT_EQ(Cli({"init", "--db", db}).code, 0);
+  r = Cli({"import", "scrape", "--db", db, "--at", "2026-10-01T00:00:00Z", "--register-gpus", scrape});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(std::filesystem::exists(db));
+  auto ledger = OpenSqliteLedger(db);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_TRUE((*ledger)->ListGpus()->empty());
+}
+
 TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli({"report", "--month", "2026-10"}).code, 2);  // no --db
   EXPECT_EQ(Cli({"frobnicate"}).code, 2);

@@ -1,5 +1,6 @@
 // init and import: the commands that write a ledger.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -97,9 +98,28 @@ Status CmdInit(const InitArgs& a, std::ostream& out) {
   return OkStatus();
 }
 
+namespace {
+Status ImportInto(const ImportArgs& a, const std::string& text, Ledger& ledger, std::ostream& out);
+}  // namespace
+
 Status CmdImport(const ImportArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(a.file));
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
+  // An import that names a file with no ledger creates it; when it is refused, the new
+  // file goes too (a refusal leaves nothing behind, not even an empty ledger).
+  const bool fresh = !LedgerExists(a.db).ok();
+  Status s = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
+    return ImportInto(a, text, *ledger, out);
+  }();
+  if (!s.ok() && fresh) {
+    const std::string path = a.db.rfind("sqlite://", 0) == 0 ? a.db.substr(9) : a.db;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  }
+  return s;
+}
+
+namespace {
+Status ImportInto(const ImportArgs& a, const std::string& text, Ledger& ledger, std::ostream& out) {
   auto in_file = [&](const Status& s) { return s.WithContext(a.file); };
   size_t n = 0;
   std::string extra;
@@ -112,28 +132,30 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
     return OkStatus();
   };
   if (a.kind == "jobs") {
-    RETURN_IF_ERROR(load(ParseJobsCsv, [&](const auto& v) { return ledger->PutJobs(v); }));
+    RETURN_IF_ERROR(load(ParseJobsCsv, [&](const auto& v) { return ledger.PutJobs(v); }));
   } else if (a.kind == "gpus") {
-    RETURN_IF_ERROR(load(ParseGpusCsv, [&](const auto& v) { return ledger->PutGpus(v); }));
+    RETURN_IF_ERROR(load(ParseGpusCsv, [&](const auto& v) { return ledger.PutGpus(v); }));
   } else if (a.kind == "allocations") {
-    RETURN_IF_ERROR(load(ParseAllocationsCsv, [&](const auto& v) { return ledger->PutAllocations(v); }));
+    RETURN_IF_ERROR(load(ParseAllocationsCsv, [&](const auto& v) { return ledger.PutAllocations(v); }));
   } else if (a.kind == "prices") {
-    RETURN_IF_ERROR(load(ParsePricesCsv, [&](const auto& v) { return ledger->PutPrices(v); }));
+    RETURN_IF_ERROR(load(ParsePricesCsv, [&](const auto& v) { return ledger.PutPrices(v); }));
   } else if (a.kind == "samples") {
     auto samples = ParseSamplesCsv(text);
     if (!samples.ok()) return in_file(samples.status());
-    RETURN_IF_ERROR(in_file(ledger->PutSamples(samples->samples)));
+    RETURN_IF_ERROR(in_file(ledger.PutSamples(samples->samples)));
     n = samples->samples.size();
     extra = " (from " + std::to_string(samples->rows) + " rows; " + std::to_string(samples->skipped_metrics) +
             " rows of metrics not metered were skipped)";
   } else if (a.kind == "scrape") {
-    RETURN_IF_ERROR(in_file(ImportScrape(a, text, *ledger, &n, &extra)));
+    // The GPUs it registers and its samples: one unit of work (a refused sample leaves no GPU).
+    RETURN_IF_ERROR(
+        in_file(ledger.InTransaction([&] { return ImportScrape(a, text, ledger, &n, &extra); })));
   } else if (a.kind == "progress") {
     if (a.job.empty())
       return InvalidArgument("import progress needs --job ID: the job the results.csv belongs to");
     auto epochs = ParseResultsCsv(text);
     if (!epochs.ok()) return in_file(epochs.status());
-    RETURN_IF_ERROR(in_file(ledger->PutProgress(a.job, *epochs)));
+    RETURN_IF_ERROR(in_file(ledger.PutProgress(a.job, *epochs)));
     n = epochs->size();
     double best = -1;
     for (const auto& e : *epochs) best = std::max(best, e.map50.value_or(-1));
@@ -143,5 +165,7 @@ Status CmdImport(const ImportArgs& a, std::ostream& out) {
       << "\n";
   return OkStatus();
 }
+
+}  // namespace
 
 }  // namespace gpuledger
