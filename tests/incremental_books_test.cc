@@ -102,7 +102,7 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
                    "read " + std::to_string(reads) + " as of " + FormatTime(as_of));
     // Minute rollups are stored for whole hours (the open hour of a partial month is not).
     const TimeMs whole_until = books->partial
-                                   ? books->window.end - ((books->window.end % kHourMs) + kHourMs) % kHourMs
+                                   ? FloorTo(books->window.end, kHourMs)
                                    : books->window.end;
     for (const auto& [uuid, all] : minutes) {
       std::vector<MinuteRollup> want;

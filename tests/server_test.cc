@@ -93,6 +93,9 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<Server>(std::move(ledger), kClock, opt);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    // The first report builds two months' books from scratch (seconds on PostgreSQL under
+    // the sanitizers); these tests check answers, not latency (bench/ measures that).
+    client_->set_read_timeout(60, 0);
   }
   void TearDown() override {
     if (server_) server_->Stop();

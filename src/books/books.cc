@@ -178,7 +178,7 @@ class MonthBuilder {
   StatusOr<std::vector<UsageRow>> Build() {
     ASSIGN_OR_RETURN(plan_, MakePlan(ledger_, ctx_, w_, {}));
     std::vector<std::vector<UsageRow>> days;
-    for (TimeMs day = DayOf(w_.start); day < w_.end; day += kDayMs) {
+    for (TimeMs day = FloorTo(w_.start, kDayMs); day < w_.end; day += kDayMs) {
       ASSIGN_OR_RETURN(std::vector<UsageRow> rows, Day(day));
       days.push_back(std::move(rows));
     }
@@ -196,8 +196,6 @@ class MonthBuilder {
   }
 
  private:
-  static TimeMs FloorTo(TimeMs t, DurationMs unit) { return t - ((t % unit) + unit) % unit; }
-  static TimeMs DayOf(TimeMs t) { return FloorTo(t, kDayMs); }
 
   // An hour (or day) is whole once its part of the month, within `service`, is over by
   // the window's end (as-of): only whole ones are stored.
@@ -211,8 +209,8 @@ class MonthBuilder {
     auto key = std::make_tuple(built, w.start, w.end);
     auto it = changes_.find(key);
     if (it == changes_.end()) {
-      ASSIGN_OR_RETURN(Ledger::Changes c, ledger_.SliceChangesSince(built, w));
-      it = changes_.emplace(key, std::move(c.spans)).first;
+      ASSIGN_OR_RETURN(std::vector<Window> spans, ledger_.SliceChangesSince(built, w));
+      it = changes_.emplace(key, std::move(spans)).first;
     }
     return &it->second;
   }
@@ -276,19 +274,33 @@ class MonthBuilder {
       ASSIGN_OR_RETURN(std::vector<HourSlice> fresh,
                        MeterHours(ledger_, p.slicing, due, w_, /*want_minutes=*/true));
       bool store = false;
+      // Minute rollups of the whole hours metered, one write per run of consecutive hours
+      // (a write covers the minutes its spans touch: a GPU entering service mid-minute
+      // still has that minute's rollup, and hours are whole minutes, so no other hour's).
+      // The open hour's are not written: an as-of in the past would cut them short.
+      Window run{0, 0};
+      std::vector<MinuteRollup> run_minutes;
+      auto flush = [&]() -> Status {
+        if (run.length() > 0) RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, run, run_minutes));
+        run = {0, 0};
+        run_minutes.clear();
+        return OkStatus();
+      };
       for (HourSlice& s : fresh) {
         const bool whole = Whole(s.hour, kHourMs, p.slicing.service);
         if (whole) {
-          // The minutes the hour's span touches (a GPU entering service mid-minute still
-          // has that minute's rollup; hours are whole minutes, so no other hour's). The
-          // open hour's are not written: an as-of in the past would cut them short.
-          const Window minutes{FloorTo(s.span.start, kMinuteMs),
-                               FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
-          RETURN_IF_ERROR(ledger_.ReplaceMinutes(p.slicing.gpu_uuid, minutes, s.minutes));
+          const Window minutes{FloorTo(s.span.start, kMinuteMs), FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
+          if (run.length() > 0 && run.end != minutes.start) RETURN_IF_ERROR(flush());
+          if (run.length() == 0) run.start = minutes.start;
+          run.end = minutes.end;
+          run_minutes.insert(run_minutes.end(), s.minutes.begin(), s.minutes.end());
+        } else {
+          RETURN_IF_ERROR(flush());
         }
         store |= whole;
         kept[s.hour] = std::move(s);
       }
+      RETURN_IF_ERROR(flush());
       if (store) {
         std::vector<UsageRow> rows;
         for (const auto& [h, s] : kept) {

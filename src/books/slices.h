@@ -41,6 +41,6 @@ StatusOr<std::vector<HourSlice>> MeterHours(Ledger& ledger, const GpuSlicing& gp
 
 // The UTC hour starts overlapping `w`.
 std::vector<TimeMs> HoursOf(Window w);
-inline TimeMs HourOf(TimeMs t) { return t - ((t % kHourMs) + kHourMs) % kHourMs; }
+inline TimeMs HourOf(TimeMs t) { return FloorTo(t, kHourMs); }
 
 }  // namespace gpuledger

@@ -22,6 +22,13 @@ inline constexpr DurationMs kDayMs = 24 * kHourMs;
 inline constexpr TimeMs kMinTimeMs = 946684800000;
 inline constexpr TimeMs kMaxTimeMs = 4102444800000;
 
+// `t` floored to a multiple of `span` (also before 1970): the UTC hour, day or minute
+// holding it.
+inline TimeMs FloorTo(TimeMs t, DurationMs span) {
+  const TimeMs r = t % span;
+  return t - (r < 0 ? r + span : r);
+}
+
 // [start, end): every window in gpuledger is half-open, so adjacent windows never
 // count the same millisecond twice.
 struct Window {

@@ -89,15 +89,10 @@ class Ledger {
   // stale when a change newer than the one they were built at touches their window.
   virtual StatusOr<int64_t> LatestChangeOverlapping(Window w) = 0;
   // The spans of the changes after `after_id` that overlap `w` and can alter metered
-  // slices (samples, allocations, GPUs, prices, settings; not job records alone), with
-  // the newest such id (or `after_id`). A sample written after a gap longer than the
-  // pad also records its GPU's previous sample's instant: that sample stood for less
-  // while it was the GPU's last.
-  struct Changes {
-    int64_t latest = 0;
-    std::vector<Window> spans;
-  };
-  virtual StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) = 0;
+  // slices (samples, allocations, GPUs, prices, settings; not job records alone). A
+  // sample written after a gap longer than the pad also records the span its GPU's
+  // previous sample may stand for: that sample stood for less while it was the last.
+  virtual StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w) = 0;
   virtual StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) = 0;
   virtual Status ReplaceUsage(const std::string& key, int64_t built_change,
                               const std::vector<UsageRow>& rows) = 0;

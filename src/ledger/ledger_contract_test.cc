@@ -161,8 +161,8 @@ TEST_P(LedgerContract, AGpuRegisteredAgainAsItWasChangesNoBooks) {
   ASSERT_TRUE(ledger_->PutGpus({same}).ok());
   auto changes = ledger_->SliceChangesSince(*before, {kMinTimeMs, kMaxTimeMs});
   ASSERT_TRUE(changes.ok());
-  ASSERT_EQ(changes->spans.size(), 1u);
-  EXPECT_EQ(changes->spans[0].start, kT0 - kDayMs);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].start, kT0 - kDayMs);
 }
 
 TEST_P(LedgerContract, ReimportingTheSameAllocationReplacesIt) {

@@ -23,11 +23,6 @@ inline constexpr int64_t kSealBudgetSamples = 200'000;
 // fill a 4 KiB page to ~85 %).
 inline constexpr DurationMs kDayBlockMs = kDayMs;
 
-// `t` floored to a multiple of `span` (also before 1970).
-inline TimeMs FloorTo(TimeMs t, DurationMs span) {
-  const TimeMs r = t % span;
-  return t - (r < 0 ? r + span : r);
-}
 // The start of the hour block holding `t`.
 inline TimeMs BlockStart(TimeMs t) { return FloorTo(t, kSampleBlockMs); }
 // The start of the UTC day holding `t`: no block holding `t` starts earlier.

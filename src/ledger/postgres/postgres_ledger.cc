@@ -453,18 +453,13 @@ class PostgresLedger final : public Ledger {
     return s;
   }
 
-  StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) override {
-    Changes c;
-    c.latest = after_id;
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT id, start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
-                              "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
-                              {P(after_id), P(w.end), P(w.start)}));
-    for (int i = 0; i < r.rows(); ++i) {
-      c.latest = std::max(c.latest, r.Int(i, 0));
-      c.spans.push_back({r.Int(i, 1), r.Int(i, 2)});
-    }
-    return c;
+  StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w) override {
+    std::vector<Window> spans;
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
+                                        "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
+                                        {P(after_id), P(w.end), P(w.start)}));
+    for (int i = 0; i < r.rows(); ++i) spans.push_back({r.Int(i, 0), r.Int(i, 1)});
+    return spans;
   }
 
   StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {

@@ -470,20 +470,17 @@ class SqliteLedger final : public Ledger {
     return row ? q.Int(0) : 0;
   }
 
-  StatusOr<Changes> SliceChangesSince(int64_t after_id, Window w) override {
-    Changes c;
-    c.latest = after_id;
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT id, start_ms, end_ms FROM changes WHERE id > ? AND slices = 1 "
-                                  "AND start_ms < ? AND end_ms > ? ORDER BY id"));
+  StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w) override {
+    std::vector<Window> spans;
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, end_ms FROM changes WHERE id > ? AND slices = 1 "
+                                          "AND start_ms < ? AND end_ms > ? ORDER BY id"));
     q.Bind(1, after_id).Bind(2, w.end).Bind(3, w.start);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      c.latest = std::max(c.latest, q.Int(0));
-      c.spans.push_back({q.Int(1), q.Int(2)});
+      spans.push_back({q.Int(0), q.Int(1)});
     }
-    return c;
+    return spans;
   }
 
   StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
