@@ -128,6 +128,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->add_option("--max-connections-per-client", srv.max_connections_per_client,
                    "open connections from one client address at most (then 503)")
       ->capture_default_str();
+  c_srv->add_option("--tls-cert", srv.tls_cert,
+                    "serve HTTPS only (TLS 1.2+): PEM certificate chain, leaf first (with --tls-key)");
+  c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,
       "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");

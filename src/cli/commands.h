@@ -79,6 +79,8 @@ struct ServerArgs {
   std::string max_connections_per_client = "64";
   std::string held_without_samples_after = "15m";  // "0": not checked
   std::string access_log;  // "" none, "-" standard error, else a file (docs/formats/access-log.md)
+  std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
+  std::string tls_key;     // PEM private key (unencrypted)
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
