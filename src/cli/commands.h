@@ -88,6 +88,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
 struct AgentArgs {
   std::string server;      // http://host:port
   std::string token_file;  // holds an ingest token; else $GPULEDGER_TOKEN
+  std::string ca_file;     // https: PEM certificate(s) to trust; else $GPULEDGER_CA_FILE, else the system's
   std::string interval = "1s";
   std::string push_interval = "10s";
   std::string buffer_dir = "/var/lib/gpuledger/agent";
