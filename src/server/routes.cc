@@ -148,6 +148,12 @@ void Server::Routes() {
             front.bodies_too_large);
     counter("gpuledger_http_encodings_refused_total", "Requests refused for their Content-Encoding.",
             front.encodings_refused);
+    counter("gpuledger_http_tls_handshake_timeouts_total", "TLS handshakes not done by the head deadline.",
+            front.tls_handshake_timeouts);
+    counter("gpuledger_http_tls_handshake_failures_total", "TLS handshakes that failed.",
+            front.tls_handshake_failures);
+    counter("gpuledger_http_plain_http_on_tls_total", "Plain HTTP requests sent to the TLS port (400).",
+            front.plain_http_on_tls);
     {
       out +=
           "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"

@@ -64,6 +64,8 @@ Status Server::Start() {
   front.max_connections_per_client = options_.max_connections_per_client;
   front.keep_alive_max_requests = options_.keep_alive_max_requests;
   front.worker_threads = options_.http_workers;
+  front.tls_cert_file = options_.tls_cert_file;
+  front.tls_key_file = options_.tls_key_file;
   http_ = std::make_unique<HttpFront>(front);
   if (!options_.access_log.empty()) {
     ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log));

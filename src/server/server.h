@@ -48,6 +48,10 @@ struct ServerOptions {
   size_t max_connections_per_client = 64;
   int keep_alive_max_requests = 100;
   int http_workers = 8;
+  // TLS served directly (http_front.h): PEM certificate chain and private key, both or
+  // neither; empty: plain HTTP (behind a TLS-terminating proxy, docs/DEPLOY.md).
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Register GPUs that remote write names but the ledger lacks (model from modelName).
   bool register_gpus = true;
   // Scrape mode, for sites without Prometheus: dcgm-exporter pages to fetch
