@@ -22,7 +22,8 @@ std::string EncodeFrame(const QueuedRequest& r) {
 }
 
 StatusOr<QueuedRequest> DecodeQueuePayload(std::string_view payload) {
-  if (payload.size() < 12) return InvalidArgument("outbox frame of " + std::to_string(payload.size()) + " bytes");
+  if (payload.size() < 12)
+    return InvalidArgument("outbox frame of " + std::to_string(payload.size()) + " bytes");
   QueuedRequest r;
   r.seq = GetLe(payload, 0, 8);
   size_t at = 8;
@@ -33,14 +34,16 @@ StatusOr<QueuedRequest> DecodeQueuePayload(std::string_view payload) {
   }
   r.path = std::string(payload.substr(at, path_len));
   at += path_len;
-  if (const size_t space = r.path.find(' '); !r.path.empty() && r.path[0] != '/' && space != std::string::npos) {
+  if (const size_t space = r.path.find(' ');
+      !r.path.empty() && r.path[0] != '/' && space != std::string::npos) {
     r.method = r.path.substr(0, space);
     r.path.erase(0, space + 1);
   }
   const size_t type_len = GetLe(payload, at, 2);
   at += 2;
   if (at + type_len > payload.size()) {
-    return InvalidArgument("outbox frame: content type of " + std::to_string(type_len) + " bytes runs past its end");
+    return InvalidArgument("outbox frame: content type of " + std::to_string(type_len) +
+                           " bytes runs past its end");
   }
   r.content_type = std::string(payload.substr(at, type_len));
   at += type_len;
@@ -61,7 +64,8 @@ FrameVisitor Collect(std::vector<QueuedRequest>& out) {
 
 }  // namespace
 
-std::vector<QueuedRequest> DecodeSegment(std::string_view b, CorruptionReporter* reporter, std::string_view segment) {
+std::vector<QueuedRequest> DecodeSegment(std::string_view b, CorruptionReporter* reporter,
+                                         std::string_view segment) {
   std::vector<QueuedRequest> out;
   ReadSegmentFrames(kQueueFrameFormat, b, segment, reporter, Collect(out));
   return out;
@@ -99,7 +103,8 @@ StatusOr<std::unique_ptr<DiskQueue>> DiskQueue::Open(FileSystem& fs, std::string
     if (end != std::string::npos) {
       text.resize(end);
       const size_t nl = text.rfind('\n');
-      ASSIGN_OR_RETURN(int64_t acked, ParseInt(nl == std::string::npos ? text : text.substr(nl + 1), "acked"));
+      ASSIGN_OR_RETURN(int64_t acked,
+                       ParseInt(nl == std::string::npos ? text : text.substr(nl + 1), "acked"));
       q->acked_ = static_cast<uint64_t>(acked);
       q->next_seq_ = std::max(q->next_seq_, q->acked_ + 1);
     }

@@ -81,7 +81,7 @@ class DiskQueue {
   uint64_t next_seq_ = 1;
   uint64_t acked_ = 0;
   int64_t dropped_ = 0;
-  int64_t acked_bytes_ = 0;  // size of the acked file
+  int64_t acked_bytes_ = 0;   // size of the acked file
   bool head_loaded_ = false;  // head_ holds the records of segments_.front()
   uint64_t head_size_ = 0;    // of that segment when read
   std::vector<QueuedRequest> head_;

@@ -56,7 +56,8 @@ std::string_view LogLevelName(LogLevel level) {
   return "?";
 }
 
-std::string FormatLogLine(TimeMs t, LogLevel level, std::string_view event, std::span<const LogField> fields) {
+std::string FormatLogLine(TimeMs t, LogLevel level, std::string_view event,
+                          std::span<const LogField> fields) {
   std::string line = FormatTime(t);
   line += ' ';
   line += LogLevelName(level);

@@ -47,12 +47,18 @@ class Logger {
   virtual ~Logger() = default;
   virtual void Log(LogLevel level, std::string_view event, std::span<const LogField> fields) = 0;
 
-  void Debug(std::string_view event, std::initializer_list<LogField> f = {}) { Log(LogLevel::kDebug, event, f); }
-  void Info(std::string_view event, std::initializer_list<LogField> f = {}) { Log(LogLevel::kInfo, event, f); }
+  void Debug(std::string_view event, std::initializer_list<LogField> f = {}) {
+    Log(LogLevel::kDebug, event, f);
+  }
+  void Info(std::string_view event, std::initializer_list<LogField> f = {}) {
+    Log(LogLevel::kInfo, event, f);
+  }
   void Warn(std::string_view event, std::initializer_list<LogField> f = {}) {
     Log(LogLevel::kWarning, event, f);
   }
-  void Error(std::string_view event, std::initializer_list<LogField> f = {}) { Log(LogLevel::kError, event, f); }
+  void Error(std::string_view event, std::initializer_list<LogField> f = {}) {
+    Log(LogLevel::kError, event, f);
+  }
 };
 
 // One line, without its newline: time, level, event, fields. A value is quoted ("...")
@@ -112,7 +118,8 @@ class CapturingLogger final : public Logger {
 // every line (e.g. target=URL for one scrape target).
 class FailureLog {
  public:
-  FailureLog(Logger& logger, std::string event, std::vector<LogField> fields = {}, LogLevel level = LogLevel::kWarning)
+  FailureLog(Logger& logger, std::string event, std::vector<LogField> fields = {},
+             LogLevel level = LogLevel::kWarning)
       : logger_(logger), event_(std::move(event)), fields_(std::move(fields)), level_(level) {}
   void Failed(const Status& s);
   void Succeeded();

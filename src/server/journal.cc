@@ -107,30 +107,33 @@ Status DecodeJournalPayload(std::string_view p, std::vector<GpuSample>& out) {
     frame.push_back(std::move(g));
   }
   if (at != p.size()) {
-    return InvalidArgument("journal frame: " + std::to_string(rows) + " rows fill " + std::to_string(at) + " of its " +
-                           std::to_string(p.size()) + " bytes");
+    return InvalidArgument("journal frame: " + std::to_string(rows) + " rows fill " + std::to_string(at) +
+                           " of its " + std::to_string(p.size()) + " bytes");
   }
   std::move(frame.begin(), frame.end(), std::back_inserter(out));  // only a whole frame
   return OkStatus();
 }
 
-std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used, CorruptionReporter* reporter,
-                                            std::string_view segment) {
+std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used,
+                                            CorruptionReporter* reporter, std::string_view segment) {
   std::vector<GpuSample> out;
-  const SegmentReadStats st = ReadSegmentFrames(kJournalFrameFormat, b, segment, reporter,
-                                                [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, out); });
+  const SegmentReadStats st =
+      ReadSegmentFrames(kJournalFrameFormat, b, segment, reporter,
+                        [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, out); });
   if (bytes_used) *bytes_used = st.end_of_good;
   return out;
 }
 
-StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std::string dir, size_t max_pending,
+StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std::string dir,
+                                                             size_t max_pending,
                                                              CorruptionReporter* reporter) {
   std::unique_ptr<IngestJournal> j(new IngestJournal(fs, std::move(dir), max_pending, reporter));
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, j->log_.List());
   for (const uint64_t seq : ids) {  // oldest first
     std::vector<GpuSample> rows;
     RETURN_IF_ERROR(
-        j->log_.Read(seq, [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, rows); }).status());
+        j->log_.Read(seq, [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, rows); })
+            .status());
     j->pending_count_ += rows.size();
     j->pending_.push_back(std::move(rows));
     j->segments_.push_back(seq);

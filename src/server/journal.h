@@ -92,6 +92,7 @@ Status DecodeJournalPayload(std::string_view payload, std::vector<GpuSample>& ou
 // reported to `reporter` if set, naming `segment`). `bytes_used` (if set) gets the
 // offset just past the last good frame.
 std::vector<GpuSample> DecodeJournalSegment(std::string_view bytes, size_t* bytes_used = nullptr,
-                                            CorruptionReporter* reporter = nullptr, std::string_view segment = "");
+                                            CorruptionReporter* reporter = nullptr,
+                                            std::string_view segment = "");
 
 }  // namespace gpuledger

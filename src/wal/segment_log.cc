@@ -40,7 +40,9 @@ class Frames {
     const size_t left = b_.size() - p;
     if (left < header_) {
       *bad = Bad::kHeaderCut;
-      if (why) *why = "frame header cut short (" + std::to_string(left) + " of " + std::to_string(header_) + " bytes)";
+      if (why)
+        *why =
+            "frame header cut short (" + std::to_string(left) + " of " + std::to_string(header_) + " bytes)";
       return 0;
     }
     *len = GetLe(b_, p, 4);
@@ -143,7 +145,8 @@ SegmentReadStats ReadSegmentFrames(const FrameFormat& format, std::string_view b
       continue;
     }
     d.bytes = b.size() - pos;
-    const bool zeros = std::all_of(b.begin() + static_cast<std::ptrdiff_t>(pos), b.end(), [](char c) { return c == 0; });
+    const bool zeros =
+        std::all_of(b.begin() + static_cast<std::ptrdiff_t>(pos), b.end(), [](char c) { return c == 0; });
     if (bad == Bad::kHeaderCut || bad == Bad::kPastEnd || zeros) {
       st.torn_bytes = d.bytes;
       if (reporter) reporter->TornTail(d);
@@ -197,7 +200,8 @@ void SegmentLog::Roll(uint64_t id) {
 }
 
 Status SegmentLog::AppendFrame(std::string_view frame, bool sync) {
-  if (!writable_) return FailedPrecondition("segment log " + dir_ + ": no segment takes appends (Roll first)");
+  if (!writable_)
+    return FailedPrecondition("segment log " + dir_ + ": no segment takes appends (Roll first)");
   const std::string path = Path(current_);
   Status s = fs_.Append(path, frame);
   if (s.ok() && sync) s = fs_.Sync(path);

@@ -66,11 +66,11 @@ class CorruptionReporter {
 };
 
 struct SegmentReadStats {
-  uint64_t size = 0;          // of the segment
-  size_t frames = 0;          // good frames read
-  uint64_t end_of_good = 0;   // offset just past the last good frame
+  uint64_t size = 0;         // of the segment
+  size_t frames = 0;         // good frames read
+  uint64_t end_of_good = 0;  // offset just past the last good frame
   uint64_t corrupt_regions = 0, corrupt_bytes = 0;
-  uint64_t torn_bytes = 0;    // of the torn tail, 0 if none
+  uint64_t torn_bytes = 0;  // of the torn tail, 0 if none
 };
 
 // [length][checksum][payload].
@@ -82,14 +82,16 @@ using FrameVisitor = std::function<Status(std::string_view payload, uint64_t off
 
 // Reads the frames of one segment's bytes in order (the resynchronisation rule above).
 // `segment` names it in what is reported; `reporter` may be null.
-SegmentReadStats ReadSegmentFrames(const FrameFormat& format, std::string_view bytes, std::string_view segment,
-                                   CorruptionReporter* reporter, const FrameVisitor& visit);
+SegmentReadStats ReadSegmentFrames(const FrameFormat& format, std::string_view bytes,
+                                   std::string_view segment, CorruptionReporter* reporter,
+                                   const FrameVisitor& visit);
 
 // Logs damage: `segment_corrupt` (WARN) and `segment_torn_tail` (INFO), each with
 // log=<name> segment=<path> offset=<byte> bytes=<skipped> reason=<why>.
 class LoggingCorruptionReporter final : public CorruptionReporter {
  public:
-  LoggingCorruptionReporter(Logger& logger, std::string log_name) : logger_(logger), name_(std::move(log_name)) {}
+  LoggingCorruptionReporter(Logger& logger, std::string log_name)
+      : logger_(logger), name_(std::move(log_name)) {}
   void Corruption(const SegmentDamage& d) override;
   void TornTail(const SegmentDamage& d) override;
 
