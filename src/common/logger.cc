@@ -119,6 +119,7 @@ void FailureLog::Failed(const Status& s) {
   {
     std::lock_guard lock(mu_);
     ++failures_;
+    failing_ = true;
     if (failures_ > 1 && s.ToString() == last_message_) return;  // the same cause, retried
     last_message_ = s.ToString();
     fields = fields_;
@@ -129,10 +130,12 @@ void FailureLog::Failed(const Status& s) {
 }
 
 void FailureLog::Succeeded() {
+  if (!failing_) return;
   std::vector<LogField> fields;
   {
     std::lock_guard lock(mu_);
     if (failures_ == 0) return;
+    failing_ = false;
     fields = fields_;
     fields.emplace_back("failures", failures_);
     failures_ = 0;

@@ -13,6 +13,7 @@
 // Every Logger here is thread-safe; FailureLog too.
 #pragma once
 
+#include <atomic>
 #include <concepts>
 #include <cstdint>
 #include <cstdio>
@@ -132,6 +133,7 @@ class FailureLog {
   const std::string event_;
   const std::vector<LogField> fields_;
   const LogLevel level_;
+  std::atomic<bool> failing_{false};  // Succeeded's lock-free path (it runs per request)
   mutable std::mutex mu_;
   int64_t failures_ = 0;
   std::string last_message_;  // the Status last logged
