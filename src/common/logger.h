@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -34,7 +35,7 @@ std::string_view LogLevelName(LogLevel level);  // "DEBUG", "INFO", "WARN", "ERR
 
 struct LogField {
   LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
-  LogField(std::string_view k, const std::string& v) : key(k), value(v) {}
+  LogField(std::string_view k, std::string v) : key(k), value(std::move(v)) {}
   LogField(std::string_view k, const char* v) : key(k), value(v) {}
   template <std::integral T>
   LogField(std::string_view k, T v) : key(k), value(std::to_string(v)) {}

@@ -164,7 +164,7 @@ Status Server::FlushJournal() {
 Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
   // Whoever flushes (the writer, a read, retention, Stop): logged once per cause.
-  const Status s = [&]() -> Status {
+  Status s = [&]() -> Status {
     // Sightings first: each was queued after its samples were appended, so these samples
     // are all in the Take below.
     DrainSightings();
