@@ -141,6 +141,13 @@ void Server::Routes() {
             "Ingest journal writes to the ledger that failed (retried).", counters_.journal_flush_errors);
     counter("gpuledger_journal_replayed_samples_total", "Samples replayed from the journal at start.",
             counters_.journal_replayed);
+    const SegmentLogCounters damage = journal_ ? journal_->damage() : SegmentLogCounters{};
+    counter("gpuledger_journal_corrupt_frames_total",
+            "Damaged journal frames skipped at replay (adjacent ones count once).", damage.corrupt_regions);
+    counter("gpuledger_journal_corrupt_bytes_total", "Bytes of damaged journal frames skipped at replay.",
+            damage.corrupt_bytes);
+    counter("gpuledger_journal_torn_tails_total", "Journal segments ending in an append cut short (a crash).",
+            damage.torn_tails);
     const HttpFrontCounters& front = http_->counters();
     counter("gpuledger_http_connections_refused_total", "Connections refused over the connection caps.",
             front.connections_refused);
