@@ -59,7 +59,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_rep->add_option("--format", rep.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  c_rep->add_option("--as-of", rep.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_rep->add_option("--as-of", rep.as_of,
+                    "the books as of this instant (RFC 3339; default: now): open holds end there, a month in "
+                    "progress is partial");
   c_rep->add_flag("--share-idle", rep.share_idle,
                   "spread unallocated cost over jobs in proportion to their cost, within each GPU model's "
                   "pool (a team that used only A10Gs carries no idle A100 cost)");
@@ -71,10 +73,29 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_jobs->add_option("--db", jobs.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_jobs->add_option("--as-of", jobs.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_jobs->add_option("--as-of", jobs.as_of,
+                     "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
+                     "in progress is partial");
   c_jobs->add_option("--format", jobs.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
+
+  ExportArgs exp;
+  auto* c_exp = app.add_subcommand(
+      "export", "the month's books for machines: CSV or JSON by one dimension, or FinOps FOCUS 1.2 CSV");
+  c_exp->add_option("--db", exp.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_exp->add_option("--month", exp.month, "YYYY-MM, in the ledger's time zone (default: last month)");
+  c_exp->add_option("--format", exp.format, "csv | json | focus (FOCUS 1.2: one row per job per GPU model)")
+      ->check(CLI::IsMember({"csv", "json", "focus"}))
+      ->required();
+  c_exp->add_option("--by", exp.by,
+                    "csv and json: department (default) | project | user | model | image | framework | "
+                    "gpu-model | job");
+  c_exp->add_flag("--desensitised", exp.desensitised,
+                  "no user or job names: each becomes a stable salted key (u-..., j-...) kept by the ledger");
+  c_exp->add_option("--as-of", exp.as_of,
+                    "the books as of this instant (RFC 3339; default: now): a month in progress is partial");
+  c_exp->add_option("--out", exp.out, "write to this file (whole or not at all) instead of standard output");
 
   SeriesArgs series;
   auto* c_series =
@@ -83,7 +104,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
   c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
   c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_series->add_option("--as-of", series.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_series->add_option("--as-of", series.as_of,
+                       "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
+                       "in progress is partial");
   c_series->add_option("--format", series.format, "csv | json")
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
@@ -268,6 +291,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdReport(rep, clock, out);
   else if (*c_jobs)
     st = CmdJobs(jobs, clock, out);
+  else if (*c_exp)
+    st = CmdExport(exp, clock, out);
   else if (*c_srv)
     st = CmdServer(srv, clock, out);
   else if (*c_agent)
