@@ -10,6 +10,7 @@
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
+#include "report/export.h"
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
@@ -62,7 +63,6 @@ StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs
   if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
   return t;
 }
-
 
 }  // namespace
 
@@ -405,63 +405,113 @@ void Server::Routes() {
       });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
-  http_->Get("/api/v1/reports/monthly",
-             [this, authenticate](const httplib::Request& req, httplib::Response& res) {
-               auto p = authenticate(req, res);
-               if (!p) return;
-               if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
-               auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
-               if (!by.ok()) return Reply(res, by.status());
-               auto month = ParseYearMonth(req.get_param_value("month"));
-               if (!month.ok()) return Reply(res, month.status());
-               auto scope = ReportScopeFor(*p, *by);
-               if (!scope.ok()) return Deny(req, res, *p, scope.status());
-               const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
-               if (share != "true" && share != "false") {
-                 return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
-                                                   "': send true or false"));
-               }
-               const bool share_idle = share == "true";
-               std::lock_guard lock(ledger_mu_);
-               if (Status s = FlushJournalLocked(); !s.ok())
-                 return Reply(res, s);  // every sample acknowledged
-               auto ctx = LoadBooksContext(*ledger_);
-               if (!ctx.ok()) return Reply(res, ctx.status());
-               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
-               if (!report.ok()) return Reply(res, report.status());
-               Status audited =
-                   AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
-                               "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
-               if (!audited.ok()) return Reply(res, audited);  // no audit, no data
-               ++counters_.report_requests;
-               res.set_content(RenderReportJson(*report), "application/json");
-             });
+  http_->Get(
+      "/api/v1/reports/monthly", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p) return;
+        if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
+        auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+        if (!by.ok()) return Reply(res, by.status());
+        auto month = ParseYearMonth(req.get_param_value("month"));
+        if (!month.ok()) return Reply(res, month.status());
+        auto scope = ReportScopeFor(*p, *by);
+        if (!scope.ok()) return Deny(req, res, *p, scope.status());
+        const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
+        if (share != "true" && share != "false") {
+          return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
+                                            "': send true or false"));
+        }
+        const bool share_idle = share == "true";
+        std::lock_guard lock(ledger_mu_);
+        if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
+        auto ctx = LoadBooksContext(*ledger_);
+        if (!ctx.ok()) return Reply(res, ctx.status());
+        auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
+        if (!report.ok()) return Reply(res, report.status());
+        Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
+                                     "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
+        if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+        ++counters_.report_requests;
+        res.set_content(RenderReportJson(*report), "application/json");
+      });
+
+  // The month's books for machines (docs/EXPORTS.md): csv | json by one dimension, or
+  // FOCUS 1.2. Scoped as the report is; finance always gets the desensitised variant (no
+  // user or job names; FOCUS rows keep their salted job keys). Every read audited.
+  http_->Get(R"(/api/v1/exports/([^/]+))", [this, authenticate](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (Status s = OnlyParams(req, {"format", "by", "desensitised"}); !s.ok()) return Reply(res, s);
+    auto month = ParseYearMonth(std::string(req.matches[1]));
+    if (!month.ok()) return Reply(res, month.status());
+    ExportRequest er;
+    er.month = *month;
+    er.format = req.has_param("format") ? req.get_param_value("format") : "json";
+    er.by = req.has_param("by") ? req.get_param_value("by") : "";
+    if (er.format != "csv" && er.format != "json" && er.format != "focus") {
+      return Reply(res, InvalidArgument("query parameter 'format' is '" + EscapeForMessage(er.format) +
+                                        "': send csv, json or focus"));
+    }
+    const std::string des = req.has_param("desensitised") ? req.get_param_value("desensitised") : "0";
+    if (des != "0" && des != "1" && des != "true" && des != "false") {
+      return Reply(res, InvalidArgument("query parameter 'desensitised' is '" + EscapeForMessage(des) +
+                                        "': send 1 or 0"));
+    }
+    er.desensitised = des == "1" || des == "true" || p->role == Role::kFinance;
+    auto by = er.format == "focus" ? StatusOr<GroupBy>(GroupBy::kJob)
+                                   : ParseGroupBy(er.by.empty() ? "department" : er.by);
+    if (!by.ok()) return Reply(res, by.status());
+    // A FOCUS row is a job's charge: finance sees it under the job's salted key only.
+    auto scope = ReportScopeFor(*p, er.format == "focus" && er.desensitised ? GroupBy::kDepartment : *by);
+    if (!scope.ok()) return Deny(req, res, *p, scope.status());
+    er.scope = *scope;
+    std::lock_guard lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    er.as_of = clock_.Now();
+    auto out = BuildExport(*ledger_, *ctx, er);
+    if (!out.ok()) return Reply(res, out.status());
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
+                                 "month=" + month->ToString() + " format=" + er.format +
+                                     " by=" + std::string(GroupByName(out->by)) +
+                                     (er.desensitised ? " desensitised" : ""));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    ++counters_.report_requests;
+    if (er.format != "json") {
+      res.set_header("Content-Disposition",
+                     "attachment; filename=\"gpuledger-" + month->ToString() + "-" + er.format + ".csv\"");
+    }
+    res.set_content(out->body, out->content_type);
+  });
 
   // One job with its metrics and cost so far. Users see their project's jobs, department
   // admins their department's; finance sees no job names; every read audited.
-  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate, job_reader](const httplib::Request& req,
-                                                                         httplib::Response& res) {
-    auto p = authenticate(req, res);
-    if (!p) return;
-    if (!job_reader(req, *p, res, "reads no single jobs")) return;
-    const std::string id = req.matches[1];
-    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
-    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    std::lock_guard lock(ledger_mu_);
-    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
-    auto found = ledger_->GetJob(id);
-    if (!found.ok()) return Reply(res, found.status());
-    const std::optional<Job>& job = *found;
-    // Out of scope reads as absent: a user learns nothing of other projects' jobs.
-    if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
-    auto ctx = LoadBooksContext(*ledger_);
-    if (!ctx.ok()) return Reply(res, ctx.status());
-    auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
-    if (!summary.ok()) return Reply(res, summary.status());
-    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
-    if (!audited.ok()) return Reply(res, audited);
-    res.set_content(RenderJobSummaryJson(*summary), "application/json");
-  });
+  http_->Get(R"(/api/v1/jobs/([^/]+))",
+             [this, authenticate, job_reader](const httplib::Request& req, httplib::Response& res) {
+               auto p = authenticate(req, res);
+               if (!p) return;
+               if (!job_reader(req, *p, res, "reads no single jobs")) return;
+               const std::string id = req.matches[1];
+               if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+               if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+               std::lock_guard lock(ledger_mu_);
+               if (Status s = FlushJournalLocked(); !s.ok())
+                 return Reply(res, s);  // every sample acknowledged
+               auto found = ledger_->GetJob(id);
+               if (!found.ok()) return Reply(res, found.status());
+               const std::optional<Job>& job = *found;
+               // Out of scope reads as absent: a user learns nothing of other projects' jobs.
+               if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
+               auto ctx = LoadBooksContext(*ledger_);
+               if (!ctx.ok()) return Reply(res, ctx.status());
+               auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
+               if (!summary.ok()) return Reply(res, summary.status());
+               Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
+               if (!audited.ok()) return Reply(res, audited);
+               res.set_content(RenderJobSummaryJson(*summary), "application/json");
+             });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
   // (admins: a GPU's series spans every project that used it); from/to optional.
