@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "common/money.h"
 #include "common/test_util.h"
+#include "ledger/test_pg.h"
 #include "report/focus.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -501,9 +502,20 @@ TEST_F(Exports, FocusRefusesAnotherGroupingAndOutWritesTheFile) {
 }
 
 // The API on a small cluster: the roles, their scopes, finance's desensitised variant.
-class ExportApi : public ::testing::Test {
+class ExportApi : public ::testing::TestWithParam<std::string> {
  protected:
+  std::unique_ptr<Ledger> Open() {
+    auto l = GetParam() == "postgres" ? OpenPostgresLedger(conninfo_) : OpenLedger(dir_.path() + "/api.db");
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    return l.ok() ? std::move(l).value() : nullptr;
+  }
   void SetUp() override {
+    if (GetParam() == "postgres") {
+      std::string why;
+      auto conninfo = testing::NewPostgresDatabase(&why);
+      if (!conninfo) GTEST_SKIP() << why;
+      conninfo_ = *conninfo;
+    }
     SimOptions o;
     o.seed = 5;
     o.month = {2026, 10};
@@ -512,7 +524,7 @@ class ExportApi : public ::testing::Test {
     o.a100_nodes = 1;
     o.gpus_per_node = 2;
     o.load = 0.2;
-    auto sim = testing::LoadSimulation(dir_.path() + "/api.db", o, "Asia/Shanghai");
+    auto sim = testing::LoadSimulationInto(Open(), o, "Asia/Shanghai");
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     auto jobs = sim->ledger->ListJobs();
     for (const Job& j : *jobs) {
@@ -549,13 +561,14 @@ class ExportApi : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::string conninfo_;
   std::set<std::string> names_;
   std::map<Role, std::string> tokens_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
 };
 
-TEST_F(ExportApi, EachRoleGetsWhatItMaySee) {
+TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
   const std::string base = "/api/v1/exports/2026-10";
   EXPECT_EQ(Get(base + "?format=csv", std::nullopt), 401);
   EXPECT_EQ(Get(base + "?format=csv", Role::kIngest), 403);
@@ -603,9 +616,9 @@ TEST_F(ExportApi, EachRoleGetsWhatItMaySee) {
   EXPECT_EQ(nlohmann::json::parse(body)["scope"]["department"], "retail");
 
   // Every read audited, with what was read.
-  auto ledger = OpenLedger(dir_.path() + "/api.db");
-  ASSERT_TRUE(ledger.ok());
-  auto audit = (*ledger)->ListAudit();
+  auto ledger = Open();
+  ASSERT_TRUE(ledger);
+  auto audit = ledger->ListAudit();
   ASSERT_TRUE(audit.ok());
   int exports = 0;
   bool finance_desensitised = false;
@@ -618,6 +631,9 @@ TEST_F(ExportApi, EachRoleGetsWhatItMaySee) {
   EXPECT_EQ(exports, 10);  // the 200s above
   EXPECT_TRUE(finance_desensitised);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ExportApi, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace gpuledger
