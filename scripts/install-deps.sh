@@ -10,6 +10,7 @@ PACKAGES=(
   libsnappy-dev libcpp-httplib-dev libsodium-dev libxxhash-dev
   prometheus victoria-metrics
   libcli11-dev nlohmann-json3-dev
+  libxlsxwriter-dev libreoffice-calc-nogui
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   tzdata locales

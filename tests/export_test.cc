@@ -501,6 +501,116 @@ TEST_F(Exports, FocusRefusesAnotherGroupingAndOutWritesTheFile) {
   EXPECT_EQ(got.str(), Export("2026-10", "csv"));
 }
 
+// LibreOffice (Debian's libreoffice-calc-nogui), headless, with its profile in `dir`:
+// converts `file` in `dir` with `convert_to`. False when soffice is not installed.
+bool Soffice(const std::string& dir, const std::string& file, const std::string& convert_to, int* code) {
+  if (std::system("command -v soffice >/dev/null 2>&1") != 0) return false;
+  const std::string cmd = "cd '" + dir + "' && HOME='" + dir +
+                          "' timeout 300 soffice --headless --convert-to '" + convert_to + "' --outdir '" +
+                          dir + "' '" + file + "' >soffice.log 2>&1";
+  *code = std::system(cmd.c_str());
+  return true;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// The number in a cell as LibreOffice writes it to CSV ("132120.23"), in micro-units.
+int64_t CellMicros(const std::string& cell) {
+  std::string digits;
+  for (char c : cell) {
+    if ((c >= '0' && c <= '9') || c == '.' || c == '-') digits += c;
+  }
+  return Micros(digits);
+}
+
+// Every sheet of a workbook as LibreOffice reads it: sheet name -> its CSV.
+std::map<std::string, Table> Sheets(const std::string& dir, const std::string& xlsx) {
+  int code = 0;
+  // Field separator ',', quote '"', UTF-8, and every sheet (-1) to its own file.
+  EXPECT_TRUE(Soffice(
+      dir, xlsx, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", &code));
+  EXPECT_EQ(code, 0) << ReadFile(dir + "/soffice.log");
+  std::map<std::string, Table> out;
+  const std::string stem = xlsx.substr(0, xlsx.rfind('.'));
+  for (const char* sheet :
+       {"Summary", "By department", "By project", "By user", "Idle capacity", "Month over month"}) {
+    const std::string path = dir + "/" + stem + "-" + sheet + ".csv";
+    if (std::ifstream(path)) out[sheet] = ParseCsv(ReadFile(path));
+  }
+  return out;
+}
+
+TEST_F(Exports, WorkbookTotalsEqualTheReportAndLibreOfficeConvertsItToPdf) {
+  testing::TempDir out;
+  Cli({"export", "--db", db_, "--month", "2026-10", "--format", "xlsx", "--out", out.path() + "/oct.xlsx"});
+  int code = 0;
+  if (!Soffice(out.path(), "oct.xlsx", "pdf", &code))
+    GTEST_SKIP() << "soffice is not installed (install-deps.sh)";
+  ASSERT_EQ(code, 0) << ReadFile(out.path() + "/soffice.log");
+  const std::string pdf = ReadFile(out.path() + "/oct.pdf");
+  EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
+  EXPECT_GT(pdf.size(), 10'000u);
+
+  const auto sheets = Sheets(out.path(), "oct.xlsx");
+  ASSERT_EQ(sheets.size(), 6u);
+  std::map<std::string, std::string> summary;
+  for (const auto& row : sheets.at("Summary"))
+    if (row.size() >= 2) summary[row[0]] = row[1];
+  const auto report =
+      nlohmann::json::parse(Cli({"report", "--db", db_, "--month", "2026-10", "--format", "json"}));
+  EXPECT_EQ(CellMicros(summary.at("total cost")), Micros(report["total"]["cost"].get<std::string>()));
+  EXPECT_EQ(CellMicros(summary.at("unallocated cost")),
+            Micros(report["unallocated"]["cost"].get<std::string>()));
+  // Each lines sheet's total row is the report's total; its lines and unallocated add up to it.
+  for (const char* sheet : {"By department", "By project", "By user"}) {
+    const Table& t = sheets.at(sheet);
+    int64_t sum = 0, total = -1;
+    for (size_t r = 1; r < t.size(); ++r) {
+      if (t[r].size() < 8 || t[r][7].empty()) continue;
+      if (t[r][1] == "total") {
+        total = CellMicros(t[r][7]);
+      } else {
+        sum += CellMicros(t[r][7]);
+      }
+    }
+    EXPECT_EQ(total, Micros(report["total"]["cost"].get<std::string>())) << sheet;
+    EXPECT_EQ(sum, total) << sheet;
+  }
+  // Month over month ends with the month, at the report's total.
+  const Table& mom = sheets.at("Month over month");
+  ASSERT_GE(mom.size(), 3u);
+  EXPECT_EQ(mom.back()[0], "2026-10");
+  EXPECT_EQ(CellMicros(mom.back()[1]), Micros(report["total"]["cost"].get<std::string>()));
+}
+
+TEST_F(Exports, TheDesensitisedWorkbookNamesNoUserOrJobInAnyCell) {
+  testing::TempDir out;
+  Cli({"export", "--db", db_, "--month", "2026-10", "--format", "xlsx", "--desensitised", "--out",
+       out.path() + "/d.xlsx"});
+  int code = 0;
+  if (!Soffice(out.path(), "d.xlsx", "pdf", &code))
+    GTEST_SKIP() << "soffice is not installed (install-deps.sh)";
+  const auto sheets = Sheets(out.path(), "d.xlsx");
+  EXPECT_EQ(sheets.count("By user"), 0u);
+  ASSERT_EQ(sheets.size(), 5u);
+  size_t cells = 0;
+  for (const auto& [sheet, t] : sheets) {
+    for (const auto& row : t) {
+      for (const std::string& cell : row) {
+        ++cells;
+        for (const std::string& name : names_)
+          ASSERT_EQ(cell.find(name), std::string::npos) << sheet << ": '" << cell << "' names " << name;
+      }
+    }
+  }
+  EXPECT_GT(cells, 100u);
+}
+
 // The API on a small cluster: the roles, their scopes, finance's desensitised variant.
 class ExportApi : public ::testing::TestWithParam<std::string> {
  protected:

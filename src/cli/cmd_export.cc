@@ -1,4 +1,5 @@
-// export: the month's books for machines, as CSV, JSON or FOCUS 1.2 (docs/EXPORTS.md).
+// export: the month's books for machines, as CSV, JSON or FOCUS 1.2, or finance's XLSX
+// workbook (docs/EXPORTS.md).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +44,17 @@ Status CmdExport(const ExportArgs& a, const Clock& clock, std::ostream& out) {
   req.format = a.format;
   req.by = a.by;
   req.desensitised = a.desensitised;
+  if (a.format == "xlsx") {
+    if (a.out.empty()) return InvalidArgument("--format xlsx writes a file: give --out FILE.xlsx");
+    req.xlsx_path = a.out + ".tmp";  // whole or not at all, as the other formats
+    Status s = BuildExport(*o.ledger, o.ctx, req).status();
+    if (s.ok() && std::rename(req.xlsx_path.c_str(), a.out.c_str()) != 0) {
+      s = Unavailable("--out: cannot rename '" + req.xlsx_path + "' to '" + a.out +
+                      "': " + std::strerror(errno));
+    }
+    if (!s.ok()) std::remove(req.xlsx_path.c_str());
+    return s;
+  }
   ASSIGN_OR_RETURN(ExportOutput e, BuildExport(*o.ledger, o.ctx, req));
   if (a.out.empty()) {
     out << e.body;

@@ -49,7 +49,7 @@ Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out);
 struct ExportArgs {
   std::string db;
   std::string month;   // "" = last month
-  std::string format;  // csv | json | focus
+  std::string format;  // csv | json | focus | xlsx
   std::string by;      // "" = department (csv, json); focus is always by job
   bool desensitised = false;
   std::string as_of;  // RFC 3339; "" = the clock's now

@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "report/focus.h"
+#include "report/xlsx.h"
 
 namespace gpuledger {
 
@@ -218,10 +219,61 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// The workbook's months: the five before the month and the month, oldest first.
+constexpr int kWorkbookMonths = 6;
+
+StatusOr<ExportOutput> BuildWorkbook(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
+  if (!req.by.empty()) {
+    return InvalidArgument("the workbook has its own sheets (department, project, user): --by " + req.by +
+                           " does not apply (leave it out)");
+  }
+  if (req.xlsx_path.empty()) return InvalidArgument("xlsx is written to a file: give --out FILE");
+  WorkbookInput in;
+  in.desensitised = req.desensitised;
+  ASSIGN_OR_RETURN(in.by_department, BuildMonthlyReport(ledger, ctx, req.month, req.as_of,
+                                                        GroupBy::kDepartment, false, req.scope));
+  ASSIGN_OR_RETURN(in.by_project, BuildMonthlyReport(ledger, ctx, req.month, req.as_of, GroupBy::kProject,
+                                                     false, req.scope));
+  if (!req.desensitised) {
+    ASSIGN_OR_RETURN(in.by_user,
+                     BuildMonthlyReport(ledger, ctx, req.month, req.as_of, GroupBy::kUser, false, req.scope));
+  }
+  YearMonth first = req.month;
+  for (int i = 1; i < kWorkbookMonths; ++i) first = first.Prev();
+  for (YearMonth m = first; m <= req.month; m = m.Next()) {
+    auto r = m == req.month
+                 ? StatusOr<MonthlyReport>(in.by_department)
+                 : BuildMonthlyReport(ledger, ctx, m, req.as_of, GroupBy::kDepartment, false, req.scope);
+    // A month the books cannot give (before the retention horizon, or unpriced) is left out.
+    if (!r.ok() && (r.status().code() == StatusCode::kNotFound ||
+                    r.status().code() == StatusCode::kFailedPrecondition)) {
+      continue;
+    }
+    RETURN_IF_ERROR(r.status());
+    MonthTotals t;
+    t.month = m;
+    t.partial = r->partial;
+    t.total_micros = r->total.cost_micros;
+    t.unallocated_micros = r->unallocated.total_micros();
+    t.capacity_ns = r->total.usage.gpu_ns;
+    t.density = r->total.usage.density();
+    in.history.push_back(t);
+  }
+  RETURN_IF_ERROR(WriteWorkbook(in, req.xlsx_path));
+  ExportOutput out;
+  out.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  return out;
+}
+
+}  // namespace
+
 StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
   const bool focus = req.format == "focus";
+  if (req.format == "xlsx") return BuildWorkbook(ledger, ctx, req);
   if (!focus && req.format != "csv" && req.format != "json") {
-    return InvalidArgument("export format '" + req.format + "' is not one of csv, json, focus");
+    return InvalidArgument("export format '" + req.format + "' is not one of csv, json, focus, xlsx");
   }
   ExportOutput out;
   if (focus) {

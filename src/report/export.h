@@ -47,8 +47,9 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names);
 // The columns of RenderExportCsv, in order (tests and docs check against it).
 const std::vector<std::string>& ExportCsvColumns();
 
-// What to export: csv | json | focus. `by` is empty for the default (department; focus is
-// always one row per job per GPU model and refuses another grouping).
+// What to export: csv | json | focus | xlsx. `by` is empty for the default (department;
+// focus is always one row per job per GPU model and xlsx has its own sheets: both refuse
+// another grouping). xlsx is written to xlsx_path, not returned.
 struct ExportRequest {
   YearMonth month;
   TimeMs as_of = 0;
@@ -56,6 +57,7 @@ struct ExportRequest {
   std::string by;
   bool desensitised = false;
   ReportScope scope;
+  std::string xlsx_path;
 };
 struct ExportOutput {
   std::string body;
