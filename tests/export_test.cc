@@ -705,6 +705,12 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
   }
   ASSERT_EQ(Get(base + "?format=focus", Role::kFinance, &body), 200);
   EXPECT_EQ(static_cast<int64_t>(ParseCsv(body).size()), admin_rows) << "the same rows, keyed by salted ids";
+  // The workbook, desensitised for finance (no user sheet: its cells are checked above).
+  ASSERT_EQ(Get(base + "?format=xlsx", Role::kFinance, &body), 200);
+  EXPECT_EQ(body.substr(0, 4), std::string("PK\x03\x04", 4)) << "an XLSX is a zip";
+  ASSERT_EQ(Get(base + "?format=xlsx", Role::kAdmin, &body), 200);
+  EXPECT_EQ(body.substr(0, 4), std::string("PK\x03\x04", 4));
+  EXPECT_EQ(Get(base + "?format=xlsx&by=project", Role::kAdmin), 400);
   EXPECT_EQ(Get(base + "?format=csv&by=user", Role::kFinance), 403);
   EXPECT_EQ(Get(base + "?format=json&by=job", Role::kFinance), 403);
 
@@ -738,7 +744,7 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
     if (e.role == "finance" && e.detail.find("desensitised") != std::string::npos)
       finance_desensitised = true;
   }
-  EXPECT_EQ(exports, 10);  // the 200s above
+  EXPECT_EQ(exports, 12);  // the 200s above
   EXPECT_TRUE(finance_desensitised);
 }
 
