@@ -76,7 +76,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_jobs->add_option("--as-of", jobs.as_of,
                      "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
                      "in progress is partial");
-  c_jobs->add_option("--format", jobs.format, "table | csv | json")
+  c_jobs
+      ->add_option(
+          "--format", jobs.format,
+          "table | csv | json (csv and json for machines: snake_case, fractions, numbers; docs/EXPORTS.md)")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
 
