@@ -399,8 +399,7 @@ TEST(Cli, ARefusedImportLeavesNothingBehind) {
                                       "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-b\",Hostname=\"n1\","
                                       "modelName=\"A10G\"} 150\n");
   const std::string fresh = dir.path() + "/fresh.db";
-  CliRun r =
-      Cli({"import", "scrape", "--db", fresh, "--at", "2026-10-01T00:00:00Z", "--register-gpus", scrape});
+  CliRun r = Cli({"import", "scrape", "--db", fresh, "--at", "2026-10-01T00:00:00Z", "--register-gpus", scrape});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("150"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(fresh)) << "a refused import created a ledger";

@@ -59,9 +59,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_rep->add_option("--format", rep.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  c_rep->add_option("--as-of", rep.as_of,
-                    "the books as of this instant (RFC 3339; default: now): open holds end there, a month in "
-                    "progress is partial");
+  c_rep->add_option("--as-of", rep.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_rep->add_flag("--share-idle", rep.share_idle,
                   "spread unallocated cost over jobs in proportion to their cost, within each GPU model's "
                   "pool (a team that used only A10Gs carries no idle A100 cost)");
@@ -73,9 +71,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_jobs->add_option("--db", jobs.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_jobs->add_option("--as-of", jobs.as_of,
-                     "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
-                     "in progress is partial");
+  c_jobs->add_option("--as-of", jobs.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_jobs
       ->add_option(
           "--format", jobs.format,
@@ -113,9 +109,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
   c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
   c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_series->add_option("--as-of", series.as_of,
-                       "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
-                       "in progress is partial");
+  c_series->add_option("--as-of", series.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
   c_series->add_option("--format", series.format, "csv | json")
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();

@@ -103,8 +103,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
                                         : ", idle cost shared out by cost within each GPU model"
                                   : "") +
                     "\n" +
-                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " +
-                                     FormatTime(r.as_of) + " and open holds end there\n"
+                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) +
+                                     " and open holds end there\n"
                                : "") +
                     "\n";
   Table t;
@@ -188,8 +188,8 @@ std::string RenderReportCsv(const MonthlyReport& r) {
             6) +
         "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
         FormatFixed(static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour, 6) + "," +
-        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) +
-        "," + (r.partial ? "true" : "false") + "\n";
+        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) + "," +
+        (r.partial ? "true" : "false") + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
