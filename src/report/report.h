@@ -85,6 +85,7 @@ struct MonthlyReport {
   ReportLine total;                      // everything: equals capacity x price
   std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
+  int64_t idle_by_gpu_omitted = 0;       // GPUs cut from idle_by_gpu's end by a reader's limit
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
 };
 
