@@ -42,7 +42,8 @@ void Reply(httplib::Response& res, const Status& s) {
 // Refuses query parameters the route does not read, by name (a misspelt or unsupported
 // one would otherwise be ignored silently: `format=csv` answered JSON), and repeated ones.
 Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*> known) {
-  for (const auto& [name, value] : req.params) {
+  for (const auto& param : req.params) {
+    const std::string& name = param.first;
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
       std::string list;
       for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
