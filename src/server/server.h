@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "books/books.h"
 #include "common/clock.h"
 #include "common/logger.h"
@@ -157,7 +158,7 @@ class Server {
   // Appends to the audit log who (p; null: unauthenticated), what (action, detail), when
   // (the clock) and from where (the request's address), under a held ledger lock.
   Status AuditLocked(const httplib::Request& req, const Principal* p, int status, const std::string& action,
-                     const std::string& detail);
+                     const std::string& detail) GL_REQUIRES(ledger_mu_);
   void ScrapeLoop();
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
@@ -169,29 +170,30 @@ class Server {
   // The batch's GPUs the ledger lacks, registered (takes the ledger lock only then).
   Status RegisterGpus(const DcgmBatch& batch);
   // Moves the sightings requests queued into sightings_, under a held ledger lock.
-  void DrainSightings();
+  void DrainSightings() GL_REQUIRES(ledger_mu_);
   // FlushJournal under a held ledger lock.
-  Status FlushJournalLocked();
+  Status FlushJournalLocked() GL_REQUIRES(ledger_mu_);
   // Writes the label sightings that are due and lets them claim GPUs for their jobs
   // (attribution.h), under a held ledger lock.
-  Status Attribute();
+  Status Attribute() GL_REQUIRES(ledger_mu_);
   void WriterLoop();
   // The as-of of a cost read of `month` (books_read_grain_ms): now floored to the grain,
   // or now while the floor is still at the month's start (a month that has begun).
   TimeMs BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const;
-  std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_, label_jobs_ and sightings_; taken before ingest_mu_
-  JobLabelCache label_jobs_;
-  SightingBuffer sightings_;
+  Mutex ledger_mu_ GL_ACQUIRED_BEFORE(ingest_mu_);
+  std::unique_ptr<Ledger> ledger_ GL_PT_GUARDED_BY(ledger_mu_);
+  JobLabelCache label_jobs_ GL_GUARDED_BY(ledger_mu_);
+  SightingBuffer sightings_ GL_GUARDED_BY(ledger_mu_);
   TokenCache tokens_;                      // thread-safe: authentication without the ledger lock
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   BooksCache books_;                       // thread-safe: partial months' books between flushes
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
-  std::mutex ingest_mu_;  // guards known_gpus_, incoming_sightings_, last_sample_ms_ (held briefly)
-  std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
-  std::vector<LabelSighting> incoming_sightings_;  // from journaled requests, for the next flush
+  Mutex ingest_mu_;  // held briefly
+  std::unordered_set<std::string> known_gpus_ GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger (register_gpus)
+  // From journaled requests, for the next flush.
+  std::vector<LabelSighting> incoming_sightings_ GL_GUARDED_BY(ingest_mu_);
   // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
-  std::unordered_map<std::string, TimeMs> last_sample_ms_;
+  std::unordered_map<std::string, TimeMs> last_sample_ms_ GL_GUARDED_BY(ingest_mu_);
   std::unique_ptr<FileSystem> own_fs_;
   FileSystem* fs_ = nullptr;                 // the journal's
   std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_
@@ -203,10 +205,10 @@ class Server {
   std::thread scraper_;
   std::thread maintenance_;
   std::thread writer_;  // the journal's
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;  // also wakes the writer early (flush_soon_)
-  bool stopping_ = false;
-  bool flush_soon_ = false;  // under stop_mu_
+  Mutex stop_mu_;
+  CondVar stop_cv_;  // also wakes the writer early (flush_soon_)
+  bool stopping_ GL_GUARDED_BY(stop_mu_) = false;
+  bool flush_soon_ GL_GUARDED_BY(stop_mu_) = false;
   int port_ = 0;
   ServerCounters counters_;
   // Logging (logger.h): each background operation's failures once per cause.
