@@ -244,9 +244,15 @@ void Server::Routes() {
                 // The job, its allocations and the claims its labels make: one unit of work,
                 // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
+                TagVerdict tag;
                 Status stored = ledger_->InTransaction([&]() -> Status {
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
                   ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job)));
+                  // The image-tag policy: enforce refuses only a new job not yet running (a
+                  // running job, as the agent registers it, is warned about, never refused).
+                  tag = CheckImageTag(options_.policy.ImageTagFor(job.project), job);
+                  if (tag.refused() && !before && job.start_ms == 0 && job.status == JobStatus::kPending)
+                    return tag.ToStatus();
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
                   RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
@@ -257,8 +263,9 @@ void Server::Routes() {
                 counters_.label_allocations += stats.allocations;
                 counters_.label_conflicts += stats.conflicts;
                 res.status = 201;
-                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
-                                "application/json");
+                nlohmann::json out = {{"id", job.id}, {"allocations", allocs.size()}};
+                for (const TagViolation& v : tag.violations) out["warnings"].push_back(v.message);
+                res.set_content(out.dump() + "\n", "application/json");
               });
 
   // Register GPUs with what remote write labels lack: memory and sample interval (the
@@ -301,6 +308,7 @@ void Server::Routes() {
                 if (!epochs.ok()) return Reply(res, epochs.status());
                 std::lock_guard lock(ledger_mu_);
                 if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
+                if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
                 auto stop = ledger_->GetStopRequest(id);
                 if (!stop.ok()) return Reply(res, stop.status());
                 counters_.epochs_received += static_cast<int64_t>(epochs->size());
@@ -531,6 +539,7 @@ void Server::Routes() {
     res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
 
+  SubmissionRoutes();
   AdminRoutes();
 }
 
