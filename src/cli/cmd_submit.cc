@@ -22,7 +22,7 @@ StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
 }
 
 // The spec file and the flags as one jobs-API body (flags win).
-StatusOr<Job> JobFromArgs(const SubmitArgs& a) {
+StatusOr<Job> JobFromArgs(const SubmitArgs& a, TimeMs now) {
   nlohmann::json body = nlohmann::json::object();
   if (!a.spec.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(a.spec, "job spec file"));
@@ -63,6 +63,8 @@ StatusOr<Job> JobFromArgs(const SubmitArgs& a) {
     digest = d;
     if (!digest.empty() && !body.contains("image_digest")) body["image_digest"] = digest;
   }
+  if (!body.contains("id") && body.contains("user") && body["user"].is_string())
+    body["id"] = NewSubmissionId(body["user"].get<std::string>(), now);
   auto parsed = ParseJobJson(body.dump());
   if (!parsed.ok()) return InvalidArgument("submission: " + parsed.status().message());
   return parsed->job;
@@ -77,7 +79,8 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
     ASSIGN_OR_RETURN(policy, LoadPolicyFile(a.policy));
   }
   SubmitRequest req;
-  ASSIGN_OR_RETURN(req.job, JobFromArgs(a));
+  const TimeMs now = clock.Now();
+  ASSIGN_OR_RETURN(req.job, JobFromArgs(a, now));
   req.estimate.map_margin = a.map_margin / 100.0;
   RETURN_IF_ERROR(LedgerExists(a.db));
   ASSIGN_OR_RETURN(auto ledger, OpenLedger(a.db));
@@ -85,7 +88,6 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
     ASSIGN_OR_RETURN(int64_t m, ParseMicros(a.max_cost, "--max-cost"));
     req.max_cost_micros = m;
   }
-  const TimeMs now = clock.Now();
   // The estimate is printed before a --max-cost refusal, so the refusal can be read against it.
   std::optional<int64_t> max_cost = req.max_cost_micros;
   req.max_cost_micros.reset();

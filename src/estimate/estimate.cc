@@ -183,6 +183,7 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     }
     std::optional<std::pair<double, BestPractice>> cheapest;
     for (const auto& [key, runs] : configs) {
+      if (static_cast<int>(runs.size()) < o.min_runs_best) continue;
       std::vector<double> costs, maps;
       for (const FinishedRun* r : runs) {
         costs.push_back(static_cast<double>(r->cost_micros));
@@ -208,7 +209,9 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     } else {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.1f", (ref - o.map_margin) * 100);
-      e.best_note = std::string("no best practice: no run reached mAP@0.5 ") + buf;
+      e.best_note = std::string("no best practice: no configuration has ") + std::to_string(o.min_runs_best) +
+                    " runs that reached mAP@0.5 " + buf + " (" + std::to_string(candidates) +
+                    " runs did, all configurations)";
     }
   }
   return e;

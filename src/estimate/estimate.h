@@ -42,6 +42,7 @@ struct EstimateOptions {
   double high_quantile = 0.90;
   double map_margin = 0.01;  // best practice: mAP@0.5 within this of the reference (1 point)
   int min_runs_amp = 3;      // AMP is scaled only with this many runs on each side
+  int min_runs_best = 2;     // best practice: a configuration needs this many qualifying runs
 };
 
 // What the estimate predicts for one quantity: the median, and the interval when known.

@@ -218,7 +218,9 @@ std::vector<std::string> TagVerdict::warnings() const {
 TagVerdict CheckImageTag(const ImageTagPolicy& p, const Job& job) {
   TagVerdict verdict;
   verdict.mode = p.mode;
-  if (p.mode == PolicyMode::kOff) return verdict;
+  // A job that names no image has no tag to check (a registration of what already ran
+  // may not know it); a submission requires one (submit/submission.h).
+  if (p.mode == PolicyMode::kOff || (job.image_repo.empty() && job.image_tag.empty())) return verdict;
   auto t = ParseTemplate(p.tmpl);
   if (!t.ok()) {
     verdict.violations.push_back(

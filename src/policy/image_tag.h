@@ -83,7 +83,8 @@ struct TagVerdict {
 };
 
 // Checks the job's image reference (repo, tag; a repo holding '@' is a digest
-// reference as SplitImage leaves it). The job's model_type helps build the example.
+// reference as SplitImage leaves it). The job's model_type helps build the example. A
+// job without any image is not checked (nothing to check).
 TagVerdict CheckImageTag(const ImageTagPolicy& policy, const Job& job);
 
 }  // namespace gpuledger

@@ -22,7 +22,7 @@ struct SubmissionBody {
 
 // The jobs API's fields, plus "max_cost" (an amount as a string), "dry_run" (a boolean)
 // and "map_margin" (mAP@0.5 points, a number). No allocations: the job has not run yet.
-StatusOr<SubmissionBody> ParseSubmissionBody(const std::string& text) {
+StatusOr<SubmissionBody> ParseSubmissionBody(const std::string& text, TimeMs now) {
   nlohmann::json body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) return InvalidArgument("body is not a JSON object");
   SubmissionBody out;
@@ -56,6 +56,8 @@ StatusOr<SubmissionBody> ParseSubmissionBody(const std::string& text) {
     if (body.contains(f))
       return InvalidArgument(std::string("field '") + f + "' is set by the submission, not sent");
   }
+  if (!body.contains("id") && body.contains("user") && body["user"].is_string())
+    body["id"] = NewSubmissionId(body["user"].get<std::string>(), now);
   ASSIGN_OR_RETURN(JobRequest parsed, ParseJobJson(body.dump()));
   out.req.job = std::move(parsed.job);
   return out;
@@ -74,7 +76,7 @@ void Server::SubmissionRoutes() {
                                    " may not submit jobs (ingest and admin tokens do)"));
     }
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    auto body = ParseSubmissionBody(req.body);
+    auto body = ParseSubmissionBody(req.body, clock_.Now());
     if (!body.ok()) return Reply(res, body.status());
     std::lock_guard lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // the books it estimates from

@@ -69,10 +69,7 @@ StatusOr<Submission> PrepareSubmission(Ledger& ledger, const PolicySet& policy, 
   if (j.user.empty() || j.project.empty() || j.department.empty())
     return InvalidArgument("a submission needs user, project and department");
   if (j.id.empty()) {
-    std::string t = FormatTime(now);  // 2026-10-03T10:00:00Z -> 20261003T100000Z
-    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '-' || c == ':' || c == '.'; }),
-            t.end());
-    j.id = "sub-" + t + "-" + j.user;
+    j.id = NewSubmissionId(j.user, now);
     RETURN_IF_ERROR(CheckId(IdKind::kJobId, j.id));
   }
   j.status = JobStatus::kPending;
@@ -80,7 +77,11 @@ StatusOr<Submission> PrepareSubmission(Ledger& ledger, const PolicySet& policy, 
   j.start_ms = 0;
   j.end_ms = 0;
   RETURN_IF_ERROR(j.Validate());
-  s.tag = CheckImageTag(policy.ImageTagFor(j.project), j);
+  const ImageTagPolicy& tag_policy = policy.ImageTagFor(j.project);
+  if (j.image().empty() && tag_policy.mode != PolicyMode::kOff)
+    return InvalidArgument("a submission needs an image (repo:tag): the image-tag policy (" +
+                           std::string(PolicyModeName(tag_policy.mode)) + ") checks its tag");
+  s.tag = CheckImageTag(tag_policy, j);
   if (s.tag.refused()) return s.tag.ToStatus();
   s.warnings = s.tag.warnings();
   ASSIGN_OR_RETURN(std::optional<Job> before, ledger.GetJob(j.id));
@@ -105,6 +106,13 @@ std::pair<std::string, std::string> SplitImageDigest(const std::string& image) {
   const bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
   if (!tagged) return {image, ""};
   return {ref, image.substr(at + 1)};
+}
+
+std::string NewSubmissionId(const std::string& user, TimeMs now) {
+  std::string t = FormatTime(now);  // 2026-10-03T10:00:00Z -> 20261003T100000Z
+  t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '-' || c == ':' || c == '.'; }),
+          t.end());
+  return "sub-" + t + "-" + user;
 }
 
 JobEstimate StoredEstimate(const Submission& s) {

@@ -48,6 +48,9 @@ std::pair<std::string, std::string> SplitImageDigest(const std::string& image);
 // FailedPrecondition when the estimate is above the limit, or there is no estimate.
 Status CheckMaxCost(const Submission& s, int64_t max_cost_micros);
 
+// The id a submission without one gets: sub-<UTC time, basic format>-<user>.
+std::string NewSubmissionId(const std::string& user, TimeMs now);
+
 // The job as pending and its estimate, in one transaction (nothing when either fails).
 Status RegisterSubmission(Ledger& ledger, const Submission& s);
 
