@@ -261,36 +261,46 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       "check a job's image tag, estimate its cost from similar finished runs, ask to continue, register it "
       "as pending with its estimate, and print what the launcher needs");
   c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
-  c_sub->add_option("--spec", sub.spec, "job spec file: a JSON object with the jobs API's fields (flags override it)");
-  c_sub->add_option("--policy", sub.policy,
-                    "policy file (JSON, docs/POLICIES.md; default: the built-in image-tag template, enforced)");
+  c_sub->add_option("--spec", sub.spec,
+                    "job spec file: a JSON object with the jobs API's fields (flags override it)");
+  c_sub->add_option(
+      "--policy", sub.policy,
+      "policy file (JSON, docs/POLICIES.md; default: the built-in image-tag template, enforced)");
   for (const char* f : kSubmitFields) {
     std::string flag = std::string("--") + f;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    c_sub->add_option(flag, sub.fields[f], std::string("the job's ") + f +
-                                               (std::string(f) == "gpu_request"   ? " (1xA10G)"
-                                                : std::string(f) == "gpu_model"   ? " (one GPU of it, when no --gpu-request)"
-                                                : std::string(f) == "duration_limit" ? " (48h)"
-                                                : std::string(f) == "amp"         ? " (true | false)"
-                                                : std::string(f) == "id"          ? " (default: sub-<UTC time>-<user>)"
-                                                : std::string(f) == "dataset_images" ? " (its size, in images)"
-                                                                                  : ""));
+    c_sub->add_option(flag, sub.fields[f],
+                      std::string("the job's ") + f +
+                          (std::string(f) == "gpu_request"      ? " (1xA10G)"
+                           : std::string(f) == "gpu_model"      ? " (one GPU of it, when no --gpu-request)"
+                           : std::string(f) == "duration_limit" ? " (48h)"
+                           : std::string(f) == "amp"            ? " (true | false)"
+                           : std::string(f) == "id"             ? " (default: sub-<UTC time>-<user>)"
+                           : std::string(f) == "dataset_images" ? " (its size, in images)"
+                                                                : ""));
   }
   c_sub->add_option("--label", sub.labels, "a label key=value (repeatable)");
   c_sub->add_flag("--yes", sub.yes, "do not ask: continue");
   c_sub->add_flag("--dry-run", sub.dry_run, "check and estimate; register nothing");
-  c_sub->add_option("--max-cost", sub.max_cost, "refuse when the estimate is above this amount (ledger's currency)");
-  c_sub->add_option("--map-margin", sub.map_margin,
-                    "best practice: runs within this many mAP@0.5 points of what this configuration reaches")
+  c_sub->add_option("--max-cost", sub.max_cost,
+                    "refuse when the estimate is above this amount (ledger's currency)");
+  c_sub
+      ->add_option("--map-margin", sub.map_margin,
+                   "best practice: runs within this many mAP@0.5 points of what this configuration reaches")
       ->capture_default_str();
-  c_sub->add_option("--launcher", sub.launcher,
-                    "none: the GPULEDGER_* environment to export; slurm: an sbatch script; kubernetes: a batch/v1 Job")
+  c_sub
+      ->add_option(
+          "--launcher", sub.launcher,
+          "none: the GPULEDGER_* environment to export; slurm: an sbatch script; kubernetes: a batch/v1 Job")
       ->check(CLI::IsMember({"none", "slurm", "kubernetes"}))
       ->capture_default_str();
-  c_sub->add_option("--server", sub.server, "GPULEDGER_SERVER for the job's environment (http(s)://host:port)");
+  c_sub->add_option("--server", sub.server,
+                    "GPULEDGER_SERVER for the job's environment (http(s)://host:port)");
   c_sub->add_option("--command", sub.command, "what the job runs (slurm: after srun; kubernetes: sh -c)");
   c_sub->add_option("--namespace", sub.k8s_namespace, "kubernetes: the Job's namespace");
-  c_sub->add_option("--token-secret", sub.token_secret, "kubernetes: Secret whose key 'token' is an ingest token")
+  c_sub
+      ->add_option("--token-secret", sub.token_secret,
+                   "kubernetes: Secret whose key 'token' is an ingest token")
       ->capture_default_str();
   c_sub->add_option("--lang", sub.lang, "zh | en (default: from LANG)")->check(CLI::IsMember({"zh", "en"}));
   c_sub->add_option("--format", sub.format, "text | json")

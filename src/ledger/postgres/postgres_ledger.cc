@@ -577,12 +577,13 @@ class PostgresLedger final : public Ledger {
     if (have.rows() == 0) return NotFound("no job '" + e.job_id + "' to keep an estimate for");
     return c_
         ->Exec(
-            "INSERT INTO job_estimates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (job_id) "
+            "INSERT INTO job_estimates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT "
+            "(job_id) "
             "DO UPDATE SET made_ms = $2, basis = $3, runs = $4, cost_micros = $5, cost_low_micros = $6, "
             "cost_high_micros = $7, best_cost_micros = $8, gpu_ns = $9, duration_ms = $10, detail = $11",
             {P(e.job_id), P(e.made_ms), P(e.basis), P(static_cast<int64_t>(e.runs)), P(e.cost_micros),
-             P(e.cost_low_micros), P(e.cost_high_micros), P(e.best_cost_micros), P(e.gpu_ns), P(e.duration_ms),
-             P(e.detail)})
+             P(e.cost_low_micros), P(e.cost_high_micros), P(e.best_cost_micros), P(e.gpu_ns),
+             P(e.duration_ms), P(e.detail)})
         .status();
   }
 
@@ -592,9 +593,9 @@ class PostgresLedger final : public Ledger {
                                         "FROM job_estimates WHERE job_id = $1",
                                         {P(job_id)}));
     if (r.rows() == 0) return std::optional<JobEstimate>();
-    return std::optional<JobEstimate>(JobEstimate{job_id, r.Int(0, 0), r.Text(0, 1), static_cast<int>(r.Int(0, 2)),
-                                                  r.Int(0, 3), r.Int(0, 4), r.Int(0, 5), r.Int(0, 6), r.Int(0, 7),
-                                                  r.Int(0, 8), r.Text(0, 9)});
+    return std::optional<JobEstimate>(
+        JobEstimate{job_id, r.Int(0, 0), r.Text(0, 1), static_cast<int>(r.Int(0, 2)), r.Int(0, 3),
+                    r.Int(0, 4), r.Int(0, 5), r.Int(0, 6), r.Int(0, 7), r.Int(0, 8), r.Text(0, 9)});
   }
 
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {

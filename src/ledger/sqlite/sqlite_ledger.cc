@@ -579,7 +579,8 @@ class SqliteLedger final : public Ledger {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return NotFound("no job '" + e.job_id + "' to keep an estimate for");
     }
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO job_estimates VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("INSERT OR REPLACE INTO job_estimates VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
     return q.Bind(1, std::string_view(e.job_id))
         .Bind(2, e.made_ms)
         .Bind(3, std::string_view(e.basis))
@@ -601,8 +602,9 @@ class SqliteLedger final : public Ledger {
     q.Bind(1, std::string_view(job_id));
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<JobEstimate>();
-    return std::optional<JobEstimate>(JobEstimate{job_id, q.Int(0), q.Text(1), static_cast<int>(q.Int(2)), q.Int(3),
-                                                  q.Int(4), q.Int(5), q.Int(6), q.Int(7), q.Int(8), q.Text(9)});
+    return std::optional<JobEstimate>(JobEstimate{job_id, q.Int(0), q.Text(1), static_cast<int>(q.Int(2)),
+                                                  q.Int(3), q.Int(4), q.Int(5), q.Int(6), q.Int(7), q.Int(8),
+                                                  q.Text(9)});
   }
 
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
