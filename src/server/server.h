@@ -17,6 +17,7 @@
 
 #include "books/books.h"
 #include "common/clock.h"
+#include "common/logger.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/access_log.h"
@@ -85,6 +86,9 @@ struct ServerOptions {
   // The organisation's policies and projects' overrides (--policy FILE; default: the
   // built-in image-tag template, enforced): POST /api/v1/jobs and /api/v1/submissions.
   PolicySet policy;
+  // Where the server and its background loops log (not owned; outlives the Server).
+  // Null: nothing is logged. Events: docs/DEPLOY.md "Log lines".
+  Logger* logger = nullptr;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
@@ -211,6 +215,17 @@ class Server {
   bool flush_soon_ = false;  // under stop_mu_
   int port_ = 0;
   ServerCounters counters_;
+  // Logging (logger.h): each background operation's failures once per cause.
+  NullLogger null_logger_;
+  Logger& log_ = options_.logger ? *options_.logger : null_logger_;
+  FailureLog flush_log_{log_, "journal_flush"};
+  FailureLog sightings_log_{log_, "sightings_flush"};
+  FailureLog retention_log_{log_, "retention"};
+  FailureLog audit_log_{log_, "audit_write"};
+  FailureLog access_log_log_{log_, "access_log_write"};
+  FailureLog token_touch_log_{log_, "token_touch"};
+  std::vector<std::unique_ptr<FailureLog>> scrape_logs_;  // one per scrape target (Start)
+  LoggingCorruptionReporter journal_reporter_{log_, "journal"};
 };
 
 }  // namespace gpuledger
