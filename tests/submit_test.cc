@@ -303,6 +303,12 @@ TEST_F(SubmitApi, SubmissionsGiveTheCliAnswers) {
   EXPECT_EQ((*job)->status, JobStatus::kRunning);
   EXPECT_EQ((*job)->start_ms, kClock.Now());
   EXPECT_TRUE((*l)->GetEstimate("a1")->has_value());
+  // The job's view carries its estimate beside its actual cost.
+  auto view = client_->Get("/api/v1/jobs/a1", {{"Authorization", "Bearer " + tokens_[Role::kUser]}});
+  ASSERT_EQ(view->status, 200) << view->body;
+  const nlohmann::json v = nlohmann::json::parse(view->body);
+  EXPECT_EQ(v["estimate"]["cost"]["median"], "14.00");
+  EXPECT_EQ(v["estimate"]["made"], "2026-11-15T12:00:00Z");
   EXPECT_FALSE((*l)->GetJob("a2")->has_value());
 }
 

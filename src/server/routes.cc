@@ -610,7 +610,14 @@ void Server::Routes() {
                if (!summary.ok()) return Reply(res, summary.status());
                Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
                if (!audited.ok()) return Reply(res, audited);
-               res.set_content(RenderJobSummaryJson(*summary), "application/json");
+               // A submitted job's estimate, beside its actual cost (docs/ESTIMATE.md).
+               auto estimate = ledger_->GetEstimate(id);
+               if (!estimate.ok()) return Reply(res, estimate.status());
+               if (!*estimate) return res.set_content(RenderJobSummaryJson(*summary), "application/json");
+               nlohmann::json view = nlohmann::json::parse(RenderJobSummaryJson(*summary));
+               view["estimate"] = nlohmann::json::parse((*estimate)->detail, nullptr, false);
+               view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
+               res.set_content(view.dump() + "\n", "application/json");
              });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
