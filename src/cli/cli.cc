@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iostream>
 
 #include "cli/commands.h"
 #include "server/job_update.h"
@@ -156,6 +157,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->capture_default_str();
   c_srv->add_option("--tls-cert", srv.tls_cert,
                     "serve HTTPS only (TLS 1.2+): PEM certificate chain, leaf first (with --tls-key)");
+  c_srv->add_option("--policy", srv.policy,
+                    "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
+                    "(default: the built-in image-tag template, enforced)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,
@@ -277,6 +281,58 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     c_job_set->add_option(flag, job_set.fields[f], std::string("its ") + f);
   }
 
+  SubmitArgs sub;
+  auto* c_sub = app.add_subcommand(
+      "submit",
+      "check a job's image tag, estimate its cost from similar finished runs, ask to continue, register it "
+      "as pending with its estimate, and print what the launcher needs");
+  c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_sub->add_option("--spec", sub.spec,
+                    "job spec file: a JSON object with the jobs API's fields (flags override it)");
+  c_sub->add_option(
+      "--policy", sub.policy,
+      "policy file (JSON, docs/POLICIES.md; default: the built-in image-tag template, enforced)");
+  for (const char* f : kSubmitFields) {
+    std::string flag = std::string("--") + f;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    c_sub->add_option(flag, sub.fields[f],
+                      std::string("the job's ") + f +
+                          (std::string(f) == "gpu_request"      ? " (1xA10G)"
+                           : std::string(f) == "gpu_model"      ? " (one GPU of it, when no --gpu-request)"
+                           : std::string(f) == "duration_limit" ? " (48h)"
+                           : std::string(f) == "amp"            ? " (true | false)"
+                           : std::string(f) == "id"             ? " (default: sub-<UTC time>-<user>)"
+                           : std::string(f) == "dataset_images" ? " (its size, in images)"
+                                                                : ""));
+  }
+  c_sub->add_option("--label", sub.labels, "a label key=value (repeatable)");
+  c_sub->add_flag("--yes", sub.yes, "do not ask: continue");
+  c_sub->add_flag("--dry-run", sub.dry_run, "check and estimate; register nothing");
+  c_sub->add_option("--max-cost", sub.max_cost,
+                    "refuse when the estimate is above this amount (ledger's currency)");
+  c_sub
+      ->add_option("--map-margin", sub.map_margin,
+                   "best practice: runs within this many mAP@0.5 points of what this configuration reaches")
+      ->capture_default_str();
+  c_sub
+      ->add_option(
+          "--launcher", sub.launcher,
+          "none: the GPULEDGER_* environment to export; slurm: an sbatch script; kubernetes: a batch/v1 Job")
+      ->check(CLI::IsMember({"none", "slurm", "kubernetes"}))
+      ->capture_default_str();
+  c_sub->add_option("--server", sub.server,
+                    "GPULEDGER_SERVER for the job's environment (http(s)://host:port)");
+  c_sub->add_option("--command", sub.command, "what the job runs (slurm: after srun; kubernetes: sh -c)");
+  c_sub->add_option("--namespace", sub.k8s_namespace, "kubernetes: the Job's namespace");
+  c_sub
+      ->add_option("--token-secret", sub.token_secret,
+                   "kubernetes: Secret whose key 'token' is an ingest token")
+      ->capture_default_str();
+  c_sub->add_option("--lang", sub.lang, "zh | en (default: from LANG)")->check(CLI::IsMember({"zh", "en"}));
+  c_sub->add_option("--format", sub.format, "text | json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -323,6 +379,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdLeaderboard(lb, clock, out);
   else if (*c_demo)
     st = CmdDemo(demo, out);
+  else if (*c_sub)
+    st = CmdSubmit(sub, clock, std::cin, out);
   else if (*c_job_end)
     st = CmdJobUpdate(job_end, clock, out);
   else if (*c_job_set)

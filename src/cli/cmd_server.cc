@@ -40,6 +40,9 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
     return InvalidArgument(a.tls_cert.empty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
   opt.tls_cert_file = a.tls_cert;
   opt.tls_key_file = a.tls_key;
+  if (!a.policy.empty()) {
+    ASSIGN_OR_RETURN(opt.policy, LoadPolicyFile(a.policy));
+  }
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");

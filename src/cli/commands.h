@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -93,6 +94,7 @@ struct ServerArgs {
   std::string access_log;  // "" none, "-" standard error, else a file (docs/formats/access-log.md)
   std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
   std::string tls_key;     // PEM private key (unencrypted)
+  std::string policy;      // policy file (docs/POLICIES.md); "" = the built-in default
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
@@ -166,6 +168,33 @@ struct DemoArgs {
   std::string interval = "1m";
 };
 Status CmdDemo(const DemoArgs& a, std::ostream& out);
+
+struct SubmitArgs {
+  std::string db;
+  std::string spec;    // a job spec file (JSON, the jobs API's fields); flags override it
+  std::string policy;  // policy file (docs/POLICIES.md); "" = the built-in default (enforce)
+  // Job fields by the jobs API's names (id, user, project, ..., amp); "" = not given.
+  std::map<std::string, std::string> fields;
+  std::vector<std::string> labels;  // key=value
+  bool yes = false;
+  bool dry_run = false;
+  std::string max_cost;            // "" = none
+  std::string launcher = "none";   // none | slurm | kubernetes
+  std::string server;              // GPULEDGER_SERVER for the job's environment
+  std::string command;             // what the job runs
+  std::string k8s_namespace;
+  std::string token_secret = "gpuledger-ingest";
+  std::string lang;                // zh | en; "" = from LANG
+  std::string format = "text";     // text | json
+  double map_margin = 1.0;         // mAP@0.5 points
+};
+// The job fields `submit` takes as flags (--model-type for model_type).
+inline constexpr const char* kSubmitFields[] = {"id", "user", "project", "department", "model_type", "image",
+                                                "framework", "gpu_request", "gpu_model", "duration_limit", "dataset",
+                                                "dataset_images", "epochs", "batch", "imgsz", "amp"};
+// Checks the tag, prints the estimate, asks `in` to continue (unless --yes or --dry-run),
+// registers the job as pending with its estimate, and prints what the launcher needs.
+Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std::ostream& out);
 
 // An audit log entry for a command that changed the ledger directly (role "cli", from
 // "cli user=$USER"; cmd_admin.cc).

@@ -141,6 +141,24 @@ struct StopRequest {
   std::string reason;
 };
 
+// The estimate a job was submitted with (gpuledger submit, POST /api/v1/submissions):
+// kept beside the job so its actual cost can be read against it. Amounts in the
+// ledger's currency; -1 where the estimate has no such figure (no interval, no best
+// practice). `detail` is the whole estimate as JSON (estimate/estimate.h EstimateJson).
+struct JobEstimate {
+  std::string job_id;
+  TimeMs made_ms = 0;
+  std::string basis;  // history | rate | none
+  int runs = 0;       // similar finished runs it rests on
+  int64_t cost_micros = -1;
+  int64_t cost_low_micros = -1;
+  int64_t cost_high_micros = -1;
+  int64_t best_cost_micros = -1;
+  int64_t gpu_ns = -1;
+  DurationMs duration_ms = -1;
+  std::string detail;
+};
+
 // A workload label (pod, hpc_job) seen on a GPU's samples over [first_ms, last_ms].
 struct LabelSighting {
   std::string gpu_uuid;

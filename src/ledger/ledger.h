@@ -80,6 +80,10 @@ class Ledger {
   // Withdraws the job's stop request, so a re-run is not stopped by the old one. Returns
   // whether there was one to withdraw.
   virtual StatusOr<bool> DeleteStopRequest(const std::string& job_id) = 0;
+  // The estimate a job was submitted with: Put replaces the job's earlier one (NotFound
+  // for an unknown job). Retention never touches it.
+  virtual Status PutEstimate(const JobEstimate& e) = 0;
+  virtual StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) = 0;
   // Retention: deletes every sample before `cutoff` and records the cutoff as
   // raw_retained_from_ms, in one transaction. Records no change: books built before
   // stay as built (books/retention.h builds them first). Returns the samples deleted.

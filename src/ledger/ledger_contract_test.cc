@@ -402,6 +402,34 @@ TEST_P(LedgerContract, RetentionDropsOldSamplesWithoutStalingBooks) {
   EXPECT_EQ(ledger_->GetSettings()->raw_retained_from_ms, kT0 + 2 * kDayMs);
 }
 
+TEST_P(LedgerContract, EstimatesAreKeptBesideTheirJobAndReplaced) {
+  EXPECT_FALSE(ledger_->GetEstimate("j1")->has_value());
+  JobEstimate e{"j1", kT0, "history", 12, 45'000'000, 30'000'000, 61'000'000, 28'000'000,
+                8 * kGpuNsPerGpuHour, 8 * kHourMs, R"({"basis":"history"})"};
+  ASSERT_TRUE(ledger_->PutEstimate(e).ok());
+  e.made_ms = kT0 + 1;
+  e.basis = "rate";
+  e.cost_low_micros = -1;
+  ASSERT_TRUE(ledger_->PutEstimate(e).ok());
+  auto got = ledger_->GetEstimate("j1");
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  EXPECT_EQ((*got)->made_ms, kT0 + 1);
+  EXPECT_EQ((*got)->basis, "rate");
+  EXPECT_EQ((*got)->runs, 12);
+  EXPECT_EQ((*got)->cost_micros, 45'000'000);
+  EXPECT_EQ((*got)->cost_low_micros, -1);
+  EXPECT_EQ((*got)->best_cost_micros, 28'000'000);
+  EXPECT_EQ((*got)->gpu_ns, 8 * kGpuNsPerGpuHour);
+  EXPECT_EQ((*got)->detail, R"({"basis":"history"})");
+  // The job registered again (status, end) keeps its estimate.
+  auto job = ledger_->GetJob("j1");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  ASSERT_TRUE(ledger_->PutJobs({**job}).ok());
+  EXPECT_TRUE(ledger_->GetEstimate("j1")->has_value());
+  e.job_id = "no-such-job";
+  EXPECT_EQ(ledger_->PutEstimate(e).code(), StatusCode::kNotFound);
+}
+
 TEST_P(LedgerContract, TheExportSaltIsCreatedOnceAndNeverReplaced) {
   auto first = ledger_->GetOrCreateExportSalt("salt-a");
   ASSERT_TRUE(first.ok()) << first.status().ToString();

@@ -335,6 +335,29 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   return rep;
 }
 
+StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const BooksContext& ctx,
+                                                         const std::vector<Job>& jobs, TimeMs as_of) {
+  std::set<YearMonth> months;
+  for (const Job& j : jobs) {
+    if (j.start_ms == 0 || j.start_ms >= as_of) continue;
+    const TimeMs until = std::min(j.end_ms ? j.end_ms : as_of, as_of);
+    if (until <= j.start_ms) continue;
+    ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(j.start_ms));
+    ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(until - 1));
+    for (YearMonth m = first; m <= last; m = m.Next()) months.insert(m);
+  }
+  std::map<std::string, int64_t> cost;
+  std::map<std::string, UsageTotals> usage;
+  RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
+  std::map<std::string, JobCost> out;
+  for (const Job& j : jobs) {
+    auto u = usage.find(j.id);
+    if (u == usage.end()) continue;
+    out[j.id] = JobCost{cost[j.id], u->second};
+  }
+  return out;
+}
+
 StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
                                        std::optional<YearMonth> month, TimeMs as_of) {
   Leaderboard lb;

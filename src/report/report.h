@@ -3,6 +3,7 @@
 // analysis. Built from the Ledger through books/; rendered by render.h. Thread-compatible.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,6 +111,16 @@ struct JobSummary {
   int64_t unpriced_gpu_ns = 0;  // part of usage on GPU models with no price: not in cost_micros
 };
 StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of);
+
+// Each job's direct cost and usage over every month it spans up to as_of: the books
+// BuildJobSummary and the leaderboard read, for many jobs at once (the estimate's
+// history). Jobs that never started or held nothing are absent.
+struct JobCost {
+  int64_t cost_micros = 0;
+  UsageTotals usage;
+};
+StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const BooksContext& ctx,
+                                                         const std::vector<Job>& jobs, TimeMs as_of);
 
 struct LeaderboardRow {
   std::string config;  // model_type

@@ -66,6 +66,14 @@ StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in) {
   return in;
 }
 
+Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now) {
+  ASSIGN_OR_RETURN(std::optional<Job> job, ledger.GetJob(job_id));
+  if (!job || job->status != JobStatus::kPending) return OkStatus();
+  job->status = JobStatus::kRunning;
+  if (job->start_ms == 0) job->start_ms = now;
+  return ledger.PutJobs({*job});
+}
+
 StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {

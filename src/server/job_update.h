@@ -67,6 +67,10 @@ bool IsFinished(JobStatus s);
 // holds with it. Sending a finished job again as it is stored is a retry: accepted.
 StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming);
 
+// A submitted (pending) job is running once its first progress arrives: its status
+// becomes running and, when it has none, its start `now`. Other jobs are left as they are.
+Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now);
+
 struct JobUpdateResult {
   Job job;                        // as stored
   int64_t allocations_ended = 0;  // allocations whose end was set or moved

@@ -296,9 +296,15 @@ void Server::Routes() {
                 // The job, its allocations and the claims its labels make: one unit of work,
                 // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
+                TagVerdict tag;
                 Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
                   ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job)));
+                  // The image-tag policy: enforce refuses only a new job not yet running (a
+                  // running job, as the agent registers it, is warned about, never refused).
+                  tag = CheckImageTag(options_.policy.ImageTagFor(job.project), job);
+                  if (tag.refused() && !before && job.start_ms == 0 && job.status == JobStatus::kPending)
+                    return tag.ToStatus();
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
                   RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
@@ -309,8 +315,9 @@ void Server::Routes() {
                 counters_.label_allocations += stats.allocations;
                 counters_.label_conflicts += stats.conflicts;
                 res.status = 201;
-                res.set_content(nlohmann::json{{"id", job.id}, {"allocations", allocs.size()}}.dump() + "\n",
-                                "application/json");
+                nlohmann::json out = {{"id", job.id}, {"allocations", allocs.size()}};
+                for (const TagViolation& v : tag.violations) out["warnings"].push_back(v.message);
+                res.set_content(out.dump() + "\n", "application/json");
               });
 
   // Register GPUs with what remote write labels lack: memory and sample interval (the
@@ -353,6 +360,7 @@ void Server::Routes() {
                 if (!epochs.ok()) return Reply(res, epochs.status());
                 MutexLock lock(ledger_mu_);
                 if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
+                if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
                 auto stop = ledger_->GetStopRequest(id);
                 if (!stop.ok()) return Reply(res, stop.status());
                 counters_.epochs_received += static_cast<int64_t>(epochs->size());
@@ -602,7 +610,14 @@ void Server::Routes() {
                if (!summary.ok()) return Reply(res, summary.status());
                Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
                if (!audited.ok()) return Reply(res, audited);
-               res.set_content(RenderJobSummaryJson(*summary), "application/json");
+               // A submitted job's estimate, beside its actual cost (docs/ESTIMATE.md).
+               auto estimate = ledger_->GetEstimate(id);
+               if (!estimate.ok()) return Reply(res, estimate.status());
+               if (!*estimate) return res.set_content(RenderJobSummaryJson(*summary), "application/json");
+               nlohmann::json view = nlohmann::json::parse(RenderJobSummaryJson(*summary));
+               view["estimate"] = nlohmann::json::parse((*estimate)->detail, nullptr, false);
+               view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
+               res.set_content(view.dump() + "\n", "application/json");
              });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
@@ -666,6 +681,7 @@ void Server::Routes() {
     res.set_content(RenderSeriesJson(job_id, parts), "application/json");
   });
 
+  SubmissionRoutes();
   AdminRoutes();
 }
 

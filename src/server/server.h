@@ -24,6 +24,7 @@
 #include "server/access_log.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "policy/image_tag.h"
 #include "server/journal.h"
 
 namespace httplib {
@@ -83,6 +84,9 @@ struct ServerOptions {
   std::string access_log;
   // Failed authentications tolerated per client address before it is answered 429.
   AuthThrottle::Limits auth_throttle;
+  // The organisation's policies and projects' overrides (--policy FILE; default: the
+  // built-in image-tag template, enforced): POST /api/v1/jobs and /api/v1/submissions.
+  PolicySet policy;
   // Where the server and its background loops log (not owned; outlives the Server).
   // Null: nothing is logged. Events: docs/DEPLOY.md "Log lines".
   Logger* logger = nullptr;
@@ -140,6 +144,8 @@ class Server {
   void Routes();
   // Token and audit-log administration (admin_routes.cc).
   void AdminRoutes();
+  // POST /api/v1/submissions and GET /api/v1/policy (submission_routes.cc).
+  void SubmissionRoutes();
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked

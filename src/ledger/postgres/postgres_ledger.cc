@@ -572,6 +572,32 @@ class PostgresLedger final : public Ledger {
     return r.rows() > 0;
   }
 
+  Status PutEstimate(const JobEstimate& e) override {
+    ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(e.job_id)}));
+    if (have.rows() == 0) return NotFound("no job '" + e.job_id + "' to keep an estimate for");
+    return c_
+        ->Exec(
+            "INSERT INTO job_estimates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT "
+            "(job_id) "
+            "DO UPDATE SET made_ms = $2, basis = $3, runs = $4, cost_micros = $5, cost_low_micros = $6, "
+            "cost_high_micros = $7, best_cost_micros = $8, gpu_ns = $9, duration_ms = $10, detail = $11",
+            {P(e.job_id), P(e.made_ms), P(e.basis), P(static_cast<int64_t>(e.runs)), P(e.cost_micros),
+             P(e.cost_low_micros), P(e.cost_high_micros), P(e.best_cost_micros), P(e.gpu_ns),
+             P(e.duration_ms), P(e.detail)})
+        .status();
+  }
+
+  StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT made_ms, basis, runs, cost_micros, cost_low_micros, "
+                                        "cost_high_micros, best_cost_micros, gpu_ns, duration_ms, detail "
+                                        "FROM job_estimates WHERE job_id = $1",
+                                        {P(job_id)}));
+    if (r.rows() == 0) return std::optional<JobEstimate>();
+    return std::optional<JobEstimate>(
+        JobEstimate{job_id, r.Int(0, 0), r.Text(0, 1), static_cast<int>(r.Int(0, 2)), r.Int(0, 3),
+                    r.Int(0, 4), r.Int(0, 5), r.Int(0, 6), r.Int(0, 7), r.Int(0, 8), r.Text(0, 9)});
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());

@@ -572,6 +572,41 @@ class SqliteLedger final : public Ledger {
     return sqlite3_changes(db_->raw()) > 0;
   }
 
+  Status PutEstimate(const JobEstimate& e) override {
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT 1 FROM jobs WHERE id = ?"));
+      q.Bind(1, std::string_view(e.job_id));
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return NotFound("no job '" + e.job_id + "' to keep an estimate for");
+    }
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->Prepare("INSERT OR REPLACE INTO job_estimates VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    return q.Bind(1, std::string_view(e.job_id))
+        .Bind(2, e.made_ms)
+        .Bind(3, std::string_view(e.basis))
+        .Bind(4, static_cast<int64_t>(e.runs))
+        .Bind(5, e.cost_micros)
+        .Bind(6, e.cost_low_micros)
+        .Bind(7, e.cost_high_micros)
+        .Bind(8, e.best_cost_micros)
+        .Bind(9, e.gpu_ns)
+        .Bind(10, e.duration_ms)
+        .Bind(11, std::string_view(e.detail))
+        .Run();
+  }
+
+  StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT made_ms, basis, runs, cost_micros, cost_low_micros, "
+                                          "cost_high_micros, best_cost_micros, gpu_ns, duration_ms, detail "
+                                          "FROM job_estimates WHERE job_id = ?"));
+    q.Bind(1, std::string_view(job_id));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<JobEstimate>();
+    return std::optional<JobEstimate>(JobEstimate{job_id, q.Int(0), q.Text(1), static_cast<int>(q.Int(2)),
+                                                  q.Int(3), q.Int(4), q.Int(5), q.Int(6), q.Int(7), q.Int(8),
+                                                  q.Text(9)});
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
