@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "books/retention.h"
@@ -87,8 +88,31 @@ void Server::Stop() {
   if (http_) http_->Stop();
   if (writer_.joinable()) writer_.join();
   // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
-  if (!FlushJournal().ok()) ++counters_.journal_flush_errors;
-  if (!FlushSightings().ok()) ++counters_.sighting_errors;
+  NoteBackground("journal_flush", FlushJournal(), counters_.journal_flush_errors);
+  NoteBackground("sightings", FlushSightings(), counters_.sighting_errors);
+}
+
+void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs now) {
+  std::lock_guard lock(mu_);
+  if (s.ok()) {
+    if (auto it = last_.find(task); it != last_.end()) it->second.failing = false;
+    return;
+  }
+  Entry& e = last_[task];
+  e.status = s;
+  e.at_ms = now;
+  ++e.count;
+  e.failing = true;
+}
+
+std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::Get() const {
+  std::lock_guard lock(mu_);
+  return {last_.begin(), last_.end()};
+}
+
+void Server::NoteBackground(const char* task, const Status& s, std::atomic<int64_t>& errors) {
+  if (!s.ok()) ++errors;
+  background_errors_.Record(task, s, clock_.Now());
 }
 
 size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }
@@ -114,8 +138,15 @@ void Server::WriterLoop() {
       if (stopping_) return;
       flush_soon_ = false;
     }
-    if (!FlushJournal().ok()) ++counters_.journal_flush_errors;  // kept; retried next round
+    // Kept in the journal and retried next round (the ledger may be away: it reconnects).
+    NoteBackground("journal_flush", FlushJournal(), counters_.journal_flush_errors);
   }
+}
+
+std::unique_lock<std::mutex> Server::LedgerLockUnlessThreadSafe() {
+  std::unique_lock lock(ledger_mu_, std::defer_lock);
+  if (!ledger_->thread_safe()) lock.lock();
+  return lock;
 }
 
 Status Server::FlushJournal() {
@@ -128,6 +159,11 @@ Status Server::FlushJournalLocked() {
   // Sightings first: each was queued after its samples were appended, so these samples
   // are all in the Take below.
   DrainSightings();
+  if (journal_->pending() > 0 && !ledger_->Health().reachable) {
+    // The ledger is away: ask it (an immediate refusal while its reconnect backs off)
+    // before taking and merging what may be millions of samples only to put them back.
+    RETURN_IF_ERROR(ledger_->Ping());
+  }
   IngestJournal::Taken taken = journal_->Take();
   if (!taken.samples.empty()) {
     Status s = ledger_->PutSamples(taken.samples);  // one transaction
@@ -145,10 +181,10 @@ Status Server::FlushJournalLocked() {
 void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
   while (!WaitForStop(kMinuteMs)) {
-    if (!FlushSightings().ok()) ++counters_.sighting_errors;
+    NoteBackground("sightings", FlushSightings(), counters_.sighting_errors);
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
-      if (!Retain().ok()) ++counters_.retention_errors;
+      NoteBackground("retention", Retain(), counters_.retention_errors);
     }
   }
 }
@@ -335,6 +371,50 @@ void Server::ScrapeLoop() {
     }
     if (WaitForStop(options_.scrape_interval_ms)) return;
   }
+}
+
+std::string Server::HealthJson(bool* ready) {
+  // The database: a thread-safe ledger (PostgreSQL's pool) is pinged on a free connection,
+  // beside whatever holds the ledger lock; an SQLite file is always there.
+  const Status ping = ledger_->thread_safe() ? ledger_->Ping() : OkStatus();
+  const LedgerHealth h = ledger_->Health();
+  const TimeMs now = clock_.Now();
+  const bool db_ok = ping.ok() && h.reachable;
+  nlohmann::json db = {{"ok", db_ok}, {"backend", h.backend}};
+  if (!ping.ok()) db["error"] = ping.message();
+  if (!h.last_error.ok()) db["last_error"] = h.last_error.message();
+  if (!h.reachable) {
+    db["down_since"] = FormatTime(h.down_since_ms);
+    db["failed_connects"] = h.failed_connects;
+  }
+  if (h.backend != "sqlite") {
+    db["connections_lost"] = h.losses;
+    db["reconnects"] = h.reconnects;
+    db["retries"] = h.retries;
+  }
+  nlohmann::json journal = {{"enabled", journal_ != nullptr}, {"ok", true}};
+  if (journal_) {
+    const Status room = journal_->CheckRoom(1);
+    journal["ok"] = room.ok();
+    journal["pending_samples"] = journal_->pending();
+    journal["max_pending_samples"] = options_.journal_max_pending_samples;
+    if (!room.ok()) journal["error"] = room.message();
+  }
+  nlohmann::json background = nlohmann::json::object();
+  for (const auto& [task, e] : background_errors_.Get()) {
+    background[task] = {{"failing", e.failing},
+                        {"failures", e.count},
+                        {"last_error", e.status.message()},
+                        {"last_error_at", FormatTime(e.at_ms)}};
+  }
+  const bool ok = db_ok && journal["ok"].get<bool>();
+  if (ready) *ready = ok;
+  nlohmann::json out = {{"status", ok ? "ok" : "degraded"},
+                        {"ready", ok},
+                        {"time", FormatTime(now)},
+                        {"dependencies", {{"database", db}, {"journal", journal}}},
+                        {"background", background}};
+  return out.dump() + "\n";
 }
 
 }  // namespace gpuledger

@@ -2,11 +2,14 @@
 // reports over one Ledger (docs/api/openapi.yaml). Routes (routes.cc) are the one place
 // where a Status becomes an HTTP status code. Handlers run on the HTTP front's workers
 // (http_front.h: deadlines, connection caps, authentication before bodies); the Ledger is
-// used under one mutex. Start/Stop from one thread.
+// used under one mutex, except where a thread-safe Ledger (PostgreSQL's pool) lets token
+// checks, refusal audits and /readyz run beside the journal's flush. Start/Stop from one
+// thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +90,24 @@ struct ServerCounters {
       audit_errors{0}, access_log_errors{0}, token_touch_errors{0};
 };
 
+// The latest failure of each background task (journal flush, sightings, retention), for
+// /healthz: the Status is kept, not only counted. Thread-safe: mu_ guards last_.
+class BackgroundErrors {
+ public:
+  struct Entry {
+    Status status;      // the latest failure
+    TimeMs at_ms = 0;   // when
+    int64_t count = 0;  // failures since start
+    bool failing = false;  // the latest run failed (a success clears it, keeps the rest)
+  };
+  void Record(const std::string& task, const Status& s, TimeMs now);
+  std::vector<std::pair<std::string, Entry>> Get() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> last_;
+};
+
 class HttpFront;
 
 class Server {
@@ -117,6 +138,12 @@ class Server {
   StatusOr<std::vector<std::string>> HeldGpusWithoutSamples();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
+  const BackgroundErrors& background_errors() const { return background_errors_; }
+  // /healthz's body: each dependency (database, journal) and whether it is down; `ready`
+  // (if set) gets whether the server can serve now (/readyz): the ledger answers, and the
+  // journal (if any) has room. Never waits behind the journal's flush on a thread-safe
+  // ledger (there it pings PostgreSQL on a free connection).
+  std::string HealthJson(bool* ready);
   // Open HTTP connections (the front's; 0 before Start).
   size_t open_connections() const;
 
@@ -134,7 +161,7 @@ class Server {
   // CheckToken for a handler: nullopt with the reply made (401, or 429 with Retry-After).
   std::optional<Principal> Authenticate(const httplib::Request& req, httplib::Response& res);
   // Called by the front with a request head, before its body is read: every route but
-  // /healthz and /metrics needs a known token, and the ingest routes an ingest or admin
+  // /healthz, /readyz and /metrics needs a known token, and the ingest routes an ingest or admin
   // one; a refusal is answered from `verdict`'s status and headers.
   Status Admit(const httplib::Request& req, httplib::Response& verdict);
   // A 403 for an authenticated caller: replied, counted and audited.
@@ -155,14 +182,23 @@ class Server {
   Status RegisterGpus(const DcgmBatch& batch);
   // Moves the sightings requests queued into sightings_, under a held ledger lock.
   void DrainSightings();
+  // ledger_mu_ held, unless the ledger is thread-safe: for calls that touch the ledger
+  // alone (not label_jobs_ nor sightings_), so they need not wait behind a flush.
+  std::unique_lock<std::mutex> LedgerLockUnlessThreadSafe();
   // FlushJournal under a held ledger lock.
   Status FlushJournalLocked();
   // Writes the label sightings that are due and lets them claim GPUs for their jobs
   // (attribution.h), under a held ledger lock.
   Status Attribute();
   void WriterLoop();
+  // A background task's outcome: a failure is counted in `errors` and kept with its
+  // Status (background_errors_); a success marks the task healthy again.
+  void NoteBackground(const char* task, const Status& s, std::atomic<int64_t>& errors);
   std::unique_ptr<Ledger> ledger_;
-  std::mutex ledger_mu_;  // guards ledger_, label_jobs_ and sightings_; taken before ingest_mu_
+  // Guards label_jobs_, sightings_ and ledger_ (a thread-safe ledger_ only for what must be
+  // serialised: the journal's flush and attribution, book builds, units of work); taken
+  // before ingest_mu_.
+  std::mutex ledger_mu_;
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
   TokenCache tokens_;     // thread-safe: authentication without the ledger lock
@@ -190,6 +226,7 @@ class Server {
   bool flush_soon_ = false;  // under stop_mu_
   int port_ = 0;
   ServerCounters counters_;
+  BackgroundErrors background_errors_;
 };
 
 }  // namespace gpuledger
