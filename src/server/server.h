@@ -167,7 +167,8 @@ class Server {
   // A 403 for an authenticated caller: replied, counted and audited.
   void Deny(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why);
   // Appends to the audit log who (p; null: unauthenticated), what (action, detail), when
-  // (the clock) and from where (the request's address), under a held ledger lock.
+  // (the clock) and from where (the request's address), under a held ledger lock (or
+  // LedgerLockUnlessThreadSafe's).
   Status AuditLocked(const httplib::Request& req, const Principal* p, int status, const std::string& action,
                      const std::string& detail);
   void ScrapeLoop();

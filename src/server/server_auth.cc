@@ -63,7 +63,7 @@ void Server::Deny(const httplib::Request& req, httplib::Response& res, const Pri
                   const Status& why) {
   ++counters_.denied;
   Reply(res, why);
-  std::lock_guard lock(ledger_mu_);
+  std::unique_lock lock = LedgerLockUnlessThreadSafe();
   (void)AuditLocked(req, &p, res.status, RequestAction(req), why.message());  // counted if it fails
 }
 
