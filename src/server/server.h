@@ -139,10 +139,11 @@ class Server {
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
   const BackgroundErrors& background_errors() const { return background_errors_; }
-  // /healthz's body: each dependency (database, journal) and whether it is down; `ready`
-  // (if set) gets whether the server can serve now (/readyz): the ledger answers, and the
-  // journal (if any) has room. Never waits behind the journal's flush on a thread-safe
-  // ledger (there it pings PostgreSQL on a free connection).
+  // /healthz's and /readyz's body: each dependency (database, journal) and whether it is
+  // down. With `ready` (/readyz) the database is asked (PostgreSQL: a ping on a free
+  // connection, never behind the journal's flush) and *ready gets whether the server can
+  // serve now: the ledger answers and the journal (if any) has room. Without (/healthz,
+  // liveness) nothing waits for the database: it says what the ledger saw at its last use.
   std::string HealthJson(bool* ready);
   // Open HTTP connections (the front's; 0 before Start).
   size_t open_connections() const;

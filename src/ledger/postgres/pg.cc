@@ -30,14 +30,24 @@ double Result::Double(int row, int col) const {
   return v;
 }
 
-Status Reachability::MayConnect() const {
+bool Reachability::ConnectDue() const {
   std::lock_guard lock(mu_);
+  return state_.up || (!state_.connecting && backoff_.Due(clock_.Now()));
+}
+
+Status Reachability::BeginConnect() {
+  std::lock_guard lock(mu_);
+  if (state_.up) return OkStatus();  // a pool's first connections, or a reconnect after a loss seen up
   const TimeMs now = clock_.Now();
-  if (backoff_.Due(now)) return OkStatus();
-  return Unavailable("PostgreSQL unreachable for " + std::to_string(now - state_.down_since_ms) + " ms (" +
-                     std::to_string(state_.failed_connects) +
-                     " failed connects; last: " + state_.last_error.message() + "); next attempt in " +
-                     std::to_string(backoff_.next_at_ms() - now) + " ms");
+  const std::string away = "PostgreSQL unreachable for " + std::to_string(now - state_.down_since_ms) +
+                           " ms (" + std::to_string(state_.failed_connects) +
+                           " failed connects; last: " + state_.last_error.message() + ")";
+  if (state_.connecting) return Unavailable(away + "; a reconnect is being tried");
+  if (!backoff_.Due(now)) {
+    return Unavailable(away + "; next attempt in " + std::to_string(backoff_.next_at_ms() - now) + " ms");
+  }
+  state_.connecting = true;
+  return OkStatus();
 }
 
 void Reachability::ConnectFailed(const Status& why) {
@@ -45,6 +55,7 @@ void Reachability::ConnectFailed(const Status& why) {
   const TimeMs now = clock_.Now();
   if (state_.up) state_.down_since_ms = now;
   state_.up = false;
+  state_.connecting = false;
   state_.last_error = why;
   backoff_.Failed(now);
   state_.failed_connects = backoff_.failures();
@@ -55,6 +66,7 @@ void Reachability::Connected() {
   std::lock_guard lock(mu_);
   if (!state_.up || backoff_.failures() > 0) ++state_.reconnects;
   state_.up = true;
+  state_.connecting = false;
   state_.down_since_ms = 0;
   state_.next_attempt_ms = 0;
   state_.failed_connects = 0;
@@ -80,9 +92,16 @@ namespace {
 
 StatusOr<PGconn*> Connect(const std::string& url) {
   // A server that does not answer (a dropped network) must not hold a caller for the
-  // operating system's TCP timeout; the URL's own connect_timeout, given later, wins.
-  const char* keys[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {"5", url.c_str(), nullptr};
+  // operating system's TCP timeouts (minutes to hours); the URL's own settings, given
+  // later, win.
+  const char* keys[] = {"connect_timeout",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"5", "30", "10", "3", "60000", url.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return Unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(raw) != CONNECTION_OK) {
@@ -141,7 +160,7 @@ bool IsRead(std::string_view sql) {
 }  // namespace
 
 StatusOr<std::unique_ptr<Conn>> Conn::Open(const std::string& url, Reachability* reach) {
-  if (reach != nullptr) RETURN_IF_ERROR(reach->MayConnect());
+  if (reach != nullptr) RETURN_IF_ERROR(reach->BeginConnect());
   StatusOr<PGconn*> raw = Connect(url);
   if (!raw.ok()) {
     if (reach != nullptr) reach->ConnectFailed(raw.status());
@@ -182,7 +201,7 @@ Status Conn::Ready() {
         "back (" +
         lost_.message() + ")");
   }
-  if (reach_ != nullptr) RETURN_IF_ERROR(reach_->MayConnect());
+  if (reach_ != nullptr) RETURN_IF_ERROR(reach_->BeginConnect());
   StatusOr<PGconn*> fresh = Connect(url_);
   if (!fresh.ok()) {
     if (reach_ != nullptr) reach_->ConnectFailed(fresh.status());

@@ -79,13 +79,19 @@ class Reachability {
     int failed_connects = 0;     // in a row
     int64_t losses = 0;          // open connections that broke, since start
     int64_t reconnects = 0;      // connections made again after a loss or failure
+    bool connecting = false;     // while !up: a claimed connect is being tried
   };
 
   explicit Reachability(const Clock& clock, BackoffOptions o = {}) : clock_(clock), backoff_(o) {}
 
-  // OK when a connect may be tried now; else Unavailable naming since when PostgreSQL has
-  // been away, the last error and when the next attempt is due.
-  Status MayConnect() const;
+  // Whether a connect may be tried now (a query: claims nothing).
+  bool ConnectDue() const;
+  // Claims the connect to try now: OK, or Unavailable naming since when PostgreSQL has
+  // been away, the last error and when the next attempt is due. While PostgreSQL is away
+  // one connect at a time is tried across the pool (a server that drops packets holds
+  // it for connect_timeout; the other callers are answered at once); every claim is
+  // followed by ConnectFailed or Connected.
+  Status BeginConnect();
   void ConnectFailed(const Status& why);
   void Connected();
   void Lost(const Status& why);
@@ -100,7 +106,9 @@ class Reachability {
 
 class Conn {
  public:
-  // Connects to `url` (a libpq URL or keyword string; connect_timeout defaults to 5 s).
+  // Connects to `url` (a libpq URL or keyword string). Unless the URL sets them,
+  // connect_timeout is 5 s and TCP keepalives and tcp_user_timeout find a peer that
+  // vanished without closing (a dropped network) within a minute or two.
   // `reach` (optional; it outlives the Conn) gates connects and reconnects and hears of
   // every loss; without one a lost connection is reconnected at its next use.
   static StatusOr<std::unique_ptr<Conn>> Open(const std::string& url, Reachability* reach = nullptr);

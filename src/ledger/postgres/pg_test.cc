@@ -49,27 +49,35 @@ TEST(Reachability, FailedConnectsBackOffOnTheClockAndASuccessResets) {
         << early.status().message();
     const int before = reach.Get().failed_connects;
     clock.Advance(delay - 1);
-    EXPECT_FALSE(reach.MayConnect().ok());
+    EXPECT_FALSE(reach.ConnectDue());
+    EXPECT_FALSE(Conn::Open(url, &reach).ok());
     EXPECT_EQ(reach.Get().failed_connects, before) << "no connect tried before the delay";
     clock.Advance(1);
-    EXPECT_TRUE(reach.MayConnect().ok());
+    EXPECT_TRUE(reach.ConnectDue());
     EXPECT_FALSE(Conn::Open(url, &reach).ok());  // tried, failed again
     EXPECT_EQ(reach.Get().failed_connects, before + 1);
   }
   EXPECT_EQ(reach.Get().next_attempt_ms, clock.Now() + 400);
 
+  // One connect at a time while away: a second caller is answered at once.
+  clock.Advance(400);
+  ASSERT_TRUE(reach.BeginConnect().ok());
+  Status second = reach.BeginConnect();
+  EXPECT_FALSE(second.ok());
+  EXPECT_NE(second.message().find("a reconnect is being tried"), std::string::npos) << second.message();
   reach.Connected();
   EXPECT_TRUE(reach.Get().up);
   EXPECT_EQ(reach.Get().reconnects, 1);
-  EXPECT_TRUE(reach.MayConnect().ok());
+  EXPECT_TRUE(reach.ConnectDue());
   // A connection lost later: away at once, but the first reconnect is not held back.
   reach.Lost(Unavailable("gone"));
   EXPECT_FALSE(reach.Get().up);
-  EXPECT_TRUE(reach.MayConnect().ok());
+  EXPECT_TRUE(reach.ConnectDue());
+  ASSERT_TRUE(reach.BeginConnect().ok());
   reach.ConnectFailed(Unavailable("still gone"));
-  EXPECT_FALSE(reach.MayConnect().ok());
+  EXPECT_FALSE(reach.ConnectDue());
   clock.Advance(100);
-  EXPECT_TRUE(reach.MayConnect().ok()) << "the backoff started again from its initial delay";
+  EXPECT_TRUE(reach.ConnectDue()) << "the backoff started again from its initial delay";
 }
 
 class DroppedConnection : public ::testing::Test {
