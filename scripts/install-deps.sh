@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libpq-dev postgresql-15
   libsnappy-dev libcpp-httplib-dev libsodium-dev libxxhash-dev
+  libssl-dev openssl
   prometheus victoria-metrics
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

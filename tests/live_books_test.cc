@@ -159,5 +159,43 @@ TEST(LiveBooks, TheGapRuleIsTheSameAtAMonthsEnd) {
   }
 }
 
+int64_t Covered(const MonthBooks& m) {
+  int64_t ns = 0;
+  for (const UsageRow& r : m.rows) ns += r.covered_ns;
+  return ns;
+}
+
+// A month in progress is metered afresh unless a cache keeps it: the cache answers the
+// same as-of while nothing changed, and never once a write changed the ledger.
+TEST(LiveBooks, APartialMonthIsKeptBetweenReadsOnlyUntilTheLedgerChanges) {
+  auto b = OneA10G();
+  ASSERT_TRUE(b->ledger->PutJobs({RunningJob("j1", kDec1)}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"j1", "GPU-a", kDec1, 0, kFullShare}}).ok());
+  ASSERT_TRUE(b->ledger->PutSamples({{"GPU-a", At(kDec1 + kMinuteMs, 90)}}).ok());
+  BooksCache cache;
+  b->ctx.cache = &cache;
+  const TimeMs as_of = kDec1 + kHourMs;
+  auto first = MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(Covered(*first), kMinuteMs * kFullShare);
+  auto again = MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(Covered(*again), Covered(*first));
+  // Another as-of is another figure.
+  ASSERT_TRUE(MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of + kSecondMs).ok());
+  EXPECT_EQ(cache.hits(), 1u);
+  // A write after the entry was built: the next read meters again and sees it.
+  ASSERT_TRUE(b->ledger->PutSamples({{"GPU-a", At(kDec1 + 2 * kMinuteMs, 90)}}).ok());
+  auto after = MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(Covered(*after), 2 * kMinuteMs * kFullShare);
+  b->ctx.cache = nullptr;
+  auto fresh = MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Covered(*fresh), Covered(*after));
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -250,6 +250,34 @@ TEST_P(ServerTest, WriteAndJobsRoleMatrix) {
   EXPECT_EQ((*Open()->GetJob("api-job-1"))->status, JobStatus::kRunning);
 }
 
+// Cost reads are as of the clock floored to the read grain (5 s) and do not flush the
+// journal: between two flushes they are answered from the books kept since the last
+// change, and the flush that stores new samples makes the next read meter them.
+TEST_P(ServerTest, ReadsOfTheMonthInProgressAreKeptUntilAFlushChangesTheBooks) {
+  const std::string path = "/api/v1/reports/monthly?month=2026-11&by=department";
+  auto covered = [](const std::string& body) {
+    return nlohmann::json::parse(body)["total"]["covered_gpu_hours"].get<double>();
+  };
+  std::string before, again, metrics;
+  ASSERT_EQ(Get(path, Role::kAdmin, &before), 200);
+  EXPECT_NE(before.find("\"as_of\": \"2026-11-15T12:00:00Z\""), std::string::npos) << before.substr(0, 400);
+  ASSERT_EQ(Get(path, Role::kAdmin, &again), 200);
+  EXPECT_EQ(again, before);
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_NE(metrics.find("gpuledger_books_cache_hits_total 1\n"), std::string::npos) << metrics;
+  // An hour of samples of a new GPU: acknowledged into the journal, then flushed.
+  RwPoints points;
+  const TimeMs t0 = 1794657600000;  // 2026-11-14T12:00:00Z
+  for (int i = 0; i < 60; ++i) points.emplace_back(90, t0 + i * kMinuteMs);
+  ASSERT_EQ(Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, points)})))->status, 204);
+  ASSERT_TRUE(server_->FlushJournal().ok());
+  std::string after;
+  ASSERT_EQ(Get(path, Role::kAdmin, &after), 200);
+  EXPECT_GE(covered(after) - covered(before), 59.0 / 60) << after.substr(0, 600);  // the minutes between them
+  Get("/metrics", std::nullopt, &metrics);
+  EXPECT_NE(metrics.find("gpuledger_books_cache_hits_total 1\n"), std::string::npos) << metrics;
+}
+
 TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
   // An hour of samples of a new A10G, a minute apart, before any job claims it.
   std::vector<std::string> series;

@@ -4,6 +4,7 @@
 set -u
 GPULEDGER_SERVER=${GPULEDGER_SERVER:-http://gpuledger.internal:8080}
 TOKEN_FILE=${GPULEDGER_TOKEN_FILE:-/etc/gpuledger/agent.token}
+# An https:// server with a self-signed or private-CA certificate: GPULEDGER_CA_FILE.
 
 for idx in ${SLURM_JOB_GPUS//,/ }; do
   # Only our own mapping: a later job may already own the GPU.
@@ -18,7 +19,7 @@ if [ "${SLURMD_NODENAME:-}" = "$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2
   case "${SLURM_JOB_EXIT_CODE2:-0:0}" in 0:0) ;; *) status=failed ;; esac
   body=$(printf '{"status": "%s", %s"end": "%s"}' "$status" "${start:+\"start\": \"$start\", }" \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
-  curl -fsS -m 5 -X PATCH -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
+  curl -fsS -m 5 ${GPULEDGER_CA_FILE:+--cacert "$GPULEDGER_CA_FILE"} -X PATCH -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
     -d "$body" "$GPULEDGER_SERVER/api/v1/jobs/slurm-$SLURM_JOB_ID" >/dev/null ||
     logger -t gpuledger-epilog "job $SLURM_JOB_ID: end not recorded with $GPULEDGER_SERVER"
 fi

@@ -10,6 +10,7 @@
 set -u
 GPULEDGER_SERVER=${GPULEDGER_SERVER:-http://gpuledger.internal:8080}
 TOKEN_FILE=${GPULEDGER_TOKEN_FILE:-/etc/gpuledger/agent.token}
+# An https:// server with a self-signed or private-CA certificate: GPULEDGER_CA_FILE.
 
 mkdir -p /run/gpustat
 # SLURM_JOB_GPUS: the GPU indices allocated to the job on this node ("0,1").
@@ -26,7 +27,7 @@ if [ "${SLURMD_NODENAME:-}" = "$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2
   body=$(printf '{"id": "slurm-%s", "user": "%s", "project": "%s", "department": "%s", "status": "running", "start": "%s", "labels": "hpc_job=%s"}' \
     "$SLURM_JOB_ID" "$(json_escape "$SLURM_JOB_USER")" "$(json_escape "$account")" \
     "$(json_escape "$department")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SLURM_JOB_ID")
-  curl -fsS -m 5 -X POST -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
+  curl -fsS -m 5 ${GPULEDGER_CA_FILE:+--cacert "$GPULEDGER_CA_FILE"} -X POST -H "Authorization: Bearer $(cat "$TOKEN_FILE")" -H 'Content-Type: application/json' \
     -d "$body" "$GPULEDGER_SERVER/api/v1/jobs" >/dev/null ||
     logger -t gpuledger-prolog "job $SLURM_JOB_ID: registration with $GPULEDGER_SERVER failed"
 fi

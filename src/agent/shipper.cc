@@ -36,7 +36,11 @@ std::string Shipper::last_error() const {
 }
 
 void Shipper::Run(bool drain) {
+  // cpp-httplib as Debian builds it has OpenSSL support (CPPHTTPLIB_OPENSSL_SUPPORT, set
+  // by its pkg-config flags): an https:// URL makes a verifying TLS client.
   httplib::Client client(options_.url);
+  if (!options_.ca_file.empty()) client.set_ca_cert_path(options_.ca_file);
+  client.enable_server_certificate_verification(true);
   client.set_connection_timeout(options_.timeout_s, 0);
   client.set_read_timeout(options_.timeout_s, 0);
   client.set_write_timeout(options_.timeout_s, 0);

@@ -2,8 +2,9 @@
 // at a time. 2xx: acknowledged and removed. 400, 404, 409, 413, 415: the server will
 // never take it (named in the log, counted, removed so it cannot block the queue).
 // Anything else (no connection, 401/403 from a wrong token, 429, 5xx): kept, retried
-// with exponential backoff up to max_backoff. Thread-safe counters; Run on its own
-// thread.
+// with exponential backoff up to max_backoff. Over https a certificate that does not
+// verify is such a failure too (kept, retried, said in last_error). Thread-safe
+// counters; Run on its own thread.
 #pragma once
 
 #include <atomic>
@@ -17,8 +18,11 @@
 namespace gpuledger {
 
 struct ShipperOptions {
-  std::string url;  // http://host:port (https is not supported)
+  std::string url;  // http://host:port or https://host:port
   std::string token;
+  // https: a PEM file of the certificate(s) to trust (a self-signed server's own, or a
+  // private CA's); empty: the system's trust store. The server's name is checked.
+  std::string ca_file = "";
   int timeout_s = 10;
   DurationMs min_backoff_ms = 500;
   DurationMs max_backoff_ms = 30 * kSecondMs;

@@ -196,7 +196,6 @@ class MonthBuilder {
   }
 
  private:
-
   // An hour (or day) is whole once its part of the month, within `service`, is over by
   // the window's end (as-of): only whole ones are stored.
   bool Whole(TimeMs start, DurationMs len, Window service) const {
@@ -289,7 +288,8 @@ class MonthBuilder {
       for (HourSlice& s : fresh) {
         const bool whole = Whole(s.hour, kHourMs, p.slicing.service);
         if (whole) {
-          const Window minutes{FloorTo(s.span.start, kMinuteMs), FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
+          const Window minutes{FloorTo(s.span.start, kMinuteMs),
+                               FloorTo(s.span.end + kMinuteMs - 1, kMinuteMs)};
           if (run.length() > 0 && run.end != minutes.start) RETURN_IF_ERROR(flush());
           if (run.length() == 0) run.start = minutes.start;
           run.end = minutes.end;
@@ -342,6 +342,10 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
   const std::string key = month.ToString() + "@" + ctx.tz.name();
   ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}));
+  const std::string cache_key = key + "/" + std::to_string(ctx.settings.raw_retained_from_ms);
+  if (b.partial && ctx.cache != nullptr) {
+    if (std::optional<MonthBooks> kept = ctx.cache->Find(cache_key, as_of, latest)) return std::move(*kept);
+  }
   if (!b.partial) {
     ASSIGN_OR_RETURN(int64_t touched, ledger.LatestChangeOverlapping(b.window));
     ASSIGN_OR_RETURN(std::optional<int64_t> built, ledger.BooksBuiltAt(key));
@@ -362,7 +366,30 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
     if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built
     return OkStatus();
   }));
+  if (b.partial && ctx.cache != nullptr) ctx.cache->Put(cache_key, latest, b);
   return b;
+}
+
+std::optional<MonthBooks> BooksCache::Find(const std::string& key, TimeMs as_of,
+                                           int64_t latest_change) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.latest_change != latest_change || it->second.books.as_of != as_of) {
+    return std::nullopt;
+  }
+  ++hits_;
+  return it->second.books;
+}
+
+void BooksCache::Put(const std::string& key, int64_t latest_change, const MonthBooks& books) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_entries_ && !entries_.count(key)) entries_.erase(entries_.begin());
+  entries_[key] = Entry{latest_change, books};
+}
+
+size_t BooksCache::hits() const {
+  std::lock_guard lock(mu_);
+  return hits_;
 }
 
 }  // namespace gpuledger

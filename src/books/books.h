@@ -4,6 +4,9 @@
 // Not thread-safe (one Ledger).
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,10 +17,15 @@
 
 namespace gpuledger {
 
+class BooksCache;
+
 struct BooksContext {
   LedgerSettings settings;
   TimeZone tz;
   PriceBook prices;
+  // Where partial months' books are kept between reads (the server's); none: each read
+  // meters its month's open part afresh.
+  BooksCache* cache = nullptr;
 };
 
 // Loads the ledger's settings, time zone and price book.
@@ -34,6 +42,28 @@ struct MonthBooks {
   // The month starts before the retention horizon: its raw samples (some or all) are
   // gone, so its books stay as built even when a later write touches the month.
   bool frozen = false;
+};
+
+// Partial months' books kept between reads. A month in progress is never stored in the
+// ledger (its open hour changes with as-of), so without this every read of it meters the
+// open hour of every GPU again. An entry answers a read of the same month, time zone and
+// as-of while the ledger has recorded no change since it was built. Thread-safe.
+class BooksCache {
+ public:
+  explicit BooksCache(size_t max_entries = 16) : max_entries_(max_entries) {}
+  std::optional<MonthBooks> Find(const std::string& key, TimeMs as_of, int64_t latest_change) const;
+  void Put(const std::string& key, int64_t latest_change, const MonthBooks& books);
+  size_t hits() const;
+
+ private:
+  struct Entry {
+    int64_t latest_change = 0;
+    MonthBooks books;
+  };
+  const size_t max_entries_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // guarded by mu_
+  mutable size_t hits_ = 0;               // guarded by mu_
 };
 
 // The month's usage rows as of `as_of`, metering it again first if the stored ones are

@@ -128,6 +128,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->add_option("--max-connections-per-client", srv.max_connections_per_client,
                    "open connections from one client address at most (then 503)")
       ->capture_default_str();
+  c_srv->add_option("--tls-cert", srv.tls_cert,
+                    "serve HTTPS only (TLS 1.2+): PEM certificate chain, leaf first (with --tls-key)");
+  c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,
       "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");
@@ -147,7 +150,11 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       "agent",
       "node agent: sample every GPU through NVML, attribute it to its job, follow training "
       "progress, and ship it all to the server (buffered on disk while the server is away)");
-  c_agent->add_option("--server", agent.server, "the gpuledger server, http://host:port")->required();
+  c_agent->add_option("--server", agent.server, "the gpuledger server, http://host:port or https://host:port")
+      ->required();
+  c_agent->add_option("--ca-file", agent.ca_file,
+                      "https: PEM certificate(s) to trust, e.g. a self-signed server's (default: "
+                      "$GPULEDGER_CA_FILE, else the system's trust store)");
   c_agent->add_option("--token-file", agent.token_file,
                       "file holding an ingest token (default: $GPULEDGER_TOKEN)");
   c_agent->add_option("--interval", agent.interval, "how often to sample")->capture_default_str();

@@ -50,11 +50,25 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(DurationMs run_for, DurationOrZero(a.run_for));
   ASSIGN_OR_RETURN(DurationMs drain_timeout, DurationOrZero(a.drain_timeout));
   ASSIGN_OR_RETURN(int64_t buffer_max, ParseBytes(a.buffer_max));
-  if (a.server.rfind("http://", 0) != 0) {
-    return InvalidArgument("--server '" + a.server + "' is not http://host:port (https is not supported)");
+  if (a.server.rfind("http://", 0) != 0 && a.server.rfind("https://", 0) != 0) {
+    return InvalidArgument("--server '" + a.server + "' is not http://host:port or https://host:port");
   }
   std::string token;
   PosixFileSystem fs;
+  std::string ca_file = a.ca_file;
+  if (const char* env = std::getenv("GPULEDGER_CA_FILE"); ca_file.empty() && env != nullptr) ca_file = env;
+  if (a.server.rfind("http://", 0) == 0) {
+    if (!a.ca_file.empty())
+      return InvalidArgument("--ca-file is for an https:// server; --server is '" + a.server + "'");
+    ca_file.clear();  // $GPULEDGER_CA_FILE set for other servers
+  }
+  if (!ca_file.empty()) {
+    // Checked here: cpp-httplib would only say "SSL certificate loading failed" per request.
+    ASSIGN_OR_RETURN(std::string pem, fs.ReadAll(ca_file));
+    if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+      return InvalidArgument("CA file '" + ca_file +
+                             "' (--ca-file or $GPULEDGER_CA_FILE) holds no PEM certificate");
+  }
   if (!a.token_file.empty()) {
     ASSIGN_OR_RETURN(token, fs.ReadAll(a.token_file));
     while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
@@ -100,7 +114,7 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Shipper shipper(*queue, {a.server, token});
+  Shipper shipper(*queue, {a.server, token, ca_file});
   std::thread shipping([&] { shipper.Run(); });
   std::atomic<bool> stop{false};
   Status sampling_status;

@@ -36,6 +36,10 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   opt.journal_dir = a.journal.empty() && !postgres ? sqlite_file + ".journal" : a.journal;
   if (opt.journal_dir == "none") opt.journal_dir.clear();
   opt.access_log = a.access_log;
+  if (a.tls_cert.empty() != a.tls_key.empty())
+    return InvalidArgument(a.tls_cert.empty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
+  opt.tls_cert_file = a.tls_cert;
+  opt.tls_key_file = a.tls_key;
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");
@@ -79,8 +83,9 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
-  out << "gpuledger server listening on " << opt.host << ":" << server.port() << " (ledger " << a.db
-      << ", journal " << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
+  out << "gpuledger server listening on " << opt.host << ":" << server.port()
+      << (opt.tls_cert_file.empty() ? " (" : " (https, ") << "ledger " << a.db << ", journal "
+      << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;

@@ -79,6 +79,8 @@ struct ServerArgs {
   std::string max_connections_per_client = "64";
   std::string held_without_samples_after = "15m";  // "0": not checked
   std::string access_log;  // "" none, "-" standard error, else a file (docs/formats/access-log.md)
+  std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
+  std::string tls_key;     // PEM private key (unencrypted)
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
@@ -86,6 +88,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);
 struct AgentArgs {
   std::string server;      // http://host:port
   std::string token_file;  // holds an ingest token; else $GPULEDGER_TOKEN
+  std::string ca_file;     // https: PEM certificate(s) to trust; else $GPULEDGER_CA_FILE, else the system's
   std::string interval = "1s";
   std::string push_interval = "10s";
   std::string buffer_dir = "/var/lib/gpuledger/agent";

@@ -117,7 +117,8 @@ Status CheckSample(const std::string& gpu_uuid, const Sample& s) {
                          " is outside [0, 1]");
 }
 
-Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::vector<Allocation>& existing) {
+Window AllocationChangeSpan(const std::vector<Allocation>& incoming,
+                            const std::vector<Allocation>& existing) {
   Window changed{kMaxTimeMs, kMinTimeMs};
   auto widen = [&](Window w) {
     if (w.start >= w.end) return;
@@ -156,6 +157,28 @@ Window GpuChangeSpan(const std::vector<Gpu>& incoming, const std::vector<Gpu>& s
     changed.end = kMaxTimeMs;  // a changed model or service end affects everything after
   }
   return changed;
+}
+
+SampleWriteChanges SampleChangeSpans(const std::vector<SampleWriteFirst>& gpus, TimeMs latest_t,
+                                     DurationMs pad) {
+  SampleWriteChanges c;
+  c.span = {kMaxTimeMs, kMinTimeMs};
+  for (const SampleWriteFirst& g : gpus) {
+    TimeMs from = g.first_t;
+    if (g.before == SampleWriteFirst::Before::kUnknown) {
+      from = g.first_t - pad;
+    } else if (g.before == SampleWriteFirst::Before::kAt) {
+      if (g.first_t - g.before_t > pad) {
+        c.markers.push_back({g.before_t, g.before_t + pad});
+      } else {
+        from = g.before_t;
+      }
+    }
+    c.span.start = std::min(c.span.start, from);
+  }
+  if (gpus.empty()) return {{0, 0}, {}};
+  c.span.end = latest_t + 1 + pad;  // a sample stands for up to a max gap after it
+  return c;
 }
 
 }  // namespace gpuledger

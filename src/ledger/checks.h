@@ -39,4 +39,23 @@ Window AllocationChangeSpan(const std::vector<Allocation>& incoming, const std::
 // registered again as it was: the node agent does so at every start).
 Window GpuChangeSpan(const std::vector<Gpu>& incoming, const std::vector<Gpu>& stored);
 
+// What a write of samples changes for the meter (docs/METERING.md, "Slices"). Each GPU in
+// the write gives its earliest new instant and its last usable stored sample before it
+// (absent: none; unknown: not found within the look-back, so one pad back is assumed).
+// A new sample changes time from its usable predecessor on (it cuts what that one stood
+// for) to one pad past the write's latest sample; a predecessor more than a pad before it
+// stood for less while it was the GPU's last, and is a separate marker {p, p + pad}, so a
+// GPU returning after days does not change the days between.
+struct SampleWriteFirst {
+  TimeMs first_t = 0;
+  enum class Before { kNone, kAt, kUnknown } before = Before::kNone;
+  TimeMs before_t = 0;  // kAt
+};
+struct SampleWriteChanges {
+  Window span;
+  std::vector<Window> markers;
+};
+SampleWriteChanges SampleChangeSpans(const std::vector<SampleWriteFirst>& gpus, TimeMs latest_t,
+                                     DurationMs pad);
+
 }  // namespace gpuledger

@@ -1,5 +1,5 @@
-// The HTTP/1.1 front (http_front.h): a poller for request heads, workers for bodies
-// and handlers, deadlines on every phase.
+// The HTTP/1.1 front (http_front.h): a poller for TLS handshakes and request heads,
+// workers for bodies and handlers, deadlines on every phase.
 #include "server/http_front.h"
 
 #include <arpa/inet.h>
@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/chunked.h"
+#include "server/tls.h"
 
 namespace gpuledger {
 
@@ -107,23 +108,54 @@ std::string Serialize(const httplib::Response& res, bool keep) {
   return out;
 }
 
+// One non-blocking read or write on a connection, plain or TLS, in TlsSession's shape:
+// > 0 bytes; 0 closed or failed; -1 would block, *events says what to poll for.
+ssize_t ReadSome(int fd, TlsSession* tls, char* buf, size_t n, short* events) {
+  if (tls != nullptr) return tls->Read(buf, n, events);
+  for (;;) {
+    const ssize_t r = ::recv(fd, buf, n, 0);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return 0;
+    *events = POLLIN;
+    return -1;
+  }
+}
+
+ssize_t WriteSome(int fd, TlsSession* tls, std::string_view data, short* events) {
+  if (tls != nullptr) return tls->Write(data.data(), data.size(), events);
+  for (;;) {
+    const ssize_t r = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r > 0) return r;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return 0;
+    *events = POLLOUT;
+    return -1;
+  }
+}
+
 // Sends all of `data` before `deadline`; false on a timeout, a closed peer or Stop.
-bool SendAll(int fd, std::string_view data, SteadyClock::time_point deadline,
+bool SendAll(int fd, TlsSession* tls, std::string_view data, SteadyClock::time_point deadline,
              const std::atomic<bool>& stopping) {
   while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    short events = POLLOUT;
+    const ssize_t n = WriteSome(fd, tls, data, &events);
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
       continue;
     }
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+    if (n == 0) return false;
     const int left = MsUntil(deadline);
     if (left == 0 || stopping) return false;
-    pollfd p{fd, POLLOUT, 0};
+    pollfd p{fd, events, 0};
     ::poll(&p, 1, std::min(left, kSliceMs));
   }
   return true;
 }
+
+// The first byte of a TLS connection is a handshake record's type (22); an HTTP request
+// starts with its method, an upper-case letter.
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
 
 }  // namespace
 
@@ -201,11 +233,14 @@ int HttpStatusFor(const Status& s) {
 
 struct HttpFront::Conn {
   int fd = -1;
+  std::unique_ptr<TlsSession> tls;  // null: plain HTTP
+  short events = POLLIN;            // what the poller waits for (TLS may need POLLOUT)
   std::string peer;
   int peer_port = -1;
   std::string in;  // bytes received and not yet consumed
   SteadyClock::time_point deadline;
   bool head_started = true;  // false: kept alive, waiting for a next request
+  bool sniffed = false;      // TLS: the first byte was looked at (plain HTTP is refused)
   int served = 0;
 };
 
@@ -237,6 +272,12 @@ size_t HttpFront::open_connections() const {
 }
 
 Status HttpFront::Start() {
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty())
+    return InvalidArgument(
+        "a TLS certificate file and a TLS private key file go together: give both or neither");
+  if (!options_.tls_cert_file.empty()) {
+    ASSIGN_OR_RETURN(tls_, TlsContext::FromPemFiles(options_.tls_cert_file, options_.tls_key_file));
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -310,6 +351,10 @@ void HttpFront::Wake() {
 
 void HttpFront::Close(std::unique_ptr<Conn> c) {
   if (!c) return;
+  if (c->tls) {
+    c->tls->Shutdown();
+    c->tls.reset();
+  }
   ::close(c->fd);
   std::lock_guard lock(mu_);
   --open_;
@@ -325,14 +370,71 @@ void HttpFront::Dispatch(std::unique_ptr<Conn> c) {
   work_cv_.notify_one();
 }
 
+namespace {
+
+// Plain HTTP on a TLS front: what the client sent is read (so that closing does not
+// reset the connection and lose the answer), answered 400 in plain HTTP, and closed.
+void RefusePlainHttpOnTls(int fd, size_t max_head_bytes) {
+  char buf[4096];
+  for (size_t dropped = 0; dropped < max_head_bytes;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) break;
+    dropped += static_cast<size_t>(n);
+  }
+  httplib::Response res;
+  res.status = 400;
+  res.set_content(
+      JsonErrorBody(InvalidArgument("this port serves HTTPS: plain HTTP is refused; use https://")),
+      "application/json");
+  const std::string out = Serialize(res, false);
+  [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+}
+
+}  // namespace
+
+bool HttpFront::Handshake(Conn& c) {
+  if (!c.sniffed) {
+    unsigned char first = 0;
+    const ssize_t n = ::recv(c.fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      c.events = POLLIN;
+      return true;
+    }
+    if (n <= 0) return false;  // closed before a byte: nothing to count
+    if (first != kTlsHandshakeRecord && std::isupper(first)) {
+      ++counters_.plain_http_on_tls;
+      RefusePlainHttpOnTls(c.fd, options_.max_head_bytes);
+      return false;
+    }
+    c.sniffed = true;  // anything else is OpenSSL's to judge
+  }
+  std::string why;
+  switch (c.tls->Handshake(&why)) {
+    case TlsSession::Step::kDone:
+    case TlsSession::Step::kWantRead:
+      c.events = POLLIN;
+      return true;
+    case TlsSession::Step::kWantWrite:
+      c.events = POLLOUT;
+      return true;
+    case TlsSession::Step::kFailed:
+      break;
+  }
+  ++counters_.tls_handshake_failures;
+  return false;
+}
+
 void HttpFront::PollLoop() {
-  std::vector<std::unique_ptr<Conn>> waiting;  // for a request head
-  auto refuse_now = [](int fd, int status, const Status& s) {
+  std::vector<std::unique_ptr<Conn>> waiting;  // for a handshake or a request head
+  // One try, never blocking: a refusal the socket cannot take now is not sent.
+  auto refuse_now = [](Conn& c, int status, const Status& s) {
     httplib::Response res;
     res.status = status;
     res.set_content(JsonErrorBody(s), "application/json");
     const std::string out = Serialize(res, false);
-    [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    short events = 0;
+    [[maybe_unused]] ssize_t n = WriteSome(c.fd, c.tls.get(), out, &events);
   };
   // True when `c` holds a complete head (leading blank lines between requests dropped).
   auto head_complete = [](Conn& c) {
@@ -353,6 +455,7 @@ void HttpFront::PollLoop() {
         }
         c->head_started = !c->in.empty();
         c->deadline = After(c->head_started ? options_.head_timeout_ms : options_.idle_timeout_ms);
+        c->events = POLLIN;
         waiting.push_back(std::move(c));
       }
     }
@@ -361,8 +464,9 @@ void HttpFront::PollLoop() {
     fds.push_back({listen_fd_, POLLIN, 0});
     int timeout = 1000;
     for (const auto& c : waiting) {
-      fds.push_back({c->fd, POLLIN, 0});
+      fds.push_back({c->fd, c->events, 0});
       timeout = std::min(timeout, MsUntil(c->deadline) + 1);
+      if (c->tls && c->tls->HasPending()) timeout = 0;  // bytes poll cannot see
     }
     if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) {
@@ -404,17 +508,27 @@ void HttpFront::PollLoop() {
             ++per_client_[host];
           }
         }
+        auto c = std::make_unique<Conn>();
+        c->fd = fd;
         if (!over.ok()) {
           ++counters_.connections_refused;
-          refuse_now(fd, 503, over);
+          // Over TLS there is no channel to answer on before a handshake, and the
+          // handshake is the work the caps are there to bound: closed unanswered.
+          if (!tls_) refuse_now(*c, 503, over);
           ::close(fd);
           continue;
         }
-        auto c = std::make_unique<Conn>();
-        c->fd = fd;
         c->peer = host;
         c->peer_port = peer_port;
-        c->deadline = After(options_.head_timeout_ms);  // the whole first head, from accept
+        // The whole first head, from accept: a TLS handshake is inside this deadline.
+        c->deadline = After(options_.head_timeout_ms);
+        if (tls_) {
+          c->tls = TlsSession::New(*tls_, fd);
+          if (!c->tls) {
+            Close(std::move(c));
+            continue;
+          }
+        }
         waiting.push_back(std::move(c));
       }
     }
@@ -424,11 +538,17 @@ void HttpFront::PollLoop() {
     for (size_t i = 0; i < waiting.size(); ++i) {
       auto& c = waiting[i];
       const short ev = 2 + i < fds.size() ? fds[2 + i].revents : 0;
+      const bool ready = (ev & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || (c->tls && c->tls->HasPending());
       bool closed = false;
-      if (ev & (POLLIN | POLLHUP | POLLERR)) {
+      if (ready && c->tls && !c->tls->established() && !Handshake(*c)) {
+        Close(std::move(c));
+        continue;
+      }
+      if (ready && (!c->tls || c->tls->established())) {
         char buf[16 << 10];
         for (;;) {
-          const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+          short want = POLLIN;
+          const ssize_t n = ReadSome(c->fd, c->tls.get(), buf, sizeof buf, &want);
           if (n > 0) {
             if (!c->head_started) {
               c->head_started = true;
@@ -438,7 +558,11 @@ void HttpFront::PollLoop() {
             if (c->in.size() > options_.max_head_bytes) break;
             continue;
           }
-          if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) closed = true;
+          if (n < 0) {
+            c->events = want;
+          } else {
+            closed = true;
+          }
           break;
         }
       }
@@ -449,7 +573,7 @@ void HttpFront::PollLoop() {
       if (head_complete(*c)) {
         if (c->in.find("\r\n\r\n") + 4 > options_.max_head_bytes) {
           ++counters_.heads_too_large;
-          refuse_now(c->fd, 431,
+          refuse_now(*c, 431,
                      InvalidArgument("request head exceeds limit " + std::to_string(options_.max_head_bytes) +
                                      " bytes"));
           Close(std::move(c));
@@ -461,17 +585,19 @@ void HttpFront::PollLoop() {
       if (c->in.size() > options_.max_head_bytes) {
         ++counters_.heads_too_large;
         refuse_now(
-            c->fd, 431,
+            *c, 431,
             InvalidArgument("request head of " + std::to_string(c->in.size()) + "+ bytes exceeds limit " +
                             std::to_string(options_.max_head_bytes) + " bytes"));
         Close(std::move(c));
         continue;
       }
       if (c->deadline <= now) {
-        if (c->head_started) {
+        if (c->tls && !c->tls->established()) {
+          ++counters_.tls_handshake_timeouts;  // no channel to answer on: closed
+        } else if (c->head_started) {
           ++counters_.head_timeouts;
           refuse_now(
-              c->fd, 408,
+              *c, 408,
               InvalidArgument("request head not complete within " + std::to_string(options_.head_timeout_ms) +
                               " ms (" + std::to_string(c->in.size()) + " bytes received)"));
         }
@@ -531,9 +657,11 @@ bool HttpFront::Serve(Conn& c) {
     res.headers = headers;
     res.set_content(JsonErrorBody(s), "application/json");
     log();
-    if (SendAll(c.fd, Serialize(res, false), write_deadline, stopping_)) {
+    if (SendAll(c.fd, c.tls.get(), Serialize(res, false), write_deadline, stopping_)) {
       // A close with unread bytes would reset the connection and could lose the answer:
-      // read (and drop) a little of what the client is still sending first.
+      // read (and drop) a little of what the client is still sending first (TLS records
+      // are dropped undecrypted).
+      if (c.tls) c.tls->Shutdown();
       ::shutdown(c.fd, SHUT_WR);
       const SteadyClock::time_point until = After(kSliceMs);
       char tmp[16 << 10];
@@ -610,7 +738,7 @@ bool HttpFront::Serve(Conn& c) {
       return refuse(verdict.status > 0 ? verdict.status : HttpStatusFor(s), s, verdict.headers);
   }
   if (has_body && Lower(req.get_header_value("Expect")) == "100-continue") {
-    if (!SendAll(c.fd, "HTTP/1.1 100 Continue\r\n\r\n", write_deadline, stopping_)) return false;
+    if (!SendAll(c.fd, c.tls.get(), "HTTP/1.1 100 Continue\r\n\r\n", write_deadline, stopping_)) return false;
   }
 
   // The body: under one deadline and the byte limit, in either framing.
@@ -622,13 +750,14 @@ bool HttpFront::Serve(Conn& c) {
       const int left = MsUntil(body_deadline);
       if (left == 0) return Got::kTimeout;
       if (stopping_) return Got::kClosed;
-      pollfd p{c.fd, POLLIN, 0};
-      if (::poll(&p, 1, std::min(left, kSliceMs)) <= 0) continue;
-      const ssize_t r = ::recv(c.fd, tmp, sizeof tmp, 0);
+      // Read before polling: a TLS session may hold decrypted bytes poll cannot see.
+      short want = POLLIN;
+      const ssize_t r = ReadSome(c.fd, c.tls.get(), tmp, sizeof tmp, &want);
       if (r == 0) return Got::kClosed;
       if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-        return Got::kClosed;
+        pollfd p{c.fd, want, 0};
+        ::poll(&p, 1, std::min(left, kSliceMs));
+        continue;
       }
       if (pos > (64 << 10)) {
         buf.erase(0, pos);
@@ -690,7 +819,7 @@ bool HttpFront::Serve(Conn& c) {
   ++c.served;
   const bool keep = req.version == "HTTP/1.1" && Lower(req.get_header_value("Connection")) != "close" &&
                     c.served < options_.keep_alive_max_requests && !stopping_;
-  const bool sent = SendAll(c.fd, Serialize(res, keep), write_deadline, stopping_);
+  const bool sent = SendAll(c.fd, c.tls.get(), Serialize(res, keep), write_deadline, stopping_);
   log();
   return sent && keep;
 }

@@ -11,6 +11,13 @@
 // body under its own deadline and byte limit, runs the route's handler and writes the
 // answer; a kept-alive connection then goes back to the poller.
 //
+// With a certificate and key (tls_cert_file, tls_key_file) every connection is TLS
+// (tls.h): the poller drives each handshake without blocking, under the same deadline
+// as the first request head (both must be done within head_timeout_ms of the accept)
+// and inside the same connection caps, so a client that never finishes a handshake
+// holds a descriptor until its deadline and no thread at all. Plain HTTP sent to a TLS
+// front is answered 400 in plain HTTP and closed.
+//
 // Thread-safety: Get/Post/Patch/Delete/set_admit before Start; Start/Stop from one thread.
 #pragma once
 
@@ -33,6 +40,8 @@
 
 namespace gpuledger {
 
+class TlsContext;
+
 struct HttpFrontOptions {
   std::string host = "127.0.0.1";
   int port = 0;                            // 0: any free port
@@ -46,11 +55,19 @@ struct HttpFrontOptions {
   size_t max_connections_per_client = 64;  // from one client address
   int keep_alive_max_requests = 100;       // then the connection is closed
   int worker_threads = 8;
+  // Both or neither: PEM files of the certificate chain and its unencrypted private key.
+  // Given, the front speaks only TLS (1.2 or later); Start fails, naming the file, when
+  // either cannot be loaded or they do not match.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 struct HttpFrontCounters {
   std::atomic<int64_t> connections_refused{0}, head_timeouts{0}, body_timeouts{0}, bodies_too_large{0},
       heads_too_large{0}, bad_requests{0}, encodings_refused{0};
+  // TLS: handshakes not done by the head deadline, handshakes that failed (a bad
+  // ClientHello, no common protocol, the client gave up), plain HTTP sent to TLS.
+  std::atomic<int64_t> tls_handshake_timeouts{0}, tls_handshake_failures{0}, plain_http_on_tls{0};
 };
 
 // Parses a request head (request line and header lines, without the blank line that ends
@@ -87,12 +104,13 @@ class HttpFront {
   void set_admit(Admit a) { admit_ = std::move(a); }
   void set_logger(Logger l) { logger_ = std::move(l); }
 
-  // Binds, listens and starts the poller and workers.
+  // Loads the TLS files (if any), binds, listens and starts the poller and workers.
   Status Start();
   // Stops accepting, lets handlers in flight finish, closes every connection, joins.
   void Stop();
   int port() const { return port_; }
   size_t open_connections() const;
+  bool tls() const { return tls_ != nullptr; }
   const HttpFrontCounters& counters() const { return counters_; }
 
  private:
@@ -103,6 +121,8 @@ class HttpFront {
   };
   void PollLoop();
   void WorkerLoop();
+  // Advances a TLS connection's handshake (poller); false: it is over, close it.
+  bool Handshake(Conn& c);
   // One request on a connection whose buffer holds a complete head; true: keep it.
   bool Serve(Conn& c);
   void Close(std::unique_ptr<Conn> c);
@@ -114,6 +134,7 @@ class HttpFront {
   Admit admit_;
   Logger logger_;
   HttpFrontCounters counters_;
+  std::unique_ptr<TlsContext> tls_;  // null: plain HTTP
   int listen_fd_ = -1;
   int wake_[2] = {-1, -1};
   int port_ = 0;

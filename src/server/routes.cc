@@ -63,7 +63,6 @@ StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs
   return t;
 }
 
-
 }  // namespace
 
 void Server::Routes() {
@@ -115,6 +114,9 @@ void Server::Routes() {
     counter("gpuledger_gpus_registered_total", "GPUs registered from remote write labels.",
             counters_.gpus_registered);
     counter("gpuledger_report_requests_total", "Report requests served.", counters_.report_requests);
+    counter("gpuledger_books_cache_hits_total",
+            "Reads of a month in progress answered from the books kept since the last change.",
+            static_cast<int64_t>(books_.hits()));
     counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
     counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
     counter("gpuledger_label_allocations_total", "Allocations made or extended from workload labels.",
@@ -156,6 +158,12 @@ void Server::Routes() {
             front.bodies_too_large);
     counter("gpuledger_http_encodings_refused_total", "Requests refused for their Content-Encoding.",
             front.encodings_refused);
+    counter("gpuledger_http_tls_handshake_timeouts_total", "TLS handshakes not done by the head deadline.",
+            front.tls_handshake_timeouts);
+    counter("gpuledger_http_tls_handshake_failures_total", "TLS handshakes that failed.",
+            front.tls_handshake_failures);
+    counter("gpuledger_http_plain_http_on_tls_total", "Plain HTTP requests sent to the TLS port (400).",
+            front.plain_http_on_tls);
     {
       // The database's reachability as the ledger last saw it (no round trip here).
       const LedgerHealth db = ledger_->Health();
@@ -428,63 +436,62 @@ void Server::Routes() {
       });
 
   // The monthly report, confined to what the caller's role may see; every read audited.
-  http_->Get("/api/v1/reports/monthly",
-             [this, authenticate](const httplib::Request& req, httplib::Response& res) {
-               auto p = authenticate(req, res);
-               if (!p) return;
-               if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
-               auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
-               if (!by.ok()) return Reply(res, by.status());
-               auto month = ParseYearMonth(req.get_param_value("month"));
-               if (!month.ok()) return Reply(res, month.status());
-               auto scope = ReportScopeFor(*p, *by);
-               if (!scope.ok()) return Deny(req, res, *p, scope.status());
-               const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
-               if (share != "true" && share != "false") {
-                 return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
-                                                   "': send true or false"));
-               }
-               const bool share_idle = share == "true";
-               std::lock_guard lock(ledger_mu_);
-               if (Status s = FlushJournalLocked(); !s.ok())
-                 return Reply(res, s);  // every sample acknowledged
-               auto ctx = LoadBooksContext(*ledger_);
-               if (!ctx.ok()) return Reply(res, ctx.status());
-               auto report = BuildMonthlyReport(*ledger_, *ctx, *month, clock_.Now(), *by, share_idle, *scope);
-               if (!report.ok()) return Reply(res, report.status());
-               Status audited =
-                   AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
-                               "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
-               if (!audited.ok()) return Reply(res, audited);  // no audit, no data
-               ++counters_.report_requests;
-               res.set_content(RenderReportJson(*report), "application/json");
-             });
+  http_->Get(
+      "/api/v1/reports/monthly", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
+        auto p = authenticate(req, res);
+        if (!p) return;
+        if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
+        auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+        if (!by.ok()) return Reply(res, by.status());
+        auto month = ParseYearMonth(req.get_param_value("month"));
+        if (!month.ok()) return Reply(res, month.status());
+        auto scope = ReportScopeFor(*p, *by);
+        if (!scope.ok()) return Deny(req, res, *p, scope.status());
+        const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
+        if (share != "true" && share != "false") {
+          return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
+                                            "': send true or false"));
+        }
+        const bool share_idle = share == "true";
+        std::lock_guard lock(ledger_mu_);
+        auto ctx = LoadBooksContext(*ledger_);
+        if (!ctx.ok()) return Reply(res, ctx.status());
+        ctx->cache = &books_;
+        auto report =
+            BuildMonthlyReport(*ledger_, *ctx, *month, BooksAsOf(*ctx, *month), *by, share_idle, *scope);
+        if (!report.ok()) return Reply(res, report.status());
+        Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
+                                     "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
+        if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+        ++counters_.report_requests;
+        res.set_content(RenderReportJson(*report), "application/json");
+      });
 
   // One job with its metrics and cost so far. Users see their project's jobs, department
   // admins their department's; finance sees no job names; every read audited.
-  http_->Get(R"(/api/v1/jobs/([^/]+))", [this, authenticate, job_reader](const httplib::Request& req,
-                                                                         httplib::Response& res) {
-    auto p = authenticate(req, res);
-    if (!p) return;
-    if (!job_reader(req, *p, res, "reads no single jobs")) return;
-    const std::string id = req.matches[1];
-    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
-    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    std::lock_guard lock(ledger_mu_);
-    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
-    auto found = ledger_->GetJob(id);
-    if (!found.ok()) return Reply(res, found.status());
-    const std::optional<Job>& job = *found;
-    // Out of scope reads as absent: a user learns nothing of other projects' jobs.
-    if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
-    auto ctx = LoadBooksContext(*ledger_);
-    if (!ctx.ok()) return Reply(res, ctx.status());
-    auto summary = BuildJobSummary(*ledger_, *ctx, *job, clock_.Now());
-    if (!summary.ok()) return Reply(res, summary.status());
-    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
-    if (!audited.ok()) return Reply(res, audited);
-    res.set_content(RenderJobSummaryJson(*summary), "application/json");
-  });
+  http_->Get(R"(/api/v1/jobs/([^/]+))",
+             [this, authenticate, job_reader](const httplib::Request& req, httplib::Response& res) {
+               auto p = authenticate(req, res);
+               if (!p) return;
+               if (!job_reader(req, *p, res, "reads no single jobs")) return;
+               const std::string id = req.matches[1];
+               if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+               if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+               std::lock_guard lock(ledger_mu_);
+               auto found = ledger_->GetJob(id);
+               if (!found.ok()) return Reply(res, found.status());
+               const std::optional<Job>& job = *found;
+               // Out of scope reads as absent: a user learns nothing of other projects' jobs.
+               if (!job || !CanSeeJob(*p, *job)) return Reply(res, NotFound("no job '" + id + "'"));
+               auto ctx = LoadBooksContext(*ledger_);
+               if (!ctx.ok()) return Reply(res, ctx.status());
+               ctx->cache = &books_;
+               auto summary = BuildJobSummary(*ledger_, *ctx, *job, BooksAsOf(*ctx, std::nullopt));
+               if (!summary.ok()) return Reply(res, summary.status());
+               Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
+               if (!audited.ok()) return Reply(res, audited);
+               res.set_content(RenderJobSummaryJson(*summary), "application/json");
+             });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
   // (admins: a GPU's series spans every project that used it); from/to optional.

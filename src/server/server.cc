@@ -18,7 +18,10 @@
 namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
-    : ledger_(std::move(ledger)), clock_(clock), options_(std::move(options)), throttle_(options_.auth_throttle) {
+    : ledger_(std::move(ledger)),
+      clock_(clock),
+      options_(std::move(options)),
+      throttle_(options_.auth_throttle) {
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -62,13 +65,16 @@ Status Server::Start() {
   front.max_connections_per_client = options_.max_connections_per_client;
   front.keep_alive_max_requests = options_.keep_alive_max_requests;
   front.worker_threads = options_.http_workers;
+  front.tls_cert_file = options_.tls_cert_file;
+  front.tls_key_file = options_.tls_key_file;
   http_ = std::make_unique<HttpFront>(front);
   if (!options_.access_log.empty()) {
     ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log));
     InstallAccessLog();
   }
   Routes();
-  http_->set_admit([this](const httplib::Request& req, httplib::Response& verdict) { return Admit(req, verdict); });
+  http_->set_admit(
+      [this](const httplib::Request& req, httplib::Response& verdict) { return Admit(req, verdict); });
   RETURN_IF_ERROR(http_->Start());
   port_ = http_->port();
   if (!options_.scrape_targets.empty()) scraper_ = std::thread([this] { ScrapeLoop(); });
@@ -121,6 +127,17 @@ Status Server::FlushSightings() {
   std::lock_guard lock(ledger_mu_);
   DrainSightings();
   return sightings_.Flush(*ledger_, clock_.Now());
+}
+
+TimeMs Server::BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const {
+  const TimeMs now = clock_.Now();
+  if (options_.books_read_grain_ms <= 0) return now;
+  const TimeMs floored = FloorTo(now, options_.books_read_grain_ms);
+  if (month) {
+    auto w = ctx.tz.MonthWindow(*month);
+    if (w.ok() && floored <= w->start && now > w->start) return now;
+  }
+  return floored;
 }
 
 bool Server::WaitForStop(DurationMs ms) {

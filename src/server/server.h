@@ -30,7 +30,7 @@
 namespace httplib {
 struct Request;
 struct Response;
-}
+}  // namespace httplib
 
 namespace gpuledger {
 
@@ -38,7 +38,7 @@ struct DcgmBatch;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0: any free port (tests)
+  int port = 8080;                  // 0: any free port (tests)
   size_t max_body_bytes = 8 << 20;  // as sent, in any transfer encoding
   // A remote-write body once snappy-decoded (its block header is checked before decoding).
   size_t max_decoded_body_bytes = kMaxRemoteWriteBytes;
@@ -51,6 +51,10 @@ struct ServerOptions {
   size_t max_connections_per_client = 64;
   int keep_alive_max_requests = 100;
   int http_workers = 8;
+  // TLS served directly (http_front.h): PEM certificate chain and private key, both or
+  // neither; empty: plain HTTP (behind a TLS-terminating proxy, docs/DEPLOY.md).
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Register GPUs that remote write names but the ledger lacks (model from modelName).
   bool register_gpus = true;
   // Scrape mode, for sites without Prometheus: dcgm-exporter pages to fetch
@@ -64,6 +68,12 @@ struct ServerOptions {
   // journal, every request commits its own ledger transaction before its 2xx.
   std::string journal_dir;
   DurationMs journal_flush_interval_ms = 5 * kSecondMs;
+  // Cost reads (reports, job views) are as of the clock's now floored to this grain, and
+  // a month in progress is metered at most once per grain and change (BooksCache): the
+  // books do not move between two flushes, so neither need their reads. Reads do not
+  // flush the journal: they see every sample acknowledged before the last flush. 0: as
+  // of now exactly, metered on every read.
+  DurationMs books_read_grain_ms = 5 * kSecondMs;
   // Past this many samples waiting for the ledger, writes are refused (503).
   size_t journal_max_pending_samples = 4'000'000;
   // A GPU held by a job (an allocation covering now, begun at least this long ago) with
@@ -129,8 +139,9 @@ class Server {
   // Writes label sightings not yet in the ledger (attribution.h). Takes the ledger lock.
   Status FlushSightings();
   // Writes what the ingest journal holds to the ledger in one transaction (the writer
-  // thread does this every journal_flush_interval_ms; reads of samples do it first, so
-  // they see every acknowledged sample). Takes the ledger lock.
+  // thread does this every journal_flush_interval_ms; series reads and job
+  // registrations do it first, so they see every acknowledged sample; cost reads do not,
+  // see books_read_grain_ms). Takes the ledger lock.
   Status FlushJournal();
   // GPUs held now, for at least options.held_without_samples_after_ms, whose last sample
   // (stored, or acknowledged and still in the journal) is older than that. Takes the
@@ -196,6 +207,9 @@ class Server {
   // A background task's outcome: a failure is counted in `errors` and kept with its
   // Status (background_errors_); a success marks the task healthy again.
   void NoteBackground(const char* task, const Status& s, std::atomic<int64_t>& errors);
+  // The as-of of a cost read of `month` (books_read_grain_ms): now floored to the grain,
+  // or now while the floor is still at the month's start (a month that has begun).
+  TimeMs BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const;
   std::unique_ptr<Ledger> ledger_;
   // Guards label_jobs_, sightings_ and ledger_ (a thread-safe ledger_ only for what must be
   // serialised: the journal's flush and attribution, book builds, units of work); taken
@@ -203,8 +217,9 @@ class Server {
   std::mutex ledger_mu_;
   JobLabelCache label_jobs_;
   SightingBuffer sightings_;
-  TokenCache tokens_;     // thread-safe: authentication without the ledger lock
+  TokenCache tokens_;                      // thread-safe: authentication without the ledger lock
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
+  BooksCache books_;                       // thread-safe: partial months' books between flushes
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   std::mutex ingest_mu_;  // guards known_gpus_, incoming_sightings_, last_sample_ms_ (held briefly)
   std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,18 +20,28 @@ class Client:
     """Talks to one gpuledger server with one API token.
 
     server defaults to $GPULEDGER_SERVER, token to $GPULEDGER_TOKEN (an ingest token for
-    posting jobs and progress).
+    posting jobs and progress). For an https:// server, ca_file (default
+    $GPULEDGER_CA_FILE) names a PEM file of the certificates to trust, e.g. a self-signed
+    server's own; without it the system's trust store is used. The server's name is
+    always checked.
     """
 
-    def __init__(self, server=None, token=None, timeout=5.0):
+    def __init__(self, server=None, token=None, timeout=5.0, ca_file=None):
         self.server = (server or os.environ.get("GPULEDGER_SERVER", "")).rstrip("/")
         self.token = token or os.environ.get("GPULEDGER_TOKEN", "")
         self.timeout = timeout
+        self.ca_file = ca_file or os.environ.get("GPULEDGER_CA_FILE", "") or None
+        self._context = None
         if not self.server.startswith(("http://", "https://")):
             raise GpuledgerError(
                 "set GPULEDGER_SERVER to the server, http://host:port or https://host (got %r)" % self.server)
         if not self.token:
             raise GpuledgerError("set GPULEDGER_TOKEN to an ingest token")
+        if self.server.startswith("https://"):
+            try:
+                self._context = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as e:
+                raise GpuledgerError("CA file %r (ca_file or GPULEDGER_CA_FILE): %s" % (self.ca_file, e)) from None
 
     def _send(self, method, path, body):
         data = json.dumps(body).encode()
@@ -41,7 +52,7 @@ class Client:
             headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout, context=self._context) as resp:
                 text = resp.read().decode()
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace").strip()

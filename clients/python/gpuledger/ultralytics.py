@@ -180,19 +180,21 @@ class _Reporter:
         self.ended = status
 
 
-def attach(model, server=None, token=None, job_id=None):
+def attach(model, server=None, token=None, job_id=None, ca_file=None):
     """Adds gpuledger's callbacks to an Ultralytics model. Returns the reporter, or None
     when there is nothing to report to (a warning says why; training runs as usual).
 
     job_id defaults to $GPULEDGER_JOB_ID; server and token to $GPULEDGER_SERVER and
-    $GPULEDGER_TOKEN. The server may be http:// or https://.
+    $GPULEDGER_TOKEN. The server may be http:// or https://; for a certificate the
+    system does not trust (self-signed, a private CA), ca_file or $GPULEDGER_CA_FILE
+    names the PEM file to trust.
     """
     job_id = job_id or os.environ.get("GPULEDGER_JOB_ID", "")
     if not job_id:
         LOG.warning("gpuledger: no job id (pass job_id= or set GPULEDGER_JOB_ID): this run is not reported")
         return None
     try:
-        client = Client(server, token)
+        client = Client(server, token, ca_file=ca_file)
     except GpuledgerError as e:
         LOG.warning("gpuledger: %s: this run is not reported", e)
         return None

@@ -4,6 +4,7 @@ server, then (when GPULEDGER_BINARY names it) the real gpuledger server."""
 import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,29 @@ class CallbackTest(unittest.TestCase):
         self.assertIsNotNone(reporter)
         self.assertEqual(reporter.client.server, "https://gpuledger.example.com")
 
+    def test_a_ca_file_that_cannot_be_read_is_a_warning_and_training_runs(self):
+        model = FakeModel(epochs=1)
+        with self.assertLogs("gpuledger", level="WARNING") as logs:
+            self.assertIsNone(gl.attach(model, server="https://127.0.0.1:1", token="tok", job_id="x",
+                                        ca_file="/nonexistent/ca.pem"))
+        self.assertTrue(any("/nonexistent/ca.pem" in line for line in logs.output), logs.output)
+        model.train()
+        self.assertEqual(model.trainer.saved, [1])
+
+    def test_the_ca_file_comes_from_the_environment_too(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".pem") as bad:
+            bad.write("not a certificate\n")
+            bad.flush()
+            os.environ["GPULEDGER_CA_FILE"] = bad.name
+            try:
+                with self.assertLogs("gpuledger", level="WARNING") as logs:
+                    self.assertIsNone(gl.attach(FakeModel(), server="https://h", token="tok", job_id="x"))
+                self.assertTrue(any(bad.name in line for line in logs.output), logs.output)
+                # Over plain HTTP it is not used.
+                self.assertIsNotNone(gl.attach(FakeModel(), server=self.url, token="tok", job_id="x"))
+            finally:
+                del os.environ["GPULEDGER_CA_FILE"]
+
     def test_an_unreachable_server_never_fails_training_and_epochs_are_resent(self):
         model = FakeModel(epochs=4)
         gl.attach(model, server=self.url, token="tok", job_id="run-8")
@@ -250,6 +274,54 @@ class AgainstTheServerTest(unittest.TestCase):
                     urllib.request.urlopen(req, timeout=5)
                 self.assertEqual(refused.exception.code, 409)
                 self.assertIn("is cancelled", refused.exception.read().decode())
+            finally:
+                server.terminate()
+                server.wait(10)
+                server.stdout.close()
+
+    def test_progress_arrives_over_https_trusting_the_servers_own_certificate(self):
+        binary = os.environ["GPULEDGER_BINARY"]
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=gpuledger test",
+                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+            db = os.path.join(tmp, "ledger.db")
+            ingest = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "ingest"],
+                                             text=True).strip()
+            admin = subprocess.check_output([binary, "admin", "token", "create", "--db", db, "--role", "admin"],
+                                            text=True).strip()
+            server = subprocess.Popen([binary, "server", "--db", db, "--listen", "127.0.0.1:0", "--retention", "0",
+                                       "--tls-cert", cert, "--tls-key", key], stdout=subprocess.PIPE, text=True)
+            try:
+                line = server.stdout.readline()
+                self.assertIn("(https, ", line)
+                url = "https://" + line.split(" listening on ")[1].split(" ")[0]
+                os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="pcb-solder-qc",
+                                  GPULEDGER_DEPARTMENT="manufacturing")
+                # Without the certificate to trust: a warning, and training runs.
+                model = FakeModel(epochs=2)
+                with self.assertLogs("gpuledger", level="WARNING") as logs:
+                    gl.attach(model, server=url, token=ingest, job_id="py-untrusting")
+                    model.train()
+                self.assertTrue(any("CERTIFICATE_VERIFY_FAILED" in line for line in logs.output), logs.output)
+                self.assertEqual(model.trainer.saved, [1, 2])
+
+                model = FakeModel(epochs=3)
+                reporter = gl.attach(model, server=url, token=ingest, job_id="py-tls-run", ca_file=cert)
+                model.train()
+                self.assertEqual(reporter.ended, "succeeded")
+                trusting = ssl.create_default_context(cafile=cert)
+                req = urllib.request.Request(url + "/api/v1/jobs/py-tls-run",
+                                             headers={"Authorization": "Bearer " + admin})
+                job = json.loads(urllib.request.urlopen(req, timeout=5, context=trusting).read())
+                self.assertEqual(job["epochs_done"], 3)
+                self.assertEqual(job["status"], "succeeded")
+                # Plain HTTP to the TLS port is refused with the server's JSON error.
+                with self.assertRaises(urllib.error.HTTPError) as plain:
+                    urllib.request.urlopen(url.replace("https://", "http://") + "/healthz", timeout=5)
+                self.assertEqual(plain.exception.code, 400)
+                self.assertIn("this port serves HTTPS", plain.exception.read().decode())
             finally:
                 server.terminate()
                 server.wait(10)

@@ -300,31 +300,35 @@ class PostgresLedger final : public Ledger {
                    cols.Params())
               .status());
     }
-    // A sample also changes what its predecessor stands for, up to one max gap back;
-    // each GPU's previous sample before a gap longer than that stood for less while it
-    // was the GPU's last: its instant is a change too.
+    // What the write changes for the meter (ledger/checks.h): from each GPU's last usable
+    // sample before its first new one (the meter skips samples without a utilisation).
     const DurationMs pad = std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
+    std::vector<SampleWriteFirst> firsts;
     {
-      ArrayColumns firsts(2);
+      ArrayColumns cols_first(2);
       for (size_t i = 0; i < rows.size(); ++i) {
         if (i > 0 && rows[i].first == rows[i - 1].first) continue;  // sorted by GPU, then time
-        firsts.Add(0, P(rows[i].first));
-        firsts.Add(1, P(rows[i].second.t));
+        cols_first.Add(0, P(rows[i].first));
+        cols_first.Add(1, P(rows[i].second.t));
       }
-      ASSIGN_OR_RETURN(
-          Result prev,
-          c_->Exec("SELECT x.t0, (SELECT MAX(s.t_ms) FROM samples s WHERE s.gpu_id = x.id AND s.t_ms < x.t0) "
-                   "FROM unnest($1::bigint[], $2::bigint[]) AS x(id, t0)",
-                   firsts.Params()));
+      ASSIGN_OR_RETURN(Result prev,
+                       c_->Exec("SELECT x.t0, (SELECT MAX(s.t_ms) FROM samples s WHERE s.gpu_id = x.id "
+                                "AND s.t_ms < x.t0 AND s.util >= 0) "
+                                "FROM unnest($1::bigint[], $2::bigint[]) AS x(id, t0)",
+                                cols_first.Params()));
       for (int i = 0; i < prev.rows(); ++i) {
-        if (prev.IsNull(i, 1)) continue;
-        const TimeMs t0 = prev.Int(i, 0), p = prev.Int(i, 1);
-        if (t0 - p > pad) RETURN_IF_ERROR(RecordChange({p, p + pad}));  // it may stand for that long
+        SampleWriteFirst f;
+        f.first_t = prev.Int(i, 0);
+        if (!prev.IsNull(i, 1)) {
+          f.before = SampleWriteFirst::Before::kAt;
+          f.before_t = prev.Int(i, 1);
+        }
+        firsts.push_back(f);
       }
     }
-    changed.start -= pad;
-    changed.end += pad;
-    RETURN_IF_ERROR(RecordChange(changed));
+    const SampleWriteChanges changes = SampleChangeSpans(firsts, changed.end - 1, pad);
+    for (const Window& m : changes.markers) RETURN_IF_ERROR(RecordChange(m));
+    if (changes.span.length() > 0) RETURN_IF_ERROR(RecordChange(changes.span));
     return tx.Commit();
   }
 

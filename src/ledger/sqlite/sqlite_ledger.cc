@@ -281,24 +281,31 @@ class SqliteLedger final : public Ledger {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
     const DurationMs pad = std::max<DurationMs>(settings.default_max_gap_ms, kHourMs);
-    // Each GPU's previous sample before a gap longer than the pad stood for less while it
-    // was the GPU's last: its instant is a change too.
+    std::vector<SampleWriteFirst> firsts;
+    TimeMs latest = kMinTimeMs;
     for (size_t i = 0; i < rows.size(); ++i) {
+      latest = std::max(latest, rows[i].second.t);
       if (i > 0 && rows[i].first == rows[i - 1].first) continue;  // sorted by GPU, then time
-      ASSIGN_OR_RETURN(std::optional<Sample> prev, samples_.Before(rows[i].first, rows[i].second.t));
-      // It may stand for time up to one pad on (into the next hour): all of that changes.
-      if (prev && rows[i].second.t - prev->t > pad) RETURN_IF_ERROR(RecordChange({prev->t, prev->t + pad}));
+      SampleWriteFirst f;
+      f.first_t = rows[i].second.t;
+      // The meter's predecessor is the last sample with a utilisation (it skips others),
+      // looked for as far back as the meter looks (books/slices.cc).
+      ASSIGN_OR_RETURN(std::optional<Sample> prev, samples_.Before(rows[i].first, f.first_t));
+      for (int step = 0; step < 16 && prev && prev->util_pct < 0; ++step) {
+        ASSIGN_OR_RETURN(prev, samples_.Before(rows[i].first, prev->t));
+      }
+      if (prev && prev->util_pct >= 0) {
+        f.before = SampleWriteFirst::Before::kAt;
+        f.before_t = prev->t;
+      } else if (prev) {
+        f.before = SampleWriteFirst::Before::kUnknown;
+      }
+      firsts.push_back(f);
     }
+    const SampleWriteChanges changes = SampleChangeSpans(firsts, latest, pad);
+    for (const Window& m : changes.markers) RETURN_IF_ERROR(RecordChange(m));
     RETURN_IF_ERROR(samples_.Put(rows));
-    Window span{kMaxTimeMs, kMinTimeMs};
-    for (const auto& row : rows) {
-      span.start = std::min(span.start, row.second.t);
-      span.end = std::max(span.end, row.second.t + 1);
-    }
-    // A sample also changes what its predecessor stands for, up to one max gap back.
-    span.start -= pad;
-    span.end += pad;
-    RETURN_IF_ERROR(RecordChange(span));
+    if (changes.span.length() > 0) RETURN_IF_ERROR(RecordChange(changes.span));
     return tx.Commit();
   }
 
