@@ -146,6 +146,16 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
   }
   testing::Child server = testing::StartServer(pg.url(), 0, args);
   ASSERT_GT(server.port, 0);
+  // A failed assertion below must not leave the server running.
+  struct Reaper {
+    pid_t pid;
+    bool reaped = false;
+    ~Reaper() {
+      if (reaped) return;
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{server.pid};
 
   const httplib::Headers auth = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
   constexpr int kMaxRequests = 20'000;
@@ -172,12 +182,27 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
+  struct Joiner {  // nor the sender running
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Joiner() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } joiner{stop_sending, sender};
   httplib::Client probe("127.0.0.1", server.port);
   auto ready = [&] {
     auto r = probe.Get("/readyz");
     return r ? r->status : 0;
   };
-  while (acks < 50) std::this_thread::yield();
+  const auto first_deadline = Clock_::now() + std::chrono::seconds(30);
+  while (acks < 50 && Clock_::now() < first_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (acks < 50) {
+    stop_sending = true;
+    sender.join();
+    FAIL() << "the server acknowledged " << acks.load() << " writes in 30 s with PostgreSQL up";
+  }
   EXPECT_EQ(ready(), 200);
 
   ASSERT_TRUE(pg.Stop(c.stop_mode));
@@ -235,6 +260,7 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
 
   kill(server.pid, SIGTERM);
   const int exit_status = testing::Wait(server);
+  reaper.reaped = true;
   EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
 
   // Every acknowledged sample exactly once (and nothing else).
