@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build release demo test test-dev test-asan bench bench-ingest bench-agent lint fuzz clean
+.PHONY: all deps build release demo test test-dev test-asan test-tsan tidy-changed fuzz-replay bench bench-ingest bench-agent lint fuzz clean
 
 all: build
 
@@ -45,11 +45,24 @@ test-asan: $(BUILD)/asan/build.ninja
 	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) | tee ctest.log'
 
-# A failing suite stops make (pipefail); the summary prints only when both passed.
-test: test-dev test-asan
+# The threaded parts (server, ingest journal, HTTP/TLS front, agent queue and shipper)
+# under ThreadSanitizer, built by clang, which also checks the lock annotations
+# (common/mutex.h, -Wthread-safety as errors).
+$(BUILD)/tsan/build.ninja: $(BUILD)/.deps CMakeLists.txt
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_TSAN=ON -DGPULEDGER_BUILD_BENCH=OFF
+
+TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache
+test-tsan: $(BUILD)/tsan/build.ninja
+	cmake --build $(BUILD)/tsan -j $(JOBS) --target unit_tests integration_tests gpuledger
+	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -R "$(TSAN_TESTS)" | tee ctest.log'
+
+# A failing suite stops make (pipefail); the summary prints only when all passed.
+test: test-dev test-asan test-tsan
 	@echo "== gpuledger test summary =="
 	@printf 'dev (RelWithDebInfo): '; grep -E 'tests passed|tests failed' $(BUILD)/dev/ctest.log
 	@printf 'asan+ubsan (Debug):   '; grep -E 'tests passed|tests failed' $(BUILD)/asan/ctest.log
+	@printf 'tsan (clang, threaded parts): '; grep -E 'tests passed|tests failed' $(BUILD)/tsan/ctest.log
 
 bench: build
 	$(BUILD)/dev/bench/gpuledger_bench --benchmark_min_time=0.5
@@ -69,6 +82,20 @@ lint: build
 
 $(BUILD)/fuzz/build.ninja: $(BUILD)/.deps CMakeLists.txt
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_FUZZ=ON -DGPULEDGER_BUILD_TESTS=OFF -DGPULEDGER_BUILD_BENCH=OFF
+
+# Each libFuzzer target over its corpus once (clang, ASan + UBSan): what CI replays.
+fuzz-replay: $(BUILD)/fuzz/build.ninja
+	cmake --build $(BUILD)/fuzz -j $(JOBS)
+	fail=""; for t in $(BUILD)/fuzz/fuzz/fuzz_*; do \
+	  $$t -runs=0 fuzz/corpus/$$(basename $$t | sed 's/^fuzz_//') > $(BUILD)/fuzz/$$(basename $$t).replay.log 2>&1 \
+	    || fail="$$fail $$(basename $$t)"; done; \
+	if [ -n "$$fail" ]; then echo "fuzz-replay: failures in$$fail (logs under $(BUILD)/fuzz/)"; exit 1; fi; \
+	echo "fuzz-replay: $$(ls $(BUILD)/fuzz/fuzz/fuzz_* | wc -l) targets replayed their corpora clean"
+
+# clang-tidy, the project's checks as errors, on the sources changed since TIDY_BASE
+# (.ci/tidy-base: the commit the rule began at; files older than it are listed by lint).
+tidy-changed: build
+	./scripts/tidy-changed.sh $(BUILD)/dev $$(cat .ci/tidy-base)
 
 # Runs each libFuzzer target for FUZZ_SECONDS (default 30).
 fuzz: $(BUILD)/fuzz/build.ninja

@@ -1,5 +1,5 @@
-// Fuzz target: the agent's outbox segments as read back from disk (torn or corrupt
-// files must end the segment, never crash or misread).
+// Fuzz target: the agent's outbox segments as read back from disk (torn or damaged
+// frames are skipped, never a crash or a misread).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,5 @@
 // Fuzz target: the server's ingest journal segments as read back at start (torn or
-// corrupt files must end the segment, never crash or misread).
+// damaged frames are skipped, never a crash or a misread).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

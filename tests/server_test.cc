@@ -278,6 +278,24 @@ TEST_P(ServerTest, ReadsOfTheMonthInProgressAreKeptUntilAFlushChangesTheBooks) {
   EXPECT_NE(metrics.find("gpuledger_books_cache_hits_total 1\n"), std::string::npos) << metrics;
 }
 
+// The report lists the most idle GPUs, 50 unless asked; the rest are counted.
+TEST_P(ServerTest, TheReportListsTheMostIdleGpusAndCountsTheRest) {
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&idle_gpus=all", Role::kAdmin, &body), 200);
+  const auto all = nlohmann::json::parse(body);
+  const size_t n = all["idle_by_gpu"].size();
+  ASSERT_GT(n, 2u);
+  EXPECT_EQ(all["idle_by_gpu_omitted"], 0);
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&idle_gpus=2", Role::kAdmin, &body), 200);
+  const auto two = nlohmann::json::parse(body);
+  ASSERT_EQ(two["idle_by_gpu"].size(), 2u);
+  EXPECT_EQ(two["idle_by_gpu"][1], all["idle_by_gpu"][1]);  // most unallocated first
+  EXPECT_EQ(two["idle_by_gpu_omitted"], n - 2);
+  EXPECT_EQ(two["total"], all["total"]);
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&idle_gpus=-1", Role::kAdmin, &body), 400);
+  EXPECT_EQ(MessageOf(body), "query parameter 'idle_gpus' is '-1': send a count from 0 to 1000000, or all");
+}
+
 TEST_P(ServerTest, SamplesBeforeTheirJobAreHeldAndReattributed) {
   // An hour of samples of a new A10G, a minute apart, before any job claims it.
   std::vector<std::string> series;

@@ -87,13 +87,76 @@ TEST(DiskQueue, PastItsBoundTheOldestDataIsDroppedAndCounted) {
   EXPECT_EQ(DiskQueue::Open(fs, "q", 1000).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(DiskQueue, SegmentDecodingStopsAtCorruption) {
+TEST(DiskQueue, SegmentDecodingDropsADamagedLastFrame) {
   std::string seg = EncodeFrame({1, "/p", "t", "one"}) + EncodeFrame({2, "/p", "t", "two"});
   seg[seg.size() - 1] ^= 1;  // the second frame's body
   auto recs = DecodeSegment(seg);
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].body, "one");
   EXPECT_TRUE(DecodeSegment("").empty());
+}
+
+class Recorder final : public CorruptionReporter {
+ public:
+  void Corruption(const SegmentDamage& d) override { corrupt.push_back(d); }
+  std::vector<SegmentDamage> corrupt;
+};
+
+// Frames as the outbox wrote them before the segment log, built by hand: [u32 length]
+// [u32 CRC-32][u64 seq][u16 path length][path][u16 type length][type][body].
+std::string OldFrame(uint64_t seq, const std::string& body) {
+  std::string payload;
+  PutLe(payload, seq, 8);
+  PutLe(payload, 13, 2);
+  payload += "/api/v1/write";
+  PutLe(payload, 1, 2);
+  payload += "t";
+  payload += body;
+  std::string frame;
+  PutLe(frame, payload.size(), 4);
+  PutLe(frame, Crc32(payload), 4);
+  return frame + payload;
+}
+
+TEST(DiskQueue, ADamagedFrameIsSkippedReportedOnceAndTheRequestsAfterItAreStillSent) {
+  EXPECT_EQ(OldFrame(1, "a"), EncodeFrame({1, "/api/v1/write", "t", "a"})) << "the format is unchanged";
+  const std::string a = OldFrame(1, "a"), b = OldFrame(2, "b"), c = OldFrame(3, "c");
+  std::string seg = a + b + c;
+  seg[a.size() + 9] ^= 0x01;  // in b's seq
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.Append("q/00000000000000000001.seg", seg).ok());
+  ASSERT_TRUE(fs.Sync("q/00000000000000000001.seg").ok());
+  Recorder rec;
+  auto q = DiskQueue::Open(fs, "q", 8 << 20, &rec);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(Drain(**q), (std::vector<std::string>{"a", "c"}));
+  ASSERT_EQ(rec.corrupt.size(), 1u) << "read at Open and by Front, reported once";
+  EXPECT_EQ(rec.corrupt[0].segment, "q/00000000000000000001.seg");
+  EXPECT_EQ(rec.corrupt[0].offset, a.size());
+  EXPECT_EQ(rec.corrupt[0].bytes, b.size());
+  EXPECT_EQ((*q)->damage().corrupt_regions, 1);
+  EXPECT_EQ((*q)->damage().corrupt_bytes, static_cast<int64_t>(b.size()));
+}
+
+TEST(DiskQueue, AFailedAppendIsNeverFollowedByAppendsBehindIt) {
+  MemFileSystem fs;
+  auto q = DiskQueue::Open(fs, "q", 8 << 20);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE((*q)->Append(Req("a")).ok());
+  fs.SetCapacity(0);  // the disk is full
+  EXPECT_EQ((*q)->Append(Req("lost")).status().code(), StatusCode::kResourceExhausted);
+  fs.SetCapacity(-1);
+  ASSERT_TRUE((*q)->Append(Req("b")).ok());
+  EXPECT_EQ(fs.List("q")->size(), 2u) << "b went to a new segment";
+  EXPECT_EQ(Drain(**q), (std::vector<std::string>{"a", "b"}));
+  // A failure in a fresh segment leaves no segment behind that could block the queue.
+  auto again = DiskQueue::Open(fs, "q", 8 << 20);
+  ASSERT_TRUE(again.ok());
+  fs.SetCapacity(0);
+  EXPECT_FALSE((*again)->Append(Req("lost")).ok());
+  fs.SetCapacity(-1);
+  ASSERT_TRUE((*again)->Append(Req("c")).ok());
+  EXPECT_EQ(Drain(**again), (std::vector<std::string>{"c"}));
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <iostream>
 
 namespace gpuledger {
 
@@ -45,12 +44,15 @@ void Shipper::Run(bool drain) {
   client.set_read_timeout(options_.timeout_s, 0);
   client.set_write_timeout(options_.timeout_s, 0);
   DurationMs backoff = options_.min_backoff_ms;
-  auto fail = [&](const std::string& why) {
+  // `what`: the request (or "outbox"); `why`: the cause, logged once per cause (so
+  // without what varies from one answer to the next: `detail`, kept in last_error).
+  auto fail = [&](const std::string& what, const Status& why, const std::string& detail = "") {
     ++counters_.failures;
     {
       std::lock_guard lock(mu_);
-      last_error_ = why;
+      last_error_ = what + ": " + why.message() + detail;
     }
+    ship_log_.Failed(why);
     const bool stopping = Wait(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff_ms);
     return stopping;
@@ -62,7 +64,7 @@ void Shipper::Run(bool drain) {
     }
     auto front = queue_.Front();
     if (!front.ok()) {
-      if (fail("outbox: " + front.status().ToString())) return;
+      if (fail("outbox", front.status().WithContext("outbox"))) return;
       continue;
     }
     if (!front->has_value()) {
@@ -79,7 +81,7 @@ void Shipper::Run(bool drain) {
     auto res = r.method == "PATCH" ? client.Patch(r.path, headers, r.body, r.content_type)
                                    : client.Post(r.path, headers, r.body, r.content_type);
     if (!res) {
-      if (fail(what + ": " + httplib::to_string(res.error()))) return;
+      if (fail(what, Unavailable(options_.url + ": " + httplib::to_string(res.error())))) return;
       continue;
     }
     const int code = res->status;
@@ -87,15 +89,15 @@ void Shipper::Run(bool drain) {
       ++counters_.sent;
     } else if (code == 400 || code == 404 || code == 409 || code == 413 || code == 415) {
       ++counters_.rejected;
-      std::cerr << "gpuledger agent: the server refused " << what << " (" << code << "): " << res->body
-                << std::endl;
+      log_.Warn("ship_refused", {{"request", what}, {"code", code}, {"body", res->body.substr(0, 512)}});
     } else {
-      if (fail(what + ": HTTP " + std::to_string(code) + " " + res->body)) return;
+      if (fail(what, Unavailable(options_.url + ": HTTP " + std::to_string(code)), " " + res->body)) return;
       continue;
     }
     backoff = options_.min_backoff_ms;
+    ship_log_.Succeeded();
     if (Status s = queue_.Ack(r.seq); !s.ok()) {
-      if (fail("outbox: " + s.ToString())) return;
+      if (fail("outbox", s.WithContext("outbox"))) return;
     }
   }
 }

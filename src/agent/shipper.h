@@ -3,8 +3,10 @@
 // never take it (named in the log, counted, removed so it cannot block the queue).
 // Anything else (no connection, 401/403 from a wrong token, 429, 5xx): kept, retried
 // with exponential backoff up to max_backoff. Over https a certificate that does not
-// verify is such a failure too (kept, retried, said in last_error). Thread-safe
-// counters; Run on its own thread.
+// verify is such a failure too (kept, retried, said in last_error). Failures are logged
+// once per cause (`ship_failed` when sending starts failing or fails differently,
+// `ship_recovered` with the count when a request goes through again), refusals each
+// (`ship_refused`). Thread-safe counters; Run on its own thread.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "agent/disk_queue.h"
+#include "common/logger.h"
 #include "common/time.h"
 
 namespace gpuledger {
@@ -26,6 +29,7 @@ struct ShipperOptions {
   int timeout_s = 10;
   DurationMs min_backoff_ms = 500;
   DurationMs max_backoff_ms = 30 * kSecondMs;
+  Logger* logger = nullptr;  // not owned; null: nothing logged
 };
 
 struct ShipperCounters {
@@ -35,6 +39,8 @@ struct ShipperCounters {
 class Shipper {
  public:
   Shipper(DiskQueue& queue, ShipperOptions options) : queue_(queue), options_(std::move(options)) {}
+  Shipper(const Shipper&) = delete;
+  Shipper& operator=(const Shipper&) = delete;
   // Ships until Stop; with `drain`, returns as soon as the queue is empty too.
   void Run(bool drain = false);
   void Stop();
@@ -52,6 +58,9 @@ class Shipper {
   std::condition_variable cv_;
   bool stop_ = false, nudged_ = false;
   std::string last_error_;
+  NullLogger null_logger_;
+  Logger& log_ = options_.logger ? *options_.logger : null_logger_;
+  FailureLog ship_log_{log_, "ship"};
 };
 
 }  // namespace gpuledger

@@ -83,7 +83,10 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
     node = host;
   }
 
-  ASSIGN_OR_RETURN(std::unique_ptr<DiskQueue> queue, DiskQueue::Open(fs, a.buffer_dir, buffer_max));
+  StderrLogger logger(clock);  // the agent's events, one line each (docs/DEPLOY.md)
+  LoggingCorruptionReporter outbox_damage(logger, "outbox");
+  ASSIGN_OR_RETURN(std::unique_ptr<DiskQueue> queue,
+                   DiskQueue::Open(fs, a.buffer_dir, buffer_max, &outbox_damage));
   auto nvml = NvmlBackend::Open(a.nvml);
   std::unique_ptr<NvmlBackend> gpus;
   if (nvml.ok()) {
@@ -114,7 +117,13 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  Shipper shipper(*queue, {a.server, token, ca_file});
+  ShipperOptions ship;
+  ship.url = a.server;
+  ship.token = token;
+  ship.ca_file = ca_file;
+  ship.logger = &logger;
+  Shipper shipper(*queue, ship);
+  FailureLog read_log(logger, "gpu_read"), push_log(logger, "outbox_append");
   std::thread shipping([&] { shipper.Run(); });
   std::atomic<bool> stop{false};
   Status sampling_status;
@@ -124,13 +133,14 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
     while (!stop) {
       const TimeMs started = clock.Now();
       if (!ticked) {
-        // A failed read (e.g. the driver reloading) loses that round only; said once.
-        if (Status s = agent.Tick(); !s.ok() && agent.counters().read_errors == 1)
-          std::cerr << "gpuledger agent: GPU read failed (reported once): " << s.message() << std::endl;
+        // A failed read (e.g. the driver reloading) loses that round only; said once per cause.
+        read_log.Record(agent.Tick());
       }
       ticked = false;
       if (clock.Now() >= next_push) {
-        if (Status s = agent.Push(); !s.ok()) sampling_status = s;
+        const Status s = agent.Push();
+        push_log.Record(s);
+        if (!s.ok()) sampling_status = s;
         shipper.Nudge();
         next_push += push_interval;
       }
@@ -165,8 +175,11 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
       << " GPU samples, " << c.jobs_registered << " job(s) registered, " << c.epochs
       << " epoch(s) followed; shipped " << shipper.counters().sent << " request(s) ("
       << shipper.counters().failures << " failed attempt(s) retried), refused " << shipper.counters().rejected
-      << ", " << queue->pending() << " left in the outbox, " << queue->dropped() << " dropped for space"
-      << std::endl;
+      << ", " << queue->pending() << " left in the outbox, " << queue->dropped() << " dropped for space";
+  if (const SegmentLogCounters d = queue->damage(); d.corrupt_regions > 0) {
+    out << ", " << d.corrupt_regions << " damaged outbox frame(s) skipped (" << d.corrupt_bytes << " bytes)";
+  }
+  out << std::endl;
   if (!shipper.last_error().empty() && queue->pending() > 0)
     out << "gpuledger agent: last shipping error: " << shipper.last_error() << std::endl;
   return sampling_status;

@@ -81,6 +81,8 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  StderrLogger logger(clock);  // the server's events, one line each (docs/DEPLOY.md)
+  opt.logger = &logger;
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
   out << "gpuledger server listening on " << opt.host << ":" << server.port()

@@ -284,6 +284,7 @@ std::string RenderReportJson(const MonthlyReport& r) {
            {"held_idle_gpu_hours", static_cast<double>(g.held_idle_ns) / kGpuNsPerGpuHour},
            {"held_no_data_gpu_hours", static_cast<double>(g.held_no_data_ns) / kGpuNsPerGpuHour}});
     }
+    j["idle_by_gpu_omitted"] = r.idle_by_gpu_omitted;
   }
   j["count_only_jobs"] = r.count_only_jobs;
   return j.dump(2) + "\n";

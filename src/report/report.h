@@ -53,7 +53,7 @@ struct MonthlyReport {
   YearMonth month;
   ReportScope scope;
   std::string timezone;
-  Window window;   // what the figures cover: the month, or up to as_of when partial
+  Window window;  // what the figures cover: the month, or up to as_of when partial
   TimeMs as_of = 0;
   bool partial = false;  // the month had not ended at as_of
   Currency currency;
@@ -70,6 +70,7 @@ struct MonthlyReport {
   ReportLine total;                      // everything: equals capacity x price
   std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
+  int64_t idle_by_gpu_omitted = 0;       // GPUs cut from idle_by_gpu's end by a reader's limit
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
 };
 

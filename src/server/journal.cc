@@ -6,16 +6,12 @@
 #include <cstring>
 #include <unordered_map>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "common/bytes.h"
 
 namespace gpuledger {
 
 namespace {
 
-constexpr size_t kFrameHeader = 12;     // u32 length, u64 checksum
 constexpr size_t kRowBytes = 36;        // after the UUID: i64 t, f32 x3, i64 energy, f32 sm, f32 gr
 constexpr size_t kOldRowBytes = 32;     // frames without the gr flag: no gr_active
 constexpr uint32_t kGrFlag = 1u << 31;  // in a frame's row count: rows carry gr_active
@@ -58,7 +54,7 @@ float GetF32(std::string_view b, size_t pos) {
 
 }  // namespace
 
-std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
+std::string EncodeJournalPayload(const std::vector<GpuSample>& samples) {
   std::string payload;
   payload.reserve(4 + samples.size() * (kRowBytes + 1) + 64);
   PutLe(payload, samples.size() | kGrFlag, 4);
@@ -75,77 +71,75 @@ std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
     }
     PutRow(payload, g.sample);
   }
-  std::string frame;
-  frame.reserve(kFrameHeader + payload.size());
-  PutLe(frame, payload.size(), 4);
-  PutLe(frame, XXH3_64bits(payload.data(), payload.size()), 8);
-  frame += payload;
-  return frame;
+  return payload;
 }
 
-std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used) {
-  std::vector<GpuSample> out;
-  size_t pos = 0;
-  while (b.size() - pos >= kFrameHeader) {
-    const size_t len = GetLe(b, pos, 4);
-    if (len < 4 || len > b.size() - pos - kFrameHeader) break;  // torn
-    const std::string_view p = b.substr(pos + kFrameHeader, len);
-    if (XXH3_64bits(p.data(), p.size()) != GetLe(b, pos + 4, 8)) break;  // corrupt
-    const auto counted = static_cast<uint32_t>(GetLe(p, 0, 4));
-    const size_t rows = counted & ~kGrFlag;
-    const size_t row_bytes = counted & kGrFlag ? kRowBytes : kOldRowBytes;
-    std::vector<GpuSample> frame;
-    size_t at = 4;
-    std::string uuid;
-    bool ok = true;
-    for (size_t i = 0; i < rows && ok; ++i) {
-      const size_t n = at < p.size() ? static_cast<uint8_t>(p[at]) : 0;
-      if (at >= p.size() || p.size() - at - 1 < n + row_bytes || (n == 0 && uuid.empty())) {
-        ok = false;
-        break;
-      }
-      if (n > 0) uuid.assign(p.substr(at + 1, n));
-      at += 1 + n;
-      GpuSample g{uuid, {}};
-      g.sample.t = static_cast<TimeMs>(GetLe(p, at, 8));
-      g.sample.util_pct = GetF32(p, at + 8);
-      g.sample.mem_mib = GetF32(p, at + 12);
-      g.sample.power_w = GetF32(p, at + 16);
-      g.sample.energy_mj = static_cast<int64_t>(GetLe(p, at + 20, 8));
-      g.sample.sm_active = GetF32(p, at + 28);
-      if (row_bytes == kRowBytes) g.sample.gr_active = GetF32(p, at + 32);
-      at += row_bytes;
-      frame.push_back(std::move(g));
+std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
+  return EncodeSegmentFrame(kJournalFrameFormat, EncodeJournalPayload(samples));
+}
+
+Status DecodeJournalPayload(std::string_view p, std::vector<GpuSample>& out) {
+  const auto counted = static_cast<uint32_t>(GetLe(p, 0, 4));
+  const size_t rows = counted & ~kGrFlag;
+  const size_t row_bytes = counted & kGrFlag ? kRowBytes : kOldRowBytes;
+  std::vector<GpuSample> frame;
+  frame.reserve(std::min(rows, p.size() / (row_bytes + 1)));
+  size_t at = 4;
+  std::string uuid;
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t n = at < p.size() ? static_cast<uint8_t>(p[at]) : 0;
+    if (at >= p.size() || p.size() - at - 1 < n + row_bytes) {
+      return InvalidArgument("journal frame: row " + std::to_string(i) + " of " + std::to_string(rows) +
+                             " runs past the payload's " + std::to_string(p.size()) + " bytes");
     }
-    if (!ok || at != p.size()) break;  // a checksum match with a bad body: stop as if torn
-    std::move(frame.begin(), frame.end(), std::back_inserter(out));
-    pos += kFrameHeader + len;
+    if (n == 0 && uuid.empty()) return InvalidArgument("journal frame: its first row names no GPU");
+    if (n > 0) uuid.assign(p.substr(at + 1, n));
+    at += 1 + n;
+    GpuSample g{uuid, {}};
+    g.sample.t = static_cast<TimeMs>(GetLe(p, at, 8));
+    g.sample.util_pct = GetF32(p, at + 8);
+    g.sample.mem_mib = GetF32(p, at + 12);
+    g.sample.power_w = GetF32(p, at + 16);
+    g.sample.energy_mj = static_cast<int64_t>(GetLe(p, at + 20, 8));
+    g.sample.sm_active = GetF32(p, at + 28);
+    if (row_bytes == kRowBytes) g.sample.gr_active = GetF32(p, at + 32);
+    at += row_bytes;
+    frame.push_back(std::move(g));
   }
-  if (bytes_used) *bytes_used = pos;
+  if (at != p.size()) {
+    return InvalidArgument("journal frame: " + std::to_string(rows) + " rows fill " + std::to_string(at) +
+                           " of its " + std::to_string(p.size()) + " bytes");
+  }
+  std::move(frame.begin(), frame.end(), std::back_inserter(out));  // only a whole frame
+  return OkStatus();
+}
+
+std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used,
+                                            CorruptionReporter* reporter, std::string_view segment) {
+  std::vector<GpuSample> out;
+  const SegmentReadStats st =
+      ReadSegmentFrames(kJournalFrameFormat, b, segment, reporter,
+                        [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, out); });
+  if (bytes_used) *bytes_used = st.end_of_good;
   return out;
 }
 
-std::string IngestJournal::SegmentPath(uint64_t seq) const {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "/%020llu.seg", static_cast<unsigned long long>(seq));
-  return dir_ + buf;
-}
-
 StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std::string dir,
-                                                             size_t max_pending) {
-  std::unique_ptr<IngestJournal> j(new IngestJournal(fs, std::move(dir), max_pending));
-  ASSIGN_OR_RETURN(std::vector<std::string> names, fs.List(j->dir_));
-  for (const std::string& name : names) {  // sorted: oldest first
-    if (name.size() != 24 || name.substr(20) != ".seg") continue;
-    const uint64_t seq = std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
-    ASSIGN_OR_RETURN(std::string bytes, fs.ReadAll(j->dir_ + "/" + name));
-    std::vector<GpuSample> rows = DecodeJournalSegment(bytes);
+                                                             size_t max_pending,
+                                                             CorruptionReporter* reporter) {
+  std::unique_ptr<IngestJournal> j(new IngestJournal(fs, std::move(dir), max_pending, reporter));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> ids, j->log_.List());
+  for (const uint64_t seq : ids) {  // oldest first
+    std::vector<GpuSample> rows;
+    RETURN_IF_ERROR(
+        j->log_.Read(seq, [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, rows); })
+            .status());
     j->pending_count_ += rows.size();
     j->pending_.push_back(std::move(rows));
     j->segments_.push_back(seq);
     j->next_seq_ = std::max(j->next_seq_, seq + 1);
   }
-  j->roll_ = true;  // never append behind what an earlier run left
+  // Sealed: never append behind what an earlier run left.
   return j;
 }
 
@@ -168,21 +162,20 @@ Status IngestJournal::Append(std::vector<GpuSample> samples) {
                              std::to_string(kMaxUuid) + " bytes");
     }
   }
-  const std::string frame = EncodeJournalFrame(samples);
+  const std::string frame = EncodeJournalFrame(samples);  // outside the lock
   std::lock_guard lock(mu_);
   if (pending_count_ + samples.size() > max_pending_) {
     return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
                        " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
                        "): the ledger is not keeping up; retry later");
   }
-  if (roll_) {
-    segments_.push_back(next_seq_++);
-    roll_ = false;
+  if (!log_.writable()) {
+    segments_.push_back(next_seq_);
+    log_.Roll(next_seq_++);
   }
-  if (Status s = fs_.Append(SegmentPath(segments_.back()), frame); !s.ok()) {
-    roll_ = true;  // a partial frame may be on disk: it must stay a segment's tail
-    return s;
-  }
+  // No fsync: the page cache keeps it through a process crash. A failure seals the
+  // segment (a partial frame may be on disk: it must stay a segment's tail).
+  RETURN_IF_ERROR(log_.AppendFrame(frame, /*sync=*/false));
   pending_count_ += samples.size();
   pending_.push_back(std::move(samples));  // no sample moves: the batch is kept whole
   return OkStatus();
@@ -197,7 +190,7 @@ IngestJournal::Taken IngestJournal::Take() {
     t.appended = pending_count_;
     pending_count_ = 0;
     t.through = segments_.empty() ? 0 : segments_.back();
-    roll_ = true;  // later appends go to a segment this take does not cover
+    log_.Seal();  // later appends go to a segment this take does not cover
   }
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
@@ -238,12 +231,15 @@ Status IngestJournal::Release(const Taken& taken) {
   {
     std::lock_guard lock(mu_);
     while (!segments_.empty() && segments_.front() <= taken.through) {
-      // The back segment is never appended to again once a take covered it (roll_).
+      // The back segment is never appended to again once a take covered it (sealed).
       drop.push_back(segments_.front());
       segments_.erase(segments_.begin());
     }
   }
-  for (uint64_t seq : drop) RETURN_IF_ERROR(fs_.RemoveAll(SegmentPath(seq)));
+  for (uint64_t seq : drop) {
+    std::lock_guard lock(mu_);  // the log's bookkeeping is under mu_
+    RETURN_IF_ERROR(log_.Remove(seq));
+  }
   return OkStatus();
 }
 
@@ -253,6 +249,8 @@ void IngestJournal::Restore(Taken taken) {
   pending_count_ += taken.samples.size();
   pending_.insert(pending_.begin(), std::move(taken.samples));
 }
+
+SegmentLogCounters IngestJournal::damage() const { return log_.counters(); }
 
 size_t IngestJournal::pending() const {
   std::lock_guard lock(mu_);

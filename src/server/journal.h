@@ -10,9 +10,11 @@
 // Why: a ledger transaction per request rewrites every B-tree page the request touches
 // (one per GPU); one transaction per second writes each page once.
 //
-// On disk (docs/formats/ingest-journal.md): <dir>/<seq>.seg files of frames
-// [u32 length][u64 XXH3-64 of the payload][payload]; a torn or corrupt frame ends its
-// segment (a failed append rolls to a new segment, so only a tail can be torn).
+// On disk (docs/formats/ingest-journal.md): a segment log (wal/segment_log.h) of
+// <dir>/<seq>.seg files, frames [u32 length][u64 XXH3-64 of the payload][payload], one
+// per accepted batch. A failed append seals its segment, and so does a start, so only a
+// segment's tail can be torn; a damaged frame is skipped, reported (the reporter given
+// to Open) and counted (damage()), and replay goes on with the next good frame.
 // Thread-safe.
 #pragma once
 
@@ -26,16 +28,22 @@
 #include "common/file_system.h"
 #include "common/status.h"
 #include "domain/types.h"
+#include "wal/segment_log.h"
 
 namespace gpuledger {
+
+// XXH3-64 checksums; a payload holds at least its row count.
+inline constexpr FrameFormat kJournalFrameFormat{FrameChecksum::kXxh3_64, 4, size_t{1} << 30};
 
 class IngestJournal {
  public:
   // Opens `dir` and reads every segment left by an earlier run into the pending set
   // (a crash replays them). `max_pending` bounds the samples held (in memory and on
   // disk) while the ledger does not keep up: past it Append is refused (Unavailable).
+  // `reporter` (optional, not owned, outliving the journal) hears of damaged frames.
   static StatusOr<std::unique_ptr<IngestJournal>> Open(FileSystem& fs, std::string dir,
-                                                       size_t max_pending = 4'000'000);
+                                                       size_t max_pending = 4'000'000,
+                                                       CorruptionReporter* reporter = nullptr);
 
   // Appends `samples` durably against a process crash, then adds them to the pending set
   // (moved there). Nothing is added when it fails.
@@ -59,26 +67,32 @@ class IngestJournal {
   void Restore(Taken taken);
 
   size_t pending() const;  // samples appended and not yet taken
+  // What replay skipped: damaged regions and their bytes, torn tails.
+  SegmentLogCounters damage() const;
 
  private:
-  IngestJournal(FileSystem& fs, std::string dir, size_t max_pending)
-      : fs_(fs), dir_(std::move(dir)), max_pending_(max_pending) {}
-  std::string SegmentPath(uint64_t seq) const;
-  FileSystem& fs_;
-  std::string dir_;
+  IngestJournal(FileSystem& fs, std::string dir, size_t max_pending, CorruptionReporter* reporter)
+      : max_pending_(max_pending), log_(fs, std::move(dir), kJournalFrameFormat, reporter) {}
   size_t max_pending_;
   mutable std::mutex mu_;
+  SegmentLog log_;  // under mu_ (counters excepted); sealed until the first append
   std::vector<std::vector<GpuSample>> pending_;  // batches in append order
   size_t pending_count_ = 0;                     // samples in them
   std::vector<uint64_t> segments_;               // on disk, oldest first; the back one takes appends
-  bool roll_ = true;                             // the next append starts a new segment
   uint64_t next_seq_ = 1;
 };
 
-// One frame's payload <-> samples (exposed for the fuzz target and tests).
-std::string EncodeJournalFrame(const std::vector<GpuSample>& samples);
-// Frames of one segment; stops at the first torn or corrupt one. `bytes_used` (if set)
-// gets the length of the whole frames read.
-std::vector<GpuSample> DecodeJournalSegment(std::string_view bytes, size_t* bytes_used = nullptr);
+// One frame <-> samples (exposed for the fuzz target and tests).
+std::string EncodeJournalPayload(const std::vector<GpuSample>& samples);
+std::string EncodeJournalFrame(const std::vector<GpuSample>& samples);  // with its header
+// Appends a payload's rows to `out`, or nothing (an error saying why) when its rows do
+// not fill it exactly.
+Status DecodeJournalPayload(std::string_view payload, std::vector<GpuSample>& out);
+// The samples of one segment's good frames, skipping damage (wal/segment_log.h's rule,
+// reported to `reporter` if set, naming `segment`). `bytes_used` (if set) gets the
+// offset just past the last good frame.
+std::vector<GpuSample> DecodeJournalSegment(std::string_view bytes, size_t* bytes_used = nullptr,
+                                            CorruptionReporter* reporter = nullptr,
+                                            std::string_view segment = "");
 
 }  // namespace gpuledger

@@ -99,7 +99,7 @@ TEST(IngestJournal, FramesWithoutGrActiveStillReplay) {
   EXPECT_EQ(out[0].sample.gr_active, -1.0F);
 }
 
-TEST(IngestJournal, ATornOrCorruptFrameEndsTheSegment) {
+TEST(IngestJournal, ATornFrameEndsTheSegmentAndADamagedLastFrameIsDropped) {
   const std::string a = EncodeJournalFrame({Util("GPU-a", kT0, 1)});
   const std::string b = EncodeJournalFrame({Util("GPU-a", kT0 + 1, 2)});
   for (size_t cut = 1; cut < b.size(); ++cut) {
@@ -110,6 +110,66 @@ TEST(IngestJournal, ATornOrCorruptFrameEndsTheSegment) {
   std::string flipped = a + b;
   flipped[a.size() + 20] ^= 1;
   EXPECT_EQ(DecodeJournalSegment(flipped).size(), 1u);
+}
+
+class Recorder final : public CorruptionReporter {
+ public:
+  void Corruption(const SegmentDamage& d) override { corrupt.push_back(d); }
+  void TornTail(const SegmentDamage& d) override { torn.push_back(d); }
+  std::vector<SegmentDamage> corrupt, torn;
+};
+
+// A segment as the journal wrote it before the segment log (bytes built here by hand,
+// not by the code under test), with its middle frame damaged: replay reports the damage
+// with its segment, offset and size, and goes on to the frame after it.
+TEST(IngestJournal, ReplaySkipsADamagedFrameReportsItAndKeepsTheFramesAfterIt) {
+  auto frame = [](const std::string& uuid, TimeMs t, float util) {
+    std::string payload;
+    PutLe(payload, 1u | (1u << 31), 4);
+    payload += static_cast<char>(uuid.size());
+    payload += uuid;
+    PutLe(payload, static_cast<uint64_t>(t), 8);
+    for (float f : {util, -1.0F, -1.0F}) {
+      uint32_t bits = 0;
+      std::memcpy(&bits, &f, 4);
+      PutLe(payload, bits, 4);
+    }
+    PutLe(payload, static_cast<uint64_t>(-1), 8);
+    for (float f : {-1.0F, -1.0F}) {
+      uint32_t bits = 0;
+      std::memcpy(&bits, &f, 4);
+      PutLe(payload, bits, 4);
+    }
+    std::string out;
+    PutLe(out, payload.size(), 4);
+    PutLe(out, XXH3_64bits(payload.data(), payload.size()), 8);
+    return out + payload;
+  };
+  const std::string a = frame("GPU-a", kT0, 1), b = frame("GPU-b", kT0, 2), c = frame("GPU-c", kT0, 3);
+  EXPECT_EQ(a, EncodeJournalFrame({Util("GPU-a", kT0, 1)})) << "the format is unchanged";
+  std::string seg = a + b + c;
+  seg[a.size() + 20] ^= 0x40;  // in b's payload
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.Append("/j/00000000000000000007.seg", seg + c.substr(0, 9)).ok());  // and a torn tail
+  Recorder rec;
+  auto j = IngestJournal::Open(fs, "/j", 1000, &rec);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  IngestJournal::Taken t = (*j)->Take();
+  ASSERT_EQ(t.samples.size(), 2u);
+  EXPECT_EQ(t.samples[0].gpu_uuid, "GPU-a");
+  EXPECT_EQ(t.samples[1].gpu_uuid, "GPU-c");
+  ASSERT_EQ(rec.corrupt.size(), 1u);
+  EXPECT_EQ(rec.corrupt[0].segment, "/j/00000000000000000007.seg");
+  EXPECT_EQ(rec.corrupt[0].offset, a.size());
+  EXPECT_EQ(rec.corrupt[0].bytes, b.size());
+  ASSERT_EQ(rec.torn.size(), 1u) << "a torn tail is reported as such, not as corruption";
+  EXPECT_EQ(rec.torn[0].bytes, 9u);
+  EXPECT_EQ((*j)->damage().corrupt_regions, 1);
+  EXPECT_EQ((*j)->damage().corrupt_bytes, static_cast<int64_t>(b.size()));
+  EXPECT_EQ((*j)->damage().torn_tails, 1);
+  // New appends go to a new segment, never behind the torn tail.
+  ASSERT_TRUE((*j)->Append({Util("GPU-d", kT0, 4)}).ok());
+  EXPECT_EQ(fs.List("/j")->size(), 2u);
 }
 
 TEST(IngestJournal, TakeMergesFieldsLaterBatchesWinAndSortsByGpuThenTime) {

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "domain/ids.h"
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
@@ -62,6 +63,9 @@ StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs
   if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
   return t;
 }
+
+// GET /api/v1/reports/monthly lists this many of the most idle GPUs unless ?idle_gpus=.
+constexpr size_t kDefaultIdleGpus = 50;
 
 }  // namespace
 
@@ -147,6 +151,13 @@ void Server::Routes() {
             "Ingest journal writes to the ledger that failed (retried).", counters_.journal_flush_errors);
     counter("gpuledger_journal_replayed_samples_total", "Samples replayed from the journal at start.",
             counters_.journal_replayed);
+    const SegmentLogCounters damage = journal_ ? journal_->damage() : SegmentLogCounters{};
+    counter("gpuledger_journal_corrupt_frames_total",
+            "Damaged journal frames skipped at replay (adjacent ones count once).", damage.corrupt_regions);
+    counter("gpuledger_journal_corrupt_bytes_total", "Bytes of damaged journal frames skipped at replay.",
+            damage.corrupt_bytes);
+    counter("gpuledger_journal_torn_tails_total", "Journal segments ending in an append cut short (a crash).",
+            damage.torn_tails);
     const HttpFrontCounters& front = http_->counters();
     counter("gpuledger_http_connections_refused_total", "Connections refused over the connection caps.",
             front.connections_refused);
@@ -440,7 +451,20 @@ void Server::Routes() {
       "/api/v1/reports/monthly", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
         auto p = authenticate(req, res);
         if (!p) return;
-        if (Status s = OnlyParams(req, {"month", "by", "share_idle"}); !s.ok()) return Reply(res, s);
+        if (Status s = OnlyParams(req, {"month", "by", "share_idle", "idle_gpus"}); !s.ok()) return Reply(res, s);
+        // The most idle GPUs only, unless asked: the whole list is 250 bytes a GPU.
+        size_t idle_gpus = kDefaultIdleGpus;
+        if (req.has_param("idle_gpus") && req.get_param_value("idle_gpus") != "all") {
+          const std::string v = req.get_param_value("idle_gpus");
+          auto n = ParseInt(v, "idle_gpus");
+          if (!n.ok() || *n < 0 || *n > 1'000'000) {
+            return Reply(res, InvalidArgument("query parameter 'idle_gpus' is '" + EscapeForMessage(v) +
+                                              "': send a count from 0 to 1000000, or all"));
+          }
+          idle_gpus = static_cast<size_t>(*n);
+        } else if (req.has_param("idle_gpus")) {
+          idle_gpus = SIZE_MAX;
+        }
         auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
         if (!by.ok()) return Reply(res, by.status());
         auto month = ParseYearMonth(req.get_param_value("month"));
@@ -460,6 +484,10 @@ void Server::Routes() {
         auto report =
             BuildMonthlyReport(*ledger_, *ctx, *month, BooksAsOf(*ctx, *month), *by, share_idle, *scope);
         if (!report.ok()) return Reply(res, report.status());
+        if (report->idle_by_gpu.size() > idle_gpus) {
+          report->idle_by_gpu_omitted = static_cast<int64_t>(report->idle_by_gpu.size() - idle_gpus);
+          report->idle_by_gpu.resize(idle_gpus);
+        }
         Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
                                      "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
         if (!audited.ok()) return Reply(res, audited);  // no audit, no data

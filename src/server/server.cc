@@ -41,17 +41,29 @@ Status Server::Start() {
     if (!options_.journal_dir.empty()) {
       // What an earlier run acknowledged but had not written to the ledger (a crash).
       ASSIGN_OR_RETURN(journal_,
-                       IngestJournal::Open(*fs_, options_.journal_dir, options_.journal_max_pending_samples));
-      counters_.journal_replayed += static_cast<int64_t>(journal_->pending());
+                       IngestJournal::Open(*fs_, options_.journal_dir, options_.journal_max_pending_samples,
+                                           &journal_reporter_));
+      const size_t replayed = journal_->pending();
+      counters_.journal_replayed += static_cast<int64_t>(replayed);
+      if (replayed > 0 || journal_->damage().corrupt_regions > 0) {
+        const SegmentLogCounters d = journal_->damage();
+        log_.Info("journal_replayed", {{"samples", replayed},
+                                       {"corrupt_frames", d.corrupt_regions},
+                                       {"corrupt_bytes", d.corrupt_bytes},
+                                       {"torn_tails", d.torn_tails}});
+      }
       RETURN_IF_ERROR(FlushJournalLocked());
     }
   }
   RETURN_IF_ERROR(Retain());
+  scrape_logs_.clear();
   for (const std::string& t : options_.scrape_targets) {
     if (t.rfind("http://", 0) != 0 || t.size() <= 7) {
       return InvalidArgument("scrape target '" + t +
                              "' is not http://host:port/path (https is not supported)");
     }
+    scrape_logs_.push_back(
+        std::make_unique<FailureLog>(log_, "scrape", std::vector<LogField>{{"target", t}}));
   }
   HttpFrontOptions front;
   front.host = options_.host;
@@ -94,8 +106,15 @@ void Server::Stop() {
   if (http_) http_->Stop();
   if (writer_.joinable()) writer_.join();
   // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
-  NoteBackground("journal_flush", FlushJournal(), counters_.journal_flush_errors);
-  NoteBackground("sightings", FlushSightings(), counters_.sighting_errors);
+  if (Status s = FlushJournal(); !s.ok()) {
+    ++counters_.journal_flush_errors;
+    log_.Error("journal_final_flush_failed",
+               {{"pending", journal_ ? journal_->pending() : 0}, {"status", s}});
+  }
+  if (Status s = FlushSightings(); !s.ok()) {
+    ++counters_.sighting_errors;
+    log_.Error("sightings_final_flush_failed", {{"status", s}});
+  }
 }
 
 void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs now) {
@@ -116,17 +135,15 @@ std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::G
   return {last_.begin(), last_.end()};
 }
 
-void Server::NoteBackground(const char* task, const Status& s, std::atomic<int64_t>& errors) {
-  if (!s.ok()) ++errors;
-  background_errors_.Record(task, s, clock_.Now());
-}
-
 size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }
 
 Status Server::FlushSightings() {
   std::lock_guard lock(ledger_mu_);
   DrainSightings();
-  return sightings_.Flush(*ledger_, clock_.Now());
+  Status s = sightings_.Flush(*ledger_, clock_.Now());
+  sightings_log_.Record(s);
+  background_errors_.Record("sightings", s, clock_.Now());
+  return s;
 }
 
 TimeMs Server::BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const {
@@ -155,8 +172,7 @@ void Server::WriterLoop() {
       if (stopping_) return;
       flush_soon_ = false;
     }
-    // Kept in the journal and retried next round (the ledger may be away: it reconnects).
-    NoteBackground("journal_flush", FlushJournal(), counters_.journal_flush_errors);
+    if (!FlushJournal().ok()) ++counters_.journal_flush_errors;  // kept; retried next round (logged)
   }
 }
 
@@ -173,35 +189,41 @@ Status Server::FlushJournal() {
 
 Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
-  // Sightings first: each was queued after its samples were appended, so these samples
-  // are all in the Take below.
-  DrainSightings();
-  if (journal_->pending() > 0 && !ledger_->Health().reachable) {
-    // The ledger is away: ask it (an immediate refusal while its reconnect backs off)
-    // before taking and merging what may be millions of samples only to put them back.
-    RETURN_IF_ERROR(ledger_->Ping());
-  }
-  IngestJournal::Taken taken = journal_->Take();
-  if (!taken.samples.empty()) {
-    Status s = ledger_->PutSamples(taken.samples);  // one transaction
-    if (!s.ok()) {
-      journal_->Restore(std::move(taken));
-      return s;
+  // Whoever flushes (the writer, a read, retention, Stop): logged once per cause.
+  Status s = [&]() -> Status {
+    // Sightings first: each was queued after its samples were appended, so these samples
+    // are all in the Take below.
+    DrainSightings();
+    if (journal_->pending() > 0 && !ledger_->Health().reachable) {
+      // The ledger is away: ask it (an immediate refusal while its reconnect backs off)
+      // before taking and merging what may be millions of samples only to put them back.
+      RETURN_IF_ERROR(ledger_->Ping());
     }
-    ++counters_.journal_flushes;
-  }
-  RETURN_IF_ERROR(journal_->Release(taken));
-  // The sightings of what was just written, and any an earlier round failed to write.
-  return Attribute();
+    IngestJournal::Taken taken = journal_->Take();
+    if (!taken.samples.empty()) {
+      Status put = ledger_->PutSamples(taken.samples);  // one transaction
+      if (!put.ok()) {
+        journal_->Restore(std::move(taken));
+        return put;
+      }
+      ++counters_.journal_flushes;
+    }
+    RETURN_IF_ERROR(journal_->Release(taken));
+    // The sightings of what was just written, and any an earlier round failed to write.
+    return Attribute();
+  }();
+  flush_log_.Record(s);
+  background_errors_.Record("journal_flush", s, clock_.Now());
+  return s;
 }
 
 void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
   while (!WaitForStop(kMinuteMs)) {
-    NoteBackground("sightings", FlushSightings(), counters_.sighting_errors);
+    if (!FlushSightings().ok()) ++counters_.sighting_errors;  // logged by FlushSightings
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
-      NoteBackground("retention", Retain(), counters_.retention_errors);
+      if (!Retain().ok()) ++counters_.retention_errors;  // logged by Retain
     }
   }
 }
@@ -210,9 +232,20 @@ Status Server::Retain() {
   if (options_.raw_retention_ms <= 0) return OkStatus();
   std::lock_guard lock(ledger_mu_);
   RETURN_IF_ERROR(FlushJournalLocked());  // the books are built from every acknowledged sample
-  ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
-  ASSIGN_OR_RETURN(RetentionResult r, ApplyRetention(*ledger_, ctx, clock_.Now(), options_.raw_retention_ms));
-  counters_.retention_samples_dropped += r.samples_dropped;
+  StatusOr<RetentionResult> r = [&]() -> StatusOr<RetentionResult> {
+    ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
+    return ApplyRetention(*ledger_, ctx, clock_.Now(), options_.raw_retention_ms);
+  }();
+  retention_log_.Record(r.status());
+  background_errors_.Record("retention", r.status(), clock_.Now());
+  RETURN_IF_ERROR(r.status());
+  counters_.retention_samples_dropped += r->samples_dropped;
+  if (r->samples_dropped > 0) {
+    log_.Info("retention_dropped", {{"samples", r->samples_dropped},
+                                    {"cutoff", FormatTime(r->cutoff)},
+                                    {"months_built", r->months_built},
+                                    {"keep_days", options_.raw_retention_ms / kDayMs}});
+  }
   return OkStatus();
 }
 
@@ -363,7 +396,8 @@ Status Server::Attribute() {
 
 void Server::ScrapeLoop() {
   for (;;) {
-    for (const std::string& target : options_.scrape_targets) {
+    for (size_t i = 0; i < options_.scrape_targets.size(); ++i) {
+      const std::string& target = options_.scrape_targets[i];
       // "http://host:port/path"; validated by Start().
       const std::string rest = target.substr(7);
       const size_t slash = rest.find('/');
@@ -375,8 +409,10 @@ void Server::ScrapeLoop() {
       ++counters_.scrapes;
       auto res = client.Get(path.c_str());
       Status s;
-      if (!res || res->status != 200) {
-        s = Unavailable("scrape " + target + " failed");
+      if (!res) {
+        s = Unavailable("scrape " + target + ": " + httplib::to_string(res.error()));
+      } else if (res->status != 200) {
+        s = Unavailable("scrape " + target + ": HTTP " + std::to_string(res->status));
       } else if (auto series = ParsePromText(res->body); !series.ok()) {
         s = series.status();
       } else if (auto batch = SamplesFromDcgm(*series, clock_.Now()); !batch.ok()) {
@@ -385,6 +421,7 @@ void Server::ScrapeLoop() {
         s = Store(std::move(batch).value());
       }
       if (!s.ok()) ++counters_.scrape_errors;
+      scrape_logs_[i]->Record(s);
     }
     if (WaitForStop(options_.scrape_interval_ms)) return;
   }

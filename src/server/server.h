@@ -20,6 +20,7 @@
 
 #include "books/books.h"
 #include "common/clock.h"
+#include "common/logger.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/access_log.h"
@@ -84,6 +85,9 @@ struct ServerOptions {
   std::string access_log;
   // Failed authentications tolerated per client address before it is answered 429.
   AuthThrottle::Limits auth_throttle;
+  // Where the server and its background loops log (not owned; outlives the Server).
+  // Null: nothing is logged. Events: docs/DEPLOY.md "Log lines".
+  Logger* logger = nullptr;
 };
 
 // The journal is flushed early once it holds this many samples (memory stays bounded
@@ -204,9 +208,6 @@ class Server {
   // (attribution.h), under a held ledger lock.
   Status Attribute();
   void WriterLoop();
-  // A background task's outcome: a failure is counted in `errors` and kept with its
-  // Status (background_errors_); a success marks the task healthy again.
-  void NoteBackground(const char* task, const Status& s, std::atomic<int64_t>& errors);
   // The as-of of a cost read of `month` (books_read_grain_ms): now floored to the grain,
   // or now while the floor is still at the month's start (a month that has begun).
   TimeMs BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const;
@@ -244,6 +245,17 @@ class Server {
   int port_ = 0;
   ServerCounters counters_;
   BackgroundErrors background_errors_;
+  // Logging (logger.h): each background operation's failures once per cause.
+  NullLogger null_logger_;
+  Logger& log_ = options_.logger ? *options_.logger : null_logger_;
+  FailureLog flush_log_{log_, "journal_flush"};
+  FailureLog sightings_log_{log_, "sightings_flush"};
+  FailureLog retention_log_{log_, "retention"};
+  FailureLog audit_log_{log_, "audit_write"};
+  FailureLog access_log_log_{log_, "access_log_write"};
+  FailureLog token_touch_log_{log_, "token_touch"};
+  std::vector<std::unique_ptr<FailureLog>> scrape_logs_;  // one per scrape target (Start)
+  LoggingCorruptionReporter journal_reporter_{log_, "journal"};
 };
 
 }  // namespace gpuledger

@@ -40,7 +40,13 @@ void Server::InstallAccessLog() {
     r.duration_ms = duration_ms;
     r.token_id = current_token_id;
     current_token_id.clear();
-    if (!access_log_->Write(r)) ++counters_.access_log_errors;
+    if (access_log_->Write(r)) {
+      access_log_log_.Succeeded();
+    } else {
+      ++counters_.access_log_errors;
+      access_log_log_.Failed(
+          Unavailable("access log " + options_.access_log + ": a line could not be written"));
+    }
   });
 }
 
@@ -56,6 +62,7 @@ Status Server::AuditLocked(const httplib::Request& req, const Principal* p, int 
   e.status = status;
   Status s = ledger_->AppendAudit(e);
   if (!s.ok()) ++counters_.audit_errors;
+  audit_log_.Record(s);
   return s;
 }
 
@@ -94,7 +101,9 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
     e.remote = req.remote_addr;
     e.status = HttpStatusFor(why);
     std::unique_lock lock = LedgerLockUnlessThreadSafe();
-    if (!ledger_->AppendAudit(e).ok()) ++counters_.audit_errors;
+    const Status s = ledger_->AppendAudit(e);
+    if (!s.ok()) ++counters_.audit_errors;
+    audit_log_.Record(s);
     return why;
   };
   const std::string header = req.get_header_value("Authorization");
@@ -113,7 +122,9 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
     if (rec) {
       tokens_.Put(hash, *rec, now);
       // last_used_ms: written when the cache is refilled, so to within TokenCache::kTtlMs.
-      if (!ledger_->TouchToken(rec->id, now).ok()) ++counters_.token_touch_errors;
+      const Status touched = ledger_->TouchToken(rec->id, now);
+      if (!touched.ok()) ++counters_.token_touch_errors;
+      token_touch_log_.Record(touched);
     }
   }
   if (!rec) return refuse(nullptr, Unauthenticated("unknown API token"));
