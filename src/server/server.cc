@@ -118,7 +118,7 @@ void Server::Stop() {
 }
 
 void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (s.ok()) {
     if (auto it = last_.find(task); it != last_.end()) it->second.failing = false;
     return;
@@ -131,7 +131,7 @@ void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs n
 }
 
 std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::Get() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {last_.begin(), last_.end()};
 }
 

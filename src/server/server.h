@@ -21,6 +21,7 @@
 #include "books/books.h"
 #include "common/clock.h"
 #include "common/logger.h"
+#include "common/mutex.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/access_log.h"
@@ -118,8 +119,8 @@ class BackgroundErrors {
   std::vector<std::pair<std::string, Entry>> Get() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> last_;
+  mutable Mutex mu_;
+  std::map<std::string, Entry> last_ GL_GUARDED_BY(mu_);
 };
 
 class HttpFront;

@@ -31,12 +31,12 @@ double Result::Double(int row, int col) const {
 }
 
 bool Reachability::ConnectDue() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.up || (!state_.connecting && backoff_.Due(clock_.Now()));
 }
 
 Status Reachability::BeginConnect() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (state_.up) return OkStatus();  // a pool's first connections, or a reconnect after a loss seen up
   const TimeMs now = clock_.Now();
   const std::string away = "PostgreSQL unreachable for " + std::to_string(now - state_.down_since_ms) +
@@ -51,7 +51,7 @@ Status Reachability::BeginConnect() {
 }
 
 void Reachability::ConnectFailed(const Status& why) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const TimeMs now = clock_.Now();
   if (state_.up) state_.down_since_ms = now;
   state_.up = false;
@@ -63,7 +63,7 @@ void Reachability::ConnectFailed(const Status& why) {
 }
 
 void Reachability::Connected() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!state_.up || backoff_.failures() > 0) ++state_.reconnects;
   state_.up = true;
   state_.connecting = false;
@@ -74,7 +74,7 @@ void Reachability::Connected() {
 }
 
 void Reachability::Lost(const Status& why) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++state_.losses;
   state_.last_error = why;
   if (!state_.up) return;  // already away: the backoff in force stays
@@ -84,7 +84,7 @@ void Reachability::Lost(const Status& why) {
 }
 
 Reachability::State Reachability::Get() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_;
 }
 

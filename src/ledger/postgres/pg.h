@@ -17,7 +17,6 @@
 
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +24,7 @@
 
 #include "common/backoff.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace gpuledger::pg {
@@ -99,9 +99,9 @@ class Reachability {
 
  private:
   const Clock& clock_;
-  mutable std::mutex mu_;
-  Backoff backoff_;
-  State state_;
+  mutable Mutex mu_;
+  Backoff backoff_ GL_GUARDED_BY(mu_);
+  State state_ GL_GUARDED_BY(mu_);
 };
 
 class Conn {

@@ -1,11 +1,11 @@
 #include "ledger/postgres/pool.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace gpuledger::pg {
 namespace {
@@ -13,12 +13,19 @@ namespace {
 class PooledLedger final : public Ledger {
  public:
   PooledLedger(std::string url, const PostgresOptions& o, const Clock& clock)
-      : url_(std::move(url)), reach_(clock, o.backoff), slots_(std::max<size_t>(1, o.connections)) {}
+      : url_(std::move(url)), reach_(clock, o.backoff), slots_(std::max<size_t>(1, o.connections)) {
+    for (size_t i = 0; i < slots_.size(); ++i) slots_[i].index = i;
+    MutexLock lock(mu_);
+    busy_.assign(slots_.size(), 0);
+    open_.assign(slots_.size(), 0);
+  }
 
   // Opens the first connection and migrates through it.
   Status Start() {
     ASSIGN_OR_RETURN(slots_[0].conn, Conn::Open(url_, &reach_));
     ASSIGN_OR_RETURN(slots_[0].ledger, OpenConnectionLedger(*slots_[0].conn, /*migrate=*/true));
+    MutexLock lock(mu_);
+    open_[0] = 1;
     return OkStatus();
   }
 
@@ -35,7 +42,7 @@ class PooledLedger final : public Ledger {
     h.failed_connects = st.failed_connects;
     h.losses = st.losses;
     h.reconnects = st.reconnects;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     h.retries = retries_;
     return h;
   }
@@ -59,12 +66,12 @@ class PooledLedger final : public Ledger {
     if (!slot.ok()) return slot.status();
     Lease lease(*this, *slot);
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       pinned_[std::this_thread::get_id()] = *slot;
     }
     Status s = (*slot)->ledger->InTransaction(work);  // not re-run: see pool.h
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       pinned_.erase(std::this_thread::get_id());
     }
     return s;
@@ -205,23 +212,18 @@ class PooledLedger final : public Ledger {
   }
 
  private:
+  // A connection and its ledger, used only by the thread that leased the slot.
   struct Slot {
+    size_t index = 0;
     std::unique_ptr<Conn> conn;  // null until first needed
     std::unique_ptr<Ledger> ledger;
-    bool busy = false;  // under mu_
   };
 
   // Returns its slot to the pool.
   class Lease {
    public:
     Lease(PooledLedger& pool, Slot* slot) : pool_(pool), slot_(slot) {}
-    ~Lease() {
-      {
-        std::lock_guard lock(pool_.mu_);
-        slot_->busy = false;
-      }
-      pool_.idle_cv_.notify_one();
-    }
+    ~Lease() { pool_.GiveBack(*slot_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Slot* operator->() const { return slot_; }
@@ -231,9 +233,18 @@ class PooledLedger final : public Ledger {
     Slot* slot_;
   };
 
+  void GiveBack(const Slot& slot) {
+    {
+      MutexLock lock(mu_);
+      busy_[slot.index] = 0;
+      open_[slot.index] = slot.conn != nullptr;  // written by its lessee before this
+    }
+    idle_cv_.NotifyOne();
+  }
+
   // This thread's slot while it is inside InTransaction, else null.
   Slot* Pinned() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = pinned_.find(std::this_thread::get_id());
     return it == pinned_.end() ? nullptr : it->second;
   }
@@ -241,28 +252,29 @@ class PooledLedger final : public Ledger {
   // An idle slot with a connection (opening one in an unused slot when none is idle),
   // marked busy; waits while every slot is busy, or (!wait) returns null.
   StatusOr<Slot*> Acquire(bool wait = true) {
-    Slot* slot = nullptr;
+    size_t index = slots_.size();
     {
-      std::unique_lock lock(mu_);
-      auto idle = [&] {
-        for (Slot& s : slots_) {
-          if (!s.busy && s.conn) {
-            slot = &s;
+      MutexLock lock(mu_);
+      auto idle = [&]() GL_REQUIRES(mu_) {
+        for (size_t i = 0; i < slots_.size(); ++i) {
+          if (!busy_[i] && open_[i]) {
+            index = i;
             return true;
           }
         }
-        for (Slot& s : slots_) {
-          if (!s.busy) slot = &s;
+        for (size_t i = 0; i < slots_.size(); ++i) {
+          if (!busy_[i]) index = i;
         }
-        return slot != nullptr;
+        return index < slots_.size();
       };
       if (wait) {
-        idle_cv_.wait(lock, idle);
+        idle_cv_.Wait(mu_, idle);
       } else if (!idle()) {
         return nullptr;
       }
-      slot->busy = true;
+      busy_[index] = 1;
     }
+    Slot* slot = &slots_[index];
     if (!slot->conn) {
       StatusOr<std::unique_ptr<Conn>> c = Conn::Open(url_, &reach_);
       StatusOr<std::unique_ptr<Ledger>> l = c.ok() ? OpenConnectionLedger(**c, /*migrate=*/false)
@@ -277,15 +289,13 @@ class PooledLedger final : public Ledger {
     return slot;
   }
 
-  // fn on the leased slot's ledger, run once more on a new connection when the first
-  // run failed with its connection lost and nothing sent that could have committed.
   template <typename Fn>
   auto Run(Lease& lease, Fn&& fn) -> decltype(fn(std::declval<Ledger&>())) {
     const Conn::Mark mark = lease->conn->mark();
     auto r = fn(*lease->ledger);
     if (!r.ok() && lease->conn->SafeToRetrySince(mark)) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++retries_;
       }
       r = fn(*lease->ledger);  // its first statement reconnects (when the backoff allows)
@@ -303,12 +313,14 @@ class PooledLedger final : public Ledger {
   }
 
   const std::string url_;
-  Reachability reach_;               // thread-safe; shared by every slot's connection
-  mutable std::mutex mu_;            // guards Slot::busy, pinned_ and retries_
-  std::condition_variable idle_cv_;  // a slot became idle
-  std::vector<Slot> slots_;          // fixed size after construction
-  std::unordered_map<std::thread::id, Slot*> pinned_;
-  int64_t retries_ = 0;
+  Reachability reach_;       // thread-safe; shared by every slot's connection
+  std::vector<Slot> slots_;  // fixed size after construction; a slot is its lessee's
+  mutable Mutex mu_;
+  CondVar idle_cv_;                            // a slot became idle
+  std::vector<char> busy_ GL_GUARDED_BY(mu_);  // per slot: leased
+  std::vector<char> open_ GL_GUARDED_BY(mu_);  // per slot: has a connection (when not busy)
+  std::unordered_map<std::thread::id, Slot*> pinned_ GL_GUARDED_BY(mu_);  // inside InTransaction
+  int64_t retries_ GL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

@@ -26,8 +26,9 @@
 // A callback (ScanSamples) is only called once the query has answered in full, so a
 // retried scan never calls it twice for one sample.
 //
-// Thread-safe: mu_ guards the slots' busy flags and the pinned map; each slot's
-// connection and ledger are used by the one thread that holds it.
+// Thread-safe: mu_ guards which slots are leased or open, which thread has pinned which
+// slot, and the retry count (GL_GUARDED_BY, checked by clang's -Wthread-safety); each
+// slot's connection and ledger are used only by the one thread that leased it.
 #pragma once
 
 #include <memory>
