@@ -11,6 +11,7 @@ PACKAGES=(
   libssl-dev openssl
   prometheus victoria-metrics
   libcli11-dev nlohmann-json3-dev
+  libxlsxwriter-dev libreoffice-calc-nogui
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   tzdata locales

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/clock.h"
@@ -130,11 +131,20 @@ TEST_F(CliBooks, JsonShowsWhereEachGpusTimeWent) {
 TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {
   CliRun r = Cli({"jobs", "--db", db_, "--month", "2026-10", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"density\": \"88.4 %\""), std::string::npos) << r.out;  // 440 of 498 minutes
-  EXPECT_NE(r.out.find("\"peak GiB\": \"7.1\""), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\"loading\": \"2.0 %\""), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\"tail\": \"9.6 %\""), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\"cost\": \"29.05\""), std::string::npos) << r.out;
+  // Machine-readable: fractions and numbers, not display text.
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["jobs"].size(), 1u);
+  const auto& job = j["jobs"][0];
+  EXPECT_NEAR(job["density"].get<double>(), 440.0 / 498.0, 1e-3) << r.out;  // 440 of 498 minutes
+  EXPECT_NEAR(job["peak_mem_gib"].get<double>(), 7.1, 0.05) << r.out;
+  EXPECT_NEAR(job["phase_loading"].get<double>(), 0.020, 0.0005) << r.out;
+  EXPECT_NEAR(job["phase_tail"].get<double>(), 0.096, 0.0005) << r.out;
+  EXPECT_EQ(job["cost"], "29.05") << r.out;
+  EXPECT_EQ(r.out.find('%'), std::string::npos) << r.out;
+  // The table keeps its display text.
+  CliRun table = Cli({"jobs", "--db", db_, "--month", "2026-10"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("88.4 %"), std::string::npos) << table.out;
 }
 
 TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
@@ -424,7 +434,7 @@ TEST(Cli, UsageErrorsExitTwo) {
 TEST(Cli, HelpListsSubcommands) {
   CliRun r = Cli({"--help"});
   EXPECT_EQ(r.code, 0);
-  for (const char* sub : {"init", "import", "report", "jobs", "job", "leaderboard", "demo"}) {
+  for (const char* sub : {"init", "import", "report", "jobs", "export", "job", "leaderboard", "demo"}) {
     EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
   }
 }

@@ -876,7 +876,7 @@ TEST_P(ServerTest, EveryRefusalIsTheDocumentedJsonError) {
                        "request body 102400 bytes exceeds limit 65536 bytes"));
   EXPECT_TRUE(is_error(
       client_->Get("/api/v1/reports/monthly?month=2026-10&format=csv", Auth(Role::kAdmin)), 400,
-      "unknown query parameter 'format' on /api/v1/reports/monthly (it takes month, by, share_idle)"));
+      "unknown query parameter 'format' on /api/v1/reports/monthly (it takes month, by, share_idle, idle_gpus)"));
   EXPECT_TRUE(is_error(client_->Get("/api/v1/series?job=a&job=b", Auth(Role::kAdmin)), 400,
                        "query parameter 'job' given 2 times"));
   EXPECT_TRUE(is_error(client_->Get("/api/v1/jobs/a%1b[31m", Auth(Role::kAdmin)), 400,

@@ -72,9 +72,35 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_jobs->add_option("--as-of", jobs.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
-  c_jobs->add_option("--format", jobs.format, "table | csv | json")
+  c_jobs
+      ->add_option(
+          "--format", jobs.format,
+          "table | csv | json (csv and json for machines: snake_case, fractions, numbers; docs/EXPORTS.md)")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
+
+  ExportArgs exp;
+  auto* c_exp = app.add_subcommand(
+      "export",
+      "the month's books for machines: CSV or JSON by one dimension, FinOps FOCUS 1.2 CSV, or an XLSX "
+      "workbook");
+  c_exp->add_option("--db", exp.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  c_exp->add_option("--month", exp.month, "YYYY-MM, in the ledger's time zone (default: last month)");
+  c_exp
+      ->add_option(
+          "--format", exp.format,
+          "csv | json | focus (FOCUS 1.2: one row per job per GPU model) | xlsx (finance's workbook; "
+          "needs --out)")
+      ->check(CLI::IsMember({"csv", "json", "focus", "xlsx"}))
+      ->required();
+  c_exp->add_option("--by", exp.by,
+                    "csv and json: department (default) | project | user | model | image | framework | "
+                    "gpu-model | job");
+  c_exp->add_flag("--desensitised", exp.desensitised,
+                  "no user or job names: each becomes a stable salted key (u-..., j-...) kept by the ledger");
+  c_exp->add_option("--as-of", exp.as_of,
+                    "the books as of this instant (RFC 3339; default: now): a month in progress is partial");
+  c_exp->add_option("--out", exp.out, "write to this file (whole or not at all) instead of standard output");
 
   SeriesArgs series;
   auto* c_series =
@@ -275,6 +301,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdReport(rep, clock, out);
   else if (*c_jobs)
     st = CmdJobs(jobs, clock, out);
+  else if (*c_exp)
+    st = CmdExport(exp, clock, out);
   else if (*c_srv)
     st = CmdServer(srv, clock, out);
   else if (*c_agent)

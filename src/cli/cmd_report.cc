@@ -2,25 +2,20 @@
 #include <algorithm>
 
 #include "cli/commands.h"
+#include "cli/read_books.h"
 #include "common/tz.h"
 #include "report/render.h"
 
 namespace gpuledger {
 
-namespace {
-struct Opened {
-  std::unique_ptr<Ledger> ledger;
-  BooksContext ctx;
-};
-// Read commands never create a ledger: a mistyped --db names the path instead.
-StatusOr<Opened> Open(const std::string& db) {
+StatusOr<OpenedBooks> OpenBooks(const std::string& db) {
   RETURN_IF_ERROR(LedgerExists(db));
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(db));
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
-  return Opened{std::move(ledger), std::move(ctx)};
+  return OpenedBooks{std::move(ledger), std::move(ctx)};
 }
 
-StatusOr<TimeMs> AsOf(const std::string& text, const Clock& clock) {
+StatusOr<TimeMs> AsOfArg(const std::string& text, const Clock& clock) {
   if (text.empty()) return clock.Now();
   auto t = ParseTime(text);
   if (!t.ok()) return InvalidArgument("--as-of: " + t.status().message());
@@ -37,12 +32,11 @@ StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, Tim
   ASSIGN_OR_RETURN(YearMonth now, tz.MonthOf(as_of));
   return now.Prev();
 }
-}  // namespace
 
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(GroupBy by, ParseGroupBy(a.by));
-  ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   if (a.share_idle_across_models && !a.share_idle) {
     return InvalidArgument("--share-idle-across-models needs --share-idle");
@@ -60,8 +54,8 @@ Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
 }
 
 Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
-  ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, GroupBy::kJob, false));
   ASSIGN_OR_RETURN(std::vector<Job> jobs, o.ledger->ListJobs());
@@ -70,8 +64,8 @@ Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out) {
 }
 
 Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out) {
-  ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   ASSIGN_OR_RETURN(std::vector<Gpu> gpus, o.ledger->ListGpus());
   if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return g.uuid == a.gpu; })) {
@@ -88,8 +82,8 @@ Status CmdLeaderboard(const LeaderboardArgs& a, const Clock& clock, std::ostream
   if (!a.month.empty()) {
     ASSIGN_OR_RETURN(month, ParseYearMonth(a.month));
   }
-  ASSIGN_OR_RETURN(Opened o, Open(a.db));
-  ASSIGN_OR_RETURN(TimeMs as_of, AsOf(a.as_of, clock));
+  ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
+  ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
   ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*o.ledger, o.ctx, month, as_of));
   out << (a.format == "json" ? RenderLeaderboardJson(lb) : RenderLeaderboardTable(lb));
   return OkStatus();

@@ -46,6 +46,18 @@ struct ReportArgs {
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);
 Status CmdJobs(const ReportArgs& a, const Clock& clock, std::ostream& out);
 
+struct ExportArgs {
+  std::string db;
+  std::string month;   // "" = last month
+  std::string format;  // csv | json | focus | xlsx
+  std::string by;      // "" = department (csv, json); focus is always by job
+  bool desensitised = false;
+  std::string as_of;  // RFC 3339; "" = the clock's now
+  std::string out;    // "" = standard output
+};
+// The month's books for machines (docs/EXPORTS.md); --desensitised names no user or job.
+Status CmdExport(const ExportArgs& a, const Clock& clock, std::ostream& out);
+
 struct SeriesArgs {
   std::string db;
   std::string gpu;

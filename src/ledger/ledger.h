@@ -158,6 +158,10 @@ class Ledger {
   virtual Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
                                 const std::vector<MinuteRollup>& rows) = 0;
   virtual StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) = 0;
+
+  // The salt of desensitised exports: the stored one, or `candidate` stored and returned
+  // when there is none yet (the first caller's wins, across processes too).
+  virtual StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

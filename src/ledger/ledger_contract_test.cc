@@ -402,6 +402,15 @@ TEST_P(LedgerContract, RetentionDropsOldSamplesWithoutStalingBooks) {
   EXPECT_EQ(ledger_->GetSettings()->raw_retained_from_ms, kT0 + 2 * kDayMs);
 }
 
+TEST_P(LedgerContract, TheExportSaltIsCreatedOnceAndNeverReplaced) {
+  auto first = ledger_->GetOrCreateExportSalt("salt-a");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, "salt-a");
+  auto second = ledger_->GetOrCreateExportSalt("salt-b");  // a later candidate loses
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, "salt-a");
+}
+
 TEST_P(LedgerContract, StopRequestsReplaceEarlierOnes) {
   EXPECT_FALSE(ledger_->GetStopRequest("j1")->has_value());
   ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0, "tok-1", "over budget"}).ok());

@@ -290,17 +290,85 @@ std::string RenderReportJson(const MonthlyReport& r) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Wall-clock hours of a job past its duration limit, within the report's window.
+double OverLimitHours(const MonthlyReport& r, const Job* j) {
+  if (j == nullptr || j->duration_limit_ms == 0 || j->start_ms == 0) return 0.0;
+  const Window over =
+      Window{j->start_ms + j->duration_limit_ms, j->end_ms ? j->end_ms : r.window.end}.Intersect(r.window);
+  return static_cast<double>(over.length()) / static_cast<double>(kHourMs);
+}
+
+// `jobs --format csv|json` for machines: snake_case keys, fractions 0..1, numbers as
+// numbers, money as exact decimal strings; the period and partial/as_of on every CSV row.
+std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, const Job*>& by_id,
+                           const std::string& format) {
+  const int d = r.currency.minor_digits;
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const ReportLine& l : r.lines) {
+    auto it = by_id.find(l.key);
+    const Job* j = it == by_id.end() ? nullptr : it->second;
+    const UsageTotals& u = l.usage;
+    auto phase = [&](GpuNsSum ns) { return UsageTotals::Ratio(ns, u.covered_ns); };
+    nlohmann::ordered_json o;
+    o["job"] = l.key;
+    o["user"] = j ? j->user : "";
+    o["project"] = j ? j->project : "";
+    o["department"] = j ? j->department : "";
+    o["model"] = j ? j->model_type : "";
+    o["status"] = j ? std::string(JobStatusName(j->status)) : "";
+    o["gpu_hours"] = u.gpu_hours();
+    o["density"] = u.density();
+    o["mean_utilisation"] = u.mean_util_pct() / 100.0;
+    o["peak_mem_gib"] = static_cast<double>(u.peak_mem_mib) / 1024.0;
+    o["energy_kwh"] = u.energy_kwh();
+    o["phase_loading"] = phase(u.loading_ns);
+    o["phase_steady"] = phase(u.steady_ns);
+    o["phase_tail"] = phase(u.tail_ns);
+    o["phase_idle"] = phase(u.idle_ns);
+    o["over_limit_hours"] = OverLimitHours(r, j);
+    o["cost"] = FormatMicros(l.total_micros(), d);
+    arr.push_back(std::move(o));
+  }
+  if (format == "json") {
+    nlohmann::ordered_json j = {{"month", r.month.ToString()},
+                                {"period_start", FormatTime(r.window.start)},
+                                {"period_end", FormatTime(r.window.end)},
+                                {"as_of", FormatTime(r.as_of)},
+                                {"partial", r.partial},
+                                {"currency", r.currency.code},
+                                {"jobs", arr}};
+    j["warnings"] = r.warnings;  // unpriced usage is in no job's row
+    return j.dump(2) + "\n";
+  }
+  static const char* kHead =
+      "job,user,project,department,model,status,gpu_hours,density,mean_utilisation,peak_mem_gib,energy_kwh,"
+      "phase_loading,phase_steady,phase_tail,phase_idle,over_limit_hours,cost,currency,period_start,"
+      "period_end,as_of,partial\n";
+  std::string out = kHead;
+  const std::string tail = "," + r.currency.code + "," + FormatTime(r.window.start) + "," +
+                           FormatTime(r.window.end) + "," + FormatTime(r.as_of) + "," +
+                           (r.partial ? "true" : "false") + "\n";
+  for (const auto& o : arr) {
+    std::string row;
+    for (const char* k : {"job", "user", "project", "department", "model", "status"})
+      row += (row.empty() ? "" : ",") + CsvField(o[k].get<std::string>());
+    for (const char* k : {"gpu_hours", "density", "mean_utilisation", "peak_mem_gib", "energy_kwh",
+                          "phase_loading", "phase_steady", "phase_tail", "phase_idle", "over_limit_hours"})
+      row += "," + FormatFixed(o[k].get<double>(), 6);
+    out += row + "," + o["cost"].get<std::string>() + tail;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, const std::string& format) {
   const int d = r.currency.minor_digits;
   std::map<std::string, const Job*> by_id;
   for (const Job& j : jobs) by_id[j.id] = &j;
-  // Wall-clock time past the job's duration limit, within the report's month.
-  auto over_limit_h = [&](const Job* j) {
-    if (j == nullptr || j->duration_limit_ms == 0 || j->start_ms == 0) return 0.0;
-    const Window over =
-        Window{j->start_ms + j->duration_limit_ms, j->end_ms ? j->end_ms : r.window.end}.Intersect(r.window);
-    return static_cast<double>(over.length()) / static_cast<double>(kHourMs);
-  };
+  if (format == "json" || format == "csv") return RenderJobsData(r, by_id, format);
   std::vector<std::string> head = {"job",     "user",      "project",      "model",      "status",  "GPU-h",
                                    "density", "mean util", "peak GiB",     "energy kWh", "loading", "steady",
                                    "tail",    "idle",      "over limit h", "cost"};
@@ -315,34 +383,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
                     Pct(u.density()), FormatFixed(u.mean_util_pct(), 1) + " %",
                     FormatFixed(static_cast<double>(u.peak_mem_mib) / 1024.0, 1),
                     FormatFixed(u.energy_kwh(), 2), phase(u.loading_ns), phase(u.steady_ns), phase(u.tail_ns),
-                    phase(u.idle_ns), FormatFixed(over_limit_h(j), 1), FormatMicros(l.total_micros(), d)});
-  }
-  if (format == "json") {
-    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
-    for (const auto& row : rows) {
-      nlohmann::ordered_json o;
-      for (size_t i = 0; i < head.size(); ++i) o[head[i]] = row[i];
-      arr.push_back(o);
-    }
-    nlohmann::ordered_json j = {{"month", r.month.ToString()},
-                                {"as_of", FormatTime(r.as_of)},
-                                {"partial", r.partial},
-                                {"currency", r.currency.code},
-                                {"jobs", arr}};
-    if (!r.warnings.empty()) j["warnings"] = r.warnings;  // unpriced usage is in no job's row
-    return j.dump(2) + "\n";
-  }
-  if (format == "csv") {
-    std::string out;
-    for (size_t i = 0; i < head.size(); ++i) out += (i ? "," : "") + CsvField(head[i]);
-    out += "\n";
-    for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + CsvField(row[i]);
-      out += "\n";
-    }
-    for (const std::string& w : r.warnings)
-      out += "(warning)," + CsvField(w) + std::string(head.size() - 2, ',') + "\n";
-    return out;
+                    phase(u.idle_ns), FormatFixed(OverLimitHours(r, j), 1),
+                    FormatMicros(l.total_micros(), d)});
   }
   Table t;
   t.head = head;
@@ -353,7 +395,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
   for (const std::string& w : r.warnings) warnings += "warning: " + w + "\n";
   return "jobs of " + r.month.ToString() + " (" + r.timezone + "), amounts in " + r.currency.code +
          "; phases as shares of sampled time\n" +
-         (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) + "\n" : "") +
+         (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) + "\n"
+                    : "") +
          "\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
 }
 

@@ -192,11 +192,22 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   };
   ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle, idle_pools));
   rep.window = cur.books.window;
+  ASSIGN_OR_RETURN(rep.month_window, ctx.tz.MonthWindow(month));
   rep.as_of = as_of;
   rep.partial = cur.books.partial;
 
   std::map<std::string, ReportLine> lines;
   std::map<std::string, std::string> last_job;  // items come sorted by job: count each once
+  // Per line key, its parts by GPU model (an item is one job on one model: each counts once).
+  std::map<std::string, std::map<std::string, ReportPart>> parts;
+  auto add_part = [&](const std::string& key, const CostItem& it) {
+    ReportPart& p = parts[key][it.gpu_model];
+    p.gpu_model = it.gpu_model;
+    p.usage.Add(it.usage);
+    p.cost_micros += it.cost_micros;
+    p.idle_share_micros += it.idle_share_micros;
+    if (!it.job_id.empty()) ++p.jobs;
+  };
   rep.unallocated.key = "(unallocated capacity)";
   rep.total.key = "total";
   std::string prev_job;
@@ -212,14 +223,17 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       ReportLine& line = unpriced[it.gpu_model];
       line.key = "(unpriced) " + it.gpu_model;
       line.usage.Add(it.usage);
+      add_part(line.key, it);
       if (!it.job_id.empty()) ++line.jobs;  // one item per (job, model) unpriced
       continue;
     }
     if (it.job_id.empty()) {
       rep.unallocated.usage.Add(it.usage);
+      add_part(rep.unallocated.key, it);
       continue;
     }
     const std::string key = KeyOf(by, keys, it.job_id, it.gpu_model);
+    add_part(key, it);
     ReportLine& line = lines[key];
     line.key = key;
     line.usage.Add(it.usage);
@@ -231,7 +245,13 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       last = it.job_id;
     }
   }
+  auto take_parts = [&](ReportLine& line) {
+    for (auto& [model, p] : parts[line.key]) line.parts.push_back(std::move(p));
+  };
+  for (auto& [key, line] : lines) take_parts(line);
+  if (scope.empty()) take_parts(rep.unallocated);
   for (auto& [model, line] : unpriced) {
+    take_parts(line);
     if (!scope.empty()) {  // the cluster's warnings would show other teams' hours
       rep.warnings.push_back(FormatFixed(line.usage.gpu_hours(), 2) + " GPU-hours of GPU model '" + model +
                              "' are not priced and not in the total: the price book has no price for it");

@@ -17,6 +17,16 @@ enum class GroupBy { kDepartment, kProject, kUser, kModel, kImage, kFramework, k
 StatusOr<GroupBy> ParseGroupBy(std::string_view s);
 std::string_view GroupByName(GroupBy g);
 
+// One GPU model's part of a report line (exports price per GPU model: FOCUS rows).
+struct ReportPart {
+  std::string gpu_model;
+  int64_t jobs = 0;
+  UsageTotals usage;
+  int64_t cost_micros = 0;
+  int64_t idle_share_micros = 0;
+  int64_t total_micros() const { return cost_micros + idle_share_micros; }
+};
+
 struct ReportLine {
   std::string key;
   int64_t jobs = 0;
@@ -24,6 +34,10 @@ struct ReportLine {
   int64_t cost_micros = 0;        // direct cost, GPU time + energy
   int64_t idle_share_micros = 0;  // share of unallocated cost (share-idle mode)
   std::optional<int64_t> prev_cost_micros;
+  // The line by GPU model, by model name; its parts' figures sum to the line's. Set for
+  // `lines`, `unallocated` and `unpriced` (not for `total`). With share_idle the
+  // unallocated line's parts keep the idle cost before it was shared out.
+  std::vector<ReportPart> parts;
 
   int64_t total_micros() const { return cost_micros + idle_share_micros; }
 };
@@ -53,7 +67,8 @@ struct MonthlyReport {
   YearMonth month;
   ReportScope scope;
   std::string timezone;
-  Window window;  // what the figures cover: the month, or up to as_of when partial
+  Window window;        // what the figures cover: the month, or up to as_of when partial
+  Window month_window;  // the whole calendar month in the ledger's time zone (UTC instants)
   TimeMs as_of = 0;
   bool partial = false;  // the month had not ended at as_of
   Currency currency;

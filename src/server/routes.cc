@@ -1,16 +1,25 @@
 // The HTTP routes of the gpuledger server (docs/api/openapi.yaml): authentication, the
 // role checks, and the one place where a Status becomes an HTTP status code.
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/strings.h"
 #include "domain/ids.h"
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
+#include "report/export.h"
 #include "report/render.h"
 #include "server/attribution.h"
 #include "server/auth.h"
@@ -33,7 +42,8 @@ void Reply(httplib::Response& res, const Status& s) {
 // Refuses query parameters the route does not read, by name (a misspelt or unsupported
 // one would otherwise be ignored silently: `format=csv` answered JSON), and repeated ones.
 Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*> known) {
-  for (const auto& [name, value] : req.params) {
+  for (const auto& param : req.params) {
+    const std::string& name = param.first;
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
       std::string list;
       for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
@@ -55,6 +65,37 @@ bool CanSeeJob(const Principal& p, const Job& job) {
   return p.role == Role::kAdmin || (p.role == Role::kUser && job.project == p.project) ||
          (p.role == Role::kDeptAdmin && job.department == p.department);
 }
+
+// A file of its own under the temporary directory, removed with the object (the workbook
+// writer takes a path; the answer is the file's bytes).
+class TempFile {
+ public:
+  static StatusOr<TempFile> Create(const std::string& prefix, const std::string& suffix) {
+    std::string path = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX" + suffix)).string();
+    const int fd = mkstemps(path.data(), static_cast<int>(suffix.size()));
+    if (fd < 0) return Unavailable("cannot create a temporary file " + path + ": " + std::strerror(errno));
+    close(fd);
+    return TempFile(std::move(path));
+  }
+  TempFile(TempFile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempFile& operator=(TempFile&&) = delete;
+  TempFile(const TempFile&) = delete;
+  ~TempFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  StatusOr<std::string> Read() const {
+    std::ifstream f(path_, std::ios::binary);
+    if (!f) return Unavailable("cannot read " + path_);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+
+ private:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
 
 // A time query parameter, or `fallback` when absent.
 StatusOr<TimeMs> TimeParam(const httplib::Request& req, const char* name, TimeMs fallback) {
@@ -494,6 +535,72 @@ void Server::Routes() {
         ++counters_.report_requests;
         res.set_content(RenderReportJson(*report), "application/json");
       });
+
+  // The month's books for machines (docs/EXPORTS.md): csv | json by one dimension, or
+  // FOCUS 1.2. Scoped as the report is; finance always gets the desensitised variant (no
+  // user or job names; FOCUS rows keep their salted job keys). Every read audited.
+  http_->Get(R"(/api/v1/exports/([^/]+))", [this, authenticate](const httplib::Request& req,
+                                                                httplib::Response& res) {
+    auto p = authenticate(req, res);
+    if (!p) return;
+    if (Status s = OnlyParams(req, {"format", "by", "desensitised"}); !s.ok()) return Reply(res, s);
+    auto month = ParseYearMonth(std::string(req.matches[1]));
+    if (!month.ok()) return Reply(res, month.status());
+    ExportRequest er;
+    er.month = *month;
+    er.format = req.has_param("format") ? req.get_param_value("format") : "json";
+    er.by = req.has_param("by") ? req.get_param_value("by") : "";
+    if (er.format != "csv" && er.format != "json" && er.format != "focus" && er.format != "xlsx") {
+      return Reply(res, InvalidArgument("query parameter 'format' is '" + EscapeForMessage(er.format) +
+                                        "': send csv, json, focus or xlsx"));
+    }
+    const std::string des = req.has_param("desensitised") ? req.get_param_value("desensitised") : "0";
+    if (des != "0" && des != "1" && des != "true" && des != "false") {
+      return Reply(res, InvalidArgument("query parameter 'desensitised' is '" + EscapeForMessage(des) +
+                                        "': send 1 or 0"));
+    }
+    er.desensitised = des == "1" || des == "true" || p->role == Role::kFinance;
+    // The workbook's sheets are by department, project and (not desensitised) user.
+    auto by = er.format == "focus" ? StatusOr<GroupBy>(GroupBy::kJob)
+              : er.format == "xlsx"
+                  ? StatusOr<GroupBy>(er.desensitised ? GroupBy::kDepartment : GroupBy::kUser)
+                  : ParseGroupBy(er.by.empty() ? "department" : er.by);
+    if (!by.ok()) return Reply(res, by.status());
+    // A FOCUS row is a job's charge: finance sees it under the job's salted key only.
+    auto scope = ReportScopeFor(*p, er.format == "focus" && er.desensitised ? GroupBy::kDepartment : *by);
+    if (!scope.ok()) return Deny(req, res, *p, scope.status());
+    er.scope = *scope;
+    std::lock_guard lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    er.as_of = clock_.Now();
+    std::optional<TempFile> xlsx;
+    if (er.format == "xlsx") {
+      auto made = TempFile::Create("gpuledger-export-", ".xlsx");
+      if (!made.ok()) return Reply(res, made.status());
+      xlsx.emplace(std::move(made).value());
+      er.xlsx_path = xlsx->path();
+    }
+    auto out = BuildExport(*ledger_, *ctx, er);
+    if (!out.ok()) return Reply(res, out.status());
+    if (xlsx) {
+      auto body = xlsx->Read();
+      if (!body.ok()) return Reply(res, body.status());
+      out->body = std::move(body).value();
+    }
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
+                                 "month=" + month->ToString() + " format=" + er.format +
+                                     " by=" + std::string(GroupByName(out->by)) +
+                                     (er.desensitised ? " desensitised" : ""));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    ++counters_.report_requests;
+    if (er.format != "json") {
+      res.set_header("Content-Disposition",
+                     "attachment; filename=\"gpuledger-" + month->ToString() + "-" + er.format + ".csv\"");
+    }
+    res.set_content(out->body, out->content_type);
+  });
 
   // One job with its metrics and cost so far. Users see their project's jobs, department
   // admins their department's; finance sees no job names; every read audited.

@@ -697,6 +697,15 @@ class PostgresLedger final : public Ledger {
 
   Status AppendAudit(const AuditEntry& entry) override { return access_.AppendAudit(entry); }
 
+  StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
+    RETURN_IF_ERROR(
+        c_->Exec("INSERT INTO export_salt VALUES (1, $1) ON CONFLICT (id) DO NOTHING", {P(candidate)})
+            .status());
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT salt FROM export_salt WHERE id = 1"));
+    if (r.rows() == 0) return Internal("export salt missing after insert");
+    return r.Text(0, 0);
+  }
+
   StatusOr<std::vector<AuditEntry>> ListAudit(int64_t after_seq, size_t limit) override {
     return access_.ListAudit(after_seq, limit);
   }

@@ -691,6 +691,15 @@ class SqliteLedger final : public Ledger {
 
   Status AppendAudit(const AuditEntry& entry) override { return access_.AppendAudit(entry); }
 
+  StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR IGNORE INTO export_salt VALUES (1, ?)"));
+    RETURN_IF_ERROR(ins.Bind(1, std::string_view(candidate)).Run());
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT salt FROM export_salt WHERE id = 1"));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Internal("export salt missing after insert");
+    return q.Text(0);
+  }
+
   Status InTransaction(const std::function<Status()>& work) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());

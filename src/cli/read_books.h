@@ -1,0 +1,26 @@
+// What the commands that read the books share: opening an existing ledger with its books
+// context, and the --as-of and --month arguments. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "books/books.h"
+#include "common/clock.h"
+#include "common/tz.h"
+#include "ledger/ledger.h"
+
+namespace gpuledger {
+
+struct OpenedBooks {
+  std::unique_ptr<Ledger> ledger;
+  BooksContext ctx;
+};
+// Read commands never create a ledger: a mistyped --db names the path instead.
+StatusOr<OpenedBooks> OpenBooks(const std::string& db);
+// --as-of: the clock's now when empty; never after now.
+StatusOr<TimeMs> AsOfArg(const std::string& text, const Clock& clock);
+// --month: the month before as_of's (in the ledger's zone) when empty.
+StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, TimeMs as_of);
+
+}  // namespace gpuledger
