@@ -211,6 +211,10 @@ class PooledLedger final : public Ledger {
     return Call([&](Ledger& l) { return l.GetMinutes(gpu_uuid, w); });
   }
 
+  StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
+    return Call([&](Ledger& l) { return l.GetOrCreateExportSalt(candidate); });
+  }
+
  private:
   // A connection and its ledger, used only by the thread that leased the slot.
   struct Slot {
