@@ -78,6 +78,7 @@ StatusOr<std::unique_ptr<DiskQueue>> DiskQueue::Open(FileSystem& fs, std::string
                            " bytes, got " + std::to_string(max_bytes));
   }
   std::unique_ptr<DiskQueue> q(new DiskQueue(fs, std::move(dir), max_bytes, reporter));
+  MutexLock lock(q->mu_);  // no other thread has it yet; the analysis wants it held
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, q->log_.List());
   for (const uint64_t id : ids) {
     std::vector<QueuedRequest> recs;
@@ -125,7 +126,7 @@ Status DiskQueue::WriteAcked() {
 }
 
 StatusOr<uint64_t> DiskQueue::Append(QueuedRequest r) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   r.seq = next_seq_;
   const std::string frame = EncodeFrame(r);
   if (!log_.writable() || segments_.empty() || segments_.back().bytes >= kSegmentBytes) {
@@ -171,7 +172,7 @@ Status DiskQueue::LoadHead() {
 }
 
 StatusOr<std::optional<QueuedRequest>> DiskQueue::Front() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   while (!segments_.empty()) {
     RETURN_IF_ERROR(LoadHead());
     for (const QueuedRequest& r : head_) {
@@ -186,28 +187,31 @@ StatusOr<std::optional<QueuedRequest>> DiskQueue::Front() {
 }
 
 Status DiskQueue::Ack(uint64_t seq) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (seq <= acked_) return OkStatus();  // dropped meanwhile
   acked_ = seq;
   return WriteAcked();
 }
 
 int64_t DiskQueue::bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int64_t total = 0;
   for (const Segment& s : segments_) total += s.bytes;
   return total;
 }
 
 int64_t DiskQueue::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return next_seq_ - 1 > acked_ ? static_cast<int64_t>(next_seq_ - 1 - acked_) : 0;
 }
 
-SegmentLogCounters DiskQueue::damage() const { return log_.counters(); }
+SegmentLogCounters DiskQueue::damage() const {
+  MutexLock lock(mu_);
+  return log_.counters();
+}
 
 int64_t DiskQueue::dropped() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return dropped_;
 }
 

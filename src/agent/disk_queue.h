@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/file_system.h"
 #include "common/status.h"
 #include "wal/segment_log.h"
@@ -69,22 +70,22 @@ class DiskQueue {
   };
   DiskQueue(FileSystem& fs, std::string dir, int64_t max_bytes, CorruptionReporter* reporter)
       : fs_(fs), dir_(dir), max_bytes_(max_bytes), log_(fs, std::move(dir), kQueueFrameFormat, reporter) {}
-  Status LoadHead();
-  Status WriteAcked();
+  Status LoadHead() GL_REQUIRES(mu_);
+  Status WriteAcked() GL_REQUIRES(mu_);
   FileSystem& fs_;
   std::string dir_;
   int64_t max_bytes_;
-  mutable std::mutex mu_;
-  SegmentLog log_;                // under mu_ (counters excepted); sealed after Open
-  std::deque<Segment> segments_;  // oldest first; the back one takes appends
-  uint64_t last_id_ = 0;          // the newest segment's name: a new one's is above it
-  uint64_t next_seq_ = 1;
-  uint64_t acked_ = 0;
-  int64_t dropped_ = 0;
-  int64_t acked_bytes_ = 0;   // size of the acked file
-  bool head_loaded_ = false;  // head_ holds the records of segments_.front()
-  uint64_t head_size_ = 0;    // of that segment when read
-  std::vector<QueuedRequest> head_;
+  mutable Mutex mu_;
+  SegmentLog log_ GL_GUARDED_BY(mu_);  // (its counters are its own); sealed after Open
+  std::deque<Segment> segments_ GL_GUARDED_BY(mu_);  // oldest first; the back one takes appends
+  uint64_t last_id_ GL_GUARDED_BY(mu_) = 0;  // the newest segment's name: a new one's is above it
+  uint64_t next_seq_ GL_GUARDED_BY(mu_) = 1;
+  uint64_t acked_ GL_GUARDED_BY(mu_) = 0;
+  int64_t dropped_ GL_GUARDED_BY(mu_) = 0;
+  int64_t acked_bytes_ GL_GUARDED_BY(mu_) = 0;   // size of the acked file
+  bool head_loaded_ GL_GUARDED_BY(mu_) = false;  // head_ holds the records of segments_.front()
+  uint64_t head_size_ GL_GUARDED_BY(mu_) = 0;    // of that segment when read
+  std::vector<QueuedRequest> head_ GL_GUARDED_BY(mu_);
 };
 
 // The requests of one segment's good frames, skipping damage (wal/segment_log.h's rule,

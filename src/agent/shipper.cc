@@ -7,30 +7,30 @@
 namespace gpuledger {
 
 bool Shipper::Wait(DurationMs ms) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_ || nudged_; });
+  MutexLock lock(mu_);
+  cv_.WaitFor(mu_, ms, [this]() GL_REQUIRES(mu_) { return stop_ || nudged_; });
   nudged_ = false;
   return stop_;
 }
 
 void Shipper::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Shipper::Nudge() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     nudged_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::string Shipper::last_error() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return last_error_;
 }
 
@@ -49,7 +49,7 @@ void Shipper::Run(bool drain) {
   auto fail = [&](const std::string& what, const Status& why, const std::string& detail = "") {
     ++counters_.failures;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       last_error_ = what + ": " + why.message() + detail;
     }
     ship_log_.Failed(why);
@@ -59,7 +59,7 @@ void Shipper::Run(bool drain) {
   };
   for (;;) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) return;
     }
     auto front = queue_.Front();

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "agent/disk_queue.h"
 #include "common/logger.h"
 #include "common/time.h"
@@ -54,10 +55,11 @@ class Shipper {
   DiskQueue& queue_;
   ShipperOptions options_;
   ShipperCounters counters_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false, nudged_ = false;
-  std::string last_error_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stop_ GL_GUARDED_BY(mu_) = false;
+  bool nudged_ GL_GUARDED_BY(mu_) = false;
+  std::string last_error_ GL_GUARDED_BY(mu_);
   NullLogger null_logger_;
   Logger& log_ = options_.logger ? *options_.logger : null_logger_;
   FailureLog ship_log_{log_, "ship"};

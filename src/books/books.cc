@@ -372,7 +372,7 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
 
 std::optional<MonthBooks> BooksCache::Find(const std::string& key, TimeMs as_of,
                                            int64_t latest_change) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.latest_change != latest_change || it->second.books.as_of != as_of) {
     return std::nullopt;
@@ -382,13 +382,13 @@ std::optional<MonthBooks> BooksCache::Find(const std::string& key, TimeMs as_of,
 }
 
 void BooksCache::Put(const std::string& key, int64_t latest_change, const MonthBooks& books) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (entries_.size() >= max_entries_ && !entries_.count(key)) entries_.erase(entries_.begin());
   entries_[key] = Entry{latest_change, books};
 }
 
 size_t BooksCache::hits() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return hits_;
 }
 

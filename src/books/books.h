@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/tz.h"
 #include "cost/price_book.h"
 #include "domain/types.h"
@@ -61,9 +62,9 @@ class BooksCache {
     MonthBooks books;
   };
   const size_t max_entries_;
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // guarded by mu_
-  mutable size_t hits_ = 0;               // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Entry> entries_ GL_GUARDED_BY(mu_);
+  mutable size_t hits_ GL_GUARDED_BY(mu_) = 0;
 };
 
 // The month's usage rows as of `as_of`, metering it again first if the stored ones are

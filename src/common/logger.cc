@@ -76,7 +76,7 @@ void StderrLogger::Log(LogLevel level, std::string_view event, std::span<const L
   if (level < min_level_) return;
   std::string line = FormatLogLine(clock_.Now(), level, event, fields);
   line += '\n';
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
@@ -89,17 +89,17 @@ std::string CapturingLogger::Record::Field(std::string_view key) const {
 }
 
 void CapturingLogger::Log(LogLevel level, std::string_view event, std::span<const LogField> fields) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   records_.push_back({level, std::string(event), std::vector<LogField>(fields.begin(), fields.end())});
 }
 
 std::vector<CapturingLogger::Record> CapturingLogger::records() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return records_;
 }
 
 std::vector<CapturingLogger::Record> CapturingLogger::Events(std::string_view event) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<Record> out;
   for (const Record& r : records_) {
     if (r.event == event) out.push_back(r);
@@ -108,7 +108,7 @@ std::vector<CapturingLogger::Record> CapturingLogger::Events(std::string_view ev
 }
 
 std::string CapturingLogger::Text() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string out;
   for (const Record& r : records_) out += FormatLogLine(0, r.level, r.event, r.fields) + "\n";
   return out;
@@ -117,7 +117,7 @@ std::string CapturingLogger::Text() const {
 void FailureLog::Failed(const Status& s) {
   std::vector<LogField> fields;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++failures_;
     failing_ = true;
     if (failures_ > 1 && s.ToString() == last_message_) return;  // the same cause, retried
@@ -133,7 +133,7 @@ void FailureLog::Succeeded() {
   if (!failing_) return;
   std::vector<LogField> fields;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (failures_ == 0) return;
     failing_ = false;
     fields = fields_;
@@ -145,7 +145,7 @@ void FailureLog::Succeeded() {
 }
 
 int64_t FailureLog::failures() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failures_;
 }
 

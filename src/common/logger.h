@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -80,7 +81,7 @@ class StderrLogger final : public Logger {
   const Clock& clock_;
   LogLevel min_level_;
   std::FILE* out_;
-  std::mutex mu_;  // one line at a time
+  Mutex mu_;  // one line at a time
 };
 
 // Drops everything: for callers that were given no logger and tools that want none.
@@ -108,8 +109,8 @@ class CapturingLogger final : public Logger {
   std::string Text() const;
 
  private:
-  mutable std::mutex mu_;
-  std::vector<Record> records_;
+  mutable Mutex mu_;
+  std::vector<Record> records_ GL_GUARDED_BY(mu_);
 };
 
 // Logs an operation that is retried (a flush, a retention run, a scrape) once per cause.
@@ -135,9 +136,9 @@ class FailureLog {
   const std::vector<LogField> fields_;
   const LogLevel level_;
   std::atomic<bool> failing_{false};  // Succeeded's lock-free path (it runs per request)
-  mutable std::mutex mu_;
-  int64_t failures_ = 0;
-  std::string last_message_;  // the Status last logged
+  mutable Mutex mu_;
+  int64_t failures_ GL_GUARDED_BY(mu_) = 0;
+  std::string last_message_ GL_GUARDED_BY(mu_);  // the Status last logged
 };
 
 }  // namespace gpuledger

@@ -54,7 +54,7 @@ AccessLog::~AccessLog() {
 
 bool AccessLog::Write(const AccessRecord& r) {
   const std::string line = FormatAccessLine(r);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);

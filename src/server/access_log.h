@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -40,7 +41,7 @@ class AccessLog {
 
  private:
   AccessLog(int fd, bool owned) : fd_(fd), owned_(owned) {}
-  std::mutex mu_;  // one line at a time
+  Mutex mu_;  // one line at a time
   int fd_;
   bool owned_;
 };

@@ -103,11 +103,11 @@ void Server::AdminRoutes() {
     auto want = ParseTokenRequest(req.body);
     if (!want.ok()) return Reply(res, want.status());
     const TimeMs now = clock_.Now();
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     auto made = CreateToken(*ledger_, *want, now);
     if (!made.ok()) return Reply(res, made.status());
     const TokenRecord& t = made->record;
-    Status stored = ledger_->InTransaction([&]() -> Status {
+    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       RETURN_IF_ERROR(ledger_->PutToken(t));
       return AuditLocked(req, &*p, 201, "POST /api/v1/tokens",
                          "token=" + t.id + " role=" + t.role + " project=" + t.project +
@@ -126,7 +126,7 @@ void Server::AdminRoutes() {
     auto p = admin(req, res);
     if (!p) return;
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    std::unique_lock lock = LedgerLockUnlessThreadSafe();  // the ledger alone: not behind a flush
+    MutexLock lock(ledger_mu_);
     auto tokens = ledger_->ListTokens();
     if (!tokens.ok()) return Reply(res, tokens.status());
     if (Status s = AuditLocked(req, &*p, 200, "GET /api/v1/tokens", ""); !s.ok()) return Reply(res, s);
@@ -143,8 +143,8 @@ void Server::AdminRoutes() {
         if (!p) return;
         if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
         const std::string id = req.matches[1];
-        std::lock_guard lock(ledger_mu_);
-        Status revoked = ledger_->InTransaction([&]() -> Status {
+        MutexLock lock(ledger_mu_);
+        Status revoked = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
           RETURN_IF_ERROR(ledger_->RevokeToken(id, clock_.Now()));
           return AuditLocked(req, &*p, 200, "DELETE /api/v1/tokens/{id}", "token=" + id);
         });
@@ -176,7 +176,7 @@ void Server::AdminRoutes() {
       }
       limit = static_cast<size_t>(*v);
     }
-    std::unique_lock lock = LedgerLockUnlessThreadSafe();  // the ledger alone: not behind a flush
+    MutexLock lock(ledger_mu_);
     auto entries = ledger_->ListAudit(after, limit);
     if (!entries.ok()) return Reply(res, entries.status());
     if (Status s = AuditLocked(req, &*p, 200, "GET /api/v1/audit",

@@ -143,7 +143,7 @@ StatusOr<ReportScope> ReportScopeFor(const Principal& p, GroupBy by) {
 }
 
 std::optional<TokenRecord> TokenCache::Find(const std::string& hash, TimeMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(hash);
   if (it == entries_.end()) return std::nullopt;
   if (now - it->second.second >= kTtlMs || now < it->second.second) {
@@ -154,18 +154,18 @@ std::optional<TokenRecord> TokenCache::Find(const std::string& hash, TimeMs now)
 }
 
 void TokenCache::Forget(const std::string& token_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.first.id == token_id; });
 }
 
 void TokenCache::Put(const std::string& hash, const TokenRecord& record, TimeMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (entries_.size() >= kMaxEntries) entries_.clear();
   entries_[hash] = {record, now};
 }
 
 DurationMs AuthThrottle::RetryAfterMs(const std::string& address, TimeMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = windows_.find(address);
   if (it == windows_.end()) return 0;
   const TimeMs end = it->second.start + limits_.window_ms;
@@ -177,7 +177,7 @@ DurationMs AuthThrottle::RetryAfterMs(const std::string& address, TimeMs now) {
 }
 
 void AuthThrottle::RecordFailure(const std::string& address, TimeMs now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = windows_.find(address);
   if (it != windows_.end() && (now >= it->second.start + limits_.window_ms || now < it->second.start)) {
     it->second = Window{now, 0};

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "domain/types.h"
 #include "ledger/ledger.h"
@@ -70,8 +71,9 @@ class TokenCache {
   void Forget(const std::string& token_id);
 
  private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::pair<TokenRecord, TimeMs>> entries_;  // hash -> (record, found at)
+  Mutex mu_;
+  // hash -> (record, found at)
+  std::unordered_map<std::string, std::pair<TokenRecord, TimeMs>> entries_ GL_GUARDED_BY(mu_);
 };
 
 // Slows down guessing: failed authentications are counted per client address in a fixed
@@ -101,8 +103,8 @@ class AuthThrottle {
     int failures = 0;
   };
   Limits limits_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Window> windows_;  // by address
+  Mutex mu_;
+  std::unordered_map<std::string, Window> windows_ GL_GUARDED_BY(mu_);  // by address
 };
 
 // What a principal may ask of the monthly report: the scope it is confined to, and

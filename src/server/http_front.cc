@@ -267,7 +267,7 @@ void HttpFront::Delete(const std::string& pattern, Handler h) {
 }
 
 size_t HttpFront::open_connections() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return open_;
 }
 
@@ -318,17 +318,17 @@ Status HttpFront::Start() {
 void HttpFront::Stop() {
   if (listen_fd_ < 0 && !poller_.joinable()) return;
   {
-    std::lock_guard lock(mu_);  // a worker between its predicate and its wait sees it
+    MutexLock lock(mu_);  // a worker between its predicate and its wait sees it
     stopping_ = true;
   }
   Wake();
-  work_cv_.notify_all();
+  work_cv_.NotifyAll();
   if (poller_.joinable()) poller_.join();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
   std::deque<std::unique_ptr<Conn>> left;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     left.swap(work_);
     for (auto& c : returned_) left.push_back(std::move(c));
     returned_.clear();
@@ -356,7 +356,7 @@ void HttpFront::Close(std::unique_ptr<Conn> c) {
     c->tls.reset();
   }
   ::close(c->fd);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   --open_;
   if (auto it = per_client_.find(c->peer); it != per_client_.end() && --it->second == 0)
     per_client_.erase(it);
@@ -364,10 +364,10 @@ void HttpFront::Close(std::unique_ptr<Conn> c) {
 
 void HttpFront::Dispatch(std::unique_ptr<Conn> c) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     work_.push_back(std::move(c));
   }
-  work_cv_.notify_one();
+  work_cv_.NotifyOne();
 }
 
 namespace {
@@ -445,7 +445,7 @@ void HttpFront::PollLoop() {
     {
       std::vector<std::unique_ptr<Conn>> back;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         back.swap(returned_);
       }
       for (auto& c : back) {
@@ -494,7 +494,7 @@ void HttpFront::PollLoop() {
         }
         Status over;
         {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           const size_t mine = per_client_.count(host) ? per_client_[host] : 0;
           if (open_ >= options_.max_connections) {
             over = Unavailable("the server holds " + std::to_string(open_) + " connections (limit " +
@@ -615,15 +615,15 @@ void HttpFront::WorkerLoop() {
   for (;;) {
     std::unique_ptr<Conn> c;
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+      MutexLock lock(mu_);
+      work_cv_.Wait(mu_, [this]() GL_REQUIRES(mu_) { return stopping_ || !work_.empty(); });
       if (stopping_) return;
       c = std::move(work_.front());
       work_.pop_front();
     }
     if (Serve(*c) && !stopping_) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         returned_.push_back(std::move(c));
       }
       Wake();

@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace gpuledger {
@@ -142,12 +143,12 @@ class HttpFront {
   std::thread poller_;
   std::vector<std::thread> workers_;
 
-  mutable std::mutex mu_;  // guards everything below
-  std::condition_variable work_cv_;
-  std::deque<std::unique_ptr<Conn>> work_;       // heads waiting for a worker
-  std::vector<std::unique_ptr<Conn>> returned_;  // kept-alive, back to the poller
-  std::map<std::string, size_t> per_client_;     // open connections by client address
-  size_t open_ = 0;
+  mutable Mutex mu_;
+  CondVar work_cv_;
+  std::deque<std::unique_ptr<Conn>> work_ GL_GUARDED_BY(mu_);  // heads waiting for a worker
+  std::vector<std::unique_ptr<Conn>> returned_ GL_GUARDED_BY(mu_);  // kept-alive, back to the poller
+  std::map<std::string, size_t> per_client_ GL_GUARDED_BY(mu_);     // open connections by client address
+  size_t open_ GL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gpuledger

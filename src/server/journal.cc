@@ -128,6 +128,7 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
                                                              size_t max_pending,
                                                              CorruptionReporter* reporter) {
   std::unique_ptr<IngestJournal> j(new IngestJournal(fs, std::move(dir), max_pending, reporter));
+  MutexLock lock(j->mu_);  // no other thread has it yet; the analysis wants it held
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, j->log_.List());
   for (const uint64_t seq : ids) {  // oldest first
     std::vector<GpuSample> rows;
@@ -144,7 +145,7 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
 }
 
 Status IngestJournal::CheckRoom(size_t n) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (pending_count_ + n > max_pending_) {
     return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
                        " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
@@ -163,7 +164,7 @@ Status IngestJournal::Append(std::vector<GpuSample> samples) {
     }
   }
   const std::string frame = EncodeJournalFrame(samples);  // outside the lock
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (pending_count_ + samples.size() > max_pending_) {
     return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
                        " samples not yet in the ledger (limit " + std::to_string(max_pending_) +
@@ -185,7 +186,7 @@ IngestJournal::Taken IngestJournal::Take() {
   std::vector<std::vector<GpuSample>> batches;
   Taken t;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     batches.swap(pending_);
     t.appended = pending_count_;
     pending_count_ = 0;
@@ -229,7 +230,7 @@ IngestJournal::Taken IngestJournal::Take() {
 Status IngestJournal::Release(const Taken& taken) {
   std::vector<uint64_t> drop;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     while (!segments_.empty() && segments_.front() <= taken.through) {
       // The back segment is never appended to again once a take covered it (sealed).
       drop.push_back(segments_.front());
@@ -237,23 +238,26 @@ Status IngestJournal::Release(const Taken& taken) {
     }
   }
   for (uint64_t seq : drop) {
-    std::lock_guard lock(mu_);  // the log's bookkeeping is under mu_
+    MutexLock lock(mu_);  // the log's bookkeeping is under mu_
     RETURN_IF_ERROR(log_.Remove(seq));
   }
   return OkStatus();
 }
 
 void IngestJournal::Restore(Taken taken) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   // Merged rows stand for the batches they came from; newer batches must still win.
   pending_count_ += taken.samples.size();
   pending_.insert(pending_.begin(), std::move(taken.samples));
 }
 
-SegmentLogCounters IngestJournal::damage() const { return log_.counters(); }
+SegmentLogCounters IngestJournal::damage() const {
+  MutexLock lock(mu_);
+  return log_.counters();
+}
 
 size_t IngestJournal::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return pending_count_;
 }
 

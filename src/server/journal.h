@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/file_system.h"
 #include "common/status.h"
 #include "domain/types.h"
@@ -74,12 +75,13 @@ class IngestJournal {
   IngestJournal(FileSystem& fs, std::string dir, size_t max_pending, CorruptionReporter* reporter)
       : max_pending_(max_pending), log_(fs, std::move(dir), kJournalFrameFormat, reporter) {}
   size_t max_pending_;
-  mutable std::mutex mu_;
-  SegmentLog log_;  // under mu_ (counters excepted); sealed until the first append
-  std::vector<std::vector<GpuSample>> pending_;  // batches in append order
-  size_t pending_count_ = 0;                     // samples in them
-  std::vector<uint64_t> segments_;               // on disk, oldest first; the back one takes appends
-  uint64_t next_seq_ = 1;
+  mutable Mutex mu_;
+  SegmentLog log_ GL_GUARDED_BY(mu_);  // (its counters are its own); sealed until the first append
+  std::vector<std::vector<GpuSample>> pending_ GL_GUARDED_BY(mu_);  // batches in append order
+  size_t pending_count_ GL_GUARDED_BY(mu_) = 0;                     // samples in them
+  // On disk, oldest first; the back one takes appends.
+  std::vector<uint64_t> segments_ GL_GUARDED_BY(mu_);
+  uint64_t next_seq_ GL_GUARDED_BY(mu_) = 1;
 };
 
 // One frame <-> samples (exposed for the fuzz target and tests).

@@ -218,7 +218,7 @@ void Server::Routes() {
             front.plain_http_on_tls);
     {
       // The database's reachability as the ledger last saw it (no round trip here).
-      const LedgerHealth db = ledger_->Health();
+      const LedgerHealth db = ledger_unlocked_->Health();
       out += std::string("# HELP gpuledger_database_up Whether the ledger's database answered at its last use.\n"
                          "# TYPE gpuledger_database_up gauge\ngpuledger_database_up ") +
              (db.reachable ? "1" : "0") + "\n";
@@ -311,7 +311,7 @@ void Server::Routes() {
                 if (!parsed.ok()) return Reply(res, parsed.status());
                 Job job = parsed->job;
                 const std::vector<Allocation>& allocs = parsed->allocations;
-                std::lock_guard lock(ledger_mu_);
+                MutexLock lock(ledger_mu_);
                 if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // its sightings too
                 label_jobs_.Clear();  // the new job may be what a label names
                 if (Status s = sightings_.Flush(*ledger_, clock_.Now()); !s.ok())
@@ -319,7 +319,7 @@ void Server::Routes() {
                 // The job, its allocations and the claims its labels make: one unit of work,
                 // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
-                Status stored = ledger_->InTransaction([&]() -> Status {
+                Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
                   ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job)));
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
@@ -346,7 +346,7 @@ void Server::Routes() {
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
     if (!incoming.ok()) return Reply(res, incoming.status());
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     auto known = ledger_->ListGpus();
     if (!known.ok()) return Reply(res, known.status());
     std::vector<Gpu> merged;
@@ -357,7 +357,7 @@ void Server::Routes() {
     }
     if (Status s = ledger_->PutGpus(merged); !s.ok()) return Reply(res, s);
     {
-      std::lock_guard ingest(ingest_mu_);
+      MutexLock ingest(ingest_mu_);
       for (const Gpu& g : merged) known_gpus_.insert(g.uuid);
     }
     res.set_content(nlohmann::json{{"registered", merged.size()}}.dump() + "\n", "application/json");
@@ -374,7 +374,7 @@ void Server::Routes() {
                 if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto epochs = ParseProgressJson(req.body);
                 if (!epochs.ok()) return Reply(res, epochs.status());
-                std::lock_guard lock(ledger_mu_);
+                MutexLock lock(ledger_mu_);
                 if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
                 auto stop = ledger_->GetStopRequest(id);
                 if (!stop.ok()) return Reply(res, stop.status());
@@ -406,7 +406,7 @@ void Server::Routes() {
         return Reply(res, InvalidArgument("reason of " + std::to_string(reason.size()) +
                                           " bytes exceeds the limit 1000 bytes"));
     }
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
@@ -416,7 +416,7 @@ void Server::Routes() {
                                       ": a finished job has nothing to stop"));
     }
     // The audit entry and the request: one unit of work (no audit, no stop).
-    Status stored = ledger_->InTransaction([&]() -> Status {
+    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       RETURN_IF_ERROR(AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/stop", "job=" + id));
       return ledger_->PutStopRequest({id, clock_.Now(), p->token_id, reason});
     });
@@ -435,12 +435,12 @@ void Server::Routes() {
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
     bool withdrawn = false;
-    Status stored = ledger_->InTransaction([&]() -> Status {
+    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       ASSIGN_OR_RETURN(withdrawn, ledger_->DeleteStopRequest(id));
       if (!withdrawn) return NotFound("job '" + id + "' has no stop request to withdraw");
       return AuditLocked(req, &*p, 200, "DELETE /api/v1/jobs/{id}/stop", "job=" + id);
@@ -468,9 +468,9 @@ void Server::Routes() {
         if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
         auto update = ParseJobUpdateJson(req.body);
         if (!update.ok()) return Reply(res, update.status());
-        std::lock_guard lock(ledger_mu_);
+        MutexLock lock(ledger_mu_);
         StatusOr<JobUpdateResult> done = Internal("job update did not run");
-        Status stored = ledger_->InTransaction([&]() -> Status {
+        Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
           done = UpdateJob(*ledger_, id, *update, /*correct_finished=*/p->role == Role::kAdmin, clock_.Now());
           RETURN_IF_ERROR(done.status());
           return AuditLocked(req, &*p, 200, "PATCH /api/v1/jobs/{id}",
@@ -518,7 +518,7 @@ void Server::Routes() {
                                             "': send true or false"));
         }
         const bool share_idle = share == "true";
-        std::lock_guard lock(ledger_mu_);
+        MutexLock lock(ledger_mu_);
         auto ctx = LoadBooksContext(*ledger_);
         if (!ctx.ok()) return Reply(res, ctx.status());
         ctx->cache = &books_;
@@ -570,7 +570,7 @@ void Server::Routes() {
     auto scope = ReportScopeFor(*p, er.format == "focus" && er.desensitised ? GroupBy::kDepartment : *by);
     if (!scope.ok()) return Deny(req, res, *p, scope.status());
     er.scope = *scope;
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());
@@ -612,7 +612,7 @@ void Server::Routes() {
                const std::string id = req.matches[1];
                if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
                if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-               std::lock_guard lock(ledger_mu_);
+               MutexLock lock(ledger_mu_);
                auto found = ledger_->GetJob(id);
                if (!found.ok()) return Reply(res, found.status());
                const std::optional<Job>& job = *found;
@@ -659,7 +659,7 @@ void Server::Routes() {
                     PermissionDenied("only admins read a GPU's series; ask for a job's (?job=)"));
       }
       const std::string uuid = req.get_param_value("gpu");
-      std::lock_guard lock(ledger_mu_);
+      MutexLock lock(ledger_mu_);
       auto gpus = ledger_->ListGpus();
       if (!gpus.ok()) return Reply(res, gpus.status());
       if (std::none_of(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; }))
@@ -667,7 +667,7 @@ void Server::Routes() {
       parts.push_back({uuid, {*from, *to}, kFullShare, {}});
     } else {
       job_id = req.get_param_value("job");
-      std::lock_guard lock(ledger_mu_);
+      MutexLock lock(ledger_mu_);
       auto found = ledger_->GetJob(job_id);
       if (!found.ok()) return Reply(res, found.status());
       if (!*found || !CanSeeJob(*p, **found)) return Reply(res, NotFound("no job '" + job_id + "'"));
@@ -679,7 +679,7 @@ void Server::Routes() {
         parts.push_back({a.gpu_uuid, {std::max(w.start, *from), std::min(w.end, *to)}, a.share_ppm, {}});
       }
     }
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // read what was acknowledged
     if (Status s = ReadSeries(*ledger_, parts); !s.ok()) return Reply(res, s);
     const std::string span = " from=" + FormatTime(*from) + " to=" + FormatTime(*to);

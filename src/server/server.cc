@@ -19,6 +19,7 @@ namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
     : ledger_(std::move(ledger)),
+      ledger_unlocked_(ledger_.get()),
       clock_(clock),
       options_(std::move(options)),
       throttle_(options_.auth_throttle) {
@@ -35,7 +36,7 @@ Status Server::Start() {
   {
     // Read once: the ingest path should not query settings per request (a changed
     // default interval takes effect at the next start).
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
     interval_ms_ = settings.default_interval_ms;
     if (!options_.journal_dir.empty()) {
@@ -97,10 +98,10 @@ Status Server::Start() {
 
 void Server::Stop() {
   {
-    std::lock_guard lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (scraper_.joinable()) scraper_.join();
   if (maintenance_.joinable()) maintenance_.join();
   if (http_) http_->Stop();
@@ -138,7 +139,7 @@ std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::G
 size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }
 
 Status Server::FlushSightings() {
-  std::lock_guard lock(ledger_mu_);
+  MutexLock lock(ledger_mu_);
   DrainSightings();
   Status s = sightings_.Flush(*ledger_, clock_.Now());
   sightings_log_.Record(s);
@@ -158,17 +159,17 @@ TimeMs Server::BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month
 }
 
 bool Server::WaitForStop(DurationMs ms) {
-  std::unique_lock lock(stop_mu_);
-  return stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+  MutexLock lock(stop_mu_);
+  return stop_cv_.WaitFor(stop_mu_, ms, [this]() GL_REQUIRES(stop_mu_) { return stopping_; });
 }
 
 void Server::WriterLoop() {
   for (;;) {
     {
       // Every interval, or sooner when Store finds the journal holding a lot.
-      std::unique_lock lock(stop_mu_);
-      stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.journal_flush_interval_ms),
-                        [this] { return stopping_ || flush_soon_; });
+      MutexLock lock(stop_mu_);
+      stop_cv_.WaitFor(stop_mu_, options_.journal_flush_interval_ms,
+                       [this]() GL_REQUIRES(stop_mu_) { return stopping_ || flush_soon_; });
       if (stopping_) return;
       flush_soon_ = false;
     }
@@ -176,21 +177,15 @@ void Server::WriterLoop() {
   }
 }
 
-std::unique_lock<std::mutex> Server::LedgerLockUnlessThreadSafe() {
-  std::unique_lock lock(ledger_mu_, std::defer_lock);
-  if (!ledger_->thread_safe()) lock.lock();
-  return lock;
-}
-
 Status Server::FlushJournal() {
-  std::lock_guard lock(ledger_mu_);
+  MutexLock lock(ledger_mu_);
   return FlushJournalLocked();
 }
 
 Status Server::FlushJournalLocked() {
   if (!journal_) return OkStatus();
   // Whoever flushes (the writer, a read, retention, Stop): logged once per cause.
-  Status s = [&]() -> Status {
+  Status s = [&]() GL_REQUIRES(ledger_mu_) -> Status {
     // Sightings first: each was queued after its samples were appended, so these samples
     // are all in the Take below.
     DrainSightings();
@@ -230,9 +225,9 @@ void Server::MaintenanceLoop() {
 
 Status Server::Retain() {
   if (options_.raw_retention_ms <= 0) return OkStatus();
-  std::lock_guard lock(ledger_mu_);
+  MutexLock lock(ledger_mu_);
   RETURN_IF_ERROR(FlushJournalLocked());  // the books are built from every acknowledged sample
-  StatusOr<RetentionResult> r = [&]() -> StatusOr<RetentionResult> {
+  StatusOr<RetentionResult> r = [&]() GL_REQUIRES(ledger_mu_) -> StatusOr<RetentionResult> {
     ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
     return ApplyRetention(*ledger_, ctx, clock_.Now(), options_.raw_retention_ms);
   }();
@@ -253,7 +248,7 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   // GPUs come and go rarely: the ledger is asked only when a batch names one this server
   // has not seen (or at the first batch).
   auto unknown = [&] {
-    std::lock_guard lock(ingest_mu_);
+    MutexLock lock(ingest_mu_);
     std::vector<Gpu> out;
     for (const DcgmGpu& g : batch.gpus) {
       if (!known_gpus_.count(g.labels->uuid)) out.push_back(g.ToGpu());
@@ -262,11 +257,11 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   };
   std::vector<Gpu> fresh = unknown();
   if (fresh.empty()) return OkStatus();
-  std::lock_guard lock(ledger_mu_);
+  MutexLock lock(ledger_mu_);
   // Perhaps imported or registered meanwhile: an upsert would overwrite it.
   ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
   {
-    std::lock_guard ingest(ingest_mu_);
+    MutexLock ingest(ingest_mu_);
     for (const Gpu& g : known) known_gpus_.insert(g.uuid);
   }
   fresh = unknown();
@@ -281,7 +276,7 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
   }
   RETURN_IF_ERROR(ledger_->PutGpus(fresh));
   {
-    std::lock_guard ingest(ingest_mu_);
+    MutexLock ingest(ingest_mu_);
     for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
   }
   counters_.gpus_registered += static_cast<int64_t>(fresh.size());
@@ -293,7 +288,7 @@ StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
   const DurationMs after = options_.held_without_samples_after_ms;
   if (after <= 0) return out;
   const TimeMs now = clock_.Now();
-  std::lock_guard lock(ledger_mu_);
+  MutexLock lock(ledger_mu_);
   ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger_->AllocationsOverlapping({now, now + 1}));
   std::map<std::string, TimeMs> held_since;  // GPU -> its earliest hold covering now
   for (const Allocation& a : held) {
@@ -304,7 +299,7 @@ StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
     if (now - since < after) continue;  // just taken: its first samples may be on their way
     TimeMs last = kMinTimeMs;
     {
-      std::lock_guard ingest(ingest_mu_);
+      MutexLock ingest(ingest_mu_);
       auto it = last_sample_ms_.find(gpu);
       if (it != last_sample_ms_.end()) last = it->second;
     }
@@ -337,18 +332,18 @@ Status Server::Store(DcgmBatch batch) {
       latest.emplace_back(g.gpu_uuid, g.sample.t);
     }
   }
-  auto note_latest = [&] {
+  auto note_latest = [&]() GL_REQUIRES(ingest_mu_) {
     for (const auto& [gpu, t] : latest) {
       TimeMs& last = last_sample_ms_[gpu];
       last = std::max(last, t);
     }
   };
   if (!journal_) {
-    std::lock_guard lock(ledger_mu_);
+    MutexLock lock(ledger_mu_);
     // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
     RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
     {
-      std::lock_guard ingest(ingest_mu_);
+      MutexLock ingest(ingest_mu_);
       note_latest();
     }
     counters_.samples_written += count;
@@ -362,15 +357,15 @@ Status Server::Store(DcgmBatch batch) {
   RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
   if (journal_->pending() >= kJournalFlushAtSamples) {
     {
-      std::lock_guard wake(stop_mu_);
+      MutexLock wake(stop_mu_);
       flush_soon_ = true;
     }
-    stop_cv_.notify_all();
+    stop_cv_.NotifyAll();
   }
   counters_.samples_written += count;
   // The samples are safe; their workload labels name their job once they are in the
   // ledger: the flush that takes them from the journal takes these sightings first.
-  std::lock_guard lock(ingest_mu_);
+  MutexLock lock(ingest_mu_);
   note_latest();
   incoming_sightings_.insert(incoming_sightings_.end(), std::make_move_iterator(seen.begin()),
                              std::make_move_iterator(seen.end()));
@@ -380,7 +375,7 @@ Status Server::Store(DcgmBatch batch) {
 void Server::DrainSightings() {
   std::vector<LabelSighting> seen;
   {
-    std::lock_guard lock(ingest_mu_);
+    MutexLock lock(ingest_mu_);
     seen.swap(incoming_sightings_);
   }
   if (!seen.empty()) sightings_.Add(seen);
@@ -431,8 +426,9 @@ std::string Server::HealthJson(bool* ready) {
   // The database, for readiness: a thread-safe ledger (PostgreSQL's pool) is pinged on a
   // free connection, beside whatever holds the ledger lock; an SQLite file is always there.
   // Liveness (ready null) never waits for the database: what it saw at its last use.
-  const Status ping = ready != nullptr && ledger_->thread_safe() ? ledger_->Ping() : OkStatus();
-  const LedgerHealth h = ledger_->Health();
+  const Status ping =
+      ready != nullptr && ledger_unlocked_->thread_safe() ? ledger_unlocked_->Ping() : OkStatus();
+  const LedgerHealth h = ledger_unlocked_->Health();
   const TimeMs now = clock_.Now();
   const bool db_ok = ping.ok() && h.reachable;
   nlohmann::json db = {{"ok", db_ok}, {"backend", h.backend}};

@@ -2,9 +2,8 @@
 // reports over one Ledger (docs/api/openapi.yaml). Routes (routes.cc) are the one place
 // where a Status becomes an HTTP status code. Handlers run on the HTTP front's workers
 // (http_front.h: deadlines, connection caps, authentication before bodies); the Ledger is
-// used under one mutex, except where a thread-safe Ledger (PostgreSQL's pool) lets token
-// checks, refusal audits and /readyz run beside the journal's flush. Start/Stop from one
-// thread.
+// used under one mutex (/readyz pings a thread-safe Ledger, PostgreSQL's pool, beside
+// it). Start/Stop from one thread.
 #pragma once
 
 #include <atomic>
@@ -18,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "books/books.h"
 #include "common/clock.h"
 #include "common/logger.h"
@@ -184,10 +184,9 @@ class Server {
   // A 403 for an authenticated caller: replied, counted and audited.
   void Deny(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why);
   // Appends to the audit log who (p; null: unauthenticated), what (action, detail), when
-  // (the clock) and from where (the request's address), under a held ledger lock (or
-  // LedgerLockUnlessThreadSafe's).
+  // (the clock) and from where (the request's address), under a held ledger lock.
   Status AuditLocked(const httplib::Request& req, const Principal* p, int status, const std::string& action,
-                     const std::string& detail);
+                     const std::string& detail) GL_REQUIRES(ledger_mu_);
   void ScrapeLoop();
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
@@ -199,35 +198,34 @@ class Server {
   // The batch's GPUs the ledger lacks, registered (takes the ledger lock only then).
   Status RegisterGpus(const DcgmBatch& batch);
   // Moves the sightings requests queued into sightings_, under a held ledger lock.
-  void DrainSightings();
-  // ledger_mu_ held, unless the ledger is thread-safe: for calls that touch the ledger
-  // alone (not label_jobs_ nor sightings_), so they need not wait behind a flush.
-  std::unique_lock<std::mutex> LedgerLockUnlessThreadSafe();
+  void DrainSightings() GL_REQUIRES(ledger_mu_);
   // FlushJournal under a held ledger lock.
-  Status FlushJournalLocked();
+  Status FlushJournalLocked() GL_REQUIRES(ledger_mu_);
   // Writes the label sightings that are due and lets them claim GPUs for their jobs
   // (attribution.h), under a held ledger lock.
-  Status Attribute();
+  Status Attribute() GL_REQUIRES(ledger_mu_);
   void WriterLoop();
   // The as-of of a cost read of `month` (books_read_grain_ms): now floored to the grain,
   // or now while the floor is still at the month's start (a month that has begun).
   TimeMs BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month) const;
-  std::unique_ptr<Ledger> ledger_;
-  // Guards label_jobs_, sightings_ and ledger_ (a thread-safe ledger_ only for what must be
-  // serialised: the journal's flush and attribution, book builds, units of work); taken
-  // before ingest_mu_.
-  std::mutex ledger_mu_;
-  JobLabelCache label_jobs_;
-  SightingBuffer sightings_;
+  Mutex ledger_mu_ GL_ACQUIRED_BEFORE(ingest_mu_);
+  std::unique_ptr<Ledger> ledger_ GL_PT_GUARDED_BY(ledger_mu_);
+  JobLabelCache label_jobs_ GL_GUARDED_BY(ledger_mu_);
+  SightingBuffer sightings_ GL_GUARDED_BY(ledger_mu_);
+  // ledger_ itself, unguarded, for what needs no lock: Health() (thread-safe on every
+  // Ledger) and, when ledger_->thread_safe() (PostgreSQL's pool), Ping() (/readyz never
+  // waits behind the journal's flush). Set once in the constructor.
+  Ledger* const ledger_unlocked_;
   TokenCache tokens_;                      // thread-safe: authentication without the ledger lock
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   BooksCache books_;                       // thread-safe: partial months' books between flushes
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
-  std::mutex ingest_mu_;  // guards known_gpus_, incoming_sightings_, last_sample_ms_ (held briefly)
-  std::unordered_set<std::string> known_gpus_;     // GPUs in the ledger (register_gpus)
-  std::vector<LabelSighting> incoming_sightings_;  // from journaled requests, for the next flush
+  Mutex ingest_mu_;  // held briefly
+  std::unordered_set<std::string> known_gpus_ GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger (register_gpus)
+  // From journaled requests, for the next flush.
+  std::vector<LabelSighting> incoming_sightings_ GL_GUARDED_BY(ingest_mu_);
   // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
-  std::unordered_map<std::string, TimeMs> last_sample_ms_;
+  std::unordered_map<std::string, TimeMs> last_sample_ms_ GL_GUARDED_BY(ingest_mu_);
   std::unique_ptr<FileSystem> own_fs_;
   FileSystem* fs_ = nullptr;                 // the journal's
   std::unique_ptr<IngestJournal> journal_;   // thread-safe; written to the ledger under ledger_mu_
@@ -239,10 +237,10 @@ class Server {
   std::thread scraper_;
   std::thread maintenance_;
   std::thread writer_;  // the journal's
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;  // also wakes the writer early (flush_soon_)
-  bool stopping_ = false;
-  bool flush_soon_ = false;  // under stop_mu_
+  Mutex stop_mu_;
+  CondVar stop_cv_;  // also wakes the writer early (flush_soon_)
+  bool stopping_ GL_GUARDED_BY(stop_mu_) = false;
+  bool flush_soon_ GL_GUARDED_BY(stop_mu_) = false;
   int port_ = 0;
   ServerCounters counters_;
   BackgroundErrors background_errors_;

@@ -70,7 +70,7 @@ void Server::Deny(const httplib::Request& req, httplib::Response& res, const Pri
                   const Status& why) {
   ++counters_.denied;
   Reply(res, why);
-  std::unique_lock lock = LedgerLockUnlessThreadSafe();
+  MutexLock lock(ledger_mu_);
   (void)AuditLocked(req, &p, res.status, RequestAction(req), why.message());  // counted if it fails
 }
 
@@ -100,7 +100,7 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
     e.detail = why.message();
     e.remote = req.remote_addr;
     e.status = HttpStatusFor(why);
-    std::unique_lock lock = LedgerLockUnlessThreadSafe();
+    MutexLock lock(ledger_mu_);
     const Status s = ledger_->AppendAudit(e);
     if (!s.ok()) ++counters_.audit_errors;
     audit_log_.Record(s);
@@ -117,7 +117,7 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
   const std::string hash = HashToken(header.substr(kScheme.size()));
   std::optional<TokenRecord> rec = tokens_.Find(hash, now);
   if (!rec) {
-    std::unique_lock lock = LedgerLockUnlessThreadSafe();  // a token check never waits behind a flush on PostgreSQL
+    MutexLock lock(ledger_mu_);
     ASSIGN_OR_RETURN(rec, ledger_->FindTokenByHash(hash));
     if (rec) {
       tokens_.Put(hash, *rec, now);
