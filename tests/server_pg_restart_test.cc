@@ -233,7 +233,8 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
   const int acked_at_up = acks.load();
   // Writes resume on their own: acknowledged (without a journal), and the journal drained
   // into the ledger with /readyz 200 again.
-  const auto deadline = up_at + std::chrono::seconds(20);
+  // Generous for the sanitizer builds (dev: 0.1 s without a journal, 1-4 s with one).
+  const auto deadline = up_at + std::chrono::seconds(30);
   int status = 0;
   std::string body;
   while (Clock_::now() < deadline) {
@@ -247,8 +248,8 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
   }
   const double resumed_s = std::chrono::duration<double>(Clock_::now() - up_at).count();
   EXPECT_EQ(status, 200) << body;
-  EXPECT_GT(acks.load(), acked_at_up) << "no write acknowledged within 20 s of PostgreSQL answering";
-  EXPECT_LT(resumed_s, 10.0) << body;
+  EXPECT_GT(acks.load(), acked_at_up) << "no write acknowledged within 30 s of PostgreSQL answering";
+  EXPECT_LT(resumed_s, 15.0) << body;
   RecordProperty("resumed_after_ms", static_cast<int>(resumed_s * 1000));
   // A little more after the return, then the sender stops.
   const int target = acks.load() + 50;
