@@ -51,7 +51,7 @@ test-asan: $(BUILD)/asan/build.ninja
 $(BUILD)/tsan/build.ninja: $(BUILD)/.deps CMakeLists.txt
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_TSAN=ON -DGPULEDGER_BUILD_BENCH=OFF
 
-TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache
+TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache|PostgresPool|DroppedConnection|Reachability
 test-tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target unit_tests integration_tests gpuledger
 	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \

@@ -1060,6 +1060,28 @@ TEST_P(ServerTest, JobNumbersTakeJsonNumbersAndIdsAreChecked) {
   EXPECT_EQ(long_id->status, 413) << "over --max-body (64 KiB here)";
 }
 
+TEST_P(ServerTest, HealthzAndReadyzNameEachDependencyWithoutAToken) {
+  const std::optional<Role> none;
+  std::string body;
+  ASSERT_EQ(Get("/healthz", none, &body), 200);
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << body;
+  EXPECT_EQ(j["status"], "ok") << body;
+  EXPECT_EQ(j["ready"], true);
+  const auto& db = j["dependencies"]["database"];
+  EXPECT_EQ(db["ok"], true) << body;
+  EXPECT_EQ(db["backend"], GetParam() == "postgres" ? "postgresql" : "sqlite") << body;
+  const auto& journal = j["dependencies"]["journal"];
+  EXPECT_EQ(journal["enabled"], true) << body;
+  EXPECT_EQ(journal["ok"], true) << body;
+  EXPECT_EQ(journal["pending_samples"], 0) << body;
+  ASSERT_EQ(Get("/readyz", none, &body), 200);
+  EXPECT_EQ(nlohmann::json::parse(body, nullptr, false)["ready"], true) << body;
+  EXPECT_EQ(Get("/readyz?verbose=1", none, &body), 400) << body;
+  ASSERT_EQ(Get("/metrics", none, &body), 200);
+  EXPECT_NE(body.find("\ngpuledger_database_up 1\n"), std::string::npos) << body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& p) { return p.param; });
 

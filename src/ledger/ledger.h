@@ -2,7 +2,8 @@
 // write jobs, GPUs, allocations, samples, progress, prices and built usage rows.
 // Backends: sqlite/ (the embedded default) and postgres/ (production). Every Put* is all-or-nothing: it
 // validates everything first and writes in one transaction, so a bad row leaves nothing behind. A Ledger
-// object is not thread-safe; open one per thread.
+// object is not thread-safe (open one per thread) unless thread_safe() says it is: the PostgreSQL one
+// is, a pool of connections (postgres/pool.h). Health() is always thread-safe.
 #pragma once
 
 #include <functional>
@@ -11,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/backoff.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "domain/types.h"
 
@@ -26,9 +29,31 @@ struct LedgerSettings {
   TimeMs raw_retained_from_ms = 0;
 };
 
+// Whether the store behind a Ledger answers (/healthz, /readyz). An embedded SQLite file
+// always does; a PostgreSQL server may be away (restarting, crashed, unreachable).
+struct LedgerHealth {
+  std::string backend = "sqlite";
+  bool reachable = true;
+  Status last_error;           // the latest connection loss or failed connect, if any (kept after recovery)
+  TimeMs down_since_ms = 0;    // while !reachable
+  TimeMs next_attempt_ms = 0;  // while !reachable: no reconnect is tried before this
+  int failed_connects = 0;     // in a row, while !reachable
+  int64_t losses = 0;          // connections that broke, since open
+  int64_t reconnects = 0;      // connections made again after a loss
+  int64_t retries = 0;         // calls run again on a new connection after a loss
+};
+
 class Ledger {
  public:
   virtual ~Ledger() = default;
+
+  // Whether every method may be called from several threads at once.
+  virtual bool thread_safe() const { return false; }
+  // A snapshot; never blocks, sends nothing.
+  virtual LedgerHealth Health() const { return {}; }
+  // One round trip to the store (PostgreSQL: reconnecting first when a reconnect is due);
+  // Unavailable while it is away. Thread-safe when thread_safe().
+  virtual Status Ping() { return OkStatus(); }
 
   // One unit of work: every write `work` makes through this Ledger is stored in one
   // transaction, or none is (the writes' own transactions join it). A refused request
@@ -148,7 +173,15 @@ class Ledger {
 StatusOr<std::unique_ptr<Ledger>> OpenSqliteLedger(const std::string& path);
 // Connects to PostgreSQL (a libpq URL, postgresql://user@host:port/db) and applies any
 // pending migrations (one migrator at a time, under an advisory lock).
+// The Ledger is a pool of `connections` (opened as needed, the first at once), thread-safe; each reconnects
+// after PostgreSQL restarts, no sooner than `backoff` allows on `clock` (null: the system clock).
+struct PostgresOptions {
+  size_t connections = 4;
+  const Clock* clock = nullptr;
+  BackoffOptions backoff;
+};
 StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url);
+StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, const PostgresOptions& options);
 // By the form of `db`: postgresql://... or postgres://... -> PostgreSQL;
 // sqlite:///path or a plain file path -> SQLite.
 StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& db);

@@ -131,8 +131,18 @@ void Server::Routes() {
     return false;
   };
 
-  http_->Get("/healthz",
-             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  // Liveness: 200 whenever the process answers, with what each dependency says.
+  http_->Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+    res.set_content(HealthJson(nullptr), "application/json");
+  });
+  // Readiness: 503 while the ledger is unreachable or the journal is full.
+  http_->Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+    bool ready = false;
+    res.set_content(HealthJson(&ready), "application/json");
+    res.status = ready ? 200 : 503;
+  });
 
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::string out;
@@ -206,6 +216,19 @@ void Server::Routes() {
             front.tls_handshake_failures);
     counter("gpuledger_http_plain_http_on_tls_total", "Plain HTTP requests sent to the TLS port (400).",
             front.plain_http_on_tls);
+    {
+      // The database's reachability as the ledger last saw it (no round trip here).
+      const LedgerHealth db = ledger_unlocked_->Health();
+      out += std::string("# HELP gpuledger_database_up Whether the ledger's database answered at its last use.\n"
+                         "# TYPE gpuledger_database_up gauge\ngpuledger_database_up ") +
+             (db.reachable ? "1" : "0") + "\n";
+      counter("gpuledger_database_connections_lost_total", "Database connections found broken (PostgreSQL).",
+              db.losses);
+      counter("gpuledger_database_reconnects_total", "Database connections made again after a loss.",
+              db.reconnects);
+      counter("gpuledger_database_retries_total",
+              "Ledger calls run again on a new connection after a loss (nothing had committed).", db.retries);
+    }
     {
       out +=
           "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"

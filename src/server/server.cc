@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "books/retention.h"
@@ -18,6 +19,7 @@ namespace gpuledger {
 
 Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions options, FileSystem* fs)
     : ledger_(std::move(ledger)),
+      ledger_unlocked_(ledger_.get()),
       clock_(clock),
       options_(std::move(options)),
       throttle_(options_.auth_throttle) {
@@ -116,6 +118,24 @@ void Server::Stop() {
   }
 }
 
+void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs now) {
+  MutexLock lock(mu_);
+  if (s.ok()) {
+    if (auto it = last_.find(task); it != last_.end()) it->second.failing = false;
+    return;
+  }
+  Entry& e = last_[task];
+  e.status = s;
+  e.at_ms = now;
+  ++e.count;
+  e.failing = true;
+}
+
+std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::Get() const {
+  MutexLock lock(mu_);
+  return {last_.begin(), last_.end()};
+}
+
 size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }
 
 Status Server::FlushSightings() {
@@ -123,6 +143,7 @@ Status Server::FlushSightings() {
   DrainSightings();
   Status s = sightings_.Flush(*ledger_, clock_.Now());
   sightings_log_.Record(s);
+  background_errors_.Record("sightings", s, clock_.Now());
   return s;
 }
 
@@ -168,6 +189,11 @@ Status Server::FlushJournalLocked() {
     // Sightings first: each was queued after its samples were appended, so these samples
     // are all in the Take below.
     DrainSightings();
+    if (journal_->pending() > 0 && !ledger_->Health().reachable) {
+      // The ledger is away: ask it (an immediate refusal while its reconnect backs off)
+      // before taking and merging what may be millions of samples only to put them back.
+      RETURN_IF_ERROR(ledger_->Ping());
+    }
     IngestJournal::Taken taken = journal_->Take();
     if (!taken.samples.empty()) {
       Status put = ledger_->PutSamples(taken.samples);  // one transaction
@@ -182,6 +208,7 @@ Status Server::FlushJournalLocked() {
     return Attribute();
   }();
   flush_log_.Record(s);
+  background_errors_.Record("journal_flush", s, clock_.Now());
   return s;
 }
 
@@ -205,6 +232,7 @@ Status Server::Retain() {
     return ApplyRetention(*ledger_, ctx, clock_.Now(), options_.raw_retention_ms);
   }();
   retention_log_.Record(r.status());
+  background_errors_.Record("retention", r.status(), clock_.Now());
   RETURN_IF_ERROR(r.status());
   counters_.retention_samples_dropped += r->samples_dropped;
   if (r->samples_dropped > 0) {
@@ -392,6 +420,52 @@ void Server::ScrapeLoop() {
     }
     if (WaitForStop(options_.scrape_interval_ms)) return;
   }
+}
+
+std::string Server::HealthJson(bool* ready) {
+  // The database, for readiness: a thread-safe ledger (PostgreSQL's pool) is pinged on a
+  // free connection, beside whatever holds the ledger lock; an SQLite file is always there.
+  // Liveness (ready null) never waits for the database: what it saw at its last use.
+  const Status ping =
+      ready != nullptr && ledger_unlocked_->thread_safe() ? ledger_unlocked_->Ping() : OkStatus();
+  const LedgerHealth h = ledger_unlocked_->Health();
+  const TimeMs now = clock_.Now();
+  const bool db_ok = ping.ok() && h.reachable;
+  nlohmann::json db = {{"ok", db_ok}, {"backend", h.backend}};
+  if (!ping.ok()) db["error"] = ping.message();
+  if (!h.last_error.ok()) db["last_error"] = h.last_error.message();
+  if (!h.reachable) {
+    db["down_since"] = FormatTime(h.down_since_ms);
+    db["failed_connects"] = h.failed_connects;
+  }
+  if (h.backend != "sqlite") {
+    db["connections_lost"] = h.losses;
+    db["reconnects"] = h.reconnects;
+    db["retries"] = h.retries;
+  }
+  nlohmann::json journal = {{"enabled", journal_ != nullptr}, {"ok", true}};
+  if (journal_) {
+    const Status room = journal_->CheckRoom(1);
+    journal["ok"] = room.ok();
+    journal["pending_samples"] = journal_->pending();
+    journal["max_pending_samples"] = options_.journal_max_pending_samples;
+    if (!room.ok()) journal["error"] = room.message();
+  }
+  nlohmann::json background = nlohmann::json::object();
+  for (const auto& [task, e] : background_errors_.Get()) {
+    background[task] = {{"failing", e.failing},
+                        {"failures", e.count},
+                        {"last_error", e.status.message()},
+                        {"last_error_at", FormatTime(e.at_ms)}};
+  }
+  const bool ok = db_ok && journal["ok"].get<bool>();
+  if (ready) *ready = ok;
+  nlohmann::json out = {{"status", ok ? "ok" : "degraded"},
+                        {"ready", ok},
+                        {"time", FormatTime(now)},
+                        {"dependencies", {{"database", db}, {"journal", journal}}},
+                        {"background", background}};
+  return out.dump() + "\n";
 }
 
 }  // namespace gpuledger

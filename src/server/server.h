@@ -2,11 +2,13 @@
 // reports over one Ledger (docs/api/openapi.yaml). Routes (routes.cc) are the one place
 // where a Status becomes an HTTP status code. Handlers run on the HTTP front's workers
 // (http_front.h: deadlines, connection caps, authentication before bodies); the Ledger is
-// used under one mutex. Start/Stop from one thread.
+// used under one mutex (/readyz pings a thread-safe Ledger, PostgreSQL's pool, beside
+// it). Start/Stop from one thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +21,7 @@
 #include "books/books.h"
 #include "common/clock.h"
 #include "common/logger.h"
+#include "common/mutex.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
 #include "server/access_log.h"
@@ -106,6 +109,24 @@ struct ServerCounters {
       audit_errors{0}, access_log_errors{0}, token_touch_errors{0};
 };
 
+// The latest failure of each background task (journal flush, sightings, retention), for
+// /healthz: the Status is kept, not only counted. Thread-safe: mu_ guards last_.
+class BackgroundErrors {
+ public:
+  struct Entry {
+    Status status;      // the latest failure
+    TimeMs at_ms = 0;   // when
+    int64_t count = 0;  // failures since start
+    bool failing = false;  // the latest run failed (a success clears it, keeps the rest)
+  };
+  void Record(const std::string& task, const Status& s, TimeMs now);
+  std::vector<std::pair<std::string, Entry>> Get() const;
+
+ private:
+  mutable Mutex mu_;
+  std::map<std::string, Entry> last_ GL_GUARDED_BY(mu_);
+};
+
 class HttpFront;
 
 class Server {
@@ -137,6 +158,13 @@ class Server {
   StatusOr<std::vector<std::string>> HeldGpusWithoutSamples();
   int port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
+  const BackgroundErrors& background_errors() const { return background_errors_; }
+  // /healthz's and /readyz's body: each dependency (database, journal) and whether it is
+  // down. With `ready` (/readyz) the database is asked (PostgreSQL: a ping on a free
+  // connection, never behind the journal's flush) and *ready gets whether the server can
+  // serve now: the ledger answers and the journal (if any) has room. Without (/healthz,
+  // liveness) nothing waits for the database: it says what the ledger saw at its last use.
+  std::string HealthJson(bool* ready);
   // Open HTTP connections (the front's; 0 before Start).
   size_t open_connections() const;
 
@@ -156,7 +184,7 @@ class Server {
   // CheckToken for a handler: nullopt with the reply made (401, or 429 with Retry-After).
   std::optional<Principal> Authenticate(const httplib::Request& req, httplib::Response& res);
   // Called by the front with a request head, before its body is read: every route but
-  // /healthz and /metrics needs a known token, and the ingest routes an ingest or admin
+  // /healthz, /readyz and /metrics needs a known token, and the ingest routes an ingest or admin
   // one; a refusal is answered from `verdict`'s status and headers.
   Status Admit(const httplib::Request& req, httplib::Response& verdict);
   // A 403 for an authenticated caller: replied, counted and audited.
@@ -190,6 +218,10 @@ class Server {
   std::unique_ptr<Ledger> ledger_ GL_PT_GUARDED_BY(ledger_mu_);
   JobLabelCache label_jobs_ GL_GUARDED_BY(ledger_mu_);
   SightingBuffer sightings_ GL_GUARDED_BY(ledger_mu_);
+  // ledger_ itself, unguarded, for what needs no lock: Health() (thread-safe on every
+  // Ledger) and, when ledger_->thread_safe() (PostgreSQL's pool), Ping() (/readyz never
+  // waits behind the journal's flush). Set once in the constructor.
+  Ledger* const ledger_unlocked_;
   TokenCache tokens_;                      // thread-safe: authentication without the ledger lock
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   BooksCache books_;                       // thread-safe: partial months' books between flushes
@@ -217,6 +249,7 @@ class Server {
   bool flush_soon_ GL_GUARDED_BY(stop_mu_) = false;
   int port_ = 0;
   ServerCounters counters_;
+  BackgroundErrors background_errors_;
   // Logging (logger.h): each background operation's failures once per cause.
   NullLogger null_logger_;
   Logger& log_ = options_.logger ? *options_.logger : null_logger_;

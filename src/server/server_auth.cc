@@ -156,7 +156,7 @@ std::optional<Principal> Server::Authenticate(const httplib::Request& req, httpl
 
 Status Server::Admit(const httplib::Request& req, httplib::Response& verdict) {
   current_token_id.clear();  // a request before on this worker may have ended unlogged
-  if (req.path == "/healthz" || req.path == "/metrics") return OkStatus();
+  if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") return OkStatus();
   DurationMs retry = 0;
   StatusOr<Principal> p = CheckToken(req, &retry);
   // The ingest routes' role is checked here too: a token of another role sends no body.

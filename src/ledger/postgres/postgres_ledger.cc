@@ -1,6 +1,8 @@
 // The PostgreSQL ledger: production and HA. The same tables as the SQLite ledger
 // (migrations/postgres/), the same validation (checks.h), the same contract suite.
-// Every Put* validates, then writes in one transaction.
+// Every Put* validates, then writes in one transaction. One PostgresLedger works over one
+// borrowed connection and is not thread-safe; the pool (pool.h) gives each of its
+// connections one and is the Ledger the rest of gpuledger sees.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -12,6 +14,7 @@
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/postgres/pool.h"
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
 
@@ -65,7 +68,7 @@ constexpr int kAuditChainMigration = 8;  // 0008_tokens_audit_chain.sql
 
 class PostgresLedger final : public Ledger {
  public:
-  explicit PostgresLedger(std::unique_ptr<Conn> c) : c_(std::move(c)) {}
+  explicit PostgresLedger(Conn& c) : c_(&c) {}
 
   Status Migrate() {
     // One migrator at a time across processes: a transaction-scoped advisory lock.
@@ -449,6 +452,8 @@ class PostgresLedger final : public Ledger {
     return std::optional<Sample>(ReadSample(r, 0));
   }
 
+  Status Ping() override { return c_->Exec("SELECT 1").status(); }
+
   Status InTransaction(const std::function<Status()>& work) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
@@ -753,16 +758,15 @@ class PostgresLedger final : public Ledger {
         .status();
   }
 
-  std::unique_ptr<Conn> c_;
+  Conn* c_;                       // borrowed: the pool's (pool.h), which outlives this
   pg::AccessTables access_{*c_};  // API tokens and the audit chain
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url) {
-  ASSIGN_OR_RETURN(std::unique_ptr<pg::Conn> conn, pg::Conn::Open(url));
-  auto ledger = std::make_unique<PostgresLedger>(std::move(conn));
-  RETURN_IF_ERROR(ledger->Migrate());
+StatusOr<std::unique_ptr<Ledger>> pg::OpenConnectionLedger(Conn& conn, bool migrate) {
+  auto ledger = std::make_unique<PostgresLedger>(conn);
+  if (migrate) RETURN_IF_ERROR(ledger->Migrate());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
