@@ -211,6 +211,12 @@ class PooledLedger final : public Ledger {
     return Call([&](Ledger& l) { return l.GetMinutes(gpu_uuid, w); });
   }
 
+  Status PutEstimate(const JobEstimate& e) override {
+    return Call([&](Ledger& l) { return l.PutEstimate(e); });
+  }
+  StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) override {
+    return Call([&](Ledger& l) { return l.GetEstimate(job_id); });
+  }
   StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
     return Call([&](Ledger& l) { return l.GetOrCreateExportSalt(candidate); });
   }
