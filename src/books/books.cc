@@ -310,6 +310,7 @@ class MonthBuilder {
       }
     }
     std::vector<HourSlice> out;
+    out.reserve(kept.size());
     for (auto& [h, s] : kept) out.push_back(std::move(s));
     return out;
   }

@@ -153,7 +153,7 @@ Status CmdAgent(const AgentArgs& a, const Clock& clock, std::ostream& out) {
 
   const TimeMs deadline = run_for > 0 ? clock.Now() + run_for : kMaxTimeMs;
   for (;;) {
-    timespec wait{0, 200 * 1000 * 1000};
+    timespec wait{0, 200L * 1000 * 1000};
     const int sig = sigtimedwait(&set, nullptr, &wait);
     if (sig > 0) {
       out << "gpuledger agent: signal " << sig << ", stopping" << std::endl;

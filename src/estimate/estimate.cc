@@ -29,7 +29,7 @@ namespace {
 double Quantile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
   const double h = (static_cast<double>(sorted.size()) - 1) * q;
-  const size_t lo = static_cast<size_t>(std::floor(h));
+  const auto lo = static_cast<size_t>(std::floor(h));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
@@ -251,7 +251,7 @@ std::string Range(const Predicted& p, int digits) {
 
 std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) {
   const bool zh = lang == Lang::kZh;
-  const int64_t cost = static_cast<int64_t>(e.cost_micros.mid);
+  const auto cost = static_cast<int64_t>(e.cost_micros.mid);
   std::string out;
   for (const std::string& n : e.notes) out += (zh ? "注意: " : "note: ") + n + "\n";
   if (!e.amp_note.empty()) out += (zh ? "说明: " : "note: ") + e.amp_note + "\n";

@@ -22,7 +22,7 @@ std::string Change(const std::optional<int64_t>& prev, int64_t cur) {
 size_t DisplayWidth(const std::string& s) {
   size_t cols = 0;
   for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
+    const auto c = static_cast<unsigned char>(ch);
     if ((c & 0xC0) != 0x80) cols += c >= 0xE3 && c <= 0xED ? 2 : 1;
   }
   return cols;
@@ -135,7 +135,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
                       Hours(l.usage.busy_ns), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
   }
-  t.rows.push_back({});
+  t.rows.emplace_back();
   row(r.total, true);
   out += t.Render();
   // Re-add what the table shows: the lines and the unallocated line must give the total

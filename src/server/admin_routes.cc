@@ -24,7 +24,7 @@ constexpr size_t kMaxAuditPage = 1000;
 // The body of POST /api/v1/tokens: every field a string; unknown fields refused by name.
 StatusOr<TokenRequest> ParseTokenRequest(const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return InvalidArgument("send a JSON object: {\"role\": \"...\", ...}");
+  if (!j.is_object()) return InvalidArgument(R"(send a JSON object: {"role": "...", ...})");
   TokenRequest r;
   for (const auto& [key, value] : j.items()) {
     if (!value.is_string()) return InvalidArgument("field '" + key + "' must be a string");

@@ -254,16 +254,16 @@ HttpFront::HttpFront(HttpFrontOptions options) : options_(std::move(options)) {
 HttpFront::~HttpFront() { Stop(); }
 
 void HttpFront::Get(const std::string& pattern, Handler h) {
-  routes_.push_back({"GET", Route{std::regex(pattern), std::move(h)}});
+  routes_.emplace_back("GET", Route{std::regex(pattern), std::move(h)});
 }
 void HttpFront::Post(const std::string& pattern, Handler h) {
-  routes_.push_back({"POST", Route{std::regex(pattern), std::move(h)}});
+  routes_.emplace_back("POST", Route{std::regex(pattern), std::move(h)});
 }
 void HttpFront::Patch(const std::string& pattern, Handler h) {
-  routes_.push_back({"PATCH", Route{std::regex(pattern), std::move(h)}});
+  routes_.emplace_back("PATCH", Route{std::regex(pattern), std::move(h)});
 }
 void HttpFront::Delete(const std::string& pattern, Handler h) {
-  routes_.push_back({"DELETE", Route{std::regex(pattern), std::move(h)}});
+  routes_.emplace_back("DELETE", Route{std::regex(pattern), std::move(h)});
 }
 
 size_t HttpFront::open_connections() const {

@@ -78,7 +78,7 @@ StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
     return InvalidArgument(
-        "send a JSON object such as {\"status\": \"succeeded\", \"end\": \"2026-10-03T10:00:00Z\"}");
+        R"(send a JSON object such as {"status": "succeeded", "end": "2026-10-03T10:00:00Z"})");
   }
   JobUpdate u;
   for (const auto& [key, value] : j.items()) {

@@ -56,7 +56,8 @@ class ArrayColumns {
   }
   std::vector<Param> Params() const {
     std::vector<Param> out;
-    for (const std::string& c : cols_) out.push_back(c + "}");
+    out.reserve(cols_.size());
+    for (const std::string& c : cols_) out.emplace_back(c + "}");
     return out;
   }
 
@@ -390,6 +391,7 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<std::pair<std::string, std::string>>> ListJobField(JobField field) override {
     ASSIGN_OR_RETURN(Result r, c_->Exec(std::string("SELECT id, ") + JobFieldColumns(field) + " FROM jobs"));
     std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(JobFieldFromRow(pg::Row{r, i}, field));
     return out;
   }
@@ -399,6 +401,7 @@ class PostgresLedger final : public Ledger {
     ASSIGN_OR_RETURN(Result r,
                      c_->Exec("SELECT uuid, node, idx, model, memory_mib, in_service_from, in_service_to, "
                               "sample_interval_ms, max_gap_ms FROM gpus ORDER BY node, idx, uuid"));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Text(i, 1), static_cast<int>(r.Int(i, 2)), r.Text(i, 3), r.Int(i, 4),
                      r.Int(i, 5), r.Int(i, 6), r.Int(i, 7), r.Int(i, 8)});
@@ -412,6 +415,7 @@ class PostgresLedger final : public Ledger {
                                         "allocations a JOIN gpus g ON g.id = a.gpu_id WHERE a.job_id = $1 "
                                         "ORDER BY g.uuid, a.start_ms",
                                         {P(job_id)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadAllocation(r, i));
     return out;
   }
@@ -423,6 +427,7 @@ class PostgresLedger final : public Ledger {
                               "JOIN gpus g ON g.id = a.gpu_id WHERE a.start_ms < $1 AND (a.end_ms = 0 OR "
                               "a.end_ms > $2) ORDER BY g.uuid, a.start_ms, a.job_id",
                               {P(w.end), P(w.start)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(ReadAllocation(r, i));
     return out;
   }
@@ -467,6 +472,7 @@ class PostgresLedger final : public Ledger {
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
                                         "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
                                         {P(after_id), P(w.end), P(w.start)}));
+    spans.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) spans.push_back({r.Int(i, 0), r.Int(i, 1)});
     return spans;
   }
@@ -481,6 +487,7 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<Price>> ListPrices() override {
     std::vector<Price> out;
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM prices ORDER BY gpu_model, effective_from"));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3), r.Text(i, 4)});
     }
@@ -491,6 +498,7 @@ class PostgresLedger final : public Ledger {
     std::vector<EpochProgress> out;
     ASSIGN_OR_RETURN(Result r,
                      c_->Exec("SELECT * FROM progress WHERE job_id = $1 ORDER BY epoch", {P(job_id)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) out.push_back(EpochFromRow(pg::Row{r, row}));
     return out;
   }
@@ -548,6 +556,7 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
     std::vector<UsageRow> out;
     ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM usage WHERE book = $1", {P(key)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int row = 0; row < r.rows(); ++row) out.push_back(UsageFromRow(pg::Row{r, row}));
     return out;
   }
@@ -653,6 +662,7 @@ class PostgresLedger final : public Ledger {
                            "gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND "
                            "minute_ms >= $2 AND minute_ms < $3 ORDER BY minute_ms",
                            {P(gpu_uuid), P(w.start), P(w.end)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({r.Int(i, 0), static_cast<int>(r.Int(i, 1)), static_cast<float>(r.Double(i, 2)),
                      static_cast<float>(r.Double(i, 3)), static_cast<float>(r.Double(i, 4)),
@@ -681,6 +691,7 @@ class PostgresLedger final : public Ledger {
     ASSIGN_OR_RETURN(
         Result r, c_->Exec("SELECT * FROM label_sightings WHERE label = $1 AND value = $2 ORDER BY gpu_uuid",
                            {P(label), P(value)}));
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i)
       out.push_back({r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3), r.Int(i, 4)});
     return out;
