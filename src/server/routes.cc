@@ -407,7 +407,7 @@ void Server::Routes() {
       const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
       if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()) ||
           body.size() > (body.contains("reason") ? 1u : 0u)) {
-        return Reply(res, InvalidArgument("send {\"reason\": \"...\"} or no body"));
+        return Reply(res, InvalidArgument(R"(send {"reason": "..."} or no body)"));
       }
       if (body.contains("reason")) reason = body["reason"].get<std::string>();
       if (reason.size() > 1000)
