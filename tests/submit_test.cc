@@ -282,6 +282,12 @@ TEST_F(SubmitApi, SubmissionsGiveTheCliAnswers) {
                   Body("a1", "reg/yolo:train-yolov8-small-cu118").insert(1, R"("dry_run": true, )"));
   ASSERT_TRUE(dry);
   EXPECT_EQ(dry->status, 200) << dry->body;
+  {  // The refusals and the dry run stored nothing: no job, no estimate.
+    auto before = OpenLedger(db_);
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE((*before)->GetJob("a1")->has_value());
+    EXPECT_FALSE((*before)->GetEstimate("a1")->has_value());
+  }
   auto res = Post("/api/v1/submissions", Role::kIngest, Body("a1", "reg/yolo:train-yolov8-small-cu118"));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 201) << res->body;
@@ -310,12 +316,18 @@ TEST_F(SubmitApi, SubmissionsGiveTheCliAnswers) {
   EXPECT_EQ(v["estimate"]["cost"]["median"], "14.00");
   EXPECT_EQ(v["estimate"]["made"], "2026-11-15T12:00:00Z");
   EXPECT_FALSE((*l)->GetJob("a2")->has_value());
+  EXPECT_FALSE((*l)->GetEstimate("a2")->has_value());  // refused over max_cost: nothing kept
 }
 
 TEST_F(SubmitApi, JobsApiRefusesANewPendingJobInEnforceModeAndWarnsAboutARunningOne) {
   StartServer(PolicyMode::kEnforce);
   auto res = Post("/api/v1/jobs", Role::kIngest, Body("p1", "reg/yolo:latest"));
   EXPECT_EQ(res->status, 400) << res->body;
+  {  // Refused inside the registration's unit of work: the job is not stored.
+    auto l = OpenLedger(db_);
+    ASSERT_TRUE(l.ok());
+    EXPECT_FALSE((*l)->GetJob("p1")->has_value());
+  }
   res = Post(
       "/api/v1/jobs", Role::kIngest,
       Body("p2", "reg/yolo:latest").insert(1, R"("status": "running", "start": "2026-11-15T11:00:00Z", )"));
