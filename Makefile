@@ -93,7 +93,8 @@ fuzz-replay: $(BUILD)/fuzz/build.ninja
 	echo "fuzz-replay: $$(ls $(BUILD)/fuzz/fuzz/fuzz_* | wc -l) targets replayed their corpora clean"
 
 # clang-tidy, the project's checks as errors, on the sources changed since TIDY_BASE
-# (.ci/tidy-base: the commit the rule began at; files older than it are listed by lint).
+# (.ci/tidy-base: the last commit whose changed sources were all checked clean; moved
+# forward only after such a check, so CI reads what changed since).
 tidy-changed: build
 	./scripts/tidy-changed.sh $(BUILD)/dev $$(cat .ci/tidy-base)
 

@@ -379,6 +379,48 @@ TEST_P(ServerTest, JobQueryRoleMatrixAndFigures) {
   EXPECT_EQ(Get("/api/v1/jobs/no-such-job", Role::kAdmin), 404);
 }
 
+// The agent's per-job memory: stored for the job its label names (id or Slurm label),
+// shown on the job as its own (peak_mem_source "process"); a row naming an unknown GPU
+// refuses the request and stores nothing; other roles may not report it.
+TEST_P(ServerTest, TheAgentsPerJobMemoryIsTheJobsOwnPeakAndARefusalStoresNothing) {
+  auto ledger = Open();
+  auto jobs = ledger->ListJobs();
+  auto gpus = ledger->ListGpus();
+  ASSERT_TRUE(jobs.ok() && gpus.ok() && !gpus->empty());
+  const Job* job = nullptr;
+  for (const Job& j : *jobs) {
+    if (j.end_ms && j.project == "pcb-solder-qc" && !ledger->AllocationsOfJob(j.id)->empty()) job = &j;
+  }
+  ASSERT_TRUE(job);
+  const std::string gpu = ledger->AllocationsOfJob(job->id)->front().gpu_uuid;
+  ledger.reset();
+  std::string view;
+  ASSERT_EQ(Get("/api/v1/jobs/" + job->id, Role::kAdmin, &view), 200);
+  EXPECT_EQ(nlohmann::json::parse(view)["peak_mem_source"], "gpu") << view;
+  const std::string span = R"(, "first": ")" + FormatTime(job->start_ms) + R"(", "last": ")" +
+                           FormatTime(job->end_ms) + R"("})";
+  const std::string row = R"({"hpc_job": ")" + job->id + R"(", "gpu": ")" + gpu + R"(", "peak_mib": 3072)" + span;
+  const std::string unknown_gpu =
+      R"({"hpc_job": ")" + job->id + R"(", "gpu": "GPU-not-registered", "peak_mib": 1)" + span;
+  const std::string stranger = R"({"hpc_job": "no-such-job", "gpu": ")" + gpu + R"(", "peak_mib": 9)" + span;
+  auto post = [&](std::optional<Role> role, const std::string& body) {
+    auto r = client_->Post("/api/v1/memory", Auth(role), body, "application/json");
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(post(Role::kUser, R"({"jobs": [)" + row + "]}"), 403);
+  EXPECT_EQ(post(Role::kIngest, R"({"jobs": [)" + row + "," + unknown_gpu + "]}"), 404);
+  EXPECT_TRUE(Open()->GetJobGpuMemory(job->id)->empty()) << "a refused report stored a row";
+  EXPECT_EQ(post(Role::kIngest, R"({"jobs": [{"hpc_job": "x"}]})"), 400);
+  auto ok = client_->Post("/api/v1/memory", Auth(Role::kIngest), R"({"jobs": [)" + row + "," + stranger + "]}",
+                          "application/json");
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(nlohmann::json::parse(ok->body), nlohmann::json::parse(R"({"stored": 1, "unmatched": 1})"));
+  ASSERT_EQ(Get("/api/v1/jobs/" + job->id, Role::kAdmin, &view), 200);
+  const auto seen = nlohmann::json::parse(view);
+  EXPECT_EQ(seen["peak_mem_source"], "process");
+  EXPECT_DOUBLE_EQ(seen["peak_mem_gib"].get<double>(), 3.0);
+}
+
 TEST_P(ServerTest, SeriesRoleMatrixAndValues) {
   auto ledger = Open();
   auto jobs = ledger->ListJobs();

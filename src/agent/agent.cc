@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "domain/gpu_model.h"
 #include "ingest/importers.h"
+#include "ingest/job_memory.h"
 #include "ingest/proto_writer.h"
 
 namespace gpuledger {
@@ -113,6 +114,15 @@ Status Agent::Tick() {
         if (m.memory_used_mib >= 0)
           Add(mig, "DCGM_FI_DEV_FB_USED", static_cast<double>(m.memory_used_mib), now);
       }
+      for (const auto& [label, mib] : attributor_.MemoryByJob(g)) {
+        JobMemoryReport& m = job_memory_[{label, g.uuid}];
+        if (m.first_ms == 0) {
+          m = {label, g.uuid, mib, now, now};
+        } else {
+          m.peak_mib = std::max(m.peak_mib, mib);
+          m.last_ms = now;
+        }
+      }
       ++counters_.gpu_samples;
       if (!w.job_id.empty()) {
         followed_[w.job_id] = {w, now, 0};
@@ -161,6 +171,13 @@ Status Agent::Push() {
                         .status());
     points_.clear();
     ++counters_.pushes;
+  }
+  if (!job_memory_.empty()) {  // after the samples: the jobs they name are registered first
+    std::vector<JobMemoryReport> rows;
+    rows.reserve(job_memory_.size());
+    for (auto& [key, m] : job_memory_) rows.push_back(std::move(m));
+    RETURN_IF_ERROR(queue_.Append({0, "/api/v1/memory", "application/json", JobMemoryJson(rows)}).status());
+    job_memory_.clear();
   }
   const TimeMs now = clock_.Now();
   for (auto it = followed_.begin(); it != followed_.end();) {

@@ -2,9 +2,10 @@
 // disks), resolves which job holds each GPU, and keeps the points; each Push turns what
 // was kept into one remote-write 1.0 request in dcgm-exporter's names and labels (so
 // the server attributes it like any dcgm-exporter series), plus GPU registrations (model,
-// memory, the agent's sample interval), job registrations, training progress and job
-// ends, and appends them to the durable outbox (disk_queue.h). Shipping is the
-// Shipper's. No clock of its own and no sleeping: the caller drives it.
+// memory, the agent's sample interval), job registrations, each job's own GPU memory
+// (its processes' NVML figures, POST /api/v1/memory), training progress and job ends,
+// and appends them to the durable outbox (disk_queue.h). Shipping is the Shipper's.
+// No clock of its own and no sleeping: the caller drives it.
 //
 // Job ends: a job this agent registered (its processes carried GPULEDGER_USER, _PROJECT
 // and _DEPARTMENT) whose processes have left every GPU is followed for kFollowAfterMs more
@@ -31,6 +32,7 @@
 #include "agent/progress_follower.h"
 #include "common/clock.h"
 #include "gpu/gpu_backend.h"
+#include "ingest/job_memory.h"
 
 namespace gpuledger {
 
@@ -87,6 +89,9 @@ class Agent {
   std::vector<QueuedRequest> pending_gpus_;
   std::set<std::string> registered_;
   std::vector<QueuedRequest> pending_jobs_;
+  // (job label, GPU uuid) -> the job's own memory since the last Push (its processes'
+  // NVML figures; POST /api/v1/memory).
+  std::map<std::pair<std::string, std::string>, JobMemoryReport> job_memory_;
   std::vector<GpuReading> last_gpus_;
   AgentCounters counters_;
 };

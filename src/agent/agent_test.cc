@@ -8,6 +8,7 @@
 
 #include "gpu/fake_backend.h"
 #include "ingest/dcgm.h"
+#include "ingest/job_memory.h"
 #include "ingest/remote_write.h"
 
 namespace gpuledger {
@@ -105,6 +106,57 @@ std::vector<QueuedRequest> Drain(DiskQueue& q) {
     out.push_back(**f);
     EXPECT_TRUE(q.Ack((*f)->seq).ok());
   }
+}
+
+// Two pruned runs time-sliced on one A10G: each job's memory is its own processes', not
+// the GPU's; a job with a process NVML gave no figure for is left out; a process no job
+// claims counts for nobody.
+TEST(Agent, ReportsEachJobsOwnMemoryOnASharedGpu) {
+  MemFileSystem fs;
+  ASSERT_TRUE(fs.Append("/proc/100/environ", "GPULEDGER_JOB_ID=pruned-a\0"s).ok());
+  ASSERT_TRUE(fs.Append("/proc/101/environ", "GPULEDGER_JOB_ID=pruned-a\0"s).ok());  // a dataloader worker
+  ASSERT_TRUE(fs.Append("/proc/200/cgroup", "0::/system.slice/slurmstepd.scope/job_4242/step_0\n").ok());
+  ASSERT_TRUE(fs.Append("/proc/300/environ", "GPULEDGER_JOB_ID=pruned-c\0"s).ok());
+  ASSERT_TRUE(fs.Append("/proc/400/environ", "HOSTNAME=x\0"s).ok());
+  std::vector<std::vector<GpuReading>> rounds;
+  for (int64_t a_mib : {3000, 3600}) {
+    GpuReading g;
+    g.uuid = "GPU-shared";
+    g.name = "NVIDIA A10G";
+    g.util_pct = 90;
+    g.mem_used_mib = 15000;  // the whole GPU: every job's memory and the driver's
+    g.processes = {{100, a_mib, ""}, {101, 900, ""}, {200, 3500, ""}, {300, -1, ""}, {400, 800, ""}};
+    rounds.push_back({g});
+  }
+  FakeBackend gpus(rounds);
+  auto queue = DiskQueue::Open(fs, "/q", 8 << 20);
+  ASSERT_TRUE(queue.ok());
+  NodeAttributor attributor(fs, {"/proc", "/run/gpustat", ""});
+  ProgressFollower progress(fs);
+  SimulatedClock clock(1790812800000);
+  Agent agent(&gpus, attributor, nullptr, progress, **queue, clock, "node-9");
+  ASSERT_TRUE(agent.Tick().ok());
+  clock.Advance(kMinuteMs);
+  ASSERT_TRUE(agent.Tick().ok());
+  ASSERT_TRUE(agent.Push().ok());
+  std::vector<JobMemoryReport> rows;
+  for (const QueuedRequest& r : Drain(**queue)) {
+    if (r.path != "/api/v1/memory") continue;
+    auto parsed = ParseJobMemoryJson(r.body);  // what the server's own parser makes of it
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    rows.insert(rows.end(), parsed->begin(), parsed->end());
+  }
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].job_label, "4242");  // the Slurm job, by its cgroup
+  EXPECT_EQ(rows[0].peak_mib, 3500);
+  EXPECT_EQ(rows[1].job_label, "pruned-a");
+  EXPECT_EQ(rows[1].gpu_uuid, "GPU-shared");
+  EXPECT_EQ(rows[1].peak_mib, 3600 + 900);  // its two processes, at their peak round
+  EXPECT_EQ(rows[1].first_ms, 1790812800000);
+  EXPECT_EQ(rows[1].last_ms, 1790812800000 + kMinuteMs);
+  // Sent once: the next Push without a Tick sends none.
+  ASSERT_TRUE(agent.Push().ok());
+  for (const QueuedRequest& r : Drain(**queue)) EXPECT_NE(r.path, "/api/v1/memory");
 }
 
 TEST(Agent, EndsAJobItRegisteredAfterItsProcessesLeftAndItsResultsCsvGraceIsOver) {

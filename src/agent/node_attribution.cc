@@ -158,50 +158,71 @@ const NodeAttributor::ProcInfo& NodeAttributor::Process(uint32_t pid) {
   return cache_.emplace(pid, std::move(info)).first->second;
 }
 
+Workload NodeAttributor::OfProcess(uint32_t pid) {
+  const ProcInfo& info = Process(pid);
+  Workload w;
+  w.pid = pid;
+  w.cmdline = info.cmdline;
+  w.cwd = info.cwd;
+  w.process_start_ms = info.start_ms;
+  for (const auto& [k, v] : info.env) {
+    if (k.rfind("GPULEDGER_", 0) != 0) continue;
+    std::string key = k.substr(10);
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    w.fields[key] = v;
+  }
+  w.hpc_job = info.cgroup.slurm_job;
+  w.pod_uid = info.cgroup.pod_uid;
+  w.container_id = info.cgroup.container_id;
+  if (!w.pod_uid.empty() && info.env.count("HOSTNAME")) w.pod = info.env.at("HOSTNAME");
+  if (w.fields.count("job_id") && !w.fields["job_id"].empty()) {
+    w.job_id = w.fields["job_id"];
+    w.source = "environ";
+    return w;
+  }
+  // A Docker container labelled with its job (docker run --label gpuledger.job_id=...).
+  if (!w.container_id.empty() && container_labels_) {
+    for (const auto& [k, v] : container_labels_(w.container_id)) {
+      if (k.rfind("gpuledger.", 0) == 0 && !v.empty()) w.fields.try_emplace(k.substr(10), v);
+    }
+    if (w.fields.count("job_id") && !w.fields["job_id"].empty()) {
+      w.job_id = w.fields["job_id"];
+      w.source = "docker-label";
+      return w;
+    }
+  }
+  if (!w.hpc_job.empty() || !w.pod.empty() || !w.container_id.empty()) w.source = "cgroup";
+  return w;
+}
+
 Workload NodeAttributor::FromProcesses(const GpuReading& g) {
   std::vector<uint32_t> pids;
   for (const GpuProcess& p : g.processes) pids.push_back(p.pid);
   std::sort(pids.begin(), pids.end());
   Workload cgroup_match;
   for (uint32_t pid : pids) {
-    const ProcInfo& info = Process(pid);
-    Workload w;
-    w.pid = pid;
-    w.cmdline = info.cmdline;
-    w.cwd = info.cwd;
-    w.process_start_ms = info.start_ms;
-    for (const auto& [k, v] : info.env) {
-      if (k.rfind("GPULEDGER_", 0) != 0) continue;
-      std::string key = k.substr(10);
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-      w.fields[key] = v;
-    }
-    w.hpc_job = info.cgroup.slurm_job;
-    w.pod_uid = info.cgroup.pod_uid;
-    w.container_id = info.cgroup.container_id;
-    if (!w.pod_uid.empty() && info.env.count("HOSTNAME")) w.pod = info.env.at("HOSTNAME");
-    if (w.fields.count("job_id") && !w.fields["job_id"].empty()) {
-      w.job_id = w.fields["job_id"];
-      w.source = "environ";
-      return w;
-    }
-    // A Docker container labelled with its job (docker run --label gpuledger.job_id=...).
-    if (!w.container_id.empty() && container_labels_) {
-      for (const auto& [k, v] : container_labels_(w.container_id)) {
-        if (k.rfind("gpuledger.", 0) == 0 && !v.empty()) w.fields.try_emplace(k.substr(10), v);
-      }
-      if (w.fields.count("job_id") && !w.fields["job_id"].empty()) {
-        w.job_id = w.fields["job_id"];
-        w.source = "docker-label";
-        return w;
-      }
-    }
-    if (cgroup_match.empty() && (!w.hpc_job.empty() || !w.pod.empty() || !w.container_id.empty())) {
-      w.source = "cgroup";
-      cgroup_match = std::move(w);
-    }
+    Workload w = OfProcess(pid);
+    if (w.source == "environ" || w.source == "docker-label") return w;
+    if (cgroup_match.empty() && w.source == "cgroup") cgroup_match = std::move(w);
   }
   return cgroup_match;
+}
+
+std::map<std::string, int64_t> NodeAttributor::MemoryByJob(const GpuReading& g) {
+  std::map<std::string, int64_t> out;
+  std::set<std::string> unknown;  // a job with a process whose memory NVML did not report
+  for (const GpuProcess& p : g.processes) {
+    if (!p.mig_uuid.empty()) continue;  // MIG instances are not metered yet
+    const std::string label = OfProcess(p.pid).JobLabel();
+    if (label.empty()) continue;  // a process no job claims
+    if (p.used_mib < 0) {
+      unknown.insert(label);
+      continue;
+    }
+    out[label] += p.used_mib;
+  }
+  for (const std::string& label : unknown) out.erase(label);
+  return out;
 }
 
 Workload NodeAttributor::FromFiles(const GpuReading& g) {

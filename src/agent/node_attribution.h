@@ -77,6 +77,12 @@ class NodeAttributor {
   // Resolves every GPU of one reading. Process details are cached by pid and dropped
   // when the pid leaves every GPU.
   std::vector<Workload> Resolve(const std::vector<GpuReading>& gpus);
+  // Each job's own memory on one GPU this round: the NVML figures of the processes whose
+  // workload names it (environment, container label or cgroup; the job label as
+  // Workload::JobLabel), summed, in MiB. A job with a process whose memory NVML did not
+  // report is left out (the figure would be short); MIG processes are not counted. Call
+  // after Resolve of the same reading (it reads the process cache).
+  std::map<std::string, int64_t> MemoryByJob(const GpuReading& g);
 
  private:
   struct ProcInfo {
@@ -87,6 +93,9 @@ class NodeAttributor {
     int64_t start_ms = 0;
   };
   const ProcInfo& Process(uint32_t pid);
+  // The workload one process names, with its source (environ, docker-label, cgroup) or
+  // none.
+  Workload OfProcess(uint32_t pid);
   Workload FromProcesses(const GpuReading& g);
   Workload FromFiles(const GpuReading& g);
   FileSystem& fs_;

@@ -31,6 +31,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   RETURN_IF_ERROR(ledger->PutJobs(c.jobs));
   RETURN_IF_ERROR(ledger->PutAllocations(c.allocations));
   for (const auto& [job, epochs] : c.progress) RETURN_IF_ERROR(ledger->PutProgress(job, epochs));
+  RETURN_IF_ERROR(ledger->PutJobGpuMemory(SimulateJobMemory(c)));
   int64_t samples = 0;
   for (size_t g = 0; g < c.gpus.size(); ++g) {
     std::vector<GpuSample> batch;

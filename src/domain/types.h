@@ -141,6 +141,18 @@ struct StopRequest {
   std::string reason;
 };
 
+// A job's own GPU memory on one GPU, from its processes (NVML's per-process figure, as
+// the agent reports it): the peak seen from first_ms to last_ms. On a GPU that several
+// jobs share this is what the job itself used; where there is none, only the whole GPU's
+// memory is known (dcgm-exporter), and figures say so.
+struct JobGpuMemory {
+  std::string job_id;
+  std::string gpu_uuid;
+  int64_t peak_mib = 0;
+  TimeMs first_ms = 0;
+  TimeMs last_ms = 0;
+};
+
 // The estimate a job was submitted with (gpuledger submit, POST /api/v1/submissions):
 // kept beside the job so its actual cost can be read against it. Amounts in the
 // ledger's currency; -1 where the estimate has no such figure (no interval, no best

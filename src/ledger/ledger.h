@@ -109,6 +109,11 @@ class Ledger {
   // for an unknown job). Retention never touches it.
   virtual Status PutEstimate(const JobEstimate& e) = 0;
   virtual StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) = 0;
+  // A job's own memory per GPU (domain/types.h JobGpuMemory). Put merges each row into
+  // the stored one: the larger peak, the wider span (NotFound for an unknown job or GPU;
+  // the rows are stored all or none). Get: the job's rows by GPU.
+  virtual Status PutJobGpuMemory(const std::vector<JobGpuMemory>& rows) = 0;
+  virtual StatusOr<std::vector<JobGpuMemory>> GetJobGpuMemory(const std::string& job_id) = 0;
   // Retention: deletes every sample before `cutoff` and records the cutoff as
   // raw_retained_from_ms, in one transaction. Records no change: books built before
   // stay as built (books/retention.h builds them first). Returns the samples deleted.

@@ -430,6 +430,29 @@ TEST_P(LedgerContract, EstimatesAreKeptBesideTheirJobAndReplaced) {
   EXPECT_EQ(ledger_->PutEstimate(e).code(), StatusCode::kNotFound);
 }
 
+TEST_P(LedgerContract, JobGpuMemoryKeepsThePeakAndTheWidestSpan) {
+  EXPECT_TRUE(ledger_->GetJobGpuMemory("j1")->empty());
+  ASSERT_TRUE(ledger_->PutJobGpuMemory({{"j1", "GPU-1", 7'000, kT0 + kMinuteMs, kT0 + 2 * kMinuteMs}}).ok());
+  // A lower peak later, an earlier first sighting: the peak stays, the span widens.
+  ASSERT_TRUE(ledger_->PutJobGpuMemory({{"j1", "GPU-1", 6'500, kT0, kT0 + 3 * kMinuteMs}}).ok());
+  auto got = ledger_->GetJobGpuMemory("j1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].gpu_uuid, "GPU-1");
+  EXPECT_EQ((*got)[0].peak_mib, 7'000);
+  EXPECT_EQ((*got)[0].first_ms, kT0);
+  EXPECT_EQ((*got)[0].last_ms, kT0 + 3 * kMinuteMs);
+  ASSERT_TRUE(ledger_->PutJobGpuMemory({{"j1", "GPU-1", 7'300, kT0, kT0 + 4 * kMinuteMs}}).ok());
+  EXPECT_EQ((*ledger_->GetJobGpuMemory("j1"))[0].peak_mib, 7'300);
+  // All or none: a batch naming an unknown GPU or job stores none of its rows.
+  EXPECT_EQ(ledger_->PutJobGpuMemory({{"j2", "GPU-1", 100, kT0, kT0}, {"j2", "GPU-9", 100, kT0, kT0}}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->PutJobGpuMemory({{"j2", "GPU-1", 100, kT0, kT0}, {"no-such-job", "GPU-1", 1, kT0, kT0}})
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(ledger_->GetJobGpuMemory("j2")->empty());
+}
+
 TEST_P(LedgerContract, TheExportSaltIsCreatedOnceAndNeverReplaced) {
   auto first = ledger_->GetOrCreateExportSalt("salt-a");
   ASSERT_TRUE(first.ok()) << first.status().ToString();

@@ -449,6 +449,7 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"density_of_allocated", u.density_allocated()},
                                 {"mean_util_pct", u.mean_util_pct()},
                                 {"peak_mem_gib", static_cast<double>(u.peak_mem_mib) / 1024.0},
+                                {"peak_mem_source", std::string(MemorySourceName(s.mem_source))},
                                 {"energy_kwh", u.energy_kwh()},
                                 {"phases_gpu_hours",
                                  {{"loading", hours(u.loading_ns)},
@@ -468,16 +469,24 @@ std::string RenderLeaderboardTable(const Leaderboard& lb) {
                     (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
                     lb.currency.code + ")\n\n";
   Table t;
-  t.head = {"model configuration", "runs", "mAP@0.5", "training h", "peak GiB", "density", "cost per run",
-            "cost per mAP point"};
-  t.right = {false, true, true, true, true, true, true, true};
+  t.head = {"model configuration", "runs", "mAP@0.5", "training h", "typical GiB", "peak GiB", "memory of",
+            "density", "cost per run", "cost per mAP point"};
+  t.right = {false, true, true, true, true, true, false, true, true, true};
+  bool whole_gpu = false;
   for (const LeaderboardRow& r : lb.rows) {
+    const bool known = !r.mem_source.empty();
+    whole_gpu = whole_gpu || r.mem_source == "gpu" || r.mem_source == "mixed";
     t.rows.push_back({r.config, std::to_string(r.runs), FormatFixed(r.map50_pts, 1),
-                      FormatFixed(r.train_hours, 1), FormatFixed(r.peak_mem_gib, 1), Pct(r.density),
-                      FormatMoneyGrouped(r.cost_per_run_micros, d),
+                      FormatFixed(r.train_hours, 1), known ? FormatFixed(r.typical_mem_gib, 1) : "—",
+                      known ? FormatFixed(r.peak_mem_gib, 1) : "—", known ? r.mem_source : "—",
+                      Pct(r.density), FormatMoneyGrouped(r.cost_per_run_micros, d),
                       FormatMicros(r.cost_per_map_point_micros, d)});
   }
-  return out + t.Render();
+  out += t.Render();
+  out += "\ntypical: the median of the runs' peaks. memory of process: the runs' own processes (the agent's\n"
+         "per-process figures); gpu: the whole GPU (dcgm-exporter), which on a shared GPU counts its other jobs too.\n";
+  if (whole_gpu) out += "Rows marked gpu or mixed may overstate a shared GPU's runs.\n";
+  return out;
 }
 
 std::string RenderLeaderboardJson(const Leaderboard& lb) {
@@ -491,7 +500,9 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
                          {"runs", r.runs},
                          {"map50", r.map50_pts},
                          {"training_hours", r.train_hours},
-                         {"peak_mem_gib", r.peak_mem_gib},
+                         {"peak_mem_gib", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.peak_mem_gib)},
+                         {"typical_mem_gib", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.typical_mem_gib)},
+                         {"mem_source", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.mem_source)},
                          {"density", r.density},
                          {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
                          {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});

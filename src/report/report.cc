@@ -122,7 +122,36 @@ Status JobTotals(Ledger& ledger, const BooksContext& ctx, const std::set<YearMon
   return OkStatus();
 }
 
+// A job's peak memory: its processes' own peak over every GPU it ran on (rows first seen
+// by as_of; a row's peak is the largest reported through its last report), else the
+// metered peak of the whole GPUs it held.
+StatusOr<MemorySource> OwnPeakMemory(Ledger& ledger, const std::string& job_id, TimeMs as_of,
+                                     UsageTotals* usage) {
+  ASSIGN_OR_RETURN(std::vector<JobGpuMemory> own, ledger.GetJobGpuMemory(job_id));
+  int64_t peak = -1;
+  for (const JobGpuMemory& m : own) {
+    if (m.first_ms <= as_of) peak = std::max(peak, m.peak_mib);
+  }
+  if (peak >= 0) {
+    usage->peak_mem_mib = peak;
+    return MemorySource::kProcess;
+  }
+  return usage->peak_mem_mib > 0 ? MemorySource::kGpu : MemorySource::kNone;
+}
+
 }  // namespace
+
+std::string_view MemorySourceName(MemorySource s) {
+  switch (s) {
+    case MemorySource::kProcess:
+      return "process";
+    case MemorySource::kGpu:
+      return "gpu";
+    case MemorySource::kNone:
+      break;
+  }
+  return "none";
+}
 
 StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of) {
   JobSummary s;
@@ -156,6 +185,7 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   s.cost_micros = cost[job.id];
   s.usage = usage[job.id];
   s.unpriced_gpu_ns = unpriced[job.id];
+  ASSIGN_OR_RETURN(s.mem_source, OwnPeakMemory(ledger, job.id, as_of, &s.usage));
   return s;
 }
 
@@ -393,7 +423,9 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
   struct Acc {
     int runs = 0;
-    double map = 0, hours = 0, peak = 0, density = 0;
+    double map = 0, hours = 0, density = 0;
+    std::vector<int64_t> peaks_mib;  // each run's peak
+    std::set<MemorySource> sources;
     int64_t cost = 0;
   };
   std::map<std::string, Acc> by_config;
@@ -402,8 +434,12 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
     ++a.runs;
     a.map += r.best_map50 * 100.0;
     a.hours += static_cast<double>(r.job->end_ms - r.job->start_ms) / static_cast<double>(kHourMs);
-    const UsageTotals& u = usage[r.job->id];
-    a.peak = std::max(a.peak, static_cast<double>(u.peak_mem_mib) / 1024.0);
+    UsageTotals& u = usage[r.job->id];
+    ASSIGN_OR_RETURN(MemorySource src, OwnPeakMemory(ledger, r.job->id, as_of, &u));
+    if (src != MemorySource::kNone) {
+      a.peaks_mib.push_back(u.peak_mem_mib);
+      a.sources.insert(src);
+    }
     a.density += u.density();
     a.cost += cost[r.job->id];
   }
@@ -414,7 +450,16 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
     row.runs = a.runs;
     row.map50_pts = a.map / a.runs;
     row.train_hours = a.hours / a.runs;
-    row.peak_mem_gib = a.peak;
+    if (!a.peaks_mib.empty()) {
+      std::vector<int64_t> p = a.peaks_mib;
+      std::sort(p.begin(), p.end());
+      const size_t n = p.size();
+      const double median = n % 2 == 1 ? static_cast<double>(p[n / 2])
+                                       : (static_cast<double>(p[n / 2 - 1]) + static_cast<double>(p[n / 2])) / 2;
+      row.peak_mem_gib = static_cast<double>(p.back()) / 1024.0;
+      row.typical_mem_gib = median / 1024.0;
+      row.mem_source = a.sources.size() > 1 ? "mixed" : std::string(MemorySourceName(*a.sources.begin()));
+    }
     row.density = a.density / a.runs;
     row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
     row.cost_per_map_point_micros =

@@ -100,11 +100,19 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 // One job with its metrics and direct cost so far, over every month it spans up to
 // as_of (months are metered again where stale, so a running job's figures move with its
 // samples; an open hold ends at as_of, never at its month's end).
+// Where a job's peak GPU memory comes from: its processes' own figures (the agent reads
+// NVML's per-process memory: on a GPU several jobs share, what this job used), or only
+// the whole GPUs it held (dcgm-exporter: on a shared GPU that counts the other jobs too).
+enum class MemorySource { kNone, kProcess, kGpu };
+std::string_view MemorySourceName(MemorySource s);  // none | process | gpu
+
 struct JobSummary {
   Job job;
   TimeMs as_of = 0;
   Currency currency;
   UsageTotals usage;
+  // usage.peak_mem_mib is the job's processes' own peak where the agent reported one.
+  MemorySource mem_source = MemorySource::kNone;
   int64_t cost_micros = 0;
   int epochs_done = 0;
   std::optional<double> best_map50;
@@ -127,7 +135,9 @@ struct LeaderboardRow {
   int runs = 0;
   double map50_pts = 0;             // mean of each run's best mAP@0.5, in points (0..100)
   double train_hours = 0;           // mean wall-clock hours
-  double peak_mem_gib = 0;          // max over runs
+  double peak_mem_gib = 0;          // max over runs of each run's peak
+  double typical_mem_gib = 0;       // median over runs of each run's peak
+  std::string mem_source;           // process | gpu | mixed: where the runs' peaks come from
   double density = 0;               // mean effective compute density
   int64_t cost_per_run_micros = 0;  // mean, rounded to the minor unit
   int64_t cost_per_map_point_micros = 0;

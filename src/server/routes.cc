@@ -705,6 +705,7 @@ void Server::Routes() {
   });
 
   SubmissionRoutes();
+  MemoryRoutes();
   AdminRoutes();
 }
 

@@ -174,6 +174,8 @@ class Server {
   void AdminRoutes();
   // POST /api/v1/submissions and GET /api/v1/policy (submission_routes.cc).
   void SubmissionRoutes();
+  // POST /api/v1/memory: jobs' own GPU memory from the agent (memory_routes.cc).
+  void MemoryRoutes();
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked

@@ -164,6 +164,7 @@ Status Server::Admit(const httplib::Request& req, httplib::Response& verdict) {
   const bool ingest_route =
       (req.method == "POST" &&
        (req.path == "/api/v1/write" || req.path == "/api/v1/jobs" || req.path == "/api/v1/gpus" ||
+        req.path == "/api/v1/memory" ||
         (job_path && req.path.size() > 22 && req.path.compare(req.path.size() - 9, 9, "/progress") == 0))) ||
       (req.method == "PATCH" && job_path);
   Status refused = p.status();

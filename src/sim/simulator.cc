@@ -306,4 +306,24 @@ std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
   return out;
 }
 
+std::vector<JobGpuMemory> SimulateJobMemory(const SimCluster& c) {
+  std::map<std::pair<std::string, std::string>, JobGpuMemory> rows;
+  for (const Allocation& a : c.allocations) {
+    auto p = c.profiles.find(a.job_id);
+    if (p == c.profiles.end()) continue;
+    const TimeMs end = a.end_ms != 0 ? std::min(a.end_ms, c.span.end) : c.span.end;
+    JobGpuMemory& m = rows[{a.job_id, a.gpu_uuid}];
+    if (m.job_id.empty()) {
+      m = {a.job_id, a.gpu_uuid, static_cast<int64_t>(std::round(p->second.peak_mem_mib)), a.start_ms, end};
+    } else {
+      m.first_ms = std::min(m.first_ms, a.start_ms);
+      m.last_ms = std::max(m.last_ms, end);
+    }
+  }
+  std::vector<JobGpuMemory> out;
+  out.reserve(rows.size());
+  for (auto& [key, m] : rows) out.push_back(std::move(m));
+  return out;
+}
+
 }  // namespace gpuledger

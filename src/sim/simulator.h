@@ -51,4 +51,9 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& options, const TimeZone& 
 // (deterministic for the cluster's seed and the GPU's index).
 std::vector<Sample> SimulateSamples(const SimCluster& cluster, size_t gpu_index);
 
+// What the node agent's per-process reading would report of each job's own memory on
+// each GPU it held (POST /api/v1/memory): its profile's peak, over its hold. On a GPU two
+// pruned runs share, each row is that run's own, where the GPU's samples sum both.
+std::vector<JobGpuMemory> SimulateJobMemory(const SimCluster& cluster);
+
 }  // namespace gpuledger

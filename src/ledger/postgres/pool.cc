@@ -217,6 +217,12 @@ class PooledLedger final : public Ledger {
   StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) override {
     return Call([&](Ledger& l) { return l.GetEstimate(job_id); });
   }
+  Status PutJobGpuMemory(const std::vector<JobGpuMemory>& rows) override {
+    return Call([&](Ledger& l) { return l.PutJobGpuMemory(rows); });
+  }
+  StatusOr<std::vector<JobGpuMemory>> GetJobGpuMemory(const std::string& job_id) override {
+    return Call([&](Ledger& l) { return l.GetJobGpuMemory(job_id); });
+  }
   StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
     return Call([&](Ledger& l) { return l.GetOrCreateExportSalt(candidate); });
   }

@@ -612,6 +612,33 @@ class PostgresLedger final : public Ledger {
                     r.Int(0, 4), r.Int(0, 5), r.Int(0, 6), r.Int(0, 7), r.Int(0, 8), r.Text(0, 9)});
   }
 
+  Status PutJobGpuMemory(const std::vector<JobGpuMemory>& rows) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    for (const JobGpuMemory& m : rows) {
+      ASSIGN_OR_RETURN(Result job, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(m.job_id)}));
+      if (job.rows() == 0) return NotFound("no job '" + m.job_id + "' to keep GPU memory for");
+      ASSIGN_OR_RETURN(Result gpu, c_->Exec("SELECT 1 FROM gpus WHERE uuid = $1", {P(m.gpu_uuid)}));
+      if (gpu.rows() == 0) return NotFound("job '" + m.job_id + "': no GPU '" + m.gpu_uuid + "'; register it first");
+      RETURN_IF_ERROR(c_->Exec("INSERT INTO job_gpu_memory VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job_id, gpu_uuid) "
+                               "DO UPDATE SET peak_mib = GREATEST(job_gpu_memory.peak_mib, EXCLUDED.peak_mib), "
+                               "first_ms = LEAST(job_gpu_memory.first_ms, EXCLUDED.first_ms), "
+                               "last_ms = GREATEST(job_gpu_memory.last_ms, EXCLUDED.last_ms)",
+                               {P(m.job_id), P(m.gpu_uuid), P(m.peak_mib), P(m.first_ms), P(m.last_ms)})
+                          .status());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<JobGpuMemory>> GetJobGpuMemory(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT gpu_uuid, peak_mib, first_ms, last_ms FROM job_gpu_memory "
+                                        "WHERE job_id = $1 ORDER BY gpu_uuid",
+                                        {P(job_id)}));
+    std::vector<JobGpuMemory> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({job_id, r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3)});
+    return out;
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());

@@ -607,6 +607,48 @@ class SqliteLedger final : public Ledger {
                                                   q.Text(9)});
   }
 
+  Status PutJobGpuMemory(const std::vector<JobGpuMemory>& rows) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(Stmt job, db_->Prepare("SELECT 1 FROM jobs WHERE id = ?"));
+    ASSIGN_OR_RETURN(Stmt gpu, db_->Prepare("SELECT 1 FROM gpus WHERE uuid = ?"));
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(
+                                   "INSERT INTO job_gpu_memory VALUES (?,?,?,?,?) ON CONFLICT (job_id, gpu_uuid) "
+                                   "DO UPDATE SET peak_mib = max(peak_mib, excluded.peak_mib), "
+                                   "first_ms = min(first_ms, excluded.first_ms), "
+                                   "last_ms = max(last_ms, excluded.last_ms)"));
+    for (const JobGpuMemory& m : rows) {
+      job.Reset();
+      job.Bind(1, std::string_view(m.job_id));
+      ASSIGN_OR_RETURN(bool has_job, job.Step());
+      if (!has_job) return NotFound("no job '" + m.job_id + "' to keep GPU memory for");
+      gpu.Reset();
+      gpu.Bind(1, std::string_view(m.gpu_uuid));
+      ASSIGN_OR_RETURN(bool has_gpu, gpu.Step());
+      if (!has_gpu) return NotFound("job '" + m.job_id + "': no GPU '" + m.gpu_uuid + "'; register it first");
+      RETURN_IF_ERROR(ins.Bind(1, std::string_view(m.job_id))
+                          .Bind(2, std::string_view(m.gpu_uuid))
+                          .Bind(3, m.peak_mib)
+                          .Bind(4, m.first_ms)
+                          .Bind(5, m.last_ms)
+                          .Run());
+    }
+    return tx.Commit();
+  }
+
+  StatusOr<std::vector<JobGpuMemory>> GetJobGpuMemory(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT gpu_uuid, peak_mib, first_ms, last_ms FROM job_gpu_memory "
+                                          "WHERE job_id = ? ORDER BY gpu_uuid"));
+    q.Bind(1, std::string_view(job_id));
+    std::vector<JobGpuMemory> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back({job_id, q.Text(0), q.Int(1), q.Int(2), q.Int(3)});
+    }
+    return out;
+  }
+
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
