@@ -5,6 +5,7 @@
 
 #include "books/books.h"
 #include "common/test_util.h"
+#include "report/render.h"
 #include "report/report.h"
 
 namespace gpuledger {
@@ -105,6 +106,47 @@ TEST(LiveBooks, ARunningJobsCostSoFarIsElapsedTimeTimesPrice) {
   ASSERT_TRUE(s.ok());
   EXPECT_TRUE(s->usage.gpu_ns == 24 * kSecondMs * kFullShare);
   EXPECT_EQ(s->cost_micros, 20'000);  // 0.0233 rounds to 0.02
+}
+
+// A GPU held by a running job whose samples stopped is flagged on the job (with its last
+// sample), not billed in silence; a hold just taken, a GPU still sampled, and a finished
+// job are not.
+TEST(LiveBooks, AHeldGpuWithNoRecentSampleIsFlaggedOnItsRunningJob) {
+  auto b = OneA10G();
+  const TimeMs start = kDec1 + kHourMs;
+  Job quiet = RunningJob("quiet", start), busy = RunningJob("busy", start);
+  ASSERT_TRUE(b->ledger->PutJobs({quiet, busy}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"quiet", "GPU-a", start, 0, kFullShare},
+                                         {"busy", "GPU-b", start, 0, kFullShare}})
+                  .ok());
+  std::vector<GpuSample> samples;
+  for (TimeMs t = start; t < start + 30 * kMinuteMs; t += kMinuteMs) samples.push_back({"GPU-a", {t, 90}});
+  for (TimeMs t = start; t < start + 2 * kHourMs; t += kMinuteMs) samples.push_back({"GPU-b", {t, 90}});
+  ASSERT_TRUE(b->ledger->PutSamples(samples).ok());
+  const TimeMs as_of = start + 2 * kHourMs;
+  auto q = BuildJobSummary(*b->ledger, b->ctx, quiet, as_of);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->silent_holds.size(), 1u);
+  EXPECT_EQ(q->silent_holds[0].gpu_uuid, "GPU-a");
+  EXPECT_EQ(q->silent_holds[0].held_since, start);
+  EXPECT_EQ(q->silent_holds[0].last_sample_ms, start + 29 * kMinuteMs);
+  EXPECT_TRUE(q->usage.gpu_ns == 2 * kGpuNsPerGpuHour) << "still billed: the flag says so, it does not hide it";
+  EXPECT_NE(RenderJobSummaryJson(*q).find(R"("last_sample": "2026-12-01T01:29:00Z")"), std::string::npos)
+      << RenderJobSummaryJson(*q);
+  auto s = BuildJobSummary(*b->ledger, b->ctx, busy, as_of);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->silent_holds.empty());
+  // Ten minutes in (under the 15-minute default) nothing is flagged yet; as of 40 minutes
+  // in, the quiet GPU's last sample is 11 minutes old: not yet either.
+  EXPECT_TRUE(BuildJobSummary(*b->ledger, b->ctx, quiet, start + 10 * kMinuteMs)->silent_holds.empty());
+  EXPECT_TRUE(BuildJobSummary(*b->ledger, b->ctx, quiet, start + 40 * kMinuteMs)->silent_holds.empty());
+  // A finished job holds nothing any more.
+  quiet.end_ms = start + 90 * kMinuteMs;
+  quiet.status = JobStatus::kSucceeded;
+  EXPECT_TRUE(BuildJobSummary(*b->ledger, b->ctx, quiet, as_of)->silent_holds.empty());
+  // Switched off: never flagged.
+  b->ctx.held_without_samples_after_ms = 0;
+  EXPECT_TRUE(BuildJobSummary(*b->ledger, b->ctx, RunningJob("quiet", start), as_of)->silent_holds.empty());
 }
 
 TEST(LiveBooks, ACountOnlyJobRunsToAsOf) {

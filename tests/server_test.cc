@@ -453,6 +453,11 @@ TEST_P(ServerTest, SeriesRoleMatrixAndValues) {
   int64_t got = 0;
   for (const auto& part : json["series"]) got += static_cast<int64_t>(part["values"].size());
   EXPECT_EQ(got, expected);
+  // Read to the server's clock: the default window runs to now, so more may come.
+  EXPECT_EQ(json["as_of"], "2026-11-15T12:00:00Z");
+  EXPECT_EQ(json["partial"], true);
+  ASSERT_EQ(Get(path + "&to=2026-11-01T00:00:00Z", Role::kUser, &body), 200) << body;
+  EXPECT_EQ(nlohmann::json::parse(body)["partial"], false) << "a window that ended before now is whole";
   EXPECT_EQ(Get("/api/v1/series?gpu=GPU-remote-1", Role::kUser), 403);
   EXPECT_EQ(Get("/api/v1/series", Role::kAdmin), 400);
   EXPECT_EQ(Get("/api/v1/series?gpu=GPU-nope", Role::kAdmin), 404);

@@ -27,6 +27,10 @@ struct BooksContext {
   // Where partial months' books are kept between reads (the server's); none: each read
   // meters its month's open part afresh.
   BooksCache* cache = nullptr;
+  // A running job's hold of at least this long whose GPU has had no sample for this long
+  // is flagged on the job (JobSummary::silent_holds) rather than billed in silence
+  // (gpuledger server --held-without-samples-after sets it; 0: never flagged).
+  DurationMs held_without_samples_after_ms = 15 * kMinuteMs;
 };
 
 // Loads the ledger's settings, time zone and price book.

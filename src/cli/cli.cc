@@ -172,7 +172,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv
       ->add_option("--held-without-samples-after", srv.held_without_samples_after,
                    "a GPU held by a job with no sample for this long is counted in /metrics "
-                   "(gpuledger_held_gpus_without_samples; 0: not checked)")
+                   "(gpuledger_held_gpus_without_samples) and listed on the job's view "
+                   "(held_without_samples); 0: not checked")
       ->capture_default_str();
 
   AgentArgs agent;

@@ -460,6 +460,14 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"currency", s.currency.code},
                                 {"epochs_done", s.epochs_done}};
   if (s.best_map50) out["best_map50"] = *s.best_map50;
+  nlohmann::ordered_json silent = nlohmann::ordered_json::array();
+  for (const JobSummary::SilentHold& h : s.silent_holds) {
+    silent.push_back({{"gpu", h.gpu_uuid},
+                      {"held_since", FormatTime(h.held_since)},
+                      {"last_sample", h.last_sample_ms ? nlohmann::ordered_json(FormatTime(h.last_sample_ms))
+                                                       : nlohmann::ordered_json()}});
+  }
+  out["held_without_samples"] = silent;
   return out.dump(2) + "\n";
 }
 

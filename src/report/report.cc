@@ -173,6 +173,21 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
     until = std::max(until, a.end_ms ? a.end_ms : as_of);
   }
   until = std::min(until, as_of);
+  const DurationMs silent = ctx.held_without_samples_after_ms;
+  const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
+  if (silent > 0 && running) {
+    std::map<std::string, TimeMs> held_since;  // GPU -> its earliest hold open at as_of
+    for (const Allocation& a : holds) {
+      if (a.start_ms > as_of || (a.end_ms != 0 && a.end_ms <= as_of)) continue;
+      auto [it, fresh] = held_since.emplace(a.gpu_uuid, a.start_ms);
+      if (!fresh) it->second = std::min(it->second, a.start_ms);
+    }
+    for (const auto& [gpu, since] : held_since) {
+      if (as_of - since < silent) continue;  // just taken: its first samples may be on their way
+      ASSIGN_OR_RETURN(std::optional<Sample> last, ledger.SampleBefore(gpu, as_of + 1));
+      if (!last || as_of - last->t >= silent) s.silent_holds.push_back({gpu, since, last ? last->t : 0});
+    }
+  }
   if (from >= until) return s;  // nothing held or run by as_of: nothing metered yet
   std::set<YearMonth> months;
   ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(from));

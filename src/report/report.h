@@ -113,6 +113,14 @@ struct JobSummary {
   UsageTotals usage;
   // usage.peak_mem_mib is the job's processes' own peak where the agent reported one.
   MemorySource mem_source = MemorySource::kNone;
+  // The job's holds open at as_of, taken at least ctx.held_without_samples_after_ms
+  // before it, whose GPU has had no sample for that long: billed, but nobody sees the GPU.
+  struct SilentHold {
+    std::string gpu_uuid;
+    TimeMs held_since = 0;
+    TimeMs last_sample_ms = 0;  // 0: none ever
+  };
+  std::vector<SilentHold> silent_holds;
   int64_t cost_micros = 0;
   int epochs_done = 0;
   std::optional<double> best_map50;

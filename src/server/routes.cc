@@ -629,6 +629,7 @@ void Server::Routes() {
                auto ctx = LoadBooksContext(*ledger_);
                if (!ctx.ok()) return Reply(res, ctx.status());
                ctx->cache = &books_;
+               ctx->held_without_samples_after_ms = options_.held_without_samples_after_ms;
                auto summary = BuildJobSummary(*ledger_, *ctx, *job, BooksAsOf(*ctx, std::nullopt));
                if (!summary.ok()) return Reply(res, summary.status());
                Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/jobs/{id}", "job=" + id);
@@ -701,7 +702,7 @@ void Server::Routes() {
     Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/series",
                                  (by_job ? "job=" + job_id : "gpu=" + req.get_param_value("gpu")) + span);
     if (!audited.ok()) return Reply(res, audited);  // no audit, no data
-    res.set_content(RenderSeriesJson(job_id, parts), "application/json");
+    res.set_content(RenderSeriesJson(job_id, parts, now, *to), "application/json");
   });
 
   SubmissionRoutes();

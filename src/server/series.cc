@@ -32,7 +32,8 @@ Status ReadSeries(Ledger& ledger, std::vector<SeriesPart>& parts) {
   return OkStatus();
 }
 
-std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts) {
+std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts, TimeMs as_of,
+                             TimeMs to) {
   using nlohmann::json;
   json series = json::array();
   for (const SeriesPart& p : parts) {
@@ -51,7 +52,7 @@ std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPar
          {"columns", {"t_ms", "util_pct", "mem_mib", "power_w", "energy_mj", "sm_active", "gr_active"}},
          {"values", std::move(values)}});
   }
-  json out = {{"series", std::move(series)}};
+  json out = {{"as_of", FormatTime(as_of)}, {"partial", to > as_of}, {"series", std::move(series)}};
   if (!job.empty()) out["job"] = job;
   return out.dump() + "\n";
 }

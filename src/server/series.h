@@ -22,9 +22,12 @@ struct SeriesPart {
 
 // Reads each part's samples from the ledger; fails when they exceed kMaxSeriesSamples.
 Status ReadSeries(Ledger& ledger, std::vector<SeriesPart>& parts);
-// {"job": ..., "series": [{"gpu", "from", "to", "share_ppm", "columns", "values"}]};
-// `job` empty for a GPU read. Unreported fields are null; a reading goes out as the
-// shortest decimal that is its float (42.4, not 42.400001525878906).
-std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts);
+// {"job": ..., "as_of": ..., "partial": ..., "series": [{"gpu", "from", "to", "share_ppm",
+// "columns", "values"}]}; `job` empty for a GPU read. `as_of` is the instant the samples
+// were read to (every sample acknowledged before it); `partial` says the asked window
+// `to` reaches past it, so later reads will add samples. Unreported fields are null; a
+// reading goes out as the shortest decimal that is its float (42.4, not 42.400001525878906).
+std::string RenderSeriesJson(const std::string& job, const std::vector<SeriesPart>& parts, TimeMs as_of,
+                             TimeMs to);
 
 }  // namespace gpuledger

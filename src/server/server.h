@@ -80,8 +80,9 @@ struct ServerOptions {
   // Past this many samples waiting for the ledger, writes are refused (503).
   size_t journal_max_pending_samples = 4'000'000;
   // A GPU held by a job (an allocation covering now, begun at least this long ago) with
-  // no sample for this long is counted in /metrics (gpuledger_held_gpus_without_samples):
-  // billed, but nothing says it is used. 0: not checked.
+  // no sample for this long is counted in /metrics (gpuledger_held_gpus_without_samples)
+  // and listed on the job's view (held_without_samples): billed, but nothing says it is
+  // used. 0: not checked.
   DurationMs held_without_samples_after_ms = 15 * kMinuteMs;
   // The access log (access_log.h): "" none, "-" standard error, else a file appended to.
   std::string access_log;
