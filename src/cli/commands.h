@@ -15,6 +15,15 @@
 
 namespace gpuledger {
 
+// gpuledger notify test (cmd_notify.cc): one test message through one channel of a
+// notify config, sent at once; an error says what the service or relay answered.
+struct NotifyTestArgs {
+  std::string config;
+  std::string channel;
+  std::string user;  // fills {user} in a mail channel's addresses
+};
+Status CmdNotifyTest(const NotifyTestArgs& a, const Clock& clock, std::ostream& out);
+
 struct InitArgs {
   std::string db;
   std::string currency = "CNY";

@@ -59,10 +59,8 @@ Status OutboxSender::Record(const OutboxDelivery& d) {
   return s;
 }
 
-OutboxDelivery OutboxSender::Attempt(const ChannelConfig& c, OutboxDelivery d) {
-  const TimeMs now = clock_.Now();
-  ReplyVerdict v;
-  bool truncated = false;
+ReplyVerdict SendDelivery(const ChannelConfig& c, const OutboxDelivery& d, TimeMs now, bool* truncated) {
+  *truncated = false;
   if (c.type == ChannelType::kSmtp) {
     MailMessage m;
     m.from = c.from;
@@ -73,12 +71,16 @@ OutboxDelivery OutboxSender::Attempt(const ChannelConfig& c, OutboxDelivery d) {
     const size_t at = c.from.find('@');
     m.message_id = "<gpuledger." + std::to_string(d.id) + "." + std::to_string(d.created_ms) + "@" +
                    c.from.substr(at + 1) + ">";
-    v = SendMail(c, m);
-  } else {
-    const WireRequest r = BuildWebhookRequest(c, d, now);
-    truncated = r.truncated;
-    v = ClassifyHttpReply(c.type, HttpPost(r, c.timeout_s, c.ca_file));
+    return SendMail(c, m);
   }
+  const WireRequest r = BuildWebhookRequest(c, d, now);
+  *truncated = r.truncated;
+  return ClassifyHttpReply(c.type, HttpPost(r, c.timeout_s, c.ca_file));
+}
+
+OutboxDelivery OutboxSender::Attempt(const ChannelConfig& c, OutboxDelivery d) {
+  bool truncated = false;
+  const ReplyVerdict v = SendDelivery(c, d, clock_.Now(), &truncated);
   const TimeMs done = clock_.Now();
   switch (v.verdict) {
     case Verdict::kSent:

@@ -24,6 +24,7 @@
 #include "common/logger.h"
 #include "common/mutex.h"
 #include "ledger/ledger.h"
+#include "notify/channels.h"
 #include "notify/config.h"
 #include "notify/rate_limit.h"
 
@@ -41,6 +42,11 @@ struct SenderOptions {
 
 // The delay after the attempts-th failed attempt: first_retry_ms doubling, capped.
 DurationMs RetryDelayMs(int attempts, const SenderOptions& o);
+
+// Sends delivery `d` once on channel `c` at `now` (mail or webhook) and reads the answer;
+// *truncated says whether its text was cut to the service's limit. What each attempt of
+// the sender does, and `gpuledger notify test`.
+ReplyVerdict SendDelivery(const ChannelConfig& c, const OutboxDelivery& d, TimeMs now, bool* truncated);
 
 // How the sender reaches the ledger: runs `work` with it, under whatever lock the owner
 // needs (the server's ledger mutex). Never held while a message is sent.

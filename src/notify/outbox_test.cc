@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "common/test_util.h"
+#include "common/mutex.h"
+#include "notify/notify_service.h"
 #include "notify/outbox_sender.h"
 #include "notify/outbox_sink.h"
 #include "notify/test_peer.h"
@@ -200,6 +202,29 @@ TEST_F(Outbox, ADeliveryToAChannelNoLongerConfiguredFailsNamingIt) {
   EXPECT_EQ((*all)[0].state, DeliveryState::kFailed);
   EXPECT_EQ((*all)[0].last_error, "channel 'owner-mail' is not in the notify config");
   EXPECT_EQ((*all)[1].state, DeliveryState::kSent);
+}
+
+TEST_F(Outbox, TheServiceSendsOnItsOwnThreadUnderTheOwnersLockAndCounts) {
+  auto ledger = Open();
+  Mutex mu;  // the owner's ledger lock (the server's ledger mutex)
+  LedgerAccess access = [&](const std::function<Status(Ledger&)>& work) {
+    MutexLock lock(mu);
+    return work(*ledger);
+  };
+  auto service = NotifyService::Start(Config(peer_.base() + "/h"), *ledger, access, clock_);
+  Notice n = Idle("svc");
+  n.audiences = {Audience::kProjectChannel};
+  {
+    MutexLock lock(mu);
+    ASSERT_TRUE(service->sink().Enqueue(n).ok());
+  }
+  peer_.WaitFor(1);
+  service->Stop();
+  EXPECT_EQ(peer_.count(), 1u);
+  const std::string m = service->MetricsText();
+  EXPECT_NE(m.find("gpuledger_notify_queued_total 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("gpuledger_notify_sent_total 1\n"), std::string::npos) << m;
+  EXPECT_EQ(ledger->ListDeliveries("")->front().state, DeliveryState::kSent);
 }
 
 }  // namespace
