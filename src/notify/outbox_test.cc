@@ -152,7 +152,9 @@ TEST_F(Outbox, ARestartWithDeliveriesPendingSendsEachExactlyOnce) {
     t.join();
     ASSERT_TRUE(sender.DeliverDue().ok());  // nothing left to send
     EXPECT_EQ(sender.counters().resent_after_restart.load(), 0);
-    for (const OutboxDelivery& d : *ledger->ListDeliveries("")) {
+    auto all = ledger->ListDeliveries("");
+    ASSERT_TRUE(all.ok());
+    for (const OutboxDelivery& d : *all) {
       EXPECT_EQ(d.state, DeliveryState::kSent) << d.id;
       EXPECT_EQ(d.attempts, 1) << d.id;
     }

@@ -268,7 +268,8 @@ TEST(Smtp, ARelayWithoutStartTlsIsRefusedWhenTheChannelRequiresIt) {
   const ReplyVerdict v = SendMail(c, Message());
   EXPECT_EQ(v.verdict, Verdict::kRetry);
   EXPECT_NE(v.why.find("does not offer STARTTLS"), std::string::npos);
-  for (const std::string& cmd : relay.WaitSessions(1).at(0).commands) EXPECT_NE(cmd.rfind("MAIL", 0), 0u);
+  const auto sessions = relay.WaitSessions(1);
+  for (const std::string& cmd : sessions.at(0).commands) EXPECT_NE(cmd.rfind("MAIL", 0), 0u);
 }
 
 TEST(Smtp, A5xxIsGivenUpAndA4xxRetried) {
