@@ -160,6 +160,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv->add_option("--policy", srv.policy,
                     "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
                     "(default: the built-in image-tag template, enforced)");
+  c_srv->add_option("--notify", srv.notify,
+                    "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox "
+                    "(default: no notifications)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,
