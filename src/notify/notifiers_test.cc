@@ -180,6 +180,43 @@ TEST_F(Notifiers, WeComTextStaysWithin2048BytesCutOnACharacterBoundary) {
   EXPECT_NE(content.find("（内容过长，已截断）"), std::string::npos);
 }
 
+// DingTalk's markdown text, WeCom's markdown content and Slack's text, each at its cap.
+TEST_F(Notifiers, LongTextsAreCutToEachServicesLimit) {
+  struct Case {
+    const char* type;
+    const char* path;
+    size_t limit;
+    std::vector<std::string> text_at;
+  };
+  const Case cases[] = {{"dingtalk", "/robot/send?access_token=T", kDingTalkTextMaxBytes, {"markdown", "text"}},
+                        {"wecom", "/cgi-bin/webhook/send?key=K", kWeComMarkdownMaxBytes, {"markdown", "content"}},
+                        {"slack", "/services/A/B/C", kSlackTextMaxBytes, {"text"}}};
+  int i = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.type);
+    testing::HttpPeer peer;
+    nlohmann::json cfg = {{"channels", {{"c", {{"type", c.type}, {"url", peer.base() + c.path}}}}},
+                          {"audiences", {{"project_channel", {"c"}}}}};
+    auto config = ParseNotifyConfig(cfg.dump());
+    ASSERT_TRUE(config.ok());
+    auto ledger = OpenSqliteLedger(dir_.path() + "/cap" + std::to_string(i++) + ".db");
+    OutboxSink sink(**ledger, *config, clock_);
+    Notice n = Breaker();
+    for (int k = 0; k < 97; ++k) n.fields.emplace_back("f" + std::to_string(k), std::string(450, 'x') + "，利用率");
+    ASSERT_TRUE(sink.Enqueue(n).ok());
+    OutboxSender sender(DirectLedgerAccess(**ledger), *config, clock_);
+    ASSERT_TRUE(sender.DeliverDue().ok());
+    ASSERT_EQ(peer.count(), 1u);
+    nlohmann::json j = nlohmann::json::parse(peer.seen()[0].body);
+    for (const std::string& key : c.text_at) j = j[key];
+    const std::string text = j.get<std::string>();
+    EXPECT_LE(text.size(), c.limit);
+    EXPECT_GT(text.size(), c.limit - 4);
+    EXPECT_TRUE(ValidUtf8(text));
+    EXPECT_EQ((*ledger)->ListDeliveries("")->front().last_error, "sent, with the text cut to the service's size limit");
+  }
+}
+
 TEST_F(Notifiers, WeComMarkdownByDefault) {
   Configure({{"type", "wecom"}, {"url", peer_.base() + "/cgi-bin/webhook/send?key=K"}, {"language", "en"}});
   ASSERT_TRUE(sink_->Enqueue(Breaker()).ok());
