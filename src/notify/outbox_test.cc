@@ -191,6 +191,32 @@ TEST_F(Outbox, AnAttemptCutShortByACrashIsSentAgainAndSaysSo) {
   EXPECT_EQ(d.attempts, 2);
 }
 
+TEST_F(Outbox, ASentMarkTheLedgerRefusedIsWrittenLaterAndNothingIsSentAgain) {
+  const NotifyConfig cfg = Config(peer_.base() + "/h");
+  auto ledger = Open();
+  OutboxSink sink(*ledger, cfg, clock_);
+  Notice n = Idle("z");
+  n.audiences = {Audience::kProjectChannel};
+  ASSERT_TRUE(sink.Enqueue(n).ok());
+  // The ledger goes away for the third call of the pass: the mark after the 2xx.
+  int calls = 0;
+  bool away = true;
+  LedgerAccess flaky = [&](const std::function<Status(Ledger&)>& work) -> Status {
+    if (away && ++calls == 3) return Unavailable("PostgreSQL is away");
+    return work(*ledger);
+  };
+  OutboxSender sender(flaky, cfg, clock_);
+  auto first = sender.DeliverDue();
+  EXPECT_EQ(first.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(peer_.count(), 1u);
+  EXPECT_EQ(ledger->ListDeliveries("")->front().state, DeliveryState::kSending);
+  away = false;
+  ASSERT_TRUE(sender.DeliverDue().ok());  // the kept outcome goes in first; nothing is sent again
+  EXPECT_EQ(peer_.count(), 1u);
+  EXPECT_EQ(ledger->ListDeliveries("")->front().state, DeliveryState::kSent);
+  EXPECT_EQ(sender.counters().resent_after_restart.load(), 0);
+}
+
 TEST_F(Outbox, ADeliveryToAChannelNoLongerConfiguredFailsNamingIt) {
   auto ledger = Open();
   const NotifyConfig cfg = Config(peer_.base() + "/h");
