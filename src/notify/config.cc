@@ -63,7 +63,7 @@ Status ParseLanguage(const json& v, const std::string& where, Language* out) {
   } else if (v == "en") {
     *out = Language::kEn;
   } else {
-    return InvalidArgument(where + " is " + Quote(v) + ", not \"zh-CN\" or \"en\"");
+    return InvalidArgument(where + " is " + Quote(v) + R"(, not "zh-CN" or "en")");
   }
   return OkStatus();
 }
@@ -153,7 +153,7 @@ Status ParseChannel(const std::string& name, const json& v, Language default_lan
       RETURN_IF_ERROR(String(*it, k, kMaxSecretBytes, &c->secret, /*secret=*/true));
     } else if (key == "format" && c->type == ChannelType::kWeCom) {
       if (*it != "markdown" && *it != "text") {
-        return InvalidArgument(k + " is " + Quote(*it) + ", not \"markdown\" or \"text\"");
+        return InvalidArgument(k + " is " + Quote(*it) + R"(, not "markdown" or "text")");
       }
       c->wecom_text = *it == "text";
     } else if (mail && key == "host") {
@@ -221,7 +221,7 @@ Status ParseNames(const json& v, const std::string& where, const NotifyConfig& c
   for (size_t i = 0; i < v.size(); ++i) {
     const std::string k = where + "[" + std::to_string(i) + "]";
     if (!v[i].is_string()) return InvalidArgument(k + " must be a channel name, not " + Quote(v[i]));
-    const std::string& n = v[i].get_ref<const std::string&>();
+    const auto& n = v[i].get_ref<const std::string&>();
     if (cfg.Find(n) == nullptr) return InvalidArgument(k + " names channel " + Quote(v[i]) + ", which is not defined");
     out->push_back(n);
   }

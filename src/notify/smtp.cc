@@ -22,7 +22,7 @@ namespace {
 constexpr size_t kMaxReplyBytes = 64 << 10;  // a relay that talks past this is cut off
 
 std::string Rfc5322Date(TimeMs t) {
-  const std::time_t s = static_cast<std::time_t>(t / 1000);
+  const auto s = static_cast<std::time_t>(t / 1000);
   std::tm tm{};
   gmtime_r(&s, &tm);
   char buf[64];
