@@ -160,6 +160,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv->add_option("--policy", srv.policy,
                     "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
                     "(default: the built-in image-tag template, enforced)");
+  c_srv->add_option("--notify", srv.notify,
+                    "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox "
+                    "(default: no notifications)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,
@@ -334,6 +337,14 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  NotifyTestArgs notify_test;
+  auto* c_notify = app.add_subcommand("notify", "notifications (docs/NOTIFICATIONS.md)")->require_subcommand(1);
+  auto* c_notify_test =
+      c_notify->add_subcommand("test", "send one test message through one channel of a notify config, now");
+  c_notify_test->add_option("--config", notify_test.config, "the notify config (JSON)")->required();
+  c_notify_test->add_option("--channel", notify_test.channel, "the channel's name in it")->required();
+  c_notify_test->add_option("--user", notify_test.user, "the user for {user} in a mail channel's addresses");
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -386,6 +397,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdJobUpdate(job_end, clock, out);
   else if (*c_job_set)
     st = CmdJobUpdate(job_set, clock, out);
+  else if (*c_notify_test)
+    st = CmdNotifyTest(notify_test, clock, out);
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;

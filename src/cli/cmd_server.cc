@@ -43,6 +43,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   if (!a.policy.empty()) {
     ASSIGN_OR_RETURN(opt.policy, LoadPolicyFile(a.policy));
   }
+  opt.notify_config = a.notify;  // loaded (and refused, naming the file) by Server::Start
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {
     return InvalidArgument("--journal-flush-interval " + a.journal_flush_interval + " is outside (0, 1m]");

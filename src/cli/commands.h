@@ -15,6 +15,15 @@
 
 namespace gpuledger {
 
+// gpuledger notify test (cmd_notify.cc): one test message through one channel of a
+// notify config, sent at once; an error says what the service or relay answered.
+struct NotifyTestArgs {
+  std::string config;
+  std::string channel;
+  std::string user;  // fills {user} in a mail channel's addresses
+};
+Status CmdNotifyTest(const NotifyTestArgs& a, const Clock& clock, std::ostream& out);
+
 struct InitArgs {
   std::string db;
   std::string currency = "CNY";
@@ -95,6 +104,7 @@ struct ServerArgs {
   std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
   std::string tls_key;     // PEM private key (unencrypted)
   std::string policy;      // policy file (docs/POLICIES.md); "" = the built-in default
+  std::string notify;      // notify config (docs/NOTIFICATIONS.md); "" = no notifications
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

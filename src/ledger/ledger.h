@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "domain/types.h"
+#include "ledger/outbox.h"
 
 namespace gpuledger {
 
@@ -171,6 +172,20 @@ class Ledger {
   // The salt of desensitised exports: the stored one, or `candidate` stored and returned
   // when there is none yet (the first caller's wins, across processes too).
   virtual StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) = 0;
+
+  // The notification outbox (ledger/outbox.h, docs/NOTIFICATIONS.md). PutNotice stores
+  // the notice and its deliveries in one transaction (joining the caller's), assigning
+  // each delivery's id; when a notice with the same cause_key is stored already it
+  // stores nothing and returns false.
+  virtual StatusOr<bool> PutNotice(const OutboxNotice& notice, const std::vector<OutboxDelivery>& deliveries) = 0;
+  // Deliveries pending or sending with next_attempt_ms <= now, by next_attempt_ms then
+  // id, at most `limit`.
+  virtual StatusOr<std::vector<OutboxDelivery>> DueDeliveries(TimeMs now, size_t limit) = 0;
+  // Writes a delivery's state, attempts, next_attempt_ms, sent_ms and last_error (by id;
+  // NotFound naming the id when there is none).
+  virtual Status UpdateDelivery(const OutboxDelivery& d) = 0;
+  // The deliveries of one notice (empty cause_key: all), by id.
+  virtual StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

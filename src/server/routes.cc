@@ -21,6 +21,7 @@
 #include "ingest/remote_write.h"
 #include "report/export.h"
 #include "report/render.h"
+#include "notify/notify_service.h"
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "server/gpu_registration.h"
@@ -150,6 +151,7 @@ void Server::Routes() {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
              std::to_string(v) + "\n";
     };
+    if (notify_) out += notify_->MetricsText();
     counter("gpuledger_remote_write_requests_total", "Remote write requests received.",
             counters_.write_requests);
     counter("gpuledger_remote_write_rejected_total", "Remote write requests refused (4xx/5xx).",

@@ -12,6 +12,7 @@
 #include "books/retention.h"
 #include "domain/ids.h"
 #include "ingest/dcgm.h"
+#include "notify/notify_service.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
 
@@ -66,6 +67,18 @@ Status Server::Start() {
     scrape_logs_.push_back(
         std::make_unique<FailureLog>(log_, "scrape", std::vector<LogField>{{"target", t}}));
   }
+  if (!options_.notify_config.empty()) {
+    // The sink writes through the server's Ledger (callers hold ledger_mu_); the sender's
+    // thread takes ledger_mu_ around each ledger call, never while it sends.
+    MutexLock lock(ledger_mu_);
+    ASSIGN_OR_RETURN(notify_, NotifyService::Start(
+                                  options_.notify_config, *ledger_,
+                                  [this](const std::function<Status(Ledger&)>& work) {
+                                    MutexLock l(ledger_mu_);
+                                    return work(*ledger_);
+                                  },
+                                  clock_, &log_));
+  }
   HttpFrontOptions front;
   front.host = options_.host;
   front.port = options_.port;
@@ -104,6 +117,7 @@ void Server::Stop() {
   stop_cv_.NotifyAll();
   if (scraper_.joinable()) scraper_.join();
   if (maintenance_.joinable()) maintenance_.join();
+  if (notify_) notify_->Stop();
   if (http_) http_->Stop();
   if (writer_.joinable()) writer_.join();
   // Everything acknowledged goes to the ledger (if this fails, the next start replays it).
@@ -134,6 +148,14 @@ void BackgroundErrors::Record(const std::string& task, const Status& s, TimeMs n
 std::vector<std::pair<std::string, BackgroundErrors::Entry>> BackgroundErrors::Get() const {
   MutexLock lock(mu_);
   return {last_.begin(), last_.end()};
+}
+
+NoticeSink* Server::notice_sink() { return notify_ ? &notify_->sink() : nullptr; }
+
+Status Server::EnqueueNotice(const Notice& n) {
+  if (!notify_) return FailedPrecondition("notifications are off: the server was started without --notify");
+  MutexLock lock(ledger_mu_);
+  return notify_->sink().Enqueue(n);
 }
 
 size_t Server::open_connections() const { return http_ ? http_->open_connections() : 0; }

@@ -91,6 +91,9 @@ struct ServerOptions {
   // The organisation's policies and projects' overrides (--policy FILE; default: the
   // built-in image-tag template, enforced): POST /api/v1/jobs and /api/v1/submissions.
   PolicySet policy;
+  // Notifications (--notify FILE, docs/NOTIFICATIONS.md): the outbox's sink and sender.
+  // Empty: none (EnqueueNotice refuses).
+  std::string notify_config;
   // Where the server and its background loops log (not owned; outlives the Server).
   // Null: nothing is logged. Events: docs/DEPLOY.md "Log lines".
   Logger* logger = nullptr;
@@ -129,6 +132,9 @@ class BackgroundErrors {
 };
 
 class HttpFront;
+class NotifyService;
+class NoticeSink;
+struct Notice;
 
 class Server {
  public:
@@ -166,6 +172,11 @@ class Server {
   // serve now: the ledger answers and the journal (if any) has room. Without (/healthz,
   // liveness) nothing waits for the database: it says what the ledger saw at its last use.
   std::string HealthJson(bool* ready);
+  // Notifications (notify/notify_service.h). notice_sink() is for callers that already
+  // hold the ledger lock (the policy engine at a flush); null without --notify.
+  // EnqueueNotice takes the lock itself; FailedPrecondition without --notify.
+  NoticeSink* notice_sink();
+  Status EnqueueNotice(const Notice& n);
   // Open HTTP connections (the front's; 0 before Start).
   size_t open_connections() const;
 
@@ -242,6 +253,7 @@ class Server {
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<HttpFront> http_;
+  std::unique_ptr<NotifyService> notify_;  // null without options_.notify_config
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;
   std::thread maintenance_;

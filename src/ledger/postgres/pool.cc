@@ -226,6 +226,18 @@ class PooledLedger final : public Ledger {
   StatusOr<std::string> GetOrCreateExportSalt(const std::string& candidate) override {
     return Call([&](Ledger& l) { return l.GetOrCreateExportSalt(candidate); });
   }
+  StatusOr<bool> PutNotice(const OutboxNotice& n, const std::vector<OutboxDelivery>& d) override {
+    return Call([&](Ledger& l) { return l.PutNotice(n, d); });
+  }
+  StatusOr<std::vector<OutboxDelivery>> DueDeliveries(TimeMs now, size_t limit) override {
+    return Call([&](Ledger& l) { return l.DueDeliveries(now, limit); });
+  }
+  Status UpdateDelivery(const OutboxDelivery& d) override {
+    return Call([&](Ledger& l) { return l.UpdateDelivery(d); });
+  }
+  StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
+    return Call([&](Ledger& l) { return l.ListDeliveries(cause_key); });
+  }
 
  private:
   // A connection and its ledger, used only by the thread that leased the slot.

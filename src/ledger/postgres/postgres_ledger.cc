@@ -13,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
+#include "ledger/postgres/outbox_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/postgres/pool.h"
 #include "ledger/rows.h"
@@ -774,6 +775,17 @@ class PostgresLedger final : public Ledger {
     return access_.ListAudit(after_seq, limit);
   }
 
+  StatusOr<bool> PutNotice(const OutboxNotice& n, const std::vector<OutboxDelivery>& d) override {
+    return outbox_.PutNotice(n, d);
+  }
+  StatusOr<std::vector<OutboxDelivery>> DueDeliveries(TimeMs now, size_t limit) override {
+    return outbox_.DueDeliveries(now, limit);
+  }
+  Status UpdateDelivery(const OutboxDelivery& d) override { return outbox_.UpdateDelivery(d); }
+  StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
+    return outbox_.ListDeliveries(cause_key);
+  }
+
  private:
   static Allocation ReadAllocation(const Result& r, int i) {
     return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};
@@ -798,6 +810,7 @@ class PostgresLedger final : public Ledger {
 
   Conn* c_;                       // borrowed: the pool's (pool.h), which outlives this
   pg::AccessTables access_{*c_};  // API tokens and the audit chain
+  pg::OutboxTables outbox_{*c_};  // the notification outbox
 };
 
 }  // namespace

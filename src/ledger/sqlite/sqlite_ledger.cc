@@ -13,6 +13,7 @@
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
 #include "ledger/sqlite/access_tables.h"
+#include "ledger/sqlite/outbox_tables.h"
 #include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
 
@@ -790,6 +791,17 @@ class SqliteLedger final : public Ledger {
     return access_.ListAudit(after_seq, limit);
   }
 
+  StatusOr<bool> PutNotice(const OutboxNotice& n, const std::vector<OutboxDelivery>& d) override {
+    return outbox_.PutNotice(n, d);
+  }
+  StatusOr<std::vector<OutboxDelivery>> DueDeliveries(TimeMs now, size_t limit) override {
+    return outbox_.DueDeliveries(now, limit);
+  }
+  Status UpdateDelivery(const OutboxDelivery& d) override { return outbox_.UpdateDelivery(d); }
+  StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
+    return outbox_.ListDeliveries(cause_key);
+  }
+
  private:
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM gpus WHERE uuid = ?"));
@@ -818,6 +830,7 @@ class SqliteLedger final : public Ledger {
   std::unique_ptr<Db> db_;
   sqlite::SampleTables samples_{*db_};                // raw samples: rows and sealed blocks
   sqlite::AccessTables access_{*db_};                 // API tokens and the audit chain
+  sqlite::OutboxTables outbox_{*db_};                 // the notification outbox
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 
