@@ -18,7 +18,7 @@
 namespace gpuledger {
 
 inline constexpr size_t kMaxJobMemoryRows = 10000;
-inline constexpr int64_t kMaxJobMemoryMib = 4 * 1024 * 1024;  // 4 TiB: above any GPU's memory
+inline constexpr int64_t kMaxJobMemoryMib = int64_t{4} * 1024 * 1024;  // 4 TiB: above any GPU's memory
 
 struct JobMemoryReport {
   std::string job_label;

@@ -178,7 +178,7 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
                    5000.0 * (j.imgsz == 1280 ? 2.6 : 1.0) * pools[pool].speed * (tuned ? 1.0 : 1.35) *
                    (pruned ? 1.15 : 1.0) / std::pow(count, 0.85) * rng.Uniform(0.85, 1.15);
     hours = std::clamp(hours, 0.3, 110.0);
-    DurationMs run = static_cast<DurationMs>(hours * static_cast<double>(kHourMs));
+    auto run = static_cast<DurationMs>(hours * static_cast<double>(kHourMs));
     if (fails) run = static_cast<DurationMs>(static_cast<double>(run) * rng.Uniform(0.05, 0.6));
     // Greedy FIFO placement on the earliest free GPUs of the pool.
     std::vector<std::pair<TimeMs, size_t>> cand;  // (free time, gpu) for the needed slot(s)
@@ -261,7 +261,7 @@ std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
   double energy_mj = rng.Uniform(1e9, 5e10);  // the counter starts wherever the driver left it
   size_t first = 0;
   // Phase-shift the sampling grid per GPU, as real exporters are.
-  const TimeMs offset = static_cast<TimeMs>(rng.Uniform(0, static_cast<double>(c.sample_interval_ms)));
+  const auto offset = static_cast<TimeMs>(rng.Uniform(0, static_cast<double>(c.sample_interval_ms)));
   for (TimeMs t = c.span.start + offset; t < c.span.end; t += c.sample_interval_ms) {
     while (first < holds.size() && holds[first]->window().end <= t) ++first;
     double util = 0, mem = 0, power = idle_w;

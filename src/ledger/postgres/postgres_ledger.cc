@@ -636,6 +636,7 @@ class PostgresLedger final : public Ledger {
                                         "WHERE job_id = $1 ORDER BY gpu_uuid",
                                         {P(job_id)}));
     std::vector<JobGpuMemory> out;
+    out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back({job_id, r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3)});
     return out;
   }
