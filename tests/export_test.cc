@@ -710,6 +710,16 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
   EXPECT_EQ(body.substr(0, 4), std::string("PK\x03\x04", 4)) << "an XLSX is a zip";
   ASSERT_EQ(Get(base + "?format=xlsx", Role::kAdmin, &body), 200);
   EXPECT_EQ(body.substr(0, 4), std::string("PK\x03\x04", 4));
+  // The file names a download is saved under say the format and the variant.
+  for (auto [q, role, name] : {std::tuple{"?format=xlsx", Role::kAdmin, "gpuledger-2026-10-xlsx.xlsx"},
+                               std::tuple{"?format=xlsx", Role::kFinance, "gpuledger-2026-10-xlsx-desensitised.xlsx"},
+                               std::tuple{"?format=focus", Role::kAdmin, "gpuledger-2026-10-focus.csv"},
+                               std::tuple{"?format=csv", Role::kAdmin, "gpuledger-2026-10-csv.csv"}}) {
+    auto res = client_->Get((base + q).c_str(), {{"Authorization", "Bearer " + tokens_[role]}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->get_header_value("Content-Disposition"), std::string("attachment; filename=\"") + name + "\"")
+        << q;
+  }
   EXPECT_EQ(Get(base + "?format=xlsx&by=project", Role::kAdmin), 400);
   EXPECT_EQ(Get(base + "?format=csv&by=user", Role::kFinance), 403);
   EXPECT_EQ(Get(base + "?format=json&by=job", Role::kFinance), 403);
@@ -744,7 +754,7 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
     if (e.role == "finance" && e.detail.find("desensitised") != std::string::npos)
       finance_desensitised = true;
   }
-  EXPECT_EQ(exports, 12);  // the 200s above
+  EXPECT_EQ(exports, 16);  // the 200s above
   EXPECT_TRUE(finance_desensitised);
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "common/stats.h"
 #include "domain/gpu_model.h"
 
 namespace gpuledger {
@@ -24,20 +25,6 @@ std::string_view EstimateBasisName(Estimate::Basis b) {
 }
 
 namespace {
-
-// Type 7 (linear between order statistics, R's default) of sorted values.
-double Quantile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const double h = (static_cast<double>(sorted.size()) - 1) * q;
-  const auto lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return Quantile(v, 0.5);
-}
 
 // Request over run for one work factor, 1 when either side does not say.
 double Ratio(double want, double had) { return want > 0 && had > 0 ? want / had : 1.0; }

@@ -14,14 +14,16 @@ std::string Get(const std::map<std::string, std::string>& labels, const char* ke
 bool AllOf(const std::string& s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
 
 // Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]+; ids are hex (64, or a prefix).
-bool DockerChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-'; }
+bool DockerChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+}
 // RFC 1123 labels and subdomains, as Kubernetes names namespaces and Jobs.
 bool DnsChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
 bool SlurmChar(char c) { return (c >= '0' && c <= '9') || c == '_'; }
 
 Status Bad(const char* label, const std::string& must, const std::string& seen) {
-  return InvalidArgument(std::string("label ") + label + " must be " + must + "; saw \"" + seen.substr(0, 80) +
-                         (seen.size() > 80 ? "...\"" : "\""));
+  return InvalidArgument(std::string("label ") + label + " must be " + must + "; saw \"" +
+                         seen.substr(0, 80) + (seen.size() > 80 ? "...\"" : "\""));
 }
 
 Status CheckDnsName(const char* label, const std::string& v, size_t max, bool dots) {
@@ -37,11 +39,16 @@ Status CheckDnsName(const char* label, const std::string& v, size_t max, bool do
 
 const char* PauseModeName(PauseMode mode) {
   switch (mode) {
-    case PauseMode::kCooperative: return "cooperative";
-    case PauseMode::kDocker: return "docker";
-    case PauseMode::kKubernetes: return "kubernetes";
-    case PauseMode::kSlurmSuspend: return "slurm-suspend";
-    case PauseMode::kSlurmRequeue: return "slurm-requeue";
+    case PauseMode::kCooperative:
+      return "cooperative";
+    case PauseMode::kDocker:
+      return "docker";
+    case PauseMode::kKubernetes:
+      return "kubernetes";
+    case PauseMode::kSlurmSuspend:
+      return "slurm-suspend";
+    case PauseMode::kSlurmRequeue:
+      return "slurm-requeue";
   }
   return "cooperative";
 }
@@ -59,7 +66,8 @@ StatusOr<PauseTarget> PauseTargetFromLabels(const std::string& job_id,
     t.handle = Get(labels, kDockerContainerLabel);
     if (t.handle.empty() || t.handle.size() > 128 || !AllOf(t.handle, DockerChar) ||
         std::isalnum(static_cast<unsigned char>(t.handle.front())) == 0) {
-      return Bad(kDockerContainerLabel, "a container id or name ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 128)", t.handle);
+      return Bad(kDockerContainerLabel, "a container id or name ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 128)",
+                 t.handle);
     }
     return t;
   }
@@ -84,7 +92,8 @@ StatusOr<PauseTarget> PauseTargetFromLabels(const std::string& job_id,
     t.handle = Get(labels, kSlurmJobIdLabel);
     const size_t us = t.handle.find('_');
     if (t.handle.empty() || t.handle.size() > 32 || !AllOf(t.handle, SlurmChar) || t.handle.front() == '_' ||
-        t.handle.back() == '_' || (us != std::string::npos && t.handle.find('_', us + 1) != std::string::npos)) {
+        t.handle.back() == '_' ||
+        (us != std::string::npos && t.handle.find('_', us + 1) != std::string::npos)) {
       return Bad(kSlurmJobIdLabel, "a Slurm job id (digits, or digits_digits for an array task)", t.handle);
     }
     return t;

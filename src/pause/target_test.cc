@@ -17,7 +17,8 @@ TEST(PauseTarget, NoLauncherIsCooperative) {
 }
 
 TEST(PauseTarget, EachLauncherFindsItsHandle) {
-  auto d = PauseTargetFromLabels("j", {{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "yolo_run.1"}});
+  auto d = PauseTargetFromLabels(
+      "j", {{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "yolo_run.1"}});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->mode, PauseMode::kDocker);
   EXPECT_EQ(d->handle, "yolo_run.1");
@@ -27,7 +28,8 @@ TEST(PauseTarget, EachLauncherFindsItsHandle) {
   ASSERT_TRUE(k.ok());
   EXPECT_EQ(k->mode, PauseMode::kKubernetes);
   EXPECT_EQ(k->handle, "vision/yolov8s-e100");
-  auto s = PauseTargetFromLabels("j", {{"gpuledger.launcher", "slurm"}, {"gpuledger.slurm.job_id", "4711_3"}});
+  auto s =
+      PauseTargetFromLabels("j", {{"gpuledger.launcher", "slurm"}, {"gpuledger.slurm.job_id", "4711_3"}});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->mode, PauseMode::kSlurmSuspend);
   EXPECT_EQ(s->handle, "4711_3");
@@ -47,10 +49,14 @@ TEST(PauseTarget, MalformedLabelsNameTheLabelAndTheValue) {
   const std::vector<Case> cases = {
       {{{"gpuledger.launcher", "systemd"}}, "gpuledger.launcher"},
       {{{"gpuledger.launcher", "docker"}}, "gpuledger.docker.container"},
-      {{{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "-x"}}, "gpuledger.docker.container"},
-      {{{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "a/../b"}}, "gpuledger.docker.container"},
+      {{{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "-x"}},
+       "gpuledger.docker.container"},
+      {{{"gpuledger.launcher", "docker"}, {"gpuledger.docker.container", "a/../b"}},
+       "gpuledger.docker.container"},
       {{{"gpuledger.launcher", "kubernetes"}, {"gpuledger.k8s.job", "j"}}, "gpuledger.k8s.namespace"},
-      {{{"gpuledger.launcher", "kubernetes"}, {"gpuledger.k8s.namespace", "Vision"}, {"gpuledger.k8s.job", "j"}},
+      {{{"gpuledger.launcher", "kubernetes"},
+        {"gpuledger.k8s.namespace", "Vision"},
+        {"gpuledger.k8s.job", "j"}},
        "gpuledger.k8s.namespace"},
       {{{"gpuledger.launcher", "kubernetes"}, {"gpuledger.k8s.namespace", "v"}, {"gpuledger.k8s.job", "a/b"}},
        "gpuledger.k8s.job"},

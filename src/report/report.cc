@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/stats.h"
 #include "common/strings.h"
 #include "cost/cost_engine.h"
 #include "domain/gpu_model.h"
@@ -466,13 +467,9 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
     row.map50_pts = a.map / a.runs;
     row.train_hours = a.hours / a.runs;
     if (!a.peaks_mib.empty()) {
-      std::vector<int64_t> p = a.peaks_mib;
-      std::sort(p.begin(), p.end());
-      const size_t n = p.size();
-      const double median = n % 2 == 1 ? static_cast<double>(p[n / 2])
-                                       : (static_cast<double>(p[n / 2 - 1]) + static_cast<double>(p[n / 2])) / 2;
-      row.peak_mem_gib = static_cast<double>(p.back()) / 1024.0;
-      row.typical_mem_gib = median / 1024.0;
+      const std::vector<double> p(a.peaks_mib.begin(), a.peaks_mib.end());
+      row.peak_mem_gib = *std::max_element(p.begin(), p.end()) / 1024.0;
+      row.typical_mem_gib = Median(p) / 1024.0;
       row.mem_source = a.sources.size() > 1 ? "mixed" : std::string(MemorySourceName(*a.sources.begin()));
     }
     row.density = a.density / a.runs;

@@ -606,8 +606,9 @@ void Server::Routes() {
     if (!audited.ok()) return Reply(res, audited);  // no audit, no data
     ++counters_.report_requests;
     if (er.format != "json") {
-      res.set_header("Content-Disposition",
-                     "attachment; filename=\"gpuledger-" + month->ToString() + "-" + er.format + ".csv\"");
+      const char* ext = er.format == "xlsx" ? ".xlsx" : ".csv";  // focus is a CSV too
+      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + month->ToString() + "-" +
+                                                er.format + (er.desensitised ? "-desensitised" : "") + ext + "\"");
     }
     res.set_content(out->body, out->content_type);
   });

@@ -66,6 +66,10 @@ class ArrayColumns {
   std::vector<std::string> cols_;
 };
 
+// Advisory lock keys (pg_advisory_xact_lock): the migrator's, and the one that orders
+// change ids (RecordChange).
+constexpr int64_t kMigrationLock = 7152026;
+constexpr int64_t kChangeOrderLock = 7152027;
 constexpr int kAuditChainMigration = 8;  // 0008_tokens_audit_chain.sql
 
 class PostgresLedger final : public Ledger {
@@ -79,7 +83,7 @@ class PostgresLedger final : public Ledger {
     for (const Migration& m : PostgresMigrations()) {
       Transaction tx(*c_);
       RETURN_IF_ERROR(tx.Begin());
-      RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(7152026)").status());
+      RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")").status());
       ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM schema_migrations WHERE version = $1",
                                              {P(int64_t{m.version})}));
       if (have.rows() > 0) continue;
@@ -802,7 +806,12 @@ class PostgresLedger final : public Ledger {
     s.gr_active = static_cast<float>(r.Double(i, 6));
     return s;
   }
+  // Change ids must become visible in the order they are drawn: books built at change N
+  // are never rebuilt for a change below N. A sequence alone does not give that (a
+  // transaction that drew N-1 may commit after one that drew N), so writers that record
+  // changes take this transaction-scoped lock first and commit one after another.
   Status RecordChange(Window w, bool slices = true) {
+    RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChangeOrderLock) + ")").status());
     return c_
         ->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
                {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})

@@ -37,11 +37,19 @@ class SqliteLedger final : public Ledger {
                   "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"));
     RETURN_IF_ERROR(db_->Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"));
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    const int64_t have = row ? q.Int(0) : 0;
+    // Every version not yet recorded is applied, in order (not only those above the
+    // highest): a migration merged with a lower number than one already applied still runs.
+    std::set<int64_t> have;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT version FROM schema_migrations"));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        have.insert(q.Int(0));
+      }
+    }
     for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= have) continue;
+      if (have.count(m.version) > 0) continue;
       Transaction tx(*db_);
       RETURN_IF_ERROR(tx.Begin());
       RETURN_IF_ERROR(db_->Exec(m.sql).WithContext(std::string("migration ") + m.name));

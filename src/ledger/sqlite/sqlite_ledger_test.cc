@@ -53,6 +53,32 @@ Sample Reading(int g, int64_t i) {
   return s;
 }
 
+// A migration merged with a version below one a ledger has already applied (branches
+// merged out of order) still runs when the ledger is next opened.
+TEST(SqliteLedgerMigrations, AVersionBelowTheHighestAppliedStillRuns) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/l.db";
+  ASSERT_TRUE(OpenSqliteLedger(path).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    // As if 0013 had come later: its tables and its record gone, 0017 still applied.
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            "DELETE FROM schema_migrations WHERE version = 13; DROP TABLE deliveries; DROP TABLE notices;",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(Query(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'deliveries'"), 0);
+  auto reopened = OpenSqliteLedger(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'deliveries'"), 1);
+  EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM schema_migrations WHERE version = 13"), 1);
+}
+
 TEST(SqliteLedgerLayout, FinishedHoursAreSealedIntoOneChunkPerGpuAndTheOpenHourStaysRows) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/l.db";
