@@ -4,11 +4,11 @@
 // then requeued held (`scontrol requeuehold`: its process ends, the job waits, held) and
 // released. Skips, saying why, where Slurm is not installed, not run as root (slurmd
 // launches jobs as their user) or does not come up.
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <dirent.h>
 #include <fstream>
@@ -164,8 +164,9 @@ TEST_F(RealSlurm, SuspendStopsARealJobAndResumeContinuesIt) {
   ASSERT_TRUE(requeued.ok()) << requeued.status().message();
   EXPECT_TRUE(requeued->gpus_freed);
   EXPECT_EQ(requeued->resume_command, "scontrol release " + job_);
-  EXPECT_TRUE(WaitFor({"squeue", "-h", "-j", job_, "-o", "%T %r"}, "held", 20)) << JobState();
-  EXPECT_NE(JobState().find("PENDING"), std::string::npos) << JobState();
+  // (REQUEUE_HOLD for a moment, then PENDING, held)
+  EXPECT_TRUE(WaitFor({"squeue", "-h", "-j", job_, "-o", "%T"}, "PENDING", 20)) << JobState();
+  EXPECT_NE(JobState().find("held"), std::string::npos) << JobState();
   for (int i = 0; i < 80 && SleepState(marker) != ' '; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   EXPECT_EQ(SleepState(marker), ' ') << "the requeued job's process is still there";
   auto released = slurm.Resume(t);

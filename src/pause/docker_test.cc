@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -82,7 +83,7 @@ class FakeDockerEngine {
     return r + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
   static std::string Error(int code, const std::string& reason, const std::string& msg) {
-    return Reply(code, reason, "{\"message\":\"" + msg + "\"}\n");
+    return Reply(code, reason, nlohmann::json{{"message", msg}}.dump() + "\n");
   }
 
   std::string Answer(const std::string& req) {
@@ -104,9 +105,8 @@ class FakeDockerEngine {
     Container& ct = it->second;
     if (method == "GET" && op == "json") {
       const std::string status = ct.paused ? "paused" : ct.running ? "running" : "exited";
-      return Reply(200, "OK", "{\"Id\":\"" + id + "\",\"State\":{\"Status\":\"" + status + "\",\"Running\":" +
-                                  (ct.running ? "true" : "false") + ",\"Paused\":" + (ct.paused ? "true" : "false") +
-                                  "}}");
+      const nlohmann::json state = {{"Status", status}, {"Running", ct.running}, {"Paused", ct.paused}};
+      return Reply(200, "OK", nlohmann::json{{"Id", id}, {"State", state}}.dump());
     }
     if (method != "POST" || req.find("Content-Length: 0\r\n") == std::string::npos) {
       return Error(400, "Bad Request", "expected a POST without a body");

@@ -61,10 +61,10 @@ TEST(SlurmController, RequeueFreesTheGpusAndHoldsTheJobUntilReleased) {
 
 TEST(SlurmController, ScontrolsStderrIsTheError) {
   FakeRunner runner;
-  runner.replies.push_back(CommandResult{1, "", "slurm_suspend error: Invalid job id specified\n"});
-  runner.replies.push_back(CommandResult{1, "", "slurm_suspend error: Access/permission denied\n"});
-  runner.replies.push_back(CommandResult{1, "", "slurm_suspend error: Job is not running\n"});
-  runner.replies.push_back(Unavailable("scontrol ran past its 30000 ms limit and was killed"));
+  runner.replies.emplace_back(CommandResult{1, "", "slurm_suspend error: Invalid job id specified\n"});
+  runner.replies.emplace_back(CommandResult{1, "", "slurm_suspend error: Access/permission denied\n"});
+  runner.replies.emplace_back(CommandResult{1, "", "slurm_suspend error: Job is not running\n"});
+  runner.replies.emplace_back(Unavailable("scontrol ran past its 30000 ms limit and was killed"));
   SlurmController slurm(&runner);
   auto missing = slurm.Pause(Slurm(PauseMode::kSlurmSuspend, "9"));
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
