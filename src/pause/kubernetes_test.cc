@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 #include <map>
 #include <mutex>
@@ -177,6 +179,24 @@ TEST_F(KubernetesControllerTest, AServerTheCaFileDoesNotVouchForIsRefused) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(api_.seen().empty());
   EXPECT_FALSE(api_.suspended("vision/yolo-train-7"));
+}
+
+TEST_F(KubernetesControllerTest, InClusterTheServerComesFromTheEnvironment) {
+  KubernetesOptions in_cluster = Options();
+  in_cluster.api_server.clear();
+  const std::string port = api_.base().substr(api_.base().rfind(':') + 1);
+  ::unsetenv("KUBERNETES_SERVICE_HOST");  // NOLINT(concurrency-mt-unsafe): no other thread reads it
+  auto outside = KubernetesController(in_cluster).Pause(Job("vision/yolo-train-7"));
+  EXPECT_EQ(outside.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(outside.status().message().find("KUBERNETES_SERVICE_HOST"), std::string::npos);
+
+  ::setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);  // NOLINT(concurrency-mt-unsafe)
+  ::setenv("KUBERNETES_SERVICE_PORT", port.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+  auto inside = KubernetesController(in_cluster).Pause(Job("vision/yolo-train-7"));
+  ::unsetenv("KUBERNETES_SERVICE_HOST");  // NOLINT(concurrency-mt-unsafe)
+  ::unsetenv("KUBERNETES_SERVICE_PORT");  // NOLINT(concurrency-mt-unsafe)
+  ASSERT_TRUE(inside.ok()) << inside.status().message();
+  EXPECT_TRUE(api_.suspended("vision/yolo-train-7"));
 }
 
 }  // namespace
