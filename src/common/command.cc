@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 namespace gpuledger {
@@ -21,11 +22,31 @@ void ClosePair(int p[2]) {
   if (p[1] >= 0) ::close(p[1]);
 }
 
+// argv[0] as a path: itself when it names one, else the first PATH entry where it is
+// executable. Found before fork, so the child calls only async-signal-safe functions.
+std::string Resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): read only
+  const std::string dirs = path == nullptr ? "/usr/local/bin:/usr/bin:/bin" : path;
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end == start ? "." : dirs.substr(start, end - start);
+    std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace
 
 StatusOr<CommandResult> ProcessRunner::Run(const std::vector<std::string>& argv, int timeout_ms) {
   if (argv.empty() || argv[0].empty()) return InvalidArgument("command must name a program; argv is empty");
   std::vector<std::string> args = argv;
+  const std::string program = Resolve(argv[0]);
+  if (program.empty()) return Unavailable("cannot run " + argv[0] + ": not found on PATH");
   std::vector<char*> cargv;
   cargv.reserve(args.size() + 1);
   for (auto& a : args) cargv.push_back(a.data());
@@ -52,7 +73,7 @@ StatusOr<CommandResult> ProcessRunner::Run(const std::vector<std::string>& argv,
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
-    ::execvp(cargv[0], cargv.data());
+    ::execv(program.c_str(), cargv.data());
     const char msg[] = "exec failed\n";
     (void)::write(2, msg, sizeof msg - 1);
     ::_exit(127);

@@ -25,8 +25,8 @@ class CommandRunner {
   virtual StatusOr<CommandResult> Run(const std::vector<std::string>& argv, int timeout_ms) = 0;
 };
 
-// fork + execvp of argv[0] (a name without '/' is looked up on PATH); stdin is
-// /dev/null; the child is killed (SIGKILL) and reaped at the timeout.
+// fork + execv of argv[0] (a name without '/' is looked up on PATH first, in the
+// parent); stdin is /dev/null; the child is killed (SIGKILL) and reaped at the timeout.
 class ProcessRunner : public CommandRunner {
  public:
   StatusOr<CommandResult> Run(const std::vector<std::string>& argv, int timeout_ms) override;

@@ -89,6 +89,12 @@ TEST(ProcessRunner, RunsByArgvWithoutAShellAndCapturesBothStreams) {
   EXPECT_EQ(missing.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(missing.status().message().find("/nonexistent/scontrol"), std::string::npos);
   EXPECT_EQ(runner.Run({}, 1000).status().code(), StatusCode::kInvalidArgument);
+  auto by_name = runner.Run({"sh", "-c", "echo found"}, 10000);  // looked up on PATH
+  ASSERT_TRUE(by_name.ok()) << by_name.status().message();
+  EXPECT_EQ(by_name->out, "found\n");
+  auto unknown = runner.Run({"no-such-program-gpuledger"}, 10000);
+  EXPECT_EQ(unknown.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(unknown.status().message().find("not found on PATH"), std::string::npos);
 }
 
 TEST(ProcessRunner, KillsAProgramPastItsLimit) {
