@@ -4,15 +4,15 @@
 // then requeued held (`scontrol requeuehold`: its process ends, the job waits, held) and
 // released. Skips, saying why, where Slurm is not installed, not run as root (slurmd
 // launches jobs as their user) or does not come up.
+#include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <dirent.h>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 #include <thread>
 
@@ -56,7 +56,8 @@ class RealSlurm : public ::testing::Test {
     if (::getuid() != 0) GTEST_SKIP() << "real Slurm test skipped: slurmd must run as root to launch jobs";
     auto v = runner_.Run({"slurmctld", "-V"}, 10000);
     if (!v.ok() || v->exit_code != 0) {
-      GTEST_SKIP() << "real Slurm test skipped: slurmctld is not installed (Debian: slurmctld slurmd slurm-client)";
+      GTEST_SKIP()
+          << "real Slurm test skipped: slurmctld is not installed (Debian: slurmctld slurmd slurm-client)";
     }
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
@@ -65,17 +66,19 @@ class RealSlurm : public ::testing::Test {
     const int port = 46000 + static_cast<int>(::getpid() % 1000) * 2;
     const std::string d = dir_.path();
     std::ostringstream conf;
-    conf << "ClusterName=gpltest\nSlurmctldHost=" << name << "(127.0.0.1)\n"
-         << "SlurmctldPort=" << port << "\nSlurmdPort=" << port + 1 << "\n"
-         << "AuthType=auth/none\nCredType=cred/none\nSlurmUser=root\nSlurmdUser=root\n"
-         << "StateSaveLocation=" << d << "/state\nSlurmdSpoolDir=" << d << "/spool\n"
-         << "SlurmctldPidFile=" << d << "/slurmctld.pid\nSlurmdPidFile=" << d << "/slurmd.pid\n"
-         << "SlurmctldLogFile=" << d << "/slurmctld.log\nSlurmdLogFile=" << d << "/slurmd.log\n"
-         << "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSelectType=select/cons_tres\n"
-         << "SelectTypeParameters=CR_Core\nSchedulerType=sched/builtin\nJobAcctGatherType=jobacct_gather/none\n"
-         << "AccountingStorageType=accounting_storage/none\nMpiDefault=none\nReturnToService=2\nJobRequeue=1\n"
-         << "NodeName=" << name << " NodeAddr=127.0.0.1 CPUs=1 RealMemory=100 State=UNKNOWN\n"
-         << "PartitionName=debug Nodes=" << name << " Default=YES MaxTime=INFINITE State=UP\n";
+    conf
+        << "ClusterName=gpltest\nSlurmctldHost=" << name << "(127.0.0.1)\n"
+        << "SlurmctldPort=" << port << "\nSlurmdPort=" << port + 1 << "\n"
+        << "AuthType=auth/none\nCredType=cred/none\nSlurmUser=root\nSlurmdUser=root\n"
+        << "StateSaveLocation=" << d << "/state\nSlurmdSpoolDir=" << d << "/spool\n"
+        << "SlurmctldPidFile=" << d << "/slurmctld.pid\nSlurmdPidFile=" << d << "/slurmd.pid\n"
+        << "SlurmctldLogFile=" << d << "/slurmctld.log\nSlurmdLogFile=" << d << "/slurmd.log\n"
+        << "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSelectType=select/cons_tres\n"
+        << "SelectTypeParameters=CR_Core\nSchedulerType=sched/builtin\nJobAcctGatherType=jobacct_gather/"
+           "none\n"
+        << "AccountingStorageType=accounting_storage/none\nMpiDefault=none\nReturnToService=2\nJobRequeue=1\n"
+        << "NodeName=" << name << " NodeAddr=127.0.0.1 CPUs=1 RealMemory=100 State=UNKNOWN\n"
+        << "PartitionName=debug Nodes=" << name << " Default=YES MaxTime=INFINITE State=UP\n";
     ::mkdir((d + "/state").c_str(), 0700);
     ::mkdir((d + "/spool").c_str(), 0700);
     conf_ = dir_.File("slurm.conf", conf.str());
@@ -167,7 +170,8 @@ TEST_F(RealSlurm, SuspendStopsARealJobAndResumeContinuesIt) {
   // (REQUEUE_HOLD for a moment, then PENDING, held)
   EXPECT_TRUE(WaitFor({"squeue", "-h", "-j", job_, "-o", "%T"}, "PENDING", 20)) << JobState();
   EXPECT_NE(JobState().find("held"), std::string::npos) << JobState();
-  for (int i = 0; i < 80 && SleepState(marker) != ' '; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  for (int i = 0; i < 80 && SleepState(marker) != ' '; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   EXPECT_EQ(SleepState(marker), ' ') << "the requeued job's process is still there";
   auto released = slurm.Resume(t);
   ASSERT_TRUE(released.ok()) << released.status().message();

@@ -79,7 +79,8 @@ StatusOr<UnixHttpResponse> ParseHttpResponse(std::string_view raw) {
 StatusOr<UnixHttpResponse> UnixHttpRequest(const std::string& socket_path, const std::string& method,
                                            const std::string& path, const std::string& body,
                                            const std::string& content_type, int timeout_ms) {
-  ASSIGN_OR_RETURN(std::string raw, UnixHttpExchange(socket_path, method, path, body, content_type, timeout_ms));
+  ASSIGN_OR_RETURN(std::string raw,
+                   UnixHttpExchange(socket_path, method, path, body, content_type, timeout_ms));
   return ParseHttpResponse(raw);
 }
 

@@ -29,8 +29,9 @@ StatusOr<JobController*> PauseDispatcher::For(const PauseTarget& target) {
       break;
   }
   if (c == nullptr) {
-    return FailedPrecondition(std::string("job ") + target.job_id + " is paused by " + PauseModeName(target.mode) +
-                              ", which this server has no adapter for (" + flag + ")");
+    return FailedPrecondition(std::string("job ") + target.job_id + " is paused by " +
+                              PauseModeName(target.mode) + ", which this server has no adapter for (" + flag +
+                              ")");
   }
   return c;
 }
@@ -49,7 +50,8 @@ std::unique_ptr<PauseDispatcher> MakePauseDispatcher(const PauseConfig& config, 
   PauseDispatcher::Adapters a;
   a.cooperative = cooperative;
   const int timeout_ms = config.timeout_s * 1000;
-  if (config.docker_socket != "none") a.docker = std::make_unique<DockerController>(config.docker_socket, timeout_ms);
+  if (config.docker_socket != "none")
+    a.docker = std::make_unique<DockerController>(config.docker_socket, timeout_ms);
   if (config.k8s_api_server != "none") {
     KubernetesOptions k;
     k.api_server = config.k8s_api_server;

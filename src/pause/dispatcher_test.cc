@@ -1,9 +1,9 @@
 #include "pause/dispatcher.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
-#include <gtest/gtest.h>
 #include <vector>
 
 #include "common/test_util.h"
@@ -54,13 +54,18 @@ TEST(PauseDispatcher, RoutesEachModeToItsAdapter) {
   dispatch.set_cooperative(&coop);
 
   EXPECT_EQ(dispatch.Pause(FromLabels({}))->resume_command, "coop resume ");
-  EXPECT_EQ(dispatch.Pause(FromLabels({{kLauncherLabel, "docker"}, {kDockerContainerLabel, "c1"}}))->resume_command,
-            "docker resume c1");
-  ASSERT_TRUE(dispatch.Resume(FromLabels({{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "ns"},
-                                          {kK8sJobLabel, "j"}})).ok());
+  EXPECT_EQ(
+      dispatch.Pause(FromLabels({{kLauncherLabel, "docker"}, {kDockerContainerLabel, "c1"}}))->resume_command,
+      "docker resume c1");
+  ASSERT_TRUE(dispatch
+                  .Resume(FromLabels(
+                      {{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "ns"}, {kK8sJobLabel, "j"}}))
+                  .ok());
   ASSERT_TRUE(dispatch.Pause(FromLabels({{kLauncherLabel, "slurm"}, {kSlurmJobIdLabel, "5"}})).ok());
-  ASSERT_TRUE(dispatch.Pause(FromLabels({{kLauncherLabel, "slurm"}, {kSlurmJobIdLabel, "6"},
-                                         {kSlurmPauseLabel, "requeue"}})).ok());
+  ASSERT_TRUE(dispatch
+                  .Pause(FromLabels(
+                      {{kLauncherLabel, "slurm"}, {kSlurmJobIdLabel, "6"}, {kSlurmPauseLabel, "requeue"}}))
+                  .ok());
   EXPECT_EQ(coop.calls, std::vector<std::string>{"pause "});
   EXPECT_EQ(d->calls, std::vector<std::string>{"pause c1"});
   EXPECT_EQ(k->calls, std::vector<std::string>{"resume ns/j"});
@@ -92,8 +97,8 @@ TEST(PauseDispatcher, TheFactoryMakesTheConfiguredAdapters) {
   EXPECT_EQ(docker.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(docker.status().message().find(cfg.docker_socket), std::string::npos);
 
-  auto k8s = dispatch->Pause(FromLabels({{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "ns"},
-                                         {kK8sJobLabel, "j"}}));
+  auto k8s = dispatch->Pause(
+      FromLabels({{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "ns"}, {kK8sJobLabel, "j"}}));
   EXPECT_EQ(k8s.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(k8s.status().message().find("--k8s-api-server"), std::string::npos);
   EXPECT_EQ(dispatch->Pause(FromLabels({})).status().code(), StatusCode::kFailedPrecondition);

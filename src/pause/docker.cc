@@ -9,7 +9,8 @@ namespace {
 
 std::string Message(const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
+  if (j.is_object() && j.contains("message") && j["message"].is_string())
+    return j["message"].get<std::string>();
   return body.substr(0, 200);
 }
 
@@ -52,11 +53,11 @@ StatusOr<PauseOutcome> DockerController::Act(const PauseTarget& target, bool pau
                        Message(r.body));
   }
   // 409: the container is already in that state, or cannot be (not running).
-  ASSIGN_OR_RETURN(UnixHttpResponse info, UnixHttpRequest(socket_, "GET", "/containers/" + id + "/json", "", "",
-                                                          timeout_ms_));
+  ASSIGN_OR_RETURN(UnixHttpResponse info,
+                   UnixHttpRequest(socket_, "GET", "/containers/" + id + "/json", "", "", timeout_ms_));
   if (info.status != 200) {
-    return Unavailable("docker " + std::string(verb) + " " + id + ": 409 " + Message(r.body) + "; inspect: " +
-                       std::to_string(info.status));
+    return Unavailable("docker " + std::string(verb) + " " + id + ": 409 " + Message(r.body) +
+                       "; inspect: " + std::to_string(info.status));
   }
   const nlohmann::json j = nlohmann::json::parse(info.body, nullptr, /*allow_exceptions=*/false);
   State st;

@@ -1,11 +1,11 @@
 #include "pause/docker.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <gtest/gtest.h>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -172,8 +172,8 @@ TEST(DockerController, AlreadyInThatStateIsDoneAfterAnInspect) {
   auto again = docker.Pause(Docker("p"));  // 409 already paused
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_NE(again->detail.find("already paused"), std::string::npos);
-  EXPECT_EQ(engine.requests(),
-            (std::vector<std::string>{"POST /containers/p/pause HTTP/1.0", "GET /containers/p/json HTTP/1.0"}));
+  EXPECT_EQ(engine.requests(), (std::vector<std::string>{"POST /containers/p/pause HTTP/1.0",
+                                                         "GET /containers/p/json HTTP/1.0"}));
   auto running = docker.Resume(Docker("r"));  // 409 not paused, but it runs
   ASSERT_TRUE(running.ok()) << running.status().message();
   EXPECT_NE(running->detail.find("already running"), std::string::npos);

@@ -31,7 +31,8 @@ StatusOr<std::string> ReadToken(const std::string& path) {
 
 std::string Message(const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
+  if (j.is_object() && j.contains("message") && j["message"].is_string())
+    return j["message"].get<std::string>();
   return body.substr(0, 200);
 }
 
@@ -41,15 +42,19 @@ std::string KubernetesResumeCommand(const std::string& ns, const std::string& na
   return "kubectl patch job " + name + " -n " + ns + R"( --type=merge -p '{"spec":{"suspend":false}}')";
 }
 
-StatusOr<PauseOutcome> KubernetesController::Pause(const PauseTarget& target) { return Suspend(target, true); }
-StatusOr<PauseOutcome> KubernetesController::Resume(const PauseTarget& target) { return Suspend(target, false); }
+StatusOr<PauseOutcome> KubernetesController::Pause(const PauseTarget& target) {
+  return Suspend(target, true);
+}
+StatusOr<PauseOutcome> KubernetesController::Resume(const PauseTarget& target) {
+  return Suspend(target, false);
+}
 
 StatusOr<PauseOutcome> KubernetesController::Suspend(const PauseTarget& target, bool suspend) {
   const size_t slash = target.handle.find('/');
   if (target.mode != PauseMode::kKubernetes || slash == std::string::npos || slash == 0 ||
       slash + 1 == target.handle.size()) {
-    return InvalidArgument("the Kubernetes adapter needs a kubernetes target namespace/name; job " + target.job_id +
-                           " has \"" + target.handle + "\"");
+    return InvalidArgument("the Kubernetes adapter needs a kubernetes target namespace/name; job " +
+                           target.job_id + " has \"" + target.handle + "\"");
   }
   const std::string ns = target.handle.substr(0, slash);
   const std::string name = target.handle.substr(slash + 1);
@@ -60,18 +65,21 @@ StatusOr<PauseOutcome> KubernetesController::Suspend(const PauseTarget& target, 
     const std::string host = Env("KUBERNETES_SERVICE_HOST");
     const std::string port = Env("KUBERNETES_SERVICE_PORT");
     if (host.empty()) {
-      return FailedPrecondition("no Kubernetes API server: set --k8s-api-server, or run in a pod "
-                                "(KUBERNETES_SERVICE_HOST is not set)");
+      return FailedPrecondition(
+          "no Kubernetes API server: set --k8s-api-server, or run in a pod "
+          "(KUBERNETES_SERVICE_HOST is not set)");
     }
     server = "https://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
              (port.empty() ? "443" : port);
     if (ca.empty()) ca = kInClusterCaFile;
   }
   while (!server.empty() && server.back() == '/') server.pop_back();
-  ASSIGN_OR_RETURN(std::string token, ReadToken(options_.token_file.empty() ? kInClusterTokenFile : options_.token_file));
+  ASSIGN_OR_RETURN(std::string token,
+                   ReadToken(options_.token_file.empty() ? kInClusterTokenFile : options_.token_file));
 
   httplib::Client client(server);
-  if (!client.is_valid()) return InvalidArgument("Kubernetes API server must be an http(s):// URL; saw " + server);
+  if (!client.is_valid())
+    return InvalidArgument("Kubernetes API server must be an http(s):// URL; saw " + server);
   if (!ca.empty()) client.set_ca_cert_path(ca.c_str());
   client.enable_server_certificate_verification(true);
   client.set_connection_timeout(options_.timeout_s, 0);
@@ -92,7 +100,8 @@ StatusOr<PauseOutcome> KubernetesController::Suspend(const PauseTarget& target, 
   const nlohmann::json job = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   const nlohmann::json* spec = job.is_object() && job.contains("spec") ? &job["spec"] : nullptr;
   if (spec == nullptr || !spec->is_object() || spec->value("suspend", !suspend) != suspend) {
-    return Unavailable(what + ": the API server answered 200 without spec.suspend=" + (suspend ? "true" : "false"));
+    return Unavailable(what +
+                       ": the API server answered 200 without spec.suspend=" + (suspend ? "true" : "false"));
   }
   PauseOutcome out;
   out.gpus_freed = suspend;  // suspended: the pods are terminated, their GPUs released

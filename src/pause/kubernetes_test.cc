@@ -1,10 +1,9 @@
 #include "pause/kubernetes.h"
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cstdlib>
-
-#include <gtest/gtest.h>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -56,8 +55,12 @@ class FakeApiServer {
  private:
   static void Status(httplib::Response& res, int code, const std::string& reason, const std::string& msg) {
     res.status = code;
-    res.set_content(nlohmann::json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-                                   {"message", msg}, {"reason", reason}, {"code", code}}
+    res.set_content(nlohmann::json{{"kind", "Status"},
+                                   {"apiVersion", "v1"},
+                                   {"status", "Failure"},
+                                   {"message", msg},
+                                   {"reason", reason},
+                                   {"code", code}}
                         .dump(),
                     "application/json");
   }
@@ -66,12 +69,14 @@ class FakeApiServer {
     std::lock_guard<std::mutex> l(mu_);
     const std::string ns = req.matches[1];
     const std::string name = req.matches[2];
-    seen_.push_back(req.method + " " + req.path + " " + req.get_header_value("Content-Type") + " " + req.body);
+    seen_.push_back(req.method + " " + req.path + " " + req.get_header_value("Content-Type") + " " +
+                    req.body);
     if (req.get_header_value("Authorization") != "Bearer " + token_) {
       return Status(res, 401, "Unauthorized", "Unauthorized");
     }
     if (ns == "kube-system") {
-      return Status(res, 403, "Forbidden", "jobs.batch \"" + name + "\" is forbidden: User cannot patch resource");
+      return Status(res, 403, "Forbidden",
+                    "jobs.batch \"" + name + "\" is forbidden: User cannot patch resource");
     }
     if (req.get_header_value("Content-Type") != "application/merge-patch+json") {
       return Status(res, 415, "UnsupportedMediaType", "the body of the request was in an unknown format");
@@ -83,7 +88,8 @@ class FakeApiServer {
     const auto& suspend = patch["spec"]["suspend"];
     if (!suspend.is_boolean()) return Status(res, 422, "Invalid", "Job.batch \"" + name + "\" is invalid");
     it->second = suspend.get<bool>();
-    res.set_content(nlohmann::json{{"apiVersion", "batch/v1"}, {"kind", "Job"},
+    res.set_content(nlohmann::json{{"apiVersion", "batch/v1"},
+                                   {"kind", "Job"},
                                    {"metadata", {{"name", name}, {"namespace", ns}}},
                                    {"spec", {{"suspend", it->second}, {"parallelism", 1}}}}
                         .dump(),
@@ -139,15 +145,17 @@ TEST_F(KubernetesControllerTest, SuspendsAndResumesTheJobByMergePatch) {
             R"(kubectl patch job yolo-train-7 -n vision --type=merge -p '{"spec":{"suspend":false}}')");
   EXPECT_TRUE(api_.suspended("vision/yolo-train-7"));
   ASSERT_EQ(api_.seen().size(), 1U);
-  EXPECT_EQ(api_.seen()[0],
-            R"(PATCH /apis/batch/v1/namespaces/vision/jobs/yolo-train-7 application/merge-patch+json {"spec":{"suspend":true}})");
+  EXPECT_EQ(
+      api_.seen()[0],
+      R"(PATCH /apis/batch/v1/namespaces/vision/jobs/yolo-train-7 application/merge-patch+json {"spec":{"suspend":true}})");
 
   auto resumed = k8s.Resume(Job("vision/yolo-train-7"));
   ASSERT_TRUE(resumed.ok()) << resumed.status().message();
   EXPECT_FALSE(resumed->gpus_freed);
   EXPECT_FALSE(api_.suspended("vision/yolo-train-7"));
-  EXPECT_EQ(api_.seen()[1],
-            R"(PATCH /apis/batch/v1/namespaces/vision/jobs/yolo-train-7 application/merge-patch+json {"spec":{"suspend":false}})");
+  EXPECT_EQ(
+      api_.seen()[1],
+      R"(PATCH /apis/batch/v1/namespaces/vision/jobs/yolo-train-7 application/merge-patch+json {"spec":{"suspend":false}})");
 }
 
 TEST_F(KubernetesControllerTest, RefusalsKeepTheApiServersReason) {
@@ -190,7 +198,7 @@ TEST_F(KubernetesControllerTest, InClusterTheServerComesFromTheEnvironment) {
   EXPECT_EQ(outside.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(outside.status().message().find("KUBERNETES_SERVICE_HOST"), std::string::npos);
 
-  ::setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);  // NOLINT(concurrency-mt-unsafe)
+  ::setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);   // NOLINT(concurrency-mt-unsafe)
   ::setenv("KUBERNETES_SERVICE_PORT", port.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
   auto inside = KubernetesController(in_cluster).Pause(Job("vision/yolo-train-7"));
   ::unsetenv("KUBERNETES_SERVICE_HOST");  // NOLINT(concurrency-mt-unsafe)

@@ -21,14 +21,16 @@ StatusOr<std::string> SlurmController::Scontrol(const std::string& verb, const s
                           (Trim(r.err).empty() ? Trim(r.out) : Trim(r.err)).substr(0, 500);
   if (Has(r.err, "Invalid job id")) return NotFound(why);
   if (Has(r.err, "ermission denied") || Has(r.err, "Access denied")) return PermissionDenied(why);
-  if (Has(r.err, "Unable to contact slurm controller") || Has(r.err, "Socket timed out")) return Unavailable(why);
+  if (Has(r.err, "Unable to contact slurm controller") || Has(r.err, "Socket timed out"))
+    return Unavailable(why);
   return FailedPrecondition(why);
 }
 
 StatusOr<PauseOutcome> SlurmController::Pause(const PauseTarget& target) {
-  if ((target.mode != PauseMode::kSlurmSuspend && target.mode != PauseMode::kSlurmRequeue) || target.handle.empty()) {
-    return InvalidArgument("the Slurm adapter needs a slurm target with a job id; job " + target.job_id + " has \"" +
-                           target.handle + "\"");
+  if ((target.mode != PauseMode::kSlurmSuspend && target.mode != PauseMode::kSlurmRequeue) ||
+      target.handle.empty()) {
+    return InvalidArgument("the Slurm adapter needs a slurm target with a job id; job " + target.job_id +
+                           " has \"" + target.handle + "\"");
   }
   PauseOutcome out;
   if (target.mode == PauseMode::kSlurmSuspend) {
@@ -44,9 +46,10 @@ StatusOr<PauseOutcome> SlurmController::Pause(const PauseTarget& target) {
 }
 
 StatusOr<PauseOutcome> SlurmController::Resume(const PauseTarget& target) {
-  if ((target.mode != PauseMode::kSlurmSuspend && target.mode != PauseMode::kSlurmRequeue) || target.handle.empty()) {
-    return InvalidArgument("the Slurm adapter needs a slurm target with a job id; job " + target.job_id + " has \"" +
-                           target.handle + "\"");
+  if ((target.mode != PauseMode::kSlurmSuspend && target.mode != PauseMode::kSlurmRequeue) ||
+      target.handle.empty()) {
+    return InvalidArgument("the Slurm adapter needs a slurm target with a job id; job " + target.job_id +
+                           " has \"" + target.handle + "\"");
   }
   PauseOutcome out;
   const bool suspend = target.mode == PauseMode::kSlurmSuspend;

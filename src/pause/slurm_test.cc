@@ -56,7 +56,8 @@ TEST(SlurmController, RequeueFreesTheGpusAndHoldsTheJobUntilReleased) {
   EXPECT_TRUE(p->gpus_freed);
   EXPECT_EQ(p->resume_command, "scontrol release 77_3");
   ASSERT_TRUE(slurm.Resume(Slurm(PauseMode::kSlurmRequeue, "77_3")).ok());
-  EXPECT_EQ(runner.calls, (std::vector<Argv>{{"scontrol", "requeuehold", "77_3"}, {"scontrol", "release", "77_3"}}));
+  EXPECT_EQ(runner.calls,
+            (std::vector<Argv>{{"scontrol", "requeuehold", "77_3"}, {"scontrol", "release", "77_3"}}));
 }
 
 TEST(SlurmController, ScontrolsStderrIsTheError) {
@@ -68,7 +69,8 @@ TEST(SlurmController, ScontrolsStderrIsTheError) {
   SlurmController slurm(&runner);
   auto missing = slurm.Pause(Slurm(PauseMode::kSlurmSuspend, "9"));
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(missing.status().message(), "scontrol suspend 9 exited 1: slurm_suspend error: Invalid job id specified");
+  EXPECT_EQ(missing.status().message(),
+            "scontrol suspend 9 exited 1: slurm_suspend error: Invalid job id specified");
   EXPECT_EQ(slurm.Pause(Slurm(PauseMode::kSlurmSuspend, "9")).status().code(), StatusCode::kPermissionDenied);
   auto done = slurm.Pause(Slurm(PauseMode::kSlurmSuspend, "9"));
   EXPECT_EQ(done.status().code(), StatusCode::kFailedPrecondition);
