@@ -16,6 +16,7 @@ PACKAGES=(
   clang clang-format clang-tidy libclang-rt-14-dev
   tzdata locales
   python3 curl
+  slurmctld slurmd slurm-client
 )
 
 missing=()

@@ -71,15 +71,25 @@ class Client:
         """Registers (or updates) a job: a dict of the jobs API's string fields."""
         return self._post("/api/v1/jobs", {k: str(v) for k, v in job.items()})
 
-    def end_job(self, job_id, status, end):
+    def end_job(self, job_id, status, end, resume_command=None):
         """Ends a job: PATCH /api/v1/jobs/{id} with {"status": ..., "end": RFC 3339 UTC}.
 
-        status is one of succeeded, failed, cancelled.
+        status is one of succeeded, failed, cancelled, or paused (a job stopped on the
+        server's pause request, its checkpoint written: resume_command, when given, says
+        how to continue it and is sent along).
         """
-        return self._send("PATCH", "/api/v1/jobs/%s" % urllib.parse.quote(job_id, safe=""),
-                          {"status": status, "end": end})
+        body = {"status": status, "end": end}
+        if resume_command:
+            body["resume_command"] = resume_command
+        return self._send("PATCH", "/api/v1/jobs/%s" % urllib.parse.quote(job_id, safe=""), body)
+
+    def progress(self, job_id, epochs):
+        """Posts epochs (dicts with "epoch" and metrics). Returns the server's answer:
+        {"stored": N} and, when someone asked the job to stop, "stop": true with "kind"
+        ("pause": stop after a checkpoint, to be resumed; "stop": end it) and "reason"."""
+        return self._post("/api/v1/jobs/%s/progress" % urllib.parse.quote(job_id, safe=""), {"epochs": epochs})
 
     def post_progress(self, job_id, epochs):
         """Posts epochs (dicts with "epoch" and metrics). Returns (stop, reason)."""
-        out = self._post("/api/v1/jobs/%s/progress" % urllib.parse.quote(job_id, safe=""), {"epochs": epochs})
+        out = self.progress(job_id, epochs)
         return bool(out.get("stop")), out.get("reason", "")

@@ -7,15 +7,22 @@ GPULEDGER_<FIELD> of the jobs API). on_fit_epoch_end posts the epoch's metrics; 
 server answers that someone asked the job to stop, it sets trainer.stop, so Ultralytics
 ends the run after this epoch, whose checkpoint is already written (Ultralytics saves the
 model before on_fit_epoch_end). on_train_end ends the job (PATCH /api/v1/jobs/{id} with
-its status and end time): "cancelled" when the server asked it to stop, else "succeeded"
-(Ultralytics runs on_train_end only when training finished, early stopping included).
+its status and end time): "paused" when the server's answer was a stop of kind "pause"
+(with the command that resumes it from weights/last.pt: `yolo train resume
+model=<save_dir>/weights/last.pt`, i.e. YOLO(last).train(resume=True)), "cancelled" for
+any other stop, else "succeeded" (Ultralytics runs on_train_end only when training
+finished, early stopping included).
 
 Nothing here can fail a training run: attach() with no server, token or job id logs a
 warning and attaches nothing; an unreachable server is a warning; errors are logged once
 per kind, and epochs the server did not take are sent again with the next epoch.
 
-In DDP runs Ultralytics runs callbacks in rank 0 only; the node agent's results.csv
-follower covers runs without this callback.
+Callbacks added with model.add_callback (attach) do not reach DDP workers: Ultralytics'
+generated DDP script rebuilds the trainer from its class and arguments. For multi-GPU runs
+train with a trainer from gpuledger.ultralytics_trainer (model.train(...,
+trainer=DetectionTrainer)): it adds these callbacks in every process and reports from rank
+0 only, and a stop set there is broadcast to all ranks by Ultralytics itself. The node
+agent's results.csv follower covers runs with neither.
 """
 
 import functools
@@ -97,6 +104,8 @@ class _Reporter:
         self.started = time.monotonic()
         self.warned = set()
         self.stop_reason = None
+        self.stop_kind = None  # "pause" or "stop", once the server asked
+        self.resume_command = None
         self.ended = None  # the status the job was ended with, once on_train_end ran
 
     def _warn(self, kind, err):
@@ -150,22 +159,29 @@ class _Reporter:
         self.unsent.append(epoch)
         del self.unsent[:-_MAX_UNSENT]
         try:
-            stop, reason = self.client.post_progress(self.job_id, self.unsent)
+            answer = self.client.progress(self.job_id, self.unsent)
         except GpuledgerError as e:
             self._warn("progress", e)
             return
         self.unsent = []
-        if stop and not getattr(trainer, "stop", False):
-            self.stop_reason = reason or "stop requested"
-            LOG.warning("gpuledger: job %s asked to stop (%s): ending after epoch %d, its checkpoint written",
-                        self.job_id, self.stop_reason, epoch["epoch"])
+        if answer.get("stop") and self.stop_reason is None:
+            self.stop_reason = answer.get("reason") or "stop requested"
+            self.stop_kind = "pause" if answer.get("kind") == "pause" else "stop"
+            if self.stop_kind == "pause":
+                self.resume_command = resume_command(trainer)
+            LOG.warning("gpuledger: job %s asked to %s (%s): ending after epoch %d, its checkpoint written%s",
+                        self.job_id, self.stop_kind, self.stop_reason, epoch["epoch"],
+                        "; resume with: " + self.resume_command if self.resume_command else "")
             trainer.stop = True
 
     @_never_raises("end")
     def on_train_end(self, trainer):
         # Ultralytics runs on_train_end once training finished; a stop the server asked
         # for is a cancelled job, an early stop (patience) or the last epoch a success.
-        status = "cancelled" if self.stop_reason else "succeeded"
+        if self.stop_kind == "pause":
+            status = "paused"
+        else:
+            status = "cancelled" if self.stop_reason else "succeeded"
         if self.unsent:  # the last epochs the server did not take: one more try
             try:
                 self.client.post_progress(self.job_id, self.unsent)
@@ -173,11 +189,38 @@ class _Reporter:
             except GpuledgerError as e:
                 self._warn("progress", e)
         try:
-            self.client.end_job(self.job_id, status, _now_rfc3339())
+            self.client.end_job(self.job_id, status, _now_rfc3339(), self.resume_command)
         except GpuledgerError as e:
             self._warn("end", "%s; the job is not marked %s" % (e, status))
             return
         self.ended = status
+
+
+def resume_command(trainer):
+    """The command that continues a run from its last checkpoint: Ultralytics' trainer
+    writes weights/last.pt under save_dir every epoch (trainer.last), and
+    YOLO(last).train(resume=True) restores the epoch, optimizer and EMA from it."""
+    last = getattr(trainer, "last", None)
+    if not last:
+        save_dir = getattr(trainer, "save_dir", None) or getattr(getattr(trainer, "args", None), "save_dir", None)
+        last = os.path.join(str(save_dir), "weights", "last.pt") if save_dir else "weights/last.pt"
+    return "yolo train resume model=%s" % last
+
+
+def _reporter_for(job_id, server=None, token=None, ca_file=None):
+    job_id = job_id or os.environ.get("GPULEDGER_JOB_ID", "")
+    if not job_id:
+        LOG.warning("gpuledger: no job id (pass job_id= or set GPULEDGER_JOB_ID): this run is not reported")
+        return None
+    try:
+        client = Client(server, token, ca_file=ca_file)
+    except GpuledgerError as e:
+        LOG.warning("gpuledger: %s: this run is not reported", e)
+        return None
+    return _Reporter(client, job_id)
+
+
+_EVENTS = ("on_pretrain_routine_end", "on_fit_epoch_end", "on_train_end")
 
 
 def attach(model, server=None, token=None, job_id=None, ca_file=None):
@@ -189,17 +232,9 @@ def attach(model, server=None, token=None, job_id=None, ca_file=None):
     system does not trust (self-signed, a private CA), ca_file or $GPULEDGER_CA_FILE
     names the PEM file to trust.
     """
-    job_id = job_id or os.environ.get("GPULEDGER_JOB_ID", "")
-    if not job_id:
-        LOG.warning("gpuledger: no job id (pass job_id= or set GPULEDGER_JOB_ID): this run is not reported")
+    reporter = _reporter_for(job_id, server, token, ca_file)
+    if reporter is None:
         return None
-    try:
-        client = Client(server, token, ca_file=ca_file)
-    except GpuledgerError as e:
-        LOG.warning("gpuledger: %s: this run is not reported", e)
-        return None
-    reporter = _Reporter(client, job_id)
-    model.add_callback("on_pretrain_routine_end", reporter.on_pretrain_routine_end)
-    model.add_callback("on_fit_epoch_end", reporter.on_fit_epoch_end)
-    model.add_callback("on_train_end", reporter.on_train_end)
+    for event in _EVENTS:
+        model.add_callback(event, getattr(reporter, event))
     return reporter

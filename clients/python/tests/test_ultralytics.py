@@ -217,7 +217,7 @@ class CallbackTest(unittest.TestCase):
     def test_a_callback_error_never_ends_training(self):
         model = FakeModel(epochs=2)
         reporter = gl.attach(model, server=self.url, token="tok", job_id="run-11")
-        reporter.client.post_progress = None  # calling it raises TypeError
+        reporter.client.progress = None  # calling it raises TypeError
         with self.assertLogs("gpuledger", level="WARNING"):
             model.train()
         self.assertEqual(model.trainer.saved, [1, 2])
