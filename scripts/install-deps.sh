@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package gpuledger's build, tests, benchmarks and demo need.
-# Idempotent; run as root (or through sudo). Nothing is fetched from outside Debian.
+# Idempotent; run as root (or through sudo). Nothing is fetched from outside Debian here
+# (the build's `npm ci` then fetches web/package-lock.json's packages from the npm registry).
 set -euo pipefail
 
 PACKAGES=(
@@ -16,6 +17,7 @@ PACKAGES=(
   clang clang-format clang-tidy libclang-rt-14-dev
   tzdata locales
   python3 curl
+  npm chromium fonts-noto-cjk
 )
 
 missing=()

@@ -710,6 +710,8 @@ void Server::Routes() {
   SubmissionRoutes();
   MemoryRoutes();
   AdminRoutes();
+  WebRoutes();
+  ListRoutes();
 }
 
 }  // namespace gpuledger
