@@ -27,6 +27,7 @@ const messages = {
     notFound: 'Not found, or not yours to see.', waits: 'Waits for', forbidden: 'Your role does not see this page.',
     signedInAs: 'Signed in as', language: '中文', loading: 'Loading…', create: 'Create', created: 'Created',
     tableView: 'Table', confirmRevoke: 'Revoke this token? Its sessions end at once.',
+    by_department: 'Department', by_project: 'Project', by_user: 'User',
   },
   'zh-CN': {
     title: 'gpuledger', signIn: '登录', signOut: '退出', token: 'API 令牌',
@@ -55,6 +56,7 @@ const messages = {
     notFound: '不存在，或无权查看。', waits: '待', forbidden: '您的角色无权查看此页。',
     signedInAs: '已登录：', language: 'English', loading: '加载中…', create: '创建', created: '已创建',
     tableView: '表格', confirmRevoke: '吊销此令牌？其会话将立即结束。',
+    by_department: '部门', by_project: '项目', by_user: '用户',
   },
 };
 
@@ -81,10 +83,16 @@ export function money(amount, currency) {
   if (amount === null || amount === undefined || amount === '') return '–';
   return new Intl.NumberFormat(lang, { style: 'currency', currency: currency || 'CNY' }).format(Number(amount));
 }
+// Dates are shown in the organisation's time zone (the ledger's), once known.
+let orgTz = '';
+export function setTimeZone(tz) { orgTz = tz || ''; }
+export function compact(v) {
+  return new Intl.NumberFormat(lang, { notation: 'compact', maximumFractionDigits: 1 }).format(Number(v));
+}
 export function date(iso, tz) {
   if (!iso) return '–';
   const opts = { dateStyle: 'medium', timeStyle: 'short' };
-  if (tz) opts.timeZone = tz;
+  if (tz || orgTz) opts.timeZone = tz || orgTz;
   try { return new Intl.DateTimeFormat(lang, opts).format(new Date(iso)); } catch { return iso; }
 }
 export function statusName(s) {

@@ -1,7 +1,7 @@
 // The gpuledger dashboard: sign-in, then each role's views of the books, confined as the
 // API confines them (the server decides; the page only leaves out what would be refused).
 import { api, get, setCsrf, ApiError } from './api.js';
-import { t, setLang, getLang, num, pct, money, date, statusName } from './i18n.js';
+import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact } from './i18n.js';
 import { chart, disposeCharts } from './charts.js';
 
 const state = { me: null, month: null, timer: null };
@@ -130,6 +130,7 @@ function showLogin(message) {
 function signedIn(me) {
   state.me = me;
   setCsrf(me.csrf_token);
+  setTimeZone(me.timezone);
   if (!state.month) state.month = me.month;
   localStorage.setItem('gl_signed_in', '1');
 }
@@ -149,8 +150,8 @@ function costChart(el, lines, currency) {
   chart(el, {
     tooltip: { trigger: 'axis', valueFormatter: (v) => money(v, currency) },
     legend: { data: [t('effective'), t('idleHeld')] },
-    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-    xAxis: { type: 'value' },
+    grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
+    xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } },
     yAxis: { type: 'category', data: keys, inverse: true },
     series: [
       { name: t('effective'), type: 'bar', stack: 'c', data: eff, color: '#2f7d5b' },
@@ -166,7 +167,7 @@ function effective(l) {
 
 function linesTable(r, lines, testid) {
   return table(
-    [r.by, t('jobsCount'), t('gpuHours'), t('allocated'), t('effective'), t('density'), t('meanUtil'), t('prevCost')],
+    [t('by_' + r.by), t('jobsCount'), t('gpuHours'), t('allocated'), t('effective'), t('density'), t('meanUtil'), t('prevCost')],
     lines.map((l) => [l.key, num(l.jobs, 0), num(l.gpu_hours), money(l.cost, r.currency), money(effective(l), r.currency),
       pct(l.density), num(l.mean_util_pct) + ' %', l.prev_cost === undefined ? '–' : money(l.prev_cost, r.currency)]),
     { testid });
@@ -283,7 +284,8 @@ async function jobPage(id) {
       get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
     ]);
     const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
-    const est = j.estimate && (j.estimate.cost || j.estimate.expected_cost);
+    // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
+    const est = j.estimate && j.estimate.cost && j.estimate.cost.median;
     out.push(h('div', { class: 'cards' },
       card(t('status'), statusName(j.status), 'job-status'),
       card(t('costSoFar'), money(j.cost, j.currency), 'job-cost'),
@@ -311,7 +313,7 @@ async function jobPage(id) {
         out.push(h('section', {}, h('h2', {}, label), el));
         draw(() => chart(el, {
           tooltip: { trigger: 'axis' },
-          grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+          grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
           xAxis: { type: 'time' }, yAxis: { type: 'value' },
           series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
         }));
@@ -328,7 +330,7 @@ async function jobPage(id) {
       draw(() => chart(el, {
         tooltip: { trigger: 'axis' },
         legend: { data: [t('trainLoss'), t('valLoss'), 'mAP@0.5'] },
-        grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: 'category', data: ep.map((e) => e.epoch) },
         yAxis: [{ type: 'value' }, { type: 'value', min: 0, max: 1 }],
         series: [
@@ -347,7 +349,8 @@ async function jobPage(id) {
 async function leaderboard() {
   await page(t('leaderboard'), async () => {
     const lb = await get('/api/v1/leaderboard?month=' + state.month);
-    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}`)];
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route()))];
+    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}`));
     if (lb.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'empty' }, t('noLeaderboard')));
     const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costPerMap') });
     out.push(el, table([t('config'), t('runs'), t('map50'), t('trainHours'), t('peakMem'), t('density'), t('costPerRun'), t('costPerMap')],
@@ -355,8 +358,8 @@ async function leaderboard() {
         pct(r.density), money(r.cost_per_run, lb.currency), money(r.cost_per_map_point, lb.currency)]), { testid: 'leaderboard' }));
     draw(() => chart(el, {
       tooltip: { trigger: 'axis', valueFormatter: (v) => money(v, lb.currency) },
-      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-      xAxis: { type: 'value' }, yAxis: { type: 'category', data: lb.rows.map((r) => r.config), inverse: true },
+      grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } }, yAxis: { type: 'category', data: lb.rows.map((r) => r.config), inverse: true },
       series: [{ name: t('costPerMap'), type: 'bar', data: lb.rows.map((r) => Number(r.cost_per_map_point)), color: '#3a6ea5' }],
     }));
     return out;
@@ -373,12 +376,12 @@ async function waste() {
       const rows = r.lines.map((l) => ({ key: l.key, idle: l.phases_gpu_hours.idle, all: l.gpu_hours, cost: l.cost }))
         .sort((a, b) => b.idle - a.idle);
       const el = h('div', { class: 'chart small', role: 'img', 'aria-label': r.by });
-      out.push(h('section', {}, h('h2', {}, r.by), el, table([r.by, t('idleHours'), t('gpuHours'), t('idleShare'), t('cost')],
+      out.push(h('section', {}, h('h2', {}, t('by_' + r.by)), el, table([t('by_' + r.by), t('idleHours'), t('gpuHours'), t('idleShare'), t('cost')],
         rows.map((x) => [x.key, num(x.idle), num(x.all), pct(x.all > 0 ? x.idle / x.all : 0), money(x.cost, r.currency)]), { testid: 'waste-' + r.by })));
       draw(() => chart(el, {
         tooltip: { trigger: 'axis' },
-        grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-        xAxis: { type: 'value' }, yAxis: { type: 'category', data: rows.slice(0, 15).map((x) => x.key), inverse: true },
+        grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+        xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } }, yAxis: { type: 'category', data: rows.slice(0, 15).map((x) => x.key), inverse: true },
         series: [{ name: t('idleHours'), type: 'bar', data: rows.slice(0, 15).map((x) => x.idle), color: '#b5533c' }],
       }));
     }
