@@ -46,12 +46,15 @@ class DashboardServerTest : public ::testing::Test {
   void SetUp() override {
     std::unique_ptr<Ledger> ledger = Open();
     ASSERT_TRUE(ledger);
-    ASSERT_TRUE(ledger->PutJobs({MakeJob("j1", "zhangsan", "line3", "manufacturing", kT0 - kDayMs, JobStatus::kRunning),
-                                  MakeJob("j2", "lisi", "line4", "manufacturing", kT0 - 2 * kDayMs, JobStatus::kSucceeded),
-                                  MakeJob("j3", "wangwu", "vision", "research", kT0 - 3 * kDayMs, JobStatus::kFailed),
-                                  MakeJob("j0", "zhangsan", "line3", "manufacturing", kT0 - 40 * kDayMs,
-                                          JobStatus::kSucceeded)})
-                    .ok());
+    ASSERT_TRUE(
+        ledger
+            ->PutJobs(
+                {MakeJob("j1", "zhangsan", "line3", "manufacturing", kT0 - kDayMs, JobStatus::kRunning),
+                 MakeJob("j2", "lisi", "line4", "manufacturing", kT0 - 2 * kDayMs, JobStatus::kSucceeded),
+                 MakeJob("j3", "wangwu", "vision", "research", kT0 - 3 * kDayMs, JobStatus::kFailed),
+                 MakeJob("j0", "zhangsan", "line3", "manufacturing", kT0 - 40 * kDayMs,
+                         JobStatus::kSucceeded)})
+            .ok());
     ASSERT_TRUE(ledger->PutProgress("j1", {{1, 60.0, 1.5, 1.6, 0.5, 0.4, 0.31, 0.2}}).ok());
     admin_ = Token(Role::kAdmin);
     ServerOptions opt;
@@ -66,7 +69,9 @@ class DashboardServerTest : public ::testing::Test {
     if (server_) server_->Stop();
   }
   static int Code(const httplib::Result& r) { return r ? r->status : -1; }
-  static httplib::Headers Bearer(const std::string& secret) { return {{"Authorization", "Bearer " + secret}}; }
+  static httplib::Headers Bearer(const std::string& secret) {
+    return {{"Authorization", "Bearer " + secret}};
+  }
   struct Signed {
     std::string cookie;  // "gl_session=..."
     std::string csrf;
@@ -122,7 +127,9 @@ TEST_F(DashboardServerTest, SignInSetsAStrictHttpOnlyCookieAndTheCookieReadsAsTh
   EXPECT_EQ(Code(client_->Post("/api/v1/session", R"({"token": "glt_nope"})", "application/json")), 401);
   EXPECT_EQ(Code(client_->Post("/api/v1/session", R"({"token": 5})", "application/json")), 400);
   const std::string ingest = Token(Role::kIngest);
-  EXPECT_EQ(Code(client_->Post("/api/v1/session", nlohmann::json{{"token", ingest}}.dump(), "application/json")), 403);
+  EXPECT_EQ(
+      Code(client_->Post("/api/v1/session", nlohmann::json{{"token", ingest}}.dump(), "application/json")),
+      403);
 }
 
 TEST_F(DashboardServerTest, AStateChangeWithTheCookieNeedsTheCsrfToken) {
@@ -130,8 +137,9 @@ TEST_F(DashboardServerTest, AStateChangeWithTheCookieNeedsTheCsrfToken) {
   auto bare = client_->Post("/api/v1/jobs/j1/stop", {{"Cookie", s.cookie}}, "", "application/json");
   EXPECT_EQ(Code(bare), 403) << bare->body;
   EXPECT_NE(bare->body.find("X-CSRF-Token"), std::string::npos);
-  auto wrong = client_->Post("/api/v1/jobs/j1/stop", {{"Cookie", s.cookie}, {"X-CSRF-Token", std::string(64, 'a')}}, "",
-                             "application/json");
+  auto wrong =
+      client_->Post("/api/v1/jobs/j1/stop", {{"Cookie", s.cookie}, {"X-CSRF-Token", std::string(64, 'a')}},
+                    "", "application/json");
   EXPECT_EQ(Code(wrong), 403);
   auto none = Open()->GetStopRequest("j1");
   ASSERT_TRUE(none.ok());

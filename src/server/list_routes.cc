@@ -59,11 +59,13 @@ StatusOr<JobFilter> ParseJobFilter(const httplib::Request& req, const BooksConte
   for (const char* name : {"from", "to"}) {
     if (!req.has_param(name)) continue;
     auto t = ParseTime(req.get_param_value(name));
-    if (!t.ok()) return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
+    if (!t.ok())
+      return InvalidArgument(std::string("query parameter '") + name + "': " + t.status().message());
     (std::string_view(name) == "from" ? f.span.start : f.span.end) = *t;
   }
   if (f.span.start >= f.span.end) {
-    return InvalidArgument("from " + FormatTime(f.span.start) + " is not before to " + FormatTime(f.span.end));
+    return InvalidArgument("from " + FormatTime(f.span.start) + " is not before to " +
+                           FormatTime(f.span.end));
   }
   ASSIGN_OR_RETURN(f.limit, CountParam(req, "limit", kDefaultJobPage, kMaxJobPage));
   ASSIGN_OR_RETURN(f.offset, CountParam(req, "offset", 0, INT64_MAX / 2));
@@ -89,9 +91,13 @@ bool MaySeeJob(const Principal& p, const Job& job) {
          (p.role == Role::kDeptAdmin && job.department == p.department);
 }
 
-nlohmann::json OrNull(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json OrNull(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 
-nlohmann::json TimeOrNull(TimeMs t) { return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatTime(t)); }
+nlohmann::json TimeOrNull(TimeMs t) {
+  return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatTime(t));
+}
 
 }  // namespace
 
@@ -100,9 +106,11 @@ void Server::ListRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kFinance || p->role == Role::kIngest) {
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " lists no jobs"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " lists no jobs"));
     }
-    if (Status s = OnlyParams(req, {"month", "from", "to", "project", "user", "status", "model", "limit", "offset"});
+    if (Status s =
+            OnlyParams(req, {"month", "from", "to", "project", "user", "status", "model", "limit", "offset"});
         !s.ok())
       return Reply(res, s);
     MutexLock lock(ledger_mu_);
@@ -173,7 +181,8 @@ void Server::ListRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kFinance || p->role == Role::kIngest) {
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no single jobs"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no single jobs"));
     }
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);

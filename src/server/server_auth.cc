@@ -116,8 +116,9 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
     hash = HashToken(header.substr(kScheme.size()));
   } else {
     // A dashboard session's cookie stands for the token it was made from (session.h).
-    StatusOr<std::string> from_session = SessionTokenHash(sessions_, req.get_header_value("Cookie"), req.method,
-                                                          req.get_header_value(std::string(kCsrfHeader)), now);
+    StatusOr<std::string> from_session =
+        SessionTokenHash(sessions_, req.get_header_value("Cookie"), req.method,
+                         req.get_header_value(std::string(kCsrfHeader)), now);
     if (!from_session.ok()) return refuse(nullptr, from_session.status());
     hash = *std::move(from_session);
   }

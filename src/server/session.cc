@@ -26,7 +26,8 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-StatusOr<Session> SessionStore::Create(const std::string& token_hash, const std::string& token_id, TimeMs now) {
+StatusOr<Session> SessionStore::Create(const std::string& token_hash, const std::string& token_id,
+                                       TimeMs now) {
   Session s;
   ASSIGN_OR_RETURN(s.id, RandomHex());
   ASSIGN_OR_RETURN(s.csrf, RandomHex());
@@ -94,25 +95,30 @@ std::string ClearSessionCookie(bool secure) {
          (secure ? "; Secure" : "");
 }
 
-bool ChangesState(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+bool ChangesState(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
 
 bool SameSecret(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty() || a.size() != b.size()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-StatusOr<std::string> SessionTokenHash(SessionStore& store, std::string_view cookie_header, std::string_view method,
-                                       std::string_view csrf_header, TimeMs now) {
+StatusOr<std::string> SessionTokenHash(SessionStore& store, std::string_view cookie_header,
+                                       std::string_view method, std::string_view csrf_header, TimeMs now) {
   const std::string id = CookieValue(cookie_header, kSessionCookie);
   if (id.empty()) {
-    return Unauthenticated("send an API token as 'Authorization: Bearer <token>' or sign in (POST /api/v1/session)");
+    return Unauthenticated(
+        "send an API token as 'Authorization: Bearer <token>' or sign in (POST /api/v1/session)");
   }
   std::optional<Session> s = store.Find(id, now);
-  if (!s) return Unauthenticated("the session has ended (signed out, expired or the server restarted): sign in again");
+  if (!s)
+    return Unauthenticated(
+        "the session has ended (signed out, expired or the server restarted): sign in again");
   if (ChangesState(method) && !SameSecret(csrf_header, s->csrf)) {
-    return PermissionDenied(std::string("a request that changes state with a session cookie needs the session's ") +
-                            std::string(kCsrfHeader) + " header; it was " +
-                            (csrf_header.empty() ? "missing" : "wrong"));
+    return PermissionDenied(
+        std::string("a request that changes state with a session cookie needs the session's ") +
+        std::string(kCsrfHeader) + " header; it was " + (csrf_header.empty() ? "missing" : "wrong"));
   }
   return s->token_hash;
 }

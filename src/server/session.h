@@ -59,8 +59,8 @@ bool SameSecret(std::string_view a, std::string_view b);
 // What a request with this cookie header, method and X-CSRF-Token header is
 // authenticated as: the token hash of its session, or Unauthenticated (no cookie, no or
 // an ended session) / PermissionDenied (a state change without the session's CSRF token).
-StatusOr<std::string> SessionTokenHash(SessionStore& store, std::string_view cookie_header, std::string_view method,
-                                       std::string_view csrf_header, TimeMs now);
+StatusOr<std::string> SessionTokenHash(SessionStore& store, std::string_view cookie_header,
+                                       std::string_view method, std::string_view csrf_header, TimeMs now);
 
 // The requests served without a token: the dashboard's page and assets (GET) and the
 // sign-in itself (POST /api/v1/session, which checks the token in its body).
