@@ -76,7 +76,8 @@ class DashboardServerTest : public ::testing::Test {
     std::string cookie;  // "gl_session=..."
     std::string csrf;
     std::string set_cookie;
-    nlohmann::json body;
+    std::string body;  // the sign-in's answer
+    nlohmann::json Body() const { return nlohmann::json::parse(body); }
   };
   Signed SignIn(const std::string& secret) {
     auto r = client_->Post("/api/v1/session", nlohmann::json{{"token", secret}}.dump(), "application/json");
@@ -85,8 +86,8 @@ class DashboardServerTest : public ::testing::Test {
     if (Code(r) != 200) return s;
     s.set_cookie = r->get_header_value("Set-Cookie");
     s.cookie = s.set_cookie.substr(0, s.set_cookie.find(';'));
-    s.body = nlohmann::json::parse(r->body);
-    s.csrf = s.body["csrf_token"];
+    s.body = r->body;
+    s.csrf = s.Body()["csrf_token"];
     return s;
   }
   nlohmann::json Jobs(const std::string& secret, const std::string& query, int want = 200) {
@@ -114,10 +115,10 @@ TEST_F(DashboardServerTest, SignInSetsAStrictHttpOnlyCookieAndTheCookieReadsAsTh
   EXPECT_NE(s.set_cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(s.set_cookie.find("SameSite=Strict"), std::string::npos);
   EXPECT_EQ(s.set_cookie.find("Secure"), std::string::npos);  // plain HTTP here
-  EXPECT_EQ(s.body["role"], "user");
-  EXPECT_EQ(s.body["project"], "line3");
-  EXPECT_EQ(s.body["month"], "2026-11");
-  EXPECT_EQ(s.body["timezone"], "Asia/Shanghai");
+  EXPECT_EQ(s.Body()["role"], "user");
+  EXPECT_EQ(s.Body()["project"], "line3");
+  EXPECT_EQ(s.Body()["month"], "2026-11");
+  EXPECT_EQ(s.Body()["timezone"], "Asia/Shanghai");
   auto me = client_->Get("/api/v1/session", {{"Cookie", s.cookie}});
   ASSERT_EQ(Code(me), 200);
   EXPECT_EQ(nlohmann::json::parse(me->body)["csrf_token"], s.csrf);
