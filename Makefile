@@ -29,11 +29,13 @@ $(BUILD)/release/build.ninja: $(BUILD)/.deps CMakeLists.txt
 release: $(BUILD)/release/build.ninja
 	cmake --build $(BUILD)/release -j $(JOBS) --target gpuledger
 
+# On a terminal (and not under CI) the demo then serves the dashboard; elsewhere it exits
+# after the reports.
 demo: release
-	$(BUILD)/release/gpuledger demo --db $(BUILD)/demo.db
+	$(BUILD)/release/gpuledger demo --db $(BUILD)/demo.db $$( [ -t 1 ] && [ -z "$$CI" ] && echo --serve )
 
 $(BUILD)/asan/build.ninja: $(BUILD)/.deps CMakeLists.txt
-	cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGPULEDGER_SANITIZE=ON -DGPULEDGER_BUILD_BENCH=OFF
+	cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGPULEDGER_SANITIZE=ON -DGPULEDGER_BUILD_BENCH=OFF -DGPULEDGER_WEB=OFF
 
 # Both suites run with a throwaway PostgreSQL cluster (scripts/with-pg.sh) so the Ledger
 # contract suite covers both backends.
@@ -49,7 +51,7 @@ test-asan: $(BUILD)/asan/build.ninja
 # under ThreadSanitizer, built by clang, which also checks the lock annotations
 # (common/mutex.h, -Wthread-safety as errors).
 $(BUILD)/tsan/build.ninja: $(BUILD)/.deps CMakeLists.txt
-	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_TSAN=ON -DGPULEDGER_BUILD_BENCH=OFF
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_TSAN=ON -DGPULEDGER_BUILD_BENCH=OFF -DGPULEDGER_WEB=OFF
 
 TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache|PostgresPool|DroppedConnection|Reachability
 test-tsan: $(BUILD)/tsan/build.ninja
@@ -81,7 +83,7 @@ lint: build
 	run-clang-tidy -quiet -p $(BUILD)/dev $$(git ls-files 'src/*.cc' | grep -v _test.cc) 2>/dev/null | grep -E '(warning|error):' | sort | uniq -c | sort -rn | head -40
 
 $(BUILD)/fuzz/build.ninja: $(BUILD)/.deps CMakeLists.txt
-	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_FUZZ=ON -DGPULEDGER_BUILD_TESTS=OFF -DGPULEDGER_BUILD_BENCH=OFF
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPULEDGER_FUZZ=ON -DGPULEDGER_BUILD_TESTS=OFF -DGPULEDGER_BUILD_BENCH=OFF -DGPULEDGER_WEB=OFF
 
 # Each libFuzzer target over its corpus once (clang, ASan + UBSan): what CI replays.
 fuzz-replay: $(BUILD)/fuzz/build.ninja

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package gpuledger's build, tests, benchmarks and demo need.
-# Idempotent; run as root (or through sudo). Nothing is fetched from outside Debian.
+# Idempotent; run as root (or through sudo). Nothing is fetched from outside Debian here
+# (the build's `npm ci` then fetches web/package-lock.json's packages from the npm registry).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +18,7 @@ PACKAGES=(
   tzdata locales
   python3 curl
   slurmctld slurmd slurm-client
+  npm chromium fonts-noto-cjk
 )
 
 missing=()

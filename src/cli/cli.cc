@@ -353,6 +353,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_demo->add_option("--month", demo.month, "the month to report; the one before is simulated too")
       ->capture_default_str();
   c_demo->add_option("--interval", demo.interval, "simulated sample interval")->capture_default_str();
+  c_demo->add_flag("--serve", demo.serve,
+                   "then serve the dashboard on the demo ledger at 127.0.0.1 and print a token per role");
+  c_demo->add_option("--port", demo.port, "the dashboard's port with --serve (0: any free one)")->capture_default_str();
 
   try {
     app.parse(argc, argv);

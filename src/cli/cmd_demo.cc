@@ -1,12 +1,80 @@
 // demo: simulate a cluster into a fresh ledger, then print the department report and
 // the leaderboard, as a new user would see them.
+#include <csignal>
 #include <filesystem>
 
 #include "cli/commands.h"
 #include "report/render.h"
+#include "server/auth.h"
+#include "server/server.h"
 #include "sim/simulator.h"
 
 namespace gpuledger {
+
+namespace {
+
+// The wall clock moved back (or on) to the simulated month: the dashboard reads the demo
+// ledger as a month in progress, and the time goes on passing.
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(TimeMs now) : offset_(now - SystemClock().Now()) {}
+  TimeMs Now() const override { return SystemClock().Now() + offset_; }
+
+ private:
+  DurationMs offset_;
+};
+
+// demo --serve: a token per role in the demo ledger, then the server until a signal.
+Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
+  struct Want {
+    Role role;
+    const char* project;
+    const char* department;
+  };
+  const Want wants[] = {{Role::kAdmin, "", ""},
+                        {Role::kDeptAdmin, "", "manufacturing"},
+                        {Role::kUser, "defect-detection-line3", ""},
+                        {Role::kFinance, "", ""},
+                        {Role::kIngest, "", ""}};
+  std::vector<std::pair<Want, std::string>> made;
+  for (const Want& w : wants) {
+    ASSIGN_OR_RETURN(NewToken t, MakeToken(w.role, w.project, w.department, now));
+    t.record.name = "demo " + std::string(RoleName(w.role));
+    RETURN_IF_ERROR(ledger->PutToken(t.record));
+    made.emplace_back(w, t.secret);
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ShiftedClock clock(now);
+  ServerOptions opt;
+  opt.host = "127.0.0.1";
+  opt.port = a.port;
+  opt.raw_retention_ms = 0;  // the simulated months are kept whole
+  Server server(std::move(ledger), clock, opt);
+  RETURN_IF_ERROR(server.Start());
+  out << "dashboard: http://127.0.0.1:" << server.port() << "/ (the demo ledger, its clock at "
+      << FormatTime(now) << "; Ctrl-C stops)\n"
+      << "sign in with one of these tokens:\n";
+  for (const auto& [w, secret] : made) {
+    std::string who = std::string(RoleName(w.role));
+    if (*w.project) who += " (" + std::string(w.project) + ")";
+    if (*w.department) who += " (" + std::string(w.department) + ")";
+    out << "  " << who << std::string(who.size() < 36 ? 36 - who.size() : 1, ' ') << secret << "\n";
+  }
+  out << std::flush;
+  int sig = 0;
+  sigwait(&set, &sig);
+  out << "gpuledger demo: signal " << sig << ", stopping" << std::endl;
+  server.Stop();
+  return OkStatus();
+}
+
+}  // namespace
 
 Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   SimOptions opt;
@@ -53,8 +121,12 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   out << RenderLeaderboardTable(lb) << "\n";
   out << "next: gpuledger report --db " << a.db << " --month " << opt.month.ToString()
       << " --by project|user|model|image|framework|gpu-model [--format csv|json] [--share-idle]\n"
-      << "      gpuledger jobs --db " << a.db << " --month " << opt.month.ToString() << "\n";
-  return OkStatus();
+      << "      gpuledger jobs --db " << a.db << " --month " << opt.month.ToString() << "\n"
+      << "      gpuledger demo --serve   (the dashboard on this ledger, docs/DASHBOARD.md)\n";
+  // The dashboard reads the ledger an hour before the simulated month's end.
+  if (!a.serve) return OkStatus();
+  ledger.reset();
+  return ServeDemo(a, as_of - kHourMs, out);
 }
 
 }  // namespace gpuledger

@@ -176,6 +176,10 @@ struct DemoArgs {
   uint64_t seed = 42;
   std::string month = "2026-10";
   std::string interval = "1m";
+  // Then serve the dashboard on the demo ledger (docs/DASHBOARD.md) at 127.0.0.1:port
+  // until a signal, printing its URL and a token per role.
+  bool serve = false;
+  int port = 8080;  // 0: any free port
 };
 Status CmdDemo(const DemoArgs& a, std::ostream& out);
 

@@ -711,6 +711,8 @@ void Server::Routes() {
   SubmissionRoutes();
   MemoryRoutes();
   AdminRoutes();
+  WebRoutes();
+  ListRoutes();
 }
 
 }  // namespace gpuledger

@@ -29,6 +29,7 @@
 #include "server/auth.h"
 #include "policy/image_tag.h"
 #include "server/journal.h"
+#include "server/session.h"
 
 namespace httplib {
 struct Request;
@@ -188,6 +189,10 @@ class Server {
   void SubmissionRoutes();
   // POST /api/v1/memory: jobs' own GPU memory from the agent (memory_routes.cc).
   void MemoryRoutes();
+  // The dashboard (docs/DASHBOARD.md): its pages at / and its sessions (web_routes.cc);
+  // GET /api/v1/jobs and /api/v1/leaderboard (list_routes.cc).
+  void WebRoutes();
+  void ListRoutes();
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked
@@ -237,6 +242,7 @@ class Server {
   // waits behind the journal's flush). Set once in the constructor.
   Ledger* const ledger_unlocked_;
   TokenCache tokens_;                      // thread-safe: authentication without the ledger lock
+  SessionStore sessions_;                  // thread-safe: the dashboard's, in memory only
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   BooksCache books_;                       // thread-safe: partial months' books between flushes
   SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)

@@ -111,10 +111,17 @@ StatusOr<Principal> Server::CheckToken(const httplib::Request& req, DurationMs* 
   const bool bearer = header.size() > kScheme.size() &&
                       std::equal(kScheme.begin(), kScheme.end(), header.begin(),
                                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-  if (!bearer) {
-    return refuse(nullptr, Unauthenticated("send an API token as 'Authorization: Bearer <token>'"));
+  std::string hash;
+  if (bearer) {
+    hash = HashToken(header.substr(kScheme.size()));
+  } else {
+    // A dashboard session's cookie stands for the token it was made from (session.h).
+    StatusOr<std::string> from_session =
+        SessionTokenHash(sessions_, req.get_header_value("Cookie"), req.method,
+                         req.get_header_value(std::string(kCsrfHeader)), now);
+    if (!from_session.ok()) return refuse(nullptr, from_session.status());
+    hash = *std::move(from_session);
   }
-  const std::string hash = HashToken(header.substr(kScheme.size()));
   std::optional<TokenRecord> rec = tokens_.Find(hash, now);
   if (!rec) {
     MutexLock lock(ledger_mu_);
@@ -157,6 +164,7 @@ std::optional<Principal> Server::Authenticate(const httplib::Request& req, httpl
 Status Server::Admit(const httplib::Request& req, httplib::Response& verdict) {
   current_token_id.clear();  // a request before on this worker may have ended unlogged
   if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") return OkStatus();
+  if (IsPublicWebRequest(req.method, req.path)) return OkStatus();  // the dashboard's page and sign-in
   DurationMs retry = 0;
   StatusOr<Principal> p = CheckToken(req, &retry);
   // The ingest routes' role is checked here too: a token of another role sends no body.

@@ -1,0 +1,213 @@
+// browser_dashboard (CTest): the dashboard in headless Chromium (Debian's, driven by
+// playwright-core from web/package-lock.json) against `gpuledger demo --serve`. Signs in
+// as each role and checks what it sees and does not see, a stop from the job page, the
+// language switch, the end of a session at its token's revocation, and CSRF; writes
+// screenshots of the main pages in English and Chinese to docs/screenshots/.
+// Usage: node dashboard.cjs GPULEDGER_BINARY SCREENSHOT_DIR WORK_DIR
+'use strict';
+const { chromium } = require('playwright-core');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const [bin, shots, work] = process.argv.slice(2);
+const USERS = ['zhangsan', 'lisi', 'wangwu', 'zhaoliu', 'sunqi', 'zhouba', 'wujiu', 'zhengshi'];
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures++;
+}
+
+function startDemo() {
+  fs.mkdirSync(work, { recursive: true });
+  const child = spawn(bin, ['demo', '--db', path.join(work, 'demo.db'), '--interval', '5m', '--serve', '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('demo --serve printed no URL within 90 s:\n' + out)), 90000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      const roles = ['admin', 'dept_admin', 'user', 'finance', 'ingest'];
+      const tokens = {};
+      for (const r of roles) {
+        const m = new RegExp(`^  ${r}\\b[^\\n]*?(glt_[0-9a-f]+)$`, 'm').exec(out);
+        if (m) tokens[r] = m[1];
+      }
+      if (url && Object.keys(tokens).length === roles.length) {
+        clearTimeout(timer);
+        resolve({ child, url: url[1], tokens });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`demo exited ${code}:\n${out}`)));
+  });
+}
+
+async function apiAs(base, token, method, p, body) {
+  const res = await fetch(base + p.replace(/^\//, ''), {
+    method, headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+async function signIn(browser, base, token, viewport = { width: 1366, height: 768 }) {
+  const ctx = await browser.newContext({ viewport, locale: 'en-US' });
+  const page = await ctx.newPage();
+  await page.goto(base);
+  await page.fill('[data-testid=token]', token);
+  await page.click('[data-testid=signin]');
+  await page.waitForSelector('[data-testid=who]');
+  return { ctx, page };
+}
+
+async function settle(page, selector) {
+  await page.waitForSelector(selector, { timeout: 20000 });
+  await page.waitForTimeout(300);  // charts draw on the next frame
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: path.join(shots, name + '.png') });
+}
+
+async function main() {
+  const started = Date.now();
+  const demo = await startDemo();
+  const base = demo.url;
+  const { tokens } = demo;
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    const all = await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=500');
+    const jobIds = all.json.jobs.map((j) => j.id);
+    const ownRunning = all.json.jobs.find((j) => j.project === 'defect-detection-line3' && j.status === 'running');
+    const foreign = all.json.jobs.find((j) => j.project === 'shelf-monitoring');
+    check(jobIds.length > 0 && ownRunning && foreign, `demo ledger has jobs (${jobIds.length}), a running one of the user's project and another project's`);
+
+    // --- admin: every page, both languages -------------------------------------------
+    {
+      const { ctx, page } = await signIn(browser, base, tokens.admin);
+      const t0 = Date.now();
+      await settle(page, '[data-testid=lines-department]');
+      console.log(`overview rendered in ${Date.now() - t0} ms after sign-in (measured, not asserted)`);
+      const text = await page.textContent('main');
+      check(text.includes('manufacturing') && text.includes('retail'), 'admin overview: departments side by side');
+      check(await page.isVisible('[data-testid=idle]'), 'admin overview: idle capacity by GPU model');
+      check(/as of/.test(await page.textContent('[data-testid=asof]')), 'overview shows its as-of time');
+      await shot(page, 'overview-en');
+      await page.click('[data-testid=lang]');
+      await settle(page, '[data-testid=lines-department]');
+      check((await page.textContent('header')).includes('概览'), 'language switch: the page is in Chinese');
+      check(/¥|CN¥|元/.test(await page.textContent('[data-testid=total-cost]')), 'amounts in the zh-CN currency format');
+      await shot(page, 'overview-zh');
+      for (const [hash, sel, name] of [['#/jobs', '[data-testid=jobs]', 'jobs'], ['#/leaderboard', '[data-testid=leaderboard]', 'leaderboard'],
+        ['#/waste', '[data-testid=waste-user]', 'waste'], [`#/jobs/${ownRunning.id}`, '[data-testid=job-cost]', 'job']]) {
+        await page.goto(base + hash);
+        await settle(page, sel);
+        await shot(page, name + '-zh');
+      }
+      await page.click('[data-testid=lang]');
+      for (const [hash, sel, name] of [['#/jobs', '[data-testid=jobs]', 'jobs'], ['#/leaderboard', '[data-testid=leaderboard]', 'leaderboard'],
+        ['#/waste', '[data-testid=waste-user]', 'waste'], [`#/jobs/${ownRunning.id}`, '[data-testid=job-cost]', 'job'], ['#/tokens', '[data-testid=tokens]', 'tokens']]) {
+        await page.goto(base + hash);
+        await settle(page, sel);
+        await shot(page, name + '-en');
+      }
+      check((await page.textContent('header')).includes('Overview'), 'language switch: back to English');
+      // A token made in the page is shown once.
+      await page.fill('[data-testid=token-form] input[name=name]', 'browser test');
+      await page.selectOption('[data-testid=token-form] select[name=role]', 'user');
+      await page.fill('[data-testid=token-form] input[name=project]', 'pcb-solder-qc');
+      await page.click('[data-testid=token-form] button[type=submit]');
+      await settle(page, '[data-testid=new-secret]');
+      const secret = (await page.textContent('[data-testid=new-secret]')).trim();
+      check(/^glt_[0-9a-f]{64}$/.test(secret), 'admin creates a token in the page; its secret is shown');
+
+      // The new token signs in; revoking it in the admin's page ends that session.
+      const other = await signIn(browser, base, secret);
+      check((await other.page.textContent('[data-testid=who]')).includes('pcb-solder-qc'), 'the new token signs in as its project');
+      const id = (await apiAs(base, tokens.admin, 'GET', '/api/v1/tokens')).json.tokens.find((k) => k.name === 'browser test').id;
+      page.once('dialog', (d) => d.accept());
+      await page.click(`[data-revoke="${id}"]`);
+      await page.waitForFunction((tid) => !document.querySelector(`[data-revoke="${tid}"]`), id);
+      await other.page.goto(base + '#/jobs');
+      await other.page.reload();
+      await other.page.waitForSelector('[data-testid=token]');
+      check(true, 'session ends on token revoke: the page asks to sign in again');
+      const after = await other.page.evaluate(async () => (await fetch('/api/v1/session')).status);
+      check(after === 401, `the revoked token's session answers 401 (got ${after})`);
+      await other.ctx.close();
+      await ctx.close();
+    }
+
+    // --- finance: summary amounts only -------------------------------------------------
+    {
+      const { ctx, page } = await signIn(browser, base, tokens.finance);
+      await settle(page, '[data-testid=lines-department]');
+      check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
+      let seen = '';
+      for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/waste', '[data-testid=waste-project]']]) {
+        await page.goto(base + hash);
+        await settle(page, sel);
+        seen += await page.content();
+      }
+      await shot(page, 'finance-waste-en');
+      const leakedUser = USERS.filter((u) => seen.includes(u));
+      const leakedJob = jobIds.filter((j) => seen.includes(j));
+      check(leakedUser.length === 0, `finance pages name no user (${leakedUser.join(',')})`);
+      check(leakedJob.length === 0, `finance pages name no job (${leakedJob.slice(0, 3).join(',')})`);
+      await page.goto(base + '#/jobs/' + ownRunning.id);
+      await settle(page, '[data-testid=forbidden]');
+      check(true, 'finance: a job page by URL is refused');
+      const list = await page.evaluate(async () => (await fetch('/api/v1/jobs')).status);
+      check(list === 403, `finance: GET /api/v1/jobs with the session is 403 (got ${list})`);
+      await ctx.close();
+    }
+
+    // --- dept_admin: its department's projects side by side ---------------------------
+    {
+      const { ctx, page } = await signIn(browser, base, tokens.dept_admin);
+      await settle(page, '[data-testid=lines-project]');
+      const text = await page.textContent('[data-testid=lines-project]');
+      check(text.includes('defect-detection-line3') && text.includes('pcb-solder-qc') && !text.includes('shelf-monitoring'),
+        "dept_admin overview: its department's projects only");
+      await shot(page, 'overview-dept-admin-en');
+      await ctx.close();
+    }
+
+    // --- user: its project; another's job page is not found; stop reaches the run -----
+    {
+      const { ctx, page } = await signIn(browser, base, tokens.user);
+      await page.goto(base + '#/jobs');
+      await settle(page, '[data-testid=jobs]');
+      const rows = await page.$$eval('[data-testid=jobs] tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+      check(rows.length > 0 && rows.every((p) => p === 'defect-detection-line3'), `user: jobs of its project only (${rows.length} rows)`);
+      await page.goto(base + '#/jobs/' + encodeURIComponent(foreign.id));
+      await settle(page, '[data-testid=not-found]');
+      check(true, "user: another project's job page by URL is not found");
+      await page.goto(base + '#/jobs/' + encodeURIComponent(ownRunning.id));
+      await settle(page, '[data-testid=stop]');
+      await page.click('[data-testid=stop]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=stop-result]').textContent.length > 0);
+      check((await page.textContent('[data-testid=stop-result]')).includes('Stop requested'), 'user: stop from the job page accepted');
+      const run = await apiAs(base, tokens.ingest, 'POST', `/api/v1/jobs/${ownRunning.id}/progress`, { epochs: [] });
+      check(run.status === 200 && run.json.stop === true, `the run's next progress report is told to stop (${JSON.stringify(run.json)})`);
+      const csrf = await page.evaluate(async (id) => (await fetch(`/api/v1/jobs/${id}/stop`, { method: 'POST' })).status, ownRunning.id);
+      check(csrf === 403, `a state change with the cookie but no CSRF token is refused (got ${csrf})`);
+      await ctx.close();
+      const phone = await signIn(browser, base, tokens.user, { width: 390, height: 844 });
+      await settle(phone.page, '[data-testid=lines-project]');
+      const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `phone width: no sideways scrolling of the page (${overflow} px)`);
+      await shot(phone.page, 'overview-phone-en');
+      await phone.ctx.close();
+    }
+  } finally {
+    await browser.close();
+    demo.child.kill('SIGTERM');
+  }
+  console.log(`browser_dashboard: ${failures} failure(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

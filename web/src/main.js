@@ -1,0 +1,450 @@
+// The gpuledger dashboard: sign-in, then each role's views of the books, confined as the
+// API confines them (the server decides; the page only leaves out what would be refused).
+import { api, get, setCsrf, ApiError } from './api.js';
+import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact } from './i18n.js';
+import { chart, disposeCharts } from './charts.js';
+
+const state = { me: null, month: null, timer: null };
+// Charts are drawn once their elements are in the page (ECharts measures them).
+let drawQueue = [];
+const draw = (fn) => drawQueue.push(fn);
+function flushDraw() {
+  const q = drawQueue;
+  drawQueue = [];
+  for (const fn of q) fn();
+}
+const app = document.getElementById('app');
+
+// Elements are built with text nodes only: nothing from the ledger is parsed as HTML.
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return el;
+}
+
+function table(head, rows, opts = {}) {
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: opts.class || '', 'data-testid': opts.testid },
+      h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
+}
+
+const can = {
+  jobs: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
+  stop: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
+  tokens: () => state.me.role === 'admin',
+  byUser: () => state.me.role !== 'finance',
+};
+
+function clearTimer() {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = null;
+}
+
+function errorBox(e) {
+  if (e instanceof ApiError && e.status === 404) return h('p', { class: 'notice', 'data-testid': 'not-found' }, t('notFound'));
+  if (e instanceof ApiError && e.status === 403) return h('p', { class: 'notice', 'data-testid': 'forbidden' }, t('forbidden'));
+  return h('p', { class: 'notice error' }, e.message);
+}
+
+// ---- shell -------------------------------------------------------------------------
+
+function header() {
+  const tabs = [['overview', t('overview')]];
+  if (can.jobs()) tabs.push(['jobs', t('jobs')]);
+  tabs.push(['leaderboard', t('leaderboard')], ['waste', t('waste')]);
+  if (can.tokens()) tabs.push(['tokens', t('tokens')]);
+  const here = location.hash.slice(2).split(/[/?]/)[0] || 'overview';
+  const who = state.me.role + (state.me.project ? ' · ' + state.me.project : '') + (state.me.department ? ' · ' + state.me.department : '');
+  return h('header', { class: 'top' },
+    h('a', { class: 'brand', href: '#/overview' }, 'gpuledger'),
+    h('nav', { 'aria-label': 'main' }, tabs.map(([k, label]) => h('a', { href: '#/' + k, class: here === k ? 'on' : '', 'data-nav': k }, label))),
+    h('div', { class: 'who' },
+      h('span', { 'data-testid': 'who' }, t('signedInAs') + ' ' + who),
+      h('button', { type: 'button', class: 'link', 'data-testid': 'lang', onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); route(); } }, t('language')),
+      h('button', { type: 'button', class: 'link', 'data-testid': 'signout', onclick: signOut }, t('signOut'))));
+}
+
+function monthPicker(onchange) {
+  return h('label', { class: 'month' }, t('month') + ' ',
+    h('input', { type: 'month', value: state.month, 'data-testid': 'month', onchange: (e) => { state.month = e.target.value; onchange(); } }));
+}
+
+function asOfLine(r) {
+  return h('p', { class: 'asof', 'data-testid': 'asof' },
+    `${t('asOf')} ${date(r.as_of, r.timezone)} (${r.timezone || ''})` + (r.partial ? ` · ${t('partial')} · ${t('refreshes')}` : ''));
+}
+
+async function page(title, body) {
+  disposeCharts();
+  clearTimer();
+  const main = h('main', { id: 'main' }, h('h1', {}, title), h('p', { class: 'loading' }, t('loading')));
+  app.replaceChildren(header(), main);
+  try {
+    const content = await body();
+    main.replaceChildren(h('h1', {}, title), ...[].concat(content));
+    flushDraw();
+  } catch (e) {
+    drawQueue = [];
+    if (e instanceof ApiError && e.status === 401) return showLogin(e.message);
+    main.replaceChildren(h('h1', {}, title), errorBox(e));
+  }
+}
+
+// ---- sign-in -----------------------------------------------------------------------
+
+function showLogin(message) {
+  disposeCharts();
+  clearTimer();
+  state.me = null;
+  localStorage.removeItem('gl_signed_in');
+  const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', required: true, 'data-testid': 'token' });
+  const err = h('p', { class: 'error', role: 'alert' }, message && message !== 'signed out' ? message : '');
+  const form = h('form', { class: 'login', onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const me = await api('POST', '/api/v1/session', { token: input.value.trim() });
+      signedIn(me);
+      location.hash = '#/overview';
+      route();
+    } catch (x) { err.textContent = x.message; }
+  } },
+  h('h1', {}, 'gpuledger'),
+  h('label', { for: 'token' }, t('token')), input,
+  h('p', { class: 'help' }, t('tokenHelp')),
+  h('button', { type: 'submit', 'data-testid': 'signin' }, t('signIn')), err,
+  h('button', { type: 'button', class: 'link', onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); showLogin(); } }, t('language')));
+  app.replaceChildren(form);
+  input.focus();
+}
+
+function signedIn(me) {
+  state.me = me;
+  setCsrf(me.csrf_token);
+  setTimeZone(me.timezone);
+  if (!state.month) state.month = me.month;
+  localStorage.setItem('gl_signed_in', '1');
+}
+
+async function signOut() {
+  try { await api('DELETE', '/api/v1/session'); } catch { /* the session may be gone already */ }
+  setCsrf('');
+  showLogin();
+}
+
+// ---- overview ----------------------------------------------------------------------
+
+function costChart(el, lines, currency) {
+  const keys = lines.map((l) => l.key);
+  const eff = lines.map((l) => effective(l));
+  const rest = lines.map((l, i) => Math.max(0, Number(l.cost) - eff[i]));
+  chart(el, {
+    tooltip: { trigger: 'axis', valueFormatter: (v) => money(v, currency) },
+    legend: { data: [t('effective'), t('idleHeld')] },
+    grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
+    xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } },
+    yAxis: { type: 'category', data: keys, inverse: true },
+    series: [
+      { name: t('effective'), type: 'bar', stack: 'c', data: eff, color: '#2f7d5b' },
+      { name: t('idleHeld'), type: 'bar', stack: 'c', data: rest, color: '#d9a441' },
+    ],
+  });
+}
+
+// Cost of the GPU time that did work: allocated cost x busy / allocated GPU-hours.
+function effective(l) {
+  return l.gpu_hours > 0 ? Number(l.direct_cost) * (l.busy_gpu_hours / l.gpu_hours) : 0;
+}
+
+function linesTable(r, lines, testid) {
+  return table(
+    [t('by_' + r.by), t('jobsCount'), t('gpuHours'), t('allocated'), t('effective'), t('density'), t('meanUtil'), t('prevCost')],
+    lines.map((l) => [l.key, num(l.jobs, 0), num(l.gpu_hours), money(l.cost, r.currency), money(effective(l), r.currency),
+      pct(l.density), num(l.mean_util_pct) + ' %', l.prev_cost === undefined ? '–' : money(l.prev_cost, r.currency)]),
+    { testid });
+}
+
+function emptyLedger() {
+  return h('div', { class: 'empty', 'data-testid': 'empty' }, h('p', {}, h('strong', {}, t('empty'))), h('p', {}, t('emptyNext')));
+}
+
+async function overview() {
+  const role = state.me.role;
+  const groups = role === 'admin' || role === 'finance' ? ['department', 'project'] : ['project'];
+  const load = () => Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`)));
+  const render = (reports) => {
+    const r = reports[0];
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(r)];
+    if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
+    const tot = r.total;
+    out.push(h('div', { class: 'cards' },
+      card(t('cost'), money(tot.cost, r.currency), 'total-cost'),
+      card(t('effective'), money(r.lines.reduce((s, l) => s + effective(l), 0), r.currency)),
+      card(t('gpuHours'), num(tot.gpu_hours)),
+      card(t('density'), pct(tot.density)),
+      r.unallocated ? card(t('unallocatedCost'), money(r.unallocated.cost, r.currency), 'unallocated') : null));
+    reports.forEach((rep) => {
+      const el = h('div', { class: 'chart', role: 'img', 'aria-label': rep.by });
+      out.push(h('section', {}, h('h2', {}, rep.by === 'department' ? t('byDepartment') : t('byProject')), el, linesTable(rep, rep.lines, 'lines-' + rep.by)));
+      draw(() => costChart(el, rep.lines, rep.currency));
+    });
+    out.push(h('p', { class: 'help' }, t('effectiveHelp')));
+    if (r.idle_by_gpu_model) {
+      out.push(h('section', {}, h('h2', {}, t('idleNow')), table(
+        [t('gpuModel'), t('capacity'), t('allocated'), t('unallocated'), t('heldIdle'), t('heldNoData'), t('unallocatedCost')],
+        r.idle_by_gpu_model.map((m) => [m.gpu_model, num(m.capacity_gpu_hours), num(m.allocated_gpu_hours), num(m.unallocated_gpu_hours),
+          num(m.held_idle_gpu_hours), num(m.held_no_data_gpu_hours), money(m.unallocated_cost, r.currency)]), { testid: 'idle' })));
+    }
+    out.push(waitsNote());
+    return out;
+  };
+  await page(t('overview'), async () => {
+    const reports = await load();
+    if (reports[0].partial) {
+      state.timer = setInterval(async () => {
+        try {
+          const fresh = await load();
+          const main = document.getElementById('main');
+          disposeCharts();
+          main.replaceChildren(h('h1', {}, t('overview')), ...render(fresh));
+          flushDraw();
+        } catch { /* the next tick tries again */ }
+      }, 30000);
+    }
+    return render(reports);
+  });
+}
+
+function card(label, value, testid) {
+  return h('div', { class: 'card', 'data-testid': testid }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+}
+
+function waitsNote() {
+  return h('p', { class: 'help waits' }, (getLang() === 'en'
+    ? 'Not on this page yet (their APIs are not on main): budgets, policy decisions, pause/resume, monthly close and downloads by month, the estimate form — see docs/DASHBOARD.md.'
+    : '尚未提供（其 API 尚未合入）：预算、策略决定、暂停/恢复、月结与按月下载、预估表单——见 docs/DASHBOARD.md。'));
+}
+
+// ---- jobs --------------------------------------------------------------------------
+
+async function jobs(params) {
+  const q = new URLSearchParams(params);
+  if (!q.has('month') && !q.has('from')) q.set('month', state.month);
+  if (!q.has('limit')) q.set('limit', '50');
+  await page(t('jobs'), async () => {
+    const list = await get('/api/v1/jobs?' + q.toString());
+    const field = (name, label, type = 'text') => h('label', {}, label + ' ', h('input', { name, type, value: q.get(name) || '' }));
+    const status = h('select', { name: 'status' }, ['', 'pending', 'running', 'succeeded', 'failed', 'cancelled']
+      .map((s) => h('option', { value: s, selected: q.get('status') === s }, s ? statusName(s) : t('any'))));
+    const form = h('form', { class: 'filters', onsubmit: (e) => {
+      e.preventDefault();
+      const f = new URLSearchParams();
+      for (const [k, v] of new FormData(e.target)) if (v) f.set(k, v);
+      if (f.get('month')) state.month = f.get('month');
+      location.hash = '#/jobs?' + f.toString();
+    } },
+    h('label', {}, t('status') + ' ', status),
+    state.me.role !== 'user' ? field('project', t('project')) : null,
+    field('user', t('user')), field('model', t('model')), field('month', t('month'), 'month'),
+    h('button', { type: 'submit' }, t('filter')));
+    const offset = Number(list.offset);
+    const pager = h('div', { class: 'pager' },
+      h('span', {}, `${list.total === 0 ? 0 : offset + 1}–${offset + list.jobs.length} ${t('of')} ${list.total}`),
+      offset > 0 ? h('a', { href: '#/jobs?' + withParam(q, 'offset', Math.max(0, offset - list.limit)) }, t('prev')) : null,
+      offset + list.jobs.length < list.total ? h('a', { href: '#/jobs?' + withParam(q, 'offset', offset + list.limit) }, t('next')) : null);
+    if (list.jobs.length === 0) return [form, h('p', { class: 'notice', 'data-testid': 'no-jobs' }, t('noJobs'))];
+    return [form, h('p', { class: 'asof' }, `${t('asOf')} ${date(list.as_of)}`),
+      table([t('job'), t('status'), t('project'), t('user'), t('model'), t('gpus'), t('start'), t('end'), t('gpuHours'), t('cost')],
+        list.jobs.map((j) => [h('a', { href: '#/jobs/' + encodeURIComponent(j.id) }, j.id), statusName(j.status), j.project, j.user, j.model_type,
+          num(j.gpus, 2) + ' ' + j.gpu_model, date(j.start), date(j.end), num(j.gpu_hours), money(j.cost, list.currency)]), { testid: 'jobs' }),
+      pager];
+  });
+}
+
+function withParam(q, k, v) {
+  const c = new URLSearchParams(q);
+  c.set(k, String(v));
+  return c.toString();
+}
+
+async function jobPage(id) {
+  await page(t('job') + ' ' + id, async () => {
+    const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
+    const [series, progress] = await Promise.all([
+      get('/api/v1/series?job=' + encodeURIComponent(id)),
+      get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
+    ]);
+    const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
+    // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
+    const est = j.estimate && j.estimate.cost && j.estimate.cost.median;
+    out.push(h('div', { class: 'cards' },
+      card(t('status'), statusName(j.status), 'job-status'),
+      card(t('costSoFar'), money(j.cost, j.currency), 'job-cost'),
+      est ? card(t('estimate'), money(est, j.currency)) : null,
+      card(t('gpuHours'), num(j.gpu_hours, 2)),
+      card(t('density'), pct(j.density)),
+      card(t('energy'), num(j.energy_kwh, 2) + ' kWh'),
+      card(t('peakMem'), num(j.peak_mem_gib, 1) + ' GiB'),
+      card(t('epochs'), num(j.epochs_done, 0))));
+    out.push(table([t('user'), t('project'), t('department'), t('model'), t('start'), t('end')],
+      [[j.user, j.project, j.department, j.model_type, date(j.start), date(j.end)]]));
+    if (can.stop() && (j.status === 'running' || j.status === 'pending')) {
+      const msg = h('span', { class: 'help', 'data-testid': 'stop-result' });
+      out.push(h('p', {}, h('button', { type: 'button', class: 'danger', 'data-testid': 'stop', onclick: async (e) => {
+        e.target.disabled = true;
+        try { await api('POST', '/api/v1/jobs/' + encodeURIComponent(id) + '/stop', { reason: 'dashboard' }); msg.textContent = t('stopAsked'); } catch (x) { msg.textContent = x.message; e.target.disabled = false; }
+      } }, t('stop')), ' ', msg));
+    }
+    const parts = series.series || [];
+    if (parts.length === 0 || parts.every((p) => p.values.length === 0)) {
+      out.push(h('p', { class: 'notice' }, t('noSeries')));
+    } else {
+      for (const [col, label] of [[1, t('utilisation')], [2, t('memory')], [3, t('power')]]) {
+        const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
+        out.push(h('section', {}, h('h2', {}, label), el));
+        draw(() => chart(el, {
+          tooltip: { trigger: 'axis' },
+          grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+          xAxis: { type: 'time' }, yAxis: { type: 'value' },
+          series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
+        }));
+      }
+    }
+    const ep = progress.epochs || [];
+    if (ep.length === 0) {
+      out.push(h('p', { class: 'notice' }, t('noEpochs')));
+    } else {
+      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': t('lossMap') });
+      out.push(h('section', {}, h('h2', {}, t('lossMap')), el,
+        table([t('epochs'), t('trainLoss'), t('valLoss'), 'mAP@0.5', 'mAP@0.5:0.95'],
+          ep.map((e) => [e.epoch, num(e.train_loss, 3), num(e.val_loss, 3), num(e.map50, 3), num(e.map50_95, 3)]), { testid: 'epochs', class: 'compact' })));
+      draw(() => chart(el, {
+        tooltip: { trigger: 'axis' },
+        legend: { data: [t('trainLoss'), t('valLoss'), 'mAP@0.5'] },
+        grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
+        xAxis: { type: 'category', data: ep.map((e) => e.epoch) },
+        yAxis: [{ type: 'value' }, { type: 'value', min: 0, max: 1 }],
+        series: [
+          { name: t('trainLoss'), type: 'line', data: ep.map((e) => e.train_loss) },
+          { name: t('valLoss'), type: 'line', data: ep.map((e) => e.val_loss) },
+          { name: 'mAP@0.5', type: 'line', yAxisIndex: 1, data: ep.map((e) => e.map50) },
+        ],
+      }));
+    }
+    return out;
+  });
+}
+
+// ---- leaderboard and waste ---------------------------------------------------------
+
+async function leaderboard() {
+  await page(t('leaderboard'), async () => {
+    const lb = await get('/api/v1/leaderboard?month=' + state.month);
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route()))];
+    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}`));
+    if (lb.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'empty' }, t('noLeaderboard')));
+    const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costPerMap') });
+    out.push(el, table([t('config'), t('runs'), t('map50'), t('trainHours'), t('peakMem'), t('density'), t('costPerRun'), t('costPerMap')],
+      lb.rows.map((r) => [r.config, r.runs, num(r.map50), num(r.training_hours, 2), r.peak_mem_gib === null ? '–' : num(r.peak_mem_gib) + ' GiB',
+        pct(r.density), money(r.cost_per_run, lb.currency), money(r.cost_per_map_point, lb.currency)]), { testid: 'leaderboard' }));
+    draw(() => chart(el, {
+      tooltip: { trigger: 'axis', valueFormatter: (v) => money(v, lb.currency) },
+      grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } }, yAxis: { type: 'category', data: lb.rows.map((r) => r.config), inverse: true },
+      series: [{ name: t('costPerMap'), type: 'bar', data: lb.rows.map((r) => Number(r.cost_per_map_point)), color: '#3a6ea5' }],
+    }));
+    return out;
+  });
+}
+
+async function waste() {
+  const groups = can.byUser() ? ['user', 'project'] : ['department', 'project'];
+  await page(t('wasteTitle'), async () => {
+    const reports = await Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`)));
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(reports[0])];
+    if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
+    for (const r of reports) {
+      const rows = r.lines.map((l) => ({ key: l.key, idle: l.phases_gpu_hours.idle, all: l.gpu_hours, cost: l.cost }))
+        .sort((a, b) => b.idle - a.idle);
+      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': r.by });
+      out.push(h('section', {}, h('h2', {}, t('by_' + r.by)), el, table([t('by_' + r.by), t('idleHours'), t('gpuHours'), t('idleShare'), t('cost')],
+        rows.map((x) => [x.key, num(x.idle), num(x.all), pct(x.all > 0 ? x.idle / x.all : 0), money(x.cost, r.currency)]), { testid: 'waste-' + r.by })));
+      draw(() => chart(el, {
+        tooltip: { trigger: 'axis' },
+        grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+        xAxis: { type: 'value', axisLabel: { hideOverlap: true, formatter: (v) => compact(v) } }, yAxis: { type: 'category', data: rows.slice(0, 15).map((x) => x.key), inverse: true },
+        series: [{ name: t('idleHours'), type: 'bar', data: rows.slice(0, 15).map((x) => x.idle), color: '#b5533c' }],
+      }));
+    }
+    return out;
+  });
+}
+
+// ---- tokens (admin) ----------------------------------------------------------------
+
+async function tokens() {
+  await page(t('tokens'), async () => {
+    const list = await get('/api/v1/tokens');
+    const secret = h('div', { 'data-testid': 'secret' });
+    const f = (name, label, type = 'text') => h('label', {}, label + ' ', h('input', { name, type }));
+    const role = h('select', { name: 'role' }, ['user', 'dept_admin', 'finance', 'admin', 'ingest'].map((r) => h('option', { value: r }, r)));
+    const form = h('form', { class: 'filters', 'data-testid': 'token-form', onsubmit: async (e) => {
+      e.preventDefault();
+      const body = {};
+      for (const [k, v] of new FormData(e.target)) if (v) body[k] = k === 'expires_at' ? new Date(v).toISOString().replace('.000Z', 'Z') : v;
+      try {
+        const made = await api('POST', '/api/v1/tokens', body);
+        await tokens();
+        document.querySelector('[data-testid=secret]').replaceChildren(h('p', { class: 'notice' }, t('secretOnce'), ' ', h('code', { 'data-testid': 'new-secret' }, made.secret)));
+      } catch (x) { secret.replaceChildren(h('p', { class: 'error' }, x.message)); }
+    } },
+    f('name', t('name')), h('label', {}, t('role') + ' ', role), f('project', t('project')), f('department', t('department')),
+    f('owner', t('owner')), f('expires_at', t('expires'), 'datetime-local'), h('button', { type: 'submit' }, t('create')));
+    const rows = list.tokens.map((k) => [k.id, k.name, k.role, k.project || k.department || '', k.owner, k.state, date(k.expires_at), date(k.last_used_at),
+      k.state === 'active' ? h('button', { type: 'button', class: 'danger', 'data-revoke': k.id, onclick: async () => {
+        if (!window.confirm(t('confirmRevoke'))) return;
+        try { await api('DELETE', '/api/v1/tokens/' + encodeURIComponent(k.id)); await tokens(); } catch (x) { secret.replaceChildren(h('p', { class: 'error' }, x.message)); }
+      } }, t('revoke')) : '']);
+    return [h('h2', {}, t('createToken')), form, secret,
+      table(['id', t('name'), t('role'), t('project') + '/' + t('department'), t('owner'), t('state'), t('expires'), t('lastUsed'), ''], rows, { testid: 'tokens' })];
+  });
+}
+
+// ---- routing -----------------------------------------------------------------------
+
+async function route() {
+  if (!state.me) return showLogin();
+  const [path, query] = location.hash.slice(1).split('?');
+  const parts = path.split('/').filter(Boolean);
+  const params = Object.fromEntries(new URLSearchParams(query || ''));
+  document.title = 'gpuledger';
+  if (parts[0] === 'jobs' && parts[1] && can.jobs()) return jobPage(decodeURIComponent(parts[1]));
+  if (parts[0] === 'jobs' && can.jobs()) return jobs(params);
+  if (parts[0] === 'jobs') return page(t('jobs'), async () => errorBox(new ApiError(403, 'permission_denied', t('forbidden'))));
+  if (parts[0] === 'leaderboard') return leaderboard();
+  if (parts[0] === 'waste') return waste();
+  if (parts[0] === 'tokens' && can.tokens()) return tokens();
+  return overview();
+}
+
+async function start() {
+  setLang(getLang());
+  window.addEventListener('hashchange', () => { if (state.me) route(); });
+  if (localStorage.getItem('gl_signed_in')) {
+    try {
+      signedIn(await get('/api/v1/session'));
+    } catch { /* the session ended: sign in again */ }
+  }
+  route();
+}
+
+start();
