@@ -80,7 +80,7 @@ TEST_F(BudgetBooks, AMonthNotBegunCostsNothingAndAnEndedOneIsReadWhole) {
   auto dec = MonthToDateCosts(*ledger_, ctx_, kDec, kDec1 + 40 * kDayMs);
   ASSERT_TRUE(dec.ok());
   EXPECT_EQ(dec->as_of, kDec1 + 31 * kDayMs);
-  EXPECT_EQ(dec->costs.Of(BudgetScope::kProject, "det"), 31 * 24 * 10'000'000LL);
+  EXPECT_EQ(dec->costs.Of(BudgetScope::kProject, "det"), int64_t{31} * 24 * 10'000'000);
 }
 
 TEST_F(BudgetBooks, StandingsAreOfTheBudgetsInForceOnly) {
