@@ -345,6 +345,30 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_notify_test->add_option("--channel", notify_test.channel, "the channel's name in it")->required();
   c_notify_test->add_option("--user", notify_test.user, "the user for {user} in a mail channel's addresses");
 
+  BudgetArgs budget;
+  auto* c_budget = app.add_subcommand("budget", "monthly budgets per project and department (docs/BUDGETS.md)")
+                       ->require_subcommand(1);
+  auto* c_budget_set = c_budget->add_subcommand("set", "set (or replace) a monthly budget");
+  auto* c_budget_list = c_budget->add_subcommand("list", "budgets with month-to-date cost, share and projection");
+  auto* c_budget_rm = c_budget->add_subcommand("rm", "remove a budget");
+  auto* c_budget_gate = c_budget->add_subcommand("gate", "what a submission meets at 100 %: warn or refuse");
+  for (CLI::App* c : {c_budget_set, c_budget_list, c_budget_rm, c_budget_gate}) {
+    c->add_option("--db", budget.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  }
+  for (CLI::App* c : {c_budget_set, c_budget_rm}) {
+    c->add_option("--project", budget.project, "the project's budget");
+    c->add_option("--department", budget.department, "the department's budget");
+    c->add_option("--month", budget.month, "YYYY-MM, or every (the default): every month without its own");
+  }
+  c_budget_set->add_option("--amount", budget.amount, "in the ledger's currency, e.g. 10000.00")->required();
+  c_budget_list->add_option("--month", budget.month, "YYYY-MM (default: the month in progress)");
+  c_budget_list->add_option("--format", budget.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  c_budget_gate->add_option("mode", budget.gate, "warn | refuse")
+      ->required()
+      ->check(CLI::IsMember({"warn", "refuse"}));
+
   DemoArgs demo;
   auto* c_demo = app.add_subcommand(
       "demo", "simulate a 32-GPU cluster's two months of YOLO training into a fresh ledger and report it");
@@ -402,6 +426,14 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdJobUpdate(job_set, clock, out);
   else if (*c_notify_test)
     st = CmdNotifyTest(notify_test, clock, out);
+  else if (*c_budget_set)
+    st = CmdBudgetSet(budget, clock, out);
+  else if (*c_budget_list)
+    st = CmdBudgetList(budget, clock, out);
+  else if (*c_budget_rm)
+    st = CmdBudgetRm(budget, clock, out);
+  else if (*c_budget_gate)
+    st = CmdBudgetGate(budget, clock, out);
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;

@@ -24,6 +24,21 @@ struct NotifyTestArgs {
 };
 Status CmdNotifyTest(const NotifyTestArgs& a, const Clock& clock, std::ostream& out);
 
+// gpuledger budget set|list|rm|gate (cmd_budget.cc, docs/BUDGETS.md).
+struct BudgetArgs {
+  std::string db;
+  std::string project;     // one of project and department names the scope
+  std::string department;
+  std::string month;       // YYYY-MM, or "every" / empty: every month (list: the month shown)
+  std::string amount;      // set: in major units of the ledger's currency ("10000.00")
+  std::string gate;        // gate: warn | refuse
+  std::string format = "table";  // list: table | json
+};
+Status CmdBudgetSet(const BudgetArgs& a, const Clock& clock, std::ostream& out);
+Status CmdBudgetList(const BudgetArgs& a, const Clock& clock, std::ostream& out);
+Status CmdBudgetRm(const BudgetArgs& a, const Clock& clock, std::ostream& out);
+Status CmdBudgetGate(const BudgetArgs& a, const Clock& clock, std::ostream& out);
+
 struct InitArgs {
   std::string db;
   std::string currency = "CNY";

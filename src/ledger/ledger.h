@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "domain/types.h"
+#include "ledger/budgets.h"
 #include "ledger/outbox.h"
 
 namespace gpuledger {
@@ -186,6 +187,17 @@ class Ledger {
   virtual Status UpdateDelivery(const OutboxDelivery& d) = 0;
   // The deliveries of one notice (empty cause_key: all), by id.
   virtual StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) = 0;
+
+  // ---- Budgets (#13 item 2, docs/BUDGETS.md, ledger/budgets.h, migration 0019) ----
+  // PutBudget inserts, or replaces, the one budget of (scope, name, month); ListBudgets:
+  // projects then departments, by name, "every month" before the months in order;
+  // DeleteBudget returns whether there was one. The gate mode: warn when never set.
+  virtual Status PutBudget(const BudgetRecord& b) = 0;
+  virtual StatusOr<std::vector<BudgetRecord>> ListBudgets() = 0;
+  virtual StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name,
+                                      std::optional<YearMonth> month) = 0;
+  virtual StatusOr<BudgetGateSetting> GetBudgetGate() = 0;
+  virtual Status SetBudgetGate(const BudgetGateSetting& g) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

@@ -710,6 +710,7 @@ void Server::Routes() {
 
   SubmissionRoutes();
   MemoryRoutes();
+  BudgetRoutes();
   AdminRoutes();
   WebRoutes();
   ListRoutes();

@@ -227,7 +227,9 @@ Status Server::FlushJournalLocked() {
     }
     RETURN_IF_ERROR(journal_->Release(taken));
     // The sightings of what was just written, and any an earlier round failed to write.
-    return Attribute();
+    RETURN_IF_ERROR(Attribute());
+    if (!taken.samples.empty()) WatchBudgetsLocked();  // budget_routes.cc
+    return OkStatus();
   }();
   flush_log_.Record(s);
   background_errors_.Record("journal_flush", s, clock_.Now());
@@ -370,7 +372,9 @@ Status Server::Store(DcgmBatch batch) {
     }
     counters_.samples_written += count;
     sightings_.Add(seen);
-    return Attribute();
+    RETURN_IF_ERROR(Attribute());
+    WatchBudgetsLocked();  // budget_routes.cc
+    return OkStatus();
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing
   // an hour, a report). What the ledger would refuse was refused above: the journal

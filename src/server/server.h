@@ -193,6 +193,13 @@ class Server {
   // GET /api/v1/jobs and /api/v1/leaderboard (list_routes.cc).
   void WebRoutes();
   void ListRoutes();
+  // Budgets (budget_routes.cc, docs/BUDGETS.md): GET/PUT/DELETE /api/v1/budgets, PUT
+  // /api/v1/budgets/gate, and the watch: after each ingest flush that wrote samples, every
+  // budget in force this month against the month-to-date books, with the notices due
+  // (budget.80, budget.100, budget.projected) handed to notice_sink(). A failure is
+  // logged and kept for /healthz ("budget_watch"), never the flush's.
+  void BudgetRoutes();
+  void WatchBudgetsLocked() GL_REQUIRES(ledger_mu_);
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked
@@ -280,6 +287,7 @@ class Server {
   FailureLog audit_log_{log_, "audit_write"};
   FailureLog access_log_log_{log_, "access_log_write"};
   FailureLog token_touch_log_{log_, "token_touch"};
+  FailureLog budget_watch_log_{log_, "budget_watch"};
   std::vector<std::unique_ptr<FailureLog>> scrape_logs_;  // one per scrape target (Start)
   LoggingCorruptionReporter journal_reporter_{log_, "journal"};
 };

@@ -6,6 +6,7 @@
 #include "domain/gpu_model.h"
 #include "domain/ids.h"
 #include "report/report.h"
+#include "submit/budget_books.h"
 
 namespace gpuledger {
 
@@ -94,6 +95,12 @@ StatusOr<Submission> PrepareSubmission(Ledger& ledger, const PolicySet& policy, 
     rate.micros_per_gpu_hour = p->micros_per_gpu_hour;
   s.estimate = EstimateJob(j, history, rate, req.estimate);
   if (req.max_cost_micros) RETURN_IF_ERROR(CheckMaxCost(s, *req.max_cost_micros));
+  // The budget gate (docs/BUDGETS.md): the project's or department's budget at or over
+  // 100 % with this estimate: refused or warned, by the organisation's gate mode.
+  const int64_t estimate =
+      s.estimate.basis == Estimate::Basis::kNone ? 0 : static_cast<int64_t>(s.estimate.cost_micros.mid);
+  ASSIGN_OR_RETURN(std::vector<std::string> budget_warnings, CheckSubmissionBudgets(ledger, ctx, j, estimate, now));
+  s.warnings.insert(s.warnings.end(), budget_warnings.begin(), budget_warnings.end());
   return s;
 }
 

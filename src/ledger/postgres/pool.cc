@@ -238,6 +238,22 @@ class PooledLedger final : public Ledger {
   StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
     return Call([&](Ledger& l) { return l.ListDeliveries(cause_key); });
   }
+  // Budgets (ledger/budgets.h).
+  Status PutBudget(const BudgetRecord& b) override {
+    return Call([&](Ledger& l) { return l.PutBudget(b); });
+  }
+  StatusOr<std::vector<BudgetRecord>> ListBudgets() override {
+    return Call([&](Ledger& l) { return l.ListBudgets(); });
+  }
+  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month) override {
+    return Call([&](Ledger& l) { return l.DeleteBudget(scope, name, month); });
+  }
+  StatusOr<BudgetGateSetting> GetBudgetGate() override {
+    return Call([&](Ledger& l) { return l.GetBudgetGate(); });
+  }
+  Status SetBudgetGate(const BudgetGateSetting& g) override {
+    return Call([&](Ledger& l) { return l.SetBudgetGate(g); });
+  }
 
  private:
   // A connection and its ledger, used only by the thread that leased the slot.

@@ -13,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
+#include "ledger/postgres/budget_tables.h"
 #include "ledger/postgres/outbox_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/postgres/pool.h"
@@ -791,6 +792,15 @@ class PostgresLedger final : public Ledger {
     return outbox_.ListDeliveries(cause_key);
   }
 
+  // Budgets (ledger/budgets.h): budget_tables.cc.
+  Status PutBudget(const BudgetRecord& b) override { return budgets_.PutBudget(b); }
+  StatusOr<std::vector<BudgetRecord>> ListBudgets() override { return budgets_.ListBudgets(); }
+  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month) override {
+    return budgets_.DeleteBudget(scope, name, month);
+  }
+  StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
+  Status SetBudgetGate(const BudgetGateSetting& g) override { return budgets_.SetBudgetGate(g); }
+
  private:
   static Allocation ReadAllocation(const Result& r, int i) {
     return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};
@@ -821,6 +831,7 @@ class PostgresLedger final : public Ledger {
   Conn* c_;                       // borrowed: the pool's (pool.h), which outlives this
   pg::AccessTables access_{*c_};  // API tokens and the audit chain
   pg::OutboxTables outbox_{*c_};  // the notification outbox
+  pg::BudgetTables budgets_{*c_};  // budgets and the budget gate
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
 #include "ledger/sqlite/access_tables.h"
+#include "ledger/sqlite/budget_tables.h"
 #include "ledger/sqlite/outbox_tables.h"
 #include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
@@ -810,6 +811,15 @@ class SqliteLedger final : public Ledger {
     return outbox_.ListDeliveries(cause_key);
   }
 
+  // Budgets (ledger/budgets.h): budget_tables.cc.
+  Status PutBudget(const BudgetRecord& b) override { return budgets_.PutBudget(b); }
+  StatusOr<std::vector<BudgetRecord>> ListBudgets() override { return budgets_.ListBudgets(); }
+  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month) override {
+    return budgets_.DeleteBudget(scope, name, month);
+  }
+  StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
+  Status SetBudgetGate(const BudgetGateSetting& g) override { return budgets_.SetBudgetGate(g); }
+
  private:
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM gpus WHERE uuid = ?"));
@@ -839,6 +849,7 @@ class SqliteLedger final : public Ledger {
   sqlite::SampleTables samples_{*db_};                // raw samples: rows and sealed blocks
   sqlite::AccessTables access_{*db_};                 // API tokens and the audit chain
   sqlite::OutboxTables outbox_{*db_};                 // the notification outbox
+  sqlite::BudgetTables budgets_{*db_};  // budgets and the budget gate
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 

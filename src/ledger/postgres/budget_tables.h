@@ -1,0 +1,30 @@
+// The PostgreSQL ledger's budgets (ledger/budgets.h, migration 0019): budgets and the
+// organisation's budget gate mode. Calls run on the ledger's connection, inside the
+// caller's transaction where there is one. Not thread-safe (one Conn).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ledger/budgets.h"
+#include "ledger/postgres/pg.h"
+
+namespace gpuledger::pg {
+
+class BudgetTables {
+ public:
+  explicit BudgetTables(Conn& c) : c_(c) {}
+
+  Status PutBudget(const BudgetRecord& b);
+  StatusOr<std::vector<BudgetRecord>> ListBudgets();
+  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month);
+  StatusOr<BudgetGateSetting> GetBudgetGate();
+  Status SetBudgetGate(const BudgetGateSetting& g);
+
+ private:
+  Conn& c_;
+};
+
+}  // namespace gpuledger::pg
