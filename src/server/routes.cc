@@ -709,6 +709,7 @@ void Server::Routes() {
 
   SubmissionRoutes();
   MemoryRoutes();
+  MonthRoutes();
   AdminRoutes();
 }
 

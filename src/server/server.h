@@ -188,6 +188,9 @@ class Server {
   void SubmissionRoutes();
   // POST /api/v1/memory: jobs' own GPU memory from the agent (memory_routes.cc).
   void MemoryRoutes();
+  // GET /api/v1/months, POST /api/v1/months/{M}/close and /reopen, and
+  // GET /api/v1/jobs/{id}/report (month_routes.cc).
+  void MonthRoutes();
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked

@@ -13,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
+#include "ledger/postgres/close_tables.h"
 #include "ledger/postgres/outbox_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/postgres/pool.h"
@@ -786,6 +787,13 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
     return outbox_.ListDeliveries(cause_key);
   }
+  Status PutMonthClose(const MonthClose& c) override { return closes_.PutMonthClose(c); }
+  StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) override {
+    return closes_.GetMonthClose(month);
+  }
+  StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) override {
+    return closes_.ListMonthCloses(with_body);
+  }
 
  private:
   static Allocation ReadAllocation(const Result& r, int i) {
@@ -812,6 +820,7 @@ class PostgresLedger final : public Ledger {
   Conn* c_;                       // borrowed: the pool's (pool.h), which outlives this
   pg::AccessTables access_{*c_};  // API tokens and the audit chain
   pg::OutboxTables outbox_{*c_};  // the notification outbox
+  pg::CloseTables closes_{*c_};   // monthly closes
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
 #include "ledger/sqlite/access_tables.h"
+#include "ledger/sqlite/close_tables.h"
 #include "ledger/sqlite/outbox_tables.h"
 #include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
@@ -801,6 +802,13 @@ class SqliteLedger final : public Ledger {
   StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
     return outbox_.ListDeliveries(cause_key);
   }
+  Status PutMonthClose(const MonthClose& c) override { return closes_.PutMonthClose(c); }
+  StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) override {
+    return closes_.GetMonthClose(month);
+  }
+  StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) override {
+    return closes_.ListMonthCloses(with_body);
+  }
 
  private:
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
@@ -831,6 +839,7 @@ class SqliteLedger final : public Ledger {
   sqlite::SampleTables samples_{*db_};                // raw samples: rows and sealed blocks
   sqlite::AccessTables access_{*db_};                 // API tokens and the audit chain
   sqlite::OutboxTables outbox_{*db_};                 // the notification outbox
+  sqlite::CloseTables closes_{*db_};                  // monthly closes
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 
