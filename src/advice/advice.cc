@@ -16,12 +16,6 @@ std::string Gib(int64_t mib) {
 
 }  // namespace
 
-StatusOr<Lang> ParseLang(std::string_view s) {
-  if (s == "en") return Lang::kEn;
-  if (s == "zh") return Lang::kZh;
-  return InvalidArgument("language '" + std::string(s) + "' is not one of en, zh");
-}
-
 std::string_view LangName(Lang l) { return l == Lang::kZh ? "zh" : "en"; }
 
 std::vector<Advice> Advise(const RunFacts& f, Lang lang) {

@@ -9,12 +9,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "estimate/estimate.h"  // Lang and ParseLang, shared with the estimate's text
 
 namespace gpuledger {
 
-enum class Lang { kEn, kZh };
-StatusOr<Lang> ParseLang(std::string_view s);  // en | zh
-std::string_view LangName(Lang l);
+std::string_view LangName(Lang l);  // en | zh
 
 // What the rules look at, from the job's metered books and its training progress.
 struct RunFacts {
