@@ -3,6 +3,8 @@
 // simulator built into each run (a starved data loader in the untuned runs, a long
 // convergence tail in the plateau runs, AMP off), in English and Chinese; plus
 // `gpuledger job report`.
+#include "report/job_report.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +13,6 @@
 
 #include "cli/cli.h"
 #include "common/test_util.h"
-#include "report/job_report.h"
 #include "sim_ledger.h"
 
 namespace gpuledger {
@@ -79,9 +80,9 @@ TEST_F(JobReports, TheAdviceNamesTheCauseTheSimulatorBuiltIntoEachRun) {
     if (long_tail) {
       EXPECT_EQ(rules.count("early_stopping"), 1u) << j.id << " tail " << r->facts.tail_share;
     } else {
-      EXPECT_LT(r->facts.tail_share, kLongTailShare) << j.id << " hours " << (j.end_ms - j.start_ms) / 3.6e6
-                                                      << " dense share " << p.dense_share << " status "
-                                                      << JobStatusName(j.status) << " start " << j.start_ms;
+      EXPECT_LT(r->facts.tail_share, kLongTailShare)
+          << j.id << " hours " << (j.end_ms - j.start_ms) / 3.6e6 << " dense share " << p.dense_share
+          << " status " << JobStatusName(j.status) << " start " << j.start_ms;
     }
     EXPECT_EQ(rules.count("enable_amp") == 1, !j.amp) << j.id;
     starved += slow_loader;
@@ -123,7 +124,8 @@ TEST_F(JobReports, TheJsonHasEveryFigureWithItsTypeAndSpeaksChinese) {
   EXPECT_EQ(j["job"], untuned->id);
   EXPECT_EQ(j["lang"], "zh");
   EXPECT_TRUE(j["cost"].is_string());
-  for (const char* k : {"gpu_hours", "busy_gpu_hours", "density", "mean_utilisation", "energy_kwh", "peak_mem_gib"})
+  for (const char* k :
+       {"gpu_hours", "busy_gpu_hours", "density", "mean_utilisation", "energy_kwh", "peak_mem_gib"})
     EXPECT_TRUE(j[k].is_number()) << k;
   for (const char* k : {"loading_gpu_hours", "steady_gpu_hours", "tail_gpu_hours", "idle_gpu_hours"})
     EXPECT_TRUE(j["phases"][k].is_number()) << k;

@@ -63,7 +63,9 @@ Table ParseCsv(const std::string& text, const std::string& what) {
   return rows;
 }
 
-bool IsNumber(const std::string& v) { return std::regex_match(v, std::regex(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)")); }
+bool IsNumber(const std::string& v) {
+  return std::regex_match(v, std::regex(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)"));
+}
 
 // A value that is a number with a unit or a percent sign: what machines cannot read.
 bool HasUnit(const std::string& v) {
@@ -92,7 +94,8 @@ void CheckCsv(const std::string& text, const std::string& what, bool snake_case_
     if (!numeric[c]) continue;
     for (size_t r = 1; r < t.size(); ++r) {
       const std::string& v = t[r][c];
-      EXPECT_TRUE(v.empty() || IsNumber(v)) << what << ": column " << head[c] << " mixes numbers and '" << v << "'";
+      EXPECT_TRUE(v.empty() || IsNumber(v))
+          << what << ": column " << head[c] << " mixes numbers and '" << v << "'";
     }
   }
 }
@@ -191,15 +194,17 @@ std::string MachineReadable::db_, MachineReadable::gpu_, MachineReadable::job_;
 
 TEST_F(MachineReadable, EveryCsvParsesWithOneTypePerColumn) {
   for (const char* month : {"2026-09", "2026-10"}) {
-    for (const char* by : {"department", "project", "user", "model", "image", "framework", "gpu-model", "job"}) {
+    for (const char* by :
+         {"department", "project", "user", "model", "image", "framework", "gpu-model", "job"}) {
       const std::string what = std::string("report ") + month + " by " + by;
       CheckCsv(Run({"report", "--db", db_, "--month", month, "--by", by, "--format", "csv"}), what, true);
-      CheckCsv(Run({"export", "--db", db_, "--month", month, "--by", by, "--format", "csv"}), "export " + what,
-               true);
+      CheckCsv(Run({"export", "--db", db_, "--month", month, "--by", by, "--format", "csv"}),
+               "export " + what, true);
     }
-    CheckCsv(Run({"jobs", "--db", db_, "--month", month, "--format", "csv"}), std::string("jobs ") + month, true);
-    CheckCsv(Run({"export", "--db", db_, "--month", month, "--format", "focus"}), std::string("focus ") + month,
-             false);
+    CheckCsv(Run({"jobs", "--db", db_, "--month", month, "--format", "csv"}), std::string("jobs ") + month,
+             true);
+    CheckCsv(Run({"export", "--db", db_, "--month", month, "--format", "focus"}),
+             std::string("focus ") + month, false);
     CheckCsv(Run({"export", "--db", db_, "--month", month, "--format", "csv", "--desensitised"}),
              std::string("desensitised ") + month, true);
     CheckCsv(Run({"series", "--db", db_, "--gpu", gpu_, "--month", month, "--format", "csv"}),
@@ -216,7 +221,8 @@ TEST_F(MachineReadable, EveryJsonParsesWithSnakeCaseKeysAndNumbersAsNumbers) {
       commands.push_back({std::string("export ") + month + " " + by,
                           {"export", "--db", db_, "--month", month, "--by", by, "--format", "json"}});
     }
-    commands.push_back({std::string("jobs ") + month, {"jobs", "--db", db_, "--month", month, "--format", "json"}});
+    commands.push_back(
+        {std::string("jobs ") + month, {"jobs", "--db", db_, "--month", month, "--format", "json"}});
     commands.push_back({std::string("series ") + month,
                         {"series", "--db", db_, "--gpu", gpu_, "--month", month, "--format", "json"}});
   }
@@ -231,7 +237,8 @@ TEST_F(MachineReadable, EveryJsonParsesWithSnakeCaseKeysAndNumbersAsNumbers) {
     CheckJson(j, "", what);
   }
   // Money is an exact decimal string; fractions are numbers in 0..1.
-  const auto e = nlohmann::json::parse(Run({"export", "--db", db_, "--month", "2026-10", "--format", "json"}));
+  const auto e =
+      nlohmann::json::parse(Run({"export", "--db", db_, "--month", "2026-10", "--format", "json"}));
   bool adjustment = false;
   for (const auto& l : e["lines"]) {
     EXPECT_TRUE(l["cost"].is_null() || IsNumber(l["cost"].get<std::string>()));

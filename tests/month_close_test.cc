@@ -4,13 +4,12 @@
 // checksum is checked on every read; reopening is audited and refused where it would
 // count a correction twice. Plus the CLI's close, reopen and months.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
-
-#include <httplib.h>
 
 #include "cli/cli.h"
 #include "common/test_util.h"
@@ -87,11 +86,13 @@ std::unique_ptr<Books> October() {
   g2.uuid = "GPU-b";
   EXPECT_TRUE(b->ledger->PutGpus({g, g2}).ok());
   const TimeMs j1 = kOct1 + 2 * kDayMs, j2 = kOct1 + 4 * kDayMs;
-  EXPECT_TRUE(b->ledger->PutJobs({MakeJob("j1", "retail", j1, j1 + 6 * kHourMs),
-                                  MakeJob("j2", "factory", j2, j2 + 3 * kHourMs)})
+  EXPECT_TRUE(b->ledger
+                  ->PutJobs({MakeJob("j1", "retail", j1, j1 + 6 * kHourMs),
+                             MakeJob("j2", "factory", j2, j2 + 3 * kHourMs)})
                   .ok());
-  EXPECT_TRUE(b->ledger->PutAllocations({{"j1", "GPU-a", j1, j1 + 6 * kHourMs, kFullShare},
-                                         {"j2", "GPU-b", j2, j2 + 3 * kHourMs, kFullShare}})
+  EXPECT_TRUE(b->ledger
+                  ->PutAllocations({{"j1", "GPU-a", j1, j1 + 6 * kHourMs, kFullShare},
+                                    {"j2", "GPU-b", j2, j2 + 3 * kHourMs, kFullShare}})
                   .ok());
   EXPECT_TRUE(b->ledger->PutSamples(Samples("GPU-a", j1, j1 + 6 * kHourMs, 80, 200)).ok());
   auto ctx = LoadBooksContext(*b->ledger);
@@ -308,8 +309,9 @@ TEST(MonthClose, RandomLateWritesAlwaysLandAsTheExactDifference) {
       const TimeMs to = std::min(from + len, kNov1);
       switch (rng() % 3) {
         case 0:
-          ASSERT_TRUE(b->ledger->PutSamples(Samples(gpu, from, to, static_cast<float>(rng() % 100),
-                                                    static_cast<float>(50 + rng() % 250)))
+          ASSERT_TRUE(b->ledger
+                          ->PutSamples(Samples(gpu, from, to, static_cast<float>(rng() % 100),
+                                               static_cast<float>(50 + rng() % 250)))
                           .ok());
           break;
         case 1: {
@@ -320,8 +322,9 @@ TEST(MonthClose, RandomLateWritesAlwaysLandAsTheExactDifference) {
         }
         default: {  // j1's samples again, with another power: merged field by field
           const TimeMs j1 = kOct1 + 2 * kDayMs;
-          ASSERT_TRUE(b->ledger->PutSamples(Samples("GPU-a", j1, j1 + (1 + rng() % 6) * kHourMs, 80,
-                                                    static_cast<float>(100 + rng() % 200)))
+          ASSERT_TRUE(b->ledger
+                          ->PutSamples(Samples("GPU-a", j1, j1 + (1 + rng() % 6) * kHourMs, 80,
+                                               static_cast<float>(100 + rng() % 200)))
                           .ok());
         }
       }
@@ -389,8 +392,8 @@ TEST(MonthClose, TheCliClosesListsAndReopensMonths) {
 TEST(MonthClose, TheApiClosesReopensAndListsForTheRolesAllowed) {
   auto b = October();
   std::map<Role, std::string> tokens;
-  for (auto [role, project] : {std::pair{Role::kUser, "proj-j1"}, std::pair{Role::kFinance, ""},
-                               std::pair{Role::kAdmin, ""}}) {
+  for (auto [role, project] :
+       {std::pair{Role::kUser, "proj-j1"}, std::pair{Role::kFinance, ""}, std::pair{Role::kAdmin, ""}}) {
     auto t = MakeToken(role, project, "", kCloseAt);
     ASSERT_TRUE(t.ok());
     ASSERT_TRUE(b->ledger->PutToken(t->record).ok());
@@ -407,8 +410,11 @@ TEST(MonthClose, TheApiClosesReopensAndListsForTheRolesAllowed) {
   ASSERT_TRUE(server.Start().ok());
   httplib::Client c("127.0.0.1", server.port());
   c.set_read_timeout(60, 0);
-  auto auth = [&](const std::string& secret) { return httplib::Headers{{"Authorization", "Bearer " + secret}}; };
-  auto post = [&](const std::string& path, std::optional<Role> role, const std::string& body, std::string* out) {
+  auto auth = [&](const std::string& secret) {
+    return httplib::Headers{{"Authorization", "Bearer " + secret}};
+  };
+  auto post = [&](const std::string& path, std::optional<Role> role, const std::string& body,
+                  std::string* out) {
     auto res = role ? c.Post(path.c_str(), auth(tokens[*role]), body, "application/json")
                     : c.Post(path.c_str(), body, "application/json");
     if (!res) return -1;
@@ -442,7 +448,8 @@ TEST(MonthClose, TheApiClosesReopensAndListsForTheRolesAllowed) {
   EXPECT_EQ(post("/api/v1/months/2026-10/reopen", Role::kAdmin, "", &body), 400) << body;
   EXPECT_EQ(post("/api/v1/months/2026-10/reopen", Role::kAdmin, R"({"reason": ""})", &body), 400) << body;
   EXPECT_EQ(post("/api/v1/months/2026-10/reopen", Role::kFinance, R"({"reason": "x"})", nullptr), 403);
-  ASSERT_EQ(post("/api/v1/months/2026-10/reopen", Role::kAdmin, R"({"reason": "发票更正"})", &body), 200) << body;
+  ASSERT_EQ(post("/api/v1/months/2026-10/reopen", Role::kAdmin, R"({"reason": "发票更正"})", &body), 200)
+      << body;
   EXPECT_EQ(nlohmann::json::parse(body)["state"], "reopened");
   EXPECT_EQ(nlohmann::json::parse(body)["reopen_reason"], "发票更正");
   EXPECT_EQ(post("/api/v1/months/2026-10/reopen", Role::kAdmin, R"({"reason": "again"})", nullptr), 409);

@@ -24,14 +24,16 @@ std::vector<Advice> Advise(const RunFacts& f, Lang lang) {
 
   // 1. The data loader: a long loading phase (with a busy CPU where the agent saw it), or
   // a GPU that keeps waiting between dense steps in the steady phase.
-  const bool long_loading = f.sampled && f.loading_share >= kLongLoadingShare &&
-                            (!f.cpu_busy || *f.cpu_busy >= kBusyCpu);
+  const bool long_loading =
+      f.sampled && f.loading_share >= kLongLoadingShare && (!f.cpu_busy || *f.cpu_busy >= kBusyCpu);
   const bool starved = f.sampled && f.steady_density > 0 && f.steady_density < kStarvedSteadyDensity;
   if (long_loading || starved) {
     std::string ev;
     if (long_loading) {
-      ev = zh ? "加载阶段占 GPU 时间的 " + Pct(f.loading_share) : "the loading phase took " + Pct(f.loading_share) + " of the GPU time";
-      if (f.cpu_busy) ev += zh ? "，CPU 忙碌 " + Pct(*f.cpu_busy) : ", with the CPU " + Pct(*f.cpu_busy) + " busy";
+      ev = zh ? "加载阶段占 GPU 时间的 " + Pct(f.loading_share)
+              : "the loading phase took " + Pct(f.loading_share) + " of the GPU time";
+      if (f.cpu_busy)
+        ev += zh ? "，CPU 忙碌 " + Pct(*f.cpu_busy) : ", with the CPU " + Pct(*f.cpu_busy) + " busy";
     }
     if (starved) {
       if (!ev.empty()) ev += zh ? "；" : "; ";
@@ -50,10 +52,10 @@ std::vector<Advice> Advise(const RunFacts& f, Lang lang) {
   // 2. Low memory use: a larger batch fits.
   if (f.sampled && f.gpu_memory_mib > 0 && f.peak_mem_mib > 0 &&
       static_cast<double>(f.peak_mem_mib) < kLowMemoryShare * static_cast<double>(f.gpu_memory_mib)) {
-    const std::string ev = (zh ? "显存峰值 " : "peak memory ") + Gib(f.peak_mem_mib) + (zh ? "，共 " : " of ") +
-                           Gib(f.gpu_memory_mib) +
-                           (f.has_run_args && f.batch > 0 ? (zh ? "，batch=" : ", batch=") + std::to_string(f.batch)
-                                                          : "");
+    const std::string ev =
+        (zh ? "显存峰值 " : "peak memory ") + Gib(f.peak_mem_mib) + (zh ? "，共 " : " of ") +
+        Gib(f.gpu_memory_mib) +
+        (f.has_run_args && f.batch > 0 ? (zh ? "，batch=" : ", batch=") + std::to_string(f.batch) : "");
     const std::string next = f.has_run_args && f.batch > 0 ? std::to_string(f.batch * 2) : "";
     out.push_back({"larger_batch",
                    zh ? "显存用了不到一半：加大 batch" + (next.empty() ? "" : "（例如 batch=" + next + "）") +
@@ -85,8 +87,10 @@ std::vector<Advice> Advise(const RunFacts& f, Lang lang) {
     }
     if (early_best) {
       if (!ev.empty()) ev += zh ? "；" : "; ";
-      ev += zh ? "最佳 epoch 是第 " + std::to_string(*f.best_epoch) + " 个，共跑了 " + std::to_string(f.epochs_done) + " 个"
-               : "the best epoch was " + std::to_string(*f.best_epoch) + " of " + std::to_string(f.epochs_done) + " run";
+      ev += zh ? "最佳 epoch 是第 " + std::to_string(*f.best_epoch) + " 个，共跑了 " +
+                     std::to_string(f.epochs_done) + " 个"
+               : "the best epoch was " + std::to_string(*f.best_epoch) + " of " +
+                     std::to_string(f.epochs_done) + " run";
     }
     const std::string fewer = f.best_epoch ? std::to_string(*f.best_epoch + *f.best_epoch / 5 + 1) : "";
     out.push_back({"early_stopping",

@@ -17,15 +17,15 @@ std::string_view LangName(Lang l);  // en | zh
 
 // What the rules look at, from the job's metered books and its training progress.
 struct RunFacts {
-  bool sampled = false;        // the job has samples (without them no utilisation rule applies)
-  double loading_share = 0;    // loading phase / allocated GPU time, 0..1
-  double tail_share = 0;       // tail phase / allocated GPU time, 0..1
-  double steady_density = 0;   // dense time / steady time: how often the GPU is busy between steps
-  double mean_util = 0;        // 0..1 over covered time
+  bool sampled = false;            // the job has samples (without them no utilisation rule applies)
+  double loading_share = 0;        // loading phase / allocated GPU time, 0..1
+  double tail_share = 0;           // tail phase / allocated GPU time, 0..1
+  double steady_density = 0;       // dense time / steady time: how often the GPU is busy between steps
+  double mean_util = 0;            // 0..1 over covered time
   std::optional<double> cpu_busy;  // the node's CPU busy share while loading, when known (0..1)
-  int64_t peak_mem_mib = 0;    // the job's peak on one GPU
-  int64_t gpu_memory_mib = 0;  // that GPU's memory (0: unknown)
-  bool has_run_args = false;   // batch and amp are known (the job was registered with them)
+  int64_t peak_mem_mib = 0;        // the job's peak on one GPU
+  int64_t gpu_memory_mib = 0;      // that GPU's memory (0: unknown)
+  bool has_run_args = false;       // batch and amp are known (the job was registered with them)
   int batch = 0;
   bool amp = false;
   int epochs_planned = 0;

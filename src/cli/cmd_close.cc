@@ -24,15 +24,17 @@ Status CmdClose(const CloseArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
   ASSIGN_OR_RETURN(YearMonth month, ParseYearMonth(a.month));
   ASSIGN_OR_RETURN(MonthClose c, CloseMonth(*o.ledger, o.ctx, month, clock.Now(), CliAudit("close month")));
-  out << "closed " << c.month << ": total " << FormatMicros(c.total_micros, o.ctx.prices.currency().minor_digits)
-      << " " << o.ctx.prices.currency().code << ", checksum " << c.checksum << "\n";
+  out << "closed " << c.month << ": total "
+      << FormatMicros(c.total_micros, o.ctx.prices.currency().minor_digits) << " "
+      << o.ctx.prices.currency().code << ", checksum " << c.checksum << "\n";
   return OkStatus();
 }
 
 Status CmdReopen(const CloseArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
   ASSIGN_OR_RETURN(YearMonth month, ParseYearMonth(a.month));
-  ASSIGN_OR_RETURN(MonthClose c, ReopenMonth(*o.ledger, month, clock.Now(), CliAudit("reopen month"), a.reason));
+  ASSIGN_OR_RETURN(MonthClose c,
+                   ReopenMonth(*o.ledger, month, clock.Now(), CliAudit("reopen month"), a.reason));
   out << "reopened " << c.month << " (closed at " << FormatTime(c.closed_ms) << ", checksum " << c.checksum
       << "): its books follow the ledger again\n";
   return OkStatus();
@@ -56,7 +58,8 @@ Status CmdMonths(const CloseArgs& a, const Clock& clock, std::ostream& out) {
       std::string total = FormatMicros(m.record->total_micros, cur.minor_digits);
       if (total.size() < 12) total.insert(0, 12 - total.size(), ' ');
       line += at + total + "  " + m.record->checksum.substr(0, 16);
-      if (m.state == "reopened") line += "  (reopened " + FormatTime(m.record->reopened_ms) + ": " + m.record->reopen_reason + ")";
+      if (m.state == "reopened")
+        line += "  (reopened " + FormatTime(m.record->reopened_ms) + ": " + m.record->reopen_reason + ")";
     }
     out << line << "\n";
   }

@@ -19,8 +19,8 @@ using Json = nlohmann::ordered_json;
 
 Json RowJson(const UsageRow& r) {
   return Json::array({r.job_id, r.gpu_uuid, r.gpu_model, r.period_start, r.period_end, r.gpu_ns, r.covered_ns,
-                      r.busy_ns, r.dense_ns, r.util_ns, r.energy_mj, r.peak_mem_mib, r.loading_ns, r.steady_ns,
-                      r.tail_ns, r.idle_ns});
+                      r.busy_ns, r.dense_ns, r.util_ns, r.energy_mj, r.peak_mem_mib, r.loading_ns,
+                      r.steady_ns, r.tail_ns, r.idle_ns});
 }
 
 UsageRow RowFrom(const Json& a) {
@@ -28,10 +28,9 @@ UsageRow RowFrom(const Json& a) {
   r.job_id = a.at(0).get<std::string>();
   r.gpu_uuid = a.at(1).get<std::string>();
   r.gpu_model = a.at(2).get<std::string>();
-  int64_t* const ints[] = {&r.period_start, &r.period_end, &r.gpu_ns,       &r.covered_ns,
-                           &r.busy_ns,      &r.dense_ns,   &r.util_ns,      &r.energy_mj,
-                           &r.peak_mem_mib, &r.loading_ns, &r.steady_ns,    &r.tail_ns,
-                           &r.idle_ns};
+  int64_t* const ints[] = {&r.period_start, &r.period_end, &r.gpu_ns,    &r.covered_ns,   &r.busy_ns,
+                           &r.dense_ns,     &r.util_ns,    &r.energy_mj, &r.peak_mem_mib, &r.loading_ns,
+                           &r.steady_ns,    &r.tail_ns,    &r.idle_ns};
   for (size_t i = 0; i < std::size(ints); ++i) *ints[i] = a.at(3 + i).get<int64_t>();
   return r;
 }
@@ -64,8 +63,7 @@ std::vector<FrozenLine> LinesOf(const CostBook& book) {
 }
 
 // The month's live books at as_of, priced with today's price book, by (job, GPU model).
-StatusOr<LineCosts> LiveLines(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                               TimeMs as_of) {
+StatusOr<LineCosts> LiveLines(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of) {
   ASSIGN_OR_RETURN(MonthBooks books, MonthUsage(ledger, ctx, month, as_of));
   ASSIGN_OR_RETURN(CostBook cost, PriceUsage(books.rows, ctx.prices, /*share_idle=*/false));
   return CostByLine(LinesOf(cost));
@@ -85,7 +83,8 @@ std::string SerializeClosedBooks(const ClosedBooks& b) {
   j["total_micros"] = b.total_micros;
   j["unallocated_micros"] = b.unallocated_micros;
   j["lines"] = Json::array();
-  for (const FrozenLine& l : b.lines) j["lines"].push_back(Json::array({l.job_id, l.gpu_model, l.cost_micros, l.unpriced}));
+  for (const FrozenLine& l : b.lines)
+    j["lines"].push_back(Json::array({l.job_id, l.gpu_model, l.cost_micros, l.unpriced}));
   j["adjustments"] = Json::array();
   for (const Adjustment& a : b.adjustments) {
     j["adjustments"].push_back(Json::array({a.corrects.ToString(), a.job_id, a.gpu_model, a.cost_micros}));
@@ -237,8 +236,9 @@ StatusOr<MonthClose> CloseMonth(Ledger& ledger, const BooksContext& ctx, YearMon
     RETURN_IF_ERROR(ledger.PutMonthClose(rec));
     AuditEntry e = audit;
     e.at_ms = now;
-    e.detail = "close month=" + rec.month + " total=" + FormatMicros(b.total_micros, ctx.prices.currency().minor_digits) +
-               " " + b.currency + " lines=" + std::to_string(b.lines.size()) +
+    e.detail = "close month=" + rec.month +
+               " total=" + FormatMicros(b.total_micros, ctx.prices.currency().minor_digits) + " " +
+               b.currency + " lines=" + std::to_string(b.lines.size()) +
                " adjustments=" + std::to_string(b.adjustments.size()) + " checksum=" + rec.checksum;
     return ledger.AppendAudit(e);
   });
@@ -262,7 +262,8 @@ StatusOr<MonthClose> ReopenMonth(Ledger& ledger, YearMonth month, TimeMs now, co
       for (const Adjustment& a : lb.value().adjustments) {
         if (a.corrects == month) {
           return FailedPrecondition("month " + month.ToString() + " cannot be reopened: closed month " +
-                                    later.month + " carries corrections of it; reopen " + later.month + " first");
+                                    later.month + " carries corrections of it; reopen " + later.month +
+                                    " first");
         }
       }
     }

@@ -82,7 +82,7 @@ StatusOr<MonthClose> ReopenMonth(Ledger& ledger, YearMonth month, TimeMs now, co
 // oldest first, with its close record when it has one.
 struct MonthState {
   YearMonth month;
-  std::string state;  // open | closed | reopened
+  std::string state;                 // open | closed | reopened
   std::optional<MonthClose> record;  // without body
 };
 StatusOr<std::vector<MonthState>> ListMonthStates(Ledger& ledger, const BooksContext& ctx, TimeMs now);

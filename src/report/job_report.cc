@@ -166,8 +166,9 @@ std::string RenderJobReportJson(const JobReport& r) {
          {"peak_mem_gib", Gib(peak)},
          {"mem_source", g.own_peak_mib >= 0 ? "process" : (g.usage.peak_mem_mib > 0 ? "gpu" : "none")},
          {"memory_gib", g.memory_mib > 0 ? Json(Gib(g.memory_mib)) : Json(nullptr)},
-         {"memory_share",
-          g.memory_mib > 0 ? Json(static_cast<double>(peak) / static_cast<double>(g.memory_mib)) : Json(nullptr)},
+         {"memory_share", g.memory_mib > 0
+                              ? Json(static_cast<double>(peak) / static_cast<double>(g.memory_mib))
+                              : Json(nullptr)},
          {"phases", Phases(g.usage)}});
   }
   j["epochs"] = {{"planned", r.epochs_planned},
@@ -190,19 +191,22 @@ std::string RenderJobReportText(const JobReport& r) {
   const UsageTotals& u = s.usage;
   auto pct = [](double f) { return FormatFixed(f * 100, 1) + " %"; };
   std::string out;
-  out += (zh ? "作业效率报告 " : "job efficiency report ") + s.job.id + " (" + std::string(JobStatusName(s.job.status)) +
-         (zh ? "，截至 " : ", as of ") + FormatTime(s.as_of) + ")\n";
-  out += (zh ? "  用户/项目/部门: " : "  user/project/department: ") + s.job.user + " / " + s.job.project + " / " +
-         s.job.department + "\n";
+  out += (zh ? "作业效率报告 " : "job efficiency report ") + s.job.id + " (" +
+         std::string(JobStatusName(s.job.status)) + (zh ? "，截至 " : ", as of ") + FormatTime(s.as_of) +
+         ")\n";
+  out += (zh ? "  用户/项目/部门: " : "  user/project/department: ") + s.job.user + " / " + s.job.project +
+         " / " + s.job.department + "\n";
   out += (zh ? "  费用: " : "  cost so far: ") + FormatMicros(s.cost_micros, s.currency.minor_digits) + " " +
          s.currency.code + (zh ? "    GPU 时: " : "    GPU-hours: ") + FormatFixed(u.gpu_hours(), 2) +
          (zh ? "    能耗: " : "    energy: ") + FormatFixed(u.energy_kwh(), 2) + " kWh\n";
-  out += (zh ? "  有效计算密度: " : "  density: ") + pct(u.density()) + (zh ? "    平均利用率: " : "    mean util: ") +
-         pct(u.mean_util_pct() / 100.0) + (zh ? "    显存峰值: " : "    peak memory: ") +
-         FormatFixed(Gib(u.peak_mem_mib), 1) + " GiB\n";
-  out += (zh ? "  阶段 (GPU 时): 加载 " : "  phases (GPU-h): loading ") + FormatFixed(Hours(u.loading_ns), 2) +
-         (zh ? "，稳定 " : ", steady ") + FormatFixed(Hours(u.steady_ns), 2) + (zh ? "，尾段 " : ", tail ") +
-         FormatFixed(Hours(u.tail_ns), 2) + (zh ? "，空闲 " : ", idle ") + FormatFixed(Hours(u.idle_ns), 2) + "\n";
+  out += (zh ? "  有效计算密度: " : "  density: ") + pct(u.density()) +
+         (zh ? "    平均利用率: " : "    mean util: ") + pct(u.mean_util_pct() / 100.0) +
+         (zh ? "    显存峰值: " : "    peak memory: ") + FormatFixed(Gib(u.peak_mem_mib), 1) + " GiB\n";
+  out += (zh ? "  阶段 (GPU 时): 加载 " : "  phases (GPU-h): loading ") +
+         FormatFixed(Hours(u.loading_ns), 2) + (zh ? "，稳定 " : ", steady ") +
+         FormatFixed(Hours(u.steady_ns), 2) + (zh ? "，尾段 " : ", tail ") +
+         FormatFixed(Hours(u.tail_ns), 2) + (zh ? "，空闲 " : ", idle ") + FormatFixed(Hours(u.idle_ns), 2) +
+         "\n";
   out += zh ? "\n每块 GPU:\n" : "\nper GPU:\n";
   for (const JobGpuFigures& g : r.gpus) {
     const int64_t peak = g.own_peak_mib >= 0 ? g.own_peak_mib : g.usage.peak_mem_mib;
@@ -219,13 +223,16 @@ std::string RenderJobReportText(const JobReport& r) {
     out += (zh ? "  最佳 epoch: " : "  best epoch: ") + std::to_string(*r.best_epoch) + " (mAP@0.5 " +
            FormatFixed(*r.best_map50 * 100, 1) + ")\n";
   }
-  if (r.final_train_loss) out += (zh ? "  最终训练损失: " : "  final train loss: ") + FormatFixed(*r.final_train_loss, 4) + "\n";
-  if (r.final_val_loss) out += (zh ? "  最终验证损失: " : "  final val loss: ") + FormatFixed(*r.final_val_loss, 4) + "\n";
+  if (r.final_train_loss)
+    out += (zh ? "  最终训练损失: " : "  final train loss: ") + FormatFixed(*r.final_train_loss, 4) + "\n";
+  if (r.final_val_loss)
+    out += (zh ? "  最终验证损失: " : "  final val loss: ") + FormatFixed(*r.final_val_loss, 4) + "\n";
   if (r.training_time_s) {
     out += (zh ? "  训练时长: " : "  training time: ") + FormatFixed(*r.training_time_s / 3600.0, 2) + " h\n";
   }
   out += zh ? "\n建议:\n" : "\nadvice:\n";
-  if (r.advice.empty()) out += zh ? "  无：规则没有发现问题。\n" : "  none: the rules found nothing to improve.\n";
+  if (r.advice.empty())
+    out += zh ? "  无：规则没有发现问题。\n" : "  none: the rules found nothing to improve.\n";
   for (const Advice& a : r.advice) out += "  - " + a.text + "\n    (" + a.evidence + ")\n";
   return out;
 }

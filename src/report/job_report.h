@@ -17,8 +17,8 @@ namespace gpuledger {
 struct JobGpuFigures {
   std::string gpu_uuid;
   std::string gpu_model;
-  int64_t memory_mib = 0;  // the GPU's (0: not registered)
-  UsageTotals usage;       // the job's rows on this GPU, every month up to as_of
+  int64_t memory_mib = 0;     // the GPU's (0: not registered)
+  UsageTotals usage;          // the job's rows on this GPU, every month up to as_of
   int64_t own_peak_mib = -1;  // the job's processes' own peak on it (-1: not reported)
 };
 

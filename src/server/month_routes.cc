@@ -38,7 +38,8 @@ StatusOr<std::string> ReasonOf(const std::string& body) {
       if (k != "reason") return InvalidArgument("unknown field '" + k + "': the body has only 'reason'");
     }
     if (!j.contains("reason") || !j["reason"].is_string() || j["reason"].get<std::string>().empty()) {
-      return InvalidArgument("field 'reason' is required: a non-empty string saying why the month is reopened");
+      return InvalidArgument(
+          "field 'reason' is required: a non-empty string saying why the month is reopened");
     }
     return j["reason"].get<std::string>();
   } catch (const nlohmann::json::exception& e) {
@@ -68,35 +69,36 @@ void Server::MonthRoutes() {
     res.set_content(RenderMonthStatesJson(*months, ctx->prices.currency()), "application/json");
   });
 
-  http_->Post(R"(/api/v1/months/([^/]+)/(close|reopen))", [this](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    auto p = Authenticate(req, res);
-    if (!p) return;
-    const std::string verb = req.matches[2];
-    if (p->role != Role::kAdmin) {
-      return Deny(req, res, *p,
-                  PermissionDenied("role " + std::string(RoleName(p->role)) + " may not " + verb +
-                                   " a month (admin tokens do)"));
-    }
-    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    auto month = ParseYearMonth(std::string(req.matches[1]));
-    if (!month.ok()) return Reply(res, month.status());
-    std::string reason;
-    if (verb == "reopen") {
-      auto r = ReasonOf(req.body);
-      if (!r.ok()) return Reply(res, r.status());
-      reason = std::move(r).value();
-    }
-    MutexLock lock(ledger_mu_);
-    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every acknowledged sample is in
-    auto ctx = LoadBooksContext(*ledger_);
-    if (!ctx.ok()) return Reply(res, ctx.status());
-    const AuditEntry who = AuditFor(req, *p, "POST /api/v1/months/{month}/" + verb);
-    auto done = verb == "close" ? CloseMonth(*ledger_, *ctx, *month, clock_.Now(), who)
-                                : ReopenMonth(*ledger_, *month, clock_.Now(), who, reason);
-    if (!done.ok()) return Reply(res, done.status());
-    res.set_content(RenderMonthCloseJson(*done, ctx->prices.currency()), "application/json");
-  });
+  http_->Post(R"(/api/v1/months/([^/]+)/(close|reopen))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto p = Authenticate(req, res);
+                if (!p) return;
+                const std::string verb = req.matches[2];
+                if (p->role != Role::kAdmin) {
+                  return Deny(req, res, *p,
+                              PermissionDenied("role " + std::string(RoleName(p->role)) + " may not " + verb +
+                                               " a month (admin tokens do)"));
+                }
+                if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+                auto month = ParseYearMonth(std::string(req.matches[1]));
+                if (!month.ok()) return Reply(res, month.status());
+                std::string reason;
+                if (verb == "reopen") {
+                  auto r = ReasonOf(req.body);
+                  if (!r.ok()) return Reply(res, r.status());
+                  reason = std::move(r).value();
+                }
+                MutexLock lock(ledger_mu_);
+                if (Status s = FlushJournalLocked(); !s.ok())
+                  return Reply(res, s);  // every acknowledged sample is in
+                auto ctx = LoadBooksContext(*ledger_);
+                if (!ctx.ok()) return Reply(res, ctx.status());
+                const AuditEntry who = AuditFor(req, *p, "POST /api/v1/months/{month}/" + verb);
+                auto done = verb == "close" ? CloseMonth(*ledger_, *ctx, *month, clock_.Now(), who)
+                                            : ReopenMonth(*ledger_, *month, clock_.Now(), who, reason);
+                if (!done.ok()) return Reply(res, done.status());
+                res.set_content(RenderMonthCloseJson(*done, ctx->prices.currency()), "application/json");
+              });
 
   // Users see their project's jobs, department admins their department's, admins all;
   // finance and ingest tokens read no single job. Out of scope reads as absent.
@@ -116,9 +118,9 @@ void Server::MonthRoutes() {
     auto found = ledger_->GetJob(id);
     if (!found.ok()) return Reply(res, found.status());
     const std::optional<Job>& job = *found;
-    const bool visible = job && (p->role == Role::kAdmin ||
-                                 (p->role == Role::kUser && job->project == p->project) ||
-                                 (p->role == Role::kDeptAdmin && job->department == p->department));
+    const bool visible =
+        job && (p->role == Role::kAdmin || (p->role == Role::kUser && job->project == p->project) ||
+                (p->role == Role::kDeptAdmin && job->department == p->department));
     if (!visible) return Reply(res, NotFound("no job '" + id + "'"));
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());

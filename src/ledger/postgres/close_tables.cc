@@ -4,23 +4,25 @@ namespace gpuledger::pg {
 
 namespace {
 std::string Columns(bool with_body) {
-  return std::string("SELECT month, state, closed_ms, closed_by, reopened_ms, reopened_by, reopen_reason, "
-                     "total_micros, checksum, ") +
+  return std::string(
+             "SELECT month, state, closed_ms, closed_by, reopened_ms, reopened_by, reopen_reason, "
+             "total_micros, checksum, ") +
          (with_body ? "body" : "''") + " FROM month_closes ";
 }
 }  // namespace
 
 Status CloseTables::PutMonthClose(const MonthClose& c) {
   return c_
-      .Exec("INSERT INTO month_closes (month, state, closed_ms, closed_by, reopened_ms, reopened_by, "
-            "reopen_reason, total_micros, checksum, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
-            "ON CONFLICT (month) DO UPDATE SET state = EXCLUDED.state, closed_ms = EXCLUDED.closed_ms, "
-            "closed_by = EXCLUDED.closed_by, reopened_ms = EXCLUDED.reopened_ms, "
-            "reopened_by = EXCLUDED.reopened_by, reopen_reason = EXCLUDED.reopen_reason, "
-            "total_micros = EXCLUDED.total_micros, checksum = EXCLUDED.checksum, body = EXCLUDED.body",
-            {P(c.month), P(std::string_view(c.closed ? "closed" : "open")), P(c.closed_ms), P(c.closed_by),
-             P(c.reopened_ms), P(c.reopened_by), P(c.reopen_reason), P(c.total_micros), P(c.checksum),
-             P(c.body)})
+      .Exec(
+          "INSERT INTO month_closes (month, state, closed_ms, closed_by, reopened_ms, reopened_by, "
+          "reopen_reason, total_micros, checksum, body) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+          "ON CONFLICT (month) DO UPDATE SET state = EXCLUDED.state, closed_ms = EXCLUDED.closed_ms, "
+          "closed_by = EXCLUDED.closed_by, reopened_ms = EXCLUDED.reopened_ms, "
+          "reopened_by = EXCLUDED.reopened_by, reopen_reason = EXCLUDED.reopen_reason, "
+          "total_micros = EXCLUDED.total_micros, checksum = EXCLUDED.checksum, body = EXCLUDED.body",
+          {P(c.month), P(std::string_view(c.closed ? "closed" : "open")), P(c.closed_ms), P(c.closed_by),
+           P(c.reopened_ms), P(c.reopened_by), P(c.reopen_reason), P(c.total_micros), P(c.checksum),
+           P(c.body)})
       .status()
       .WithContext("close of month " + c.month);
 }

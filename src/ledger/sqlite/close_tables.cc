@@ -4,16 +4,18 @@ namespace gpuledger::sqlite {
 
 namespace {
 std::string Columns(bool with_body) {
-  return std::string("SELECT month, state, closed_ms, closed_by, reopened_ms, reopened_by, reopen_reason, "
-                     "total_micros, checksum, ") +
+  return std::string(
+             "SELECT month, state, closed_ms, closed_by, reopened_ms, reopened_by, reopen_reason, "
+             "total_micros, checksum, ") +
          (with_body ? "body" : "''") + " FROM month_closes ";
 }
 }  // namespace
 
 Status CloseTables::PutMonthClose(const MonthClose& c) {
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT OR REPLACE INTO month_closes (month, state, closed_ms, closed_by, "
-                                       "reopened_ms, reopened_by, reopen_reason, total_micros, checksum, body) "
-                                       "VALUES (?,?,?,?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare("INSERT OR REPLACE INTO month_closes (month, state, closed_ms, closed_by, "
+                               "reopened_ms, reopened_by, reopen_reason, total_micros, checksum, body) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?)"));
   return q.Bind(1, std::string_view(c.month))
       .Bind(2, std::string_view(c.closed ? "closed" : "open"))
       .Bind(3, c.closed_ms)
