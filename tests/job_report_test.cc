@@ -157,6 +157,7 @@ TEST_F(JobReports, TheCliPrintsTheReportInEitherLanguage) {
   auto run = [&](std::vector<std::string> args, std::string* out) {
     args.insert(args.begin(), "gpuledger");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const std::string& a : args) argv.push_back(a.c_str());
     std::ostringstream o, e;
     const SimulatedClock clock(kAsOf);

@@ -178,6 +178,7 @@ class MachineReadable : public ::testing::Test {
   static std::string Run(std::vector<std::string> args) {
     args.insert(args.begin(), "gpuledger");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const std::string& a : args) argv.push_back(a.c_str());
     std::ostringstream o, e;
     const SimulatedClock clock(kNow);

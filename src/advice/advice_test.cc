@@ -13,8 +13,8 @@ RunFacts Healthy() {
   f.tail_share = 0.05;
   f.steady_density = 0.9;
   f.mean_util = 0.85;
-  f.peak_mem_mib = 18 * 1024;
-  f.gpu_memory_mib = 24 * 1024;
+  f.peak_mem_mib = int64_t{18} * 1024;
+  f.gpu_memory_mib = int64_t{24} * 1024;
   f.has_run_args = true;
   f.batch = 32;
   f.amp = true;
@@ -59,7 +59,7 @@ TEST(Advice, AGpuThatWaitsBetweenStepsPointsAtTheDataLoader) {
 
 TEST(Advice, LowMemoryUseSuggestsDoublingTheBatch) {
   RunFacts f = Healthy();
-  f.peak_mem_mib = 6 * 1024;
+  f.peak_mem_mib = int64_t{6} * 1024;
   f.batch = 16;
   ASSERT_EQ(Rules(f), std::vector<std::string>{"larger_batch"});
   const Advice a = Advise(f, Lang::kEn)[0];

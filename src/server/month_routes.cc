@@ -33,7 +33,7 @@ AuditEntry AuditFor(const httplib::Request& req, const Principal& p, const std::
 StatusOr<std::string> ReasonOf(const std::string& body) {
   try {
     const nlohmann::json j = nlohmann::json::parse(body);
-    if (!j.is_object()) return InvalidArgument("the body must be a JSON object {\"reason\": \"...\"}");
+    if (!j.is_object()) return InvalidArgument(R"(the body must be a JSON object {"reason": "..."})");
     for (const auto& [k, v] : j.items()) {
       if (k != "reason") return InvalidArgument("unknown field '" + k + "': the body has only 'reason'");
     }
