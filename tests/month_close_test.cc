@@ -332,7 +332,7 @@ TEST(MonthClose, RandomLateWritesAlwaysLandAsTheExactDifference) {
       const std::string gpu = rng() % 2 ? "GPU-a" : "GPU-b";
       // From 8 October on: clear of j1 and j2; each late job holds an eighth of a GPU, at most
       // `writes` of them at once, so no instant exceeds one GPU.
-      const TimeMs from = kOct1 + 7 * kDayMs + static_cast<TimeMs>(rng() % (20U * 24U)) * kHourMs +
+      const TimeMs from = kOct1 + 7 * kDayMs + static_cast<TimeMs>(rng() % (uint64_t{20} * 24)) * kHourMs +
                           static_cast<TimeMs>(rng() % 60) * kMinuteMs;
       const TimeMs len = (1 + static_cast<TimeMs>(rng() % 30)) * kHourMs;
       const TimeMs to = std::min(from + len, kNov1);
