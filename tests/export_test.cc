@@ -333,7 +333,7 @@ TEST_F(Exports, DesensitisedExportsNameNoUserOrJobAndTheirKeysJoin) {
 }
 
 // Column -> what its cells must be, for the export CSV.
-enum class Kind { kText, kTime, kBool, kInt, kNumber, kMoney, kMoneyOrNull };
+enum class Kind { kText, kTextOrNull, kTime, kBool, kInt, kNumber, kMoney, kMoneyOrNull };
 const std::map<std::string, Kind> kExportCsvKinds = {{"period_start", Kind::kTime},
                                                      {"period_end", Kind::kTime},
                                                      {"month", Kind::kText},
@@ -358,12 +358,16 @@ const std::map<std::string, Kind> kExportCsvKinds = {{"period_start", Kind::kTim
                                                      {"idle_share", Kind::kMoneyOrNull},
                                                      {"currency", Kind::kText},
                                                      {"share_of_total", Kind::kMoneyOrNull},
-                                                     {"prev_cost", Kind::kMoneyOrNull}};
+                                                     {"prev_cost", Kind::kMoneyOrNull},
+                                                     {"corrects_month", Kind::kTextOrNull}};
 
 void CheckCell(Kind k, const std::string& v, const std::string& where) {
   switch (k) {
     case Kind::kText:
       EXPECT_FALSE(v.empty()) << where;
+      break;
+    case Kind::kTextOrNull:  // the month an adjustment line corrects: YYYY-MM, else empty
+      EXPECT_TRUE(v.empty() || std::regex_match(v, std::regex("[0-9]{4}-[0-9]{2}"))) << where << " = " << v;
       break;
     case Kind::kTime:
       EXPECT_TRUE(std::regex_match(v, kDateTimeMs)) << where << " = " << v;

@@ -103,6 +103,22 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "the books as of this instant (RFC 3339; default: now): a month in progress is partial");
   c_exp->add_option("--out", exp.out, "write to this file (whole or not at all) instead of standard output");
 
+  CloseArgs close_a;
+  auto* c_close = app.add_subcommand(
+      "close", "close a month (admin): freeze its books with a checksum; later data goes to an adjustment");
+  auto* c_reopen = app.add_subcommand("reopen", "reopen a closed month (admin; audited, with a reason)");
+  auto* c_months = app.add_subcommand("months", "the months with their state: open, closed or reopened");
+  for (auto* cmd : {c_close, c_reopen, c_months}) {
+    cmd->add_option("--db", close_a.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+  }
+  c_close->add_option("--month", close_a.month, "YYYY-MM, in the ledger's time zone")->required();
+  c_reopen->add_option("--month", close_a.month, "YYYY-MM, in the ledger's time zone")->required();
+  c_reopen->add_option("--reason", close_a.reason, "why the month is reopened (kept in the audit log)")
+      ->required();
+  c_months->add_option("--format", close_a.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   SeriesArgs series;
   auto* c_series =
       app.add_subcommand("series", "one GPU's per-minute utilisation, memory and power over a month");
@@ -261,7 +277,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
 
   JobUpdateArgs job_end, job_set;
-  auto* c_job = app.add_subcommand("job", "end or correct one job (as PATCH /api/v1/jobs/{id} does)");
+  auto* c_job = app.add_subcommand(
+      "job", "one job: its efficiency report, or end or correct it (as PATCH /api/v1/jobs/{id} does)");
   c_job->require_subcommand(1);
   auto* c_job_end = c_job->add_subcommand(
       "end", "end a job: its status, its end, and the end of its allocations still open");
@@ -284,6 +301,20 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     std::replace(flag.begin(), flag.end(), '_', '-');
     c_job_set->add_option(flag, job_set.fields[f], std::string("its ") + f);
   }
+
+  JobReportArgs job_rep;
+  auto* c_job_rep = c_job->add_subcommand(
+      "report", "a job's efficiency report: utilisation and memory per GPU, phases, cost, epochs, advice");
+  c_job_rep->add_option("--db", job_rep.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+      ->required();
+  c_job_rep->add_option("--id", job_rep.id, "the job's id")->required();
+  c_job_rep->add_option("--lang", job_rep.lang, "en | zh")
+      ->check(CLI::IsMember({"en", "zh"}))
+      ->capture_default_str();
+  c_job_rep->add_option("--format", job_rep.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  c_job_rep->add_option("--as-of", job_rep.as_of, "the books as of this instant (RFC 3339; default: now)");
 
   SubmitArgs sub;
   auto* c_sub = app.add_subcommand(
@@ -400,6 +431,12 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdExport(exp, clock, out);
   else if (*c_srv)
     st = CmdServer(srv, clock, out);
+  else if (*c_close)
+    st = CmdClose(close_a, clock, out);
+  else if (*c_reopen)
+    st = CmdReopen(close_a, clock, out);
+  else if (*c_months)
+    st = CmdMonths(close_a, clock, out);
   else if (*c_agent)
     st = CmdAgent(agent, clock, out);
   else if (*c_tok_create)
@@ -424,6 +461,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdJobUpdate(job_end, clock, out);
   else if (*c_job_set)
     st = CmdJobUpdate(job_set, clock, out);
+  else if (*c_job_rep)
+    st = CmdJobReport(job_rep, clock, out);
   else if (*c_notify_test)
     st = CmdNotifyTest(notify_test, clock, out);
   else if (*c_budget_set)

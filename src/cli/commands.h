@@ -228,5 +228,28 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
 // An audit log entry for a command that changed the ledger directly (role "cli", from
 // "cli user=$USER"; cmd_admin.cc).
 Status AuditCli(Ledger& ledger, TimeMs now, const std::string& action, const std::string& detail);
+// Who ran the command ("cli user=NAME"), for the audit log.
+std::string CliRemote();
+
+// gpuledger close | reopen | months (cmd_close.cc; report/close.h, docs/CLOSE.md).
+struct CloseArgs {
+  std::string db;
+  std::string month;   // YYYY-MM (close, reopen)
+  std::string reason;  // reopen
+  std::string format = "table";  // months: table | json
+};
+Status CmdClose(const CloseArgs& a, const Clock& clock, std::ostream& out);
+Status CmdReopen(const CloseArgs& a, const Clock& clock, std::ostream& out);
+Status CmdMonths(const CloseArgs& a, const Clock& clock, std::ostream& out);
+
+// gpuledger job report (cmd_job_report.cc; report/job_report.h, docs/JOB_REPORT.md).
+struct JobReportArgs {
+  std::string db;
+  std::string id;
+  std::string lang = "en";        // en | zh
+  std::string format = "table";   // table | json
+  std::string as_of;              // RFC 3339; "" = now
+};
+Status CmdJobReport(const JobReportArgs& a, const Clock& clock, std::ostream& out);
 
 }  // namespace gpuledger

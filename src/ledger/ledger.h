@@ -33,6 +33,20 @@ struct LedgerSettings {
 
 // Whether the store behind a Ledger answers (/healthz, /readyz). An embedded SQLite file
 // always does; a PostgreSQL server may be away (restarting, crashed, unreachable).
+// Monthly close (report/close.h, docs/CLOSE.md): a month's frozen books and its state.
+struct MonthClose {
+  std::string month;  // YYYY-MM
+  bool closed = true;  // false: reopened (the row keeps who reopened it and why)
+  TimeMs closed_ms = 0;
+  std::string closed_by;
+  TimeMs reopened_ms = 0;
+  std::string reopened_by;
+  std::string reopen_reason;
+  int64_t total_micros = 0;  // the frozen books' total, for listings
+  std::string checksum;      // SHA-256 of body, hex
+  std::string body;          // the canonical serialisation the checksum covers
+};
+
 struct LedgerHealth {
   std::string backend = "sqlite";
   bool reachable = true;
@@ -198,6 +212,12 @@ class Ledger {
                                       std::optional<YearMonth> month) = 0;
   virtual StatusOr<BudgetGateSetting> GetBudgetGate() = 0;
   virtual Status SetBudgetGate(const BudgetGateSetting& g) = 0;
+  // --- Monthly close (finance; migration 0020; report/close.h) ---
+  // PutMonthClose inserts or replaces the month's row (joining the caller's transaction).
+  virtual Status PutMonthClose(const MonthClose& c) = 0;
+  virtual StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) = 0;
+  // Every month ever closed, by month; `with_body` false leaves body empty (listings).
+  virtual StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

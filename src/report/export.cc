@@ -45,6 +45,7 @@ std::vector<Row> Rows(const MonthlyReport& r) {
   for (const ReportLine& l : r.lines) rows.push_back({"usage", &l, true});
   if (r.scope.empty()) rows.push_back({"unallocated", &r.unallocated, true});
   for (const ReportLine& l : r.unpriced) rows.push_back({"unpriced", &l, false});
+  for (const ReportLine& l : r.adjustments) rows.push_back({"adjustment", &l, true});
   return rows;
 }
 
@@ -124,7 +125,8 @@ const std::vector<std::string>& ExportCsvColumns() {
                                                     "idle_share",
                                                     "currency",
                                                     "share_of_total",
-                                                    "prev_cost"};
+                                                    "prev_cost",
+                                                    "corrects_month"};
   return kColumns;
 }
 
@@ -148,7 +150,7 @@ std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names) {
         row.priced ? FormatMicros(l.total_micros(), d) : "", row.priced ? FormatMicros(l.cost_micros, d) : "",
         row.priced ? FormatMicros(l.idle_share_micros, d) : "", r.currency.code,
         row.priced ? FormatFixed(ShareOf(r, l.total_micros()), 6) : "",
-        row.priced && l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : ""};
+        row.priced && l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "", l.corrects};
     std::string line;
     for (size_t i = 0; i < f.size(); ++i) line += (i ? "," : "") + CsvQuote(f[i]);
     out += line + "\n";
@@ -181,6 +183,8 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
     j["idle_share"] = money(priced, l.idle_share_micros);
     j["share_of_total"] = priced ? nlohmann::ordered_json(ShareOf(r, l.total_micros())) : nullptr;
     j["prev_cost"] = money(priced && l.prev_cost_micros.has_value(), l.prev_cost_micros.value_or(0));
+    // An adjustment line corrects a closed month (report/close.h); null on every other line.
+    j["corrects_month"] = l.corrects.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l.corrects);
     j["by_gpu_model"] = nlohmann::ordered_json::array();
     for (const ReportPart& p : l.parts) {
       j["by_gpu_model"].push_back({{"gpu_model", p.gpu_model},
@@ -206,6 +210,8 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
   j["currency"] = r.currency.code;
   j["by"] = GroupByName(r.by);
   j["desensitised"] = names.desensitised();
+  j["closed"] = r.closed;
+  j["checksum"] = r.closed ? nlohmann::ordered_json(r.close_checksum) : nlohmann::ordered_json(nullptr);
   if (!r.scope.empty()) {
     j["scope"] = r.scope.project.empty() ? nlohmann::ordered_json{{"department", r.scope.department}}
                                          : nlohmann::ordered_json{{"project", r.scope.project}};

@@ -38,8 +38,9 @@ struct ExportNames {
 };
 
 // One row per report line, its unallocated line and its unpriced lines (column
-// `line_kind`: usage | unallocated | unpriced; adjustment is reserved for closed months'
-// corrections). The cost column of all rows sums to the report's total.
+// `line_kind`: usage | unallocated | unpriced | adjustment, the last a closed month's
+// correction with its month in `corrects_month`). The cost column of all rows sums to the
+// report's total.
 std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names);
 // The same rows under "lines", with the total, the warnings and the period.
 std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names);

@@ -99,7 +99,7 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
   out += "\n";
 
   auto emit = [&](const ReportPart& p, const std::string& line_kind, const Job* job,
-                  const std::string& job_id) {
+                  const std::string& job_id, const std::string& corrects = "") {
     if (p.usage.gpu_ns == 0 && p.total_micros() == 0) return;  // nothing held, nothing charged
     const int64_t cost = p.total_micros();
     // PricingQuantity to 1e-9 GPU-hours; the unit price to 1e-12 of the currency from that
@@ -111,7 +111,8 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
     const std::string quantity = FormatScaled(nano_hours, 9);
     const std::string unit_price = FormatScaled(price_pico, 12);
     const std::string amount = FormatMicros(cost, d);
-    const bool is_job = line_kind == "usage";
+    const bool correction = !corrects.empty();
+    const bool is_job = line_kind == "usage" || (correction && job != nullptr);
     std::string resource_id, resource_name, user, tags;
     if (is_job) {
       resource_id = names.desensitised() ? names.pseudonyms->Job(job_id) : job_id;
@@ -144,9 +145,11 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
         FormatTime(r.month_window.end),    // BillingPeriodEnd
         FormatTime(r.month_window.start),  // BillingPeriodStart
         "Usage",                           // ChargeCategory
-        "",                                // ChargeClass: not a correction
-        is_job ? p.gpu_model + " GPU-hours held by a job, with the energy they drew"
-               : p.gpu_model + " GPU-hours no job held (unallocated capacity)",  // ChargeDescription
+        correction ? "Correction" : "",    // ChargeClass
+        correction ? "Correction of closed month " + corrects + ": " + p.gpu_model +
+                         (is_job ? " GPU-hours of a job" : " unallocated capacity") + " recomputed after the close"
+        : is_job   ? p.gpu_model + " GPU-hours held by a job, with the energy they drew"
+                   : p.gpu_model + " GPU-hours no job held (unallocated capacity)",  // ChargeDescription
         FormatTime(r.window.end),                                                // ChargePeriodEnd
         FormatTime(r.window.start),                                              // ChargePeriodStart
         amount,                                                                  // ContractedCost
@@ -198,6 +201,13 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
   }
   if (r.scope.empty()) {
     for (const ReportPart& p : r.unallocated.parts) emit(p, "unallocated", nullptr, "");
+  }
+  // Corrections of closed months: money only (PricingQuantity 0), ChargeClass Correction.
+  // A line of a report by job is keyed by the job id, or the unallocated line's key.
+  for (const ReportLine& l : r.adjustments) {
+    auto it = by_id.find(l.key);
+    const Job* job = it == by_id.end() ? nullptr : it->second;
+    for (const ReportPart& p : l.parts) emit(p, "adjustment", job, job ? l.key : "", l.corrects);
   }
   return out;
 }

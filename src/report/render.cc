@@ -106,6 +106,9 @@ std::string RenderReportTable(const MonthlyReport& r) {
                     (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) +
                                      " and open holds end there\n"
                                : "") +
+                    (r.closed ? "CLOSED at " + FormatTime(r.closed_ms) + ": the frozen books, checksum " +
+                                    r.close_checksum + " (verified)\n"
+                              : "") +
                     "\n";
   Table t;
   t.head = {std::string(GroupByName(r.by)),
@@ -131,6 +134,10 @@ std::string RenderReportTable(const MonthlyReport& r) {
   };
   for (const ReportLine& l : r.lines) row(l, true);
   row(r.unallocated, false);
+  for (const ReportLine& l : r.adjustments) {  // money only: a correction of a closed month
+    t.rows.push_back({"(adjustment for " + l.corrects + ") " + l.key, "", "", "", "", "", "",
+                      FormatMoneyGrouped(l.total_micros(), d), "", ""});
+  }
   for (const ReportLine& l : r.unpriced) {  // no price: no cost, share or change to show
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
                       Hours(l.usage.busy_ns), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
@@ -142,8 +149,10 @@ std::string RenderReportTable(const MonthlyReport& r) {
   // that was rounded from capacity x price on its own.
   int64_t shown = r.unallocated.total_micros();
   for (const ReportLine& l : r.lines) shown += l.total_micros();
+  for (const ReportLine& l : r.adjustments) shown += l.total_micros();
   out += "\ncheck: " + std::to_string(r.lines.size()) +
-         " lines + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
+         (r.adjustments.empty() ? " lines" : " lines + " + std::to_string(r.adjustments.size()) + " adjustments") +
+         " + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
          (shown == total ? " = " : " DIFFERS FROM ") + FormatMoneyGrouped(total, d) + " capacity x price\n";
   for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
   if (!r.idle.empty()) {
@@ -193,6 +202,11 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
+  for (const ReportLine& l : r.adjustments) {  // money only: no usage columns
+    out += CsvField("(adjustment for " + l.corrects + ") " + l.key) + ",0,,,,,," +
+           FormatMicros(l.total_micros(), d) + "," + FormatMicros(l.idle_share_micros, d) + "," +
+           r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + "\n";
+  }
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
     out += CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
@@ -258,6 +272,19 @@ std::string RenderReportJson(const MonthlyReport& r) {
       for (const char* k : {"cost", "direct_cost", "idle_share", "share_of_total"}) u[k] = nullptr;
       j["unpriced"].push_back(std::move(u));
     }
+  }
+  if (!r.adjustments.empty()) {
+    j["adjustments"] = nlohmann::ordered_json::array();
+    for (const ReportLine& l : r.adjustments) {
+      j["adjustments"].push_back({{"corrects_month", l.corrects},
+                                  {"key", l.key},
+                                  {"cost", FormatMicros(l.total_micros(), d)}});
+    }
+  }
+  if (r.closed) {
+    j["closed"] = true;
+    j["closed_at"] = FormatTime(r.closed_ms);
+    j["checksum"] = r.close_checksum;
   }
   j["total"] = line(r.total);
   if (!r.warnings.empty()) j["warnings"] = r.warnings;

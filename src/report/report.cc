@@ -1,5 +1,7 @@
 #include "report/report.h"
 
+#include "report/close.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -98,11 +100,32 @@ std::string KeyOf(GroupBy by, const JobKeys& keys, const std::string& job_id, co
 struct PricedMonth {
   MonthBooks books;
   CostBook cost;
+  std::optional<ClosedBooks> closed;  // the month is closed: books and cost are its frozen ones
+  std::string checksum;
 };
 
 StatusOr<PricedMonth> PriceMonth(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of,
                                  bool share_idle, IdlePools pools = IdlePools::kPerGpuModel) {
   PricedMonth pm;
+  ASSIGN_OR_RETURN(pm.closed, LoadClosedBooks(ledger, month));
+  if (pm.closed) {  // frozen rows, priced with the frozen price list: the same books on every read
+    const ClosedBooks& c = *pm.closed;
+    pm.books.month = month;
+    pm.books.window = c.window;
+    pm.books.as_of = c.closed_ms;
+    pm.books.rows = c.rows;
+    pm.books.frozen = true;
+    ASSIGN_OR_RETURN(PriceBook frozen, PriceBook::Create(ctx.prices.currency(), c.prices));
+    ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, frozen, share_idle, pools));
+    if (pm.cost.total_micros != c.total_micros) {
+      return Internal("closed month " + month.ToString() + ": its frozen books price to " +
+                      std::to_string(pm.cost.total_micros) + " micros, closed at " +
+                      std::to_string(c.total_micros) + ": not served");
+    }
+    ASSIGN_OR_RETURN(std::optional<MonthClose> rec, ledger.GetMonthClose(month.ToString()));
+    if (rec) pm.checksum = rec->checksum;
+    return pm;
+  }
   ASSIGN_OR_RETURN(pm.books, MonthUsage(ledger, ctx, month, as_of));
   ASSIGN_OR_RETURN(pm.cost, PriceUsage(pm.books.rows, ctx.prices, share_idle, pools));
   return pm;
@@ -241,6 +264,9 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   ASSIGN_OR_RETURN(rep.month_window, ctx.tz.MonthWindow(month));
   rep.as_of = as_of;
   rep.partial = cur.books.partial;
+  rep.closed = cur.closed.has_value();
+  rep.closed_ms = cur.closed ? cur.closed->closed_ms : 0;
+  rep.close_checksum = cur.checksum;
 
   std::map<std::string, ReportLine> lines;
   std::map<std::string, std::string> last_job;  // items come sorted by job: count each once
@@ -372,6 +398,31 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     }
     rep.unallocated.prev_cost_micros = scope.empty() ? prev->cost.unallocated_micros : 0;
     rep.total.prev_cost_micros = scope.empty() ? prev->cost.total_micros : prev_scoped_total;
+  }
+  // Corrections of closed months: frozen with this month when it is closed, else as they stand.
+  std::vector<Adjustment> adjustments;
+  if (cur.closed) {
+    adjustments = cur.closed->adjustments;
+  } else {
+    ASSIGN_OR_RETURN(adjustments, PendingAdjustments(ledger, ctx, month, as_of));
+  }
+  std::map<std::pair<YearMonth, std::string>, ReportLine> adj_lines;
+  std::map<std::pair<YearMonth, std::string>, std::map<std::string, ReportPart>> adj_parts;
+  for (const Adjustment& a : adjustments) {
+    if (!visible(a.job_id)) continue;
+    const std::string key = a.job_id.empty() ? rep.unallocated.key : KeyOf(by, keys, a.job_id, a.gpu_model);
+    ReportLine& line = adj_lines[{a.corrects, key}];
+    line.key = key;
+    line.corrects = a.corrects.ToString();
+    line.cost_micros += a.cost_micros;
+    ReportPart& p = adj_parts[{a.corrects, key}][a.gpu_model];
+    p.gpu_model = a.gpu_model;
+    p.cost_micros += a.cost_micros;
+    rep.total.cost_micros += a.cost_micros;
+  }
+  for (auto& [k, line] : adj_lines) {
+    for (auto& [model, p] : adj_parts[k]) line.parts.push_back(std::move(p));
+    rep.adjustments.push_back(std::move(line));
   }
   for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
   std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {

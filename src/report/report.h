@@ -40,6 +40,9 @@ struct ReportLine {
   // unallocated line's parts keep the idle cost before it was shared out.
   std::vector<ReportPart> parts;
 
+  // Adjustment lines only: the closed month (YYYY-MM) this line corrects (report/close.h).
+  std::string corrects;
+
   int64_t total_micros() const { return cost_micros + idle_share_micros; }
 };
 
@@ -83,7 +86,14 @@ struct MonthlyReport {
   // but not in its cost. Each has a warning.
   std::vector<ReportLine> unpriced;
   std::vector<std::string> warnings;
-  ReportLine total;                      // everything: equals capacity x price
+  // Corrections of closed months this month carries (report/close.h): one line per
+  // (corrected month, key), money only (no usage), by corrected month then key. In total.
+  std::vector<ReportLine> adjustments;
+  // The month is closed: its figures are the frozen books, checked against this checksum.
+  bool closed = false;
+  TimeMs closed_ms = 0;
+  std::string close_checksum;
+  ReportLine total;  // everything: equals capacity x price, plus the adjustments
   std::vector<IdleByModel> idle;         // per GPU model, with the unallocated cost
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
   int64_t idle_by_gpu_omitted = 0;       // GPUs cut from idle_by_gpu's end by a reader's limit

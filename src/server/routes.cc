@@ -711,6 +711,7 @@ void Server::Routes() {
   SubmissionRoutes();
   MemoryRoutes();
   BudgetRoutes();
+  MonthRoutes();
   AdminRoutes();
   WebRoutes();
   ListRoutes();

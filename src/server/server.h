@@ -200,6 +200,9 @@ class Server {
   // logged and kept for /healthz ("budget_watch"), never the flush's.
   void BudgetRoutes();
   void WatchBudgetsLocked() GL_REQUIRES(ledger_mu_);
+  // GET /api/v1/months, POST /api/v1/months/{M}/close and /reopen, and
+  // GET /api/v1/jobs/{id}/report (month_routes.cc).
+  void MonthRoutes();
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked

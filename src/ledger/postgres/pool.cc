@@ -254,6 +254,16 @@ class PooledLedger final : public Ledger {
   Status SetBudgetGate(const BudgetGateSetting& g) override {
     return Call([&](Ledger& l) { return l.SetBudgetGate(g); });
   }
+  // Monthly close (finance).
+  Status PutMonthClose(const MonthClose& c) override {
+    return Call([&](Ledger& l) { return l.PutMonthClose(c); });
+  }
+  StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) override {
+    return Call([&](Ledger& l) { return l.GetMonthClose(month); });
+  }
+  StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) override {
+    return Call([&](Ledger& l) { return l.ListMonthCloses(with_body); });
+  }
 
  private:
   // A connection and its ledger, used only by the thread that leased the slot.

@@ -14,6 +14,7 @@
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
 #include "ledger/postgres/budget_tables.h"
+#include "ledger/postgres/close_tables.h"
 #include "ledger/postgres/outbox_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/postgres/pool.h"
@@ -791,6 +792,13 @@ class PostgresLedger final : public Ledger {
   StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
     return outbox_.ListDeliveries(cause_key);
   }
+  Status PutMonthClose(const MonthClose& c) override { return closes_.PutMonthClose(c); }
+  StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) override {
+    return closes_.GetMonthClose(month);
+  }
+  StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) override {
+    return closes_.ListMonthCloses(with_body);
+  }
 
   // Budgets (ledger/budgets.h): budget_tables.cc.
   Status PutBudget(const BudgetRecord& b) override { return budgets_.PutBudget(b); }
@@ -832,6 +840,7 @@ class PostgresLedger final : public Ledger {
   pg::AccessTables access_{*c_};  // API tokens and the audit chain
   pg::OutboxTables outbox_{*c_};  // the notification outbox
   pg::BudgetTables budgets_{*c_};  // budgets and the budget gate
+  pg::CloseTables closes_{*c_};   // monthly closes
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "ledger/sample_blocks.h"
 #include "ledger/sqlite/access_tables.h"
 #include "ledger/sqlite/budget_tables.h"
+#include "ledger/sqlite/close_tables.h"
 #include "ledger/sqlite/outbox_tables.h"
 #include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
@@ -810,6 +811,13 @@ class SqliteLedger final : public Ledger {
   StatusOr<std::vector<OutboxDelivery>> ListDeliveries(const std::string& cause_key) override {
     return outbox_.ListDeliveries(cause_key);
   }
+  Status PutMonthClose(const MonthClose& c) override { return closes_.PutMonthClose(c); }
+  StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) override {
+    return closes_.GetMonthClose(month);
+  }
+  StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) override {
+    return closes_.ListMonthCloses(with_body);
+  }
 
   // Budgets (ledger/budgets.h): budget_tables.cc.
   Status PutBudget(const BudgetRecord& b) override { return budgets_.PutBudget(b); }
@@ -850,6 +858,7 @@ class SqliteLedger final : public Ledger {
   sqlite::AccessTables access_{*db_};                 // API tokens and the audit chain
   sqlite::OutboxTables outbox_{*db_};                 // the notification outbox
   sqlite::BudgetTables budgets_{*db_};  // budgets and the budget gate
+  sqlite::CloseTables closes_{*db_};                  // monthly closes
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 
