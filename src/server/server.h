@@ -195,6 +195,8 @@ class Server {
   // logged and kept for /healthz ("budget_watch"), never the flush's.
   void BudgetRoutes();
   void WatchBudgetsLocked() GL_REQUIRES(ledger_mu_);
+  void DenyLocked(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why)
+      GL_REQUIRES(ledger_mu_);
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked
