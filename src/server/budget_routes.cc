@@ -124,6 +124,13 @@ nlohmann::json BudgetJson(const BudgetRecord& b, const Currency& currency, const
 
 }  // namespace
 
+// Deny (server_auth.cc) for a handler that holds the ledger lock (Deny takes it).
+void Server::DenyLocked(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why) {
+  ++counters_.denied;
+  Reply(res, why);
+  (void)AuditLocked(req, &p, res.status, req.method + " " + req.path, why.message());  // counted if it fails
+}
+
 void Server::BudgetRoutes() {
   // The month's view, evaluated under the held lock: budgets visible to p (all when
   // `only` is null, else the one named), with the figures of those in force.
@@ -193,7 +200,7 @@ void Server::BudgetRoutes() {
     if (!month.ok()) return Reply(res, month.status());
     auto mtd = MonthToDateCosts(*ledger_, *ctx, *month, BooksAsOf(*ctx, *month));
     if (!mtd.ok()) return Reply(res, mtd.status());
-    if (Status s = CanWriteBudget(*p, b->scope, b->name, *mtd); !s.ok()) return Deny(req, res, *p, s);
+    if (Status s = CanWriteBudget(*p, b->scope, b->name, *mtd); !s.ok()) return DenyLocked(req, res, *p, s);
     Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       RETURN_IF_ERROR(ledger_->PutBudget(*b));
       return AuditLocked(req, &*p, 200, "PUT /api/v1/budgets",
@@ -235,7 +242,7 @@ void Server::BudgetRoutes() {
     if (!w.ok()) return Reply(res, w.status());
     auto mtd = MonthToDateCosts(*ledger_, *ctx, *now_month, w->start);
     if (!mtd.ok()) return Reply(res, mtd.status());
-    if (Status s = CanWriteBudget(*p, *scope, name, *mtd); !s.ok()) return Deny(req, res, *p, s);
+    if (Status s = CanWriteBudget(*p, *scope, name, *mtd); !s.ok()) return DenyLocked(req, res, *p, s);
     bool deleted = false;
     Status done = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       ASSIGN_OR_RETURN(deleted, ledger_->DeleteBudget(*scope, name, *month));

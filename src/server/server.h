@@ -200,6 +200,8 @@ class Server {
   // logged and kept for /healthz ("budget_watch"), never the flush's.
   void BudgetRoutes();
   void WatchBudgetsLocked() GL_REQUIRES(ledger_mu_);
+  void DenyLocked(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why)
+      GL_REQUIRES(ledger_mu_);
   // GET /api/v1/months, POST /api/v1/months/{M}/close and /reopen, and
   // GET /api/v1/jobs/{id}/report (month_routes.cc).
   void MonthRoutes();
