@@ -162,18 +162,20 @@ std::optional<Decision> EvaluateIdle(const IdleRule& rule, const JobInputs& in, 
   // its latest sample is idle and recent. Not idle (nullopt): busy now, or unknown.
   std::vector<TimeMs> idle_since;
   for (const GpuSeries& g : in.gpus) {
-    std::optional<TimeMs> since;
-    std::optional<TimeMs> latest;
+    // kMinTimeMs - 1: none (plain values: GCC's -O2 misreads optionals in this loop).
+    constexpr TimeMs kNone = kMinTimeMs - 1;
+    TimeMs since = kNone;
+    TimeMs latest = kNone;
     for (const Sample& s : g.samples) {
       if (s.t > now || s.util_pct < 0) continue;
       latest = s.t;
       if (s.util_pct > rule.idle_util_pct) {
-        since.reset();
-      } else if (!since) {
+        since = kNone;
+      } else if (since == kNone) {
         since = s.t;
       }
     }
-    if (since && latest && now - *latest <= rule.max_sample_age_ms) idle_since.push_back(*since);
+    if (since != kNone && now - latest <= rule.max_sample_age_ms) idle_since.push_back(since);
   }
   const int total = static_cast<int>(in.gpus.size());
   // Fewest idle GPUs that leave the busy ones under spare_busy_fraction of the job's.
@@ -194,7 +196,9 @@ std::optional<Decision> EvaluateIdle(const IdleRule& rule, const JobInputs& in, 
   d.job_id = in.job.id;
   d.rule = kIdleRule;
   static constexpr const char* kStage[] = {"", "warn-1", "warn-2", "act"};
-  d.cause_key = "idle/" + in.job.id + "/since-" + std::to_string(since) + "/" + kStage[stage];
+  // Each stage once per run segment: the stretch's start is not a stable key (a stretch
+  // longer than the samples read starts, as far as the rule sees, where they start).
+  d.cause_key = "idle/" + in.job.id + "/segment-" + std::to_string(in.segment_start_ms) + "/" + kStage[stage];
   d.event = stage == 3 ? "idle.acted" : "idle.warn";
   d.action = stage == 3 ? rule.action : PolicyAction::kWarn;
   d.dry_run = rule.dry_run;

@@ -30,6 +30,9 @@ inline constexpr char kInteractiveLabel[] = "gpuledger.interactive";
 inline constexpr char kBreakerRule[] = "breaker";
 inline constexpr char kIdleRule[] = "idle";
 inline constexpr char kDurationRule[] = "duration";
+// Decisions made by hand (POST /api/v1/jobs/{id}/pause): recorded and audited as the
+// rules' are, with no notice.
+inline constexpr char kManualRule[] = "manual";
 
 enum class PolicyAction { kWarn, kPause, kStop, kNotify };
 std::string_view PolicyActionName(PolicyAction a);  // warn | pause | stop | notify

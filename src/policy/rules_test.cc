@@ -189,20 +189,20 @@ TEST(Idle, WarnsAtSixtyAgainAtOneHundredFiveActsAtOneHundredTwenty) {
   ASSERT_TRUE(w1);
   EXPECT_EQ(w1->action, PolicyAction::kWarn);
   EXPECT_EQ(w1->event, "idle.warn");
-  EXPECT_EQ(w1->cause_key, "idle/j1/since-" + std::to_string(since) + "/warn-1");
+  EXPECT_EQ(w1->cause_key, "idle/j1/segment-" + std::to_string(kT0) + "/warn-1");
   auto w1b = EvaluateIdle(rule, in, since + 105 * kMinuteMs - 1);
   ASSERT_TRUE(w1b);
   EXPECT_EQ(w1b->cause_key, w1->cause_key);  // same cause: recorded once
   auto w2 = EvaluateIdle(rule, in, since + 105 * kMinuteMs);
   ASSERT_TRUE(w2);
-  EXPECT_EQ(w2->cause_key, "idle/j1/since-" + std::to_string(since) + "/warn-2");
+  EXPECT_EQ(w2->cause_key, "idle/j1/segment-" + std::to_string(kT0) + "/warn-2");
   EXPECT_EQ(w2->action, PolicyAction::kWarn);
   EXPECT_EQ(EvaluateIdle(rule, in, since + 120 * kMinuteMs - 1)->action, PolicyAction::kWarn);
   auto act = EvaluateIdle(rule, in, since + 120 * kMinuteMs);
   ASSERT_TRUE(act);
   EXPECT_EQ(act->action, PolicyAction::kPause);
   EXPECT_EQ(act->event, "idle.acted");
-  EXPECT_EQ(act->cause_key, "idle/j1/since-" + std::to_string(since) + "/act");
+  EXPECT_EQ(act->cause_key, "idle/j1/segment-" + std::to_string(kT0) + "/act");
   EXPECT_EQ(act->figures["idle_min"], 120);
 }
 

@@ -262,6 +262,9 @@ void HttpFront::Post(const std::string& pattern, Handler h) {
 void HttpFront::Patch(const std::string& pattern, Handler h) {
   routes_.emplace_back("PATCH", Route{std::regex(pattern), std::move(h)});
 }
+void HttpFront::Put(const std::string& pattern, Handler h) {
+  routes_.emplace_back("PUT", Route{std::regex(pattern), std::move(h)});
+}
 void HttpFront::Delete(const std::string& pattern, Handler h) {
   routes_.emplace_back("DELETE", Route{std::regex(pattern), std::move(h)});
 }

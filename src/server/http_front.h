@@ -101,6 +101,7 @@ class HttpFront {
   void Get(const std::string& pattern, Handler h);
   void Post(const std::string& pattern, Handler h);
   void Patch(const std::string& pattern, Handler h);
+  void Put(const std::string& pattern, Handler h);
   void Delete(const std::string& pattern, Handler h);
   void set_admit(Admit a) { admit_ = std::move(a); }
   void set_logger(Logger l) { logger_ = std::move(l); }

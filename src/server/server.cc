@@ -15,6 +15,7 @@
 #include "notify/notify_service.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
+#include "server/cooperative_controller.h"
 
 namespace gpuledger {
 
@@ -24,6 +25,8 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
       clock_(clock),
       options_(std::move(options)),
       throttle_(options_.auth_throttle) {
+  policy_rules_ = options_.policy_rules;
+  cooperative_ = std::make_unique<CooperativeController>(*ledger_, clock_);
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -227,7 +230,9 @@ Status Server::FlushJournalLocked() {
     }
     RETURN_IF_ERROR(journal_->Release(taken));
     // The sightings of what was just written, and any an earlier round failed to write.
-    return Attribute();
+    RETURN_IF_ERROR(Attribute());
+    EvaluatePoliciesForSamplesLocked(taken.samples);  // the policies that act (#13)
+    return OkStatus();
   }();
   flush_log_.Record(s);
   background_errors_.Record("journal_flush", s, clock_.Now());
@@ -370,7 +375,9 @@ Status Server::Store(DcgmBatch batch) {
     }
     counters_.samples_written += count;
     sightings_.Add(seen);
-    return Attribute();
+    RETURN_IF_ERROR(Attribute());
+    EvaluatePoliciesForSamplesLocked(batch.samples);  // the policies that act (#13)
+    return OkStatus();
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing
   // an hour, a report). What the ledger would refuse was refused above: the journal
