@@ -644,16 +644,17 @@ void Server::Routes() {
                // A submitted job's estimate, beside its actual cost (docs/ESTIMATE.md).
                auto estimate = ledger_->GetEstimate(id);
                if (!estimate.ok()) return Reply(res, estimate.status());
-               nlohmann::json view = nlohmann::json::parse(RenderJobSummaryJson(*summary));
+               // Key order and layout as the summary renders them.
+               nlohmann::ordered_json view = nlohmann::ordered_json::parse(RenderJobSummaryJson(*summary));
                if (*estimate) {
-                 view["estimate"] = nlohmann::json::parse((*estimate)->detail, nullptr, false);
+                 view["estimate"] = nlohmann::ordered_json::parse((*estimate)->detail, nullptr, false);
                  view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
                }
                // Its policy decisions and paused intervals (#13, policy_routes.cc).
                auto policy = JobPolicyJsonLocked(id);
                if (!policy.ok()) return Reply(res, policy.status());
-               view["policy"] = nlohmann::json::parse(*policy);
-               res.set_content(view.dump() + "\n", "application/json");
+               view["policy"] = nlohmann::ordered_json::parse(*policy);
+               res.set_content(view.dump(2) + "\n", "application/json");
              });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
