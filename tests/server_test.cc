@@ -508,6 +508,7 @@ TEST_P(ServerTest, ProgressAndStopRequestsRoleMatrix) {
   live.id = "qc-live";
   live.status = JobStatus::kRunning;
   live.end_ms = 0;
+  live.duration_limit_ms = 0;  // else, long past it, the duration policy pauses it (#13)
   ASSERT_TRUE(Open()->PutJobs({live}).ok());
   mine = &live;
   const std::string progress = "/api/v1/jobs/" + mine->id + "/progress",
@@ -683,6 +684,7 @@ TEST_P(ServerTest, AStopIsRefusedOnAFinishedJobAndCanBeWithdrawnSoAReRunIsNotSto
   live.id = "qc-rerun";
   live.status = JobStatus::kRunning;
   live.end_ms = 0;
+  live.duration_limit_ms = 0;  // else, long past it, the duration policy pauses it (#13)
   ASSERT_TRUE(Open()->PutJobs({live}).ok());
   const std::string stop = "/api/v1/jobs/qc-rerun/stop", progress = "/api/v1/jobs/qc-rerun/progress";
   EXPECT_EQ(client_->Delete(stop, Auth(Role::kUser))->status, 404);  // none to withdraw

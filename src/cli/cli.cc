@@ -176,6 +176,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv->add_option("--policy", srv.policy,
                     "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
                     "(default: the built-in image-tag template, enforced)");
+  c_srv->add_option("--policy-file", srv.policy_file,
+                    "the policies that act (JSON, docs/POLICIES.md): circuit breaker, idle GPUs, duration "
+                    "limit; org defaults and project overrides, changed through PUT /api/v1/policy/rules and "
+                    "written back here (default: the built-in rules, in memory)");
   c_srv->add_option("--notify", srv.notify,
                     "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox "
                     "(default: no notifications)");

@@ -43,6 +43,10 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   if (!a.policy.empty()) {
     ASSIGN_OR_RETURN(opt.policy, LoadPolicyFile(a.policy));
   }
+  if (!a.policy_file.empty()) {
+    ASSIGN_OR_RETURN(opt.policy_rules, LoadPolicyRulesFile(a.policy_file));
+    opt.policy_rules_file = a.policy_file;
+  }
   opt.notify_config = a.notify;  // loaded (and refused, naming the file) by Server::Start
   ASSIGN_OR_RETURN(opt.journal_flush_interval_ms, ParseDuration(a.journal_flush_interval));
   if (opt.journal_flush_interval_ms <= 0 || opt.journal_flush_interval_ms > kMinuteMs) {

@@ -119,7 +119,8 @@ struct ServerArgs {
   std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
   std::string tls_key;     // PEM private key (unencrypted)
   std::string policy;      // policy file (docs/POLICIES.md); "" = the built-in default
-  std::string notify;      // notify config (docs/NOTIFICATIONS.md); "" = no notifications
+  std::string notify;
+  std::string policy_file;  // the acting rules (#13): --policy-file      // notify config (docs/NOTIFICATIONS.md); "" = no notifications
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

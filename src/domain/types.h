@@ -134,11 +134,14 @@ struct AuditEntry {
 };
 
 // A request to stop a job early: its training stops after the current epoch's checkpoint.
+// kind "pause" (#13, a policy's or POST /api/v1/jobs/{id}/pause): the same stop, after
+// which the job is resumed from that checkpoint (its resume command is on the job).
 struct StopRequest {
   std::string job_id;
   TimeMs requested_ms = 0;
   std::string requested_by;  // the token id
   std::string reason;
+  std::string kind = "stop";  // "stop" | "pause"
 };
 
 // A job's own GPU memory on one GPU, from its processes (NVML's per-process figure, as

@@ -18,6 +18,7 @@
 #include "domain/types.h"
 #include "ledger/budgets.h"
 #include "ledger/outbox.h"
+#include "ledger/policy_rows.h"
 
 namespace gpuledger {
 
@@ -218,6 +219,22 @@ class Ledger {
   virtual StatusOr<std::optional<MonthClose>> GetMonthClose(const std::string& month) = 0;
   // Every month ever closed, by month; `with_body` false leaves body empty (listings).
   virtual StatusOr<std::vector<MonthClose>> ListMonthCloses(bool with_body) = 0;
+  // --- Policies that act (#13; migration 0018; ledger/policy_rows.h) ---
+  // PutDecision stores the decision and assigns its id; when one with the same cause_key
+  // is stored already it stores nothing and returns false (NotFound for an unknown job).
+  virtual StatusOr<bool> PutDecision(PolicyDecisionRow& d) = 0;
+  virtual StatusOr<std::optional<PolicyDecisionRow>> GetDecision(const std::string& cause_key) = 0;
+  // Decisions of one job (empty: all jobs) at or after from_ms, by at_ms then id, at most
+  // `limit` (0: all).
+  virtual StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms,
+                                                                size_t limit) = 0;
+  // A job's pauses: PutPause opens one (assigning its id; FailedPrecondition when the job
+  // has one open, NotFound for an unknown job), EndPause closes the open one (NotFound
+  // when there is none), ListPauses gives them all by paused_ms.
+  virtual Status PutPause(JobPause& p) = 0;
+  virtual StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) = 0;
+  virtual Status EndPause(const std::string& job_id, TimeMs resumed_ms) = 0;
+  virtual StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

@@ -37,6 +37,15 @@ constexpr Template kTemplates[] = {
     {"duration.act", "运行时长超限：任务 {job}",
      "任务 {job} 已达到运行时长上限，已按策略暂停，或在检查点之后停止。", "Duration limit reached: job {job}",
      "Job {job} reached its duration limit and was paused, or stopped after its checkpoint, by policy."},
+    // The policy engine's events (policy/rules.h): {reason} is the decision's sentence
+    // (its figures and thresholds), {action} pause or stop, {resume} the resume command.
+    {"idle.acted", "GPU 长时间空闲：任务 {job} 已{action_zh}",
+     "任务 {job} 的 GPU 空闲超过上限，已按策略{action_zh}。{reason}", "Idle GPUs: job {job} {action_en}",
+     "The GPUs of job {job} stayed idle past the limit, so the job was {action_en} by policy. {reason}"},
+    {"duration.acted", "运行时长超限：任务 {job} 已{action_zh}",
+     "任务 {job} 已达到运行时长上限，已按策略在检查点之后{action_zh}。{reason}",
+     "Duration limit reached: job {job} {action_en}",
+     "Job {job} reached its duration limit and was {action_en} after its checkpoint, by policy. {reason}"},
     {"digest.weekly", "低效率周报：{user}",
      "过去 7 天内你的任务有效计算密度偏低。下面是效率最低的任务和可以尝试的改进。",
      "Weekly low-efficiency digest: {user}",

@@ -386,11 +386,16 @@ void Server::Routes() {
                 MutexLock lock(ledger_mu_);
                 if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
                 if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
+                // The policies that act (#13), so a pause decided now is answered now.
+                EvaluatePoliciesLocked({id}, /*throttled=*/false);
                 auto stop = ledger_->GetStopRequest(id);
                 if (!stop.ok()) return Reply(res, stop.status());
                 counters_.epochs_received += static_cast<int64_t>(epochs->size());
                 nlohmann::json out = {{"stored", epochs->size()}, {"stop", stop->has_value()}};
-                if (stop->has_value()) out["reason"] = (*stop)->reason;
+                if (stop->has_value()) {
+                  out["reason"] = (*stop)->reason;
+                  out["kind"] = (*stop)->kind;  // "stop" | "pause" (the Python client resumes a pause)
+                }
                 res.set_content(out.dump() + "\n", "application/json");
               });
 
@@ -640,11 +645,17 @@ void Server::Routes() {
                // A submitted job's estimate, beside its actual cost (docs/ESTIMATE.md).
                auto estimate = ledger_->GetEstimate(id);
                if (!estimate.ok()) return Reply(res, estimate.status());
-               if (!*estimate) return res.set_content(RenderJobSummaryJson(*summary), "application/json");
-               nlohmann::json view = nlohmann::json::parse(RenderJobSummaryJson(*summary));
-               view["estimate"] = nlohmann::json::parse((*estimate)->detail, nullptr, false);
-               view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
-               res.set_content(view.dump() + "\n", "application/json");
+               // Key order and layout as the summary renders them.
+               nlohmann::ordered_json view = nlohmann::ordered_json::parse(RenderJobSummaryJson(*summary));
+               if (*estimate) {
+                 view["estimate"] = nlohmann::ordered_json::parse((*estimate)->detail, nullptr, false);
+                 view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
+               }
+               // Its policy decisions and paused intervals (#13, policy_routes.cc).
+               auto policy = JobPolicyJsonLocked(id);
+               if (!policy.ok()) return Reply(res, policy.status());
+               view["policy"] = nlohmann::ordered_json::parse(*policy);
+               res.set_content(view.dump(2) + "\n", "application/json");
              });
 
   // Raw series for charts: ?job=ID (as GET /api/v1/jobs/{id} is scoped) or ?gpu=UUID
@@ -715,6 +726,7 @@ void Server::Routes() {
   AdminRoutes();
   WebRoutes();
   ListRoutes();
+  PolicyRoutes();
 }
 
 }  // namespace gpuledger

@@ -15,6 +15,7 @@
 #include "notify/notify_service.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
+#include "server/cooperative_controller.h"
 
 namespace gpuledger {
 
@@ -24,6 +25,8 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
       clock_(clock),
       options_(std::move(options)),
       throttle_(options_.auth_throttle) {
+  policy_rules_ = options_.policy_rules;
+  cooperative_ = std::make_unique<CooperativeController>(*ledger_, clock_);
   if (fs == nullptr) {
     own_fs_ = std::make_unique<PosixFileSystem>();
     fs = own_fs_.get();
@@ -229,6 +232,7 @@ Status Server::FlushJournalLocked() {
     // The sightings of what was just written, and any an earlier round failed to write.
     RETURN_IF_ERROR(Attribute());
     if (!taken.samples.empty()) WatchBudgetsLocked();  // budget_routes.cc
+    EvaluatePoliciesForSamplesLocked(taken.samples);  // the policies that act (#13)
     return OkStatus();
   }();
   flush_log_.Record(s);
@@ -374,6 +378,7 @@ Status Server::Store(DcgmBatch batch) {
     sightings_.Add(seen);
     RETURN_IF_ERROR(Attribute());
     WatchBudgetsLocked();  // budget_routes.cc
+    EvaluatePoliciesForSamplesLocked(batch.samples);  // the policies that act (#13)
     return OkStatus();
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing

@@ -28,6 +28,8 @@
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "policy/image_tag.h"
+#include "policy/actions.h"
+#include "policy/policy_config.h"
 #include "server/journal.h"
 #include "server/session.h"
 
@@ -95,6 +97,17 @@ struct ServerOptions {
   // Notifications (--notify FILE, docs/NOTIFICATIONS.md): the outbox's sink and sender.
   // Empty: none (EnqueueNotice refuses).
   std::string notify_config;
+  // The policies that act (#13, docs/POLICIES.md): the rules (--policy-file FILE: org
+  // defaults and project overrides), changed through PUT /api/v1/policy/rules and
+  // written back to policy_rules_file when it is set. A running job is evaluated at each
+  // progress post, and at ingest flushes that bring its GPUs' samples at most once per
+  // policy_evaluate_every_ms. Pauses and resumes go through job_controller (not owned;
+  // the pause adapters); null: the server's cooperative controller
+  // (cooperative_controller.h), which pauses only jobs of the cooperative launcher.
+  PolicyRules policy_rules;
+  std::string policy_rules_file;
+  DurationMs policy_evaluate_every_ms = kMinuteMs;
+  JobController* job_controller = nullptr;
   // Where the server and its background loops log (not owned; outlives the Server).
   // Null: nothing is logged. Events: docs/DEPLOY.md "Log lines".
   Logger* logger = nullptr;
@@ -134,6 +147,10 @@ class BackgroundErrors {
 
 class HttpFront;
 class NotifyService;
+class CooperativeController;
+struct JobInputs;
+struct Decision;
+struct PauseOutcome;
 class NoticeSink;
 struct Notice;
 
@@ -205,6 +222,23 @@ class Server {
   // GET /api/v1/months, POST /api/v1/months/{M}/close and /reopen, and
   // GET /api/v1/jobs/{id}/report (month_routes.cc).
   void MonthRoutes();
+  // The policies that act (#13): routes (policy_routes.cc) and evaluation (policy_engine.cc).
+  void PolicyRoutes();
+  // Evaluates the rules for these jobs (those not running are skipped; `throttled`: those
+  // evaluated within policy_evaluate_every_ms too) and applies each decision. Failures
+  // are logged and kept for /healthz, never answered: ingest does not fail for them.
+  void EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, bool throttled) GL_REQUIRES(ledger_mu_);
+  // The running jobs holding now the GPUs these samples are of, throttled.
+  void EvaluatePoliciesForSamplesLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
+  StatusOr<JobInputs> PolicyInputsLocked(const Job& job, const RulesConfig& rules, TimeMs now)
+      GL_REQUIRES(ledger_mu_);
+  // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
+  Status ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by) GL_REQUIRES(ledger_mu_);
+  // Pauses through the controller and opens the job's pause record; returns the mode.
+  StatusOr<std::string> PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
+                                       const std::string& cause_key, PauseOutcome* outcome) GL_REQUIRES(ledger_mu_);
+  // The job view's policy part: its decisions and paused intervals.
+  StatusOr<std::string> JobPolicyJsonLocked(const std::string& job_id) GL_REQUIRES(ledger_mu_);
   // The access log's hook on the HTTP front (server_auth.cc).
   void InstallAccessLog();
   // The one authentication step (server_auth.cc): the request's bearer token, checked
@@ -272,6 +306,9 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<HttpFront> http_;
   std::unique_ptr<NotifyService> notify_;  // null without options_.notify_config
+  PolicyRules policy_rules_ GL_GUARDED_BY(ledger_mu_);  // from options_; PUT /api/v1/policy/rules
+  std::unordered_map<std::string, TimeMs> policy_evaluated_ms_ GL_GUARDED_BY(ledger_mu_);
+  std::unique_ptr<CooperativeController> cooperative_;  // on *ledger_, under ledger_mu_
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;
   std::thread maintenance_;
@@ -293,6 +330,7 @@ class Server {
   FailureLog access_log_log_{log_, "access_log_write"};
   FailureLog token_touch_log_{log_, "token_touch"};
   FailureLog budget_watch_log_{log_, "budget_watch"};
+  FailureLog policy_log_{log_, "policy_evaluate"};
   std::vector<std::unique_ptr<FailureLog>> scrape_logs_;  // one per scrape target (Start)
   LoggingCorruptionReporter journal_reporter_{log_, "journal"};
 };

@@ -265,6 +265,30 @@ class PooledLedger final : public Ledger {
     return Call([&](Ledger& l) { return l.ListMonthCloses(with_body); });
   }
 
+  // Policies that act (#13).
+  StatusOr<bool> PutDecision(PolicyDecisionRow& d) override {
+    return Call([&](Ledger& l) { return l.PutDecision(d); });
+  }
+  StatusOr<std::optional<PolicyDecisionRow>> GetDecision(const std::string& cause_key) override {
+    return Call([&](Ledger& l) { return l.GetDecision(cause_key); });
+  }
+  StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms,
+                                                        size_t limit) override {
+    return Call([&](Ledger& l) { return l.ListDecisions(job_id, from_ms, limit); });
+  }
+  Status PutPause(JobPause& p) override {
+    return Call([&](Ledger& l) { return l.PutPause(p); });
+  }
+  StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) override {
+    return Call([&](Ledger& l) { return l.OpenPause(job_id); });
+  }
+  Status EndPause(const std::string& job_id, TimeMs resumed_ms) override {
+    return Call([&](Ledger& l) { return l.EndPause(job_id, resumed_ms); });
+  }
+  StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
+    return Call([&](Ledger& l) { return l.ListPauses(job_id); });
+  }
+
  private:
   // A connection and its ledger, used only by the thread that leased the slot.
   struct Slot {

@@ -16,6 +16,7 @@
 #include "ledger/postgres/budget_tables.h"
 #include "ledger/postgres/close_tables.h"
 #include "ledger/postgres/outbox_tables.h"
+#include "ledger/postgres/policy_tables.h"
 #include "ledger/postgres/pg.h"
 #include "ledger/postgres/pool.h"
 #include "ledger/rows.h"
@@ -573,18 +574,20 @@ class PostgresLedger final : public Ledger {
     if (have.rows() == 0) return NotFound("no job '" + r.job_id + "' to stop");
     return c_
         ->Exec(
-            "INSERT INTO stop_requests VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO UPDATE SET "
-            "requested_ms = $2, requested_by = $3, reason = $4",
-            {P(r.job_id), P(r.requested_ms), P(r.requested_by), P(r.reason)})
-        .status();
+            "INSERT INTO stop_requests (job_id, requested_ms, requested_by, reason, kind) VALUES ($1, $2, $3, $4, "
+            "$5) ON CONFLICT (job_id) DO UPDATE SET requested_ms = $2, requested_by = $3, reason = $4, kind = $5",
+            {P(r.job_id), P(r.requested_ms), P(r.requested_by), P(r.reason), P(r.kind)})
+        .status()
+        .WithContext("stop request of job '" + r.job_id + "' (kind '" + r.kind + "': stop or pause)");
   }
 
   StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT requested_ms, requested_by, reason FROM stop_requests WHERE "
+    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT requested_ms, requested_by, reason, kind FROM stop_requests WHERE "
                                         "job_id = $1",
                                         {P(job_id)}));
     if (r.rows() == 0) return std::optional<StopRequest>();
-    return std::optional<StopRequest>(StopRequest{job_id, r.Int(0, 0), r.Text(0, 1), r.Text(0, 2)});
+    return std::optional<StopRequest>(
+        StopRequest{job_id, r.Int(0, 0), r.Text(0, 1), r.Text(0, 2), r.Text(0, 3)});
   }
 
   StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
@@ -809,6 +812,26 @@ class PostgresLedger final : public Ledger {
   StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
   Status SetBudgetGate(const BudgetGateSetting& g) override { return budgets_.SetBudgetGate(g); }
 
+  // Policies that act (#13): policy_tables.h.
+  StatusOr<bool> PutDecision(PolicyDecisionRow& d) override { return policy_.PutDecision(d); }
+  StatusOr<std::optional<PolicyDecisionRow>> GetDecision(const std::string& cause_key) override {
+    return policy_.GetDecision(cause_key);
+  }
+  StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms,
+                                                        size_t limit) override {
+    return policy_.ListDecisions(job_id, from_ms, limit);
+  }
+  Status PutPause(JobPause& p) override { return policy_.PutPause(p); }
+  StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) override {
+    return policy_.OpenPause(job_id);
+  }
+  Status EndPause(const std::string& job_id, TimeMs resumed_ms) override {
+    return policy_.EndPause(job_id, resumed_ms);
+  }
+  StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
+    return policy_.ListPauses(job_id);
+  }
+
  private:
   static Allocation ReadAllocation(const Result& r, int i) {
     return {r.Text(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)};
@@ -841,6 +864,7 @@ class PostgresLedger final : public Ledger {
   pg::OutboxTables outbox_{*c_};  // the notification outbox
   pg::BudgetTables budgets_{*c_};  // budgets and the budget gate
   pg::CloseTables closes_{*c_};   // monthly closes
+  pg::PolicyTables policy_{*c_};  // decisions and pauses (#13)
 };
 
 }  // namespace

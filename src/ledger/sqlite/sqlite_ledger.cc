@@ -16,6 +16,7 @@
 #include "ledger/sqlite/budget_tables.h"
 #include "ledger/sqlite/close_tables.h"
 #include "ledger/sqlite/outbox_tables.h"
+#include "ledger/sqlite/policy_tables.h"
 #include "ledger/sqlite/sample_tables.h"
 #include "ledger/sqlite/sqlite_db.h"
 
@@ -560,21 +561,24 @@ class SqliteLedger final : public Ledger {
       ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return NotFound("no job '" + r.job_id + "' to stop");
     }
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO stop_requests VALUES (?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT OR REPLACE INTO stop_requests (job_id, requested_ms, "
+                                          "requested_by, reason, kind) VALUES (?, ?, ?, ?, ?)"));
     return q.Bind(1, std::string_view(r.job_id))
         .Bind(2, r.requested_ms)
         .Bind(3, std::string_view(r.requested_by))
         .Bind(4, std::string_view(r.reason))
-        .Run();
+        .Bind(5, std::string_view(r.kind))
+        .Run()
+        .WithContext("stop request of job '" + r.job_id + "' (kind '" + r.kind + "': stop or pause)");
   }
 
   StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT requested_ms, requested_by, reason FROM stop_requests "
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT requested_ms, requested_by, reason, kind FROM stop_requests "
                                           "WHERE job_id = ?"));
     q.Bind(1, std::string_view(job_id));
     ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<StopRequest>();
-    return std::optional<StopRequest>(StopRequest{job_id, q.Int(0), q.Text(1), q.Text(2)});
+    return std::optional<StopRequest>(StopRequest{job_id, q.Int(0), q.Text(1), q.Text(2), q.Text(3)});
   }
 
   StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
@@ -828,6 +832,26 @@ class SqliteLedger final : public Ledger {
   StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
   Status SetBudgetGate(const BudgetGateSetting& g) override { return budgets_.SetBudgetGate(g); }
 
+  // Policies that act (#13): policy_tables.h.
+  StatusOr<bool> PutDecision(PolicyDecisionRow& d) override { return policy_.PutDecision(d); }
+  StatusOr<std::optional<PolicyDecisionRow>> GetDecision(const std::string& cause_key) override {
+    return policy_.GetDecision(cause_key);
+  }
+  StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms,
+                                                        size_t limit) override {
+    return policy_.ListDecisions(job_id, from_ms, limit);
+  }
+  Status PutPause(JobPause& p) override { return policy_.PutPause(p); }
+  StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) override {
+    return policy_.OpenPause(job_id);
+  }
+  Status EndPause(const std::string& job_id, TimeMs resumed_ms) override {
+    return policy_.EndPause(job_id, resumed_ms);
+  }
+  StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
+    return policy_.ListPauses(job_id);
+  }
+
  private:
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
     ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM gpus WHERE uuid = ?"));
@@ -859,6 +883,7 @@ class SqliteLedger final : public Ledger {
   sqlite::OutboxTables outbox_{*db_};                 // the notification outbox
   sqlite::BudgetTables budgets_{*db_};  // budgets and the budget gate
   sqlite::CloseTables closes_{*db_};                  // monthly closes
+  sqlite::PolicyTables policy_{*db_};                 // decisions and pauses (#13)
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 

@@ -1,0 +1,33 @@
+// The PostgreSQL ledger's policy decisions and job pauses (ledger/policy_rows.h, migration
+// 0018). Calls run on the ledger's connection, inside the caller's transaction where
+// there is one. Not thread-safe (one Conn).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ledger/policy_rows.h"
+#include "ledger/postgres/pg.h"
+
+namespace gpuledger::pg {
+
+class PolicyTables {
+ public:
+  explicit PolicyTables(Conn& c) : c_(c) {}
+
+  StatusOr<bool> PutDecision(PolicyDecisionRow& d);
+  StatusOr<std::optional<PolicyDecisionRow>> GetDecision(const std::string& cause_key);
+  StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms, size_t limit);
+  Status PutPause(JobPause& p);
+  StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id);
+  Status EndPause(const std::string& job_id, TimeMs resumed_ms);
+  StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id);
+
+ private:
+  Status CheckJob(const std::string& job_id);
+  Conn& c_;
+};
+
+}  // namespace gpuledger::pg
