@@ -23,6 +23,9 @@ PACKAGES=(
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # A Node.js that brings its own npm (NodeSource's nodejs conflicts with Debian's npm)
+  # serves the dashboard's build as well: npm is installed only where there is none.
+  if [ "$p" = npm ] && command -v npm > /dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/pause_flags.h"
 #include "server/job_update.h"
 
 namespace gpuledger {
@@ -180,6 +181,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "the policies that act (JSON, docs/POLICIES.md): circuit breaker, idle GPUs, duration "
                     "limit; org defaults and project overrides, changed through PUT /api/v1/policy/rules and "
                     "written back here (default: the built-in rules, in memory)");
+  AddPauseFlags(c_srv, &srv.pause);  // pause/dispatcher.h: --docker-socket, --k8s-*, --scontrol
   c_srv->add_option("--notify", srv.notify,
                     "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox "
                     "(default: no notifications)");

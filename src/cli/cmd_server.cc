@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/strings.h"
+#include "pause/dispatcher.h"
 #include "server/auth.h"
 #include "server/server.h"
 
@@ -91,6 +92,10 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   StderrLogger logger(clock);  // the server's events, one line each (docs/DEPLOY.md)
   opt.logger = &logger;
+  // The pause adapters for jobs not of the cooperative launcher (the server pauses those
+  // itself); it outlives the server.
+  std::unique_ptr<PauseDispatcher> pause = MakePauseDispatcher(a.pause, /*cooperative=*/nullptr);
+  opt.job_controller = pause.get();
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
   out << "gpuledger server listening on " << opt.host << ":" << server.port()

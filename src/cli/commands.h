@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ledger/ledger.h"
+#include "pause/dispatcher.h"
 
 namespace gpuledger {
 
@@ -119,8 +120,9 @@ struct ServerArgs {
   std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
   std::string tls_key;     // PEM private key (unencrypted)
   std::string policy;      // policy file (docs/POLICIES.md); "" = the built-in default
-  std::string notify;
-  std::string policy_file;  // the acting rules (#13): --policy-file      // notify config (docs/NOTIFICATIONS.md); "" = no notifications
+  std::string notify;       // notify config (docs/NOTIFICATIONS.md); "" = no notifications
+  std::string policy_file;  // the acting rules (#13): --policy-file
+  PauseConfig pause;        // the pause adapters (--docker-socket, --k8s-*, --scontrol)
 };
 // Serves until SIGINT or SIGTERM, then finishes requests in flight and exits.
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out);

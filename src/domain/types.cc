@@ -16,13 +16,15 @@ std::string_view JobStatusName(JobStatus s) {
       return "failed";
     case JobStatus::kCancelled:
       return "cancelled";
+    case JobStatus::kPaused:
+      return "paused";
   }
   return "unknown";
 }
 
 StatusOr<JobStatus> ParseJobStatus(std::string_view s) {
   for (JobStatus k : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kSucceeded, JobStatus::kFailed,
-                      JobStatus::kCancelled}) {
+                      JobStatus::kCancelled, JobStatus::kPaused}) {
     if (s == JobStatusName(k)) return k;  // the stored form, without allocating
   }
   const std::string l = ToLower(Trim(s));
@@ -31,8 +33,9 @@ StatusOr<JobStatus> ParseJobStatus(std::string_view s) {
   if (l == "succeeded" || l == "completed" || l == "pass") return JobStatus::kSucceeded;
   if (l == "failed" || l == "killed") return JobStatus::kFailed;
   if (l == "cancelled" || l == "canceled") return JobStatus::kCancelled;
+  if (l == "paused") return JobStatus::kPaused;
   return InvalidArgument("job status '" + std::string(s) +
-                         "' is not one of pending, running, succeeded, failed, cancelled");
+                         "' is not one of pending, running, succeeded, failed, cancelled, paused");
 }
 
 Status Job::Validate() const {

@@ -29,7 +29,9 @@ inline std::string ImageRef(const std::string& repo, const std::string& tag) {
   return repo.empty() ? tag : repo + ":" + tag;
 }
 
-enum class JobStatus { kPending, kRunning, kSucceeded, kFailed, kCancelled };
+// kPaused: the run ended at a checkpoint on a pause request (docs/POLICIES.md); like the
+// other three it is finished (its GPUs are released at its end); a resumed run is a new job.
+enum class JobStatus { kPending, kRunning, kSucceeded, kFailed, kCancelled, kPaused };
 std::string_view JobStatusName(JobStatus s);
 StatusOr<JobStatus> ParseJobStatus(std::string_view s);
 

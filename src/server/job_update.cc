@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "domain/ids.h"
+
 namespace gpuledger {
 
 namespace {
@@ -19,7 +21,8 @@ std::string StatusWithEnd(const Job& j) {
 }  // namespace
 
 bool IsFinished(JobStatus s) {
-  return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled;
+  return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled ||
+         s == JobStatus::kPaused;
 }
 
 StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in) {
@@ -84,8 +87,8 @@ StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
   for (const auto& [key, value] : j.items()) {
     const bool correctable = std::find(std::begin(kCorrectableJobFields), std::end(kCorrectableJobFields),
                                        key) != std::end(kCorrectableJobFields);
-    if (key != "status" && key != "start" && key != "end" && !correctable) {
-      std::string known = "status, start, end";
+    if (key != "status" && key != "start" && key != "end" && key != "resume_command" && !correctable) {
+      std::string known = "status, start, end, resume_command";
       for (const char* f : kCorrectableJobFields) known += std::string(", ") + f;
       return InvalidArgument("unknown field '" + key + "': a job update takes " + known);
     }
@@ -93,7 +96,10 @@ StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
       return InvalidArgument("field '" + key + "' must be a string, got " + std::string(value.type_name()));
     }
     const std::string v = value.get<std::string>();
-    if (key == "status") {
+    if (key == "resume_command") {
+      RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, v).WithContext("field 'resume_command'"));
+      u.resume_command = v;
+    } else if (key == "status") {
       ASSIGN_OR_RETURN(u.status, ParseJobStatus(v));
     } else if (key == "start" || key == "end") {
       auto t = ParseTime(v);
@@ -123,12 +129,19 @@ StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_fi
                               " again; register the re-run as a new job");
   }
   if (u.start_ms) out.start_ms = *u.start_ms;
+  if (u.resume_command) {
+    if (out.status != JobStatus::kPaused) {
+      return InvalidArgument(Quoted(job.id) + ": a resume_command goes with status paused; the status would be " +
+                             std::string(JobStatusName(out.status)));
+    }
+    out.labels["gpuledger.resume_command"] = *u.resume_command;
+  }
   if (IsFinished(out.status)) {
     out.end_ms = u.end_ms.value_or(job.end_ms != 0 ? job.end_ms : now);
   } else {
     if (u.end_ms) {
       return InvalidArgument(Quoted(job.id) + ": an end needs a finished status (succeeded, failed, " +
-                             "cancelled); the status would be " + std::string(JobStatusName(out.status)));
+                             "cancelled, paused); the status would be " + std::string(JobStatusName(out.status)));
     }
     out.end_ms = 0;
   }

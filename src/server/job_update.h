@@ -35,8 +35,11 @@ struct JobUpdate {
   std::optional<TimeMs> end_ms;
   // The descriptive fields that may be corrected, by name (kCorrectableJobFields).
   std::map<std::string, std::string> fields;
+  // How the run resumes, sent with status "paused" (the Python client): kept as the
+  // job's gpuledger.resume_command label, which the job's pause record shows.
+  std::optional<std::string> resume_command;
 
-  bool empty() const { return !status && !start_ms && !end_ms && fields.empty(); }
+  bool empty() const { return !status && !start_ms && !end_ms && fields.empty() && !resume_command; }
 };
 
 // Besides status, start and end.

@@ -55,6 +55,27 @@ TEST(ParseJobUpdateJson, RefusesUnknownFieldsByNameAndNonStrings) {
   EXPECT_FALSE(ParseJobUpdateJson("not json").ok());
 }
 
+// What the Python callback sends when a pause request stopped the run after its
+// checkpoint: the job ends paused (finished: its GPUs are released at its end) and keeps
+// the command that resumes it.
+TEST(ApplyJobUpdate, APausedRunEndsWithItsResumeCommand) {
+  JobUpdate u = Parse(R"({"status": "paused", "end": "2026-10-01T08:00:00Z",
+                          "resume_command": "yolo train resume model=runs/detect/train/weights/last.pt"})");
+  auto j = ApplyJobUpdate(Running(), u, false, kNow);
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->status, JobStatus::kPaused);
+  EXPECT_EQ(j->end_ms, kT0 + 8 * kHourMs);
+  EXPECT_EQ(j->labels.at("gpuledger.resume_command"), "yolo train resume model=runs/detect/train/weights/last.pt");
+  EXPECT_TRUE(IsFinished(JobStatus::kPaused));
+  // A resume command with any other status is refused, naming the status.
+  auto wrong = ApplyJobUpdate(Running(), Parse(R"({"status": "cancelled", "resume_command": "x"})"), false, kNow);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("cancelled"), std::string::npos) << wrong.status().message();
+  auto control = ParseJobUpdateJson("{\"status\": \"paused\", \"resume_command\": \"yolo\\u0007\"}");
+  ASSERT_FALSE(control.ok());
+  EXPECT_NE(control.status().message().find("resume_command"), std::string::npos) << control.status().message();
+}
+
 TEST(ApplyJobUpdate, AFinishedStatusWithoutAnEndEndsTheJobNow) {
   JobUpdate u;
   u.status = JobStatus::kCancelled;

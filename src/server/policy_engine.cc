@@ -61,16 +61,23 @@ StatusOr<JobInputs> Server::PolicyInputsLocked(const Job& job, const RulesConfig
   return in;
 }
 
+StatusOr<JobController*> Server::ControllerFor(const PauseTarget& target) {
+  if (target.mode == PauseMode::kCooperative) return cooperative_.get();
+  if (options_.job_controller == nullptr) {
+    return FailedPrecondition("job '" + target.job_id + "' runs under launcher '" + PauseModeName(target.mode) +
+                              "' and this server has no pause adapter for it (only cooperative)");
+  }
+  return options_.job_controller;
+}
+
 StatusOr<std::string> Server::PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
                                              const std::string& cause_key, PauseOutcome* outcome) {
   ASSIGN_OR_RETURN(PauseTarget target, PauseTargetFromLabels(job.id, job.labels));
-  if (options_.job_controller) {
-    ASSIGN_OR_RETURN(*outcome, options_.job_controller->Pause(target));
-  } else if (target.mode == PauseMode::kCooperative) {
+  if (target.mode == PauseMode::kCooperative) {
     ASSIGN_OR_RETURN(*outcome, cooperative_->PauseWithReason(target, reason, by));
   } else {
-    return FailedPrecondition("job '" + job.id + "' runs under launcher '" + PauseModeName(target.mode) +
-                              "' and this server has no pause adapter for it (only cooperative)");
+    ASSIGN_OR_RETURN(JobController * controller, ControllerFor(target));
+    ASSIGN_OR_RETURN(*outcome, controller->Pause(target));
   }
   JobPause p;
   p.job_id = job.id;

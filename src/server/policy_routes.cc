@@ -327,14 +327,8 @@ void Server::PolicyRoutes() {
       ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger_->OpenPause(id));
       if (!open) return FailedPrecondition("job '" + id + "' is not paused");
       ASSIGN_OR_RETURN(PauseTarget target, PauseTargetFromLabels(id, job.labels));
-      if (options_.job_controller) {
-        ASSIGN_OR_RETURN(outcome, options_.job_controller->Resume(target));
-      } else if (target.mode == PauseMode::kCooperative) {
-        ASSIGN_OR_RETURN(outcome, cooperative_->Resume(target));
-      } else {
-        return FailedPrecondition("job '" + id + "' runs under launcher '" + PauseModeName(target.mode) +
-                                  "' and this server has no pause adapter for it (only cooperative)");
-      }
+      ASSIGN_OR_RETURN(JobController * controller, ControllerFor(target));
+      ASSIGN_OR_RETURN(outcome, controller->Resume(target));
       if (outcome.resume_command.empty()) outcome.resume_command = open->resume_command;
       RETURN_IF_ERROR(ledger_->EndPause(id, clock_.Now()));
       return AuditLocked(req, &*p, 200, "POST /api/v1/jobs/{id}/resume", "job=" + id);

@@ -101,9 +101,10 @@ struct ServerOptions {
   // defaults and project overrides), changed through PUT /api/v1/policy/rules and
   // written back to policy_rules_file when it is set. A running job is evaluated at each
   // progress post, and at ingest flushes that bring its GPUs' samples at most once per
-  // policy_evaluate_every_ms. Pauses and resumes go through job_controller (not owned;
-  // the pause adapters); null: the server's cooperative controller
-  // (cooperative_controller.h), which pauses only jobs of the cooperative launcher.
+  // policy_evaluate_every_ms. Jobs of the cooperative launcher are paused by the server's
+  // own controller (cooperative_controller.h); the others through job_controller (not
+  // owned; pause/dispatcher.h, built from the --docker-socket, --k8s-*, --scontrol flags);
+  // null: only cooperative jobs can be paused.
   PolicyRules policy_rules;
   std::string policy_rules_file;
   DurationMs policy_evaluate_every_ms = kMinuteMs;
@@ -234,6 +235,10 @@ class Server {
       GL_REQUIRES(ledger_mu_);
   // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
   Status ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by) GL_REQUIRES(ledger_mu_);
+  // Who pauses and resumes a target: the server's cooperative controller for the
+  // cooperative launcher, job_controller (the adapters) for the others; FailedPrecondition
+  // naming the launcher when there is none.
+  StatusOr<JobController*> ControllerFor(const PauseTarget& target) GL_REQUIRES(ledger_mu_);
   // Pauses through the controller and opens the job's pause record; returns the mode.
   StatusOr<std::string> PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
                                        const std::string& cause_key, PauseOutcome* outcome) GL_REQUIRES(ledger_mu_);
