@@ -491,7 +491,7 @@ function burnChart(el, x, days, currency) {
   chart(el, {
     tooltip: { trigger: 'item', formatter: (p) => `${p.seriesName}: ${money(p.value[1], currency)} (${t('dayOfMonth')} ${num(p.value[0], 1)})` },
     legend: { top: 0 },
-    grid: { left: 8, right: 28, top: 32, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 28, top: 32, bottom: 24, containLabel: true },
     xAxis: { type: 'value', min: 0, max: days, name: t('dayOfMonth'), nameLocation: 'middle', nameGap: 22, interval: days > 20 ? 5 : 1 },
     yAxis: { type: 'value', axisLabel: { formatter: (v) => compact(v) } },
     series,
@@ -569,7 +569,7 @@ function estimateView(r) {
   if (e.cost && e.cost.median) {
     out.push(h('p', { class: 'notice verdict', 'data-testid': 'verdict' }, bp ? t('verdict')(m(e.cost.median), m(bp.cost)) : t('verdictNoBest')(m(e.cost.median))));
   }
-  out.push(h('div', { class: 'cards' },
+  out.push(h('div', { class: 'cards est' },
     card(t('costMedian'), e.cost ? m(e.cost.median) : '–', 'estimate-cost'),
     card(t('costRange'), e.cost && e.cost.low !== undefined ? `${m(e.cost.low)} – ${m(e.cost.high)}` : '–', 'estimate-range'),
     card(t('gpuHours'), range(e.gpu_hours, (v) => num(v, 1))),
