@@ -131,6 +131,8 @@ async function main() {
       const stored = (await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.budgets.find((b) => b.name === 'pcb-solder-qc');
       check(stored && stored.amount === '12000.00' && stored.in_force, 'the budget set in the page is stored and in force');
       check(await page.isVisible('[data-burn="project/pcb-solder-qc"] canvas'), "the budget's burn-down chart is drawn");
+      const pts = Number(await page.getAttribute('[data-burn="project/pcb-solder-qc"]', 'data-points'));
+      check(pts >= 30, `admin's burn-down has a point per day of the month (${pts})`);
       await page.waitForTimeout(300);
       await shot(page, 'budgets-en');
       // Estimate: the API's dry run on the demo ledger answers the "45 vs 28" question.
@@ -218,6 +220,7 @@ async function main() {
       const fb = await page.textContent('[data-testid=budgets]');
       check(fb.includes('pcb-solder-qc') && fb.includes('manufacturing') && !(await page.isVisible('[data-testid=budget-form]')) &&
         (await page.$$('[data-remove]')).length === 0, 'finance: the budgets list, no form, no remove');
+      check(Number(await page.getAttribute('[data-burn="department/manufacturing"]', 'data-points')) === 2, 'finance: the burn-down is straight (it reads no jobs)');
       await shot(page, 'finance-budgets-en');
       const leakedUser = USERS.filter((u) => seen.includes(u));
       const leakedJob = jobIds.filter((j) => seen.includes(j));

@@ -437,6 +437,8 @@ async function tokens() {
 async function budgets(message) {
   await page(t('budgets'), async () => {
     const b = await get('/api/v1/budgets?month=' + state.month);
+    // The daily shape comes from the month's jobs, for the roles that may read them.
+    const jobsOfMonth = can.jobs() && b.budgets.some((x) => x.in_force) ? await monthJobs(b.month) : null;
     const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine({ as_of: b.as_of, timezone: b.timezone })];
     const msg = h('div', { 'data-testid': 'budget-msg' }, message ? h('p', { class: 'notice' }, message) : null);
     if (can.setBudget()) out.push(h('h2', {}, t('setBudget')), budgetForm(msg, b.currency), msg);
@@ -464,24 +466,79 @@ async function budgets(message) {
     const head = [t('scope'), t('name'), t('month'), t('amount'), t('monthToDate'), t('share'), t('projected'), t('state')];
     if (showSetter) head.push(t('setBy'), t('setAt'), '');
     out.push(table(head, rows, { testid: 'budgets' }));
-    out.push(h('p', { class: 'help' }, t('burnHelp')));
+    out.push(h('p', { class: 'help' }, t(jobsOfMonth ? 'burnHelp' : 'burnHelpStraight')));
     const charts = h('div', { class: 'burn-grid' });
+    const start = zonedMonthStart(y, m, b.timezone);
+    const now = Math.min(days, Math.max(0, (Date.parse(b.as_of) - start) / 86400000));
     for (const x of b.budgets.filter((v) => v.in_force)) {
       const el = h('div', { class: 'chart small', role: 'img', 'aria-label': `${x.scope} ${x.name}` });
-      charts.append(h('section', { 'data-burn': `${x.scope}/${x.name}` }, h('h2', {}, `${t(x.scope + '_')} ${x.name} · ${money(x.amount, b.currency)}`), el));
-      draw(() => burnChart(el, x, days, b.currency));
+      const mtd = Number(x.month_to_date);
+      const points = jobsOfMonth
+        ? dailyCurve(jobsOfMonth.filter((j) => (x.scope === 'project' ? j.project : j.department) === x.name), start, Date.parse(b.as_of), now, mtd)
+        : [[0, 0], [now, mtd]];
+      charts.append(h('section', { 'data-burn': `${x.scope}/${x.name}`, 'data-points': points.length },
+        h('h2', {}, `${t(x.scope + '_')} ${x.name} · ${money(x.amount, b.currency)}`), el));
+      draw(() => burnChart(el, x, days, now, points, b.currency));
     }
     out.push(charts);
     return out;
   });
 }
 
-function burnChart(el, x, days, currency) {
+// The UTC instant the 1st of month m of year y begins in zone tz.
+function zonedMonthStart(y, m, tz) {
+  const guess = Date.UTC(y, m - 1, 1);
+  const offset = (ms) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: tz || 'UTC', hourCycle: 'h23', year: 'numeric', month: 'numeric',
+      day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms)).map((q) => [q.type, q.value]));
+    return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second)) - ms;
+  };
+  return guess - offset(guess - offset(guess));
+}
+
+// The month's jobs the caller may read (GET /api/v1/jobs, 500 a page, at most 20 pages).
+async function monthJobs(month) {
+  const all = [];
+  for (let offset = 0, page = 0; page < 20; page++) {
+    const r = await get(`/api/v1/jobs?month=${month}&limit=500&offset=${offset}`);
+    all.push(...r.jobs);
+    offset += r.jobs.length;
+    if (r.jobs.length === 0 || offset >= r.total) break;
+  }
+  return all;
+}
+
+// Month-to-date cost at the end of each day: each job's cost so far spread evenly over its
+// run time up to the books' as-of, the part inside the month cumulated per day, then scaled
+// so that today's point is the books' month-to-date (the budgets API's figure).
+function dailyCurve(jobs, start, asOf, now, mtd) {
+  const day = 86400000;
+  const marks = [];
+  for (let d = 1; d < now; d++) marks.push(d);
+  marks.push(now);
+  const cum = marks.map(() => 0);
+  for (const j of jobs) {
+    if (!j.start) continue;
+    const s = Date.parse(j.start);
+    const e = Math.min(j.end ? Date.parse(j.end) : asOf, asOf);
+    const cost = Number(j.cost);
+    if (!(e > s) || !(cost > 0)) continue;
+    marks.forEach((d, i) => {
+      const upto = start + d * day;
+      const inside = Math.min(e, upto) - Math.max(s, start);
+      if (inside > 0) cum[i] += cost * inside / (e - s);
+    });
+  }
+  const last = cum[cum.length - 1];
+  const k = last > 0 ? mtd / last : 0;
+  return [[0, 0], ...marks.map((d, i) => [d, last > 0 ? cum[i] * k : (d === now ? mtd : 0)])];
+}
+
+function burnChart(el, x, days, now, points, currency) {
   const amount = Number(x.amount);
-  const now = Math.min(days, Math.max(0, x.elapsed * days));
   const mtd = Number(x.month_to_date);
   const series = [
-    { name: t('monthToDate'), type: 'line', data: [[0, 0], [now, mtd]], color: '#2f5f8f', lineStyle: { width: 3 }, symbolSize: 6 },
+    { name: t('monthToDate'), type: 'line', data: points, color: '#2f5f8f', lineStyle: { width: 3 }, symbolSize: 4 },
     { name: t('line100'), type: 'line', data: [[0, amount], [days, amount]], color: '#a33b2b', symbol: 'none', lineStyle: { width: 1.5 } },
     { name: t('line80'), type: 'line', data: [[0, amount * 0.8], [days, amount * 0.8]], color: '#d9a441', symbol: 'none', lineStyle: { width: 1.5, type: 'dotted' } },
   ];
