@@ -174,6 +174,15 @@ async function main() {
       const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
       check(zone === 'America/New_York' && hm && Number(hm[1]) === sh && span.includes('Asia/Shanghai'),
         `job page chart times in the ledger's zone (Asia/Shanghai hour ${sh}) with the browser in ${zone}: ${span}`);
+      const lastT = Math.max(...series.map((p) => p.values[p.values.length - 1][0]));
+      const box = await page.$('section .chart.small');
+      const bb = await box.boundingBox();
+      await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+      await page.waitForTimeout(400);
+      const tip = await box.evaluate((el) => [...el.querySelectorAll('div')].map((d) => d.textContent).find((x) => /\d:\d\d/.test(x)) || '');
+      const th = /(\d{1,2}):(\d{2})/.exec(tip);
+      const shLast = (new Date(lastT).getUTCHours() + 8) % 24;
+      check(th && Number(th[1]) >= sh && Number(th[1]) <= shLast, `the job chart's tooltip time reads in Asia/Shanghai (${tip.slice(0, 40)}; samples ${sh}h–${shLast}h there)`);
       await page.goto(base + '#/tokens');
       await settle(page, '[data-testid=tokens]');
       check((await page.textContent('header')).includes('Overview'), 'language switch: back to English');
@@ -278,6 +287,10 @@ async function main() {
       await settle(phone.page, '[data-testid=lines-project]');
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 0, `phone width: no sideways scrolling of the page (${overflow} px)`);
+      await phone.page.goto(base + '#/budgets');
+      await settle(phone.page, '[data-testid=no-budgets], [data-testid=budgets]');
+      const overflowBudgets = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflowBudgets <= 0, `phone width: the budgets page does not scroll sideways (${overflowBudgets} px)`);
       await shot(phone.page, 'overview-phone-en');
       await phone.ctx.close();
     }

@@ -282,6 +282,15 @@ function withParam(q, k, v) {
   return c.toString();
 }
 
+// The job charts' tooltip: the time in the organisation's zone, then a line per GPU. ECharts
+// takes it as HTML, so every part of it is escaped (GPU names come from the ledger).
+const esc = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+function seriesTip(ps) {
+  const list = [].concat(ps);
+  if (list.length === 0) return '';
+  return [esc(axisTime(list[0].value[0]))].concat(list.map((p) => `${p.marker || ''}${esc(p.seriesName)}: ${esc(num(p.value[1], 1))}`)).join('<br>');
+}
+
 async function jobPage(id) {
   await page(t('job') + ' ' + id, async () => {
     const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
@@ -322,7 +331,7 @@ async function jobPage(id) {
         const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
         out.push(h('section', {}, h('h2', {}, label), el));
         draw(() => chart(el, {
-          tooltip: { trigger: 'axis', axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
+          tooltip: { trigger: 'axis', formatter: (ps) => seriesTip(ps) },
           grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
           xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: (v) => axisTime(v) }, axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
           yAxis: { type: 'value' },
