@@ -45,10 +45,11 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
     RETURN_IF_ERROR(ledger->PutToken(t.record));
     made.emplace_back(w, t.secret);
   }
-  // Two budgets for every month, so the dashboard's budgets view has a burn-down to show:
-  // one department on track, one project over its line (docs/BUDGETS.md).
+  // Budgets for every month, so the dashboard's budgets view has a burn-down to show: a
+  // department on track, a project past 80 % (the user token's), one over its line.
   for (const auto& [scope, name, amount_minor] :
        {std::tuple{BudgetScope::kDepartment, "manufacturing", int64_t{6'000'000}},
+        std::tuple{BudgetScope::kProject, "defect-detection-line3", int64_t{2'000'000}},
         std::tuple{BudgetScope::kProject, "shelf-monitoring", int64_t{900'000}}}) {
     BudgetRecord b;
     b.scope = scope;

@@ -84,9 +84,9 @@ async function main() {
     const foreign = all.json.jobs.find((j) => j.project === 'shelf-monitoring');
     check(jobIds.length > 0 && ownRunning && foreign, `demo ledger has jobs (${jobIds.length}), a running one of the user's project and another project's`);
 
-    // The demo sets two budgets; the admin sets a third in the page below.
+    // The demo sets three budgets; the admin sets a fourth in the page below.
     const demoBudgets = (await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.budgets.map((b) => `${b.scope}/${b.name}`).sort();
-    check(demoBudgets.join(',') === 'department/manufacturing,project/shelf-monitoring', `the demo ledger has two budgets (${demoBudgets})`);
+    check(demoBudgets.join(',') === 'department/manufacturing,project/defect-detection-line3,project/shelf-monitoring', `the demo ledger has three budgets (${demoBudgets})`);
 
     // --- admin: every page, both languages -------------------------------------------
     // The browser in New York: the page's times must still read in the ledger's zone.
@@ -287,11 +287,14 @@ async function main() {
       await settle(phone.page, '[data-testid=lines-project]');
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 0, `phone width: no sideways scrolling of the page (${overflow} px)`);
+      await shot(phone.page, 'overview-phone-en');
       await phone.page.goto(base + '#/budgets');
-      await settle(phone.page, '[data-testid=no-budgets], [data-testid=budgets]');
+      await settle(phone.page, '[data-testid=budgets]');
+      const ub = await phone.page.$$eval('[data-testid=budgets] tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+      check(ub.join(',') === 'defect-detection-line3' && !(await phone.page.isVisible('[data-testid=budget-form]')), `user: its project's budget only, no form (${ub})`);
       const overflowBudgets = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflowBudgets <= 0, `phone width: the budgets page does not scroll sideways (${overflowBudgets} px)`);
-      await shot(phone.page, 'overview-phone-en');
+      await shot(phone.page, 'budgets-phone-en');
       await phone.ctx.close();
     }
   } finally {

@@ -556,7 +556,7 @@ function burnChart(el, x, days, now, points, currency) {
   }
   chart(el, {
     tooltip: { trigger: 'item', formatter: (p) => `${p.seriesName}: ${money(p.value[1], currency)} (${t('dayOfMonth')} ${num(p.value[0], 1)})` },
-    legend: { top: 0 },
+    legend: { top: 0, type: 'scroll' },
     grid: { left: 8, right: 28, top: 32, bottom: 24, containLabel: true },
     xAxis: { type: 'value', min: 0, max: days, name: t('dayOfMonth'), nameLocation: 'middle', nameGap: 22, interval: days > 20 ? 5 : 1 },
     yAxis: { type: 'value', axisLabel: { formatter: (v) => compact(v) } },
