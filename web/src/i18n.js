@@ -42,7 +42,7 @@ const messages = {
     estimateRole: 'Only admin tokens may ask the submissions API here; users run gpuledger submit --dry-run.',
     verdict: (a, b) => `This configuration is expected to cost ${a}; the best similar practice in history cost ${b}. Continue?`,
     verdictNoBest: (a) => `This configuration is expected to cost ${a}.`,
-    chartTimes: (tz) => `times in ${tz}`, samples: 'Samples',
+    chartTimes: (tz) => `times in ${tz}`, samples: 'Samples', similarRuns: 'similar finished runs',
   },
   'zh-CN': {
     title: 'gpuledger', signIn: '登录', signOut: '退出', token: 'API 令牌',
@@ -86,7 +86,7 @@ const messages = {
     estimateRole: '此处只有 admin 令牌可调用提交 API；用户请运行 gpuledger submit --dry-run。',
     verdict: (a, b) => `当前配置预计消耗${a}，历史同类任务最佳实践为${b}，是否继续？`,
     verdictNoBest: (a) => `当前配置预计消耗${a}。`,
-    chartTimes: (tz) => `时间为 ${tz}`, samples: '采样',
+    chartTimes: (tz) => `时间为 ${tz}`, samples: '采样', similarRuns: '个同类已完成任务',
   },
 };
 

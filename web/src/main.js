@@ -640,7 +640,7 @@ function estimateView(r) {
     card(t('costRange'), e.cost && e.cost.low !== undefined ? `${m(e.cost.low)} – ${m(e.cost.high)}` : '–', 'estimate-range'),
     card(t('gpuHours'), range(e.gpu_hours, (v) => num(v, 1))),
     card(t('hours'), range(e.duration_hours, (v) => num(v, 1))),
-    card(t('basis'), `${e.basis || '–'}${e.runs ? ' · ' + e.runs + ' ' + t('runs') : ''}`, 'estimate-basis')));
+    card(t('basis'), `${e.basis || '–'}${e.runs ? ' · ' + e.runs + ' ' + t('similarRuns') : ''}`, 'estimate-basis')));
   if (e.similar) out.push(h('p', { class: 'help' }, `${t('basis')}: ${e.similar}`));
   if (bp) {
     out.push(h('h2', {}, t('bestPractice')), table(
