@@ -2,6 +2,7 @@
 // the leaderboard, as a new user would see them.
 #include <csignal>
 #include <filesystem>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "report/render.h"
@@ -43,6 +44,21 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
     t.record.name = "demo " + std::string(RoleName(w.role));
     RETURN_IF_ERROR(ledger->PutToken(t.record));
     made.emplace_back(w, t.secret);
+  }
+  // Budgets for every month, so the dashboard's budgets view has a burn-down to show: a
+  // department on track, a project past 80 % (the user token's), one over its line.
+  for (const auto& [scope, name, amount_minor] :
+       {std::tuple{BudgetScope::kDepartment, "manufacturing", int64_t{6'000'000}},
+        std::tuple{BudgetScope::kProject, "defect-detection-line3", int64_t{2'000'000}},
+        std::tuple{BudgetScope::kProject, "shelf-monitoring", int64_t{900'000}}}) {
+    BudgetRecord b;
+    b.scope = scope;
+    b.name = name;
+    b.amount_minor = amount_minor;
+    b.currency = "CNY";
+    b.set_by = "demo";
+    b.set_ms = now;
+    RETURN_IF_ERROR(ledger->PutBudget(b));
   }
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t set;

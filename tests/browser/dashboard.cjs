@@ -51,8 +51,8 @@ async function apiAs(base, token, method, p, body) {
   return { status: res.status, json: await res.json().catch(() => null) };
 }
 
-async function signIn(browser, base, token, viewport = { width: 1366, height: 768 }) {
-  const ctx = await browser.newContext({ viewport, locale: 'en-US' });
+async function signIn(browser, base, token, viewport = { width: 1366, height: 768 }, timezoneId = undefined) {
+  const ctx = await browser.newContext({ viewport, locale: 'en-US', timezoneId });
   const page = await ctx.newPage();
   await page.goto(base);
   await page.fill('[data-testid=token]', token);
@@ -84,9 +84,14 @@ async function main() {
     const foreign = all.json.jobs.find((j) => j.project === 'shelf-monitoring');
     check(jobIds.length > 0 && ownRunning && foreign, `demo ledger has jobs (${jobIds.length}), a running one of the user's project and another project's`);
 
+    // The demo sets three budgets; the admin sets a fourth in the page below.
+    const demoBudgets = (await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.budgets.map((b) => `${b.scope}/${b.name}`).sort();
+    check(demoBudgets.join(',') === 'department/manufacturing,project/defect-detection-line3,project/shelf-monitoring', `the demo ledger has three budgets (${demoBudgets})`);
+
     // --- admin: every page, both languages -------------------------------------------
+    // The browser in New York: the page's times must still read in the ledger's zone.
     {
-      const { ctx, page } = await signIn(browser, base, tokens.admin);
+      const { ctx, page } = await signIn(browser, base, tokens.admin, undefined, 'America/New_York');
       const t0 = Date.now();
       await settle(page, '[data-testid=lines-department]');
       console.log(`overview rendered in ${Date.now() - t0} ms after sign-in (measured, not asserted)`);
@@ -113,6 +118,73 @@ async function main() {
         await settle(page, sel);
         await shot(page, name + '-en');
       }
+      // Budgets: the admin sets one in the page; it shows, with its burn-down.
+      await page.goto(base + '#/budgets');
+      await settle(page, '[data-testid=budget-form]');
+      await page.selectOption('[data-testid=budget-form] select[name=scope]', 'project');
+      await page.fill('[data-testid=budget-form] input[name=name]', 'pcb-solder-qc');
+      await page.fill('[data-testid=budget-form] input[name=amount]', '12000.00');
+      await page.click('[data-testid=budget-form] button[type=submit]');
+      await page.waitForFunction(() => (document.querySelector('[data-testid=budgets]') || {}).textContent?.includes('pcb-solder-qc'), null, { timeout: 20000 });
+      const row = await page.$$eval('[data-testid=budgets] tbody tr', (trs) => trs.map((tr) => tr.textContent).find((x) => x.includes('pcb-solder-qc')));
+      check(/12,000\.00/.test(row || ''), `admin sets a budget in the page; its row shows the amount (${row})`);
+      const stored = (await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.budgets.find((b) => b.name === 'pcb-solder-qc');
+      check(stored && stored.amount === '12000.00' && stored.in_force, 'the budget set in the page is stored and in force');
+      check(await page.isVisible('[data-burn="project/pcb-solder-qc"] canvas'), "the budget's burn-down chart is drawn");
+      const pts = Number(await page.getAttribute('[data-burn="project/pcb-solder-qc"]', 'data-points'));
+      check(pts >= 30, `admin's burn-down has a point per day of the month (${pts})`);
+      await page.waitForTimeout(300);
+      await shot(page, 'budgets-en');
+      // Estimate: the API's dry run on the demo ledger answers the "45 vs 28" question.
+      await page.goto(base + '#/estimate');
+      await settle(page, '[data-testid=estimate-form]');
+      for (const [k, v] of [['user', 'zhangsan'], ['project', 'pcb-solder-qc'], ['department', 'manufacturing'], ['model_type', 'yolo11s'],
+        ['image', 'registry.local/yolo/train:train-yolo11-small-cu118'], ['gpu_model', 'A10G'], ['gpu_count', '1'], ['epochs', '100'], ['imgsz', '640']]) {
+        await page.fill(`[data-testid=estimate-form] input[name=${k}]`, v);
+      }
+      const jobsBefore = (await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=1')).json.total;
+      await page.click('[data-testid=estimate-ask]');
+      await settle(page, '[data-testid=verdict], [data-testid=estimate-error]');
+      const verdict = await page.textContent('[data-testid=estimate-result]');
+      check(/expected to cost CN¥[\d,.]+; the best similar practice in history cost CN¥[\d,.]+/.test(verdict), `estimate form: cost and best practice (${verdict.slice(0, 140)})`);
+      check(/CN¥[\d,.]+ – CN¥[\d,.]+/.test(await page.textContent('[data-testid=estimate-range]')), 'estimate form: the P10–P90 cost range');
+      check((await page.textContent('[data-testid=estimate-basis]')).includes('history'), 'estimate form: its basis (history)');
+      check(await page.isVisible('[data-testid=best-practice]'), 'estimate form: the best similar run');
+      const jobsAfter = (await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=1')).json.total;
+      check(jobsBefore === jobsAfter, `the dry run registers no job (${jobsBefore} → ${jobsAfter})`);
+      await shot(page, 'estimate-en');
+      await page.click('[data-testid=lang]');
+      await settle(page, '[data-testid=estimate-form]');
+      await page.click('[data-testid=estimate-ask]');
+      await settle(page, '[data-testid=verdict]');
+      check(/当前配置预计消耗.*历史同类任务最佳实践为/.test(await page.textContent('[data-testid=verdict]')), 'estimate form in Chinese');
+      await shot(page, 'estimate-zh');
+      await page.goto(base + '#/budgets');
+      await settle(page, '[data-testid=budgets]');
+      await shot(page, 'budgets-zh');
+      await page.click('[data-testid=lang]');
+      // Time zone: the job page's chart times read in the ledger's zone, not the browser's.
+      await page.goto(base + '#/jobs/' + ownRunning.id);
+      await settle(page, '[data-testid=series-span]');
+      const series = (await apiAs(base, tokens.admin, 'GET', '/api/v1/series?job=' + ownRunning.id)).json.series;
+      const first = Math.min(...series.map((p) => p.values[0][0]));
+      const span = await page.textContent('[data-testid=series-span]');
+      const hm = /(\d{1,2}):(\d{2})/.exec(span);
+      const sh = (new Date(first).getUTCHours() + 8) % 24;
+      const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+      check(zone === 'America/New_York' && hm && Number(hm[1]) === sh && span.includes('Asia/Shanghai'),
+        `job page chart times in the ledger's zone (Asia/Shanghai hour ${sh}) with the browser in ${zone}: ${span}`);
+      const lastT = Math.max(...series.map((p) => p.values[p.values.length - 1][0]));
+      const box = await page.$('section .chart.small');
+      const bb = await box.boundingBox();
+      await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+      await page.waitForTimeout(400);
+      const tip = await box.evaluate((el) => [...el.querySelectorAll('div')].map((d) => d.textContent).find((x) => /\d:\d\d/.test(x)) || '');
+      const th = /(\d{1,2}):(\d{2})/.exec(tip);
+      const shLast = (new Date(lastT).getUTCHours() + 8) % 24;
+      check(th && Number(th[1]) >= sh && Number(th[1]) <= shLast, `the job chart's tooltip time reads in Asia/Shanghai (${tip.slice(0, 40)}; samples ${sh}h–${shLast}h there)`);
+      await page.goto(base + '#/tokens');
+      await settle(page, '[data-testid=tokens]');
       check((await page.textContent('header')).includes('Overview'), 'language switch: back to English');
       // A token made in the page is shown once.
       await page.fill('[data-testid=token-form] input[name=name]', 'browser test');
@@ -146,12 +218,19 @@ async function main() {
       await settle(page, '[data-testid=lines-department]');
       check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
       let seen = '';
-      for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/waste', '[data-testid=waste-project]']]) {
+      for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]']]) {
         await page.goto(base + hash);
         await settle(page, sel);
         seen += await page.content();
       }
       await shot(page, 'finance-waste-en');
+      await page.goto(base + '#/budgets');
+      await settle(page, '[data-testid=budgets]');
+      const fb = await page.textContent('[data-testid=budgets]');
+      check(fb.includes('pcb-solder-qc') && fb.includes('manufacturing') && !(await page.isVisible('[data-testid=budget-form]')) &&
+        (await page.$$('[data-remove]')).length === 0, 'finance: the budgets list, no form, no remove');
+      check(Number(await page.getAttribute('[data-burn="department/manufacturing"]', 'data-points')) === 2, 'finance: the burn-down is straight (it reads no jobs)');
+      await shot(page, 'finance-budgets-en');
       const leakedUser = USERS.filter((u) => seen.includes(u));
       const leakedJob = jobIds.filter((j) => seen.includes(j));
       check(leakedUser.length === 0, `finance pages name no user (${leakedUser.join(',')})`);
@@ -172,6 +251,15 @@ async function main() {
       check(text.includes('defect-detection-line3') && text.includes('pcb-solder-qc') && !text.includes('shelf-monitoring'),
         "dept_admin overview: its department's projects only");
       await shot(page, 'overview-dept-admin-en');
+      await page.goto(base + '#/budgets');
+      await settle(page, '[data-testid=budgets]');
+      const db = await page.textContent('[data-testid=budgets]');
+      check(db.includes('manufacturing') && db.includes('pcb-solder-qc') && !db.includes('shelf-monitoring'), "dept_admin: its department's budgets only");
+      check((await page.inputValue('[data-testid=budget-form] input[name=name]')) === 'manufacturing', 'dept_admin: the form starts at its department');
+      page.once('dialog', (d) => d.accept());
+      await page.click('[data-remove="project/pcb-solder-qc/' + (await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.month + '"]');
+      await page.waitForFunction(() => !document.querySelector('[data-testid=budgets]')?.textContent.includes('pcb-solder-qc'), null, { timeout: 20000 });
+      check(!(await apiAs(base, tokens.admin, 'GET', '/api/v1/budgets')).json.budgets.some((b) => b.name === 'pcb-solder-qc'), 'dept_admin removes a budget of a project in its department');
       await ctx.close();
     }
 
@@ -200,6 +288,13 @@ async function main() {
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 0, `phone width: no sideways scrolling of the page (${overflow} px)`);
       await shot(phone.page, 'overview-phone-en');
+      await phone.page.goto(base + '#/budgets');
+      await settle(phone.page, '[data-testid=budgets]');
+      const ub = await phone.page.$$eval('[data-testid=budgets] tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+      check(ub.join(',') === 'defect-detection-line3' && !(await phone.page.isVisible('[data-testid=budget-form]')), `user: its project's budget only, no form (${ub})`);
+      const overflowBudgets = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflowBudgets <= 0, `phone width: the budgets page does not scroll sideways (${overflowBudgets} px)`);
+      await shot(phone.page, 'budgets-phone-en');
       await phone.ctx.close();
     }
   } finally {

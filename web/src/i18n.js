@@ -28,6 +28,21 @@ const messages = {
     signedInAs: 'Signed in as', language: '中文', loading: 'Loading…', create: 'Create', created: 'Created',
     tableView: 'Table', confirmRevoke: 'Revoke this token? Its sessions end at once.',
     by_department: 'Department', by_project: 'Project', by_user: 'User',
+    budgets: 'Budgets', budget: 'Budget', scope: 'Scope', amount: 'Amount', monthToDate: 'Month to date', share: 'Share',
+    projected: 'Projected', inForce: 'In force', setBy: 'Set by', setAt: 'Set', remove: 'Remove', setBudget: 'Set a budget',
+    everyMonth: 'every month', save: 'Save', noBudgets: 'No budgets visible to you.', line80: '80 %', line100: '100 %',
+    reached80: 'at 80 %', reached100: 'at 100 %', overrun: 'projected overrun', onTrack: 'on track', dayOfMonth: 'Day of month',
+    burnHelp: 'Month-to-date cost at the end of each day against the budget. The server keeps no per-day totals: each job\'s cost is spread evenly over its run time and the curve is scaled to the books\' month-to-date figure, which is exact. Dashed: the projection to the month\'s end.',
+    burnHelpStraight: 'Month-to-date cost against the budget: the line runs straight from the month\'s start to the books\' figure now (per-day figures come from jobs, which this role does not read). Dashed: the projection to the month\'s end.',
+    notInForce: 'Not in force this month', confirmRemove: 'Remove this budget?', project_: 'project', department_: 'department',
+    estimateForm: 'Estimate', estimateTitle: 'What would this run cost?', image: 'Image', gpuCount: 'GPU count', imgsz: 'Image size',
+    dataset: 'Dataset', datasetImages: 'Images in dataset', batch: 'Batch', amp: 'AMP', ask: 'Estimate (dry run)',
+    costRange: 'Cost range (P10–P90)', costMedian: 'Expected cost', hours: 'Duration h', basis: 'Basis', bestPractice: 'Best similar practice',
+    noBest: 'No best practice', estimateOnly: 'Nothing is registered: this is the API\'s dry run (POST /api/v1/submissions, dry_run).',
+    estimateRole: 'Only admin tokens may ask the submissions API here; users run gpuledger submit --dry-run.',
+    verdict: (a, b) => `This configuration is expected to cost ${a}; the best similar practice in history cost ${b}. Continue?`,
+    verdictNoBest: (a) => `This configuration is expected to cost ${a}.`,
+    chartTimes: (tz) => `times in ${tz}`, samples: 'Samples', similarRuns: 'similar finished runs',
   },
   'zh-CN': {
     title: 'gpuledger', signIn: '登录', signOut: '退出', token: 'API 令牌',
@@ -57,6 +72,21 @@ const messages = {
     signedInAs: '已登录：', language: 'English', loading: '加载中…', create: '创建', created: '已创建',
     tableView: '表格', confirmRevoke: '吊销此令牌？其会话将立即结束。',
     by_department: '部门', by_project: '项目', by_user: '用户',
+    budgets: '预算', budget: '预算', scope: '范围', amount: '金额', monthToDate: '本月累计', share: '占比',
+    projected: '预测', inForce: '生效', setBy: '设置者', setAt: '设置时间', remove: '删除', setBudget: '设置预算',
+    everyMonth: '每月', save: '保存', noBudgets: '没有您可见的预算。', line80: '80 %', line100: '100 %',
+    reached80: '已达 80 %', reached100: '已达 100 %', overrun: '预计超支', onTrack: '正常', dayOfMonth: '日',
+    burnHelp: '每日结束时的本月累计费用对比预算。服务器不保存逐日合计：每个作业的费用按其运行时间平均分摊，曲线再按账本的本月累计（精确值）缩放。虚线：到月末的预测。',
+    burnHelpStraight: '本月累计费用对比预算：从月初直线连到账本当前数字（逐日数字来自作业，此角色不可读取作业）。虚线：到月末的预测。',
+    notInForce: '本月不生效', confirmRemove: '删除此预算？', project_: '项目', department_: '部门',
+    estimateForm: '预估', estimateTitle: '这次训练要花多少？', image: '镜像', gpuCount: 'GPU 数量', imgsz: '图像尺寸',
+    dataset: '数据集', datasetImages: '数据集图片数', batch: '批大小', amp: 'AMP', ask: '预估（试运行）',
+    costRange: '费用区间 (P10–P90)', costMedian: '预计费用', hours: '时长（小时）', basis: '估算依据', bestPractice: '历史同类最佳实践',
+    noBest: '无最佳实践', estimateOnly: '不登记任何作业：这是 API 的试运行（POST /api/v1/submissions，dry_run）。',
+    estimateRole: '此处只有 admin 令牌可调用提交 API；用户请运行 gpuledger submit --dry-run。',
+    verdict: (a, b) => `当前配置预计消耗${a}，历史同类任务最佳实践为${b}，是否继续？`,
+    verdictNoBest: (a) => `当前配置预计消耗${a}。`,
+    chartTimes: (tz) => `时间为 ${tz}`, samples: '采样', similarRuns: '个同类已完成任务',
   },
 };
 
@@ -95,6 +125,13 @@ export function date(iso, tz) {
   if (tz || orgTz) opts.timeZone = tz || orgTz;
   try { return new Intl.DateTimeFormat(lang, opts).format(new Date(iso)); } catch { return iso; }
 }
+// A chart's time axis in the organisation's zone (ECharts would draw the browser's).
+export function axisTime(ms) {
+  const opts = { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  if (orgTz) opts.timeZone = orgTz;
+  try { return new Intl.DateTimeFormat(lang, opts).format(new Date(ms)); } catch { return String(ms); }
+}
+export const timeZone = () => orgTz;
 export function statusName(s) {
   const zh = { pending: '排队', running: '运行中', succeeded: '成功', completed: '完成', failed: '失败', stopped: '已停止', cancelled: '已取消' };
   return lang === 'zh-CN' ? (zh[s] || s) : s;

@@ -1,7 +1,7 @@
 // The gpuledger dashboard: sign-in, then each role's views of the books, confined as the
 // API confines them (the server decides; the page only leaves out what would be refused).
 import { api, get, setCsrf, ApiError } from './api.js';
-import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact } from './i18n.js';
+import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact, axisTime, timeZone } from './i18n.js';
 import { chart, disposeCharts } from './charts.js';
 
 const state = { me: null, month: null, timer: null };
@@ -42,6 +42,9 @@ const can = {
   jobs: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
   stop: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
   tokens: () => state.me.role === 'admin',
+  budgets: () => state.me.role !== 'ingest',
+  setBudget: () => ['admin', 'dept_admin'].includes(state.me.role),
+  estimate: () => state.me.role === 'admin',
   byUser: () => state.me.role !== 'finance',
 };
 
@@ -62,6 +65,8 @@ function header() {
   const tabs = [['overview', t('overview')]];
   if (can.jobs()) tabs.push(['jobs', t('jobs')]);
   tabs.push(['leaderboard', t('leaderboard')], ['waste', t('waste')]);
+  if (can.budgets()) tabs.push(['budgets', t('budgets')]);
+  if (can.estimate()) tabs.push(['estimate', t('estimateForm')]);
   if (can.tokens()) tabs.push(['tokens', t('tokens')]);
   const here = location.hash.slice(2).split(/[/?]/)[0] || 'overview';
   const who = state.me.role + (state.me.project ? ' · ' + state.me.project : '') + (state.me.department ? ' · ' + state.me.department : '');
@@ -129,6 +134,7 @@ function showLogin(message) {
 
 function signedIn(me) {
   state.me = me;
+  state.estimate = null;
   setCsrf(me.csrf_token);
   setTimeZone(me.timezone);
   if (!state.month) state.month = me.month;
@@ -230,8 +236,8 @@ function card(label, value, testid) {
 
 function waitsNote() {
   return h('p', { class: 'help waits' }, (getLang() === 'en'
-    ? 'Not on this page yet (their APIs are not on main): budgets, policy decisions, pause/resume, monthly close and downloads by month, the estimate form — see docs/DASHBOARD.md.'
-    : '尚未提供（其 API 尚未合入）：预算、策略决定、暂停/恢复、月结与按月下载、预估表单——见 docs/DASHBOARD.md。'));
+    ? 'Not on this page yet (their APIs are not on main): policy decisions, pause/resume, monthly close and downloads by month — see docs/DASHBOARD.md.'
+    : '尚未提供（其 API 尚未合入）：策略决定、暂停/恢复、月结与按月下载——见 docs/DASHBOARD.md。'));
 }
 
 // ---- jobs --------------------------------------------------------------------------
@@ -276,6 +282,15 @@ function withParam(q, k, v) {
   return c.toString();
 }
 
+// The job charts' tooltip: the time in the organisation's zone, then a line per GPU. ECharts
+// takes it as HTML, so every part of it is escaped (GPU names come from the ledger).
+const esc = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+function seriesTip(ps) {
+  const list = [].concat(ps);
+  if (list.length === 0) return '';
+  return [esc(axisTime(list[0].value[0]))].concat(list.map((p) => `${p.marker || ''}${esc(p.seriesName)}: ${esc(num(p.value[1], 1))}`)).join('<br>');
+}
+
 async function jobPage(id) {
   await page(t('job') + ' ' + id, async () => {
     const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
@@ -308,13 +323,18 @@ async function jobPage(id) {
     if (parts.length === 0 || parts.every((p) => p.values.length === 0)) {
       out.push(h('p', { class: 'notice' }, t('noSeries')));
     } else {
+      // The charts' time axes read in the organisation's zone, as the as-of line does.
+      const times = parts.flatMap((p) => p.values.map((v) => v[0]));
+      out.push(h('p', { class: 'help', 'data-testid': 'series-span' },
+        `${t('samples')}: ${axisTime(times.reduce((a, b) => Math.min(a, b)))} – ${axisTime(times.reduce((a, b) => Math.max(a, b)))} (${t('chartTimes')(timeZone() || 'UTC')})`));
       for (const [col, label] of [[1, t('utilisation')], [2, t('memory')], [3, t('power')]]) {
         const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
         out.push(h('section', {}, h('h2', {}, label), el));
         draw(() => chart(el, {
-          tooltip: { trigger: 'axis' },
+          tooltip: { trigger: 'axis', formatter: (ps) => seriesTip(ps) },
           grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
-          xAxis: { type: 'time' }, yAxis: { type: 'value' },
+          xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: (v) => axisTime(v) }, axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
+          yAxis: { type: 'value' },
           series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
         }));
       }
@@ -419,6 +439,223 @@ async function tokens() {
   });
 }
 
+// ---- budgets ------------------------------------------------------------------------
+
+// GET /api/v1/budgets confines the list as the API does (docs/BUDGETS.md); admin and
+// dept_admin set and remove through PUT and DELETE with the session's CSRF token.
+async function budgets(message) {
+  await page(t('budgets'), async () => {
+    const b = await get('/api/v1/budgets?month=' + state.month);
+    // The daily shape comes from the month's jobs, for the roles that may read them.
+    const jobsOfMonth = can.jobs() && b.budgets.some((x) => x.in_force) ? await monthJobs(b.month) : null;
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine({ as_of: b.as_of, timezone: b.timezone })];
+    const msg = h('div', { 'data-testid': 'budget-msg' }, message ? h('p', { class: 'notice' }, message) : null);
+    if (can.setBudget()) out.push(h('h2', {}, t('setBudget')), budgetForm(msg, b.currency), msg);
+    if (b.budgets.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'no-budgets' }, t('noBudgets')));
+    const [y, m] = b.month.split('-').map(Number);
+    const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+    const showSetter = can.setBudget();
+    const rows = b.budgets.map((x) => {
+      const flag = !x.in_force ? t('notInForce')
+        : x.reached_100 ? t('reached100') : x.reached_80 ? t('reached80') : x.projected_overrun ? t('overrun') : t('onTrack');
+      const row = [t(x.scope + '_'), x.name, x.month === 'every' ? t('everyMonth') : x.month, money(x.amount, b.currency),
+        x.in_force ? money(x.month_to_date, b.currency) : '–', x.in_force ? pct(x.share) : '–',
+        x.in_force && x.projected ? money(x.projected, b.currency) : '–', flag];
+      if (showSetter) {
+        row.push(x.set_by, date(x.set), h('button', { type: 'button', class: 'danger', 'data-remove': `${x.scope}/${x.name}/${x.month}`, onclick: async () => {
+          if (!window.confirm(t('confirmRemove'))) return;
+          try {
+            await api('DELETE', `/api/v1/budgets?scope=${encodeURIComponent(x.scope)}&name=${encodeURIComponent(x.name)}&month=${encodeURIComponent(x.month)}`);
+            await budgets();
+          } catch (e) { msg.replaceChildren(h('p', { class: 'error' }, e.message)); }
+        } }, t('remove')));
+      }
+      return row;
+    });
+    const head = [t('scope'), t('name'), t('month'), t('amount'), t('monthToDate'), t('share'), t('projected'), t('state')];
+    if (showSetter) head.push(t('setBy'), t('setAt'), '');
+    out.push(table(head, rows, { testid: 'budgets' }));
+    out.push(h('p', { class: 'help' }, t(jobsOfMonth ? 'burnHelp' : 'burnHelpStraight')));
+    const charts = h('div', { class: 'burn-grid' });
+    const start = zonedMonthStart(y, m, b.timezone);
+    const now = Math.min(days, Math.max(0, (Date.parse(b.as_of) - start) / 86400000));
+    for (const x of b.budgets.filter((v) => v.in_force)) {
+      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': `${x.scope} ${x.name}` });
+      const mtd = Number(x.month_to_date);
+      const points = jobsOfMonth
+        ? dailyCurve(jobsOfMonth.filter((j) => (x.scope === 'project' ? j.project : j.department) === x.name), start, Date.parse(b.as_of), now, mtd)
+        : [[0, 0], [now, mtd]];
+      charts.append(h('section', { 'data-burn': `${x.scope}/${x.name}`, 'data-points': points.length },
+        h('h2', {}, `${t(x.scope + '_')} ${x.name} · ${money(x.amount, b.currency)}`), el));
+      draw(() => burnChart(el, x, days, now, points, b.currency));
+    }
+    out.push(charts);
+    return out;
+  });
+}
+
+// The UTC instant the 1st of month m of year y begins in zone tz.
+function zonedMonthStart(y, m, tz) {
+  const guess = Date.UTC(y, m - 1, 1);
+  const offset = (ms) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: tz || 'UTC', hourCycle: 'h23', year: 'numeric', month: 'numeric',
+      day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms)).map((q) => [q.type, q.value]));
+    return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second)) - ms;
+  };
+  return guess - offset(guess - offset(guess));
+}
+
+// The month's jobs the caller may read (GET /api/v1/jobs, 500 a page, at most 20 pages).
+async function monthJobs(month) {
+  const all = [];
+  for (let offset = 0, page = 0; page < 20; page++) {
+    const r = await get(`/api/v1/jobs?month=${month}&limit=500&offset=${offset}`);
+    all.push(...r.jobs);
+    offset += r.jobs.length;
+    if (r.jobs.length === 0 || offset >= r.total) break;
+  }
+  return all;
+}
+
+// Month-to-date cost at the end of each day: each job's cost so far spread evenly over its
+// run time up to the books' as-of, the part inside the month cumulated per day, then scaled
+// so that today's point is the books' month-to-date (the budgets API's figure).
+function dailyCurve(jobs, start, asOf, now, mtd) {
+  const day = 86400000;
+  const marks = [];
+  for (let d = 1; d < now; d++) marks.push(d);
+  marks.push(now);
+  const cum = marks.map(() => 0);
+  for (const j of jobs) {
+    if (!j.start) continue;
+    const s = Date.parse(j.start);
+    const e = Math.min(j.end ? Date.parse(j.end) : asOf, asOf);
+    const cost = Number(j.cost);
+    if (!(e > s) || !(cost > 0)) continue;
+    marks.forEach((d, i) => {
+      const upto = start + d * day;
+      const inside = Math.min(e, upto) - Math.max(s, start);
+      if (inside > 0) cum[i] += cost * inside / (e - s);
+    });
+  }
+  const last = cum[cum.length - 1];
+  const k = last > 0 ? mtd / last : 0;
+  return [[0, 0], ...marks.map((d, i) => [d, last > 0 ? cum[i] * k : (d === now ? mtd : 0)])];
+}
+
+function burnChart(el, x, days, now, points, currency) {
+  const amount = Number(x.amount);
+  const mtd = Number(x.month_to_date);
+  const series = [
+    { name: t('monthToDate'), type: 'line', data: points, color: '#2f5f8f', lineStyle: { width: 3 }, symbolSize: 4 },
+    { name: t('line100'), type: 'line', data: [[0, amount], [days, amount]], color: '#a33b2b', symbol: 'none', lineStyle: { width: 1.5 } },
+    { name: t('line80'), type: 'line', data: [[0, amount * 0.8], [days, amount * 0.8]], color: '#d9a441', symbol: 'none', lineStyle: { width: 1.5, type: 'dotted' } },
+  ];
+  if (x.projected) {
+    series.push({ name: t('projected'), type: 'line', data: [[now, mtd], [days, Number(x.projected)]], color: '#2f5f8f', symbol: 'none', lineStyle: { type: 'dashed' } });
+  }
+  chart(el, {
+    tooltip: { trigger: 'item', formatter: (p) => `${p.seriesName}: ${money(p.value[1], currency)} (${t('dayOfMonth')} ${num(p.value[0], 1)})` },
+    legend: { top: 0, type: 'scroll' },
+    grid: { left: 8, right: 28, top: 32, bottom: 24, containLabel: true },
+    xAxis: { type: 'value', min: 0, max: days, name: t('dayOfMonth'), nameLocation: 'middle', nameGap: 22, interval: days > 20 ? 5 : 1 },
+    yAxis: { type: 'value', axisLabel: { formatter: (v) => compact(v) } },
+    series,
+  });
+}
+
+function budgetForm(msg, currency) {
+  const me = state.me;
+  const dept = me.role === 'dept_admin';
+  const scope = h('select', { name: 'scope' }, ['project', 'department'].map((v) => h('option', { value: v, selected: dept && v === 'department' }, t(v + '_'))));
+  const month = h('input', { name: 'month', type: 'month', value: state.month });
+  const every = h('input', { name: 'every', type: 'checkbox' });
+  return h('form', { class: 'filters', 'data-testid': 'budget-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const body = { scope: f.get('scope'), name: String(f.get('name') || '').trim(), amount: String(f.get('amount') || '').trim(),
+      month: f.get('every') ? 'every' : (f.get('month') || state.month) };
+    try {
+      await api('PUT', '/api/v1/budgets', body);
+      await budgets();
+    } catch (x) { msg.replaceChildren(h('p', { class: 'error', 'data-testid': 'budget-error' }, x.message)); }
+  } },
+  h('label', {}, t('scope') + ' ', scope),
+  h('label', {}, t('name') + ' ', h('input', { name: 'name', required: true, value: dept ? me.department : '' })),
+  h('label', {}, t('month') + ' ', month),
+  h('label', {}, t('everyMonth') + ' ', every),
+  h('label', {}, `${t('amount')} (${currency}) `, h('input', { name: 'amount', required: true, inputmode: 'decimal', placeholder: '10000.00' })),
+  h('button', { type: 'submit' }, t('save')));
+}
+
+// ---- estimate (what gpuledger submit shows) -----------------------------------------
+
+async function estimate() {
+  await page(t('estimateTitle'), async () => {
+    if (!can.estimate()) return h('p', { class: 'notice', 'data-testid': 'forbidden' }, t('estimateRole'));
+    const result = h('div', { 'data-testid': 'estimate-result' });
+    // The last request's values are kept while signed in (a language switch redraws the form).
+    const last = state.estimate || {};
+    const f = (name, label, value = '', type = 'text', extra = {}) =>
+      h('label', {}, label + ' ', h('input', { name, type, value: last[name] !== undefined ? last[name] : value, ...extra }));
+    const me = state.me;
+    const form = h('form', { class: 'filters', 'data-testid': 'estimate-form', onsubmit: async (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(e.target));
+      state.estimate = { ...v, amp: undefined, amp_on: Boolean(v.amp) };
+      const body = { dry_run: true };
+      for (const k of ['user', 'project', 'department', 'model_type', 'image', 'dataset']) if (v[k]) body[k] = v[k].trim();
+      for (const k of ['epochs', 'imgsz', 'batch', 'dataset_images']) if (v[k]) body[k] = Number(v[k]);
+      if (v.gpu_model) body.gpu_request = `${v.gpu_count || 1}x${v.gpu_model.trim()}`;
+      if (v.amp) body.amp = true;
+      result.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+      try {
+        result.replaceChildren(...estimateView(await api('POST', '/api/v1/submissions', body)));
+      } catch (x) { result.replaceChildren(h('p', { class: 'error', 'data-testid': 'estimate-error' }, x.message)); }
+    } },
+    f('user', t('user'), '', 'text', { required: true }), f('project', t('project'), me.project || '', 'text', { required: true }),
+    f('department', t('department'), me.department || '', 'text', { required: true }),
+    f('model_type', t('model'), 'yolo11s', 'text', { required: true }), f('image', t('image'), '', 'text', { size: 40, placeholder: 'registry/yolo/train:train-yolo11-small-cu118' }),
+    f('gpu_model', t('gpuModel'), 'A10G'), f('gpu_count', t('gpuCount'), '1', 'number', { min: 1, max: 64 }),
+    f('epochs', t('epochs'), '100', 'number', { min: 1 }), f('imgsz', t('imgsz'), '640', 'number', { min: 32, step: 32 }),
+    f('batch', t('batch'), '16', 'number', { min: -1 }), f('dataset', t('dataset')), f('dataset_images', t('datasetImages'), '', 'number', { min: 0 }),
+    h('label', {}, t('amp') + ' ', h('input', { name: 'amp', type: 'checkbox', checked: Boolean(last.amp_on) })),
+    h('button', { type: 'submit', 'data-testid': 'estimate-ask' }, t('ask')));
+    return [form, h('p', { class: 'help' }, t('estimateOnly')), result];
+  });
+}
+
+function estimateView(r) {
+  const e = r.estimate || {};
+  const cur = e.currency;
+  const range = (x, fmt) => (!x ? '–' : x.low !== undefined ? `${fmt(x.median)} (${fmt(x.low)}–${fmt(x.high)})` : fmt(x.median));
+  const m = (v) => money(v, cur);
+  const out = [];
+  const bp = e.best_practice;
+  if (e.cost && e.cost.median) {
+    out.push(h('p', { class: 'notice verdict', 'data-testid': 'verdict' }, bp ? t('verdict')(m(e.cost.median), m(bp.cost)) : t('verdictNoBest')(m(e.cost.median))));
+  }
+  out.push(h('div', { class: 'cards est' },
+    card(t('costMedian'), e.cost ? m(e.cost.median) : '–', 'estimate-cost'),
+    card(t('costRange'), e.cost && e.cost.low !== undefined ? `${m(e.cost.low)} – ${m(e.cost.high)}` : '–', 'estimate-range'),
+    card(t('gpuHours'), range(e.gpu_hours, (v) => num(v, 1))),
+    card(t('hours'), range(e.duration_hours, (v) => num(v, 1))),
+    card(t('basis'), `${e.basis || '–'}${e.runs ? ' · ' + e.runs + ' ' + t('similarRuns') : ''}`, 'estimate-basis')));
+  if (e.similar) out.push(h('p', { class: 'help' }, `${t('basis')}: ${e.similar}`));
+  if (bp) {
+    out.push(h('h2', {}, t('bestPractice')), table(
+      [t('model'), t('gpuModel'), t('epochs'), t('batch'), t('imgsz'), t('amp'), t('map50'), t('cost'), t('runs'), t('scope')],
+      [[bp.model_type, bp.gpu_model, bp.epochs, bp.batch, bp.imgsz, bp.amp ? '✓' : '–', `${num(bp.map50 * 100, 1)} (${num(bp.reference_map50 * 100, 1)})`, m(bp.cost), bp.runs, bp.scope]],
+      { testid: 'best-practice' }));
+  } else {
+    out.push(h('p', { class: 'help' }, `${t('noBest')}${e.best_practice_note ? ': ' + e.best_practice_note : ''}`));
+  }
+  const notes = [].concat(e.notes || [], e.amp_note ? [e.amp_note] : [], r.warnings || [],
+    ((r.image_tag && r.image_tag.violations) || []).map((v) => `${v.field}: ${v.message}`));
+  if (notes.length) out.push(h('ul', { class: 'help' }, notes.map((n) => h('li', {}, n))));
+  return out;
+}
+
 // ---- routing -----------------------------------------------------------------------
 
 async function route() {
@@ -433,6 +670,8 @@ async function route() {
   if (parts[0] === 'leaderboard') return leaderboard();
   if (parts[0] === 'waste') return waste();
   if (parts[0] === 'tokens' && can.tokens()) return tokens();
+  if (parts[0] === 'budgets' && can.budgets()) return budgets();
+  if (parts[0] === 'estimate') return estimate();
   return overview();
 }
 
