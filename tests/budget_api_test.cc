@@ -117,7 +117,7 @@ TEST_F(BudgetApi, ADeptAdminSetsItsDepartmentAndItsProjectsOnly) {
   auto other = Put(retail_, R"({"scope": "project", "name": "lidar", "amount": "300"})");
   ASSERT_TRUE(other);
   EXPECT_EQ(other->status, 403);
-  EXPECT_NE(other->body.find("project 'lidar' has no jobs in department 'retail'"), std::string::npos) << other->body;
+  EXPECT_NE(other->body.find("project 'lidar' does not have all its jobs in department 'retail'"), std::string::npos) << other->body;
   auto dept = Put(retail_, R"({"scope": "department", "name": "autonomy", "amount": "300"})");
   ASSERT_TRUE(dept);
   EXPECT_EQ(dept->status, 403);

@@ -18,8 +18,17 @@ namespace gpuledger {
 
 namespace {
 
+// Whether every job of project `name` is in department `dept` (as the policy routes
+// read "a department's project"): a project shared with another department is not one
+// department admin's to read or set.
+bool ProjectWhollyIn(const MonthToDate& mtd, const std::string& name, const std::string& dept) {
+  auto it = mtd.project_departments.find(name);
+  return it != mtd.project_departments.end() && !it->second.empty() &&
+         std::all_of(it->second.begin(), it->second.end(), [&](const std::string& d) { return d == dept; });
+}
+
 // Who may see a budget: admin and finance all; a department admin its department's and
-// those of projects in it; a user its project's.
+// those of projects wholly in it; a user its project's.
 bool CanReadBudget(const Principal& p, const BudgetRecord& b, const MonthToDate& mtd) {
   switch (p.role) {
     case Role::kAdmin:
@@ -27,9 +36,7 @@ bool CanReadBudget(const Principal& p, const BudgetRecord& b, const MonthToDate&
       return true;
     case Role::kDeptAdmin: {
       if (b.scope == BudgetScope::kDepartment) return b.name == p.department;
-      auto it = mtd.project_departments.find(b.name);
-      return it != mtd.project_departments.end() &&
-             std::find(it->second.begin(), it->second.end(), p.department) != it->second.end();
+      return ProjectWhollyIn(mtd, b.name, p.department);
     }
     case Role::kUser:
       return b.scope == BudgetScope::kProject && b.name == p.project;
@@ -50,11 +57,8 @@ Status CanWriteBudget(const Principal& p, BudgetScope scope, const std::string& 
     return PermissionDenied("a dept_admin of '" + p.department + "' may not set the budget of department '" + name +
                             "'");
   }
-  auto it = mtd.project_departments.find(name);
-  if (it != mtd.project_departments.end() &&
-      std::find(it->second.begin(), it->second.end(), p.department) != it->second.end())
-    return OkStatus();
-  return PermissionDenied("project '" + name + "' has no jobs in department '" + p.department +
+  if (ProjectWhollyIn(mtd, name, p.department)) return OkStatus();
+  return PermissionDenied("project '" + name + "' does not have all its jobs in department '" + p.department +
                           "': its dept_admin may not set its budget");
 }
 

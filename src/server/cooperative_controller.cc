@@ -15,6 +15,13 @@ StatusOr<PauseOutcome> CooperativeController::PauseWithReason(const PauseTarget&
                                                              const std::string& by) {
   ASSIGN_OR_RETURN(std::optional<Job> job, ledger_.GetJob(target.job_id));
   if (!job) return NotFound("no job '" + target.job_id + "' to pause");
+  // A stop asked for already wins: the job ends after this epoch either way, and a pause
+  // must not turn it into a resumable one.
+  ASSIGN_OR_RETURN(std::optional<StopRequest> pending, ledger_.GetStopRequest(target.job_id));
+  if (pending && pending->kind != "pause") {
+    return FailedPrecondition("job '" + target.job_id + "' has a stop request already (" + pending->reason +
+                              "): it stops after this epoch and is not paused");
+  }
   RETURN_IF_ERROR(ledger_.PutStopRequest({target.job_id, clock_.Now(), by, reason, "pause"}));
   PauseOutcome out;
   out.gpus_freed = true;  // the trainer exits after its checkpoint

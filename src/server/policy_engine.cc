@@ -73,6 +73,13 @@ StatusOr<JobController*> Server::ControllerFor(const PauseTarget& target) {
 StatusOr<std::string> Server::PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
                                              const std::string& cause_key, PauseOutcome* outcome) {
   ASSIGN_OR_RETURN(PauseTarget target, PauseTargetFromLabels(job.id, job.labels));
+  // Paused already (a job whose launcher keeps it "running" while paused): the launcher
+  // is not asked twice and no second pause is opened.
+  ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger_->OpenPause(job.id));
+  if (open) {
+    return FailedPrecondition("job '" + job.id + "' is paused already (since " + FormatTime(open->paused_ms) +
+                              ", " + open->mode + "): resume it first");
+  }
   if (target.mode == PauseMode::kCooperative) {
     ASSIGN_OR_RETURN(*outcome, cooperative_->PauseWithReason(target, reason, by));
   } else {

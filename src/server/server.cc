@@ -37,6 +37,20 @@ Server::Server(std::unique_ptr<Ledger> ledger, const Clock& clock, ServerOptions
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
+  // Notifications first: the journal replay below may flush samples whose policy and
+  // budget decisions must reach the outbox (a cause is decided, and told, once).
+  if (!options_.notify_config.empty()) {
+    // The sink writes through the server's Ledger (callers hold ledger_mu_); the sender's
+    // thread takes ledger_mu_ around each ledger call, never while it sends.
+    MutexLock lock(ledger_mu_);
+    ASSIGN_OR_RETURN(notify_, NotifyService::Start(
+                                  options_.notify_config, *ledger_,
+                                  [this](const std::function<Status(Ledger&)>& work) {
+                                    MutexLock l(ledger_mu_);
+                                    return work(*ledger_);
+                                  },
+                                  clock_, &log_));
+  }
   {
     // Read once: the ingest path should not query settings per request (a changed
     // default interval takes effect at the next start).
@@ -69,18 +83,6 @@ Status Server::Start() {
     }
     scrape_logs_.push_back(
         std::make_unique<FailureLog>(log_, "scrape", std::vector<LogField>{{"target", t}}));
-  }
-  if (!options_.notify_config.empty()) {
-    // The sink writes through the server's Ledger (callers hold ledger_mu_); the sender's
-    // thread takes ledger_mu_ around each ledger call, never while it sends.
-    MutexLock lock(ledger_mu_);
-    ASSIGN_OR_RETURN(notify_, NotifyService::Start(
-                                  options_.notify_config, *ledger_,
-                                  [this](const std::function<Status(Ledger&)>& work) {
-                                    MutexLock l(ledger_mu_);
-                                    return work(*ledger_);
-                                  },
-                                  clock_, &log_));
   }
   HttpFrontOptions front;
   front.host = options_.host;
