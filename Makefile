@@ -56,7 +56,7 @@ $(BUILD)/tsan/build.ninja: $(BUILD)/.deps CMakeLists.txt
 TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache|PostgresPool|DroppedConnection|Reachability
 test-tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target unit_tests integration_tests gpuledger
-	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --output-on-failure -j $(JOBS) -R "$(TSAN_TESTS)" | tee ctest.log'
 
 # A failing suite stops make (pipefail); the summary prints only when all passed.

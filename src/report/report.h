@@ -74,10 +74,8 @@ struct MonthlyReport {
   Window window;        // what the figures cover: the month, or up to as_of when partial
   Window month_window;  // the whole calendar month in the ledger's time zone (UTC instants)
   TimeMs as_of = 0;
-  bool partial = false;  // the month had not ended at as_of
   Currency currency;
   GroupBy by = GroupBy::kDepartment;
-  bool share_idle = false;
   IdlePools idle_pools = IdlePools::kPerGpuModel;  // how share_idle spreads idle cost
   std::vector<ReportLine> lines;                   // by total cost, descending; then key
   ReportLine unallocated;                          // key "(unallocated capacity)"
@@ -89,8 +87,8 @@ struct MonthlyReport {
   // Corrections of closed months this month carries (report/close.h): one line per
   // (corrected month, key), money only (no usage), by corrected month then key. In total.
   std::vector<ReportLine> adjustments;
-  // The month is closed: its figures are the frozen books, checked against this checksum.
-  bool closed = false;
+  // The month is closed (`closed` below): its figures are the frozen books, checked
+  // against this checksum.
   TimeMs closed_ms = 0;
   std::string close_checksum;
   ReportLine total;  // everything: equals capacity x price, plus the adjustments
@@ -98,6 +96,9 @@ struct MonthlyReport {
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
   int64_t idle_by_gpu_omitted = 0;       // GPUs cut from idle_by_gpu's end by a reader's limit
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
+  bool partial = false;                  // the month had not ended at as_of
+  bool share_idle = false;
+  bool closed = false;
 };
 
 // The month's books as of `as_of` (the server's clock, or the CLI's --as-of): a month in
