@@ -269,6 +269,9 @@ TEST_F(PolicyServer, AnIdleJobUnderADryRunRuleIsRecordedNotActedOn) {
   nlohmann::json rules = GetJson("/api/v1/policy/rules", "user");
   EXPECT_DOUBLE_EQ(rules["rules"]["breaker"]["max_util_pct"].get<double>(), 30);
   EXPECT_DOUBLE_EQ(rules["projects"]["det"]["effective"]["breaker"]["max_util_pct"].get<double>(), 30);
+  // Another project's user does not see det's override; an admin does.
+  EXPECT_FALSE(GetJson("/api/v1/policy/rules", "other")["projects"].contains("det"));
+  EXPECT_TRUE(GetJson("/api/v1/policy/rules", "admin")["projects"].contains("det"));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "domain/ids.h"
 #include "pause/target.h"
@@ -113,7 +114,25 @@ void Server::PolicyRoutes() {
       return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no policies"));
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     MutexLock lock(ledger_mu_);
-    res.set_content(policy_rules_.ToJson(), "application/json");
+    nlohmann::json out = nlohmann::json::parse(policy_rules_.ToJson());
+    if (p->role != Role::kAdmin) {
+      // A user sees its project's override, a department admin those of projects with
+      // jobs in its department: what their jobs are held to, not other teams' settings.
+      std::set<std::string> visible;
+      if (p->role == Role::kUser) {
+        visible.insert(p->project);
+      } else {
+        auto jobs = ledger_->ListJobs();
+        if (!jobs.ok()) return Reply(res, jobs.status());
+        for (const Job& j : *jobs)
+          if (j.department == p->department) visible.insert(j.project);
+      }
+      nlohmann::json& projects = out["projects"];
+      for (auto it = projects.begin(); it != projects.end();) {
+        it = visible.count(it.key()) > 0 ? std::next(it) : projects.erase(it);
+      }
+    }
+    res.set_content(out.dump(2) + "\n", "application/json");
   });
 
   // Replaces the organisation's rules (admins). The body is a rules section: what it
