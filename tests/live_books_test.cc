@@ -149,6 +149,51 @@ TEST(LiveBooks, AHeldGpuWithNoRecentSampleIsFlaggedOnItsRunningJob) {
   EXPECT_TRUE(BuildJobSummary(*b->ledger, b->ctx, RunningJob("quiet", start), as_of)->silent_holds.empty());
 }
 
+// The monthly report carries the same flag for the month in progress: a line in its JSON
+// and table, a warning, and each line's held time with no sample under it (no data).
+// Scoped reports list only their own jobs' holds; an ended month lists none.
+TEST(LiveBooks, TheReportOfAMonthInProgressListsHoldsWithoutSamples) {
+  auto b = OneA10G();
+  const TimeMs start = kDec1 + kHourMs;
+  Job quiet = RunningJob("quiet", start), busy = RunningJob("busy", start);
+  busy.project = "other";
+  ASSERT_TRUE(b->ledger->PutJobs({quiet, busy}).ok());
+  ASSERT_TRUE(b->ledger->PutAllocations({{"quiet", "GPU-a", start, 0, kFullShare},
+                                         {"busy", "GPU-b", start, 0, kFullShare}})
+                  .ok());
+  std::vector<GpuSample> samples;
+  for (TimeMs t = start; t < start + 30 * kMinuteMs; t += kMinuteMs) samples.push_back({"GPU-a", {t, 90}});
+  for (TimeMs t = start; t < start + 2 * kHourMs; t += kMinuteMs) samples.push_back({"GPU-b", {t, 90}});
+  ASSERT_TRUE(b->ledger->PutSamples(samples).ok());
+  const TimeMs as_of = start + 2 * kHourMs;
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->held_without_samples.size(), 1u);
+  EXPECT_EQ(r->held_without_samples[0].job_id, "quiet");
+  EXPECT_EQ(r->held_without_samples[0].gpu_uuid, "GPU-a");
+  EXPECT_EQ(r->held_without_samples[0].last_sample_ms, start + 29 * kMinuteMs);
+  const std::string json = RenderReportJson(*r);
+  EXPECT_NE(json.find(R"("job": "quiet")"), std::string::npos) << json;
+  // quiet held 2 h; its 30 samples at 60 s cover 30 min (the last stands for one interval).
+  EXPECT_NE(json.find(R"("no_data_gpu_hours": 1.5)"), std::string::npos) << json;
+  const std::string table = RenderReportTable(*r);
+  EXPECT_NE(table.find("held without samples at"), std::string::npos) << table;
+  EXPECT_NE(table.find("no data GPU-h"), std::string::npos) << table;
+  bool warned = false;
+  for (const std::string& w : r->warnings) warned |= w.find("job quiet has held GPU GPU-a") != std::string::npos;
+  EXPECT_TRUE(warned);
+  // Another project's view does not see quiet's hold.
+  auto scoped = BuildMonthlyReport(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of, GroupBy::kJob, false,
+                                   ReportScope{"other", ""});
+  ASSERT_TRUE(scoped.ok()) << scoped.status().ToString();
+  EXPECT_TRUE(scoped->held_without_samples.empty());
+  // Switched off: none.
+  b->ctx.held_without_samples_after_ms = 0;
+  r = BuildMonthlyReport(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->held_without_samples.empty());
+}
+
 TEST(LiveBooks, ACountOnlyJobRunsToAsOf) {
   auto b = OneA10G();
   Job j = RunningJob("c1", kDec1);

@@ -167,13 +167,14 @@ namespace {
 class MonthBuilder {
  public:
   MonthBuilder(Ledger& ledger, const BooksContext& ctx, YearMonth month, Window month_window, Window w,
-               int64_t latest)
+               int64_t latest, OpenHours* open)
       : ledger_(ledger),
         ctx_(ctx),
         prefix_(month.ToString() + "@" + ctx.tz.name()),
         month_end_(month_window.end),
         w_(w),
-        latest_(latest) {}
+        latest_(latest),
+        open_(open) {}
 
   StatusOr<std::vector<UsageRow>> Build() {
     ASSIGN_OR_RETURN(plan_, MakePlan(ledger_, ctx_, w_, {}));
@@ -267,7 +268,13 @@ class MonthBuilder {
     }
     std::vector<TimeMs> due;
     for (TimeMs h : HoursOf(gw)) {
-      if (!kept.count(h)) due.push_back(h);
+      if (kept.count(h)) continue;
+      if (open_ != nullptr && !Whole(h, kHourMs, p.slicing.service)) {  // the hour holding as-of
+        ASSIGN_OR_RETURN(HourSlice open, open_->Meter(ledger_, p.slicing, h, w_));
+        kept[h] = std::move(open);
+        continue;
+      }
+      due.push_back(h);
     }
     if (!due.empty()) {
       ASSIGN_OR_RETURN(std::vector<HourSlice> fresh,
@@ -321,6 +328,7 @@ class MonthBuilder {
   const TimeMs month_end_;
   const Window w_;
   const int64_t latest_;
+  OpenHours* const open_;  // the open hour kept between reads; null: metered afresh
   Plan plan_;
   std::map<std::tuple<int64_t, TimeMs, TimeMs>, std::vector<Window>> changes_;
 };
@@ -361,12 +369,28 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
                               " and its raw samples before " + FormatTime(ctx.settings.raw_retained_from_ms) +
                               " were dropped by retention: it cannot be metered");
   }
-  RETURN_IF_ERROR(ledger.InTransaction([&]() -> Status {
-    MonthBuilder builder(ledger, ctx, month, month_window, b.window, latest);
-    ASSIGN_OR_RETURN(b.rows, builder.Build());
-    if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built
-    return OkStatus();
-  }));
+  auto build = [&](OpenHours* open) {
+    return ledger.InTransaction([&]() -> Status {
+      MonthBuilder builder(ledger, ctx, month, month_window, b.window, latest, open);
+      ASSIGN_OR_RETURN(b.rows, builder.Build());
+      if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built
+      return OkStatus();
+    });
+  };
+  if (b.partial && ctx.cache != nullptr) {
+    RETURN_IF_ERROR(ctx.cache->WithOpenHours(cache_key, [&](OpenHours& open) -> Status {
+      RETURN_IF_ERROR(open.BeginRead(ledger, HourOf(as_of), latest));
+      Status built = build(&open);
+      if (!built.ok()) {
+        open = OpenHours();  // what a failed read fed is not to be trusted
+        return built;
+      }
+      open.EndRead();
+      return OkStatus();
+    }));
+  } else {
+    RETURN_IF_ERROR(build(nullptr));
+  }
   if (b.partial && ctx.cache != nullptr) ctx.cache->Put(cache_key, latest, b);
   return b;
 }
@@ -391,6 +415,26 @@ void BooksCache::Put(const std::string& key, int64_t latest_change, const MonthB
 size_t BooksCache::hits() const {
   MutexLock lock(mu_);
   return hits_;
+}
+
+Status BooksCache::WithOpenHours(const std::string& key, const std::function<Status(OpenHours&)>& work) {
+  MutexLock lock(open_mu_);
+  if (!open_.count(key) && open_.size() >= 4) open_.erase(open_.begin());  // months in progress: one or two
+  return work(open_[key]);
+}
+
+int64_t BooksCache::open_hour_samples() const {
+  MutexLock lock(open_mu_);
+  int64_t n = 0;
+  for (const auto& [key, o] : open_) n += o.samples_fed();
+  return n;
+}
+
+int64_t BooksCache::open_hour_restarts() const {
+  MutexLock lock(open_mu_);
+  int64_t n = 0;
+  for (const auto& [key, o] : open_) n += o.rebuilt();
+  return n;
 }
 
 }  // namespace gpuledger

@@ -4,12 +4,14 @@
 // Not thread-safe (one Ledger).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "books/open_hour.h"
 #include "common/mutex.h"
 #include "common/tz.h"
 #include "cost/price_book.h"
@@ -60,6 +62,13 @@ class BooksCache {
   void Put(const std::string& key, int64_t latest_change, const MonthBooks& books);
   size_t hits() const;
 
+  // Runs `work` with the month's kept open hour (books/open_hour.h), under the lock that
+  // guards it: one read of a month meters its open hour at a time.
+  Status WithOpenHours(const std::string& key, const std::function<Status(OpenHours&)>& work);
+  // Samples fed to open-hour meters and open-hour meters started afresh, over all months.
+  int64_t open_hour_samples() const;
+  int64_t open_hour_restarts() const;
+
  private:
   struct Entry {
     int64_t latest_change = 0;
@@ -69,6 +78,8 @@ class BooksCache {
   mutable Mutex mu_;
   std::map<std::string, Entry> entries_ GL_GUARDED_BY(mu_);
   mutable size_t hits_ GL_GUARDED_BY(mu_) = 0;
+  mutable Mutex open_mu_;
+  std::map<std::string, OpenHours> open_ GL_GUARDED_BY(open_mu_);  // by month key, the newest few
 };
 
 // The month's usage rows as of `as_of`, metering it again first if the stored ones are

@@ -57,17 +57,7 @@ StatusOr<GpuMeter> GpuMeter::Create(GpuMeterSetup setup) {
   m.cells_.resize(m.period_starts_.size() * static_cast<size_t>(m.lines_));
   m.seen_dense_.assign(static_cast<size_t>(jobs), 0);
   m.has_pending_.assign(static_cast<size_t>(jobs), 0);
-  // Allocated and unallocated capacity come from the holds alone, samples or not.
-  for (const Segment& seg : m.segments_) {
-    const int64_t len = seg.end - seg.start;
-    int64_t held = 0;
-    for (int k = 0; k < seg.n_active; ++k) {
-      const Active& act = m.actives_[static_cast<size_t>(seg.first_active + k)];
-      m.CellAt(seg.period, act.slot + 1).gpu_ns += len * act.share_ppm;
-      held += act.share_ppm;
-    }
-    m.CellAt(seg.period, 0).gpu_ns += len * (kFullShare - held);
-  }
+  m.clip_end_ = s.capacity.end;
   return m;
 }
 
@@ -123,7 +113,7 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
     stats_.energy_clamped_mj += energy_mj - bound;
     energy_mj = bound;
   }
-  const TimeMs a = std::max(s.t, setup_.capacity.start), b = std::min(end, setup_.capacity.end);
+  const TimeMs a = std::max(s.t, setup_.capacity.start), b = std::min(end, clip_end_);
   if (a >= b) return;
   // Energy of the sample's span, pro rata to the part inside capacity: the difference of
   // the floors at the part's two ends, so the parts of a span that capacity windows
@@ -209,10 +199,24 @@ std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
     Close(prev_, prev_.t + last, -1);
     has_prev_ = false;
   }
+  // Allocated and unallocated capacity come from the holds alone, samples or not, up to
+  // the clip.
+  for (const Segment& seg : segments_) {
+    const int64_t len = std::min(seg.end, clip_end_) - seg.start;
+    if (len <= 0) break;
+    int64_t held = 0;
+    for (int k = 0; k < seg.n_active; ++k) {
+      const Active& act = actives_[static_cast<size_t>(seg.first_active + k)];
+      CellAt(seg.period, act.slot + 1).gpu_ns += len * act.share_ppm;
+      held += act.share_ppm;
+    }
+    CellAt(seg.period, 0).gpu_ns += len * (kFullShare - held);
+  }
   std::vector<UsageRow> rows;
   for (size_t p = 0; p < period_starts_.size(); ++p) {
     const TimeMs ps = period_starts_[p];
-    const TimeMs pe = p + 1 < period_starts_.size() ? period_starts_[p + 1] : setup_.capacity.end;
+    if (ps >= clip_end_) break;
+    const TimeMs pe = std::min(p + 1 < period_starts_.size() ? period_starts_[p + 1] : setup_.capacity.end, clip_end_);
     for (int line = 0; line < lines_; ++line) {
       Cell& c = CellAt(static_cast<int>(p), line);
       c.tail_ns += c.pending_ns;

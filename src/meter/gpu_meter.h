@@ -4,6 +4,7 @@
 // in docs/METERING.md. Thread-compatible: one meter per GPU, any number in parallel.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ class GpuMeter {
   static StatusOr<GpuMeter> Create(GpuMeterSetup setup);
 
   void Add(const Sample& s);
+  // Ends the metered window at `end` (within capacity) from now on, as if capacity had
+  // ended there: the books meter the hour holding as-of once and, on a copy per read,
+  // clip it at that read's as-of (books/open_hour.h). Valid while nothing fed so far
+  // closed past `end`: every sample added is at or before it.
+  void ClipAt(TimeMs end) { clip_end_ = std::min(clip_end_, std::max(end, setup_.capacity.start)); }
   // Closes the last sample and returns the rows, ordered by period then line
   // (unallocated first). Rows with no time are left out. `more_later`: the GPU has
   // samples after the last one fed (beyond one max gap), so the last stands for one
@@ -102,6 +108,7 @@ class GpuMeter {
   std::vector<uint8_t> has_pending_;  // per slot
   int lines_ = 1;
   size_t cursor_ = 0;
+  TimeMs clip_end_ = 0;  // capacity.end unless ClipAt moved it earlier
   bool has_prev_ = false;
   Sample prev_;
   MeterStats stats_;

@@ -195,5 +195,50 @@ TEST(GpuMeter, CutsSplitPeriodsWithoutLosingTime) {
   EXPECT_EQ(rows.size(), 2u);      // j in each period; the hold leaves no unallocated time
 }
 
+// A meter clipped at `end` on a copy equals one whose capacity ends there, whatever is
+// fed after the clip: the books keep one meter per open hour and finish a clipped copy at
+// each read's as-of (books/open_hour.h).
+TEST(GpuMeter, AClippedCopyEqualsAMeterWhoseCapacityEndsThere) {
+  const std::vector<MeterHold> holds = {{0, kT0 + 5 * kMinuteMs, kT0 + 50 * kMinuteMs, kFullShare / 2}};
+  std::vector<Sample> samples;
+  for (int i = 0; i < 40; ++i) {
+    samples.push_back(S(kT0 + i * 90 * kSecondMs, static_cast<float>((i * 31) % 100), 1'000 + i * 40'000));
+  }
+  for (TimeMs end : {kT0 + 1, kT0 + 17 * kMinuteMs + 500, kT0 + 45 * kMinuteMs, kT0 + kHourMs - 1}) {
+    GpuMeterSetup whole = MakeSetup(holds, {"j"});
+    whole.cuts = {kT0 + 20 * kMinuteMs, kT0 + 50 * kMinuteMs};
+    GpuMeterSetup upto = whole;
+    upto.capacity.end = end;
+    auto base = GpuMeter::Create(whole);
+    auto want = GpuMeter::Create(upto);
+    ASSERT_TRUE(base.ok() && want.ok());
+    for (const Sample& s : samples) {
+      want->Add(s);
+      if (s.t <= end) base->Add(s);
+    }
+    GpuMeter copy = *base;
+    copy.ClipAt(end);
+    for (const Sample& s : samples) {
+      if (s.t > end) copy.Add(s);
+    }
+    const auto a = want->Finish(), b = copy.Finish();
+    ASSERT_EQ(a.size(), b.size()) << "clip at " << end - kT0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].job_id, b[i].job_id);
+      EXPECT_EQ(a[i].period_start, b[i].period_start);
+      EXPECT_EQ(a[i].period_end, b[i].period_end);
+      EXPECT_EQ(a[i].gpu_ns, b[i].gpu_ns);
+      EXPECT_EQ(a[i].covered_ns, b[i].covered_ns);
+      EXPECT_EQ(a[i].energy_mj, b[i].energy_mj);
+      EXPECT_EQ(a[i].dense_ns, b[i].dense_ns);
+      EXPECT_EQ(a[i].util_ns, b[i].util_ns);
+      EXPECT_EQ(a[i].steady_ns, b[i].steady_ns);
+      EXPECT_EQ(a[i].tail_ns, b[i].tail_ns);
+      EXPECT_EQ(a[i].loading_ns, b[i].loading_ns);
+      EXPECT_EQ(a[i].peak_mem_mib, b[i].peak_mem_mib);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gpuledger

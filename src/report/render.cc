@@ -79,6 +79,23 @@ std::string Hours(GpuNsSum ns) {
   return FormatFixed(static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour), 1);
 }
 
+// Held time no sample covers: a line's GPU time minus its covered time.
+GpuNsSum NoDataNs(const UsageTotals& u) { return u.gpu_ns > u.covered_ns ? u.gpu_ns - u.covered_ns : 0; }
+
+nlohmann::ordered_json SilentHoldsJson(const std::vector<SilentHold>& holds, bool with_job) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const SilentHold& h : holds) {
+    nlohmann::ordered_json e;
+    if (with_job) e["job"] = h.job_id;
+    e["gpu"] = h.gpu_uuid;
+    e["held_since"] = FormatTime(h.held_since);
+    e["last_sample"] =
+        h.last_sample_ms ? nlohmann::ordered_json(FormatTime(h.last_sample_ms)) : nlohmann::ordered_json();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string FormatMoneyGrouped(int64_t micros, int digits) {
@@ -115,18 +132,19 @@ std::string RenderReportTable(const MonthlyReport& r) {
             "jobs",
             "GPU-h",
             "busy GPU-h",
+            "no data GPU-h",
             "density",
             "mean util",
             "energy kWh",
             "cost",
             "share",
             "vs " + r.month.Prev().ToString()};
-  t.right = {false, true, true, true, true, true, true, true, true, true};
+  t.right = {false, true, true, true, true, true, true, true, true, true, true};
   const int64_t total = r.total.cost_micros;
   auto row = [&](const ReportLine& l, bool usage_ratios) {
     const int64_t amount = l.total_micros();
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
-                      Hours(l.usage.busy_ns), usage_ratios ? Pct(l.usage.density()) : "",
+                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), usage_ratios ? Pct(l.usage.density()) : "",
                       usage_ratios ? FormatFixed(l.usage.mean_util_pct(), 1) + " %" : "",
                       FormatFixed(l.usage.energy_kwh(), 1), FormatMoneyGrouped(amount, d),
                       Pct(total ? static_cast<double>(amount) / static_cast<double>(total) : 0),
@@ -135,12 +153,13 @@ std::string RenderReportTable(const MonthlyReport& r) {
   for (const ReportLine& l : r.lines) row(l, true);
   row(r.unallocated, false);
   for (const ReportLine& l : r.adjustments) {  // money only: a correction of a closed month
-    t.rows.push_back({"(adjustment for " + l.corrects + ") " + l.key, "", "", "", "", "", "",
+    t.rows.push_back({"(adjustment for " + l.corrects + ") " + l.key, "", "", "", "", "", "", "",
                       FormatMoneyGrouped(l.total_micros(), d), "", ""});
   }
   for (const ReportLine& l : r.unpriced) {  // no price: no cost, share or change to show
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
-                      Hours(l.usage.busy_ns), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
+                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—",
+                      "", ""});
   }
   t.rows.emplace_back();
   row(r.total, true);
@@ -155,6 +174,17 @@ std::string RenderReportTable(const MonthlyReport& r) {
          " + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
          (shown == total ? " = " : " DIFFERS FROM ") + FormatMoneyGrouped(total, d) + " capacity x price\n";
   for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
+  if (!r.held_without_samples.empty()) {
+    out += "\nheld without samples at " + FormatTime(r.as_of) + " (billed, no sample for the set time)\n";
+    Table ht;
+    ht.head = {"job", "GPU", "held since", "last sample"};
+    ht.right = {false, false, false, false};
+    for (const SilentHold& h : r.held_without_samples) {
+      ht.rows.push_back({h.job_id, h.gpu_uuid, FormatTime(h.held_since),
+                         h.last_sample_ms ? FormatTime(h.last_sample_ms) : "none ever"});
+    }
+    out += ht.Render();
+  }
   if (!r.idle.empty()) {
     out += "\nwhere the GPU time went (why GPUs sit idle)\n";
     Table it;
@@ -184,7 +214,7 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
   std::string out = std::string(GroupByName(r.by)) +
                     ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
-                    "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial\n";
+                    "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours\n";
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
     out +=
@@ -198,14 +228,15 @@ std::string RenderReportCsv(const MonthlyReport& r) {
         "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
         FormatFixed(static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour, 6) + "," +
         FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) + "," +
-        (r.partial ? "true" : "false") + "\n";
+        (r.partial ? "true" : "false") + "," + FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) +
+        "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
   for (const ReportLine& l : r.adjustments) {  // money only: no usage columns
     out += CsvField("(adjustment for " + l.corrects + ") " + l.key) + ",0,,,,,," +
            FormatMicros(l.total_micros(), d) + "," + FormatMicros(l.idle_share_micros, d) + "," +
-           r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + "\n";
+           r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + ",\n";
   }
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
@@ -216,7 +247,7 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   }
   row(r.total);
   // Warnings close the file as rows of their own: the key column says what they are.
-  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,\n";
+  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,\n";
   return out;
 }
 
@@ -230,6 +261,7 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["busy_gpu_hours"] = l.usage.busy_hours();
     j["covered_gpu_hours"] = static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour;
     j["dense_gpu_hours"] = static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour;
+    j["no_data_gpu_hours"] = static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour;
     j["density"] = l.usage.density();
     j["density_of_allocated"] = l.usage.density_allocated();
     j["mean_util_pct"] = l.usage.mean_util_pct();
@@ -313,6 +345,7 @@ std::string RenderReportJson(const MonthlyReport& r) {
     }
     j["idle_by_gpu_omitted"] = r.idle_by_gpu_omitted;
   }
+  if (r.partial) j["held_without_samples"] = SilentHoldsJson(r.held_without_samples, true);
   j["count_only_jobs"] = r.count_only_jobs;
   return j.dump(2) + "\n";
 }
@@ -487,14 +520,7 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"currency", s.currency.code},
                                 {"epochs_done", s.epochs_done}};
   if (s.best_map50) out["best_map50"] = *s.best_map50;
-  nlohmann::ordered_json silent = nlohmann::ordered_json::array();
-  for (const JobSummary::SilentHold& h : s.silent_holds) {
-    silent.push_back({{"gpu", h.gpu_uuid},
-                      {"held_since", FormatTime(h.held_since)},
-                      {"last_sample", h.last_sample_ms ? nlohmann::ordered_json(FormatTime(h.last_sample_ms))
-                                                       : nlohmann::ordered_json()}});
-  }
-  out["held_without_samples"] = silent;
+  out["held_without_samples"] = SilentHoldsJson(s.silent_holds, false);
   return out.dump(2) + "\n";
 }
 

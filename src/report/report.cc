@@ -197,20 +197,9 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
     until = std::max(until, a.end_ms ? a.end_ms : as_of);
   }
   until = std::min(until, as_of);
-  const DurationMs silent = ctx.held_without_samples_after_ms;
   const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
-  if (silent > 0 && running) {
-    std::map<std::string, TimeMs> held_since;  // GPU -> its earliest hold open at as_of
-    for (const Allocation& a : holds) {
-      if (a.start_ms > as_of || (a.end_ms != 0 && a.end_ms <= as_of)) continue;
-      auto [it, fresh] = held_since.emplace(a.gpu_uuid, a.start_ms);
-      if (!fresh) it->second = std::min(it->second, a.start_ms);
-    }
-    for (const auto& [gpu, since] : held_since) {
-      if (as_of - since < silent) continue;  // just taken: its first samples may be on their way
-      ASSIGN_OR_RETURN(std::optional<Sample> last, ledger.SampleBefore(gpu, as_of + 1));
-      if (!last || as_of - last->t >= silent) s.silent_holds.push_back({gpu, since, last ? last->t : 0});
-    }
+  if (running) {
+    ASSIGN_OR_RETURN(s.silent_holds, FindSilentHolds(ledger, holds, as_of, ctx.held_without_samples_after_ms));
   }
   if (from >= until) return s;  // nothing held or run by as_of: nothing metered yet
   std::set<YearMonth> months;
@@ -429,6 +418,19 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     if (a.total_micros() != b.total_micros()) return a.total_micros() > b.total_micros();
     return a.key < b.key;
   });
+  if (rep.partial && ctx.held_without_samples_after_ms > 0) {
+    ASSIGN_OR_RETURN(std::vector<Allocation> open, ledger.AllocationsOverlapping({as_of, as_of + 1}));
+    ASSIGN_OR_RETURN(std::vector<SilentHold> silent,
+                     FindSilentHolds(ledger, open, as_of, ctx.held_without_samples_after_ms));
+    for (SilentHold& h : silent) {
+      if (!visible(h.job_id)) continue;
+      rep.warnings.push_back("job " + h.job_id + " has held GPU " + h.gpu_uuid + " since " +
+                             FormatTime(h.held_since) + " and the GPU has sent no sample " +
+                             (h.last_sample_ms ? "since " + FormatTime(h.last_sample_ms) : std::string("ever")) +
+                             ": billed, but nothing shows the GPU at work");
+      rep.held_without_samples.push_back(std::move(h));
+    }
+  }
   return rep;
 }
 

@@ -11,6 +11,7 @@
 #include "books/books.h"
 #include "cost/cost_engine.h"
 #include "domain/usage_totals.h"
+#include "report/silent_holds.h"
 
 namespace gpuledger {
 
@@ -96,6 +97,10 @@ struct MonthlyReport {
   std::vector<IdleByModel> idle_by_gpu;  // per GPU (time only), most unallocated first
   int64_t idle_by_gpu_omitted = 0;       // GPUs cut from idle_by_gpu's end by a reader's limit
   int64_t count_only_jobs = 0;           // jobs priced from a GPU count, not from GPUs
+  // Holds open at as_of that have had no sample for ctx.held_without_samples_after_ms
+  // (report/silent_holds.h): billed, but nothing says the GPU is there. Only while the
+  // month is in progress (as_of inside it); scoped like the lines.
+  std::vector<SilentHold> held_without_samples;
   bool partial = false;                  // the month had not ended at as_of
   bool share_idle = false;
   bool closed = false;
@@ -126,11 +131,6 @@ struct JobSummary {
   MemorySource mem_source = MemorySource::kNone;
   // The job's holds open at as_of, taken at least ctx.held_without_samples_after_ms
   // before it, whose GPU has had no sample for that long: billed, but nobody sees the GPU.
-  struct SilentHold {
-    std::string gpu_uuid;
-    TimeMs held_since = 0;
-    TimeMs last_sample_ms = 0;  // 0: none ever
-  };
   std::vector<SilentHold> silent_holds;
   int64_t cost_micros = 0;
   int epochs_done = 0;

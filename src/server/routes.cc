@@ -164,6 +164,12 @@ void Server::Routes() {
     counter("gpuledger_books_cache_hits_total",
             "Reads of a month in progress answered from the books kept since the last change.",
             static_cast<int64_t>(books_.hits()));
+    counter("gpuledger_books_open_hour_samples_total",
+            "Samples fed to the kept meters of the hour holding as-of (each read feeds what arrived since the last).",
+            books_.open_hour_samples());
+    counter("gpuledger_books_open_hour_restarts_total",
+            "Times a GPU's open hour was metered afresh (first read, a new hour, or a change before its last sample).",
+            books_.open_hour_restarts());
     counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
     counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
     counter("gpuledger_label_allocations_total", "Allocations made or extended from workload labels.",

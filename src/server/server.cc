@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "domain/ids.h"
 #include "ingest/dcgm.h"
 #include "notify/notify_service.h"
+#include "report/silent_holds.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
 #include "server/cooperative_controller.h"
@@ -314,32 +316,20 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
 }
 
 StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
-  std::vector<std::string> out;
-  const DurationMs after = options_.held_without_samples_after_ms;
-  if (after <= 0) return out;
   const TimeMs now = clock_.Now();
   MutexLock lock(ledger_mu_);
   ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger_->AllocationsOverlapping({now, now + 1}));
-  std::map<std::string, TimeMs> held_since;  // GPU -> its earliest hold covering now
-  for (const Allocation& a : held) {
-    auto [it, fresh] = held_since.emplace(a.gpu_uuid, a.start_ms);
-    if (!fresh) it->second = std::min(it->second, a.start_ms);
-  }
-  for (const auto& [gpu, since] : held_since) {
-    if (now - since < after) continue;  // just taken: its first samples may be on their way
-    TimeMs last = kMinTimeMs;
-    {
-      MutexLock ingest(ingest_mu_);
-      auto it = last_sample_ms_.find(gpu);
-      if (it != last_sample_ms_.end()) last = it->second;
-    }
-    if (now - last >= after) {  // not seen by this server lately: what the ledger has (imports)
-      ASSIGN_OR_RETURN(std::optional<Sample> before, ledger_->SampleBefore(gpu, now + 1));
-      if (before) last = std::max(last, before->t);
-    }
-    if (now - last >= after) out.push_back(gpu);
-  }
-  return out;
+  // What this server accepted lately counts before its journal reaches the ledger.
+  auto last_seen = [this](const std::string& gpu) {
+    MutexLock ingest(ingest_mu_);
+    auto it = last_sample_ms_.find(gpu);
+    return it == last_sample_ms_.end() ? kMinTimeMs : it->second;
+  };
+  ASSIGN_OR_RETURN(std::vector<SilentHold> silent,
+                   FindSilentHolds(*ledger_, held, now, options_.held_without_samples_after_ms, last_seen));
+  std::set<std::string> gpus;
+  for (const SilentHold& h : silent) gpus.insert(h.gpu_uuid);
+  return std::vector<std::string>(gpus.begin(), gpus.end());
 }
 
 Status Server::Store(DcgmBatch batch) {
