@@ -27,6 +27,7 @@
 #include "server/gpu_registration.h"
 #include "server/http_front.h"
 #include "server/job_update.h"
+#include "submit/job_view.h"
 #include "server/reply.h"
 #include "server/series.h"
 #include "server/server.h"
@@ -651,6 +652,11 @@ void Server::Routes() {
                  view["estimate"] = nlohmann::ordered_json::parse((*estimate)->detail, nullptr, false);
                  view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
                }
+               // Submitted, the queue wait, and the estimate against the actual cost.
+               for (auto& [k, v] : nlohmann::ordered_json::parse(
+                        SubmissionViewJson(*job, *estimate, summary->cost_micros, summary->currency))
+                        .items())
+                 view[k] = v;
                // Its policy decisions and paused intervals (#13, policy_routes.cc).
                auto policy = JobPolicyJsonLocked(id);
                if (!policy.ok()) return Reply(res, policy.status());
