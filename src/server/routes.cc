@@ -653,10 +653,9 @@ void Server::Routes() {
                  view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
                }
                // Submitted, the queue wait, and the estimate against the actual cost.
-               for (auto& [k, v] : nlohmann::ordered_json::parse(
-                        SubmissionViewJson(*job, *estimate, summary->cost_micros, summary->currency))
-                        .items())
-                 view[k] = v;
+               const nlohmann::ordered_json submitted = nlohmann::ordered_json::parse(
+                   SubmissionViewJson(*job, *estimate, summary->cost_micros, summary->currency));
+               for (auto it = submitted.begin(); it != submitted.end(); ++it) view[it.key()] = it.value();
                // Its policy decisions and paused intervals (#13, policy_routes.cc).
                auto policy = JobPolicyJsonLocked(id);
                if (!policy.ok()) return Reply(res, policy.status());

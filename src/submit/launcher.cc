@@ -115,9 +115,11 @@ Status DockerLauncher::Prepare(Job& job) {
   ASSIGN_OR_RETURN(std::string digest, engine_.ImageDigest(ref));
   if (job.image_digest.empty()) job.image_digest = digest;
   name_ = DockerContainerName(job);
+  // The container's environment carries the labels as submitted; the job also keeps
+  // where it runs (what the pause adapter reads).
+  ASSIGN_OR_RETURN(id_, engine_.CreateContainer(name_, DockerCreateConfig(job, options_)));
   job.labels[kLauncherLabel] = "docker";
   job.labels[kDockerContainerLabel] = name_;
-  ASSIGN_OR_RETURN(id_, engine_.CreateContainer(name_, DockerCreateConfig(job, options_)));
   return OkStatus();
 }
 
