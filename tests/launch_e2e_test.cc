@@ -186,10 +186,11 @@ TEST_F(LaunchE2E, ASubmittedRunLaunchedOnDockerEndsWithItsActualCostBesideItsEst
   EXPECT_EQ(eva["actual"], v["cost"]);  // the books' cost of the run
   EXPECT_EQ(eva["currency"], "CNY");
   EXPECT_EQ(eva["final"], true);
-  // Two hours and a minute held (first sample to one interval past the last) at 3.50 CNY/h.
-  EXPECT_EQ(eva["actual"], "7.06") << v.dump(2);
-  EXPECT_EQ(eva["difference"], "-6.94");
-  EXPECT_NEAR(eva["actual_over_estimate"].get<double>(), 7.06 / 14.0, 0.01);
+  // Held from the first sample to one sample interval (the ledger's default, 10 s) past
+  // the last: 2 h 10 s at 3.50 CNY/h = 7.0097.
+  EXPECT_EQ(eva["actual"], "7.01") << v.dump(2);
+  EXPECT_EQ(eva["difference"], "-6.99");
+  EXPECT_NEAR(eva["actual_over_estimate"].get<double>(), 7.01 / 14.0, 0.001);
 }
 
 TEST_F(LaunchE2E, ADockerLaunchThatFailsRegistersNothingAndLeavesNoContainer) {
