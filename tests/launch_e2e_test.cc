@@ -48,9 +48,10 @@ class LaunchE2E : public ::testing::Test {
   void SetUp() override {
     db_ = dir_.path() + "/books.db";
     Ok({"init", "--db", db_, "--currency", "CNY", "--timezone", "Asia/Shanghai"});
-    const std::string prices = dir_.File("prices.csv",
-                                         "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
-                                         "A10G,2026-01-01T00:00:00Z,3.5,,CNY\n");
+    const std::string prices =
+        dir_.File("prices.csv",
+                  "gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\n"
+                  "A10G,2026-01-01T00:00:00Z,3.5,,CNY\n");
     Ok({"import", "prices", "--db", db_, prices});
     const std::string gpus = dir_.File("gpus.csv",
                                        "uuid,node,index,model,memory_mib,in_service_from\n"
@@ -59,13 +60,15 @@ class LaunchE2E : public ::testing::Test {
     // History: three finished yolov8s runs of 100 epochs, 2, 4 and 6 hours on one A10G
     // at 3.50 CNY per GPU-hour: the estimate's median is 14.00 CNY.
     std::string jobs =
-        "id,user,project,department,model_type,image,gpu_request,epochs,dataset,dataset_images,imgsz,start,end\n";
+        "id,user,project,department,model_type,image,gpu_request,epochs,dataset,dataset_images,imgsz,start,"
+        "end\n";
     std::string allocs = "job_id,gpu_uuid,start,end,share\n";
     for (int i = 0; i < 3; ++i) {
       const std::string day = "2026-10-0" + std::to_string(i + 1);
-      const std::string start = day + "T00:00:00Z", end = day + "T0" + std::to_string(2 * (i + 1)) + ":00:00Z";
-      jobs += "r" + std::to_string(i) + ",zhangsan,vision,research,yolov8s," + kImage + ",1xA10G,100,coco,10000,640," +
-              start + "," + end + "\n";
+      const std::string start = day + "T00:00:00Z",
+                        end = day + "T0" + std::to_string(2 * (i + 1)) + ":00:00Z";
+      jobs += "r" + std::to_string(i) + ",zhangsan,vision,research,yolov8s," + kImage +
+              ",1xA10G,100,coco,10000,640," + start + "," + end + "\n";
       allocs += "r" + std::to_string(i) + ",GPU-a," + start + "," + end + ",1\n";
     }
     Ok({"import", "jobs", "--db", db_, dir_.File("jobs.csv", jobs)});
@@ -109,11 +112,44 @@ class LaunchE2E : public ::testing::Test {
 TEST_F(LaunchE2E, ASubmittedRunLaunchedOnDockerEndsWithItsActualCostBesideItsEstimate) {
   testing::FakeDockerEngine engine(dir_.path() + "/docker.sock");
   engine.AddImage(kImage, {"reg/yolo@" + kDigest});
-  Run sub = Cli({"submit", "--db", db_, "--id", "e2e-1", "--user", "alice", "--project", "vision", "--department",
-                 "research", "--model-type", "yolov8s", "--image", kImage, "--gpu-request", "1xA10G", "--epochs",
-                 "100", "--dataset", "coco", "--dataset-images", "10000", "--imgsz", "640", "--label", "team=edge",
-                 "--launcher", "docker", "--docker-socket", engine.path(), "--server", "http://ledger:8080",
-                 "--command", "yolo train model=yolov8s.pt epochs=100", "--yes", "--lang", "en"});
+  Run sub = Cli({"submit",
+                 "--db",
+                 db_,
+                 "--id",
+                 "e2e-1",
+                 "--user",
+                 "alice",
+                 "--project",
+                 "vision",
+                 "--department",
+                 "research",
+                 "--model-type",
+                 "yolov8s",
+                 "--image",
+                 kImage,
+                 "--gpu-request",
+                 "1xA10G",
+                 "--epochs",
+                 "100",
+                 "--dataset",
+                 "coco",
+                 "--dataset-images",
+                 "10000",
+                 "--imgsz",
+                 "640",
+                 "--label",
+                 "team=edge",
+                 "--launcher",
+                 "docker",
+                 "--docker-socket",
+                 engine.path(),
+                 "--server",
+                 "http://ledger:8080",
+                 "--command",
+                 "yolo train model=yolov8s.pt epochs=100",
+                 "--yes",
+                 "--lang",
+                 "en"});
   ASSERT_EQ(sub.code, 0) << sub.err << sub.out;
   EXPECT_NE(sub.out.find("launched: docker container gpuledger-e2e-1"), std::string::npos) << sub.out;
   EXPECT_NE(sub.out.find("image digest: " + kDigest), std::string::npos) << sub.out;
@@ -129,9 +165,10 @@ TEST_F(LaunchE2E, ASubmittedRunLaunchedOnDockerEndsWithItsActualCostBesideItsEst
   EXPECT_EQ(create["HostConfig"]["DeviceRequests"],
             nlohmann::json::parse(R"([{"Driver":"nvidia","Count":1,"Capabilities":[["gpu"]]}])"));
   std::set<std::string> env(create["Env"].begin(), create["Env"].end());
-  for (const char* want : {"GPULEDGER_JOB_ID=e2e-1", "GPULEDGER_SERVER=http://ledger:8080", "GPULEDGER_USER=alice",
-                           "GPULEDGER_PROJECT=vision", "GPULEDGER_DEPARTMENT=research",
-                           "GPULEDGER_GPU_REQUEST=1xA10G", "GPULEDGER_EPOCHS=100", "GPULEDGER_LABELS=team=edge"})
+  for (const char* want :
+       {"GPULEDGER_JOB_ID=e2e-1", "GPULEDGER_SERVER=http://ledger:8080", "GPULEDGER_USER=alice",
+        "GPULEDGER_PROJECT=vision", "GPULEDGER_DEPARTMENT=research", "GPULEDGER_GPU_REQUEST=1xA10G",
+        "GPULEDGER_EPOCHS=100", "GPULEDGER_LABELS=team=edge"})
     EXPECT_TRUE(env.count(want)) << want << " not in " << create["Env"];
   EXPECT_TRUE(env.count("GPULEDGER_IMAGE_DIGEST=" + kDigest));
   EXPECT_EQ(create["Labels"]["gpuledger.job_id"], "e2e-1");
@@ -153,7 +190,7 @@ TEST_F(LaunchE2E, ASubmittedRunLaunchedOnDockerEndsWithItsActualCostBesideItsEst
   }
   RwPoints points;
   for (TimeMs t = first; t <= last; t += kMinuteMs) points.emplace_back(80.0, t);
-  const RwLabels labels = {{"Hostname", "node-1"}, {"UUID", "GPU-a"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+  const RwLabels labels = {{"Hostname", "node-1"}, {"UUID", "GPU-a"},    {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
                            {"gpu", "0"},           {"hpc_job", "e2e-1"}, {"modelName", "A10G"}};
   std::string raw = RwRequestV1({RwSeriesV1(labels, points)}), body;
   snappy::Compress(raw.data(), raw.size(), &body);
@@ -196,10 +233,13 @@ TEST_F(LaunchE2E, ASubmittedRunLaunchedOnDockerEndsWithItsActualCostBesideItsEst
 TEST_F(LaunchE2E, ADockerLaunchThatFailsRegistersNothingAndLeavesNoContainer) {
   testing::FakeDockerEngine engine(dir_.path() + "/docker.sock");
   engine.AddImage(kImage, {"reg/yolo@" + kDigest});
-  engine.FailNext("POST", "/start", 500, "could not select device driver \"nvidia\" with capabilities: [[gpu]]");
-  Run sub = Cli({"submit", "--db", db_, "--id", "e2e-2", "--user", "alice", "--project", "vision", "--department",
-                 "research", "--model-type", "yolov8s", "--image", kImage, "--gpu-request", "1xA10G", "--launcher",
-                 "docker", "--docker-socket", engine.path(), "--yes", "--lang", "en"});
+  engine.FailNext("POST", "/start", 500,
+                  "could not select device driver \"nvidia\" with capabilities: [[gpu]]");
+  Run sub = Cli({"submit",        "--db",         db_,          "--id",    "e2e-2",
+                 "--user",        "alice",        "--project",  "vision",  "--department",
+                 "research",      "--model-type", "yolov8s",    "--image", kImage,
+                 "--gpu-request", "1xA10G",       "--launcher", "docker",  "--docker-socket",
+                 engine.path(),   "--yes",        "--lang",     "en"});
   EXPECT_EQ(sub.code, 1);
   EXPECT_NE(sub.err.find("could not select device driver"), std::string::npos) << sub.err;
   EXPECT_NE(sub.err.find("nothing registered, the launch undone"), std::string::npos) << sub.err;
@@ -207,7 +247,8 @@ TEST_F(LaunchE2E, ADockerLaunchThatFailsRegistersNothingAndLeavesNoContainer) {
   auto l = OpenLedger(db_);
   EXPECT_FALSE((*(*l)->GetJob("e2e-2")).has_value());
   EXPECT_FALSE((*(*l)->GetEstimate("e2e-2")).has_value());
-  for (const AuditEntry& e : *(*l)->ListAudit()) EXPECT_EQ(e.detail.find("e2e-2"), std::string::npos) << e.detail;
+  for (const AuditEntry& e : *(*l)->ListAudit())
+    EXPECT_EQ(e.detail.find("e2e-2"), std::string::npos) << e.detail;
 }
 
 }  // namespace

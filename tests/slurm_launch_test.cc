@@ -41,11 +41,30 @@ TEST_F(RealSlurm, SubmitRunsTheScriptThroughSbatchAndItRunsWithTheJobsEnvironmen
   std::string out;
   ASSERT_EQ(Cli({"init", "--db", db, "--currency", "CNY"}, &out), 0) << out;
   const std::string output = dir_.path() + "/job.out";
-  const std::vector<std::string> base = {
-      "submit", "--db", db, "--user", "alice", "--project", "vision", "--department", "research",
-      "--model-type", "yolov8s", "--image", "reg/yolo:train-yolov8-small-cu118", "--epochs", "10",
-      "--launcher", "slurm", "--run", "--yes", "--lang", "en", "--command", "env",
-      "--sbatch-arg=--output=" + output};
+  const std::vector<std::string> base = {"submit",
+                                         "--db",
+                                         db,
+                                         "--user",
+                                         "alice",
+                                         "--project",
+                                         "vision",
+                                         "--department",
+                                         "research",
+                                         "--model-type",
+                                         "yolov8s",
+                                         "--image",
+                                         "reg/yolo:train-yolov8-small-cu118",
+                                         "--epochs",
+                                         "10",
+                                         "--launcher",
+                                         "slurm",
+                                         "--run",
+                                         "--yes",
+                                         "--lang",
+                                         "en",
+                                         "--command",
+                                         "env",
+                                         "--sbatch-arg=--output=" + output};
 
   // A GPU asked of a node without GRES: sbatch refuses, nothing is registered.
   auto refused = base;

@@ -78,7 +78,8 @@ class FakeDockerEngine {
   }
   // The next call whose method and path start with `prefix` ("POST /containers/" ...
   // "/start" is matched with `contains`) answers `code` with {"message": message}.
-  void FailNext(const std::string& method, const std::string& contains, int code, const std::string& message) {
+  void FailNext(const std::string& method, const std::string& contains, int code,
+                const std::string& message) {
     std::lock_guard<std::mutex> l(mu_);
     failures_.push_back({method, contains, code, message});
   }
@@ -173,17 +174,18 @@ class FakeDockerEngine {
       }
     }
     const std::string path = target.substr(0, target.find('?'));
-    const std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    const std::string query =
+        target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     if (method == "GET" && path.rfind("/images/", 0) == 0 && path.size() > 13 &&
         path.substr(path.size() - 5) == "/json") {
       const std::string name = path.substr(8, path.size() - 13);
       auto it = images_.find(name);
       if (it == images_.end()) return Error(404, "Not Found", "No such image: " + name);
-      return Reply(200, "OK",
-                   nlohmann::json{{"Id", "sha256:" + std::string(64, 'e')},
-                                  {"RepoTags", {name}},
-                                  {"RepoDigests", it->second}}
-                       .dump());
+      return Reply(
+          200, "OK",
+          nlohmann::json{
+              {"Id", "sha256:" + std::string(64, 'e')}, {"RepoTags", {name}}, {"RepoDigests", it->second}}
+              .dump());
     }
     if (method == "POST" && path == "/containers/create") {
       const std::string name = query.rfind("name=", 0) == 0 ? query.substr(5) : "";
@@ -221,12 +223,14 @@ class FakeDockerEngine {
     if (method == "GET" && op == "json") {
       const std::string status = ct.paused ? "paused" : ct.running ? "running" : "exited";
       const nlohmann::json state = {{"Status", status}, {"Running", ct.running}, {"Paused", ct.paused}};
-      nlohmann::json labels = ct.config.is_object() && ct.config.contains("Labels") ? ct.config["Labels"]
-                                                                                      : nlohmann::json::object();
-      return Reply(200, "OK",
-                   nlohmann::json{{"Id", ct.id}, {"Name", "/" + ct.name}, {"State", state},
-                                  {"Config", {{"Labels", labels}}}}
-                       .dump());
+      nlohmann::json labels = ct.config.is_object() && ct.config.contains("Labels")
+                                  ? ct.config["Labels"]
+                                  : nlohmann::json::object();
+      return Reply(
+          200, "OK",
+          nlohmann::json{
+              {"Id", ct.id}, {"Name", "/" + ct.name}, {"State", state}, {"Config", {{"Labels", labels}}}}
+              .dump());
     }
     if (method == "DELETE" && op.empty()) {
       if (ct.running && query.find("force=true") == std::string::npos)

@@ -57,8 +57,8 @@ StatusOr<Job> LaunchSubmission(Ledger& ledger, const Submission& s, Launcher& la
     return Status(done.code(), done.message() + "; nothing registered, but undoing the launch failed: " +
                                    undone.message() + (started ? " (the work was started)" : ""));
   }
-  return Status(done.code(), done.message() + "; nothing registered" +
-                                 (prepared.ok() ? ", the launch undone" : ""));
+  return Status(done.code(),
+                done.message() + "; nothing registered" + (prepared.ok() ? ", the launch undone" : ""));
 }
 
 // --- Docker ---------------------------------------------------------------------
@@ -90,10 +90,9 @@ std::string DockerCreateConfig(const Job& j, const DockerLaunchOptions& o) {
   label("model_type", j.model_type);
   labels[kLauncherLabel] = "docker";
   labels[kDockerContainerLabel] = DockerContainerName(j);
-  nlohmann::json config = {
-      {"Image", j.image_digest.empty() ? j.image() : j.image() + "@" + j.image_digest},
-      {"Env", env},
-      {"Labels", labels}};
+  nlohmann::json config = {{"Image", j.image_digest.empty() ? j.image() : j.image() + "@" + j.image_digest},
+                           {"Env", env},
+                           {"Labels", labels}};
   if (!o.env.command.empty()) config["Cmd"] = {"/bin/sh", "-c", o.env.command};
   nlohmann::json host = nlohmann::json::object();
   if (j.gpu_share_ppm > 0 || !o.device_ids.empty()) {
@@ -215,7 +214,8 @@ Status KubernetesLauncher::Prepare(Job&) { return OkStatus(); }
 
 Status KubernetesLauncher::Start(Job& job) {
   const std::string ns = env_.k8s_namespace.empty() ? "default" : env_.k8s_namespace;
-  ASSIGN_OR_RETURN(std::string name, CreateKubernetesJob(api_, ns, RenderKubernetesJob(job, env_, &estimate_)));
+  ASSIGN_OR_RETURN(std::string name,
+                   CreateKubernetesJob(api_, ns, RenderKubernetesJob(job, env_, &estimate_)));
   ns_ = ns;
   name_ = name;
   job.labels[kLauncherLabel] = "kubernetes";

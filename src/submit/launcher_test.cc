@@ -127,10 +127,11 @@ TEST_F(LaunchTest, DockerCreatesStartsRecordsTheDigestAndLabelsThePauseAdapterFi
   DockerLauncher launcher(DockerEngine(engine.path()), {{"", "yolo train", "", ""}, {}});
   auto job = LaunchSubmission(*ledger_, sub_, launcher, [&](const Job& j) { return Audit(j); });
   ASSERT_TRUE(job.ok()) << job.status().message();
-  EXPECT_EQ(engine.requests(),
-            (std::vector<std::string>{"GET /images/" + kImage + "/json HTTP/1.0",
-                                      "POST /containers/create?name=gpuledger-sub-1 HTTP/1.0",
-                                      "POST /containers/" + engine.Get("gpuledger-sub-1").id + "/start HTTP/1.0"}));
+  EXPECT_EQ(
+      engine.requests(),
+      (std::vector<std::string>{"GET /images/" + kImage + "/json HTTP/1.0",
+                                "POST /containers/create?name=gpuledger-sub-1 HTTP/1.0",
+                                "POST /containers/" + engine.Get("gpuledger-sub-1").id + "/start HTTP/1.0"}));
   const FakeDockerEngine::Record c = engine.Get("gpuledger-sub-1");
   EXPECT_TRUE(c.running);
   EXPECT_EQ(c.config["HostConfig"]["DeviceRequests"][0]["Count"], 2);
@@ -156,7 +157,8 @@ TEST_F(LaunchTest, DockerImageMissingCreatesNothingAndRegistersNothing) {
   DockerLauncher launcher(DockerEngine(engine.path()), {});
   auto job = LaunchSubmission(*ledger_, sub_, launcher, nullptr);
   EXPECT_EQ(job.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(job.status().message().find("No such image: " + kImage), std::string::npos) << job.status().message();
+  EXPECT_NE(job.status().message().find("No such image: " + kImage), std::string::npos)
+      << job.status().message();
   EXPECT_NE(job.status().message().find("docker pull " + kImage), std::string::npos);
   EXPECT_NE(job.status().message().find("nothing registered"), std::string::npos);
   EXPECT_EQ(engine.containers(), 0u);
@@ -321,7 +323,8 @@ class FakeJobsApi {
                    [this](const httplib::Request& req, httplib::Response& res) {
                      std::lock_guard<std::mutex> l(mu_);
                      seen_.push_back("DELETE " + req.path + " " + req.body);
-                     const bool had = jobs_.erase(std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
+                     const bool had =
+                         jobs_.erase(std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
                      res.status = had ? 200 : 404;
                      res.set_content(R"({"kind":"Status","status":"Success"})", "application/json");
                    });
@@ -356,10 +359,11 @@ class FakeJobsApi {
     if (j.value("kind", "") != "Job") return "kind must be Job";
     const auto& m = j.value("metadata", nlohmann::json::object());
     const std::string name = m.value("name", "");
-    if (name.empty() || name.size() > 63 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                                                std::string::npos)
+    if (name.empty() || name.size() > 63 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
       return "metadata.name: Invalid value: \"" + name + "\": a lowercase RFC 1123 label";
-    if (m.contains("namespace") && m["namespace"] != ns) return "metadata.namespace does not match the request";
+    if (m.contains("namespace") && m["namespace"] != ns)
+      return "metadata.namespace does not match the request";
     for (const char* k : {"labels", "annotations"}) {
       if (!m.contains(k)) continue;
       if (!m[k].is_object()) return std::string("metadata.") + k + " must be a map";
@@ -370,9 +374,10 @@ class FakeJobsApi {
       }
     }
     const auto& spec = j.value("spec", nlohmann::json::object());
-    if (spec.contains("backoffLimit") && !spec["backoffLimit"].is_number_integer()) return "spec.backoffLimit";
-    if (spec.contains("activeDeadlineSeconds") &&
-        (!spec["activeDeadlineSeconds"].is_number_integer() || spec["activeDeadlineSeconds"].get<int64_t>() <= 0))
+    if (spec.contains("backoffLimit") && !spec["backoffLimit"].is_number_integer())
+      return "spec.backoffLimit";
+    if (spec.contains("activeDeadlineSeconds") && (!spec["activeDeadlineSeconds"].is_number_integer() ||
+                                                   spec["activeDeadlineSeconds"].get<int64_t>() <= 0))
       return "spec.activeDeadlineSeconds must be a positive integer";
     const auto& tmpl = spec.value("template", nlohmann::json::object());
     const auto& pod = tmpl.value("spec", nlohmann::json::object());
@@ -388,7 +393,8 @@ class FakeJobsApi {
       for (const auto& e : c.value("env", nlohmann::json::array())) {
         if (!str(e, "name")) return "containers[0].env[].name: Required value";
         if (e.contains("value") == e.contains("valueFrom"))
-          return "containers[0].env[" + e["name"].get<std::string>() + "]: exactly one of value and valueFrom";
+          return "containers[0].env[" + e["name"].get<std::string>() +
+                 "]: exactly one of value and valueFrom";
         if (e.contains("valueFrom")) {
           const auto& ref = e["valueFrom"].value("secretKeyRef", nlohmann::json::object());
           if (!str(ref, "name") || !str(ref, "key")) return "valueFrom.secretKeyRef needs name and key";
@@ -420,15 +426,17 @@ class FakeJobsApi {
     const nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
     if (const std::string why = Invalid(j, ns); !why.empty()) {
       res.status = 422;
-      res.set_content(nlohmann::json{{"kind", "Status"}, {"message", "Job.batch is invalid: " + why}, {"code", 422}}
-                          .dump(),
-                      "application/json");
+      res.set_content(
+          nlohmann::json{{"kind", "Status"}, {"message", "Job.batch is invalid: " + why}, {"code", 422}}
+              .dump(),
+          "application/json");
       return;
     }
     const std::string key = ns + "/" + j["metadata"]["name"].get<std::string>();
     if (jobs_.count(key)) {
       res.status = 409;
-      res.set_content(R"({"kind":"Status","message":"jobs.batch already exists","code":409})", "application/json");
+      res.set_content(R"({"kind":"Status","message":"jobs.batch already exists","code":409})",
+                      "application/json");
       return;
     }
     nlohmann::json created = j;
