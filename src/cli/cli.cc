@@ -326,7 +326,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   auto* c_sub = app.add_subcommand(
       "submit",
       "check a job's image tag, estimate its cost from similar finished runs, ask to continue, register it "
-      "as pending with its estimate, and print what the launcher needs");
+      "as pending with its estimate, and launch it (docker; slurm --run; kubernetes with --k8s-api-server) or "
+      "print what the launcher needs; a launch that fails registers nothing (docs/ESTIMATE.md \"Launchers\")");
   c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_sub->add_option("--spec", sub.spec,
                     "job spec file: a JSON object with the jobs API's fields (flags override it)");
@@ -356,14 +357,39 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "best practice: runs within this many mAP@0.5 points of what this configuration reaches")
       ->capture_default_str();
   c_sub
-      ->add_option(
-          "--launcher", sub.launcher,
-          "none: the GPULEDGER_* environment to export; slurm: an sbatch script; kubernetes: a batch/v1 Job")
-      ->check(CLI::IsMember({"none", "slurm", "kubernetes"}))
+      ->add_option("--launcher", sub.launcher,
+                   "none: the GPULEDGER_* environment to export; docker: create and start the container "
+                   "(--docker-socket); slurm: an sbatch script (run with --run); kubernetes: a batch/v1 Job "
+                   "(created with --k8s-api-server). A launch that fails registers nothing and leaves nothing")
+      ->check(CLI::IsMember({"none", "docker", "slurm", "kubernetes"}))
       ->capture_default_str();
   c_sub->add_option("--server", sub.server,
                     "GPULEDGER_SERVER for the job's environment (http(s)://host:port)");
-  c_sub->add_option("--command", sub.command, "what the job runs (slurm: after srun; kubernetes: sh -c)");
+  c_sub->add_option("--command", sub.command,
+                    "what the job runs (slurm: after srun; docker and kubernetes: sh -c)");
+  c_sub
+      ->add_option("--docker-socket", sub.docker_socket,
+                   "docker: the Docker Engine API socket the container is created on")
+      ->capture_default_str();
+  c_sub->add_option("--device-id", sub.device_ids,
+                    "docker: a GPU by index or UUID for the device request (repeatable; default: Count "
+                    "from --gpu-request)");
+  c_sub->add_flag("--run", sub.run, "slurm: submit the script with sbatch (else it is printed)");
+  c_sub->add_option("--sbatch", sub.sbatch, "slurm --run: the sbatch program")->capture_default_str();
+  c_sub->add_option("--scancel", sub.scancel, "slurm --run: scancel, to undo a submission that failed after sbatch")
+      ->capture_default_str();
+  c_sub->add_option("--sbatch-arg", sub.sbatch_args,
+                    "slurm --run: an argument for sbatch before the script (repeatable: --sbatch-arg=--partition=gpu)");
+  c_sub->add_option("--k8s-api-server", sub.k8s_api_server,
+                    "kubernetes: create the Job through this API server (https://host:port; else it is printed)");
+  c_sub->add_option("--k8s-token-file", sub.k8s_token_file,
+                    "kubernetes: a file holding a bearer token that may create batch/v1 Jobs (default: the "
+                    "pod's service-account token)");
+  c_sub->add_option("--k8s-ca-file", sub.k8s_ca_file,
+                    "kubernetes: PEM CA certificate(s) of the API server (default: the system's store)");
+  c_sub->add_option("--launch-timeout", sub.launch_timeout_s, "seconds each launcher call may take")
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
   c_sub->add_option("--namespace", sub.k8s_namespace, "kubernetes: the Job's namespace");
   c_sub
       ->add_option("--token-secret", sub.token_secret,

@@ -1,5 +1,5 @@
 // gpuledger submit: the image-tag policy, the estimate and the question, the pending
-// job, and what the launcher needs (submit/launch.h).
+// job, and its launch (submit/launcher.h) or what the launcher needs (submit/launch.h).
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "ingest/importers.h"
 #include "submit/launch.h"
+#include "submit/launcher.h"
 #include "submit/submission.h"
 
 namespace gpuledger {
@@ -112,25 +113,69 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
     if (answer != "y" && answer != "yes" && answer != "Y" && answer != "是")
       return FailedPrecondition("not confirmed: answered '" + answer + "'; nothing registered");
   }
-  RETURN_IF_ERROR(RegisterSubmission(*ledger, s));
-  RETURN_IF_ERROR(
-      AuditCli(*ledger, now, "submit",
-               "job=" + s.job.id + " estimate=" + std::string(EstimateBasisName(s.estimate.basis))));
+  LaunchOptions lo{a.server, a.command, a.k8s_namespace, a.token_secret};
+  const JobEstimate stored = StoredEstimate(s);
+  // A launcher that starts the work (submit/launcher.h), or none: the job is registered
+  // and what the site needs is printed.
+  ProcessRunner runner;
+  std::unique_ptr<Launcher> launcher;
+  if (a.launcher == "docker") {
+    launcher = std::make_unique<DockerLauncher>(DockerEngine(a.docker_socket, a.launch_timeout_s * 1000),
+                                                DockerLaunchOptions{lo, a.device_ids});
+  } else if (a.launcher == "slurm" && a.run) {
+    SlurmLaunchOptions so;
+    so.env = lo;
+    so.sbatch = a.sbatch;
+    so.scancel = a.scancel;
+    so.sbatch_args = a.sbatch_args;
+    so.timeout_ms = a.launch_timeout_s * 1000;
+    launcher = std::make_unique<SlurmLauncher>(&runner, std::move(so));
+  } else if (a.launcher == "kubernetes" && !a.k8s_api_server.empty()) {
+    KubernetesOptions ko;
+    ko.api_server = a.k8s_api_server;
+    ko.token_file = a.k8s_token_file;
+    ko.ca_file = a.k8s_ca_file;
+    ko.timeout_s = a.launch_timeout_s;
+    launcher = std::make_unique<KubernetesLauncher>(std::move(ko), lo, stored);
+  } else if (a.launcher != "none" && a.launcher != "slurm" && a.launcher != "kubernetes") {
+    return InvalidArgument("--launcher '" + a.launcher + "' is not none, docker, slurm or kubernetes");
+  } else if (a.run && a.launcher != "slurm") {
+    return InvalidArgument("--run goes with --launcher slurm; --launcher is " + a.launcher);
+  }
+  const std::string audit = "job=" + s.job.id + " estimate=" + std::string(EstimateBasisName(s.estimate.basis));
+  if (launcher) {
+    ASSIGN_OR_RETURN(Job launched,
+                     LaunchSubmission(*ledger, s, *launcher, [&](const Job&) {
+                       return AuditCli(*ledger, now, "submit", audit + " launcher=" + a.launcher);
+                     }));
+    if (json) {
+      nlohmann::json j = nlohmann::json::parse(SubmissionJson(s, true));
+      j["launched"] = launcher->Launched();
+      j["job"]["image_digest"] = launched.image_digest;
+      j["job"]["labels"] = launched.labels;
+      out << j.dump() << "\n";
+      return OkStatus();
+    }
+    out << (lang == Lang::kZh ? "已登记任务 " : "registered job ") << s.job.id << " (pending)\n";
+    out << (lang == Lang::kZh ? "已启动: " : "launched: ") << launcher->Launched() << "\n";
+    if (!launched.image_digest.empty()) out << "image digest: " << launched.image_digest << "\n";
+    return OkStatus();
+  }
+  RETURN_IF_ERROR(ledger->InTransaction([&]() -> Status {
+    RETURN_IF_ERROR(RegisterSubmission(*ledger, s));
+    return AuditCli(*ledger, now, "submit", audit);
+  }));
   if (json) {
     out << SubmissionJson(s, true);
     return OkStatus();
   }
   out << (lang == Lang::kZh ? "已登记任务 " : "registered job ") << s.job.id << " (pending)\n";
-  LaunchOptions lo{a.server, a.command, a.k8s_namespace, a.token_secret};
-  const JobEstimate stored = StoredEstimate(s);
   if (a.launcher == "none")
     out << RenderEnvExports(s.job, lo);
   else if (a.launcher == "slurm")
     out << RenderSbatchScript(s.job, lo);
-  else if (a.launcher == "kubernetes")
-    out << RenderKubernetesJob(s.job, lo, &stored);
   else
-    return InvalidArgument("--launcher '" + a.launcher + "' is not none, slurm or kubernetes");
+    out << RenderKubernetesJob(s.job, lo, &stored);
   return OkStatus();
 }
 

@@ -211,11 +211,23 @@ struct SubmitArgs {
   bool yes = false;
   bool dry_run = false;
   std::string max_cost;            // "" = none
-  std::string launcher = "none";   // none | slurm | kubernetes
+  std::string launcher = "none";   // none | docker | slurm | kubernetes
   std::string server;              // GPULEDGER_SERVER for the job's environment
   std::string command;             // what the job runs
   std::string k8s_namespace;
   std::string token_secret = "gpuledger-ingest";
+  // Launching (submit/launcher.h): docker always launches; slurm with --run; kubernetes
+  // when an API server is given.
+  std::string docker_socket = "/var/run/docker.sock";
+  std::vector<std::string> device_ids;  // docker: GPUs by index or UUID (else Count)
+  bool run = false;                     // slurm: run sbatch
+  std::string sbatch = "sbatch";
+  std::string scancel = "scancel";
+  std::vector<std::string> sbatch_args;
+  std::string k8s_api_server;  // "" = print the manifest
+  std::string k8s_token_file;  // "" = the pod's service-account token
+  std::string k8s_ca_file;
+  int launch_timeout_s = 60;
   std::string lang;                // zh | en; "" = from LANG
   std::string format = "text";     // text | json
   double map_margin = 1.0;         // mAP@0.5 points

@@ -14,125 +14,12 @@
 
 #include "common/test_util.h"
 #include "common/unix_http.h"
+#include "pause/fake_docker_engine.h"
 
 namespace gpuledger {
 namespace {
 
-// A fake Docker Engine on a Unix socket, speaking HTTP/1.0 as the daemon does to an
-// HTTP/1.0 client, with the Engine API's answers for pause, unpause and inspect:
-// 204 done, 404 {"message":"No such container: X"}, 409 {"message":"Container X is
-// already paused" | "is not paused" | "is not running"}.
-class FakeDockerEngine {
- public:
-  struct Container {
-    bool running = true;
-    bool paused = false;
-  };
-
-  explicit FakeDockerEngine(std::string path) : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeDockerEngine() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  FakeDockerEngine(const FakeDockerEngine&) = delete;
-  FakeDockerEngine& operator=(const FakeDockerEngine&) = delete;
-
-  void Add(const std::string& id, Container c) {
-    std::lock_guard<std::mutex> l(mu_);
-    containers_[id] = c;
-  }
-  Container Get(const std::string& id) {
-    std::lock_guard<std::mutex> l(mu_);
-    return containers_[id];
-  }
-  std::vector<std::string> requests() {
-    std::lock_guard<std::mutex> l(mu_);
-    return requests_;
-  }
-
- private:
-  void Serve() {
-    for (;;) {
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string req;
-      char buf[4096];
-      while (req.find("\r\n\r\n") == std::string::npos) {
-        const ssize_t n = ::read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        req.append(buf, static_cast<size_t>(n));
-      }
-      const std::string answer = Answer(req);
-      (void)::write(c, answer.data(), answer.size());
-      ::close(c);
-    }
-  }
-
-  static std::string Reply(int code, const std::string& reason, const std::string& body) {
-    std::string r = "HTTP/1.0 " + std::to_string(code) + " " + reason + "\r\nApi-Version: 1.43\r\n";
-    if (!body.empty()) r += "Content-Type: application/json\r\n";
-    return r + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  }
-  static std::string Error(int code, const std::string& reason, const std::string& msg) {
-    return Reply(code, reason, nlohmann::json{{"message", msg}}.dump() + "\n");
-  }
-
-  std::string Answer(const std::string& req) {
-    std::lock_guard<std::mutex> l(mu_);
-    const std::string line = req.substr(0, req.find("\r\n"));
-    requests_.push_back(line);
-    const size_t sp1 = line.find(' ');
-    const size_t sp2 = line.find(' ', sp1 + 1);
-    const std::string method = line.substr(0, sp1);
-    const std::string path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (line.substr(sp2 + 1) != "HTTP/1.0" || path.rfind("/containers/", 0) != 0) {
-      return Error(400, "Bad Request", "bad request");
-    }
-    const std::string rest = path.substr(12);
-    const std::string id = rest.substr(0, rest.find('/'));
-    const std::string op = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/') + 1);
-    auto it = containers_.find(id);
-    if (it == containers_.end()) return Error(404, "Not Found", "No such container: " + id);
-    Container& ct = it->second;
-    if (method == "GET" && op == "json") {
-      const std::string status = ct.paused ? "paused" : ct.running ? "running" : "exited";
-      const nlohmann::json state = {{"Status", status}, {"Running", ct.running}, {"Paused", ct.paused}};
-      return Reply(200, "OK", nlohmann::json{{"Id", id}, {"State", state}}.dump());
-    }
-    if (method != "POST" || req.find("Content-Length: 0\r\n") == std::string::npos) {
-      return Error(400, "Bad Request", "expected a POST without a body");
-    }
-    if (op == "pause") {
-      if (!ct.running) return Error(409, "Conflict", "Container " + id + " is not running");
-      if (ct.paused) return Error(409, "Conflict", "Container " + id + " is already paused");
-      ct.paused = true;
-      return Reply(204, "No Content", "");
-    }
-    if (op == "unpause") {
-      if (!ct.paused) return Error(409, "Conflict", "Container " + id + " is not paused");
-      ct.paused = false;
-      return Reply(204, "No Content", "");
-    }
-    if (op == "start") return Reply(304, "Not Modified", "");  // already started
-    return Error(404, "Not Found", "page not found");
-  }
-
-  std::string path_;
-  int fd_ = -1;
-  std::thread thread_;
-  std::mutex mu_;
-  std::map<std::string, Container> containers_;
-  std::vector<std::string> requests_;
-};
+using testing::FakeDockerEngine;
 
 PauseTarget Docker(const std::string& id) {
   PauseTarget t;
@@ -219,6 +106,43 @@ TEST(UnixHttp, ParsesTheStatusAndBodyAnd304) {
   EXPECT_EQ(p->body, "{\"message\":\"x\"}");
   EXPECT_FALSE(ParseHttpResponse("HTTP/1.1 4x9 Conflict\r\n\r\n").ok());
   EXPECT_FALSE(ParseHttpResponse("HTTP/1.1 409 Conflict\r\n").ok());
+}
+
+TEST(DockerEngine, CreatesStartsAndRemovesAContainerAndReadsTheImageDigest) {
+  testing::TempDir dir;
+  FakeDockerEngine engine(dir.path() + "/docker.sock");
+  const std::string d = "sha256:" + std::string(64, 'd');
+  engine.AddImage("reg/yolo:t1", {"reg/yolo@" + d});
+  DockerEngine docker(dir.path() + "/docker.sock");
+  EXPECT_EQ(*docker.ImageDigest("reg/yolo:t1"), d);
+  auto missing = docker.ImageDigest("reg/yolo:t2");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("docker pull reg/yolo:t2 first"), std::string::npos);
+  auto id = docker.CreateContainer("c1", R"({"Image":"reg/yolo:t1"})");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_FALSE(engine.Get("c1").running);
+  EXPECT_EQ(docker.CreateContainer("c1", R"({"Image":"reg/yolo:t1"})").status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(docker.CreateContainer("c2", R"({"Image":"reg/yolo:t9"})").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(docker.CreateContainer("c3", R"({})").status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(docker.StartContainer(*id).ok());
+  EXPECT_TRUE(engine.Get("c1").running);
+  ASSERT_TRUE(docker.StartContainer(*id).ok());  // 304: already started
+  ASSERT_TRUE(docker.RemoveContainer(*id).ok());  // running: force
+  EXPECT_FALSE(engine.Has("c1"));
+  ASSERT_TRUE(docker.RemoveContainer(*id).ok());  // 404: already gone
+  EXPECT_EQ(docker.StartContainer(*id).code(), StatusCode::kNotFound);
+}
+
+TEST(ParseImageDigest, PicksTheImagesRepositoryAndSkipsWhatIsNoDigest) {
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  const std::string body = R"({"RepoDigests":["reg/other@)" + a + R"(","reg/yolo@)" + b + R"("]})";
+  EXPECT_EQ(*ParseImageDigest("reg/yolo:t", body), b);
+  EXPECT_EQ(*ParseImageDigest("reg/yolo:t@" + b, body), b);
+  EXPECT_EQ(*ParseImageDigest("elsewhere/x:t", body), a);  // none names it: the first
+  EXPECT_EQ(*ParseImageDigest("reg/yolo:t", R"({"RepoDigests":[]})"), "");  // built locally
+  EXPECT_EQ(*ParseImageDigest("reg/yolo:t", R"({"RepoDigests":["reg/yolo@sha256:../../x", 7]})"), "");
+  EXPECT_EQ(ParseImageDigest("reg/yolo:t", "[]").status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -44,6 +44,31 @@ class KubernetesController : public JobController {
   KubernetesOptions options_;
 };
 
+// One answer of the API server.
+struct KubernetesReply {
+  int status = 0;
+  std::string body;
+};
+
+// One request to the API server, with the bearer token, the server and CA resolved as
+// KubernetesOptions says. Unavailable when no answer came (the error names the server).
+StatusOr<KubernetesReply> KubernetesRequest(const KubernetesOptions& options, const std::string& method,
+                                            const std::string& path, const std::string& body,
+                                            const std::string& content_type);
+
+// The answer as a Status for `what` ("create Job ns/name"): 401 Unauthenticated, 403
+// PermissionDenied, 404 NotFound, 409 AlreadyExists, 400 and 422 InvalidArgument, other
+// codes outside 2xx Unavailable; each with the API server's message.
+Status KubernetesStatus(const std::string& what, const KubernetesReply& reply);
+
+// POST /apis/batch/v1/namespaces/{ns}/jobs with a batch/v1 Job (JSON): 201 -> the
+// created Job's metadata.name. `submit --launcher kubernetes` (submit/launcher.h).
+StatusOr<std::string> CreateKubernetesJob(const KubernetesOptions& options, const std::string& ns,
+                                          const std::string& manifest_json);
+// DELETE .../jobs/{name} with propagationPolicy Background (its pods go too): 200 or
+// 202; 404 (already gone) is ok.
+Status DeleteKubernetesJob(const KubernetesOptions& options, const std::string& ns, const std::string& name);
+
 // "kubectl patch job <name> -n <ns> --type=merge -p '{"spec":{"suspend":false}}'".
 std::string KubernetesResumeCommand(const std::string& ns, const std::string& name);
 

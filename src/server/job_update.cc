@@ -77,6 +77,43 @@ Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now) {
   return ledger.PutJobs({*job});
 }
 
+StatusOr<std::vector<std::string>> StartPendingJobsAtFirstSample(Ledger& ledger,
+                                                                 const std::vector<GpuSample>& samples,
+                                                                 std::set<std::string>* not_pending) {
+  std::vector<std::string> started;
+  if (samples.empty()) return started;
+  std::map<std::string, std::vector<TimeMs>> times;  // GPU -> its samples' instants, sorted
+  TimeMs first = kMaxTimeMs, last = kMinTimeMs;
+  for (const GpuSample& g : samples) {
+    times[g.gpu_uuid].push_back(g.sample.t);
+    first = std::min(first, g.sample.t);
+    last = std::max(last, g.sample.t);
+  }
+  for (auto& [gpu, t] : times) std::sort(t.begin(), t.end());
+  ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({first, last + 1}));
+  std::map<std::string, TimeMs> first_sample;  // job -> its first sample in this batch
+  for (const Allocation& a : held) {
+    if (not_pending != nullptr && not_pending->count(a.job_id) > 0) continue;
+    auto it = times.find(a.gpu_uuid);
+    if (it == times.end()) continue;
+    auto t = std::lower_bound(it->second.begin(), it->second.end(), a.start_ms);
+    if (t == it->second.end() || (a.end_ms != 0 && *t >= a.end_ms)) continue;
+    auto [f, fresh] = first_sample.emplace(a.job_id, *t);
+    if (!fresh) f->second = std::min(f->second, *t);
+  }
+  for (const auto& [id, t] : first_sample) {
+    ASSIGN_OR_RETURN(std::optional<Job> job, ledger.GetJob(id));
+    if (job && job->status == JobStatus::kPending) {
+      job->status = JobStatus::kRunning;
+      if (job->start_ms == 0) job->start_ms = t;
+      RETURN_IF_ERROR(ledger.PutJobs({*job}));
+      started.push_back(id);
+    }
+    if (not_pending != nullptr) not_pending->insert(id);
+  }
+  return started;
+}
+
 StatusOr<JobUpdate> ParseJobUpdateJson(std::string_view body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {

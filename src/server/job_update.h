@@ -15,6 +15,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,17 @@ StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming);
 // A submitted (pending) job is running once its first progress arrives: its status
 // becomes running and, when it has none, its start `now`. Other jobs are left as they are.
 Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now);
+
+// A submitted (pending) job is running once its first sample arrives too: among the
+// allocations (explicit, or made from workload labels) of the GPUs `samples` are from,
+// each pending job's becomes running, its start (when it has none) the first of those
+// samples inside its hold, so the queue wait (submitted -> start) reads as the time
+// until its GPU first reported. `samples` are in the ledger already. `not_pending`
+// remembers jobs found not pending (a job never goes back to pending), so a busy GPU's
+// job is read once; may be null. Returns the ids started.
+StatusOr<std::vector<std::string>> StartPendingJobsAtFirstSample(Ledger& ledger,
+                                                                 const std::vector<GpuSample>& samples,
+                                                                 std::set<std::string>* not_pending);
 
 struct JobUpdateResult {
   Job job;                        // as stored

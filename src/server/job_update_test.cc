@@ -218,3 +218,56 @@ TEST_F(UpdateJobTest, ARefusedEndLeavesTheJobAndItsHoldsAsTheyWere) {
 
 }  // namespace
 }  // namespace gpuledger
+
+namespace gpuledger {
+namespace {
+
+TEST_F(UpdateJobTest, APendingJobRunsFromItsFirstSampleInsideItsHold) {
+  Job pending = Running();
+  pending.id = "sub-1";
+  pending.status = JobStatus::kPending;
+  pending.start_ms = 0;
+  pending.submitted_ms = kT0;
+  Job idle = pending;  // pending too, holding GPU-2, whose samples come before its hold
+  idle.id = "sub-2";
+  ASSERT_TRUE(ledger_->PutJobs({pending, idle}).ok());
+  ASSERT_TRUE(ledger_
+                  ->PutAllocations({{"sub-1", "GPU-1", kT0 + 5 * kMinuteMs, 0, kFullShare},
+                                    {"sub-2", "GPU-2", kT0 + kHourMs, 0, kFullShare}})
+                  .ok());
+  auto sample = [](const std::string& gpu, TimeMs t) {
+    GpuSample g;
+    g.gpu_uuid = gpu;
+    g.sample.t = t;
+    g.sample.util_pct = 50;
+    return g;
+  };
+  // GPU-1 reported before sub-1's hold began (not its sample), then from minute 7.
+  const std::vector<GpuSample> batch = {sample("GPU-1", kT0 + 2 * kMinuteMs), sample("GPU-1", kT0 + 9 * kMinuteMs),
+                                        sample("GPU-1", kT0 + 7 * kMinuteMs), sample("GPU-2", kT0 + 10 * kMinuteMs)};
+  ASSERT_TRUE(ledger_->PutSamples(batch).ok());
+  std::set<std::string> not_pending;
+  auto started = StartPendingJobsAtFirstSample(*ledger_, batch, &not_pending);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(*started, std::vector<std::string>{"sub-1"});
+  const Job s1 = **ledger_->GetJob("sub-1");
+  EXPECT_EQ(s1.status, JobStatus::kRunning);
+  EXPECT_EQ(s1.start_ms, kT0 + 7 * kMinuteMs);
+  EXPECT_EQ(s1.submitted_ms, kT0);  // the queue wait stays: 7 minutes
+  EXPECT_EQ((*ledger_->GetJob("sub-2"))->status, JobStatus::kPending);
+  EXPECT_TRUE(not_pending.count("sub-1"));
+  // Later samples: sub-1 is not read again, and its start stays its first sample.
+  auto again = StartPendingJobsAtFirstSample(*ledger_, {sample("GPU-1", kT0 + 3 * kHourMs)}, &not_pending);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  EXPECT_EQ((*ledger_->GetJob("sub-1"))->start_ms, kT0 + 7 * kMinuteMs);
+  // A running job holding a GPU is left as it is.
+  ASSERT_TRUE(ledger_->PutAllocations({{"run-1", "GPU-1", kT0, kT0 + 5 * kMinuteMs, kFullShare}}).ok());
+  auto running = StartPendingJobsAtFirstSample(*ledger_, {sample("GPU-1", kT0 + kMinuteMs)}, nullptr);
+  ASSERT_TRUE(running.ok());
+  EXPECT_TRUE(running->empty());
+  EXPECT_EQ((*ledger_->GetJob("run-1"))->start_ms, kT0);
+}
+
+}  // namespace
+}  // namespace gpuledger

@@ -27,6 +27,7 @@
 #include "server/gpu_registration.h"
 #include "server/http_front.h"
 #include "server/job_update.h"
+#include "submit/job_view.h"
 #include "server/reply.h"
 #include "server/series.h"
 #include "server/server.h"
@@ -657,6 +658,10 @@ void Server::Routes() {
                  view["estimate"] = nlohmann::ordered_json::parse((*estimate)->detail, nullptr, false);
                  view["estimate"]["made"] = FormatTime((*estimate)->made_ms);
                }
+               // Submitted, the queue wait, and the estimate against the actual cost.
+               const nlohmann::ordered_json submitted = nlohmann::ordered_json::parse(
+                   SubmissionViewJson(*job, *estimate, summary->cost_micros, summary->currency));
+               for (auto it = submitted.begin(); it != submitted.end(); ++it) view[it.key()] = it.value();
                // Its policy decisions and paused intervals (#13, policy_routes.cc).
                auto policy = JobPolicyJsonLocked(id);
                if (!policy.ok()) return Reply(res, policy.status());

@@ -17,6 +17,7 @@
 #include "report/silent_holds.h"
 #include "ledger/checks.h"
 #include "server/http_front.h"
+#include "server/job_update.h"
 #include "server/cooperative_controller.h"
 
 namespace gpuledger {
@@ -235,6 +236,7 @@ Status Server::FlushJournalLocked() {
     RETURN_IF_ERROR(journal_->Release(taken));
     // The sightings of what was just written, and any an earlier round failed to write.
     RETURN_IF_ERROR(Attribute());
+    StartPendingJobsLocked(taken.samples);
     if (!taken.samples.empty()) WatchBudgetsLocked();  // budget_routes.cc
     EvaluatePoliciesForSamplesLocked(taken.samples);  // the policies that act (#13)
     return OkStatus();
@@ -369,6 +371,7 @@ Status Server::Store(DcgmBatch batch) {
     counters_.samples_written += count;
     sightings_.Add(seen);
     RETURN_IF_ERROR(Attribute());
+    StartPendingJobsLocked(batch.samples);
     WatchBudgetsLocked();  // budget_routes.cc
     EvaluatePoliciesForSamplesLocked(batch.samples);  // the policies that act (#13)
     return OkStatus();
@@ -410,6 +413,17 @@ Status Server::Attribute() {
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return s;
+}
+
+void Server::StartPendingJobsLocked(const std::vector<GpuSample>& samples) {
+  if (samples.empty()) return;
+  // The samples are stored whatever this finds: an error is kept for /healthz and the
+  // job starts at its next sample (or progress).
+  auto started = StartPendingJobsAtFirstSample(*ledger_, samples, &not_pending_jobs_);
+  background_errors_.Record("start_pending", started.status(), clock_.Now());
+  if (!started.ok()) return;
+  if (!started->empty()) label_jobs_.Clear();  // the cached jobs' status changed
+  if (not_pending_jobs_.size() > 1000000) not_pending_jobs_.clear();  // bounded
 }
 
 void Server::ScrapeLoop() {

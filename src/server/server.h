@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -231,6 +232,9 @@ class Server {
   void EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, bool throttled) GL_REQUIRES(ledger_mu_);
   // The running jobs holding now the GPUs these samples are of, throttled.
   void EvaluatePoliciesForSamplesLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
+  // Pending jobs holding the samples' GPUs become running at their first sample
+  // (job_update.h StartPendingJobsAtFirstSample).
+  void StartPendingJobsLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
   StatusOr<JobInputs> PolicyInputsLocked(const Job& job, const RulesConfig& rules, TimeMs now)
       GL_REQUIRES(ledger_mu_);
   // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
@@ -287,6 +291,7 @@ class Server {
   Mutex ledger_mu_ GL_ACQUIRED_BEFORE(ingest_mu_);
   std::unique_ptr<Ledger> ledger_ GL_PT_GUARDED_BY(ledger_mu_);
   JobLabelCache label_jobs_ GL_GUARDED_BY(ledger_mu_);
+  std::set<std::string> not_pending_jobs_ GL_GUARDED_BY(ledger_mu_);  // StartPendingJobsLocked
   SightingBuffer sightings_ GL_GUARDED_BY(ledger_mu_);
   // ledger_ itself, unguarded, for what needs no lock: Health() (thread-safe on every
   // Ledger) and, when ledger_->thread_safe() (PostgreSQL's pool), Ping() (/readyz never
