@@ -68,7 +68,7 @@ void BM_EstimateOver100kRuns(benchmark::State& state) {
   req.imgsz = 640;
   req.amp = true;
   req.batch = 16;
-  req.patience = 50;
+  req.labels["patience"] = "50";
   req.duration_limit_ms = 48 * kHourMs;
   const RateInfo rate{3'500'000, {"CNY", 2}};
   int similar = 0;

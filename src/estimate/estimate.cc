@@ -86,16 +86,17 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     e.basis = Estimate::Basis::kHistory;
     // The scaling model, fitted on the similar runs' GPU-hours per epoch trained.
     std::vector<RunShape> shapes;
-    std::vector<ScalingPoint> points;
+    std::vector<ScalingPoint> froms, points;
     shapes.reserve(similar.size());
+    froms.reserve(similar.size());
     points.reserve(similar.size());
     for (const FinishedRun* r : similar) {
       shapes.push_back(ShapeOf(*r));
-      ScalingPoint p = PointOf(r->dataset_images, r->imgsz, r->batch, r->amp, r->gpu_share_ppm);
+      froms.push_back(PointOf(r->dataset_images, r->imgsz, r->batch, r->amp, r->gpu_share_ppm));
       const double gh = static_cast<double>(r->gpu_ns) / static_cast<double>(kGpuNsPerGpuHour);
       if (shapes.back().epochs_run > 0) {
-        p.y = std::log(gh * shapes.back().train_share / shapes.back().epochs_run);
-        points.push_back(p);
+        points.push_back(froms.back());
+        points.back().y = std::log(gh * shapes.back().train_share / shapes.back().epochs_run);
       }
     }
     const ScalingModel model = FitScaling(points, o.min_runs_amp);
@@ -123,7 +124,7 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     for (size_t i = 0; i < similar.size(); ++i) {
       const FinishedRun& r = *similar[i];
       const RunShape& sh = shapes[i];
-      const ScalingPoint from = PointOf(r.dataset_images, r.imgsz, r.batch, r.amp, r.gpu_share_ppm);
+      const ScalingPoint& from = froms[i];
       const double req_epochs = req.epochs > 0 ? req.epochs : r.epochs;
       // Epochs the request trains if it learns as this run did: with a patience, until
       // its best epoch (at this run's share of its epochs) plus the patience; without
@@ -155,17 +156,18 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     // The scaled runs' spread is their residual from the fitted model, which the fit has
     // made smaller than a new run's error: widen each value's log-distance from the median
     // by sqrt((1 + p/n) n/(n - p)) for the p parameters fitted (prediction, not fit).
+    // The widening is monotonic: the sorted order stands.
+    for (auto* v : {&hours, &dur, &cost, &epochs}) std::sort(v->begin(), v->end());
     const int fitted = 1 + static_cast<int>(std::count(model.fitted.begin(), model.fitted.end(), true));
     if (model.runs > 0 && e.runs > fitted + 1) {
       const double n = e.runs, p = fitted;
       const double widen = std::sqrt((1 + p / n) * n / (n - p));
       for (auto* v : {&hours, &dur, &cost}) {
-        const double med = Median(*v);
+        const double med = Quantile(*v, 0.5);
         if (med <= 0) continue;
         for (double& x : *v) x = x > 0 ? med * std::pow(x / med, widen) : x;
       }
     }
-    for (auto* v : {&hours, &dur, &cost, &epochs}) std::sort(v->begin(), v->end());
     auto fill = [&](Predicted& p, const std::vector<double>& v) {
       p.mid = Quantile(v, 0.5);
       if (e.runs >= o.min_runs_interval) {
@@ -243,29 +245,44 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     e.best_note = "no best practice: no run of " + e.similar + " has mAP@0.5 to compare with";
   } else {
     const double ref = Median(ref_maps);
-    using Key = std::tuple<std::string, std::string, int, int, int, bool, int>;
-    std::map<Key, std::vector<const FinishedRun*>> configs;
-    int candidates = 0;
+    // Qualifying runs grouped by configuration: sorted by it and scanned, which over a
+    // pool of tens of thousands of runs costs a fraction of a map of them (the numbers
+    // first: most comparisons end there).
+    std::vector<const FinishedRun*> qualifying;
     for (const FinishedRun* r : pool) {
-      if (*r->best_map50 + 1e-12 < ref - o.map_margin) continue;
-      ++candidates;
-      configs[{r->model_type, r->gpu_model, r->epochs, r->batch, r->imgsz, r->amp, r->patience}].push_back(r);
+      if (*r->best_map50 + 1e-12 >= ref - o.map_margin) qualifying.push_back(r);
     }
+    const int candidates = static_cast<int>(qualifying.size());
+    auto config = [](const FinishedRun* r) {
+      return std::tie(r->epochs, r->batch, r->imgsz, r->amp, r->patience, r->model_type, r->gpu_model);
+    };
+    std::sort(qualifying.begin(), qualifying.end(),
+              [&](const FinishedRun* a, const FinishedRun* b) { return config(a) < config(b); });
     std::optional<std::pair<double, BestPractice>> cheapest;
-    for (const auto& [key, runs] : configs) {
-      if (static_cast<int>(runs.size()) < o.min_runs_best) continue;
-      std::vector<double> costs, maps;
-      for (const FinishedRun* r : runs) {
-        costs.push_back(static_cast<double>(r->cost_micros));
-        maps.push_back(*r->best_map50);
+    std::vector<double> costs, maps;
+    for (size_t i = 0, next = 0; i < qualifying.size(); i = next) {
+      next = i + 1;
+      while (next < qualifying.size() && config(qualifying[next]) == config(qualifying[i])) ++next;
+      const int runs = static_cast<int>(next - i);
+      if (runs < o.min_runs_best) continue;
+      costs.clear();
+      maps.clear();
+      for (size_t k = i; k < next; ++k) {
+        costs.push_back(static_cast<double>(qualifying[k]->cost_micros));
+        maps.push_back(*qualifying[k]->best_map50);
       }
       const double c = Median(costs);
-      if (cheapest && (c > cheapest->first ||
-                       (c == cheapest->first && static_cast<int>(runs.size()) <= cheapest->second.runs)))
-        continue;
+      if (cheapest && (c > cheapest->first || (c == cheapest->first && runs <= cheapest->second.runs))) continue;
+      const FinishedRun& r = *qualifying[i];
       BestPractice b;
-      std::tie(b.model_type, b.gpu_model, b.epochs, b.batch, b.imgsz, b.amp, b.patience) = key;
-      b.runs = static_cast<int>(runs.size());
+      b.model_type = r.model_type;
+      b.gpu_model = r.gpu_model;
+      b.epochs = r.epochs;
+      b.batch = r.batch;
+      b.imgsz = r.imgsz;
+      b.amp = r.amp;
+      b.patience = r.patience;
+      b.runs = runs;
       b.cost_micros = RoundedMicros(c, rate.currency);
       b.map50 = Median(maps);
       cheapest = {c, b};
