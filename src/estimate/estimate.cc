@@ -393,11 +393,15 @@ std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) 
   if (e.basis == Estimate::Basis::kNone) {
     out += zh ? "当前配置无法估算费用,是否继续?" : "No cost estimate for this configuration. Continue?";
   } else if (e.best) {
+    // A best practice dearer than this estimate is no cheaper way: the output says so
+    // rather than suggest one.
+    const bool dearer = e.best->cost_micros > cost;
     out += zh ? "当前配置预计消耗" + FormatAmount(cost, c, lang) + ",历史同类任务最佳实践为" +
-                    FormatAmount(e.best->cost_micros, c, lang) + ",是否继续?"
+                    FormatAmount(e.best->cost_micros, c, lang) + (dearer ? "(高于当前配置)" : "") + ",是否继续?"
               : "This configuration is estimated at " + FormatAmount(cost, c, lang) +
                     "; the best practice among similar past runs cost " +
-                    FormatAmount(e.best->cost_micros, c, lang) + ". Continue?";
+                    FormatAmount(e.best->cost_micros, c, lang) +
+                    (dearer ? " (more than this configuration)" : "") + ". Continue?";
   } else {
     out += zh ? "当前配置预计消耗" + FormatAmount(cost, c, lang) + ",是否继续?"
               : "This configuration is estimated at " + FormatAmount(cost, c, lang) + ". Continue?";

@@ -227,6 +227,10 @@ TEST(Estimate, BestPracticeIsTheCheapestConfigurationReachingTheReference) {
   EXPECT_EQ(e.best->candidates, 7);
   const std::string zh = RenderEstimateText(e, kCny, Lang::kZh);
   EXPECT_NE(zh.find("历史同类任务最佳实践为14.00元,是否继续?"), std::string::npos) << zh;
+  // A best practice dearer than the estimate is said to be so.
+  Job longer = Request(10);
+  const std::string dearer = RenderEstimateText(EstimateJob(longer, h, kRate), kCny, Lang::kEn);
+  EXPECT_NE(dearer.find("cost 14.00 CNY (more than this configuration). Continue?"), std::string::npos) << dearer;
   // A margin of 0 leaves only the runs at or above the reference.
   EstimateOptions strict;
   strict.map_margin = 0;
