@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     r.cost_micros = static_cast<int64_t>(hours * static_cast<double>(kPrice));
     runs.push_back(r);
   }
-  std::sort(runs.begin(), runs.end(), [](const FinishedRun& a, const FinishedRun& b) { return a.job_id < b.job_id; });
+  std::sort(runs.begin(), runs.end(),
+            [](const FinishedRun& a, const FinishedRun& b) { return a.job_id < b.job_id; });
   std::printf("%zu runs with epochs and time (min_runs_point %d)\n", runs.size(), opt.min_runs_point);
   for (const std::string& s : skipped) std::printf("  left out: %s\n", s.c_str());
   std::vector<double> ape;
@@ -166,7 +167,8 @@ int main(int argc, char** argv) {
   std::sort(ape.begin(), ape.end());
   std::printf("estimated from history: %zu of %zu", ape.size(), runs.size());
   if (!ape.empty()) {
-    const double md = ape.size() % 2 ? ape[ape.size() / 2] : (ape[ape.size() / 2 - 1] + ape[ape.size() / 2]) / 2;
+    const double md =
+        ape.size() % 2 ? ape[ape.size() / 2] : (ape[ape.size() / 2 - 1] + ape[ape.size() / 2]) / 2;
     std::printf("; MdAPE %.1f %%", md);
   }
   std::printf("; with an interval: %d (inside %d)\n", with_interval, inside);

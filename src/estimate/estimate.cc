@@ -55,7 +55,8 @@ RunShape ShapeOf(const FinishedRun& r) {
   if (r.train_s > 0 && r.duration_ms > 0) {
     s.train_share = std::clamp(r.train_s * 1000.0 / static_cast<double>(r.duration_ms), 0.05, 1.0);
   }
-  if (r.best_epoch > 0 && r.epochs > 0) s.best_frac = std::min(1.0, static_cast<double>(r.best_epoch) / r.epochs);
+  if (r.best_epoch > 0 && r.epochs > 0)
+    s.best_frac = std::min(1.0, static_cast<double>(r.best_epoch) / r.epochs);
   return s;
 }
 
@@ -104,11 +105,13 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     const size_t amp_k = static_cast<size_t>(Factor::kAmp);
     if (model.fitted[amp_k]) {
       char buf[96];
-      std::snprintf(buf, sizeof buf, "AMP scaled by %.2f (fitted on %d similar runs)", std::exp(model.beta[amp_k]),
-                    model.runs);
+      std::snprintf(buf, sizeof buf, "AMP scaled by %.2f (fitted on %d similar runs)",
+                    std::exp(model.beta[amp_k]), model.runs);
       e.amp_note = buf;
-    } else if (std::any_of(similar.begin(), similar.end(), [&](const FinishedRun* r) { return r->amp != req.amp; })) {
-      const auto on = std::count_if(similar.begin(), similar.end(), [](const FinishedRun* r) { return r->amp; });
+    } else if (std::any_of(similar.begin(), similar.end(),
+                           [&](const FinishedRun* r) { return r->amp != req.amp; })) {
+      const auto on =
+          std::count_if(similar.begin(), similar.end(), [](const FinishedRun* r) { return r->amp; });
       e.amp_note = "AMP not scaled: the history has " + std::to_string(on) + " AMP and " +
                    std::to_string(similar.size() - static_cast<size_t>(on)) + " non-AMP runs (" +
                    std::to_string(o.min_runs_amp) + " each needed)";
@@ -117,7 +120,8 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     // The setup and the final validation pass over the validation images once: they
     // scale with the data and the image size, not with epochs, batch or GPUs.
     ScalingModel fixed_model = model;
-    for (Factor f : {Factor::kBatch, Factor::kAmp, Factor::kGpus}) fixed_model.beta[static_cast<size_t>(f)] = 0;
+    for (Factor f : {Factor::kBatch, Factor::kAmp, Factor::kGpus})
+      fixed_model.beta[static_cast<size_t>(f)] = 0;
 
     std::vector<double> hours, dur, cost, epochs;
     std::vector<double> best_fracs;
@@ -139,7 +143,8 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
         }
       }
       const double epoch_part = sh.epochs_run > 0 ? sh.train_share * n / sh.epochs_run : Ratio(n, r.epochs);
-      const double ratio = epoch_part * model.Scale(from, want) + (1 - sh.train_share) * fixed_model.Scale(from, want);
+      const double ratio =
+          epoch_part * model.Scale(from, want) + (1 - sh.train_share) * fixed_model.Scale(from, want);
       const double gh = static_cast<double>(r.gpu_ns) / static_cast<double>(kGpuNsPerGpuHour);
       hours.push_back(gh * ratio);
       // Data-parallel: the GPU-hours on more GPUs take proportionally less time.
@@ -186,9 +191,9 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
       e.cost_micros.high = static_cast<double>(RoundedMicros(*e.cost_micros.high, rate.currency));
     if (!best_fracs.empty()) {
       e.stopping = "early stopping: patience " + std::to_string(req_patience) + " of " +
-                   std::to_string(static_cast<int>(req.epochs)) + " epochs; the similar runs peaked at a median " +
-                   Fixed1(Median(best_fracs) * 100) + " % of their epochs: " + Fixed1(e.epochs.mid) +
-                   " epochs predicted";
+                   std::to_string(static_cast<int>(req.epochs)) +
+                   " epochs; the similar runs peaked at a median " + Fixed1(Median(best_fracs) * 100) +
+                   " % of their epochs: " + Fixed1(e.epochs.mid) + " epochs predicted";
     } else {
       e.stopping = "epochs: the similar runs' share of their epochs trained (no patience given): " +
                    Fixed1(e.epochs.mid) + " epochs predicted";
@@ -272,7 +277,8 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
         maps.push_back(*qualifying[k]->best_map50);
       }
       const double c = Median(costs);
-      if (cheapest && (c > cheapest->first || (c == cheapest->first && runs <= cheapest->second.runs))) continue;
+      if (cheapest && (c > cheapest->first || (c == cheapest->first && runs <= cheapest->second.runs)))
+        continue;
       const FinishedRun& r = *qualifying[i];
       BestPractice b;
       b.model_type = r.model_type;
@@ -397,7 +403,8 @@ std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) 
     // rather than suggest one.
     const bool dearer = e.best->cost_micros > cost;
     out += zh ? "当前配置预计消耗" + FormatAmount(cost, c, lang) + ",历史同类任务最佳实践为" +
-                    FormatAmount(e.best->cost_micros, c, lang) + (dearer ? "(高于当前配置)" : "") + ",是否继续?"
+                    FormatAmount(e.best->cost_micros, c, lang) + (dearer ? "(高于当前配置)" : "") +
+                    ",是否继续?"
               : "This configuration is estimated at " + FormatAmount(cost, c, lang) +
                     "; the best practice among similar past runs cost " +
                     FormatAmount(e.best->cost_micros, c, lang) +

@@ -171,6 +171,22 @@ TEST(Estimate, PatienceStopsTheRequestWhereSimilarRunsPeaked) {
   EXPECT_NEAR(e.epochs.mid, 140, 1e-9);
 }
 
+TEST(Estimate, PatienceIsTheLabelsWholeNumberOrNotGiven) {
+  Job j = Request();
+  EXPECT_EQ(JobPatience(j), 0);
+  for (const auto& [v, want] : std::vector<std::pair<std::string, int>>{{"30", 30},
+                                                                        {"0", 0},
+                                                                        {"", 0},
+                                                                        {"-5", 0},
+                                                                        {"3.5", 0},
+                                                                        {"abc", 0},
+                                                                        {"1234567", 0},
+                                                                        {"100000", 100000}}) {
+    j.labels["patience"] = v;
+    EXPECT_EQ(JobPatience(j), want) << "'" << v << "'";
+  }
+}
+
 TEST(Estimate, TheFinalValidationIsNotScaledByEpochs) {
   // 10 h runs, 9 h of them in 100 epochs: twice the epochs is 18 h + the same 1 h.
   std::vector<FinishedRun> h;
@@ -230,7 +246,8 @@ TEST(Estimate, BestPracticeIsTheCheapestConfigurationReachingTheReference) {
   // A best practice dearer than the estimate is said to be so.
   Job longer = Request(10);
   const std::string dearer = RenderEstimateText(EstimateJob(longer, h, kRate), kCny, Lang::kEn);
-  EXPECT_NE(dearer.find("cost 14.00 CNY (more than this configuration). Continue?"), std::string::npos) << dearer;
+  EXPECT_NE(dearer.find("cost 14.00 CNY (more than this configuration). Continue?"), std::string::npos)
+      << dearer;
   // A margin of 0 leaves only the runs at or above the reference.
   EstimateOptions strict;
   strict.map_margin = 0;

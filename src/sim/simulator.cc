@@ -43,10 +43,10 @@ struct ModelSpec {
 // Throughputs are Ultralytics' with its mosaic augmentation on 8 dataloader workers,
 // where the CPU side bounds the small models.
 constexpr ModelSpec kModels[] = {
-    {"yolov8n", 260, 3.2, 50.3, "yolov8"},    {"yolov8s", 150, 7.1, 56.2, "yolov8"},
-    {"yolov8m", 70, 9.4, 57.9, "yolov8"},     {"yolov10s", 145, 6.9, 56.9, "yolov10"},
-    {"yolov10m", 62, 9.8, 58.7, "yolov10"},   {"yolo11n", 275, 3.0, 51.2, "yolo11"},
-    {"yolo11s", 160, 6.6, 57.3, "yolo11"},    {"custom-pruned-v10", 180, 4.8, 55.1, "yolov10"},
+    {"yolov8n", 260, 3.2, 50.3, "yolov8"},  {"yolov8s", 150, 7.1, 56.2, "yolov8"},
+    {"yolov8m", 70, 9.4, 57.9, "yolov8"},   {"yolov10s", 145, 6.9, 56.9, "yolov10"},
+    {"yolov10m", 62, 9.8, 58.7, "yolov10"}, {"yolo11n", 275, 3.0, 51.2, "yolo11"},
+    {"yolo11s", 160, 6.6, 57.3, "yolo11"},  {"custom-pruned-v10", 180, 4.8, 55.1, "yolov10"},
 };
 
 struct Team {
@@ -207,11 +207,14 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     const double val_s = 0.2 * static_cast<double>(j.dataset_images) / (3 * throughput);
     const double epoch_s = train_images / throughput + val_s + 4;
     // mAP@0.5 rises to what the model, the epochs, the data and the pixels allow; a
-    // plateau run gets there early and then overfits, slowly losing what it gained. Ultralytics stops `patience` epochs after its best
-    // fitness (0.1 mAP@0.5 + 0.9 mAP@0.5:0.95; proportional here).
+    // plateau run gets there early and then overfits, slowly losing what it gained. Ultralytics stops
+    // `patience` epochs after its best fitness (0.1 mAP@0.5 + 0.9 mAP@0.5:0.95; proportional here).
     const double reach = (m.map50 + 1.2 * std::log2(j.epochs / 100.0) +
                           1.0 * std::log2(static_cast<double>(j.dataset_images) / 30000.0) +
-                          (j.imgsz == 1280 ? 1.5 : j.imgsz == 960 ? 0.8 : 0.0) + rng.Normal(0, 0.8)) /
+                          (j.imgsz == 1280  ? 1.5
+                           : j.imgsz == 960 ? 0.8
+                                            : 0.0) +
+                          rng.Normal(0, 0.8)) /
                          100.0;
     const double tau = j.epochs / (plateau ? 14.0 : 5.0);
     std::vector<EpochProgress> curve;
@@ -279,8 +282,9 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     prof.steady_util = tuned ? rng.Uniform(84, 94) : rng.Uniform(55, 75);
     prof.dense_share = tuned ? rng.Uniform(0.82, 0.95) : rng.Uniform(0.3, 0.55);
     prof.tail_frac = plateau ? rng.Uniform(0.25, 0.4) : rng.Uniform(0.03, 0.08);
-    prof.peak_mem_mib = std::min(m.peak_gib * 1024.0 * std::pow(j.batch / 32.0, 0.8) * std::pow(j.imgsz / 640.0, 1.6),
-                                 0.95 * static_cast<double>(pools[pool].mem_mib));
+    prof.peak_mem_mib =
+        std::min(m.peak_gib * 1024.0 * std::pow(j.batch / 32.0, 0.8) * std::pow(j.imgsz / 640.0, 1.6),
+                 0.95 * static_cast<double>(pools[pool].mem_mib));
     c.profiles[j.id] = prof;
     // Progress: the epochs finished before the run ended (or the span did).
     const TimeMs last = j.end_ms ? j.end_ms : c.span.end;

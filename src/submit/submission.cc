@@ -39,7 +39,8 @@ StatusOr<std::vector<FinishedRun>> LoadFinishedRuns(Ledger& ledger, const BooksC
     r.duration_ms = j.end_ms - j.start_ms;
     r.gpu_ns = static_cast<int64_t>(c->second.usage.gpu_ns);
     r.cost_micros = c->second.cost_micros;
-    if (const Price* p = ctx.prices.Find(r.gpu_model, j.start_ms)) r.price_micros_per_gpu_hour = p->micros_per_gpu_hour;
+    if (const Price* p = ctx.prices.Find(r.gpu_model, j.start_ms))
+      r.price_micros_per_gpu_hour = p->micros_per_gpu_hour;
     ASSIGN_OR_RETURN(std::vector<EpochProgress> prog, ledger.GetProgress(j.id));
     // Ultralytics' fitness picks the best epoch (0.1 mAP@0.5 + 0.9 mAP@0.5:0.95; mAP@0.5
     // alone where the other is not reported); its patience counts from that epoch.
