@@ -347,7 +347,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                            : std::string(f) == "dataset_images" ? " (its size, in images)"
                                                                 : ""));
   }
-  c_sub->add_option("--label", sub.labels, "a label key=value (repeatable)");
+  c_sub->add_option("--label", sub.labels,
+                    "a label key=value (repeatable); patience=N: its early stopping, which the estimate uses");
   c_sub->add_flag("--yes", sub.yes, "do not ask: continue");
   c_sub->add_flag("--dry-run", sub.dry_run, "check and estimate; register nothing");
   c_sub->add_option("--max-cost", sub.max_cost,

@@ -9,6 +9,7 @@
 
 #include "common/stats.h"
 #include "domain/gpu_model.h"
+#include "estimate/scaling.h"
 
 namespace gpuledger {
 
@@ -26,18 +27,43 @@ std::string_view EstimateBasisName(Estimate::Basis b) {
 
 namespace {
 
-// Request over run for one work factor, 1 when either side does not say.
+// Request over run, 1 when either side does not say.
 double Ratio(double want, double had) { return want > 0 && had > 0 ? want / had : 1.0; }
-
-// How much more work the request is than the run: epochs x images x pixels per image.
-double WorkScale(const Job& req, const FinishedRun& r) {
-  const double px = Ratio(req.imgsz, r.imgsz);
-  return Ratio(req.epochs, r.epochs) *
-         Ratio(static_cast<double>(req.dataset_images), static_cast<double>(r.dataset_images)) * px * px;
-}
 
 int64_t RoundedMicros(double micros, const Currency& c) {
   return RoundMicros(static_cast<int64_t>(std::llround(micros)), c.micros_per_minor());
+}
+
+double GpuCount(int64_t share_ppm) {
+  return share_ppm > 0 ? static_cast<double>(share_ppm) / kFullShare : 0.0;
+}
+
+ScalingPoint PointOf(int64_t images, int imgsz, int batch, bool amp, int64_t share_ppm) {
+  return MakeScalingPoint(static_cast<double>(images), imgsz, batch, amp, GpuCount(share_ppm));
+}
+
+// What one finished run says of its own time: epochs trained, the share of its run spent
+// in them (the rest is setup and the final validation), and where it peaked.
+struct RunShape {
+  double epochs_run = 0;   // 0: unknown
+  double train_share = 1;  // of duration; 1 when progress has no time
+  double best_frac = 0;    // best epoch / requested epochs; 0: unknown
+};
+RunShape ShapeOf(const FinishedRun& r) {
+  RunShape s;
+  s.epochs_run = r.epochs_run > 0 ? r.epochs_run : r.epochs;
+  if (r.train_s > 0 && r.duration_ms > 0) {
+    s.train_share = std::clamp(r.train_s * 1000.0 / static_cast<double>(r.duration_ms), 0.05, 1.0);
+  }
+  if (r.best_epoch > 0 && r.epochs > 0)
+    s.best_frac = std::min(1.0, static_cast<double>(r.best_epoch) / r.epochs);
+  return s;
+}
+
+std::string Fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
 }
 
 }  // namespace
@@ -55,45 +81,98 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
       similar.push_back(&r);
   }
   e.runs = static_cast<int>(similar.size());
-
-  // AMP: scaled by what the history shows, the ratio of the medians of work-normalised
-  // GPU-hours with and without it, when both sides have enough runs.
-  double amp_factor = 1.0;  // AMP on / AMP off
-  {
-    std::vector<double> on, off;
-    for (const FinishedRun* r : similar) {
-      const double per_work = static_cast<double>(r->gpu_ns) * WorkScale(req, *r);
-      (r->amp ? on : off).push_back(per_work);
-    }
-    const bool mixed =
-        std::any_of(similar.begin(), similar.end(), [&](const FinishedRun* r) { return r->amp != req.amp; });
-    if (static_cast<int>(on.size()) >= o.min_runs_amp && static_cast<int>(off.size()) >= o.min_runs_amp) {
-      amp_factor = Median(on) / Median(off);
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "AMP scaled by %.2f (median of %zu AMP runs over %zu without)",
-                    amp_factor, on.size(), off.size());
-      e.amp_note = buf;
-    } else if (mixed) {
-      e.amp_note = "AMP not scaled: the history has " + std::to_string(on.size()) + " AMP and " +
-                   std::to_string(off.size()) + " non-AMP runs (" + std::to_string(o.min_runs_amp) +
-                   " each needed)";
-    }
-  }
+  const int req_patience = JobPatience(req);
 
   if (e.runs >= o.min_runs_point) {
     e.basis = Estimate::Basis::kHistory;
-    std::vector<double> hours, dur, cost;
+    // The scaling model, fitted on the similar runs' GPU-hours per epoch trained.
+    std::vector<RunShape> shapes;
+    std::vector<ScalingPoint> froms, points;
+    shapes.reserve(similar.size());
+    froms.reserve(similar.size());
+    points.reserve(similar.size());
     for (const FinishedRun* r : similar) {
-      double s = WorkScale(req, *r);
-      if (r->amp != req.amp && amp_factor != 1.0) s *= req.amp ? amp_factor : 1.0 / amp_factor;
-      hours.push_back(static_cast<double>(r->gpu_ns) / static_cast<double>(kGpuNsPerGpuHour) * s);
-      // Data-parallel: the same GPU-hours on more GPUs take proportionally less time.
-      const double gpus =
-          Ratio(static_cast<double>(r->gpu_share_ppm), static_cast<double>(req.gpu_share_ppm));
-      dur.push_back(static_cast<double>(r->duration_ms) / static_cast<double>(kHourMs) * s * gpus);
-      cost.push_back(static_cast<double>(r->cost_micros) * s);
+      shapes.push_back(ShapeOf(*r));
+      froms.push_back(PointOf(r->dataset_images, r->imgsz, r->batch, r->amp, r->gpu_share_ppm));
+      const double gh = static_cast<double>(r->gpu_ns) / static_cast<double>(kGpuNsPerGpuHour);
+      if (shapes.back().epochs_run > 0) {
+        points.push_back(froms.back());
+        points.back().y = std::log(gh * shapes.back().train_share / shapes.back().epochs_run);
+      }
     }
-    for (auto* v : {&hours, &dur, &cost}) std::sort(v->begin(), v->end());
+    const ScalingModel model = FitScaling(points, o.min_runs_amp);
+    e.scaling = model.Describe();
+    const size_t amp_k = static_cast<size_t>(Factor::kAmp);
+    if (model.fitted[amp_k]) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "AMP scaled by %.2f (fitted on %d similar runs)",
+                    std::exp(model.beta[amp_k]), model.runs);
+      e.amp_note = buf;
+    } else if (std::any_of(similar.begin(), similar.end(),
+                           [&](const FinishedRun* r) { return r->amp != req.amp; })) {
+      const auto on =
+          std::count_if(similar.begin(), similar.end(), [](const FinishedRun* r) { return r->amp; });
+      e.amp_note = "AMP not scaled: the history has " + std::to_string(on) + " AMP and " +
+                   std::to_string(similar.size() - static_cast<size_t>(on)) + " non-AMP runs (" +
+                   std::to_string(o.min_runs_amp) + " each needed)";
+    }
+    const ScalingPoint want = PointOf(req.dataset_images, req.imgsz, req.batch, req.amp, req.gpu_share_ppm);
+    // The setup and the final validation pass over the validation images once: they
+    // scale with the data and the image size, not with epochs, batch or GPUs.
+    ScalingModel fixed_model = model;
+    for (Factor f : {Factor::kBatch, Factor::kAmp, Factor::kGpus})
+      fixed_model.beta[static_cast<size_t>(f)] = 0;
+
+    std::vector<double> hours, dur, cost, epochs;
+    std::vector<double> best_fracs;
+    for (size_t i = 0; i < similar.size(); ++i) {
+      const FinishedRun& r = *similar[i];
+      const RunShape& sh = shapes[i];
+      const ScalingPoint& from = froms[i];
+      const double req_epochs = req.epochs > 0 ? req.epochs : r.epochs;
+      // Epochs the request trains if it learns as this run did: with a patience, until
+      // its best epoch (at this run's share of its epochs) plus the patience; without
+      // one, this run's share of its epochs.
+      double n = req_epochs;
+      if (sh.epochs_run > 0 && r.epochs > 0) {
+        if (req_patience > 0 && sh.best_frac > 0) {
+          n = std::min(req_epochs, std::ceil(sh.best_frac * req_epochs) + req_patience);
+          best_fracs.push_back(sh.best_frac);
+        } else {
+          n = req_epochs * sh.epochs_run / r.epochs;
+        }
+      }
+      const double epoch_part = sh.epochs_run > 0 ? sh.train_share * n / sh.epochs_run : Ratio(n, r.epochs);
+      const double ratio =
+          epoch_part * model.Scale(from, want) + (1 - sh.train_share) * fixed_model.Scale(from, want);
+      const double gh = static_cast<double>(r.gpu_ns) / static_cast<double>(kGpuNsPerGpuHour);
+      hours.push_back(gh * ratio);
+      // Data-parallel: the GPU-hours on more GPUs take proportionally less time.
+      dur.push_back(static_cast<double>(r.duration_ms) / static_cast<double>(kHourMs) * ratio *
+                    Ratio(GpuCount(r.gpu_share_ppm), GpuCount(req.gpu_share_ppm)));
+      // At today's price: the request pays the rate in force now, not the one this run paid.
+      const double reprice = rate.micros_per_gpu_hour > 0 && r.price_micros_per_gpu_hour > 0
+                                 ? static_cast<double>(rate.micros_per_gpu_hour) /
+                                       static_cast<double>(r.price_micros_per_gpu_hour)
+                                 : 1.0;
+      cost.push_back(static_cast<double>(r.cost_micros) * ratio * reprice);
+      epochs.push_back(n);
+    }
+    // The scaled runs' spread is their residual from the fitted model, which the fit has
+    // made smaller than a new run's error: widen each value's log-distance from the median
+    // by sqrt((1 + p/n) n/(n - p)) for the p parameters fitted (prediction, not fit).
+    // The widening is monotonic: the sorted order stands.
+    for (auto* v : {&hours, &dur, &cost, &epochs}) std::sort(v->begin(), v->end());
+    const int fitted = 1 + static_cast<int>(std::count(model.fitted.begin(), model.fitted.end(), true));
+    if (model.runs > 0 && e.runs > fitted + 1) {
+      const double n = e.runs, p = fitted;
+      const double widen = std::sqrt((1 + p / n) * n / (n - p));
+      for (auto* v : {&hours, &dur, &cost}) {
+        const double med = Quantile(*v, 0.5);
+        if (med <= 0) continue;
+        for (double& x : *v) x = x > 0 ? med * std::pow(x / med, widen) : x;
+      }
+    }
     auto fill = [&](Predicted& p, const std::vector<double>& v) {
       p.mid = Quantile(v, 0.5);
       if (e.runs >= o.min_runs_interval) {
@@ -104,11 +183,22 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     fill(e.gpu_hours, hours);
     fill(e.duration_h, dur);
     fill(e.cost_micros, cost);
+    fill(e.epochs, epochs);
     e.cost_micros.mid = static_cast<double>(RoundedMicros(e.cost_micros.mid, rate.currency));
     if (e.cost_micros.low)
       e.cost_micros.low = static_cast<double>(RoundedMicros(*e.cost_micros.low, rate.currency));
     if (e.cost_micros.high)
       e.cost_micros.high = static_cast<double>(RoundedMicros(*e.cost_micros.high, rate.currency));
+    if (!best_fracs.empty()) {
+      e.stopping = "early stopping: patience " + std::to_string(req_patience) + " of " +
+                   std::to_string(static_cast<int>(req.epochs)) +
+                   " epochs; the similar runs peaked at a median " + Fixed1(Median(best_fracs) * 100) +
+                   " % of their epochs: " + Fixed1(e.epochs.mid) + " epochs predicted";
+    } else {
+      e.stopping = "epochs: the similar runs' share of their epochs trained (no patience given): " +
+                   Fixed1(e.epochs.mid) + " epochs predicted";
+    }
+    e.stopping += "; setup and final validation scaled apart from the epochs";
     if (e.runs < o.min_runs_interval) {
       e.notes.push_back("history is thin: " + std::to_string(e.runs) + " similar finished runs (" +
                         e.similar + "); a median only, no interval below " +
@@ -160,29 +250,45 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     e.best_note = "no best practice: no run of " + e.similar + " has mAP@0.5 to compare with";
   } else {
     const double ref = Median(ref_maps);
-    using Key = std::tuple<std::string, std::string, int, int, int, bool>;
-    std::map<Key, std::vector<const FinishedRun*>> configs;
-    int candidates = 0;
+    // Qualifying runs grouped by configuration: sorted by it and scanned, which over a
+    // pool of tens of thousands of runs costs a fraction of a map of them (the numbers
+    // first: most comparisons end there).
+    std::vector<const FinishedRun*> qualifying;
     for (const FinishedRun* r : pool) {
-      if (*r->best_map50 + 1e-12 < ref - o.map_margin) continue;
-      ++candidates;
-      configs[{r->model_type, r->gpu_model, r->epochs, r->batch, r->imgsz, r->amp}].push_back(r);
+      if (*r->best_map50 + 1e-12 >= ref - o.map_margin) qualifying.push_back(r);
     }
+    const int candidates = static_cast<int>(qualifying.size());
+    auto config = [](const FinishedRun* r) {
+      return std::tie(r->epochs, r->batch, r->imgsz, r->amp, r->patience, r->model_type, r->gpu_model);
+    };
+    std::sort(qualifying.begin(), qualifying.end(),
+              [&](const FinishedRun* a, const FinishedRun* b) { return config(a) < config(b); });
     std::optional<std::pair<double, BestPractice>> cheapest;
-    for (const auto& [key, runs] : configs) {
-      if (static_cast<int>(runs.size()) < o.min_runs_best) continue;
-      std::vector<double> costs, maps;
-      for (const FinishedRun* r : runs) {
-        costs.push_back(static_cast<double>(r->cost_micros));
-        maps.push_back(*r->best_map50);
+    std::vector<double> costs, maps;
+    for (size_t i = 0, next = 0; i < qualifying.size(); i = next) {
+      next = i + 1;
+      while (next < qualifying.size() && config(qualifying[next]) == config(qualifying[i])) ++next;
+      const int runs = static_cast<int>(next - i);
+      if (runs < o.min_runs_best) continue;
+      costs.clear();
+      maps.clear();
+      for (size_t k = i; k < next; ++k) {
+        costs.push_back(static_cast<double>(qualifying[k]->cost_micros));
+        maps.push_back(*qualifying[k]->best_map50);
       }
       const double c = Median(costs);
-      if (cheapest && (c > cheapest->first ||
-                       (c == cheapest->first && static_cast<int>(runs.size()) <= cheapest->second.runs)))
+      if (cheapest && (c > cheapest->first || (c == cheapest->first && runs <= cheapest->second.runs)))
         continue;
+      const FinishedRun& r = *qualifying[i];
       BestPractice b;
-      std::tie(b.model_type, b.gpu_model, b.epochs, b.batch, b.imgsz, b.amp) = key;
-      b.runs = static_cast<int>(runs.size());
+      b.model_type = r.model_type;
+      b.gpu_model = r.gpu_model;
+      b.epochs = r.epochs;
+      b.batch = r.batch;
+      b.imgsz = r.imgsz;
+      b.amp = r.amp;
+      b.patience = r.patience;
+      b.runs = runs;
       b.cost_micros = RoundedMicros(c, rate.currency);
       b.map50 = Median(maps);
       cheapest = {c, b};
@@ -202,6 +308,17 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     }
   }
   return e;
+}
+
+int JobPatience(const Job& j) {
+  auto it = j.labels.find("patience");
+  if (it == j.labels.end() || it->second.empty() || it->second.size() > 6) return 0;
+  int v = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 StatusOr<Lang> ParseLang(std::string_view s) {
@@ -242,6 +359,8 @@ std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) 
   std::string out;
   for (const std::string& n : e.notes) out += (zh ? "注意: " : "note: ") + n + "\n";
   if (!e.amp_note.empty()) out += (zh ? "说明: " : "note: ") + e.amp_note + "\n";
+  if (!e.scaling.empty()) out += (zh ? "缩放: " : "scaling: ") + e.scaling + "\n";
+  if (!e.stopping.empty()) out += (zh ? "早停: " : "stopping: ") + e.stopping + "\n";
   if (e.basis == Estimate::Basis::kHistory) {
     const std::string interval = e.cost_micros.low
                                      ? FormatAmount(static_cast<int64_t>(*e.cost_micros.low), c, lang) + "–" +
@@ -266,7 +385,8 @@ std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) 
     const BestPractice& b = *e.best;
     const std::string cfg = b.model_type + " " + b.gpu_model + " epochs=" + std::to_string(b.epochs) +
                             " batch=" + std::to_string(b.batch) + " imgsz=" + std::to_string(b.imgsz) +
-                            " amp=" + (b.amp ? "true" : "false");
+                            " amp=" + (b.amp ? "true" : "false") +
+                            (b.patience > 0 ? " patience=" + std::to_string(b.patience) : "");
     out += zh ? "最佳实践: " + cfg + ", mAP@0.5 " + Fixed(b.map50 * 100, 1) + " (参考 " +
                     Fixed(b.reference_map50 * 100, 1) + "), 依据 " + std::to_string(b.runs) + " 次运行, " +
                     b.scope + "\n"
@@ -279,11 +399,16 @@ std::string RenderEstimateText(const Estimate& e, const Currency& c, Lang lang) 
   if (e.basis == Estimate::Basis::kNone) {
     out += zh ? "当前配置无法估算费用,是否继续?" : "No cost estimate for this configuration. Continue?";
   } else if (e.best) {
+    // A best practice dearer than this estimate is no cheaper way: the output says so
+    // rather than suggest one.
+    const bool dearer = e.best->cost_micros > cost;
     out += zh ? "当前配置预计消耗" + FormatAmount(cost, c, lang) + ",历史同类任务最佳实践为" +
-                    FormatAmount(e.best->cost_micros, c, lang) + ",是否继续?"
+                    FormatAmount(e.best->cost_micros, c, lang) + (dearer ? "(高于当前配置)" : "") +
+                    ",是否继续?"
               : "This configuration is estimated at " + FormatAmount(cost, c, lang) +
                     "; the best practice among similar past runs cost " +
-                    FormatAmount(e.best->cost_micros, c, lang) + ". Continue?";
+                    FormatAmount(e.best->cost_micros, c, lang) +
+                    (dearer ? " (more than this configuration)" : "") + ". Continue?";
   } else {
     out += zh ? "当前配置预计消耗" + FormatAmount(cost, c, lang) + ",是否继续?"
               : "This configuration is estimated at " + FormatAmount(cost, c, lang) + ". Continue?";
@@ -313,9 +438,12 @@ std::string EstimateJson(const Estimate& e, const Currency& c) {
     j["gpu_hours"] = predicted(e.gpu_hours, false, c);
     j["duration_hours"] = predicted(e.duration_h, false, c);
     j["cost"] = predicted(e.cost_micros, true, c);
+    if (e.basis == Estimate::Basis::kHistory) j["epochs"] = predicted(e.epochs, false, c);
     if (e.cost_micros.low) j["interval"] = "P10-P90";
   }
   if (!e.amp_note.empty()) j["amp_note"] = e.amp_note;
+  if (!e.scaling.empty()) j["scaling"] = e.scaling;
+  if (!e.stopping.empty()) j["stopping"] = e.stopping;
   if (e.best) {
     const BestPractice& b = *e.best;
     j["best_practice"] = {{"scope", b.scope},
@@ -325,6 +453,7 @@ std::string EstimateJson(const Estimate& e, const Currency& c) {
                           {"batch", b.batch},
                           {"imgsz", b.imgsz},
                           {"amp", b.amp},
+                          {"patience", b.patience},
                           {"runs", b.runs},
                           {"cost", FormatMicros(b.cost_micros, c.minor_digits)},
                           {"map50", std::round(b.map50 * 10000) / 10000},

@@ -29,9 +29,14 @@ struct FinishedRun {
   int batch = 0;
   int imgsz = 0;
   bool amp = false;
+  int patience = 0;                  // requested early stopping (label `patience`); 0: not given
+  int epochs_run = 0;                // its last progress epoch; 0: no progress
+  int best_epoch = 0;                // the epoch of its best fitness; 0: no progress
+  double train_s = 0;                // progress time at its last epoch; 0: not reported
   DurationMs duration_ms = 0;        // end - start
   int64_t gpu_ns = 0;                // allocated GPU time (books)
   int64_t cost_micros = 0;           // direct cost (books)
+  int64_t price_micros_per_gpu_hour = 0;  // the price in force at its start; 0: unknown
   std::optional<double> best_map50;  // 0..1
 };
 
@@ -41,7 +46,7 @@ struct EstimateOptions {
   double low_quantile = 0.10;  // the interval: P10..P90 (80 % nominal)
   double high_quantile = 0.90;
   double map_margin = 0.01;  // best practice: mAP@0.5 within this of the reference (1 point)
-  int min_runs_amp = 3;      // AMP is scaled only with this many runs on each side
+  int min_runs_amp = 3;      // a factor is fitted only with this many runs on each of two values
   int min_runs_best = 2;     // best practice: a configuration needs this many qualifying runs
 };
 
@@ -54,7 +59,7 @@ struct Predicted {
 struct BestPractice {
   std::string scope;  // "project vision" or "dataset coco128"
   std::string model_type, gpu_model;
-  int epochs = 0, batch = 0, imgsz = 0;
+  int epochs = 0, batch = 0, imgsz = 0, patience = 0;
   bool amp = false;
   int runs = 0;                // runs of this configuration it rests on
   int64_t cost_micros = 0;     // their median cost (books), rounded to the minor unit
@@ -71,6 +76,9 @@ struct Estimate {
   Predicted gpu_hours;
   Predicted duration_h;
   Predicted cost_micros;  // rounded to the currency's minor unit
+  Predicted epochs;       // epochs the run is predicted to train (early stopping)
+  std::string scaling;    // the scaling model: each factor's exponent, fitted or prior
+  std::string stopping;   // how early stopping and the final validation were taken
   std::string amp_note;   // how AMP was handled
   std::vector<std::string> notes;
   std::optional<BestPractice> best;
@@ -81,9 +89,14 @@ std::string_view EstimateBasisName(Estimate::Basis b);
 // The GPU-hour rate of the requested model now (the price book's), for the fallback;
 // 0 when the model has no price.
 struct RateInfo {
-  int64_t micros_per_gpu_hour = 0;
+  int64_t micros_per_gpu_hour = 0;  // the history's costs are re-priced to it
   Currency currency;
 };
+
+// Ultralytics' patience of a job: its label `patience` (the metadata of BRIEF §1 has no
+// field for it; the label is what a spec, the CLI and the Python client send), 0 when
+// absent or not a whole number of epochs.
+int JobPatience(const Job& j);
 
 Estimate EstimateJob(const Job& request, const std::vector<FinishedRun>& history, const RateInfo& rate,
                      const EstimateOptions& options = {});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace gpuledger {
 namespace {
 
@@ -104,11 +106,115 @@ TEST(Estimate, AmpIsScaledOnlyWhenTheHistoryShowsIt) {
   Job amp = Request();
   amp.amp = true;
   Estimate e = EstimateJob(amp, h, kRate);
-  EXPECT_NEAR(e.gpu_hours.mid, 6.0, 1e-9);  // every run scaled to AMP: 10 h x 0.6
-  EXPECT_NE(e.amp_note.find("AMP scaled by 0.60"), std::string::npos);
+  // Every run scaled to AMP: 10 h x 0.6 (the fit's small ridge toward the prior of no
+  // effect leaves 0.602).
+  EXPECT_NEAR(e.gpu_hours.mid, 6.0, 0.05);
+  EXPECT_NE(e.amp_note.find("AMP scaled by 0.60"), std::string::npos) << e.amp_note;
+  EXPECT_NE(e.scaling.find("AMP x0.60 (fitted)"), std::string::npos) << e.scaling;
+  EXPECT_NE(e.scaling.find("imgsz^2.00 (prior)"), std::string::npos) << e.scaling;
   h.pop_back();  // 2 AMP runs: not enough to learn from
   e = EstimateJob(amp, h, kRate);
   EXPECT_NE(e.amp_note.find("AMP not scaled"), std::string::npos);
+}
+
+TEST(Estimate, ImageSizeIsScaledByTheExponentTheHistoryShows) {
+  // Time per epoch follows imgsz^1.5 in this history, not the prior's pixel count.
+  std::vector<FinishedRun> h;
+  for (int i = 0; i < 6; ++i) {
+    FinishedRun r = PastRun(i, 4.0 * (1 + 0.01 * (i % 3)));
+    if (i >= 3) {
+      r.imgsz = 1280;
+      r.gpu_ns = static_cast<int64_t>(static_cast<double>(r.gpu_ns) * std::pow(2.0, 1.5));
+      r.cost_micros = static_cast<int64_t>(static_cast<double>(r.cost_micros) * std::pow(2.0, 1.5));
+    }
+    h.push_back(r);
+  }
+  Job req = Request();
+  req.imgsz = 960;
+  Estimate e = EstimateJob(req, h, kRate);
+  EXPECT_NE(e.scaling.find("imgsz^1.5"), std::string::npos) << e.scaling;  // 1.51: the ridge
+  EXPECT_NE(e.scaling.find("(fitted)"), std::string::npos) << e.scaling;
+  EXPECT_NEAR(e.gpu_hours.mid, 4.04 * std::pow(1.5, 1.5), 0.1);
+  // Three runs at one size and two at the other: not enough to fit; the prior (pixels).
+  h.pop_back();
+  e = EstimateJob(req, h, kRate);
+  EXPECT_NE(e.scaling.find("imgsz^2.00 (prior)"), std::string::npos) << e.scaling;
+}
+
+TEST(Estimate, PatienceStopsTheRequestWhereSimilarRunsPeaked) {
+  // Each run asked 100 epochs, peaked at epoch 40 and stopped at 70 (patience 30): 9 h
+  // over its 70 epochs, then 1 h of setup and final validation.
+  std::vector<FinishedRun> h;
+  for (int i = 0; i < 10; ++i) {
+    FinishedRun r = PastRun(i, 10);
+    r.patience = 30;
+    r.epochs_run = 70;
+    r.best_epoch = 40;
+    r.train_s = 9 * 3600;
+    h.push_back(r);
+  }
+  Job req = Request(200);
+  req.labels["patience"] = "20";
+  Estimate e = EstimateJob(req, h, kRate);
+  // Peak at 40 % of 200 epochs = 80, stop 20 later: 100 epochs x 9/70 h + the 1 h.
+  EXPECT_NEAR(e.epochs.mid, 100, 1e-9);
+  EXPECT_NEAR(e.gpu_hours.mid, 100 * 9.0 / 70 + 1, 1e-6);
+  EXPECT_NE(e.stopping.find("patience 20 of 200 epochs"), std::string::npos) << e.stopping;
+  // A patience past the epochs never stops it: all 200.
+  req.labels["patience"] = "300";
+  e = EstimateJob(req, h, kRate);
+  EXPECT_NEAR(e.epochs.mid, 200, 1e-9);
+  EXPECT_NEAR(e.gpu_hours.mid, 200 * 9.0 / 70 + 1, 1e-6);
+  // No patience given: the runs' own share of their epochs (70 %).
+  req.labels.erase("patience");
+  e = EstimateJob(req, h, kRate);
+  EXPECT_NEAR(e.epochs.mid, 140, 1e-9);
+}
+
+TEST(Estimate, PatienceIsTheLabelsWholeNumberOrNotGiven) {
+  Job j = Request();
+  EXPECT_EQ(JobPatience(j), 0);
+  for (const auto& [v, want] : std::vector<std::pair<std::string, int>>{{"30", 30},
+                                                                        {"0", 0},
+                                                                        {"", 0},
+                                                                        {"-5", 0},
+                                                                        {"3.5", 0},
+                                                                        {"abc", 0},
+                                                                        {"1234567", 0},
+                                                                        {"100000", 100000}}) {
+    j.labels["patience"] = v;
+    EXPECT_EQ(JobPatience(j), want) << "'" << v << "'";
+  }
+}
+
+TEST(Estimate, TheFinalValidationIsNotScaledByEpochs) {
+  // 10 h runs, 9 h of them in 100 epochs: twice the epochs is 18 h + the same 1 h.
+  std::vector<FinishedRun> h;
+  for (int i = 0; i < 3; ++i) {
+    FinishedRun r = PastRun(i, 10);
+    r.epochs_run = 100;
+    r.best_epoch = 100;
+    r.train_s = 9 * 3600;
+    h.push_back(r);
+  }
+  Estimate e = EstimateJob(Request(200), h, kRate);
+  EXPECT_NEAR(e.gpu_hours.mid, 19, 1e-6);
+  EXPECT_DOUBLE_EQ(e.cost_micros.mid, 66'500'000);  // 19 h x 3.50
+  // Twice the data doubles both parts (more training images, more validation images).
+  e = EstimateJob(Request(100, 20000), h, kRate);
+  EXPECT_NEAR(e.gpu_hours.mid, 20, 1e-6);
+}
+
+TEST(Estimate, CostIsAtTodaysPriceNotThePriceTheRunsPaid) {
+  std::vector<FinishedRun> h;
+  for (int i = 0; i < 3; ++i) {
+    FinishedRun r = PastRun(i, 4);  // 14.00 CNY at 3.50 per GPU-hour
+    r.price_micros_per_gpu_hour = 3'500'000;
+    h.push_back(r);
+  }
+  Estimate e = EstimateJob(Request(), h, RateInfo{2'800'000, kCny});
+  EXPECT_DOUBLE_EQ(e.cost_micros.mid, 11'200'000);  // 4 h x 2.80
+  EXPECT_NEAR(e.gpu_hours.mid, 4, 1e-9);
 }
 
 TEST(Estimate, BestPracticeIsTheCheapestConfigurationReachingTheReference) {
@@ -137,6 +243,11 @@ TEST(Estimate, BestPracticeIsTheCheapestConfigurationReachingTheReference) {
   EXPECT_EQ(e.best->candidates, 7);
   const std::string zh = RenderEstimateText(e, kCny, Lang::kZh);
   EXPECT_NE(zh.find("历史同类任务最佳实践为14.00元,是否继续?"), std::string::npos) << zh;
+  // A best practice dearer than the estimate is said to be so.
+  Job longer = Request(10);
+  const std::string dearer = RenderEstimateText(EstimateJob(longer, h, kRate), kCny, Lang::kEn);
+  EXPECT_NE(dearer.find("cost 14.00 CNY (more than this configuration). Continue?"), std::string::npos)
+      << dearer;
   // A margin of 0 leaves only the runs at or above the reference.
   EstimateOptions strict;
   strict.map_margin = 0;

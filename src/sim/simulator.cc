@@ -35,16 +35,18 @@ class Rng {
 
 struct ModelSpec {
   const char* name;
-  double hours_per_100_epochs;  // on one A10G, 5,000 images at 640
+  double images_per_s;  // training throughput on one A10G at imgsz 640, batch 16, AMP
   double peak_gib;
-  double map50;  // final mAP@0.5 in points
+  double map50;  // mAP@0.5 in points the model reaches in 100 epochs on 30,000 images at 640
   const char* yolo_version;
 };
+// Throughputs are Ultralytics' with its mosaic augmentation on 8 dataloader workers,
+// where the CPU side bounds the small models.
 constexpr ModelSpec kModels[] = {
-    {"yolov8n", 2.6, 3.2, 50.3, "yolov8"},    {"yolov8s", 8.3, 7.1, 56.2, "yolov8"},
-    {"yolov8m", 12.8, 9.4, 57.9, "yolov8"},   {"yolov10s", 8.0, 6.9, 56.9, "yolov10"},
-    {"yolov10m", 14.2, 9.8, 58.7, "yolov10"}, {"yolo11n", 2.4, 3.0, 51.2, "yolo11"},
-    {"yolo11s", 7.6, 6.6, 57.3, "yolo11"},    {"custom-pruned-v10", 6.1, 4.8, 55.1, "yolov10"},
+    {"yolov8n", 260, 3.2, 50.3, "yolov8"},  {"yolov8s", 150, 7.1, 56.2, "yolov8"},
+    {"yolov8m", 70, 9.4, 57.9, "yolov8"},   {"yolov10s", 145, 6.9, 56.9, "yolov10"},
+    {"yolov10m", 62, 9.8, 58.7, "yolov10"}, {"yolo11n", 275, 3.0, 51.2, "yolo11"},
+    {"yolo11s", 160, 6.6, 57.3, "yolo11"},  {"custom-pruned-v10", 180, 4.8, 55.1, "yolov10"},
 };
 
 struct Team {
@@ -52,13 +54,15 @@ struct Team {
   const char* project;
   const char* users[2];
   double jobs_per_day;
+  int64_t dataset_images;  // its dataset's v1; each later version adds a fifth
+  double large_imgsz;      // share of its runs at 960 or 1280 (small defects need pixels)
 };
 constexpr Team kTeams[] = {
-    {"manufacturing", "defect-detection-line3", {"zhangsan", "lisi"}, 4.0},
-    {"manufacturing", "pcb-solder-qc", {"wangwu", "wangwu"}, 2.2},
-    {"retail", "shelf-monitoring", {"zhaoliu", "sunqi"}, 3.0},
-    {"retail", "checkout-cam", {"zhouba", "zhouba"}, 1.5},
-    {"autonomy", "forklift-perception", {"wujiu", "zhengshi"}, 2.6},
+    {"manufacturing", "defect-detection-line3", {"zhangsan", "lisi"}, 4.0, 36000, 0.45},
+    {"manufacturing", "pcb-solder-qc", {"wangwu", "wangwu"}, 2.2, 16000, 0.5},
+    {"retail", "shelf-monitoring", {"zhaoliu", "sunqi"}, 3.0, 44000, 0.15},
+    {"retail", "checkout-cam", {"zhouba", "zhouba"}, 1.5, 24000, 0.2},
+    {"autonomy", "forklift-perception", {"wujiu", "zhengshi"}, 2.6, 56000, 0.2},
 };
 
 constexpr const char* kFrameworks[] = {"ultralytics==8.0.120", "ultralytics==8.0.200", "ultralytics==8.2.103",
@@ -86,9 +90,10 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
   struct Pool {
     const char* model;
     int64_t mem_mib;
-    double speed;  // run time factor vs A10G
+    double speed;     // throughput factor vs A10G
+    double amp_gain;  // throughput factor of AMP (tensor cores) vs FP32
   };
-  const Pool pools[] = {{"A10G", 23028, 1.0}, {"A100-SXM4-80GB", 81920, 0.45}};
+  const Pool pools[] = {{"A10G", 23028, 1.0, 1.5}, {"A100-SXM4-80GB", 81920, 2.4, 1.75}};
   std::vector<std::vector<size_t>> pool_gpus(2);
   for (int p = 0; p < 2; ++p) {
     for (int n = 0; n < (p == 0 ? o.a10g_nodes : o.a100_nodes); ++n) {
@@ -100,7 +105,9 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
         g.index = i;
         g.model = pools[p].model;
         g.memory_mib = pools[p].mem_mib;
-        g.in_service_from = c.span.start - 30 * kDayMs;
+        // In service when the simulated cluster starts working: a month before it would
+        // be all idle capacity, and the first month's comparison with it meaningless.
+        g.in_service_from = c.span.start;
         g.sample_interval_ms = o.sample_interval_ms;
         g.max_gap_ms = 3 * o.sample_interval_ms;
         pool_gpus[static_cast<size_t>(p)].push_back(c.gpus.size());
@@ -164,22 +171,83 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     j.framework = kFrameworks[static_cast<size_t>(rng.Int(4))];
     j.gpu_share_ppm = pruned ? kFullShare / 2 : count * kFullShare;
     j.gpu_model = pools[pool].model;
-    j.duration_limit_ms = (rng.Chance(0.7) ? 48 : 72) * kHourMs;
-    j.dataset = std::string(team.project) + "-v" + std::to_string(1 + rng.Int(4));
-    j.dataset_images = 2000 + rng.Int(8) * 1000;
-    j.epochs = rng.Chance(0.5) ? 100 : rng.Chance(0.5) ? 150 : 300;
-    j.batch = tuned ? 32 : 16;
-    j.imgsz = rng.Chance(0.8) ? 640 : 1280;
-    j.amp = tuned;
+    const double lr = rng.Uniform();
+    j.duration_limit_ms = (lr < 0.5 ? 48 : lr < 0.85 ? 72 : 96) * kHourMs;
+    const int version = 1 + rng.Int(4);
+    j.dataset = std::string(team.project) + "-v" + std::to_string(version);
+    j.dataset_images = team.dataset_images * (4 + version) / 5;
+    const double er = rng.Uniform();
+    j.epochs = er < 0.1 ? 50 : er < 0.5 ? 100 : er < 0.7 ? 150 : er < 0.85 ? 200 : 300;
+    j.imgsz = rng.Chance(team.large_imgsz) ? (rng.Chance(0.6) ? 1280 : 960) : 640;
+    // Tuned recipes fill the GPU (the largest batch its memory takes) with AMP and stop
+    // early; the others keep Ultralytics' batch 16, its patience of 100, and AMP half the time.
+    const bool big_gpu = pool == 1;
+    int patience = 100;
+    if (tuned) {
+      j.batch = (big_gpu ? 64 : 32) / (j.imgsz >= 960 ? 2 : 1);
+      j.amp = true;
+      patience = rng.Chance(0.5) ? 30 : 50;
+    } else {
+      j.batch = j.imgsz == 1280 && !big_gpu ? 8 : 16;
+      j.amp = rng.Chance(0.5);
+      patience = rng.Chance(0.7) ? 100 : 50;
+    }
     j.labels = {{"queue", pool == 0 ? "a10g" : "a100"},
-                {"restart_from", rng.Chance(0.3) ? "shared-checkpoint" : "scratch"}};
+                {"restart_from", rng.Chance(0.3) ? "shared-checkpoint" : "scratch"},
+                {"patience", std::to_string(patience)}};
     j.submitted_ms = s.at;
-    double hours = m.hours_per_100_epochs * j.epochs / 100.0 * static_cast<double>(j.dataset_images) /
-                   5000.0 * (j.imgsz == 1280 ? 2.6 : 1.0) * pools[pool].speed * (tuned ? 1.0 : 1.35) *
-                   (pruned ? 1.15 : 1.0) / std::pow(count, 0.85) * rng.Uniform(0.85, 1.15);
-    hours = std::clamp(hours, 0.3, 110.0);
-    auto run = static_cast<DurationMs>(hours * static_cast<double>(kHourMs));
-    if (fails) run = static_cast<DurationMs>(static_cast<double>(run) * rng.Uniform(0.05, 0.6));
+    // Time per epoch: the training images at the configuration's throughput, then the
+    // validation pass over the rest (inference, about three times as fast).
+    const double batch_gain = j.batch <= 8 ? 0.85 : j.batch <= 16 ? 1.0 : j.batch <= 32 ? 1.07 : 1.1;
+    const double gpus = pruned ? 0.55 : std::pow(count, 0.9);  // time-sliced; data parallel
+    const double throughput = m.images_per_s * pools[pool].speed * std::pow(j.imgsz / 640.0, -1.9) *
+                              batch_gain / (j.amp ? 1.0 : pools[pool].amp_gain) * gpus *
+                              std::exp(rng.Normal(0, 0.06));
+    const double train_images = 0.8 * static_cast<double>(j.dataset_images);
+    const double val_s = 0.2 * static_cast<double>(j.dataset_images) / (3 * throughput);
+    const double epoch_s = train_images / throughput + val_s + 4;
+    // mAP@0.5 rises to what the model, the epochs, the data and the pixels allow; a
+    // plateau run gets there early and then overfits, slowly losing what it gained. Ultralytics stops
+    // `patience` epochs after its best fitness (0.1 mAP@0.5 + 0.9 mAP@0.5:0.95; proportional here).
+    const double reach = (m.map50 + 1.2 * std::log2(j.epochs / 100.0) +
+                          1.0 * std::log2(static_cast<double>(j.dataset_images) / 30000.0) +
+                          (j.imgsz == 1280  ? 1.5
+                           : j.imgsz == 960 ? 0.8
+                                            : 0.0) +
+                          rng.Normal(0, 0.8)) /
+                         100.0;
+    const double tau = j.epochs / (plateau ? 14.0 : 5.0);
+    std::vector<EpochProgress> curve;
+    double best = -1, elapsed_s = 0;
+    int best_epoch = 0;
+    for (int e = 1; e <= j.epochs; ++e) {
+      EpochProgress ep;
+      ep.epoch = e;
+      elapsed_s += epoch_s * rng.Uniform(0.97, 1.03);
+      ep.time_s = std::round(elapsed_s * 10) / 10;
+      const double x = 1.0 - std::exp(-e / tau) - (plateau ? 0.0005 * std::max(0.0, e - 3 * tau) : 0.0);
+      ep.map50 = std::clamp(reach * x + rng.Normal(0, 0.004), 0.0, 1.0);
+      ep.map50_95 = *ep.map50 * 0.62;
+      ep.precision = std::clamp(*ep.map50 + 0.08 + rng.Normal(0, 0.01), 0.0, 1.0);
+      ep.recall = std::clamp(*ep.map50 - 0.03 + rng.Normal(0, 0.01), 0.0, 1.0);
+      ep.train_loss = 1.6 + 3.0 * std::exp(-e / tau) + rng.Normal(0, 0.01);
+      ep.val_loss = 1.8 + 3.2 * std::exp(-e / tau) + rng.Normal(0, 0.015);
+      curve.push_back(ep);
+      if (*ep.map50 > best) {
+        best = *ep.map50;
+        best_epoch = e;
+      }
+      if (e - best_epoch >= patience) break;
+    }
+    // Setup (dataset scan and cache, the first minutes of the samples) before the epochs;
+    // the final validation of best.pt after them.
+    const double setup_s = rng.Uniform(360, 720);
+    const double final_s = 1.3 * val_s + 20;
+    double run_s = setup_s + elapsed_s + final_s;
+    if (fails) run_s *= rng.Uniform(0.05, 0.6);
+    const bool over_limit = run_s * 1000 > static_cast<double>(j.duration_limit_ms);
+    if (over_limit) run_s = static_cast<double>(j.duration_limit_ms) / 1000;  // stopped at its limit
+    auto run = static_cast<DurationMs>(run_s * 1000);
     // Greedy FIFO placement on the earliest free GPUs of the pool.
     std::vector<std::pair<TimeMs, size_t>> cand;  // (free time, gpu) for the needed slot(s)
     for (size_t g : pool_gpus[static_cast<size_t>(pool)]) {
@@ -194,7 +262,7 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     const TimeMs end = start + run;
     if (end < c.span.end) {
       j.end_ms = end;
-      j.status = fails ? JobStatus::kFailed : JobStatus::kSucceeded;
+      j.status = fails || over_limit ? JobStatus::kFailed : JobStatus::kSucceeded;
     } else {
       j.status = JobStatus::kRunning;
     }
@@ -214,30 +282,18 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     prof.steady_util = tuned ? rng.Uniform(84, 94) : rng.Uniform(55, 75);
     prof.dense_share = tuned ? rng.Uniform(0.82, 0.95) : rng.Uniform(0.3, 0.55);
     prof.tail_frac = plateau ? rng.Uniform(0.25, 0.4) : rng.Uniform(0.03, 0.08);
-    prof.peak_mem_mib = m.peak_gib * 1024.0 * (j.batch == 32 ? 1.0 : 0.85) * (j.imgsz == 1280 ? 1.6 : 1.0);
+    prof.peak_mem_mib =
+        std::min(m.peak_gib * 1024.0 * std::pow(j.batch / 32.0, 0.8) * std::pow(j.imgsz / 640.0, 1.6),
+                 0.95 * static_cast<double>(pools[pool].mem_mib));
     c.profiles[j.id] = prof;
-    // Training progress: mAP rises and plateaus (early, for plateau runs).
-    const double full_ms = hours * static_cast<double>(kHourMs);
+    // Progress: the epochs finished before the run ended (or the span did).
     const TimeMs last = j.end_ms ? j.end_ms : c.span.end;
-    const int epochs_run =
-        std::clamp(static_cast<int>(j.epochs * static_cast<double>(last - start) / full_ms), 1, j.epochs);
-    const double tau = j.epochs / (plateau ? 14.0 : 5.0);
-    const double final_map = (m.map50 + rng.Normal(0, 0.8) + (j.imgsz == 1280 ? 1.5 : 0.0)) / 100.0;
     std::vector<EpochProgress> prog;
-    for (int e = 1; e <= epochs_run; ++e) {
-      EpochProgress ep;
-      ep.epoch = e;
-      ep.time_s = hours * 3600.0 * e / j.epochs;
-      const double x = 1.0 - std::exp(-e / tau);
-      ep.map50 = std::clamp(final_map * x + rng.Normal(0, 0.004), 0.0, 1.0);
-      ep.map50_95 = *ep.map50 * 0.62;
-      ep.precision = std::clamp(*ep.map50 + 0.08 + rng.Normal(0, 0.01), 0.0, 1.0);
-      ep.recall = std::clamp(*ep.map50 - 0.03 + rng.Normal(0, 0.01), 0.0, 1.0);
-      ep.train_loss = 1.6 + 3.0 * std::exp(-e / tau) + rng.Normal(0, 0.01);
-      ep.val_loss = 1.8 + 3.2 * std::exp(-e / tau) + rng.Normal(0, 0.015);
+    for (const EpochProgress& ep : curve) {
+      if (static_cast<double>(start) + (setup_s + *ep.time_s) * 1000 > static_cast<double>(last)) break;
       prog.push_back(ep);
     }
-    c.progress[j.id] = std::move(prog);
+    if (!prog.empty()) c.progress[j.id] = std::move(prog);  // a run that failed in its setup reported none
     c.jobs.push_back(std::move(j));
   }
   return c;

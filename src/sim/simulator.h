@@ -1,6 +1,10 @@
 // The workload simulator: a shared GPU cluster running two months of YOLO training for
 // several departments, deterministic for a seed. It stands in for the hardware (and for
 // time) in the demo, the property tests and the benchmarks; nothing else is faked.
+// Each run has a dataset size, epochs, batch, image size, AMP and patience drawn from
+// its team's habits; its time per epoch follows them and the GPU model's throughput,
+// its mAP@0.5 the model, epochs, data and pixels, and it stops early by patience as
+// Ultralytics does (docs/ESTIMATE.md, "The demo's history").
 // Pure (no I/O); thread-compatible.
 #pragma once
 

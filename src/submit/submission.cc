@@ -35,12 +35,26 @@ StatusOr<std::vector<FinishedRun>> LoadFinishedRuns(Ledger& ledger, const BooksC
     r.batch = j.batch;
     r.imgsz = j.imgsz;
     r.amp = j.amp;
+    r.patience = JobPatience(j);
     r.duration_ms = j.end_ms - j.start_ms;
     r.gpu_ns = static_cast<int64_t>(c->second.usage.gpu_ns);
     r.cost_micros = c->second.cost_micros;
+    if (const Price* p = ctx.prices.Find(r.gpu_model, j.start_ms))
+      r.price_micros_per_gpu_hour = p->micros_per_gpu_hour;
     ASSIGN_OR_RETURN(std::vector<EpochProgress> prog, ledger.GetProgress(j.id));
+    // Ultralytics' fitness picks the best epoch (0.1 mAP@0.5 + 0.9 mAP@0.5:0.95; mAP@0.5
+    // alone where the other is not reported); its patience counts from that epoch.
+    double best_fitness = -1;
     for (const EpochProgress& e : prog) {
       if (e.map50 && (!r.best_map50 || *e.map50 > *r.best_map50)) r.best_map50 = e.map50;
+      r.epochs_run = std::max(r.epochs_run, e.epoch);
+      if (e.time_s && e.epoch == r.epochs_run) r.train_s = *e.time_s;
+      if (!e.map50) continue;
+      const double fitness = e.map50_95 ? 0.1 * *e.map50 + 0.9 * *e.map50_95 : *e.map50;
+      if (fitness > best_fitness) {
+        best_fitness = fitness;
+        r.best_epoch = e.epoch;
+      }
     }
     out.push_back(std::move(r));
   }
