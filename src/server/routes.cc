@@ -727,6 +727,7 @@ void Server::Routes() {
   WebRoutes();
   ListRoutes();
   PolicyRoutes();
+  InsightRoutes();
 }
 
 }  // namespace gpuledger
