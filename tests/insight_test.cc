@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/test_util.h"
 #include "report/compare.h"
+#include "report/statement.h"
 #include "report/trends.h"
 #include "sim_ledger.h"
 
@@ -236,6 +237,36 @@ TEST_F(Insight, TrendsCountTheSimulatorsRunsPerProjectSizeStartAndLength) {
   const auto one = nlohmann::json::parse(Cli({"trends", "--db", db_, "--project", project, "--format", "json"}));
   ASSERT_EQ(one["projects"].size(), 1u);
   EXPECT_EQ(one["projects"][0]["project"], project);
+}
+
+TEST_F(Insight, AStatementsUsersSumToItsProjectLineAndItsRankIsItsPlace) {
+  auto cluster = BuildMonthlyReport(*sim_->ledger, *ctx_, {2026, 10}, kAsOf, GroupBy::kProject, false);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  ASSERT_GE(cluster->lines.size(), 3u);
+  for (size_t i = 0; i < cluster->lines.size(); ++i) {
+    const ReportLine& line = cluster->lines[i];
+    auto s = BuildProjectStatement(*sim_->ledger, *ctx_, {2026, 10}, kAsOf, line.key);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->cost_micros, line.cost_micros) << line.key;
+    EXPECT_EQ(s->rank, static_cast<int>(i + 1)) << line.key;
+    EXPECT_EQ(s->projects, static_cast<int>(cluster->lines.size()));
+    int64_t users = 0;
+    double share = 0;
+    for (const StatementUser& u : s->users) {
+      users += u.cost_micros;
+      share += u.share;
+      EXPECT_GE(u.density, 0.0);
+      EXPECT_LE(u.density, 1.0);
+    }
+    EXPECT_EQ(users, s->cost_micros) << line.key;
+    EXPECT_NEAR(share, 1.0, 1e-9);
+  }
+  EXPECT_EQ(BuildProjectStatement(*sim_->ledger, *ctx_, {2026, 10}, kAsOf, "no-such").status().code(),
+            StatusCode::kNotFound);
+  const auto j = nlohmann::json::parse(
+      Cli({"statement", "--db", db_, "--project", cluster->lines[0].key, "--month", "2026-10", "--format", "json"}));
+  EXPECT_EQ(j["rank"], 1);
+  EXPECT_TRUE(j["users"][0]["cost"].is_string());
 }
 
 }  // namespace
