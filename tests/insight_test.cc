@@ -157,7 +157,8 @@ TEST_F(Insight, TwoNamedVariantsSideBySide) {
   EXPECT_TRUE(j["side_by_side"]["b_vs_a_epoch"].is_number());
   EXPECT_NE(Cli({"compare", "--db", db_, "--a", "nope", "--b", "train-x"}, 1).find("no runs of image 'nope'"),
             std::string::npos);
-  EXPECT_NE(Cli({"compare", "--db", db_, "--a", "only-one"}, 1).find("give both or neither"), std::string::npos);
+  EXPECT_NE(Cli({"compare", "--db", db_, "--a", "only-one"}, 1).find("give both or neither"),
+            std::string::npos);
   const std::string table = Cli({"compare", "--db", db_, "--by", "framework"});
   EXPECT_NE(table.find("ultralytics==8.3.40"), std::string::npos);
 }
@@ -234,7 +235,8 @@ TEST_F(Insight, TrendsCountTheSimulatorsRunsPerProjectSizeStartAndLength) {
   }
   // One project, one department: the scope holds.
   const std::string project = t.projects.front().project;
-  const auto one = nlohmann::json::parse(Cli({"trends", "--db", db_, "--project", project, "--format", "json"}));
+  const auto one =
+      nlohmann::json::parse(Cli({"trends", "--db", db_, "--project", project, "--format", "json"}));
   ASSERT_EQ(one["projects"].size(), 1u);
   EXPECT_EQ(one["projects"][0]["project"], project);
 }
@@ -263,8 +265,8 @@ TEST_F(Insight, AStatementsUsersSumToItsProjectLineAndItsRankIsItsPlace) {
   }
   EXPECT_EQ(BuildProjectStatement(*sim_->ledger, *ctx_, {2026, 10}, kAsOf, "no-such").status().code(),
             StatusCode::kNotFound);
-  const auto j = nlohmann::json::parse(
-      Cli({"statement", "--db", db_, "--project", cluster->lines[0].key, "--month", "2026-10", "--format", "json"}));
+  const auto j = nlohmann::json::parse(Cli({"statement", "--db", db_, "--project", cluster->lines[0].key,
+                                            "--month", "2026-10", "--format", "json"}));
   EXPECT_EQ(j["rank"], 1);
   EXPECT_TRUE(j["users"][0]["cost"].is_string());
 }

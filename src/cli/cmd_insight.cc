@@ -75,15 +75,17 @@ Status RunStatement(const StatementArgs& a, const Clock& clock, std::ostream& ou
 class Commands : public InsightCommands {
  public:
   explicit Commands(CLI::App& app) {
-    compare_ = app.add_subcommand(
-        "compare",
-        "versions and variants side by side: share of cost, normalised time per epoch, memory, fit per GPU, mAP@0.5");
+    compare_ = app.add_subcommand("compare",
+                                  "versions and variants side by side: share of cost, normalised time per "
+                                  "epoch, memory, fit per GPU, mAP@0.5");
     compare_->add_option("--db", cmp_.db, kDbHelp)->required();
     compare_->add_option("--by", cmp_.by, "image (tag) | framework (version) | model (type)")
         ->check(CLI::IsMember({"image", "framework", "model"}))
         ->capture_default_str();
-    compare_->add_option("--month", cmp_.month, "only runs that started in this month (YYYY-MM; default: all)");
-    compare_->add_option("--a", cmp_.a, "a variant to set beside --b (an image tag, framework or model type)");
+    compare_->add_option("--month", cmp_.month,
+                         "only runs that started in this month (YYYY-MM; default: all)");
+    compare_->add_option("--a", cmp_.a,
+                         "a variant to set beside --b (an image tag, framework or model type)");
     compare_->add_option("--b", cmp_.b, "the variant set beside --a");
     compare_->add_option("--project", cmp_.scope.project, "only this project's runs");
     compare_->add_option("--department", cmp_.scope.department, "only this department's runs");
@@ -92,9 +94,9 @@ class Commands : public InsightCommands {
         ->check(CLI::IsMember({"table", "json"}))
         ->capture_default_str();
 
-    trends_ = app.add_subcommand(
-        "trends",
-        "behaviour over time per project: runs per model size and cost per run, runs over 72 h, checkpoint vs scratch");
+    trends_ = app.add_subcommand("trends",
+                                 "behaviour over time per project: runs per model size and cost per run, "
+                                 "runs over 72 h, checkpoint vs scratch");
     trends_->add_option("--db", tr_.db, kDbHelp)->required();
     trends_->add_option("--project", tr_.project, "one project (default: every project)");
     trends_->add_option("--department", tr_.department, "only this department's projects");
@@ -106,7 +108,8 @@ class Commands : public InsightCommands {
         ->capture_default_str();
 
     statement_ = app.add_subcommand(
-        "statement", "a project's monthly statement: each user's GPU-hours, cost, share and density; its rank");
+        "statement",
+        "a project's monthly statement: each user's GPU-hours, cost, share and density; its rank");
     statement_->add_option("--db", st_.db, kDbHelp)->required();
     statement_->add_option("--project", st_.project, "the project")->required();
     statement_->add_option("--month", st_.month, "YYYY-MM, in the ledger's time zone (default: last month)");

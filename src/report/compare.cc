@@ -162,7 +162,9 @@ StatusOr<Comparison> BuildComparison(Ledger& ledger, const BooksContext& ctx, co
     auto jc = costs.find(j.id);
     if (jc == costs.end()) continue;  // held nothing
     CompareRun r;
-    r.key = o.by == CompareBy::kImage ? j.image_tag : o.by == CompareBy::kFramework ? j.framework : j.model_type;
+    r.key = o.by == CompareBy::kImage       ? j.image_tag
+            : o.by == CompareBy::kFramework ? j.framework
+                                            : j.model_type;
     r.model_type = j.model_type;
     r.gpu_model = j.gpu_model;
     r.gpus = static_cast<int>(std::max<int64_t>(1, (j.gpu_share_ppm + kFullShare - 1) / kFullShare));
@@ -181,7 +183,8 @@ StatusOr<Comparison> BuildComparison(Ledger& ledger, const BooksContext& ctx, co
     double best = -1;
     for (const EpochProgress& e : prog) {
       if (e.map50) best = std::max(best, *e.map50);
-      if (e.time_s && e.epoch > 0 && *e.time_s > 0) r.epoch_s = *e.time_s / e.epoch;  // the last timed epoch's
+      if (e.time_s && e.epoch > 0 && *e.time_s > 0)
+        r.epoch_s = *e.time_s / e.epoch;  // the last timed epoch's
     }
     if (best >= 0) r.best_map50 = best;
     runs.push_back(std::move(r));
@@ -199,8 +202,10 @@ StatusOr<Comparison> BuildComparison(Ledger& ledger, const BooksContext& ctx, co
       if (r.key == o.a) c.a = r;
       if (r.key == o.b) c.b = r;
     }
-    if (!c.a) return NotFound("no runs of " + std::string(CompareByName(o.by)) + " '" + o.a + "' in the scope");
-    if (!c.b) return NotFound("no runs of " + std::string(CompareByName(o.by)) + " '" + o.b + "' in the scope");
+    if (!c.a)
+      return NotFound("no runs of " + std::string(CompareByName(o.by)) + " '" + o.a + "' in the scope");
+    if (!c.b)
+      return NotFound("no runs of " + std::string(CompareByName(o.by)) + " '" + o.b + "' in the scope");
     if (c.a->norm_epoch_s && c.b->norm_epoch_s && *c.a->norm_epoch_s > 0) {
       c.b_vs_a_epoch = *c.b->norm_epoch_s / *c.a->norm_epoch_s;
     }
@@ -259,7 +264,8 @@ std::string RenderComparisonJson(const Comparison& c) {
   j["rows"] = J::array();
   for (const VariantRow& r : c.rows) j["rows"].push_back(RowJson(r, d));
   if (c.a && c.b) {
-    j["side_by_side"] = {{"a", RowJson(*c.a, d)}, {"b", RowJson(*c.b, d)}, {"b_vs_a_epoch", OrNull(c.b_vs_a_epoch)}};
+    j["side_by_side"] = {
+        {"a", RowJson(*c.a, d)}, {"b", RowJson(*c.b, d)}, {"b_vs_a_epoch", OrNull(c.b_vs_a_epoch)}};
   }
   return j.dump(2) + "\n";
 }
@@ -268,17 +274,20 @@ std::string RenderComparisonTable(const Comparison& c) {
   std::ostringstream o;
   o.imbue(std::locale::classic());
   const int d = c.currency.minor_digits;
-  o << "Comparison by " << CompareByName(c.by) << (c.month ? " (runs started in " + c.month->ToString() + ")" : "")
+  o << "Comparison by " << CompareByName(c.by)
+    << (c.month ? " (runs started in " + c.month->ToString() + ")" : "")
     << (c.scope.project.empty() ? "" : ", project " + c.scope.project)
     << (c.scope.department.empty() ? "" : ", department " + c.scope.department) << "\n";
-  o << "epoch s: median seconds per epoch per 1,000 images at 640 px, normalised for model and GPU (docs/INSIGHT.md)\n";
+  o << "epoch s: median seconds per epoch per 1,000 images at 640 px, normalised for model and GPU "
+       "(docs/INSIGHT.md)\n";
   auto line = [&](const VariantRow& r) {
     std::string fit;
     for (const auto& [m, n] : r.fit_per_gpu) fit += (fit.empty() ? "" : " ") + m + ":" + std::to_string(n);
-    o << r.key << "  runs " << r.runs << "  cost " << FormatMicros(r.cost_micros, d) << " " << c.currency.code << " ("
-      << Fixed(100 * r.cost_share, 1) << " %)  GPU-h " << Fixed(r.gpu_hours, 1) << " (" << Fixed(100 * r.gpu_hours_share, 1)
-      << " %)  epoch s " << Opt(r.norm_epoch_s, 2) << "  mem GiB typical " << Opt(r.typical_mem_gib, 1) << " peak "
-      << Opt(r.peak_mem_gib, 1) << "  fit " << (fit.empty() ? "-" : fit) << "  mAP50 " << Opt(r.map50_pts, 1) << "\n";
+    o << r.key << "  runs " << r.runs << "  cost " << FormatMicros(r.cost_micros, d) << " " << c.currency.code
+      << " (" << Fixed(100 * r.cost_share, 1) << " %)  GPU-h " << Fixed(r.gpu_hours, 1) << " ("
+      << Fixed(100 * r.gpu_hours_share, 1) << " %)  epoch s " << Opt(r.norm_epoch_s, 2)
+      << "  mem GiB typical " << Opt(r.typical_mem_gib, 1) << " peak " << Opt(r.peak_mem_gib, 1) << "  fit "
+      << (fit.empty() ? "-" : fit) << "  mAP50 " << Opt(r.map50_pts, 1) << "\n";
   };
   for (const VariantRow& r : c.rows) line(r);
   o << "total " << FormatMicros(c.total_cost_micros, d) << " " << c.currency.code << "\n";

@@ -21,7 +21,7 @@ std::string_view CompareByName(CompareBy b);
 
 // One run, as the comparison reads it (exposed for tests of the normalisation).
 struct CompareRun {
-  std::string key;        // the variant: image tag, framework or model type
+  std::string key;  // the variant: image tag, framework or model type
   std::string model_type;
   std::string gpu_model;  // the job's, or its first allocation's
   int gpus = 1;           // GPUs held at once (ceil of the share)
@@ -38,7 +38,7 @@ struct VariantRow {
   std::string key;
   int runs = 0;
   int64_t cost_micros = 0;
-  double cost_share = 0;       // of the scope's comparable cost, 0..1
+  double cost_share = 0;  // of the scope's comparable cost, 0..1
   double gpu_hours = 0;
   double gpu_hours_share = 0;  // 0..1
   // Median over runs with progress of the normalised seconds per epoch (see

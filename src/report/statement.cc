@@ -11,7 +11,8 @@ namespace gpuledger {
 StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                                  TimeMs as_of, const std::string& project) {
   if (project.empty()) return InvalidArgument("a statement needs a project");
-  ASSIGN_OR_RETURN(MonthlyReport cluster, BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kProject, false));
+  ASSIGN_OR_RETURN(MonthlyReport cluster,
+                   BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kProject, false));
   ProjectStatement s;
   s.month = month;
   s.project = project;
@@ -33,8 +34,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
     return NotFound("project '" + project + "' has no usage in " + month.ToString() + " (" +
                     std::to_string(s.projects) + " projects have)");
   }
-  ASSIGN_OR_RETURN(MonthlyReport mine,
-                   BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kUser, false, ReportScope{project, ""}));
+  ASSIGN_OR_RETURN(MonthlyReport mine, BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kUser, false,
+                                                          ReportScope{project, ""}));
   s.jobs = mine.total.jobs;
   s.gpu_hours = mine.total.usage.gpu_hours();
   s.cost_micros = mine.total.cost_micros;
@@ -45,7 +46,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
     u.jobs = l.jobs;
     u.gpu_hours = l.usage.gpu_hours();
     u.cost_micros = l.cost_micros;
-    u.share = s.cost_micros > 0 ? static_cast<double>(l.cost_micros) / static_cast<double>(s.cost_micros) : 0.0;
+    u.share =
+        s.cost_micros > 0 ? static_cast<double>(l.cost_micros) / static_cast<double>(s.cost_micros) : 0.0;
     u.density = l.usage.density();
     s.users.push_back(std::move(u));
   }
@@ -94,18 +96,22 @@ std::string RenderStatementText(const ProjectStatement& s) {
   o.setf(std::ios::fixed);
   o.precision(1);
   const int d = s.currency.minor_digits;
-  o << "Statement " << s.month.ToString() << (s.partial ? " (in progress)" : s.closed ? " (closed)" : "")
+  o << "Statement " << s.month.ToString()
+    << (s.partial  ? " (in progress)"
+        : s.closed ? " (closed)"
+                   : "")
     << ": project " << s.project << " (" << s.department << ")\n";
-  o << "  " << s.jobs << " jobs, " << s.gpu_hours << " GPU-h, " << FormatMicros(s.cost_micros, d) << " " << s.currency.code
-    << ", density " << 100 * s.density << " %";
-  if (s.prev_cost_micros) o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
+  o << "  " << s.jobs << " jobs, " << s.gpu_hours << " GPU-h, " << FormatMicros(s.cost_micros, d) << " "
+    << s.currency.code << ", density " << 100 * s.density << " %";
+  if (s.prev_cost_micros)
+    o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
   o << "\n  rank in the cluster by cost: " << s.rank << " of " << s.projects << "\n\n";
   o << "  user                    jobs    GPU-h        cost   share  density\n";
   for (const StatementUser& u : s.users) {
     std::string name = u.user;
     name.resize(std::max<size_t>(name.size(), 22), ' ');
-    o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d) << "  "
-      << 100 * u.share << " %  " << 100 * u.density << " %\n";
+    o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d)
+      << "  " << 100 * u.share << " %  " << 100 * u.density << " %\n";
   }
   return o.str();
 }

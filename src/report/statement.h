@@ -36,8 +36,8 @@ struct ProjectStatement {
   int64_t cost_micros = 0;
   double density = 0;
   std::optional<int64_t> prev_cost_micros;  // the project's cost the month before
-  int rank = 0;      // 1: the cluster's most costly project this month
-  int projects = 0;  // projects with cost this month
+  int rank = 0;                             // 1: the cluster's most costly project this month
+  int projects = 0;                         // projects with cost this month
 };
 
 StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,

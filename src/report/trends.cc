@@ -43,7 +43,8 @@ std::optional<std::string> Label(const Job& j, const char* k) {
 std::string StartedFrom(const Job& j) {
   if (auto v = Label(j, "restart_from")) {
     if (*v == "scratch") return "scratch";
-    if (*v == "shared-checkpoint" || *v == "shared_checkpoint" || *v == "checkpoint") return "shared_checkpoint";
+    if (*v == "shared-checkpoint" || *v == "shared_checkpoint" || *v == "checkpoint")
+      return "shared_checkpoint";
   }
   if (auto v = Label(j, "resume"); v && *v != "false" && *v != "0") return "resumed";
   if (auto v = Label(j, "pretrained")) {
@@ -58,7 +59,8 @@ std::string StartedFrom(const Job& j) {
 
 StatusOr<Trends> BuildTrends(Ledger& ledger, const BooksContext& ctx, const TrendsOptions& o, TimeMs as_of) {
   if (o.from && o.to && *o.to < *o.from) {
-    return InvalidArgument("trends from " + o.from->ToString() + " to " + o.to->ToString() + ": the end is before the start");
+    return InvalidArgument("trends from " + o.from->ToString() + " to " + o.to->ToString() +
+                           ": the end is before the start");
   }
   Trends t;
   t.scope = o.scope;
@@ -114,10 +116,12 @@ StatusOr<Trends> BuildTrends(Ledger& ledger, const BooksContext& ctx, const Tren
       }
       pm.long_share = static_cast<double>(pm.long_runs) / pm.runs;
       pm.long_cost_share =
-          pm.cost_micros > 0 ? static_cast<double>(pm.long_cost_micros) / static_cast<double>(pm.cost_micros) : 0.0;
+          pm.cost_micros > 0 ? static_cast<double>(pm.long_cost_micros) / static_cast<double>(pm.cost_micros)
+                             : 0.0;
       pt.months.push_back(pm);
     }
-    if (pt.months.size() > 1) pt.long_share_trend = pt.months.back().long_share - pt.months.front().long_share;
+    if (pt.months.size() > 1)
+      pt.long_share_trend = pt.months.back().long_share - pt.months.front().long_share;
     t.projects.push_back(std::move(pt));
   }
   return t;
@@ -130,7 +134,9 @@ using J = nlohmann::ordered_json;
 J Cells(const std::map<std::string, TrendCell>& cells, int d) {
   J o = J::object();
   for (const auto& [k, c] : cells) {
-    o[k] = {{"runs", c.runs}, {"cost", FormatMicros(c.cost_micros, d)}, {"cost_per_run", FormatMicros(c.cost_per_run_micros, d)}};
+    o[k] = {{"runs", c.runs},
+            {"cost", FormatMicros(c.cost_micros, d)},
+            {"cost_per_run", FormatMicros(c.cost_per_run_micros, d)}};
   }
   return o;
 }
@@ -175,15 +181,18 @@ std::string RenderTrendsTable(const Trends& t) {
   for (const ProjectTrend& p : t.projects) {
     o << p.project << " (" << p.department << ")\n";
     for (const ProjectMonthTrend& m : p.months) {
-      o << "  " << m.month.ToString() << "  runs " << m.runs << "  cost " << FormatMicros(m.cost_micros, d) << " "
-        << t.currency.code << "\n    by size:";
-      for (const auto& [k, c] : m.by_size) o << " " << k << " " << c.runs << " x " << FormatMicros(c.cost_per_run_micros, d);
-      o << "\n    over 72 h: " << m.long_runs << " (" << 100 * m.long_share << " % of runs, " << 100 * m.long_cost_share
-        << " % of cost)\n    started from:";
-      for (const auto& [k, c] : m.by_start) o << " " << k << " " << c.runs << " x " << FormatMicros(c.cost_per_run_micros, d);
+      o << "  " << m.month.ToString() << "  runs " << m.runs << "  cost " << FormatMicros(m.cost_micros, d)
+        << " " << t.currency.code << "\n    by size:";
+      for (const auto& [k, c] : m.by_size)
+        o << " " << k << " " << c.runs << " x " << FormatMicros(c.cost_per_run_micros, d);
+      o << "\n    over 72 h: " << m.long_runs << " (" << 100 * m.long_share << " % of runs, "
+        << 100 * m.long_cost_share << " % of cost)\n    started from:";
+      for (const auto& [k, c] : m.by_start)
+        o << " " << k << " " << c.runs << " x " << FormatMicros(c.cost_per_run_micros, d);
       o << "\n";
     }
-    o << "  long-run share trend " << (p.long_share_trend >= 0 ? "+" : "") << 100 * p.long_share_trend << " points\n";
+    o << "  long-run share trend " << (p.long_share_trend >= 0 ? "+" : "") << 100 * p.long_share_trend
+      << " points\n";
   }
   return o.str();
 }

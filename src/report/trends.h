@@ -39,8 +39,8 @@ struct ProjectMonthTrend {
   int64_t cost_micros = 0;
   int long_runs = 0;  // ran (or have run by as_of) over 72 h
   int64_t long_cost_micros = 0;
-  double long_share = 0;       // of runs, 0..1
-  double long_cost_share = 0;  // of cost, 0..1
+  double long_share = 0;                      // of runs, 0..1
+  double long_cost_share = 0;                 // of cost, 0..1
   std::map<std::string, TrendCell> by_start;  // shared_checkpoint scratch resumed unknown
 };
 
@@ -62,7 +62,7 @@ struct Trends {
 
 struct TrendsOptions {
   ReportScope scope;
-  std::string project;  // one project only ("" all in scope)
+  std::string project;                // one project only ("" all in scope)
   std::optional<YearMonth> from, to;  // months the runs started in (inclusive)
 };
 

@@ -83,41 +83,45 @@ void Server::InsightRoutes() {
     res.set_content(RenderTrendsJson(*t), "application/json");
   });
 
-  http_->Get(R"(/api/v1/projects/([^/]+)/statement)", [this](const httplib::Request& req, httplib::Response& res) {
-    auto p = Authenticate(req, res);
-    if (!p) return;
-    const std::string project = req.matches[1];
-    if (Status s = OnlyParams(req, {"month"}); !s.ok()) return Reply(res, s);
-    auto scope = ReportScopeFor(*p, GroupBy::kUser);
-    if (!scope.ok()) return Deny(req, res, *p, scope.status());
-    if (!scope->project.empty() && scope->project != project) {
-      return Deny(req, res, *p, PermissionDenied("a user reads only its own project's statement ('" + scope->project + "')"));
-    }
-    MutexLock lock(ledger_mu_);
-    auto ctx = LoadBooksContext(*ledger_);
-    if (!ctx.ok()) return Reply(res, ctx.status());
-    ctx->cache = &books_;
-    std::optional<YearMonth> month;
-    if (req.has_param("month")) {
-      auto m = ParseYearMonth(req.get_param_value("month"));
-      if (!m.ok()) return Reply(res, m.status());
-      month = *m;
-    } else {
-      auto now = ctx->tz.MonthOf(BooksAsOf(*ctx, std::nullopt));
-      if (!now.ok()) return Reply(res, now.status());
-      month = now->Prev();
-    }
-    auto st = BuildProjectStatement(*ledger_, *ctx, *month, BooksAsOf(*ctx, month), project);
-    if (!st.ok()) return Reply(res, st.status());
-    if (!scope->department.empty() && st->department != scope->department) {
-      return DenyLocked(req, res, *p, PermissionDenied("project '" + project + "' is not in department '" +
-                                                       scope->department + "'"));
-    }
-    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/projects/{P}/statement",
-                                 "project=" + project + " month=" + month->ToString());
-    if (!audited.ok()) return Reply(res, audited);
-    res.set_content(RenderStatementJson(*st), "application/json");
-  });
+  http_->Get(
+      R"(/api/v1/projects/([^/]+)/statement)", [this](const httplib::Request& req, httplib::Response& res) {
+        auto p = Authenticate(req, res);
+        if (!p) return;
+        const std::string project = req.matches[1];
+        if (Status s = OnlyParams(req, {"month"}); !s.ok()) return Reply(res, s);
+        auto scope = ReportScopeFor(*p, GroupBy::kUser);
+        if (!scope.ok()) return Deny(req, res, *p, scope.status());
+        if (!scope->project.empty() && scope->project != project) {
+          return Deny(
+              req, res, *p,
+              PermissionDenied("a user reads only its own project's statement ('" + scope->project + "')"));
+        }
+        MutexLock lock(ledger_mu_);
+        auto ctx = LoadBooksContext(*ledger_);
+        if (!ctx.ok()) return Reply(res, ctx.status());
+        ctx->cache = &books_;
+        std::optional<YearMonth> month;
+        if (req.has_param("month")) {
+          auto m = ParseYearMonth(req.get_param_value("month"));
+          if (!m.ok()) return Reply(res, m.status());
+          month = *m;
+        } else {
+          auto now = ctx->tz.MonthOf(BooksAsOf(*ctx, std::nullopt));
+          if (!now.ok()) return Reply(res, now.status());
+          month = now->Prev();
+        }
+        auto st = BuildProjectStatement(*ledger_, *ctx, *month, BooksAsOf(*ctx, month), project);
+        if (!st.ok()) return Reply(res, st.status());
+        if (!scope->department.empty() && st->department != scope->department) {
+          return DenyLocked(
+              req, res, *p,
+              PermissionDenied("project '" + project + "' is not in department '" + scope->department + "'"));
+        }
+        Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/projects/{P}/statement",
+                                     "project=" + project + " month=" + month->ToString());
+        if (!audited.ok()) return Reply(res, audited);
+        res.set_content(RenderStatementJson(*st), "application/json");
+      });
 }
 
 }  // namespace gpuledger
