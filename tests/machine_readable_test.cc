@@ -229,6 +229,12 @@ TEST_F(MachineReadable, EveryJsonParsesWithSnakeCaseKeysAndNumbersAsNumbers) {
   }
   commands.push_back({"leaderboard", {"leaderboard", "--db", db_, "--format", "json"}});
   commands.push_back({"months", {"months", "--db", db_, "--format", "json"}});
+  for (const char* by : {"image", "framework", "model"}) {
+    commands.push_back({std::string("compare ") + by, {"compare", "--db", db_, "--by", by, "--format", "json"}});
+  }
+  commands.push_back({"trends", {"trends", "--db", db_, "--format", "json"}});
+  commands.push_back({"statement", {"statement", "--db", db_, "--project", "pcb-solder-qc", "--month", "2026-10",
+                                    "--format", "json"}});
   commands.push_back({"job report", {"job", "report", "--db", db_, "--id", job_, "--format", "json"}});
   commands.push_back({"audit", {"admin", "audit", "list", "--db", db_, "--format", "json"}});
   for (const auto& [what, args] : commands) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/cmd_insight.h"
 #include "cli/commands.h"
 #include "cli/pause_flags.h"
 #include "server/job_update.h"
@@ -445,6 +446,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "then serve the dashboard on the demo ledger at 127.0.0.1 and print a token per role");
   c_demo->add_option("--port", demo.port, "the dashboard's port with --serve (0: any free one)")->capture_default_str();
 
+  std::unique_ptr<InsightCommands> insight = AddInsightCommands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -506,6 +509,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
     st = CmdBudgetRm(budget, clock, out);
   else if (*c_budget_gate)
     st = CmdBudgetGate(budget, clock, out);
+  else if (std::optional<Status> r = insight->Run(clock, out))
+    st = *r;
   if (!st.ok()) {
     err << "gpuledger: error: " << st.message() << "\n";
     return 1;

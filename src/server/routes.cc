@@ -738,6 +738,7 @@ void Server::Routes() {
   WebRoutes();
   ListRoutes();
   PolicyRoutes();
+  InsightRoutes();
 }
 
 }  // namespace gpuledger

@@ -212,6 +212,8 @@ class Server {
   // GET /api/v1/jobs and /api/v1/leaderboard (list_routes.cc).
   void WebRoutes();
   void ListRoutes();
+  // GET /api/v1/compare and /api/v1/trends (insight_routes.cc, docs/INSIGHT.md).
+  void InsightRoutes();
   // Budgets (budget_routes.cc, docs/BUDGETS.md): GET/PUT/DELETE /api/v1/budgets, PUT
   // /api/v1/budgets/gate, and the watch: after each ingest flush that wrote samples, every
   // budget in force this month against the month-to-date books, with the notices due

@@ -1,0 +1,119 @@
+#include "report/statement.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/money.h"
+
+namespace gpuledger {
+
+StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,
+                                                 TimeMs as_of, const std::string& project) {
+  if (project.empty()) return InvalidArgument("a statement needs a project");
+  ASSIGN_OR_RETURN(MonthlyReport cluster,
+                   BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kProject, false));
+  ProjectStatement s;
+  s.month = month;
+  s.project = project;
+  s.currency = cluster.currency;
+  s.as_of = as_of;
+  s.partial = cluster.partial;
+  s.closed = cluster.closed;
+  int rank = 0;
+  for (const ReportLine& l : cluster.lines) {
+    if (l.total_micros() <= 0 && l.usage.gpu_ns == 0) continue;
+    ++s.projects;
+    ++rank;
+    if (l.key == project) {
+      s.rank = rank;
+      s.prev_cost_micros = l.prev_cost_micros;
+    }
+  }
+  if (s.rank == 0) {
+    return NotFound("project '" + project + "' has no usage in " + month.ToString() + " (" +
+                    std::to_string(s.projects) + " projects have)");
+  }
+  ASSIGN_OR_RETURN(MonthlyReport mine, BuildMonthlyReport(ledger, ctx, month, as_of, GroupBy::kUser, false,
+                                                          ReportScope{project, ""}));
+  s.jobs = mine.total.jobs;
+  s.gpu_hours = mine.total.usage.gpu_hours();
+  s.cost_micros = mine.total.cost_micros;
+  s.density = mine.total.usage.density();
+  for (const ReportLine& l : mine.lines) {
+    StatementUser u;
+    u.user = l.key;
+    u.jobs = l.jobs;
+    u.gpu_hours = l.usage.gpu_hours();
+    u.cost_micros = l.cost_micros;
+    u.share =
+        s.cost_micros > 0 ? static_cast<double>(l.cost_micros) / static_cast<double>(s.cost_micros) : 0.0;
+    u.density = l.usage.density();
+    s.users.push_back(std::move(u));
+  }
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
+  for (const Job& j : jobs) {
+    if (j.project == project) {
+      s.department = j.department;
+      break;
+    }
+  }
+  return s;
+}
+
+std::string RenderStatementJson(const ProjectStatement& s) {
+  using J = nlohmann::ordered_json;
+  const int d = s.currency.minor_digits;
+  J j;
+  j["month"] = s.month.ToString();
+  j["project"] = s.project;
+  j["department"] = s.department;
+  j["currency"] = s.currency.code;
+  j["partial"] = s.partial;
+  j["closed"] = s.closed;
+  j["jobs"] = s.jobs;
+  j["gpu_hours"] = s.gpu_hours;
+  j["cost"] = FormatMicros(s.cost_micros, d);
+  j["prev_cost"] = s.prev_cost_micros ? J(FormatMicros(*s.prev_cost_micros, d)) : J();
+  j["density"] = s.density;
+  j["rank"] = s.rank;
+  j["projects"] = s.projects;
+  j["users"] = J::array();
+  for (const StatementUser& u : s.users) {
+    j["users"].push_back({{"user", u.user},
+                          {"jobs", u.jobs},
+                          {"gpu_hours", u.gpu_hours},
+                          {"cost", FormatMicros(u.cost_micros, d)},
+                          {"share", u.share},
+                          {"density", u.density}});
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string RenderStatementText(const ProjectStatement& s) {
+  std::ostringstream o;
+  o.imbue(std::locale::classic());
+  o.setf(std::ios::fixed);
+  o.precision(1);
+  const int d = s.currency.minor_digits;
+  o << "Statement " << s.month.ToString()
+    << (s.partial  ? " (in progress)"
+        : s.closed ? " (closed)"
+                   : "")
+    << ": project " << s.project << " (" << s.department << ")\n";
+  o << "  " << s.jobs << " jobs, " << s.gpu_hours << " GPU-h, " << FormatMicros(s.cost_micros, d) << " "
+    << s.currency.code << ", density " << 100 * s.density << " %";
+  if (s.prev_cost_micros)
+    o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
+  o << "\n  rank in the cluster by cost: " << s.rank << " of " << s.projects << "\n\n";
+  o << "  user                    jobs    GPU-h        cost   share  density\n";
+  for (const StatementUser& u : s.users) {
+    std::string name = u.user;
+    name.resize(std::max<size_t>(name.size(), 22), ' ');
+    o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d)
+      << "  " << 100 * u.share << " %  " << 100 * u.density << " %\n";
+  }
+  return o.str();
+}
+
+}  // namespace gpuledger
