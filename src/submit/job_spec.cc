@@ -103,7 +103,11 @@ class YamlParser {
  public:
   YamlParser(std::string_view text) {
     ok_ = yaml_parser_initialize(&p_) != 0;
-    if (ok_) yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    // libyaml asserts on a null input, which an empty string_view may carry.
+    static const char kEmpty[] = "";
+    if (ok_)
+      yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.empty() ? kEmpty : text.data()),
+                                   text.size());
   }
   ~YamlParser() {
     if (ok_) yaml_parser_delete(&p_);

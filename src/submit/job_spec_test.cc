@@ -39,6 +39,7 @@ TEST(JobSpec, ArticleSpecInYamlBecomesTheJobsApiBody) {
   EXPECT_EQ((*body)["epochs"], 100);  // a YAML integer stays an integer
   EXPECT_EQ((*body)["amp"], true);    // YAML 1.1 "yes"
   EXPECT_EQ((*body)["labels"], "line=3;team=vision");
+  (*body)["id"] = "sub-1";  // submit gives one (NewSubmissionId)
   auto job = ParseJobJson(body->dump());
   ASSERT_TRUE(job.ok()) << job.status().message();
   EXPECT_EQ(job->job.project, "defect-detection-line3");
