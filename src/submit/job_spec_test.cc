@@ -13,6 +13,7 @@ using ::testing::HasSubstr;
 constexpr const char* kArticleYaml = R"(# the article's job_spec
 user: zhangsan
 project: defect-detection-line3
+department: manufacturing
 model_type: yolov10
 image: reg/yolo:train-yolov10-large-cu118
 gpu_request: "1×A10G"
