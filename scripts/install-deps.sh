@@ -11,7 +11,7 @@ PACKAGES=(
   libsnappy-dev libcpp-httplib-dev libsodium-dev libxxhash-dev
   libssl-dev openssl
   prometheus victoria-metrics
-  libcli11-dev nlohmann-json3-dev
+  libcli11-dev nlohmann-json3-dev libyaml-dev
   libxlsxwriter-dev libreoffice-calc-nogui
   libgtest-dev libgmock-dev libbenchmark-dev
   clang clang-format clang-tidy libclang-rt-14-dev

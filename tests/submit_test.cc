@@ -224,6 +224,40 @@ TEST_F(Submit, SpecFileFieldsAreOverriddenByFlags) {
   EXPECT_EQ((*(*l)->GetJob("from-spec"))->labels.at("team"), "edge");
 }
 
+TEST_F(Submit, YamlSpecFileIsTheArticlesJobSpec) {
+  const std::string spec = dir_.File("job.yaml", R"(# job_spec, as the article writes it
+user: alice
+project: vision
+department: research
+model_type: yolov8s
+image: reg/yolo:train-yolov8-small-cu118
+gpu_request: "1×A10G"
+duration_limit: 48h
+epochs: 100
+dataset: coco
+dataset_images: 10000
+imgsz: 640
+labels:
+  team: edge
+)");
+  CliRun r = Cli({"submit", "--db", db_, "--spec", spec, "--id", "yaml-1", "--yes", "--lang", "en", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["registered"], true);
+  EXPECT_EQ(j["estimate"]["cost"]["median"], "14.00");  // the same history as the JSON spec
+  auto l = OpenLedger(db_);
+  auto job = (*l)->GetJob("yaml-1");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->labels.at("team"), "edge");
+  EXPECT_EQ((*job)->duration_limit_ms, 48 * kHourMs);
+  // A mistake names the file, the key and its line; nothing is registered.
+  const std::string bad = dir_.File("bad.yaml", "user: alice\nepoch: 100\n");
+  CliRun e = Cli({"submit", "--db", db_, "--spec", bad, "--yes", "--lang", "en"});
+  EXPECT_NE(e.code, 0);
+  EXPECT_NE(e.err.find("job spec file '" + bad + "': unknown key 'epoch' at line 2"), std::string::npos) << e.err;
+  EXPECT_EQ(Jobs(), 4u);
+}
+
 // The API: the same answers, by role; a warning comes back on POST /api/v1/jobs.
 class SubmitApi : public Submit {
  protected:
@@ -352,6 +386,56 @@ TEST_F(SubmitApi, WarnModeAnswersTheWarning) {
   auto got = client_->Get("/api/v1/policy", {{"Authorization", "Bearer " + tokens_[Role::kUser]}});
   ASSERT_EQ(got->status, 200);
   EXPECT_EQ(nlohmann::json::parse(got->body)["image_tag"]["mode"], "warn");
+}
+
+TEST_F(SubmitApi, AnAgentRegisteredJobKeepsItsTagWarningInTheAuditLog) {
+  StartServer(PolicyMode::kEnforce);
+  // As the agent registers a running job: never refused, the warning kept for operators.
+  auto res = Post(
+      "/api/v1/jobs", Role::kIngest,
+      Body("ag1", "reg/yolo:latest").insert(1, R"("status": "running", "start": "2026-11-15T11:00:00Z", )"));
+  ASSERT_EQ(res->status, 201) << res->body;
+  auto l = OpenLedger(db_);
+  auto audit = (*l)->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  auto it = std::find_if(audit->begin(), audit->end(),
+                         [](const AuditEntry& e) { return e.action == "POST /api/v1/jobs"; });
+  ASSERT_NE(it, audit->end());
+  EXPECT_NE(it->detail.find("job=ag1"), std::string::npos) << it->detail;
+  EXPECT_NE(it->detail.find("warning=\"image tag policy"), std::string::npos) << it->detail;
+  EXPECT_NE(it->detail.find("rule no-latest"), std::string::npos) << it->detail;
+}
+
+TEST_F(SubmitApi, ADigestUnknownAtSubmissionIsFilledInAndAKnownOneIsNeverReplaced) {
+  StartServer(PolicyMode::kEnforce);
+  const std::string d1 = "sha256:" + std::string(64, 'a'), d2 = "sha256:" + std::string(64, 'b');
+  ASSERT_EQ(Post("/api/v1/submissions", Role::kAdmin, Body("dg1", "reg/yolo:train-yolov8-small-cu118"))->status,
+            201);
+  {
+    auto l = OpenLedger(db_);
+    EXPECT_EQ((*(*l)->GetJob("dg1"))->image_digest, "");
+  }
+  // The agent (or the launcher) learns the digest once the container runs.
+  const std::string image = "reg/yolo:train-yolov8-small-cu118";
+  auto running = [&](const std::string& digest) {
+    return Body("dg1", image).insert(1, R"("status": "running", "image_digest": ")" + digest + R"(", )");
+  };
+  auto res = Post("/api/v1/jobs", Role::kIngest, running(d1));
+  ASSERT_EQ(res->status, 201) << res->body;
+  EXPECT_FALSE(nlohmann::json::parse(res->body).contains("warnings")) << res->body;
+  {
+    auto l = OpenLedger(db_);
+    EXPECT_EQ((*(*l)->GetJob("dg1"))->image_digest, d1);
+  }
+  // A different one later is a warning, and the known one stays.
+  res = Post("/api/v1/jobs", Role::kIngest, running(d2));
+  ASSERT_EQ(res->status, 201) << res->body;
+  const nlohmann::json j = nlohmann::json::parse(res->body);
+  ASSERT_EQ(j["warnings"].size(), 1u) << res->body;
+  EXPECT_EQ(j["warnings"][0], "job 'dg1' image digest " + d2 + " differs from the one known, " + d1 +
+                                  "; the known one is kept");
+  auto l = OpenLedger(db_);
+  EXPECT_EQ((*(*l)->GetJob("dg1"))->image_digest, d1);
 }
 
 }  // namespace

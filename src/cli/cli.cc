@@ -331,7 +331,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       "print what the launcher needs; a launch that fails registers nothing (docs/ESTIMATE.md \"Launchers\")");
   c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_sub->add_option("--spec", sub.spec,
-                    "job spec file: a JSON object with the jobs API's fields (flags override it)");
+                    "job spec file, JSON or YAML (.json/.yaml/.yml, else by content): the jobs API's fields, labels as a mapping (flags override it)");
   c_sub->add_option(
       "--policy", sub.policy,
       "policy file (JSON, docs/POLICIES.md; default: the built-in image-tag template, enforced)");

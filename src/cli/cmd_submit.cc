@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "ingest/importers.h"
+#include "submit/job_spec.h"
 #include "submit/launch.h"
 #include "submit/launcher.h"
 #include "submit/submission.h"
@@ -22,25 +23,12 @@ StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
   return ss.str();
 }
 
-// The spec file and the flags as one jobs-API body (flags win).
+// The spec file (JSON or YAML, submit/job_spec.h) and the flags as one jobs-API body (flags win).
 StatusOr<Job> JobFromArgs(const SubmitArgs& a, TimeMs now) {
   nlohmann::json body = nlohmann::json::object();
   if (!a.spec.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(a.spec, "job spec file"));
-    body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!body.is_object()) return InvalidArgument("job spec file '" + a.spec + "' is not a JSON object");
-    if (body.contains("allocations"))
-      return InvalidArgument("job spec file '" + a.spec + "': a submission has no allocations yet");
-    // Labels may be an object in a spec file; the jobs API takes "k=v;k=v".
-    if (body.contains("labels") && body["labels"].is_object()) {
-      std::string joined;
-      for (auto it = body["labels"].begin(); it != body["labels"].end(); ++it) {
-        if (!it->is_string())
-          return InvalidArgument("job spec file: label '" + it.key() + "' must be a string");
-        joined += (joined.empty() ? "" : ";") + it.key() + "=" + it->get<std::string>();
-      }
-      body["labels"] = joined;
-    }
+    ASSIGN_OR_RETURN(body, ParseJobSpec(text, SpecFormatForPath(a.spec), "job spec file '" + a.spec + "'"));
   }
   for (const auto& [name, value] : a.fields) {
     if (!value.empty()) body[name] = value;

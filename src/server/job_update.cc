@@ -25,7 +25,7 @@ bool IsFinished(JobStatus s) {
          s == JobStatus::kPaused;
 }
 
-StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in) {
+StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in, std::vector<std::string>* warnings) {
   if (!stored) return in;
   const Job& old = *stored;
   if (IsFinished(old.status)) {
@@ -48,6 +48,12 @@ StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in) {
   keep(in.model_type, old.model_type);
   keep(in.image_repo, old.image_repo);
   keep(in.image_tag, old.image_tag);
+  if (!old.image_digest.empty() && !in.image_digest.empty() && in.image_digest != old.image_digest) {
+    if (warnings)
+      warnings->push_back("job '" + old.id + "' image digest " + in.image_digest +
+                          " differs from the one known, " + old.image_digest + "; the known one is kept");
+    in.image_digest = old.image_digest;
+  }
   keep(in.image_digest, old.image_digest);
   keep(in.framework, old.framework);
   keep(in.gpu_model, old.gpu_model);

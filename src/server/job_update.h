@@ -69,7 +69,11 @@ bool IsFinished(JobStatus s);
 // know). A stored finished job, or a registration that would finish a stored one, is
 // refused (FailedPrecondition): ending and correcting a job is PATCH's, which ends its
 // holds with it. Sending a finished job again as it is stored is a retry: accepted.
-StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming);
+// The image digest: one the stored job lacks is filled in (the agent or the launcher
+// learns it after submission); a known one is never replaced, and a different one sent
+// adds a warning to `warnings` (when given) naming both.
+StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming,
+                                std::vector<std::string>* warnings = nullptr);
 
 // A submitted (pending) job is running once its first progress arrives: its status
 // becomes running and, when it has none, its start `now`. Other jobs are left as they are.

@@ -329,9 +329,11 @@ void Server::Routes() {
                 // so a refused registration (an unknown GPU, an over-allocation) stores nothing.
                 AttributionStats stats;
                 TagVerdict tag;
+                std::vector<std::string> warnings;
                 Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+                  warnings.clear();
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
-                  ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job)));
+                  ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job), &warnings));
                   // The image-tag policy: enforce refuses only a new job not yet running (a
                   // running job, as the agent registers it, is warned about, never refused).
                   tag = CheckImageTag(options_.policy.ImageTagFor(job.project), job);
@@ -340,15 +342,19 @@ void Server::Routes() {
                   RETURN_IF_ERROR(ledger_->PutJobs({job}));
                   RETURN_IF_ERROR(ledger_->PutAllocations(allocs));
                   RETURN_IF_ERROR(AttributeNewJob(*ledger_, job, interval_ms_, &stats));
-                  return AuditLocked(req, &*p, 201, "POST /api/v1/jobs",
-                                     "job=" + job.id + " allocations=" + std::to_string(allocs.size()));
+                  // The warnings are kept in the audit log, where an operator reads them:
+                  // the agent, which registers running jobs, does not read its answers.
+                  for (const TagViolation& v : tag.violations) warnings.push_back(v.message);
+                  std::string detail = "job=" + job.id + " allocations=" + std::to_string(allocs.size());
+                  for (const std::string& w : warnings) detail += " warning=\"" + w + "\"";
+                  return AuditLocked(req, &*p, 201, "POST /api/v1/jobs", detail);
                 });
                 if (!stored.ok()) return Reply(res, stored);
                 counters_.label_allocations += stats.allocations;
                 counters_.label_conflicts += stats.conflicts;
                 res.status = 201;
                 nlohmann::json out = {{"id", job.id}, {"allocations", allocs.size()}};
-                for (const TagViolation& v : tag.violations) out["warnings"].push_back(v.message);
+                for (const std::string& w : warnings) out["warnings"].push_back(w);
                 res.set_content(out.dump() + "\n", "application/json");
               });
 

@@ -71,6 +71,18 @@ class Client:
         """Registers (or updates) a job: a dict of the jobs API's string fields."""
         return self._post("/api/v1/jobs", {k: str(v) for k, v in job.items()})
 
+    def estimate(self, job):
+        """The server's estimate for a job not yet run: POST /api/v1/submissions with
+        "dry_run": true (nothing is registered). job is a dict of the jobs API's fields
+        (user, project, department, model_type, image, gpu_request, epochs, batch, imgsz,
+        amp, dataset, dataset_images, ...). Returns the answer: {"registered": false,
+        "job": ..., "image_tag": ..., "estimate": {"basis", "cost": {"median", "low",
+        "high"}, "interval", "best_practice", ...}, "warnings": [...]}. A refusal (the
+        image-tag policy in enforce mode, a malformed field) raises GpuledgerError."""
+        body = {k: str(v) for k, v in job.items() if v is not None and k not in ("id", "status", "start")}
+        body["dry_run"] = True
+        return self._post("/api/v1/submissions", body)
+
     def end_job(self, job_id, status, end, resume_command=None):
         """Ends a job: PATCH /api/v1/jobs/{id} with {"status": ..., "end": RFC 3339 UTC}.
 

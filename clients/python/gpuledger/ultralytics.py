@@ -32,6 +32,7 @@ import sys
 import time
 
 from .client import Client, GpuledgerError
+from .estimate import format_estimate
 
 LOG = logging.getLogger("gpuledger")
 
@@ -96,6 +97,30 @@ def _number(x):
         return None
 
 
+def _job_fields(trainer):
+    """The jobs API's fields of this run: GPULEDGER_<FIELD> variables first, then the
+    trainer's arguments (epochs, batch, imgsz, amp, model, data)."""
+    job = {}
+    for f in _JOB_FIELDS:
+        v = os.environ.get("GPULEDGER_" + f.upper())
+        if v:
+            job[f] = v
+    args = getattr(trainer, "args", None)
+    if args is not None:
+        for f in ("epochs", "batch", "imgsz"):
+            if getattr(args, f, None) is not None and f not in job:
+                job[f] = str(getattr(args, f))
+        if getattr(args, "amp", None) is not None and "amp" not in job:
+            job["amp"] = "true" if args.amp else "false"
+        model = getattr(args, "model", None)
+        if model and "model_type" not in job:
+            job["model_type"] = os.path.splitext(os.path.basename(str(model)))[0]
+        data = getattr(args, "data", None)
+        if data and "dataset" not in job:
+            job["dataset"] = str(data)
+    return job
+
+
 class _Reporter:
     def __init__(self, client, job_id):
         self.client = client
@@ -107,6 +132,7 @@ class _Reporter:
         self.stop_kind = None  # "pause" or "stop", once the server asked
         self.resume_command = None
         self.ended = None  # the status the job was ended with, once on_train_end ran
+        self.estimate = None  # the server's estimate, when one was printed
 
     def _warn(self, kind, err):
         if kind not in self.warned:
@@ -115,24 +141,8 @@ class _Reporter:
 
     @_never_raises("register")
     def on_pretrain_routine_end(self, trainer):
-        args = getattr(trainer, "args", None)
         job = {"id": self.job_id, "status": "running"}
-        for f in _JOB_FIELDS:
-            v = os.environ.get("GPULEDGER_" + f.upper())
-            if v:
-                job[f] = v
-        if args is not None:
-            for f in ("epochs", "batch", "imgsz"):
-                if getattr(args, f, None) is not None and f not in job:
-                    job[f] = str(getattr(args, f))
-            if getattr(args, "amp", None) is not None and "amp" not in job:
-                job["amp"] = "true" if args.amp else "false"
-            model = getattr(args, "model", None)
-            if model and "model_type" not in job:
-                job["model_type"] = os.path.splitext(os.path.basename(str(model)))[0]
-            data = getattr(args, "data", None)
-            if data and "dataset" not in job:
-                job["dataset"] = str(data)
+        job.update(_job_fields(trainer))
         job.setdefault("start", _now_rfc3339())
         job.setdefault("framework", _framework())
         if not all(k in job for k in ("user", "project", "department")):
@@ -142,6 +152,20 @@ class _Reporter:
             self.client.register_job(job)
         except GpuledgerError as e:
             self._warn("register", e)
+        self.print_estimate(job)
+
+    def print_estimate(self, job):
+        """A run not submitted through gpuledger ($GPULEDGER_SUBMITTED unset: gpuledger
+        submit's launchers set it) sees what it is estimated to cost and the best practice
+        among similar runs. Printed, never raised: a server that cannot answer is a warning."""
+        if os.environ.get("GPULEDGER_SUBMITTED"):
+            return
+        try:
+            self.estimate = self.client.estimate(job)
+        except GpuledgerError as e:
+            self._warn("estimate", e)
+            return
+        print(format_estimate(self.estimate), flush=True)
 
     @_never_raises("progress")
     def on_fit_epoch_end(self, trainer):
@@ -223,6 +247,25 @@ def _reporter_for(job_id, server=None, token=None, ca_file=None):
 _EVENTS = ("on_pretrain_routine_end", "on_fit_epoch_end", "on_train_end")
 
 
+class _EstimateOnly(_Reporter):
+    """A run with no job id reports nothing, but still sees its estimate."""
+
+    @_never_raises("estimate")
+    def on_pretrain_routine_end(self, trainer):
+        job = _job_fields(trainer)
+        self.print_estimate(job)
+
+
+def _attach_estimate_only(model, job_id, server, token, ca_file):
+    if job_id or os.environ.get("GPULEDGER_JOB_ID"):
+        return  # a job id the client could not use: already warned
+    try:
+        client = Client(server, token, ca_file=ca_file)
+    except GpuledgerError:
+        return  # no server: _reporter_for warned about the job id; nothing to ask
+    model.add_callback("on_pretrain_routine_end", _EstimateOnly(client, "").on_pretrain_routine_end)
+
+
 def attach(model, server=None, token=None, job_id=None, ca_file=None):
     """Adds gpuledger's callbacks to an Ultralytics model. Returns the reporter, or None
     when there is nothing to report to (a warning says why; training runs as usual).
@@ -234,6 +277,7 @@ def attach(model, server=None, token=None, job_id=None, ca_file=None):
     """
     reporter = _reporter_for(job_id, server, token, ca_file)
     if reporter is None:
+        _attach_estimate_only(model, job_id, server, token, ca_file)
         return None
     for event in _EVENTS:
         model.add_callback(event, getattr(reporter, event))

@@ -1,7 +1,9 @@
 """gpuledger.ultralytics against a fake Ultralytics trainer: first a recording HTTP
 server, then (when GPULEDGER_BINARY names it) the real gpuledger server."""
 
+import contextlib
 import http.server
+import io
 import json
 import os
 import ssl
@@ -58,6 +60,19 @@ class FakeModel:
         self._run("on_train_end")  # Ultralytics: after the last epoch, an early stop included
 
 
+# The server's answer to a dry-run submission (SubmissionJson), as the real server writes it.
+ESTIMATE_ANSWER = {
+    "registered": False, "job": {"id": "sub-x"}, "warnings": [],
+    "estimate": {"basis": "similar", "similar": 3, "runs": 3, "currency": "CNY", "notes": [],
+                 "gpu_hours": {"median": 4.0, "low": 2.4, "high": 5.6},
+                 "duration_hours": {"median": 4.0, "low": 2.4, "high": 5.6},
+                 "cost": {"median": "45.00", "low": "30.00", "high": "60.00"}, "interval": "P10-P90",
+                 "best_practice": {"scope": "project", "model_type": "yolov8s", "gpu_model": "A10G", "epochs": 60,
+                                   "batch": 32, "imgsz": 640, "amp": True, "runs": 4, "cost": "28.00",
+                                   "map50": 0.61, "reference_map50": 0.62, "candidates": 9}},
+}
+
+
 class Recorder(http.server.BaseHTTPRequestHandler):
     """Records POSTs; answers stop once `stop_after` epochs have arrived; 503 while `down`."""
 
@@ -78,6 +93,8 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         Recorder.posts.append((self.path, self.headers["Authorization"], body))
         Recorder.methods.append(method)
         out = {}
+        if self.path == "/api/v1/submissions":
+            out = ESTIMATE_ANSWER
         if self.path.endswith("/progress"):
             done = max(e["epoch"] for p, _, b in Recorder.posts if p.endswith("/progress") for e in b["epochs"])
             out = {"stored": len(body["epochs"]), "stop": bool(Recorder.stop_after and done >= Recorder.stop_after),
@@ -201,7 +218,59 @@ class CallbackTest(unittest.TestCase):
                 self.assertIsNone(gl.attach(model, **kwargs))
             model.train()
             self.assertEqual(model.trainer.saved, [1, 2])
-        self.assertEqual(Recorder.posts, [])
+        # Nothing is reported; the run with a server but no job id only asked for its estimate.
+        self.assertEqual([(p, b.get("dry_run")) for p, _, b in Recorder.posts], [("/api/v1/submissions", True)])
+
+    def test_a_run_not_submitted_through_gpuledger_prints_its_estimate_and_best_practice(self):
+        os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="pcb-solder-qc",
+                          GPULEDGER_DEPARTMENT="manufacturing")
+        os.environ.pop("GPULEDGER_SUBMITTED", None)
+        model = FakeModel(epochs=1)
+        reporter = gl.attach(model, server=self.url, token="tok", job_id="run-12")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            model.train()
+        asked = [b for p, _, b in Recorder.posts if p == "/api/v1/submissions"]
+        self.assertEqual(len(asked), 1)
+        self.assertIs(asked[0]["dry_run"], True)
+        self.assertNotIn("id", asked[0])  # a dry run of the configuration, not of this job
+        self.assertEqual((asked[0]["user"], asked[0]["epochs"], asked[0]["model_type"]), ("lisi", "1", "yolo11n"))
+        text = out.getvalue()
+        self.assertIn("estimated at 45.00 (30.00-60.00) CNY P10-P90", text)
+        self.assertIn("best practice among similar runs (project): yolov8s on A10G, epochs 60, batch 32", text)
+        self.assertIn("28.00 CNY, mAP@0.5 0.61 (4 run(s))", text)
+        self.assertEqual(reporter.estimate["estimate"]["cost"]["median"], "45.00")
+
+    def test_a_submitted_run_is_not_estimated_again_and_an_unreachable_estimate_is_a_warning(self):
+        os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="p", GPULEDGER_DEPARTMENT="d",
+                          GPULEDGER_SUBMITTED="2026-11-15T12:00:00Z")
+        try:
+            model = FakeModel(epochs=1)
+            gl.attach(model, server=self.url, token="tok", job_id="run-13")
+            model.train()
+            self.assertNotIn("/api/v1/submissions", [p for p, _, _ in Recorder.posts])
+        finally:
+            os.environ.pop("GPULEDGER_SUBMITTED", None)
+        Recorder.posts = []
+        model = FakeModel(epochs=2)
+        reporter = gl.attach(model, server="http://127.0.0.1:1", token="tok", job_id="run-14")
+        with self.assertLogs("gpuledger", level="WARNING") as logs:
+            model.train()
+        self.assertTrue(any("estimate" in line for line in logs.output), logs.output)
+        self.assertEqual(model.trainer.saved, [1, 2])  # training went on
+        self.assertIsNone(reporter.estimate)
+
+    def test_estimate_asks_for_a_dry_run_and_raises_on_an_unreachable_server(self):
+        import gpuledger
+        answer = gpuledger.estimate(server=self.url, token="tok", user="lisi", project="p", department="d",
+                                    model_type="yolov8s", epochs=100, amp=True)
+        self.assertEqual(answer["estimate"]["cost"]["median"], "45.00")
+        path, _, body = Recorder.posts[-1]
+        self.assertEqual(path, "/api/v1/submissions")
+        self.assertEqual((body["dry_run"], body["epochs"], body["amp"]), (True, "100", "true"))
+        self.assertIn("estimated at 45.00", gpuledger.format_estimate(answer))
+        with self.assertRaises(GpuledgerError):
+            gpuledger.estimate(server="http://127.0.0.1:1", token="tok", user="lisi")
 
     def test_a_server_that_cannot_end_jobs_is_a_warning(self):
         # The server goes away (or, before PATCH /api/v1/jobs/{id} landed, refuses it)
