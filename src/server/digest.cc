@@ -12,6 +12,7 @@
 
 #include "advice/advice.h"
 #include "report/job_report.h"
+#include "server/http_front.h"
 #include "server/reply.h"
 #include "server/server.h"
 
