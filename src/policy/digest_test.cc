@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/policy_config.h"
+
 namespace gpuledger {
 namespace {
 
@@ -94,6 +96,29 @@ TEST(DigestNotice, CarriesTheWorstJobsAndWhatToTryInBothLanguages) {
   EXPECT_EQ(f["try"], "raise workers");  // the same advice once
   EXPECT_EQ(f["尝试"], "增加 workers");
   EXPECT_EQ(f["density"], "8.6 % (dense / sampled time)");
+}
+
+TEST(DigestConfig, ThePolicyFileSetsTheThresholdsAndRefusesOutOfRangeOnes) {
+  auto rules = ParsePolicyRulesJson(
+      R"({"rules": {"digest": {"max_density_pct": 30, "min_gpu_hours": 20, "period_days": 14, "worst_jobs": 5,
+                               "dry_run": true}}})");
+  ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+  const DigestRule& d = rules->org().digest;
+  EXPECT_EQ(d.max_density_pct, 30);
+  EXPECT_EQ(d.min_gpu_hours, 20);
+  EXPECT_EQ(d.period_days, 14);
+  EXPECT_EQ(d.worst_jobs, 5);
+  EXPECT_TRUE(d.dry_run);
+  EXPECT_EQ(DigestRule{}.max_density_pct, 25);  // the defaults: jobstats' 25 % and 50 GPU-hours
+  EXPECT_EQ(DigestRule{}.min_gpu_hours, 50);
+  auto bad = ParsePolicyRulesJson(R"({"rules": {"digest": {"period_days": 0}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("digest.period_days must be an integer from 1 to 31, got 0"),
+            std::string::npos)
+      << bad.status().message();
+  bad = ParsePolicyRulesJson(R"({"rules": {"digest": {"max_density": 0.25}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown key"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace
