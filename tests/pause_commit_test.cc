@@ -92,11 +92,12 @@ class PauseCommit : public ::testing::Test {
     admin_ = t->secret;
     ledger_ = std::move(ledger);
   }
-  void StartServer(JobController* controller) {
+  void StartServer(JobController* controller, const std::string& rules_file = "") {
     ServerOptions o;
     o.port = 0;
     o.journal_dir = "";
     o.job_controller = controller;
+    o.policy_rules_file = rules_file;
     clock_.Set(kT0 + kHourMs);
     server_ = std::make_unique<Server>(std::move(ledger_), clock_, std::move(o));
     ASSERT_TRUE(server_->Start().ok());
@@ -250,6 +251,30 @@ TEST_F(PauseCommit, AFreedGpuStopsBeingBilledAtThePauseAndAHeldOneStaysBilled) {
   EXPECT_EQ(kube.cost_micros, 2 * kPricePerHour);
   EXPECT_EQ(dock.cost_micros, 4 * kPricePerHour);
   EXPECT_EQ(kube.paused_ms, 2 * kHourMs);
+}
+
+TEST_F(PauseCommit, ARulesChangeWhoseFileCannotBeWrittenIsAuditedAndNotPutInForce) {
+  // The policy file is written after the change's audit entry commits; a write that fails
+  // leaves the rules in force (and the file) as they were, and says so in the audit log.
+  StartServer(nullptr, dir_.path() + "/no-such-dir/policy.json");
+  auto r = client_->Put("/api/v1/policy/rules", Admin(), R"({"breaker": {"max_util_pct": 30}})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_GE(r->status, 500) << r->body;
+  EXPECT_NE(r->body.find("change not applied"), std::string::npos) << r->body;
+  auto g = client_->Get("/api/v1/policy/rules", Admin());
+  ASSERT_TRUE(g && g->status == 200);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(g->body)["rules"]["breaker"]["max_util_pct"].get<double>(), 40);
+  auto l = OpenSqliteLedger(dir_.path() + "/ledger.db");
+  ASSERT_TRUE(l.ok());
+  auto audit = (*l)->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  bool asked = false, refused = false;
+  for (const AuditEntry& e : *audit) {
+    asked = asked || e.action == "PUT /api/v1/policy/rules";
+    refused = refused || e.action == "PUT /api/v1/policy/rules not applied";
+  }
+  EXPECT_TRUE(asked);
+  EXPECT_TRUE(refused);
 }
 
 }  // namespace

@@ -195,8 +195,8 @@ TEST_P(PolicyContract, APauseIntentIsSettledOrTakenBack) {
   ASSERT_TRUE(open.ok() && open->has_value());
   EXPECT_TRUE((*open)->gpus_freed);
   EXPECT_EQ((*open)->resume_command, "kubectl patch job yolo");
-  ASSERT_TRUE(ledger_->SetDecisionData(d.cause_key, R"({"outcome":"paused (kubernetes)"})").ok());
-  EXPECT_EQ((*ledger_->GetDecision(d.cause_key))->data_json, R"({"outcome":"paused (kubernetes)"})");
+  ASSERT_TRUE(ledger_->SetDecisionData(d.cause_key, R"j({"outcome":"paused (kubernetes)"})j").ok());
+  EXPECT_EQ((*ledger_->GetDecision(d.cause_key))->data_json, R"j({"outcome":"paused (kubernetes)"})j");
   // Taken back: nothing left, and a second take-back names what is missing.
   ASSERT_TRUE(ledger_->DeletePause(p.id).ok());
   ASSERT_TRUE(ledger_->DeleteDecision(d.cause_key).ok());
