@@ -235,6 +235,15 @@ class Ledger {
   virtual StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) = 0;
   virtual Status EndPause(const std::string& job_id, TimeMs resumed_ms) = 0;
   virtual StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) = 0;
+  // A pause is recorded before its launcher is asked (the intent) and settled after
+  // (docs/POLICIES.md "What a decision does"): SettlePause sets what the launcher answered
+  // (gpus_freed, resume_command) on pause p.id; DeletePause and DeleteDecision take back
+  // an intent the launcher refused; SetDecisionData replaces a decision's data (its
+  // outcome). Each is NotFound when there is no such row.
+  virtual Status SettlePause(const JobPause& p) = 0;
+  virtual Status DeletePause(int64_t pause_id) = 0;
+  virtual Status SetDecisionData(const std::string& cause_key, const std::string& data_json) = 0;
+  virtual Status DeleteDecision(const std::string& cause_key) = 0;
 };
 
 // Opens (creating if needed) an SQLite ledger at `path` in WAL mode and applies any

@@ -176,6 +176,39 @@ TEST_P(PolicyContract, PausesOpenCloseAndDoNotOverlap) {
   EXPECT_EQ(ledger_->PutPause(ghost).code(), StatusCode::kNotFound);
 }
 
+// A launcher's pause: the intent recorded first, then settled with what the launcher
+// said, or taken back whole when it refused (docs/POLICIES.md "What a decision does").
+TEST_P(PolicyContract, APauseIntentIsSettledOrTakenBack) {
+  PolicyDecisionRow d = Decision("j1", "manual/j1/pause-1", kT0 + 10);
+  ASSERT_TRUE(ledger_->PutDecision(d).ok());
+  JobPause p;
+  p.job_id = "j1";
+  p.paused_ms = kT0 + 10;
+  p.mode = "kubernetes";
+  p.cause_key = d.cause_key;
+  p.requested_by = "tok";
+  ASSERT_TRUE(ledger_->PutPause(p).ok());
+  p.gpus_freed = true;
+  p.resume_command = "kubectl patch job yolo";
+  ASSERT_TRUE(ledger_->SettlePause(p).ok());
+  auto open = ledger_->OpenPause("j1");
+  ASSERT_TRUE(open.ok() && open->has_value());
+  EXPECT_TRUE((*open)->gpus_freed);
+  EXPECT_EQ((*open)->resume_command, "kubectl patch job yolo");
+  ASSERT_TRUE(ledger_->SetDecisionData(d.cause_key, R"j({"outcome":"paused (kubernetes)"})j").ok());
+  EXPECT_EQ((*ledger_->GetDecision(d.cause_key))->data_json, R"j({"outcome":"paused (kubernetes)"})j");
+  // Taken back: nothing left, and a second take-back names what is missing.
+  ASSERT_TRUE(ledger_->DeletePause(p.id).ok());
+  ASSERT_TRUE(ledger_->DeleteDecision(d.cause_key).ok());
+  EXPECT_FALSE(ledger_->OpenPause("j1")->has_value());
+  EXPECT_TRUE(ledger_->ListPauses("j1")->empty());
+  EXPECT_TRUE(ledger_->ListDecisions("j1", 0, 0)->empty());
+  EXPECT_EQ(ledger_->DeletePause(p.id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->DeleteDecision(d.cause_key).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->SettlePause(p).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->SetDecisionData(d.cause_key, "{}").code(), StatusCode::kNotFound);
+}
+
 TEST_P(PolicyContract, AStopRequestKeepsItsKind) {
   ASSERT_TRUE(ledger_->PutStopRequest({"j1", kT0, "tok", "idle 120 min", "pause"}).ok());
   ASSERT_TRUE(ledger_->PutStopRequest({"j2", kT0, "tok", "by hand"}).ok());

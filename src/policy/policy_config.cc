@@ -128,15 +128,28 @@ Status ApplyDuration(const Section& s, DurationRule* r) {
   return OkStatus();
 }
 
+Status ApplyDigest(const Section& s, DigestRule* r) {
+  RETURN_IF_ERROR(
+      s.Check({"enabled", "dry_run", "max_density_pct", "min_gpu_hours", "period_days", "worst_jobs"}));
+  RETURN_IF_ERROR(s.Bool("enabled", &r->enabled));
+  RETURN_IF_ERROR(s.Bool("dry_run", &r->dry_run));
+  RETURN_IF_ERROR(s.Number("max_density_pct", 0, 100, true, &r->max_density_pct));
+  RETURN_IF_ERROR(s.Number("min_gpu_hours", 0, 1e7, false, &r->min_gpu_hours));
+  RETURN_IF_ERROR(s.Int("period_days", 1, 31, &r->period_days));
+  RETURN_IF_ERROR(s.Int("worst_jobs", 1, 20, &r->worst_jobs));
+  return OkStatus();
+}
+
 Status ApplyRules(const Json& j, const std::string& where, RulesConfig* into) {
   if (j.is_null()) return OkStatus();
   Section top(j, where);
-  RETURN_IF_ERROR(top.Check({kBreakerRule, kIdleRule, kDurationRule}));
+  RETURN_IF_ERROR(top.Check({kBreakerRule, kIdleRule, kDurationRule, kDigestRule}));
   RulesConfig c = *into;
   if (j.contains(kBreakerRule)) RETURN_IF_ERROR(ApplyBreaker(Section(j[kBreakerRule], where + ".breaker"), &c.breaker));
   if (j.contains(kIdleRule)) RETURN_IF_ERROR(ApplyIdle(Section(j[kIdleRule], where + ".idle"), &c.idle));
   if (j.contains(kDurationRule))
     RETURN_IF_ERROR(ApplyDuration(Section(j[kDurationRule], where + ".duration"), &c.duration));
+  if (j.contains(kDigestRule)) RETURN_IF_ERROR(ApplyDigest(Section(j[kDigestRule], where + ".digest"), &c.digest));
   *into = c;
   return OkStatus();
 }
@@ -174,7 +187,14 @@ Json ConfigJson(const RulesConfig& c) {
            {{"enabled", c.duration.enabled},
             {"dry_run", c.duration.dry_run},
             {"warn_fraction", c.duration.warn_fraction},
-            {"action", std::string(PolicyActionName(c.duration.action))}}}};
+            {"action", std::string(PolicyActionName(c.duration.action))}}},
+          {kDigestRule,
+           {{"enabled", c.digest.enabled},
+            {"dry_run", c.digest.dry_run},
+            {"max_density_pct", c.digest.max_density_pct},
+            {"min_gpu_hours", c.digest.min_gpu_hours},
+            {"period_days", c.digest.period_days},
+            {"worst_jobs", c.digest.worst_jobs}}}};
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "policy/digest.h"
 #include "domain/types.h"
 
 namespace gpuledger {
@@ -82,6 +83,7 @@ struct RulesConfig {
   BreakerRule breaker;
   IdleRule idle;
   DurationRule duration;
+  DigestRule digest;  // per user, not per job: only the organisation's section is used
 };
 
 // One epoch as the breaker reads it: when it ended, the sum of its train/* losses and

@@ -518,7 +518,11 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                   {"idle", hours(u.idle_ns)}}},
                                 {"cost", FormatMicros(s.cost_micros, s.currency.minor_digits)},
                                 {"currency", s.currency.code},
-                                {"epochs_done", s.epochs_done}};
+                                {"epochs_done", s.epochs_done},
+                                // Paused time (docs/POLICIES.md): billed while the GPUs stay held,
+                                // not once freed.
+                                {"paused_hours", static_cast<double>(s.paused_ms) / kHourMs},
+                                {"paused_freed_hours", static_cast<double>(s.paused_freed_ms) / kHourMs}};
   if (s.best_map50) out["best_map50"] = *s.best_map50;
   out["held_without_samples"] = SilentHoldsJson(s.silent_holds, false);
   return out.dump(2) + "\n";

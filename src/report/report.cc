@@ -197,6 +197,13 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
     until = std::max(until, a.end_ms ? a.end_ms : as_of);
   }
   until = std::min(until, as_of);
+  ASSIGN_OR_RETURN(std::vector<JobPause> pauses, ledger.ListPauses(job.id));
+  for (const JobPause& p : pauses) {
+    const TimeMs end = std::min(p.resumed_ms == 0 ? as_of : p.resumed_ms, as_of);
+    if (end <= p.paused_ms) continue;
+    s.paused_ms += end - p.paused_ms;
+    if (p.gpus_freed) s.paused_freed_ms += end - p.paused_ms;
+  }
   const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
   if (running) {
     ASSIGN_OR_RETURN(s.silent_holds, FindSilentHolds(ledger, holds, as_of, ctx.held_without_samples_after_ms));

@@ -136,6 +136,10 @@ struct JobSummary {
   int epochs_done = 0;
   std::optional<double> best_map50;
   int64_t unpriced_gpu_ns = 0;  // part of usage on GPU models with no price: not in cost_micros
+  // Its pauses up to as_of (docs/POLICIES.md): all of it, and the part during which its
+  // GPUs were freed (Kubernetes suspend, Slurm requeue: not billed to it; the rest is).
+  DurationMs paused_ms = 0;
+  DurationMs paused_freed_ms = 0;
 };
 StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, const Job& job, TimeMs as_of);
 

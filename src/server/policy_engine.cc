@@ -2,8 +2,9 @@
 // an ingest flush or a progress post touched, what the rules read about each (policy/
 // rules.h), and what a decision does: recorded once per cause (the ledger's decisions
 // table), audited, acted on through the JobController, and told through the notice sink
-// (the outbox) — all in one unit of work, so a decision whose action failed to be
-// requested is decided afresh at the next evaluation.
+// (the outbox) — in one unit of work, except a launcher's pause: its intent is recorded
+// with the decision, the launcher asked after the commit without the ledger lock
+// (RunPendingPauses), and its outcome recorded in a second transaction.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -71,7 +72,8 @@ StatusOr<JobController*> Server::ControllerFor(const PauseTarget& target) {
 }
 
 StatusOr<std::string> Server::PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
-                                             const std::string& cause_key, PauseOutcome* outcome) {
+                                             const std::string& cause_key, PauseOutcome* outcome,
+                                             std::optional<PendingPause>* pending) {
   ASSIGN_OR_RETURN(PauseTarget target, PauseTargetFromLabels(job.id, job.labels));
   // Paused already (a job whose launcher keeps it "running" while paused): the launcher
   // is not asked twice and no second pause is opened.
@@ -80,27 +82,142 @@ StatusOr<std::string> Server::PauseJobLocked(const Job& job, const std::string& 
     return FailedPrecondition("job '" + job.id + "' is paused already (since " + FormatTime(open->paused_ms) +
                               ", " + open->mode + "): resume it first");
   }
+  JobController* controller = nullptr;
   if (target.mode == PauseMode::kCooperative) {
+    // In-process: the pause is a stop request in this very transaction.
     ASSIGN_OR_RETURN(*outcome, cooperative_->PauseWithReason(target, reason, by));
   } else {
-    ASSIGN_OR_RETURN(JobController * controller, ControllerFor(target));
-    ASSIGN_OR_RETURN(*outcome, controller->Pause(target));
+    ASSIGN_OR_RETURN(controller, ControllerFor(target));
   }
   JobPause p;
   p.job_id = job.id;
   p.paused_ms = clock_.Now();
   p.mode = PauseModeName(target.mode);
-  p.gpus_freed = outcome->gpus_freed;
+  p.gpus_freed = outcome->gpus_freed;  // an intent: false until the launcher says
   p.resume_command = outcome->resume_command;
   p.cause_key = cause_key;
   p.requested_by = by;
   RETURN_IF_ERROR(ledger_->PutPause(p));
+  if (controller != nullptr) {
+    PendingPause intent;
+    intent.job = job;
+    intent.target = target;
+    intent.controller = controller;
+    intent.pause = p;
+    intent.cause_key = cause_key;
+    *pending = std::move(intent);
+  }
   return std::string(PauseModeName(target.mode));
 }
 
-Status Server::ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by) {
-  // One unit of work: the record, its action, the audit entry and the notice.
+StatusOr<int> Server::ReleaseHoldsLocked(const std::string& job_id, TimeMs at_ms) {
+  ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger_->AllocationsOfJob(job_id));
+  std::vector<Allocation> ended;
+  for (Allocation a : allocs) {
+    if (a.start_ms >= at_ms || (a.end_ms != 0 && a.end_ms <= at_ms)) continue;
+    a.end_ms = at_ms;
+    ended.push_back(std::move(a));
+  }
+  if (!ended.empty()) RETURN_IF_ERROR(ledger_->PutAllocations(ended));
+  return static_cast<int>(ended.size());
+}
+
+StatusOr<int> Server::ReopenHoldsLocked(const JobPause& pause, TimeMs at_ms) {
+  ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger_->AllocationsOfJob(pause.job_id));
+  ASSIGN_OR_RETURN(std::vector<Allocation> now_held, ledger_->AllocationsOverlapping({at_ms, at_ms + 1}));
+  std::set<std::string> taken;  // GPUs held at the resume, by this job or another: not reopened
+  for (const Allocation& a : now_held) taken.insert(a.gpu_uuid);
+  std::vector<Allocation> reopened;
+  for (const Allocation& a : allocs) {
+    if (a.end_ms != pause.paused_ms || taken.count(a.gpu_uuid) > 0) continue;
+    taken.insert(a.gpu_uuid);
+    reopened.push_back({a.job_id, a.gpu_uuid, at_ms, 0, a.share_ppm});
+  }
+  if (!reopened.empty()) RETURN_IF_ERROR(ledger_->PutAllocations(reopened));
+  return static_cast<int>(reopened.size());
+}
+
+Status Server::SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutcome>& answer,
+                                 const std::function<Status()>& also) {
+  auto data = [&](const std::string& outcome, const PauseOutcome* pause) {
+    if (!p.manual) return DecisionData(p.decision, outcome, pause, p.pause.mode);
+    nlohmann::json j = {{"reason", p.decision.reason}, {"by", p.pause.requested_by}, {"outcome", outcome}};
+    if (pause) {
+      j["mode"] = p.pause.mode;
+      j["gpus_freed"] = pause->gpus_freed;
+      j["resume_command"] = pause->resume_command;
+      if (!pause->detail.empty()) j["detail"] = pause->detail;
+    }
+    return j.dump();
+  };
   return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+    std::string outcome;
+    if (answer.ok()) {
+      JobPause settled = p.pause;
+      settled.gpus_freed = answer->gpus_freed;
+      settled.resume_command = answer->resume_command;
+      RETURN_IF_ERROR(ledger_->SettlePause(settled));
+      if (settled.gpus_freed) {
+        ASSIGN_OR_RETURN(int released, ReleaseHoldsLocked(p.job.id, p.pause.paused_ms));
+        (void)released;
+      }
+      outcome = "paused (" + p.pause.mode + ")";
+      RETURN_IF_ERROR(ledger_->SetDecisionData(p.cause_key, data(outcome, &*answer)));
+    } else {
+      // The launcher refused: the pause did not happen, so its record goes.
+      RETURN_IF_ERROR(ledger_->DeletePause(p.pause.id));
+      if (p.manual || answer.status().code() == StatusCode::kUnavailable) {
+        // A manual refusal is answered to the caller and leaves nothing behind; a rule's
+        // unanswered launcher is decided afresh at the next evaluation.
+        RETURN_IF_ERROR(ledger_->DeleteDecision(p.cause_key));
+        if (also) RETURN_IF_ERROR(also());
+        return OkStatus();
+      }
+      outcome = "not paused: " + answer.status().message();
+      RETURN_IF_ERROR(ledger_->SetDecisionData(p.cause_key, data(outcome, nullptr)));
+    }
+    if (!p.manual) {
+      AuditEntry e;
+      e.at_ms = clock_.Now();
+      e.role = "policy";
+      e.action = "policy " + p.decision.rule + " pause settled";
+      e.detail = "job=" + p.job.id + " cause=" + p.cause_key + " outcome=" + outcome;
+      e.remote = "policy engine";
+      RETURN_IF_ERROR(ledger_->AppendAudit(e));
+    }
+    if (also) RETURN_IF_ERROR(also());
+    NoticeSink* sink = notice_sink();
+    if (p.manual || sink == nullptr) return OkStatus();
+    return sink->Enqueue(DecisionNotice(p.job, p.decision, outcome, answer.ok() ? answer->resume_command : ""));
+  });
+}
+
+void Server::RunPendingPauses() {
+  std::vector<PendingPause> due;
+  {
+    MutexLock lock(ledger_mu_);
+    due.swap(pending_pauses_);
+  }
+  for (const PendingPause& p : due) {
+    // The launcher, without the ledger lock: a launcher that hangs (up to --pause-timeout)
+    // holds this caller only, never ingest or reads.
+    const StatusOr<PauseOutcome> answer = p.controller->Pause(p.target);
+    MutexLock lock(ledger_mu_);
+    Status s = SettlePauseLocked(p, answer, nullptr);
+    // Not settled (the ledger failed): the intent record stays, so the job is never paused
+    // without a record; its outcome reads "pausing" (docs/POLICIES.md).
+    if (!s.ok()) s = s.WithContext("recording the pause of job '" + p.job.id + "'");
+    policy_log_.Record(s);
+    background_errors_.Record("policy", s, clock_.Now());
+  }
+}
+
+Status Server::ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by) {
+  // One unit of work: the record, its action (a cooperative pause or a stop request; a
+  // launcher's pause as an intent, asked after the commit), the audit entry and the notice.
+  std::optional<PendingPause> pending;
+  Status s = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+    pending.reset();
     ASSIGN_OR_RETURN(std::optional<PolicyDecisionRow> seen, ledger_->GetDecision(d.cause_key));
     if (seen) return OkStatus();  // this cause was decided before
     std::string outcome = d.dry_run ? "dry run: not acted on, nobody told" : "warned";
@@ -108,11 +225,12 @@ Status Server::ApplyDecisionLocked(const Job& job, const Decision& d, const std:
     std::string mode;
     bool paused = false;
     if (!d.dry_run && d.action == PolicyAction::kPause) {
-      auto m = PauseJobLocked(job, d.reason, by, d.cause_key, &pause);
-      // Unavailable (the launcher did not answer): undone, decided afresh next time. A
-      // pause that cannot work (labels, no adapter) is recorded as not done, and told.
-      if (!m.ok() && m.status().code() == StatusCode::kUnavailable) return m.status();
-      if (m.ok()) {
+      auto m = PauseJobLocked(job, d.reason, by, d.cause_key, &pause, &pending);
+      // A pause that cannot work (labels, no adapter) is recorded as not done, and told.
+      if (m.ok() && pending) {
+        mode = *m;
+        outcome = "pausing (" + mode + "): its launcher is asked after this decision is recorded";
+      } else if (m.ok()) {
         mode = *m;
         paused = true;
         outcome = "paused (" + mode + ")";
@@ -141,11 +259,17 @@ Status Server::ApplyDecisionLocked(const Job& job, const Decision& d, const std:
     e.detail = "job=" + job.id + " cause=" + d.cause_key + " outcome=" + outcome;
     e.remote = "policy engine";
     RETURN_IF_ERROR(ledger_->AppendAudit(e));
-    if (d.dry_run || d.rule == kManualRule) return OkStatus();
+    // A pending pause is told when settled, with what its launcher answered.
+    if (d.dry_run || d.rule == kManualRule || pending) return OkStatus();
     NoticeSink* sink = notice_sink();
     if (sink == nullptr) return OkStatus();  // no --notify: recorded, nobody told
     return sink->Enqueue(DecisionNotice(job, d, outcome, paused ? pause.resume_command : ""));
   });
+  if (s.ok() && pending) {
+    pending->decision = d;
+    pending_pauses_.push_back(std::move(*pending));
+  }
+  return s;
 }
 
 void Server::EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, bool throttled) {

@@ -104,6 +104,23 @@ StatusOr<std::string> Server::JobPolicyJsonLocked(const std::string& job_id) {
   return out.dump();
 }
 
+Status Server::CommitRulesLocked(const httplib::Request& req, const Principal& p, const PolicyRules& next,
+                                 const std::string& action, const std::string& detail) {
+  // The audit entry commits first, the file is written after: a failed commit leaves the
+  // file and the rules in force as they were. A failed write after the commit is audited
+  // as such and the change is not put in force (memory and file stay alike); the caller
+  // is answered the write's error.
+  RETURN_IF_ERROR(ledger_->InTransaction(
+      [&]() GL_REQUIRES(ledger_mu_) -> Status { return AuditLocked(req, &p, 200, action, detail); }));
+  if (options_.policy_rules_file.empty()) return OkStatus();
+  Status written = WriteFileAtomically(options_.policy_rules_file, PolicyFileText(next));
+  if (written.ok()) return OkStatus();
+  written = written.WithContext("writing the policy file " + options_.policy_rules_file + " (change not applied)");
+  Status noted = AuditLocked(req, &p, 500, action + " not applied", written.message());
+  (void)noted;  // the answer carries the write's error either way
+  return written;
+}
+
 void Server::PolicyRoutes() {
   // The rules in force: the organisation's and each project's override with its effect
   // (admins, department admins and users: what their jobs are held to).
@@ -146,12 +163,7 @@ void Server::PolicyRoutes() {
     MutexLock lock(ledger_mu_);
     PolicyRules next = policy_rules_;
     if (Status s = next.SetOrg(req.body); !s.ok()) return Reply(res, s);
-    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
-      RETURN_IF_ERROR(AuditLocked(req, &*p, 200, "PUT /api/v1/policy/rules", RulesConfigJson(next.org())));
-      if (!options_.policy_rules_file.empty())
-        RETURN_IF_ERROR(WriteFileAtomically(options_.policy_rules_file, PolicyFileText(next)));
-      return OkStatus();
-    });
+    Status stored = CommitRulesLocked(req, *p, next, "PUT /api/v1/policy/rules", RulesConfigJson(next.org()));
     if (!stored.ok()) return Reply(res, stored);
     policy_rules_ = std::move(next);
     res.set_content(policy_rules_.ToJson(), "application/json");
@@ -189,13 +201,8 @@ void Server::PolicyRoutes() {
     MutexLock lock(ledger_mu_);
     PolicyRules next = policy_rules_;
     if (Status s = next.SetProject(project, req.body); !s.ok()) return Reply(res, s);
-    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
-      RETURN_IF_ERROR(AuditLocked(req, &*p, 200, "PUT /api/v1/policy/rules/projects/{project}",
-                                  "project=" + project + " rules=" + RulesConfigJson(next.For(project))));
-      if (!options_.policy_rules_file.empty())
-        RETURN_IF_ERROR(WriteFileAtomically(options_.policy_rules_file, PolicyFileText(next)));
-      return OkStatus();
-    });
+    Status stored = CommitRulesLocked(req, *p, next, "PUT /api/v1/policy/rules/projects/{project}",
+                                      "project=" + project + " rules=" + RulesConfigJson(next.For(project)));
     if (!stored.ok()) return Reply(res, stored);
     policy_rules_ = std::move(next);
     res.set_content(policy_rules_.ToJson(), "application/json");
@@ -279,39 +286,66 @@ void Server::PolicyRoutes() {
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     auto reason = ReasonBody(req.body);
     if (!reason.ok()) return Reply(res, reason.status());
-    MutexLock lock(ledger_mu_);
-    auto found = ledger_->GetJob(id);
-    if (!found.ok()) return Reply(res, found.status());
-    if (!*found || !InScope(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
-    const Job& job = **found;
-    if (job.status != JobStatus::kRunning)
-      return Reply(res, FailedPrecondition("job '" + id + "' is " + std::string(JobStatusName(job.status)) +
-                                           ": only a running job can be paused"));
-    const TimeMs now = clock_.Now();
-    const std::string cause_key = "manual/" + id + "/pause-" + std::to_string(now);
-    const std::string why = reason->empty() ? "paused by hand" : *reason;
     PauseOutcome outcome;
     std::string mode;
-    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
-      ASSIGN_OR_RETURN(mode, PauseJobLocked(job, why, p->token_id, cause_key, &outcome));
-      PolicyDecisionRow row;
-      row.job_id = id;
-      row.rule = kManualRule;
-      row.cause_key = cause_key;
-      row.action = "pause";
-      row.at_ms = now;
-      row.data_json = nlohmann::json{{"reason", why},
-                                     {"by", p->token_id},
-                                     {"outcome", "paused (" + mode + ")"},
-                                     {"mode", mode},
-                                     {"gpus_freed", outcome.gpus_freed},
-                                     {"resume_command", outcome.resume_command}}
-                          .dump();
-      ASSIGN_OR_RETURN(bool fresh, ledger_->PutDecision(row));
-      if (!fresh) return AlreadyExists("job '" + id + "' was paused by hand in this very millisecond");
-      return AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/pause", "job=" + id + " mode=" + mode);
-    });
+    std::optional<PendingPause> pending;
+    const std::string why = reason->empty() ? "paused by hand" : *reason;
+    auto manual_data = [&](const std::string& outcome_text) {
+      return nlohmann::json{{"reason", why},
+                            {"by", p->token_id},
+                            {"outcome", outcome_text},
+                            {"mode", mode},
+                            {"gpus_freed", outcome.gpus_freed},
+                            {"resume_command", outcome.resume_command}}
+          .dump();
+    };
+    // First transaction: the decision and the pause record (a cooperative pause whole; a
+    // launcher's as an intent).
+    Status stored = [&]() -> Status {
+      MutexLock lock(ledger_mu_);
+      ASSIGN_OR_RETURN(std::optional<Job> found, ledger_->GetJob(id));
+      if (!found || !InScope(*p, *found)) return NotFound("no job '" + id + "'");
+      const Job& job = *found;
+      if (job.status != JobStatus::kRunning)
+        return FailedPrecondition("job '" + id + "' is " + std::string(JobStatusName(job.status)) +
+                                  ": only a running job can be paused");
+      const TimeMs now = clock_.Now();
+      const std::string cause_key = "manual/" + id + "/pause-" + std::to_string(now);
+      return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+        pending.reset();
+        ASSIGN_OR_RETURN(mode, PauseJobLocked(job, why, p->token_id, cause_key, &outcome, &pending));
+        PolicyDecisionRow row;
+        row.job_id = id;
+        row.rule = kManualRule;
+        row.cause_key = cause_key;
+        row.action = "pause";
+        row.at_ms = now;
+        row.data_json = manual_data(pending ? "pausing (" + mode + ")" : "paused (" + mode + ")");
+        ASSIGN_OR_RETURN(bool fresh, ledger_->PutDecision(row));
+        if (!fresh) return AlreadyExists("job '" + id + "' was paused by hand in this very millisecond");
+        if (pending) {
+          pending->manual = true;
+          pending->decision.reason = why;
+          return OkStatus();  // audited when settled
+        }
+        return AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/pause", "job=" + id + " mode=" + mode);
+      });
+    }();
     if (!stored.ok()) return Reply(res, stored);
+    if (pending) {
+      // The launcher, after the commit and without the ledger lock; then its answer in a
+      // second transaction. A refusal takes the decision and the pause record back and is
+      // answered (e.g. 503 when the Docker socket is unreachable): it leaves nothing behind.
+      const StatusOr<PauseOutcome> answer = pending->controller->Pause(pending->target);
+      if (answer.ok()) outcome = *answer;
+      MutexLock lock(ledger_mu_);
+      Status settled = SettlePauseLocked(*pending, answer, [&]() GL_REQUIRES(ledger_mu_) -> Status {
+        if (!answer.ok()) return OkStatus();
+        return AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/pause", "job=" + id + " mode=" + mode);
+      });
+      if (!answer.ok()) return Reply(res, answer.status());
+      if (!settled.ok()) return Reply(res, settled.WithContext("job '" + id + "' was paused by its launcher; recording it"));
+    }
     res.status = 202;
     res.set_content(nlohmann::json{{"id", id},
                                    {"paused", true},
@@ -336,22 +370,45 @@ void Server::PolicyRoutes() {
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     if (!req.body.empty()) return Reply(res, InvalidArgument("POST /api/v1/jobs/{id}/resume takes no body"));
-    MutexLock lock(ledger_mu_);
-    auto found = ledger_->GetJob(id);
-    if (!found.ok()) return Reply(res, found.status());
-    if (!*found || !InScope(*p, **found)) return Reply(res, NotFound("no job '" + id + "'"));
-    const Job& job = **found;
     PauseOutcome outcome;
-    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
-      ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger_->OpenPause(id));
-      if (!open) return FailedPrecondition("job '" + id + "' is not paused");
-      ASSIGN_OR_RETURN(PauseTarget target, PauseTargetFromLabels(id, job.labels));
-      ASSIGN_OR_RETURN(JobController * controller, ControllerFor(target));
-      ASSIGN_OR_RETURN(outcome, controller->Resume(target));
+    PauseTarget target;
+    JobController* controller = nullptr;
+    std::optional<JobPause> open;
+    // A cooperative resume is in-process (it withdraws the pause request): one transaction.
+    // A launcher's is asked without the ledger lock, then the pause closed (and a freed
+    // GPU's holds reopened) in one transaction; a refusal changes nothing.
+    auto close = [&]() GL_REQUIRES(ledger_mu_) -> Status {
       if (outcome.resume_command.empty()) outcome.resume_command = open->resume_command;
-      RETURN_IF_ERROR(ledger_->EndPause(id, clock_.Now()));
+      const TimeMs now = clock_.Now();
+      RETURN_IF_ERROR(ledger_->EndPause(id, now));
+      if (open->gpus_freed && target.mode != PauseMode::kCooperative) {
+        ASSIGN_OR_RETURN(int reopened, ReopenHoldsLocked(*open, now));
+        (void)reopened;
+      }
       return AuditLocked(req, &*p, 200, "POST /api/v1/jobs/{id}/resume", "job=" + id);
-    });
+    };
+    Status stored = [&]() -> Status {
+      MutexLock lock(ledger_mu_);
+      ASSIGN_OR_RETURN(std::optional<Job> found, ledger_->GetJob(id));
+      if (!found || !InScope(*p, *found)) return NotFound("no job '" + id + "'");
+      ASSIGN_OR_RETURN(open, ledger_->OpenPause(id));
+      if (!open) return FailedPrecondition("job '" + id + "' is not paused");
+      ASSIGN_OR_RETURN(target, PauseTargetFromLabels(id, found->labels));
+      ASSIGN_OR_RETURN(controller, ControllerFor(target));
+      if (target.mode != PauseMode::kCooperative) return OkStatus();
+      return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+        ASSIGN_OR_RETURN(outcome, controller->Resume(target));
+        return close();
+      });
+    }();
+    if (stored.ok() && target.mode != PauseMode::kCooperative) {
+      StatusOr<PauseOutcome> answer = controller->Resume(target);
+      if (!answer.ok()) return Reply(res, answer.status());
+      outcome = *answer;
+      MutexLock lock(ledger_mu_);
+      // Another resume may have closed it meanwhile: EndPause answers NotFound then.
+      stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status { return close(); });
+    }
     if (!stored.ok()) return Reply(res, stored);
     res.set_content(nlohmann::json{{"id", id},
                                    {"paused", false},

@@ -396,20 +396,23 @@ void Server::Routes() {
                 if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
                 auto epochs = ParseProgressJson(req.body);
                 if (!epochs.ok()) return Reply(res, epochs.status());
-                MutexLock lock(ledger_mu_);
-                if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
-                if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
-                // The policies that act (#13), so a pause decided now is answered now.
-                EvaluatePoliciesLocked({id}, /*throttled=*/false);
-                auto stop = ledger_->GetStopRequest(id);
-                if (!stop.ok()) return Reply(res, stop.status());
-                counters_.epochs_received += static_cast<int64_t>(epochs->size());
-                nlohmann::json out = {{"stored", epochs->size()}, {"stop", stop->has_value()}};
-                if (stop->has_value()) {
-                  out["reason"] = (*stop)->reason;
-                  out["kind"] = (*stop)->kind;  // "stop" | "pause" (the Python client resumes a pause)
-                }
-                res.set_content(out.dump() + "\n", "application/json");
+                [&] {
+                  MutexLock lock(ledger_mu_);
+                  if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
+                  if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
+                  // The policies that act (#13), so a pause decided now is answered now.
+                  EvaluatePoliciesLocked({id}, /*throttled=*/false);
+                  auto stop = ledger_->GetStopRequest(id);
+                  if (!stop.ok()) return Reply(res, stop.status());
+                  counters_.epochs_received += static_cast<int64_t>(epochs->size());
+                  nlohmann::json out = {{"stored", epochs->size()}, {"stop", stop->has_value()}};
+                  if (stop->has_value()) {
+                    out["reason"] = (*stop)->reason;
+                    out["kind"] = (*stop)->kind;  // "stop" | "pause" (the Python client resumes a pause)
+                  }
+                  res.set_content(out.dump() + "\n", "application/json");
+                }();
+                RunPendingPauses();  // a launcher's pause decided now, asked without the lock
               });
 
   // Ask a job to stop after its current epoch (users: their project's jobs; department
@@ -745,6 +748,7 @@ void Server::Routes() {
   ListRoutes();
   PolicyRoutes();
   InsightRoutes();
+  DigestRoutes();
 }
 
 }  // namespace gpuledger

@@ -208,8 +208,12 @@ void Server::WriterLoop() {
 }
 
 Status Server::FlushJournal() {
-  MutexLock lock(ledger_mu_);
-  return FlushJournalLocked();
+  Status s = [&] {
+    MutexLock lock(ledger_mu_);
+    return FlushJournalLocked();
+  }();
+  RunPendingPauses();  // the launchers of pauses this flush decided, without the lock
+  return s;
 }
 
 Status Server::FlushJournalLocked() {
@@ -250,6 +254,8 @@ void Server::MaintenanceLoop() {
   TimeMs last_retention = clock_.Now();  // Start applied it
   while (!WaitForStop(kMinuteMs)) {
     if (!FlushSightings().ok()) ++counters_.sighting_errors;  // logged by FlushSightings
+    RunPendingPauses();  // any decided by a flush that a read or retention made
+    RunDigestIfDue();    // the low-efficiency digest, once per period (policy/digest.h)
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
       if (!Retain().ok()) ++counters_.retention_errors;  // logged by Retain
@@ -361,20 +367,24 @@ Status Server::Store(DcgmBatch batch) {
     }
   };
   if (!journal_) {
-    MutexLock lock(ledger_mu_);
-    // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
-    RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
-    {
-      MutexLock ingest(ingest_mu_);
-      note_latest();
-    }
-    counters_.samples_written += count;
-    sightings_.Add(seen);
-    RETURN_IF_ERROR(Attribute());
-    StartPendingJobsLocked(batch.samples);
-    WatchBudgetsLocked();  // budget_routes.cc
-    EvaluatePoliciesForSamplesLocked(batch.samples);  // the policies that act (#13)
-    return OkStatus();
+    Status s = [&]() -> Status {
+      MutexLock lock(ledger_mu_);
+      // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
+      RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+      {
+        MutexLock ingest(ingest_mu_);
+        note_latest();
+      }
+      counters_.samples_written += count;
+      sightings_.Add(seen);
+      RETURN_IF_ERROR(Attribute());
+      StartPendingJobsLocked(batch.samples);
+      WatchBudgetsLocked();                             // budget_routes.cc
+      EvaluatePoliciesForSamplesLocked(batch.samples);  // the policies that act (#13)
+      return OkStatus();
+    }();
+    RunPendingPauses();  // the launchers of pauses these samples decided, without the lock
+    return s;
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing
   // an hour, a report). What the ledger would refuse was refused above: the journal

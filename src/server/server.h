@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -228,6 +230,12 @@ class Server {
   void MonthRoutes();
   // The policies that act (#13): routes (policy_routes.cc) and evaluation (policy_engine.cc).
   void PolicyRoutes();
+  void DigestRoutes();  // digest.cc
+  // The low-efficiency digest of `period` (policy/digest.h): each user it names, told once
+  // (audited, through the notice sink) unless dry_run or the rule's dry_run.
+  StatusOr<std::vector<DigestEntry>> DigestLocked(Window period, bool dry_run) GL_REQUIRES(ledger_mu_);
+  // From the maintenance loop: the digest of the period that ended last, once.
+  void RunDigestIfDue() GL_EXCLUDES(ledger_mu_);
   // Evaluates the rules for these jobs (those not running are skipped; `throttled`: those
   // evaluated within policy_evaluate_every_ms too) and applies each decision. Failures
   // are logged and kept for /healthz, never answered: ingest does not fail for them.
@@ -245,9 +253,43 @@ class Server {
   // cooperative launcher, job_controller (the adapters) for the others; FailedPrecondition
   // naming the launcher when there is none.
   StatusOr<JobController*> ControllerFor(const PauseTarget& target) GL_REQUIRES(ledger_mu_);
-  // Pauses through the controller and opens the job's pause record; returns the mode.
+  // A pause recorded (its intent: the pause row and the decision) whose launcher is asked
+  // after that commit, outside the ledger lock, and whose outcome is recorded in a second
+  // transaction (SettlePauseLocked). docs/POLICIES.md "What a decision does".
+  struct PendingPause {
+    Job job;
+    PauseTarget target;
+    JobController* controller = nullptr;  // an adapter: never the cooperative controller
+    JobPause pause;                       // as opened (id assigned)
+    std::string cause_key;                // of the decision that asked for it
+    bool manual = false;                  // POST /api/v1/jobs/{id}/pause: a refusal leaves nothing behind
+    Decision decision;                    // a rule's (manual: reason and by only)
+  };
+  // Opens the job's pause record: a cooperative job is paused at once (a stop request of
+  // kind pause, in this transaction; *outcome filled); a job of another launcher gets an
+  // intent record and *pending, for its launcher to be asked after the commit. Returns
+  // the mode.
   StatusOr<std::string> PauseJobLocked(const Job& job, const std::string& reason, const std::string& by,
-                                       const std::string& cause_key, PauseOutcome* outcome) GL_REQUIRES(ledger_mu_);
+                                       const std::string& cause_key, PauseOutcome* outcome,
+                                       std::optional<PendingPause>* pending) GL_REQUIRES(ledger_mu_);
+  // Records what the launcher answered, in one transaction with `also` (the API's audit
+  // entry): a pause done settles its record (and a freed GPU's holds end at the pause,
+  // so its time goes to unallocated capacity); a refusal deletes the pause record, and the
+  // decision too when manual or Unavailable (decided afresh), or records "not paused".
+  Status SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutcome>& answer,
+                           const std::function<Status()>& also) GL_REQUIRES(ledger_mu_);
+  // Asks the launchers of the pauses decided under the lock since the last call, each
+  // without the lock, and settles each (called after FlushJournal, Store and a progress
+  // post release the lock).
+  void RunPendingPauses() GL_EXCLUDES(ledger_mu_);
+  // Ends the job's holds open at `at_ms` there (a pause that freed its GPUs); reopens them
+  // at a resume (GPUs no other job holds by then). Return how many.
+  StatusOr<int> ReleaseHoldsLocked(const std::string& job_id, TimeMs at_ms) GL_REQUIRES(ledger_mu_);
+  StatusOr<int> ReopenHoldsLocked(const JobPause& pause, TimeMs at_ms) GL_REQUIRES(ledger_mu_);
+  // A rules change (PUT /api/v1/policy/rules[/projects/{p}]): audited in its own
+  // transaction, then written to --policy-file; OK when the caller may put it in force.
+  Status CommitRulesLocked(const httplib::Request& req, const Principal& p, const PolicyRules& next,
+                           const std::string& action, const std::string& detail) GL_REQUIRES(ledger_mu_);
   // The job view's policy part: its decisions and paused intervals.
   StatusOr<std::string> JobPolicyJsonLocked(const std::string& job_id) GL_REQUIRES(ledger_mu_);
   // The access log's hook on the HTTP front (server_auth.cc).
@@ -320,6 +362,8 @@ class Server {
   std::unique_ptr<NotifyService> notify_;  // null without options_.notify_config
   PolicyRules policy_rules_ GL_GUARDED_BY(ledger_mu_);  // from options_; PUT /api/v1/policy/rules
   std::unordered_map<std::string, TimeMs> policy_evaluated_ms_ GL_GUARDED_BY(ledger_mu_);
+  std::vector<PendingPause> pending_pauses_ GL_GUARDED_BY(ledger_mu_);  // RunPendingPauses
+  TimeMs digest_done_for_ GL_GUARDED_BY(ledger_mu_) = kMinTimeMs;    // the period start last digested
   std::unique_ptr<CooperativeController> cooperative_;  // on *ledger_, under ledger_mu_
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;

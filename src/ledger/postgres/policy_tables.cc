@@ -126,3 +126,38 @@ StatusOr<std::vector<JobPause>> PolicyTables::ListPauses(const std::string& job_
 }
 
 }  // namespace gpuledger::pg
+
+namespace gpuledger::pg {
+
+namespace {
+
+// An UPDATE or DELETE of one row; NotFound naming `what` when it touched none.
+Status OneRow(StatusOr<Result> r, const std::string& what) {
+  RETURN_IF_ERROR(r.status());
+  if (r->affected() == 0) return NotFound("no " + what);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status PolicyTables::SettlePause(const JobPause& p) {
+  return OneRow(c_.Exec("UPDATE job_pauses SET gpus_freed = $1, resume_command = $2 WHERE id = $3",
+                        {P(int64_t{p.gpus_freed ? 1 : 0}), P(p.resume_command), P(p.id)}),
+                "pause " + std::to_string(p.id));
+}
+
+Status PolicyTables::DeletePause(int64_t pause_id) {
+  return OneRow(c_.Exec("DELETE FROM job_pauses WHERE id = $1", {P(pause_id)}), "pause " + std::to_string(pause_id));
+}
+
+Status PolicyTables::SetDecisionData(const std::string& cause_key, const std::string& data_json) {
+  return OneRow(c_.Exec("UPDATE policy_decisions SET data = $1 WHERE cause_key = $2", {P(data_json), P(cause_key)}),
+                "decision '" + cause_key + "'");
+}
+
+Status PolicyTables::DeleteDecision(const std::string& cause_key) {
+  return OneRow(c_.Exec("DELETE FROM policy_decisions WHERE cause_key = $1", {P(cause_key)}),
+                "decision '" + cause_key + "'");
+}
+
+}  // namespace gpuledger::pg

@@ -288,6 +288,18 @@ class PooledLedger final : public Ledger {
   StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
     return Call([&](Ledger& l) { return l.ListPauses(job_id); });
   }
+  Status SettlePause(const JobPause& p) override {
+    return Call([&](Ledger& l) { return l.SettlePause(p); });
+  }
+  Status DeletePause(int64_t pause_id) override {
+    return Call([&](Ledger& l) { return l.DeletePause(pause_id); });
+  }
+  Status SetDecisionData(const std::string& cause_key, const std::string& data_json) override {
+    return Call([&](Ledger& l) { return l.SetDecisionData(cause_key, data_json); });
+  }
+  Status DeleteDecision(const std::string& cause_key) override {
+    return Call([&](Ledger& l) { return l.DeleteDecision(cause_key); });
+  }
 
  private:
   // A connection and its ledger, used only by the thread that leased the slot.

@@ -147,3 +147,42 @@ StatusOr<std::vector<JobPause>> PolicyTables::ListPauses(const std::string& job_
 }
 
 }  // namespace gpuledger::sqlite
+
+namespace gpuledger::sqlite {
+
+namespace {
+
+// Runs an UPDATE or DELETE of one row; NotFound naming `what` when it touched none.
+Status ChangeOne(Db& db, Stmt q, const std::string& what) {
+  RETURN_IF_ERROR(q.Run());
+  if (sqlite3_changes(db.raw()) == 0) return NotFound("no " + what);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status PolicyTables::SettlePause(const JobPause& p) {
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE job_pauses SET gpus_freed = ?, resume_command = ? WHERE id = ?"));
+  q.Bind(1, int64_t{p.gpus_freed ? 1 : 0}).Bind(2, std::string_view(p.resume_command)).Bind(3, p.id);
+  return ChangeOne(db_, std::move(q), "pause " + std::to_string(p.id));
+}
+
+Status PolicyTables::DeletePause(int64_t pause_id) {
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM job_pauses WHERE id = ?"));
+  q.Bind(1, pause_id);
+  return ChangeOne(db_, std::move(q), "pause " + std::to_string(pause_id));
+}
+
+Status PolicyTables::SetDecisionData(const std::string& cause_key, const std::string& data_json) {
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE policy_decisions SET data = ? WHERE cause_key = ?"));
+  q.Bind(1, std::string_view(data_json)).Bind(2, std::string_view(cause_key));
+  return ChangeOne(db_, std::move(q), "decision '" + cause_key + "'");
+}
+
+Status PolicyTables::DeleteDecision(const std::string& cause_key) {
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("DELETE FROM policy_decisions WHERE cause_key = ?"));
+  q.Bind(1, std::string_view(cause_key));
+  return ChangeOne(db_, std::move(q), "decision '" + cause_key + "'");
+}
+
+}  // namespace gpuledger::sqlite

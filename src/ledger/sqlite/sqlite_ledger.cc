@@ -851,6 +851,12 @@ class SqliteLedger final : public Ledger {
   StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
     return policy_.ListPauses(job_id);
   }
+  Status SettlePause(const JobPause& p) override { return policy_.SettlePause(p); }
+  Status DeletePause(int64_t pause_id) override { return policy_.DeletePause(pause_id); }
+  Status SetDecisionData(const std::string& cause_key, const std::string& data_json) override {
+    return policy_.SetDecisionData(cause_key, data_json);
+  }
+  Status DeleteDecision(const std::string& cause_key) override { return policy_.DeleteDecision(cause_key); }
 
  private:
   StatusOr<std::optional<int64_t>> GpuId(const std::string& uuid) {
