@@ -6,6 +6,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,12 +44,15 @@ class RealSlurm : public ::testing::Test {
     ::gethostname(host, sizeof host - 1);
     std::string name = host;
     name = name.substr(0, name.find('.'));
-    const int port = 46000 + static_cast<int>(::getpid() % 1000) * 2;
+    // Ports nothing listens on now (a fixed range collided with daemons of another test).
+    const std::vector<int> ports = FreePorts(2);
+    if (ports.size() != 2) GTEST_SKIP() << "real Slurm test skipped: no free local port";
+    const int port = ports[0], slurmd_port = ports[1];
     const std::string d = dir_.path();
     std::ostringstream conf;
     conf
         << "ClusterName=gpltest\nSlurmctldHost=" << name << "(127.0.0.1)\n"
-        << "SlurmctldPort=" << port << "\nSlurmdPort=" << port + 1 << "\n"
+        << "SlurmctldPort=" << port << "\nSlurmdPort=" << slurmd_port << "\n"
         << "AuthType=auth/none\nCredType=cred/none\nSlurmUser=root\nSlurmdUser=root\n"
         << "StateSaveLocation=" << d << "/state\nSlurmdSpoolDir=" << d << "/spool\n"
         << "SlurmctldPidFile=" << d << "/slurmctld.pid\nSlurmdPidFile=" << d << "/slurmd.pid\n"
@@ -91,12 +97,36 @@ class RealSlurm : public ::testing::Test {
     auto r = runner_.Run(argv, 10000);
     return r.ok() ? SlurmTrim(r->out) : r.status().message();
   }
+  // Polls until `want` shows or `seconds` of wall time pass (each poll may itself wait on
+  // a controller that is not there: the deadline bounds the whole wait).
   bool WaitFor(const std::vector<std::string>& argv, const std::string& want, int seconds) {
-    for (int i = 0; i < seconds * 4; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
       if (Out(argv).find(want) != std::string::npos) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     return false;
+  }
+  // `n` distinct ports nothing listens on now: each socket stays bound until all are
+  // drawn, so the kernel cannot hand the same port out twice.
+  static std::vector<int> FreePorts(int n) {
+    std::vector<int> fds, ports;
+    for (int i = 0; i < n; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) break;
+      fds.push_back(fd);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t len = sizeof a;
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+          ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        break;
+      }
+      ports.push_back(ntohs(a.sin_port));
+    }
+    for (const int fd : fds) ::close(fd);
+    return ports;
   }
   std::string JobState() { return Out({"squeue", "-h", "-j", job_, "-o", "%T %r"}); }
 

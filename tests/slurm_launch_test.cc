@@ -96,8 +96,13 @@ TEST_F(RealSlurm, SubmitRunsTheScriptThroughSbatchAndItRunsWithTheJobsEnvironmen
   EXPECT_NE(shown.find("Comment=gpuledger:slurm-1"), std::string::npos) << shown;
   EXPECT_NE(shown.find("TimeLimit=00:10:00"), std::string::npos) << shown;
   // It ran: the step's environment carries the job's.
-  for (int i = 0; i < 240 && Slurp(output).find("GPULEDGER_JOB_ID=slurm-1") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  // The step writes its environment as it goes: wait for the whole of it (its last lines).
+  auto complete = [&] {
+    const std::string e = Slurp(output);
+    return e.find("GPULEDGER_JOB_ID=slurm-1") != std::string::npos && e.find("GPULEDGER_PROJECT=") != std::string::npos &&
+           e.find("GPULEDGER_IMAGE=") != std::string::npos && e.find("SLURM_JOB_ID=") != std::string::npos;
+  };
+  for (int i = 0; i < 240 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   const std::string env = Slurp(output);
   EXPECT_NE(env.find("GPULEDGER_JOB_ID=slurm-1"), std::string::npos) << env << "\n" << JobState();
   EXPECT_NE(env.find("GPULEDGER_PROJECT=vision"), std::string::npos) << env;

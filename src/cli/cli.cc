@@ -327,7 +327,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   auto* c_sub = app.add_subcommand(
       "submit",
       "check a job's image tag, estimate its cost from similar finished runs, ask to continue, register it "
-      "as pending with its estimate, and launch it (docker; slurm --run; kubernetes with --k8s-api-server) or "
+      "as pending with its estimate, and launch it (docker; slurm --run; kubernetes with --k8s-api-server or in a pod with a service account) or "
       "print what the launcher needs; a launch that fails registers nothing (docs/ESTIMATE.md \"Launchers\")");
   c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_sub->add_option("--spec", sub.spec,
@@ -362,7 +362,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->add_option("--launcher", sub.launcher,
                    "none: the GPULEDGER_* environment to export; docker: create and start the container "
                    "(--docker-socket); slurm: an sbatch script (run with --run); kubernetes: a batch/v1 Job "
-                   "(created with --k8s-api-server). A launch that fails registers nothing and leaves nothing")
+                   "(created with --k8s-api-server, or in a pod with a service account). A launch that fails registers nothing and leaves nothing")
       ->check(CLI::IsMember({"none", "docker", "slurm", "kubernetes"}))
       ->capture_default_str();
   c_sub->add_option("--server", sub.server,

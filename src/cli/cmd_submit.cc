@@ -1,5 +1,7 @@
 // gpuledger submit: the image-tag policy, the estimate and the question, the pending
 // job, and its launch (submit/launcher.h) or what the launcher needs (submit/launch.h).
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -61,6 +63,17 @@ StatusOr<Job> JobFromArgs(const SubmitArgs& a, TimeMs now) {
 
 }  // namespace
 
+namespace {
+
+// In a pod with a mounted service account the API server is at hand: the Job is created
+// through it (pause/kubernetes.h reads the in-cluster address, token and CA).
+bool InPodWithServiceAccount() {
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  return host != nullptr && *host != '\0' && std::filesystem::exists(kInClusterTokenFile);
+}
+
+}  // namespace
+
 Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std::ostream& out) {
   ASSIGN_OR_RETURN(Lang lang, a.lang.empty() ? StatusOr<Lang>(LangFromEnvironment()) : ParseLang(a.lang));
   PolicySet policy;
@@ -118,7 +131,7 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
     so.sbatch_args = a.sbatch_args;
     so.timeout_ms = a.launch_timeout_s * 1000;
     launcher = std::make_unique<SlurmLauncher>(&runner, std::move(so));
-  } else if (a.launcher == "kubernetes" && !a.k8s_api_server.empty()) {
+  } else if (a.launcher == "kubernetes" && (!a.k8s_api_server.empty() || InPodWithServiceAccount())) {
     KubernetesOptions ko;
     ko.api_server = a.k8s_api_server;
     ko.token_file = a.k8s_token_file;

@@ -102,7 +102,7 @@ Estimate EstimateJob(const Job& req, const std::vector<FinishedRun>& history, co
     }
     const ScalingModel model = FitScaling(points, o.min_runs_amp);
     e.scaling = model.Describe();
-    const size_t amp_k = static_cast<size_t>(Factor::kAmp);
+    const auto amp_k = static_cast<size_t>(Factor::kAmp);
     if (model.fitted[amp_k]) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "AMP scaled by %.2f (fitted on %d similar runs)",

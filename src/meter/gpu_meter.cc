@@ -45,7 +45,7 @@ StatusOr<GpuMeter> GpuMeter::Create(GpuMeterSetup setup) {
     if (total > kFullShare) {
       std::string who;
       for (int k = 0; k < seg.n_active; ++k) {
-        const Active& act = m.actives_[static_cast<size_t>(seg.first_active + k)];
+        const Active& act = m.actives_[static_cast<size_t>(seg.first_active) + static_cast<size_t>(k)];
         who += (k ? ", " : "") + s.job_ids[static_cast<size_t>(act.slot)];
       }
       return InvalidArgument("GPU " + s.gpu_uuid + " is allocated " +
@@ -160,14 +160,14 @@ void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, in
     if (reading_is_ours) c.peak_mem_mib = std::max(c.peak_mem_mib, mem);
   };
   for (int k = 0; k < seg.n_active; ++k) {
-    const Active& act = actives_[static_cast<size_t>(seg.first_active + k)];
+    const Active& act = actives_[static_cast<size_t>(seg.first_active) + static_cast<size_t>(k)];
     const int64_t ns = d * act.share_ppm;
-    const int64_t e = static_cast<int64_t>(static_cast<Int128>(energy_mj) * act.share_ppm / kFullShare);
+    const auto e = static_cast<int64_t>(static_cast<Int128>(energy_mj) * act.share_ppm / kFullShare);
     held += act.share_ppm;
     e_held += e;
     Cell& c = CellAt(seg.period, act.slot + 1);
     add(c, ns, e, s.t >= act.hold_start);
-    const size_t slot = static_cast<size_t>(act.slot);
+    const auto slot = static_cast<size_t>(act.slot);
     if (dense) {
       if (has_pending_[slot]) {
         for (size_t p = 0; p < period_starts_.size(); ++p) {
@@ -206,7 +206,7 @@ std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
     if (len <= 0) break;
     int64_t held = 0;
     for (int k = 0; k < seg.n_active; ++k) {
-      const Active& act = actives_[static_cast<size_t>(seg.first_active + k)];
+      const Active& act = actives_[static_cast<size_t>(seg.first_active) + static_cast<size_t>(k)];
       CellAt(seg.period, act.slot + 1).gpu_ns += len * act.share_ppm;
       held += act.share_ppm;
     }

@@ -152,7 +152,7 @@ StatusOr<std::string> ParseSbatchJobId(const std::string& out) {
     id = t.substr(0, t.find(';'));  // --parsable: "123" or "123;cluster"
   }
   if (!AllDigits(id) || id.size() > 20) {
-    return InvalidArgument("sbatch's answer names no job id (expected \"Submitted batch job N\"); saw \"" +
+    return InvalidArgument(R"(sbatch's answer names no job id (expected "Submitted batch job N"); saw ")" +
                            t.substr(0, 200) + "\"");
   }
   return id;
