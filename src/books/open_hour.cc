@@ -23,6 +23,11 @@ bool SameSetup(const GpuSlicing& a, const GpuSlicing& b) {
 
 bool Usable(const Sample& s) { return s.util_pct >= 0; }
 
+bool SameSample(const Sample& a, const Sample& b) {
+  return a.t == b.t && a.util_pct == b.util_pct && a.mem_mib == b.mem_mib && a.power_w == b.power_w &&
+         a.energy_mj == b.energy_mj && a.sm_active == b.sm_active && a.gr_active == b.gr_active;
+}
+
 }  // namespace
 
 Status OpenHours::BeginRead(Ledger& ledger, TimeMs hour, int64_t latest) {
@@ -69,7 +74,7 @@ StatusOr<OpenHours::Kept> OpenHours::Start(Ledger& ledger, const GpuSlicing& gpu
     ASSIGN_OR_RETURN(before, ledger.SampleBefore(gpu.gpu_uuid, before->t));
   }
   if (before && Usable(*before)) meter.Add(*before);
-  Kept k{gpu, full, std::move(meter), hour_ - 1, false};
+  Kept k{gpu, full, std::move(meter), hour_ - 1, std::nullopt, false};
   return k;
 }
 
@@ -86,35 +91,50 @@ StatusOr<HourSlice> OpenHours::Meter(Ledger& ledger, const GpuSlicing& gpu, Time
     ASSIGN_OR_RETURN(Kept fresh, Start(ledger, gpu, full));
     it = gpus_.insert_or_assign(gpu.gpu_uuid, std::move(fresh)).first;
   }
-  Kept& k = it->second;
-  k.met = true;
-  // What arrived since: to the end of the data, so the scan also tells whether a sample
-  // lies past one max gap after the hour (the stream goes on) as MeterHours asks.
+  // What arrived since, up to one max gap past the hour (whether the stream goes on
+  // beyond that is asked below, only when the hour's end needs it). The scan starts at
+  // the last sample fed: a late field merged into it (its GPU's first, so the change
+  // the ledger recorded starts there) is seen, and the hour metered again.
   const TimeMs hour_end = hour + kHourMs, scan_end = hour_end + gpu.options.max_gap_ms;
   std::vector<Sample> fresh;
-  RETURN_IF_ERROR(ledger.ScanSamples(gpu.gpu_uuid, {k.fed_until + 1, kMaxTimeMs}, [&](const Sample& s) {
-    if (s.t < scan_end || fresh.empty() || fresh.back().t < scan_end) fresh.push_back(s);
-  }));
+  for (int pass = 0; pass < 2; ++pass) {
+    Kept& k = it->second;
+    fresh.clear();
+    const TimeMs from = k.last_fed ? k.fed_until : k.fed_until + 1;
+    RETURN_IF_ERROR(ledger.ScanSamples(gpu.gpu_uuid, {from, scan_end}, [&](const Sample& s) { fresh.push_back(s); }));
+    if (!k.last_fed || fresh.empty() || fresh.front().t != k.fed_until) break;  // none fed, or it is gone
+    if (SameSample(fresh.front(), *k.last_fed)) {
+      fresh.erase(fresh.begin());
+      break;
+    }
+    ASSIGN_OR_RETURN(Kept again, Start(ledger, gpu, full));
+    it->second = std::move(again);
+  }
+  Kept& k = it->second;
+  k.met = true;
   samples_fed_ += static_cast<int64_t>(fresh.size());
   auto after = std::upper_bound(fresh.begin(), fresh.end(), as_of, [](TimeMs t, const Sample& s) { return t < s.t; });
   for (auto s = fresh.begin(); s != after; ++s) k.meter->Add(*s);
-  if (after != fresh.begin()) k.fed_until = std::max(k.fed_until, (after - 1)->t);
+  if (after != fresh.begin()) {
+    k.fed_until = std::max(k.fed_until, (after - 1)->t);
+    k.last_fed = *(after - 1);
+  }
   // A copy finishes the hour at as-of: the first usable sample after as-of closes the
   // last one before it (its time and energy count up to as-of); with none within the
   // scan, the stream goes on only if a sample lies at or after scan_end.
   GpuMeter copy = *k.meter;
   copy.ClipAt(as_of);
-  bool closed_after_hour = false, more_later = false;
+  bool closed_after_hour = false;
   for (auto s = after; s != fresh.end(); ++s) {
-    if (s->t >= scan_end) {
-      more_later = true;
-      break;
-    }
     copy.Add(*s);
     if (s->t >= hour_end && Usable(*s)) {
       closed_after_hour = true;
       break;
     }
+  }
+  bool more_later = false;
+  if (!closed_after_hour) {
+    ASSIGN_OR_RETURN(more_later, ledger.HasSampleAtOrAfter(gpu.gpu_uuid, scan_end));
   }
   out.rows = copy.Finish(!closed_after_hour && more_later);
   return out;

@@ -41,6 +41,7 @@ class OpenHours {
     Window full;            // the hour within service and the clip's start, not its end
     std::optional<GpuMeter> meter;  // fed every stored sample up to fed_until
     TimeMs fed_until = 0;   // every stored sample at or before it is in the meter
+    std::optional<Sample> last_fed;  // the sample at fed_until as fed (a late field may change it)
     bool met = false;       // used by the current read
   };
   StatusOr<Kept> Start(Ledger& ledger, const GpuSlicing& gpu, Window full);

@@ -106,6 +106,22 @@ TEST_F(OpenHoursTest, ALiveStreamReadsEqualMeteringAfresh) {
   EXPECT_LE(open.samples_fed(), 2 * 50 + 2);
 }
 
+// A GPU's first sample arrives without its utilisation (only memory, say) and the
+// utilisation is merged into it later: the change the ledger records starts at that
+// sample itself, the meter's last one, so only reading it again shows what changed.
+TEST_F(OpenHoursTest, AFieldMergedIntoTheLastSampleFedIsSeen) {
+  OpenHours open;
+  const TimeMs t = kHour + 5 * kMinuteMs;
+  Sample first = At(t, -1);
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-a", first}}).ok());
+  ReadAndCompare(open, t + 30 * kSecondMs, "the first sample, no utilisation yet");
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-a", At(t, 90)}}).ok());
+  ReadAndCompare(open, t + 40 * kSecondMs, "its utilisation merged in");
+  ASSERT_TRUE(ledger_->PutSamples({{"GPU-a", At(t + kMinuteMs, 50)}}).ok());
+  ReadAndCompare(open, t + 90 * kSecondMs, "the next sample");
+  EXPECT_EQ(open.rebuilt(), 2) << "metered again once, when the sample fed last changed";
+}
+
 // Random streams: late, duplicate, unusable and far-apart samples, counter dips and
 // resets, samples past the hour, holds that change, reads that go back in time.
 TEST_F(OpenHoursTest, RandomStreamsEqualMeteringAfresh) {
