@@ -187,6 +187,7 @@ TEST_F(PauseCommit, ALauncherThatDoesNotAnswerHoldsNoLedgerReaderAndItsIntentIsR
   launcher.entered = &entered;
   StartServer(&launcher);
   httplib::Client other("127.0.0.1", server_->port());
+  httplib::Client resumer("127.0.0.1", server_->port());
   auto pausing = std::async(std::launch::async, [&] { return Post("/api/v1/jobs/dock/pause", other); });
   // While the launcher hangs, a read that takes the ledger lock is answered, and it sees
   // the intent: the decision "pausing" and an open pause record.
@@ -195,6 +196,10 @@ TEST_F(PauseCommit, ALauncherThatDoesNotAnswerHoldsNoLedgerReaderAndItsIntentIsR
   ASSERT_EQ(d["decisions"].size(), 1u) << d.dump();
   EXPECT_EQ(d["decisions"][0]["data"]["outcome"], "pausing (docker)");
   EXPECT_EQ(d["paused_now"], true);
+  // A resume before the launcher has answered would be undone by its answer: refused.
+  auto [refused, why] = Post("/api/v1/jobs/dock/resume", resumer);
+  EXPECT_EQ(refused, 409) << why.dump();
+  EXPECT_EQ(launcher.resumes, 0);
   release.set_value();
   auto [status, body] = pausing.get();
   ASSERT_EQ(status, 202) << body.dump();
@@ -203,6 +208,9 @@ TEST_F(PauseCommit, ALauncherThatDoesNotAnswerHoldsNoLedgerReaderAndItsIntentIsR
   ASSERT_EQ(d["decisions"].size(), 1u);
   EXPECT_EQ(d["decisions"][0]["data"]["outcome"], "paused (docker)");
   EXPECT_EQ(d["paused"][0]["resume_command"], "resume train-17");
+  // Answered: now it resumes.
+  EXPECT_EQ(Post("/api/v1/jobs/dock/resume", resumer).first, 200);
+  EXPECT_EQ(launcher.resumes, 1);
 }
 
 TEST_F(PauseCommit, AFreedGpuStopsBeingBilledAtThePauseAndAHeldOneStaysBilled) {

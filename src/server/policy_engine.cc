@@ -150,6 +150,7 @@ Status Server::SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutc
     }
     return j.dump();
   };
+  pauses_asked_.erase(p.job.id);  // answered: a resume may follow now
   return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
     std::string outcome;
     if (answer.ok()) {
@@ -267,6 +268,7 @@ Status Server::ApplyDecisionLocked(const Job& job, const Decision& d, const std:
   });
   if (s.ok() && pending) {
     pending->decision = d;
+    pauses_asked_.insert(job.id);
     pending_pauses_.push_back(std::move(*pending));
   }
   return s;

@@ -311,7 +311,7 @@ void Server::PolicyRoutes() {
                                   ": only a running job can be paused");
       const TimeMs now = clock_.Now();
       const std::string cause_key = "manual/" + id + "/pause-" + std::to_string(now);
-      return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+      Status s = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
         pending.reset();
         ASSIGN_OR_RETURN(mode, PauseJobLocked(job, why, p->token_id, cause_key, &outcome, &pending));
         PolicyDecisionRow row;
@@ -330,6 +330,8 @@ void Server::PolicyRoutes() {
         }
         return AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/pause", "job=" + id + " mode=" + mode);
       });
+      if (s.ok() && pending) pauses_asked_.insert(id);
+      return s;
     }();
     if (!stored.ok()) return Reply(res, stored);
     if (pending) {
@@ -343,6 +345,12 @@ void Server::PolicyRoutes() {
         if (!answer.ok()) return OkStatus();
         return AuditLocked(req, &*p, 202, "POST /api/v1/jobs/{id}/pause", "job=" + id + " mode=" + mode);
       });
+      if (!answer.ok() && !settled.ok()) {
+        // Its records could not be taken back: say so (the job reads "pausing" until resumed).
+        return Reply(res, Internal("the launcher refused the pause of job '" + id + "' (" + answer.status().message() +
+                                   ") and taking its records back failed: " + settled.message() +
+                                   "; the job reads as pausing until it is resumed"));
+      }
       if (!answer.ok()) return Reply(res, answer.status());
       if (!settled.ok()) return Reply(res, settled.WithContext("job '" + id + "' was paused by its launcher; recording it"));
     }
@@ -393,6 +401,9 @@ void Server::PolicyRoutes() {
       if (!found || !InScope(*p, *found)) return NotFound("no job '" + id + "'");
       ASSIGN_OR_RETURN(open, ledger_->OpenPause(id));
       if (!open) return FailedPrecondition("job '" + id + "' is not paused");
+      if (pauses_asked_.count(id) > 0) {
+        return FailedPrecondition("job '" + id + "' is being paused: its launcher has not answered yet; resume it after");
+      }
       ASSIGN_OR_RETURN(target, PauseTargetFromLabels(id, found->labels));
       ASSIGN_OR_RETURN(controller, ControllerFor(target));
       if (target.mode != PauseMode::kCooperative) return OkStatus();

@@ -363,6 +363,9 @@ class Server {
   PolicyRules policy_rules_ GL_GUARDED_BY(ledger_mu_);  // from options_; PUT /api/v1/policy/rules
   std::unordered_map<std::string, TimeMs> policy_evaluated_ms_ GL_GUARDED_BY(ledger_mu_);
   std::vector<PendingPause> pending_pauses_ GL_GUARDED_BY(ledger_mu_);  // RunPendingPauses
+  // Jobs whose launcher is being asked to pause (intent committed, answer not yet
+  // settled): a resume waits for the answer (a resume before it would be undone by it).
+  std::set<std::string> pauses_asked_ GL_GUARDED_BY(ledger_mu_);
   TimeMs digest_done_for_ GL_GUARDED_BY(ledger_mu_) = kMinTimeMs;    // the period start last digested
   std::unique_ptr<CooperativeController> cooperative_;  // on *ledger_, under ledger_mu_
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
