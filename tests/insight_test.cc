@@ -4,6 +4,7 @@
 // pruned model's memory is lower and fits several to one A10G); its money reconciles
 // with the books; scopes hold only their runs; the trends count what the simulator made.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,6 +14,8 @@
 #include "report/compare.h"
 #include "report/statement.h"
 #include "report/trends.h"
+#include "server/auth.h"
+#include "server/server.h"
 #include "sim_ledger.h"
 
 namespace gpuledger {
@@ -269,6 +272,76 @@ TEST_F(Insight, AStatementsUsersSumToItsProjectLineAndItsRankIsItsPlace) {
                                             "--month", "2026-10", "--format", "json"}));
   EXPECT_EQ(j["rank"], 1);
   EXPECT_TRUE(j["users"][0]["cost"].is_string());
+}
+
+// The three routes over HTTP, by role: the answers are the builders' (the statement's
+// cost is the project's report line), a user reads only its own project, a department
+// admin only projects wholly in its department, and a refused statement reads nothing
+// of the cluster for the caller (no project count in the answer).
+TEST_F(Insight, TheRoutesAnswerWhatTheBuildersGiveWithinEachRolesScope) {
+  auto l = OpenSqliteLedger(db_);
+  ASSERT_TRUE(l.ok());
+  std::map<std::string, std::string> token;
+  auto add = [&](const std::string& name, Role role, const std::string& project, const std::string& dept) {
+    auto t = MakeToken(role, project, dept, kAsOf);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE((*l)->PutToken(t->record).ok());
+    token[name] = t->secret;
+  };
+  add("admin", Role::kAdmin, "", "");
+  add("shelf-user", Role::kUser, "shelf-monitoring", "");
+  add("retail-admin", Role::kDeptAdmin, "", "retail");
+  SimulatedClock clock(kAsOf);
+  ServerOptions o;
+  o.port = 0;
+  o.journal_dir = "";
+  Server server(std::move(*l), clock, std::move(o));
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client c("127.0.0.1", server.port());
+  auto get = [&](const std::string& who, const std::string& path) {
+    auto r = c.Get(path.c_str(), {{"Authorization", "Bearer " + token[who]}});
+    EXPECT_TRUE(r) << path;
+    return r ? std::make_pair(r->status, r->body) : std::make_pair(-1, std::string());
+  };
+  auto want = BuildProjectStatement(*sim_->ledger, *ctx_, {2026, 10}, kAsOf, "shelf-monitoring");
+  ASSERT_TRUE(want.ok());
+  for (const char* who : {"admin", "shelf-user", "retail-admin"}) {
+    auto [status, body] = get(who, "/api/v1/projects/shelf-monitoring/statement?month=2026-10");
+    ASSERT_EQ(status, 200) << who << ": " << body;
+    const auto j = nlohmann::json::parse(body);
+    EXPECT_EQ(j["cost"], FormatMicros(want->cost_micros, 2)) << who;
+    EXPECT_EQ(j["department"], "retail");
+    EXPECT_EQ(j["rank"], want->rank);
+  }
+  auto [user_other, user_why] = get("shelf-user", "/api/v1/projects/pcb-solder-qc/statement?month=2026-10");
+  EXPECT_EQ(user_other, 403) << user_why;
+  auto [dept_other, dept_why] = get("retail-admin", "/api/v1/projects/pcb-solder-qc/statement?month=2026-10");
+  EXPECT_EQ(dept_other, 403) << dept_why;
+  auto [dept_none, none_why] = get("retail-admin", "/api/v1/projects/no-such/statement?month=2026-10");
+  EXPECT_EQ(dept_none, 403) << none_why;
+  EXPECT_EQ(none_why.find("projects have"), std::string::npos) << none_why;
+  EXPECT_EQ(get("admin", "/api/v1/projects/no-such/statement?month=2026-10").first, 404);
+
+  // compare and trends: the JSON the CLI prints, and a user's comparison holds its project only.
+  auto [cmp, cmp_body] = get("admin", "/api/v1/compare?by=image&month=2026-10");
+  ASSERT_EQ(cmp, 200) << cmp_body;
+  EXPECT_FALSE(nlohmann::json::parse(cmp_body)["rows"].empty()) << cmp_body;
+  auto [mine, mine_body] = get("shelf-user", "/api/v1/compare?by=image&month=2026-10");
+  ASSERT_EQ(mine, 200) << mine_body;
+  CompareOptions co;
+  co.by = CompareBy::kImage;
+  co.month = YearMonth{2026, 10};
+  co.scope = ReportScope{"shelf-monitoring", ""};
+  auto shelf = BuildComparison(*sim_->ledger, *ctx_, co, kAsOf);
+  ASSERT_TRUE(shelf.ok());
+  const auto my = nlohmann::json::parse(mine_body);
+  EXPECT_EQ(my["project"], "shelf-monitoring");
+  EXPECT_EQ(my["total_cost"], FormatMicros(shelf->total_cost_micros, 2));
+  EXPECT_NE(my["total_cost"], nlohmann::json::parse(cmp_body)["total_cost"]);
+  auto [tr, tr_body] = get("admin", "/api/v1/trends?from=2026-10&to=2026-10");
+  EXPECT_EQ(tr, 200) << tr_body;
+  EXPECT_EQ(get("admin", "/api/v1/trends?from=2026-13").first, 400);
+  server.Stop();
 }
 
 }  // namespace

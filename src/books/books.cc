@@ -382,7 +382,7 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
       RETURN_IF_ERROR(open.BeginRead(ledger, HourOf(as_of), latest));
       Status built = build(&open);
       if (!built.ok()) {
-        open = OpenHours();  // what a failed read fed is not to be trusted
+        open.Reset();  // what a failed read fed is not to be trusted
         return built;
       }
       open.EndRead();
@@ -419,20 +419,24 @@ size_t BooksCache::hits() const {
 
 Status BooksCache::WithOpenHours(const std::string& key, const std::function<Status(OpenHours&)>& work) {
   MutexLock lock(open_mu_);
-  if (!open_.count(key) && open_.size() >= 4) open_.erase(open_.begin());  // months in progress: one or two
+  if (!open_.count(key) && open_.size() >= 4) {  // months in progress: one or two
+    retired_samples_ += open_.begin()->second.samples_fed();  // the counters never go down
+    retired_restarts_ += open_.begin()->second.rebuilt();
+    open_.erase(open_.begin());
+  }
   return work(open_[key]);
 }
 
 int64_t BooksCache::open_hour_samples() const {
   MutexLock lock(open_mu_);
-  int64_t n = 0;
+  int64_t n = retired_samples_;
   for (const auto& [key, o] : open_) n += o.samples_fed();
   return n;
 }
 
 int64_t BooksCache::open_hour_restarts() const {
   MutexLock lock(open_mu_);
-  int64_t n = 0;
+  int64_t n = retired_restarts_;
   for (const auto& [key, o] : open_) n += o.rebuilt();
   return n;
 }

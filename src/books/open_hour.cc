@@ -45,6 +45,13 @@ Status OpenHours::BeginRead(Ledger& ledger, TimeMs hour, int64_t latest) {
   return OkStatus();
 }
 
+void OpenHours::Reset() {
+  gpus_.clear();
+  changed_.clear();
+  hour_ = 0;
+  seen_change_ = -1;
+}
+
 void OpenHours::EndRead() {
   std::erase_if(gpus_, [](const auto& e) { return !e.second.met; });
 }

@@ -30,6 +30,9 @@ class OpenHours {
   StatusOr<HourSlice> Meter(Ledger& ledger, const GpuSlicing& gpu, TimeMs hour, Window clip);
   // Drops the meters of GPUs this read did not meet (retired, or out of the month).
   void EndRead();
+  // Drops every kept meter (a read failed: what it fed is not to be trusted); the
+  // counters below go on.
+  void Reset();
 
   size_t kept() const { return gpus_.size(); }
   int64_t samples_fed() const { return samples_fed_; }  // for tests: what reads cost

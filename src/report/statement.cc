@@ -8,6 +8,16 @@
 
 namespace gpuledger {
 
+std::vector<std::string> ProjectDepartments(const std::vector<Job>& jobs, const std::string& project) {
+  std::vector<std::string> out;
+  for (const Job& j : jobs) {
+    if (j.project == project) out.push_back(j.department);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                                  TimeMs as_of, const std::string& project) {
   if (project.empty()) return InvalidArgument("a statement needs a project");
@@ -52,11 +62,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
     s.users.push_back(std::move(u));
   }
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
-  for (const Job& j : jobs) {
-    if (j.project == project) {
-      s.department = j.department;
-      break;
-    }
+  for (const std::string& d : ProjectDepartments(jobs, project)) {
+    s.department += (s.department.empty() ? "" : ", ") + d;
   }
   return s;
 }

@@ -25,7 +25,7 @@ struct StatementUser {
 struct ProjectStatement {
   YearMonth month;
   std::string project;
-  std::string department;
+  std::string department;  // its jobs' department; several joined by ", "
   Currency currency;
   TimeMs as_of = 0;
   bool partial = false;
@@ -39,6 +39,9 @@ struct ProjectStatement {
   int rank = 0;                             // 1: the cluster's most costly project this month
   int projects = 0;                         // projects with cost this month
 };
+
+// The departments of the project's jobs, sorted, each once (empty: no such jobs).
+std::vector<std::string> ProjectDepartments(const std::vector<Job>& jobs, const std::string& project);
 
 StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                                  TimeMs as_of, const std::string& project);

@@ -112,7 +112,12 @@ StatusOr<Trends> BuildTrends(Ledger& ledger, const BooksContext& ctx, const Tren
     pt.department = dept[project];
     for (auto& [m, pm] : months) {
       for (auto* cells : {&pm.by_size, &pm.by_start}) {
-        for (auto& [k, c] : *cells) c.cost_per_run_micros = RoundMicros(c.cost_micros / c.runs, unit);
+        for (auto& [k, c] : *cells) {
+          // cost / runs rounded to the unit in one step, half away from zero
+          const int64_t d = c.runs * unit, n = c.cost_micros < 0 ? -c.cost_micros : c.cost_micros;
+          const int64_t q = (2 * n + d) / (2 * d) * unit;
+          c.cost_per_run_micros = c.cost_micros < 0 ? -q : q;
+        }
       }
       pm.long_share = static_cast<double>(pm.long_runs) / pm.runs;
       pm.long_cost_share =

@@ -97,6 +97,18 @@ void Server::InsightRoutes() {
               PermissionDenied("a user reads only its own project's statement ('" + scope->project + "')"));
         }
         MutexLock lock(ledger_mu_);
+        if (!scope->department.empty()) {
+          // A department admin reads the statement of a project whose jobs are all in its
+          // department, before anything of the cluster is read for it.
+          auto jobs = ledger_->ListJobs();
+          if (!jobs.ok()) return Reply(res, jobs.status());
+          const std::vector<std::string> depts = ProjectDepartments(*jobs, project);
+          if (depts.empty() || depts.size() > 1 || depts[0] != scope->department) {
+            return DenyLocked(req, res, *p,
+                              PermissionDenied("project '" + project + "' does not have all its jobs in department '" +
+                                               scope->department + "'"));
+          }
+        }
         auto ctx = LoadBooksContext(*ledger_);
         if (!ctx.ok()) return Reply(res, ctx.status());
         ctx->cache = &books_;
@@ -112,11 +124,6 @@ void Server::InsightRoutes() {
         }
         auto st = BuildProjectStatement(*ledger_, *ctx, *month, BooksAsOf(*ctx, month), project);
         if (!st.ok()) return Reply(res, st.status());
-        if (!scope->department.empty() && st->department != scope->department) {
-          return DenyLocked(
-              req, res, *p,
-              PermissionDenied("project '" + project + "' is not in department '" + scope->department + "'"));
-        }
         Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/projects/{P}/statement",
                                      "project=" + project + " month=" + month->ToString());
         if (!audited.ok()) return Reply(res, audited);
