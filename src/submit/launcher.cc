@@ -32,16 +32,27 @@ int64_t WholeGpus(const Job& j) { return (j.gpu_share_ppm + kFullShare - 1) / kF
 StatusOr<Job> LaunchSubmission(Ledger& ledger, const Submission& s, Launcher& launcher,
                                const std::function<Status(const Job&)>& also) {
   Job job = s.job;
-  Status prepared = launcher.Prepare(job);
+  auto is_new = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<Job> before, ledger.GetJob(job.id));
+    if (before) return AlreadyExists("job '" + job.id + "' is already in the books; submit it under another id");
+    return OkStatus();
+  };
+  // The id first (nothing is made for a job already in the books), then the launcher,
+  // outside any transaction: a slow daemon, sbatch or API server holds no ledger lock
+  // (SQLite's writers would give up behind it). Then the job, its estimate and `also`
+  // in one transaction, the id checked again; a failure there undoes the launch.
+  Status done = is_new();
+  const bool checked = done.ok();
   bool started = false;
-  Status done = prepared;
-  if (prepared.ok()) {
+  if (done.ok()) done = launcher.Prepare(job);
+  const bool prepared = done.ok();
+  if (done.ok()) {
+    done = launcher.Start(job);
+    started = done.ok();
+  }
+  if (done.ok()) {
     done = ledger.InTransaction([&]() -> Status {
-      ASSIGN_OR_RETURN(std::optional<Job> before, ledger.GetJob(job.id));
-      if (before)
-        return AlreadyExists("job '" + job.id + "' is already in the books; submit it under another id");
-      RETURN_IF_ERROR(launcher.Start(job));
-      started = true;
+      RETURN_IF_ERROR(is_new());
       RETURN_IF_ERROR(ledger.PutJobs({job}));
       JobEstimate e = StoredEstimate(s);
       RETURN_IF_ERROR(ledger.PutEstimate(e));
@@ -49,16 +60,17 @@ StatusOr<Job> LaunchSubmission(Ledger& ledger, const Submission& s, Launcher& la
       return OkStatus();
     });
   }
+  if (!checked) return done;
   if (done.ok()) return job;
-  // Prepare may have made part of its work before it failed (Docker: a container whose
-  // create answered oddly); Undo knows what it made.
+  // Prepare or Start may have made part of their work before they failed (a create or
+  // sbatch whose answer was lost or odd); Undo knows what they made or meant to make.
   Status undone = launcher.Undo();
   if (!undone.ok()) {
     return Status(done.code(), done.message() + "; nothing registered, but undoing the launch failed: " +
                                    undone.message() + (started ? " (the work was started)" : ""));
   }
   return Status(done.code(),
-                done.message() + "; nothing registered" + (prepared.ok() ? ", the launch undone" : ""));
+                done.message() + "; nothing registered" + (prepared ? ", the launch undone" : ""));
 }
 
 // --- Docker ---------------------------------------------------------------------
@@ -116,7 +128,15 @@ Status DockerLauncher::Prepare(Job& job) {
   name_ = DockerContainerName(job);
   // The container's environment carries the labels as submitted; the job also keeps
   // where it runs (what the pause adapter reads).
-  ASSIGN_OR_RETURN(id_, engine_.CreateContainer(name_, DockerCreateConfig(job, options_)));
+  StatusOr<std::string> created = engine_.CreateContainer(name_, DockerCreateConfig(job, options_));
+  if (!created.ok()) {
+    // Unless the daemon refused it (409: the name is another container's; 404: no such
+    // image), the container may exist: Undo removes it by its name.
+    const StatusCode c = created.status().code();
+    maybe_created_ = c != StatusCode::kAlreadyExists && c != StatusCode::kNotFound;
+    return created.status();
+  }
+  id_ = *created;
   job.labels[kLauncherLabel] = "docker";
   job.labels[kDockerContainerLabel] = name_;
   return OkStatus();
@@ -128,9 +148,11 @@ Status DockerLauncher::Start(Job&) {
 }
 
 Status DockerLauncher::Undo() {
-  if (id_.empty()) return OkStatus();
-  RETURN_IF_ERROR(engine_.RemoveContainer(id_));
+  const std::string which = !id_.empty() ? id_ : maybe_created_ ? name_ : "";
+  if (which.empty()) return OkStatus();
+  RETURN_IF_ERROR(engine_.RemoveContainer(which));  // a 404 is fine: nothing was made
   id_.clear();
+  maybe_created_ = false;
   return OkStatus();
 }
 
@@ -182,12 +204,24 @@ Status SlurmLauncher::Start(Job& job) {
   std::vector<std::string> argv = {options_.sbatch};
   argv.insert(argv.end(), options_.sbatch_args.begin(), options_.sbatch_args.end());
   argv.push_back(path);
-  ASSIGN_OR_RETURN(CommandResult r, runner_->Run(argv, options_.timeout_ms));
-  if (r.exit_code != 0) {
-    return FailedPrecondition("sbatch exited " + std::to_string(r.exit_code) + ": " +
-                              Trim(r.err.empty() ? r.out : r.err).substr(0, 500));
+  // From here on a batch job may exist even if no id comes back (sbatch killed at its
+  // time limit, an answer without the id): Undo cancels it by its name then.
+  name_ = DnsLabel(job.id);
+  StatusOr<CommandResult> r = runner_->Run(argv, options_.timeout_ms);
+  if (!r.ok()) {
+    maybe_submitted_ = true;
+    return r.status();
   }
-  ASSIGN_OR_RETURN(slurm_id_, ParseSbatchJobId(r.out));
+  if (r->exit_code != 0) {
+    return FailedPrecondition("sbatch exited " + std::to_string(r->exit_code) + ": " +
+                              Trim(r->err.empty() ? r->out : r->err).substr(0, 500));
+  }
+  StatusOr<std::string> id = ParseSbatchJobId(r->out);
+  if (!id.ok()) {
+    maybe_submitted_ = true;
+    return id.status();
+  }
+  slurm_id_ = *id;
   job.labels[kLauncherLabel] = "slurm";
   job.labels[kSlurmJobIdLabel] = slurm_id_;
   // dcgm-exporter's hpc_job label carries the Slurm id: it names this job (attribution.h).
@@ -196,13 +230,21 @@ Status SlurmLauncher::Start(Job& job) {
 }
 
 Status SlurmLauncher::Undo() {
-  if (slurm_id_.empty()) return OkStatus();
-  ASSIGN_OR_RETURN(CommandResult r, runner_->Run({options_.scancel, slurm_id_}, options_.timeout_ms));
+  std::vector<std::string> argv = {options_.scancel};
+  if (!slurm_id_.empty()) {
+    argv.push_back(slurm_id_);
+  } else if (maybe_submitted_) {
+    argv.push_back("--name=" + name_);  // the script's --job-name
+  } else {
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(CommandResult r, runner_->Run(argv, options_.timeout_ms));
   if (r.exit_code != 0) {
-    return Unavailable("scancel " + slurm_id_ + " exited " + std::to_string(r.exit_code) + ": " +
+    return Unavailable("scancel " + argv.back() + " exited " + std::to_string(r.exit_code) + ": " +
                        Trim(r.err).substr(0, 500));
   }
   slurm_id_.clear();
+  maybe_submitted_ = false;
   return OkStatus();
 }
 
@@ -214,10 +256,16 @@ Status KubernetesLauncher::Prepare(Job&) { return OkStatus(); }
 
 Status KubernetesLauncher::Start(Job& job) {
   const std::string ns = env_.k8s_namespace.empty() ? "default" : env_.k8s_namespace;
-  ASSIGN_OR_RETURN(std::string name,
-                   CreateKubernetesJob(api_, ns, RenderKubernetesJob(job, env_, &estimate_)));
   ns_ = ns;
-  name_ = name;
+  StatusOr<std::string> name = CreateKubernetesJob(api_, ns, RenderKubernetesJob(job, env_, &estimate_));
+  if (!name.ok()) {
+    // Unless the API server refused it (409: that name is taken; 400/422: invalid), the
+    // Job may exist under the manifest's name: Undo deletes it by that name.
+    const StatusCode c = name.status().code();
+    if (c != StatusCode::kAlreadyExists && c != StatusCode::kInvalidArgument) name_ = DnsLabel("gpuledger-" + job.id);
+    return name.status();
+  }
+  name_ = *name;
   job.labels[kLauncherLabel] = "kubernetes";
   job.labels[kK8sNamespaceLabel] = ns_;
   job.labels[kK8sJobLabel] = name_;

@@ -4,16 +4,22 @@
 // Slurm job or Kubernetes Job stays on the site.
 //
 // LaunchSubmission:
-//   1. launcher.Prepare(job): what can be made without starting the work (Docker: the
+//   1. the job id is checked absent from the ledger (nothing is made for a job already
+//      in the books);
+//   2. launcher.Prepare(job): what can be made without starting the work (Docker: the
 //      image's digest from the daemon, then the container, created, not started);
-//   2. one ledger transaction: the job is checked absent again, launcher.Start(job)
-//      (Docker: start; Slurm: sbatch; Kubernetes: create the Job), then the pending job
-//      with the labels Start added, its estimate and `also` (the audit entry);
-//   3. any failure after step 1 began: the transaction rolls back and launcher.Undo()
-//      removes what was made (docker rm -f, scancel, DELETE the Job). An Undo that fails
-//      is named in the error, with what is left.
-// Start runs inside the transaction so that the job is committed only once its work is
-// really started; a failing commit is undone like any other failure.
+//   3. launcher.Start(job) (Docker: start; Slurm: sbatch; Kubernetes: create the Job),
+//      outside any ledger transaction: a slow daemon or API server (up to the launch
+//      timeout) holds no ledger lock, so a server writing the same SQLite file is not
+//      made to give up behind it;
+//   4. one ledger transaction: the job checked absent again, then the pending job with
+//      the labels Start added, its estimate and `also` (the audit entry);
+//   5. any failure after step 2 began: launcher.Undo() removes what was made (docker
+//      rm -f, scancel, DELETE the Job), by its name when a create or sbatch ran but its
+//      answer was lost or odd (the work may exist without its id). An Undo that fails is
+//      named in the error, with what is left.
+// The job is committed only once its work is really started; a failing commit is undone
+// like any other failure.
 //
 // The launchers' pure parts (the container's create body, sbatch's answer) are free
 // functions below. A launcher is used for one submission. Not thread-safe.
@@ -81,6 +87,7 @@ class DockerLauncher : public Launcher {
   DockerEngine engine_;
   DockerLaunchOptions options_;
   std::string name_, id_;
+  bool maybe_created_ = false;  // a create whose outcome is unknown: Undo removes by name
 };
 
 // --- Slurm ----------------------------------------------------------------------
@@ -102,7 +109,8 @@ struct SlurmLaunchOptions {
 // Runs `sbatch [args] <script file>` (argv, no shell; the script is RenderSbatchScript's)
 // and labels the job gpuledger.launcher=slurm and gpuledger.slurm.job_id=<id>. sbatch's
 // refusal ("Invalid generic resource (gres) specification") is FailedPrecondition with
-// its stderr; Undo runs `scancel <id>`.
+// its stderr; Undo runs `scancel <id>` (`scancel --name=<job name>` when sbatch ran but no
+// id came back).
 class SlurmLauncher : public Launcher {
  public:
   // `runner` outlives the launcher.
@@ -117,6 +125,8 @@ class SlurmLauncher : public Launcher {
   CommandRunner* runner_;
   SlurmLaunchOptions options_;
   std::string slurm_id_;
+  std::string name_;              // the batch job's name (its --job-name)
+  bool maybe_submitted_ = false;  // sbatch ran but no id came back: Undo cancels by name
 };
 
 // --- Kubernetes -----------------------------------------------------------------

@@ -214,7 +214,7 @@ TEST_F(LaunchTest, DockerAFailureAfterTheStartKillsAndRemovesTheContainer) {
   engine.AddImage(kImage, {"reg/yolo@" + kDigest});
   DockerLauncher launcher(DockerEngine(engine.path()), {});
   auto job = LaunchSubmission(*ledger_, sub_, launcher, [&](const Job& j) -> Status {
-    EXPECT_TRUE(engine.Get("gpuledger-sub-1").running);  // started inside the transaction
+    EXPECT_TRUE(engine.Get("gpuledger-sub-1").running);  // started before the job is registered
     RETURN_IF_ERROR(Audit(j));
     return Unavailable("audit log unreachable");
   });
@@ -222,6 +222,21 @@ TEST_F(LaunchTest, DockerAFailureAfterTheStartKillsAndRemovesTheContainer) {
   EXPECT_EQ(engine.containers(), 0u);
   const auto reqs = engine.full_requests();
   EXPECT_NE(reqs.back().line.find("?force=true"), std::string::npos) << reqs.back().line;
+  ExpectNothingStored();
+}
+
+// A create whose answer is lost or odd may have made the container: it is removed by
+// the name it was created under (a daemon that made none answers 404, which is fine).
+TEST_F(LaunchTest, DockerACreateWithoutAClearAnswerIsUndoneByName) {
+  FakeDockerEngine engine(dir_.path() + "/docker.sock");
+  engine.AddImage(kImage, {"reg/yolo@" + kDigest});
+  engine.FailNext("POST", "/containers/create", 500, "context deadline exceeded");
+  DockerLauncher launcher(DockerEngine(engine.path()), {});
+  auto job = LaunchSubmission(*ledger_, sub_, launcher, nullptr);
+  EXPECT_EQ(job.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(job.status().message().find("nothing registered"), std::string::npos) << job.status().message();
+  EXPECT_EQ(engine.requests().back().rfind("DELETE /containers/gpuledger-sub-1?force=true", 0), 0u)
+      << engine.requests().back();
   ExpectNothingStored();
 }
 
@@ -308,6 +323,19 @@ TEST_F(LaunchTest, SlurmRefusalOrALaterFailureLeavesNoJobAndCancelsWhatWasSubmit
   EXPECT_FALSE(later.ok());
   ASSERT_EQ(ok.calls.size(), 2u);
   EXPECT_EQ(ok.calls[1], (std::vector<std::string>{"scancel", "4242"}));
+  ExpectNothingStored();
+}
+
+// sbatch that exits 0 without naming the job (or is killed at its time limit) may have
+// queued it: it is cancelled by its name, the script's --job-name.
+TEST_F(LaunchTest, SlurmAnSbatchWithoutAJobIdIsCancelledByName) {
+  FakeSlurm odd;
+  odd.sbatch = {0, "sbatch: warning: the job is queued elsewhere\n", ""};
+  SlurmLauncher launcher(&odd, {});
+  auto r = LaunchSubmission(*ledger_, sub_, launcher, nullptr);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(odd.calls.size(), 2u);
+  EXPECT_EQ(odd.calls[1], (std::vector<std::string>{"scancel", "--name=sub-1"}));
   ExpectNothingStored();
 }
 
