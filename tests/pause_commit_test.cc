@@ -23,10 +23,10 @@
 namespace gpuledger {
 namespace {
 
-constexpr TimeMs kT0 = 1796205600000;                 // 2026-12-02T10:00:00Z
-constexpr int64_t kPricePerHour = 3'500'000;          // micros per GPU-hour
-constexpr const char* kDockerJob = "dock";            // paused by the freezer: GPU held
-constexpr const char* kKubeJob = "kube";              // suspended: pods deleted, GPU freed
+constexpr TimeMs kT0 = 1796205600000;         // 2026-12-02T10:00:00Z
+constexpr int64_t kPricePerHour = 3'500'000;  // micros per GPU-hour
+constexpr const char* kDockerJob = "dock";    // paused by the freezer: GPU held
+constexpr const char* kKubeJob = "kube";      // suspended: pods deleted, GPU freed
 
 // A launcher that answers as Docker (GPU held) or Kubernetes (GPU freed) would, or refuses
 // with `refusal`; when `gate` is set, Pause waits on it (a launcher that hangs).
@@ -83,8 +83,8 @@ class PauseCommit : public ::testing::Test {
     kube.labels = {{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "vision"}, {kK8sJobLabel, "yolo-17"}};
     ASSERT_TRUE(ledger->PutJobs({dock, kube}).ok());
     ASSERT_TRUE(ledger
-                    ->PutAllocations({{kDockerJob, "GPU-a", kT0, 0, kFullShare},
-                                      {kKubeJob, "GPU-b", kT0, 0, kFullShare}})
+                    ->PutAllocations(
+                        {{kDockerJob, "GPU-a", kT0, 0, kFullShare}, {kKubeJob, "GPU-b", kT0, 0, kFullShare}})
                     .ok());
     auto t = MakeToken(Role::kAdmin, "", "", kT0);
     ASSERT_TRUE(t.ok());
@@ -265,7 +265,8 @@ TEST_F(PauseCommit, ARulesChangeWhoseFileCannotBeWrittenIsAuditedAndNotPutInForc
   // The policy file is written after the change's audit entry commits; a write that fails
   // leaves the rules in force (and the file) as they were, and says so in the audit log.
   StartServer(nullptr, dir_.path() + "/no-such-dir/policy.json");
-  auto r = client_->Put("/api/v1/policy/rules", Admin(), R"({"breaker": {"max_util_pct": 30}})", "application/json");
+  auto r = client_->Put("/api/v1/policy/rules", Admin(), R"({"breaker": {"max_util_pct": 30}})",
+                        "application/json");
   ASSERT_TRUE(r);
   EXPECT_GE(r->status, 500) << r->body;
   EXPECT_NE(r->body.find("change not applied"), std::string::npos) << r->body;

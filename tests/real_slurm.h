@@ -5,8 +5,8 @@
 // or does not come up. Used by slurm_pause_test.cc and slurm_launch_test.cc.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -99,7 +99,8 @@ TEST_F(RealSlurm, SubmitRunsTheScriptThroughSbatchAndItRunsWithTheJobsEnvironmen
   // The step writes its environment as it goes: wait for the whole of it (its last lines).
   auto complete = [&] {
     const std::string e = Slurp(output);
-    return e.find("GPULEDGER_JOB_ID=slurm-1") != std::string::npos && e.find("GPULEDGER_PROJECT=") != std::string::npos &&
+    return e.find("GPULEDGER_JOB_ID=slurm-1") != std::string::npos &&
+           e.find("GPULEDGER_PROJECT=") != std::string::npos &&
            e.find("GPULEDGER_IMAGE=") != std::string::npos && e.find("SLURM_JOB_ID=") != std::string::npos;
   };
   for (int i = 0; i < 240 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));

@@ -419,7 +419,7 @@ size_t BooksCache::hits() const {
 
 Status BooksCache::WithOpenHours(const std::string& key, const std::function<Status(OpenHours&)>& work) {
   MutexLock lock(open_mu_);
-  if (!open_.count(key) && open_.size() >= 4) {  // months in progress: one or two
+  if (!open_.count(key) && open_.size() >= 4) {               // months in progress: one or two
     retired_samples_ += open_.begin()->second.samples_fed();  // the counters never go down
     retired_restarts_ += open_.begin()->second.rebuilt();
     open_.erase(open_.begin());

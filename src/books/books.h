@@ -80,7 +80,7 @@ class BooksCache {
   mutable size_t hits_ GL_GUARDED_BY(mu_) = 0;
   mutable Mutex open_mu_;
   std::map<std::string, OpenHours> open_ GL_GUARDED_BY(open_mu_);  // by month key, the newest few
-  int64_t retired_samples_ GL_GUARDED_BY(open_mu_) = 0;  // counted by open hours since evicted
+  int64_t retired_samples_ GL_GUARDED_BY(open_mu_) = 0;            // counted by open hours since evicted
   int64_t retired_restarts_ GL_GUARDED_BY(open_mu_) = 0;
 };
 

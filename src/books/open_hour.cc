@@ -15,10 +15,11 @@ bool SameHolds(const std::vector<MeterHold>& a, const std::vector<MeterHold>& b)
 
 bool SameSetup(const GpuSlicing& a, const GpuSlicing& b) {
   const MeterOptions &x = a.options, &y = b.options;
-  return a.gpu_uuid == b.gpu_uuid && a.gpu_model == b.gpu_model && a.service == b.service && a.cuts == b.cuts &&
-         a.job_ids == b.job_ids && SameHolds(a.holds, b.holds) && x.interval_ms == y.interval_ms &&
-         x.max_gap_ms == y.max_gap_ms && x.dense_util_pct == y.dense_util_pct &&
-         x.idle_util_pct == y.idle_util_pct && x.max_power_w == y.max_power_w;
+  return a.gpu_uuid == b.gpu_uuid && a.gpu_model == b.gpu_model && a.service == b.service &&
+         a.cuts == b.cuts && a.job_ids == b.job_ids && SameHolds(a.holds, b.holds) &&
+         x.interval_ms == y.interval_ms && x.max_gap_ms == y.max_gap_ms &&
+         x.dense_util_pct == y.dense_util_pct && x.idle_util_pct == y.idle_util_pct &&
+         x.max_power_w == y.max_power_w;
 }
 
 bool Usable(const Sample& s) { return s.util_pct >= 0; }
@@ -60,7 +61,8 @@ bool OpenHours::StillValid(const Kept& k, const GpuSlicing& gpu, Window full, Ti
   if (!(k.full == full) || as_of < k.fed_until || !SameSetup(k.setup, gpu)) return false;
   // A change starting at the meter's last sample only gives that sample a successor (the
   // meter has not closed it yet); one starting before it may have altered what was fed.
-  return std::all_of(changed_.begin(), changed_.end(), [&](const Window& c) { return c.start >= k.fed_until; });
+  return std::all_of(changed_.begin(), changed_.end(),
+                     [&](const Window& c) { return c.start >= k.fed_until; });
 }
 
 StatusOr<OpenHours::Kept> OpenHours::Start(Ledger& ledger, const GpuSlicing& gpu, Window full) {
@@ -108,7 +110,8 @@ StatusOr<HourSlice> OpenHours::Meter(Ledger& ledger, const GpuSlicing& gpu, Time
     Kept& k = it->second;
     fresh.clear();
     const TimeMs from = k.last_fed ? k.fed_until : k.fed_until + 1;
-    RETURN_IF_ERROR(ledger.ScanSamples(gpu.gpu_uuid, {from, scan_end}, [&](const Sample& s) { fresh.push_back(s); }));
+    RETURN_IF_ERROR(
+        ledger.ScanSamples(gpu.gpu_uuid, {from, scan_end}, [&](const Sample& s) { fresh.push_back(s); }));
     if (!k.last_fed || fresh.empty() || fresh.front().t != k.fed_until) break;  // none fed, or it is gone
     if (SameSample(fresh.front(), *k.last_fed)) {
       fresh.erase(fresh.begin());
@@ -120,7 +123,8 @@ StatusOr<HourSlice> OpenHours::Meter(Ledger& ledger, const GpuSlicing& gpu, Time
   Kept& k = it->second;
   k.met = true;
   samples_fed_ += static_cast<int64_t>(fresh.size());
-  auto after = std::upper_bound(fresh.begin(), fresh.end(), as_of, [](TimeMs t, const Sample& s) { return t < s.t; });
+  auto after =
+      std::upper_bound(fresh.begin(), fresh.end(), as_of, [](TimeMs t, const Sample& s) { return t < s.t; });
   for (auto s = fresh.begin(); s != after; ++s) k.meter->Add(*s);
   if (after != fresh.begin()) {
     k.fed_until = std::max(k.fed_until, (after - 1)->t);

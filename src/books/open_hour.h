@@ -40,20 +40,20 @@ class OpenHours {
 
  private:
   struct Kept {
-    GpuSlicing setup;       // what the meter was created for (compared on each read)
-    Window full;            // the hour within service and the clip's start, not its end
-    std::optional<GpuMeter> meter;  // fed every stored sample up to fed_until
-    TimeMs fed_until = 0;   // every stored sample at or before it is in the meter
+    GpuSlicing setup;                // what the meter was created for (compared on each read)
+    Window full;                     // the hour within service and the clip's start, not its end
+    std::optional<GpuMeter> meter;   // fed every stored sample up to fed_until
+    TimeMs fed_until = 0;            // every stored sample at or before it is in the meter
     std::optional<Sample> last_fed;  // the sample at fed_until as fed (a late field may change it)
-    bool met = false;       // used by the current read
+    bool met = false;                // used by the current read
   };
   StatusOr<Kept> Start(Ledger& ledger, const GpuSlicing& gpu, Window full);
   bool StillValid(const Kept& k, const GpuSlicing& gpu, Window full, TimeMs as_of) const;
 
   TimeMs hour_ = 0;
-  int64_t seen_change_ = -1;           // the ledger's latest change at the previous read
-  std::vector<Window> changed_;        // spans changed since then, touching the hour or later
-  std::map<std::string, Kept> gpus_;   // by GPU
+  int64_t seen_change_ = -1;          // the ledger's latest change at the previous read
+  std::vector<Window> changed_;       // spans changed since then, touching the hour or later
+  std::map<std::string, Kept> gpus_;  // by GPU
   int64_t samples_fed_ = 0, rebuilt_ = 0;
 };
 

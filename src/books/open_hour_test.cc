@@ -138,7 +138,7 @@ TEST_F(OpenHoursTest, RandomStreamsEqualMeteringAfresh) {
       for (int k = pick(3); k >= 0; --k) {
         const int kind = pick(20);
         TimeMs at = t + (kind == 0 ? 5 * kMinuteMs : 20 * kSecondMs + pick(50) * kSecondMs);
-        if (kind == 1) at = t - pick(3) * kMinuteMs;  // late (or a repeat of the last)
+        if (kind == 1) at = t - pick(3) * kMinuteMs;                // late (or a repeat of the last)
         if (kind == 2) at = kHour + kHourMs + pick(4) * kMinuteMs;  // past the hour
         energy += kind == 3 ? -2'000 : kind == 4 ? -energy + 5'000 : 60'000 + pick(100'000);
         float util = kind == 5 ? -1.0f : static_cast<float>(pick(101));

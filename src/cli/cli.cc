@@ -62,7 +62,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_rep->add_option("--format", rep.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
-  c_rep->add_option("--as-of", rep.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_rep->add_option("--as-of", rep.as_of,
+                    "the books as of this instant (RFC 3339; default: now): open holds end there, a month in "
+                    "progress is partial");
   c_rep->add_flag("--share-idle", rep.share_idle,
                   "spread unallocated cost over jobs in proportion to their cost, within each GPU model's "
                   "pool (a team that used only A10Gs carries no idle A100 cost)");
@@ -74,7 +76,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_jobs->add_option("--db", jobs.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
       ->required();
   c_jobs->add_option("--month", jobs.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_jobs->add_option("--as-of", jobs.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_jobs->add_option("--as-of", jobs.as_of,
+                     "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
+                     "in progress is partial");
   c_jobs
       ->add_option(
           "--format", jobs.format,
@@ -111,7 +115,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   auto* c_reopen = app.add_subcommand("reopen", "reopen a closed month (admin; audited, with a reason)");
   auto* c_months = app.add_subcommand("months", "the months with their state: open, closed or reopened");
   for (auto* cmd : {c_close, c_reopen, c_months}) {
-    cmd->add_option("--db", close_a.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
+    cmd->add_option("--db", close_a.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")
+        ->required();
   }
   c_close->add_option("--month", close_a.month, "YYYY-MM, in the ledger's time zone")->required();
   c_reopen->add_option("--month", close_a.month, "YYYY-MM, in the ledger's time zone")->required();
@@ -128,7 +133,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->required();
   c_series->add_option("--gpu", series.gpu, "GPU uuid")->required();
   c_series->add_option("--month", series.month, "YYYY-MM, in the ledger's time zone (default: last month)");
-  c_series->add_option("--as-of", series.as_of, "the books as of this instant (RFC 3339; default: now): open holds end there, a month in progress is partial");
+  c_series->add_option("--as-of", series.as_of,
+                       "the books as of this instant (RFC 3339; default: now): open holds end there, a month "
+                       "in progress is partial");
   c_series->add_option("--format", series.format, "csv | json")
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
@@ -175,9 +182,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->capture_default_str();
   c_srv->add_option("--tls-cert", srv.tls_cert,
                     "serve HTTPS only (TLS 1.2+): PEM certificate chain, leaf first (with --tls-key)");
-  c_srv->add_option("--policy", srv.policy,
-                    "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
-                    "(default: the built-in image-tag template, enforced)");
+  c_srv->add_option(
+      "--policy", srv.policy,
+      "policy file (JSON, docs/POLICIES.md) checked on POST /api/v1/jobs and /api/v1/submissions "
+      "(default: the built-in image-tag template, enforced)");
   c_srv->add_option("--policy-file", srv.policy_file,
                     "the policies that act (JSON, docs/POLICIES.md): circuit breaker, idle GPUs, duration "
                     "limit; org defaults and project overrides, changed through PUT /api/v1/policy/rules and "
@@ -327,11 +335,14 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   auto* c_sub = app.add_subcommand(
       "submit",
       "check a job's image tag, estimate its cost from similar finished runs, ask to continue, register it "
-      "as pending with its estimate, and launch it (docker; slurm --run; kubernetes with --k8s-api-server or in a pod with a service account) or "
-      "print what the launcher needs; a launch that fails registers nothing (docs/ESTIMATE.md \"Launchers\")");
+      "as pending with its estimate, and launch it (docker; slurm --run; kubernetes with --k8s-api-server or "
+      "in a pod with a service account) or "
+      "print what the launcher needs; a launch that fails registers nothing (docs/ESTIMATE.md "
+      "\"Launchers\")");
   c_sub->add_option("--db", sub.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_sub->add_option("--spec", sub.spec,
-                    "job spec file, JSON or YAML (.json/.yaml/.yml, else by content): the jobs API's fields, labels as a mapping (flags override it)");
+                    "job spec file, JSON or YAML (.json/.yaml/.yml, else by content): the jobs API's fields, "
+                    "labels as a mapping (flags override it)");
   c_sub->add_option(
       "--policy", sub.policy,
       "policy file (JSON, docs/POLICIES.md; default: the built-in image-tag template, enforced)");
@@ -348,8 +359,9 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                            : std::string(f) == "dataset_images" ? " (its size, in images)"
                                                                 : ""));
   }
-  c_sub->add_option("--label", sub.labels,
-                    "a label key=value (repeatable); patience=N: its early stopping, which the estimate uses");
+  c_sub->add_option(
+      "--label", sub.labels,
+      "a label key=value (repeatable); patience=N: its early stopping, which the estimate uses");
   c_sub->add_flag("--yes", sub.yes, "do not ask: continue");
   c_sub->add_flag("--dry-run", sub.dry_run, "check and estimate; register nothing");
   c_sub->add_option("--max-cost", sub.max_cost,
@@ -362,7 +374,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->add_option("--launcher", sub.launcher,
                    "none: the GPULEDGER_* environment to export; docker: create and start the container "
                    "(--docker-socket); slurm: an sbatch script (run with --run); kubernetes: a batch/v1 Job "
-                   "(created with --k8s-api-server, or in a pod with a service account). A launch that fails registers nothing and leaves nothing")
+                   "(created with --k8s-api-server, or in a pod with a service account). A launch that fails "
+                   "registers nothing and leaves nothing")
       ->check(CLI::IsMember({"none", "docker", "slurm", "kubernetes"}))
       ->capture_default_str();
   c_sub->add_option("--server", sub.server,
@@ -378,12 +391,16 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "from --gpu-request)");
   c_sub->add_flag("--run", sub.run, "slurm: submit the script with sbatch (else it is printed)");
   c_sub->add_option("--sbatch", sub.sbatch, "slurm --run: the sbatch program")->capture_default_str();
-  c_sub->add_option("--scancel", sub.scancel, "slurm --run: scancel, to undo a submission that failed after sbatch")
+  c_sub
+      ->add_option("--scancel", sub.scancel,
+                   "slurm --run: scancel, to undo a submission that failed after sbatch")
       ->capture_default_str();
-  c_sub->add_option("--sbatch-arg", sub.sbatch_args,
-                    "slurm --run: an argument for sbatch before the script (repeatable: --sbatch-arg=--partition=gpu)");
-  c_sub->add_option("--k8s-api-server", sub.k8s_api_server,
-                    "kubernetes: create the Job through this API server (https://host:port; else it is printed)");
+  c_sub->add_option(
+      "--sbatch-arg", sub.sbatch_args,
+      "slurm --run: an argument for sbatch before the script (repeatable: --sbatch-arg=--partition=gpu)");
+  c_sub->add_option(
+      "--k8s-api-server", sub.k8s_api_server,
+      "kubernetes: create the Job through this API server (https://host:port; else it is printed)");
   c_sub->add_option("--k8s-token-file", sub.k8s_token_file,
                     "kubernetes: a file holding a bearer token that may create batch/v1 Jobs (default: the "
                     "pod's service-account token)");
@@ -403,7 +420,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
       ->capture_default_str();
 
   NotifyTestArgs notify_test;
-  auto* c_notify = app.add_subcommand("notify", "notifications (docs/NOTIFICATIONS.md)")->require_subcommand(1);
+  auto* c_notify =
+      app.add_subcommand("notify", "notifications (docs/NOTIFICATIONS.md)")->require_subcommand(1);
   auto* c_notify_test =
       c_notify->add_subcommand("test", "send one test message through one channel of a notify config, now");
   c_notify_test->add_option("--config", notify_test.config, "the notify config (JSON)")->required();
@@ -411,10 +429,12 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_notify_test->add_option("--user", notify_test.user, "the user for {user} in a mail channel's addresses");
 
   BudgetArgs budget;
-  auto* c_budget = app.add_subcommand("budget", "monthly budgets per project and department (docs/BUDGETS.md)")
-                       ->require_subcommand(1);
+  auto* c_budget =
+      app.add_subcommand("budget", "monthly budgets per project and department (docs/BUDGETS.md)")
+          ->require_subcommand(1);
   auto* c_budget_set = c_budget->add_subcommand("set", "set (or replace) a monthly budget");
-  auto* c_budget_list = c_budget->add_subcommand("list", "budgets with month-to-date cost, share and projection");
+  auto* c_budget_list =
+      c_budget->add_subcommand("list", "budgets with month-to-date cost, share and projection");
   auto* c_budget_rm = c_budget->add_subcommand("rm", "remove a budget");
   auto* c_budget_gate = c_budget->add_subcommand("gate", "what a submission meets at 100 %: warn or refuse");
   for (CLI::App* c : {c_budget_set, c_budget_list, c_budget_rm, c_budget_gate}) {
@@ -444,7 +464,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_demo->add_option("--interval", demo.interval, "simulated sample interval")->capture_default_str();
   c_demo->add_flag("--serve", demo.serve,
                    "then serve the dashboard on the demo ledger at 127.0.0.1 and print a token per role");
-  c_demo->add_option("--port", demo.port, "the dashboard's port with --serve (0: any free one)")->capture_default_str();
+  c_demo->add_option("--port", demo.port, "the dashboard's port with --serve (0: any free one)")
+      ->capture_default_str();
 
   std::unique_ptr<InsightCommands> insight = AddInsightCommands(app);
 

@@ -143,10 +143,10 @@ Status CmdSubmit(const SubmitArgs& a, const Clock& clock, std::istream& in, std:
   } else if (a.run && a.launcher != "slurm") {
     return InvalidArgument("--run goes with --launcher slurm; --launcher is " + a.launcher);
   }
-  const std::string audit = "job=" + s.job.id + " estimate=" + std::string(EstimateBasisName(s.estimate.basis));
+  const std::string audit =
+      "job=" + s.job.id + " estimate=" + std::string(EstimateBasisName(s.estimate.basis));
   if (launcher) {
-    ASSIGN_OR_RETURN(Job launched,
-                     LaunchSubmission(*ledger, s, *launcher, [&](const Job&) {
+    ASSIGN_OR_RETURN(Job launched, LaunchSubmission(*ledger, s, *launcher, [&](const Job&) {
                        return AuditCli(*ledger, now, "submit", audit + " launcher=" + a.launcher);
                      }));
     if (json) {

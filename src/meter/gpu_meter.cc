@@ -216,7 +216,8 @@ std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
   for (size_t p = 0; p < period_starts_.size(); ++p) {
     const TimeMs ps = period_starts_[p];
     if (ps >= clip_end_) break;
-    const TimeMs pe = std::min(p + 1 < period_starts_.size() ? period_starts_[p + 1] : setup_.capacity.end, clip_end_);
+    const TimeMs pe =
+        std::min(p + 1 < period_starts_.size() ? period_starts_[p + 1] : setup_.capacity.end, clip_end_);
     for (int line = 0; line < lines_; ++line) {
       Cell& c = CellAt(static_cast<int>(p), line);
       c.tail_ns += c.pending_ns;

@@ -93,7 +93,9 @@ class GpuMeter {
   };
 
   explicit GpuMeter(GpuMeterSetup setup) : setup_(std::move(setup)) {}
-  Cell& CellAt(int period, int line) { return cells_[static_cast<size_t>(period) * static_cast<size_t>(lines_) + static_cast<size_t>(line)]; }
+  Cell& CellAt(int period, int line) {
+    return cells_[static_cast<size_t>(period) * static_cast<size_t>(lines_) + static_cast<size_t>(line)];
+  }
   void Close(const Sample& s, TimeMs end, int64_t energy_mj);
   // The most energy max_power_w allows over `ms` milliseconds, in mJ (W x ms = mJ).
   int64_t EnergyBoundMj(DurationMs ms) const;

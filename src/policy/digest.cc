@@ -109,8 +109,11 @@ Notice DigestNotice(const DigestEntry& e) {
     for (const std::string& a : j.advice_zh)
       if (std::find(tries_zh.begin(), tries_zh.end(), a) == tries_zh.end()) tries_zh.push_back(a);
   }
-  if (tries_en.empty()) tries_en.emplace_back("look at the job's report (gpuledger job report <id>): its phases show where the GPU waited");
-  if (tries_zh.empty()) tries_zh.emplace_back("查看任务报告（gpuledger job report <id>）：各阶段显示 GPU 在哪里等待");
+  if (tries_en.empty())
+    tries_en.emplace_back(
+        "look at the job's report (gpuledger job report <id>): its phases show where the GPU waited");
+  if (tries_zh.empty())
+    tries_zh.emplace_back("查看任务报告（gpuledger job report <id>）：各阶段显示 GPU 在哪里等待");
   std::string en, zh;
   for (const std::string& a : tries_en) en += (en.empty() ? "" : "; ") + a;
   for (const std::string& a : tries_zh) zh += (zh.empty() ? "" : "；") + a;

@@ -104,9 +104,10 @@ void Server::InsightRoutes() {
           if (!jobs.ok()) return Reply(res, jobs.status());
           const std::vector<std::string> depts = ProjectDepartments(*jobs, project);
           if (depts.empty() || depts.size() > 1 || depts[0] != scope->department) {
-            return DenyLocked(req, res, *p,
-                              PermissionDenied("project '" + project + "' does not have all its jobs in department '" +
-                                               scope->department + "'"));
+            return DenyLocked(
+                req, res, *p,
+                PermissionDenied("project '" + project + "' does not have all its jobs in department '" +
+                                 scope->department + "'"));
           }
         }
         auto ctx = LoadBooksContext(*ledger_);

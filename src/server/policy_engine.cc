@@ -65,7 +65,8 @@ StatusOr<JobInputs> Server::PolicyInputsLocked(const Job& job, const RulesConfig
 StatusOr<JobController*> Server::ControllerFor(const PauseTarget& target) {
   if (target.mode == PauseMode::kCooperative) return cooperative_.get();
   if (options_.job_controller == nullptr) {
-    return FailedPrecondition("job '" + target.job_id + "' runs under launcher '" + PauseModeName(target.mode) +
+    return FailedPrecondition("job '" + target.job_id + "' runs under launcher '" +
+                              PauseModeName(target.mode) +
                               "' and this server has no pause adapter for it (only cooperative)");
   }
   return options_.job_controller;
@@ -189,7 +190,8 @@ Status Server::SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutc
     if (also) RETURN_IF_ERROR(also());
     NoticeSink* sink = notice_sink();
     if (p.manual || sink == nullptr) return OkStatus();
-    return sink->Enqueue(DecisionNotice(p.job, p.decision, outcome, answer.ok() ? answer->resume_command : ""));
+    return sink->Enqueue(
+        DecisionNotice(p.job, p.decision, outcome, answer.ok() ? answer->resume_command : ""));
   });
 }
 
@@ -291,7 +293,8 @@ void Server::EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, boo
       policy_evaluated_ms_[id] = now;
       const RulesConfig& rules = policy_rules_.For(job->project);
       ASSIGN_OR_RETURN(JobInputs in, PolicyInputsLocked(*job, rules, now));
-      for (const Decision& d : Evaluate(rules, in, now)) RETURN_IF_ERROR(ApplyDecisionLocked(*job, d, "policy"));
+      for (const Decision& d : Evaluate(rules, in, now))
+        RETURN_IF_ERROR(ApplyDecisionLocked(*job, d, "policy"));
       return OkStatus();
     }();
     if (!s.ok() && first.ok()) first = s.WithContext("policy evaluation of job '" + id + "'");

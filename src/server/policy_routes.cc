@@ -28,9 +28,9 @@ bool InScope(const Principal& p, const Job& job) {
 }
 
 nlohmann::json DecisionJson(const PolicyDecisionRow& d) {
-  nlohmann::json j = {{"id", d.id},           {"job", d.job_id},       {"rule", d.rule},
-                      {"cause_key", d.cause_key}, {"action", d.action}, {"dry_run", d.dry_run},
-                      {"at", FormatTime(d.at_ms)}};
+  nlohmann::json j = {
+      {"id", d.id},         {"job", d.job_id},      {"rule", d.rule},           {"cause_key", d.cause_key},
+      {"action", d.action}, {"dry_run", d.dry_run}, {"at", FormatTime(d.at_ms)}};
   nlohmann::json data = nlohmann::json::parse(d.data_json, nullptr, /*allow_exceptions=*/false);
   j["data"] = data.is_discarded() ? nlohmann::json(d.data_json) : data;
   return j;
@@ -53,7 +53,8 @@ StatusOr<std::string> ReasonBody(const std::string& body) {
     return InvalidArgument(R"(send {"reason": "..."} or no body)");
   std::string reason = j.value("reason", "");
   if (reason.size() > 1000)
-    return InvalidArgument("reason of " + std::to_string(reason.size()) + " bytes exceeds the limit 1000 bytes");
+    return InvalidArgument("reason of " + std::to_string(reason.size()) +
+                           " bytes exceeds the limit 1000 bytes");
   return reason;
 }
 
@@ -77,7 +78,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
 std::string PolicyFileText(const PolicyRules& rules) {
   nlohmann::json j = nlohmann::json::parse(rules.ToJson());
   nlohmann::json projects = nlohmann::json::object();
-  for (const auto& [project, text] : rules.overrides()) projects[project] = {{"rules", nlohmann::json::parse(text)}};
+  for (const auto& [project, text] : rules.overrides())
+    projects[project] = {{"rules", nlohmann::json::parse(text)}};
   return nlohmann::json{{"rules", j["rules"]}, {"projects", projects}}.dump(2) + "\n";
 }
 
@@ -115,7 +117,8 @@ Status Server::CommitRulesLocked(const httplib::Request& req, const Principal& p
   if (options_.policy_rules_file.empty()) return OkStatus();
   Status written = WriteFileAtomically(options_.policy_rules_file, PolicyFileText(next));
   if (written.ok()) return OkStatus();
-  written = written.WithContext("writing the policy file " + options_.policy_rules_file + " (change not applied)");
+  written =
+      written.WithContext("writing the policy file " + options_.policy_rules_file + " (change not applied)");
   Status noted = AuditLocked(req, &p, 500, action + " not applied", written.message());
   (void)noted;  // the answer carries the write's error either way
   return written;
@@ -128,7 +131,8 @@ void Server::PolicyRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kIngest || p->role == Role::kFinance)
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no policies"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no policies"));
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     MutexLock lock(ledger_mu_);
     nlohmann::json out = nlohmann::json::parse(policy_rules_.ToJson());
@@ -172,7 +176,7 @@ void Server::PolicyRoutes() {
   // Sets one project's override (admins; department admins for their department's
   // projects: a project all of whose jobs are in it). "{}" removes it. Audited.
   http_->Put(R"(/api/v1/policy/rules/projects/([^/]+))", [this](const httplib::Request& req,
-                                                               httplib::Response& res) {
+                                                                httplib::Response& res) {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role != Role::kAdmin && p->role != Role::kDeptAdmin)
@@ -194,9 +198,9 @@ void Server::PolicyRoutes() {
       }
       if (mine == 0 || others > 0)
         return Deny(req, res, *p,
-                    PermissionDenied("project '" + project + "' is not a project of department '" + p->department +
-                                     "' (its jobs: " + std::to_string(mine) + " in it, " + std::to_string(others) +
-                                     " elsewhere)"));
+                    PermissionDenied("project '" + project + "' is not a project of department '" +
+                                     p->department + "' (its jobs: " + std::to_string(mine) + " in it, " +
+                                     std::to_string(others) + " elsewhere)"));
     }
     MutexLock lock(ledger_mu_);
     PolicyRules next = policy_rules_;
@@ -209,24 +213,26 @@ void Server::PolicyRoutes() {
   });
 
   // One job's decisions (as GET /api/v1/jobs/{id} is scoped).
-  http_->Get(R"(/api/v1/jobs/([^/]+)/decisions)", [this](const httplib::Request& req, httplib::Response& res) {
-    auto p = Authenticate(req, res);
-    if (!p) return;
-    if (p->role == Role::kIngest || p->role == Role::kFinance)
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no decisions"));
-    const std::string id = req.matches[1];
-    if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
-    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
-    MutexLock lock(ledger_mu_);
-    auto job = ledger_->GetJob(id);
-    if (!job.ok()) return Reply(res, job.status());
-    if (!*job || !InScope(*p, **job)) return Reply(res, NotFound("no job '" + id + "'"));
-    auto policy = JobPolicyJsonLocked(id);
-    if (!policy.ok()) return Reply(res, policy.status());
-    nlohmann::json out = nlohmann::json::parse(*policy);
-    out["job"] = id;
-    res.set_content(out.dump() + "\n", "application/json");
-  });
+  http_->Get(
+      R"(/api/v1/jobs/([^/]+)/decisions)", [this](const httplib::Request& req, httplib::Response& res) {
+        auto p = Authenticate(req, res);
+        if (!p) return;
+        if (p->role == Role::kIngest || p->role == Role::kFinance)
+          return Deny(req, res, *p,
+                      PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no decisions"));
+        const std::string id = req.matches[1];
+        if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
+        if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+        MutexLock lock(ledger_mu_);
+        auto job = ledger_->GetJob(id);
+        if (!job.ok()) return Reply(res, job.status());
+        if (!*job || !InScope(*p, **job)) return Reply(res, NotFound("no job '" + id + "'"));
+        auto policy = JobPolicyJsonLocked(id);
+        if (!policy.ok()) return Reply(res, policy.status());
+        nlohmann::json out = nlohmann::json::parse(*policy);
+        out["job"] = id;
+        res.set_content(out.dump() + "\n", "application/json");
+      });
 
   // Every decision in the caller's scope (admins: all; department admins: their
   // department's jobs; users: their project's), oldest first; ?from=, ?rule=, ?limit=.
@@ -234,7 +240,8 @@ void Server::PolicyRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kIngest || p->role == Role::kFinance)
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no decisions"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " reads no decisions"));
     if (Status s = OnlyParams(req, {"from", "rule", "limit"}); !s.ok()) return Reply(res, s);
     TimeMs from = 0;
     if (req.has_param("from")) {
@@ -248,8 +255,8 @@ void Server::PolicyRoutes() {
       char* end = nullptr;
       const long long n = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || n < 1 || n > 10000)
-        return Reply(res, InvalidArgument("query parameter 'limit' must be an integer from 1 to 10000, got '" +
-                                          v + "'"));
+        return Reply(res, InvalidArgument(
+                              "query parameter 'limit' must be an integer from 1 to 10000, got '" + v + "'"));
       limit = static_cast<size_t>(n);
     }
     const std::string rule = req.has_param("rule") ? req.get_param_value("rule") : "";
@@ -269,7 +276,8 @@ void Server::PolicyRoutes() {
       }
       if (seen->second) out.push_back(DecisionJson(d));
     }
-    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/decisions", "decisions=" + std::to_string(out.size()));
+    Status audited =
+        AuditLocked(req, &*p, 200, "GET /api/v1/decisions", "decisions=" + std::to_string(out.size()));
     if (!audited.ok()) return Reply(res, audited);
     res.set_content(nlohmann::json{{"decisions", out}}.dump() + "\n", "application/json");
   });
@@ -280,7 +288,8 @@ void Server::PolicyRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kIngest || p->role == Role::kFinance)
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " pauses no jobs"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " pauses no jobs"));
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
@@ -347,12 +356,13 @@ void Server::PolicyRoutes() {
       });
       if (!answer.ok() && !settled.ok()) {
         // Its records could not be taken back: say so (the job reads "pausing" until resumed).
-        return Reply(res, Internal("the launcher refused the pause of job '" + id + "' (" + answer.status().message() +
-                                   ") and taking its records back failed: " + settled.message() +
-                                   "; the job reads as pausing until it is resumed"));
+        return Reply(res, Internal("the launcher refused the pause of job '" + id + "' (" +
+                                   answer.status().message() + ") and taking its records back failed: " +
+                                   settled.message() + "; the job reads as pausing until it is resumed"));
       }
       if (!answer.ok()) return Reply(res, answer.status());
-      if (!settled.ok()) return Reply(res, settled.WithContext("job '" + id + "' was paused by its launcher; recording it"));
+      if (!settled.ok())
+        return Reply(res, settled.WithContext("job '" + id + "' was paused by its launcher; recording it"));
     }
     res.status = 202;
     res.set_content(nlohmann::json{{"id", id},
@@ -373,7 +383,8 @@ void Server::PolicyRoutes() {
     auto p = Authenticate(req, res);
     if (!p) return;
     if (p->role == Role::kIngest || p->role == Role::kFinance)
-      return Deny(req, res, *p, PermissionDenied("role " + std::string(RoleName(p->role)) + " resumes no jobs"));
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) + " resumes no jobs"));
     const std::string id = req.matches[1];
     if (Status s = CheckId(IdKind::kJobId, id); !s.ok()) return Reply(res, s);
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
@@ -402,7 +413,8 @@ void Server::PolicyRoutes() {
       ASSIGN_OR_RETURN(open, ledger_->OpenPause(id));
       if (!open) return FailedPrecondition("job '" + id + "' is not paused");
       if (pauses_asked_.count(id) > 0) {
-        return FailedPrecondition("job '" + id + "' is being paused: its launcher has not answered yet; resume it after");
+        return FailedPrecondition("job '" + id +
+                                  "' is being paused: its launcher has not answered yet; resume it after");
       }
       ASSIGN_OR_RETURN(target, PauseTargetFromLabels(id, found->labels));
       ASSIGN_OR_RETURN(controller, ControllerFor(target));

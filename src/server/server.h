@@ -10,29 +10,28 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
-#include "common/mutex.h"
 #include "books/books.h"
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/mutex.h"
 #include "ingest/remote_write.h"
 #include "ledger/ledger.h"
+#include "policy/actions.h"
+#include "policy/image_tag.h"
+#include "policy/policy_config.h"
 #include "server/access_log.h"
 #include "server/attribution.h"
 #include "server/auth.h"
-#include "policy/image_tag.h"
-#include "policy/actions.h"
-#include "policy/policy_config.h"
 #include "server/journal.h"
 #include "server/session.h"
 
@@ -136,9 +135,9 @@ struct ServerCounters {
 class BackgroundErrors {
  public:
   struct Entry {
-    Status status;      // the latest failure
-    TimeMs at_ms = 0;   // when
-    int64_t count = 0;  // failures since start
+    Status status;         // the latest failure
+    TimeMs at_ms = 0;      // when
+    int64_t count = 0;     // failures since start
     bool failing = false;  // the latest run failed (a success clears it, keeps the rest)
   };
   void Record(const std::string& task, const Status& s, TimeMs now);
@@ -239,7 +238,8 @@ class Server {
   // Evaluates the rules for these jobs (those not running are skipped; `throttled`: those
   // evaluated within policy_evaluate_every_ms too) and applies each decision. Failures
   // are logged and kept for /healthz, never answered: ingest does not fail for them.
-  void EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, bool throttled) GL_REQUIRES(ledger_mu_);
+  void EvaluatePoliciesLocked(const std::vector<std::string>& job_ids, bool throttled)
+      GL_REQUIRES(ledger_mu_);
   // The running jobs holding now the GPUs these samples are of, throttled.
   void EvaluatePoliciesForSamplesLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
   // Pending jobs holding the samples' GPUs become running at their first sample
@@ -248,7 +248,8 @@ class Server {
   StatusOr<JobInputs> PolicyInputsLocked(const Job& job, const RulesConfig& rules, TimeMs now)
       GL_REQUIRES(ledger_mu_);
   // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
-  Status ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by) GL_REQUIRES(ledger_mu_);
+  Status ApplyDecisionLocked(const Job& job, const Decision& d, const std::string& by)
+      GL_REQUIRES(ledger_mu_);
   // Who pauses and resumes a target: the server's cooperative controller for the
   // cooperative launcher, job_controller (the adapters) for the others; FailedPrecondition
   // naming the launcher when there is none.
@@ -345,9 +346,10 @@ class Server {
   SessionStore sessions_;                  // thread-safe: the dashboard's, in memory only
   std::unique_ptr<AccessLog> access_log_;  // null: none; thread-safe
   BooksCache books_;                       // thread-safe: partial months' books between flushes
-  SeriesCache series_;    // remote-write label sets seen before (thread-safe; decoding is outside the lock)
-  Mutex ingest_mu_;  // held briefly
-  std::unordered_set<std::string> known_gpus_ GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger (register_gpus)
+  SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
+  Mutex ingest_mu_;     // held briefly
+  std::unordered_set<std::string> known_gpus_
+      GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger (register_gpus)
   // From journaled requests, for the next flush.
   std::vector<LabelSighting> incoming_sightings_ GL_GUARDED_BY(ingest_mu_);
   // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
@@ -359,15 +361,15 @@ class Server {
   const Clock& clock_;
   ServerOptions options_;
   std::unique_ptr<HttpFront> http_;
-  std::unique_ptr<NotifyService> notify_;  // null without options_.notify_config
+  std::unique_ptr<NotifyService> notify_;               // null without options_.notify_config
   PolicyRules policy_rules_ GL_GUARDED_BY(ledger_mu_);  // from options_; PUT /api/v1/policy/rules
   std::unordered_map<std::string, TimeMs> policy_evaluated_ms_ GL_GUARDED_BY(ledger_mu_);
   std::vector<PendingPause> pending_pauses_ GL_GUARDED_BY(ledger_mu_);  // RunPendingPauses
   // Jobs whose launcher is being asked to pause (intent committed, answer not yet
   // settled): a resume waits for the answer (a resume before it would be undone by it).
   std::set<std::string> pauses_asked_ GL_GUARDED_BY(ledger_mu_);
-  TimeMs digest_done_for_ GL_GUARDED_BY(ledger_mu_) = kMinTimeMs;    // the period start last digested
-  std::unique_ptr<CooperativeController> cooperative_;  // on *ledger_, under ledger_mu_
+  TimeMs digest_done_for_ GL_GUARDED_BY(ledger_mu_) = kMinTimeMs;  // the period start last digested
+  std::unique_ptr<CooperativeController> cooperative_;             // on *ledger_, under ledger_mu_
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;
   std::thread maintenance_;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "ingest/importers.h"
@@ -42,6 +43,13 @@ template <typename Where>
 Status JoinLabels(const std::map<std::string, std::string>& labels, std::string_view name, Where where,
                   std::string* out) {
   for (const auto& [k, v] : labels) {
+    for (const std::string* part : {&k, &v}) {
+      if (part->size() > kMaxJobSpecValueBytes)
+        return InvalidArgument(std::string(name) + ": label " +
+                               (part == &k ? "key " + Quote(k) : "'" + k.substr(0, 64) + "' value") +
+                               where(k) + " of " + std::to_string(part->size()) +
+                               " bytes exceeds the limit " + std::to_string(kMaxJobSpecValueBytes));
+    }
     if (k.find_first_of("=;") != std::string::npos)
       return InvalidArgument(std::string(name) + ": label key " + Quote(k) + where(k) +
                              " may not contain '=' or ';'");
@@ -56,16 +64,30 @@ Status JoinLabels(const std::map<std::string, std::string>& labels, std::string_
 StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view name) {
   // nlohmann reports the byte position only through its exception; caught here (the adapter).
   nlohmann::json body;
+  // JSON keeps the last of two equal keys; a spec that says a thing twice is refused.
+  std::vector<std::set<std::string>> keys;  // of each open object
+  std::string duplicate;
+  auto cb = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::object_start) keys.emplace_back();
+    if (event == nlohmann::json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == nlohmann::json::parse_event_t::key && !keys.empty() && parsed.is_string() &&
+        !keys.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    body = nlohmann::json::parse(text);
+    body = nlohmann::json::parse(text, cb);
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string(name) + " is not valid JSON: " + e.what());
   }
+  if (!duplicate.empty())
+    return InvalidArgument(std::string(name) + ": key " + Quote(duplicate) + " is given twice");
   if (!body.is_object())
     return InvalidArgument(std::string(name) + " is not a JSON object (got " + body.type_name() + ")");
   if (body.size() > kMaxJobSpecKeys)
-    return InvalidArgument(std::string(name) + " has " + std::to_string(body.size()) + " keys; the limit is " +
-                           std::to_string(kMaxJobSpecKeys));
+    return InvalidArgument(std::string(name) + " has " + std::to_string(body.size()) +
+                           " keys; the limit is " + std::to_string(kMaxJobSpecKeys));
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (it.key() == "allocations")
       return InvalidArgument(std::string(name) + ": a submission has no allocations yet (key 'allocations')");
@@ -82,8 +104,8 @@ StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view name)
   if (body.contains("labels") && body["labels"].is_object()) {
     const nlohmann::json& l = body["labels"];
     if (l.size() > kMaxJobSpecLabels)
-      return InvalidArgument(std::string(name) + ": " + std::to_string(l.size()) + " labels exceed the limit " +
-                             std::to_string(kMaxJobSpecLabels));
+      return InvalidArgument(std::string(name) + ": " + std::to_string(l.size()) +
+                             " labels exceed the limit " + std::to_string(kMaxJobSpecLabels));
     std::map<std::string, std::string> labels;
     for (auto it = l.begin(); it != l.end(); ++it) {
       if (!it->is_string())
@@ -92,7 +114,8 @@ StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view name)
       labels[it.key()] = it->get<std::string>();
     }
     std::string joined;
-    RETURN_IF_ERROR(JoinLabels(labels, name, [](const std::string&) { return std::string(); }, &joined));
+    RETURN_IF_ERROR(JoinLabels(
+        labels, name, [](const std::string&) { return std::string(); }, &joined));
     body["labels"] = joined;
   }
   return body;
@@ -106,8 +129,8 @@ class YamlParser {
     // libyaml asserts on a null input, which an empty string_view may carry.
     static const char kEmpty[] = "";
     if (ok_)
-      yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.empty() ? kEmpty : text.data()),
-                                   text.size());
+      yaml_parser_set_input_string(
+          &p_, reinterpret_cast<const unsigned char*>(text.empty() ? kEmpty : text.data()), text.size());
   }
   ~YamlParser() {
     if (ok_) yaml_parser_delete(&p_);
@@ -171,8 +194,8 @@ class YamlReader {
         return InvalidArgument(name_ + ": key '" + key + "' at line " + std::to_string(key_line) +
                                " repeats the one at line " + std::to_string(it->second));
       if (lines.size() >= kMaxJobSpecKeys)
-        return InvalidArgument(name_ + ": more than " + std::to_string(kMaxJobSpecKeys) + " keys (key '" + key +
-                               "' at line " + std::to_string(key_line) + ")");
+        return InvalidArgument(name_ + ": more than " + std::to_string(kMaxJobSpecKeys) + " keys (key '" +
+                               key + "' at line " + std::to_string(key_line) + ")");
       lines[key] = key_line;
       RETURN_IF_ERROR(Next());
       if (key == "labels" && Type() == YAML_MAPPING_START_EVENT) {
@@ -196,7 +219,8 @@ class YamlReader {
     if (!yaml_parser_parse(parser_.get(), event_.get())) {
       const yaml_parser_t& p = *parser_.get();
       std::string msg = name_ + " is not valid YAML: ";
-      if (p.context) msg += std::string(p.context) + " at line " + std::to_string(p.context_mark.line + 1) + ", ";
+      if (p.context)
+        msg += std::string(p.context) + " at line " + std::to_string(p.context_mark.line + 1) + ", ";
       msg += std::string(p.problem ? p.problem : "parse error") + " at line " +
              std::to_string(p.problem_mark.line + 1) + " column " + std::to_string(p.problem_mark.column + 1);
       return InvalidArgument(msg);
@@ -214,7 +238,8 @@ class YamlReader {
     const yaml_event_t& e = *event_;
     const yaml_char_t* anchor = nullptr;
     const yaml_char_t* tag = nullptr;
-    if (e.type == YAML_ALIAS_EVENT) return InvalidArgument(name_ + ": " + what + At() + " is an alias; aliases are not accepted");
+    if (e.type == YAML_ALIAS_EVENT)
+      return InvalidArgument(name_ + ": " + what + At() + " is an alias; aliases are not accepted");
     if (e.type == YAML_SCALAR_EVENT) {
       anchor = e.data.scalar.anchor;
       tag = e.data.scalar.tag;
@@ -222,7 +247,8 @@ class YamlReader {
       anchor = e.data.mapping_start.anchor;
       tag = e.data.mapping_start.tag;
     }
-    if (anchor) return InvalidArgument(name_ + ": " + what + At() + " has an anchor; anchors are not accepted");
+    if (anchor)
+      return InvalidArgument(name_ + ": " + what + At() + " has an anchor; anchors are not accepted");
     if (tag)
       return InvalidArgument(name_ + ": " + what + At() + " has the tag '" +
                              std::string(reinterpret_cast<const char*>(tag)) + "'; tags are not accepted");
@@ -293,18 +319,20 @@ class YamlReader {
         return InvalidArgument(name_ + ": label '" + k + "' at line " + std::to_string(line) +
                                " repeats the one at line " + std::to_string(it->second));
       if (labels.size() >= kMaxJobSpecLabels)
-        return InvalidArgument(name_ + ": more than " + std::to_string(kMaxJobSpecLabels) + " labels (label '" +
-                               k + "' at line " + std::to_string(line) + ")");
+        return InvalidArgument(name_ + ": more than " + std::to_string(kMaxJobSpecLabels) +
+                               " labels (label '" + k + "' at line " + std::to_string(line) + ")");
       lines[k] = line;
       RETURN_IF_ERROR(Next());
       if (Type() != YAML_SCALAR_EVENT || IsNull())
-        return InvalidArgument(name_ + ": label '" + k + "' at line " + std::to_string(line) + " must be a string");
+        return InvalidArgument(name_ + ": label '" + k + "' at line " + std::to_string(line) +
+                               " must be a string");
       ASSIGN_OR_RETURN(nlohmann::json v, Value("labels." + k, line));
       labels[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
     std::string joined;
     RETURN_IF_ERROR(JoinLabels(
-        labels, name_, [&](const std::string& k) { return " at line " + std::to_string(lines[k]); }, &joined));
+        labels, name_, [&](const std::string& k) { return " at line " + std::to_string(lines[k]); },
+        &joined));
     return nlohmann::json(joined);
   }
 
@@ -323,8 +351,8 @@ SpecFormat SpecFormatForPath(std::string_view path) {
 
 StatusOr<nlohmann::json> ParseJobSpec(std::string_view text, SpecFormat format, std::string_view name) {
   if (text.size() > kMaxJobSpecBytes)
-    return InvalidArgument(std::string(name) + " of " + std::to_string(text.size()) + " bytes exceeds the limit " +
-                           std::to_string(kMaxJobSpecBytes) + " bytes");
+    return InvalidArgument(std::string(name) + " of " + std::to_string(text.size()) +
+                           " bytes exceeds the limit " + std::to_string(kMaxJobSpecBytes) + " bytes");
   if (format == SpecFormat::kAuto) {
     const size_t first = text.find_first_not_of(" \t\r\n");
     format = first != std::string_view::npos && text[first] == '{' ? SpecFormat::kJson : SpecFormat::kYaml;

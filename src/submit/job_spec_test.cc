@@ -74,8 +74,10 @@ TEST(JobSpec, QuotedYamlScalarsStayStrings) {
 
 TEST(JobSpec, ErrorsNameTheKeyAndTheLine) {
   EXPECT_THAT(ErrorOf("user: a\nimage_tag: x\n"), HasSubstr("unknown key 'image_tag' at line 2"));
-  EXPECT_THAT(ErrorOf("user: a\nproject: p\nuser: b\n"), HasSubstr("key 'user' at line 3 repeats the one at line 1"));
-  EXPECT_THAT(ErrorOf("labels:\n  a: x\n  a: y\n"), HasSubstr("label 'a' at line 3 repeats the one at line 2"));
+  EXPECT_THAT(ErrorOf("user: a\nproject: p\nuser: b\n"),
+              HasSubstr("key 'user' at line 3 repeats the one at line 1"));
+  EXPECT_THAT(ErrorOf("labels:\n  a: x\n  a: y\n"),
+              HasSubstr("label 'a' at line 3 repeats the one at line 2"));
   EXPECT_THAT(ErrorOf("user:\n"), HasSubstr("key 'user' at line 1 has no value"));
   EXPECT_THAT(ErrorOf("user: [a, b]\n"), HasSubstr("key 'user' at line 1 holds a list"));
   EXPECT_THAT(ErrorOf("project:\n  name: p\n"), HasSubstr("key 'project' at line 1 holds a mapping"));
@@ -86,7 +88,8 @@ TEST(JobSpec, ErrorsNameTheKeyAndTheLine) {
   EXPECT_THAT(ErrorOf(""), HasSubstr("is empty"));
   EXPECT_THAT(ErrorOf("user: a\n---\nuser: b\n"), HasSubstr("a second document starts at line 2"));
   EXPECT_THAT(ErrorOf("labels:\n  k;x: v\n"), HasSubstr("label key 'k;x' at line 2 may not contain"));
-  EXPECT_THAT(ErrorOf("labels:\n  k: a;b\n"), HasSubstr("label 'k' at line 2 value 'a;b' may not contain ';'"));
+  EXPECT_THAT(ErrorOf("labels:\n  k: a;b\n"),
+              HasSubstr("label 'k' at line 2 value 'a;b' may not contain ';'"));
 }
 
 TEST(JobSpec, AnchorsAliasesAndTagsAreRefused) {
@@ -109,9 +112,22 @@ TEST(JobSpec, JsonSpecsAreCheckedAsBefore) {
   EXPECT_THAT(ErrorOf("[1]", SpecFormat::kJson), HasSubstr("is not a JSON object (got array)"));
   EXPECT_THAT(ErrorOf("{\"user\": ", SpecFormat::kJson), HasSubstr("is not valid JSON"));
   EXPECT_THAT(ErrorOf(R"({"allocations": []})", SpecFormat::kJson), HasSubstr("no allocations yet"));
-  EXPECT_THAT(ErrorOf(R"({"labels": {"a": 1}})", SpecFormat::kJson), HasSubstr("label 'a' must be a string, got number"));
-  EXPECT_THAT(ErrorOf(R"({"user": ["a"]})", SpecFormat::kJson), HasSubstr("key 'user' takes one value, got array"));
+  EXPECT_THAT(ErrorOf(R"({"labels": {"a": 1}})", SpecFormat::kJson),
+              HasSubstr("label 'a' must be a string, got number"));
+  EXPECT_THAT(ErrorOf(R"({"user": ["a"]})", SpecFormat::kJson),
+              HasSubstr("key 'user' takes one value, got array"));
   EXPECT_THAT(ErrorOf(R"({"usr": "a"})", SpecFormat::kJson), HasSubstr("unknown key 'usr'"));
+  // As in YAML: a key given twice, and labels past the value limit.
+  EXPECT_THAT(ErrorOf(R"({"user": "a", "user": "b"})", SpecFormat::kJson),
+              HasSubstr("key 'user' is given twice"));
+  EXPECT_THAT(ErrorOf(R"({"labels": {"k": "a", "k": "b"}})", SpecFormat::kJson),
+              HasSubstr("key 'k' is given twice"));
+  EXPECT_THAT(ErrorOf(R"({"labels": {"k": ")" + std::string(kMaxJobSpecValueBytes + 1, 'v') + R"("}})",
+                      SpecFormat::kJson),
+              HasSubstr("label 'k' value of 4097 bytes exceeds the limit 4096"));
+  EXPECT_THAT(ErrorOf(R"({"labels": {")" + std::string(kMaxJobSpecValueBytes + 1, 'k') + R"(": "v"}})",
+                      SpecFormat::kJson),
+              HasSubstr("bytes exceeds the limit 4096"));
 }
 
 TEST(JobSpec, FormatFollowsTheFileName) {

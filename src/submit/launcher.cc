@@ -34,7 +34,8 @@ StatusOr<Job> LaunchSubmission(Ledger& ledger, const Submission& s, Launcher& la
   Job job = s.job;
   auto is_new = [&]() -> Status {
     ASSIGN_OR_RETURN(std::optional<Job> before, ledger.GetJob(job.id));
-    if (before) return AlreadyExists("job '" + job.id + "' is already in the books; submit it under another id");
+    if (before)
+      return AlreadyExists("job '" + job.id + "' is already in the books; submit it under another id");
     return OkStatus();
   };
   // The id first (nothing is made for a job already in the books), then the launcher,
@@ -262,7 +263,8 @@ Status KubernetesLauncher::Start(Job& job) {
     // Unless the API server refused it (409: that name is taken; 400/422: invalid), the
     // Job may exist under the manifest's name: Undo deletes it by that name.
     const StatusCode c = name.status().code();
-    if (c != StatusCode::kAlreadyExists && c != StatusCode::kInvalidArgument) name_ = DnsLabel("gpuledger-" + job.id);
+    if (c != StatusCode::kAlreadyExists && c != StatusCode::kInvalidArgument)
+      name_ = DnsLabel("gpuledger-" + job.id);
     return name.status();
   }
   name_ = *name;
