@@ -3,7 +3,8 @@
 // ended (MeterWindow: the same books as the report), hands each job's usage and its advice
 // (src/advice/) to the pure rule, and enqueues one notice per user named. The outbox keeps
 // each cause key once (digest/<user>/<period start>), so a second run of the same period —
-// after a restart, or by hand — tells nobody twice. POST /api/v1/policy/digest runs or
+// after a restart, or by hand — tells nobody twice, and a user told already is not
+// audited again. POST /api/v1/policy/digest runs or
 // previews it (admins).
 #include <httplib.h>
 
@@ -45,6 +46,12 @@ StatusOr<std::vector<DigestEntry>> Server::DigestLocked(Window period, bool dry_
   if (dry_run || rule.dry_run) return entries;
   NoticeSink* sink = notice_sink();
   for (const DigestEntry& e : entries) {
+    if (sink != nullptr) {
+      // Told already (a restart digests the period before again): neither told nor
+      // audited twice.
+      ASSIGN_OR_RETURN(std::vector<OutboxDelivery> told, ledger_->ListDeliveries(e.cause_key));
+      if (!told.empty()) continue;
+    }
     RETURN_IF_ERROR(ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       AuditEntry a;
       a.at_ms = clock_.Now();
@@ -80,10 +87,16 @@ nlohmann::json DigestJson(const std::vector<DigestEntry>& entries, Window period
   for (const DigestEntry& e : entries) {
     nlohmann::json worst = nlohmann::json::array();
     for (const DigestJobLine& j : e.worst)
-      worst.push_back({{"job", j.job_id}, {"gpu_hours", j.gpu_hours}, {"density", j.density},
-                       {"advice_en", j.advice_en}, {"advice_zh", j.advice_zh}});
-    out["users"].push_back({{"user", e.user}, {"cause_key", e.cause_key}, {"gpu_hours", e.gpu_hours},
-                            {"density", e.density}, {"worst_jobs", worst}});
+      worst.push_back({{"job", j.job_id},
+                       {"gpu_hours", j.gpu_hours},
+                       {"density", j.density},
+                       {"advice_en", j.advice_en},
+                       {"advice_zh", j.advice_zh}});
+    out["users"].push_back({{"user", e.user},
+                            {"cause_key", e.cause_key},
+                            {"gpu_hours", e.gpu_hours},
+                            {"density", e.density},
+                            {"worst_jobs", worst}});
   }
   return out;
 }
@@ -102,7 +115,8 @@ void Server::DigestRoutes() {
     if (req.has_param("dry_run")) {
       const std::string v = req.get_param_value("dry_run");
       if (v != "true" && v != "false")
-        return Reply(res, InvalidArgument("query parameter 'dry_run' must be true or false, got '" + v + "'"));
+        return Reply(res,
+                     InvalidArgument("query parameter 'dry_run' must be true or false, got '" + v + "'"));
       dry_run = v == "true";
     }
     TimeMs at = clock_.Now();
@@ -117,9 +131,10 @@ void Server::DigestRoutes() {
     auto entries = DigestLocked(period, dry_run);
     if (!entries.ok()) return Reply(res, entries.status());
     const bool sent = !dry_run && !rule.dry_run && notice_sink() != nullptr;
-    Status audited = AuditLocked(req, &*p, 200, "POST /api/v1/policy/digest",
-                                 "period=" + FormatTime(period.start) + " users=" + std::to_string(entries->size()) +
-                                     (dry_run ? " (dry run)" : ""));
+    Status audited =
+        AuditLocked(req, &*p, 200, "POST /api/v1/policy/digest",
+                    "period=" + FormatTime(period.start) + " users=" + std::to_string(entries->size()) +
+                        (dry_run ? " (dry run)" : ""));
     if (!audited.ok()) return Reply(res, audited);
     res.set_content(DigestJson(*entries, period, sent).dump(2) + "\n", "application/json");
   });
