@@ -240,7 +240,8 @@ imgsz: 640
 labels:
   team: edge
 )");
-  CliRun r = Cli({"submit", "--db", db_, "--spec", spec, "--id", "yaml-1", "--yes", "--lang", "en", "--format", "json"});
+  CliRun r = Cli(
+      {"submit", "--db", db_, "--spec", spec, "--id", "yaml-1", "--yes", "--lang", "en", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["registered"], true);
@@ -254,7 +255,8 @@ labels:
   const std::string bad = dir_.File("bad.yaml", "user: alice\nepoch: 100\n");
   CliRun e = Cli({"submit", "--db", db_, "--spec", bad, "--yes", "--lang", "en"});
   EXPECT_NE(e.code, 0);
-  EXPECT_NE(e.err.find("job spec file '" + bad + "': unknown key 'epoch' at line 2"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("job spec file '" + bad + "': unknown key 'epoch' at line 2"), std::string::npos)
+      << e.err;
   EXPECT_EQ(Jobs(), 4u);
 }
 
@@ -404,13 +406,21 @@ TEST_F(SubmitApi, AnAgentRegisteredJobKeepsItsTagWarningInTheAuditLog) {
   EXPECT_NE(it->detail.find("job=ag1"), std::string::npos) << it->detail;
   EXPECT_NE(it->detail.find("warning=\"image tag policy"), std::string::npos) << it->detail;
   EXPECT_NE(it->detail.find("rule no-latest"), std::string::npos) << it->detail;
+  // And in the job's view, against the policy in force.
+  auto view = client_->Get("/api/v1/jobs/ag1", {{"Authorization", "Bearer " + tokens_[Role::kUser]}});
+  ASSERT_EQ(view->status, 200) << view->body;
+  const auto v = nlohmann::json::parse(view->body);
+  EXPECT_EQ(v["image_tag"]["mode"], "enforce") << view->body;
+  ASSERT_EQ(v["image_tag"]["violations"].size(), 1u) << view->body;
+  EXPECT_NE(v["image_tag"]["violations"][0].get<std::string>().find("rule no-latest"), std::string::npos);
 }
 
 TEST_F(SubmitApi, ADigestUnknownAtSubmissionIsFilledInAndAKnownOneIsNeverReplaced) {
   StartServer(PolicyMode::kEnforce);
   const std::string d1 = "sha256:" + std::string(64, 'a'), d2 = "sha256:" + std::string(64, 'b');
-  ASSERT_EQ(Post("/api/v1/submissions", Role::kAdmin, Body("dg1", "reg/yolo:train-yolov8-small-cu118"))->status,
-            201);
+  ASSERT_EQ(
+      Post("/api/v1/submissions", Role::kAdmin, Body("dg1", "reg/yolo:train-yolov8-small-cu118"))->status,
+      201);
   {
     auto l = OpenLedger(db_);
     EXPECT_EQ((*(*l)->GetJob("dg1"))->image_digest, "");

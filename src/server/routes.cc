@@ -19,18 +19,18 @@
 #include "ingest/dcgm.h"
 #include "ingest/importers.h"
 #include "ingest/remote_write.h"
+#include "notify/notify_service.h"
 #include "report/export.h"
 #include "report/render.h"
-#include "notify/notify_service.h"
 #include "server/attribution.h"
 #include "server/auth.h"
 #include "server/gpu_registration.h"
 #include "server/http_front.h"
 #include "server/job_update.h"
-#include "submit/job_view.h"
 #include "server/reply.h"
 #include "server/series.h"
 #include "server/server.h"
+#include "submit/job_view.h"
 
 namespace gpuledger {
 
@@ -166,10 +166,12 @@ void Server::Routes() {
             "Reads of a month in progress answered from the books kept since the last change.",
             static_cast<int64_t>(books_.hits()));
     counter("gpuledger_books_open_hour_samples_total",
-            "Samples fed to the kept meters of the hour holding as-of (each read feeds what arrived since the last).",
+            "Samples fed to the kept meters of the hour holding as-of (each read feeds what arrived since "
+            "the last).",
             books_.open_hour_samples());
     counter("gpuledger_books_open_hour_restarts_total",
-            "Times a GPU's open hour was metered afresh (first read, a new hour, or a change before its last sample).",
+            "Times a GPU's open hour was metered afresh (first read, a new hour, or a change before its last "
+            "sample).",
             books_.open_hour_restarts());
     counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
     counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
@@ -228,8 +230,9 @@ void Server::Routes() {
     {
       // The database's reachability as the ledger last saw it (no round trip here).
       const LedgerHealth db = ledger_unlocked_->Health();
-      out += std::string("# HELP gpuledger_database_up Whether the ledger's database answered at its last use.\n"
-                         "# TYPE gpuledger_database_up gauge\ngpuledger_database_up ") +
+      out += std::string(
+                 "# HELP gpuledger_database_up Whether the ledger's database answered at its last use.\n"
+                 "# TYPE gpuledger_database_up gauge\ngpuledger_database_up ") +
              (db.reachable ? "1" : "0") + "\n";
       counter("gpuledger_database_connections_lost_total", "Database connections found broken (PostgreSQL).",
               db.losses);
@@ -523,7 +526,8 @@ void Server::Routes() {
       "/api/v1/reports/monthly", [this, authenticate](const httplib::Request& req, httplib::Response& res) {
         auto p = authenticate(req, res);
         if (!p) return;
-        if (Status s = OnlyParams(req, {"month", "by", "share_idle", "idle_gpus"}); !s.ok()) return Reply(res, s);
+        if (Status s = OnlyParams(req, {"month", "by", "share_idle", "idle_gpus"}); !s.ok())
+          return Reply(res, s);
         // The most idle GPUs only, unless asked: the whole list is 250 bytes a GPU.
         size_t idle_gpus = kDefaultIdleGpus;
         if (req.has_param("idle_gpus") && req.get_param_value("idle_gpus") != "all") {
@@ -629,7 +633,8 @@ void Server::Routes() {
     if (er.format != "json") {
       const char* ext = er.format == "xlsx" ? ".xlsx" : ".csv";  // focus is a CSV too
       res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + month->ToString() + "-" +
-                                                er.format + (er.desensitised ? "-desensitised" : "") + ext + "\"");
+                                                er.format + (er.desensitised ? "-desensitised" : "") + ext +
+                                                "\"");
     }
     res.set_content(out->body, out->content_type);
   });
@@ -675,6 +680,14 @@ void Server::Routes() {
                auto policy = JobPolicyJsonLocked(id);
                if (!policy.ok()) return Reply(res, policy.status());
                view["policy"] = nlohmann::ordered_json::parse(*policy);
+               // Its image tag against the tag policy in force now (a job registered in warn
+               // mode, or by the agent, keeps its warnings in view).
+               if (!job->image().empty()) {
+                 const TagVerdict tag = CheckImageTag(options_.policy.ImageTagFor(job->project), *job);
+                 nlohmann::ordered_json broken = nlohmann::ordered_json::array();
+                 for (const TagViolation& v : tag.violations) broken.push_back(v.message);
+                 view["image_tag"] = {{"mode", PolicyModeName(tag.mode)}, {"violations", broken}};
+               }
                res.set_content(view.dump(2) + "\n", "application/json");
              });
 
