@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli.h"
 #include "common/test_util.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -34,8 +35,10 @@ TEST(DigestServer, ARunTellsEachUserOnceAndASecondRunNobody) {
   ASSERT_TRUE(sim->ledger->PutToken(admin->record).ok());
   ASSERT_TRUE(sim->ledger->PutToken(user->record).ok());
   // Everyone with GPU time is under a density bound of 100 %: every user is named.
-  auto rules = ParsePolicyRulesJson(
-      R"({"rules": {"digest": {"enabled": true, "max_density_pct": 100, "min_gpu_hours": 0, "worst_jobs": 2}}})");
+  const std::string rules_json =
+      R"({"rules": {"digest": {"enabled": true, "max_density_pct": 100, "min_gpu_hours": 0, "worst_jobs": 2}}})";
+  std::ofstream(dir.path() + "/policy.json") << rules_json;
+  auto rules = ParsePolicyRulesJson(rules_json);
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   std::ofstream(dir.path() + "/notify.json")
       << R"({"channels": {"ops": {"type": "webhook", "url": "http://127.0.0.1:9/ops"}},
@@ -66,6 +69,19 @@ TEST(DigestServer, ARunTellsEachUserOnceAndASecondRunNobody) {
   for (const auto& u : p["users"]) {
     EXPECT_LE(u["worst_jobs"].size(), 2u);
     EXPECT_FALSE(u["worst_jobs"].empty());
+  }
+
+  // gpuledger digest previews the same from the ledger file.
+  {
+    const std::string db_arg = db, file = dir.path() + "/policy.json";
+    const char* argv[] = {
+        "gpuledger",     "digest",     "--db",     db_arg.c_str(), "--at", "2026-10-20T00:00:00Z",
+        "--policy-file", file.c_str(), "--format", "json"};
+    std::ostringstream out, err;
+    ASSERT_EQ(RunCli(10, argv, clock, out, err), 0) << err.str();
+    const auto cli = nlohmann::json::parse(out.str());
+    EXPECT_EQ(cli["users"], p["users"]);
+    EXPECT_EQ(cli["sent"], false);
   }
 
   auto audited_users = [&]() {

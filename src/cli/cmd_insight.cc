@@ -1,7 +1,9 @@
 #include "cli/cmd_insight.h"
 
 #include "cli/read_books.h"
+#include "policy/policy_config.h"
 #include "report/compare.h"
+#include "report/digest_books.h"
 #include "report/statement.h"
 #include "report/trends.h"
 
@@ -27,6 +29,10 @@ struct TrendsArgs {
 
 struct StatementArgs {
   std::string db, project, month, as_of, format = "table";
+};
+
+struct DigestArgs {
+  std::string db, at, policy_file, format = "table";
 };
 
 StatusOr<std::optional<YearMonth>> OptMonth(const std::string& text, const char* flag) {
@@ -69,6 +75,24 @@ Status RunStatement(const StatementArgs& a, const Clock& clock, std::ostream& ou
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, ob.ctx.tz, as_of));
   ASSIGN_OR_RETURN(ProjectStatement s, BuildProjectStatement(*ob.ledger, ob.ctx, month, as_of, a.project));
   out << (a.format == "json" ? RenderStatementJson(s) : RenderStatementText(s));
+  return OkStatus();
+}
+
+// A preview: the users the digest of the period before --at would write to, with their
+// worst jobs and advice. Sending is the server's (POST /api/v1/policy/digest, or its
+// maintenance loop), through its outbox; this tells nobody.
+Status RunDigest(const DigestArgs& a, const Clock& clock, std::ostream& out) {
+  DigestRule rule;
+  if (!a.policy_file.empty()) {
+    ASSIGN_OR_RETURN(PolicyRules rules, LoadPolicyRulesFile(a.policy_file));
+    rule = rules.org().digest;
+  }
+  ASSIGN_OR_RETURN(OpenedBooks ob, OpenBooks(a.db));
+  ASSIGN_OR_RETURN(TimeMs at, AsOfArg(a.at, clock));
+  const Window period = DigestPeriodBefore(rule, at);
+  ASSIGN_OR_RETURN(std::vector<DigestEntry> entries, BuildDigest(*ob.ledger, ob.ctx, rule, period));
+  out << (a.format == "json" ? RenderDigestJson(entries, period, false)
+                             : RenderDigestText(entries, period, rule));
   return OkStatus();
 }
 
@@ -117,9 +141,23 @@ class Commands : public InsightCommands {
     statement_->add_option("--format", st_.format, "table | json")
         ->check(CLI::IsMember({"table", "json"}))
         ->capture_default_str();
+
+    digest_ = app.add_subcommand(
+        "digest",
+        "preview the low-efficiency digest: the users under the density bound in the "
+        "period before --at, their worst jobs and advice (tells nobody; the server sends)");
+    digest_->add_option("--db", dg_.db, kDbHelp)->required();
+    digest_->add_option("--at", dg_.at,
+                        "the period is the one that ended last before this instant (RFC 3339; default: now)");
+    digest_->add_option("--policy-file", dg_.policy_file,
+                        "the server's policy rules file: its digest section (default: the built-in rule)");
+    digest_->add_option("--format", dg_.format, "table | json")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->capture_default_str();
   }
 
   std::optional<Status> Run(const Clock& clock, std::ostream& out) override {
+    if (*digest_) return RunDigest(dg_, clock, out);
     if (*compare_) return RunCompare(cmp_, clock, out);
     if (*trends_) return RunTrends(tr_, clock, out);
     if (*statement_) return RunStatement(st_, clock, out);
@@ -130,7 +168,9 @@ class Commands : public InsightCommands {
   CLI::App* compare_ = nullptr;
   CLI::App* trends_ = nullptr;
   CLI::App* statement_ = nullptr;
+  CLI::App* digest_ = nullptr;
   StatementArgs st_;
+  DigestArgs dg_;
   CompareArgs cmp_;
   TrendsArgs tr_;
 };

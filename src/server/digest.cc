@@ -1,7 +1,7 @@
 // The low-efficiency digest's server side (#13, policy/digest.h, docs/POLICIES.md "Low
-// efficiency digest"): once per period the maintenance loop meters the period that just
-// ended (MeterWindow: the same books as the report), hands each job's usage and its advice
-// (src/advice/) to the pure rule, and enqueues one notice per user named. The outbox keeps
+// efficiency digest"): once per period the maintenance loop has the period that just
+// ended digested from the books (report/digest_books.h) and enqueues one notice per user
+// named. The outbox keeps
 // each cause key once (digest/<user>/<period start>), so a second run of the same period —
 // after a restart, or by hand — tells nobody twice, and a user told already is not
 // audited again. POST /api/v1/policy/digest runs or
@@ -11,8 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "advice/advice.h"
-#include "report/job_report.h"
+#include "report/digest_books.h"
 #include "server/http_front.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -22,27 +21,7 @@ namespace gpuledger {
 StatusOr<std::vector<DigestEntry>> Server::DigestLocked(Window period, bool dry_run) {
   const DigestRule& rule = policy_rules_.org().digest;
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger_));
-  ASSIGN_OR_RETURN(std::vector<UsageRow> rows, MeterWindow(*ledger_, ctx, period, {}));
-  std::map<std::string, UsageTotals> by_job;
-  for (const UsageRow& r : rows)
-    if (!r.job_id.empty()) by_job[r.job_id].Add(r);
-  std::vector<DigestJobUsage> jobs;
-  for (const auto& [id, usage] : by_job) {
-    ASSIGN_OR_RETURN(std::optional<Job> job, ledger_->GetJob(id));
-    if (!job) continue;
-    DigestJobUsage j;
-    j.job_id = id;
-    j.user = job->user;
-    j.project = job->project;
-    j.department = job->department;
-    j.usage = usage;
-    ASSIGN_OR_RETURN(std::vector<EpochProgress> progress, ledger_->GetProgress(id));
-    const RunFacts facts = FactsOf(*job, usage, usage.peak_mem_mib, 0, progress);
-    for (const Advice& a : Advise(facts, Lang::kEn)) j.advice_en.push_back(a.text);
-    for (const Advice& a : Advise(facts, Lang::kZh)) j.advice_zh.push_back(a.text);
-    jobs.push_back(std::move(j));
-  }
-  std::vector<DigestEntry> entries = LowEfficiencyDigest(rule, period, jobs);
+  ASSIGN_OR_RETURN(std::vector<DigestEntry> entries, BuildDigest(*ledger_, ctx, rule, period));
   if (dry_run || rule.dry_run) return entries;
   NoticeSink* sink = notice_sink();
   for (const DigestEntry& e : entries) {
@@ -78,31 +57,6 @@ void Server::RunDigestIfDue() {
   if (done.ok()) digest_done_for_ = period.start;  // a failure is tried again next round
 }
 
-namespace {
-
-nlohmann::json DigestJson(const std::vector<DigestEntry>& entries, Window period, bool sent) {
-  nlohmann::json out = {{"period", {{"from", FormatTime(period.start)}, {"to", FormatTime(period.end)}}},
-                        {"sent", sent},
-                        {"users", nlohmann::json::array()}};
-  for (const DigestEntry& e : entries) {
-    nlohmann::json worst = nlohmann::json::array();
-    for (const DigestJobLine& j : e.worst)
-      worst.push_back({{"job", j.job_id},
-                       {"gpu_hours", j.gpu_hours},
-                       {"density", j.density},
-                       {"advice_en", j.advice_en},
-                       {"advice_zh", j.advice_zh}});
-    out["users"].push_back({{"user", e.user},
-                            {"cause_key", e.cause_key},
-                            {"gpu_hours", e.gpu_hours},
-                            {"density", e.density},
-                            {"worst_jobs", worst}});
-  }
-  return out;
-}
-
-}  // namespace
-
 void Server::DigestRoutes() {
   // Runs (or with ?dry_run=true previews) the digest of the period before ?at= (RFC 3339;
   // default now). Admins. A run tells each user at most once per period (the outbox).
@@ -136,7 +90,7 @@ void Server::DigestRoutes() {
                     "period=" + FormatTime(period.start) + " users=" + std::to_string(entries->size()) +
                         (dry_run ? " (dry run)" : ""));
     if (!audited.ok()) return Reply(res, audited);
-    res.set_content(DigestJson(*entries, period, sent).dump(2) + "\n", "application/json");
+    res.set_content(RenderDigestJson(*entries, period, sent), "application/json");
   });
 }
 
