@@ -210,7 +210,8 @@ Status SlurmLauncher::Start(Job& job) {
   name_ = DnsLabel(job.id);
   StatusOr<CommandResult> r = runner_->Run(argv, options_.timeout_ms);
   if (!r.ok()) {
-    maybe_submitted_ = true;
+    // Killed at its time limit, it may have queued the job; one that never ran did not.
+    maybe_submitted_ = r.status().message().find("not found") == std::string::npos;
     return r.status();
   }
   if (r->exit_code != 0) {
