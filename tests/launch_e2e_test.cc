@@ -247,8 +247,9 @@ TEST_F(LaunchE2E, ADockerLaunchThatFailsRegistersNothingAndLeavesNoContainer) {
   auto l = OpenLedger(db_);
   EXPECT_FALSE((*(*l)->GetJob("e2e-2")).has_value());
   EXPECT_FALSE((*(*l)->GetEstimate("e2e-2")).has_value());
-  for (const AuditEntry& e : *(*l)->ListAudit())
-    EXPECT_EQ(e.detail.find("e2e-2"), std::string::npos) << e.detail;
+  auto audit = (*l)->ListAudit();  // kept: a range-for over *temporary would dangle
+  ASSERT_TRUE(audit.ok());
+  for (const AuditEntry& e : *audit) EXPECT_EQ(e.detail.find("e2e-2"), std::string::npos) << e.detail;
 }
 
 }  // namespace
