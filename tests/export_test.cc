@@ -93,6 +93,8 @@ std::map<std::string, size_t> Columns(const Table& t) {
 const std::regex kDecimal(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?)");
 const std::regex kDateTime(R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)");
 const std::regex kDateTimeMs(R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z)");
+const std::regex kYearMonth("[0-9]{4}-[0-9]{2}");
+const std::regex kDigits("[0-9]+");
 const std::regex kPascal(R"([A-Z][A-Za-z0-9]*)");
 
 bool IsDecimal(const std::string& s) { return std::regex_match(s, kDecimal); }
@@ -367,7 +369,7 @@ void CheckCell(Kind k, const std::string& v, const std::string& where) {
       EXPECT_FALSE(v.empty()) << where;
       break;
     case Kind::kTextOrNull:  // the month an adjustment line corrects: YYYY-MM, else empty
-      EXPECT_TRUE(v.empty() || std::regex_match(v, std::regex("[0-9]{4}-[0-9]{2}"))) << where << " = " << v;
+      EXPECT_TRUE(v.empty() || std::regex_match(v, kYearMonth)) << where << " = " << v;
       break;
     case Kind::kTime:
       EXPECT_TRUE(std::regex_match(v, kDateTimeMs)) << where << " = " << v;
@@ -376,7 +378,7 @@ void CheckCell(Kind k, const std::string& v, const std::string& where) {
       EXPECT_TRUE(v == "true" || v == "false") << where << " = " << v;
       break;
     case Kind::kInt:
-      EXPECT_TRUE(std::regex_match(v, std::regex("[0-9]+"))) << where << " = " << v;
+      EXPECT_TRUE(std::regex_match(v, kDigits)) << where << " = " << v;
       break;
     case Kind::kNumber:
     case Kind::kMoney:

@@ -63,13 +63,17 @@ Table ParseCsv(const std::string& text, const std::string& what) {
   return rows;
 }
 
+// Each pattern is compiled once: a series CSV has thousands of cells, and building a
+// std::regex per cell made this suite take minutes under ASan.
 bool IsNumber(const std::string& v) {
-  return std::regex_match(v, std::regex(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)"));
+  static const std::regex kNumber(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  return std::regex_match(v, kNumber);
 }
 
 // A value that is a number with a unit or a percent sign: what machines cannot read.
 bool HasUnit(const std::string& v) {
-  return std::regex_match(v, std::regex(R"(-?[0-9][0-9,.]*\s*(%|GPU-h|GiB|kWh|h))"));
+  static const std::regex kWithUnit(R"(-?[0-9][0-9,.]*\s*(%|GPU-h|GiB|kWh|h))");
+  return std::regex_match(v, kWithUnit);
 }
 
 void CheckCsv(const std::string& text, const std::string& what, bool snake_case_header) {
@@ -79,7 +83,8 @@ void CheckCsv(const std::string& text, const std::string& what, bool snake_case_
   for (const std::string& h : head) {
     EXPECT_FALSE(h.empty()) << what;
     if (snake_case_header) {
-      EXPECT_TRUE(std::regex_match(h, std::regex("[a-z][a-z0-9_-]*"))) << what << ": " << h;
+      static const std::regex kHeader("[a-z][a-z0-9_-]*");
+      EXPECT_TRUE(std::regex_match(h, kHeader)) << what << ": " << h;
     }
   }
   std::vector<bool> numeric(head.size(), false);
@@ -103,7 +108,8 @@ void CheckCsv(const std::string& text, const std::string& what, bool snake_case_
 void CheckJson(const nlohmann::json& j, const std::string& path, const std::string& what) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
-      EXPECT_TRUE(std::regex_match(k, std::regex("[a-z][a-z0-9_]*"))) << what << ": key " << path << "." << k;
+      static const std::regex kKey("[a-z][a-z0-9_]*");
+      EXPECT_TRUE(std::regex_match(k, kKey)) << what << ": key " << path << "." << k;
       // Tags and labels are the jobs' own keys, not ours.
       if (k != "labels" && k != "tags") CheckJson(v, path + "." + k, what);
     }
