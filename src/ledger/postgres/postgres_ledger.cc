@@ -15,9 +15,10 @@
 #include "ledger/postgres/access_tables.h"
 #include "ledger/postgres/budget_tables.h"
 #include "ledger/postgres/close_tables.h"
+#include "ledger/postgres/job_tables.h"
 #include "ledger/postgres/outbox_tables.h"
-#include "ledger/postgres/policy_tables.h"
 #include "ledger/postgres/pg.h"
+#include "ledger/postgres/policy_tables.h"
 #include "ledger/postgres/pool.h"
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
@@ -86,7 +87,8 @@ class PostgresLedger final : public Ledger {
     for (const Migration& m : PostgresMigrations()) {
       Transaction tx(*c_);
       RETURN_IF_ERROR(tx.Begin());
-      RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")").status());
+      RETURN_IF_ERROR(
+          c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")").status());
       ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM schema_migrations WHERE version = $1",
                                              {P(int64_t{m.version})}));
       if (have.rows() > 0) continue;
@@ -569,85 +571,22 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
-  Status PutStopRequest(const StopRequest& r) override {
-    ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(r.job_id)}));
-    if (have.rows() == 0) return NotFound("no job '" + r.job_id + "' to stop");
-    return c_
-        ->Exec(
-            "INSERT INTO stop_requests (job_id, requested_ms, requested_by, reason, kind) VALUES ($1, $2, $3, $4, "
-            "$5) ON CONFLICT (job_id) DO UPDATE SET requested_ms = $2, requested_by = $3, reason = $4, kind = $5",
-            {P(r.job_id), P(r.requested_ms), P(r.requested_by), P(r.reason), P(r.kind)})
-        .status()
-        .WithContext("stop request of job '" + r.job_id + "' (kind '" + r.kind + "': stop or pause)");
-  }
-
+  Status PutStopRequest(const StopRequest& r) override { return jobs_.PutStopRequest(r); }
   StatusOr<std::optional<StopRequest>> GetStopRequest(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT requested_ms, requested_by, reason, kind FROM stop_requests WHERE "
-                                        "job_id = $1",
-                                        {P(job_id)}));
-    if (r.rows() == 0) return std::optional<StopRequest>();
-    return std::optional<StopRequest>(
-        StopRequest{job_id, r.Int(0, 0), r.Text(0, 1), r.Text(0, 2), r.Text(0, 3)});
+    return jobs_.GetStopRequest(job_id);
   }
-
   StatusOr<bool> DeleteStopRequest(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("DELETE FROM stop_requests WHERE job_id = $1 RETURNING job_id", {P(job_id)}));
-    return r.rows() > 0;
+    return jobs_.DeleteStopRequest(job_id);
   }
-
-  Status PutEstimate(const JobEstimate& e) override {
-    ASSIGN_OR_RETURN(Result have, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(e.job_id)}));
-    if (have.rows() == 0) return NotFound("no job '" + e.job_id + "' to keep an estimate for");
-    return c_
-        ->Exec(
-            "INSERT INTO job_estimates VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT "
-            "(job_id) "
-            "DO UPDATE SET made_ms = $2, basis = $3, runs = $4, cost_micros = $5, cost_low_micros = $6, "
-            "cost_high_micros = $7, best_cost_micros = $8, gpu_ns = $9, duration_ms = $10, detail = $11",
-            {P(e.job_id), P(e.made_ms), P(e.basis), P(static_cast<int64_t>(e.runs)), P(e.cost_micros),
-             P(e.cost_low_micros), P(e.cost_high_micros), P(e.best_cost_micros), P(e.gpu_ns),
-             P(e.duration_ms), P(e.detail)})
-        .status();
-  }
-
+  Status PutEstimate(const JobEstimate& e) override { return jobs_.PutEstimate(e); }
   StatusOr<std::optional<JobEstimate>> GetEstimate(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT made_ms, basis, runs, cost_micros, cost_low_micros, "
-                                        "cost_high_micros, best_cost_micros, gpu_ns, duration_ms, detail "
-                                        "FROM job_estimates WHERE job_id = $1",
-                                        {P(job_id)}));
-    if (r.rows() == 0) return std::optional<JobEstimate>();
-    return std::optional<JobEstimate>(
-        JobEstimate{job_id, r.Int(0, 0), r.Text(0, 1), static_cast<int>(r.Int(0, 2)), r.Int(0, 3),
-                    r.Int(0, 4), r.Int(0, 5), r.Int(0, 6), r.Int(0, 7), r.Int(0, 8), r.Text(0, 9)});
+    return jobs_.GetEstimate(job_id);
   }
-
   Status PutJobGpuMemory(const std::vector<JobGpuMemory>& rows) override {
-    Transaction tx(*c_);
-    RETURN_IF_ERROR(tx.Begin());
-    for (const JobGpuMemory& m : rows) {
-      ASSIGN_OR_RETURN(Result job, c_->Exec("SELECT 1 FROM jobs WHERE id = $1", {P(m.job_id)}));
-      if (job.rows() == 0) return NotFound("no job '" + m.job_id + "' to keep GPU memory for");
-      ASSIGN_OR_RETURN(Result gpu, c_->Exec("SELECT 1 FROM gpus WHERE uuid = $1", {P(m.gpu_uuid)}));
-      if (gpu.rows() == 0) return NotFound("job '" + m.job_id + "': no GPU '" + m.gpu_uuid + "'; register it first");
-      RETURN_IF_ERROR(c_->Exec("INSERT INTO job_gpu_memory VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job_id, gpu_uuid) "
-                               "DO UPDATE SET peak_mib = GREATEST(job_gpu_memory.peak_mib, EXCLUDED.peak_mib), "
-                               "first_ms = LEAST(job_gpu_memory.first_ms, EXCLUDED.first_ms), "
-                               "last_ms = GREATEST(job_gpu_memory.last_ms, EXCLUDED.last_ms)",
-                               {P(m.job_id), P(m.gpu_uuid), P(m.peak_mib), P(m.first_ms), P(m.last_ms)})
-                          .status());
-    }
-    return tx.Commit();
+    return jobs_.PutJobGpuMemory(rows);
   }
-
   StatusOr<std::vector<JobGpuMemory>> GetJobGpuMemory(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT gpu_uuid, peak_mib, first_ms, last_ms FROM job_gpu_memory "
-                                        "WHERE job_id = $1 ORDER BY gpu_uuid",
-                                        {P(job_id)}));
-    std::vector<JobGpuMemory> out;
-    out.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back({job_id, r.Text(i, 0), r.Int(i, 1), r.Int(i, 2), r.Int(i, 3)});
-    return out;
+    return jobs_.GetJobGpuMemory(job_id);
   }
 
   StatusOr<int64_t> DropSamplesBefore(TimeMs cutoff) override {
@@ -806,7 +745,8 @@ class PostgresLedger final : public Ledger {
   // Budgets (ledger/budgets.h): budget_tables.cc.
   Status PutBudget(const BudgetRecord& b) override { return budgets_.PutBudget(b); }
   StatusOr<std::vector<BudgetRecord>> ListBudgets() override { return budgets_.ListBudgets(); }
-  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month) override {
+  StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name,
+                              std::optional<YearMonth> month) override {
     return budgets_.DeleteBudget(scope, name, month);
   }
   StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
@@ -818,7 +758,7 @@ class PostgresLedger final : public Ledger {
     return policy_.GetDecision(cause_key);
   }
   StatusOr<std::vector<PolicyDecisionRow>> ListDecisions(const std::string& job_id, TimeMs from_ms,
-                                                        size_t limit) override {
+                                                         size_t limit) override {
     return policy_.ListDecisions(job_id, from_ms, limit);
   }
   Status PutPause(JobPause& p) override { return policy_.PutPause(p); }
@@ -858,19 +798,21 @@ class PostgresLedger final : public Ledger {
   // transaction that drew N-1 may commit after one that drew N), so writers that record
   // changes take this transaction-scoped lock first and commit one after another.
   Status RecordChange(Window w, bool slices = true) {
-    RETURN_IF_ERROR(c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChangeOrderLock) + ")").status());
+    RETURN_IF_ERROR(
+        c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChangeOrderLock) + ")").status());
     return c_
         ->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
                {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})
         .status();
   }
 
-  Conn* c_;                       // borrowed: the pool's (pool.h), which outlives this
-  pg::AccessTables access_{*c_};  // API tokens and the audit chain
-  pg::OutboxTables outbox_{*c_};  // the notification outbox
+  Conn* c_;                        // borrowed: the pool's (pool.h), which outlives this
+  pg::AccessTables access_{*c_};   // API tokens and the audit chain
+  pg::OutboxTables outbox_{*c_};   // the notification outbox
   pg::BudgetTables budgets_{*c_};  // budgets and the budget gate
-  pg::CloseTables closes_{*c_};   // monthly closes
-  pg::PolicyTables policy_{*c_};  // decisions and pauses (#13)
+  pg::CloseTables closes_{*c_};    // monthly closes
+  pg::PolicyTables policy_{*c_};   // decisions and pauses (#13)
+  pg::JobTables jobs_{*c_};        // stop requests, estimates, GPU memory
 };
 
 }  // namespace
