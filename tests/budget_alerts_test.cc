@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <snappy.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,8 @@ class BudgetAlerts : public ::testing::Test {
     auto c = SimulateCluster(o, tz_);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cluster_ = std::move(*c);
-    for (Price& p : cluster_.prices) p.micros_per_kwh = 0;  // GPU time only: the cost of [start, t) is final at t
+    for (Price& p : cluster_.prices)
+      p.micros_per_kwh = 0;  // GPU time only: the cost of [start, t) is final at t
     auto w = tz_.MonthWindow(kMonth);
     ASSERT_TRUE(w.ok());
     month_ = *w;
@@ -116,7 +118,8 @@ class BudgetAlerts : public ::testing::Test {
         "ops": {"type": "webhook", "url": "http://127.0.0.1:9/ops"}},
       "audiences": {"finance": ["fin"],
         "dept_admin": {"departments": {")"
-                          << department_ << R"(": ["dept"], ")" << other_department_ << R"(": ["other-dept"]}},
+                          << department_ << R"(": ["dept"], ")" << other_department_
+                          << R"(": ["other-dept"]}},
         "project_channel": {"default": ["ops"], "projects": {")"
                           << project_ << R"(": ["proj"]}}}})";
     ServerOptions so;
@@ -143,14 +146,14 @@ class BudgetAlerts : public ::testing::Test {
       }
       if (points.empty()) continue;
       const Gpu& g = cluster_.gpus[i];
-      series.push_back(
-          RwSeriesV1({{"UUID", g.uuid}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"modelName", g.model}}, points));
+      series.push_back(RwSeriesV1(
+          {{"UUID", g.uuid}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"modelName", g.model}}, points));
     }
     if (series.empty()) return;
     httplib::Client client("127.0.0.1", server_->port());
-    auto res = client.Post("/api/v1/write",
-                           {{"Authorization", "Bearer " + ingest_}, {"Content-Encoding", "snappy"}},
-                           Snappy(RwRequestV1(series)), "application/x-protobuf");
+    auto res =
+        client.Post("/api/v1/write", {{"Authorization", "Bearer " + ingest_}, {"Content-Encoding", "snappy"}},
+                    Snappy(RwRequestV1(series)), "application/x-protobuf");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 204) << res->body;
   }
@@ -190,7 +193,8 @@ TEST_F(BudgetAlerts, ASimulatedMonthSendsEachAlertOnceAtTheFirstFlushPastItToThe
   ASSERT_TRUE(all.ok());
   std::map<std::string, std::set<std::string>> channels;  // cause key -> channels
   for (const OutboxDelivery& d : *all) {
-    EXPECT_TRUE(channels[d.cause_key].insert(d.channel).second) << "twice: " << d.cause_key << " " << d.channel;
+    EXPECT_TRUE(channels[d.cause_key].insert(d.channel).second)
+        << "twice: " << d.cause_key << " " << d.channel;
   }
   const std::string base = "budget/project/" + project_ + "/2026-12/";
   const std::set<std::string> audience = {"fin", "dept", "proj"};
@@ -208,11 +212,12 @@ TEST_F(BudgetAlerts, ASimulatedMonthSendsEachAlertOnceAtTheFirstFlushPastItToThe
     EXPECT_TRUE(m.ok());
     return m.ok() ? m->costs.Of(BudgetScope::kProject, project_) : -1;
   };
+  // Month-to-date cost never falls as the instant moves on, so the first flush at or over
+  // a threshold is found by bisection (each probe meters the month up to that flush).
   auto first_flush_at_or_over = [&](int64_t threshold) -> TimeMs {
-    for (TimeMs f : flushes) {
-      if (mtd_at(f) >= threshold) return f;
-    }
-    return 0;
+    auto it =
+        std::partition_point(flushes.begin(), flushes.end(), [&](TimeMs f) { return mtd_at(f) < threshold; });
+    return it == flushes.end() ? 0 : *it;
   };
   // The notices' at_ms, from the deliveries' created_ms (the clock at the flush).
   auto created = [&](const std::string& key) -> TimeMs {
@@ -244,8 +249,9 @@ TEST_F(BudgetAlerts, TheGateWarnsByDefaultAndRefusesOnceSetThroughTheApi) {
   httplib::Client client("127.0.0.1", server_->port());
   const httplib::Headers admin = {{"Authorization", "Bearer " + admin_}};
   auto body = [&](const std::string& id) {
-    return R"({"id": ")" + id + R"(", "user": "zhangsan", "project": ")" + project_ + R"(", "department": ")" +
-           department_ + R"(", "model_type": "yolov8s", "image": "reg/yolo:train-yolov8-small-cu118",
+    return R"({"id": ")" + id + R"(", "user": "zhangsan", "project": ")" + project_ +
+           R"(", "department": ")" + department_ +
+           R"(", "model_type": "yolov8s", "image": "reg/yolo:train-yolov8-small-cu118",
               "gpu_request": "1xA10G", "epochs": 50, "dataset": "coco", "dataset_images": 10000, "imgsz": 640,
               "duration_limit": "24h"})";
   };
@@ -266,7 +272,8 @@ TEST_F(BudgetAlerts, TheGateWarnsByDefaultAndRefusesOnceSetThroughTheApi) {
   const nlohmann::json w = nlohmann::json::parse(warned->body);
   ASSERT_FALSE(w["warnings"].empty());
   const std::string warning = w["warnings"].back();
-  EXPECT_NE(warning.find("the project budget of '" + project_ + "' for 2026-12 is "), std::string::npos) << warning;
+  EXPECT_NE(warning.find("the project budget of '" + project_ + "' for 2026-12 is "), std::string::npos)
+      << warning;
   EXPECT_NE(warning.find("the budget gate warns"), std::string::npos) << warning;
 
   auto gate = client.Put("/api/v1/budgets/gate", admin, R"({"mode": "refuse"})", "application/json");

@@ -124,7 +124,7 @@ class Exports : public ::testing::Test {
     SimOptions o;  // the demo's cluster (32 GPUs, two months), sampled every 10 minutes
     o.month = {2026, 10};
     o.sample_interval_ms = 10 * kMinuteMs;
-    auto sim = testing::LoadSimulation(db_, o, "Asia/Shanghai");
+    auto sim = testing::LoadSimulationCached(db_, o, "Asia/Shanghai");
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     auto jobs = sim->ledger->ListJobs();
     ASSERT_TRUE(jobs.ok());

@@ -33,7 +33,7 @@ class Insight : public ::testing::Test {
     o.sample_interval_ms = 10 * kMinuteMs;
     o.a10g_nodes = 2;
     o.a100_nodes = 1;
-    auto sim = testing::LoadSimulation(db_, o, "Asia/Shanghai");
+    auto sim = testing::LoadSimulationCached(db_, o, "Asia/Shanghai");
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     sim_ = new testing::SimLedger(std::move(*sim));
     ASSERT_TRUE(sim_->ledger->PutJobGpuMemory(SimulateJobMemory(sim_->cluster)).ok());

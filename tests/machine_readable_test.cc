@@ -135,7 +135,7 @@ class MachineReadable : public ::testing::Test {
     o.a100_nodes = 1;
     o.gpus_per_node = 4;
     o.load = 0.4;
-    auto sim = testing::LoadSimulation(db_, o, "Asia/Shanghai");
+    auto sim = testing::LoadSimulationCached(db_, o, "Asia/Shanghai");
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     auto ctx = LoadBooksContext(*sim->ledger);
     ASSERT_TRUE(ctx.ok());
