@@ -2,7 +2,7 @@
 # packages into the build tree, esbuild bundles web/src into one script, and
 # web/embed.mjs writes the page, the script and the style sheet into a C++ source
 # (web_assets.cc) that the server library compiles in and serves at `/`.
-# GPULEDGER_WEB=OFF (the asan, tsan and fuzz trees): no npm, and a table with no assets
+# GPULEDGER_WEB=OFF (the tsan and fuzz trees): no npm, and a table with no assets
 # (`/` then answers 404 saying the binary was built without the dashboard).
 option(GPULEDGER_WEB "Build the dashboard with npm and esbuild and embed it in gpuledger" ON)
 
