@@ -106,10 +106,27 @@ TEST_F(CliBooks, ReportDefaultsToLastMonthInTheLedgersZone) {
 TEST_F(CliBooks, SeriesGivesOneGpusMinutes) {
   CliRun r = Cli({"series", "--db", db_, "--gpu", "GPU-a", "--month", "2026-10"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("minute,samples,util_mean_pct"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("2026-10-01T16:00:00Z,1,5.00,5.0,1000,\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("2026-10-01T16:10:00Z,1,90.00,90.0,7270,\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.rfind("minute,samples,util_mean_pct,util_max_pct,mem_max_mib,power_mean_w,as_of,partial\n", 0),
+            0U)
+      << r.out;
+  // A finished month: every row says as of when, and that the month was whole then.
+  EXPECT_NE(r.out.find("2026-10-01T16:00:00Z,1,5.00,5.0,1000,,2026-11-15T12:00:00Z,false\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("2026-10-01T16:10:00Z,1,90.00,90.0,7270,,2026-11-15T12:00:00Z,false\n"), std::string::npos)
+      << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 498);
+  r = Cli({"series", "--db", db_, "--gpu", "GPU-a", "--month", "2026-10", "--as-of", "2026-10-01T17:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("2026-10-01T16:00:00Z,1,5.00,5.0,1000,,2026-10-01T17:00:00Z,true\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find(",false\n"), std::string::npos) << r.out;
+  r = Cli({"series", "--db", db_, "--gpu", "GPU-a", "--month", "2026-10", "--as-of", "2026-10-01T17:00:00Z",
+           "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["as_of"], "2026-10-01T17:00:00Z");
+  EXPECT_EQ(j["partial"], true);
+  EXPECT_EQ(j["minutes"].size(), 60U);  // the month's whole hours up to as-of: 16:00 to 17:00
   r = Cli({"series", "--db", db_, "--gpu", "GPU-nope", "--month", "2026-10"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("no GPU 'GPU-nope'"), std::string::npos) << r.err;

@@ -71,9 +71,10 @@ Status CmdSeries(const SeriesArgs& a, const Clock& clock, std::ostream& out) {
   if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& g) { return g.uuid == a.gpu; })) {
     return NotFound("no GPU '" + a.gpu + "' in " + a.db);
   }
-  ASSIGN_OR_RETURN(MonthBooks books, MonthUsage(*o.ledger, o.ctx, month, as_of));  // writes the minutes if stale
+  ASSIGN_OR_RETURN(MonthBooks books,
+                   MonthUsage(*o.ledger, o.ctx, month, as_of));  // writes the minutes if stale
   ASSIGN_OR_RETURN(std::vector<MinuteRollup> rows, o.ledger->GetMinutes(a.gpu, books.window));
-  out << RenderMinutes(a.gpu, rows, a.format);
+  out << RenderMinutes(a.gpu, rows, books.as_of, books.partial, a.format);
   return OkStatus();
 }
 

@@ -120,8 +120,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
                                         : ", idle cost shared out by cost within each GPU model"
                                   : "") +
                     "\n" +
-                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " + FormatTime(r.as_of) +
-                                     " and open holds end there\n"
+                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " +
+                                     FormatTime(r.as_of) + " and open holds end there\n"
                                : "") +
                     (r.closed ? "CLOSED at " + FormatTime(r.closed_ms) + ": the frozen books, checksum " +
                                     r.close_checksum + " (verified)\n"
@@ -144,7 +144,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
   auto row = [&](const ReportLine& l, bool usage_ratios) {
     const int64_t amount = l.total_micros();
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
-                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), usage_ratios ? Pct(l.usage.density()) : "",
+                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)),
+                      usage_ratios ? Pct(l.usage.density()) : "",
                       usage_ratios ? FormatFixed(l.usage.mean_util_pct(), 1) + " %" : "",
                       FormatFixed(l.usage.energy_kwh(), 1), FormatMoneyGrouped(amount, d),
                       Pct(total ? static_cast<double>(amount) / static_cast<double>(total) : 0),
@@ -158,8 +159,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
   }
   for (const ReportLine& l : r.unpriced) {  // no price: no cost, share or change to show
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
-                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), "", "", FormatFixed(l.usage.energy_kwh(), 1), "—",
-                      "", ""});
+                      Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), "", "",
+                      FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
   }
   t.rows.emplace_back();
   row(r.total, true);
@@ -170,7 +171,8 @@ std::string RenderReportTable(const MonthlyReport& r) {
   for (const ReportLine& l : r.lines) shown += l.total_micros();
   for (const ReportLine& l : r.adjustments) shown += l.total_micros();
   out += "\ncheck: " + std::to_string(r.lines.size()) +
-         (r.adjustments.empty() ? " lines" : " lines + " + std::to_string(r.adjustments.size()) + " adjustments") +
+         (r.adjustments.empty() ? " lines"
+                                : " lines + " + std::to_string(r.adjustments.size()) + " adjustments") +
          " + unallocated = " + FormatMoneyGrouped(shown, d) + " " + r.currency.code +
          (shown == total ? " = " : " DIFFERS FROM ") + FormatMoneyGrouped(total, d) + " capacity x price\n";
   for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
@@ -212,9 +214,10 @@ std::string RenderReportTable(const MonthlyReport& r) {
 
 std::string RenderReportCsv(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
-  std::string out = std::string(GroupByName(r.by)) +
-                    ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
-                    "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours\n";
+  std::string out =
+      std::string(GroupByName(r.by)) +
+      ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
+      "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours\n";
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
     out +=
@@ -227,9 +230,9 @@ std::string RenderReportCsv(const MonthlyReport& r) {
             6) +
         "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
         FormatFixed(static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour, 6) + "," +
-        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) + "," +
-        (r.partial ? "true" : "false") + "," + FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) +
-        "\n";
+        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) +
+        "," + (r.partial ? "true" : "false") + "," +
+        FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
@@ -308,9 +311,8 @@ std::string RenderReportJson(const MonthlyReport& r) {
   if (!r.adjustments.empty()) {
     j["adjustments"] = nlohmann::ordered_json::array();
     for (const ReportLine& l : r.adjustments) {
-      j["adjustments"].push_back({{"corrects_month", l.corrects},
-                                  {"key", l.key},
-                                  {"cost", FormatMicros(l.total_micros(), d)}});
+      j["adjustments"].push_back(
+          {{"corrects_month", l.corrects}, {"key", l.key}, {"cost", FormatMicros(l.total_micros(), d)}});
     }
   }
   if (r.closed) {
@@ -460,8 +462,8 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
          "\n" + t.Render() + (warnings.empty() ? "" : "\n" + warnings);
 }
 
-std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
-                          const std::string& format) {
+std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows, TimeMs as_of,
+                          bool partial, const std::string& format) {
   auto opt = [](float v, int digits) { return v < 0 ? std::string() : FormatFixed(v, digits); };
   if (format == "json") {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
@@ -474,13 +476,17 @@ std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteR
       if (m.power_mean_w >= 0) o["power_mean_w"] = m.power_mean_w;
       arr.push_back(o);
     }
-    return nlohmann::ordered_json{{"gpu", gpu_uuid}, {"minutes", arr}}.dump(2) + "\n";
+    return nlohmann::ordered_json{
+               {"gpu", gpu_uuid}, {"as_of", FormatTime(as_of)}, {"partial", partial}, {"minutes", arr}}
+               .dump(2) +
+           "\n";
   }
-  std::string out = "minute,samples,util_mean_pct,util_max_pct,mem_max_mib,power_mean_w\n";
+  const std::string tail = "," + FormatTime(as_of) + (partial ? ",true\n" : ",false\n");
+  std::string out = "minute,samples,util_mean_pct,util_max_pct,mem_max_mib,power_mean_w,as_of,partial\n";
   for (const MinuteRollup& m : rows) {
     out += FormatTime(m.minute_ms) + "," + std::to_string(m.samples) + "," + FormatFixed(m.util_mean_pct, 2) +
            "," + FormatFixed(m.util_max_pct, 1) + "," + opt(m.mem_max_mib, 0) + "," + opt(m.power_mean_w, 1) +
-           "\n";
+           tail;
   }
   return out;
 }
@@ -534,8 +540,8 @@ std::string RenderLeaderboardTable(const Leaderboard& lb) {
                     (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
                     lb.currency.code + ")\n\n";
   Table t;
-  t.head = {"model configuration", "runs", "mAP@0.5", "training h", "typical GiB", "peak GiB", "memory of",
-            "density", "cost per run", "cost per mAP point"};
+  t.head = {"model configuration", "runs",    "mAP@0.5",      "training h",        "typical GiB", "peak GiB",
+            "memory of",           "density", "cost per run", "cost per mAP point"};
   t.right = {false, true, true, true, true, true, false, true, true, true};
   bool whole_gpu = false;
   for (const LeaderboardRow& r : lb.rows) {
@@ -548,8 +554,10 @@ std::string RenderLeaderboardTable(const Leaderboard& lb) {
                       FormatMicros(r.cost_per_map_point_micros, d)});
   }
   out += t.Render();
-  out += "\ntypical: the median of the runs' peaks. memory of process: the runs' own processes (the agent's\n"
-         "per-process figures); gpu: the whole GPU (dcgm-exporter), which on a shared GPU counts its other jobs too.\n";
+  out +=
+      "\ntypical: the median of the runs' peaks. memory of process: the runs' own processes (the agent's\n"
+      "per-process figures); gpu: the whole GPU (dcgm-exporter), which on a shared GPU counts its other jobs "
+      "too.\n";
   if (whole_gpu) out += "Rows marked gpu or mixed may overstate a shared GPU's runs.\n";
   return out;
 }
@@ -561,16 +569,20 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
   if (lb.month) j["month"] = lb.month->ToString();
   j["rows"] = nlohmann::ordered_json::array();
   for (const LeaderboardRow& r : lb.rows) {
-    j["rows"].push_back({{"config", r.config},
-                         {"runs", r.runs},
-                         {"map50", r.map50_pts},
-                         {"training_hours", r.train_hours},
-                         {"peak_mem_gib", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.peak_mem_gib)},
-                         {"typical_mem_gib", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.typical_mem_gib)},
-                         {"mem_source", r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.mem_source)},
-                         {"density", r.density},
-                         {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
-                         {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});
+    j["rows"].push_back(
+        {{"config", r.config},
+         {"runs", r.runs},
+         {"map50", r.map50_pts},
+         {"training_hours", r.train_hours},
+         {"peak_mem_gib",
+          r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.peak_mem_gib)},
+         {"typical_mem_gib",
+          r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.typical_mem_gib)},
+         {"mem_source",
+          r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.mem_source)},
+         {"density", r.density},
+         {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
+         {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});
   }
   return j.dump(2) + "\n";
 }

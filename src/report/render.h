@@ -16,9 +16,10 @@ std::string RenderReportJson(const MonthlyReport& r);
 // Per-job lines of a GroupBy::kJob report with each job's metadata: table, csv or json.
 std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, const std::string& format);
 
-// One GPU's per-minute rollups as CSV or JSON.
-std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows,
-                          const std::string& format);
+// One GPU's per-minute rollups as CSV or JSON, with the read's as-of time and whether
+// the month was still in progress then (partial), on every CSV row as reports do.
+std::string RenderMinutes(const std::string& gpu_uuid, const std::vector<MinuteRollup>& rows, TimeMs as_of,
+                          bool partial, const std::string& format);
 
 std::string RenderJobSummaryJson(const JobSummary& s);
 
