@@ -35,6 +35,9 @@ struct ReplayResult {
   int64_t cost_micros = 0;
   double wasted_hours = 0;  // GPU-hours after each run's plateau began
   double wasted_low_util_hours = 0;  // of which in plateaued low-utilisation runs
+  // The month's report (by project: all runs are in one), read as finance reads it.
+  MonthlyReport report;
+  DurationMs paused_ms = 0;  // the job summaries' paused time, summed
 };
 
 std::string Snappy(const std::string& raw) {
@@ -161,6 +164,7 @@ ReplayResult Replay(const std::vector<ShapedRun>& runs, bool breaker, const std:
     EXPECT_TRUE(summary.ok()) << summary.status().ToString();
     out.gpu_hours += summary->usage.gpu_hours();
     out.cost_micros += summary->cost_micros;
+    out.paused_ms += summary->paused_ms;
     if (runs[i].plateau_epoch > 0) {
       const TimeMs plateau_at = runs[i].start_ms + runs[i].plateau_epoch * runs[i].epoch_ms;
       const double wasted = static_cast<double>(std::max<TimeMs>(0, ended[i] - plateau_at)) / kHourMs;
@@ -168,6 +172,9 @@ ReplayResult Replay(const std::vector<ShapedRun>& runs, bool breaker, const std:
       if (runs[i].shape == RunShape::kPlateauLowUtil) out.wasted_low_util_hours += wasted;
     }
   }
+  auto report = BuildMonthlyReport(**l, *ctx, YearMonth{2026, 12}, as_of, GroupBy::kProject, false);
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  if (report.ok()) out.report = *report;
   return out;
 }
 
@@ -193,6 +200,21 @@ TEST(BreakerReplay, PausesThePlateauedLowUtilisationRunsAndNoneOfTheOthers) {
   EXPECT_EQ(recall, 1.0);
   EXPECT_TRUE(without.paused.empty());
 
+  // The month's report says the same as the jobs: one project line holding every run,
+  // its cost and GPU-hours the jobs' sums, its paused time theirs (none without the breaker).
+  for (const ReplayResult* r : {&with, &without}) {
+    ASSERT_EQ(r->report.lines.size(), 1u);
+    const ReportLine& det = r->report.lines[0];
+    EXPECT_EQ(det.key, "det");
+    EXPECT_EQ(det.cost_micros, r->cost_micros);
+    EXPECT_NEAR(det.usage.gpu_hours(), r->gpu_hours, 1e-9);
+    EXPECT_EQ(det.paused_ms, r->paused_ms);
+    EXPECT_EQ(r->report.total.paused_ms, r->paused_ms);
+  }
+  EXPECT_GT(with.report.lines[0].paused_ms, 0);
+  EXPECT_EQ(without.report.lines[0].paused_ms, 0);
+  EXPECT_LT(with.report.lines[0].cost_micros, without.report.lines[0].cost_micros);
+
   // What the breaker avoided: GPU-hours and cost on the books, and the training time
   // after a plateau (all plateaus, and only the low-utilisation ones it is meant for).
   EXPECT_LT(with.gpu_hours, without.gpu_hours);
@@ -204,13 +226,15 @@ TEST(BreakerReplay, PausesThePlateauedLowUtilisationRunsAndNoneOfTheOthers) {
   EXPECT_NEAR(with.wasted_low_util_hours, 4 * 2.0, 1e-9);
   std::printf(
       "breaker replay: %zu runs; paused %zu (precision %.2f, recall %.2f)\n"
-      "  GPU-hours %.1f without, %.1f with: %.1f avoided (%.1f %%); cost %.2f vs %.2f CNY: %.2f avoided\n"
+      "  the month's report, project det: GPU-hours %.1f without, %.1f with: %.1f avoided (%.1f %%); cost %.2f vs "
+      "%.2f CNY: %.2f avoided; paused %.1f h\n"
       "  wasted training time (after the plateau) %.1f h vs %.1f h: %.1f %% less (low-util plateaus: %.1f vs %.1f h, "
       "%.1f %% less); the article: 27 %% less\n",
       runs.size(), with.paused.size(), precision, recall, without.gpu_hours, with.gpu_hours, saved_h,
       100.0 * saved_h / without.gpu_hours, static_cast<double>(without.cost_micros) / 1e6,
       static_cast<double>(with.cost_micros) / 1e6,
-      static_cast<double>(without.cost_micros - with.cost_micros) / 1e6, without.wasted_hours, with.wasted_hours,
+      static_cast<double>(without.cost_micros - with.cost_micros) / 1e6,
+      static_cast<double>(with.report.lines[0].paused_ms) / kHourMs, without.wasted_hours, with.wasted_hours,
       100.0 * wasted_cut, without.wasted_low_util_hours, with.wasted_low_util_hours, 100.0 * wasted_low_cut);
   RecordProperty("precision", std::to_string(precision));
   RecordProperty("recall", std::to_string(recall));

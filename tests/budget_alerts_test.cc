@@ -1,9 +1,10 @@
 // Must show (#13, budgets): a simulated month streamed through the server (remote write
 // into the ingest journal, the journal flushed every simulated hour, as the writer does)
-// crosses 80 % and then 100 % of a project's budget: each alert is stored in the real
-// outbox exactly once, at the first flush whose month-to-date cost reached it, with
-// deliveries to finance, the department admin and the project's channel, and none for a
-// budget that is never reached. Then the submission gate, through the API: warn accepts
+// crosses 80 % and then 100 % of a project's budget and of its department's: each alert is
+// stored in the real outbox exactly once, at the first flush whose month-to-date cost
+// reached it, with deliveries to finance, the department admin and (a project's) the
+// project's channel, recorded once in the ledger's budget alerts, and none for a budget
+// that is never reached. Then the submission gate, through the API: warn accepts
 // with a warning naming the budget, refuse answers 409 naming it and stores nothing.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -100,6 +101,13 @@ class BudgetAlerts : public ::testing::Test {
     b.set_by = "test";
     ASSERT_TRUE(ledger_->PutBudget(b).ok());
     budget_micros_ = b.amount_minor * 10'000;
+    // The project's department: 100 % at 95 % of its December cost, near the month's end.
+    BudgetRecord own = b;
+    own.scope = BudgetScope::kDepartment;
+    own.name = department_;
+    own.amount_minor = whole->costs.Of(BudgetScope::kDepartment, department_) * 95 / 100 / 10'000;
+    ASSERT_TRUE(ledger_->PutBudget(own).ok());
+    dept_budget_micros_ = own.amount_minor * 10'000;
     // Never reached: twice the department's month.
     BudgetRecord d;
     d.scope = BudgetScope::kDepartment;
@@ -169,6 +177,7 @@ class BudgetAlerts : public ::testing::Test {
   std::string project_, department_, other_department_;
   int64_t project_cost_ = 0;
   int64_t budget_micros_ = 0;
+  int64_t dept_budget_micros_ = 0;
   SimulatedClock clock_{0};
   std::unique_ptr<Server> server_;
 };
@@ -200,18 +209,32 @@ TEST_F(BudgetAlerts, ASimulatedMonthSendsEachAlertOnceAtTheFirstFlushPastItToThe
   const std::set<std::string> audience = {"fin", "dept", "proj"};
   EXPECT_EQ(channels[base + "80"], audience);
   EXPECT_EQ(channels[base + "100"], audience);
+  // The department's budget: to finance and its admin, no project channel.
+  const std::string dept_base = "budget/department/" + department_ + "/2026-12/";
+  EXPECT_EQ(channels[dept_base + "80"], (std::set<std::string>{"fin", "dept"}));
+  EXPECT_EQ(channels[dept_base + "100"], (std::set<std::string>{"fin", "dept"}));
   for (const auto& [key, chans] : channels) {
-    EXPECT_EQ(key.rfind(base, 0), 0U) << "unexpected notice " << key;  // none for the other department
+    EXPECT_TRUE(key.rfind(base, 0) == 0 || key.rfind(dept_base, 0) == 0)
+        << "unexpected notice " << key;  // none for the other department
   }
+  // Each alert is on record once, whether or not it was sent: the same causes.
+  auto alerts = ledger.ListBudgetAlerts(kMonth);
+  ASSERT_TRUE(alerts.ok());
+  std::set<std::string> recorded;
+  for (const BudgetAlertRow& a : *alerts) EXPECT_TRUE(recorded.insert(a.cause_key).second) << a.cause_key;
+  std::set<std::string> sent;
+  for (const auto& [key, chans] : channels) sent.insert(key);
+  EXPECT_EQ(recorded, sent);
   // At the right time: the alert's instant is the first flush whose month-to-date cost
   // (read afresh from the final books) reached the threshold.
   auto ctx = LoadBooksContext(ledger);
   ASSERT_TRUE(ctx.ok());
-  auto mtd_at = [&](TimeMs t) {
+  auto mtd_of = [&](BudgetScope scope, const std::string& name, TimeMs t) {
     auto m = MonthToDateCosts(ledger, *ctx, kMonth, t);
     EXPECT_TRUE(m.ok());
-    return m.ok() ? m->costs.Of(BudgetScope::kProject, project_) : -1;
+    return m.ok() ? m->costs.Of(scope, name) : -1;
   };
+  auto mtd_at = [&](TimeMs t) { return mtd_of(BudgetScope::kProject, project_, t); };
   // Month-to-date cost never falls as the instant moves on, so the first flush at or over
   // a threshold is found by bisection (each probe meters the month up to that flush).
   auto first_flush_at_or_over = [&](int64_t threshold) -> TimeMs {
@@ -235,8 +258,16 @@ TEST_F(BudgetAlerts, ASimulatedMonthSendsEachAlertOnceAtTheFirstFlushPastItToThe
   EXPECT_EQ(created(base + "100"), at100) << FormatTime(created(base + "100")) << " vs " << FormatTime(at100);
   // The budget was set at 80 % of the month: the 100 % alert comes before the month ends.
   EXPECT_LT(at100, month_.end - kDayMs);
+  auto dept_first_at_or_over = [&](int64_t threshold) -> TimeMs {
+    auto it = std::partition_point(flushes.begin(), flushes.end(), [&](TimeMs f) {
+      return mtd_of(BudgetScope::kDepartment, department_, f) < threshold;
+    });
+    return it == flushes.end() ? 0 : *it;
+  };
+  EXPECT_EQ(created(dept_base + "80"), dept_first_at_or_over((dept_budget_micros_ * 4 + 4) / 5));
+  EXPECT_EQ(created(dept_base + "100"), dept_first_at_or_over(dept_budget_micros_));
   // Projected overrun, if it was sent, was sent once, before the budget was reached.
-  if (channels.count(base + "projected") != 0) {
+  if (channels.count(base + "projected") != 0) {  // the project's
     EXPECT_EQ(channels[base + "projected"], audience);
     EXPECT_LT(created(base + "projected"), at100);
   }

@@ -4,10 +4,12 @@
 // audited.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <snappy.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
+#include "ingest/proto_writer.h"
 #include "server/auth.h"
 #include "server/server.h"
 
@@ -77,6 +79,18 @@ class BudgetApi : public ::testing::Test {
     EXPECT_TRUE(r);
     EXPECT_EQ(r->status, 200) << r->body;
     return nlohmann::json::parse(r->body);
+  }
+  // One utilisation sample of GPU-a by remote write: the flush runs the budget watch.
+  int WriteSample(TimeMs t) {
+    const RwLabels labels = {{"Hostname", "n1"}, {"UUID", "GPU-a"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+                             {"gpu", "0"}, {"modelName", "A10G"}};
+    std::string body;
+    const std::string raw = RwRequestV1({RwSeriesV1(labels, {{90.0, t}})});
+    snappy::Compress(raw.data(), raw.size(), &body);
+    httplib::Headers h = As(ingest_);
+    h.emplace("Content-Encoding", "snappy");
+    auto r = client_->Post("/api/v1/write", h, body, "application/x-protobuf;proto=prometheus.WriteRequest");
+    return r ? r->status : -1;
   }
   std::vector<std::string> Names(const nlohmann::json& view) {
     std::vector<std::string> out;
@@ -164,6 +178,42 @@ TEST_F(BudgetApi, BadBodiesAndMissingBudgetsAreRefusedAndStoreNothing) {
   ASSERT_TRUE(gate);
   EXPECT_EQ(gate->status, 403);
   EXPECT_EQ(Get(admin_)["gate"], "warn");
+}
+
+TEST_F(BudgetApi, ACrossedThresholdIsRecordedAndAuditedOnceWithoutNotifications) {
+  // No --notify: nobody is told, but the alert is on record, in each reader's scope.
+  auto r = Put(admin_, R"({"scope": "project", "name": "det", "amount": "125.00"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(Get(admin_)["alerts"].empty());  // the watch runs at ingest, not on a budget's PUT
+  ASSERT_EQ(WriteSample(kDec1 + 10 * kHourMs - kMinuteMs), 204);
+  clock_.Advance(kMinuteMs);
+  ASSERT_EQ(WriteSample(kDec1 + 10 * kHourMs), 204);  // evaluated again: the same cause
+  const nlohmann::json view = Get(user_);
+  ASSERT_EQ(view["alerts"].size(), 1U) << view.dump();
+  const nlohmann::json& a = view["alerts"][0];
+  EXPECT_EQ(a["cause_key"], "budget/project/det/2026-12/80");
+  EXPECT_EQ(a["event"], "budget.80");
+  EXPECT_EQ(a["name"], "det");
+  EXPECT_EQ(a["data"]["month_to_date"], "100.00");
+  EXPECT_EQ(a["data"]["budget"], "125.00");
+  EXPECT_EQ(Get(retail_)["alerts"].size(), 1U);
+  EXPECT_EQ(Get(finance_)["alerts"].size(), 1U);
+  server_->Stop();
+  auto l = OpenSqliteLedger(dir_.path() + "/l.db");
+  ASSERT_TRUE(l.ok());
+  auto audit = (*l)->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  int alerts = 0;
+  for (const AuditEntry& e : *audit) {
+    if (e.action != "policy budget alert") continue;
+    ++alerts;
+    EXPECT_EQ(e.role, "policy");
+    EXPECT_NE(e.detail.find("cause=budget/project/det/2026-12/80 event=budget.80 month_to_date=100.00 budget=125.00"),
+              std::string::npos)
+        << e.detail;
+  }
+  EXPECT_EQ(alerts, 1);
 }
 
 TEST_F(BudgetApi, SetAndRemoveAreAudited) {

@@ -1,10 +1,13 @@
 // Incremental books equal a full rebuild, exactly. A random stream of writes (late,
 // out-of-order, duplicate and partial samples; allocations registered before and after
 // their samples, ended and grown; a price change; a GPU that stops and comes back) is
-// interleaved with reads of the month at random as-of instants; after every read the
-// stored, incrementally kept books (hour slices, days, the month) must equal metering the
-// same window afresh from the raw samples (MeterWindow): every time figure, phases,
-// energy, peaks, and the minute rollups.
+// interleaved with reads of the month and of the month before at random as-of instants
+// (so slices are metered in random order), each read once as the CLI does and once
+// through a kept BooksCache as the server does; after every read the stored,
+// incrementally kept books (hour slices, days, the month) must equal metering the same
+// window afresh from the raw samples (MeterWindow): every time figure, phases, energy,
+// peaks, the minute rollups, and the money (each line's cost and the total, to the
+// micro-unit, and the monthly report's job lines).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +16,8 @@
 
 #include "books/books.h"
 #include "common/test_util.h"
+#include "cost/cost_engine.h"
+#include "report/report.h"
 
 namespace gpuledger {
 namespace {
@@ -90,16 +95,47 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
   ASSERT_TRUE(ledger.PutJobs(jobs).ok());
 
   int reads = 0;
-  auto check = [&](TimeMs as_of) {
+  BooksCache cache;         // the server's: partial months and their open hours kept between reads
+  TimeMs cached_as_of = 0;  // the server's clock only moves on
+  // Money: the same rows priced, line by line and in total, to the micro-unit.
+  auto expect_same_money = [&](const BooksContext& ctx, const std::vector<UsageRow>& got,
+                               const std::vector<UsageRow>& want, const std::string& what) {
+    auto a = PriceUsage(got, ctx.prices, false);
+    auto b = PriceUsage(want, ctx.prices, false);
+    ASSERT_TRUE(a.ok() && b.ok()) << what;
+    EXPECT_EQ(a->total_micros, b->total_micros) << what;
+    ASSERT_EQ(a->items.size(), b->items.size()) << what;
+    for (size_t i = 0; i < a->items.size(); ++i) {
+      EXPECT_EQ(a->items[i].job_id, b->items[i].job_id) << what;
+      EXPECT_EQ(a->items[i].cost_micros, b->items[i].cost_micros) << what << " " << a->items[i].job_id;
+    }
+  };
+  auto check_month = [&](YearMonth m, TimeMs as_of, bool cached) {
     auto ctx = LoadBooksContext(ledger);
     ASSERT_TRUE(ctx.ok());
-    auto books = MonthUsage(ledger, *ctx, month, as_of);
+    if (cached) {
+      cached_as_of = std::max(cached_as_of, as_of);
+      as_of = cached_as_of;
+      ctx->cache = &cache;
+    }
+    const std::string what = "read " + std::to_string(reads) + " of " + m.ToString() + " as of " +
+                             FormatTime(as_of) + (cached ? " (cached)" : "");
+    auto books = MonthUsage(ledger, *ctx, m, as_of);
+    if (!books.ok() && books.status().code() == StatusCode::kFailedPrecondition) return;  // not begun
     ASSERT_TRUE(books.ok()) << books.status().ToString();
     GpuMinutes minutes;
     auto fresh = MeterWindow(ledger, *ctx, books->window, {}, &minutes);
     ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
-    ExpectSameRows(Sorted(books->rows), Sorted(*fresh),
-                   "read " + std::to_string(reads) + " as of " + FormatTime(as_of));
+    ExpectSameRows(Sorted(books->rows), Sorted(*fresh), what);
+    expect_same_money(*ctx, books->rows, *fresh, what);
+    // The monthly report (by job) reads the same books: its lines cost what the fresh
+    // rows price to, and its total is theirs.
+    auto report = BuildMonthlyReport(ledger, *ctx, m, as_of, GroupBy::kJob, false);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    auto priced = PriceUsage(*fresh, ctx->prices, false);
+    ASSERT_TRUE(priced.ok());
+    EXPECT_EQ(report->total.cost_micros, priced->total_micros) << what;
+    if (m != month) return;
     // Minute rollups are stored for whole hours (the open hour of a partial month is not).
     const TimeMs whole_until = books->partial ? FloorTo(books->window.end, kHourMs) : books->window.end;
     for (const auto& [uuid, all] : minutes) {
@@ -118,9 +154,19 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
     }
     ++reads;
   };
+  const YearMonth before = month.Prev();
+  auto check = [&](TimeMs as_of) {
+    const bool cached = pick(2) == 0;
+    if (pick(3) == 0) check_month(before, as_of, cached);  // its last day is in the busy days
+    check_month(month, as_of, cached);
+  };
 
   std::vector<TimeMs> alloc_starts;
+  std::vector<GpuSample> last_batch;
   for (int step = 0; step < 60 && !::testing::Test::HasFailure(); ++step) {
+    if (step == 30) {  // a price change in the month, mid-stream: books already read are stale
+      ASSERT_TRUE(ledger.PutPrices({{"A10G", mw.start + kDayMs + 7 * kMinuteMs, 4'000'000, 0, "CNY"}}).ok());
+    }
     const int op = static_cast<int>(pick(10));
     if (op < 5) {  // a batch of samples somewhere in the busy days, any order
       std::vector<GpuSample> batch;
@@ -146,8 +192,15 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
         s.energy_mj = pick(5) == 0 ? -1 : 4'000'000'000 + (s.t - t0) * 200 + pick(3) * 10'000;
         batch.push_back({gpus[static_cast<size_t>(only >= 0 ? only : pick(3))].uuid, s});
       }
+      // Duplicates: a few samples sent twice in the batch, and now and then the whole
+      // batch again later (a sender retrying after a lost answer).
+      for (int k = 0; k < n / 10; ++k) batch.push_back(batch[static_cast<size_t>(pick(n))]);
       std::shuffle(batch.begin(), batch.end(), rng);
       ASSERT_TRUE(ledger.PutSamples(batch).ok());
+      if (pick(4) == 0) last_batch = batch;
+    } else if (op == 9 && !last_batch.empty()) {  // a sender's retry of an earlier batch
+      ASSERT_TRUE(ledger.PutSamples(last_batch).ok());
+      last_batch.clear();
     } else if (op < 7) {  // a hold, registered before or after its samples; open or not
       Allocation a;
       a.job_id = jobs[static_cast<size_t>(pick(6))].id;
@@ -164,8 +217,6 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
         a.end_ms = a.start_ms + kMinuteMs + pick(12 * kHourMs);
         (void)ledger.PutAllocations({a});  // may over-allocate when grown: then refused
       }
-    } else if (op < 9 && step == 30) {  // a price change in the month
-      ASSERT_TRUE(ledger.PutPrices({{"A10G", mw.start + kDayMs + 7 * kMinuteMs, 4'000'000, 0, "CNY"}}).ok());
     } else {  // a GPU silent for days comes back (its old last sample stood for less)
       Sample s;
       s.t = t1 + kDayMs + pick(kDayMs);

@@ -274,5 +274,34 @@ TEST_F(PolicyServer, AnIdleJobUnderADryRunRuleIsRecordedNotActedOn) {
   EXPECT_TRUE(GetJson("/api/v1/policy/rules", "admin")["projects"].contains("det"));
 }
 
+TEST_F(PolicyServer, AnExemptionSetByRegistrationIsAuditedAndSparesTheRun) {
+  // The agent re-registers the running job with an exemption from the breaker: who set it
+  // is in the audit log, and the plateaued, underused run is not paused.
+  auto r = client_->Post("/api/v1/jobs", As("ingest"),
+                         nlohmann::json{{"id", "plateau"},
+                                        {"user", "alice"},
+                                        {"project", "det"},
+                                        {"department", "retail"},
+                                        {"status", "running"},
+                                        {"start", FormatTime(kT0)},
+                                        {"labels", "gpuledger.policy.exempt=breaker"}}
+                             .dump(),
+                         "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  ASSERT_EQ(WriteUtil("GPU-a", kT0, kT0 + 3 * kHourMs, 22), 204);
+  nlohmann::json answer = PostFlatEpochs("plateau", 6);
+  EXPECT_EQ(answer["stop"], false) << answer.dump();
+  EXPECT_EQ(GetJson("/api/v1/jobs/plateau/decisions", "user")["decisions"].size(), 0u);
+  bool audited = false;
+  for (const AuditEntry& e : Audit()) {
+    if (e.action != "POST /api/v1/jobs") continue;
+    EXPECT_EQ(e.role, "ingest");
+    EXPECT_NE(e.detail.find("job=plateau"), std::string::npos) << e.detail;
+    audited = e.detail.find("exempt=\"breaker\"") != std::string::npos;
+  }
+  EXPECT_TRUE(audited);
+}
+
 }  // namespace
 }  // namespace gpuledger

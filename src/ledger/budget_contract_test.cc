@@ -132,6 +132,46 @@ TEST_P(BudgetContract, TheGateIsWarnUntilSetAndKeepsWhoSetIt) {
   EXPECT_EQ(g->set_ms, kT0 + 9);
 }
 
+TEST_P(BudgetContract, AnAlertIsStoredOncePerCauseAndListedByMonth) {
+  BudgetAlertRow a{"budget/project/p/2026-12/80", BudgetScope::kProject, "p", YearMonth{2026, 12}, "budget.80",
+                   kT0, R"({"share":"81 %"})"};
+  BudgetAlertRow b{"budget/department/d/2026-12/100", BudgetScope::kDepartment, "d", YearMonth{2026, 12},
+                   "budget.100", kT0 + 5, "{}"};
+  BudgetAlertRow nov = a;
+  nov.cause_key = "budget/project/p/2026-11/80";
+  nov.month = YearMonth{2026, 11};
+  for (const BudgetAlertRow& r : {b, a, nov}) {
+    auto fresh = ledger_->PutBudgetAlert(r);
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    EXPECT_TRUE(*fresh);
+  }
+  BudgetAlertRow again = a;
+  again.at_ms = kT0 + 99;
+  again.data_json = R"({"share":"90 %"})";
+  auto fresh = ledger_->PutBudgetAlert(again);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE(*fresh);  // the cause was recorded: nothing written
+  auto dec = ledger_->ListBudgetAlerts(YearMonth{2026, 12});
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(*dec, (std::vector<BudgetAlertRow>{a, b}));
+  auto jan = ledger_->ListBudgetAlerts(YearMonth{2027, 1});
+  ASSERT_TRUE(jan.ok());
+  EXPECT_TRUE(jan->empty());
+}
+
+TEST_P(BudgetContract, AFailedUnitOfWorkTakesTheAlertBackWithIt) {
+  Status s = ledger_->InTransaction([&]() -> Status {
+    RETURN_IF_ERROR(ledger_->PutBudgetAlert({"budget/project/p/2026-12/80", BudgetScope::kProject, "p",
+                                             YearMonth{2026, 12}, "budget.80", kT0, "{}"})
+                        .status());
+    return Unavailable("the notice could not be stored");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  auto dec = ledger_->ListBudgetAlerts(YearMonth{2026, 12});
+  ASSERT_TRUE(dec.ok());
+  EXPECT_TRUE(dec->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BudgetContract,
                          ::testing::Values(Backend{"sqlite", Sqlite}, Backend{"postgres", Postgres}),
                          [](const auto& p) { return std::string(p.param.name); });

@@ -48,6 +48,19 @@ inline std::optional<BudgetGateMode> ParseBudgetGateMode(std::string_view s) {
   return std::nullopt;
 }
 
+// One threshold a budget crossed (policy/budget.h's BudgetNotices: events budget.80,
+// budget.100, budget.projected), recorded once per cause key.
+struct BudgetAlertRow {
+  std::string cause_key;  // budget/<scope>/<name>/<YYYY-MM>/<80|100|projected>
+  BudgetScope scope = BudgetScope::kProject;
+  std::string name;
+  YearMonth month;
+  std::string event;
+  TimeMs at_ms = 0;       // the as-of of the books that crossed it
+  std::string data_json;  // {"budget": ..., "month_to_date": ..., "share": ..., ...}
+  bool operator==(const BudgetAlertRow&) const = default;
+};
+
 struct BudgetGateSetting {
   BudgetGateMode mode = BudgetGateMode::kWarn;  // the default when never set
   std::string set_by;

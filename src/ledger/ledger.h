@@ -212,6 +212,10 @@ class Ledger {
   virtual StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name,
                                       std::optional<YearMonth> month) = 0;
   virtual StatusOr<BudgetGateSetting> GetBudgetGate() = 0;
+  // PutBudgetAlert stores an alert unless one with its cause key exists (then false,
+  // nothing written); ListBudgetAlerts: a month's, by at_ms then cause key (migration 0021).
+  virtual StatusOr<bool> PutBudgetAlert(const BudgetAlertRow& a) = 0;
+  virtual StatusOr<std::vector<BudgetAlertRow>> ListBudgetAlerts(YearMonth month) = 0;
   virtual Status SetBudgetGate(const BudgetGateSetting& g) = 0;
   // --- Monthly close (finance; migration 0020; report/close.h) ---
   // PutMonthClose inserts or replaces the month's row (joining the caller's transaction).
@@ -235,6 +239,9 @@ class Ledger {
   virtual StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id) = 0;
   virtual Status EndPause(const std::string& job_id, TimeMs resumed_ms) = 0;
   virtual StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) = 0;
+  // Every job's pauses that overlap [w.start, w.end) (an open one reaches on), by job then
+  // paused_ms: what a month's report reads of paused time.
+  virtual StatusOr<std::vector<JobPause>> PausesOverlapping(Window w) = 0;
   // A pause is recorded before its launcher is asked (the intent) and settled after
   // (docs/POLICIES.md "What a decision does"): SettlePause sets what the launcher answered
   // (gpus_freed, resume_command) on pause p.id; DeletePause and DeleteDecision take back

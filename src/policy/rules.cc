@@ -27,8 +27,7 @@ std::string Trim(std::string_view s) {
 // The GPUs a job holds, for the interactive exemption: its requested share, else the
 // GPUs it is seen on.
 int GpuCount(const JobInputs& in) {
-  if (in.job.gpu_share_ppm > 0)
-    return static_cast<int>((in.job.gpu_share_ppm + kFullShare - 1) / kFullShare);
+  if (in.job.gpu_share_ppm > 0) return static_cast<int>((in.job.gpu_share_ppm + kFullShare - 1) / kFullShare);
   return static_cast<int>(in.gpus.size());
 }
 
@@ -67,7 +66,8 @@ std::vector<EpochPoint> EpochPoints(TimeMs start_ms, const std::vector<EpochProg
     if (e.map50 && std::isfinite(*e.map50)) p.map50 = e.map50;
     out.push_back(p);
   }
-  std::sort(out.begin(), out.end(), [](const EpochPoint& a, const EpochPoint& b) { return a.epoch < b.epoch; });
+  std::sort(out.begin(), out.end(),
+            [](const EpochPoint& a, const EpochPoint& b) { return a.epoch < b.epoch; });
   return out;
 }
 
@@ -85,6 +85,17 @@ std::vector<std::string> ExemptRules(const std::map<std::string, std::string>& l
     std::string name = Trim(item);
     if (name == "all") return {kBreakerRule, kIdleRule, kDurationRule};
     if (!name.empty()) out.push_back(name);
+  }
+  return out;
+}
+
+std::string ExemptionAuditNote(const std::map<std::string, std::string>& labels) {
+  std::string out;
+  for (const char* key : {kPolicyExemptLabel, kInteractiveLabel}) {
+    auto it = labels.find(key);
+    if (it == labels.end()) continue;
+    out +=
+        std::string(" ") + (key == kPolicyExemptLabel ? "exempt" : "interactive") + "=\"" + it->second + "\"";
   }
   return out;
 }
@@ -131,24 +142,20 @@ std::optional<Decision> EvaluateBreaker(const BreakerRule& rule, const JobInputs
   d.dry_run = rule.dry_run;
   d.at_ms = now;
   d.window = {from, now};
-  d.figures = {{"loss_first", first.loss},
-               {"loss_best_after", best_later},
-               {"loss_improvement", improvement},
-               {"epochs_in_window", static_cast<double>(win.size())},
-               {"first_epoch", first.epoch},
-               {"last_epoch", win.back().epoch},
-               {"mean_util_pct", mean_util},
-               {"util_samples", static_cast<double>(n)}};
+  d.figures = {{"loss_first", first.loss},        {"loss_best_after", best_later},
+               {"loss_improvement", improvement}, {"epochs_in_window", static_cast<double>(win.size())},
+               {"first_epoch", first.epoch},      {"last_epoch", win.back().epoch},
+               {"mean_util_pct", mean_util},      {"util_samples", static_cast<double>(n)}};
   if (map_rise) d.figures["map50_rise"] = *map_rise;
   d.thresholds = {{"min_loss_improvement", rule.min_loss_improvement},
                   {"max_util_pct", rule.max_util_pct},
                   {"window_min", static_cast<double>(rule.window_ms) / kMinuteMs},
                   {"min_epochs", rule.min_epochs},
                   {"min_map50_rise", rule.min_map50_rise}};
-  d.reason = "loss improved by " + Num(improvement) + " (< " + Num(rule.min_loss_improvement) + ") over epochs " +
-             std::to_string(first.epoch) + ".." + std::to_string(win.back().epoch) + " in the last " +
-             Minutes(rule.window_ms) + " while mean GPU utilisation was " + Num(mean_util) + " % (< " +
-             Num(rule.max_util_pct) + " %)";
+  d.reason = "loss improved by " + Num(improvement) + " (< " + Num(rule.min_loss_improvement) +
+             ") over epochs " + std::to_string(first.epoch) + ".." + std::to_string(win.back().epoch) +
+             " in the last " + Minutes(rule.window_ms) + " while mean GPU utilisation was " + Num(mean_util) +
+             " % (< " + Num(rule.max_util_pct) + " %)";
   return d;
 }
 
@@ -213,8 +220,8 @@ std::optional<Decision> EvaluateIdle(const IdleRule& rule, const JobInputs& in, 
                   {"act_min", static_cast<double>(rule.act_ms) / kMinuteMs},
                   {"idle_util_pct", rule.idle_util_pct},
                   {"spare_busy_fraction", rule.spare_busy_fraction}};
-  d.reason = std::to_string(idle_since.size()) + " of the job's " + std::to_string(total) + " GPUs read at most " +
-             Num(rule.idle_util_pct) + " % for " + Minutes(idle_ms) +
+  d.reason = std::to_string(idle_since.size()) + " of the job's " + std::to_string(total) +
+             " GPUs read at most " + Num(rule.idle_util_pct) + " % for " + Minutes(idle_ms) +
              (stage == 3 ? " (act at " + Minutes(rule.act_ms) + ")"
                          : " (warn at " + Minutes(rule.warn_ms) + " and " + Minutes(rule.warn_again_ms) +
                                ", act at " + Minutes(rule.act_ms) + ")");
@@ -239,7 +246,8 @@ std::optional<Decision> EvaluateDuration(const DurationRule& rule, const JobInpu
   d.window = {in.job.start_ms, now};
   d.figures = {{"ran_min", static_cast<double>(ran) / kMinuteMs},
                {"fraction_of_limit", static_cast<double>(ran) / static_cast<double>(limit)}};
-  d.thresholds = {{"limit_min", static_cast<double>(limit) / kMinuteMs}, {"warn_fraction", rule.warn_fraction}};
+  d.thresholds = {{"limit_min", static_cast<double>(limit) / kMinuteMs},
+                  {"warn_fraction", rule.warn_fraction}};
   d.reason = "the job has run " + Minutes(ran) + " of its " + Minutes(limit) + " limit" +
              (act ? "" : " (warned at " + Num(rule.warn_fraction * 100) + " %)");
   return d;

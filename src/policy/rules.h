@@ -134,6 +134,10 @@ struct Decision {
 
 // The rules' names in the exemption label (empty set when none; "all" names every rule).
 std::vector<std::string> ExemptRules(const std::map<std::string, std::string>& labels);
+// What the audit entry of a registration records of the exemptions a job's labels claim,
+// so who set one is on record: ` exempt="breaker,idle"` and ` interactive="true"` for the
+// labels present (values as sent), "" when neither is.
+std::string ExemptionAuditNote(const std::map<std::string, std::string>& labels);
 
 // Each rule alone (nullopt: nothing to decide now). They do not look at enabled,
 // exemptions or paused: Evaluate does.

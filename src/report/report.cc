@@ -1,7 +1,5 @@
 #include "report/report.h"
 
-#include "report/close.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -11,6 +9,7 @@
 #include "common/strings.h"
 #include "cost/cost_engine.h"
 #include "domain/gpu_model.h"
+#include "report/close.h"
 
 namespace gpuledger {
 
@@ -206,7 +205,8 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
   }
   const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
   if (running) {
-    ASSIGN_OR_RETURN(s.silent_holds, FindSilentHolds(ledger, holds, as_of, ctx.held_without_samples_after_ms));
+    ASSIGN_OR_RETURN(s.silent_holds,
+                     FindSilentHolds(ledger, holds, as_of, ctx.held_without_samples_after_ms));
   }
   if (from >= until) return s;  // nothing held or run by as_of: nothing metered yet
   std::set<YearMonth> months;
@@ -279,7 +279,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.unallocated.key = "(unallocated capacity)";
   rep.total.key = "total";
   std::string prev_job;
-  std::map<std::string, ReportLine> unpriced;  // by GPU model
+  std::map<std::string, ReportLine> unpriced;      // by GPU model
+  std::map<std::string, std::string> line_of_job;  // a job's first priced line: where its pauses count
   for (const CostItem& it : cur.cost.items) {
     if (!visible(it.job_id)) continue;
     rep.total.usage.Add(it.usage);
@@ -301,6 +302,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       continue;
     }
     const std::string key = KeyOf(by, keys, it.job_id, it.gpu_model);
+    line_of_job.try_emplace(it.job_id, key);
     add_part(key, it);
     ReportLine& line = lines[key];
     line.key = key;
@@ -327,6 +329,25 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     rep.unpriced.push_back(std::move(line));
   }
   if (scope.empty()) rep.warnings = cur.cost.warnings;
+  // Paused time in the window (an open pause runs to the window's end: as_of in a month
+  // in progress), in the line of the job's first priced item; the total has every
+  // visible job's, billed or not.
+  ASSIGN_OR_RETURN(std::vector<JobPause> pauses, ledger.PausesOverlapping(rep.window));
+  for (const JobPause& p : pauses) {
+    if (!visible(p.job_id)) continue;
+    const TimeMs from = std::max(p.paused_ms, rep.window.start);
+    const TimeMs until = std::min(p.resumed_ms == 0 ? rep.window.end : p.resumed_ms, rep.window.end);
+    if (until <= from) continue;
+    const DurationMs paused = until - from;
+    const DurationMs freed = p.gpus_freed ? paused : 0;
+    rep.total.paused_ms += paused;
+    rep.total.paused_freed_ms += freed;
+    auto at = line_of_job.find(p.job_id);
+    if (at == line_of_job.end()) continue;
+    ReportLine& line = lines[at->second];
+    line.paused_ms += paused;
+    line.paused_freed_ms += freed;
+  }
   rep.unallocated.cost_micros = scope.empty() ? cur.cost.unallocated_micros : 0;
   rep.total.cost_micros = cur.cost.total_micros;
   if (!scope.empty()) {
@@ -431,10 +452,11 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
                      FindSilentHolds(ledger, open, as_of, ctx.held_without_samples_after_ms));
     for (SilentHold& h : silent) {
       if (!visible(h.job_id)) continue;
-      rep.warnings.push_back("job " + h.job_id + " has held GPU " + h.gpu_uuid + " since " +
-                             FormatTime(h.held_since) + " and the GPU has sent no sample " +
-                             (h.last_sample_ms ? "since " + FormatTime(h.last_sample_ms) : std::string("ever")) +
-                             ": billed, but nothing shows the GPU at work");
+      rep.warnings.push_back(
+          "job " + h.job_id + " has held GPU " + h.gpu_uuid + " since " + FormatTime(h.held_since) +
+          " and the GPU has sent no sample " +
+          (h.last_sample_ms ? "since " + FormatTime(h.last_sample_ms) : std::string("ever")) +
+          ": billed, but nothing shows the GPU at work");
       rep.held_without_samples.push_back(std::move(h));
     }
   }
@@ -442,7 +464,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
 }
 
 StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const BooksContext& ctx,
-                                                         const std::vector<Job>& jobs, TimeMs as_of) {
+                                                       const std::vector<Job>& jobs, TimeMs as_of) {
   std::set<YearMonth> months;
   for (const Job& j : jobs) {
     if (j.start_ms == 0 || j.start_ms >= as_of) continue;

@@ -44,6 +44,12 @@ struct ReportLine {
   // Adjustment lines only: the closed month (YYYY-MM) this line corrects (report/close.h).
   std::string corrects;
 
+  // The line's jobs' paused time within the report's window (wall time, summed over
+  // jobs, as the job summary's paused_hours), and the part with the GPUs freed (not
+  // billed). A job's pauses count in the line of its first priced item.
+  DurationMs paused_ms = 0;
+  DurationMs paused_freed_ms = 0;
+
   int64_t total_micros() const { return cost_micros + idle_share_micros; }
 };
 

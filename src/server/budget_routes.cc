@@ -47,15 +47,16 @@ bool CanReadBudget(const Principal& p, const BudgetRecord& b, const MonthToDate&
 
 // Who may set or remove one: admin any; a department admin its department and the
 // projects whose jobs are in it. The refusal says why.
-Status CanWriteBudget(const Principal& p, BudgetScope scope, const std::string& name, const MonthToDate& mtd) {
+Status CanWriteBudget(const Principal& p, BudgetScope scope, const std::string& name,
+                      const MonthToDate& mtd) {
   if (p.role == Role::kAdmin) return OkStatus();
   if (p.role != Role::kDeptAdmin)
     return PermissionDenied("role " + std::string(RoleName(p.role)) +
                             " may not set budgets (admin and dept_admin tokens do)");
   if (scope == BudgetScope::kDepartment) {
     if (name == p.department) return OkStatus();
-    return PermissionDenied("a dept_admin of '" + p.department + "' may not set the budget of department '" + name +
-                            "'");
+    return PermissionDenied("a dept_admin of '" + p.department + "' may not set the budget of department '" +
+                            name + "'");
   }
   if (ProjectWhollyIn(mtd, name, p.department)) return OkStatus();
   return PermissionDenied("project '" + name + "' does not have all its jobs in department '" + p.department +
@@ -103,22 +104,25 @@ StatusOr<BudgetRecord> ParseBudgetBody(const std::string& text, const Currency& 
 }
 
 nlohmann::json BudgetJson(const BudgetRecord& b, const Currency& currency, const BudgetStanding* s) {
-  nlohmann::json j = {{"scope", std::string(BudgetScopeName(b.scope))},
-                      {"name", b.name},
-                      {"month", b.month ? b.month->ToString() : std::string("every")},
-                      {"amount", FormatMicros(b.amount_minor * currency.micros_per_minor(), currency.minor_digits)},
-                      {"currency", b.currency},
-                      {"set_by", b.set_by},
-                      {"set", FormatTime(b.set_ms)},
-                      {"in_force", s != nullptr}};
+  nlohmann::json j = {
+      {"scope", std::string(BudgetScopeName(b.scope))},
+      {"name", b.name},
+      {"month", b.month ? b.month->ToString() : std::string("every")},
+      {"amount", FormatMicros(b.amount_minor * currency.micros_per_minor(), currency.minor_digits)},
+      {"currency", b.currency},
+      {"set_by", b.set_by},
+      {"set", FormatTime(b.set_ms)},
+      {"in_force", s != nullptr}};
   if (s != nullptr) {
-    j["month_to_date"] = FormatMicros(RoundMicros(s->mtd_micros, currency.micros_per_minor()), currency.minor_digits);
+    j["month_to_date"] =
+        FormatMicros(RoundMicros(s->mtd_micros, currency.micros_per_minor()), currency.minor_digits);
     j["share"] = s->share;
     j["elapsed"] = s->elapsed;
-    j["projected"] = s->projected_micros ? nlohmann::json(FormatMicros(
-                                               RoundMicros(*s->projected_micros, currency.micros_per_minor()),
-                                               currency.minor_digits))
-                                         : nlohmann::json(nullptr);
+    j["projected"] =
+        s->projected_micros
+            ? nlohmann::json(FormatMicros(RoundMicros(*s->projected_micros, currency.micros_per_minor()),
+                                          currency.minor_digits))
+            : nlohmann::json(nullptr);
     j["reached_80"] = s->reached_80();
     j["reached_100"] = s->reached_100();
     j["projected_overrun"] = s->projected_overrun();
@@ -129,7 +133,8 @@ nlohmann::json BudgetJson(const BudgetRecord& b, const Currency& currency, const
 }  // namespace
 
 // Deny (server_auth.cc) for a handler that holds the ledger lock (Deny takes it).
-void Server::DenyLocked(const httplib::Request& req, httplib::Response& res, const Principal& p, const Status& why) {
+void Server::DenyLocked(const httplib::Request& req, httplib::Response& res, const Principal& p,
+                        const Status& why) {
   ++counters_.denied;
   Reply(res, why);
   (void)AuditLocked(req, &p, res.status, req.method + " " + req.path, why.message());  // counted if it fails
@@ -139,12 +144,13 @@ void Server::BudgetRoutes() {
   // The month's view, evaluated under the held lock: budgets visible to p (all when
   // `only` is null, else the one named), with the figures of those in force.
   auto view = [](const Principal& p, const BooksContext& ctx, const MonthToDate& mtd,
-                     const std::vector<BudgetRecord>& budgets, const BudgetRecord* only) {
+                 const std::vector<BudgetRecord>& budgets, const BudgetRecord* only) {
     const Currency& currency = ctx.prices.currency();
     const std::vector<BudgetStanding> standings = StandingsInForce(budgets, mtd, currency);
     nlohmann::json list = nlohmann::json::array();
     for (const BudgetRecord& b : budgets) {
-      if (only != nullptr && !(b.scope == only->scope && b.name == only->name && b.month == only->month)) continue;
+      if (only != nullptr && !(b.scope == only->scope && b.name == only->name && b.month == only->month))
+        continue;
       if (!CanReadBudget(p, b, mtd)) continue;
       const BudgetStanding* in_force = nullptr;
       for (const BudgetStanding& s : standings) {
@@ -169,7 +175,8 @@ void Server::BudgetRoutes() {
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());
     ctx->cache = &books_;
-    auto month = req.has_param("month") ? ParseYearMonth(req.get_param_value("month")) : ctx->tz.MonthOf(clock_.Now());
+    auto month =
+        req.has_param("month") ? ParseYearMonth(req.get_param_value("month")) : ctx->tz.MonthOf(clock_.Now());
     if (!month.ok()) return Reply(res, month.status());
     auto budgets = ledger_->ListBudgets();
     if (!budgets.ok()) return Reply(res, budgets.status());
@@ -177,10 +184,25 @@ void Server::BudgetRoutes() {
     if (!mtd.ok()) return Reply(res, mtd.status());
     auto gate = ledger_->GetBudgetGate();
     if (!gate.ok()) return Reply(res, gate.status());
+    auto alerts = ledger_->ListBudgetAlerts(*month);
+    if (!alerts.ok()) return Reply(res, alerts.status());
     if (Status s = AuditLocked(req, &*p, 200, "GET /api/v1/budgets", "month=" + month->ToString()); !s.ok())
       return Reply(res, s);  // no audit, no data
     nlohmann::json out = view(*p, *ctx, *mtd, *budgets, nullptr);
     out["gate"] = std::string(BudgetGateModeName(gate->mode));
+    out["alerts"] = nlohmann::json::array();
+    for (const BudgetAlertRow& a : *alerts) {
+      BudgetRecord of;
+      of.scope = a.scope;
+      of.name = a.name;
+      if (!CanReadBudget(*p, of, *mtd)) continue;
+      out["alerts"].push_back({{"cause_key", a.cause_key},
+                               {"scope", std::string(BudgetScopeName(a.scope))},
+                               {"name", a.name},
+                               {"event", a.event},
+                               {"at", FormatTime(a.at_ms)},
+                               {"data", nlohmann::json::parse(a.data_json, nullptr, false)}});
+    }
     res.set_content(out.dump() + "\n", "application/json");
   });
 
@@ -281,13 +303,15 @@ void Server::BudgetRoutes() {
       return Reply(res, InvalidArgument(R"(the body is {"mode": "warn"} or {"mode": "refuse"})"));
     std::optional<BudgetGateMode> mode = ParseBudgetGateMode(body["mode"].get<std::string>());
     if (!mode)
-      return Reply(res, InvalidArgument("budget gate mode is '" + EscapeForMessage(body["mode"].get<std::string>()) +
-                                        "': send warn or refuse"));
+      return Reply(
+          res, InvalidArgument("budget gate mode is '" + EscapeForMessage(body["mode"].get<std::string>()) +
+                               "': send warn or refuse"));
     BudgetGateSetting g{*mode, p->token_id, clock_.Now()};
     MutexLock lock(ledger_mu_);
     Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
       RETURN_IF_ERROR(ledger_->SetBudgetGate(g));
-      return AuditLocked(req, &*p, 200, "PUT /api/v1/budgets/gate", "mode=" + std::string(BudgetGateModeName(g.mode)));
+      return AuditLocked(req, &*p, 200, "PUT /api/v1/budgets/gate",
+                         "mode=" + std::string(BudgetGateModeName(g.mode)));
     });
     if (!stored.ok()) return Reply(res, stored);
     res.set_content(nlohmann::json{{"mode", std::string(BudgetGateModeName(g.mode))},
@@ -300,8 +324,7 @@ void Server::BudgetRoutes() {
 }
 
 void Server::WatchBudgetsLocked() {
-  NoticeSink* sink = notice_sink();
-  if (sink == nullptr) return;  // notifications off: nobody to tell
+  NoticeSink* sink = notice_sink();  // null without --notify: recorded and audited, nobody told
   Status s = [&]() GL_REQUIRES(ledger_mu_) -> Status {
     ASSIGN_OR_RETURN(std::vector<BudgetRecord> budgets, ledger_->ListBudgets());
     if (budgets.empty()) return OkStatus();
@@ -311,8 +334,30 @@ void Server::WatchBudgetsLocked() {
     ASSIGN_OR_RETURN(YearMonth month, ctx.tz.MonthOf(clock_.Now()));
     ASSIGN_OR_RETURN(MonthToDate mtd, MonthToDateCosts(*ledger_, ctx, month, BooksAsOf(ctx, month)));
     for (const BudgetStanding& st : StandingsInForce(budgets, mtd, currency)) {
-      const std::string dept = st.budget.scope == BudgetScope::kProject ? mtd.DepartmentOf(st.budget.name) : "";
-      for (const Notice& n : BudgetNotices(st, currency, dept)) RETURN_IF_ERROR(sink->Enqueue(n));
+      const std::string dept =
+          st.budget.scope == BudgetScope::kProject ? mtd.DepartmentOf(st.budget.name) : "";
+      for (const Notice& n : BudgetNotices(st, currency, dept)) {
+        // One unit of work per alert: its record (once per cause), the audit entry and
+        // the notice; a failure stores none of them and the next flush tries again.
+        RETURN_IF_ERROR(ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+          BudgetAlertRow row{n.cause_key, st.budget.scope, st.budget.name, st.month, n.event, n.at_ms, ""};
+          nlohmann::json data = nlohmann::json::object();
+          for (const auto& [k, v] : n.fields) data[k] = v;
+          row.data_json = data.dump();
+          ASSIGN_OR_RETURN(bool fresh, ledger_->PutBudgetAlert(row));
+          if (!fresh) return OkStatus();  // recorded before: never repeated
+          AuditEntry e;
+          e.at_ms = clock_.Now();
+          e.role = "policy";
+          e.action = "policy budget alert";
+          e.detail = "cause=" + n.cause_key + " event=" + n.event +
+                     " month_to_date=" + data.value("month_to_date", "") +
+                     " budget=" + data.value("budget", "") + " as_of=" + FormatTime(n.at_ms);
+          e.remote = "budget watch";
+          RETURN_IF_ERROR(ledger_->AppendAudit(e));
+          return sink != nullptr ? sink->Enqueue(n) : OkStatus();
+        }));
+      }
     }
     return OkStatus();
   }();

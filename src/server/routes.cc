@@ -348,7 +348,8 @@ void Server::Routes() {
                   // The warnings are kept in the audit log, where an operator reads them:
                   // the agent, which registers running jobs, does not read its answers.
                   for (const TagViolation& v : tag.violations) warnings.push_back(v.message);
-                  std::string detail = "job=" + job.id + " allocations=" + std::to_string(allocs.size());
+                  std::string detail = "job=" + job.id + " allocations=" + std::to_string(allocs.size()) +
+                                       ExemptionAuditNote(job.labels);
                   for (const std::string& w : warnings) detail += " warning=\"" + w + "\"";
                   return AuditLocked(req, &*p, 201, "POST /api/v1/jobs", detail);
                 });
@@ -372,15 +373,19 @@ void Server::Routes() {
     auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
     if (!incoming.ok()) return Reply(res, incoming.status());
     MutexLock lock(ledger_mu_);
-    auto known = ledger_->ListGpus();
-    if (!known.ok()) return Reply(res, known.status());
+    // The read the merge starts from and the write: one unit of work, so a second server
+    // on the same PostgreSQL cannot register between them and have its fields overwritten.
     std::vector<Gpu> merged;
-    for (const GpuRegistration& g : *incoming) {
-      auto it =
-          std::find_if(known->begin(), known->end(), [&](const Gpu& k) { return k.uuid == g.gpu.uuid; });
-      merged.push_back(MergeGpuRegistration(it == known->end() ? std::nullopt : std::optional<Gpu>(*it), g));
-    }
-    if (Status s = ledger_->PutGpus(merged); !s.ok()) return Reply(res, s);
+    Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+      merged.clear();
+      ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+      for (const GpuRegistration& g : *incoming) {
+        auto it = std::find_if(known.begin(), known.end(), [&](const Gpu& k) { return k.uuid == g.gpu.uuid; });
+        merged.push_back(MergeGpuRegistration(it == known.end() ? std::nullopt : std::optional<Gpu>(*it), g));
+      }
+      return ledger_->PutGpus(merged);
+    });
+    if (!stored.ok()) return Reply(res, stored);
     {
       MutexLock ingest(ingest_mu_);
       for (const Gpu& g : merged) known_gpus_.insert(g.uuid);
@@ -401,8 +406,12 @@ void Server::Routes() {
                 if (!epochs.ok()) return Reply(res, epochs.status());
                 [&] {
                   MutexLock lock(ledger_mu_);
-                  if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
-                  if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
+                  // The epochs and the pending job's start: one unit of work.
+                  Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+                    RETURN_IF_ERROR(ledger_->PutProgress(id, *epochs));
+                    return StartPendingJob(*ledger_, id, clock_.Now());
+                  });
+                  if (!stored.ok()) return Reply(res, stored);
                   // The policies that act (#13), so a pause decided now is answered now.
                   EvaluatePoliciesLocked({id}, /*throttled=*/false);
                   auto stop = ledger_->GetStopRequest(id);

@@ -90,7 +90,8 @@ void Server::SubmissionRoutes() {
       RETURN_IF_ERROR(RegisterSubmission(*ledger_, *sub));
       return AuditLocked(
           req, &*p, 201, "POST /api/v1/submissions",
-          "job=" + sub->job.id + " estimate=" + std::string(EstimateBasisName(sub->estimate.basis)));
+          "job=" + sub->job.id + " estimate=" + std::string(EstimateBasisName(sub->estimate.basis)) +
+              ExemptionAuditNote(sub->job.labels));
     });
     if (!stored.ok()) return Reply(res, stored);
     label_jobs_.Clear();  // the new job may be what a label names

@@ -22,6 +22,8 @@ class BudgetTables {
   StatusOr<bool> DeleteBudget(BudgetScope scope, const std::string& name, std::optional<YearMonth> month);
   StatusOr<BudgetGateSetting> GetBudgetGate();
   Status SetBudgetGate(const BudgetGateSetting& g);
+  StatusOr<bool> PutBudgetAlert(const BudgetAlertRow& a);
+  StatusOr<std::vector<BudgetAlertRow>> ListBudgetAlerts(YearMonth month);
 
  private:
   Conn& c_;

@@ -48,10 +48,11 @@ Status PolicyTables::CheckJob(const std::string& job_id) {
 
 StatusOr<bool> PolicyTables::PutDecision(PolicyDecisionRow& d) {
   RETURN_IF_ERROR(CheckJob(d.job_id));
-  auto r = c_.Exec("INSERT INTO policy_decisions (job_id, rule, cause_key, action, dry_run, at_ms, data) VALUES "
-                   "($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (cause_key) DO NOTHING RETURNING id",
-                   {P(d.job_id), P(d.rule), P(d.cause_key), P(d.action), P(int64_t{d.dry_run ? 1 : 0}),
-                    P(d.at_ms), P(d.data_json)});
+  auto r = c_.Exec(
+      "INSERT INTO policy_decisions (job_id, rule, cause_key, action, dry_run, at_ms, data) VALUES "
+      "($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (cause_key) DO NOTHING RETURNING id",
+      {P(d.job_id), P(d.rule), P(d.cause_key), P(d.action), P(int64_t{d.dry_run ? 1 : 0}), P(d.at_ms),
+       P(d.data_json)});
   if (!r.ok())
     return r.status().WithContext("decision '" + d.cause_key + "' (action '" + d.action +
                                   "': warn, pause, stop or notify)");
@@ -60,12 +61,13 @@ StatusOr<bool> PolicyTables::PutDecision(PolicyDecisionRow& d) {
   return true;
 }
 
-StatusOr<std::vector<PolicyDecisionRow>> PolicyTables::ListDecisions(const std::string& job_id, TimeMs from_ms,
-                                                                    size_t limit) {
-  ASSIGN_OR_RETURN(Result r, c_.Exec(std::string(kDecisionColumns) +
-                                         "WHERE ($1 = '' OR job_id = $1) AND at_ms >= $2 ORDER BY at_ms, id LIMIT $3",
-                                     {P(job_id), P(from_ms),
-                                      P(limit == 0 ? int64_t{1} << 62 : static_cast<int64_t>(limit))}));
+StatusOr<std::vector<PolicyDecisionRow>> PolicyTables::ListDecisions(const std::string& job_id,
+                                                                     TimeMs from_ms, size_t limit) {
+  ASSIGN_OR_RETURN(
+      Result r,
+      c_.Exec(std::string(kDecisionColumns) +
+                  "WHERE ($1 = '' OR job_id = $1) AND at_ms >= $2 ORDER BY at_ms, id LIMIT $3",
+              {P(job_id), P(from_ms), P(limit == 0 ? int64_t{1} << 62 : static_cast<int64_t>(limit))}));
   std::vector<PolicyDecisionRow> out;
   out.reserve(static_cast<size_t>(r.rows()));
   for (int row = 0; row < r.rows(); ++row) {
@@ -84,13 +86,14 @@ Status PolicyTables::PutPause(JobPause& p) {
   RETURN_IF_ERROR(CheckJob(p.job_id));
   ASSIGN_OR_RETURN(std::optional<JobPause> open, OpenPause(p.job_id));
   if (open)
-    return FailedPrecondition("job '" + p.job_id + "' is paused already (since " + FormatTime(open->paused_ms) +
-                              ")");
-  ASSIGN_OR_RETURN(Result r, c_.Exec("INSERT INTO job_pauses (job_id, paused_ms, resumed_ms, mode, gpus_freed, "
-                                     "resume_command, cause_key, requested_by) VALUES ($1,$2,0,$3,$4,$5,$6,$7) "
-                                     "RETURNING id",
-                                     {P(p.job_id), P(p.paused_ms), P(p.mode), P(int64_t{p.gpus_freed ? 1 : 0}),
-                                      P(p.resume_command), P(p.cause_key), P(p.requested_by)}));
+    return FailedPrecondition("job '" + p.job_id + "' is paused already (since " +
+                              FormatTime(open->paused_ms) + ")");
+  ASSIGN_OR_RETURN(Result r,
+                   c_.Exec("INSERT INTO job_pauses (job_id, paused_ms, resumed_ms, mode, gpus_freed, "
+                           "resume_command, cause_key, requested_by) VALUES ($1,$2,0,$3,$4,$5,$6,$7) "
+                           "RETURNING id",
+                           {P(p.job_id), P(p.paused_ms), P(p.mode), P(int64_t{p.gpus_freed ? 1 : 0}),
+                            P(p.resume_command), P(p.cause_key), P(p.requested_by)}));
   p.id = r.Int(0, 0);
   p.resumed_ms = 0;
   return OkStatus();
@@ -111,14 +114,26 @@ Status PolicyTables::EndPause(const std::string& job_id, TimeMs resumed_ms) {
     return InvalidArgument("resume time " + FormatTime(resumed_ms) + " is before the pause at " +
                            FormatTime(open->paused_ms));
   // A resume in the same millisecond as its pause still closes it (resumed_ms 0 means open).
-  return c_.Exec("UPDATE job_pauses SET resumed_ms = $1 WHERE id = $2",
-                 {P(std::max<TimeMs>(resumed_ms, 1)), P(open->id)})
+  return c_
+      .Exec("UPDATE job_pauses SET resumed_ms = $1 WHERE id = $2",
+            {P(std::max<TimeMs>(resumed_ms, 1)), P(open->id)})
       .status();
 }
 
 StatusOr<std::vector<JobPause>> PolicyTables::ListPauses(const std::string& job_id) {
-  ASSIGN_OR_RETURN(Result r,
-                   c_.Exec(std::string(kPauseColumns) + "WHERE job_id = $1 ORDER BY paused_ms, id", {P(job_id)}));
+  ASSIGN_OR_RETURN(Result r, c_.Exec(std::string(kPauseColumns) + "WHERE job_id = $1 ORDER BY paused_ms, id",
+                                     {P(job_id)}));
+  std::vector<JobPause> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int row = 0; row < r.rows(); ++row) out.push_back(PauseFromRow(r, row));
+  return out;
+}
+
+StatusOr<std::vector<JobPause>> PolicyTables::PausesOverlapping(Window w) {
+  ASSIGN_OR_RETURN(Result r, c_.Exec(std::string(kPauseColumns) +
+                                         "WHERE paused_ms < $1 AND (resumed_ms = 0 OR resumed_ms > $2) "
+                                         "ORDER BY job_id COLLATE \"C\", paused_ms, id",
+                                     {P(w.end), P(w.start)}));
   std::vector<JobPause> out;
   out.reserve(static_cast<size_t>(r.rows()));
   for (int row = 0; row < r.rows(); ++row) out.push_back(PauseFromRow(r, row));
@@ -147,12 +162,14 @@ Status PolicyTables::SettlePause(const JobPause& p) {
 }
 
 Status PolicyTables::DeletePause(int64_t pause_id) {
-  return OneRow(c_.Exec("DELETE FROM job_pauses WHERE id = $1", {P(pause_id)}), "pause " + std::to_string(pause_id));
+  return OneRow(c_.Exec("DELETE FROM job_pauses WHERE id = $1", {P(pause_id)}),
+                "pause " + std::to_string(pause_id));
 }
 
 Status PolicyTables::SetDecisionData(const std::string& cause_key, const std::string& data_json) {
-  return OneRow(c_.Exec("UPDATE policy_decisions SET data = $1 WHERE cause_key = $2", {P(data_json), P(cause_key)}),
-                "decision '" + cause_key + "'");
+  return OneRow(
+      c_.Exec("UPDATE policy_decisions SET data = $1 WHERE cause_key = $2", {P(data_json), P(cause_key)}),
+      "decision '" + cause_key + "'");
 }
 
 Status PolicyTables::DeleteDecision(const std::string& cause_key) {

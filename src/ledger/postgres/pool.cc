@@ -254,6 +254,12 @@ class PooledLedger final : public Ledger {
   Status SetBudgetGate(const BudgetGateSetting& g) override {
     return Call([&](Ledger& l) { return l.SetBudgetGate(g); });
   }
+  StatusOr<bool> PutBudgetAlert(const BudgetAlertRow& a) override {
+    return Call([&](Ledger& l) { return l.PutBudgetAlert(a); });
+  }
+  StatusOr<std::vector<BudgetAlertRow>> ListBudgetAlerts(YearMonth month) override {
+    return Call([&](Ledger& l) { return l.ListBudgetAlerts(month); });
+  }
   // Monthly close (finance).
   Status PutMonthClose(const MonthClose& c) override {
     return Call([&](Ledger& l) { return l.PutMonthClose(c); });
@@ -287,6 +293,9 @@ class PooledLedger final : public Ledger {
   }
   StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
     return Call([&](Ledger& l) { return l.ListPauses(job_id); });
+  }
+  StatusOr<std::vector<JobPause>> PausesOverlapping(Window w) override {
+    return Call([&](Ledger& l) { return l.PausesOverlapping(w); });
   }
   Status SettlePause(const JobPause& p) override {
     return Call([&](Ledger& l) { return l.SettlePause(p); });

@@ -51,8 +51,9 @@ Status PolicyTables::CheckJob(const std::string& job_id) {
 StatusOr<bool> PolicyTables::PutDecision(PolicyDecisionRow& d) {
   RETURN_IF_ERROR(CheckJob(d.job_id));
   // ON CONFLICT names the key: OR IGNORE would also swallow a CHECK failure (a bad action).
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO policy_decisions (job_id, rule, cause_key, action, dry_run, "
-                                       "at_ms, data) VALUES (?,?,?,?,?,?,?) ON CONFLICT (cause_key) DO NOTHING"));
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare("INSERT INTO policy_decisions (job_id, rule, cause_key, action, dry_run, "
+                               "at_ms, data) VALUES (?,?,?,?,?,?,?) ON CONFLICT (cause_key) DO NOTHING"));
   RETURN_IF_ERROR(q.Bind(1, std::string_view(d.job_id))
                       .Bind(2, std::string_view(d.rule))
                       .Bind(3, std::string_view(d.cause_key))
@@ -68,10 +69,11 @@ StatusOr<bool> PolicyTables::PutDecision(PolicyDecisionRow& d) {
   return true;
 }
 
-StatusOr<std::vector<PolicyDecisionRow>> PolicyTables::ListDecisions(const std::string& job_id, TimeMs from_ms,
-                                                                    size_t limit) {
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(kDecisionColumns) +
-                                       "WHERE (? = '' OR job_id = ?) AND at_ms >= ? ORDER BY at_ms, id LIMIT ?"));
+StatusOr<std::vector<PolicyDecisionRow>> PolicyTables::ListDecisions(const std::string& job_id,
+                                                                     TimeMs from_ms, size_t limit) {
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare(std::string(kDecisionColumns) +
+                               "WHERE (? = '' OR job_id = ?) AND at_ms >= ? ORDER BY at_ms, id LIMIT ?"));
   q.Bind(1, std::string_view(job_id))
       .Bind(2, std::string_view(job_id))
       .Bind(3, from_ms)
@@ -97,10 +99,11 @@ Status PolicyTables::PutPause(JobPause& p) {
   RETURN_IF_ERROR(CheckJob(p.job_id));
   ASSIGN_OR_RETURN(std::optional<JobPause> open, OpenPause(p.job_id));
   if (open)
-    return FailedPrecondition("job '" + p.job_id + "' is paused already (since " + FormatTime(open->paused_ms) +
-                              ")");
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("INSERT INTO job_pauses (job_id, paused_ms, resumed_ms, mode, gpus_freed, "
-                                       "resume_command, cause_key, requested_by) VALUES (?,?,0,?,?,?,?,?)"));
+    return FailedPrecondition("job '" + p.job_id + "' is paused already (since " +
+                              FormatTime(open->paused_ms) + ")");
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare("INSERT INTO job_pauses (job_id, paused_ms, resumed_ms, mode, gpus_freed, "
+                               "resume_command, cause_key, requested_by) VALUES (?,?,0,?,?,?,?,?)"));
   RETURN_IF_ERROR(q.Bind(1, std::string_view(p.job_id))
                       .Bind(2, p.paused_ms)
                       .Bind(3, std::string_view(p.mode))
@@ -135,8 +138,23 @@ Status PolicyTables::EndPause(const std::string& job_id, TimeMs resumed_ms) {
 }
 
 StatusOr<std::vector<JobPause>> PolicyTables::ListPauses(const std::string& job_id) {
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(kPauseColumns) + "WHERE job_id = ? ORDER BY paused_ms, id"));
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare(std::string(kPauseColumns) + "WHERE job_id = ? ORDER BY paused_ms, id"));
   q.Bind(1, std::string_view(job_id));
+  std::vector<JobPause> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(PauseFromRow(q));
+  }
+  return out;
+}
+
+StatusOr<std::vector<JobPause>> PolicyTables::PausesOverlapping(Window w) {
+  ASSIGN_OR_RETURN(Stmt q, db_.Prepare(std::string(kPauseColumns) +
+                                       "WHERE paused_ms < ? AND (resumed_ms = 0 OR resumed_ms > ?) "
+                                       "ORDER BY job_id, paused_ms, id"));
+  q.Bind(1, w.end).Bind(2, w.start);
   std::vector<JobPause> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, q.Step());
@@ -162,7 +180,8 @@ Status ChangeOne(Db& db, Stmt q, const std::string& what) {
 }  // namespace
 
 Status PolicyTables::SettlePause(const JobPause& p) {
-  ASSIGN_OR_RETURN(Stmt q, db_.Prepare("UPDATE job_pauses SET gpus_freed = ?, resume_command = ? WHERE id = ?"));
+  ASSIGN_OR_RETURN(Stmt q,
+                   db_.Prepare("UPDATE job_pauses SET gpus_freed = ?, resume_command = ? WHERE id = ?"));
   q.Bind(1, int64_t{p.gpus_freed ? 1 : 0}).Bind(2, std::string_view(p.resume_command)).Bind(3, p.id);
   return ChangeOne(db_, std::move(q), "pause " + std::to_string(p.id));
 }

@@ -24,6 +24,7 @@ class PolicyTables {
   StatusOr<std::optional<JobPause>> OpenPause(const std::string& job_id);
   Status EndPause(const std::string& job_id, TimeMs resumed_ms);
   StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id);
+  StatusOr<std::vector<JobPause>> PausesOverlapping(Window w);
   Status SettlePause(const JobPause& p);
   Status DeletePause(int64_t pause_id);
   Status SetDecisionData(const std::string& cause_key, const std::string& data_json);

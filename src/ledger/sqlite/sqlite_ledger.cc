@@ -741,6 +741,10 @@ class SqliteLedger final : public Ledger {
   }
   StatusOr<BudgetGateSetting> GetBudgetGate() override { return budgets_.GetBudgetGate(); }
   Status SetBudgetGate(const BudgetGateSetting& g) override { return budgets_.SetBudgetGate(g); }
+  StatusOr<bool> PutBudgetAlert(const BudgetAlertRow& a) override { return budgets_.PutBudgetAlert(a); }
+  StatusOr<std::vector<BudgetAlertRow>> ListBudgetAlerts(YearMonth month) override {
+    return budgets_.ListBudgetAlerts(month);
+  }
 
   // Policies that act (#13): policy_tables.h.
   StatusOr<bool> PutDecision(PolicyDecisionRow& d) override { return policy_.PutDecision(d); }
@@ -761,6 +765,7 @@ class SqliteLedger final : public Ledger {
   StatusOr<std::vector<JobPause>> ListPauses(const std::string& job_id) override {
     return policy_.ListPauses(job_id);
   }
+  StatusOr<std::vector<JobPause>> PausesOverlapping(Window w) override { return policy_.PausesOverlapping(w); }
   Status SettlePause(const JobPause& p) override { return policy_.SettlePause(p); }
   Status DeletePause(int64_t pause_id) override { return policy_.DeletePause(pause_id); }
   Status SetDecisionData(const std::string& cause_key, const std::string& data_json) override {
