@@ -124,6 +124,13 @@ StatusOr<int> Server::ReleaseHoldsLocked(const std::string& job_id, TimeMs at_ms
 }
 
 StatusOr<int> Server::ReopenHoldsLocked(const JobPause& pause, TimeMs at_ms) {
+  // A job its workload labels place is placed by them again: its scheduler may start it
+  // on other GPUs, and its samples there claim them (from the resume, FreedPauseGaps). A
+  // hold reopened on its old GPUs would be a guess billed beside the truth.
+  ASSIGN_OR_RETURN(std::optional<Job> job, ledger_->GetJob(pause.job_id));
+  if (!job) return 0;
+  ASSIGN_OR_RETURN(bool placed_by_labels, SeenByLabels(*ledger_, sightings_, *job));
+  if (placed_by_labels) return 0;
   ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger_->AllocationsOfJob(pause.job_id));
   ASSIGN_OR_RETURN(std::vector<Allocation> now_held, ledger_->AllocationsOverlapping({at_ms, at_ms + 1}));
   std::set<std::string> taken;  // GPUs held at the resume, by this job or another: not reopened

@@ -1,0 +1,239 @@
+// Paused and resumed jobs in the books, through the real server (#13, docs/POLICIES.md
+// "Paused time on the books"): a job its workload labels place, suspended (GPUs freed)
+// and resumed on other GPUs, is held once, where its samples are; a cooperative run
+// stopped on a pause and resumed under the same job id runs again in its job (its
+// re-registration and its final PATCH are taken), billed for its runs and not the time
+// between; and a pause whose launcher was never asked (or whose answer was never
+// recorded) before a crash is asked again when the server starts on the same ledger.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <snappy.h>
+
+#include <nlohmann/json.hpp>
+
+#include "books/books.h"
+#include "common/test_util.h"
+#include "ingest/proto_writer.h"
+#include "pause/target.h"
+#include "report/report.h"
+#include "server/auth.h"
+#include "server/server.h"
+
+namespace gpuledger {
+namespace {
+
+constexpr TimeMs kT0 = 1796205600000;         // 2026-12-02T10:00:00Z
+constexpr int64_t kPricePerHour = 3'500'000;  // micros per GPU-hour
+
+std::string Snappy(const std::string& raw) {
+  std::string out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+// Answers as the launchers do: Kubernetes' suspend and Slurm's requeue free the GPUs,
+// Docker's freezer keeps them. Pausing a job it paused already counts as done (Docker
+// answers 409 "already paused", Kubernetes' suspend: true is idempotent).
+class FakeLauncher : public JobController {
+ public:
+  StatusOr<PauseOutcome> Pause(const PauseTarget& target) override {
+    ++pauses;
+    if (!answer.ok()) return answer;
+    PauseOutcome o;
+    o.gpus_freed = target.mode == PauseMode::kKubernetes || target.mode == PauseMode::kSlurmRequeue;
+    o.resume_command = "resume " + target.handle;
+    o.detail = paused.insert(target.job_id).second ? "paused" : "already paused";
+    return o;
+  }
+  StatusOr<PauseOutcome> Resume(const PauseTarget& target) override {
+    ++resumes;
+    paused.erase(target.job_id);
+    PauseOutcome o;
+    o.resume_command = "resume " + target.handle;
+    return o;
+  }
+  int pauses = 0;
+  int resumes = 0;
+  Status answer = OkStatus();  // a refusal to give instead
+  std::set<std::string> paused;
+};
+
+class PauseBooks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto l = OpenSqliteLedger(path());
+    ASSERT_TRUE(l.ok());
+    std::unique_ptr<Ledger> ledger = std::move(l).value();
+    LedgerSettings s;
+    s.timezone = "UTC";
+    s.default_interval_ms = kMinuteMs;
+    s.default_max_gap_ms = 2 * kMinuteMs;
+    ASSERT_TRUE(ledger->SetSettings(s).ok());
+    ASSERT_TRUE(ledger->PutPrices({{"A10G", kT0 - kDayMs, kPricePerHour, 0, "CNY"}}).ok());
+    std::vector<Gpu> gpus;
+    for (const char* uuid : {"GPU-a", "GPU-b"}) {
+      Gpu g;
+      g.uuid = uuid;
+      g.node = "n1";
+      g.model = "A10G";
+      g.in_service_from = kT0 - kDayMs;
+      gpus.push_back(g);
+    }
+    ASSERT_TRUE(ledger->PutGpus(gpus).ok());
+    for (auto [name, role] : {std::pair{"ingest", Role::kIngest}, std::pair{"admin", Role::kAdmin}}) {
+      auto t = MakeToken(role, "", "", kT0);
+      ASSERT_TRUE(t.ok());
+      ASSERT_TRUE(ledger->PutToken(t->record).ok());
+      tokens_[name] = t->secret;
+    }
+  }
+  void TearDown() override { StopServer(); }
+  std::string path() const { return dir_.path() + "/ledger.db"; }
+  void PutJob(const Job& j) {
+    auto l = OpenSqliteLedger(path());
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE((*l)->PutJobs({j}).ok());
+  }
+  void StartServer(JobController* controller) { StartServerOn(path(), controller); }
+  void StartServerOn(const std::string& ledger_path, JobController* controller) {
+    auto l = OpenSqliteLedger(ledger_path);
+    ASSERT_TRUE(l.ok());
+    ServerOptions o;
+    o.port = 0;
+    o.journal_dir = "";  // each write commits (and attributes) before its answer
+    o.job_controller = controller;
+    server_ = std::make_unique<Server>(std::move(l).value(), clock_, std::move(o));
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+  void StopServer() {
+    if (server_) server_->Stop();
+    server_.reset();
+    client_.reset();
+  }
+  static Job Running(const std::string& id) {
+    Job j;
+    j.id = id;
+    j.user = "alice";
+    j.project = "det";
+    j.department = "retail";
+    j.status = JobStatus::kRunning;
+    j.start_ms = kT0;
+    j.gpu_share_ppm = kFullShare;
+    return j;
+  }
+  httplib::Headers As(const std::string& who) { return {{"Authorization", "Bearer " + tokens_[who]}}; }
+  // The GPU's utilisation every minute over [from, to], labelled hpc_job=`job` as the node
+  // agent labels a job's GPUs (none: unlabelled).
+  int WriteUtil(const std::string& gpu, TimeMs from, TimeMs to, const std::string& job) {
+    RwPoints points;
+    for (TimeMs t = from; t <= to; t += kMinuteMs) points.emplace_back(80, t);
+    RwLabels labels = {{"Hostname", "n1"},
+                       {"UUID", gpu},
+                       {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+                       {"gpu", gpu == "GPU-a" ? "0" : "1"},
+                       {"modelName", "A10G"}};
+    if (!job.empty()) labels.insert(labels.begin() + 4, {"hpc_job", job});
+    httplib::Headers h = As("ingest");
+    h.emplace("Content-Encoding", "snappy");
+    auto r = client_->Post("/api/v1/write", h, Snappy(RwRequestV1({RwSeriesV1(labels, points)})),
+                           "application/x-protobuf;proto=prometheus.WriteRequest");
+    return r ? r->status : -1;
+  }
+  std::pair<int, nlohmann::json> Send(const std::string& method, const std::string& path,
+                                      const std::string& who, const std::string& body = "") {
+    httplib::Result r = method == "PATCH" ? client_->Patch(path.c_str(), As(who), body, "application/json")
+                                          : client_->Post(path.c_str(), As(who), body, "application/json");
+    if (!r) return {-1, {}};
+    return {r->status, nlohmann::json::parse(r->body, nullptr, false)};
+  }
+  std::vector<Allocation> Holds(const std::string& job) { return HoldsIn(path(), job); }
+  std::vector<Allocation> HoldsIn(const std::string& ledger_path, const std::string& job) {
+    auto l = OpenSqliteLedger(ledger_path);
+    EXPECT_TRUE(l.ok());
+    auto a = (*l)->AllocationsOfJob(job);
+    EXPECT_TRUE(a.ok());
+    return *a;
+  }
+  // GPU-hours the job is held for up to `as_of`, in minutes.
+  int64_t HeldMinutes(const std::string& job, TimeMs as_of) {
+    int64_t ms = 0;
+    for (const Allocation& a : Holds(job)) {
+      const TimeMs end = a.end_ms == 0 ? as_of : std::min(a.end_ms, as_of);
+      if (end > a.start_ms) ms += end - a.start_ms;
+    }
+    return ms / kMinuteMs;
+  }
+  JobSummary Summary(const std::string& job, TimeMs as_of) {
+    auto l = OpenSqliteLedger(path());
+    EXPECT_TRUE(l.ok());
+    auto ctx = LoadBooksContext(**l);
+    EXPECT_TRUE(ctx.ok()) << ctx.status().ToString();
+    auto j = (*l)->GetJob(job);
+    EXPECT_TRUE(j.ok() && j->has_value());
+    auto s = BuildJobSummary(**l, *ctx, **j, as_of);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return *s;
+  }
+  std::string Describe(const std::string& job) {
+    std::string out;
+    for (const Allocation& a : Holds(job))
+      out += a.gpu_uuid + " [" + FormatTime(a.start_ms) + ", " + (a.end_ms ? FormatTime(a.end_ms) : "open") +
+             ") ";
+    return out;
+  }
+
+  testing::TempDir dir_;
+  SimulatedClock clock_{kT0};
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(PauseBooks, ASuspendedJobResumedOnOtherGpusIsHeldOnceAndItsOldGpuIsFreeForAnotherJob) {
+  Job kube = Running("kube");
+  kube.labels = {{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "vision"}, {kK8sJobLabel, "yolo-17"}};
+  PutJob(kube);
+  FakeLauncher launcher;
+  clock_.Set(kT0 + kHourMs);
+  StartServer(&launcher);
+  // Its first hour on GPU-a, placed there by its samples' labels.
+  ASSERT_EQ(WriteUtil("GPU-a", kT0, kT0 + 59 * kMinuteMs, "kube"), 204);
+  ASSERT_EQ(HeldMinutes("kube", kT0 + kHourMs), 60) << Describe("kube");
+  // Suspended at T0 + 1 h: its pods go, GPU-a is freed at the pause. A last sample from
+  // the terminating pod, labelled, does not hold it again.
+  auto [paused, why] = Send("POST", "/api/v1/jobs/kube/pause", "admin");
+  ASSERT_EQ(paused, 202) << why.dump();
+  ASSERT_EQ(why["gpus_freed"], true);
+  clock_.Set(kT0 + kHourMs + 5 * kMinuteMs);
+  ASSERT_EQ(WriteUtil("GPU-a", kT0 + kHourMs + 2 * kMinuteMs, kT0 + kHourMs + 2 * kMinuteMs, "kube"), 204);
+  EXPECT_EQ(HeldMinutes("kube", kT0 + 2 * kHourMs), 60) << Describe("kube");
+
+  // Resumed at T0 + 2 h; the scheduler starts it on GPU-b, where its samples place it.
+  clock_.Set(kT0 + 2 * kHourMs);
+  auto [resumed, answer] = Send("POST", "/api/v1/jobs/kube/resume", "admin");
+  ASSERT_EQ(resumed, 200) << answer.dump();
+  EXPECT_EQ(launcher.resumes, 1);
+  clock_.Set(kT0 + 3 * kHourMs);
+  ASSERT_EQ(WriteUtil("GPU-b", kT0 + 2 * kHourMs, kT0 + 3 * kHourMs - kMinuteMs, "kube"), 204);
+
+  // Counted once: its hour on GPU-a before the pause and its hour on GPU-b after the
+  // resume, nothing on GPU-a after it (a reopened hold there would add a third hour).
+  EXPECT_EQ(HeldMinutes("kube", kT0 + 3 * kHourMs), 120) << Describe("kube");
+  for (const Allocation& a : Holds("kube")) {
+    if (a.gpu_uuid == "GPU-a") {
+      EXPECT_EQ(a.end_ms, kT0 + kHourMs) << Describe("kube");
+    }
+  }
+  EXPECT_EQ(Summary("kube", kT0 + 3 * kHourMs).cost_micros, 2 * kPricePerHour);
+
+  // GPU-a is free: another job is registered on it from the resume on.
+  const std::string next = R"({"id": "next", "user": "bob", "project": "det", "department": "retail",
+    "status": "running", "start": "2026-12-02T12:10:00Z",
+    "allocations": [{"gpu_uuid": "GPU-a", "start": "2026-12-02T12:10:00Z"}]})";
+  auto [registered, body] = Send("POST", "/api/v1/jobs", "ingest", next);
+  EXPECT_EQ(registered, 201) << body.dump();
+}
+
+}  // namespace
+}  // namespace gpuledger
