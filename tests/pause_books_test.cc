@@ -235,5 +235,81 @@ TEST_F(PauseBooks, ASuspendedJobResumedOnOtherGpusIsHeldOnceAndItsOldGpuIsFreeFo
   EXPECT_EQ(registered, 201) << body.dump();
 }
 
+TEST_F(PauseBooks, ACooperativeRunResumedUnderItsJobIdRunsInItAgainAndThePauseBetweenIsNotBilled) {
+  PutJob(Running("coop"));  // the cooperative launcher: no labels needed
+  clock_.Set(kT0 + 50 * kMinuteMs);
+  StartServer(nullptr);
+  auto epoch = [&](int n) {
+    nlohmann::json epochs =
+        nlohmann::json::array({{{"epoch", n}, {"time_s", n * 600}, {"train_loss", 2.0 / n}}});
+    return Send("POST", "/api/v1/jobs/coop/progress", "ingest", nlohmann::json{{"epochs", epochs}}.dump());
+  };
+  // Its first run on GPU-a, labelled by the agent; paused by hand at T0 + 50 min.
+  ASSERT_EQ(WriteUtil("GPU-a", kT0, kT0 + 49 * kMinuteMs, "coop"), 204);
+  auto [paused, why] = Send("POST", "/api/v1/jobs/coop/pause", "admin");
+  ASSERT_EQ(paused, 202) << why.dump();
+  // The callback stops after its epoch's checkpoint at T0 + 1 h and ends the job paused.
+  clock_.Set(kT0 + kHourMs);
+  ASSERT_EQ(WriteUtil("GPU-a", kT0 + 50 * kMinuteMs, kT0 + 59 * kMinuteMs, "coop"), 204);
+  auto [posted, answer] = epoch(6);
+  ASSERT_EQ(posted, 200) << answer.dump();
+  ASSERT_EQ(answer["kind"], "pause") << answer.dump();
+  auto [ended, end_body] =
+      Send("PATCH", "/api/v1/jobs/coop", "ingest", R"({"status": "paused", "end": "2026-12-02T11:00:00Z"})");
+  ASSERT_EQ(ended, 200) << end_body.dump();
+  EXPECT_EQ(HeldMinutes("coop", kT0 + 3 * kHourMs), 60) << Describe("coop");
+
+  // Resumed at T0 + 1.5 h: the pause request is withdrawn; its run is back at T0 + 2 h
+  // (someone ran the resume command), on the same GPU, and registers under the same id.
+  clock_.Set(kT0 + 90 * kMinuteMs);
+  auto [resumed, r] = Send("POST", "/api/v1/jobs/coop/resume", "admin");
+  ASSERT_EQ(resumed, 200) << r.dump();
+  clock_.Set(kT0 + 2 * kHourMs);
+  auto [registered, reg] = Send("POST", "/api/v1/jobs", "ingest",
+                                R"({"id": "coop", "user": "alice", "project": "det", "department": "retail",
+                                    "status": "running", "start": "2026-12-02T12:00:00Z"})");
+  ASSERT_EQ(registered, 201) << reg.dump();
+  clock_.Set(kT0 + 3 * kHourMs);
+  ASSERT_EQ(WriteUtil("GPU-a", kT0 + 2 * kHourMs, kT0 + 3 * kHourMs - kMinuteMs, "coop"), 204);
+  auto [again, go_on] = epoch(7);
+  ASSERT_EQ(again, 200) << go_on.dump();
+  EXPECT_EQ(go_on["stop"], false) << go_on.dump();
+  // It finishes at T0 + 3 h: the callback's PATCH, with an ingest token, is taken.
+  auto [done, done_body] = Send("PATCH", "/api/v1/jobs/coop", "ingest",
+                                R"({"status": "succeeded", "end": "2026-12-02T13:00:00Z"})");
+  ASSERT_EQ(done, 200) << done_body.dump();
+
+  // One job: its first start, its last end; held for its two runs, not the hour between.
+  auto l = OpenSqliteLedger(path());
+  ASSERT_TRUE(l.ok());
+  auto job = (*l)->GetJob("coop");
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->status, JobStatus::kSucceeded);
+  EXPECT_EQ((*job)->start_ms, kT0);
+  EXPECT_EQ((*job)->end_ms, kT0 + 3 * kHourMs);
+  EXPECT_EQ(HeldMinutes("coop", kT0 + 4 * kHourMs), 120) << Describe("coop");
+  EXPECT_EQ(Summary("coop", kT0 + 4 * kHourMs).cost_micros, 2 * kPricePerHour);
+  // Its pause lasted from the request until its run was back.
+  auto pauses = (*l)->ListPauses("coop");
+  ASSERT_TRUE(pauses.ok());
+  ASSERT_EQ(pauses->size(), 1u);
+  EXPECT_EQ((*pauses)[0].paused_ms, kT0 + 50 * kMinuteMs);
+  EXPECT_EQ((*pauses)[0].resumed_ms, kT0 + 2 * kHourMs);
+}
+
+TEST_F(PauseBooks, APausedJobWhosePauseRequestStandsIsNotRegisteredAgain) {
+  PutJob(Running("coop"));
+  clock_.Set(kT0 + kHourMs);
+  StartServer(nullptr);
+  ASSERT_EQ(Send("POST", "/api/v1/jobs/coop/pause", "admin").first, 202);
+  ASSERT_EQ(Send("PATCH", "/api/v1/jobs/coop", "ingest", R"({"status": "paused"})").first, 200);
+  clock_.Set(kT0 + 2 * kHourMs);
+  auto [registered, reg] = Send("POST", "/api/v1/jobs", "ingest",
+                                R"({"id": "coop", "user": "alice", "project": "det", "department": "retail",
+                                    "status": "running", "start": "2026-12-02T12:00:00Z"})");
+  EXPECT_EQ(registered, 409) << reg.dump();
+  EXPECT_NE(reg.dump().find("/resume"), std::string::npos) << reg.dump();
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -335,6 +335,11 @@ void Server::Routes() {
                 std::vector<std::string> warnings;
                 Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
                   warnings.clear();
+                  // A paused job's resumed run registering under its id runs in it again.
+                  if (!IsFinished(job.status) && job.end_ms == 0) {
+                    ASSIGN_OR_RETURN(bool again, RunPausedJobAgain(*ledger_, job.id, clock_.Now()));
+                    if (again) job.start_ms = 0;  // the job keeps its first start
+                  }
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
                   ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job), &warnings));
                   // The image-tag policy: enforce refuses only a new job not yet running (a
@@ -402,7 +407,7 @@ void Server::Routes() {
                 [&] {
                   MutexLock lock(ledger_mu_);
                   if (Status s = ledger_->PutProgress(id, *epochs); !s.ok()) return Reply(res, s);
-                  if (Status s = StartPendingJob(*ledger_, id, clock_.Now()); !s.ok()) return Reply(res, s);
+                  if (Status s = StartJobAtProgressLocked(id); !s.ok()) return Reply(res, s);
                   // The policies that act (#13), so a pause decided now is answered now.
                   EvaluatePoliciesLocked({id}, /*throttled=*/false);
                   auto stop = ledger_->GetStopRequest(id);

@@ -425,6 +425,13 @@ Status Server::Attribute() {
   return s;
 }
 
+Status Server::StartJobAtProgressLocked(const std::string& job_id) {
+  RETURN_IF_ERROR(StartPendingJob(*ledger_, job_id, clock_.Now()));
+  ASSIGN_OR_RETURN(bool again, RunPausedJobAgain(*ledger_, job_id, clock_.Now()));
+  if (again) label_jobs_.Clear();  // its labels claim for it again, without its old end
+  return OkStatus();
+}
+
 void Server::StartPendingJobsLocked(const std::vector<GpuSample>& samples) {
   if (samples.empty()) return;
   // The samples are stored whatever this finds: an error is kept for /healthz and the

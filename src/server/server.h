@@ -245,6 +245,9 @@ class Server {
   // Pending jobs holding the samples' GPUs become running at their first sample
   // (job_update.h StartPendingJobsAtFirstSample).
   void StartPendingJobsLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
+  // At a progress post: a pending job is running (StartPendingJob), and a paused one
+  // whose run is back after a resume runs again (RunPausedJobAgain).
+  Status StartJobAtProgressLocked(const std::string& job_id) GL_REQUIRES(ledger_mu_);
   StatusOr<JobInputs> PolicyInputsLocked(const Job& job, const RulesConfig& rules, TimeMs now)
       GL_REQUIRES(ledger_mu_);
   // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
