@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <snappy.h>
+#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,38 @@ class FakeLauncher : public JobController {
   int resumes = 0;
   Status answer = OkStatus();  // a refusal to give instead
   std::set<std::string> paused;
+};
+
+// Copies the SQLite ledger at `from` to `to` as it stands (a consistent snapshot of what
+// has committed), through a connection of its own.
+Status SnapshotLedger(const std::string& from, const std::string& to) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(from.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Internal("cannot open " + from);
+  }
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, ("VACUUM INTO '" + to + "'").c_str(), nullptr, nullptr, &error);
+  const std::string why = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return rc == SQLITE_OK ? OkStatus() : Internal("VACUUM INTO " + to + ": " + why);
+}
+
+// A launcher asked while the server is in the middle of a pause: it snapshots the ledger
+// first, so a later server can start on the ledger as a crash at that instant (the
+// intent committed, the answer not) would have left it. Then it pauses the job.
+class SnapshottingLauncher : public FakeLauncher {
+ public:
+  SnapshottingLauncher(std::string ledger, std::string to) : ledger_(std::move(ledger)), to_(std::move(to)) {}
+  StatusOr<PauseOutcome> Pause(const PauseTarget& target) override {
+    snapshot = SnapshotLedger(ledger_, to_);
+    return FakeLauncher::Pause(target);
+  }
+  Status snapshot = Internal("not asked");
+
+ private:
+  std::string ledger_, to_;
 };
 
 class PauseBooks : public ::testing::Test {
@@ -309,6 +342,74 @@ TEST_F(PauseBooks, APausedJobWhosePauseRequestStandsIsNotRegisteredAgain) {
                                     "status": "running", "start": "2026-12-02T12:00:00Z"})");
   EXPECT_EQ(registered, 409) << reg.dump();
   EXPECT_NE(reg.dump().find("/resume"), std::string::npos) << reg.dump();
+}
+
+TEST_F(PauseBooks, APauseLeftOverByACrashBeforeItsAnswerWasRecordedIsAskedAgainAtStart) {
+  Job kube = Running("kube");
+  kube.labels = {{kLauncherLabel, "kubernetes"}, {kK8sNamespaceLabel, "vision"}, {kK8sJobLabel, "yolo-17"}};
+  PutJob(kube);
+  {
+    auto l = OpenSqliteLedger(path());
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE((*l)->PutAllocations({{"kube", "GPU-a", kT0, 0, kFullShare}}).ok());
+  }
+  // The first run: paused by hand at T0 + 1 h. Its launcher is asked after the intent
+  // commits; the snapshot taken then is the ledger a crash at that instant leaves.
+  const std::string crashed = dir_.path() + "/crashed.db";
+  SnapshottingLauncher first(path(), crashed);
+  clock_.Set(kT0 + kHourMs);
+  StartServer(&first);
+  ASSERT_EQ(Send("POST", "/api/v1/jobs/kube/pause", "admin").first, 202);
+  ASSERT_TRUE(first.snapshot.ok()) << first.snapshot.ToString();
+  StopServer();
+  {
+    auto l = OpenSqliteLedger(crashed);
+    ASSERT_TRUE(l.ok());
+    auto open = (*l)->OpenPause("kube");
+    ASSERT_TRUE(open.ok() && open->has_value());
+    EXPECT_FALSE((*open)->gpus_freed);  // an intent: the launcher has not answered
+  }
+  ASSERT_EQ(HoldsIn(crashed, "kube").size(), 1u);
+  EXPECT_EQ(HoldsIn(crashed, "kube")[0].end_ms, 0);
+
+  // The next run starts on that ledger; the launcher paused the job already (its answer
+  // was lost), so asked again it says so, and that counts as done.
+  FakeLauncher launcher;
+  launcher.paused = first.paused;
+  clock_.Set(kT0 + kHourMs + 10 * kMinuteMs);
+  StartServerOn(crashed, &launcher);
+  // Until its launcher has answered, a resume would be undone by the answer: refused.
+  EXPECT_EQ(Send("POST", "/api/v1/jobs/kube/resume", "admin").first, 409);
+  ASSERT_EQ(WriteUtil("GPU-b", kT0 + kHourMs, kT0 + kHourMs + 5 * kMinuteMs, ""), 204);  // runs them
+  EXPECT_EQ(launcher.pauses, 1);
+  {
+    auto l = OpenSqliteLedger(crashed);
+    ASSERT_TRUE(l.ok());
+    auto open = (*l)->OpenPause("kube");
+    ASSERT_TRUE(open.ok() && open->has_value());
+    EXPECT_TRUE((*open)->gpus_freed);
+    auto d = (*l)->GetDecision((*open)->cause_key);
+    ASSERT_TRUE(d.ok() && d->has_value());
+    const nlohmann::json data = nlohmann::json::parse((*d)->data_json);
+    EXPECT_EQ(data["outcome"], "paused (kubernetes)") << data.dump();
+    EXPECT_EQ(data["detail"], "already paused") << data.dump();
+    // Audited by the policy engine: the caller that asked for it is gone.
+    auto audit = client_->Get("/api/v1/audit", As("admin"));
+    ASSERT_TRUE(audit);
+    EXPECT_NE(audit->body.find(R"("action":"policy manual pause settled")"), std::string::npos)
+        << audit->body;
+  }
+  // Settled: the freed GPU's hold ends at the pause, not at the restart.
+  ASSERT_EQ(HoldsIn(crashed, "kube").size(), 1u);
+  EXPECT_EQ(HoldsIn(crashed, "kube")[0].end_ms, kT0 + kHourMs);
+  StopServer();
+
+  // Once settled it is never asked again.
+  FakeLauncher third;
+  StartServerOn(crashed, &third);
+  ASSERT_EQ(WriteUtil("GPU-b", kT0 + kHourMs + 6 * kMinuteMs, kT0 + kHourMs + 7 * kMinuteMs, ""), 204);
+  EXPECT_EQ(third.pauses, 0);
+  EXPECT_EQ(Send("POST", "/api/v1/jobs/kube/resume", "admin").first, 200);
 }
 
 }  // namespace

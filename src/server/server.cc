@@ -60,6 +60,7 @@ Status Server::Start() {
     MutexLock lock(ledger_mu_);
     ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
     interval_ms_ = settings.default_interval_ms;
+    RequeueLeftOverPausesLocked();  // a crash between a pause's intent and its answer
     if (!options_.journal_dir.empty()) {
       // What an earlier run acknowledged but had not written to the ledger (a crash).
       ASSIGN_OR_RETURN(journal_,
