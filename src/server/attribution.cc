@@ -10,14 +10,10 @@ namespace {
 // The labels that name a job, most specific first.
 constexpr const char* kJobLabels[] = {"hpc_job", "pod"};
 
-// Gives `gpu` to `job` over [first, last + interval), unless the job already holds it
-// there through an allocation that does not start at `first` (an explicit one wins).
-Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs first, TimeMs last,
-             DurationMs interval, AttributionStats* stats) {
-  TimeMs end = last + interval;
-  if (job.end_ms != 0) end = std::min(end, job.end_ms);
-  if (job.start_ms != 0) first = std::max(first, job.start_ms);
-  if (end <= first) return OkStatus();
+// Gives `gpu` to `job` over [first, end), unless the job already holds it there through
+// an allocation that does not start at `first` (an explicit one wins).
+Status ClaimSpan(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs first, TimeMs end,
+                 AttributionStats* stats) {
   ASSIGN_OR_RETURN(std::vector<Allocation> held, ledger.AllocationsOverlapping({first, end}));
   // A GPU handed from one job to the next: the previous job's hold reaches one sample
   // interval past its last sample, into this job's first. This job's hold starts where
@@ -46,7 +42,77 @@ Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs firs
   return OkStatus();
 }
 
+// Gives `gpu` to `job` over [first, last + interval) within the job's life, except where
+// a pause had freed its GPUs (FreedPauseGaps): a label seen before such a pause and
+// again after it (one span per GPU) claims the two runs, never the gap between them.
+Status Claim(Ledger& ledger, const Job& job, const std::string& gpu, TimeMs first, TimeMs last,
+             DurationMs interval, AttributionStats* stats) {
+  TimeMs end = last + interval;
+  if (job.end_ms != 0) end = std::min(end, job.end_ms);
+  if (job.start_ms != 0) first = std::max(first, job.start_ms);
+  if (end <= first) return OkStatus();
+  ASSIGN_OR_RETURN(std::vector<Window> gaps, FreedPauseGaps(ledger, job.id));
+  for (const Window& gap : gaps) {  // by start, disjoint
+    if (gap.end <= first || gap.start >= end) continue;
+    if (gap.start > first) RETURN_IF_ERROR(ClaimSpan(ledger, job, gpu, first, gap.start, stats));
+    first = gap.end;
+    if (first >= end) return OkStatus();
+  }
+  return ClaimSpan(ledger, job, gpu, first, end, stats);
+}
+
+// The names a job's workload labels may carry: its pod and hpc_job labels, and its id as
+// hpc_job (the node agent's label, or a Slurm job id).
+std::vector<std::pair<std::string, std::string>> LabelNames(const Job& job) {
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const char* key : kJobLabels) {
+    auto v = job.labels.find(key);
+    if (v != job.labels.end() && !v->second.empty()) names.emplace_back(key, v->second);
+  }
+  names.emplace_back("hpc_job", job.id);
+  return names;
+}
+
 }  // namespace
+
+StatusOr<std::vector<Window>> FreedPauseGaps(Ledger& ledger, const std::string& job_id) {
+  std::vector<Window> gaps;
+  ASSIGN_OR_RETURN(std::vector<JobPause> pauses, ledger.ListPauses(job_id));
+  std::vector<Allocation> holds;
+  bool holds_read = false;
+  for (const JobPause& p : pauses) {
+    if (!p.gpus_freed) continue;  // held (Docker, Slurm suspend), or a launcher not answered yet
+    const TimeMs to = p.resumed_ms == 0 ? kMaxTimeMs : p.resumed_ms;
+    TimeMs from = p.paused_ms;
+    if (p.mode == "cooperative") {
+      // The run goes on to its epoch's checkpoint after the request and ends the job
+      // then (PATCH paused ends its holds there): the gap starts where its holds ended.
+      // While the pause is open the job's own end bounds its claims (paused), or its run
+      // goes on (running); none ended within a closed one: the run never stopped.
+      if (p.resumed_ms == 0) continue;
+      if (!holds_read) {
+        ASSIGN_OR_RETURN(holds, ledger.AllocationsOfJob(job_id));
+        holds_read = true;
+      }
+      TimeMs ended = kMinTimeMs;
+      for (const Allocation& a : holds)
+        if (a.end_ms != 0 && a.end_ms >= p.paused_ms && a.end_ms <= to) ended = std::max(ended, a.end_ms);
+      if (ended == kMinTimeMs) continue;
+      from = ended;
+    }
+    if (from < to) gaps.push_back({from, to});
+  }
+  std::sort(gaps.begin(), gaps.end(), [](const Window& a, const Window& b) { return a.start < b.start; });
+  return gaps;
+}
+
+StatusOr<bool> SeenByLabels(Ledger& ledger, SightingBuffer& buffer, const Job& job) {
+  for (const auto& [key, value] : LabelNames(job)) {
+    ASSIGN_OR_RETURN(std::vector<LabelSighting> seen, buffer.Find(ledger, key, value));
+    if (!seen.empty()) return true;
+  }
+  return false;
+}
 
 StatusOr<std::vector<Job>> JobLabelCache::Find(Ledger& ledger, const std::string& key,
                                                const std::string& value) {
@@ -193,13 +259,7 @@ Status AttributePending(Ledger& ledger, DurationMs interval_ms, JobLabelCache& j
 }
 
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats) {
-  std::vector<std::pair<std::string, std::string>> names;
-  for (const char* key : kJobLabels) {
-    auto v = job.labels.find(key);
-    if (v != job.labels.end() && !v->second.empty()) names.emplace_back(key, v->second);
-  }
-  names.emplace_back("hpc_job", job.id);
-  for (const auto& [key, value] : names) {
+  for (const auto& [key, value] : LabelNames(job)) {
     ASSIGN_OR_RETURN(std::vector<LabelSighting> seen, ledger.FindSightings(key, value));
     for (const LabelSighting& s : seen) {
       RETURN_IF_ERROR(Claim(ledger, job, s.gpu_uuid, s.first_ms, s.last_ms, interval_ms, stats));

@@ -3,7 +3,8 @@
 // allocation covers that GPU, the job the label names gets one over the span the label
 // was seen, and sightings are kept so a job registered later still claims its past
 // samples. Explicit allocations win: a label never overrides one (that is a conflict,
-// counted). Called by the server under its ledger lock. Not thread-safe.
+// counted). A label claims nothing over the time a pause freed its job's GPUs. Called by
+// the server under its ledger lock. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -85,5 +86,15 @@ Status AttributePending(Ledger& ledger, DurationMs interval_ms, JobLabelCache& j
 // After a job is registered: claim the GPUs its labels (pod, hpc_job, or its id as a
 // Slurm job id) were already seen on.
 Status AttributeNewJob(Ledger& ledger, const Job& job, DurationMs interval_ms, AttributionStats* stats);
+
+// The spans a pause freed the job's GPUs (docs/POLICIES.md "Paused time on the books"),
+// by start: a launcher's freed pause (Kubernetes suspend, Slurm requeue) from its pause,
+// a cooperative one from where the job's holds ended with its run; to its resume (a
+// cooperative pause of a stopped run: until the run is back), kMaxTimeMs while open. A
+// label claim never covers them.
+StatusOr<std::vector<Window>> FreedPauseGaps(Ledger& ledger, const std::string& job_id);
+// Whether the job's labels (pod, hpc_job, or its id as hpc_job) have been seen on any
+// GPU (the ledger's sightings and those not written yet): its samples place it.
+StatusOr<bool> SeenByLabels(Ledger& ledger, SightingBuffer& buffer, const Job& job);
 
 }  // namespace gpuledger

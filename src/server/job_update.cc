@@ -30,9 +30,16 @@ StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in, std::v
   const Job& old = *stored;
   if (IsFinished(old.status)) {
     if (in.status == old.status && in.start_ms == old.start_ms && in.end_ms == old.end_ms) return old;
-    return FailedPrecondition("job '" + old.id + "' is " + std::string(JobStatusName(old.status)) +
-                              ": a finished job is not registered again; correct it with PATCH /api/v1/jobs/" +
-                              old.id + " (admins)");
+    if (old.status == JobStatus::kPaused && !IsFinished(in.status) && in.end_ms == 0) {
+      // RunPausedJobAgain did not take it back: its pause request still stands.
+      return FailedPrecondition("job '" + old.id +
+                                "' is paused and its pause request stands: resume it (POST /api/v1/jobs/" +
+                                old.id + "/resume) before its run registers again");
+    }
+    return FailedPrecondition(
+        "job '" + old.id + "' is " + std::string(JobStatusName(old.status)) +
+        ": a finished job is not registered again; correct it with PATCH /api/v1/jobs/" + old.id +
+        " (admins)");
   }
   if (IsFinished(in.status) || in.end_ms != 0) {
     return FailedPrecondition("job '" + old.id + "' is " + std::string(JobStatusName(old.status)) +
@@ -81,6 +88,25 @@ Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now) {
   job->status = JobStatus::kRunning;
   if (job->start_ms == 0) job->start_ms = now;
   return ledger.PutJobs({*job});
+}
+
+StatusOr<bool> RunPausedJobAgain(Ledger& ledger, const std::string& job_id, TimeMs now) {
+  bool again = false;
+  RETURN_IF_ERROR(ledger.InTransaction([&]() -> Status {
+    again = false;
+    ASSIGN_OR_RETURN(std::optional<Job> job, ledger.GetJob(job_id));
+    if (!job || job->status != JobStatus::kPaused) return OkStatus();
+    ASSIGN_OR_RETURN(std::optional<StopRequest> stop, ledger.GetStopRequest(job_id));
+    if (stop && stop->kind == "pause") return OkStatus();  // not resumed: it stays paused
+    job->status = JobStatus::kRunning;
+    job->end_ms = 0;  // its holds ended with its last run stay as they are
+    RETURN_IF_ERROR(ledger.PutJobs({*job}));
+    ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger.OpenPause(job_id));
+    if (open) RETURN_IF_ERROR(ledger.EndPause(job_id, std::max(now, open->paused_ms)));
+    again = true;
+    return OkStatus();
+  }));
+  return again;
 }
 
 StatusOr<std::vector<std::string>> StartPendingJobsAtFirstSample(Ledger& ledger,

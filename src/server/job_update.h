@@ -79,6 +79,15 @@ StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job incoming,
 // becomes running and, when it has none, its start `now`. Other jobs are left as they are.
 Status StartPendingJob(Ledger& ledger, const std::string& job_id, TimeMs now);
 
+// A paused job run again under its id (the run its resume command started registers or
+// posts progress: a cooperative pause ends the job `paused`) is running again from `now`
+// when nothing asks it to stay paused (a resume withdrew its pause request, or the
+// server never asked for one): its status running, its end cleared (the holds that ended
+// with its last run stay ended), its open pause closed at `now`, in one transaction.
+// Returns whether it was taken back. A job with a pause request standing stays paused
+// (MergeRegistration refuses its registration, naming the resume). docs/POLICIES.md.
+StatusOr<bool> RunPausedJobAgain(Ledger& ledger, const std::string& job_id, TimeMs now);
+
 // A submitted (pending) job is running once its first sample arrives too: among the
 // allocations (explicit, or made from workload labels) of the GPUs `samples` are from,
 // each pending job's becomes running, its start (when it has none) the first of those

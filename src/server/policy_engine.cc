@@ -124,6 +124,13 @@ StatusOr<int> Server::ReleaseHoldsLocked(const std::string& job_id, TimeMs at_ms
 }
 
 StatusOr<int> Server::ReopenHoldsLocked(const JobPause& pause, TimeMs at_ms) {
+  // A job its workload labels place is placed by them again: its scheduler may start it
+  // on other GPUs, and its samples there claim them (from the resume, FreedPauseGaps). A
+  // hold reopened on its old GPUs would be a guess billed beside the truth.
+  ASSIGN_OR_RETURN(std::optional<Job> job, ledger_->GetJob(pause.job_id));
+  if (!job) return 0;
+  ASSIGN_OR_RETURN(bool placed_by_labels, SeenByLabels(*ledger_, sightings_, *job));
+  if (placed_by_labels) return 0;
   ASSIGN_OR_RETURN(std::vector<Allocation> allocs, ledger_->AllocationsOfJob(pause.job_id));
   ASSIGN_OR_RETURN(std::vector<Allocation> now_held, ledger_->AllocationsOverlapping({at_ms, at_ms + 1}));
   std::set<std::string> taken;  // GPUs held at the resume, by this job or another: not reopened
@@ -178,7 +185,7 @@ Status Server::SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutc
       outcome = "not paused: " + answer.status().message();
       RETURN_IF_ERROR(ledger_->SetDecisionData(p.cause_key, data(outcome, nullptr)));
     }
-    if (!p.manual) {
+    if (!p.manual || p.recovered) {  // a recovered manual pause has no caller to audit it
       AuditEntry e;
       e.at_ms = clock_.Now();
       e.role = "policy";
@@ -193,6 +200,77 @@ Status Server::SettlePauseLocked(const PendingPause& p, const StatusOr<PauseOutc
     return sink->Enqueue(
         DecisionNotice(p.job, p.decision, outcome, answer.ok() ? answer->resume_command : ""));
   });
+}
+
+namespace {
+
+// The decision a left-over intent was recorded with, read back from its row (DecisionData).
+Decision DecisionFromRow(const PolicyDecisionRow& row, const nlohmann::json& data) {
+  Decision d;
+  d.job_id = row.job_id;
+  d.rule = row.rule;
+  d.cause_key = row.cause_key;
+  d.action = PolicyAction::kPause;
+  d.at_ms = row.at_ms;
+  d.event = data.value("event", "");
+  d.reason = data.value("reason", "");
+  if (data.contains("window") && data["window"].is_object()) {
+    auto from = ParseTime(data["window"].value("from", ""));
+    auto to = ParseTime(data["window"].value("to", ""));
+    if (from.ok() && to.ok()) d.window = {*from, *to};
+  }
+  for (const char* key : {"figures", "thresholds"}) {
+    if (!data.contains(key) || !data[key].is_object()) continue;
+    auto& into = std::string_view(key) == "figures" ? d.figures : d.thresholds;
+    for (const auto& [k, v] : data[key].items())
+      if (v.is_number()) into[k] = v.get<double>();
+  }
+  return d;
+}
+
+}  // namespace
+
+void Server::RequeueLeftOverPausesLocked() {
+  int requeued = 0;
+  Status s = [&]() GL_REQUIRES(ledger_mu_) -> Status {
+    ASSIGN_OR_RETURN(std::vector<PolicyDecisionRow> decisions, ledger_->ListDecisions("", 0, 0));
+    for (const PolicyDecisionRow& row : decisions) {
+      if (row.action != "pause" || row.dry_run) continue;
+      const nlohmann::json data = nlohmann::json::parse(row.data_json, nullptr, /*allow_exceptions=*/false);
+      if (!data.is_object() || !data.contains("outcome") || !data["outcome"].is_string() ||
+          data["outcome"].get<std::string>().rfind("pausing", 0) != 0)
+        continue;  // settled (paused, not paused), or never a launcher's
+      ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger_->OpenPause(row.job_id));
+      if (!open || open->cause_key != row.cause_key) continue;  // resumed since
+      ASSIGN_OR_RETURN(std::optional<Job> job, ledger_->GetJob(row.job_id));
+      if (!job) continue;
+      StatusOr<PauseTarget> target = PauseTargetFromLabels(job->id, job->labels);
+      if (!target.ok() || target->mode == PauseMode::kCooperative) continue;  // cooperative: settled at once
+      StatusOr<JobController*> controller = ControllerFor(*target);
+      if (!controller.ok()) {
+        // No adapter in this run (started without its flags): left as it is, said so.
+        policy_log_.Record(controller.status().WithContext("left-over pause of job '" + job->id + "'"));
+        continue;
+      }
+      PendingPause p;
+      p.job = *job;
+      p.target = *target;
+      p.controller = *controller;
+      p.pause = *open;
+      p.cause_key = row.cause_key;
+      p.manual = row.rule == kManualRule;
+      p.recovered = true;
+      p.decision = DecisionFromRow(row, data);
+      pauses_asked_.insert(job->id);
+      pending_pauses_.push_back(std::move(p));
+      ++requeued;
+    }
+    return OkStatus();
+  }();
+  if (!s.ok()) s = s.WithContext("finding the pauses left over by the last run");
+  policy_log_.Record(s);
+  background_errors_.Record("policy", s, clock_.Now());
+  if (requeued > 0) log_.Info("pauses_requeued", {{"pauses", requeued}});
 }
 
 void Server::RunPendingPauses() {

@@ -393,12 +393,20 @@ void Server::PolicyRoutes() {
     PauseTarget target;
     JobController* controller = nullptr;
     std::optional<JobPause> open;
+    bool run_stopped = false;  // a cooperative run that stopped on the pause (the job reads paused)
     // A cooperative resume is in-process (it withdraws the pause request): one transaction.
     // A launcher's is asked without the ledger lock, then the pause closed (and a freed
     // GPU's holds reopened) in one transaction; a refusal changes nothing.
     auto close = [&]() GL_REQUIRES(ledger_mu_) -> Status {
       if (outcome.resume_command.empty()) outcome.resume_command = open->resume_command;
       const TimeMs now = clock_.Now();
+      if (run_stopped) {
+        // Its run is back when whoever resumes it runs the resume command: the pause lasts
+        // until that run registers or posts progress (RunPausedJobAgain), so the wait
+        // until then is paused time, not billed.
+        outcome.detail += "; the job is paused until its resumed run registers or reports progress";
+        return AuditLocked(req, &*p, 200, "POST /api/v1/jobs/{id}/resume", "job=" + id + " awaiting its run");
+      }
       RETURN_IF_ERROR(ledger_->EndPause(id, now));
       if (open->gpus_freed && target.mode != PauseMode::kCooperative) {
         ASSIGN_OR_RETURN(int reopened, ReopenHoldsLocked(*open, now));
@@ -419,6 +427,7 @@ void Server::PolicyRoutes() {
       ASSIGN_OR_RETURN(target, PauseTargetFromLabels(id, found->labels));
       ASSIGN_OR_RETURN(controller, ControllerFor(target));
       if (target.mode != PauseMode::kCooperative) return OkStatus();
+      run_stopped = found->status == JobStatus::kPaused;
       return ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
         ASSIGN_OR_RETURN(outcome, controller->Resume(target));
         return close();
@@ -434,7 +443,7 @@ void Server::PolicyRoutes() {
     }
     if (!stored.ok()) return Reply(res, stored);
     res.set_content(nlohmann::json{{"id", id},
-                                   {"paused", false},
+                                   {"paused", run_stopped},  // until its run is back
                                    {"resume_command", outcome.resume_command},
                                    {"detail", outcome.detail}}
                             .dump() +

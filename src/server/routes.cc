@@ -335,6 +335,11 @@ void Server::Routes() {
                 std::vector<std::string> warnings;
                 Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
                   warnings.clear();
+                  // A paused job's resumed run registering under its id runs in it again.
+                  if (!IsFinished(job.status) && job.end_ms == 0) {
+                    ASSIGN_OR_RETURN(bool again, RunPausedJobAgain(*ledger_, job.id, clock_.Now()));
+                    if (again) job.start_ms = 0;  // the job keeps its first start
+                  }
                   ASSIGN_OR_RETURN(std::optional<Job> before, ledger_->GetJob(job.id));
                   ASSIGN_OR_RETURN(job, MergeRegistration(before, std::move(job), &warnings));
                   // The image-tag policy: enforce refuses only a new job not yet running (a
@@ -406,10 +411,11 @@ void Server::Routes() {
                 if (!epochs.ok()) return Reply(res, epochs.status());
                 [&] {
                   MutexLock lock(ledger_mu_);
-                  // The epochs and the pending job's start: one unit of work.
+                  // The epochs and the job's start (a pending one's, or a paused one's
+                  // resumed run): one unit of work.
                   Status stored = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
                     RETURN_IF_ERROR(ledger_->PutProgress(id, *epochs));
-                    return StartPendingJob(*ledger_, id, clock_.Now());
+                    return StartJobAtProgressLocked(id);
                   });
                   if (!stored.ok()) return Reply(res, stored);
                   // The policies that act (#13), so a pause decided now is answered now.

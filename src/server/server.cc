@@ -60,6 +60,7 @@ Status Server::Start() {
     MutexLock lock(ledger_mu_);
     ASSIGN_OR_RETURN(LedgerSettings settings, ledger_->GetSettings());
     interval_ms_ = settings.default_interval_ms;
+    RequeueLeftOverPausesLocked();  // a crash between a pause's intent and its answer
     if (!options_.journal_dir.empty()) {
       // What an earlier run acknowledged but had not written to the ledger (a crash).
       ASSIGN_OR_RETURN(journal_,
@@ -423,6 +424,13 @@ Status Server::Attribute() {
   counters_.label_allocations += stats.allocations;
   counters_.label_conflicts += stats.conflicts;
   return s;
+}
+
+Status Server::StartJobAtProgressLocked(const std::string& job_id) {
+  RETURN_IF_ERROR(StartPendingJob(*ledger_, job_id, clock_.Now()));
+  ASSIGN_OR_RETURN(bool again, RunPausedJobAgain(*ledger_, job_id, clock_.Now()));
+  if (again) label_jobs_.Clear();  // its labels claim for it again, without its old end
+  return OkStatus();
 }
 
 void Server::StartPendingJobsLocked(const std::vector<GpuSample>& samples) {

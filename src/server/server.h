@@ -245,6 +245,9 @@ class Server {
   // Pending jobs holding the samples' GPUs become running at their first sample
   // (job_update.h StartPendingJobsAtFirstSample).
   void StartPendingJobsLocked(const std::vector<GpuSample>& samples) GL_REQUIRES(ledger_mu_);
+  // At a progress post: a pending job is running (StartPendingJob), and a paused one
+  // whose run is back after a resume runs again (RunPausedJobAgain).
+  Status StartJobAtProgressLocked(const std::string& job_id) GL_REQUIRES(ledger_mu_);
   StatusOr<JobInputs> PolicyInputsLocked(const Job& job, const RulesConfig& rules, TimeMs now)
       GL_REQUIRES(ledger_mu_);
   // Records the decision once per cause, acts on it, audits and notifies: one unit of work.
@@ -264,6 +267,7 @@ class Server {
     JobPause pause;                       // as opened (id assigned)
     std::string cause_key;                // of the decision that asked for it
     bool manual = false;                  // POST /api/v1/jobs/{id}/pause: a refusal leaves nothing behind
+    bool recovered = false;               // left over by the last run (RequeueLeftOverPausesLocked)
     Decision decision;                    // a rule's (manual: reason and by only)
   };
   // Opens the job's pause record: a cooperative job is paused at once (a stop request of
@@ -283,6 +287,12 @@ class Server {
   // without the lock, and settles each (called after FlushJournal, Store and a progress
   // post release the lock).
   void RunPendingPauses() GL_EXCLUDES(ledger_mu_);
+  // At Start: the pause intents an earlier run recorded and never settled (it stopped
+  // between the intent's commit and its answer's: the decision reads "pausing", its pause
+  // record is open) are queued again, so their launcher is asked (a pause of a job it
+  // paused already counts as done) at the next RunPendingPauses: a request or flush that
+  // runs it, or the maintenance loop's next round. A failure is logged and kept for /healthz.
+  void RequeueLeftOverPausesLocked() GL_REQUIRES(ledger_mu_);
   // Ends the job's holds open at `at_ms` there (a pause that freed its GPUs); reopens them
   // at a resume (GPUs no other job holds by then). Return how many.
   StatusOr<int> ReleaseHoldsLocked(const std::string& job_id, TimeMs at_ms) GL_REQUIRES(ledger_mu_);
