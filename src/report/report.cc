@@ -499,7 +499,8 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
   struct Acc {
     int runs = 0;
-    double map = 0, hours = 0, density = 0;
+    double map = 0, hours = 0;
+    UsageTotals usage;               // the runs' sums: density is dense / covered over all of them
     std::vector<int64_t> peaks_mib;  // each run's peak
     std::set<MemorySource> sources;
     int64_t cost = 0;
@@ -516,7 +517,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
       a.peaks_mib.push_back(u.peak_mem_mib);
       a.sources.insert(src);
     }
-    a.density += u.density();
+    a.usage.Add(u);
     a.cost += cost[r.job->id];
   }
   const int64_t unit = lb.currency.micros_per_minor();
@@ -532,7 +533,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
       row.typical_mem_gib = Median(p) / 1024.0;
       row.mem_source = a.sources.size() > 1 ? "mixed" : std::string(MemorySourceName(*a.sources.begin()));
     }
-    row.density = a.density / a.runs;
+    row.density = a.usage.density();
     row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
     row.cost_per_map_point_micros =
         row.map50_pts > 0

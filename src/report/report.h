@@ -156,12 +156,13 @@ StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const Boo
 struct LeaderboardRow {
   std::string config;  // model_type
   int runs = 0;
-  double map50_pts = 0;             // mean of each run's best mAP@0.5, in points (0..100)
-  double train_hours = 0;           // mean wall-clock hours
-  double peak_mem_gib = 0;          // max over runs of each run's peak
-  double typical_mem_gib = 0;       // median over runs of each run's peak
-  std::string mem_source;           // process | gpu | mixed: where the runs' peaks come from
-  double density = 0;               // mean effective compute density
+  double map50_pts = 0;        // mean of each run's best mAP@0.5, in points (0..100)
+  double train_hours = 0;      // mean wall-clock hours
+  double peak_mem_gib = 0;     // max over runs of each run's peak
+  double typical_mem_gib = 0;  // median over runs of each run's peak
+  std::string mem_source;      // process | gpu | mixed: where the runs' peaks come from
+  // dense / covered over all the runs' sampled time (nothing when no run has a sample).
+  std::optional<double> density;
   int64_t cost_per_run_micros = 0;  // mean, rounded to the minor unit
   int64_t cost_per_map_point_micros = 0;
 };

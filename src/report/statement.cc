@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/money.h"
+#include "report/figures.h"
 
 namespace gpuledger {
 
@@ -82,7 +83,7 @@ std::string RenderStatementJson(const ProjectStatement& s) {
   j["gpu_hours"] = s.gpu_hours;
   j["cost"] = FormatMicros(s.cost_micros, d);
   j["prev_cost"] = s.prev_cost_micros ? J(FormatMicros(*s.prev_cost_micros, d)) : J();
-  j["density"] = s.density;
+  j["density"] = FigureJson(s.density);
   j["rank"] = s.rank;
   j["projects"] = s.projects;
   j["users"] = J::array();
@@ -92,7 +93,7 @@ std::string RenderStatementJson(const ProjectStatement& s) {
                           {"gpu_hours", u.gpu_hours},
                           {"cost", FormatMicros(u.cost_micros, d)},
                           {"share", u.share},
-                          {"density", u.density}});
+                          {"density", FigureJson(u.density)}});
   }
   return j.dump(2) + "\n";
 }
@@ -109,7 +110,7 @@ std::string RenderStatementText(const ProjectStatement& s) {
                    : "")
     << ": project " << s.project << " (" << s.department << ")\n";
   o << "  " << s.jobs << " jobs, " << s.gpu_hours << " GPU-h, " << FormatMicros(s.cost_micros, d) << " "
-    << s.currency.code << ", density " << 100 * s.density << " %";
+    << s.currency.code << ", density " << PctCell(s.density);
   if (s.prev_cost_micros)
     o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
   o << "\n  rank in the cluster by cost: " << s.rank << " of " << s.projects << "\n\n";
@@ -118,7 +119,7 @@ std::string RenderStatementText(const ProjectStatement& s) {
     std::string name = u.user;
     name.resize(std::max<size_t>(name.size(), 22), ' ');
     o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d)
-      << "  " << 100 * u.share << " %  " << 100 * u.density << " %\n";
+      << "  " << 100 * u.share << " %  " << PctCell(u.density) << "\n";
   }
   return o.str();
 }

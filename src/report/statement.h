@@ -18,8 +18,8 @@ struct StatementUser {
   int64_t jobs = 0;
   double gpu_hours = 0;
   int64_t cost_micros = 0;
-  double share = 0;    // of the project's cost, 0..1
-  double density = 0;  // dense time over sampled time, 0..1
+  double share = 0;               // of the project's cost, 0..1
+  std::optional<double> density;  // dense time over sampled time, 0..1; nothing without samples
 };
 
 struct ProjectStatement {
@@ -34,7 +34,7 @@ struct ProjectStatement {
   int64_t jobs = 0;
   double gpu_hours = 0;
   int64_t cost_micros = 0;
-  double density = 0;
+  std::optional<double> density;            // nothing without samples
   std::optional<int64_t> prev_cost_micros;  // the project's cost the month before
   int rank = 0;                             // 1: the cluster's most costly project this month
   int projects = 0;                         // projects with cost this month
