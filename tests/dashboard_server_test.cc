@@ -240,5 +240,20 @@ TEST_F(DashboardServerTest, ProgressAndLeaderboardReads) {
   EXPECT_EQ(Code(client_->Get("/api/v1/leaderboard?month=nope", Bearer(user))), 400);
 }
 
+// Each row carries the parts density is made of (busy, covered and dense GPU-hours); with
+// no sample behind them, density and mean utilisation are null, not 0.
+TEST_F(DashboardServerTest, JobListRowsCarryDensitysPartsAndNullWithoutSamples) {
+  const nlohmann::json list = Jobs(admin_, "");
+  ASSERT_EQ(list["jobs"].size(), 4u) << list.dump();
+  for (const auto& j : list["jobs"]) {
+    for (const char* k : {"gpu_hours", "busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"}) {
+      ASSERT_TRUE(j[k].is_number()) << k << " " << j.dump();
+      EXPECT_DOUBLE_EQ(j[k].get<double>(), 0.0) << k;  // these jobs hold no GPU: a real 0
+    }
+    EXPECT_TRUE(j["density"].is_null()) << j.dump();
+    EXPECT_TRUE(j["mean_util_pct"].is_null()) << j.dump();
+  }
+}
+
 }  // namespace
 }  // namespace gpuledger

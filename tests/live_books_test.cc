@@ -414,5 +414,78 @@ TEST(LiveBooks, AFigureWithNoSampleBehindItIsNullNeverZero) {
   EXPECT_EQ(view["cost"], "7.00");
 }
 
+// A finished run with samples (a quarter of its time dense) and a finished run of the same
+// configuration with none: every JSON line carries busy, covered and dense GPU-hours, and
+// density is dense / covered over them (the sampled run's, not a mean that counts the
+// unsampled run as 0).
+TEST(LiveBooks, EveryLineCarriesBusyCoveredAndDenseHoursBesideDensity) {
+  auto b = OneA10G();
+  Job a = RunningJob("a", kDec1), c = RunningJob("c", kDec1);
+  for (Job* j : {&a, &c}) {
+    j->model_type = "yolov8s";
+    j->status = JobStatus::kSucceeded;
+    j->end_ms = kDec1 + 2 * kHourMs;
+  }
+  ASSERT_TRUE(b->ledger->PutJobs({a, c}).ok());
+  ASSERT_TRUE(b->ledger
+                  ->PutAllocations({{"a", "GPU-a", kDec1, kDec1 + 2 * kHourMs, kFullShare},
+                                    {"c", "GPU-b", kDec1, kDec1 + 2 * kHourMs, kFullShare}})
+                  .ok());
+  std::vector<GpuSample> samples;
+  for (int m = 0; m < 120; ++m) samples.push_back({"GPU-a", At(kDec1 + m * kMinuteMs, m < 30 ? 90 : 20)});
+  ASSERT_TRUE(b->ledger->PutSamples(samples).ok());
+  EpochProgress e;
+  e.epoch = 1;
+  e.map50 = 0.5;
+  ASSERT_TRUE(b->ledger->PutProgress("a", {e}).ok());
+  ASSERT_TRUE(b->ledger->PutProgress("c", {e}).ok());
+  const TimeMs as_of = kDec1 + 3 * kHourMs;
+
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 12}, as_of, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto jobs = b->ledger->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  const auto jj = nlohmann::json::parse(RenderJobs(*r, *jobs, "json"));
+  const auto& ja = Find(jj["jobs"], "job", "a");
+  ASSERT_TRUE(ja.is_object()) << jj.dump(2);
+  EXPECT_DOUBLE_EQ(ja["busy_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(ja["covered_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(ja["dense_gpu_hours"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(ja["density"].get<double>(), 0.25);
+  const std::string jcsv = RenderJobs(*r, *jobs, "csv");
+  for (const char* k : {"busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"})
+    ASSERT_GE(Column(jcsv, k), 0) << k;
+  EXPECT_EQ(CsvRow(jcsv, "a")[Column(jcsv, "dense_gpu_hours")], "0.500000") << jcsv;
+  EXPECT_EQ(CsvRow(jcsv, "c")[Column(jcsv, "covered_gpu_hours")], "0.000000") << jcsv;
+
+  auto lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of);
+  ASSERT_TRUE(lb.ok()) << lb.status().ToString();
+  const auto lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  ASSERT_EQ(lj["rows"].size(), 1u) << lj.dump(2);
+  const auto& row = lj["rows"][0];
+  EXPECT_EQ(row["runs"], 2);
+  EXPECT_DOUBLE_EQ(row["busy_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(row["covered_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(row["dense_gpu_hours"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(row["density"].get<double>(), 0.25);  // not (0.25 + 0) / 2
+
+  // A configuration whose runs have no sample: its density is null, "—" in the table.
+  Job solo = c;
+  solo.id = "solo";
+  solo.model_type = "yolov8n";
+  ASSERT_TRUE(b->ledger->PutJobs({solo}).ok());
+  ASSERT_TRUE(b->ledger->PutProgress("solo", {e}).ok());
+  lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of);
+  ASSERT_TRUE(lb.ok());
+  const auto lj2 = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  const auto& n = Find(lj2["rows"], "config", "yolov8n");
+  ASSERT_TRUE(n.is_object()) << lj2.dump(2);
+  EXPECT_TRUE(n["density"].is_null());
+  EXPECT_DOUBLE_EQ(n["covered_gpu_hours"].get<double>(), 0.0);
+  const std::string table = RenderLeaderboardTable(*lb);
+  ASSERT_FALSE(TableRow(table, "yolov8n").empty()) << table;
+  EXPECT_EQ(TableRow(table, "yolov8n").find(" %"), std::string::npos) << table;  // no "0.0 %"
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -191,6 +191,9 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
       j["by_gpu_model"].push_back({{"gpu_model", p.gpu_model},
                                    {"jobs", p.jobs},
                                    {"gpu_hours", p.usage.gpu_hours()},
+                                   {"busy_gpu_hours", p.usage.busy_hours()},
+                                   {"covered_gpu_hours", p.usage.covered_hours()},
+                                   {"dense_gpu_hours", p.usage.dense_hours()},
                                    {"density", FigureJson(p.usage.density())},
                                    {"energy_kwh", FigureJson(p.usage.energy_kwh())},
                                    {"cost", money(priced, p.total_micros())}});

@@ -149,6 +149,8 @@ std::string RenderJobReportJson(const JobReport& r) {
   j["cost"] = FormatMicros(s.cost_micros, s.currency.minor_digits);
   j["gpu_hours"] = u.gpu_hours();
   j["busy_gpu_hours"] = u.busy_hours();
+  j["covered_gpu_hours"] = u.covered_hours();
+  j["dense_gpu_hours"] = u.dense_hours();
   j["density"] = FigureJson(u.density());
   j["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
   j["energy_kwh"] = FigureJson(u.energy_kwh());
@@ -163,6 +165,9 @@ std::string RenderJobReportJson(const JobReport& r) {
         {{"gpu_uuid", g.gpu_uuid},
          {"gpu_model", g.gpu_model},
          {"gpu_hours", g.usage.gpu_hours()},
+         {"busy_gpu_hours", g.usage.busy_hours()},
+         {"covered_gpu_hours", g.usage.covered_hours()},
+         {"dense_gpu_hours", g.usage.dense_hours()},
          {"mean_utilisation", FigureJson(Scaled(g.usage.mean_util_pct(), 0.01))},
          {"density", FigureJson(g.usage.density())},
          {"energy_kwh", FigureJson(g.usage.energy_kwh())},

@@ -380,6 +380,9 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
     o["model"] = j ? j->model_type : "";
     o["status"] = j ? std::string(JobStatusName(j->status)) : "";
     o["gpu_hours"] = u.gpu_hours();
+    o["busy_gpu_hours"] = u.busy_hours();
+    o["covered_gpu_hours"] = u.covered_hours();
+    o["dense_gpu_hours"] = u.dense_hours();
     o["density"] = FigureJson(u.density());
     o["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
     o["peak_mem_gib"] = FigureJson(u.peak_mem_gib());
@@ -406,7 +409,7 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
   static const char* kHead =
       "job,user,project,department,model,status,gpu_hours,density,mean_utilisation,peak_mem_gib,energy_kwh,"
       "phase_loading,phase_steady,phase_tail,phase_idle,over_limit_hours,cost,currency,period_start,"
-      "period_end,as_of,partial\n";
+      "period_end,as_of,partial,busy_gpu_hours,covered_gpu_hours,dense_gpu_hours\n";
   std::string out = kHead;
   const std::string period = "," + r.currency.code + "," + FormatTime(r.window.start) + "," +
                              FormatTime(r.window.end) + "," + FormatTime(r.as_of) + "," +
@@ -419,6 +422,8 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
                           "phase_loading", "phase_steady", "phase_tail", "phase_idle", "over_limit_hours"})
       row += "," + (o[k].is_null() ? std::string() : FormatFixed(o[k].get<double>(), 6));
     out += row + "," + o["cost"].get<std::string>() + period;
+    for (const char* k : {"busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"})
+      out += "," + FormatFixed(o[k].get<double>(), 6);
     out += "\n";
   }
   return out;
@@ -584,6 +589,9 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
           r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.typical_mem_gib)},
          {"mem_source",
           r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.mem_source)},
+         {"busy_gpu_hours", r.busy_gpu_hours},
+         {"covered_gpu_hours", r.covered_gpu_hours},
+         {"dense_gpu_hours", r.dense_gpu_hours},
          {"density", FigureJson(r.density)},
          {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
          {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});

@@ -533,6 +533,9 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
       row.typical_mem_gib = Median(p) / 1024.0;
       row.mem_source = a.sources.size() > 1 ? "mixed" : std::string(MemorySourceName(*a.sources.begin()));
     }
+    row.busy_gpu_hours = a.usage.busy_hours();
+    row.covered_gpu_hours = a.usage.covered_hours();
+    row.dense_gpu_hours = a.usage.dense_hours();
     row.density = a.usage.density();
     row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
     row.cost_per_map_point_micros =

@@ -161,7 +161,9 @@ struct LeaderboardRow {
   double peak_mem_gib = 0;     // max over runs of each run's peak
   double typical_mem_gib = 0;  // median over runs of each run's peak
   std::string mem_source;      // process | gpu | mixed: where the runs' peaks come from
-  // dense / covered over all the runs' sampled time (nothing when no run has a sample).
+  // Sums over the runs, so density can be checked from its parts: dense / covered over all
+  // the runs' sampled time (nothing when no run has a sample).
+  double busy_gpu_hours = 0, covered_gpu_hours = 0, dense_gpu_hours = 0;
   std::optional<double> density;
   int64_t cost_per_run_micros = 0;  // mean, rounded to the minor unit
   int64_t cost_per_map_point_micros = 0;

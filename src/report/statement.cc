@@ -50,6 +50,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
   s.jobs = mine.total.jobs;
   s.gpu_hours = mine.total.usage.gpu_hours();
   s.cost_micros = mine.total.cost_micros;
+  s.covered_gpu_hours = mine.total.usage.covered_hours();
+  s.dense_gpu_hours = mine.total.usage.dense_hours();
   s.density = mine.total.usage.density();
   for (const ReportLine& l : mine.lines) {
     StatementUser u;
@@ -59,6 +61,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
     u.cost_micros = l.cost_micros;
     u.share =
         s.cost_micros > 0 ? static_cast<double>(l.cost_micros) / static_cast<double>(s.cost_micros) : 0.0;
+    u.covered_gpu_hours = l.usage.covered_hours();
+    u.dense_gpu_hours = l.usage.dense_hours();
     u.density = l.usage.density();
     s.users.push_back(std::move(u));
   }
@@ -83,6 +87,8 @@ std::string RenderStatementJson(const ProjectStatement& s) {
   j["gpu_hours"] = s.gpu_hours;
   j["cost"] = FormatMicros(s.cost_micros, d);
   j["prev_cost"] = s.prev_cost_micros ? J(FormatMicros(*s.prev_cost_micros, d)) : J();
+  j["covered_gpu_hours"] = s.covered_gpu_hours;
+  j["dense_gpu_hours"] = s.dense_gpu_hours;
   j["density"] = FigureJson(s.density);
   j["rank"] = s.rank;
   j["projects"] = s.projects;
@@ -93,6 +99,8 @@ std::string RenderStatementJson(const ProjectStatement& s) {
                           {"gpu_hours", u.gpu_hours},
                           {"cost", FormatMicros(u.cost_micros, d)},
                           {"share", u.share},
+                          {"covered_gpu_hours", u.covered_gpu_hours},
+                          {"dense_gpu_hours", u.dense_gpu_hours},
                           {"density", FigureJson(u.density)}});
   }
   return j.dump(2) + "\n";
