@@ -181,6 +181,12 @@ TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
   EXPECT_NE(r.out.find("\"map50\": 56.2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"cost_per_run\": \"29.05\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"cost_per_map_point\": \"0.52\""), std::string::npos) << r.out;
+  // As of an instant; all months to date stay partial, a whole past month is not.
+  EXPECT_NE(r.out.find("\"as_of\": \""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"partial\": true"), std::string::npos) << r.out;
+  CliRun oct = Cli({"leaderboard", "--db", db_, "--month", "2026-10", "--format", "json"});
+  ASSERT_EQ(oct.code, 0) << oct.err;
+  EXPECT_NE(oct.out.find("\"partial\": false"), std::string::npos) << oct.out;
 }
 
 TEST_F(CliBooks, CountOnlyRecordsArePricedFromTheCountAndSaidSo) {

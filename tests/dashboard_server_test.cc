@@ -255,5 +255,22 @@ TEST_F(DashboardServerTest, JobListRowsCarryDensitysPartsAndNullWithoutSamples) 
   }
 }
 
+// The leaderboard says its as-of and whether its month was over then (November is in
+// progress at kT0, October is not; all months to date are always partial).
+TEST_F(DashboardServerTest, TheLeaderboardCarriesAsOfAndPartial) {
+  const std::string finance = Token(Role::kFinance);
+  auto read = [&](const std::string& query) {
+    auto r = client_->Get("/api/v1/leaderboard" + query, Bearer(finance));
+    EXPECT_EQ(Code(r), 200) << (r ? r->body : "");
+    return r && r->status == 200 ? nlohmann::json::parse(r->body) : nlohmann::json();
+  };
+  const nlohmann::json nov = read("?month=2026-11"), oct = read("?month=2026-10"), all = read("");
+  EXPECT_EQ(nov["as_of"], "2026-11-15T12:00:00Z");
+  EXPECT_EQ(nov["partial"], true);
+  EXPECT_EQ(oct["partial"], false);
+  EXPECT_EQ(all["partial"], true);
+  EXPECT_TRUE(all["as_of"].is_string());
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -487,5 +487,56 @@ TEST(LiveBooks, EveryLineCarriesBusyCoveredAndDenseHoursBesideDensity) {
   EXPECT_EQ(TableRow(table, "yolov8n").find(" %"), std::string::npos) << table;  // no "0.0 %"
 }
 
+// The job view and the leaderboard say what instant they are as of and whether their
+// window was still open then, as reports and series do.
+TEST(LiveBooks, TheJobViewAndTheLeaderboardCarryAsOfAndPartial) {
+  auto b = OneA10G();
+  Job done = RunningJob("done", kDec1), running = RunningJob("running", kDec1);
+  done.model_type = "yolov8s";
+  done.status = JobStatus::kSucceeded;
+  done.end_ms = kDec1 + 2 * kHourMs;
+  ASSERT_TRUE(b->ledger->PutJobs({done, running}).ok());
+  ASSERT_TRUE(b->ledger
+                  ->PutAllocations({{"done", "GPU-a", kDec1, kDec1 + 2 * kHourMs, kFullShare},
+                                    {"running", "GPU-b", kDec1, 0, kFullShare}})
+                  .ok());
+  EpochProgress e;
+  e.epoch = 1;
+  e.map50 = 0.5;
+  ASSERT_TRUE(b->ledger->PutProgress("done", {e}).ok());
+  auto view = [&](const Job& j, TimeMs as_of) {
+    auto s = BuildJobSummary(*b->ledger, b->ctx, j, as_of);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return nlohmann::json::parse(RenderJobSummaryJson(*s));
+  };
+  const TimeMs later = kDec1 + 3 * kHourMs;
+  EXPECT_EQ(view(done, kDec1 + kHourMs)["partial"], true);  // an hour into its two
+  EXPECT_EQ(view(done, later)["partial"], false);
+  EXPECT_EQ(view(done, later)["as_of"], "2026-12-01T03:00:00Z");
+  EXPECT_EQ(view(running, later)["partial"], true);
+
+  // December is in progress three hours in; it is whole once it has ended.
+  auto lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, later);
+  ASSERT_TRUE(lb.ok()) << lb.status().ToString();
+  auto lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  EXPECT_EQ(lj["as_of"], "2026-12-01T03:00:00Z");
+  EXPECT_EQ(lj["partial"], true);
+  EXPECT_EQ(lj["rows"].size(), 1u);
+  std::string table = RenderLeaderboardTable(*lb);
+  EXPECT_NE(table.find("as of 2026-12-01T03:00:00Z"), std::string::npos) << table;
+  EXPECT_NE(table.find("PARTIAL: the month is in progress"), std::string::npos) << table;
+  constexpr TimeMs kJan1 = kDec1 + 31 * kDayMs;
+  lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, kJan1);
+  ASSERT_TRUE(lb.ok());
+  lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  EXPECT_EQ(lj["partial"], false);
+  EXPECT_EQ(lj["as_of"], "2027-01-01T00:00:00Z");
+  EXPECT_EQ(RenderLeaderboardTable(*lb).find("PARTIAL"), std::string::npos);
+  // All months to date stay open: a run that ends later joins them.
+  lb = BuildLeaderboard(*b->ledger, b->ctx, std::nullopt, kJan1);
+  ASSERT_TRUE(lb.ok());
+  EXPECT_EQ(nlohmann::json::parse(RenderLeaderboardJson(*lb))["partial"], true);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -144,6 +144,7 @@ std::string RenderJobReportJson(const JobReport& r) {
   j["start"] = s.job.start_ms ? Json(FormatTime(s.job.start_ms)) : Json(nullptr);
   j["end"] = s.job.end_ms ? Json(FormatTime(s.job.end_ms)) : Json(nullptr);
   j["as_of"] = FormatTime(s.as_of);
+  j["partial"] = s.partial;
   j["lang"] = LangName(r.lang);
   j["currency"] = s.currency.code;
   j["cost"] = FormatMicros(s.cost_micros, s.currency.minor_digits);

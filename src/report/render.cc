@@ -506,6 +506,7 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
           : nlohmann::ordered_json(static_cast<double>(u.peak_mem_mib) / 1024.0);
   nlohmann::ordered_json out = {{"id", j.id},
                                 {"as_of", FormatTime(s.as_of)},
+                                {"partial", s.partial},
                                 {"user", j.user},
                                 {"project", j.project},
                                 {"department", j.department},
@@ -545,9 +546,14 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
 
 std::string RenderLeaderboardTable(const Leaderboard& lb) {
   const int d = lb.currency.minor_digits;
-  std::string out = "cost-effectiveness leaderboard" +
-                    (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
-                    lb.currency.code + ")\n\n";
+  std::string out =
+      "cost-effectiveness leaderboard" +
+      (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
+      lb.currency.code + "), as of " + FormatTime(lb.as_of) + "\n" +
+      (lb.partial ? lb.month ? "PARTIAL: the month is in progress; runs that end later join it\n"
+                             : "PARTIAL: all months to date; runs that end later join it\n"
+                  : "") +
+      "\n";
   Table t;
   t.head = {"model configuration", "runs",    "mAP@0.5",      "training h",        "typical GiB", "peak GiB",
             "memory of",           "density", "cost per run", "cost per mAP point"};
@@ -576,6 +582,8 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
   nlohmann::ordered_json j;
   j["currency"] = lb.currency.code;
   if (lb.month) j["month"] = lb.month->ToString();
+  j["as_of"] = FormatTime(lb.as_of);
+  j["partial"] = lb.partial;
   j["rows"] = nlohmann::ordered_json::array();
   for (const LeaderboardRow& r : lb.rows) {
     j["rows"].push_back(

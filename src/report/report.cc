@@ -204,6 +204,8 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
     s.paused_ms += end - p.paused_ms;
     if (p.gpus_freed) s.paused_freed_ms += end - p.paused_ms;
   }
+  s.partial = job.end_ms == 0 || job.end_ms > as_of;
+  for (const Allocation& a : holds) s.partial = s.partial || a.end_ms == 0 || a.end_ms > as_of;
   const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
   if (running) {
     ASSIGN_OR_RETURN(s.silent_holds, FindSilentHolds(ledger, holds, as_of, ctx.held_without_samples_after_ms));
@@ -470,6 +472,10 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   lb.currency = ctx.prices.currency();
   lb.month = month;
   lb.as_of = as_of;
+  if (month) {
+    ASSIGN_OR_RETURN(Window w, ctx.tz.MonthWindow(*month));
+    lb.partial = as_of < w.end;
+  }
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
   struct Run {
     const Job* job;

@@ -125,6 +125,9 @@ std::string_view MemorySourceName(MemorySource s);  // none | process | gpu
 struct JobSummary {
   Job job;
   TimeMs as_of = 0;
+  // The job's window is not over at as_of (it, or one of its holds, has not ended): its
+  // figures are so far.
+  bool partial = false;
   Currency currency;
   UsageTotals usage;
   // usage.peak_mem_mib is the job's processes' own peak where the agent reported one.
@@ -173,6 +176,9 @@ struct Leaderboard {
   Currency currency;
   std::optional<YearMonth> month;
   TimeMs as_of = 0;
+  // The month had not ended at as_of; all months to date are always partial (a run that
+  // ends later joins the board).
+  bool partial = true;
   std::vector<LeaderboardRow> rows;  // cheapest per mAP point first
 };
 

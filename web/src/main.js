@@ -370,7 +370,7 @@ async function leaderboard() {
   await page(t('leaderboard'), async () => {
     const lb = await get('/api/v1/leaderboard?month=' + state.month);
     const out = [h('div', { class: 'bar' }, monthPicker(() => route()))];
-    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}`));
+    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}` + (lb.partial ? ` · ${t('partial')}` : '')));
     if (lb.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'empty' }, t('noLeaderboard')));
     const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costPerMap') });
     out.push(el, table([t('config'), t('runs'), t('map50'), t('trainHours'), t('peakMem'), t('density'), t('costPerRun'), t('costPerMap')],
