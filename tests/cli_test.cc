@@ -153,6 +153,15 @@ TEST_F(CliBooks, JobsShowDensityPhasesAndPeakMemory) {
   ASSERT_EQ(j["jobs"].size(), 1u);
   const auto& job = j["jobs"][0];
   EXPECT_NEAR(job["density"].get<double>(), 440.0 / 498.0, 1e-3) << r.out;  // 440 of 498 minutes
+  // ... and its parts, so density can be checked from them.
+  EXPECT_NEAR(job["dense_gpu_hours"].get<double>(), 440.0 / 60, 1e-6) << r.out;
+  EXPECT_NEAR(job["covered_gpu_hours"].get<double>(), 498.0 / 60, 1e-6) << r.out;
+  EXPECT_TRUE(job["busy_gpu_hours"].is_number()) << r.out;
+  CliRun csv = Cli({"jobs", "--db", db_, "--month", "2026-10", "--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",as_of,partial,busy_gpu_hours,covered_gpu_hours,dense_gpu_hours\n"),
+            std::string::npos)
+      << csv.out;
   EXPECT_NEAR(job["peak_mem_gib"].get<double>(), 7.1, 0.05) << r.out;
   EXPECT_NEAR(job["phase_loading"].get<double>(), 0.020, 0.0005) << r.out;
   EXPECT_NEAR(job["phase_tail"].get<double>(), 0.096, 0.0005) << r.out;
@@ -172,6 +181,12 @@ TEST_F(CliBooks, LeaderboardCostPerMapPoint) {
   EXPECT_NE(r.out.find("\"map50\": 56.2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"cost_per_run\": \"29.05\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"cost_per_map_point\": \"0.52\""), std::string::npos) << r.out;
+  // As of an instant; all months to date stay partial, a whole past month is not.
+  EXPECT_NE(r.out.find("\"as_of\": \""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"partial\": true"), std::string::npos) << r.out;
+  CliRun oct = Cli({"leaderboard", "--db", db_, "--month", "2026-10", "--format", "json"});
+  ASSERT_EQ(oct.code, 0) << oct.err;
+  EXPECT_NE(oct.out.find("\"partial\": false"), std::string::npos) << oct.out;
 }
 
 TEST_F(CliBooks, CountOnlyRecordsArePricedFromTheCountAndSaidSo) {

@@ -240,5 +240,37 @@ TEST_F(DashboardServerTest, ProgressAndLeaderboardReads) {
   EXPECT_EQ(Code(client_->Get("/api/v1/leaderboard?month=nope", Bearer(user))), 400);
 }
 
+// Each row carries the parts density is made of (busy, covered and dense GPU-hours); with
+// no sample behind them, density and mean utilisation are null, not 0.
+TEST_F(DashboardServerTest, JobListRowsCarryDensitysPartsAndNullWithoutSamples) {
+  const nlohmann::json list = Jobs(admin_, "");
+  ASSERT_EQ(list["jobs"].size(), 4u) << list.dump();
+  for (const auto& j : list["jobs"]) {
+    for (const char* k : {"gpu_hours", "busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"}) {
+      ASSERT_TRUE(j[k].is_number()) << k << " " << j.dump();
+      EXPECT_DOUBLE_EQ(j[k].get<double>(), 0.0) << k;  // these jobs hold no GPU: a real 0
+    }
+    EXPECT_TRUE(j["density"].is_null()) << j.dump();
+    EXPECT_TRUE(j["mean_util_pct"].is_null()) << j.dump();
+  }
+}
+
+// The leaderboard says its as-of and whether its month was over then (November is in
+// progress at kT0, October is not; all months to date are always partial).
+TEST_F(DashboardServerTest, TheLeaderboardCarriesAsOfAndPartial) {
+  const std::string finance = Token(Role::kFinance);
+  auto read = [&](const std::string& query) {
+    auto r = client_->Get("/api/v1/leaderboard" + query, Bearer(finance));
+    EXPECT_EQ(Code(r), 200) << (r ? r->body : "");
+    return r && r->status == 200 ? nlohmann::json::parse(r->body) : nlohmann::json();
+  };
+  const nlohmann::json nov = read("?month=2026-11"), oct = read("?month=2026-10"), all = read("");
+  EXPECT_EQ(nov["as_of"], "2026-11-15T12:00:00Z");
+  EXPECT_EQ(nov["partial"], true);
+  EXPECT_EQ(oct["partial"], false);
+  EXPECT_EQ(all["partial"], true);
+  EXPECT_TRUE(all["as_of"].is_string());
+}
+
 }  // namespace
 }  // namespace gpuledger

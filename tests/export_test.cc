@@ -335,7 +335,8 @@ TEST_F(Exports, DesensitisedExportsNameNoUserOrJobAndTheirKeysJoin) {
 }
 
 // Column -> what its cells must be, for the export CSV.
-enum class Kind { kText, kTextOrNull, kTime, kBool, kInt, kNumber, kMoney, kMoneyOrNull };
+// kFigure: a number, or empty where no sample is behind it (a line with no covered time).
+enum class Kind { kText, kTextOrNull, kTime, kBool, kInt, kNumber, kFigure, kMoney, kMoneyOrNull };
 const std::map<std::string, Kind> kExportCsvKinds = {{"period_start", Kind::kTime},
                                                      {"period_end", Kind::kTime},
                                                      {"month", Kind::kText},
@@ -350,11 +351,11 @@ const std::map<std::string, Kind> kExportCsvKinds = {{"period_start", Kind::kTim
                                                      {"busy_gpu_hours", Kind::kNumber},
                                                      {"covered_gpu_hours", Kind::kNumber},
                                                      {"dense_gpu_hours", Kind::kNumber},
-                                                     {"density", Kind::kNumber},
-                                                     {"density_of_allocated", Kind::kNumber},
-                                                     {"mean_utilisation", Kind::kNumber},
-                                                     {"energy_kwh", Kind::kNumber},
-                                                     {"peak_mem_gib", Kind::kNumber},
+                                                     {"density", Kind::kFigure},
+                                                     {"density_of_allocated", Kind::kFigure},
+                                                     {"mean_utilisation", Kind::kFigure},
+                                                     {"energy_kwh", Kind::kFigure},
+                                                     {"peak_mem_gib", Kind::kFigure},
                                                      {"cost", Kind::kMoneyOrNull},
                                                      {"direct_cost", Kind::kMoneyOrNull},
                                                      {"idle_share", Kind::kMoneyOrNull},
@@ -384,6 +385,7 @@ void CheckCell(Kind k, const std::string& v, const std::string& where) {
     case Kind::kMoney:
       EXPECT_TRUE(IsDecimal(v)) << where << " = " << v;
       break;
+    case Kind::kFigure:
     case Kind::kMoneyOrNull:
       EXPECT_TRUE(v.empty() || IsDecimal(v)) << where << " = " << v;
       break;
@@ -403,6 +405,10 @@ TEST_F(Exports, ExportCsvAndJsonParseWithTheDocumentedTypesAndSumToTheTotal) {
           ASSERT_TRUE(col.count(name)) << name;
           CheckCell(kind, t[r][col.at(name)], name);
         }
+        // A figure is empty exactly where no time was covered.
+        const bool covered = std::stod(t[r][col.at("covered_gpu_hours")]) > 0;
+        for (const char* f : {"density", "mean_utilisation", "energy_kwh", "peak_mem_gib"})
+          EXPECT_EQ(t[r][col.at(f)].empty(), !covered) << f << " row " << r;
         const std::string kind = t[r][col.at("line_kind")];
         EXPECT_TRUE(kind == "usage" || kind == "unallocated" || kind == "unpriced") << kind;
         unallocated += kind == "unallocated";
@@ -428,9 +434,10 @@ TEST_F(Exports, ExportCsvAndJsonParseWithTheDocumentedTypesAndSumToTheTotal) {
       ASSERT_EQ(j["lines"].size(), t.size() - 1);
       int64_t jsum = 0;
       for (const auto& l : j["lines"]) {
-        for (const char* k :
-             {"jobs", "gpu_hours", "busy_gpu_hours", "density", "mean_utilisation", "energy_kwh"})
-          EXPECT_TRUE(l[k].is_number()) << k;
+        for (const char* k : {"jobs", "gpu_hours", "busy_gpu_hours"}) EXPECT_TRUE(l[k].is_number()) << k;
+        const bool covered = l["covered_gpu_hours"].get<double>() > 0;
+        for (const char* k : {"density", "mean_utilisation", "energy_kwh"})
+          EXPECT_TRUE(covered ? l[k].is_number() : l[k].is_null()) << k << " " << l.dump();
         for (const char* k : {"cost", "direct_cost", "idle_share", "prev_cost"}) {
           ASSERT_TRUE(l.contains(k)) << k;
           EXPECT_TRUE(l[k].is_null() || (l[k].is_string() && IsDecimal(l[k].get<std::string>()))) << k;
@@ -468,10 +475,16 @@ TEST_F(Exports, JobsCsvAndJsonAreMachineReadable) {
     for (size_t r = 1; r < t.size(); ++r) {
       for (const std::string& n : numbers) {
         ASSERT_TRUE(col.count(n)) << n;
-        EXPECT_TRUE(IsDecimal(t[r][col.at(n)])) << n << " = " << t[r][col.at(n)];
+        // A figure with no sample behind it is empty, never 0.
+        const std::string& v = t[r][col.at(n)];
+        EXPECT_TRUE(IsDecimal(v) || (v.empty() && n != "gpu_hours" && n != "cost" && n != "over_limit_hours"))
+            << n << " = " << v;
       }
-      for (const char* f : {"density", "mean_utilisation", "phase_steady"})
-        EXPECT_LE(std::stod(t[r][col.at(f)]), 1.0) << f;
+      for (const char* f : {"density", "mean_utilisation", "phase_steady"}) {
+        if (!t[r][col.at(f)].empty()) {
+          EXPECT_LE(std::stod(t[r][col.at(f)]), 1.0) << f;
+        }
+      }
       EXPECT_EQ(t[r][col.at("partial")], p.partial ? "true" : "false");
       EXPECT_TRUE(std::regex_match(t[r][col.at("as_of")], kDateTimeMs));
       EXPECT_EQ(t[r][col.at("currency")], "CNY");
@@ -483,8 +496,10 @@ TEST_F(Exports, JobsCsvAndJsonAreMachineReadable) {
       for (const std::string& n : numbers) {
         if (n == "cost") {
           EXPECT_TRUE(job[n].is_string() && IsDecimal(job[n].get<std::string>()));
-        } else {
+        } else if (n == "gpu_hours" || n == "over_limit_hours") {
           EXPECT_TRUE(job[n].is_number()) << n;
+        } else {
+          EXPECT_TRUE(job[n].is_number() || job[n].is_null()) << n;  // null: no sample behind it
         }
       }
       for (const char* k : {"job", "user", "project", "department", "model", "status"})

@@ -3,6 +3,8 @@
 // so far is its elapsed time x price (never projected to its month's end).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "books/books.h"
 #include "common/test_util.h"
 #include "report/render.h"
@@ -282,6 +284,258 @@ TEST(LiveBooks, APartialMonthIsKeptBetweenReadsOnlyUntilTheLedgerChanges) {
   auto fresh = MonthUsage(*b->ledger, b->ctx, {2026, 12}, as_of);
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(Covered(*fresh), Covered(*after));
+}
+
+// The fields of the CSV row whose first field is `key` ("" when there is none).
+std::vector<std::string> CsvRow(const std::string& csv, const std::string& key) {
+  size_t at = csv.find("\n" + key + ",");
+  if (at == std::string::npos) return {};
+  const std::string line = csv.substr(at + 1, csv.find('\n', at + 1) - at - 1);
+  std::vector<std::string> f;
+  size_t from = 0;
+  for (size_t comma; (comma = line.find(',', from)) != std::string::npos; from = comma + 1)
+    f.push_back(line.substr(from, comma - from));
+  f.push_back(line.substr(from));
+  return f;
+}
+
+// The CSV header's column index of `name` (-1 when absent).
+int Column(const std::string& csv, const std::string& name) {
+  const std::string head = csv.substr(0, csv.find('\n'));
+  size_t from = 0;
+  for (int i = 0;; ++i) {
+    const size_t comma = head.find(',', from);
+    if (head.substr(from, comma == std::string::npos ? std::string::npos : comma - from) == name) return i;
+    if (comma == std::string::npos) return -1;
+    from = comma + 1;
+  }
+}
+
+// The line of a table that starts with `key` and a space.
+std::string TableRow(const std::string& table, const std::string& key) {
+  const size_t at = table.find("\n" + key + " ");
+  if (at == std::string::npos) return "";
+  return table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+}
+
+const nlohmann::json& Find(const nlohmann::json& arr, const char* key, const std::string& value) {
+  for (const auto& e : arr)
+    if (e[key] == value) return e;
+  static const nlohmann::json none;
+  return none;
+}
+
+// Two jobs each hold a GPU for two hours; only "lit"'s GPU is sampled (util 90 %, 40 W,
+// 8 GiB). "dark"'s density, utilisation, energy, phases and peak memory have nothing
+// behind them: null in JSON, "—" in tables, empty in CSV, never 0. Its GPU-hours and cost
+// are real figures and stay numbers.
+TEST(LiveBooks, AFigureWithNoSampleBehindItIsNullNeverZero) {
+  auto b = OneA10G();
+  Job dark = RunningJob("dark", kDec1), lit = RunningJob("lit", kDec1);
+  ASSERT_TRUE(b->ledger->PutJobs({dark, lit}).ok());
+  ASSERT_TRUE(
+      b->ledger
+          ->PutAllocations({{"dark", "GPU-a", kDec1, 0, kFullShare}, {"lit", "GPU-b", kDec1, 0, kFullShare}})
+          .ok());
+  std::vector<GpuSample> samples;
+  for (TimeMs t = kDec1; t < kDec1 + 2 * kHourMs; t += kMinuteMs) {
+    Sample s = At(t, 90);
+    s.power_w = 40;
+    s.mem_mib = 8192;
+    samples.push_back({"GPU-b", s});
+  }
+  ASSERT_TRUE(b->ledger->PutSamples(samples).ok());
+  const TimeMs as_of = kDec1 + 2 * kHourMs;
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 12}, as_of, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+
+  // The report: JSON, CSV, table.
+  const auto rep = nlohmann::json::parse(RenderReportJson(*r));
+  const auto& d = Find(rep["lines"], "key", "dark");
+  ASSERT_TRUE(d.is_object()) << rep.dump(2);
+  for (const char* k : {"density", "mean_util_pct", "energy_kwh"}) EXPECT_TRUE(d[k].is_null()) << k;
+  EXPECT_DOUBLE_EQ(d["gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(d["covered_gpu_hours"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(d["density_of_allocated"].get<double>(), 0.0);  // dense over held time: a real 0
+  EXPECT_EQ(d["cost"], "7.00");
+  const auto& l = Find(rep["lines"], "key", "lit");
+  EXPECT_DOUBLE_EQ(l["density"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(l["mean_util_pct"].get<double>(), 90.0);
+  EXPECT_GT(l["energy_kwh"].get<double>(), 0.0);
+  const std::string csv = RenderReportCsv(*r);
+  const std::vector<std::string> dc = CsvRow(csv, "dark");
+  ASSERT_FALSE(dc.empty()) << csv;
+  for (const char* k : {"density", "mean_util_pct", "energy_kwh"}) {
+    ASSERT_GE(Column(csv, k), 0) << k;
+    EXPECT_EQ(dc[Column(csv, k)], "") << k << "\n" << csv;
+  }
+  EXPECT_EQ(dc[Column(csv, "gpu_hours")], "2.000000");
+  EXPECT_EQ(CsvRow(csv, "lit")[Column(csv, "density")], "1.000000");
+  const std::string table = RenderReportTable(*r);
+  const std::string dark_row = TableRow(table, "dark");
+  size_t dashes = 0;  // density, mean util, energy
+  for (size_t at = dark_row.find("—"); at != std::string::npos; at = dark_row.find("—", at + 1)) ++dashes;
+  EXPECT_EQ(dashes, 3u) << table;
+  EXPECT_EQ(dark_row.find("0.0 %"), dark_row.find("50.0 %") + 1) << "only its share of cost is a percentage";
+
+  // gpuledger jobs: JSON, CSV, table.
+  auto jobs = b->ledger->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  const auto jj = nlohmann::json::parse(RenderJobs(*r, *jobs, "json"));
+  const auto& jd = Find(jj["jobs"], "job", "dark");
+  ASSERT_TRUE(jd.is_object()) << jj.dump(2);
+  for (const char* k : {"density", "mean_utilisation", "peak_mem_gib", "energy_kwh", "phase_loading",
+                        "phase_steady", "phase_tail", "phase_idle"})
+    EXPECT_TRUE(jd[k].is_null()) << k;
+  EXPECT_DOUBLE_EQ(jd["gpu_hours"].get<double>(), 2.0);
+  const auto& jl = Find(jj["jobs"], "job", "lit");
+  EXPECT_DOUBLE_EQ(jl["density"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(jl["peak_mem_gib"].get<double>(), 8.0);
+  const std::string jcsv = RenderJobs(*r, *jobs, "csv");
+  const std::vector<std::string> jdc = CsvRow(jcsv, "dark");
+  ASSERT_FALSE(jdc.empty()) << jcsv;
+  for (const char* k : {"density", "mean_utilisation", "peak_mem_gib", "energy_kwh", "phase_steady"}) {
+    ASSERT_GE(Column(jcsv, k), 0) << k;
+    EXPECT_EQ(jdc[Column(jcsv, k)], "") << k << "\n" << jcsv;
+  }
+  const std::string jtable = RenderJobs(*r, *jobs, "table");
+  const std::string jdark = TableRow(jtable, "dark");
+  EXPECT_NE(jdark.find("—"), std::string::npos) << jtable;
+  EXPECT_EQ(jdark.find("0.0 %"), std::string::npos) << jtable;
+
+  // The job view.
+  auto s = BuildJobSummary(*b->ledger, b->ctx, dark, as_of);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const auto view = nlohmann::json::parse(RenderJobSummaryJson(*s));
+  for (const char* k : {"density", "mean_util_pct", "peak_mem_gib", "energy_kwh"})
+    EXPECT_TRUE(view[k].is_null()) << k;
+  EXPECT_DOUBLE_EQ(view["density_of_allocated"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(view["gpu_hours"].get<double>(), 2.0);
+  EXPECT_EQ(view["cost"], "7.00");
+}
+
+// A finished run with samples (a quarter of its time dense) and a finished run of the same
+// configuration with none: every JSON line carries busy, covered and dense GPU-hours, and
+// density is dense / covered over them (the sampled run's, not a mean that counts the
+// unsampled run as 0).
+TEST(LiveBooks, EveryLineCarriesBusyCoveredAndDenseHoursBesideDensity) {
+  auto b = OneA10G();
+  Job a = RunningJob("a", kDec1), c = RunningJob("c", kDec1);
+  for (Job* j : {&a, &c}) {
+    j->model_type = "yolov8s";
+    j->status = JobStatus::kSucceeded;
+    j->end_ms = kDec1 + 2 * kHourMs;
+  }
+  ASSERT_TRUE(b->ledger->PutJobs({a, c}).ok());
+  ASSERT_TRUE(b->ledger
+                  ->PutAllocations({{"a", "GPU-a", kDec1, kDec1 + 2 * kHourMs, kFullShare},
+                                    {"c", "GPU-b", kDec1, kDec1 + 2 * kHourMs, kFullShare}})
+                  .ok());
+  std::vector<GpuSample> samples;
+  for (int m = 0; m < 120; ++m) samples.push_back({"GPU-a", At(kDec1 + m * kMinuteMs, m < 30 ? 90 : 20)});
+  ASSERT_TRUE(b->ledger->PutSamples(samples).ok());
+  EpochProgress e;
+  e.epoch = 1;
+  e.map50 = 0.5;
+  ASSERT_TRUE(b->ledger->PutProgress("a", {e}).ok());
+  ASSERT_TRUE(b->ledger->PutProgress("c", {e}).ok());
+  const TimeMs as_of = kDec1 + 3 * kHourMs;
+
+  auto r = BuildMonthlyReport(*b->ledger, b->ctx, {2026, 12}, as_of, GroupBy::kJob, false);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto jobs = b->ledger->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  const auto jj = nlohmann::json::parse(RenderJobs(*r, *jobs, "json"));
+  const auto& ja = Find(jj["jobs"], "job", "a");
+  ASSERT_TRUE(ja.is_object()) << jj.dump(2);
+  EXPECT_DOUBLE_EQ(ja["busy_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(ja["covered_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(ja["dense_gpu_hours"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(ja["density"].get<double>(), 0.25);
+  const std::string jcsv = RenderJobs(*r, *jobs, "csv");
+  for (const char* k : {"busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"})
+    ASSERT_GE(Column(jcsv, k), 0) << k;
+  EXPECT_EQ(CsvRow(jcsv, "a")[Column(jcsv, "dense_gpu_hours")], "0.500000") << jcsv;
+  EXPECT_EQ(CsvRow(jcsv, "c")[Column(jcsv, "covered_gpu_hours")], "0.000000") << jcsv;
+
+  auto lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of);
+  ASSERT_TRUE(lb.ok()) << lb.status().ToString();
+  const auto lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  ASSERT_EQ(lj["rows"].size(), 1u) << lj.dump(2);
+  const auto& row = lj["rows"][0];
+  EXPECT_EQ(row["runs"], 2);
+  EXPECT_DOUBLE_EQ(row["busy_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(row["covered_gpu_hours"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(row["dense_gpu_hours"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(row["density"].get<double>(), 0.25);  // not (0.25 + 0) / 2
+
+  // A configuration whose runs have no sample: its density is null, "—" in the table.
+  Job solo = c;
+  solo.id = "solo";
+  solo.model_type = "yolov8n";
+  ASSERT_TRUE(b->ledger->PutJobs({solo}).ok());
+  ASSERT_TRUE(b->ledger->PutProgress("solo", {e}).ok());
+  lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, as_of);
+  ASSERT_TRUE(lb.ok());
+  const auto lj2 = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  const auto& n = Find(lj2["rows"], "config", "yolov8n");
+  ASSERT_TRUE(n.is_object()) << lj2.dump(2);
+  EXPECT_TRUE(n["density"].is_null());
+  EXPECT_DOUBLE_EQ(n["covered_gpu_hours"].get<double>(), 0.0);
+  const std::string table = RenderLeaderboardTable(*lb);
+  ASSERT_FALSE(TableRow(table, "yolov8n").empty()) << table;
+  EXPECT_EQ(TableRow(table, "yolov8n").find(" %"), std::string::npos) << table;  // no "0.0 %"
+}
+
+// The job view and the leaderboard say what instant they are as of and whether their
+// window was still open then, as reports and series do.
+TEST(LiveBooks, TheJobViewAndTheLeaderboardCarryAsOfAndPartial) {
+  auto b = OneA10G();
+  Job done = RunningJob("done", kDec1), running = RunningJob("running", kDec1);
+  done.model_type = "yolov8s";
+  done.status = JobStatus::kSucceeded;
+  done.end_ms = kDec1 + 2 * kHourMs;
+  ASSERT_TRUE(b->ledger->PutJobs({done, running}).ok());
+  ASSERT_TRUE(b->ledger
+                  ->PutAllocations({{"done", "GPU-a", kDec1, kDec1 + 2 * kHourMs, kFullShare},
+                                    {"running", "GPU-b", kDec1, 0, kFullShare}})
+                  .ok());
+  EpochProgress e;
+  e.epoch = 1;
+  e.map50 = 0.5;
+  ASSERT_TRUE(b->ledger->PutProgress("done", {e}).ok());
+  auto view = [&](const Job& j, TimeMs as_of) {
+    auto s = BuildJobSummary(*b->ledger, b->ctx, j, as_of);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return nlohmann::json::parse(RenderJobSummaryJson(*s));
+  };
+  const TimeMs later = kDec1 + 3 * kHourMs;
+  EXPECT_EQ(view(done, kDec1 + kHourMs)["partial"], true);  // an hour into its two
+  EXPECT_EQ(view(done, later)["partial"], false);
+  EXPECT_EQ(view(done, later)["as_of"], "2026-12-01T03:00:00Z");
+  EXPECT_EQ(view(running, later)["partial"], true);
+
+  // December is in progress three hours in; it is whole once it has ended.
+  auto lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, later);
+  ASSERT_TRUE(lb.ok()) << lb.status().ToString();
+  auto lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  EXPECT_EQ(lj["as_of"], "2026-12-01T03:00:00Z");
+  EXPECT_EQ(lj["partial"], true);
+  EXPECT_EQ(lj["rows"].size(), 1u);
+  std::string table = RenderLeaderboardTable(*lb);
+  EXPECT_NE(table.find("as of 2026-12-01T03:00:00Z"), std::string::npos) << table;
+  EXPECT_NE(table.find("PARTIAL: the month is in progress"), std::string::npos) << table;
+  constexpr TimeMs kJan1 = kDec1 + 31 * kDayMs;
+  lb = BuildLeaderboard(*b->ledger, b->ctx, YearMonth{2026, 12}, kJan1);
+  ASSERT_TRUE(lb.ok());
+  lj = nlohmann::json::parse(RenderLeaderboardJson(*lb));
+  EXPECT_EQ(lj["partial"], false);
+  EXPECT_EQ(lj["as_of"], "2027-01-01T00:00:00Z");
+  EXPECT_EQ(RenderLeaderboardTable(*lb).find("PARTIAL"), std::string::npos);
+  // All months to date stay open: a run that ends later joins them.
+  lb = BuildLeaderboard(*b->ledger, b->ctx, std::nullopt, kJan1);
+  ASSERT_TRUE(lb.ok());
+  EXPECT_EQ(nlohmann::json::parse(RenderLeaderboardJson(*lb))["partial"], true);
 }
 
 }  // namespace

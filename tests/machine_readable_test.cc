@@ -122,6 +122,26 @@ void CheckJson(const nlohmann::json& j, const std::string& path, const std::stri
   }
 }
 
+// Every object with a density carries what it is made of: density is dense / covered
+// GPU-hours where some time was covered, and null (never 0) where none was.
+void CheckDensityParts(const nlohmann::json& j, const std::string& path, const std::string& what) {
+  if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) CheckDensityParts(j[i], path + "[" + std::to_string(i) + "]", what);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (const auto& [k, v] : j.items()) CheckDensityParts(v, path + "." + k, what);
+  if (!j.contains("density")) return;
+  ASSERT_TRUE(j.contains("covered_gpu_hours") && j.contains("dense_gpu_hours")) << what << ": " << path;
+  const double covered = j["covered_gpu_hours"].get<double>(), dense = j["dense_gpu_hours"].get<double>();
+  if (covered > 0) {
+    ASSERT_TRUE(j["density"].is_number()) << what << ": " << path << " " << j.dump();
+    EXPECT_NEAR(j["density"].get<double>(), dense / covered, 1e-9) << what << ": " << path;
+  } else {
+    EXPECT_TRUE(j["density"].is_null()) << what << ": " << path << " has no covered time: " << j.dump();
+  }
+}
+
 class MachineReadable : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -248,6 +268,7 @@ TEST_F(MachineReadable, EveryJsonParsesWithSnakeCaseKeysAndNumbersAsNumbers) {
     nlohmann::json j;
     ASSERT_NO_THROW(j = nlohmann::json::parse(out)) << what << ":\n" << out.substr(0, 400);
     CheckJson(j, "", what);
+    if (what.rfind("series", 0) != 0) CheckDensityParts(j, "", what);
   }
   // Money is an exact decimal string; fractions are numbers in 0..1.
   const auto e =
@@ -255,9 +276,13 @@ TEST_F(MachineReadable, EveryJsonParsesWithSnakeCaseKeysAndNumbersAsNumbers) {
   bool adjustment = false;
   for (const auto& l : e["lines"]) {
     EXPECT_TRUE(l["cost"].is_null() || IsNumber(l["cost"].get<std::string>()));
-    EXPECT_TRUE(l["density"].is_number());
-    EXPECT_LE(l["density"].get<double>(), 1.0);
     adjustment = adjustment || l["line_kind"] == "adjustment";
+    if (l["line_kind"] == "adjustment") {  // money only: no time, so no density
+      EXPECT_TRUE(l["density"].is_null()) << l.dump();
+      continue;
+    }
+    EXPECT_TRUE(l["density"].is_number()) << l.dump();
+    EXPECT_LE(l["density"].get<double>(), 1.0);
   }
   const auto m = nlohmann::json::parse(Run({"months", "--db", db_, "--format", "json"}));
   int closed = 0;

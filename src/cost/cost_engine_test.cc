@@ -219,7 +219,7 @@ TEST(PriceUsage, ExactForAHundredThousandGpusOverAYear) {
   EXPECT_GT(all.gpu_ns, static_cast<Int128>(INT64_MAX));  // the case that overflowed
   EXPECT_NEAR(all.gpu_hours(), kGpus * (12 * 30 + 6) * 24.0, 1e-3);
   EXPECT_TRUE(all.dense_ns * 2 == want_ns) << "half of every GPU was dense";
-  EXPECT_NEAR(all.density(), 1.0, 1e-12);
+  EXPECT_NEAR(all.density().value(), 1.0, 1e-12);
   EXPECT_EQ(sum_micros + cost->unallocated_micros, cost->total_micros);
   // capacity x price, exactly: a third of the GPUs are A100s.
   Int128 want_exact = 0;

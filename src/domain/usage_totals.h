@@ -1,9 +1,12 @@
 // UsageTotals: sums of usage rows and the ratios read off them (density, mean util,
-// phase shares). Pure; thread-compatible.
+// phase shares). A figure with no data behind it (a ratio over no time, the energy of
+// time no sample covers) is std::nullopt, shown as null / "—" / an empty CSV field,
+// never 0. Pure; thread-compatible.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "common/int128.h"
 #include "domain/types.h"
@@ -34,17 +37,37 @@ struct UsageTotals {
     tail_ns += r.tail_ns;
     idle_ns += r.idle_ns;
   }
-  static double Ratio(GpuNsSum a, GpuNsSum b) {
-    return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+  // a / b, or nothing when there is no b to divide by.
+  static std::optional<double> Ratio(GpuNsSum a, GpuNsSum b) {
+    if (b == 0) return std::nullopt;
+    return static_cast<double>(a) / static_cast<double>(b);
   }
   double gpu_hours() const { return static_cast<double>(gpu_ns) / static_cast<double>(kGpuNsPerGpuHour); }
   double busy_hours() const { return static_cast<double>(busy_ns) / static_cast<double>(kGpuNsPerGpuHour); }
+  double covered_hours() const {
+    return static_cast<double>(covered_ns) / static_cast<double>(kGpuNsPerGpuHour);
+  }
+  double dense_hours() const { return static_cast<double>(dense_ns) / static_cast<double>(kGpuNsPerGpuHour); }
   // Effective compute density: time with util > 70 % over the time with samples ...
-  double density() const { return Ratio(dense_ns, covered_ns); }
+  std::optional<double> density() const { return Ratio(dense_ns, covered_ns); }
   // ... and over all allocated time (no-data time counts against it).
-  double density_allocated() const { return Ratio(dense_ns, gpu_ns); }
-  double mean_util_pct() const { return 100.0 * Ratio(util_ns, covered_ns); }
-  double energy_kwh() const { return static_cast<double>(energy_mj) / static_cast<double>(kMjPerKwh); }
+  std::optional<double> density_allocated() const { return Ratio(dense_ns, gpu_ns); }
+  std::optional<double> mean_util_pct() const {
+    const auto r = Ratio(util_ns, covered_ns);
+    return r ? std::optional<double>(100.0 * *r) : std::nullopt;
+  }
+  // A phase's share of the time with samples (loading_ns, steady_ns, tail_ns, idle_ns).
+  std::optional<double> phase_share(GpuNsSum phase_ns) const { return Ratio(phase_ns, covered_ns); }
+  // No sample, no energy reading: unknown, not 0 kWh.
+  std::optional<double> energy_kwh() const {
+    if (covered_ns == 0) return std::nullopt;
+    return static_cast<double>(energy_mj) / static_cast<double>(kMjPerKwh);
+  }
+  // The peak memory reading, where some sample was taken.
+  std::optional<double> peak_mem_gib() const {
+    if (covered_ns == 0) return std::nullopt;
+    return static_cast<double>(peak_mem_mib) / 1024.0;
+  }
   GpuNsSum no_data_ns() const { return gpu_ns - covered_ns; }
 };
 

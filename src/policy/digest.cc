@@ -53,7 +53,7 @@ std::vector<DigestEntry> LowEfficiencyDigest(const DigestRule& rule, Window peri
   for (auto& [user, u] : users) {
     if (u.usage.covered_ns <= 0) continue;  // no samples: density unknown, not judged
     const double hours = Hours(u.usage.gpu_ns);
-    const double density = u.usage.density();
+    const double density = u.usage.density().value_or(0);  // covered > 0: a value
     if (hours < rule.min_gpu_hours || density * 100.0 >= rule.max_density_pct) continue;
     DigestEntry e;
     e.user = user;
@@ -73,14 +73,14 @@ std::vector<DigestEntry> LowEfficiencyDigest(const DigestRule& rule, Window peri
       if (j->usage.covered_ns > 0) judged.push_back(j);
     // Least dense first; among equals the one that held more GPU time (it wasted more).
     std::sort(judged.begin(), judged.end(), [](const DigestJobUsage* a, const DigestJobUsage* b) {
-      const double da = a->usage.density(), db = b->usage.density();
+      const double da = *a->usage.density(), db = *b->usage.density();  // judged: covered > 0
       if (da != db) return da < db;
       if (a->usage.gpu_ns != b->usage.gpu_ns) return a->usage.gpu_ns > b->usage.gpu_ns;
       return a->job_id < b->job_id;
     });
     for (const DigestJobUsage* j : judged) {
       if (static_cast<int>(e.worst.size()) >= rule.worst_jobs) break;
-      e.worst.push_back({j->job_id, Hours(j->usage.gpu_ns), j->usage.density(), j->advice_en, j->advice_zh});
+      e.worst.push_back({j->job_id, Hours(j->usage.gpu_ns), *j->usage.density(), j->advice_en, j->advice_zh});
     }
     out.push_back(std::move(e));
   }

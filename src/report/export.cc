@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
+#include "report/figures.h"
 #include "report/focus.h"
 #include "report/xlsx.h"
 
@@ -143,9 +144,9 @@ std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names) {
         r.partial ? "true" : "false", FormatTime(r.as_of), row.line_kind, std::string(GroupByName(r.by)),
         ShownKey(r, l.key, names), std::to_string(l.jobs), FormatFixed(u.gpu_hours(), 6),
         FormatFixed(u.busy_hours(), 6), FormatFixed(Hours(u.covered_ns), 6),
-        FormatFixed(Hours(u.dense_ns), 6), FormatFixed(u.density(), 6), FormatFixed(u.density_allocated(), 6),
-        FormatFixed(u.mean_util_pct() / 100.0, 6), FormatFixed(u.energy_kwh(), 6),
-        FormatFixed(static_cast<double>(u.peak_mem_mib) / 1024.0, 3),
+        FormatFixed(Hours(u.dense_ns), 6), FigureCsv(u.density(), 6), FigureCsv(u.density_allocated(), 6),
+        FigureCsv(Scaled(u.mean_util_pct(), 0.01), 6), FigureCsv(u.energy_kwh(), 6),
+        FigureCsv(u.peak_mem_gib(), 3),
         // An unpriced line has no cost: its money fields are empty (null), never 0.
         row.priced ? FormatMicros(l.total_micros(), d) : "", row.priced ? FormatMicros(l.cost_micros, d) : "",
         row.priced ? FormatMicros(l.idle_share_micros, d) : "", r.currency.code,
@@ -173,11 +174,11 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
     j["busy_gpu_hours"] = u.busy_hours();
     j["covered_gpu_hours"] = Hours(u.covered_ns);
     j["dense_gpu_hours"] = Hours(u.dense_ns);
-    j["density"] = u.density();
-    j["density_of_allocated"] = u.density_allocated();
-    j["mean_utilisation"] = u.mean_util_pct() / 100.0;
-    j["energy_kwh"] = u.energy_kwh();
-    j["peak_mem_gib"] = static_cast<double>(u.peak_mem_mib) / 1024.0;
+    j["density"] = FigureJson(u.density());
+    j["density_of_allocated"] = FigureJson(u.density_allocated());
+    j["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
+    j["energy_kwh"] = FigureJson(u.energy_kwh());
+    j["peak_mem_gib"] = FigureJson(u.peak_mem_gib());
     j["cost"] = money(priced, l.total_micros());
     j["direct_cost"] = money(priced, l.cost_micros);
     j["idle_share"] = money(priced, l.idle_share_micros);
@@ -190,8 +191,11 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
       j["by_gpu_model"].push_back({{"gpu_model", p.gpu_model},
                                    {"jobs", p.jobs},
                                    {"gpu_hours", p.usage.gpu_hours()},
-                                   {"density", p.usage.density()},
-                                   {"energy_kwh", p.usage.energy_kwh()},
+                                   {"busy_gpu_hours", p.usage.busy_hours()},
+                                   {"covered_gpu_hours", p.usage.covered_hours()},
+                                   {"dense_gpu_hours", p.usage.dense_hours()},
+                                   {"density", FigureJson(p.usage.density())},
+                                   {"energy_kwh", FigureJson(p.usage.energy_kwh())},
                                    {"cost", money(priced, p.total_micros())}});
     }
     return j;

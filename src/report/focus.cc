@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
+#include "report/figures.h"
 
 namespace gpuledger {
 
@@ -146,50 +147,51 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
         FormatTime(r.month_window.start),  // BillingPeriodStart
         "Usage",                           // ChargeCategory
         correction ? "Correction" : "",    // ChargeClass
-        correction ? "Correction of closed month " + corrects + ": " + p.gpu_model +
-                         (is_job ? " GPU-hours of a job" : " unallocated capacity") + " recomputed after the close"
-        : is_job   ? p.gpu_model + " GPU-hours held by a job, with the energy they drew"
-                   : p.gpu_model + " GPU-hours no job held (unallocated capacity)",  // ChargeDescription
-        FormatTime(r.window.end),                                                // ChargePeriodEnd
-        FormatTime(r.window.start),                                              // ChargePeriodStart
-        amount,                                                                  // ContractedCost
-        amount,                                                                  // EffectiveCost
-        kProvider,                                                               // InvoiceIssuerName
-        amount,                                                                  // ListCost
-        quantity,                                                                // PricingQuantity
-        kUnit,                                                                   // PricingUnit
-        kProvider,                                                               // ProviderName
-        kProvider,                                                               // PublisherName
-        "AI and Machine Learning",                                               // ServiceCategory
-        kServiceName,                                                            // ServiceName
-        "Usage-Based",                                                           // ChargeFrequency
-        quantity,                                                                // ConsumedQuantity
-        kUnit,                                                                   // ConsumedUnit
-        unit_price,                                                              // ContractedUnitPrice
-        unit_price,                                                              // ListUnitPrice
-        resource_id,                                                             // ResourceId
-        resource_name,                                                           // ResourceName
-        is_job ? "GPU Training Job" : "",                                        // ResourceType
-        "Machine Learning",                                                      // ServiceSubcategory
-        "GPU-Hour " + p.gpu_model,                                               // SkuId
-        is_job && job != nullptr ? job->project : "",                            // SubAccountId
-        is_job && job != nullptr ? job->project : "",                            // SubAccountName
-        tags,                                                                    // Tags
-        line_kind,                                                               // x_LineKind
-        is_job && job != nullptr ? job->department : "",                         // x_Department
-        user,                                                                    // x_User
-        p.gpu_model,                                                             // x_GpuModel
-        is_job && job != nullptr ? job->model_type : "",                         // x_ModelType
-        is_job && job != nullptr ? job->framework : "",                          // x_Framework
-        is_job && job != nullptr ? job->image() : "",                            // x_Image
-        FormatFixed(p.usage.density(), 6),                                       // x_EffectiveComputeDensity
-        FormatFixed(p.usage.mean_util_pct() / 100.0, 6),                         // x_MeanUtilisation
-        FormatFixed(p.usage.busy_hours(), 6),                                    // x_BusyGpuHours
-        FormatFixed(p.usage.energy_kwh(), 6),                                    // x_EnergyKwh
-        FormatFixed(static_cast<double>(p.usage.peak_mem_mib) / 1024.0, 3),      // x_PeakMemoryGib
-        r.partial ? "true" : "false",                                            // x_Partial
-        FormatTime(r.as_of),                                                     // x_AsOf
-        r.timezone,                                                              // x_TimeZone
+        correction
+            ? "Correction of closed month " + corrects + ": " + p.gpu_model +
+                  (is_job ? " GPU-hours of a job" : " unallocated capacity") + " recomputed after the close"
+        : is_job ? p.gpu_model + " GPU-hours held by a job, with the energy they drew"
+                 : p.gpu_model + " GPU-hours no job held (unallocated capacity)",  // ChargeDescription
+        FormatTime(r.window.end),                                                  // ChargePeriodEnd
+        FormatTime(r.window.start),                                                // ChargePeriodStart
+        amount,                                                                    // ContractedCost
+        amount,                                                                    // EffectiveCost
+        kProvider,                                                                 // InvoiceIssuerName
+        amount,                                                                    // ListCost
+        quantity,                                                                  // PricingQuantity
+        kUnit,                                                                     // PricingUnit
+        kProvider,                                                                 // ProviderName
+        kProvider,                                                                 // PublisherName
+        "AI and Machine Learning",                                                 // ServiceCategory
+        kServiceName,                                                              // ServiceName
+        "Usage-Based",                                                             // ChargeFrequency
+        quantity,                                                                  // ConsumedQuantity
+        kUnit,                                                                     // ConsumedUnit
+        unit_price,                                                                // ContractedUnitPrice
+        unit_price,                                                                // ListUnitPrice
+        resource_id,                                                               // ResourceId
+        resource_name,                                                             // ResourceName
+        is_job ? "GPU Training Job" : "",                                          // ResourceType
+        "Machine Learning",                                                        // ServiceSubcategory
+        "GPU-Hour " + p.gpu_model,                                                 // SkuId
+        is_job && job != nullptr ? job->project : "",                              // SubAccountId
+        is_job && job != nullptr ? job->project : "",                              // SubAccountName
+        tags,                                                                      // Tags
+        line_kind,                                                                 // x_LineKind
+        is_job && job != nullptr ? job->department : "",                           // x_Department
+        user,                                                                      // x_User
+        p.gpu_model,                                                               // x_GpuModel
+        is_job && job != nullptr ? job->model_type : "",                           // x_ModelType
+        is_job && job != nullptr ? job->framework : "",                            // x_Framework
+        is_job && job != nullptr ? job->image() : "",                              // x_Image
+        FigureCsv(p.usage.density(), 6),                      // x_EffectiveComputeDensity
+        FigureCsv(Scaled(p.usage.mean_util_pct(), 0.01), 6),  // x_MeanUtilisation
+        FormatFixed(p.usage.busy_hours(), 6),                 // x_BusyGpuHours
+        FigureCsv(p.usage.energy_kwh(), 6),                   // x_EnergyKwh
+        FigureCsv(p.usage.peak_mem_gib(), 3),                 // x_PeakMemoryGib
+        r.partial ? "true" : "false",                         // x_Partial
+        FormatTime(r.as_of),                                  // x_AsOf
+        r.timezone,                                           // x_TimeZone
     };
     std::string row;
     for (size_t i = 0; i < f.size(); ++i) row += (i ? "," : "") + CsvQuote(f[i]);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/strings.h"
+#include "report/figures.h"
 
 namespace gpuledger {
 
@@ -20,10 +21,11 @@ RunFacts FactsOf(const Job& job, const UsageTotals& u, int64_t peak_mib, int64_t
                  const std::vector<EpochProgress>& progress) {
   RunFacts f;
   f.sampled = u.covered_ns > 0;
-  f.loading_share = UsageTotals::Ratio(u.loading_ns, u.gpu_ns);
-  f.tail_share = UsageTotals::Ratio(u.tail_ns, u.gpu_ns);
-  f.steady_density = UsageTotals::Ratio(u.dense_ns, u.steady_ns);
-  f.mean_util = u.mean_util_pct() / 100.0;
+  // The advice reads these only when sampled; a share over no time counts as 0 there.
+  f.loading_share = UsageTotals::Ratio(u.loading_ns, u.gpu_ns).value_or(0);
+  f.tail_share = UsageTotals::Ratio(u.tail_ns, u.gpu_ns).value_or(0);
+  f.steady_density = UsageTotals::Ratio(u.dense_ns, u.steady_ns).value_or(0);
+  f.mean_util = u.mean_util_pct().value_or(0) / 100.0;
   f.peak_mem_mib = peak_mib;
   f.gpu_memory_mib = gpu_memory_mib;
   // A job registered with its run's arguments says its batch (amp is a plain flag: it is
@@ -142,28 +144,35 @@ std::string RenderJobReportJson(const JobReport& r) {
   j["start"] = s.job.start_ms ? Json(FormatTime(s.job.start_ms)) : Json(nullptr);
   j["end"] = s.job.end_ms ? Json(FormatTime(s.job.end_ms)) : Json(nullptr);
   j["as_of"] = FormatTime(s.as_of);
+  j["partial"] = s.partial;
   j["lang"] = LangName(r.lang);
   j["currency"] = s.currency.code;
   j["cost"] = FormatMicros(s.cost_micros, s.currency.minor_digits);
   j["gpu_hours"] = u.gpu_hours();
   j["busy_gpu_hours"] = u.busy_hours();
-  j["density"] = u.density();
-  j["mean_utilisation"] = u.mean_util_pct() / 100.0;
-  j["energy_kwh"] = u.energy_kwh();
-  j["peak_mem_gib"] = Gib(u.peak_mem_mib);
+  j["covered_gpu_hours"] = u.covered_hours();
+  j["dense_gpu_hours"] = u.dense_hours();
+  j["density"] = FigureJson(u.density());
+  j["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
+  j["energy_kwh"] = FigureJson(u.energy_kwh());
+  j["peak_mem_gib"] = s.mem_source == MemorySource::kNone ? Json(nullptr) : Json(Gib(u.peak_mem_mib));
   j["mem_source"] = MemorySourceName(s.mem_source);
   j["phases"] = Phases(u);
   j["gpus"] = Json::array();
   for (const JobGpuFigures& g : r.gpus) {
     const int64_t peak = g.own_peak_mib >= 0 ? g.own_peak_mib : g.usage.peak_mem_mib;
+    const bool peak_known = g.own_peak_mib >= 0 || g.usage.peak_mem_mib > 0;
     j["gpus"].push_back(
         {{"gpu_uuid", g.gpu_uuid},
          {"gpu_model", g.gpu_model},
          {"gpu_hours", g.usage.gpu_hours()},
-         {"mean_utilisation", g.usage.mean_util_pct() / 100.0},
-         {"density", g.usage.density()},
-         {"energy_kwh", g.usage.energy_kwh()},
-         {"peak_mem_gib", Gib(peak)},
+         {"busy_gpu_hours", g.usage.busy_hours()},
+         {"covered_gpu_hours", g.usage.covered_hours()},
+         {"dense_gpu_hours", g.usage.dense_hours()},
+         {"mean_utilisation", FigureJson(Scaled(g.usage.mean_util_pct(), 0.01))},
+         {"density", FigureJson(g.usage.density())},
+         {"energy_kwh", FigureJson(g.usage.energy_kwh())},
+         {"peak_mem_gib", peak_known ? Json(Gib(peak)) : Json(nullptr)},
          {"mem_source", g.own_peak_mib >= 0 ? "process" : (g.usage.peak_mem_mib > 0 ? "gpu" : "none")},
          {"memory_gib", g.memory_mib > 0 ? Json(Gib(g.memory_mib)) : Json(nullptr)},
          {"memory_share", g.memory_mib > 0
@@ -189,7 +198,6 @@ std::string RenderJobReportText(const JobReport& r) {
   const bool zh = r.lang == Lang::kZh;
   const JobSummary& s = r.summary;
   const UsageTotals& u = s.usage;
-  auto pct = [](double f) { return FormatFixed(f * 100, 1) + " %"; };
   std::string out;
   out += (zh ? "作业效率报告 " : "job efficiency report ") + s.job.id + " (" +
          std::string(JobStatusName(s.job.status)) + (zh ? "，截至 " : ", as of ") + FormatTime(s.as_of) +
@@ -198,10 +206,13 @@ std::string RenderJobReportText(const JobReport& r) {
          " / " + s.job.department + "\n";
   out += (zh ? "  费用: " : "  cost so far: ") + FormatMicros(s.cost_micros, s.currency.minor_digits) + " " +
          s.currency.code + (zh ? "    GPU 时: " : "    GPU-hours: ") + FormatFixed(u.gpu_hours(), 2) +
-         (zh ? "    能耗: " : "    energy: ") + FormatFixed(u.energy_kwh(), 2) + " kWh\n";
-  out += (zh ? "  有效计算密度: " : "  density: ") + pct(u.density()) +
-         (zh ? "    平均利用率: " : "    mean util: ") + pct(u.mean_util_pct() / 100.0) +
-         (zh ? "    显存峰值: " : "    peak memory: ") + FormatFixed(Gib(u.peak_mem_mib), 1) + " GiB\n";
+         (zh ? "    能耗: " : "    energy: ") + FigureCell(u.energy_kwh(), 2, " kWh") + "\n";
+  out += (zh ? "  有效计算密度: " : "  density: ") + PctCell(u.density()) +
+         (zh ? "    平均利用率: " : "    mean util: ") + PctCell(Scaled(u.mean_util_pct(), 0.01)) +
+         (zh ? "    显存峰值: " : "    peak memory: ") +
+         (s.mem_source == MemorySource::kNone ? std::string(kNoFigure)
+                                              : FormatFixed(Gib(u.peak_mem_mib), 1) + " GiB") +
+         "\n";
   out += (zh ? "  阶段 (GPU 时): 加载 " : "  phases (GPU-h): loading ") +
          FormatFixed(Hours(u.loading_ns), 2) + (zh ? "，稳定 " : ", steady ") +
          FormatFixed(Hours(u.steady_ns), 2) + (zh ? "，尾段 " : ", tail ") +
@@ -211,8 +222,8 @@ std::string RenderJobReportText(const JobReport& r) {
   for (const JobGpuFigures& g : r.gpus) {
     const int64_t peak = g.own_peak_mib >= 0 ? g.own_peak_mib : g.usage.peak_mem_mib;
     out += "  " + g.gpu_uuid + " " + g.gpu_model + "  " + FormatFixed(g.usage.gpu_hours(), 2) +
-           (zh ? " GPU 时，利用率 " : " GPU-h, util ") + pct(g.usage.mean_util_pct() / 100.0) +
-           (zh ? "，密度 " : ", density ") + pct(g.usage.density()) + (zh ? "，显存 " : ", memory ") +
+           (zh ? " GPU 时，利用率 " : " GPU-h, util ") + PctCell(Scaled(g.usage.mean_util_pct(), 0.01)) +
+           (zh ? "，密度 " : ", density ") + PctCell(g.usage.density()) + (zh ? "，显存 " : ", memory ") +
            FormatFixed(Gib(peak), 1) + (g.memory_mib > 0 ? " / " + FormatFixed(Gib(g.memory_mib), 1) : "") +
            " GiB\n";
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
+#include "report/figures.h"
 
 namespace gpuledger {
 
@@ -145,9 +146,9 @@ std::string RenderReportTable(const MonthlyReport& r) {
     const int64_t amount = l.total_micros();
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
                       Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)),
-                      usage_ratios ? Pct(l.usage.density()) : "",
-                      usage_ratios ? FormatFixed(l.usage.mean_util_pct(), 1) + " %" : "",
-                      FormatFixed(l.usage.energy_kwh(), 1), FormatMoneyGrouped(amount, d),
+                      usage_ratios ? PctCell(l.usage.density()) : "",
+                      usage_ratios ? FigureCell(l.usage.mean_util_pct(), 1, " %") : "",
+                      FigureCell(l.usage.energy_kwh(), 1), FormatMoneyGrouped(amount, d),
                       Pct(total ? static_cast<double>(amount) / static_cast<double>(total) : 0),
                       Change(l.prev_cost_micros, amount)});
   };
@@ -160,7 +161,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
   for (const ReportLine& l : r.unpriced) {  // no price: no cost, share or change to show
     t.rows.push_back({l.key, l.jobs ? std::to_string(l.jobs) : "", Hours(l.usage.gpu_ns),
                       Hours(l.usage.busy_ns), Hours(NoDataNs(l.usage)), "", "",
-                      FormatFixed(l.usage.energy_kwh(), 1), "—", "", ""});
+                      FigureCell(l.usage.energy_kwh(), 1), kNoFigure, "", ""});
   }
   t.rows.emplace_back();
   row(r.total, true);
@@ -222,16 +223,15 @@ std::string RenderReportCsv(const MonthlyReport& r) {
     const int64_t amount = l.total_micros();
     out +=
         CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
-        FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
-        FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + "," +
+        FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
+        FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + "," +
         FormatMicros(amount, d) + "," + FormatMicros(l.idle_share_micros, d) + "," + r.currency.code + "," +
         FormatFixed(
             r.total.cost_micros ? static_cast<double>(amount) / static_cast<double>(r.total.cost_micros) : 0,
             6) +
         "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
-        FormatFixed(static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour, 6) + "," +
-        FormatFixed(static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour, 6) + "," + FormatTime(r.as_of) +
-        "," + (r.partial ? "true" : "false") + "," +
+        FormatFixed(l.usage.covered_hours(), 6) + "," + FormatFixed(l.usage.dense_hours(), 6) + "," +
+        FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + "," +
         FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
@@ -244,8 +244,8 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
     out += CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
-           FormatFixed(l.usage.busy_hours(), 6) + "," + FormatFixed(l.usage.density(), 6) + "," +
-           FormatFixed(l.usage.mean_util_pct(), 3) + "," + FormatFixed(l.usage.energy_kwh(), 6) + ",,," +
+           FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
+           FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + ",,," +
            r.currency.code + ",,\n";
   }
   row(r.total);
@@ -262,13 +262,13 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["jobs"] = l.jobs;
     j["gpu_hours"] = l.usage.gpu_hours();
     j["busy_gpu_hours"] = l.usage.busy_hours();
-    j["covered_gpu_hours"] = static_cast<double>(l.usage.covered_ns) / kGpuNsPerGpuHour;
-    j["dense_gpu_hours"] = static_cast<double>(l.usage.dense_ns) / kGpuNsPerGpuHour;
+    j["covered_gpu_hours"] = l.usage.covered_hours();
+    j["dense_gpu_hours"] = l.usage.dense_hours();
     j["no_data_gpu_hours"] = static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour;
-    j["density"] = l.usage.density();
-    j["density_of_allocated"] = l.usage.density_allocated();
-    j["mean_util_pct"] = l.usage.mean_util_pct();
-    j["energy_kwh"] = l.usage.energy_kwh();
+    j["density"] = FigureJson(l.usage.density());
+    j["density_of_allocated"] = FigureJson(l.usage.density_allocated());
+    j["mean_util_pct"] = FigureJson(l.usage.mean_util_pct());
+    j["energy_kwh"] = FigureJson(l.usage.energy_kwh());
     j["phases_gpu_hours"] = {{"loading", static_cast<double>(l.usage.loading_ns) / kGpuNsPerGpuHour},
                              {"steady", static_cast<double>(l.usage.steady_ns) / kGpuNsPerGpuHour},
                              {"tail", static_cast<double>(l.usage.tail_ns) / kGpuNsPerGpuHour},
@@ -372,7 +372,6 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
     auto it = by_id.find(l.key);
     const Job* j = it == by_id.end() ? nullptr : it->second;
     const UsageTotals& u = l.usage;
-    auto phase = [&](GpuNsSum ns) { return UsageTotals::Ratio(ns, u.covered_ns); };
     nlohmann::ordered_json o;
     o["job"] = l.key;
     o["user"] = j ? j->user : "";
@@ -381,14 +380,17 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
     o["model"] = j ? j->model_type : "";
     o["status"] = j ? std::string(JobStatusName(j->status)) : "";
     o["gpu_hours"] = u.gpu_hours();
-    o["density"] = u.density();
-    o["mean_utilisation"] = u.mean_util_pct() / 100.0;
-    o["peak_mem_gib"] = static_cast<double>(u.peak_mem_mib) / 1024.0;
-    o["energy_kwh"] = u.energy_kwh();
-    o["phase_loading"] = phase(u.loading_ns);
-    o["phase_steady"] = phase(u.steady_ns);
-    o["phase_tail"] = phase(u.tail_ns);
-    o["phase_idle"] = phase(u.idle_ns);
+    o["busy_gpu_hours"] = u.busy_hours();
+    o["covered_gpu_hours"] = u.covered_hours();
+    o["dense_gpu_hours"] = u.dense_hours();
+    o["density"] = FigureJson(u.density());
+    o["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
+    o["peak_mem_gib"] = FigureJson(u.peak_mem_gib());
+    o["energy_kwh"] = FigureJson(u.energy_kwh());
+    o["phase_loading"] = FigureJson(u.phase_share(u.loading_ns));
+    o["phase_steady"] = FigureJson(u.phase_share(u.steady_ns));
+    o["phase_tail"] = FigureJson(u.phase_share(u.tail_ns));
+    o["phase_idle"] = FigureJson(u.phase_share(u.idle_ns));
     o["over_limit_hours"] = OverLimitHours(r, j);
     o["cost"] = FormatMicros(l.total_micros(), d);
     arr.push_back(std::move(o));
@@ -407,19 +409,22 @@ std::string RenderJobsData(const MonthlyReport& r, const std::map<std::string, c
   static const char* kHead =
       "job,user,project,department,model,status,gpu_hours,density,mean_utilisation,peak_mem_gib,energy_kwh,"
       "phase_loading,phase_steady,phase_tail,phase_idle,over_limit_hours,cost,currency,period_start,"
-      "period_end,as_of,partial\n";
+      "period_end,as_of,partial,busy_gpu_hours,covered_gpu_hours,dense_gpu_hours\n";
   std::string out = kHead;
-  const std::string tail = "," + r.currency.code + "," + FormatTime(r.window.start) + "," +
-                           FormatTime(r.window.end) + "," + FormatTime(r.as_of) + "," +
-                           (r.partial ? "true" : "false") + "\n";
+  const std::string period = "," + r.currency.code + "," + FormatTime(r.window.start) + "," +
+                             FormatTime(r.window.end) + "," + FormatTime(r.as_of) + "," +
+                             (r.partial ? "true" : "false");
   for (const auto& o : arr) {
     std::string row;
     for (const char* k : {"job", "user", "project", "department", "model", "status"})
       row += (row.empty() ? "" : ",") + CsvField(o[k].get<std::string>());
     for (const char* k : {"gpu_hours", "density", "mean_utilisation", "peak_mem_gib", "energy_kwh",
                           "phase_loading", "phase_steady", "phase_tail", "phase_idle", "over_limit_hours"})
-      row += "," + FormatFixed(o[k].get<double>(), 6);
-    out += row + "," + o["cost"].get<std::string>() + tail;
+      row += "," + (o[k].is_null() ? std::string() : FormatFixed(o[k].get<double>(), 6));
+    out += row + "," + o["cost"].get<std::string>() + period;
+    for (const char* k : {"busy_gpu_hours", "covered_gpu_hours", "dense_gpu_hours"})
+      out += "," + FormatFixed(o[k].get<double>(), 6);
+    out += "\n";
   }
   return out;
 }
@@ -439,14 +444,13 @@ std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, con
     auto it = by_id.find(l.key);
     const Job* j = it == by_id.end() ? nullptr : it->second;
     const UsageTotals& u = l.usage;
-    auto phase = [&](GpuNsSum ns) { return Pct(UsageTotals::Ratio(ns, u.covered_ns)); };
+    auto phase = [&](GpuNsSum ns) { return PctCell(u.phase_share(ns)); };
     rows.push_back({l.key, j ? j->user : "", j ? j->project : "", j ? j->model_type : "",
                     j ? std::string(JobStatusName(j->status)) : "", FormatFixed(u.gpu_hours(), 2),
-                    Pct(u.density()), FormatFixed(u.mean_util_pct(), 1) + " %",
-                    FormatFixed(static_cast<double>(u.peak_mem_mib) / 1024.0, 1),
-                    FormatFixed(u.energy_kwh(), 2), phase(u.loading_ns), phase(u.steady_ns), phase(u.tail_ns),
-                    phase(u.idle_ns), FormatFixed(OverLimitHours(r, j), 1),
-                    FormatMicros(l.total_micros(), d)});
+                    PctCell(u.density()), FigureCell(u.mean_util_pct(), 1, " %"),
+                    FigureCell(u.peak_mem_gib(), 1), FigureCell(u.energy_kwh(), 2), phase(u.loading_ns),
+                    phase(u.steady_ns), phase(u.tail_ns), phase(u.idle_ns),
+                    FormatFixed(OverLimitHours(r, j), 1), FormatMicros(l.total_micros(), d)});
   }
   Table t;
   t.head = head;
@@ -495,8 +499,14 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
   const Job& j = s.job;
   const UsageTotals& u = s.usage;
   auto hours = [](GpuNsSum ns) { return static_cast<double>(ns) / static_cast<double>(kGpuNsPerGpuHour); };
+  // No reading of the job's own or its GPUs' memory: no peak.
+  const nlohmann::ordered_json peak_gib =
+      s.mem_source == MemorySource::kNone
+          ? nlohmann::ordered_json()
+          : nlohmann::ordered_json(static_cast<double>(u.peak_mem_mib) / 1024.0);
   nlohmann::ordered_json out = {{"id", j.id},
                                 {"as_of", FormatTime(s.as_of)},
+                                {"partial", s.partial},
                                 {"user", j.user},
                                 {"project", j.project},
                                 {"department", j.department},
@@ -511,12 +521,12 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"busy_gpu_hours", u.busy_hours()},
                                 {"covered_gpu_hours", hours(u.covered_ns)},
                                 {"dense_gpu_hours", hours(u.dense_ns)},
-                                {"density", u.density()},
-                                {"density_of_allocated", u.density_allocated()},
-                                {"mean_util_pct", u.mean_util_pct()},
-                                {"peak_mem_gib", static_cast<double>(u.peak_mem_mib) / 1024.0},
+                                {"density", FigureJson(u.density())},
+                                {"density_of_allocated", FigureJson(u.density_allocated())},
+                                {"mean_util_pct", FigureJson(u.mean_util_pct())},
+                                {"peak_mem_gib", peak_gib},
                                 {"peak_mem_source", std::string(MemorySourceName(s.mem_source))},
-                                {"energy_kwh", u.energy_kwh()},
+                                {"energy_kwh", FigureJson(u.energy_kwh())},
                                 {"phases_gpu_hours",
                                  {{"loading", hours(u.loading_ns)},
                                   {"steady", hours(u.steady_ns)},
@@ -536,9 +546,14 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
 
 std::string RenderLeaderboardTable(const Leaderboard& lb) {
   const int d = lb.currency.minor_digits;
-  std::string out = "cost-effectiveness leaderboard" +
-                    (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
-                    lb.currency.code + ")\n\n";
+  std::string out =
+      "cost-effectiveness leaderboard" +
+      (lb.month ? " " + lb.month->ToString() : std::string(", all months")) + " (amounts in " +
+      lb.currency.code + "), as of " + FormatTime(lb.as_of) + "\n" +
+      (lb.partial ? lb.month ? "PARTIAL: the month is in progress; runs that end later join it\n"
+                             : "PARTIAL: all months to date; runs that end later join it\n"
+                  : "") +
+      "\n";
   Table t;
   t.head = {"model configuration", "runs",    "mAP@0.5",      "training h",        "typical GiB", "peak GiB",
             "memory of",           "density", "cost per run", "cost per mAP point"};
@@ -550,7 +565,7 @@ std::string RenderLeaderboardTable(const Leaderboard& lb) {
     t.rows.push_back({r.config, std::to_string(r.runs), FormatFixed(r.map50_pts, 1),
                       FormatFixed(r.train_hours, 1), known ? FormatFixed(r.typical_mem_gib, 1) : "—",
                       known ? FormatFixed(r.peak_mem_gib, 1) : "—", known ? r.mem_source : "—",
-                      Pct(r.density), FormatMoneyGrouped(r.cost_per_run_micros, d),
+                      PctCell(r.density), FormatMoneyGrouped(r.cost_per_run_micros, d),
                       FormatMicros(r.cost_per_map_point_micros, d)});
   }
   out += t.Render();
@@ -567,6 +582,8 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
   nlohmann::ordered_json j;
   j["currency"] = lb.currency.code;
   if (lb.month) j["month"] = lb.month->ToString();
+  j["as_of"] = FormatTime(lb.as_of);
+  j["partial"] = lb.partial;
   j["rows"] = nlohmann::ordered_json::array();
   for (const LeaderboardRow& r : lb.rows) {
     j["rows"].push_back(
@@ -580,7 +597,10 @@ std::string RenderLeaderboardJson(const Leaderboard& lb) {
           r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.typical_mem_gib)},
          {"mem_source",
           r.mem_source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.mem_source)},
-         {"density", r.density},
+         {"busy_gpu_hours", r.busy_gpu_hours},
+         {"covered_gpu_hours", r.covered_gpu_hours},
+         {"dense_gpu_hours", r.dense_gpu_hours},
+         {"density", FigureJson(r.density)},
          {"cost_per_run", FormatMicros(r.cost_per_run_micros, d)},
          {"cost_per_map_point", FormatMicros(r.cost_per_map_point_micros, d)}});
   }

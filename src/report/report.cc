@@ -203,6 +203,8 @@ StatusOr<JobSummary> BuildJobSummary(Ledger& ledger, const BooksContext& ctx, co
     s.paused_ms += end - p.paused_ms;
     if (p.gpus_freed) s.paused_freed_ms += end - p.paused_ms;
   }
+  s.partial = job.end_ms == 0 || job.end_ms > as_of;
+  for (const Allocation& a : holds) s.partial = s.partial || a.end_ms == 0 || a.end_ms > as_of;
   const bool running = job.start_ms != 0 && job.start_ms <= as_of && (job.end_ms == 0 || job.end_ms > as_of);
   if (running) {
     ASSIGN_OR_RETURN(s.silent_holds,
@@ -492,6 +494,10 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   lb.currency = ctx.prices.currency();
   lb.month = month;
   lb.as_of = as_of;
+  if (month) {
+    ASSIGN_OR_RETURN(Window w, ctx.tz.MonthWindow(*month));
+    lb.partial = as_of < w.end;
+  }
   ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
   struct Run {
     const Job* job;
@@ -521,7 +527,8 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
   RETURN_IF_ERROR(JobTotals(ledger, ctx, months, as_of, &cost, &usage));
   struct Acc {
     int runs = 0;
-    double map = 0, hours = 0, density = 0;
+    double map = 0, hours = 0;
+    UsageTotals usage;               // the runs' sums: density is dense / covered over all of them
     std::vector<int64_t> peaks_mib;  // each run's peak
     std::set<MemorySource> sources;
     int64_t cost = 0;
@@ -538,7 +545,7 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
       a.peaks_mib.push_back(u.peak_mem_mib);
       a.sources.insert(src);
     }
-    a.density += u.density();
+    a.usage.Add(u);
     a.cost += cost[r.job->id];
   }
   const int64_t unit = lb.currency.micros_per_minor();
@@ -554,7 +561,10 @@ StatusOr<Leaderboard> BuildLeaderboard(Ledger& ledger, const BooksContext& ctx,
       row.typical_mem_gib = Median(p) / 1024.0;
       row.mem_source = a.sources.size() > 1 ? "mixed" : std::string(MemorySourceName(*a.sources.begin()));
     }
-    row.density = a.density / a.runs;
+    row.busy_gpu_hours = a.usage.busy_hours();
+    row.covered_gpu_hours = a.usage.covered_hours();
+    row.dense_gpu_hours = a.usage.dense_hours();
+    row.density = a.usage.density();
     row.cost_per_run_micros = RoundMicros(a.cost / a.runs, unit);
     row.cost_per_map_point_micros =
         row.map50_pts > 0

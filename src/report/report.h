@@ -131,6 +131,9 @@ std::string_view MemorySourceName(MemorySource s);  // none | process | gpu
 struct JobSummary {
   Job job;
   TimeMs as_of = 0;
+  // The job's window is not over at as_of (it, or one of its holds, has not ended): its
+  // figures are so far.
+  bool partial = false;
   Currency currency;
   UsageTotals usage;
   // usage.peak_mem_mib is the job's processes' own peak where the agent reported one.
@@ -162,12 +165,15 @@ StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const Boo
 struct LeaderboardRow {
   std::string config;  // model_type
   int runs = 0;
-  double map50_pts = 0;             // mean of each run's best mAP@0.5, in points (0..100)
-  double train_hours = 0;           // mean wall-clock hours
-  double peak_mem_gib = 0;          // max over runs of each run's peak
-  double typical_mem_gib = 0;       // median over runs of each run's peak
-  std::string mem_source;           // process | gpu | mixed: where the runs' peaks come from
-  double density = 0;               // mean effective compute density
+  double map50_pts = 0;        // mean of each run's best mAP@0.5, in points (0..100)
+  double train_hours = 0;      // mean wall-clock hours
+  double peak_mem_gib = 0;     // max over runs of each run's peak
+  double typical_mem_gib = 0;  // median over runs of each run's peak
+  std::string mem_source;      // process | gpu | mixed: where the runs' peaks come from
+  // Sums over the runs, so density can be checked from its parts: dense / covered over all
+  // the runs' sampled time (nothing when no run has a sample).
+  double busy_gpu_hours = 0, covered_gpu_hours = 0, dense_gpu_hours = 0;
+  std::optional<double> density;
   int64_t cost_per_run_micros = 0;  // mean, rounded to the minor unit
   int64_t cost_per_map_point_micros = 0;
 };
@@ -176,6 +182,9 @@ struct Leaderboard {
   Currency currency;
   std::optional<YearMonth> month;
   TimeMs as_of = 0;
+  // The month had not ended at as_of; all months to date are always partial (a run that
+  // ends later joins the board).
+  bool partial = true;
   std::vector<LeaderboardRow> rows;  // cheapest per mAP point first
 };
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/money.h"
+#include "report/figures.h"
 
 namespace gpuledger {
 
@@ -49,6 +50,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
   s.jobs = mine.total.jobs;
   s.gpu_hours = mine.total.usage.gpu_hours();
   s.cost_micros = mine.total.cost_micros;
+  s.covered_gpu_hours = mine.total.usage.covered_hours();
+  s.dense_gpu_hours = mine.total.usage.dense_hours();
   s.density = mine.total.usage.density();
   for (const ReportLine& l : mine.lines) {
     StatementUser u;
@@ -58,6 +61,8 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
     u.cost_micros = l.cost_micros;
     u.share =
         s.cost_micros > 0 ? static_cast<double>(l.cost_micros) / static_cast<double>(s.cost_micros) : 0.0;
+    u.covered_gpu_hours = l.usage.covered_hours();
+    u.dense_gpu_hours = l.usage.dense_hours();
     u.density = l.usage.density();
     s.users.push_back(std::move(u));
   }
@@ -82,7 +87,9 @@ std::string RenderStatementJson(const ProjectStatement& s) {
   j["gpu_hours"] = s.gpu_hours;
   j["cost"] = FormatMicros(s.cost_micros, d);
   j["prev_cost"] = s.prev_cost_micros ? J(FormatMicros(*s.prev_cost_micros, d)) : J();
-  j["density"] = s.density;
+  j["covered_gpu_hours"] = s.covered_gpu_hours;
+  j["dense_gpu_hours"] = s.dense_gpu_hours;
+  j["density"] = FigureJson(s.density);
   j["rank"] = s.rank;
   j["projects"] = s.projects;
   j["users"] = J::array();
@@ -92,7 +99,9 @@ std::string RenderStatementJson(const ProjectStatement& s) {
                           {"gpu_hours", u.gpu_hours},
                           {"cost", FormatMicros(u.cost_micros, d)},
                           {"share", u.share},
-                          {"density", u.density}});
+                          {"covered_gpu_hours", u.covered_gpu_hours},
+                          {"dense_gpu_hours", u.dense_gpu_hours},
+                          {"density", FigureJson(u.density)}});
   }
   return j.dump(2) + "\n";
 }
@@ -109,7 +118,7 @@ std::string RenderStatementText(const ProjectStatement& s) {
                    : "")
     << ": project " << s.project << " (" << s.department << ")\n";
   o << "  " << s.jobs << " jobs, " << s.gpu_hours << " GPU-h, " << FormatMicros(s.cost_micros, d) << " "
-    << s.currency.code << ", density " << 100 * s.density << " %";
+    << s.currency.code << ", density " << PctCell(s.density);
   if (s.prev_cost_micros)
     o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
   o << "\n  rank in the cluster by cost: " << s.rank << " of " << s.projects << "\n\n";
@@ -118,7 +127,7 @@ std::string RenderStatementText(const ProjectStatement& s) {
     std::string name = u.user;
     name.resize(std::max<size_t>(name.size(), 22), ' ');
     o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d)
-      << "  " << 100 * u.share << " %  " << 100 * u.density << " %\n";
+      << "  " << 100 * u.share << " %  " << PctCell(u.density) << "\n";
   }
   return o.str();
 }

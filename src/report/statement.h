@@ -18,8 +18,9 @@ struct StatementUser {
   int64_t jobs = 0;
   double gpu_hours = 0;
   int64_t cost_micros = 0;
-  double share = 0;    // of the project's cost, 0..1
-  double density = 0;  // dense time over sampled time, 0..1
+  double share = 0;                                   // of the project's cost, 0..1
+  double covered_gpu_hours = 0, dense_gpu_hours = 0;  // what density is made of
+  std::optional<double> density;  // dense time over sampled time, 0..1; nothing without samples
 };
 
 struct ProjectStatement {
@@ -34,10 +35,11 @@ struct ProjectStatement {
   int64_t jobs = 0;
   double gpu_hours = 0;
   int64_t cost_micros = 0;
-  double density = 0;
-  std::optional<int64_t> prev_cost_micros;  // the project's cost the month before
-  int rank = 0;                             // 1: the cluster's most costly project this month
-  int projects = 0;                         // projects with cost this month
+  double covered_gpu_hours = 0, dense_gpu_hours = 0;  // what density is made of
+  std::optional<double> density;                      // nothing without samples
+  std::optional<int64_t> prev_cost_micros;            // the project's cost the month before
+  int rank = 0;                                       // 1: the cluster's most costly project this month
+  int projects = 0;                                   // projects with cost this month
 };
 
 // The departments of the project's jobs, sorted, each once (empty: no such jobs).

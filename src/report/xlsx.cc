@@ -42,6 +42,10 @@ class Book {
   void Number(lxw_worksheet* ws, int row, int col, double v, lxw_format* f) {
     Keep(worksheet_write_number(ws, static_cast<lxw_row_t>(row), static_cast<lxw_col_t>(col), v, f));
   }
+  // A figure with no data behind it leaves its cell empty, never 0.
+  void Figure(lxw_worksheet* ws, int row, int col, std::optional<double> v, lxw_format* f) {
+    if (v) Number(ws, row, col, *v, f);
+  }
   Status Close() {
     const lxw_error e = workbook_close(wb_);  // frees the workbook whatever it returns
     wb_ = nullptr;
@@ -88,8 +92,8 @@ void LinesSheet(Book& b, const MonthlyReport& r, const char* name) {
     b.Number(ws, row, 2, static_cast<double>(l.jobs), nullptr);
     b.Number(ws, row, 3, l.usage.gpu_hours(), b.hours_);
     b.Number(ws, row, 4, l.usage.busy_hours(), b.hours_);
-    b.Number(ws, row, 5, l.usage.density(), b.pct_);
-    b.Number(ws, row, 6, l.usage.energy_kwh(), b.hours_);
+    b.Figure(ws, row, 5, l.usage.density(), b.pct_);
+    b.Figure(ws, row, 6, l.usage.energy_kwh(), b.hours_);
     if (priced) {
       b.Number(ws, row, 7, Money(l.total_micros()), money);
       b.Number(ws, row, 8, total ? static_cast<double>(l.total_micros()) / static_cast<double>(total) : 0.0,
@@ -158,7 +162,8 @@ Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
   kn("GPU-hours", r.total.usage.gpu_hours(), b.hours_);
   kn("unallocated GPU-hours", r.unallocated.usage.gpu_hours(), b.hours_);
   kn("jobs", static_cast<double>(r.total.jobs), nullptr);
-  kn("effective compute density", r.total.usage.density(), b.pct_);
+  b.Text(sum, row, 0, "effective compute density", b.bold_);
+  b.Figure(sum, row++, 1, r.total.usage.density(), b.pct_);
   for (const std::string& w : r.warnings) kv("warning", w);
 
   LinesSheet(b, in.by_department, "By department");
@@ -205,7 +210,7 @@ Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
     b.Number(mom, row, 2, Money(m.total_micros - m.unallocated_micros), b.money_);
     b.Number(mom, row, 3, Money(m.unallocated_micros), b.money_);
     b.Number(mom, row, 4, Hours(m.capacity_ns), b.hours_);
-    b.Number(mom, row, 5, m.density, b.pct_);
+    b.Figure(mom, row, 5, m.density, b.pct_);
     b.Text(mom, row, 6, m.partial ? "yes" : "no");
     ++row;
   }

@@ -19,8 +19,8 @@ struct MonthTotals {
   bool partial = false;
   int64_t total_micros = 0;
   int64_t unallocated_micros = 0;
-  GpuNsSum capacity_ns = 0;  // jobs' and unallocated GPU time
-  double density = 0;        // of the jobs' sampled time
+  GpuNsSum capacity_ns = 0;       // jobs' and unallocated GPU time
+  std::optional<double> density;  // of the jobs' sampled time; nothing without samples
 };
 
 struct WorkbookInput {

@@ -9,6 +9,7 @@
 
 #include "common/strings.h"
 #include "domain/ids.h"
+#include "report/figures.h"
 #include "report/render.h"
 #include "server/http_front.h"
 #include "server/reply.h"
@@ -169,8 +170,11 @@ void Server::ListRoutes() {
       const JobCost cost = c == costs->end() ? JobCost{} : c->second;
       row["cost"] = FormatMicros(cost.cost_micros, currency.minor_digits);
       row["gpu_hours"] = cost.usage.gpu_hours();
-      row["density"] = cost.usage.density();
-      row["mean_util_pct"] = cost.usage.mean_util_pct();
+      row["busy_gpu_hours"] = cost.usage.busy_hours();
+      row["covered_gpu_hours"] = cost.usage.covered_hours();
+      row["dense_gpu_hours"] = cost.usage.dense_hours();
+      row["density"] = FigureJson(cost.usage.density());
+      row["mean_util_pct"] = FigureJson(cost.usage.mean_util_pct());
       out["jobs"].push_back(std::move(row));
     }
     res.set_content(out.dump() + "\n", "application/json");

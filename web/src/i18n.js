@@ -100,17 +100,23 @@ export function setLang(l) {
 }
 export function t(key) { return (messages[lang] && messages[lang][key]) || messages.en[key] || key; }
 
+// What a figure with no data behind it (null in the API) shows, as the CLI's tables do.
+export const NONE = '—';
 export function num(v, digits = 1) {
-  if (v === null || v === undefined || Number.isNaN(Number(v))) return '–';
+  if (v === null || v === undefined || Number.isNaN(Number(v))) return NONE;
   return new Intl.NumberFormat(lang, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(Number(v));
 }
+// A number with its unit ("12.5 kWh"), or NONE alone: never "— kWh".
+export function withUnit(v, digits, unit) {
+  return v === null || v === undefined || Number.isNaN(Number(v)) ? NONE : num(v, digits) + ' ' + unit;
+}
 export function pct(v) {
-  if (v === null || v === undefined) return '–';
+  if (v === null || v === undefined) return NONE;
   return new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 }).format(Number(v));
 }
 // Amounts come as decimal strings in the ledger's currency ("1234.50"); shown to the cent.
 export function money(amount, currency) {
-  if (amount === null || amount === undefined || amount === '') return '–';
+  if (amount === null || amount === undefined || amount === '') return NONE;
   return new Intl.NumberFormat(lang, { style: 'currency', currency: currency || 'CNY' }).format(Number(amount));
 }
 // Dates are shown in the organisation's time zone (the ledger's), once known.
@@ -120,7 +126,7 @@ export function compact(v) {
   return new Intl.NumberFormat(lang, { notation: 'compact', maximumFractionDigits: 1 }).format(Number(v));
 }
 export function date(iso, tz) {
-  if (!iso) return '–';
+  if (!iso) return NONE;
   const opts = { dateStyle: 'medium', timeStyle: 'short' };
   if (tz || orgTz) opts.timeZone = tz || orgTz;
   try { return new Intl.DateTimeFormat(lang, opts).format(new Date(iso)); } catch { return iso; }

@@ -1,7 +1,7 @@
 // The gpuledger dashboard: sign-in, then each role's views of the books, confined as the
 // API confines them (the server decides; the page only leaves out what would be refused).
 import { api, get, setCsrf, ApiError } from './api.js';
-import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact, axisTime, timeZone } from './i18n.js';
+import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact, axisTime, timeZone, withUnit, NONE } from './i18n.js';
 import { chart, disposeCharts } from './charts.js';
 
 const state = { me: null, month: null, timer: null };
@@ -175,7 +175,7 @@ function linesTable(r, lines, testid) {
   return table(
     [t('by_' + r.by), t('jobsCount'), t('gpuHours'), t('allocated'), t('effective'), t('density'), t('meanUtil'), t('prevCost')],
     lines.map((l) => [l.key, num(l.jobs, 0), num(l.gpu_hours), money(l.cost, r.currency), money(effective(l), r.currency),
-      pct(l.density), num(l.mean_util_pct) + ' %', l.prev_cost === undefined ? '–' : money(l.prev_cost, r.currency)]),
+      pct(l.density), withUnit(l.mean_util_pct, 1, '%'), l.prev_cost === undefined ? NONE : money(l.prev_cost, r.currency)]),
     { testid });
 }
 
@@ -307,8 +307,8 @@ async function jobPage(id) {
       est ? card(t('estimate'), money(est, j.currency)) : null,
       card(t('gpuHours'), num(j.gpu_hours, 2)),
       card(t('density'), pct(j.density)),
-      card(t('energy'), num(j.energy_kwh, 2) + ' kWh'),
-      card(t('peakMem'), num(j.peak_mem_gib, 1) + ' GiB'),
+      card(t('energy'), withUnit(j.energy_kwh, 2, 'kWh')),
+      card(t('peakMem'), withUnit(j.peak_mem_gib, 1, 'GiB')),
       card(t('epochs'), num(j.epochs_done, 0))));
     out.push(table([t('user'), t('project'), t('department'), t('model'), t('start'), t('end')],
       [[j.user, j.project, j.department, j.model_type, date(j.start), date(j.end)]]));
@@ -370,11 +370,11 @@ async function leaderboard() {
   await page(t('leaderboard'), async () => {
     const lb = await get('/api/v1/leaderboard?month=' + state.month);
     const out = [h('div', { class: 'bar' }, monthPicker(() => route()))];
-    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}`));
+    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}` + (lb.partial ? ` · ${t('partial')}` : '')));
     if (lb.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'empty' }, t('noLeaderboard')));
     const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costPerMap') });
     out.push(el, table([t('config'), t('runs'), t('map50'), t('trainHours'), t('peakMem'), t('density'), t('costPerRun'), t('costPerMap')],
-      lb.rows.map((r) => [r.config, r.runs, num(r.map50), num(r.training_hours, 2), r.peak_mem_gib === null ? '–' : num(r.peak_mem_gib) + ' GiB',
+      lb.rows.map((r) => [r.config, r.runs, num(r.map50), num(r.training_hours, 2), withUnit(r.peak_mem_gib, 1, 'GiB'),
         pct(r.density), money(r.cost_per_run, lb.currency), money(r.cost_per_map_point, lb.currency)]), { testid: 'leaderboard' }));
     draw(() => chart(el, {
       tooltip: { trigger: 'axis', valueFormatter: (v) => money(v, lb.currency) },
@@ -459,8 +459,8 @@ async function budgets(message) {
       const flag = !x.in_force ? t('notInForce')
         : x.reached_100 ? t('reached100') : x.reached_80 ? t('reached80') : x.projected_overrun ? t('overrun') : t('onTrack');
       const row = [t(x.scope + '_'), x.name, x.month === 'every' ? t('everyMonth') : x.month, money(x.amount, b.currency),
-        x.in_force ? money(x.month_to_date, b.currency) : '–', x.in_force ? pct(x.share) : '–',
-        x.in_force && x.projected ? money(x.projected, b.currency) : '–', flag];
+        x.in_force ? money(x.month_to_date, b.currency) : NONE, x.in_force ? pct(x.share) : NONE,
+        x.in_force && x.projected ? money(x.projected, b.currency) : NONE, flag];
       if (showSetter) {
         row.push(x.set_by, date(x.set), h('button', { type: 'button', class: 'danger', 'data-remove': `${x.scope}/${x.name}/${x.month}`, onclick: async () => {
           if (!window.confirm(t('confirmRemove'))) return;
@@ -628,7 +628,7 @@ async function estimate() {
 function estimateView(r) {
   const e = r.estimate || {};
   const cur = e.currency;
-  const range = (x, fmt) => (!x ? '–' : x.low !== undefined ? `${fmt(x.median)} (${fmt(x.low)}–${fmt(x.high)})` : fmt(x.median));
+  const range = (x, fmt) => (!x ? NONE : x.low !== undefined ? `${fmt(x.median)} (${fmt(x.low)}–${fmt(x.high)})` : fmt(x.median));
   const m = (v) => money(v, cur);
   const out = [];
   const bp = e.best_practice;
@@ -636,11 +636,11 @@ function estimateView(r) {
     out.push(h('p', { class: 'notice verdict', 'data-testid': 'verdict' }, bp ? t('verdict')(m(e.cost.median), m(bp.cost)) : t('verdictNoBest')(m(e.cost.median))));
   }
   out.push(h('div', { class: 'cards est' },
-    card(t('costMedian'), e.cost ? m(e.cost.median) : '–', 'estimate-cost'),
-    card(t('costRange'), e.cost && e.cost.low !== undefined ? `${m(e.cost.low)} – ${m(e.cost.high)}` : '–', 'estimate-range'),
+    card(t('costMedian'), e.cost ? m(e.cost.median) : NONE, 'estimate-cost'),
+    card(t('costRange'), e.cost && e.cost.low !== undefined ? `${m(e.cost.low)} – ${m(e.cost.high)}` : NONE, 'estimate-range'),
     card(t('gpuHours'), range(e.gpu_hours, (v) => num(v, 1))),
     card(t('hours'), range(e.duration_hours, (v) => num(v, 1))),
-    card(t('basis'), `${e.basis || '–'}${e.runs ? ' · ' + e.runs + ' ' + t('similarRuns') : ''}`, 'estimate-basis')));
+    card(t('basis'), `${e.basis || NONE}${e.runs ? ' · ' + e.runs + ' ' + t('similarRuns') : ''}`, 'estimate-basis')));
   if (e.similar) out.push(h('p', { class: 'help' }, `${t('basis')}: ${e.similar}`));
   if (bp) {
     out.push(h('h2', {}, t('bestPractice')), table(
