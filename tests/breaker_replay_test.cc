@@ -18,6 +18,7 @@
 #include "books/books.h"
 #include "common/test_util.h"
 #include "ingest/proto_writer.h"
+#include "report/render.h"
 #include "report/report.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -33,7 +34,7 @@ struct ReplayResult {
   std::set<std::string> paused;  // the runs the breaker paused
   double gpu_hours = 0;          // the month's, all runs
   int64_t cost_micros = 0;
-  double wasted_hours = 0;  // GPU-hours after each run's plateau began
+  double wasted_hours = 0;           // GPU-hours after each run's plateau began
   double wasted_low_util_hours = 0;  // of which in plateaued low-utilisation runs
   // The month's report (by project: all runs are in one), read as finance reads it.
   MonthlyReport report;
@@ -214,6 +215,15 @@ TEST(BreakerReplay, PausesThePlateauedLowUtilisationRunsAndNoneOfTheOthers) {
   EXPECT_GT(with.report.lines[0].paused_ms, 0);
   EXPECT_EQ(without.report.lines[0].paused_ms, 0);
   EXPECT_LT(with.report.lines[0].cost_micros, without.report.lines[0].cost_micros);
+  // As finance reads it: the JSON's paused hours, the CSV's column, the table's section.
+  const nlohmann::json as_json = nlohmann::json::parse(RenderReportJson(with.report));
+  EXPECT_DOUBLE_EQ(as_json["lines"][0]["paused_hours"].get<double>(),
+                   static_cast<double>(with.paused_ms) / kHourMs);
+  EXPECT_DOUBLE_EQ(as_json["total"]["paused_hours"].get<double>(),
+                   static_cast<double>(with.paused_ms) / kHourMs);
+  EXPECT_NE(RenderReportCsv(with.report).find(",paused_hours,paused_freed_hours\n"), std::string::npos);
+  EXPECT_NE(RenderReportTable(with.report).find("\npaused (jobs' paused time"), std::string::npos);
+  EXPECT_EQ(RenderReportTable(without.report).find("\npaused (jobs' paused time"), std::string::npos);
 
   // What the breaker avoided: GPU-hours and cost on the books, and the training time
   // after a plateau (all plateaus, and only the low-utilisation ones it is meant for).
@@ -226,9 +236,11 @@ TEST(BreakerReplay, PausesThePlateauedLowUtilisationRunsAndNoneOfTheOthers) {
   EXPECT_NEAR(with.wasted_low_util_hours, 4 * 2.0, 1e-9);
   std::printf(
       "breaker replay: %zu runs; paused %zu (precision %.2f, recall %.2f)\n"
-      "  the month's report, project det: GPU-hours %.1f without, %.1f with: %.1f avoided (%.1f %%); cost %.2f vs "
+      "  the month's report, project det: GPU-hours %.1f without, %.1f with: %.1f avoided (%.1f %%); cost "
+      "%.2f vs "
       "%.2f CNY: %.2f avoided; paused %.1f h\n"
-      "  wasted training time (after the plateau) %.1f h vs %.1f h: %.1f %% less (low-util plateaus: %.1f vs %.1f h, "
+      "  wasted training time (after the plateau) %.1f h vs %.1f h: %.1f %% less (low-util plateaus: %.1f vs "
+      "%.1f h, "
       "%.1f %% less); the article: 27 %% less\n",
       runs.size(), with.paused.size(), precision, recall, without.gpu_hours, with.gpu_hours, saved_h,
       100.0 * saved_h / without.gpu_hours, static_cast<double>(without.cost_micros) / 1e6,

@@ -188,6 +188,21 @@ std::string RenderReportTable(const MonthlyReport& r) {
     }
     out += ht.Render();
   }
+  if (r.total.paused_ms > 0) {  // shown only when a job was paused in the window
+    out += "\npaused (jobs' paused time in the window; GPUs freed: not billed, else billed as held)\n";
+    Table pt;
+    pt.head = {std::string(GroupByName(r.by)), "paused h", "GPUs freed h"};
+    pt.right = {false, true, true};
+    auto prow = [&](const ReportLine& l) {
+      pt.rows.push_back({l.key, FormatFixed(static_cast<double>(l.paused_ms) / kHourMs, 1),
+                         FormatFixed(static_cast<double>(l.paused_freed_ms) / kHourMs, 1)});
+    };
+    for (const ReportLine& l : r.lines) {
+      if (l.paused_ms > 0) prow(l);
+    }
+    prow(r.total);
+    out += pt.Render();
+  }
   if (!r.idle.empty()) {
     out += "\nwhere the GPU time went (why GPUs sit idle)\n";
     Table it;
@@ -218,7 +233,8 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   std::string out =
       std::string(GroupByName(r.by)) +
       ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
-      "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours\n";
+      "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours,"
+      "paused_hours,paused_freed_hours\n";
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
     out +=
@@ -232,14 +248,16 @@ std::string RenderReportCsv(const MonthlyReport& r) {
         "," + (l.prev_cost_micros ? FormatMicros(*l.prev_cost_micros, d) : "") + "," +
         FormatFixed(l.usage.covered_hours(), 6) + "," + FormatFixed(l.usage.dense_hours(), 6) + "," +
         FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + "," +
-        FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) + "\n";
+        FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) + "," +
+        FormatFixed(static_cast<double>(l.paused_ms) / kHourMs, 6) + "," +
+        FormatFixed(static_cast<double>(l.paused_freed_ms) / kHourMs, 6) + "\n";
   };
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
   for (const ReportLine& l : r.adjustments) {  // money only: no usage columns
     out += CsvField("(adjustment for " + l.corrects + ") " + l.key) + ",0,,,,,," +
            FormatMicros(l.total_micros(), d) + "," + FormatMicros(l.idle_share_micros, d) + "," +
-           r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + ",\n";
+           r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + ",,,\n";
   }
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
@@ -250,7 +268,7 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   }
   row(r.total);
   // Warnings close the file as rows of their own: the key column says what they are.
-  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,\n";
+  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,,,\n";
   return out;
 }
 
@@ -265,6 +283,8 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["covered_gpu_hours"] = l.usage.covered_hours();
     j["dense_gpu_hours"] = l.usage.dense_hours();
     j["no_data_gpu_hours"] = static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour;
+    j["paused_hours"] = static_cast<double>(l.paused_ms) / kHourMs;
+    j["paused_freed_hours"] = static_cast<double>(l.paused_freed_ms) / kHourMs;
     j["density"] = FigureJson(l.usage.density());
     j["density_of_allocated"] = FigureJson(l.usage.density_allocated());
     j["mean_util_pct"] = FigureJson(l.usage.mean_util_pct());
