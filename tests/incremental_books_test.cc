@@ -2,12 +2,12 @@
 // out-of-order, duplicate and partial samples; allocations registered before and after
 // their samples, ended and grown; a price change; a GPU that stops and comes back) is
 // interleaved with reads of the month and of the month before at random as-of instants
-// (so slices are metered in random order), each read once as the CLI does and once
+// (so slices are metered in random order), each read at random as the CLI does or
 // through a kept BooksCache as the server does; after every read the stored,
 // incrementally kept books (hour slices, days, the month) must equal metering the same
 // window afresh from the raw samples (MeterWindow): every time figure, phases, energy,
 // peaks, the minute rollups, and the money (each line's cost and the total, to the
-// micro-unit, and the monthly report's job lines).
+// micro-unit, and the monthly report's total).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -110,7 +110,7 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
       EXPECT_EQ(a->items[i].cost_micros, b->items[i].cost_micros) << what << " " << a->items[i].job_id;
     }
   };
-  auto check_month = [&](YearMonth m, TimeMs as_of, bool cached) {
+  auto check_month = [&](YearMonth ym, TimeMs as_of, bool cached) {
     auto ctx = LoadBooksContext(ledger);
     ASSERT_TRUE(ctx.ok());
     if (cached) {
@@ -118,9 +118,9 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
       as_of = cached_as_of;
       ctx->cache = &cache;
     }
-    const std::string what = "read " + std::to_string(reads) + " of " + m.ToString() + " as of " +
+    const std::string what = "read " + std::to_string(reads) + " of " + ym.ToString() + " as of " +
                              FormatTime(as_of) + (cached ? " (cached)" : "");
-    auto books = MonthUsage(ledger, *ctx, m, as_of);
+    auto books = MonthUsage(ledger, *ctx, ym, as_of);
     if (!books.ok() && books.status().code() == StatusCode::kFailedPrecondition) return;  // not begun
     ASSERT_TRUE(books.ok()) << books.status().ToString();
     GpuMinutes minutes;
@@ -130,12 +130,12 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
     expect_same_money(*ctx, books->rows, *fresh, what);
     // The monthly report (by job) reads the same books: its lines cost what the fresh
     // rows price to, and its total is theirs.
-    auto report = BuildMonthlyReport(ledger, *ctx, m, as_of, GroupBy::kJob, false);
+    auto report = BuildMonthlyReport(ledger, *ctx, ym, as_of, GroupBy::kJob, false);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     auto priced = PriceUsage(*fresh, ctx->prices, false);
     ASSERT_TRUE(priced.ok());
     EXPECT_EQ(report->total.cost_micros, priced->total_micros) << what;
-    if (m != month) return;
+    if (ym != month) return;
     // Minute rollups are stored for whole hours (the open hour of a partial month is not).
     const TimeMs whole_until = books->partial ? FloorTo(books->window.end, kHourMs) : books->window.end;
     for (const auto& [uuid, all] : minutes) {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "domain/ids.h"
+
 namespace gpuledger {
 namespace {
 
@@ -94,8 +96,8 @@ std::string ExemptionAuditNote(const std::map<std::string, std::string>& labels)
   for (const char* key : {kPolicyExemptLabel, kInteractiveLabel}) {
     auto it = labels.find(key);
     if (it == labels.end()) continue;
-    out +=
-        std::string(" ") + (key == kPolicyExemptLabel ? "exempt" : "interactive") + "=\"" + it->second + "\"";
+    out += std::string(" ") + (key == kPolicyExemptLabel ? "exempt" : "interactive") + "=\"" +
+           EscapeForMessage(it->second) + "\"";
   }
   return out;
 }

@@ -264,7 +264,12 @@ std::string RenderReportCsv(const MonthlyReport& r) {
     out += CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
            FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
            FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + ",,," +
-           r.currency.code + ",,\n";
+           r.currency.code + ",,," + FormatFixed(l.usage.covered_hours(), 6) + "," +
+           FormatFixed(l.usage.dense_hours(), 6) + "," + FormatTime(r.as_of) + "," +
+           (r.partial ? "true" : "false") + "," +
+           FormatFixed(static_cast<double>(NoDataNs(l.usage)) / kGpuNsPerGpuHour, 6) + "," +
+           FormatFixed(static_cast<double>(l.paused_ms) / kHourMs, 6) + "," +
+           FormatFixed(static_cast<double>(l.paused_freed_ms) / kHourMs, 6) + "\n";
   }
   row(r.total);
   // Warnings close the file as rows of their own: the key column says what they are.

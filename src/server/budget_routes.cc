@@ -201,7 +201,10 @@ void Server::BudgetRoutes() {
                                {"name", a.name},
                                {"event", a.event},
                                {"at", FormatTime(a.at_ms)},
-                               {"data", nlohmann::json::parse(a.data_json, nullptr, false)}});
+                               {"data", [&] {
+                                  nlohmann::json d = nlohmann::json::parse(a.data_json, nullptr, false);
+                                  return d.is_discarded() ? nlohmann::json(nullptr) : d;
+                                }()}});
     }
     res.set_content(out.dump() + "\n", "application/json");
   });
@@ -345,7 +348,10 @@ void Server::WatchBudgetsLocked() {
           for (const auto& [k, v] : n.fields) data[k] = v;
           row.data_json = data.dump();
           ASSIGN_OR_RETURN(bool fresh, ledger_->PutBudgetAlert(row));
-          if (!fresh) return OkStatus();  // recorded before: never repeated
+          // Recorded (and audited) before: only offered to the outbox again, which keeps one
+          // notice per cause, so an alert recorded while notifications were off is sent
+          // once they are on.
+          if (!fresh) return sink != nullptr ? sink->Enqueue(n) : OkStatus();
           AuditEntry e;
           e.at_ms = clock_.Now();
           e.role = "policy";

@@ -25,7 +25,8 @@ bool IsFinished(JobStatus s) {
          s == JobStatus::kPaused;
 }
 
-StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in, std::vector<std::string>* warnings) {
+StatusOr<Job> MergeRegistration(const std::optional<Job>& stored, Job in,
+                                std::vector<std::string>* warnings) {
   if (!stored) return in;
   const Job& old = *stored;
   if (IsFinished(old.status)) {
@@ -98,10 +99,13 @@ StatusOr<bool> RunPausedJobAgain(Ledger& ledger, const std::string& job_id, Time
     if (!job || job->status != JobStatus::kPaused) return OkStatus();
     ASSIGN_OR_RETURN(std::optional<StopRequest> stop, ledger.GetStopRequest(job_id));
     if (stop && stop->kind == "pause") return OkStatus();  // not resumed: it stays paused
+    ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger.OpenPause(job_id));
+    // A launcher's pause (Docker, Kubernetes, Slurm) is closed by its resume, which asks
+    // the launcher; only a cooperative one ends when its run comes back.
+    if (open && open->mode != "cooperative") return OkStatus();
     job->status = JobStatus::kRunning;
     job->end_ms = 0;  // its holds ended with its last run stay as they are
     RETURN_IF_ERROR(ledger.PutJobs({*job}));
-    ASSIGN_OR_RETURN(std::optional<JobPause> open, ledger.OpenPause(job_id));
     if (open) RETURN_IF_ERROR(ledger.EndPause(job_id, std::max(now, open->paused_ms)));
     again = true;
     return OkStatus();
@@ -200,7 +204,8 @@ StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_fi
   if (u.start_ms) out.start_ms = *u.start_ms;
   if (u.resume_command) {
     if (out.status != JobStatus::kPaused) {
-      return InvalidArgument(Quoted(job.id) + ": a resume_command goes with status paused; the status would be " +
+      return InvalidArgument(Quoted(job.id) +
+                             ": a resume_command goes with status paused; the status would be " +
                              std::string(JobStatusName(out.status)));
     }
     out.labels["gpuledger.resume_command"] = *u.resume_command;
@@ -210,7 +215,8 @@ StatusOr<Job> ApplyJobUpdate(const Job& job, const JobUpdate& u, bool correct_fi
   } else {
     if (u.end_ms) {
       return InvalidArgument(Quoted(job.id) + ": an end needs a finished status (succeeded, failed, " +
-                             "cancelled, paused); the status would be " + std::string(JobStatusName(out.status)));
+                             "cancelled, paused); the status would be " +
+                             std::string(JobStatusName(out.status)));
     }
     out.end_ms = 0;
   }

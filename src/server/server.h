@@ -218,7 +218,8 @@ class Server {
   // Budgets (budget_routes.cc, docs/BUDGETS.md): GET/PUT/DELETE /api/v1/budgets, PUT
   // /api/v1/budgets/gate, and the watch: after each ingest flush that wrote samples, every
   // budget in force this month against the month-to-date books, with the notices due
-  // (budget.80, budget.100, budget.projected) handed to notice_sink(). A failure is
+  // (budget.80, budget.100, budget.projected) each recorded once (budget_alerts), audited
+  // and, with --notify, handed to notice_sink(). A failure is
   // logged and kept for /healthz ("budget_watch"), never the flush's.
   void BudgetRoutes();
   void WatchBudgetsLocked() GL_REQUIRES(ledger_mu_);

@@ -72,9 +72,9 @@ Status BudgetTables::SetBudgetGate(const BudgetGateSetting& g) {
 }
 
 StatusOr<bool> BudgetTables::PutBudgetAlert(const BudgetAlertRow& a) {
-  ASSIGN_OR_RETURN(Stmt q,
-                   db_.Prepare("INSERT OR IGNORE INTO budget_alerts (cause_key, scope, name, month, event, "
-                               "at_ms, data) VALUES (?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(
+      Stmt q, db_.Prepare("INSERT INTO budget_alerts (cause_key, scope, name, month, event, at_ms, data) "
+                          "VALUES (?,?,?,?,?,?,?) ON CONFLICT (cause_key) DO NOTHING"));
   const std::string month = a.month.ToString();
   RETURN_IF_ERROR(q.Bind(1, std::string_view(a.cause_key))
                       .Bind(2, BudgetScopeName(a.scope))
