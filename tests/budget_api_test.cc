@@ -195,8 +195,8 @@ TEST_F(BudgetApi, ACrossedThresholdIsRecordedAndAuditedOnceWithoutNotifications)
   EXPECT_EQ(a["cause_key"], "budget/project/det/2026-12/80");
   EXPECT_EQ(a["event"], "budget.80");
   EXPECT_EQ(a["name"], "det");
-  EXPECT_EQ(a["data"]["month_to_date"], "100.00");
-  EXPECT_EQ(a["data"]["budget"], "125.00");
+  EXPECT_EQ(a["data"]["month_to_date"], "100.00 CNY");
+  EXPECT_EQ(a["data"]["budget"], "125.00 CNY");
   EXPECT_EQ(Get(retail_)["alerts"].size(), 1U);
   EXPECT_EQ(Get(finance_)["alerts"].size(), 1U);
   server_->Stop();
@@ -209,7 +209,7 @@ TEST_F(BudgetApi, ACrossedThresholdIsRecordedAndAuditedOnceWithoutNotifications)
     if (e.action != "policy budget alert") continue;
     ++alerts;
     EXPECT_EQ(e.role, "policy");
-    EXPECT_NE(e.detail.find("cause=budget/project/det/2026-12/80 event=budget.80 month_to_date=100.00 budget=125.00"),
+    EXPECT_NE(e.detail.find("cause=budget/project/det/2026-12/80 event=budget.80 month_to_date=100.00 CNY budget=125.00 CNY"),
               std::string::npos)
         << e.detail;
   }
