@@ -20,10 +20,16 @@
 #include "report/focus.h"
 #include "server/auth.h"
 #include "server/server.h"
+#include "csv_reader.h"
 #include "sim_ledger.h"
 
 namespace gpuledger {
 namespace {
+
+using testing::Columns;
+using testing::Micros;
+using testing::ParseCsv;
+using testing::Table;
 
 // 2026-11-15T12:00:00Z. The simulated cluster runs over September and October: October
 // is read whole, and as of the 20th (in progress: partial).
@@ -34,62 +40,6 @@ struct Period {
 };
 const Period kPeriods[] = {{"2026-10", "", false}, {"2026-10", "2026-10-20T04:00:00Z", true}};
 
-using Table = std::vector<std::vector<std::string>>;
-
-// RFC 4180, strictly: quoted fields may hold commas, quotes and line breaks; every record
-// ends with "\n". Fails the test on anything else.
-Table ParseCsv(const std::string& text) {
-  Table rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, in_quotes = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_quotes) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        in_quotes = false;
-      } else {
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      EXPECT_TRUE(field.empty() && !quoted) << "stray quote at byte " << i;
-      in_quotes = quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      quoted = false;
-    } else if (c == '\n') {
-      row.push_back(std::move(field));
-      field.clear();
-      quoted = false;
-      rows.push_back(std::move(row));
-      row.clear();
-    } else {
-      EXPECT_FALSE(quoted) << "text after a closing quote at byte " << i;
-      field += c;
-    }
-  }
-  EXPECT_FALSE(in_quotes) << "unterminated quote";
-  EXPECT_TRUE(row.empty() && field.empty()) << "last record has no line end";
-  return rows;
-}
-
-// Header -> column index; every record as wide as the header.
-std::map<std::string, size_t> Columns(const Table& t) {
-  std::map<std::string, size_t> idx;
-  EXPECT_FALSE(t.empty());
-  if (t.empty()) return idx;
-  for (size_t i = 0; i < t[0].size(); ++i) idx[t[0][i]] = i;
-  EXPECT_EQ(idx.size(), t[0].size()) << "a column name repeats";
-  for (size_t r = 1; r < t.size(); ++r) EXPECT_EQ(t[r].size(), t[0].size()) << "record " << r;
-  return idx;
-}
-
 const std::regex kDecimal(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?)");
 const std::regex kDateTime(R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)");
 const std::regex kDateTimeMs(R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z)");
@@ -99,11 +49,6 @@ const std::regex kPascal(R"([A-Z][A-Za-z0-9]*)");
 
 bool IsDecimal(const std::string& s) { return std::regex_match(s, kDecimal); }
 
-int64_t Micros(const std::string& s) {
-  auto m = ParseMicros(s, "amount");
-  EXPECT_TRUE(m.ok()) << s;
-  return m.ok() ? *m : 0;
-}
 
 // FOCUS 1.2's mandatory columns, read from the specification (specification/columns/*.md,
 // tag v1.2, "Feature level: Mandatory"), with whether each allows nulls.

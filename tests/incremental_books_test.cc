@@ -7,7 +7,8 @@
 // incrementally kept books (hour slices, days, the month) must equal metering the same
 // window afresh from the raw samples (MeterWindow): every time figure, phases, energy,
 // peaks, the minute rollups, and the money (each line's cost and the total, to the
-// micro-unit, and the monthly report's total).
+// micro-unit, and the monthly report's total). Reads of random windows (a range's
+// periods, books/books.h WindowUsage) are checked the same way.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -95,6 +96,7 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
   ASSERT_TRUE(ledger.PutJobs(jobs).ok());
 
   int reads = 0;
+  int windows = 0;  // window reads checked
   BooksCache cache;         // the server's: partial months and their open hours kept between reads
   TimeMs cached_as_of = 0;  // the server's clock only moves on
   // Money: the same rows priced, line by line and in total, to the micro-unit.
@@ -154,11 +156,39 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
     }
     ++reads;
   };
+  // Any window (a range's period: WindowUsage), often across the month's start and cut
+  // mid-hour, composed from the kept slices, equals metering that window afresh.
+  auto check_window = [&](TimeMs as_of, bool cached) {
+    auto ctx = LoadBooksContext(ledger);
+    ASSERT_TRUE(ctx.ok());
+    if (cached) {
+      cached_as_of = std::max(cached_as_of, as_of);
+      as_of = cached_as_of;
+      ctx->cache = &cache;
+    }
+    const TimeMs start = t0 + pick(t1 - t0 + kDayMs);
+    const TimeMs end = start + 1 + (pick(2) == 0 ? pick(2 * kDayMs) : FloorTo(pick(2 * kDayMs), kHourMs));
+    const std::string what = "window " + FormatTime(start) + ".." + FormatTime(end) + " as of " +
+                             FormatTime(as_of) + (cached ? " (cached)" : "");
+    auto books = WindowUsage(ledger, *ctx, {start, end}, as_of);
+    if (as_of <= start) {
+      EXPECT_EQ(books.status().code(), StatusCode::kFailedPrecondition) << what;
+      return;
+    }
+    ASSERT_TRUE(books.ok()) << what << ": " << books.status().ToString();
+    EXPECT_EQ(books->partial, as_of < end) << what;
+    auto fresh = MeterWindow(ledger, *ctx, books->window, {});
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    ExpectSameRows(Sorted(books->rows), Sorted(*fresh), what);
+    expect_same_money(*ctx, books->rows, *fresh, what);
+    ++windows;
+  };
   const YearMonth before = month.Prev();
   auto check = [&](TimeMs as_of) {
     const bool cached = pick(2) == 0;
     if (pick(3) == 0) check_month(before, as_of, cached);  // its last day is in the busy days
     check_month(month, as_of, cached);
+    if (pick(2) == 0) check_window(as_of, cached);
   };
 
   std::vector<TimeMs> alloc_starts;
@@ -233,7 +263,9 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
   check(mw.start + kDayMs + 13 * kMinuteMs + 17);  // mid-hour
   check(mw.end + kDayMs);                          // the month has ended: stored whole
   check(mw.end + kDayMs);                          // and read back as stored
+  check_window(mw.end + kDayMs, false);
   EXPECT_GT(reads, 5);
+  EXPECT_GT(windows, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Zones, IncrementalBooks,

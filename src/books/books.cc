@@ -166,32 +166,45 @@ namespace {
 // the month from its days.
 class MonthBuilder {
  public:
+  // `view`: the part of w composed and returned (w itself for the month's books); the
+  // slices kept are always the month's own, whatever the view.
   MonthBuilder(Ledger& ledger, const BooksContext& ctx, YearMonth month, Window month_window, Window w,
-               int64_t latest, OpenHours* open)
+               Window view, int64_t latest, OpenHours* open)
       : ledger_(ledger),
         ctx_(ctx),
         prefix_(month.ToString() + "@" + ctx.tz.name()),
         month_end_(month_window.end),
         w_(w),
+        view_(view.Intersect(w)),
         latest_(latest),
         open_(open) {}
 
   StatusOr<std::vector<UsageRow>> Build() {
     ASSIGN_OR_RETURN(plan_, MakePlan(ledger_, ctx_, w_, {}));
     std::vector<std::vector<UsageRow>> days;
-    for (TimeMs day = FloorTo(w_.start, kDayMs); day < w_.end; day += kDayMs) {
-      ASSIGN_OR_RETURN(std::vector<UsageRow> rows, Day(day));
+    for (TimeMs day = FloorTo(view_.start, kDayMs); day < view_.end; day += kDayMs) {
+      const Window dw = Window{day, day + kDayMs}.Intersect(w_);
+      std::vector<UsageRow> rows;
+      if (dw.Intersect(view_) == dw) {
+        ASSIGN_OR_RETURN(rows, Day(day));
+      } else {
+        ASSIGN_OR_RETURN(rows, PartOfDay(day));
+      }
       days.push_back(std::move(rows));
     }
     std::vector<UsageRow> rows = ComposeSpans(days);
-    // A stored day's period ends may be those of an earlier as-of: label them afresh.
-    std::map<std::string, const std::vector<TimeMs>*> bounds;
-    for (const Plan::PerGpu& p : plan_.gpus) bounds[p.slicing.gpu_uuid] = &p.bounds;
+    // A stored day's period ends may be those of an earlier as-of: label them afresh,
+    // within the view.
+    std::map<std::string, std::vector<TimeMs>> bounds;
+    for (const Plan::PerGpu& p : plan_.gpus) {
+      if (p.cap.Intersect(view_).length() > 0) bounds[p.slicing.gpu_uuid] = ViewBounds(p);
+    }
     for (UsageRow& r : rows) {
       auto it = bounds.find(r.gpu_uuid);
-      if (it != bounds.end()) Relabel(r, *it->second);
+      if (it != bounds.end()) Relabel(r, it->second);
     }
-    ASSIGN_OR_RETURN(std::vector<UsageRow> count_only, CountOnlyRows(ledger_, ctx_, w_, {}, plan_.held_jobs));
+    ASSIGN_OR_RETURN(std::vector<UsageRow> count_only,
+                     CountOnlyRows(ledger_, ctx_, view_, {}, plan_.held_jobs));
     rows.insert(rows.end(), count_only.begin(), count_only.end());
     return rows;
   }
@@ -241,6 +254,51 @@ class MonthBuilder {
     std::vector<UsageRow> rows = ComposeSpans(hours);
     if (whole) RETURN_IF_ERROR(ledger_.ReplaceUsage(key, latest_, rows));
     return rows;
+  }
+
+  // The GPU's periods within the view: the month's, cut at the view's edges.
+  std::vector<TimeMs> ViewBounds(const Plan::PerGpu& p) const {
+    const Window c = p.cap.Intersect(view_);
+    std::vector<TimeMs> b{c.start};
+    for (TimeMs t : p.bounds) {
+      if (t > c.start && t < c.end) b.push_back(t);
+    }
+    b.push_back(c.end);
+    return b;
+  }
+
+  // A day the view covers only part of: each GPU's hours kept fresh as for the whole day
+  // (and stored when whole), then those inside the view taken as they are, and those
+  // the view's edge cuts metered again within it (not stored: they are not the month's).
+  StatusOr<std::vector<UsageRow>> PartOfDay(TimeMs day) {
+    const Window dw = Window{day, day + kDayMs}.Intersect(w_);
+    std::vector<std::vector<UsageRow>> hours(24);
+    for (const Plan::PerGpu& p : plan_.gpus) {
+      const Window gw = p.cap.Intersect(dw);
+      if (gw.Intersect(view_).length() == 0) continue;
+      ASSIGN_OR_RETURN(std::vector<HourSlice> slices, GpuDay(p, day, gw));
+      std::vector<TimeMs> cut;
+      for (HourSlice& s : slices) {
+        const Window hw = Window{s.hour, s.hour + kHourMs}.Intersect(gw);
+        if (hw.Intersect(view_).length() == 0) continue;
+        if (hw.Intersect(view_) == hw) {
+          Relabel(s.rows, p.bounds);
+          auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
+          span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+        } else {
+          cut.push_back(s.hour);
+        }
+      }
+      if (cut.empty()) continue;
+      ASSIGN_OR_RETURN(std::vector<HourSlice> fresh,
+                       MeterHours(ledger_, p.slicing, cut, view_, /*want_minutes=*/false));
+      for (HourSlice& s : fresh) {
+        Relabel(s.rows, p.bounds);
+        auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
+        span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+      }
+    }
+    return ComposeSpans(hours);
   }
 
   // One GPU's hour slices of one day within `gw`: the stored whole hours that no change
@@ -327,6 +385,7 @@ class MonthBuilder {
   const std::string prefix_;
   const TimeMs month_end_;
   const Window w_;
+  const Window view_;  // within w_
   const int64_t latest_;
   OpenHours* const open_;  // the open hour kept between reads; null: metered afresh
   Plan plan_;
@@ -335,12 +394,15 @@ class MonthBuilder {
 
 }  // namespace
 
-StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of) {
+namespace {
+
+// The month's books as of `as_of`, checked: its window up to as-of, partial or not,
+// frozen or not. A month that has not begun is FailedPrecondition.
+StatusOr<MonthBooks> MonthHead(const BooksContext& ctx, YearMonth month, TimeMs as_of) {
   MonthBooks b;
   b.month = month;
   b.as_of = as_of;
-  ASSIGN_OR_RETURN(const Window month_window, ctx.tz.MonthWindow(month));
-  b.window = month_window;
+  ASSIGN_OR_RETURN(b.window, ctx.tz.MonthWindow(month));
   if (as_of <= b.window.start) {
     return FailedPrecondition("month " + month.ToString() + " (" + ctx.tz.name() +
                               ") has not begun: it starts " + FormatTime(b.window.start) +
@@ -349,9 +411,56 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
   b.partial = as_of < b.window.end;
   if (b.partial) b.window.end = as_of;
   b.frozen = b.window.start < ctx.settings.raw_retained_from_ms;
-  const std::string key = month.ToString() + "@" + ctx.tz.name();
+  return b;
+}
+
+std::string MonthKey(const BooksContext& ctx, YearMonth month) { return month.ToString() + "@" + ctx.tz.name(); }
+std::string CacheKey(const BooksContext& ctx, YearMonth month) {
+  return MonthKey(ctx, month) + "/" + std::to_string(ctx.settings.raw_retained_from_ms);
+}
+
+// Composes `view` (within b.window) from the month's slices, kept fresh on the way; the
+// whole month's rows are stored as the month's when it has ended. A month in progress
+// meters its open hour through the cache's kept one when there is a cache.
+StatusOr<std::vector<UsageRow>> ComposeMonth(Ledger& ledger, const BooksContext& ctx, const MonthBooks& b,
+                                             Window view, int64_t latest) {
+  ASSIGN_OR_RETURN(const Window month_window, ctx.tz.MonthWindow(b.month));
+  const bool whole = view == b.window;
+  std::vector<UsageRow> rows;
+  auto build = [&](OpenHours* open) {
+    return ledger.InTransaction([&]() -> Status {
+      MonthBuilder builder(ledger, ctx, b.month, month_window, b.window, view, latest, open);
+      ASSIGN_OR_RETURN(rows, builder.Build());
+      if (whole && !b.partial) {
+        RETURN_IF_ERROR(ledger.ReplaceUsage(MonthKey(ctx, b.month), latest, rows));  // marks the month built
+      }
+      return OkStatus();
+    });
+  };
+  if (b.partial && ctx.cache != nullptr) {
+    RETURN_IF_ERROR(ctx.cache->WithOpenHours(CacheKey(ctx, b.month), [&](OpenHours& open) -> Status {
+      RETURN_IF_ERROR(open.BeginRead(ledger, HourOf(b.as_of), latest));
+      Status built = build(&open);
+      if (!built.ok()) {
+        open.Reset();  // what a failed read fed is not to be trusted
+        return built;
+      }
+      open.EndRead();
+      return OkStatus();
+    }));
+  } else {
+    RETURN_IF_ERROR(build(nullptr));
+  }
+  return rows;
+}
+
+}  // namespace
+
+StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of) {
+  ASSIGN_OR_RETURN(MonthBooks b, MonthHead(ctx, month, as_of));
+  const std::string key = MonthKey(ctx, month);
   ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}));
-  const std::string cache_key = key + "/" + std::to_string(ctx.settings.raw_retained_from_ms);
+  const std::string cache_key = CacheKey(ctx, month);
   if (b.partial && ctx.cache != nullptr) {
     if (std::optional<MonthBooks> kept = ctx.cache->Find(cache_key, as_of, latest)) return std::move(*kept);
   }
@@ -369,30 +478,68 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
                               " and its raw samples before " + FormatTime(ctx.settings.raw_retained_from_ms) +
                               " were dropped by retention: it cannot be metered");
   }
-  auto build = [&](OpenHours* open) {
-    return ledger.InTransaction([&]() -> Status {
-      MonthBuilder builder(ledger, ctx, month, month_window, b.window, latest, open);
-      ASSIGN_OR_RETURN(b.rows, builder.Build());
-      if (!b.partial) RETURN_IF_ERROR(ledger.ReplaceUsage(key, latest, b.rows));  // marks the month built
-      return OkStatus();
-    });
-  };
-  if (b.partial && ctx.cache != nullptr) {
-    RETURN_IF_ERROR(ctx.cache->WithOpenHours(cache_key, [&](OpenHours& open) -> Status {
-      RETURN_IF_ERROR(open.BeginRead(ledger, HourOf(as_of), latest));
-      Status built = build(&open);
-      if (!built.ok()) {
-        open.Reset();  // what a failed read fed is not to be trusted
-        return built;
-      }
-      open.EndRead();
-      return OkStatus();
-    }));
-  } else {
-    RETURN_IF_ERROR(build(nullptr));
-  }
+  ASSIGN_OR_RETURN(b.rows, ComposeMonth(ledger, ctx, b, b.window, latest));
   if (b.partial && ctx.cache != nullptr) ctx.cache->Put(cache_key, latest, b);
   return b;
+}
+
+StatusOr<WindowBooks> WindowUsage(Ledger& ledger, const BooksContext& ctx, Window w, TimeMs as_of) {
+  if (w.length() == 0) return InvalidArgument("an empty window: " + FormatTime(w.start) + " to " + FormatTime(w.end));
+  if (as_of <= w.start) {
+    return FailedPrecondition("the period from " + FormatTime(w.start) + " has not begun: the books are as of " +
+                              FormatTime(as_of));
+  }
+  WindowBooks out;
+  out.as_of = as_of;
+  out.window = w;
+  out.partial = as_of < w.end;
+  if (out.partial) out.window.end = as_of;
+  ASSIGN_OR_RETURN(YearMonth first, ctx.tz.MonthOf(out.window.start));
+  ASSIGN_OR_RETURN(YearMonth last, ctx.tz.MonthOf(out.window.end - 1));
+  std::vector<std::vector<UsageRow>> months;
+  for (YearMonth m = first; m <= last; m = m.Next()) {
+    ASSIGN_OR_RETURN(MonthBooks head, MonthHead(ctx, m, as_of));
+    const Window part = head.window.Intersect(out.window);
+    if (part.length() == 0) continue;
+    if (part == head.window) {  // the whole month (to as-of): its books as MonthUsage keeps them
+      ASSIGN_OR_RETURN(MonthBooks mb, MonthUsage(ledger, ctx, m, as_of));
+      months.push_back(std::move(mb.rows));
+    } else {
+      if (head.frozen) {
+        return FailedPrecondition("the period from " + FormatTime(part.start) + " to " + FormatTime(part.end) +
+                                  " is part of " + m.ToString() + " (" + ctx.tz.name() +
+                                  "), whose raw samples before " + FormatTime(ctx.settings.raw_retained_from_ms) +
+                                  " were dropped by retention: only that whole month can be read");
+      }
+      ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}));
+      ASSIGN_OR_RETURN(std::vector<UsageRow> rows, ComposeMonth(ledger, ctx, head, part, latest));
+      months.push_back(std::move(rows));
+    }
+  }
+  if (months.size() == 1) {
+    out.rows = std::move(months.front());
+    return out;
+  }
+  // Months composed into one span: each GPU's rows take the window's periods (its service
+  // within the window, cut at its model's price changes), so a month edge is no period edge.
+  ASSIGN_OR_RETURN(std::vector<Gpu> gpus, ledger.ListGpus());
+  std::map<std::string, std::vector<TimeMs>> bounds;
+  for (const Gpu& g : gpus) {
+    const Window cap = g.service().Intersect(out.window);
+    if (cap.length() == 0) continue;
+    std::vector<TimeMs>& b = bounds[g.uuid];
+    b.push_back(cap.start);
+    for (TimeMs c : ctx.prices.ChangesWithin(g.model, cap)) b.push_back(c);
+    b.push_back(cap.end);
+  }
+  for (auto& rows : months) {
+    for (UsageRow& r : rows) {
+      auto it = bounds.find(r.gpu_uuid);
+      if (it != bounds.end()) Relabel(r, it->second);
+    }
+  }
+  out.rows = ComposeSpans(months);
+  return out;
 }
 
 std::optional<MonthBooks> BooksCache::Find(const std::string& key, TimeMs as_of,

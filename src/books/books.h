@@ -91,6 +91,23 @@ class BooksCache {
 // FailedPrecondition when it was never built.
 StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMonth month, TimeMs as_of);
 
+// The books of any window `w` as of `as_of`: the part of each month it overlaps composed
+// from that month's slices (kept fresh as MonthUsage keeps them: a whole month is its
+// stored books, a part costs its days' stored composites and the hours its edges cut,
+// metered again), the months composed into one span. Within one month it equals
+// MeterWindow(w) exactly; across months, the months' parts composed (a job billed by GPU
+// count in one month and by its holds in the next stays so).
+// A window that has not begun at as_of is FailedPrecondition; one that ends after it is
+// partial and ends there. A part of a month before the retention horizon is
+// FailedPrecondition (only the whole month's stored books are left).
+struct WindowBooks {
+  Window window;  // [w.start, min(w.end, as_of))
+  TimeMs as_of = 0;
+  bool partial = false;
+  std::vector<UsageRow> rows;
+};
+StatusOr<WindowBooks> WindowUsage(Ledger& ledger, const BooksContext& ctx, Window w, TimeMs as_of);
+
 // Meters window `w` afresh (no storage): every GPU in service, every allocation, and
 // jobs that carry only a GPU count. `cuts` adds period boundaries (e.g. months). When
 // `minutes` is given, each GPU's per-minute rollups of the window go there too.

@@ -11,6 +11,20 @@
 
 namespace gpuledger {
 
+namespace {
+// --from/--to/--grain: any date range instead of one month (docs/METERING.md, "Ranges").
+void AddRangeOptions(CLI::App* c, std::string& from, std::string& to, std::string& grain) {
+  c->add_option("--from", from,
+                "first day of a date range instead of --month: YYYY-MM-DD, or YYYY-MM for its first day, in the "
+                "ledger's time zone");
+  c->add_option("--to", to, "last day of the range, inclusive: YYYY-MM-DD, or YYYY-MM for its last day");
+  c->add_option("--grain", grain,
+                "with --from/--to: range (one period, the default) | day | week (Monday to Sunday) | month; each "
+                "period is priced on its own")
+      ->check(CLI::IsMember({"range", "day", "week", "month"}));
+}
+}  // namespace
+
 int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gpuledger meters every GPU-second of a shared training cluster, attributes it to jobs,\n"
@@ -70,6 +84,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                   "pool (a team that used only A10Gs carries no idle A100 cost)");
   c_rep->add_flag("--share-idle-across-models", rep.share_idle_across_models,
                   "with --share-idle: one pool for all GPU models");
+  AddRangeOptions(c_rep, rep.from, rep.to, rep.grain);
 
   ReportArgs jobs;
   auto* c_jobs = app.add_subcommand("jobs", "the month's jobs with their metrics and cost");
@@ -108,6 +123,7 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_exp->add_option("--as-of", exp.as_of,
                     "the books as of this instant (RFC 3339; default: now): a month in progress is partial");
   c_exp->add_option("--out", exp.out, "write to this file (whole or not at all) instead of standard output");
+  AddRangeOptions(c_exp, exp.from, exp.to, exp.grain);
 
   CloseArgs close_a;
   auto* c_close = app.add_subcommand(

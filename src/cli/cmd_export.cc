@@ -37,9 +37,11 @@ Status WriteFileAtomically(const std::string& path, const std::string& body) {
 Status CmdExport(const ExportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
   ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
-  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   ExportRequest req;
-  req.month = month;
+  ASSIGN_OR_RETURN(req.range, RangeArgs(a.from, a.to, a.grain, a.month, o.ctx.tz));
+  if (!req.range) {
+    ASSIGN_OR_RETURN(req.month, MonthOrLast(a.month, o.ctx.tz, as_of));
+  }
   req.as_of = as_of;
   req.format = a.format;
   req.by = a.by;

@@ -33,17 +33,41 @@ StatusOr<YearMonth> MonthOrLast(const std::string& text, const TimeZone& tz, Tim
   return now.Prev();
 }
 
+StatusOr<std::optional<DateRange>> RangeArgs(const std::string& from, const std::string& to,
+                                             const std::string& grain, const std::string& month,
+                                             const TimeZone& tz) {
+  if (from.empty() && to.empty()) {
+    if (!grain.empty()) return InvalidArgument("--grain " + grain + " needs a range: give --from and --to");
+    return std::optional<DateRange>();
+  }
+  if (from.empty() || to.empty()) return InvalidArgument("a range needs both --from and --to");
+  if (!month.empty()) return InvalidArgument("--month " + month + " and --from/--to: give one or the other");
+  ASSIGN_OR_RETURN(Grain g, ParseGrain(grain.empty() ? "range" : grain));
+  ASSIGN_OR_RETURN(DateRange r, MakeDateRange(tz, from, to, g));
+  return std::optional<DateRange>(std::move(r));
+}
+
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   ASSIGN_OR_RETURN(GroupBy by, ParseGroupBy(a.by));
   ASSIGN_OR_RETURN(OpenedBooks o, OpenBooks(a.db));
   ASSIGN_OR_RETURN(TimeMs as_of, AsOfArg(a.as_of, clock));
-  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
   if (a.share_idle_across_models && !a.share_idle) {
     return InvalidArgument("--share-idle-across-models needs --share-idle");
   }
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle, {},
-                                                       a.share_idle_across_models ? IdlePools::kAcrossModels
-                                                                                  : IdlePools::kPerGpuModel));
+  const IdlePools pools = a.share_idle_across_models ? IdlePools::kAcrossModels : IdlePools::kPerGpuModel;
+  ASSIGN_OR_RETURN(std::optional<DateRange> range, RangeArgs(a.from, a.to, a.grain, a.month, o.ctx.tz));
+  if (range) {
+    ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(*o.ledger, o.ctx, *range, as_of, by, a.share_idle, {}, pools));
+    if (a.format == "csv")
+      out << RenderRangeCsv(rr);
+    else if (a.format == "json")
+      out << RenderRangeJson(rr);
+    else
+      out << RenderRangeTable(rr);
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
+  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle, {}, pools));
   if (a.format == "csv")
     out << RenderReportCsv(r);
   else if (a.format == "json")

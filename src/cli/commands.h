@@ -67,6 +67,10 @@ struct ReportArgs {
   bool share_idle = false;
   bool share_idle_across_models = false;  // one pool for all GPU models instead of one per model
   std::string as_of;                      // RFC 3339; "" = the clock's now
+  // A date range instead of the month (report/periods.h): YYYY-MM-DD or YYYY-MM, `to`
+  // inclusive, cut by grain (range | day | week | month).
+  std::string from, to;
+  std::string grain;
 };
 // An empty month means the one before `clock`'s now, in the ledger's time zone.
 Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out);
@@ -80,6 +84,7 @@ struct ExportArgs {
   bool desensitised = false;
   std::string as_of;  // RFC 3339; "" = the clock's now
   std::string out;    // "" = standard output
+  std::string from, to, grain;  // a date range instead of the month, as ReportArgs
 };
 // The month's books for machines (docs/EXPORTS.md); --desensitised names no user or job.
 Status CmdExport(const ExportArgs& a, const Clock& clock, std::ostream& out);

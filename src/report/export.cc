@@ -140,7 +140,7 @@ std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names) {
     const ReportLine& l = *row.line;
     const UsageTotals& u = l.usage;
     std::vector<std::string> f = {
-        FormatTime(r.window.start), FormatTime(r.window.end), r.month.ToString(), r.timezone,
+        FormatTime(r.window.start), FormatTime(r.window.end), r.month_books ? r.month.ToString() : "", r.timezone,
         r.partial ? "true" : "false", FormatTime(r.as_of), row.line_kind, std::string(GroupByName(r.by)),
         ShownKey(r, l.key, names), std::to_string(l.jobs), FormatFixed(u.gpu_hours(), 6),
         FormatFixed(u.busy_hours(), 6), FormatFixed(Hours(u.covered_ns), 6),
@@ -203,7 +203,8 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
   nlohmann::ordered_json j;
   j["format"] = "gpuledger.export";
   j["version"] = 1;
-  j["month"] = r.month.ToString();
+  j["month"] = r.month_books ? nlohmann::ordered_json(r.month.ToString()) : nlohmann::ordered_json(nullptr);
+  if (!r.period.empty()) j["period"] = r.period;
   j["timezone"] = r.timezone;
   j["period_start"] = FormatTime(r.window.start);
   j["period_end"] = FormatTime(r.window.end);
@@ -277,11 +278,65 @@ StatusOr<ExportOutput> BuildWorkbook(Ledger& ledger, const BooksContext& ctx, co
   return out;
 }
 
+// A range's periods, each exported as a month is (its own rows, its period on each);
+// CSV files share one header.
+StatusOr<ExportOutput> RangeExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req,
+                                   const ExportNames& names, ExportOutput out) {
+  const bool focus = req.format == "focus";
+  ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(ledger, ctx, *req.range, req.as_of, out.by,
+                                                    /*share_idle=*/false, req.scope));
+  std::vector<Job> jobs;
+  if (focus) {
+    ASSIGN_OR_RETURN(jobs, ledger.ListJobs());
+  }
+  nlohmann::ordered_json periods = nlohmann::ordered_json::array();
+  for (const MonthlyReport& r : rr.periods) {
+    std::string body;
+    if (focus) {
+      // FOCUS: a charge period lies within its billing period (the month).
+      if (r.window.Intersect(r.month_window) != r.window) {
+        return InvalidArgument("the FOCUS export's charge periods lie within one billing month: period " + r.period +
+                               " (" + FormatTime(r.window.start) + " to " + FormatTime(r.window.end) +
+                               ") crosses a month's end; use --grain day or month");
+      }
+      ASSIGN_OR_RETURN(body, RenderFocusCsv(r, jobs, names));
+    } else if (req.format == "csv") {
+      body = RenderExportCsv(r, names);
+    } else {
+      periods.push_back(nlohmann::ordered_json::parse(RenderExportJson(r, names)));
+      continue;
+    }
+    const size_t eol = body.find('\n');  // the header: no field of it is quoted
+    out.body += out.body.empty() || eol == std::string::npos ? body : body.substr(eol + 1);
+  }
+  if (req.format == "json") {
+    nlohmann::ordered_json j;
+    j["format"] = "gpuledger.export.range";
+    j["version"] = 1;
+    j["from"] = rr.range.first_day;
+    j["to"] = rr.range.last_day;
+    j["grain"] = GrainName(rr.range.grain);
+    j["timezone"] = rr.timezone;
+    j["as_of"] = FormatTime(rr.as_of);
+    j["partial"] = rr.partial;
+    j["currency"] = rr.currency.code;
+    j["total_cost"] = FormatMicros(rr.total_micros, rr.currency.minor_digits);
+    j["periods"] = std::move(periods);
+    out.body = j.dump(2) + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
   const bool focus = req.format == "focus";
-  if (req.format == "xlsx") return BuildWorkbook(ledger, ctx, req);
+  if (req.format == "xlsx") {
+    if (req.range) {
+      return InvalidArgument("the XLSX workbook is one month with the five before it: give --month, not --from/--to");
+    }
+    return BuildWorkbook(ledger, ctx, req);
+  }
   if (!focus && req.format != "csv" && req.format != "json") {
     return InvalidArgument("export format '" + req.format + "' is not one of csv, json, focus, xlsx");
   }
@@ -300,18 +355,17 @@ StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, cons
     ASSIGN_OR_RETURN(pseudonyms, LoadPseudonyms(ledger));
   }
   const ExportNames names{pseudonyms ? &*pseudonyms : nullptr};
+  out.content_type = req.format == "json" ? "application/json" : "text/csv; charset=utf-8";
+  if (req.range) return RangeExport(ledger, ctx, req, names, std::move(out));
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(ledger, ctx, req.month, req.as_of, out.by,
                                                        /*share_idle=*/false, req.scope));
   if (focus) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
     ASSIGN_OR_RETURN(out.body, RenderFocusCsv(r, jobs, names));
-    out.content_type = "text/csv; charset=utf-8";
   } else if (req.format == "csv") {
     out.body = RenderExportCsv(r, names);
-    out.content_type = "text/csv; charset=utf-8";
   } else {
     out.body = RenderExportJson(r, names);
-    out.content_type = "application/json";
   }
   return out;
 }

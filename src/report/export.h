@@ -5,6 +5,7 @@
 // renderers are pure and thread-safe; LoadPseudonyms reads (and once writes) the ledger.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ const std::vector<std::string>& ExportCsvColumns();
 // another grouping). xlsx is written to xlsx_path, not returned.
 struct ExportRequest {
   YearMonth month;
+  // A date range instead of the month (report/periods.h): its periods exported one after
+  // another (csv, json, focus; not xlsx).
+  std::optional<DateRange> range;
   TimeMs as_of = 0;
   std::string format;
   std::string by;

@@ -113,7 +113,10 @@ std::string FormatMoneyGrouped(int64_t micros, int digits) {
 
 std::string RenderReportTable(const MonthlyReport& r) {
   const int d = r.currency.minor_digits;
-  std::string out = "gpuledger monthly report " + r.month.ToString() + " by " +
+  const std::string title =
+      r.period.empty() ? "gpuledger monthly report " + r.month.ToString() : "gpuledger report " + r.period;
+  const std::string in_progress = r.month_books ? "the month" : "the period";
+  std::string out = title + " by " +
                     std::string(GroupByName(r.by)) + " (" + r.timezone + ": " + FormatTime(r.window.start) +
                     " to " + FormatTime(r.window.end) + "), amounts in " + r.currency.code +
                     (r.share_idle ? r.idle_pools == IdlePools::kAcrossModels
@@ -121,7 +124,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
                                         : ", idle cost shared out by cost within each GPU model"
                                   : "") +
                     "\n" +
-                    (r.partial ? "PARTIAL: the month is in progress; figures are as of " +
+                    (r.partial ? "PARTIAL: " + in_progress + " is in progress; figures are as of " +
                                      FormatTime(r.as_of) + " and open holds end there\n"
                                : "") +
                     (r.closed ? "CLOSED at " + FormatTime(r.closed_ms) + ": the frozen books, checksum " +
@@ -139,7 +142,7 @@ std::string RenderReportTable(const MonthlyReport& r) {
             "energy kWh",
             "cost",
             "share",
-            "vs " + r.month.Prev().ToString()};
+            r.month_books ? "vs " + r.month.Prev().ToString() : std::string("vs before")};
   t.right = {false, true, true, true, true, true, true, true, true, true, true};
   const int64_t total = r.total.cost_micros;
   auto row = [&](const ReportLine& l, bool usage_ratios) {
@@ -228,16 +231,22 @@ std::string RenderReportTable(const MonthlyReport& r) {
   return out;
 }
 
-std::string RenderReportCsv(const MonthlyReport& r) {
+namespace {
+
+// The report's CSV rows, each led by `lead` (a range's period columns), after the header
+// when `head` is set (its own leading columns in `lead_head`).
+std::string ReportCsv(const MonthlyReport& r, const std::string& lead_head, const std::string& lead, bool head) {
   const int d = r.currency.minor_digits;
-  std::string out =
-      std::string(GroupByName(r.by)) +
+  std::string out;
+  if (head) {
+    out = lead_head + std::string(GroupByName(r.by)) +
       ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
       "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours,"
       "paused_hours,paused_freed_hours\n";
+  }
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
-    out +=
+    out += lead +
         CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
         FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
         FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + "," +
@@ -255,13 +264,13 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   for (const ReportLine& l : r.lines) row(l);
   row(r.unallocated);
   for (const ReportLine& l : r.adjustments) {  // money only: no usage columns
-    out += CsvField("(adjustment for " + l.corrects + ") " + l.key) + ",0,,,,,," +
+    out += lead + CsvField("(adjustment for " + l.corrects + ") " + l.key) + ",0,,,,,," +
            FormatMicros(l.total_micros(), d) + "," + FormatMicros(l.idle_share_micros, d) + "," +
            r.currency.code + ",,,,," + FormatTime(r.as_of) + "," + (r.partial ? "true" : "false") + ",,,\n";
   }
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
-    out += CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
+    out += lead + CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
            FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
            FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + ",,," +
            r.currency.code + ",,," + FormatFixed(l.usage.covered_hours(), 6) + "," +
@@ -273,8 +282,75 @@ std::string RenderReportCsv(const MonthlyReport& r) {
   }
   row(r.total);
   // Warnings close the file as rows of their own: the key column says what they are.
-  for (const std::string& w : r.warnings) out += "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,,,\n";
+  for (const std::string& w : r.warnings) out += lead + "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,,,\n";
   return out;
+}
+
+}  // namespace
+
+std::string RenderReportCsv(const MonthlyReport& r) { return ReportCsv(r, "", "", true); }
+
+std::string RenderRangeCsv(const RangeReport& rr) {
+  std::string out;
+  bool head = true;
+  for (const MonthlyReport& r : rr.periods) {
+    out += ReportCsv(r, "period,period_start,period_end,", CsvField(r.period) + "," + FormatTime(r.window.start) +
+                                                                 "," + FormatTime(r.window.end) + ",",
+                     head);
+    head = false;
+  }
+  return out;
+}
+
+std::string RenderRangeTable(const RangeReport& rr) {
+  const int d = rr.currency.minor_digits;
+  std::string out = "gpuledger report " + rr.range.first_day + " to " + rr.range.last_day + " by " +
+                    std::string(GroupByName(rr.by)) + ", " + std::to_string(rr.periods.size()) + " " +
+                    std::string(GrainName(rr.range.grain)) + " period(s) (" + rr.timezone + "), amounts in " +
+                    rr.currency.code + "\n" +
+                    (rr.partial ? "PARTIAL: the range is in progress; figures are as of " + FormatTime(rr.as_of) +
+                                      " and periods after it are left out\n"
+                                : "") +
+                    "\n";
+  Table t;
+  t.head = {"period", "start", "end", "GPU-h", "busy GPU-h", "density", "cost"};
+  t.right = {false, false, false, true, true, true, true};
+  for (const MonthlyReport& r : rr.periods) {
+    t.rows.push_back({r.period + (r.partial ? " (partial)" : ""), FormatTime(r.window.start), FormatTime(r.window.end),
+                      Hours(r.total.usage.gpu_ns), Hours(r.total.usage.busy_ns), PctCell(r.total.usage.density()),
+                      FormatMoneyGrouped(r.total.cost_micros, d)});
+  }
+  t.rows.emplace_back();
+  t.rows.push_back({"total", FormatTime(rr.range.window.start), FormatTime(rr.periods.empty() ? rr.range.window.start : rr.periods.back().window.end),
+                    Hours(rr.usage.gpu_ns), Hours(rr.usage.busy_ns), PctCell(rr.usage.density()),
+                    FormatMoneyGrouped(rr.total_micros, d)});
+  out += t.Render();
+  out += "\neach period is priced on its own and rounded to the " + std::string(d ? "minor unit" : "unit") +
+         "; the total is their sum\n";
+  for (const MonthlyReport& r : rr.periods) out += "\n" + RenderReportTable(r);
+  return out;
+}
+
+std::string RenderRangeJson(const RangeReport& rr) {
+  nlohmann::ordered_json j;
+  j["from"] = rr.range.first_day;
+  j["to"] = rr.range.last_day;
+  j["grain"] = GrainName(rr.range.grain);
+  j["timezone"] = rr.timezone;
+  j["window"] = {{"start", FormatTime(rr.range.window.start)}, {"end", FormatTime(rr.range.window.end)}};
+  j["as_of"] = FormatTime(rr.as_of);
+  j["partial"] = rr.partial;
+  j["currency"] = rr.currency.code;
+  j["by"] = GroupByName(rr.by);
+  j["periods"] = nlohmann::ordered_json::array();
+  for (const MonthlyReport& r : rr.periods) j["periods"].push_back(nlohmann::ordered_json::parse(RenderReportJson(r)));
+  j["total"] = {{"gpu_hours", rr.usage.gpu_hours()},
+                {"busy_gpu_hours", rr.usage.busy_hours()},
+                {"covered_gpu_hours", rr.usage.covered_hours()},
+                {"dense_gpu_hours", rr.usage.dense_hours()},
+                {"density", FigureJson(rr.usage.density())},
+                {"cost", FormatMicros(rr.total_micros, rr.currency.minor_digits)}};
+  return j.dump(2) + "\n";
 }
 
 std::string RenderReportJson(const MonthlyReport& r) {
@@ -308,7 +384,9 @@ std::string RenderReportJson(const MonthlyReport& r) {
     return j;
   };
   nlohmann::ordered_json j;
-  j["month"] = r.month.ToString();
+  if (!r.period.empty()) j["period"] = r.period;
+  // A period that is not one whole month has no month of its own (nor a month before).
+  j["month"] = r.month_books ? nlohmann::ordered_json(r.month.ToString()) : nlohmann::ordered_json(nullptr);
   j["timezone"] = r.timezone;
   j["window"] = {{"start", FormatTime(r.window.start)}, {"end", FormatTime(r.window.end)}};
   j["as_of"] = FormatTime(r.as_of);

@@ -13,6 +13,13 @@ std::string RenderReportTable(const MonthlyReport& r);
 std::string RenderReportCsv(const MonthlyReport& r);
 std::string RenderReportJson(const MonthlyReport& r);
 
+// A range's report: a summary of its periods then each period's report (table); each
+// period's rows led by period, period_start and period_end (CSV); the periods' reports
+// under "periods" with the range's total (JSON).
+std::string RenderRangeTable(const RangeReport& rr);
+std::string RenderRangeCsv(const RangeReport& rr);
+std::string RenderRangeJson(const RangeReport& rr);
+
 // Per-job lines of a GroupBy::kJob report with each job's metadata: table, csv or json.
 std::string RenderJobs(const MonthlyReport& r, const std::vector<Job>& jobs, const std::string& format);
 

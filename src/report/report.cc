@@ -238,33 +238,62 @@ StatusOr<std::unordered_map<std::string, bool>> ScopeFilter(Ledger& ledger, cons
   return in;
 }
 
-StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
-                                           TimeMs as_of, GroupBy by, bool share_idle,
-                                           const ReportScope& scope, IdlePools idle_pools) {
+namespace {
+
+MonthlyReport ReportHead(const BooksContext& ctx, TimeMs as_of, GroupBy by, bool share_idle,
+                         const ReportScope& scope, IdlePools idle_pools) {
   MonthlyReport rep;
   rep.idle_pools = idle_pools;
-  rep.month = month;
   rep.timezone = ctx.tz.name();
   rep.currency = ctx.prices.currency();
   rep.by = by;
   rep.share_idle = share_idle;
   rep.scope = scope;
-  ASSIGN_OR_RETURN(const JobKeys keys, LoadJobKeys(ledger, by));
-  ASSIGN_OR_RETURN(const auto in_scope, ScopeFilter(ledger, scope));
-  auto visible = [&](const std::string& job_id) {
-    if (scope.empty()) return true;
-    if (job_id.empty()) return false;  // unallocated capacity is cluster-level
-    auto it = in_scope.find(job_id);
-    return it != in_scope.end() && it->second;
-  };
-  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle, idle_pools));
-  rep.window = cur.books.window;
-  ASSIGN_OR_RETURN(rep.month_window, ctx.tz.MonthWindow(month));
   rep.as_of = as_of;
-  rep.partial = cur.books.partial;
-  rep.closed = cur.closed.has_value();
-  rep.closed_ms = cur.closed ? cur.closed->closed_ms : 0;
-  rep.close_checksum = cur.checksum;
+  return rep;
+}
+
+// What a report reads: the books of its window, priced, and who may see which job.
+struct ReportInput {
+  Window window;
+  bool partial = false;
+  const std::vector<UsageRow>* rows = nullptr;
+  const CostBook* cost = nullptr;
+  GroupBy by = GroupBy::kDepartment;
+  ReportScope scope;
+};
+
+class Visibility {
+ public:
+  static StatusOr<Visibility> Load(Ledger& ledger, const ReportScope& scope) {
+    Visibility v;
+    v.scope_ = scope;
+    ASSIGN_OR_RETURN(v.in_scope_, ScopeFilter(ledger, scope));
+    return v;
+  }
+  bool operator()(const std::string& job_id) const {
+    if (scope_.empty()) return true;
+    if (job_id.empty()) return false;  // unallocated capacity is cluster-level
+    auto it = in_scope_.find(job_id);
+    return it != in_scope_.end() && it->second;
+  }
+
+ private:
+  ReportScope scope_;
+  std::unordered_map<std::string, bool> in_scope_;
+};
+
+// The lines, unallocated and unpriced lines, total, paused time, idle analysis and
+// silent holds of a window's priced books: everything but what only a calendar month has
+// (its close, the month before, its adjustments).
+Status FillReport(Ledger& ledger, const BooksContext& ctx, const ReportInput& in, const JobKeys& keys,
+                  const Visibility& visible, MonthlyReport& rep) {
+  const GroupBy by = in.by;
+  const ReportScope& scope = in.scope;
+  const TimeMs as_of = rep.as_of;
+  const CostBook& cost = *in.cost;
+  rep.window = in.window;
+  rep.partial = in.partial;
 
   std::map<std::string, ReportLine> lines;
   std::map<std::string, std::string> last_job;  // items come sorted by job: count each once
@@ -283,7 +312,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   std::string prev_job;
   std::map<std::string, ReportLine> unpriced;      // by GPU model
   std::map<std::string, std::string> line_of_job;  // a job's first priced line: where its pauses count
-  for (const CostItem& it : cur.cost.items) {
+  for (const CostItem& it : cost.items) {
     if (!visible(it.job_id)) continue;
     rep.total.usage.Add(it.usage);
     if (!it.job_id.empty() && prev_job != it.job_id) {
@@ -330,7 +359,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     }
     rep.unpriced.push_back(std::move(line));
   }
-  if (scope.empty()) rep.warnings = cur.cost.warnings;
+  if (scope.empty()) rep.warnings = cost.warnings;
   // Paused time in the window (an open pause runs to the window's end: as_of in a month
   // in progress), in the line of the job's first priced item; the total has every
   // visible job's, billed or not.
@@ -350,8 +379,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     line.paused_ms += paused;
     line.paused_freed_ms += freed;
   }
-  rep.unallocated.cost_micros = scope.empty() ? cur.cost.unallocated_micros : 0;
-  rep.total.cost_micros = cur.cost.total_micros;
+  rep.unallocated.cost_micros = scope.empty() ? cost.unallocated_micros : 0;
+  rep.total.cost_micros = cost.total_micros;
   if (!scope.empty()) {
     rep.total.cost_micros = 0;
     for (const auto& [key, line] : lines) rep.total.cost_micros += line.total_micros();
@@ -370,7 +399,7 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     }
   };
   std::unordered_map<std::string, std::string> canonical;  // a row's model -> as the cost items name it
-  for (const UsageRow& r : cur.books.rows) {
+  for (const UsageRow& r : *in.rows) {
     if (r.gpu_uuid.empty() || !scope.empty()) continue;  // count-only records; scoped views see no capacity
     auto [cpos, cfresh] = canonical.try_emplace(r.gpu_model);
     if (cfresh) cpos->second = CanonicalGpuModel(r.gpu_model);
@@ -388,17 +417,56 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       rep.idle_by_gpu.begin(), rep.idle_by_gpu.end(),
       [](const IdleByModel& a, const IdleByModel& b) { return a.unallocated_ns > b.unallocated_ns; });
   std::set<std::string> count_only;
-  for (const UsageRow& r : cur.books.rows) {
+  for (const UsageRow& r : *in.rows) {
     if (r.gpu_uuid.empty()) count_only.insert(r.job_id);
   }
   rep.count_only_jobs = static_cast<int64_t>(count_only.size());
-  for (const CostItem& it : cur.cost.items) {
+  for (const CostItem& it : cost.items) {
     if (it.job_id.empty()) idle[it.gpu_model].unallocated_micros += it.cost_micros;
   }
   for (auto& [model, m] : idle) {
     if (m.capacity_ns > 0) rep.idle.push_back(m);
   }
 
+  for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
+  std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {
+    if (a.total_micros() != b.total_micros()) return a.total_micros() > b.total_micros();
+    return a.key < b.key;
+  });
+  if (rep.partial && ctx.held_without_samples_after_ms > 0) {
+    ASSIGN_OR_RETURN(std::vector<Allocation> open, ledger.AllocationsOverlapping({as_of, as_of + 1}));
+    ASSIGN_OR_RETURN(std::vector<SilentHold> silent,
+                     FindSilentHolds(ledger, open, as_of, ctx.held_without_samples_after_ms));
+    for (SilentHold& h : silent) {
+      if (!visible(h.job_id)) continue;
+      rep.warnings.push_back(
+          "job " + h.job_id + " has held GPU " + h.gpu_uuid + " since " + FormatTime(h.held_since) +
+          " and the GPU has sent no sample " +
+          (h.last_sample_ms ? "since " + FormatTime(h.last_sample_ms) : std::string("ever")) +
+          ": billed, but nothing shows the GPU at work");
+      rep.held_without_samples.push_back(std::move(h));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
+                                           TimeMs as_of, GroupBy by, bool share_idle,
+                                           const ReportScope& scope, IdlePools idle_pools) {
+  MonthlyReport rep = ReportHead(ctx, as_of, by, share_idle, scope, idle_pools);
+  rep.month = month;
+  ASSIGN_OR_RETURN(const JobKeys keys, LoadJobKeys(ledger, by));
+  ASSIGN_OR_RETURN(const Visibility visible, Visibility::Load(ledger, scope));
+  ASSIGN_OR_RETURN(PricedMonth cur, PriceMonth(ledger, ctx, month, as_of, share_idle, idle_pools));
+  ASSIGN_OR_RETURN(rep.month_window, ctx.tz.MonthWindow(month));
+  rep.closed = cur.closed.has_value();
+  rep.closed_ms = cur.closed ? cur.closed->closed_ms : 0;
+  rep.close_checksum = cur.checksum;
+  RETURN_IF_ERROR(FillReport(ledger, ctx,
+                             {cur.books.window, cur.books.partial, &cur.books.rows, &cur.cost, by, scope}, keys,
+                             visible, rep));
   // The previous month, for the change column. A month the price book does not cover
   // (before the first price) simply has no comparison; any other error is an error.
   auto prev = PriceMonth(ledger, ctx, month.Prev(), as_of, share_idle, idle_pools);
@@ -411,8 +479,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
       prev_scoped_total += it.cost_micros + it.idle_share_micros;
       prev_cost[KeyOf(by, keys, it.job_id, it.gpu_model)] += it.cost_micros + it.idle_share_micros;
     }
-    for (auto& [key, line] : lines) {
-      auto p = prev_cost.find(key);
+    for (ReportLine& line : rep.lines) {
+      auto p = prev_cost.find(line.key);
       line.prev_cost_micros = p == prev_cost.end() ? 0 : p->second;
     }
     rep.unallocated.prev_cost_micros = scope.empty() ? prev->cost.unallocated_micros : 0;
@@ -443,26 +511,58 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
     for (auto& [model, p] : adj_parts[k]) line.parts.push_back(std::move(p));
     rep.adjustments.push_back(std::move(line));
   }
-  for (auto& [key, line] : lines) rep.lines.push_back(std::move(line));
-  std::sort(rep.lines.begin(), rep.lines.end(), [](const ReportLine& a, const ReportLine& b) {
-    if (a.total_micros() != b.total_micros()) return a.total_micros() > b.total_micros();
-    return a.key < b.key;
-  });
-  if (rep.partial && ctx.held_without_samples_after_ms > 0) {
-    ASSIGN_OR_RETURN(std::vector<Allocation> open, ledger.AllocationsOverlapping({as_of, as_of + 1}));
-    ASSIGN_OR_RETURN(std::vector<SilentHold> silent,
-                     FindSilentHolds(ledger, open, as_of, ctx.held_without_samples_after_ms));
-    for (SilentHold& h : silent) {
-      if (!visible(h.job_id)) continue;
-      rep.warnings.push_back(
-          "job " + h.job_id + " has held GPU " + h.gpu_uuid + " since " + FormatTime(h.held_since) +
-          " and the GPU has sent no sample " +
-          (h.last_sample_ms ? "since " + FormatTime(h.last_sample_ms) : std::string("ever")) +
-          ": billed, but nothing shows the GPU at work");
-      rep.held_without_samples.push_back(std::move(h));
-    }
-  }
   return rep;
+}
+
+StatusOr<MonthlyReport> BuildPeriodReport(Ledger& ledger, const BooksContext& ctx, const Period& period,
+                                          TimeMs as_of, GroupBy by, bool share_idle, const ReportScope& scope,
+                                          IdlePools idle_pools) {
+  if (period.month) {
+    ASSIGN_OR_RETURN(MonthlyReport rep,
+                     BuildMonthlyReport(ledger, ctx, *period.month, as_of, by, share_idle, scope, idle_pools));
+    rep.period = period.label;
+    return rep;
+  }
+  MonthlyReport rep = ReportHead(ctx, as_of, by, share_idle, scope, idle_pools);
+  rep.period = period.label;
+  rep.month_books = false;
+  ASSIGN_OR_RETURN(rep.month, ctx.tz.MonthOf(period.window.start));
+  ASSIGN_OR_RETURN(rep.month_window, ctx.tz.MonthWindow(rep.month));
+  ASSIGN_OR_RETURN(const JobKeys keys, LoadJobKeys(ledger, by));
+  ASSIGN_OR_RETURN(const Visibility visible, Visibility::Load(ledger, scope));
+  ASSIGN_OR_RETURN(WindowBooks books, WindowUsage(ledger, ctx, period.window, as_of));
+  ASSIGN_OR_RETURN(CostBook cost, PriceUsage(books.rows, ctx.prices, share_idle, idle_pools));
+  RETURN_IF_ERROR(
+      FillReport(ledger, ctx, {books.window, books.partial, &books.rows, &cost, by, scope}, keys, visible, rep));
+  return rep;
+}
+
+StatusOr<RangeReport> BuildRangeReport(Ledger& ledger, const BooksContext& ctx, const DateRange& range,
+                                       TimeMs as_of, GroupBy by, bool share_idle, const ReportScope& scope,
+                                       IdlePools idle_pools) {
+  RangeReport rr;
+  rr.range = range;
+  rr.as_of = as_of;
+  rr.timezone = ctx.tz.name();
+  rr.currency = ctx.prices.currency();
+  rr.by = by;
+  if (as_of <= range.window.start) {
+    return FailedPrecondition("the range " + range.first_day + " to " + range.last_day + " (" + ctx.tz.name() +
+                              ") has not begun: it starts " + FormatTime(range.window.start) +
+                              " and the books are as of " + FormatTime(as_of));
+  }
+  for (const Period& p : range.periods) {
+    if (p.window.start >= as_of) {
+      rr.partial = true;
+      break;
+    }
+    ASSIGN_OR_RETURN(MonthlyReport r, BuildPeriodReport(ledger, ctx, p, as_of, by, share_idle, scope, idle_pools));
+    rr.partial = rr.partial || r.partial;
+    rr.total_micros += r.total.cost_micros;
+    rr.usage.Add(r.total.usage);
+    rr.periods.push_back(std::move(r));
+  }
+  return rr;
 }
 
 StatusOr<std::map<std::string, JobCost>> BuildJobCosts(Ledger& ledger, const BooksContext& ctx,

@@ -11,6 +11,7 @@
 #include "books/books.h"
 #include "cost/cost_engine.h"
 #include "domain/usage_totals.h"
+#include "report/periods.h"
 #include "report/silent_holds.h"
 
 namespace gpuledger {
@@ -75,7 +76,16 @@ struct ReportScope {
 };
 
 struct MonthlyReport {
+  // The month, or for a period that is not one whole month (BuildPeriodReport) the month
+  // its window starts in.
   YearMonth month;
+  // A range's period (report/periods.h) this report is, by its label; empty for a plain
+  // monthly report.
+  std::string period;
+  // The figures are a calendar month's books: closed or not, with the month before and
+  // the corrections the month carries. False for a period that is not a whole month:
+  // a window of the live books (no comparison, no adjustments, never closed).
+  bool month_books = true;
   ReportScope scope;
   std::string timezone;
   Window window;        // what the figures cover: the month, or up to as_of when partial
@@ -118,6 +128,33 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
                                            TimeMs as_of, GroupBy by, bool share_idle,
                                            const ReportScope& scope = {},
                                            IdlePools idle_pools = IdlePools::kPerGpuModel);
+
+// One period of a range: a whole calendar month is BuildMonthlyReport's; any other
+// window is the live books of that window (books/books.h WindowUsage), priced on its
+// own, with no month before and no adjustments.
+StatusOr<MonthlyReport> BuildPeriodReport(Ledger& ledger, const BooksContext& ctx, const Period& period,
+                                          TimeMs as_of, GroupBy by, bool share_idle,
+                                          const ReportScope& scope = {},
+                                          IdlePools idle_pools = IdlePools::kPerGpuModel);
+
+// A date range's report, period by period (like sreport). Each period is priced on its
+// own and rounded to the minor unit, so `total_micros` is the periods' sum; periods that
+// have not begun at as_of are left out (the range is then partial), and a range that has
+// not begun is FailedPrecondition.
+struct RangeReport {
+  DateRange range;
+  TimeMs as_of = 0;
+  bool partial = false;  // some period was in progress, or had not begun, at as_of
+  std::string timezone;
+  Currency currency;
+  GroupBy by = GroupBy::kDepartment;
+  std::vector<MonthlyReport> periods;
+  int64_t total_micros = 0;
+  UsageTotals usage;  // the periods' totals' usage summed
+};
+StatusOr<RangeReport> BuildRangeReport(Ledger& ledger, const BooksContext& ctx, const DateRange& range,
+                                       TimeMs as_of, GroupBy by, bool share_idle, const ReportScope& scope = {},
+                                       IdlePools idle_pools = IdlePools::kPerGpuModel);
 
 // One job with its metrics and direct cost so far, over every month it spans up to
 // as_of (months are metered again where stale, so a running job's figures move with its

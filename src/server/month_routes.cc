@@ -3,7 +3,8 @@
 // POST /api/v1/months/{YYYY-MM}/reopen (admin only; the reopen's body names the reason).
 // A close or reopen is audited in the transaction that makes it; a refusal is audited by Deny.
 // Also GET /api/v1/jobs/{id}/report: a job's efficiency report (report/job_report.h),
-// scoped as GET /api/v1/jobs/{id} is.
+// scoped as GET /api/v1/jobs/{id} is; and GET /api/v1/reports/range: any date range by
+// day, week or month (report/periods.h), scoped as the monthly report.
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "domain/ids.h"
 #include "report/close.h"
 #include "report/job_report.h"
+#include "report/render.h"
 #include "server/http_front.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -99,6 +101,41 @@ void Server::MonthRoutes() {
                 if (!done.ok()) return Reply(res, done.status());
                 res.set_content(RenderMonthCloseJson(*done, ctx->prices.currency()), "application/json");
               });
+
+  // A date range's report, period by period: ?from=YYYY-MM[-DD]&to=...&grain=range|day|week|month.
+  http_->Get("/api/v1/reports/range", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authenticate(req, res);
+    if (!p) return;
+    if (Status s = OnlyParams(req, {"from", "to", "grain", "by", "share_idle"}); !s.ok()) return Reply(res, s);
+    if (!req.has_param("from") || !req.has_param("to")) {
+      return Reply(res, InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
+    }
+    auto grain = ParseGrain(req.has_param("grain") ? req.get_param_value("grain") : "range");
+    if (!grain.ok()) return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
+    auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+    if (!by.ok()) return Reply(res, by.status());
+    const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
+    if (share != "true" && share != "false") {
+      return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
+                                        "': send true or false"));
+    }
+    auto scope = ReportScopeFor(*p, *by);
+    if (!scope.ok()) return Deny(req, res, *p, scope.status());
+    MutexLock lock(ledger_mu_);
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    ctx->cache = &books_;
+    auto range = MakeDateRange(ctx->tz, req.get_param_value("from"), req.get_param_value("to"), *grain);
+    if (!range.ok()) return Reply(res, range.status());
+    auto report = BuildRangeReport(*ledger_, *ctx, *range, BooksAsOf(*ctx, std::nullopt), *by, share == "true", *scope);
+    if (!report.ok()) return Reply(res, report.status());
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/range",
+                                 "from=" + range->first_day + " to=" + range->last_day + " grain=" +
+                                     std::string(GrainName(*grain)) + " by=" + std::string(GroupByName(*by)));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    ++counters_.report_requests;
+    res.set_content(RenderRangeJson(*report), "application/json");
+  });
 
   // Users see their project's jobs, department admins their department's, admins all;
   // finance and ingest tokens read no single job. Out of scope reads as absent.

@@ -593,9 +593,19 @@ void Server::Routes() {
                                                                 httplib::Response& res) {
     auto p = authenticate(req, res);
     if (!p) return;
-    if (Status s = OnlyParams(req, {"format", "by", "desensitised"}); !s.ok()) return Reply(res, s);
-    auto month = ParseYearMonth(std::string(req.matches[1]));
+    // /api/v1/exports/range?from=&to=&grain=: a date range's periods (report/periods.h).
+    const bool ranged = req.matches[1] == "range";
+    if (Status s = ranged ? OnlyParams(req, {"format", "by", "desensitised", "from", "to", "grain"})
+                          : OnlyParams(req, {"format", "by", "desensitised"});
+        !s.ok())
+      return Reply(res, s);
+    if (ranged && (!req.has_param("from") || !req.has_param("to"))) {
+      return Reply(res, InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
+    }
+    auto month = ranged ? StatusOr<YearMonth>(YearMonth{}) : ParseYearMonth(std::string(req.matches[1]));
     if (!month.ok()) return Reply(res, month.status());
+    auto grain = ParseGrain(req.has_param("grain") ? req.get_param_value("grain") : "range");
+    if (!grain.ok()) return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
     ExportRequest er;
     er.month = *month;
     er.format = req.has_param("format") ? req.get_param_value("format") : "json";
@@ -625,6 +635,11 @@ void Server::Routes() {
     auto ctx = LoadBooksContext(*ledger_);
     if (!ctx.ok()) return Reply(res, ctx.status());
     er.as_of = clock_.Now();
+    if (ranged) {
+      auto range = MakeDateRange(ctx->tz, req.get_param_value("from"), req.get_param_value("to"), *grain);
+      if (!range.ok()) return Reply(res, range.status());
+      er.range = std::move(range).value();
+    }
     std::optional<TempFile> xlsx;
     if (er.format == "xlsx") {
       auto made = TempFile::Create("gpuledger-export-", ".xlsx");
@@ -639,15 +654,18 @@ void Server::Routes() {
       if (!body.ok()) return Reply(res, body.status());
       out->body = std::move(body).value();
     }
+    const std::string period =
+        er.range ? er.range->first_day + ".." + er.range->last_day + "-" + std::string(GrainName(er.range->grain))
+                 : month->ToString();
     Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
-                                 "month=" + month->ToString() + " format=" + er.format +
+                                 (er.range ? "range=" + period : "month=" + period) + " format=" + er.format +
                                      " by=" + std::string(GroupByName(out->by)) +
                                      (er.desensitised ? " desensitised" : ""));
     if (!audited.ok()) return Reply(res, audited);  // no audit, no data
     ++counters_.report_requests;
     if (er.format != "json") {
       const char* ext = er.format == "xlsx" ? ".xlsx" : ".csv";  // focus is a CSV too
-      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + month->ToString() + "-" +
+      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + period + "-" +
                                                 er.format + (er.desensitised ? "-desensitised" : "") + ext +
                                                 "\"");
     }
