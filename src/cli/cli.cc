@@ -208,8 +208,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "written back here (default: the built-in rules, in memory)");
   AddPauseFlags(c_srv, &srv.pause);  // pause/dispatcher.h: --docker-socket, --k8s-*, --scontrol
   c_srv->add_option("--notify", srv.notify,
-                    "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox "
-                    "(default: no notifications)");
+                    "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox, "
+                    "and the schedule of projects' monthly statements (default: no notifications)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
   c_srv->add_option(
       "--access-log", srv.access_log,

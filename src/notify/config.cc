@@ -248,6 +248,45 @@ Status ParseRoute(const json& v, const std::string& where, const char* by, const
   return OkStatus();
 }
 
+// "statements": {"projects": "all" | [names], "channels": [names] | {"default": [...],
+// "projects": {name: [...]}}, "day": 1..28, "hour": 0..23}.
+Status ParseStatements(const json& v, const NotifyConfig& cfg, StatementSchedule* st) {
+  if (!v.is_object()) return InvalidArgument("statements must be an object, not " + Quote(v));
+  st->enabled = true;
+  bool routed = false;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const std::string k = "statements." + it.key();
+    if (it.key() == "projects") {
+      if (*it == "all") continue;
+      if (!it->is_array() || it->empty())
+        return InvalidArgument(k + R"( must be "all" or a non-empty array of project names, not )" +
+                               Quote(*it));
+      if (it->size() > kMaxStatementProjects) {
+        return InvalidArgument(k + " names " + std::to_string(it->size()) + " projects, over the limit of " +
+                               std::to_string(kMaxStatementProjects));
+      }
+      st->all_projects = false;
+      for (size_t i = 0; i < it->size(); ++i) {
+        std::string name;
+        RETURN_IF_ERROR(String((*it)[i], k + "[" + std::to_string(i) + "]", 128, &name));
+        if (name.empty()) return InvalidArgument(k + "[" + std::to_string(i) + "] is empty");
+        st->projects.push_back(std::move(name));
+      }
+    } else if (it.key() == "channels") {
+      RETURN_IF_ERROR(ParseRoute(*it, k, "projects", cfg, &st->channels));
+      routed = !st->channels.defaults.empty() || !st->channels.by_key.empty();
+    } else if (it.key() == "day") {
+      RETURN_IF_ERROR(Int(*it, k, 1, 28, &st->day));
+    } else if (it.key() == "hour") {
+      RETURN_IF_ERROR(Int(*it, k, 0, 23, &st->hour));
+    } else {
+      return InvalidArgument("unknown key " + k + " (it takes projects, channels, day, hour)");
+    }
+  }
+  if (!routed) return InvalidArgument("statements.channels is missing: name the channels statements go to");
+  return OkStatus();
+}
+
 }  // namespace
 
 const char* ChannelTypeName(ChannelType t) {
@@ -290,8 +329,10 @@ StatusOr<NotifyConfig> ParseNotifyConfig(std::string_view text) {
   Language language = Language::kZhCn;
   if (auto l = j.find("language"); l != j.end()) RETURN_IF_ERROR(ParseLanguage(*l, "language", &language));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() != "language" && it.key() != "channels" && it.key() != "audiences") {
-      return InvalidArgument("notify config: unknown key '" + it.key() + "' (it takes language, channels, audiences)");
+    if (it.key() != "language" && it.key() != "channels" && it.key() != "audiences" &&
+        it.key() != "statements") {
+      return InvalidArgument("notify config: unknown key '" + it.key() +
+                             "' (it takes language, channels, audiences, statements)");
     }
   }
   if (auto ch = j.find("channels"); ch != j.end()) {
@@ -324,6 +365,8 @@ StatusOr<NotifyConfig> ParseNotifyConfig(std::string_view text) {
       }
     }
   }
+  if (auto st = j.find("statements"); st != j.end())
+    RETURN_IF_ERROR(ParseStatements(*st, cfg, &cfg.statements));
   return cfg;
 }
 
@@ -354,6 +397,7 @@ std::vector<const ChannelConfig*> ResolveChannels(const NotifyConfig& config, co
       case Audience::kProjectChannel: add(config.project_channel, notice.project); break;
       case Audience::kDeptAdmin: add(config.dept_admin, notice.department); break;
       case Audience::kFinance: add(config.finance, ""); break;
+      case Audience::kStatement: add(config.statements.channels, notice.project); break;
     }
   }
   return out;

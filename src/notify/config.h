@@ -3,7 +3,8 @@
 // with its secrets, language and rate limit, and which channels each audience of a
 // Notice (policy/actions.h) goes to. Parsed from JSON (`--notify FILE`); every refusal
 // names the key, the limit and the value seen, except secrets (a URL holding a robot's
-// token, a signing secret, a password), which are never echoed. Pure; thread-compatible.
+// token, a signing secret, a password), which are never echoed. And the schedule of the
+// projects' monthly statements. Pure; thread-compatible.
 #pragma once
 
 #include <map>
@@ -64,9 +65,23 @@ struct AudienceRoute {
   std::map<std::string, std::vector<std::string>> by_key;
 };
 
+// Monthly statements sent on a schedule (docs/NOTIFICATIONS.md "Monthly statements"):
+// once the month's `day` at `hour` has passed in the ledger's time zone, each project's
+// statement of the month before goes to its channels, once.
+struct StatementSchedule {
+  bool enabled = false;  // the file has "statements"
+  // "projects": "all" (default: every project with usage in the month) or these.
+  bool all_projects = true;
+  std::vector<std::string> projects;
+  AudienceRoute channels;  // by project, else the default ones
+  int day = 1;             // 1..28
+  int hour = 9;            // 0..23
+};
+
 struct NotifyConfig {
   std::vector<ChannelConfig> channels;
   AudienceRoute job_owner, project_channel, dept_admin, finance;
+  StatementSchedule statements;
   const ChannelConfig* Find(const std::string& name) const;
 };
 
@@ -77,6 +92,7 @@ inline constexpr size_t kMaxChannelNameBytes = 64;
 inline constexpr size_t kMaxUrlBytes = 2048;
 inline constexpr size_t kMaxSecretBytes = 512;
 inline constexpr size_t kMaxRecipients = 100;
+inline constexpr size_t kMaxStatementProjects = 10000;
 
 StatusOr<NotifyConfig> ParseNotifyConfig(std::string_view json);
 StatusOr<NotifyConfig> LoadNotifyConfigFile(const std::string& path);

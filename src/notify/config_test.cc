@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "notify/sign.h"
 #include "notify/templates.h"
 
@@ -76,7 +78,7 @@ TEST(NotifyConfig, RefusalsNameTheKeyTheLimitAndTheValue) {
   EXPECT_EQ(Refusal("[1]"), "notify config: not a JSON object");
   EXPECT_EQ(Refusal("{"), "notify config: not valid JSON");
   EXPECT_EQ(Refusal(R"({"chanels": {}})"),
-            "notify config: unknown key 'chanels' (it takes language, channels, audiences)");
+            "notify config: unknown key 'chanels' (it takes language, channels, audiences, statements)");
   EXPECT_EQ(Refusal(R"({"language": "fr"})"), R"(language is "fr", not "zh-CN" or "en")");
   EXPECT_EQ(Refusal(R"({"channels": {"a": {"url": "https://x"}}})"),
             "channels.a.type is missing (one of dingtalk, wecom, feishu, slack, webhook, smtp)");
@@ -104,6 +106,53 @@ TEST(NotifyConfig, RefusalsNameTheKeyTheLimitAndTheValue) {
             "unknown key audiences.owners (it takes job_owner, project_channel, dept_admin, finance)");
   std::string big = R"({"channels": {"a": {"type": "slack", "url": "https://x/)" + std::string(3000, 'a') + R"("}}})";
   EXPECT_EQ(Refusal(big), "channels.a.url is 3010 bytes, over the limit of 2048");
+}
+
+TEST(NotifyConfig, AStatementScheduleNamesItsProjectsChannelsDayAndHour) {
+  const std::string channels =
+      R"("channels": {"fin": {"type": "webhook", "url": "http://127.0.0.1:9/f"},
+                      "edge": {"type": "slack", "url": "https://hooks.slack.com/services/A"}})";
+  auto all = ParseNotifyConfig("{" + channels + R"(, "statements": {"channels": ["fin"]}})");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_TRUE(all->statements.enabled);
+  EXPECT_TRUE(all->statements.all_projects);
+  EXPECT_EQ(all->statements.day, 1);
+  EXPECT_EQ(all->statements.hour, 9);
+  EXPECT_FALSE(ParseNotifyConfig("{" + channels + "}")->statements.enabled);
+
+  auto some =
+      ParseNotifyConfig("{" + channels + R"(, "statements": {"projects": ["yolo-edge", "pcb"], "day": 3,
+      "hour": 0, "channels": {"default": ["fin"], "projects": {"yolo-edge": ["edge", "fin"]}}}})");
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_FALSE(some->statements.all_projects);
+  EXPECT_EQ(some->statements.projects, (std::vector<std::string>{"yolo-edge", "pcb"}));
+  EXPECT_EQ((std::pair{some->statements.day, some->statements.hour}), (std::pair{3, 0}));
+  // A statement goes to its project's channels, else the default; no other audience's.
+  Notice n;
+  n.project = "yolo-edge";
+  n.audiences = {Audience::kStatement};
+  std::vector<std::string> names;
+  for (const ChannelConfig* ch : ResolveChannels(*some, n)) names.push_back(ch->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"edge", "fin"}));
+  n.project = "pcb";
+  names.clear();
+  for (const ChannelConfig* ch : ResolveChannels(*some, n)) names.push_back(ch->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"fin"}));
+
+  auto refused = [&](const std::string& statements) {
+    return Refusal("{" + channels + R"(, "statements": )" + statements + "}");
+  };
+  EXPECT_EQ(refused(R"({"day": 1})"), "statements.channels is missing: name the channels statements go to");
+  EXPECT_EQ(refused(R"({"channels": ["fin"], "day": 29})"), "statements.day is 29 (allowed 1..28)");
+  EXPECT_EQ(refused(R"({"channels": ["fin"], "hour": 24})"), "statements.hour is 24 (allowed 0..23)");
+  EXPECT_EQ(refused(R"({"channels": ["nope"]})"),
+            R"(statements.channels[0] names channel "nope", which is not defined)");
+  EXPECT_EQ(refused(R"({"channels": ["fin"], "projects": "some"})"),
+            R"(statements.projects must be "all" or a non-empty array of project names, not "some")");
+  EXPECT_EQ(refused(R"({"channels": ["fin"], "at": "09:00"})"),
+            "unknown key statements.at (it takes projects, channels, day, hour)");
+  EXPECT_EQ(refused(R"({"channels": {"users": {}}})"),
+            "unknown key statements.channels.users (it takes default, projects)");
 }
 
 TEST(NotifyConfig, SecretsAreNeverEchoed) {
@@ -137,8 +186,9 @@ Notice Budget() {
 }
 
 TEST(Templates, EveryEventReadsInChineseAndEnglish) {
-  for (const char* event : {"breaker.paused", "idle.warn", "idle.act", "duration.warn", "duration.act",
-                            "digest.weekly", "budget.80", "budget.100", "budget.projected", "notify.test"}) {
+  for (const char* event :
+       {"breaker.paused", "idle.warn", "idle.act", "duration.warn", "duration.act", "digest.weekly",
+        "budget.80", "budget.100", "budget.projected", "statement.monthly", "notify.test"}) {
     Notice n = Budget();
     n.event = event;
     n.job_id = "j1";
@@ -156,6 +206,35 @@ TEST(Templates, EveryEventReadsInChineseAndEnglish) {
             "### 预算提醒：yolo-edge 已用 80%\n\nyolo-edge 本月至今的成本已达到月度预算的 80%。\n\n"
             "- **项目**: yolo-edge\n- **部门**: vision\n- **budget**: 10000.00 CNY\n"
             "- **month_to_date**: 8012.50 CNY\n");
+}
+
+TEST(Templates, AStatementShowsItsTableAsABlockAndKeepsItsJsonForMachines) {
+  Notice n;
+  n.cause_key = "statement/yolo-edge/2026-10";
+  n.event = "statement.monthly";
+  n.project = "yolo-edge";
+  n.fields = {{"month", "2026-10"},
+              {"cost", "812.50"},
+              {"statement_text", "Statement 2026-10: project yolo-edge\n  user  cost\n  ```x\n"},
+              {"statement_json", R"({"cost":"812.50"})"}};
+  const RenderedMessage en = RenderNotice(n, Language::kEn, MessageFormat::kText);
+  EXPECT_EQ(en.title, "Monthly statement: project yolo-edge, 2026-10");
+  EXPECT_NE(en.text.find("cost: 812.50\n\nStatement 2026-10: project yolo-edge\n  user  cost\n"),
+            std::string::npos)
+      << en.text;
+  EXPECT_EQ(en.text.find("statement_json"), std::string::npos) << en.text;
+  EXPECT_EQ(en.text.find("statement_text"), std::string::npos) << en.text;
+  const RenderedMessage zh = RenderNotice(n, Language::kZhCn, MessageFormat::kMarkdown);
+  EXPECT_EQ(zh.title, "月度账单：项目 yolo-edge（2026-10）");
+  // In a code fence, which a ``` inside cannot close.
+  EXPECT_NE(
+      zh.text.find("\n```\nStatement 2026-10: project yolo-edge\n  user  cost\n  `\u200b`\u200b`x\n```\n"),
+      std::string::npos)
+      << zh.text;
+  // The generic webhook carries both as fields.
+  const auto j = nlohmann::json::parse(NoticeJson(n, en));
+  EXPECT_EQ(j["fields"]["statement_json"], R"({"cost":"812.50"})");
+  EXPECT_EQ(j["event"], "statement.monthly");
 }
 
 TEST(Templates, AnUnknownEventFallsBackToTheFields) {

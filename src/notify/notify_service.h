@@ -37,6 +37,7 @@ class NotifyService {
   NotifyService& operator=(const NotifyService&) = delete;
 
   NoticeSink& sink() { return *sink_; }
+  const NotifyConfig& config() const { return config_; }  // immutable once started
   const OutboxSender& sender() const { return *sender_; }
   std::string MetricsText() const;
   // Ends the sender after the delivery in flight and joins its thread.

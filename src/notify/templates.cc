@@ -61,6 +61,13 @@ constexpr Template kTemplates[] = {
     {"budget.projected", "预算预警：{scope} 预计超支", "按当前速度，{scope} 本月的成本预计将超过预算。",
      "Budget: {scope} projected to overrun",
      "At the current rate, the month's cost of {scope} is projected to exceed its budget."},
+    // A project's monthly statement (report/statement.h StatementNotice): the statement
+    // itself is its statement_text field, shown as a block after the figures.
+    {"statement.monthly", "月度账单：项目 {project}（{month}）",
+     "项目 {project} 在 {month} 的 GPU 用量与成本如下，账单附后（由 gpuledger statement 生成）。",
+     "Monthly statement: project {project}, {month}",
+     "The GPU use and cost of project {project} in {month}; the statement follows (as gpuledger statement "
+     "prints it)."},
     {"notify.test", "gpuledger 测试消息", "这是一条测试消息：这个通道的配置可以发送。",
      "gpuledger test message", "This is a test message: this channel is configured to send."},
 };
@@ -91,6 +98,22 @@ std::string SlackEscape(std::string_view s) {
     } else {
       out.push_back(c);
     }
+  }
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A block's text inside a code fence: without its trailing newline, and with any ``` in
+// it broken so it cannot close the fence early.
+std::string NoFence(std::string_view s) {
+  while (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    out.push_back(s[i]);
+    if (s[i] == '`' && i + 1 < s.size() && s[i + 1] == '`') out += "\u200b";  // a zero-width space between
   }
   return out;
 }
@@ -164,7 +187,17 @@ RenderedMessage RenderNotice(const Notice& n, Language language, MessageFormat f
   add("部门", "department", n.department);
   if (n.at_ms != 0) add("时间", "at", FormatTime(n.at_ms));
   if (t == nullptr) add("事件", "event", n.event);
-  for (const auto& [k, v] : n.fields) rows.emplace_back(k, v);
+  // A field named *_json is for machines (the generic webhook's "fields"), not shown; one
+  // named *_text is preformatted (a statement's table), shown as it is after the rows.
+  std::vector<std::string> blocks;
+  for (const auto& [k, v] : n.fields) {
+    if (EndsWith(k, "_json")) continue;
+    if (EndsWith(k, "_text")) {
+      blocks.push_back(v);
+    } else {
+      rows.emplace_back(k, v);
+    }
+  }
 
   RenderedMessage m;
   m.title = title;
@@ -173,15 +206,18 @@ RenderedMessage RenderNotice(const Notice& n, Language language, MessageFormat f
       m.text = "### " + title + "\n\n";
       if (!text.empty()) m.text += text + "\n\n";
       for (const auto& [k, v] : rows) m.text += "- **" + OneLine(k) + "**: " + OneLine(v) + "\n";
+      for (const std::string& b : blocks) m.text += "\n```\n" + NoFence(b) + "\n```\n";
       break;
     case MessageFormat::kSlackMrkdwn:
       m.text = "*" + SlackEscape(title) + "*\n";
       if (!text.empty()) m.text += SlackEscape(text) + "\n";
       for (const auto& [k, v] : rows) m.text += "• *" + SlackEscape(OneLine(k)) + "*: " + SlackEscape(OneLine(v)) + "\n";
+      for (const std::string& b : blocks) m.text += "```\n" + SlackEscape(NoFence(b)) + "\n```\n";
       break;
     case MessageFormat::kText:
       if (!text.empty()) m.text = text + "\n\n";
       for (const auto& [k, v] : rows) m.text += OneLine(k) + (zh ? "：" : ": ") + OneLine(v) + "\n";
+      for (const std::string& b : blocks) m.text += "\n" + b + (EndsWith(b, "\n") ? "" : "\n");
       m.text += zh ? "\n—— gpuledger\n" : "\n-- gpuledger\n";
       break;
   }

@@ -2,9 +2,11 @@
 // or English, in the format its channel shows: markdown (DingTalk, WeCom, Feishu),
 // Slack's mrkdwn, or plain text with a subject (mail, WeCom's text messages). One
 // template per Notice.event (breaker.paused, idle.warn, idle.act, duration.warn,
-// duration.act, digest.weekly, budget.80, budget.100, budget.projected, notify.test)
-// and a fallback for any other event; every template then lists the notice's job, user,
-// project, department and fields. Pure; thread-safe.
+// duration.act, digest.weekly, budget.80, budget.100, budget.projected,
+// statement.monthly, notify.test) and a fallback for any other event; every template then
+// lists the notice's job, user, project, department and fields (a field named *_json is
+// not shown; one named *_text is shown as a preformatted block after them). Pure;
+// thread-safe.
 #pragma once
 
 #include <string>

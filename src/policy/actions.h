@@ -16,8 +16,9 @@
 namespace gpuledger {
 
 // Who a notice is for. The sink resolves each audience to its channels from its own
-// configuration (the job owner's address, the project's group robot, ...).
-enum class Audience { kJobOwner, kProjectChannel, kDeptAdmin, kFinance };
+// configuration (the job owner's address, the project's group robot, ...). kStatement:
+// whoever a project's monthly statement goes to (the notify config's "statements").
+enum class Audience { kJobOwner, kProjectChannel, kDeptAdmin, kFinance, kStatement };
 
 // One thing to tell people, in no particular language: `event` names the template
 // ("breaker.paused", "idle.warn", "budget.80", ...) and `fields` fill it. `cause_key`

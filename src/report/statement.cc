@@ -73,7 +73,7 @@ StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksCont
   return s;
 }
 
-std::string RenderStatementJson(const ProjectStatement& s) {
+std::string RenderStatementJson(const ProjectStatement& s, int indent) {
   using J = nlohmann::ordered_json;
   const int d = s.currency.minor_digits;
   J j;
@@ -103,7 +103,7 @@ std::string RenderStatementJson(const ProjectStatement& s) {
                           {"dense_gpu_hours", u.dense_gpu_hours},
                           {"density", FigureJson(u.density)}});
   }
-  return j.dump(2) + "\n";
+  return j.dump(indent) + "\n";
 }
 
 std::string RenderStatementText(const ProjectStatement& s) {
@@ -130,6 +130,84 @@ std::string RenderStatementText(const ProjectStatement& s) {
       << "  " << 100 * u.share << " %  " << PctCell(u.density) << "\n";
   }
   return o.str();
+}
+
+StatusOr<TimeMs> StatementSendTime(const TimeZone& tz, YearMonth month, int day, int hour) {
+  if (day < 1 || day > 28 || hour < 0 || hour > 23) {
+    return InvalidArgument("statement schedule day " + std::to_string(day) + " hour " + std::to_string(hour) +
+                           " (allowed day 1..28, hour 0..23)");
+  }
+  const YearMonth next = month.Next();
+  const int64_t local_s =
+      DaysFromCivil(next.year, static_cast<unsigned>(next.month), static_cast<unsigned>(day)) * 86400 +
+      int64_t{hour} * 3600;
+  return tz.LocalToUtc(local_s);
+}
+
+StatusOr<YearMonth> StatementMonthDue(const TimeZone& tz, int day, int hour, TimeMs now) {
+  ASSIGN_OR_RETURN(YearMonth current, tz.MonthOf(now));
+  const YearMonth last = current.Prev();
+  ASSIGN_OR_RETURN(TimeMs send, StatementSendTime(tz, last, day, hour));
+  return now >= send ? last : last.Prev();
+}
+
+std::string StatementCauseKey(const std::string& project, YearMonth month) {
+  return "statement/" + project + "/" + month.ToString();
+}
+
+Notice StatementNotice(const ProjectStatement& s, TimeMs at_ms, size_t max_field_bytes) {
+  const int d = s.currency.minor_digits;
+  Notice n;
+  n.cause_key = StatementCauseKey(s.project, s.month);
+  n.event = "statement.monthly";
+  n.at_ms = at_ms;
+  n.project = s.project;
+  n.department = s.department;
+  n.audiences = {Audience::kStatement};
+  std::ostringstream hours;
+  hours.imbue(std::locale::classic());
+  hours.setf(std::ios::fixed);
+  hours.precision(1);
+  hours << s.gpu_hours;
+  n.fields = {{"month", s.month.ToString()},
+              {"jobs", std::to_string(s.jobs)},
+              {"gpu_hours", hours.str()},
+              {"cost", FormatMicros(s.cost_micros, d)},
+              {"currency", s.currency.code}};
+  if (s.prev_cost_micros) n.fields.emplace_back("prev_cost", FormatMicros(*s.prev_cost_micros, d));
+  n.fields.emplace_back("density", PctCell(s.density));
+  n.fields.emplace_back("rank", std::to_string(s.rank) + " of " + std::to_string(s.projects));
+  n.fields.emplace_back("users", std::to_string(s.users.size()));
+  // The most users (in the statement's order) with which both fit, the text saying how
+  // many are left out: the text and the JSON name the same ones. Fitting only gets harder
+  // as users are added, so a binary search.
+  ProjectStatement shown = s;
+  std::string text, json;
+  auto fits = [&](size_t users) {
+    shown.users.assign(s.users.begin(), s.users.begin() + static_cast<std::ptrdiff_t>(users));
+    text = RenderStatementText(shown);
+    if (users < s.users.size()) {
+      text += "  ... and " + std::to_string(s.users.size() - users) +
+              " more users (gpuledger statement --project " + s.project + " --month " + s.month.ToString() +
+              ")\n";
+    }
+    json = RenderStatementJson(shown, -1);
+    return text.size() <= max_field_bytes && json.size() <= max_field_bytes;
+  };
+  size_t keep = s.users.size();
+  if (!fits(keep)) {
+    size_t lo = 0, hi = keep;  // fits(lo) is assumed, fits(hi) is false
+    while (hi - lo > 1) {
+      const size_t mid = lo + (hi - lo) / 2;
+      (fits(mid) ? lo : hi) = mid;
+    }
+    keep = lo;
+    fits(keep);  // the text and the JSON of what is kept
+  }
+  if (keep < s.users.size()) n.fields.emplace_back("users_omitted", std::to_string(s.users.size() - keep));
+  if (text.size() <= max_field_bytes) n.fields.emplace_back("statement_text", std::move(text));
+  if (json.size() <= max_field_bytes) n.fields.emplace_back("statement_json", std::move(json));
+  return n;
 }
 
 }  // namespace gpuledger

@@ -1,14 +1,17 @@
 // A monthly statement per project (docs/INSIGHT.md), as Princeton's sponsor reports: each
 // user's GPU-hours, cost, share of the project's cost and effective compute density,
 // and the project's rank in the cluster by cost ("18 of 169"). Built from the monthly
-// report (the same books: its users' costs sum to the project's line there). Pure
-// apart from the Ledger reads; thread-compatible.
+// report (the same books: its users' costs sum to the project's line there). And what a
+// statement sent on a schedule needs: when it is due and the notice that carries it.
+// Pure apart from the Ledger reads; thread-compatible.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/tz.h"
+#include "policy/actions.h"
 #include "report/report.h"
 
 namespace gpuledger {
@@ -48,7 +51,25 @@ std::vector<std::string> ProjectDepartments(const std::vector<Job>& jobs, const 
 StatusOr<ProjectStatement> BuildProjectStatement(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                                  TimeMs as_of, const std::string& project);
 
-std::string RenderStatementJson(const ProjectStatement& s);
+// `indent` as nlohmann's dump: 2 (the API's), -1 compact (a notice's field).
+std::string RenderStatementJson(const ProjectStatement& s, int indent = 2);
 std::string RenderStatementText(const ProjectStatement& s);
+
+// Statements sent on a schedule (docs/NOTIFICATIONS.md "Monthly statements"): `month`'s
+// statement goes out at local wall time `hour`:00 on `day` (1..28) of the month after,
+// in `tz` (the ledger's time zone).
+StatusOr<TimeMs> StatementSendTime(const TimeZone& tz, YearMonth month, int day, int hour);
+// The latest month whose statement is due at `now`: the month before now's once this
+// month's send time has passed, else the month before that (a server that was down at
+// the send time still sends it before the next one).
+StatusOr<YearMonth> StatementMonthDue(const TimeZone& tz, int day, int hour, TimeMs now);
+// "statement/<project>/<YYYY-MM>": the outbox keeps one notice per key.
+std::string StatementCauseKey(const std::string& project, YearMonth month);
+// The notice carrying `s` (event statement.monthly, audience kStatement): its totals as
+// fields (month, jobs, gpu_hours, cost, currency, prev_cost, density, rank, users), the
+// text as statement_text and the JSON (RenderStatementJson, compact) as statement_json.
+// Users past what keeps each of those two within `max_field_bytes` are left out of both,
+// last first, with users_omitted saying how many (the totals stay the whole project's).
+Notice StatementNotice(const ProjectStatement& s, TimeMs at_ms, size_t max_field_bytes);
 
 }  // namespace gpuledger

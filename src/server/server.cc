@@ -1,5 +1,5 @@
 // The server's life cycle: start and stop, storing remote-written batches, the scrape
-// loop and the maintenance loop (sightings, retention). Routes: routes.cc.
+// loop and the maintenance loop (sightings, retention, digests, statements). Routes: routes.cc.
 #include "server/server.h"
 
 #include <httplib.h>
@@ -257,6 +257,7 @@ void Server::MaintenanceLoop() {
     if (!FlushSightings().ok()) ++counters_.sighting_errors;  // logged by FlushSightings
     RunPendingPauses();  // any decided by a flush that a read or retention made
     RunDigestIfDue();    // the low-efficiency digest, once per period (policy/digest.h)
+    (void)SendStatementsIfDue();  // last month's statements, once (logged and kept for /healthz)
     if (clock_.Now() - last_retention >= kHourMs) {
       last_retention = clock_.Now();
       if (!Retain().ok()) ++counters_.retention_errors;  // logged by Retain

@@ -198,6 +198,13 @@ class Server {
   // EnqueueNotice takes the lock itself; FailedPrecondition without --notify.
   NoticeSink* notice_sink();
   Status EnqueueNotice(const Notice& n);
+  // Monthly statements on the notify config's schedule (statements.cc): once the
+  // schedule's day and hour of this month have passed in the ledger's time zone, each
+  // project's statement of last month is built and handed to the outbox, once per
+  // project and month (the outbox keeps its cause key; a restart sends none again). The
+  // maintenance loop calls it every round. OK and nothing done without --notify or a
+  // "statements" schedule. Takes the ledger lock.
+  Status SendStatementsIfDue() GL_EXCLUDES(ledger_mu_);
   // Open HTTP connections (the front's; 0 before Start).
   size_t open_connections() const;
 
@@ -380,6 +387,7 @@ class Server {
   // settled): a resume waits for the answer (a resume before it would be undone by it).
   std::set<std::string> pauses_asked_ GL_GUARDED_BY(ledger_mu_);
   TimeMs digest_done_for_ GL_GUARDED_BY(ledger_mu_) = kMinTimeMs;  // the period start last digested
+  std::optional<YearMonth> statements_done_for_ GL_GUARDED_BY(ledger_mu_);  // SendStatementsIfDue
   std::unique_ptr<CooperativeController> cooperative_;             // on *ledger_, under ledger_mu_
   AuthThrottle throttle_;  // thread-safe; after options_, which it is made from
   std::thread scraper_;
@@ -402,6 +410,7 @@ class Server {
   FailureLog access_log_log_{log_, "access_log_write"};
   FailureLog token_touch_log_{log_, "token_touch"};
   FailureLog budget_watch_log_{log_, "budget_watch"};
+  FailureLog statements_log_{log_, "statements"};
   FailureLog policy_log_{log_, "policy_evaluate"};
   std::vector<std::unique_ptr<FailureLog>> scrape_logs_;  // one per scrape target (Start)
   LoggingCorruptionReporter journal_reporter_{log_, "journal"};

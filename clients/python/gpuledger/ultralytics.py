@@ -1,7 +1,8 @@
 """Ultralytics callbacks: gpuledger.ultralytics.attach(model) before model.train().
 
 on_pretrain_routine_end registers the job with the run's arguments (epochs, batch,
-imgsz, amp, model, dataset) and the identity submission put in the environment
+imgsz, amp, model, dataset; model, pretrained and resume also as the job's labels of
+those names, which the trends report reads) and the identity submission put in the environment
 (GPULEDGER_JOB_ID, GPULEDGER_USER, GPULEDGER_PROJECT, GPULEDGER_DEPARTMENT, and any other
 GPULEDGER_<FIELD> of the jobs API). on_fit_epoch_end posts the epoch's metrics; when the
 server answers that someone asked the job to stop, it sets trainer.stop, so Ultralytics
@@ -118,7 +119,51 @@ def _job_fields(trainer):
         data = getattr(args, "data", None)
         if data and "dataset" not in job:
             job["dataset"] = str(data)
+        labels = _start_labels(args)
+        if labels:
+            job["labels"] = _merge_labels(job.get("labels", ""), labels)
     return job
+
+
+# A label value the jobs API takes: at most 1024 bytes, no ';' (the separator), no
+# control characters (src/domain/ids.cc). A value that is not is left out: a refused
+# registration would cost the run its books.
+def _label_value_ok(v):
+    return len(v.encode("utf-8")) <= 1024 and ";" not in v and all(ord(c) >= 0x20 and ord(c) != 0x7f for c in v)
+
+
+def _flag(v):
+    """'true'/'false' for a boolean argument; a string one (a weights path) as it is."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _start_labels(args):
+    """How the run starts, as the labels the trends report reads (src/report/trends.cc
+    StartedFrom): `model` (a *.pt starts from a checkpoint, a *.yaml from scratch),
+    `pretrained` (false: from scratch; true or a weights path: from a checkpoint) and
+    `resume` (true: resumed from last.pt; Ultralytics may hold the checkpoint's path)."""
+    out = {}
+    model = getattr(args, "model", None)
+    if model:
+        out["model"] = str(model)
+    pretrained = getattr(args, "pretrained", None)
+    if pretrained is not None and pretrained != "":
+        out["pretrained"] = _flag(pretrained)
+    resume = getattr(args, "resume", None)
+    if resume is not None:
+        out["resume"] = "true" if resume else "false"
+    return {k: v for k, v in out.items() if _label_value_ok(v)}
+
+
+def _merge_labels(given, labels):
+    """`given` ("k=v;k=v", from GPULEDGER_LABELS) with `labels` added where it names none
+    of theirs: what the submission said wins."""
+    keys = {kv.split("=", 1)[0].strip() for kv in given.split(";") if "=" in kv}
+    added = ["%s=%s" % (k, v) for k, v in labels.items() if k not in keys]
+    base = given.strip(";")
+    return ";".join(([base] if base else []) + added)
 
 
 class _Reporter:

@@ -31,7 +31,7 @@ class FakeModel:
         self.callbacks = {}
         self.trainer = types.SimpleNamespace(
             args=types.SimpleNamespace(epochs=epochs, batch=16, imgsz=640, amp=True, model="yolo11n.pt",
-                                       data="pcb-defects.yaml"),
+                                       data="pcb-defects.yaml", pretrained=True, resume=False),
             epoch=0, metrics={}, tloss=None, stop=False, saved=[])
         self.after_epoch = None  # a hook for tests: called with the 1-based epoch
 
@@ -138,6 +138,8 @@ class CallbackTest(unittest.TestCase):
         self.assertEqual(job["model_type"], "yolo11n")
         self.assertEqual(job["dataset"], "pcb-defects.yaml")
         self.assertEqual(job["user"], "lisi")
+        # How the run starts, as the labels the trends report reads (trends.cc StartedFrom).
+        self.assertEqual(job["labels"], "model=yolo11n.pt;pretrained=true;resume=false")
         epochs = [e for p, _, b in Recorder.posts[1:] if p.endswith("/progress") for e in b["epochs"]]
         self.assertEqual([e["epoch"] for e in epochs], [1, 2, 3])
         self.assertAlmostEqual(epochs[2]["map50"], 0.5)
@@ -166,6 +168,32 @@ class CallbackTest(unittest.TestCase):
         self.assertEqual((Recorder.methods[-1], Recorder.posts[-1][0]), ("PATCH", "/api/v1/jobs/run-9"))
         self.assertEqual(Recorder.posts[-1][2]["status"], "succeeded")
         self.assertEqual(reporter.ended, "succeeded")
+
+    def test_model_pretrained_and_resume_go_as_labels_and_the_submissions_own_win(self):
+        os.environ.update(GPULEDGER_USER="lisi", GPULEDGER_PROJECT="p", GPULEDGER_DEPARTMENT="d",
+                          GPULEDGER_LABELS="queue=a10g;resume=true")
+        try:
+            model = FakeModel(epochs=1)
+            model.trainer.args.model = "cfg/yolov8s.yaml"
+            model.trainer.args.pretrained = "weights/coco.pt"  # Ultralytics takes a path too
+            gl.attach(model, server=self.url, token="tok", job_id="run-15")
+            model.train()
+            self.assertEqual(Recorder.posts[0][2]["labels"],
+                             "queue=a10g;resume=true;model=cfg/yolov8s.yaml;pretrained=weights/coco.pt")
+        finally:
+            os.environ.pop("GPULEDGER_LABELS", None)
+        # A resumed run (Ultralytics puts the checkpoint's path in resume), from scratch,
+        # and a model path the jobs API would refuse as a label (';'): left out, the run
+        # is still registered.
+        Recorder.posts = []
+        model = FakeModel(epochs=1)
+        model.trainer.args.model = "runs/a;b/weights/last.pt"
+        model.trainer.args.pretrained = False
+        model.trainer.args.resume = "runs/a;b/weights/last.pt"
+        gl.attach(model, server=self.url, token="tok", job_id="run-16")
+        model.train()
+        self.assertEqual(Recorder.posts[0][0], "/api/v1/jobs")
+        self.assertEqual(Recorder.posts[0][2]["labels"], "pretrained=false;resume=true")
 
     def test_an_https_server_is_accepted(self):
         reporter = gl.attach(FakeModel(), server="https://gpuledger.example.com/", token="tok", job_id="x")
