@@ -16,11 +16,11 @@
 #include "cli/cli.h"
 #include "common/money.h"
 #include "common/test_util.h"
+#include "csv_reader.h"
 #include "ledger/test_pg.h"
 #include "report/focus.h"
 #include "server/auth.h"
 #include "server/server.h"
-#include "csv_reader.h"
 #include "sim_ledger.h"
 
 namespace gpuledger {
@@ -48,7 +48,6 @@ const std::regex kDigits("[0-9]+");
 const std::regex kPascal(R"([A-Z][A-Za-z0-9]*)");
 
 bool IsDecimal(const std::string& s) { return std::regex_match(s, kDecimal); }
-
 
 // FOCUS 1.2's mandatory columns, read from the specification (specification/columns/*.md,
 // tag v1.2, "Feature level: Mandatory"), with whether each allows nulls.
@@ -722,6 +721,56 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
   }
   EXPECT_EQ(exports, 16);  // the 200s above
   EXPECT_TRUE(finance_desensitised);
+}
+
+// Ranges over the API (docs/METERING.md "Ranges"): the report and the exports of any date
+// range, scoped by role as the month is, their refusals named, every read audited.
+TEST_P(ExportApi, RangesAreReadAndScopedAsTheMonth) {
+  const std::string q = "?from=2026-10-01&to=2026-10-07&grain=day";
+  EXPECT_EQ(Get("/api/v1/reports/range" + q, std::nullopt), 401);
+  EXPECT_EQ(Get("/api/v1/reports/range" + q, Role::kIngest), 403);
+  EXPECT_EQ(Get("/api/v1/reports/range?from=2026-10-01", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/api/v1/reports/range" + q + "&bogus=1", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/api/v1/reports/range?from=2026-10-01&to=2026-10-07&grain=hour", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/api/v1/reports/range?from=2026-12-01&to=2026-12-02", Role::kAdmin), 409) << "not begun";
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/reports/range" + q, Role::kAdmin, &body), 200) << body;
+  auto j = nlohmann::json::parse(body);
+  ASSERT_EQ(j["periods"].size(), 7u);
+  int64_t sum = 0;
+  for (const auto& p : j["periods"]) sum += Micros(p["total"]["cost"].get<std::string>());
+  EXPECT_EQ(Micros(j["total"]["cost"].get<std::string>()), sum);
+  // A user's range holds its project's jobs only.
+  ASSERT_EQ(Get("/api/v1/reports/range" + q + "&by=project", Role::kUser, &body), 200) << body;
+  j = nlohmann::json::parse(body);
+  for (const auto& p : j["periods"]) {
+    EXPECT_EQ(p["scope"]["project"], "pcb-solder-qc");
+    for (const auto& l : p["lines"]) EXPECT_EQ(l["key"], "pcb-solder-qc");
+  }
+  EXPECT_EQ(Get("/api/v1/reports/range" + q + "&by=user", Role::kFinance), 403);
+  // The range exports: FOCUS by day sums to the range report's total; finance's names no one.
+  ASSERT_EQ(Get("/api/v1/exports/range" + q + "&format=focus", Role::kAdmin, &body), 200) << body;
+  Table t = ParseCsv(body);
+  auto col = Columns(t);
+  int64_t billed = 0;
+  for (size_t r = 1; r < t.size(); ++r) billed += Micros(t[r][col.at("BilledCost")]);
+  EXPECT_EQ(billed, sum);
+  auto res = client_->Get(("/api/v1/exports/range" + q + "&format=csv").c_str(),
+                          {{"Authorization", "Bearer " + tokens_[Role::kFinance]}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"gpuledger-2026-10-01..2026-10-07-day-csv-desensitised.csv\"");
+  for (const std::string& cell : Strings(res->body, false))
+    for (const std::string& name : names_) ASSERT_EQ(cell.find(name), std::string::npos) << cell;
+  EXPECT_EQ(Get("/api/v1/exports/range?from=2026-10-01&format=csv", Role::kAdmin), 400);
+  EXPECT_EQ(Get("/api/v1/exports/2026-10?format=csv&from=2026-10-01", Role::kAdmin), 400)
+      << "a month takes no range";
+  EXPECT_EQ(Get("/api/v1/exports/range" + q + "&format=xlsx", Role::kAdmin), 400);
+  // Audited: who read which range.
+  ASSERT_EQ(Get("/api/v1/audit?limit=1000", Role::kAdmin, &body), 200);
+  EXPECT_NE(body.find("from=2026-10-01 to=2026-10-07 grain=day by=project"), std::string::npos);
+  EXPECT_NE(body.find("range=2026-10-01..2026-10-07-day format=focus"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ExportApi, ::testing::Values("sqlite", "postgres"),

@@ -96,7 +96,7 @@ TEST_P(IncrementalBooks, EqualAFullRebuildAfterEveryWrite) {
   ASSERT_TRUE(ledger.PutJobs(jobs).ok());
 
   int reads = 0;
-  int windows = 0;  // window reads checked
+  int windows = 0;          // window reads checked
   BooksCache cache;         // the server's: partial months and their open hours kept between reads
   TimeMs cached_as_of = 0;  // the server's clock only moves on
   // Money: the same rows priced, line by line and in total, to the micro-unit.

@@ -30,8 +30,9 @@ const SimulatedClock kClock(1794744000000);  // 2026-11-15T12:00:00Z
 
 // The additive figures of usage: what the periods of a window must sum to exactly.
 std::vector<int64_t> Sums(const UsageTotals& u) {
-  return {static_cast<int64_t>(u.gpu_ns),   static_cast<int64_t>(u.covered_ns), static_cast<int64_t>(u.busy_ns),
-          static_cast<int64_t>(u.dense_ns), static_cast<int64_t>(u.util_ns),    static_cast<int64_t>(u.energy_mj)};
+  return {static_cast<int64_t>(u.gpu_ns),  static_cast<int64_t>(u.covered_ns),
+          static_cast<int64_t>(u.busy_ns), static_cast<int64_t>(u.dense_ns),
+          static_cast<int64_t>(u.util_ns), static_cast<int64_t>(u.energy_mj)};
 }
 
 class Ranges : public ::testing::Test {
@@ -100,12 +101,14 @@ TEST_F(Ranges, TheDaysOfAMonthAddUpToItAndEachIsItsWindowMeteredAfresh) {
     line_gpu_ns["(unallocated)"] += static_cast<int64_t>(d.unallocated.usage.gpu_ns);
   }
   EXPECT_EQ(sum, Sums(month->total.usage)) << "GPU, covered, busy, dense, util time and energy";
-  for (const ReportLine& l : month->lines) EXPECT_EQ(line_gpu_ns[l.key], static_cast<int64_t>(l.usage.gpu_ns)) << l.key;
+  for (const ReportLine& l : month->lines)
+    EXPECT_EQ(line_gpu_ns[l.key], static_cast<int64_t>(l.usage.gpu_ns)) << l.key;
   EXPECT_EQ(line_gpu_ns["(unallocated)"], static_cast<int64_t>(month->unallocated.usage.gpu_ns));
   EXPECT_EQ(days->total_micros, cost);
   // Each day is priced on its own, rounded half up to the fen: 31 roundings of at most
   // half a fen each between the days' sum and the month.
-  EXPECT_LE(std::abs(cost - month->total.cost_micros), 31 * 5'000) << cost << " vs " << month->total.cost_micros;
+  EXPECT_LE(std::abs(cost - month->total.cost_micros), 31 * 5'000)
+      << cost << " vs " << month->total.cost_micros;
   // A day's books are its window metered from the raw samples: the same money, exactly.
   for (size_t i : {0u, 14u, 30u}) {
     const MonthlyReport& d = days->periods[i];
@@ -184,8 +187,8 @@ TEST_F(Ranges, ARangeInProgressIsPartialAndOneNotBegunIsRefused) {
 
 TEST_F(Ranges, TheCliReadsRangesAndRefusesMixedOrPartialArguments) {
   std::string out, err;
-  ASSERT_EQ(Cli({"report", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-07", "--grain", "day", "--format",
-                 "csv"},
+  ASSERT_EQ(Cli({"report", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-07", "--grain", "day",
+                 "--format", "csv"},
                 &out, &err),
             0)
       << err;
@@ -195,7 +198,8 @@ TEST_F(Ranges, TheCliReadsRangesAndRefusesMixedOrPartialArguments) {
   std::set<std::string> periods;
   for (size_t i = 1; i < t.size(); ++i) periods.insert(t[i][col["period"]]);
   EXPECT_EQ(periods.size(), 7u);
-  ASSERT_EQ(Cli({"report", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-07", "--grain", "week"}, &out, &err),
+  ASSERT_EQ(Cli({"report", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-07", "--grain", "week"},
+                &out, &err),
             0);
   EXPECT_NE(out.find("gpuledger report 2026-10-01 to 2026-10-07"), std::string::npos) << out;
   struct Case {
@@ -219,8 +223,8 @@ TEST_F(Ranges, RangeExportsSumToTheRangesTotalAndFocusStaysWithinItsBillingMonth
   auto days = Range("2026-10-01", "2026-10-10", Grain::kDay);
   ASSERT_TRUE(days.ok());
   std::string out, err;
-  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-10", "--grain", "day", "--format",
-                 "csv"},
+  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-10", "--grain", "day",
+                 "--format", "csv"},
                 &out, &err),
             0)
       << err;
@@ -235,8 +239,8 @@ TEST_F(Ranges, RangeExportsSumToTheRangesTotalAndFocusStaysWithinItsBillingMonth
   }
   EXPECT_EQ(starts.size(), 10u);
   EXPECT_EQ(sum, days->total_micros);
-  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-10", "--grain", "day", "--format",
-                 "focus"},
+  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-10", "--grain", "day",
+                 "--format", "focus"},
                 &out, &err),
             0)
       << err;
@@ -248,20 +252,21 @@ TEST_F(Ranges, RangeExportsSumToTheRangesTotalAndFocusStaysWithinItsBillingMonth
     EXPECT_EQ(t[i][col["BillingPeriodStart"]], "2026-09-30T16:00:00Z");
   }
   EXPECT_EQ(sum, days->total_micros);
-  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-03", "--format", "json"}, &out, &err),
+  ASSERT_EQ(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-03", "--format", "json"},
+                &out, &err),
             0);
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["format"], "gpuledger.export.range");
   ASSERT_EQ(j["periods"].size(), 1u);
   EXPECT_EQ(j["periods"][0]["period"], "2026-10-01..2026-10-03");
   // A week across a month's end is no FOCUS charge period; the workbook is monthly.
-  EXPECT_NE(Cli({"export", "--db", db_, "--from", "2026-09-28", "--to", "2026-10-04", "--grain", "week", "--format",
-                 "focus"},
+  EXPECT_NE(Cli({"export", "--db", db_, "--from", "2026-09-28", "--to", "2026-10-04", "--grain", "week",
+                 "--format", "focus"},
                 &out, &err),
             0);
   EXPECT_NE(err.find("crosses a month's end"), std::string::npos) << err;
-  EXPECT_NE(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-04", "--format", "xlsx", "--out",
-                 dir_->path() + "/x.xlsx"},
+  EXPECT_NE(Cli({"export", "--db", db_, "--from", "2026-10-01", "--to", "2026-10-04", "--format", "xlsx",
+                 "--out", dir_->path() + "/x.xlsx"},
                 &out, &err),
             0);
   EXPECT_NE(err.find("give --month"), std::string::npos) << err;

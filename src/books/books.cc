@@ -284,7 +284,8 @@ class MonthBuilder {
         if (hw.Intersect(view_) == hw) {
           Relabel(s.rows, p.bounds);
           auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
-          span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+          span.insert(span.end(), std::make_move_iterator(s.rows.begin()),
+                      std::make_move_iterator(s.rows.end()));
         } else {
           cut.push_back(s.hour);
         }
@@ -295,7 +296,8 @@ class MonthBuilder {
       for (HourSlice& s : fresh) {
         Relabel(s.rows, p.bounds);
         auto& span = hours[static_cast<size_t>((s.hour - day) / kHourMs)];
-        span.insert(span.end(), std::make_move_iterator(s.rows.begin()), std::make_move_iterator(s.rows.end()));
+        span.insert(span.end(), std::make_move_iterator(s.rows.begin()),
+                    std::make_move_iterator(s.rows.end()));
       }
     }
     return ComposeSpans(hours);
@@ -414,7 +416,9 @@ StatusOr<MonthBooks> MonthHead(const BooksContext& ctx, YearMonth month, TimeMs 
   return b;
 }
 
-std::string MonthKey(const BooksContext& ctx, YearMonth month) { return month.ToString() + "@" + ctx.tz.name(); }
+std::string MonthKey(const BooksContext& ctx, YearMonth month) {
+  return month.ToString() + "@" + ctx.tz.name();
+}
 std::string CacheKey(const BooksContext& ctx, YearMonth month) {
   return MonthKey(ctx, month) + "/" + std::to_string(ctx.settings.raw_retained_from_ms);
 }
@@ -484,10 +488,11 @@ StatusOr<MonthBooks> MonthUsage(Ledger& ledger, const BooksContext& ctx, YearMon
 }
 
 StatusOr<WindowBooks> WindowUsage(Ledger& ledger, const BooksContext& ctx, Window w, TimeMs as_of) {
-  if (w.length() == 0) return InvalidArgument("an empty window: " + FormatTime(w.start) + " to " + FormatTime(w.end));
+  if (w.length() == 0)
+    return InvalidArgument("an empty window: " + FormatTime(w.start) + " to " + FormatTime(w.end));
   if (as_of <= w.start) {
-    return FailedPrecondition("the period from " + FormatTime(w.start) + " has not begun: the books are as of " +
-                              FormatTime(as_of));
+    return FailedPrecondition("the period from " + FormatTime(w.start) +
+                              " has not begun: the books are as of " + FormatTime(as_of));
   }
   WindowBooks out;
   out.as_of = as_of;
@@ -506,9 +511,10 @@ StatusOr<WindowBooks> WindowUsage(Ledger& ledger, const BooksContext& ctx, Windo
       months.push_back(std::move(mb.rows));
     } else {
       if (head.frozen) {
-        return FailedPrecondition("the period from " + FormatTime(part.start) + " to " + FormatTime(part.end) +
-                                  " is part of " + m.ToString() + " (" + ctx.tz.name() +
-                                  "), whose raw samples before " + FormatTime(ctx.settings.raw_retained_from_ms) +
+        return FailedPrecondition("the period from " + FormatTime(part.start) + " to " +
+                                  FormatTime(part.end) + " is part of " + m.ToString() + " (" +
+                                  ctx.tz.name() + "), whose raw samples before " +
+                                  FormatTime(ctx.settings.raw_retained_from_ms) +
                                   " were dropped by retention: only that whole month can be read");
       }
       ASSIGN_OR_RETURN(int64_t latest, ledger.LatestChangeOverlapping({kMinTimeMs, kMaxTimeMs}));

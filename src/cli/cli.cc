@@ -14,13 +14,15 @@ namespace gpuledger {
 namespace {
 // --from/--to/--grain: any date range instead of one month (docs/METERING.md, "Ranges").
 void AddRangeOptions(CLI::App* c, std::string& from, std::string& to, std::string& grain) {
-  c->add_option("--from", from,
-                "first day of a date range instead of --month: YYYY-MM-DD, or YYYY-MM for its first day, in the "
-                "ledger's time zone");
+  c->add_option(
+      "--from", from,
+      "first day of a date range instead of --month: YYYY-MM-DD, or YYYY-MM for its first day, in the "
+      "ledger's time zone");
   c->add_option("--to", to, "last day of the range, inclusive: YYYY-MM-DD, or YYYY-MM for its last day");
-  c->add_option("--grain", grain,
-                "with --from/--to: range (one period, the default) | day | week (Monday to Sunday) | month; each "
-                "period is priced on its own")
+  c->add_option(
+       "--grain", grain,
+       "with --from/--to: range (one period, the default) | day | week (Monday to Sunday) | month; each "
+       "period is priced on its own")
       ->check(CLI::IsMember({"range", "day", "week", "month"}));
 }
 }  // namespace

@@ -57,7 +57,8 @@ Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
   const IdlePools pools = a.share_idle_across_models ? IdlePools::kAcrossModels : IdlePools::kPerGpuModel;
   ASSIGN_OR_RETURN(std::optional<DateRange> range, RangeArgs(a.from, a.to, a.grain, a.month, o.ctx.tz));
   if (range) {
-    ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(*o.ledger, o.ctx, *range, as_of, by, a.share_idle, {}, pools));
+    ASSIGN_OR_RETURN(RangeReport rr,
+                     BuildRangeReport(*o.ledger, o.ctx, *range, as_of, by, a.share_idle, {}, pools));
     if (a.format == "csv")
       out << RenderRangeCsv(rr);
     else if (a.format == "json")
@@ -67,7 +68,8 @@ Status CmdReport(const ReportArgs& a, const Clock& clock, std::ostream& out) {
     return OkStatus();
   }
   ASSIGN_OR_RETURN(YearMonth month, MonthOrLast(a.month, o.ctx.tz, as_of));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle, {}, pools));
+  ASSIGN_OR_RETURN(MonthlyReport r,
+                   BuildMonthlyReport(*o.ledger, o.ctx, month, as_of, by, a.share_idle, {}, pools));
   if (a.format == "csv")
     out << RenderReportCsv(r);
   else if (a.format == "json")

@@ -140,10 +140,10 @@ std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names) {
     const ReportLine& l = *row.line;
     const UsageTotals& u = l.usage;
     std::vector<std::string> f = {
-        FormatTime(r.window.start), FormatTime(r.window.end), r.month_books ? r.month.ToString() : "", r.timezone,
-        r.partial ? "true" : "false", FormatTime(r.as_of), row.line_kind, std::string(GroupByName(r.by)),
-        ShownKey(r, l.key, names), std::to_string(l.jobs), FormatFixed(u.gpu_hours(), 6),
-        FormatFixed(u.busy_hours(), 6), FormatFixed(Hours(u.covered_ns), 6),
+        FormatTime(r.window.start), FormatTime(r.window.end), r.month_books ? r.month.ToString() : "",
+        r.timezone, r.partial ? "true" : "false", FormatTime(r.as_of), row.line_kind,
+        std::string(GroupByName(r.by)), ShownKey(r, l.key, names), std::to_string(l.jobs),
+        FormatFixed(u.gpu_hours(), 6), FormatFixed(u.busy_hours(), 6), FormatFixed(Hours(u.covered_ns), 6),
         FormatFixed(Hours(u.dense_ns), 6), FigureCsv(u.density(), 6), FigureCsv(u.density_allocated(), 6),
         FigureCsv(Scaled(u.mean_util_pct(), 0.01), 6), FigureCsv(u.energy_kwh(), 6),
         FigureCsv(u.peak_mem_gib(), 3),
@@ -295,8 +295,9 @@ StatusOr<ExportOutput> RangeExport(Ledger& ledger, const BooksContext& ctx, cons
     if (focus) {
       // FOCUS: a charge period lies within its billing period (the month).
       if (r.window.Intersect(r.month_window) != r.window) {
-        return InvalidArgument("the FOCUS export's charge periods lie within one billing month: period " + r.period +
-                               " (" + FormatTime(r.window.start) + " to " + FormatTime(r.window.end) +
+        return InvalidArgument("the FOCUS export's charge periods lie within one billing month: period " +
+                               r.period + " (" + FormatTime(r.window.start) + " to " +
+                               FormatTime(r.window.end) +
                                ") crosses a month's end; use --grain day or month");
       }
       ASSIGN_OR_RETURN(body, RenderFocusCsv(r, jobs, names));
@@ -333,7 +334,8 @@ StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, cons
   const bool focus = req.format == "focus";
   if (req.format == "xlsx") {
     if (req.range) {
-      return InvalidArgument("the XLSX workbook is one month with the five before it: give --month, not --from/--to");
+      return InvalidArgument(
+          "the XLSX workbook is one month with the five before it: give --month, not --from/--to");
     }
     return BuildWorkbook(ledger, ctx, req);
   }

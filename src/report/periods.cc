@@ -69,7 +69,8 @@ StatusOr<TimeMs> Midnight(const TimeZone& tz, int64_t days) { return tz.LocalToU
 
 }  // namespace
 
-StatusOr<DateRange> MakeDateRange(const TimeZone& tz, std::string_view from, std::string_view to, Grain grain) {
+StatusOr<DateRange> MakeDateRange(const TimeZone& tz, std::string_view from, std::string_view to,
+                                  Grain grain) {
   ASSIGN_OR_RETURN(const int64_t first, ParseDay("--from", from, false));
   ASSIGN_OR_RETURN(const int64_t last, ParseDay("--to", to, true));
   if (last < first) {
@@ -93,7 +94,8 @@ StatusOr<DateRange> MakeDateRange(const TimeZone& tz, std::string_view from, std
       starts.push_back(d);
       if (starts.size() > kMaxPeriods) {
         return InvalidArgument("--from " + r.first_day + " --to " + r.last_day + " by " +
-                               std::string(GrainName(grain)) + " is more than " + std::to_string(kMaxPeriods) +
+                               std::string(GrainName(grain)) + " is more than " +
+                               std::to_string(kMaxPeriods) +
                                " periods: take a coarser --grain or a shorter range");
       }
     }

@@ -75,7 +75,8 @@ TEST(DateRange, RefusesWhatIsNotARangeNamingTheValue) {
   EXPECT_NE(bad.status().message().find("before --from 2026-10-05"), std::string::npos);
   bad = MakeDateRange(utc, "2025-01-01", "2026-12-31", Grain::kDay);  // 730 days
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("more than 400 periods"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("more than 400 periods"), std::string::npos)
+      << bad.status().message();
   EXPECT_TRUE(MakeDateRange(utc, "2025-01-01", "2026-12-31", Grain::kWeek).ok());
   EXPECT_FALSE(ParseGrain("hour").ok());
   EXPECT_EQ(GrainName(*ParseGrain("week")), "week");

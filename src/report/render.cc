@@ -116,9 +116,9 @@ std::string RenderReportTable(const MonthlyReport& r) {
   const std::string title =
       r.period.empty() ? "gpuledger monthly report " + r.month.ToString() : "gpuledger report " + r.period;
   const std::string in_progress = r.month_books ? "the month" : "the period";
-  std::string out = title + " by " +
-                    std::string(GroupByName(r.by)) + " (" + r.timezone + ": " + FormatTime(r.window.start) +
-                    " to " + FormatTime(r.window.end) + "), amounts in " + r.currency.code +
+  std::string out = title + " by " + std::string(GroupByName(r.by)) + " (" + r.timezone + ": " +
+                    FormatTime(r.window.start) + " to " + FormatTime(r.window.end) + "), amounts in " +
+                    r.currency.code +
                     (r.share_idle ? r.idle_pools == IdlePools::kAcrossModels
                                         ? ", idle cost shared out by cost across GPU models"
                                         : ", idle cost shared out by cost within each GPU model"
@@ -235,20 +235,22 @@ namespace {
 
 // The report's CSV rows, each led by `lead` (a range's period columns), after the header
 // when `head` is set (its own leading columns in `lead_head`).
-std::string ReportCsv(const MonthlyReport& r, const std::string& lead_head, const std::string& lead, bool head) {
+std::string ReportCsv(const MonthlyReport& r, const std::string& lead_head, const std::string& lead,
+                      bool head) {
   const int d = r.currency.minor_digits;
   std::string out;
   if (head) {
-    out = lead_head + std::string(GroupByName(r.by)) +
-      ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
-      "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours,"
-      "paused_hours,paused_freed_hours\n";
+    out =
+        lead_head + std::string(GroupByName(r.by)) +
+        ",jobs,gpu_hours,busy_gpu_hours,density,mean_util_pct,energy_kwh,cost,idle_share,"
+        "currency,share_of_total,prev_cost,covered_gpu_hours,dense_gpu_hours,as_of,partial,no_data_gpu_hours,"
+        "paused_hours,paused_freed_hours\n";
   }
   auto row = [&](const ReportLine& l) {
     const int64_t amount = l.total_micros();
-    out += lead +
-        CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
-        FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
+    out +=
+        lead + CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) +
+        "," + FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
         FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + "," +
         FormatMicros(amount, d) + "," + FormatMicros(l.idle_share_micros, d) + "," + r.currency.code + "," +
         FormatFixed(
@@ -270,8 +272,8 @@ std::string ReportCsv(const MonthlyReport& r, const std::string& lead_head, cons
   }
   // An unpriced line has GPU-hours and no cost: its cost fields are empty, never 0.
   for (const ReportLine& l : r.unpriced) {
-    out += lead + CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) + "," +
-           FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
+    out += lead + CsvField(l.key) + "," + std::to_string(l.jobs) + "," + FormatFixed(l.usage.gpu_hours(), 6) +
+           "," + FormatFixed(l.usage.busy_hours(), 6) + "," + FigureCsv(l.usage.density(), 6) + "," +
            FigureCsv(l.usage.mean_util_pct(), 3) + "," + FigureCsv(l.usage.energy_kwh(), 6) + ",,," +
            r.currency.code + ",,," + FormatFixed(l.usage.covered_hours(), 6) + "," +
            FormatFixed(l.usage.dense_hours(), 6) + "," + FormatTime(r.as_of) + "," +
@@ -294,9 +296,9 @@ std::string RenderRangeCsv(const RangeReport& rr) {
   std::string out;
   bool head = true;
   for (const MonthlyReport& r : rr.periods) {
-    out += ReportCsv(r, "period,period_start,period_end,", CsvField(r.period) + "," + FormatTime(r.window.start) +
-                                                                 "," + FormatTime(r.window.end) + ",",
-                     head);
+    out += ReportCsv(
+        r, "period,period_start,period_end,",
+        CsvField(r.period) + "," + FormatTime(r.window.start) + "," + FormatTime(r.window.end) + ",", head);
     head = false;
   }
   return out;
@@ -308,20 +310,21 @@ std::string RenderRangeTable(const RangeReport& rr) {
                     std::string(GroupByName(rr.by)) + ", " + std::to_string(rr.periods.size()) + " " +
                     std::string(GrainName(rr.range.grain)) + " period(s) (" + rr.timezone + "), amounts in " +
                     rr.currency.code + "\n" +
-                    (rr.partial ? "PARTIAL: the range is in progress; figures are as of " + FormatTime(rr.as_of) +
-                                      " and periods after it are left out\n"
+                    (rr.partial ? "PARTIAL: the range is in progress; figures are as of " +
+                                      FormatTime(rr.as_of) + " and periods after it are left out\n"
                                 : "") +
                     "\n";
   Table t;
   t.head = {"period", "start", "end", "GPU-h", "busy GPU-h", "density", "cost"};
   t.right = {false, false, false, true, true, true, true};
   for (const MonthlyReport& r : rr.periods) {
-    t.rows.push_back({r.period + (r.partial ? " (partial)" : ""), FormatTime(r.window.start), FormatTime(r.window.end),
-                      Hours(r.total.usage.gpu_ns), Hours(r.total.usage.busy_ns), PctCell(r.total.usage.density()),
-                      FormatMoneyGrouped(r.total.cost_micros, d)});
+    t.rows.push_back({r.period + (r.partial ? " (partial)" : ""), FormatTime(r.window.start),
+                      FormatTime(r.window.end), Hours(r.total.usage.gpu_ns), Hours(r.total.usage.busy_ns),
+                      PctCell(r.total.usage.density()), FormatMoneyGrouped(r.total.cost_micros, d)});
   }
   t.rows.emplace_back();
-  t.rows.push_back({"total", FormatTime(rr.range.window.start), FormatTime(rr.periods.empty() ? rr.range.window.start : rr.periods.back().window.end),
+  t.rows.push_back({"total", FormatTime(rr.range.window.start),
+                    FormatTime(rr.periods.empty() ? rr.range.window.start : rr.periods.back().window.end),
                     Hours(rr.usage.gpu_ns), Hours(rr.usage.busy_ns), PctCell(rr.usage.density()),
                     FormatMoneyGrouped(rr.total_micros, d)});
   out += t.Render();
@@ -343,7 +346,8 @@ std::string RenderRangeJson(const RangeReport& rr) {
   j["currency"] = rr.currency.code;
   j["by"] = GroupByName(rr.by);
   j["periods"] = nlohmann::ordered_json::array();
-  for (const MonthlyReport& r : rr.periods) j["periods"].push_back(nlohmann::ordered_json::parse(RenderReportJson(r)));
+  for (const MonthlyReport& r : rr.periods)
+    j["periods"].push_back(nlohmann::ordered_json::parse(RenderReportJson(r)));
   j["total"] = {{"gpu_hours", rr.usage.gpu_hours()},
                 {"busy_gpu_hours", rr.usage.busy_hours()},
                 {"covered_gpu_hours", rr.usage.covered_hours()},

@@ -465,8 +465,8 @@ StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& c
   rep.closed_ms = cur.closed ? cur.closed->closed_ms : 0;
   rep.close_checksum = cur.checksum;
   RETURN_IF_ERROR(FillReport(ledger, ctx,
-                             {cur.books.window, cur.books.partial, &cur.books.rows, &cur.cost, by, scope}, keys,
-                             visible, rep));
+                             {cur.books.window, cur.books.partial, &cur.books.rows, &cur.cost, by, scope},
+                             keys, visible, rep));
   // The previous month, for the change column. A month the price book does not cover
   // (before the first price) simply has no comparison; any other error is an error.
   auto prev = PriceMonth(ledger, ctx, month.Prev(), as_of, share_idle, idle_pools);
@@ -518,8 +518,8 @@ StatusOr<MonthlyReport> BuildPeriodReport(Ledger& ledger, const BooksContext& ct
                                           TimeMs as_of, GroupBy by, bool share_idle, const ReportScope& scope,
                                           IdlePools idle_pools) {
   if (period.month) {
-    ASSIGN_OR_RETURN(MonthlyReport rep,
-                     BuildMonthlyReport(ledger, ctx, *period.month, as_of, by, share_idle, scope, idle_pools));
+    ASSIGN_OR_RETURN(MonthlyReport rep, BuildMonthlyReport(ledger, ctx, *period.month, as_of, by, share_idle,
+                                                           scope, idle_pools));
     rep.period = period.label;
     return rep;
   }
@@ -532,8 +532,8 @@ StatusOr<MonthlyReport> BuildPeriodReport(Ledger& ledger, const BooksContext& ct
   ASSIGN_OR_RETURN(const Visibility visible, Visibility::Load(ledger, scope));
   ASSIGN_OR_RETURN(WindowBooks books, WindowUsage(ledger, ctx, period.window, as_of));
   ASSIGN_OR_RETURN(CostBook cost, PriceUsage(books.rows, ctx.prices, share_idle, idle_pools));
-  RETURN_IF_ERROR(
-      FillReport(ledger, ctx, {books.window, books.partial, &books.rows, &cost, by, scope}, keys, visible, rep));
+  RETURN_IF_ERROR(FillReport(ledger, ctx, {books.window, books.partial, &books.rows, &cost, by, scope}, keys,
+                             visible, rep));
   return rep;
 }
 
@@ -547,8 +547,8 @@ StatusOr<RangeReport> BuildRangeReport(Ledger& ledger, const BooksContext& ctx, 
   rr.currency = ctx.prices.currency();
   rr.by = by;
   if (as_of <= range.window.start) {
-    return FailedPrecondition("the range " + range.first_day + " to " + range.last_day + " (" + ctx.tz.name() +
-                              ") has not begun: it starts " + FormatTime(range.window.start) +
+    return FailedPrecondition("the range " + range.first_day + " to " + range.last_day + " (" +
+                              ctx.tz.name() + ") has not begun: it starts " + FormatTime(range.window.start) +
                               " and the books are as of " + FormatTime(as_of));
   }
   for (const Period& p : range.periods) {
@@ -556,7 +556,8 @@ StatusOr<RangeReport> BuildRangeReport(Ledger& ledger, const BooksContext& ctx, 
       rr.partial = true;
       break;
     }
-    ASSIGN_OR_RETURN(MonthlyReport r, BuildPeriodReport(ledger, ctx, p, as_of, by, share_idle, scope, idle_pools));
+    ASSIGN_OR_RETURN(MonthlyReport r,
+                     BuildPeriodReport(ledger, ctx, p, as_of, by, share_idle, scope, idle_pools));
     rr.partial = rr.partial || r.partial;
     rr.total_micros += r.total.cost_micros;
     rr.usage.Add(r.total.usage);

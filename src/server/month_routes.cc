@@ -106,12 +106,15 @@ void Server::MonthRoutes() {
   http_->Get("/api/v1/reports/range", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = Authenticate(req, res);
     if (!p) return;
-    if (Status s = OnlyParams(req, {"from", "to", "grain", "by", "share_idle"}); !s.ok()) return Reply(res, s);
+    if (Status s = OnlyParams(req, {"from", "to", "grain", "by", "share_idle"}); !s.ok())
+      return Reply(res, s);
     if (!req.has_param("from") || !req.has_param("to")) {
-      return Reply(res, InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
+      return Reply(res,
+                   InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
     }
     auto grain = ParseGrain(req.has_param("grain") ? req.get_param_value("grain") : "range");
-    if (!grain.ok()) return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
+    if (!grain.ok())
+      return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
     auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
     if (!by.ok()) return Reply(res, by.status());
     const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
@@ -127,7 +130,8 @@ void Server::MonthRoutes() {
     ctx->cache = &books_;
     auto range = MakeDateRange(ctx->tz, req.get_param_value("from"), req.get_param_value("to"), *grain);
     if (!range.ok()) return Reply(res, range.status());
-    auto report = BuildRangeReport(*ledger_, *ctx, *range, BooksAsOf(*ctx, std::nullopt), *by, share == "true", *scope);
+    auto report =
+        BuildRangeReport(*ledger_, *ctx, *range, BooksAsOf(*ctx, std::nullopt), *by, share == "true", *scope);
     if (!report.ok()) return Reply(res, report.status());
     Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/range",
                                  "from=" + range->first_day + " to=" + range->last_day + " grain=" +

@@ -600,12 +600,14 @@ void Server::Routes() {
         !s.ok())
       return Reply(res, s);
     if (ranged && (!req.has_param("from") || !req.has_param("to"))) {
-      return Reply(res, InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
+      return Reply(res,
+                   InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
     }
     auto month = ranged ? StatusOr<YearMonth>(YearMonth{}) : ParseYearMonth(std::string(req.matches[1]));
     if (!month.ok()) return Reply(res, month.status());
     auto grain = ParseGrain(req.has_param("grain") ? req.get_param_value("grain") : "range");
-    if (!grain.ok()) return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
+    if (!grain.ok())
+      return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
     ExportRequest er;
     er.month = *month;
     er.format = req.has_param("format") ? req.get_param_value("format") : "json";
@@ -654,9 +656,9 @@ void Server::Routes() {
       if (!body.ok()) return Reply(res, body.status());
       out->body = std::move(body).value();
     }
-    const std::string period =
-        er.range ? er.range->first_day + ".." + er.range->last_day + "-" + std::string(GrainName(er.range->grain))
-                 : month->ToString();
+    const std::string period = er.range ? er.range->first_day + ".." + er.range->last_day + "-" +
+                                              std::string(GrainName(er.range->grain))
+                                        : month->ToString();
     Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
                                  (er.range ? "range=" + period : "month=" + period) + " format=" + er.format +
                                      " by=" + std::string(GroupByName(out->by)) +
@@ -665,9 +667,8 @@ void Server::Routes() {
     ++counters_.report_requests;
     if (er.format != "json") {
       const char* ext = er.format == "xlsx" ? ".xlsx" : ".csv";  // focus is a CSV too
-      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + period + "-" +
-                                                er.format + (er.desensitised ? "-desensitised" : "") + ext +
-                                                "\"");
+      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + period + "-" + er.format +
+                                                (er.desensitised ? "-desensitised" : "") + ext + "\"");
     }
     res.set_content(out->body, out->content_type);
   });
