@@ -502,8 +502,8 @@ std::map<std::string, Table> Sheets(const std::string& dir, const std::string& x
   EXPECT_EQ(code, 0) << ReadFile(dir + "/soffice.log");
   std::map<std::string, Table> out;
   const std::string stem = xlsx.substr(0, xlsx.rfind('.'));
-  for (const char* sheet :
-       {"Summary", "By department", "By project", "By user", "Idle capacity", "Month over month"}) {
+  for (const char* sheet : {"Summary", "By department", "By project", "By user", "Idle capacity",
+                            "Month over month", "By period"}) {
     const std::string path = dir + "/" + stem + "-" + sheet + ".csv";
     if (std::ifstream(path)) out[sheet] = ParseCsv(ReadFile(path));
   }
@@ -574,6 +574,49 @@ TEST_F(Exports, TheDesensitisedWorkbookNamesNoUserOrJobInAnyCell) {
     }
   }
   EXPECT_GT(cells, 100u);
+}
+
+// A range's workbook: its sheets are the whole range as one period (the range report's
+// figures), its last sheet the range's periods at the grain, each at its period's total.
+TEST_F(Exports, ARangesWorkbookIsTheRangeReportThenItsPeriods) {
+  testing::TempDir out;
+  const std::vector<std::string> range = {"--from", "2026-10-05", "--to", "2026-10-20"};
+  std::vector<std::string> args = {
+      "export", "--db", db_, "--grain", "day", "--format", "xlsx", "--out", out.path() + "/r.xlsx"};
+  args.insert(args.end(), range.begin(), range.end());
+  Cli(args);
+  if (std::system("command -v soffice >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "soffice is not installed (install-deps.sh)";
+  const auto sheets = Sheets(out.path(), "r.xlsx");
+  ASSERT_EQ(sheets.size(), 6u);
+  EXPECT_EQ(sheets.count("Month over month"), 0u);
+  std::map<std::string, std::string> summary;
+  for (const auto& row : sheets.at("Summary"))
+    if (row.size() >= 2) summary[row[0]] = row[1];
+  EXPECT_EQ(summary["range"], "2026-10-05 to 2026-10-20 (inclusive)");
+  EXPECT_EQ(summary["grain"], "day");
+  EXPECT_EQ(summary.count("month"), 0u);
+  args = {"report", "--db", db_, "--format", "json"};
+  args.insert(args.end(), range.begin(), range.end());
+  const auto whole = nlohmann::json::parse(Cli(args));
+  const int64_t total = Micros(whole["total"]["cost"].get<std::string>());
+  EXPECT_EQ(CellMicros(summary.at("total cost")), total);
+  for (const char* sheet : {"By department", "By project", "By user"}) {
+    const Table& t = sheets.at(sheet);
+    ASSERT_GE(t.size(), 2u) << sheet;
+    EXPECT_EQ(t.back()[1], "total") << sheet;
+    EXPECT_EQ(CellMicros(t.back()[7]), total) << sheet;
+  }
+  args.insert(args.end(), {"--grain", "day"});
+  const auto days = nlohmann::json::parse(Cli(args))["periods"];
+  const Table& by = sheets.at("By period");
+  ASSERT_EQ(by.size(), 17u);  // the header and 16 days
+  EXPECT_EQ(by[0][0], "period");
+  for (size_t i = 0; i < days.size(); ++i) {
+    EXPECT_EQ(by[i + 1][0], days[i]["period"].get<std::string>());
+    EXPECT_EQ(CellMicros(by[i + 1][1]), Micros(days[i]["total"]["cost"].get<std::string>())) << by[i + 1][0];
+    EXPECT_EQ(by[i + 1][6], "no");
+  }
 }
 
 // The API on a small cluster: the roles, their scopes, finance's desensitised variant.
@@ -766,7 +809,15 @@ TEST_P(ExportApi, RangesAreReadAndScopedAsTheMonth) {
   EXPECT_EQ(Get("/api/v1/exports/range?from=2026-10-01&format=csv", Role::kAdmin), 400);
   EXPECT_EQ(Get("/api/v1/exports/2026-10?format=csv&from=2026-10-01", Role::kAdmin), 400)
       << "a month takes no range";
-  EXPECT_EQ(Get("/api/v1/exports/range" + q + "&format=xlsx", Role::kAdmin), 400);
+  // The range's workbook: finance gets the desensitised one (no "By user" sheet).
+  res = client_->Get(("/api/v1/exports/range" + q + "&format=xlsx").c_str(),
+                     {{"Authorization", "Bearer " + tokens_[Role::kFinance]}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->body.substr(0, 2), "PK");  // a ZIP container
+  EXPECT_EQ(res->get_header_value("Content-Disposition"),
+            "attachment; filename=\"gpuledger-2026-10-01..2026-10-07-day-xlsx-desensitised.xlsx\"");
+  EXPECT_EQ(Get("/api/v1/exports/range" + q + "&format=xlsx&by=project", Role::kAdmin), 400);
   // Audited: who read which range.
   ASSERT_EQ(Get("/api/v1/audit?limit=1000", Role::kAdmin, &body), 200);
   EXPECT_NE(body.find("from=2026-10-01 to=2026-10-07 grain=day by=project"), std::string::npos);

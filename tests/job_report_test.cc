@@ -74,7 +74,7 @@ TEST_F(JobReports, TheAdviceNamesTheCauseTheSimulatorBuiltIntoEachRun) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     const std::set<std::string> rules = Rules(*r);
     ++checked;
-    const bool slow_loader = p.dense_share < 0.6;  // the untuned profile: stalls between steps
+    const bool slow_loader = p.dense_share < 0.6;  // the untuned profile (0.3-0.5): stalls between steps
     const bool long_tail = p.tail_frac > 0.2;      // the plateau profile
     EXPECT_EQ(rules.count("data_loader") == 1, slow_loader)
         << j.id << " dense share " << p.dense_share << " steady density " << r->facts.steady_density

@@ -106,15 +106,15 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   ExportArgs exp;
   auto* c_exp = app.add_subcommand(
       "export",
-      "the month's books for machines: CSV or JSON by one dimension, FinOps FOCUS 1.2 CSV, or an XLSX "
-      "workbook");
+      "the month's (or a date range's) books for machines: CSV or JSON by one dimension, FinOps FOCUS 1.2 "
+      "CSV, or an XLSX workbook");
   c_exp->add_option("--db", exp.db, "ledger: a SQLite file, sqlite:///path or postgresql://...")->required();
   c_exp->add_option("--month", exp.month, "YYYY-MM, in the ledger's time zone (default: last month)");
   c_exp
       ->add_option(
           "--format", exp.format,
           "csv | json | focus (FOCUS 1.2: one row per job per GPU model) | xlsx (finance's workbook; "
-          "needs --out)")
+          "needs --out; a range's has a By period sheet at --grain)")
       ->check(CLI::IsMember({"csv", "json", "focus", "xlsx"}))
       ->required();
   c_exp->add_option("--by", exp.by,

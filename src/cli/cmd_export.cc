@@ -1,4 +1,4 @@
-// export: the month's books for machines, as CSV, JSON or FOCUS 1.2, or finance's XLSX
+// export: the month's (or a range's) books for machines, as CSV, JSON or FOCUS 1.2, or finance's XLSX
 // workbook (docs/EXPORTS.md).
 #include <cerrno>
 #include <cstdio>

@@ -232,45 +232,56 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
 
 namespace {
 
-// The workbook's months: the five before the month and the month, oldest first.
+// The monthly workbook's months: the five before the month and the month, oldest first.
 constexpr int kWorkbookMonths = 6;
 
+// The workbook of a month, or of a range (its sheets the whole range as one period, then
+// the range's periods at its grain).
 StatusOr<ExportOutput> BuildWorkbook(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
   if (!req.by.empty()) {
     return InvalidArgument("the workbook has its own sheets (department, project, user): --by " + req.by +
                            " does not apply (leave it out)");
   }
   if (req.xlsx_path.empty()) return InvalidArgument("xlsx is written to a file: give --out FILE");
+  std::optional<DateRange> whole;
+  if (req.range) {
+    ASSIGN_OR_RETURN(whole, MakeDateRange(ctx.tz, req.range->first_day, req.range->last_day, Grain::kRange));
+  }
+  auto report = [&](GroupBy by) -> StatusOr<MonthlyReport> {
+    if (!whole) return BuildMonthlyReport(ledger, ctx, req.month, req.as_of, by, false, req.scope);
+    ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(ledger, ctx, *whole, req.as_of, by, false, req.scope));
+    if (rr.periods.size() != 1)
+      return Internal("a range as one period read " + std::to_string(rr.periods.size()));
+    return std::move(rr.periods.front());
+  };
   WorkbookInput in;
   in.desensitised = req.desensitised;
-  ASSIGN_OR_RETURN(in.by_department, BuildMonthlyReport(ledger, ctx, req.month, req.as_of,
-                                                        GroupBy::kDepartment, false, req.scope));
-  ASSIGN_OR_RETURN(in.by_project, BuildMonthlyReport(ledger, ctx, req.month, req.as_of, GroupBy::kProject,
-                                                     false, req.scope));
+  ASSIGN_OR_RETURN(in.by_department, report(GroupBy::kDepartment));
+  ASSIGN_OR_RETURN(in.by_project, report(GroupBy::kProject));
   if (!req.desensitised) {
-    ASSIGN_OR_RETURN(in.by_user,
-                     BuildMonthlyReport(ledger, ctx, req.month, req.as_of, GroupBy::kUser, false, req.scope));
+    ASSIGN_OR_RETURN(in.by_user, report(GroupBy::kUser));
   }
-  YearMonth first = req.month;
-  for (int i = 1; i < kWorkbookMonths; ++i) first = first.Prev();
-  for (YearMonth m = first; m <= req.month; m = m.Next()) {
-    auto r = m == req.month
-                 ? StatusOr<MonthlyReport>(in.by_department)
-                 : BuildMonthlyReport(ledger, ctx, m, req.as_of, GroupBy::kDepartment, false, req.scope);
-    // A month the books cannot give (before the retention horizon, or unpriced) is left out.
-    if (!r.ok() && (r.status().code() == StatusCode::kNotFound ||
-                    r.status().code() == StatusCode::kFailedPrecondition)) {
-      continue;
+  if (req.range) {
+    in.range =
+        WorkbookRange{req.range->first_day, req.range->last_day, std::string(GrainName(req.range->grain))};
+    ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(ledger, ctx, *req.range, req.as_of,
+                                                      GroupBy::kDepartment, false, req.scope));
+    for (const MonthlyReport& p : rr.periods) in.history.push_back(TotalsOf(p, p.period));
+  } else {
+    YearMonth first = req.month;
+    for (int i = 1; i < kWorkbookMonths; ++i) first = first.Prev();
+    for (YearMonth m = first; m <= req.month; m = m.Next()) {
+      auto r = m == req.month
+                   ? StatusOr<MonthlyReport>(in.by_department)
+                   : BuildMonthlyReport(ledger, ctx, m, req.as_of, GroupBy::kDepartment, false, req.scope);
+      // A month the books cannot give (before the retention horizon, or unpriced) is left out.
+      if (!r.ok() && (r.status().code() == StatusCode::kNotFound ||
+                      r.status().code() == StatusCode::kFailedPrecondition)) {
+        continue;
+      }
+      RETURN_IF_ERROR(r.status());
+      in.history.push_back(TotalsOf(*r, m.ToString()));
     }
-    RETURN_IF_ERROR(r.status());
-    MonthTotals t;
-    t.month = m;
-    t.partial = r->partial;
-    t.total_micros = r->total.cost_micros;
-    t.unallocated_micros = r->unallocated.total_micros();
-    t.capacity_ns = r->total.usage.gpu_ns;
-    t.density = r->total.usage.density();
-    in.history.push_back(t);
   }
   RETURN_IF_ERROR(WriteWorkbook(in, req.xlsx_path));
   ExportOutput out;
@@ -332,13 +343,7 @@ StatusOr<ExportOutput> RangeExport(Ledger& ledger, const BooksContext& ctx, cons
 
 StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
   const bool focus = req.format == "focus";
-  if (req.format == "xlsx") {
-    if (req.range) {
-      return InvalidArgument(
-          "the XLSX workbook is one month with the five before it: give --month, not --from/--to");
-    }
-    return BuildWorkbook(ledger, ctx, req);
-  }
+  if (req.format == "xlsx") return BuildWorkbook(ledger, ctx, req);
   if (!focus && req.format != "csv" && req.format != "json") {
     return InvalidArgument("export format '" + req.format + "' is not one of csv, json, focus, xlsx");
   }

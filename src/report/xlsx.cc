@@ -129,6 +129,17 @@ void LinesSheet(Book& b, const MonthlyReport& r, const char* name) {
 
 }  // namespace
 
+PeriodTotals TotalsOf(const MonthlyReport& r, std::string label) {
+  PeriodTotals t;
+  t.label = std::move(label);
+  t.partial = r.partial;
+  t.total_micros = r.total.cost_micros;
+  t.unallocated_micros = r.unallocated.total_micros();
+  t.capacity_ns = r.total.usage.gpu_ns;
+  t.density = r.total.usage.density();
+  return t;
+}
+
 Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
   const MonthlyReport& r = in.by_department;
   Book b(path, r.currency);
@@ -148,12 +159,19 @@ Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
   };
   int64_t allocated = 0;
   for (const ReportLine& l : r.lines) allocated += l.total_micros();
-  kv("month", r.month.ToString());
+  if (in.range) {
+    kv("range", in.range->first_day + " to " + in.range->last_day + " (inclusive)");
+    kv("grain", in.range->grain);
+  } else {
+    kv("month", r.month.ToString());
+  }
   kv("time zone", r.timezone);
   kv("period start (UTC)", FormatTime(r.window.start));
   kv("period end (UTC, exclusive)", FormatTime(r.window.end));
   kv("as of", FormatTime(r.as_of));
-  kv("partial", r.partial ? "yes: the month is in progress" : "no");
+  kv("partial", !r.partial ? "no"
+                : in.range ? "yes: the range is in progress"
+                           : "yes: the month is in progress");
   kv("currency", r.currency.code);
   kv("desensitised", in.desensitised ? "yes: no user or job names" : "no");
   kn("total cost", Money(r.total.cost_micros), b.money_bold_);
@@ -199,13 +217,16 @@ Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
     worksheet_insert_chart(idle, static_cast<lxw_row_t>(row + 1), 0, chart);
   }
 
-  lxw_worksheet* mom = workbook_add_worksheet(b.wb(), "Month over month");
+  const char* periods = in.range ? "By period" : "Month over month";
+  lxw_worksheet* mom = workbook_add_worksheet(b.wb(), periods);
   Header(b, mom,
-         {"month", "total cost", "allocated cost", "unallocated cost", "GPU-hours", "density", "partial"});
-  worksheet_set_column(mom, 0, 6, 16, nullptr);
+         {in.range ? "period" : "month", "total cost", "allocated cost", "unallocated cost", "GPU-hours",
+          "density", "partial"});
+  worksheet_set_column(mom, 0, 0, in.range ? 24 : 16, nullptr);
+  worksheet_set_column(mom, 1, 6, 16, nullptr);
   row = 1;
-  for (const MonthTotals& m : in.history) {
-    b.Text(mom, row, 0, m.month.ToString());
+  for (const PeriodTotals& m : in.history) {
+    b.Text(mom, row, 0, m.label);
     b.Number(mom, row, 1, Money(m.total_micros), b.money_);
     b.Number(mom, row, 2, Money(m.total_micros - m.unallocated_micros), b.money_);
     b.Number(mom, row, 3, Money(m.unallocated_micros), b.money_);
@@ -216,12 +237,13 @@ Status WriteWorkbook(const WorkbookInput& in, const std::string& path) {
   }
   if (row > 1) {
     lxw_chart* chart = workbook_add_chart(b.wb(), LXW_CHART_COLUMN_STACKED);
-    chart_title_set_name(chart, ("Cost by month, " + r.currency.code).c_str());
+    chart_title_set_name(
+        chart, (std::string(in.range ? "Cost by period, " : "Cost by month, ") + r.currency.code).c_str());
     for (int col : {2, 3}) {
       lxw_chart_series* s = chart_add_series(chart, nullptr, nullptr);
-      chart_series_set_categories(s, "Month over month", 1, 0, static_cast<lxw_row_t>(row - 1), 0);
-      chart_series_set_values(s, "Month over month", 1, static_cast<lxw_col_t>(col),
-                              static_cast<lxw_row_t>(row - 1), static_cast<lxw_col_t>(col));
+      chart_series_set_categories(s, periods, 1, 0, static_cast<lxw_row_t>(row - 1), 0);
+      chart_series_set_values(s, periods, 1, static_cast<lxw_col_t>(col), static_cast<lxw_row_t>(row - 1),
+                              static_cast<lxw_col_t>(col));
       chart_series_set_name(s, col == 2 ? "allocated" : "unallocated");
     }
     worksheet_insert_chart(mom, static_cast<lxw_row_t>(row + 1), 0, chart);
