@@ -1063,6 +1063,59 @@ TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
   EXPECT_NE(metrics.find("gpuledger_label_allocations_total 0"), std::string::npos) << metrics;
 }
 
+// A batch of GPUs or of epochs with one bad entry is refused whole: none of the good
+// entries before it is stored, and a pending job is not started by a refused report.
+TEST_P(ServerTest, ARefusedGpuOrProgressBatchStoresNoneOfIt) {
+  auto gpus_before = Open()->ListGpus();
+  ASSERT_TRUE(gpus_before.ok());
+  const std::string good = R"({"uuid": "GPU-batch-1", "model": "NVIDIA A10G", "node": "n9"})";
+  const std::pair<std::string, const char*> gpu_cases[] = {
+      {R"({"gpus": [)" + good + R"(, {"uuid": "GPU-batch-2", "model": 7}]})",
+       "gpus[1].model must be a string"},
+      {R"({"gpus": [)" + good + R"(, {"uuid": "GPU-batch-2", "in_service_from": "yesterday"}]})",
+       "gpus[1].in_service_from"},
+      {R"({"gpus": [)" + good + R"(, {"uuid": ")" + std::string(300, 'f') + R"("}]})", "bytes, over 256"},
+      {R"({"gpus": [)" + good + R"(, 5]})", "gpus[1] is not an object"},
+  };
+  for (const auto& [body, message] : gpu_cases) {
+    auto res = client_->Post("/api/v1/gpus", Auth(Role::kIngest), body, "application/json");
+    ASSERT_TRUE(res) << message;
+    EXPECT_EQ(res->status, 400) << message << ": " << res->body;
+    EXPECT_NE(MessageOf(res->body).find(message), std::string::npos) << res->body;
+  }
+  auto gpus_after = Open()->ListGpus();
+  ASSERT_TRUE(gpus_after.ok());
+  EXPECT_EQ(gpus_after->size(), gpus_before->size());
+  for (const Gpu& g : *gpus_after)
+    EXPECT_NE(g.uuid, "GPU-batch-1") << "a refused batch registered its good GPU";
+
+  const std::string job = R"({"id": "batch-job", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "model_type": "yolov8s", "status": "pending"})";
+  auto created = client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json");
+  ASSERT_EQ(created->status, 201) << created->body;
+  const char* progress_cases[][2] = {
+      {R"({"epochs": [{"epoch": 1, "map50": 0.3}, {"epoch": 2, "map50": 41}]})",
+       "epochs[1].map50 41 is outside [0, 1]"},
+      {R"({"epochs": [{"epoch": 1}, {"epoch": 2, "colour": 1}]})", "epochs[1]: unknown field 'colour'"},
+      {R"({"epochs": [{"epoch": 1}, {"epoch": 0}]})", "epochs[1].epoch must be an integer"},
+  };
+  for (const auto& [body, message] : progress_cases) {
+    auto res =
+        client_->Post("/api/v1/jobs/batch-job/progress", Auth(Role::kIngest), body, "application/json");
+    ASSERT_TRUE(res) << message;
+    EXPECT_EQ(res->status, 400) << message << ": " << res->body;
+    EXPECT_NE(MessageOf(res->body).find(message), std::string::npos) << res->body;
+  }
+  auto ledger = Open();
+  auto epochs = ledger->GetProgress("batch-job");
+  ASSERT_TRUE(epochs.ok());
+  EXPECT_TRUE(epochs->empty()) << "a refused report stored " << epochs->size() << " epoch(s)";
+  auto still = ledger->GetJob("batch-job");
+  ASSERT_TRUE(still.ok() && still->has_value());
+  EXPECT_EQ((*still)->status, JobStatus::kPending) << "a refused report started the job";
+  EXPECT_EQ((*still)->start_ms, 0);
+}
+
 TEST_P(ServerTest, AWorkloadLabelThatIsNoJobIdKeepsItsSamplesButNoSighting) {
   RwLabels labels = kGpuLabels;
   labels[5].second = "yolo\x1b[2J";  // pod

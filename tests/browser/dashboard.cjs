@@ -176,6 +176,7 @@ async function main() {
         `job page chart times in the ledger's zone (Asia/Shanghai hour ${sh}) with the browser in ${zone}: ${span}`);
       const lastT = Math.max(...series.map((p) => p.values[p.values.length - 1][0]));
       const box = await page.$('section .chart.small');
+      await box.scrollIntoViewIfNeeded();
       const bb = await box.boundingBox();
       await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
       await page.waitForTimeout(400);
@@ -209,6 +210,61 @@ async function main() {
       const after = await other.page.evaluate(async () => (await fetch('/api/v1/session')).status);
       check(after === 401, `the revoked token's session answers 401 (got ${after})`);
       await other.ctx.close();
+
+      // Variants: the comparison by framework, two versions side by side.
+      const cmp = (await apiAs(base, tokens.admin, 'GET', '/api/v1/compare?by=framework')).json;
+      await page.goto(base + '#/variants');
+      await settle(page, '[data-testid=variants]');
+      check((await page.$$('[data-testid=variants] tbody tr')).length > 1 && (await page.textContent('[data-testid=variants]')).includes('train-'),
+        'variants: image tags compared, with their cost share');
+      check(await page.isVisible('[data-testid=trends]'), 'variants: behaviour over the months per project');
+      const keys = (cmp && cmp.rows || []).map((r) => r.key).sort();
+      const older = keys.find((k) => k.endsWith('8.0.120'));
+      const newer = keys.find((k) => k.endsWith('8.0.200'));
+      await page.goto(base + `#/variants?by=framework&a=${encodeURIComponent(older)}&b=${encodeURIComponent(newer)}`);
+      await settle(page, '[data-testid=side-by-side]');
+      const rel = await page.textContent('[data-testid=b-vs-a]');
+      check(older && newer && /0\.\d\d/.test(rel) && (await page.textContent('[data-testid=side-by-side]')).includes('faster'),
+        `variants: ${newer} beside ${older}, its epoch time a fraction of the older's (${rel.trim()})`);
+      await shot(page, 'variants-en');
+
+      // Finance as admin: close last month in the page, then reopen it with a reason.
+      await page.goto(base + '#/finance');
+      await settle(page, '[data-testid=months]');
+      const months = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months;
+      const last = months[months.length - 2].month;
+      const now = months[months.length - 1].month;
+      check(await page.isDisabled(`[data-close="${now}"]`), `finance: the month in progress (${now}) cannot be closed`);
+      page.once('dialog', (d) => d.accept());
+      await page.click(`[data-close="${last}"]`);
+      await page.waitForSelector(`[data-reopen="${last}"]`, { timeout: 30000 });
+      const closed = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months.find((m) => m.month === last);
+      check(closed.state === 'closed' && /^[0-9a-f]{64}$/.test(closed.checksum) && (await page.textContent('[data-testid=finance-msg]')).includes(last),
+        `admin closes ${last} in the page: frozen at ${closed.total} with its checksum`);
+      await shot(page, 'finance-en');
+      page.once('dialog', (d) => d.accept('a late invoice correction'));
+      await page.click(`[data-reopen="${last}"]`);
+      await page.waitForSelector(`[data-close="${last}"]`, { timeout: 30000 });
+      const reopened = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months.find((m) => m.month === last);
+      check(reopened.state === 'reopened' && reopened.reopen_reason === 'a late invoice correction', `admin reopens ${last} with its reason (${reopened.state})`);
+
+      // Job page: advice and per-GPU figures; a running job paused and resumed by hand.
+      const other2 = all.json.jobs.find((j) => j.status === 'running' && j.project !== 'defect-detection-line3');
+      await page.goto(base + '#/jobs/' + encodeURIComponent(other2.id));
+      await settle(page, '[data-testid=pause]');
+      check((await page.$$('[data-testid=per-gpu] tbody tr')).length > 0 && await page.isVisible('[data-testid=phases]'), 'job page: per-GPU figures and phases');
+      check(await page.isVisible('[data-testid=advice], [data-testid=no-advice]'), 'job page: the advice section');
+      page.once('dialog', (d) => d.accept('browser test pause'));
+      await page.click('[data-testid=pause]');
+      await settle(page, '[data-testid=resume]');
+      const pol = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/decisions`)).json;
+      check(pol.paused_now && pol.decisions.some((d) => d.rule === 'manual' && d.data.reason === 'browser test pause') &&
+        (await page.textContent('[data-testid=decisions]')).includes('manual'), 'admin pauses a running job from its page: a manual decision, paused now');
+      await shot(page, 'job-paused-en');
+      await page.click('[data-testid=resume]');
+      await page.waitForFunction(() => !document.querySelector('[data-testid=resume]') || document.querySelector('[data-testid=pause-result]')?.textContent, null, { timeout: 20000 });
+      const pol2 = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/decisions`)).json;
+      check(pol2.paused.length === 1 && pol2.paused[0].resumed, `the pause is resumed from the page (${JSON.stringify(pol2.paused[0])})`);
       await ctx.close();
     }
 
@@ -218,11 +274,35 @@ async function main() {
       await settle(page, '[data-testid=lines-department]');
       check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
       let seen = '';
-      for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]']]) {
+      for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]'],
+        ['#/variants', '[data-testid=variants]'], ['#/finance', '[data-testid=months]']]) {
         await page.goto(base + hash);
         await settle(page, sel);
         seen += await page.content();
       }
+      check((await page.$$('[data-close], [data-reopen]')).length === 0 && await page.isChecked('[data-testid=desensitised]'),
+        'finance: the months and their downloads, no close or reopen, always desensitised');
+      // Its downloads, fetched as the page's links fetch them (the session cookie).
+      const hrefs = await page.$$eval('[data-testid^=dl-] a', (as) => as.map((a) => a.getAttribute('href')));
+      const xlsx = hrefs.find((x) => /format=xlsx/.test(x));
+      const got = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength]; }, xlsx);
+      check(got[0] === 200 && /spreadsheetml/.test(got[1]) && got[2] > 1000, `finance: the workbook link downloads (${got.join(' ')})`);
+      for (const f of ['focus', 'csv']) {
+        const u = hrefs.find((x) => x.includes('format=' + f));
+        seen += await page.evaluate(async (v) => (await fetch(v)).text(), u);
+      }
+      await page.fill('[data-testid=range-form] input[name=from]', '2026-10-01');
+      await page.fill('[data-testid=range-form] input[name=to]', '2026-10-07');
+      await page.selectOption('[data-testid=range-form] select[name=grain]', 'day');
+      await page.click('[data-testid=range-form] button[type=submit]');
+      await settle(page, '[data-testid=dl-range]');
+      const ru = await page.getAttribute('[data-testid=dl-range] a[data-format=csv]', 'href');
+      const rbody = await page.evaluate(async (v) => { const r = await fetch(v); return [r.status, await r.text()]; }, ru);
+      check(rbody[0] === 200 && rbody[1].includes('2026-10-07'), `finance: a range's download by day (${ru})`);
+      seen += rbody[1];
+      await shot(page, 'finance-months-en');
+      await page.goto(base + '#/waste');
+      await settle(page, '[data-testid=waste-project]');
       await shot(page, 'finance-waste-en');
       await page.goto(base + '#/budgets');
       await settle(page, '[data-testid=budgets]');

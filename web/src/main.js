@@ -3,6 +3,10 @@
 import { api, get, setCsrf, ApiError } from './api.js';
 import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact, axisTime, timeZone, withUnit, NONE } from './i18n.js';
 import { chart, disposeCharts } from './charts.js';
+import { h, table, card } from './dom.js';
+import { financeView } from './finance.js';
+import { variantsView } from './variants.js';
+import { policySection, reportSection } from './job.js';
 
 const state = { me: null, month: null, timer: null };
 // Charts are drawn once their elements are in the page (ECharts measures them).
@@ -15,29 +19,6 @@ function flushDraw() {
 }
 const app = document.getElementById('app');
 
-// Elements are built with text nodes only: nothing from the ledger is parsed as HTML.
-function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const kid of kids.flat()) {
-    if (kid === null || kid === undefined || kid === false) continue;
-    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  }
-  return el;
-}
-
-function table(head, rows, opts = {}) {
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: opts.class || '', 'data-testid': opts.testid },
-      h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
-}
-
 const can = {
   jobs: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
   stop: () => ['user', 'dept_admin', 'admin'].includes(state.me.role),
@@ -46,6 +27,8 @@ const can = {
   setBudget: () => ['admin', 'dept_admin'].includes(state.me.role),
   estimate: () => state.me.role === 'admin',
   byUser: () => state.me.role !== 'finance',
+  finance: () => ['admin', 'finance'].includes(state.me.role),
+  variants: () => state.me.role !== 'ingest',
 };
 
 function clearTimer() {
@@ -65,7 +48,9 @@ function header() {
   const tabs = [['overview', t('overview')]];
   if (can.jobs()) tabs.push(['jobs', t('jobs')]);
   tabs.push(['leaderboard', t('leaderboard')], ['waste', t('waste')]);
+  if (can.variants()) tabs.push(['variants', t('variants')]);
   if (can.budgets()) tabs.push(['budgets', t('budgets')]);
+  if (can.finance()) tabs.push(['finance', t('finance')]);
   if (can.estimate()) tabs.push(['estimate', t('estimateForm')]);
   if (can.tokens()) tabs.push(['tokens', t('tokens')]);
   const here = location.hash.slice(2).split(/[/?]/)[0] || 'overview';
@@ -210,7 +195,6 @@ async function overview() {
         r.idle_by_gpu_model.map((m) => [m.gpu_model, num(m.capacity_gpu_hours), num(m.allocated_gpu_hours), num(m.unallocated_gpu_hours),
           num(m.held_idle_gpu_hours), num(m.held_no_data_gpu_hours), money(m.unallocated_cost, r.currency)]), { testid: 'idle' })));
     }
-    out.push(waitsNote());
     return out;
   };
   await page(t('overview'), async () => {
@@ -230,15 +214,7 @@ async function overview() {
   });
 }
 
-function card(label, value, testid) {
-  return h('div', { class: 'card', 'data-testid': testid }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
-}
 
-function waitsNote() {
-  return h('p', { class: 'help waits' }, (getLang() === 'en'
-    ? 'Not on this page yet (their APIs are not on main): policy decisions, pause/resume, monthly close and downloads by month — see docs/DASHBOARD.md.'
-    : '尚未提供（其 API 尚未合入）：策略决定、暂停/恢复、月结与按月下载——见 docs/DASHBOARD.md。'));
-}
 
 // ---- jobs --------------------------------------------------------------------------
 
@@ -294,9 +270,10 @@ function seriesTip(ps) {
 async function jobPage(id) {
   await page(t('job') + ' ' + id, async () => {
     const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
-    const [series, progress] = await Promise.all([
+    const [series, progress, report] = await Promise.all([
       get('/api/v1/series?job=' + encodeURIComponent(id)),
       get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
+      get('/api/v1/jobs/' + encodeURIComponent(id) + '/report?lang=' + (getLang() === 'en' ? 'en' : 'zh')),
     ]);
     const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
     // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
@@ -319,6 +296,12 @@ async function jobPage(id) {
         try { await api('POST', '/api/v1/jobs/' + encodeURIComponent(id) + '/stop', { reason: 'dashboard' }); msg.textContent = t('stopAsked'); } catch (x) { msg.textContent = x.message; e.target.disabled = false; }
       } }, t('stop')), ' ', msg));
     }
+    out.push(...policySection(j, can.stop(), async (message) => {
+      await jobPage(id);
+      const line = document.querySelector('[data-testid=pause-result]') || document.querySelector('[data-testid=paused-line]');
+      if (line && message) line.textContent = message;
+    }));
+    out.push(...reportSection(report));
     const parts = series.series || [];
     if (parts.length === 0 || parts.every((p) => p.values.length === 0)) {
       out.push(h('p', { class: 'notice' }, t('noSeries')));
@@ -656,6 +639,21 @@ function estimateView(r) {
   return out;
 }
 
+// ---- finance and variants ------------------------------------------------------------
+
+async function finance(message) {
+  await page(t('finance'), () => financeView(state.me, (m) => finance(m), message));
+}
+
+async function variants(params) {
+  const sel = { by: params.by || 'image', month: params.month === undefined ? state.month : params.month, a: params.a || '', b: params.b || '' };
+  await page(t('variantsTitle'), () => variantsView(sel, (next) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(next)) q.set(k, v || '');
+    location.hash = '#/variants?' + q.toString();
+  }, draw));
+}
+
 // ---- routing -----------------------------------------------------------------------
 
 async function route() {
@@ -671,6 +669,8 @@ async function route() {
   if (parts[0] === 'waste') return waste();
   if (parts[0] === 'tokens' && can.tokens()) return tokens();
   if (parts[0] === 'budgets' && can.budgets()) return budgets();
+  if (parts[0] === 'finance' && can.finance()) return finance();
+  if (parts[0] === 'variants' && can.variants()) return variants(params);
   if (parts[0] === 'estimate') return estimate();
   return overview();
 }
