@@ -399,6 +399,51 @@ TEST_F(Exports, ExportCsvAndJsonParseWithTheDocumentedTypesAndSumToTheTotal) {
   }
 }
 
+// --share-idle exports the report --share-idle's lines, cost for cost, and still sums to
+// the month's total; FOCUS and the workbook (each job's own charge) refuse it.
+TEST_F(Exports, ShareIdleExportsAreTheShareIdleReportsLinesAndSumToTheTotal) {
+  for (const Period& p : kPeriods) {
+    std::vector<std::string> rep = {"report",   "--db", db_,    "--month", p.month,
+                                    "--format", "json", "--by", "project", "--share-idle"};
+    std::vector<std::string> exp = {"export",   "--db", db_,    "--month", p.month,
+                                    "--format", "csv",  "--by", "project", "--share-idle"};
+    if (!p.as_of.empty()) {
+      rep.insert(rep.end(), {"--as-of", p.as_of});
+      exp.insert(exp.end(), {"--as-of", p.as_of});
+    }
+    const auto r = nlohmann::json::parse(Cli(rep));
+    std::map<std::string, std::pair<std::string, std::string>> want;  // key -> cost, idle share
+    for (const auto& l : r["lines"]) want[l["key"]] = {l["cost"], l["idle_share"]};
+    const Table t = ParseCsv(Cli(exp));
+    const auto col = Columns(t);
+    int64_t sum = 0, shared = 0;
+    size_t usage = 0;
+    for (size_t i = 1; i < t.size(); ++i) {
+      if (!t[i][col.at("cost")].empty()) sum += Micros(t[i][col.at("cost")]);
+      if (t[i][col.at("line_kind")] != "usage") continue;
+      ++usage;
+      const auto& [cost, idle] = want.at(t[i][col.at("key")]);
+      EXPECT_EQ(Micros(t[i][col.at("cost")]), Micros(cost)) << t[i][col.at("key")];
+      EXPECT_EQ(Micros(t[i][col.at("idle_share")]), Micros(idle)) << t[i][col.at("key")];
+      shared += Micros(t[i][col.at("idle_share")]);
+    }
+    EXPECT_EQ(usage, want.size());
+    EXPECT_GT(shared, 0) << "the demo month has unallocated capacity to share";
+    EXPECT_EQ(sum, ReportTotal(p)) << p.as_of;
+  }
+  for (const char* format : {"focus", "xlsx"}) {
+    std::vector<std::string> a = {"gpuledger",   "export",   "--db", db_,     "--month",
+                                  "2026-10",     "--format", format, "--out", dir_->path() + "/s.out",
+                                  "--share-idle"};
+    std::vector<const char*> argv;
+    for (const auto& x : a) argv.push_back(x.c_str());
+    std::ostringstream out, err;
+    EXPECT_NE(RunCli(static_cast<int>(argv.size()), argv.data(), kClock, out, err), 0) << format;
+    EXPECT_NE(err.str().find("share-idle applies to the csv and json exports"), std::string::npos)
+        << err.str();
+  }
+}
+
 TEST_F(Exports, JobsCsvAndJsonAreMachineReadable) {
   for (const Period& p : kPeriods) {
     std::vector<std::string> args = {"jobs", "--db", db_, "--month", p.month};
@@ -729,6 +774,24 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
         << q;
   }
   EXPECT_EQ(Get(base + "?format=xlsx&by=project", Role::kAdmin), 400);
+  // share_idle: csv and json only, true or false.
+  EXPECT_EQ(Get(base + "?format=csv&share_idle=maybe", Role::kAdmin), 400);
+  EXPECT_EQ(Get(base + "?format=focus&share_idle=true", Role::kAdmin), 400);
+  EXPECT_EQ(Get(base + "?format=xlsx&share_idle=true", Role::kFinance), 400);
+  // The lines of the share-idle report, cost for cost.
+  ASSERT_EQ(Get(base + "?format=json&by=project&share_idle=true", Role::kFinance, &body), 200);
+  std::string report;
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&by=project&share_idle=true", Role::kFinance, &report),
+            200);
+  std::map<std::string, std::string> want;
+  for (const auto& l : nlohmann::json::parse(report)["lines"]) want[l["key"]] = l["cost"];
+  size_t lines = 0;
+  for (const auto& l : nlohmann::json::parse(body)["lines"]) {
+    if (l["line_kind"] != "usage") continue;
+    ++lines;
+    EXPECT_EQ(l["cost"], want[l["key"].get<std::string>()]) << l.dump();
+  }
+  EXPECT_EQ(lines, want.size());
   EXPECT_EQ(Get(base + "?format=csv&by=user", Role::kFinance), 403);
   EXPECT_EQ(Get(base + "?format=json&by=job", Role::kFinance), 403);
 
@@ -762,7 +825,7 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
     if (e.role == "finance" && e.detail.find("desensitised") != std::string::npos)
       finance_desensitised = true;
   }
-  EXPECT_EQ(exports, 16);  // the 200s above
+  EXPECT_EQ(exports, 17);  // the 200s above
   EXPECT_TRUE(finance_desensitised);
 }
 

@@ -122,6 +122,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "gpu-model | job");
   c_exp->add_flag("--desensitised", exp.desensitised,
                   "no user or job names: each becomes a stable salted key (u-..., j-...) kept by the ledger");
+  c_exp->add_flag(
+      "--share-idle", exp.share_idle,
+      "csv and json: share each GPU model's unallocated cost out to the lines by their GPU-hours, "
+      "as report --share-idle");
   c_exp->add_option("--as-of", exp.as_of,
                     "the books as of this instant (RFC 3339; default: now): a month in progress is partial");
   c_exp->add_option("--out", exp.out, "write to this file (whole or not at all) instead of standard output");

@@ -46,6 +46,7 @@ Status CmdExport(const ExportArgs& a, const Clock& clock, std::ostream& out) {
   req.format = a.format;
   req.by = a.by;
   req.desensitised = a.desensitised;
+  req.share_idle = a.share_idle;
   if (a.format == "xlsx") {
     if (a.out.empty()) return InvalidArgument("--format xlsx writes a file: give --out FILE.xlsx");
     req.xlsx_path = a.out + ".tmp";  // whole or not at all, as the other formats

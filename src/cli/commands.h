@@ -82,6 +82,7 @@ struct ExportArgs {
   std::string format;  // csv | json | focus | xlsx
   std::string by;      // "" = department (csv, json); focus is always by job
   bool desensitised = false;
+  bool share_idle = false;  // csv and json: idle capacity shared out to the lines
   std::string as_of;  // RFC 3339; "" = the clock's now
   std::string out;    // "" = standard output
   std::string from, to, grain;  // a date range instead of the month, as ReportArgs

@@ -294,8 +294,8 @@ StatusOr<ExportOutput> BuildWorkbook(Ledger& ledger, const BooksContext& ctx, co
 StatusOr<ExportOutput> RangeExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req,
                                    const ExportNames& names, ExportOutput out) {
   const bool focus = req.format == "focus";
-  ASSIGN_OR_RETURN(RangeReport rr, BuildRangeReport(ledger, ctx, *req.range, req.as_of, out.by,
-                                                    /*share_idle=*/false, req.scope));
+  ASSIGN_OR_RETURN(RangeReport rr,
+                   BuildRangeReport(ledger, ctx, *req.range, req.as_of, out.by, req.share_idle, req.scope));
   std::vector<Job> jobs;
   if (focus) {
     ASSIGN_OR_RETURN(jobs, ledger.ListJobs());
@@ -343,6 +343,10 @@ StatusOr<ExportOutput> RangeExport(Ledger& ledger, const BooksContext& ctx, cons
 
 StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, const ExportRequest& req) {
   const bool focus = req.format == "focus";
+  if (req.share_idle && (focus || req.format == "xlsx")) {
+    return InvalidArgument("share-idle applies to the csv and json exports: the " + req.format +
+                           " export is each job's own charge (leave it out)");
+  }
   if (req.format == "xlsx") return BuildWorkbook(ledger, ctx, req);
   if (!focus && req.format != "csv" && req.format != "json") {
     return InvalidArgument("export format '" + req.format + "' is not one of csv, json, focus, xlsx");
@@ -364,8 +368,8 @@ StatusOr<ExportOutput> BuildExport(Ledger& ledger, const BooksContext& ctx, cons
   const ExportNames names{pseudonyms ? &*pseudonyms : nullptr};
   out.content_type = req.format == "json" ? "application/json" : "text/csv; charset=utf-8";
   if (req.range) return RangeExport(ledger, ctx, req, names, std::move(out));
-  ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(ledger, ctx, req.month, req.as_of, out.by,
-                                                       /*share_idle=*/false, req.scope));
+  ASSIGN_OR_RETURN(MonthlyReport r,
+                   BuildMonthlyReport(ledger, ctx, req.month, req.as_of, out.by, req.share_idle, req.scope));
   if (focus) {
     ASSIGN_OR_RETURN(std::vector<Job> jobs, ledger.ListJobs());
     ASSIGN_OR_RETURN(out.body, RenderFocusCsv(r, jobs, names));

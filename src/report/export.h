@@ -61,6 +61,9 @@ struct ExportRequest {
   std::string format;
   std::string by;
   bool desensitised = false;
+  // csv and json: the idle capacity shared out to the lines (as report --share-idle, per
+  // GPU model); FOCUS and the workbook are each job's own charge and refuse it.
+  bool share_idle = false;
   ReportScope scope;
   std::string xlsx_path;
 };

@@ -595,8 +595,9 @@ void Server::Routes() {
     if (!p) return;
     // /api/v1/exports/range?from=&to=&grain=: a date range's periods (report/periods.h).
     const bool ranged = req.matches[1] == "range";
-    if (Status s = ranged ? OnlyParams(req, {"format", "by", "desensitised", "from", "to", "grain"})
-                          : OnlyParams(req, {"format", "by", "desensitised"});
+    if (Status s =
+            ranged ? OnlyParams(req, {"format", "by", "desensitised", "share_idle", "from", "to", "grain"})
+                   : OnlyParams(req, {"format", "by", "desensitised", "share_idle"});
         !s.ok())
       return Reply(res, s);
     if (ranged && (!req.has_param("from") || !req.has_param("to"))) {
@@ -622,6 +623,12 @@ void Server::Routes() {
                                         "': send 1 or 0"));
     }
     er.desensitised = des == "1" || des == "true" || p->role == Role::kFinance;
+    const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
+    if (share != "true" && share != "false") {
+      return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
+                                        "': send true or false"));
+    }
+    er.share_idle = share == "true";
     // The workbook's sheets are by department, project and (not desensitised) user.
     auto by = er.format == "focus" ? StatusOr<GroupBy>(GroupBy::kJob)
               : er.format == "xlsx"
@@ -659,10 +666,11 @@ void Server::Routes() {
     const std::string period = er.range ? er.range->first_day + ".." + er.range->last_day + "-" +
                                               std::string(GrainName(er.range->grain))
                                         : month->ToString();
-    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
-                                 (er.range ? "range=" + period : "month=" + period) + " format=" + er.format +
-                                     " by=" + std::string(GroupByName(out->by)) +
-                                     (er.desensitised ? " desensitised" : ""));
+    Status audited =
+        AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
+                    (er.range ? "range=" + period : "month=" + period) + " format=" + er.format +
+                        " by=" + std::string(GroupByName(out->by)) +
+                        (er.desensitised ? " desensitised" : "") + (er.share_idle ? " share_idle" : ""));
     if (!audited.ok()) return Reply(res, audited);  // no audit, no data
     ++counters_.report_requests;
     if (er.format != "json") {

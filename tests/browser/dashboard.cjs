@@ -228,6 +228,23 @@ async function main() {
         `variants: ${newer} beside ${older}, its epoch time a fraction of the older's (${rel.trim()})`);
       await shot(page, 'variants-en');
 
+      // Allocation table: by GPU model with idle sharing; the total is the report's; sorting.
+      await page.goto(base + '#/allocation?by=gpu-model&share=1');
+      await settle(page, '[data-testid=allocation]');
+      const current = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months.at(-1).month;
+      const shared = (await apiAs(base, tokens.admin, 'GET', `/api/v1/reports/monthly?month=${current}&by=gpu-model&share_idle=true&idle_gpus=0`)).json;
+      const totalRow = await page.textContent('[data-testid=allocation] tr.total');
+      const shownTotal = Number(shared.total.cost).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      check(totalRow.includes(shownTotal) && (await page.$$('[data-testid=allocation] tbody tr:not(.other):not(.total)')).length === shared.lines.length,
+        `allocation: ${shared.lines.length} GPU models with idle shared, total ${shownTotal} as the report's`);
+      await page.click('[data-sort=gpu_hours]');
+      const sorted = await page.getAttribute('[data-testid=allocation]', 'data-sorted');
+      const hours = await page.$$eval('[data-testid=allocation] tbody tr:not(.other):not(.total) td:nth-child(3)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+      check(sorted === 'gpu_hours:desc' && hours.every((v, i) => i === 0 || hours[i - 1] >= v), `allocation: sorted by GPU-hours (${hours.join(' ')})`);
+      const exp = await page.getAttribute('[data-testid=allocation-exports] a[data-format=csv]', 'href');
+      check(/by=gpu-model/.test(exp) && /share_idle=true/.test(exp), `allocation: its export link keeps the grouping (${exp})`);
+      await shot(page, 'allocation-en');
+
       // Finance as admin: close last month in the page, then reopen it with a reason.
       await page.goto(base + '#/finance');
       await settle(page, '[data-testid=months]');
@@ -275,11 +292,17 @@ async function main() {
       check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
       let seen = '';
       for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]'],
-        ['#/variants', '[data-testid=variants]'], ['#/finance', '[data-testid=months]']]) {
+        ['#/variants', '[data-testid=variants]'], ['#/finance', '[data-testid=months]'], ['#/allocation?by=department', '[data-testid=allocation]']]) {
         await page.goto(base + hash);
         await settle(page, sel);
         seen += await page.content();
       }
+      await page.goto(base + '#/allocation');
+      await settle(page, '[data-testid=allocation]');
+      const dims = await page.$$eval('[data-testid=allocation-form] select[name=by] option', (os) => os.map((o) => o.value));
+      check(!dims.includes('user') && !dims.includes('job') && dims.includes('project'), `finance: the allocation table groups by no user or job (${dims})`);
+      await page.goto(base + '#/finance');
+      await settle(page, '[data-testid=months]');
       check((await page.$$('[data-close], [data-reopen]')).length === 0 && await page.isChecked('[data-testid=desensitised]'),
         'finance: the months and their downloads, no close or reopen, always desensitised');
       // Its downloads, fetched as the page's links fetch them (the session cookie).

@@ -1,5 +1,7 @@
 // The page's building blocks. Elements are built with text nodes only: nothing from the
 // ledger is parsed as HTML.
+import { t, date } from './i18n.js';
+
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -24,4 +26,12 @@ export function table(head, rows, opts = {}) {
 
 export function card(label, value, testid) {
   return h('div', { class: 'card', 'data-testid': testid }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+}
+
+// The books' as-of time in the organisation's zone; a month in progress says so (and, on
+// a page that polls, that it refreshes).
+export function asOfLine(r, live = false) {
+  return h('p', { class: 'asof', 'data-testid': 'asof' },
+    `${t('asOf')} ${date(r.as_of, r.timezone)} (${r.timezone || ''})` + (r.partial ? ` · ${t('partial')}` : '') +
+    (r.partial && live ? ` · ${t('refreshes')}` : ''));
 }

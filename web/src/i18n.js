@@ -69,6 +69,11 @@ const messages = {
     adviceTitle: 'Advice', noAdvice: 'No advice: no rule fired for this job.', phaseLoading: 'Loading GPU-h', phaseSteady: 'Steady GPU-h',
     phaseTail: 'Tail GPU-h', phaseIdle: 'Idle GPU-h', bestEpoch: 'Best epoch (mAP@0.5)', finalLoss: 'Final train loss', trainingTime: 'Training time',
     perGpu: 'Per GPU', gpu: 'GPU', memShare: 'Peak ÷ GPU memory',
+    allocation: 'Allocation', allocationTitle: 'Allocation table', by_gpu_model: 'GPU model', by_job: 'Job', directCost: 'Direct cost',
+    idleShareCost: 'Idle share', unallocatedLine: '(unallocated capacity)', unpricedLine: '(unpriced)', adjustmentLine: 'Adjustment of', total: 'Total',
+    shareIdle: 'Share idle capacity', exportThis: 'Export this grouping:',
+    shareIdleOn: 'Idle sharing on: each GPU model\'s unallocated cost is shared out to the lines by their GPU-hours on it (Idle share); the lines sum to the total.',
+    shareIdleOff: 'Idle sharing off: each line carries its direct cost; the unallocated capacity is its own line. Click a column to sort.',
   },
   'zh-CN': {
     title: 'gpuledger', signIn: '登录', signOut: '退出', token: 'API 令牌',
@@ -139,6 +144,11 @@ const messages = {
     adviceTitle: '建议', noAdvice: '没有建议：此作业未触发任何规则。', phaseLoading: '加载 GPU 小时', phaseSteady: '稳定 GPU 小时',
     phaseTail: '拖尾 GPU 小时', phaseIdle: '空闲 GPU 小时', bestEpoch: '最佳轮次 (mAP@0.5)', finalLoss: '最终训练损失', trainingTime: '训练时长',
     perGpu: '每张 GPU', gpu: 'GPU', memShare: '峰值 ÷ 显存',
+    allocation: '分摊', allocationTitle: '分摊表', by_gpu_model: 'GPU 型号', by_job: '作业', directCost: '直接费用',
+    idleShareCost: '分摊空闲', unallocatedLine: '（未分配容量）', unpricedLine: '（未定价）', adjustmentLine: '调整：', total: '合计',
+    shareIdle: '分摊空闲容量', exportThis: '导出此分组：',
+    shareIdleOn: '已开启空闲分摊：每种 GPU 型号的未分配费用按各行在该型号上的 GPU 小时分摊（分摊空闲列），各行合计等于总额。',
+    shareIdleOff: '未开启空闲分摊：各行为直接费用，未分配容量单列一行。点击列标题排序。',
   },
 };
 

@@ -3,9 +3,10 @@
 import { api, get, setCsrf, ApiError } from './api.js';
 import { t, setLang, getLang, num, pct, money, date, statusName, setTimeZone, compact, axisTime, timeZone, withUnit, NONE } from './i18n.js';
 import { chart, disposeCharts } from './charts.js';
-import { h, table, card } from './dom.js';
+import { h, table, card, asOfLine } from './dom.js';
 import { financeView } from './finance.js';
 import { variantsView } from './variants.js';
+import { allocationView } from './allocation.js';
 import { policySection, reportSection } from './job.js';
 
 const state = { me: null, month: null, timer: null };
@@ -29,6 +30,7 @@ const can = {
   byUser: () => state.me.role !== 'finance',
   finance: () => ['admin', 'finance'].includes(state.me.role),
   variants: () => state.me.role !== 'ingest',
+  allocation: () => state.me.role !== 'ingest',
 };
 
 function clearTimer() {
@@ -47,6 +49,7 @@ function errorBox(e) {
 function header() {
   const tabs = [['overview', t('overview')]];
   if (can.jobs()) tabs.push(['jobs', t('jobs')]);
+  if (can.allocation()) tabs.push(['allocation', t('allocation')]);
   tabs.push(['leaderboard', t('leaderboard')], ['waste', t('waste')]);
   if (can.variants()) tabs.push(['variants', t('variants')]);
   if (can.budgets()) tabs.push(['budgets', t('budgets')]);
@@ -69,10 +72,6 @@ function monthPicker(onchange) {
     h('input', { type: 'month', value: state.month, 'data-testid': 'month', onchange: (e) => { state.month = e.target.value; onchange(); } }));
 }
 
-function asOfLine(r) {
-  return h('p', { class: 'asof', 'data-testid': 'asof' },
-    `${t('asOf')} ${date(r.as_of, r.timezone)} (${r.timezone || ''})` + (r.partial ? ` · ${t('partial')} · ${t('refreshes')}` : ''));
-}
 
 async function page(title, body) {
   disposeCharts();
@@ -174,7 +173,7 @@ async function overview() {
   const load = () => Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`)));
   const render = (reports) => {
     const r = reports[0];
-    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(r)];
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(r, true)];
     if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
     const tot = r.total;
     out.push(h('div', { class: 'cards' },
@@ -645,6 +644,15 @@ async function finance(message) {
   await page(t('finance'), () => financeView(state.me, (m) => finance(m), message));
 }
 
+async function allocation(params) {
+  if (params.month) state.month = params.month;
+  const sel = { month: state.month, by: params.by || 'project', share: params.share === '1', sort: params.sort, dir: params.dir };
+  await page(t('allocationTitle'), () => allocationView(state.me, sel, (next) => {
+    state.month = next.month;
+    location.hash = '#/allocation?' + new URLSearchParams({ month: next.month, by: next.by, share: next.share ? '1' : '0', sort: next.sort, dir: next.dir });
+  }));
+}
+
 async function variants(params) {
   const sel = { by: params.by || 'image', month: params.month === undefined ? state.month : params.month, a: params.a || '', b: params.b || '' };
   await page(t('variantsTitle'), () => variantsView(sel, (next) => {
@@ -671,6 +679,7 @@ async function route() {
   if (parts[0] === 'budgets' && can.budgets()) return budgets();
   if (parts[0] === 'finance' && can.finance()) return finance();
   if (parts[0] === 'variants' && can.variants()) return variants(params);
+  if (parts[0] === 'allocation' && can.allocation()) return allocation(params);
   if (parts[0] === 'estimate') return estimate();
   return overview();
 }
