@@ -29,10 +29,10 @@ $(BUILD)/release/build.ninja: $(BUILD)/.deps CMakeLists.txt
 release: $(BUILD)/release/build.ninja
 	cmake --build $(BUILD)/release -j $(JOBS) --target gpuledger
 
-# On a terminal (and not under CI) the demo then serves the dashboard; elsewhere it exits
-# after the reports.
+# On a terminal (and not under CI) the demo then serves the dashboard with the live
+# simulation streaming in; elsewhere it exits after the reports.
 demo: release
-	$(BUILD)/release/gpuledger demo --db $(BUILD)/demo.db $$( [ -t 1 ] && [ -z "$$CI" ] && echo --serve )
+	$(BUILD)/release/gpuledger demo --db $(BUILD)/demo.db $$( [ -t 1 ] && [ -z "$$CI" ] && echo --serve --live )
 
 # asan: every test, the dashboard's browser test included, under ASan + UBSan. Line
 # tables only (-g1): sanitizer reports still name file and line, and a fresh build is

@@ -488,6 +488,17 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                    "then serve the dashboard on the demo ledger at 127.0.0.1 and print a token per role");
   c_demo->add_option("--port", demo.port, "the dashboard's port with --serve (0: any free one)")
       ->capture_default_str();
+  auto* live_flag = c_demo->add_flag(
+      "--live", demo.live,
+      "with --serve: hold the simulated month's last hour back and stream it in through remote write as the "
+      "server's clock reaches it");
+  live_flag->needs("--serve");
+  c_demo
+      ->add_option("--speed", demo.speed,
+                   "with --live: how many times the wall's pace the clock runs meanwhile")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->needs(live_flag)
+      ->capture_default_str();
 
   std::unique_ptr<InsightCommands> insight = AddInsightCommands(app);
 

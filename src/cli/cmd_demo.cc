@@ -2,9 +2,11 @@
 // the leaderboard, as a new user would see them.
 #include <csignal>
 #include <filesystem>
+#include <thread>
 #include <tuple>
 
 #include "cli/commands.h"
+#include "cli/demo_live.h"
 #include "report/render.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -14,19 +16,17 @@ namespace gpuledger {
 
 namespace {
 
-// The wall clock moved back (or on) to the simulated month: the dashboard reads the demo
-// ledger as a month in progress, and the time goes on passing.
-class ShiftedClock final : public Clock {
- public:
-  explicit ShiftedClock(TimeMs now) : offset_(now - SystemClock().Now()) {}
-  TimeMs Now() const override { return SystemClock().Now() + offset_; }
-
- private:
-  DurationMs offset_;
+// What --live streams: the samples the server's clock has not reached at the start.
+struct HeldBack {
+  std::vector<GpuSample> samples;  // in time order
+  std::map<std::string, std::string> node_of;
 };
 
-// demo --serve: a token per role in the demo ledger, then the server until a signal.
-Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
+// demo --serve: a token per role in the demo ledger, then the server until a signal. The
+// wall clock is moved to the simulated month (`now`), so the dashboard reads the demo
+// ledger as a month in progress, and the time goes on passing; with --live, `held` is
+// streamed in through remote write as the clock reaches it.
+Status ServeDemo(const DemoArgs& a, TimeMs now, const HeldBack& held, std::ostream& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   struct Want {
     Role role;
@@ -66,7 +66,7 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ShiftedClock clock(now);
+  ScaledClock clock(now, a.live ? a.speed : 1.0);
   ServerOptions opt;
   opt.host = "127.0.0.1";
   opt.port = a.port;
@@ -82,10 +82,30 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, std::ostream& out) {
     if (*w.department) who += " (" + std::string(w.department) + ")";
     out << "  " << who << std::string(who.size() < 36 ? 36 - who.size() : 1, ' ') << secret << "\n";
   }
+  std::atomic<bool> stop{false};
+  std::thread live;
+  if (a.live) {
+    out << "live: the last hour's " << held.samples.size()
+        << " samples stream in through remote write as the "
+        << "clock reaches them, the clock at " << a.speed << "x the wall's pace until then\n";
+    LiveStreamOptions lo;
+    lo.port = server.port();
+    for (const auto& [w, secret] : made)
+      if (w.role == Role::kIngest) lo.ingest_token = secret;
+    live = std::thread([&, lo] {
+      const int64_t sent = StreamLiveSamples(held.samples, held.node_of, clock, lo, stop, out);
+      if (!stop) {
+        out << "live: " << sent << " samples streamed, up to " << FormatTime(clock.Now())
+            << "; the clock runs at the wall's pace from here" << std::endl;
+      }
+    });
+  }
   out << std::flush;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger demo: signal " << sig << ", stopping" << std::endl;
+  stop = true;
+  if (live.joinable()) live.join();
   server.Stop();
   return OkStatus();
 }
@@ -116,21 +136,35 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   RETURN_IF_ERROR(ledger->PutAllocations(c.allocations));
   for (const auto& [job, epochs] : c.progress) RETURN_IF_ERROR(ledger->PutProgress(job, epochs));
   RETURN_IF_ERROR(ledger->PutJobGpuMemory(SimulateJobMemory(c)));
+  ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
+  // The simulated cluster's books are read as of the end of its last month; the dashboard
+  // reads the ledger from an hour before it. With --live that hour's samples are held
+  // back and streamed in as the server's clock reaches them.
+  ASSIGN_OR_RETURN(Window simulated, ctx.tz.MonthWindow(opt.month));
+  const TimeMs serve_from = simulated.end - kHourMs;
+  const bool live = a.serve && a.live;
+  HeldBack held;
   int64_t samples = 0;
   for (size_t g = 0; g < c.gpus.size(); ++g) {
     std::vector<GpuSample> batch;
-    for (const Sample& s : SimulateSamples(c, g)) batch.push_back({c.gpus[g].uuid, s});
+    for (const Sample& s : SimulateSamples(c, g)) {
+      (live && s.t > serve_from ? held.samples : batch).push_back({c.gpus[g].uuid, s});
+    }
     samples += static_cast<int64_t>(batch.size());
     RETURN_IF_ERROR(ledger->PutSamples(batch));
+    held.node_of[c.gpus[g].uuid] = c.gpus[g].node;
   }
+  std::stable_sort(held.samples.begin(), held.samples.end(),
+                   [](const GpuSample& x, const GpuSample& y) { return x.sample.t < y.sample.t; });
   out << "simulated " << c.gpus.size() << " GPUs, " << c.jobs.size() << " YOLO training jobs and " << samples
       << " samples over " << opt.month.Prev().ToString() << " and " << opt.month.ToString() << " into "
       << a.db << "\n\n";
 
-  ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
-  // The simulated cluster's books are read as of the end of its last month.
-  ASSIGN_OR_RETURN(Window simulated, ctx.tz.MonthWindow(opt.month));
-  const TimeMs as_of = simulated.end;
+  if (live) {
+    out << "(live: the last hour's " << held.samples.size()
+        << " samples are held back, so the reports are as of " << FormatTime(serve_from) << ")\n\n";
+  }
+  const TimeMs as_of = live ? serve_from : simulated.end;
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, as_of, GroupBy::kDepartment, false));
   out << RenderReportTable(r) << "\n";
   ASSIGN_OR_RETURN(Leaderboard lb, BuildLeaderboard(*ledger, ctx, opt.month, as_of));
@@ -139,10 +173,9 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
       << " --by project|user|model|image|framework|gpu-model [--format csv|json] [--share-idle]\n"
       << "      gpuledger jobs --db " << a.db << " --month " << opt.month.ToString() << "\n"
       << "      gpuledger demo --serve   (the dashboard on this ledger, docs/DASHBOARD.md)\n";
-  // The dashboard reads the ledger an hour before the simulated month's end.
   if (!a.serve) return OkStatus();
   ledger.reset();
-  return ServeDemo(a, as_of - kHourMs, out);
+  return ServeDemo(a, serve_from, held, out);
 }
 
 }  // namespace gpuledger

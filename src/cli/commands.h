@@ -204,6 +204,10 @@ struct DemoArgs {
   // until a signal, printing its URL and a token per role.
   bool serve = false;
   int port = 8080;  // 0: any free port
+  // With serve: the last hour's samples streamed in through remote write as the server's
+  // clock, `speed` times the wall's pace, reaches them (src/cli/demo_live.h).
+  bool live = false;
+  double speed = 10;
 };
 Status CmdDemo(const DemoArgs& a, std::ostream& out);
 

@@ -266,84 +266,105 @@ function seriesTip(ps) {
   return [esc(axisTime(list[0].value[0]))].concat(list.map((p) => `${p.marker || ''}${esc(p.seriesName)}: ${esc(num(p.value[1], 1))}`)).join('<br>');
 }
 
+// The job page; while the job runs it is read again every 30 s and redrawn in place, so
+// its charts grow as samples arrive.
 async function jobPage(id) {
-  await page(t('job') + ' ' + id, async () => {
-    const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
-    const [series, progress, report] = await Promise.all([
-      get('/api/v1/series?job=' + encodeURIComponent(id)),
-      get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
-      get('/api/v1/jobs/' + encodeURIComponent(id) + '/report?lang=' + (getLang() === 'en' ? 'en' : 'zh')),
-    ]);
-    const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
-    // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
-    const est = j.estimate && j.estimate.cost && j.estimate.cost.median;
-    out.push(h('div', { class: 'cards' },
-      card(t('status'), statusName(j.status), 'job-status'),
-      card(t('costSoFar'), money(j.cost, j.currency), 'job-cost'),
-      est ? card(t('estimate'), money(est, j.currency)) : null,
-      card(t('gpuHours'), num(j.gpu_hours, 2)),
-      card(t('density'), pct(j.density)),
-      card(t('energy'), withUnit(j.energy_kwh, 2, 'kWh')),
-      card(t('peakMem'), withUnit(j.peak_mem_gib, 1, 'GiB')),
-      card(t('epochs'), num(j.epochs_done, 0))));
-    out.push(table([t('user'), t('project'), t('department'), t('model'), t('start'), t('end')],
-      [[j.user, j.project, j.department, j.model_type, date(j.start), date(j.end)]]));
-    if (can.stop() && (j.status === 'running' || j.status === 'pending')) {
-      const msg = h('span', { class: 'help', 'data-testid': 'stop-result' });
-      out.push(h('p', {}, h('button', { type: 'button', class: 'danger', 'data-testid': 'stop', onclick: async (e) => {
-        e.target.disabled = true;
-        try { await api('POST', '/api/v1/jobs/' + encodeURIComponent(id) + '/stop', { reason: 'dashboard' }); msg.textContent = t('stopAsked'); } catch (x) { msg.textContent = x.message; e.target.disabled = false; }
-      } }, t('stop')), ' ', msg));
-    }
-    out.push(...policySection(j, can.stop(), async (message) => {
-      await jobPage(id);
-      const line = document.querySelector('[data-testid=pause-result]') || document.querySelector('[data-testid=paused-line]');
-      if (line && message) line.textContent = message;
-    }));
-    out.push(...reportSection(report));
-    const parts = series.series || [];
-    if (parts.length === 0 || parts.every((p) => p.values.length === 0)) {
-      out.push(h('p', { class: 'notice' }, t('noSeries')));
-    } else {
-      // The charts' time axes read in the organisation's zone, as the as-of line does.
-      const times = parts.flatMap((p) => p.values.map((v) => v[0]));
-      out.push(h('p', { class: 'help', 'data-testid': 'series-span' },
-        `${t('samples')}: ${axisTime(times.reduce((a, b) => Math.min(a, b)))} – ${axisTime(times.reduce((a, b) => Math.max(a, b)))} (${t('chartTimes')(timeZone() || 'UTC')})`));
-      for (const [col, label] of [[1, t('utilisation')], [2, t('memory')], [3, t('power')]]) {
-        const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
-        out.push(h('section', {}, h('h2', {}, label), el));
-        draw(() => chart(el, {
-          tooltip: { trigger: 'axis', formatter: (ps) => seriesTip(ps) },
-          grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
-          xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: (v) => axisTime(v) }, axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
-          yAxis: { type: 'value' },
-          series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
-        }));
-      }
-    }
-    const ep = progress.epochs || [];
-    if (ep.length === 0) {
-      out.push(h('p', { class: 'notice' }, t('noEpochs')));
-    } else {
-      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': t('lossMap') });
-      out.push(h('section', {}, h('h2', {}, t('lossMap')), el,
-        table([t('epochs'), t('trainLoss'), t('valLoss'), 'mAP@0.5', 'mAP@0.5:0.95'],
-          ep.map((e) => [e.epoch, num(e.train_loss, 3), num(e.val_loss, 3), num(e.map50, 3), num(e.map50_95, 3)]), { testid: 'epochs', class: 'compact' })));
-      draw(() => chart(el, {
-        tooltip: { trigger: 'axis' },
-        legend: { data: [t('trainLoss'), t('valLoss'), 'mAP@0.5'] },
-        grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
-        xAxis: { type: 'category', data: ep.map((e) => e.epoch) },
-        yAxis: [{ type: 'value' }, { type: 'value', min: 0, max: 1 }],
-        series: [
-          { name: t('trainLoss'), type: 'line', data: ep.map((e) => e.train_loss) },
-          { name: t('valLoss'), type: 'line', data: ep.map((e) => e.val_loss) },
-          { name: 'mAP@0.5', type: 'line', yAxisIndex: 1, data: ep.map((e) => e.map50) },
-        ],
-      }));
+  const title = t('job') + ' ' + id;
+  await page(title, async () => {
+    const [j, out] = await jobContent(id);
+    if (j.status === 'running') {
+      state.timer = setInterval(async () => {
+        try {
+          const [, fresh] = await jobContent(id);
+          const main = document.getElementById('main');
+          const y = window.scrollY;
+          disposeCharts();
+          main.replaceChildren(h('h1', {}, title), ...fresh);
+          flushDraw();
+          window.scrollTo(0, y);
+        } catch { /* the next tick tries again */ }
+      }, 30000);
     }
     return out;
   });
+}
+
+async function jobContent(id) {
+  const j = await get('/api/v1/jobs/' + encodeURIComponent(id));
+  const [series, progress, report] = await Promise.all([
+    get('/api/v1/series?job=' + encodeURIComponent(id)),
+    get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
+    get('/api/v1/jobs/' + encodeURIComponent(id) + '/report?lang=' + (getLang() === 'en' ? 'en' : 'zh')),
+  ]);
+  const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
+  // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
+  const est = j.estimate && j.estimate.cost && j.estimate.cost.median;
+  out.push(h('div', { class: 'cards' },
+    card(t('status'), statusName(j.status), 'job-status'),
+    card(t('costSoFar'), money(j.cost, j.currency), 'job-cost'),
+    est ? card(t('estimate'), money(est, j.currency)) : null,
+    card(t('gpuHours'), num(j.gpu_hours, 2)),
+    card(t('density'), pct(j.density)),
+    card(t('energy'), withUnit(j.energy_kwh, 2, 'kWh')),
+    card(t('peakMem'), withUnit(j.peak_mem_gib, 1, 'GiB')),
+    card(t('epochs'), num(j.epochs_done, 0))));
+  out.push(table([t('user'), t('project'), t('department'), t('model'), t('start'), t('end')],
+    [[j.user, j.project, j.department, j.model_type, date(j.start), date(j.end)]]));
+  if (can.stop() && (j.status === 'running' || j.status === 'pending')) {
+    const msg = h('span', { class: 'help', 'data-testid': 'stop-result' });
+    out.push(h('p', {}, h('button', { type: 'button', class: 'danger', 'data-testid': 'stop', onclick: async (e) => {
+      e.target.disabled = true;
+      try { await api('POST', '/api/v1/jobs/' + encodeURIComponent(id) + '/stop', { reason: 'dashboard' }); msg.textContent = t('stopAsked'); } catch (x) { msg.textContent = x.message; e.target.disabled = false; }
+    } }, t('stop')), ' ', msg));
+  }
+  out.push(...policySection(j, can.stop(), async (message) => {
+    await jobPage(id);
+    const line = document.querySelector('[data-testid=pause-result]') || document.querySelector('[data-testid=paused-line]');
+    if (line && message) line.textContent = message;
+  }));
+  out.push(...reportSection(report));
+  const parts = series.series || [];
+  if (parts.length === 0 || parts.every((p) => p.values.length === 0)) {
+    out.push(h('p', { class: 'notice' }, t('noSeries')));
+  } else {
+    // The charts' time axes read in the organisation's zone, as the as-of line does.
+    const times = parts.flatMap((p) => p.values.map((v) => v[0]));
+    out.push(h('p', { class: 'help', 'data-testid': 'series-span' },
+      `${t('samples')}: ${axisTime(times.reduce((a, b) => Math.min(a, b)))} – ${axisTime(times.reduce((a, b) => Math.max(a, b)))} (${t('chartTimes')(timeZone() || 'UTC')})`));
+    for (const [col, label] of [[1, t('utilisation')], [2, t('memory')], [3, t('power')]]) {
+      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
+      out.push(h('section', {}, h('h2', {}, label), el));
+      draw(() => chart(el, {
+        tooltip: { trigger: 'axis', formatter: (ps) => seriesTip(ps) },
+        grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
+        xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: (v) => axisTime(v) }, axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
+        yAxis: { type: 'value' },
+        series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
+      }));
+    }
+  }
+  const ep = progress.epochs || [];
+  if (ep.length === 0) {
+    out.push(h('p', { class: 'notice' }, t('noEpochs')));
+  } else {
+    const el = h('div', { class: 'chart small', role: 'img', 'aria-label': t('lossMap') });
+    out.push(h('section', {}, h('h2', {}, t('lossMap')), el,
+      table([t('epochs'), t('trainLoss'), t('valLoss'), 'mAP@0.5', 'mAP@0.5:0.95'],
+        ep.map((e) => [e.epoch, num(e.train_loss, 3), num(e.val_loss, 3), num(e.map50, 3), num(e.map50_95, 3)]), { testid: 'epochs', class: 'compact' })));
+    draw(() => chart(el, {
+      tooltip: { trigger: 'axis' },
+      legend: { data: [t('trainLoss'), t('valLoss'), 'mAP@0.5'] },
+      grid: { left: 8, right: 28, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: ep.map((e) => e.epoch) },
+      yAxis: [{ type: 'value' }, { type: 'value', min: 0, max: 1 }],
+      series: [
+        { name: t('trainLoss'), type: 'line', data: ep.map((e) => e.train_loss) },
+        { name: t('valLoss'), type: 'line', data: ep.map((e) => e.val_loss) },
+        { name: 'mAP@0.5', type: 'line', yAxisIndex: 1, data: ep.map((e) => e.map50) },
+      ],
+    }));
+  }
+  return [j, out];
 }
 
 // ---- leaderboard and waste ---------------------------------------------------------

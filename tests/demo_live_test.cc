@@ -1,0 +1,119 @@
+// demo --serve --live (src/cli/demo_live.h): the simulated month's last hour, held back
+// and streamed into the served ledger through remote write as the accelerated clock
+// reaches it, gives the month the batch demo gives, to the minor unit.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "child_process.h"
+#include "common/test_util.h"
+
+namespace gpuledger {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Waits up to `seconds` for `re` to match the file; returns its first group ("" if none).
+std::string WaitFor(const std::string& path, const std::regex& re, int seconds, std::string* text) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    *text = ReadAll(path);
+    std::smatch m;
+    if (std::regex_search(*text, m, re)) return m[1];
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return "";
+}
+
+// The group of `re` in `text` ("" if none).
+std::string Find(const std::string& text, const std::regex& re) {
+  std::smatch m;
+  return std::regex_search(text, m, re) ? std::string(m[1]) : std::string();
+}
+
+// Stops the child however the test ends.
+struct Stopper {
+  pid_t pid;
+  ~Stopper() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthToTheMinorUnit) {
+  testing::TempDir dir;
+  const std::string live_db = dir.path() + "/live.db", batch_db = dir.path() + "/batch.db";
+  const std::string out = dir.path() + "/live.out";
+  testing::Child demo = testing::Spawn({GPULEDGER_BINARY, "demo", "--db", live_db, "--interval", "5m", "--serve",
+                                        "--live", "--speed", "900", "--port", "0"},
+                                       {}, out);
+  Stopper stopper{demo.pid};
+  std::string text;
+  const std::string port = WaitFor(out, std::regex(R"(dashboard: http://127\.0\.0\.1:(\d+)/)"), 120, &text);
+  ASSERT_FALSE(port.empty()) << text;
+  const std::string held = Find(text, std::regex(R"(live: the last hour's (\d+) samples)"));
+  const std::string admin = Find(text, std::regex(R"(\n  admin\s+(glt_[0-9a-f]+))"));
+  ASSERT_FALSE(held.empty() || admin.empty()) << text;
+  EXPECT_NE(text.find("the reports are as of 2026-10-31T15:00:00Z"), std::string::npos) << text;
+  // An hour at 900 times the wall's pace: about 4 s.
+  const std::string done = WaitFor(out, std::regex(R"(live: (\d+) samples streamed)"), 60, &text);
+  ASSERT_FALSE(done.empty()) << text;
+  EXPECT_EQ(done, held) << "every held-back sample acknowledged";
+  EXPECT_GT(std::stoll(held), 0);
+
+  httplib::Client client("127.0.0.1", std::stoi(port));
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("gpuledger_samples_written_total " + held), std::string::npos)
+      << "they came in through remote write";
+  EXPECT_NE(metrics->body.find("gpuledger_remote_write_rejected_total 0"), std::string::npos);
+  // The month through the server, after the stream (its clock past the month's end) ...
+  const httplib::Headers auth = {{"Authorization", "Bearer " + admin}};
+  nlohmann::json live;
+  for (int i = 0; i < 50; ++i) {  // the journal's flush lands within seconds
+    auto r = client.Get("/api/v1/reports/monthly?month=2026-10&by=project&idle_gpus=0", auth);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    live = nlohmann::json::parse(r->body);
+    if (!live["partial"].get<bool>()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  kill(demo.pid, SIGTERM);
+  EXPECT_TRUE(WIFEXITED(testing::Wait(demo)));
+  stopper.pid = -1;
+  EXPECT_FALSE(live["partial"].get<bool>()) << live.dump();
+  // ... is the batch demo's, where every sample was written before the report.
+  testing::Child batch = testing::Spawn({GPULEDGER_BINARY, "demo", "--db", batch_db, "--interval", "5m"}, {},
+                                        dir.path() + "/batch.out");
+  ASSERT_EQ(testing::Wait(batch), 0);
+  testing::Child report = testing::Spawn({GPULEDGER_BINARY, "report", "--db", batch_db, "--month", "2026-10",
+                                          "--by", "project", "--format", "json"},
+                                         {}, dir.path() + "/batch.json");
+  ASSERT_EQ(testing::Wait(report), 0);
+  const auto want = nlohmann::json::parse(ReadAll(dir.path() + "/batch.json"));
+  EXPECT_EQ(live["total"]["cost"], want["total"]["cost"]);
+  EXPECT_EQ(live["total"]["covered_gpu_hours"], want["total"]["covered_gpu_hours"]);
+  ASSERT_EQ(live["lines"].size(), want["lines"].size());
+  for (size_t i = 0; i < want["lines"].size(); ++i) {
+    EXPECT_EQ(live["lines"][i]["key"], want["lines"][i]["key"]);
+    EXPECT_EQ(live["lines"][i]["cost"], want["lines"][i]["cost"]) << want["lines"][i]["key"];
+  }
+}
+
+}  // namespace
+}  // namespace gpuledger
