@@ -266,8 +266,9 @@ class SubmitApi : public Submit {
   void StartServer(PolicyMode mode) {
     auto ledger = OpenLedger(db_);
     ASSERT_TRUE(ledger.ok());
-    for (Role role : {Role::kIngest, Role::kUser, Role::kAdmin}) {
-      auto t = MakeToken(role, role == Role::kUser ? "vision" : "", "", kClock.Now());
+    for (Role role : {Role::kIngest, Role::kUser, Role::kAdmin, Role::kDeptAdmin, Role::kFinance}) {
+      auto t = MakeToken(role, role == Role::kUser ? "vision" : "",
+                         role == Role::kDeptAdmin ? "research" : "", kClock.Now());
       ASSERT_TRUE(t.ok()) << t.status().ToString();
       ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
       tokens_[role] = t->secret;
@@ -353,6 +354,46 @@ TEST_F(SubmitApi, SubmissionsGiveTheCliAnswers) {
   EXPECT_EQ(v["estimate"]["made"], "2026-11-15T12:00:00Z");
   EXPECT_FALSE((*l)->GetJob("a2")->has_value());
   EXPECT_FALSE((*l)->GetEstimate("a2")->has_value());  // refused over max_cost: nothing kept
+}
+
+// Users and department admins ask for the estimate (the dashboard's form) of their own
+// project's or department's job: the dry run's answer, as an admin gets it; a
+// registration, another project or department, and finance are refused; nothing stored.
+TEST_F(SubmitApi, UsersAndDeptAdminsGetTheDryRunOfTheirOwnJobsOnly) {
+  StartServer(PolicyMode::kEnforce);
+  const std::string dry = Body("e1", "reg/yolo:train-yolov8-small-cu118").insert(1, R"("dry_run": true, )");
+  auto admin = Post("/api/v1/submissions", Role::kAdmin, dry);
+  ASSERT_TRUE(admin);
+  ASSERT_EQ(admin->status, 200) << admin->body;
+  const auto want = nlohmann::json::parse(admin->body)["estimate"];
+  for (Role role : {Role::kUser, Role::kDeptAdmin}) {
+    auto res = Post("/api/v1/submissions", role, dry);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const auto j = nlohmann::json::parse(res->body);
+    EXPECT_EQ(j["registered"], false);
+    EXPECT_EQ(j["estimate"], want) << "the same estimate as the admin's";
+  }
+  std::string other = dry;
+  other.replace(other.find(R"("project": "vision")"), 19, R"("project": "retail")");
+  auto res = Post("/api/v1/submissions", Role::kUser, other);
+  EXPECT_EQ(res->status, 403) << res->body;
+  EXPECT_NE(res->body.find("estimates its project's jobs, not 'retail'"), std::string::npos) << res->body;
+  std::string dept = dry;
+  dept.replace(dept.find(R"("department": "research")"), 24, R"("department": "finance")");
+  res = Post("/api/v1/submissions", Role::kDeptAdmin, dept);
+  EXPECT_EQ(res->status, 403) << res->body;
+  EXPECT_NE(res->body.find("estimates its department's jobs, not 'finance'"), std::string::npos) << res->body;
+  res = Post("/api/v1/submissions", Role::kDeptAdmin, Body("e2", "reg/yolo:train-yolov8-small-cu118"));
+  EXPECT_EQ(res->status, 403) << res->body;
+  EXPECT_NE(res->body.find(R"(asks for estimates only)"), std::string::npos) << res->body;
+  EXPECT_EQ(Post("/api/v1/submissions", Role::kFinance, dry)->status, 403);
+  auto ledger = OpenLedger(db_);
+  ASSERT_TRUE(ledger.ok());
+  for (const char* id : {"e1", "e2"}) {
+    EXPECT_FALSE((*ledger)->GetJob(id)->has_value()) << id;
+    EXPECT_FALSE((*ledger)->GetEstimate(id)->has_value()) << id;
+  }
 }
 
 TEST_F(SubmitApi, JobsApiRefusesANewPendingJobInEnforceModeAndWarnsAboutARunningOne) {

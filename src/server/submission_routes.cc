@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/ids.h"
 #include "ingest/importers.h"
 #include "server/http_front.h"
 #include "server/reply.h"
@@ -66,11 +67,14 @@ StatusOr<SubmissionBody> ParseSubmissionBody(const std::string& text, TimeMs now
 }  // namespace
 
 void Server::SubmissionRoutes() {
-  // The roles that register jobs (POST /api/v1/jobs): ingest and admin tokens.
+  // The roles that register jobs (POST /api/v1/jobs): ingest and admin tokens. Users and
+  // department admins ask for the estimate only (dry_run), of their project's or
+  // department's job: the answer names no other job or user.
   http_->Post("/api/v1/submissions", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = Authenticate(req, res);
     if (!p) return;
-    if (p->role != Role::kIngest && p->role != Role::kAdmin) {
+    const bool estimates_only = p->role == Role::kUser || p->role == Role::kDeptAdmin;
+    if (p->role != Role::kIngest && p->role != Role::kAdmin && !estimates_only) {
       return Deny(req, res, *p,
                   PermissionDenied("role " + std::string(RoleName(p->role)) +
                                    " may not submit jobs (ingest and admin tokens do)"));
@@ -78,6 +82,29 @@ void Server::SubmissionRoutes() {
     if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
     auto body = ParseSubmissionBody(req.body, clock_.Now());
     if (!body.ok()) return Reply(res, body.status());
+    if (estimates_only) {
+      const std::string role(RoleName(p->role));
+      const Job& j = body->req.job;
+      if (!body->dry_run) {
+        return Deny(
+            req, res, *p,
+            PermissionDenied("role " + role +
+                             " asks for estimates only: send \"dry_run\": true (jobs are registered by "
+                             "ingest and admin tokens)"));
+      }
+      if (p->role == Role::kUser && j.project != p->project) {
+        return Deny(
+            req, res, *p,
+            PermissionDenied("a user token of project '" + p->project +
+                             "' estimates its project's jobs, not '" + EscapeForMessage(j.project) + "'"));
+      }
+      if (p->role == Role::kDeptAdmin && j.department != p->department) {
+        return Deny(req, res, *p,
+                    PermissionDenied("a dept_admin token of department '" + p->department +
+                                     "' estimates its department's jobs, not '" +
+                                     EscapeForMessage(j.department) + "'"));
+      }
+    }
     MutexLock lock(ledger_mu_);
     if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // the books it estimates from
     auto sub = PrepareSubmission(*ledger_, options_.policy, std::move(body->req), clock_.Now());

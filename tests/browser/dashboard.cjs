@@ -385,6 +385,19 @@ async function main() {
       check(run.status === 200 && run.json.stop === true, `the run's next progress report is told to stop (${JSON.stringify(run.json)})`);
       const csrf = await page.evaluate(async (id) => (await fetch(`/api/v1/jobs/${id}/stop`, { method: 'POST' })).status, ownRunning.id);
       check(csrf === 403, `a state change with the cookie but no CSRF token is refused (got ${csrf})`);
+      // The estimate form: the user's own project (fixed), its department from its jobs.
+      await page.goto(base + '#/estimate');
+      await settle(page, '[data-testid=estimate-form]');
+      check(await page.getAttribute('[data-testid=estimate-form] input[name=project]', 'readonly') !== null &&
+        (await page.inputValue('[data-testid=estimate-form] input[name=department]')) === 'manufacturing', "user: the estimate form starts at its project and department");
+      await page.fill('[data-testid=estimate-form] input[name=user]', 'lisi');
+      await page.fill('[data-testid=estimate-form] input[name=image]', 'registry.local/yolo/train:train-yolo11-small-cu118');
+      const before = (await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=1')).json.total;
+      await page.click('[data-testid=estimate-ask]');
+      await settle(page, '[data-testid=verdict], [data-testid=estimate-error]');
+      const said = await page.textContent('[data-testid=estimate-result]');
+      check(/expected to cost CN¥[\d,.]+/.test(said), `user: the estimate form answers for its project (${said.slice(0, 160)})`);
+      check((await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=1')).json.total === before, "user: the estimate registers no job");
       await ctx.close();
       const phone = await signIn(browser, base, tokens.user, { width: 390, height: 844 });
       await settle(phone.page, '[data-testid=lines-project]');

@@ -26,7 +26,7 @@ const can = {
   tokens: () => state.me.role === 'admin',
   budgets: () => state.me.role !== 'ingest',
   setBudget: () => ['admin', 'dept_admin'].includes(state.me.role),
-  estimate: () => state.me.role === 'admin',
+  estimate: () => ['admin', 'dept_admin', 'user'].includes(state.me.role),
   byUser: () => state.me.role !== 'finance',
   finance: () => ['admin', 'finance'].includes(state.me.role),
   variants: () => state.me.role !== 'ingest',
@@ -595,13 +595,19 @@ function budgetForm(msg, currency) {
 
 async function estimate() {
   await page(t('estimateTitle'), async () => {
-    if (!can.estimate()) return h('p', { class: 'notice', 'data-testid': 'forbidden' }, t('estimateRole'));
+    if (!can.estimate()) return errorBox(new ApiError(403, 'permission_denied', t('forbidden')));
     const result = h('div', { 'data-testid': 'estimate-result' });
     // The last request's values are kept while signed in (a language switch redraws the form).
     const last = state.estimate || {};
     const f = (name, label, value = '', type = 'text', extra = {}) =>
       h('label', {}, label + ' ', h('input', { name, type, value: last[name] !== undefined ? last[name] : value, ...extra }));
     const me = state.me;
+    // A user's token names its project, not its department: the project's jobs do.
+    let department = me.department || '';
+    if (me.role === 'user' && !department) {
+      const one = await get('/api/v1/jobs?limit=1');
+      department = one.jobs.length ? one.jobs[0].department : '';
+    }
     const form = h('form', { class: 'filters', 'data-testid': 'estimate-form', onsubmit: async (e) => {
       e.preventDefault();
       const v = Object.fromEntries(new FormData(e.target));
@@ -616,8 +622,9 @@ async function estimate() {
         result.replaceChildren(...estimateView(await api('POST', '/api/v1/submissions', body)));
       } catch (x) { result.replaceChildren(h('p', { class: 'error', 'data-testid': 'estimate-error' }, x.message)); }
     } },
-    f('user', t('user'), '', 'text', { required: true }), f('project', t('project'), me.project || '', 'text', { required: true }),
-    f('department', t('department'), me.department || '', 'text', { required: true }),
+    f('user', t('user'), '', 'text', { required: true }),
+    f('project', t('project'), me.project || '', 'text', { required: true, readonly: me.role === 'user' || undefined }),
+    f('department', t('department'), department, 'text', { required: true, readonly: me.role === 'dept_admin' || undefined }),
     f('model_type', t('model'), 'yolo11s', 'text', { required: true }), f('image', t('image'), '', 'text', { size: 40, placeholder: 'registry/yolo/train:train-yolo11-small-cu118' }),
     f('gpu_model', t('gpuModel'), 'A10G'), f('gpu_count', t('gpuCount'), '1', 'number', { min: 1, max: 64 }),
     f('epochs', t('epochs'), '100', 'number', { min: 1 }), f('imgsz', t('imgsz'), '640', 'number', { min: 32, step: 32 }),
