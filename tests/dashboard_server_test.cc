@@ -33,6 +33,7 @@ class DashboardServerTest : public ::testing::Test {
                      const std::string& department, TimeMs submitted, JobStatus status) {
     Job j;
     j.id = id, j.user = user, j.project = project, j.department = department, j.model_type = "yolov8s";
+    j.gpu_model = id == "j3" ? "A100-SXM4-80GB" : "A10G";
     j.submitted_ms = submitted, j.start_ms = submitted, j.status = status;
     if (status != JobStatus::kRunning) j.end_ms = submitted + kHourMs;
     return j;
@@ -214,6 +215,8 @@ TEST_F(DashboardServerTest, JobListFiltersAndPages) {
   EXPECT_EQ(Ids(Jobs(admin_, "?user=lisi")), (std::vector<std::string>{"j2"}));
   EXPECT_EQ(Ids(Jobs(admin_, "?model=yolov8s&from=2026-11-12T00:00:00Z&to=2026-11-13T00:00:00Z")),
             (std::vector<std::string>{"j3"}));
+  EXPECT_EQ(Ids(Jobs(admin_, "?gpu_model=A10G")), (std::vector<std::string>{"j1", "j2", "j0"}));
+  EXPECT_EQ(Ids(Jobs(admin_, "?gpu_model=A100-SXM4-80GB&month=2026-11")), (std::vector<std::string>{"j3"}));
   const nlohmann::json page = Jobs(admin_, "?limit=2&offset=1");
   EXPECT_EQ(Ids(page), (std::vector<std::string>{"j2", "j3"}));
   EXPECT_EQ(page["total"], 4);

@@ -23,7 +23,7 @@ constexpr int64_t kDefaultJobPage = 50;
 constexpr int64_t kMaxJobPage = 500;
 
 struct JobFilter {
-  std::string project, user, model, department;
+  std::string project, user, model, department, gpu_model;
   std::optional<JobStatus> status;
   Window span{kMinTimeMs, kMaxTimeMs};  // jobs whose run (or, not started, submission) overlaps it
   int64_t limit = kDefaultJobPage;
@@ -47,6 +47,7 @@ StatusOr<JobFilter> ParseJobFilter(const httplib::Request& req, const BooksConte
   f.project = req.get_param_value("project");
   f.user = req.get_param_value("user");
   f.model = req.get_param_value("model");
+  f.gpu_model = req.get_param_value("gpu_model");
   if (req.has_param("status")) {
     ASSIGN_OR_RETURN(f.status, ParseJobStatus(req.get_param_value("status")));
   }
@@ -79,6 +80,7 @@ bool Matches(const JobFilter& f, const Job& j) {
   if (!f.department.empty() && j.department != f.department) return false;
   if (!f.user.empty() && j.user != f.user) return false;
   if (!f.model.empty() && j.model_type != f.model) return false;
+  if (!f.gpu_model.empty() && j.gpu_model != f.gpu_model) return false;
   if (f.status && j.status != *f.status) return false;
   const TimeMs begin = j.start_ms != 0 ? j.start_ms : j.submitted_ms;
   const TimeMs end = j.end_ms != 0 ? j.end_ms : kMaxTimeMs;
@@ -110,8 +112,8 @@ void Server::ListRoutes() {
       return Deny(req, res, *p,
                   PermissionDenied("role " + std::string(RoleName(p->role)) + " lists no jobs"));
     }
-    if (Status s =
-            OnlyParams(req, {"month", "from", "to", "project", "user", "status", "model", "limit", "offset"});
+    if (Status s = OnlyParams(req, {"month", "from", "to", "project", "user", "status", "model", "gpu_model",
+                                    "limit", "offset"});
         !s.ok())
       return Reply(res, s);
     MutexLock lock(ledger_mu_);

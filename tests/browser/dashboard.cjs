@@ -66,9 +66,9 @@ async function settle(page, selector) {
   await page.waitForTimeout(300);  // charts draw on the next frame
 }
 
-async function shot(page, name) {
+async function shot(page, name, fullPage = false) {
   fs.mkdirSync(shots, { recursive: true });
-  await page.screenshot({ path: path.join(shots, name + '.png') });
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage });
 }
 
 async function main() {
@@ -99,7 +99,17 @@ async function main() {
       check(text.includes('manufacturing') && text.includes('retail'), 'admin overview: departments side by side');
       check(await page.isVisible('[data-testid=idle]'), 'admin overview: idle capacity by GPU model');
       check(/as of/.test(await page.textContent('[data-testid=asof]')), 'overview shows its as-of time');
+      const trendCols = await page.$$eval('[data-testid=trend] thead th', (ths) => ths.map((th) => th.textContent));
+      check(trendCols.length === 3 && trendCols.at(-1).endsWith('*'), `overview: cost by month from the first with any cost, the last in progress (${trendCols.slice(1).join(' ')})`);
+      check((await page.$$('[data-testid=share-image] tbody tr')).length > 1 && (await page.$$('[data-testid=share-framework] tbody tr')).length > 1,
+        'overview: share of cost by image tag and by framework version');
+      const bins = await page.$$eval('[data-testid=density-histogram] tbody tr td:nth-child(2)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
+      const overviewMonth = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months.at(-1).month;
+      const byJob = (await apiAs(base, tokens.admin, 'GET', `/api/v1/reports/monthly?month=${overviewMonth}&by=job&idle_gpus=0`)).json;
+      const sampled = byJob.lines.filter((l) => l.density !== null).length;
+      check(bins.length === 10 && bins.reduce((a, b) => a + b, 0) === sampled, `overview: the density histogram holds the month's ${sampled} sampled jobs (${bins.join(' ')})`);
       await shot(page, 'overview-en');
+      await shot(page, 'overview-full-en', true);
       await page.click('[data-testid=lang]');
       await settle(page, '[data-testid=lines-department]');
       check((await page.textContent('header')).includes('概览'), 'language switch: the page is in Chinese');
@@ -211,6 +221,21 @@ async function main() {
       check(after === 401, `the revoked token's session answers 401 (got ${after})`);
       await other.ctx.close();
 
+      // Jobs: filtered by GPU model and a date range (days in the ledger's zone).
+      await page.goto(base + '#/jobs');
+      await settle(page, '[data-testid=jobs]');
+      await page.fill('form.filters input[name=gpu_model]', 'A100-SXM4-80GB');
+      await page.fill('form.filters input[name=from]', '2026-10-30');
+      await page.fill('form.filters input[name=to]', '2026-10-31');
+      await page.click('form.filters button[type=submit]');
+      await page.waitForFunction(() => location.hash.includes('from='));
+      await settle(page, '[data-testid=jobs], [data-testid=no-jobs]');
+      const gpuCells = await page.$$eval('[data-testid=jobs] tbody tr td:nth-child(6)', (tds) => tds.map((td) => td.textContent));
+      const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+      check(gpuCells.length > 0 && gpuCells.every((c) => c.includes('A100')) && hash.includes('from=2026-10-29T16:00:00Z') && hash.includes('to=2026-10-31T16:00:00Z'),
+        `jobs: filtered by GPU model and two days in Asia/Shanghai (${gpuCells.length} rows, ${hash})`);
+      check((await page.inputValue('form.filters input[name=to]')) === '2026-10-31', 'jobs: the filter shows the last day it includes');
+
       // Variants: the comparison by framework, two versions side by side.
       const cmp = (await apiAs(base, tokens.admin, 'GET', '/api/v1/compare?by=framework')).json;
       await page.goto(base + '#/variants');
@@ -290,6 +315,7 @@ async function main() {
       const { ctx, page } = await signIn(browser, base, tokens.finance);
       await settle(page, '[data-testid=lines-department]');
       check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
+      check(await page.isVisible('[data-testid=trend]') && !(await page.isVisible('[data-testid=density-histogram]')), 'finance: the trend, no job histogram');
       let seen = '';
       for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]'],
         ['#/variants', '[data-testid=variants]'], ['#/finance', '[data-testid=months]'], ['#/allocation?by=department', '[data-testid=allocation]']]) {

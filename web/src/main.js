@@ -7,6 +7,7 @@ import { h, table, card, asOfLine } from './dom.js';
 import { financeView } from './finance.js';
 import { variantsView } from './variants.js';
 import { allocationView } from './allocation.js';
+import { loadMore, trendSection, shareSection, densitySection } from './overview_more.js';
 import { policySection, reportSection } from './job.js';
 
 const state = { me: null, month: null, timer: null };
@@ -170,8 +171,11 @@ function emptyLedger() {
 async function overview() {
   const role = state.me.role;
   const groups = role === 'admin' || role === 'finance' ? ['department', 'project'] : ['project'];
-  const load = () => Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`)));
-  const render = (reports) => {
+  const load = () => Promise.all([
+    Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`))),
+    loadMore(state.month, groups[0], can.byUser()),
+  ]);
+  const render = ([reports, [range, byImage, byFramework, byJob]]) => {
     const r = reports[0];
     const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(r, true)];
     if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
@@ -194,11 +198,13 @@ async function overview() {
         r.idle_by_gpu_model.map((m) => [m.gpu_model, num(m.capacity_gpu_hours), num(m.allocated_gpu_hours), num(m.unallocated_gpu_hours),
           num(m.held_idle_gpu_hours), num(m.held_no_data_gpu_hours), money(m.unallocated_cost, r.currency)]), { testid: 'idle' })));
     }
+    out.push(trendSection(range, draw), h('div', { class: 'halves' }, shareSection(byImage, draw), shareSection(byFramework, draw)));
+    if (byJob) out.push(densitySection(byJob, draw));
     return out;
   };
   await page(t('overview'), async () => {
-    const reports = await load();
-    if (reports[0].partial) {
+    const loaded = await load();
+    if (loaded[0][0].partial) {
       state.timer = setInterval(async () => {
         try {
           const fresh = await load();
@@ -209,17 +215,16 @@ async function overview() {
         } catch { /* the next tick tries again */ }
       }, 30000);
     }
-    return render(reports);
+    return render(loaded);
   });
 }
-
 
 
 // ---- jobs --------------------------------------------------------------------------
 
 async function jobs(params) {
   const q = new URLSearchParams(params);
-  if (!q.has('month') && !q.has('from')) q.set('month', state.month);
+  if (!q.has('month') && !q.has('from') && !q.has('to')) q.set('month', state.month);
   if (!q.has('limit')) q.set('limit', '50');
   await page(t('jobs'), async () => {
     const list = await get('/api/v1/jobs?' + q.toString());
@@ -230,12 +235,21 @@ async function jobs(params) {
       e.preventDefault();
       const f = new URLSearchParams();
       for (const [k, v] of new FormData(e.target)) if (v) f.set(k, v);
+      // A date range replaces the month (the API takes one or the other): from the start
+      // of the first day to the end of the last, in the organisation's zone.
+      if (f.get('from') || f.get('to')) {
+        f.delete('month');
+        if (f.get('from')) f.set('from', zonedDate(f.get('from')));
+        if (f.get('to')) f.set('to', zonedDate(f.get('to'), true));
+      }
       if (f.get('month')) state.month = f.get('month');
       location.hash = '#/jobs?' + f.toString();
     } },
     h('label', {}, t('status') + ' ', status),
     state.me.role !== 'user' ? field('project', t('project')) : null,
-    field('user', t('user')), field('model', t('model')), field('month', t('month'), 'month'),
+    field('user', t('user')), field('model', t('model')), field('gpu_model', t('gpuModel')), field('month', t('month'), 'month'),
+    h('label', {}, t('from') + ' ', h('input', { name: 'from', type: 'date', value: q.get('from') ? dateIn(q.get('from')) : '' })),
+    h('label', {}, t('to') + ' ', h('input', { name: 'to', type: 'date', value: q.get('to') ? dateIn(q.get('to'), true) : '' })),
     h('button', { type: 'submit' }, t('filter')));
     const offset = Number(list.offset);
     const pager = h('div', { class: 'pager' },
@@ -497,15 +511,28 @@ async function budgets(message) {
   });
 }
 
-// The UTC instant the 1st of month m of year y begins in zone tz.
-function zonedMonthStart(y, m, tz) {
-  const guess = Date.UTC(y, m - 1, 1);
+// The UTC instant day d of month m of year y begins in zone tz (d past the month's end
+// rolls over, as Date.UTC does).
+function zonedDayStart(y, m, d, tz) {
+  const guess = Date.UTC(y, m - 1, d);
   const offset = (ms) => {
     const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: tz || 'UTC', hourCycle: 'h23', year: 'numeric', month: 'numeric',
       day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms)).map((q) => [q.type, q.value]));
     return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second)) - ms;
   };
   return guess - offset(guess - offset(guess));
+}
+const zonedMonthStart = (y, m, tz) => zonedDayStart(y, m, 1, tz);
+// An ISO date (YYYY-MM-DD) in the organisation's zone, and the instant it begins (or,
+// with `after`, ends) as the API's RFC 3339.
+function zonedDate(iso, after = false) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return new Date(zonedDayStart(y, m, d + (after ? 1 : 0), timeZone())).toISOString().replace('.000Z', 'Z');
+}
+// The date (YYYY-MM-DD, the organisation's zone) of an instant, or of the day before it.
+function dateIn(isoTime, before = false) {
+  const ms = Date.parse(isoTime) - (before ? 1 : 0);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() || 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
 }
 
 // The month's jobs the caller may read (GET /api/v1/jobs, 500 a page, at most 20 pages).
