@@ -103,9 +103,9 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, const HeldBack& held, std::ostre
   out << std::flush;
   int sig = 0;
   sigwait(&set, &sig);
-  out << "gpuledger demo: signal " << sig << ", stopping" << std::endl;
   stop = true;
-  if (live.joinable()) live.join();
+  if (live.joinable()) live.join();  // before this thread writes to `out` again
+  out << "gpuledger demo: signal " << sig << ", stopping" << std::endl;
   server.Stop();
   return OkStatus();
 }
@@ -172,7 +172,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   out << "next: gpuledger report --db " << a.db << " --month " << opt.month.ToString()
       << " --by project|user|model|image|framework|gpu-model [--format csv|json] [--share-idle]\n"
       << "      gpuledger jobs --db " << a.db << " --month " << opt.month.ToString() << "\n"
-      << "      gpuledger demo --serve   (the dashboard on this ledger, docs/DASHBOARD.md)\n";
+      << "      gpuledger demo --serve [--live]   (the dashboard on this ledger, docs/DASHBOARD.md)\n";
   if (!a.serve) return OkStatus();
   ledger.reset();
   return ServeDemo(a, serve_from, held, out);

@@ -258,10 +258,15 @@ async function main() {
       await settle(page, '[data-testid=allocation]');
       const current = (await apiAs(base, tokens.admin, 'GET', '/api/v1/months')).json.months.at(-1).month;
       const shared = (await apiAs(base, tokens.admin, 'GET', `/api/v1/reports/monthly?month=${current}&by=gpu-model&share_idle=true&idle_gpus=0`)).json;
-      const totalRow = await page.textContent('[data-testid=allocation] tr.total');
-      const shownTotal = Number(shared.total.cost).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-      check(totalRow.includes(shownTotal) && (await page.$$('[data-testid=allocation] tbody tr:not(.other):not(.total)')).length === shared.lines.length,
-        `allocation: ${shared.lines.length} GPU models with idle shared, total ${shownTotal} as the report's`);
+      // The month is in progress and the clock runs on: the page's figures are its own
+      // as-of's, so the rows are checked against its total (to the cent), and the lines
+      // against the API's count.
+      const cents = (txt) => Math.round(Number(txt.replace(/[^0-9.-]/g, '')) * 100);
+      const costs = await page.$$eval('[data-testid=allocation] tbody tr', (trs) => trs.map((tr) => [tr.className, tr.children[10].textContent]));
+      const rowsSum = costs.filter(([c]) => c !== 'total').reduce((a, [, v]) => a + cents(v), 0);
+      const totalCents = cents(costs.find(([c]) => c === 'total')[1]);
+      check(rowsSum === totalCents && costs.filter(([c]) => c === '').length === shared.lines.length,
+        `allocation: ${shared.lines.length} GPU models with idle shared; its rows sum to its total (${rowsSum} = ${totalCents} cents)`);
       await page.click('[data-sort=gpu_hours]');
       const sorted = await page.getAttribute('[data-testid=allocation]', 'data-sorted');
       const hours = await page.$$eval('[data-testid=allocation] tbody tr:not(.other):not(.total) td:nth-child(3)', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
@@ -295,6 +300,24 @@ async function main() {
       await page.goto(base + '#/jobs/' + encodeURIComponent(other2.id));
       await settle(page, '[data-testid=pause]');
       check((await page.$$('[data-testid=per-gpu] tbody tr')).length > 0 && await page.isVisible('[data-testid=phases]'), 'job page: per-GPU figures and phases');
+      const shaded = Number(await page.getAttribute('[data-phases]', 'data-phases'));
+      const rep = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/report`)).json.phases;
+      const want = (rep.loading_gpu_hours > 0 ? 1 : 0) + (rep.tail_gpu_hours > 0 ? 1 : 0);
+      check(shaded <= want, `job page: the utilisation chart shades only the phases its report has (${shaded} of ${want})`);
+      let loadingJob = null;
+      for (const j of all.json.jobs.filter((x) => x.status === 'running')) {
+        const r = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${j.id}/report`)).json;
+        if (r.phases.loading_gpu_hours > 0) { loadingJob = j.id; break; }
+      }
+      if (loadingJob) {
+        await page.goto(base + '#/jobs/' + encodeURIComponent(loadingJob));
+        await settle(page, '[data-phases]');
+        check(Number(await page.getAttribute('[data-phases]', 'data-phases')) >= 1, `job page: ${loadingJob}'s loading phase is shaded on its utilisation chart`);
+        await page.goto(base + '#/jobs/' + encodeURIComponent(other2.id));
+        await settle(page, '[data-testid=pause]');
+      } else {
+        check(false, 'the demo has a running job with a loading phase to shade');
+      }
       check(await page.isVisible('[data-testid=advice], [data-testid=no-advice]'), 'job page: the advice section');
       page.once('dialog', (d) => d.accept('browser test pause'));
       await page.click('[data-testid=pause]');
@@ -303,6 +326,7 @@ async function main() {
       check(pol.paused_now && pol.decisions.some((d) => d.rule === 'manual' && d.data.reason === 'browser test pause') &&
         (await page.textContent('[data-testid=decisions]')).includes('manual'), 'admin pauses a running job from its page: a manual decision, paused now');
       await shot(page, 'job-paused-en');
+      await shot(page, 'job-full-en', true);
       await page.click('[data-testid=resume]');
       await page.waitForFunction(() => !document.querySelector('[data-testid=resume]') || document.querySelector('[data-testid=pause-result]')?.textContent, null, { timeout: 20000 });
       const pol2 = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/decisions`)).json;

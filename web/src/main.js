@@ -345,15 +345,31 @@ async function jobContent(id) {
     const times = parts.flatMap((p) => p.values.map((v) => v[0]));
     out.push(h('p', { class: 'help', 'data-testid': 'series-span' },
       `${t('samples')}: ${axisTime(times.reduce((a, b) => Math.min(a, b)))} – ${axisTime(times.reduce((a, b) => Math.max(a, b)))} (${t('chartTimes')(timeZone() || 'UTC')})`));
+    // The loading and tail phases shaded on the utilisation chart where the job's report
+    // has them (docs/METERING.md "Phases": before the first sample above 70 %, after the
+    // last one; over all GPUs). The meter also reads the sample that covers the hold's
+    // start, so on a shared GPU a span the chart would shade can be the meter's steady.
+    const dense = parts.flatMap((p) => p.values.filter((v) => v[1] > 70).map((v) => v[0]));
+    const phases = [];
+    const ph = report.phases || {};
+    if (dense.length) {
+      const lo = (xs) => xs.reduce((a, b) => Math.min(a, b));
+      const hi = (xs) => xs.reduce((a, b) => Math.max(a, b));
+      const [firstDense, lastDense, first, last] = [lo(dense), hi(dense), lo(times), hi(times)];
+      if (firstDense > first && ph.loading_gpu_hours > 0) phases.push([{ name: t('phaseLoadingShort'), xAxis: first }, { xAxis: firstDense }]);
+      if (last > lastDense && ph.tail_gpu_hours > 0) phases.push([{ name: t('phaseTailShort'), xAxis: lastDense }, { xAxis: last }]);
+    }
     for (const [col, label] of [[1, t('utilisation')], [2, t('memory')], [3, t('power')]]) {
-      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label });
+      const el = h('div', { class: 'chart small', role: 'img', 'aria-label': label, 'data-phases': col === 1 ? phases.length : undefined });
       out.push(h('section', {}, h('h2', {}, label), el));
+      const shaded = (p, i) => (col === 1 && i === 0 && phases.length
+        ? { markArea: { silent: true, itemStyle: { color: 'rgba(217, 164, 65, 0.18)' }, label: { color: '#7a5a12' }, data: phases } } : {});
       draw(() => chart(el, {
         tooltip: { trigger: 'axis', formatter: (ps) => seriesTip(ps) },
         grid: { left: 8, right: 28, top: 16, bottom: 8, containLabel: true },
         xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: (v) => axisTime(v) }, axisPointer: { label: { formatter: (p) => axisTime(p.value) } } },
         yAxis: { type: 'value' },
-        series: parts.map((p) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]) })),
+        series: parts.map((p, i) => ({ name: p.gpu, type: 'line', showSymbol: false, data: p.values.map((v) => [v[0], v[col]]), ...shaded(p, i) })),
       }));
     }
   }
