@@ -784,9 +784,10 @@ TEST_P(ExportApi, EachRoleGetsWhatItMaySee) {
   ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-10&by=project&share_idle=true", Role::kFinance, &report),
             200);
   std::map<std::string, std::string> want;
-  for (const auto& l : nlohmann::json::parse(report)["lines"]) want[l["key"]] = l["cost"];
+  const nlohmann::json report_json = nlohmann::json::parse(report), export_json = nlohmann::json::parse(body);
+  for (const auto& l : report_json["lines"]) want[l["key"]] = l["cost"];
   size_t lines = 0;
-  for (const auto& l : nlohmann::json::parse(body)["lines"]) {
+  for (const auto& l : export_json["lines"]) {
     if (l["line_kind"] != "usage") continue;
     ++lines;
     EXPECT_EQ(l["cost"], want[l["key"].get<std::string>()]) << l.dump();
