@@ -449,6 +449,21 @@ async function main() {
       check(/expected to cost CN¥[\d,.]+/.test(said), `user: the estimate form answers for its project (${said.slice(0, 160)})`);
       check((await apiAs(base, tokens.admin, 'GET', '/api/v1/jobs?limit=1')).json.total === before, "user: the estimate registers no job");
       await ctx.close();
+      // Live: a running job's page is read again on its own (every 30 s; 1.5 s here) and
+      // its as-of moves on with the server's clock.
+      {
+        const live = await signIn(browser, base, tokens.user);
+        await live.page.evaluate(() => localStorage.setItem('gl_refresh_ms', '1500'));
+        await live.page.reload();
+        await live.page.waitForSelector('[data-testid=who]');
+        await live.page.goto(base + '#/jobs/' + encodeURIComponent(ownRunning.id));
+        await settle(live.page, '[data-testid=asof][data-partial]');
+        const first = await live.page.getAttribute('[data-testid=asof]', 'data-as-of');
+        await live.page.waitForFunction((a) => document.querySelector('[data-testid=asof]')?.getAttribute('data-as-of') !== a, first, { timeout: 15000 });
+        const later = await live.page.getAttribute('[data-testid=asof]', 'data-as-of');
+        check(Date.parse(later) > Date.parse(first) && await live.page.isVisible('[data-testid=job-cost]'), `a running job's page refreshes on its own (as of ${first} → ${later})`);
+        await live.ctx.close();
+      }
       const phone = await signIn(browser, base, tokens.user, { width: 390, height: 844 });
       await settle(phone.page, '[data-testid=lines-project]');
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -31,7 +31,7 @@ export function card(label, value, testid) {
 // The books' as-of time in the organisation's zone; a month in progress says so (and, on
 // a page that polls, that it refreshes).
 export function asOfLine(r, live = false) {
-  return h('p', { class: 'asof', 'data-testid': 'asof' },
-    `${t('asOf')} ${date(r.as_of, r.timezone)} (${r.timezone || ''})` + (r.partial ? ` · ${t('partial')}` : '') +
+  return h('p', { class: 'asof', 'data-testid': 'asof', 'data-as-of': r.as_of, 'data-partial': (r.partial && live) || undefined },
+    `${t('asOf')} ${date(r.as_of, r.timezone)}` + (r.timezone ? ` (${r.timezone})` : '') + (r.partial ? ` · ${t('partial')}` : '') +
     (r.partial && live ? ` · ${t('refreshes')}` : ''));
 }

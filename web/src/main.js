@@ -74,15 +74,36 @@ function monthPicker(onchange) {
 }
 
 
-async function page(title, body) {
+// A page: its title, then what `body` builds. With `refresh`, a page that shows books
+// still being written (an as-of line marked data-partial) is built again every 30 s and
+// redrawn in place, its scroll kept; pages with forms do not refresh (what is being
+// typed would be lost).
+// How often a refreshing page is built again; a test may set a shorter time in the
+// browser's storage (gl_refresh_ms).
+const REFRESH_MS = Number(localStorage.getItem('gl_refresh_ms')) || 30000;
+
+async function page(title, body, { refresh = false } = {}) {
   disposeCharts();
   clearTimer();
   const main = h('main', { id: 'main' }, h('h1', {}, title), h('p', { class: 'loading' }, t('loading')));
   app.replaceChildren(header(), main);
-  try {
-    const content = await body();
+  const show = (content) => {
     main.replaceChildren(h('h1', {}, title), ...[].concat(content));
     flushDraw();
+  };
+  try {
+    show(await body());
+    if (refresh && main.querySelector('[data-partial]')) {
+      state.timer = setInterval(async () => {
+        try {
+          const fresh = await body();
+          const y = window.scrollY;
+          disposeCharts();
+          show(fresh);
+          window.scrollTo(0, y);
+        } catch { drawQueue = []; /* the next tick tries again */ }
+      }, REFRESH_MS);
+    }
   } catch (e) {
     drawQueue = [];
     if (e instanceof ApiError && e.status === 401) return showLogin(e.message);
@@ -202,21 +223,7 @@ async function overview() {
     if (byJob) out.push(densitySection(byJob, draw));
     return out;
   };
-  await page(t('overview'), async () => {
-    const loaded = await load();
-    if (loaded[0][0].partial) {
-      state.timer = setInterval(async () => {
-        try {
-          const fresh = await load();
-          const main = document.getElementById('main');
-          disposeCharts();
-          main.replaceChildren(h('h1', {}, t('overview')), ...render(fresh));
-          flushDraw();
-        } catch { /* the next tick tries again */ }
-      }, 30000);
-    }
-    return render(loaded);
-  });
+  await page(t('overview'), async () => render(await load()), { refresh: true });
 }
 
 
@@ -283,24 +290,7 @@ function seriesTip(ps) {
 // The job page; while the job runs it is read again every 30 s and redrawn in place, so
 // its charts grow as samples arrive.
 async function jobPage(id) {
-  const title = t('job') + ' ' + id;
-  await page(title, async () => {
-    const [j, out] = await jobContent(id);
-    if (j.status === 'running') {
-      state.timer = setInterval(async () => {
-        try {
-          const [, fresh] = await jobContent(id);
-          const main = document.getElementById('main');
-          const y = window.scrollY;
-          disposeCharts();
-          main.replaceChildren(h('h1', {}, title), ...fresh);
-          flushDraw();
-          window.scrollTo(0, y);
-        } catch { /* the next tick tries again */ }
-      }, 30000);
-    }
-    return out;
-  });
+  await page(t('job') + ' ' + id, () => jobContent(id), { refresh: true });
 }
 
 async function jobContent(id) {
@@ -310,7 +300,8 @@ async function jobContent(id) {
     get('/api/v1/jobs/' + encodeURIComponent(id) + '/progress'),
     get('/api/v1/jobs/' + encodeURIComponent(id) + '/report?lang=' + (getLang() === 'en' ? 'en' : 'zh')),
   ]);
-  const out = [h('p', { class: 'asof' }, `${t('asOf')} ${date(j.as_of)}`)];
+  const out = [h('p', { class: 'asof', 'data-testid': 'asof', 'data-as-of': j.as_of, 'data-partial': j.status === 'running' || undefined },
+    `${t('asOf')} ${date(j.as_of)}` + (j.status === 'running' ? ` · ${t('refreshes')}` : ''))];
   // A submitted job's estimate (docs/ESTIMATE.md): cost {median[, low, high]}.
   const est = j.estimate && j.estimate.cost && j.estimate.cost.median;
   out.push(h('div', { class: 'cards' },
@@ -394,7 +385,7 @@ async function jobContent(id) {
       ],
     }));
   }
-  return [j, out];
+  return out;
 }
 
 // ---- leaderboard and waste ---------------------------------------------------------
@@ -403,7 +394,7 @@ async function leaderboard() {
   await page(t('leaderboard'), async () => {
     const lb = await get('/api/v1/leaderboard?month=' + state.month);
     const out = [h('div', { class: 'bar' }, monthPicker(() => route()))];
-    if (lb.as_of) out.push(h('p', { class: 'asof' }, `${t('asOf')} ${date(lb.as_of)}` + (lb.partial ? ` · ${t('partial')}` : '')));
+    if (lb.as_of) out.push(asOfLine(lb, true));
     if (lb.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'empty' }, t('noLeaderboard')));
     const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costPerMap') });
     out.push(el, table([t('config'), t('runs'), t('map50'), t('trainHours'), t('peakMem'), t('density'), t('costPerRun'), t('costPerMap')],
@@ -416,14 +407,14 @@ async function leaderboard() {
       series: [{ name: t('costPerMap'), type: 'bar', data: lb.rows.map((r) => Number(r.cost_per_map_point)), color: '#3a6ea5' }],
     }));
     return out;
-  });
+  }, { refresh: true });
 }
 
 async function waste() {
   const groups = can.byUser() ? ['user', 'project'] : ['department', 'project'];
   await page(t('wasteTitle'), async () => {
     const reports = await Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`)));
-    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(reports[0])];
+    const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(reports[0], true)];
     if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
     for (const r of reports) {
       const rows = r.lines.map((l) => ({ key: l.key, idle: l.phases_gpu_hours.idle, all: l.gpu_hours, cost: l.cost }))
@@ -439,7 +430,7 @@ async function waste() {
       }));
     }
     return out;
-  });
+  }, { refresh: true });
 }
 
 // ---- tokens (admin) ----------------------------------------------------------------
