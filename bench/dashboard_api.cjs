@@ -50,7 +50,12 @@ async function main() {
     const calls = [
       ['overview', `/api/v1/reports/monthly?month=${month}&by=department&idle_gpus=0`],
       ['overview', `/api/v1/reports/monthly?month=${month}&by=project&idle_gpus=0`],
+      ['overview', `/api/v1/reports/range?from=2026-05&to=${month}&grain=month&by=department`],
+      ['overview', `/api/v1/reports/monthly?month=${month}&by=image&idle_gpus=0`],
+      ['overview', `/api/v1/reports/monthly?month=${month}&by=framework&idle_gpus=0`],
+      ['overview', `/api/v1/reports/monthly?month=${month}&by=job&idle_gpus=0`],
       ['jobs', `/api/v1/jobs?month=${month}&limit=50`],
+      ['jobs', `/api/v1/jobs?from=2026-10-29T16:00:00Z&to=2026-10-31T16:00:00Z&gpu_model=A10G&limit=50`],
       ['job', `/api/v1/jobs/${id}`],
       ['job', `/api/v1/series?job=${id}`],
       ['job', `/api/v1/jobs/${id}/progress`],
