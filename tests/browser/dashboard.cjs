@@ -331,6 +331,16 @@ async function main() {
       await page.waitForFunction(() => !document.querySelector('[data-testid=resume]') || document.querySelector('[data-testid=pause-result]')?.textContent, null, { timeout: 20000 });
       const pol2 = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/decisions`)).json;
       check(pol2.paused.length === 1 && pol2.paused[0].resumed, `the pause is resumed from the page (${JSON.stringify(pol2.paused[0])})`);
+      // The newer pages in Chinese too.
+      await page.click('[data-testid=lang]');
+      for (const [hash, sel, name] of [['#/finance', '[data-testid=months]', 'finance'], ['#/allocation', '[data-testid=allocation]', 'allocation'],
+        ['#/variants', '[data-testid=variants]', 'variants'], [`#/jobs/${other2.id}`, '[data-testid=per-gpu]', 'job-report']]) {
+        await page.goto(base + hash);
+        await settle(page, sel);
+        await shot(page, name + '-zh', name === 'job-report');
+      }
+      check((await page.textContent('header')).includes('财务') && (await page.textContent('main')).includes('建议'), 'the finance tab and the advice in Chinese');
+      await page.click('[data-testid=lang]');
       await ctx.close();
     }
 
