@@ -228,6 +228,39 @@ TEST_F(DashboardServerTest, JobListFiltersAndPages) {
   Jobs(admin_, "?sort=id", 400);
 }
 
+// GET /api/v1/gpus: admins see which jobs hold an idle GPU, finance only how many;
+// no other role reads the cluster's GPUs.
+TEST_F(DashboardServerTest, TheGpusNowAreForAdminsWithJobsAndFinanceWithout) {
+  {
+    std::unique_ptr<Ledger> l = Open();
+    ASSERT_TRUE(l);
+    Gpu g;
+    g.uuid = "GPU-now-1", g.node = "n1", g.model = "A10G", g.in_service_from = kT0 - kDayMs;
+    ASSERT_TRUE(l->PutGpus({g}).ok());
+    ASSERT_TRUE(l->PutAllocations({{"j1", "GPU-now-1", kT0 - kHourMs, 0, kFullShare}}).ok());
+    Sample s;
+    s.t = kT0 - kMinuteMs, s.util_pct = 0;
+    ASSERT_TRUE(l->PutSamples({{"GPU-now-1", s}}).ok());
+  }
+  auto admin = client_->Get("/api/v1/gpus", Bearer(admin_));
+  ASSERT_EQ(Code(admin), 200) << (admin ? admin->body : "");
+  const auto a = nlohmann::json::parse(admin->body);
+  ASSERT_EQ(a["gpus"].size(), 1u);
+  EXPECT_EQ(a["gpus"][0]["state"], "idle_held");
+  EXPECT_EQ(a["gpus"][0]["jobs"], nlohmann::json::parse(R"(["j1"])"));
+  EXPECT_EQ(a["counts"]["idle_held"], 1);
+  auto fin = client_->Get("/api/v1/gpus", Bearer(Token(Role::kFinance)));
+  ASSERT_EQ(Code(fin), 200);
+  const auto f = nlohmann::json::parse(fin->body);
+  EXPECT_FALSE(f["gpus"][0].contains("jobs"));
+  EXPECT_EQ(f["gpus"][0]["held_by_jobs"], 1);
+  EXPECT_EQ(fin->body.find("j1"), std::string::npos) << "finance's answer names no job";
+  EXPECT_EQ(Code(client_->Get("/api/v1/gpus", Bearer(Token(Role::kUser, "line3")))), 403);
+  EXPECT_EQ(Code(client_->Get("/api/v1/gpus", Bearer(Token(Role::kDeptAdmin, "", "manufacturing")))), 403);
+  EXPECT_EQ(Code(client_->Get("/api/v1/gpus", Bearer(Token(Role::kIngest)))), 403);
+  EXPECT_EQ(Code(client_->Get("/api/v1/gpus?all=1", Bearer(admin_))), 400);
+}
+
 TEST_F(DashboardServerTest, ProgressAndLeaderboardReads) {
   const std::string user = Token(Role::kUser, "line3");
   auto p = client_->Get("/api/v1/jobs/j1/progress", Bearer(user));

@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "domain/ids.h"
 #include "report/figures.h"
+#include "report/gpus_now.h"
 #include "report/render.h"
 #include "server/http_front.h"
 #include "server/reply.h"
@@ -105,6 +106,38 @@ nlohmann::json TimeOrNull(TimeMs t) {
 }  // namespace
 
 void Server::ListRoutes() {
+  // The GPUs now (report/gpus_now.h): admins with the jobs holding each, finance with
+  // their count only; the cluster's capacity is no other role's.
+  http_->Get("/api/v1/gpus", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authenticate(req, res);
+    if (!p) return;
+    if (p->role != Role::kAdmin && p->role != Role::kFinance) {
+      return Deny(req, res, *p,
+                  PermissionDenied("role " + std::string(RoleName(p->role)) +
+                                   " may not read the cluster's GPUs (admin and finance do)"));
+    }
+    if (Status s = OnlyParams(req, {}); !s.ok()) return Reply(res, s);
+    MutexLock lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // the latest samples are in
+    const TimeMs now = clock_.Now();
+    const GpusNowOptions options;
+    auto gpus = ledger_->ListGpus();
+    if (!gpus.ok()) return Reply(res, gpus.status());
+    auto allocs = ledger_->AllocationsOverlapping({now, now + 1});
+    if (!allocs.ok()) return Reply(res, allocs.status());
+    std::map<std::string, Sample> latest;
+    for (const Gpu& g : *gpus) {
+      Status scanned = ledger_->ScanSamples(g.uuid, {now - options.max_age_ms, now + 1},
+                                            [&](const Sample& s) { latest[g.uuid] = s; });
+      if (!scanned.ok()) return Reply(res, scanned);
+    }
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/gpus", "gpus=" + std::to_string(gpus->size()));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    res.set_content(RenderGpusNowJson(GpusNow(*gpus, *allocs, latest, now, options), now, options,
+                                      p->role == Role::kAdmin),
+                    "application/json");
+  });
+
   http_->Get("/api/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = Authenticate(req, res);
     if (!p) return;

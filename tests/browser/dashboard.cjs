@@ -99,6 +99,10 @@ async function main() {
       check(text.includes('manufacturing') && text.includes('retail'), 'admin overview: departments side by side');
       check(await page.isVisible('[data-testid=idle]'), 'admin overview: idle capacity by GPU model');
       check(/as of/.test(await page.textContent('[data-testid=asof]')), 'overview shows its as-of time');
+      const gpusNow = (await apiAs(base, tokens.admin, 'GET', '/api/v1/gpus')).json;
+      const nowTotal = await page.$$eval('[data-testid=gpus-now-counts] tbody tr:last-child td', (tds) => tds.slice(1).map((td) => Number(td.textContent)));
+      check(gpusNow.gpus.length === 32 && nowTotal.reduce((a, b) => a + b, 0) === 32 && nowTotal[0] > 0,
+        `overview: the 32 GPUs now by state (${nowTotal.join(' ')}: busy, idle held, idle free, no sample)`);
       const trendCols = await page.$$eval('[data-testid=trend] thead th', (ths) => ths.map((th) => th.textContent));
       check(trendCols.length === 3 && trendCols.at(-1).endsWith('*'), `overview: cost by month from the first with any cost, the last in progress (${trendCols.slice(1).join(' ')})`);
       check((await page.$$('[data-testid=share-image] tbody tr')).length > 1 && (await page.$$('[data-testid=share-framework] tbody tr')).length > 1,
@@ -350,6 +354,7 @@ async function main() {
       await settle(page, '[data-testid=lines-department]');
       check(!(await page.isVisible('[data-nav=jobs]')), 'finance: no jobs tab');
       check(await page.isVisible('[data-testid=trend]') && !(await page.isVisible('[data-testid=density-histogram]')), 'finance: the trend, no job histogram');
+      check(await page.isVisible('[data-testid=gpus-now]') && (await page.$$('[data-testid=gpus-now] a')).length === 0, 'finance: the GPUs now, with no job named');
       let seen = '';
       for (const [hash, sel] of [['#/overview', '[data-testid=lines-project]'], ['#/leaderboard', '[data-testid=leaderboard]'], ['#/budgets', '[data-testid=budgets]'], ['#/waste', '[data-testid=waste-project]'],
         ['#/variants', '[data-testid=variants]'], ['#/finance', '[data-testid=months]'], ['#/allocation?by=department', '[data-testid=allocation]']]) {

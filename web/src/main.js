@@ -7,7 +7,7 @@ import { h, table, card, asOfLine } from './dom.js';
 import { financeView } from './finance.js';
 import { variantsView } from './variants.js';
 import { allocationView } from './allocation.js';
-import { loadMore, trendSection, shareSection, densitySection } from './overview_more.js';
+import { loadMore, trendSection, shareSection, densitySection, gpusNowSection } from './overview_more.js';
 import { policySection, reportSection } from './job.js';
 
 const state = { me: null, month: null, timer: null };
@@ -194,9 +194,9 @@ async function overview() {
   const groups = role === 'admin' || role === 'finance' ? ['department', 'project'] : ['project'];
   const load = () => Promise.all([
     Promise.all(groups.map((by) => get(`/api/v1/reports/monthly?month=${state.month}&by=${by}&idle_gpus=0`))),
-    loadMore(state.month, groups[0], can.byUser()),
+    loadMore(state.month, groups[0], can.byUser(), can.finance()),
   ]);
-  const render = ([reports, [range, byImage, byFramework, byJob]]) => {
+  const render = ([reports, [range, byImage, byFramework, byJob, gpusNow]]) => {
     const r = reports[0];
     const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine(r, true)];
     if (reports.every((x) => x.lines.length === 0)) return out.concat(emptyLedger());
@@ -219,6 +219,7 @@ async function overview() {
         r.idle_by_gpu_model.map((m) => [m.gpu_model, num(m.capacity_gpu_hours), num(m.allocated_gpu_hours), num(m.unallocated_gpu_hours),
           num(m.held_idle_gpu_hours), num(m.held_no_data_gpu_hours), money(m.unallocated_cost, r.currency)]), { testid: 'idle' })));
     }
+    if (gpusNow) out.push(gpusNowSection(gpusNow));
     out.push(trendSection(range, draw), h('div', { class: 'halves' }, shareSection(byImage, draw), shareSection(byFramework, draw)));
     if (byJob) out.push(densitySection(byJob, draw));
     return out;

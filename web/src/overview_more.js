@@ -14,12 +14,30 @@ function monthsBefore(month, n) {
 }
 
 // What the overview reads besides its report: one promise per part.
-export function loadMore(month, by, withJobs) {
+// withGpus: the role reads the cluster's GPUs now (admin, finance).
+export function loadMore(month, by, withJobs, withGpus) {
   const q = (p) => get(`/api/v1/reports/monthly?month=${month}&by=${p}&idle_gpus=0`);
   return Promise.all([
     get(`/api/v1/reports/range?from=${monthsBefore(month, 5)}&to=${month}&grain=month&by=${by}`),
     q('image'), q('framework'), withJobs ? q('job') : Promise.resolve(null),
+    withGpus ? get('/api/v1/gpus') : Promise.resolve(null),
   ]);
+}
+
+// The GPUs now (GET /api/v1/gpus): how many are busy, idle and held by a job, idle and
+// free, or without a recent sample, per GPU model; then the idle ones held by jobs.
+export function gpusNowSection(g) {
+  const states = ['busy', 'idle_held', 'idle_free', 'no_data'];
+  const held = g.gpus.filter((x) => x.state === 'idle_held');
+  return h('section', { 'data-testid': 'gpus-now' }, h('h2', {}, t('gpusNow')),
+    h('p', { class: 'help' }, t('gpusNowHelp')(g.idle_util_pct, g.max_sample_age_s / 60)),
+    table([t('gpuModel'), ...states.map((s) => t('gpu_' + s))],
+      [...g.by_gpu_model.map((m) => [m.gpu_model, ...states.map((s) => num(m[s], 0))]),
+        [t('total'), ...states.map((s) => num(g.counts[s], 0))]], { testid: 'gpus-now-counts', class: 'compact' }),
+    held.length === 0 ? null : table([t('gpu'), t('gpuModel'), 'node', t('utilisation'), t('jobs')],
+      held.slice(0, 20).map((x) => [x.gpu, x.gpu_model, x.node, num(x.util_pct, 1),
+        x.jobs ? x.jobs.flatMap((id, i) => [i ? ', ' : '', h('a', { href: '#/jobs/' + encodeURIComponent(id) }, id)]) : num(x.held_by_jobs, 0)]),
+      { testid: 'gpus-idle-held', class: 'compact' }));
 }
 
 export function trendSection(all, draw) {
