@@ -19,6 +19,15 @@
 
 namespace gpuledger {
 
+StatusOr<bool> BoolParam(const httplib::Request& req, const char* name) {
+  const std::string v = req.has_param(name) ? req.get_param_value(name) : "false";
+  if (v != "true" && v != "false") {
+    return InvalidArgument(std::string("query parameter '") + name + "' is '" + EscapeForMessage(v) +
+                           "': send true or false");
+  }
+  return v == "true";
+}
+
 namespace {
 
 AuditEntry AuditFor(const httplib::Request& req, const Principal& p, const std::string& action) {
@@ -117,11 +126,8 @@ void Server::MonthRoutes() {
       return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
     auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
     if (!by.ok()) return Reply(res, by.status());
-    const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
-    if (share != "true" && share != "false") {
-      return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
-                                        "': send true or false"));
-    }
+    auto share = BoolParam(req, "share_idle");
+    if (!share.ok()) return Reply(res, share.status());
     auto scope = ReportScopeFor(*p, *by);
     if (!scope.ok()) return Deny(req, res, *p, scope.status());
     MutexLock lock(ledger_mu_);
@@ -131,7 +137,7 @@ void Server::MonthRoutes() {
     auto range = MakeDateRange(ctx->tz, req.get_param_value("from"), req.get_param_value("to"), *grain);
     if (!range.ok()) return Reply(res, range.status());
     auto report =
-        BuildRangeReport(*ledger_, *ctx, *range, BooksAsOf(*ctx, std::nullopt), *by, share == "true", *scope);
+        BuildRangeReport(*ledger_, *ctx, *range, BooksAsOf(*ctx, std::nullopt), *by, *share, *scope);
     if (!report.ok()) return Reply(res, report.status());
     Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/range",
                                  "from=" + range->first_day + " to=" + range->last_day + " grain=" +

@@ -17,5 +17,7 @@ void Reply(httplib::Response& res, const Status& s);
 
 // Refuses, by name, query parameters the route does not read, and repeated ones.
 Status OnlyParams(const httplib::Request& req, std::initializer_list<const char*> known);
+// A true|false query parameter (absent: false); anything else is a 400 naming it.
+StatusOr<bool> BoolParam(const httplib::Request& req, const char* name);
 
 }  // namespace gpuledger

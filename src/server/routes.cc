@@ -562,12 +562,9 @@ void Server::Routes() {
         if (!month.ok()) return Reply(res, month.status());
         auto scope = ReportScopeFor(*p, *by);
         if (!scope.ok()) return Deny(req, res, *p, scope.status());
-        const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
-        if (share != "true" && share != "false") {
-          return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
-                                            "': send true or false"));
-        }
-        const bool share_idle = share == "true";
+        auto share = BoolParam(req, "share_idle");
+        if (!share.ok()) return Reply(res, share.status());
+        const bool share_idle = *share;
         MutexLock lock(ledger_mu_);
         auto ctx = LoadBooksContext(*ledger_);
         if (!ctx.ok()) return Reply(res, ctx.status());
@@ -623,12 +620,9 @@ void Server::Routes() {
                                         "': send 1 or 0"));
     }
     er.desensitised = des == "1" || des == "true" || p->role == Role::kFinance;
-    const std::string share = req.has_param("share_idle") ? req.get_param_value("share_idle") : "false";
-    if (share != "true" && share != "false") {
-      return Reply(res, InvalidArgument("query parameter 'share_idle' is '" + EscapeForMessage(share) +
-                                        "': send true or false"));
-    }
-    er.share_idle = share == "true";
+    auto share = BoolParam(req, "share_idle");
+    if (!share.ok()) return Reply(res, share.status());
+    er.share_idle = *share;
     // The workbook's sheets are by department, project and (not desensitised) user.
     auto by = er.format == "focus" ? StatusOr<GroupBy>(GroupBy::kJob)
               : er.format == "xlsx"
