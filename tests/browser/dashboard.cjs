@@ -147,6 +147,9 @@ async function main() {
       check(await page.isVisible('[data-burn="project/pcb-solder-qc"] canvas'), "the budget's burn-down chart is drawn");
       const pts = Number(await page.getAttribute('[data-burn="project/pcb-solder-qc"]', 'data-points'));
       check(pts >= 30, `admin's burn-down has a point per day of the month (${pts})`);
+      const burn = await page.$eval('[data-burn="project/pcb-solder-qc"]', (e) => ({ daily: e.dataset.daily, last: Number(e.dataset.last), mtd: Number(e.dataset.monthToDate) }));
+      check(burn.daily === 'books' && burn.mtd > 0 && Math.abs(burn.last - burn.mtd) <= 0.01 * pts,
+        `the burn-down's days are the books' per-day figures and add up to the month-to-date within rounding (${JSON.stringify(burn)})`);
       await page.waitForTimeout(300);
       await shot(page, 'budgets-en');
       // Estimate: the API's dry run on the demo ledger answers the "45 vs 28" question.
@@ -397,7 +400,9 @@ async function main() {
       const fb = await page.textContent('[data-testid=budgets]');
       check(fb.includes('pcb-solder-qc') && fb.includes('manufacturing') && !(await page.isVisible('[data-testid=budget-form]')) &&
         (await page.$$('[data-remove]')).length === 0, 'finance: the budgets list, no form, no remove');
-      check(Number(await page.getAttribute('[data-burn="department/manufacturing"]', 'data-points')) === 2, 'finance: the burn-down is straight (it reads no jobs)');
+      const fburn = await page.$eval('[data-burn="department/manufacturing"]', (e) => ({ daily: e.dataset.daily, points: Number(e.dataset.points), last: Number(e.dataset.last), mtd: Number(e.dataset.monthToDate) }));
+      check(fburn.daily === 'books' && fburn.points >= 30 && Math.abs(fburn.last - fburn.mtd) <= 0.01 * fburn.points,
+        `finance: the department's burn-down per day from the books, reconciling to its month-to-date (${JSON.stringify(fburn)})`);
       await shot(page, 'finance-budgets-en');
       const leakedUser = USERS.filter((u) => seen.includes(u));
       const leakedJob = jobIds.filter((j) => seen.includes(j));

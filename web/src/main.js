@@ -471,8 +471,7 @@ async function tokens() {
 async function budgets(message) {
   await page(t('budgets'), async () => {
     const b = await get('/api/v1/budgets?month=' + state.month);
-    // The daily shape comes from the month's jobs, for the roles that may read them.
-    const jobsOfMonth = can.jobs() && b.budgets.some((x) => x.in_force) ? await monthJobs(b.month) : null;
+    const daily = await dailyBooks(b);
     const out = [h('div', { class: 'bar' }, monthPicker(() => route())), asOfLine({ as_of: b.as_of, timezone: b.timezone })];
     const msg = h('div', { 'data-testid': 'budget-msg' }, message ? h('p', { class: 'notice' }, message) : null);
     if (can.setBudget()) out.push(h('h2', {}, t('setBudget')), budgetForm(msg, b.currency), msg);
@@ -500,17 +499,19 @@ async function budgets(message) {
     const head = [t('scope'), t('name'), t('month'), t('amount'), t('monthToDate'), t('share'), t('projected'), t('state')];
     if (showSetter) head.push(t('setBy'), t('setAt'), '');
     out.push(table(head, rows, { testid: 'budgets' }));
-    out.push(h('p', { class: 'help' }, t(jobsOfMonth ? 'burnHelp' : 'burnHelpStraight')));
+    const inForce = b.budgets.filter((v) => v.in_force);
+    const straight = inForce.some((x) => !daily.get(`${x.scope}/${x.name}`));
+    out.push(h('p', { class: 'help' }, t('burnHelp'), straight ? ' ' + t('burnHelpStraight') : ''));
     const charts = h('div', { class: 'burn-grid' });
     const start = zonedMonthStart(y, m, b.timezone);
     const now = Math.min(days, Math.max(0, (Date.parse(b.as_of) - start) / 86400000));
-    for (const x of b.budgets.filter((v) => v.in_force)) {
+    for (const x of inForce) {
       const el = h('div', { class: 'chart small', role: 'img', 'aria-label': `${x.scope} ${x.name}` });
       const mtd = Number(x.month_to_date);
-      const points = jobsOfMonth
-        ? dailyCurve(jobsOfMonth.filter((j) => (x.scope === 'project' ? j.project : j.department) === x.name), start, Date.parse(b.as_of), now, mtd)
-        : [[0, 0], [now, mtd]];
-      charts.append(h('section', { 'data-burn': `${x.scope}/${x.name}`, 'data-points': points.length },
+      const perDay = daily.get(`${x.scope}/${x.name}`);
+      const points = perDay ? [[0, 0], ...perDay.map(([d, v]) => [Math.min(d, now), v])] : [[0, 0], [now, mtd]];
+      charts.append(h('section', { 'data-burn': `${x.scope}/${x.name}`, 'data-points': points.length,
+        'data-daily': perDay ? 'books' : 'straight', 'data-last': points[points.length - 1][1].toFixed(2), 'data-month-to-date': x.month_to_date },
         h('h2', {}, `${t(x.scope + '_')} ${x.name} · ${money(x.amount, b.currency)}`), el));
       draw(() => burnChart(el, x, days, now, points, b.currency));
     }
@@ -543,42 +544,38 @@ function dateIn(isoTime, before = false) {
   return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() || 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
 }
 
-// The month's jobs the caller may read (GET /api/v1/jobs, 500 a page, at most 20 pages).
-async function monthJobs(month) {
-  const all = [];
-  for (let offset = 0, page = 0; page < 20; page++) {
-    const r = await get(`/api/v1/jobs?month=${month}&limit=500&offset=${offset}`);
-    all.push(...r.jobs);
-    offset += r.jobs.length;
-    if (r.jobs.length === 0 || offset >= r.total) break;
+// Each budget in force's month-to-date cost at the end of every day of the month so far,
+// from the books' own per-day figures: GET /api/v1/reports/range?grain=day by the
+// budget's scope, each day's direct cost (no idle share, as the budget counts it)
+// cumulated. Every budget the budgets API shows lies whole within the role's report
+// scope (a department admin sees only projects wholly in its department, a user only its
+// project's). Keyed "scope/name"; absent where the range could not be read (the line is
+// then drawn straight). Each day is priced on its own, so the last point can differ from
+// the month-to-date figure by rounding cents.
+async function dailyBooks(b) {
+  const out = new Map();
+  const asOfDay = dateIn(b.as_of, true);  // the day the books' as-of falls in
+  if (asOfDay.slice(0, 7) < b.month) return out;  // the month has not begun
+  const [y, m] = b.month.split('-').map(Number);
+  const monthDays = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const upTo = asOfDay.slice(0, 7) > b.month ? monthDays : Number(asOfDay.slice(8));
+  for (const scope of ['project', 'department']) {
+    const want = b.budgets.filter((x) => x.in_force && x.scope === scope);
+    if (want.length === 0) continue;
+    let r;
+    try {
+      r = await get(`/api/v1/reports/range?from=${b.month}-01&to=${b.month}-${String(upTo).padStart(2, '0')}&grain=day&by=${scope}`);
+    } catch (e) { continue; }
+    for (const x of want) {
+      let cum = 0;
+      out.set(`${x.scope}/${x.name}`, r.periods.map((p, i) => {
+        const line = p.lines.find((l) => l.key === x.name);
+        cum += line ? Number(line.direct_cost) : 0;
+        return [i + 1, cum];
+      }));
+    }
   }
-  return all;
-}
-
-// Month-to-date cost at the end of each day: each job's cost so far spread evenly over its
-// run time up to the books' as-of, the part inside the month cumulated per day, then scaled
-// so that today's point is the books' month-to-date (the budgets API's figure).
-function dailyCurve(jobs, start, asOf, now, mtd) {
-  const day = 86400000;
-  const marks = [];
-  for (let d = 1; d < now; d++) marks.push(d);
-  marks.push(now);
-  const cum = marks.map(() => 0);
-  for (const j of jobs) {
-    if (!j.start) continue;
-    const s = Date.parse(j.start);
-    const e = Math.min(j.end ? Date.parse(j.end) : asOf, asOf);
-    const cost = Number(j.cost);
-    if (!(e > s) || !(cost > 0)) continue;
-    marks.forEach((d, i) => {
-      const upto = start + d * day;
-      const inside = Math.min(e, upto) - Math.max(s, start);
-      if (inside > 0) cum[i] += cost * inside / (e - s);
-    });
-  }
-  const last = cum[cum.length - 1];
-  const k = last > 0 ? mtd / last : 0;
-  return [[0, 0], ...marks.map((d, i) => [d, last > 0 ? cum[i] * k : (d === now ? mtd : 0)])];
+  return out;
 }
 
 function burnChart(el, x, days, now, points, currency) {
