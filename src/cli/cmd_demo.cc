@@ -16,17 +16,12 @@ namespace gpuledger {
 
 namespace {
 
-// What --live streams: the samples the server's clock has not reached at the start.
-struct HeldBack {
-  std::vector<GpuSample> samples;  // in time order
-  std::map<std::string, std::string> node_of;
-};
-
 // demo --serve: a token per role in the demo ledger, then the server until a signal. The
 // wall clock is moved to the simulated month (`now`), so the dashboard reads the demo
 // ledger as a month in progress, and the time goes on passing; with --live, `held` is
-// streamed in through remote write as the clock reaches it.
-Status ServeDemo(const DemoArgs& a, TimeMs now, const HeldBack& held, std::ostream& out) {
+// streamed in (samples through remote write, epochs through the progress API) as the
+// clock reaches it.
+Status ServeDemo(const DemoArgs& a, TimeMs now, LiveFeed held, std::ostream& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   struct Want {
     Role role;
@@ -85,18 +80,18 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, const HeldBack& held, std::ostre
   std::atomic<bool> stop{false};
   std::thread live;
   if (a.live) {
-    out << "live: the last hour's " << held.samples.size()
-        << " samples stream in through remote write as the "
+    out << "live: the last hour's " << held.samples.size() << " samples and " << held.epochs.size()
+        << " epochs stream in through remote write and the progress API as the "
         << "clock reaches them, the clock at " << a.speed << "x the wall's pace until then\n";
     LiveStreamOptions lo;
     lo.port = server.port();
     for (const auto& [w, secret] : made)
       if (w.role == Role::kIngest) lo.ingest_token = secret;
     live = std::thread([&, lo] {
-      const int64_t sent = StreamLiveSamples(held.samples, held.node_of, clock, lo, stop, out);
+      const LiveStreamed sent = StreamLive(std::move(held), clock, lo, stop, out);
       if (!stop) {
-        out << "live: " << sent << " samples streamed, up to " << FormatTime(clock.Now())
-            << "; the clock runs at the wall's pace from here" << std::endl;
+        out << "live: " << sent.samples << " samples and " << sent.epochs << " epochs streamed, up to "
+            << FormatTime(clock.Now()) << "; the clock runs at the wall's pace from here" << std::endl;
       }
     });
   }
@@ -119,6 +114,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(opt.sample_interval_ms, ParseDuration(a.interval));
   LedgerSettings settings;  // CNY, Asia/Shanghai
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(settings.timezone));
+  opt.stalled_run = true;  // for the circuit breaker to meet in the live demo
   ASSIGN_OR_RETURN(SimCluster c, SimulateCluster(opt, tz));
 
   if (a.db.find("://") != std::string::npos) {
@@ -134,16 +130,34 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   RETURN_IF_ERROR(ledger->PutGpus(c.gpus));
   RETURN_IF_ERROR(ledger->PutJobs(c.jobs));
   RETURN_IF_ERROR(ledger->PutAllocations(c.allocations));
-  for (const auto& [job, epochs] : c.progress) RETURN_IF_ERROR(ledger->PutProgress(job, epochs));
   RETURN_IF_ERROR(ledger->PutJobGpuMemory(SimulateJobMemory(c)));
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
   // The simulated cluster's books are read as of the end of its last month; the dashboard
-  // reads the ledger from an hour before it. With --live that hour's samples are held
-  // back and streamed in as the server's clock reaches them.
+  // reads the ledger from an hour before it. With --live that hour's samples and epochs
+  // are held back and streamed in as the server's clock reaches them.
   ASSIGN_OR_RETURN(Window simulated, ctx.tz.MonthWindow(opt.month));
   const TimeMs serve_from = simulated.end - kHourMs;
   const bool live = a.serve && a.live;
-  HeldBack held;
+  LiveFeed held;
+  std::map<std::string, TimeMs> started;
+  for (const Job& j : c.jobs) started[j.id] = j.start_ms;
+  for (const auto& [job, epochs] : c.progress) {
+    std::vector<EpochProgress> now;
+    for (const EpochProgress& e : epochs) {
+      const TimeMs at = started[job] + static_cast<TimeMs>(e.time_s.value_or(0) * 1000);
+      if (live && at > serve_from) {
+        held.epochs.push_back({job, at, e});
+      } else {
+        now.push_back(e);
+      }
+    }
+    if (!now.empty()) RETURN_IF_ERROR(ledger->PutProgress(job, now));
+  }
+  std::stable_sort(held.epochs.begin(), held.epochs.end(),
+                   [](const LiveEpoch& x, const LiveEpoch& y) { return x.at_ms < y.at_ms; });
+  for (const Allocation& al : c.allocations) {
+    if (al.end_ms == 0 && al.share_ppm == kFullShare) held.sole_gpus_of[al.job_id].push_back(al.gpu_uuid);
+  }
   int64_t samples = 0;
   for (size_t g = 0; g < c.gpus.size(); ++g) {
     std::vector<GpuSample> batch;
@@ -153,6 +167,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
     samples += static_cast<int64_t>(batch.size());
     RETURN_IF_ERROR(ledger->PutSamples(batch));
     held.node_of[c.gpus[g].uuid] = c.gpus[g].node;
+    held.idle_power_w[c.gpus[g].uuid] = SimIdlePowerW(c.gpus[g]);
   }
   std::stable_sort(held.samples.begin(), held.samples.end(),
                    [](const GpuSample& x, const GpuSample& y) { return x.sample.t < y.sample.t; });
@@ -161,8 +176,8 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
       << a.db << "\n\n";
 
   if (live) {
-    out << "(live: the last hour's " << held.samples.size()
-        << " samples are held back, so the reports are as of " << FormatTime(serve_from) << ")\n\n";
+    out << "(live: the last hour's " << held.samples.size() << " samples and " << held.epochs.size()
+        << " epochs are held back, so the reports are as of " << FormatTime(serve_from) << ")\n\n";
   }
   const TimeMs as_of = live ? serve_from : simulated.end;
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, as_of, GroupBy::kDepartment, false));
@@ -175,7 +190,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
       << "      gpuledger demo --serve [--live]   (the dashboard on this ledger, docs/DASHBOARD.md)\n";
   if (!a.serve) return OkStatus();
   ledger.reset();
-  return ServeDemo(a, serve_from, held, out);
+  return ServeDemo(a, serve_from, std::move(held), out);
 }
 
 }  // namespace gpuledger

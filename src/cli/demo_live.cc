@@ -3,7 +3,10 @@
 #include <httplib.h>
 #include <snappy.h>
 
+#include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "ingest/proto_writer.h"
@@ -63,34 +66,123 @@ std::string LiveRemoteWriteBody(const std::vector<GpuSample>& samples,
   return body;
 }
 
-int64_t StreamLiveSamples(const std::vector<GpuSample>& samples, const std::map<std::string, std::string>& node_of,
-                          ScaledClock& clock, const LiveStreamOptions& options, const std::atomic<bool>& stop,
-                          std::ostream& log) {
+void IdleAfterStop(std::vector<GpuSample>& samples, size_t from, const std::vector<std::string>& gpus,
+                   TimeMs at, const std::map<std::string, double>& idle_power_w,
+                   const std::map<std::string, std::pair<TimeMs, int64_t>>& last_energy) {
+  std::map<std::string, std::pair<TimeMs, double>> counter;  // GPU -> (time, energy mJ) so far
+  for (const std::string& g : gpus) {
+    auto e = last_energy.find(g);
+    counter[g] = e == last_energy.end()
+                     ? std::pair<TimeMs, double>{at, -1}
+                     : std::pair<TimeMs, double>{e->second.first, double(e->second.second)};
+  }
+  for (size_t i = from; i < samples.size(); ++i) {
+    auto c = counter.find(samples[i].gpu_uuid);
+    Sample& s = samples[i].sample;
+    if (c == counter.end() || s.t < at) continue;
+    auto w = idle_power_w.find(c->first);
+    const double watts = w == idle_power_w.end() ? 0 : w->second;
+    s.util_pct = 0;
+    s.mem_mib = 0;
+    if (s.power_w >= 0) s.power_w = static_cast<float>(watts);
+    if (s.sm_active >= 0) s.sm_active = 0;
+    if (s.gr_active >= 0) s.gr_active = 0;
+    if (s.energy_mj >= 0) {
+      auto& [t, mj] = c->second;
+      if (mj < 0) {
+        mj = static_cast<double>(s.energy_mj);  // nothing sent before: go on from where it reads
+      } else {
+        mj += watts * static_cast<double>(s.t - t);  // W x ms = mJ
+      }
+      t = s.t;
+      s.energy_mj = static_cast<int64_t>(mj);
+    }
+  }
+}
+
+namespace {
+
+std::string ProgressBody(const EpochProgress& e) {
+  nlohmann::json j = {{"epoch", e.epoch}};
+  auto put = [&](const char* k, const std::optional<double>& v) {
+    if (v) j[k] = *v;
+  };
+  put("time_s", e.time_s);
+  put("train_loss", e.train_loss);
+  put("val_loss", e.val_loss);
+  put("precision", e.precision);
+  put("recall", e.recall);
+  put("map50", e.map50);
+  put("map50_95", e.map50_95);
+  return nlohmann::json{{"epochs", nlohmann::json::array({j})}}.dump();
+}
+
+}  // namespace
+
+LiveStreamed StreamLive(LiveFeed feed, ScaledClock& clock, const LiveStreamOptions& options,
+                        const std::atomic<bool>& stop, std::ostream& log) {
   httplib::Client client(options.host, options.port);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
   const httplib::Headers auth = {{"Authorization", "Bearer " + options.ingest_token}};
-  int64_t acknowledged = 0;
-  size_t next = 0;
-  while (next < samples.size() && !stop) {
+  LiveStreamed done;
+  std::set<std::string> stopped;
+  std::map<std::string, std::pair<TimeMs, int64_t>> last_energy;  // GPU -> its last sent counter
+  size_t next = 0, next_epoch = 0;
+  auto refused = [&](const std::string& what, const httplib::Result& res) {
+    log << "gpuledger demo --live: " << what << " not taken: "
+        << (res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error()))
+        << std::endl;
+  };
+  while ((next < feed.samples.size() || next_epoch < feed.epochs.size()) && !stop) {
     const TimeMs now = clock.Now();
     std::vector<GpuSample> due;
-    while (next < samples.size() && samples[next].sample.t <= now) due.push_back(samples[next++]);
+    while (next < feed.samples.size() && feed.samples[next].sample.t <= now)
+      due.push_back(feed.samples[next++]);
     if (!due.empty()) {
-      auto res = client.Post("/api/v1/write", auth, LiveRemoteWriteBody(due, node_of),
+      auto res = client.Post("/api/v1/write", auth, LiveRemoteWriteBody(due, feed.node_of),
                              "application/x-protobuf;proto=prometheus.WriteRequest");
       if (res && res->status / 100 == 2) {
-        acknowledged += static_cast<int64_t>(due.size());
+        done.samples += static_cast<int64_t>(due.size());
       } else {
-        log << "gpuledger demo --live: " << due.size() << " samples up to " << FormatTime(due.back().sample.t)
-            << " not taken: "
-            << (res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error())) << std::endl;
+        refused(std::to_string(due.size()) + " samples up to " + FormatTime(due.back().sample.t), res);
       }
+      for (const GpuSample& g : due) {
+        if (g.sample.energy_mj >= 0) last_energy[g.gpu_uuid] = {g.sample.t, g.sample.energy_mj};
+      }
+    }
+    for (; next_epoch < feed.epochs.size() && feed.epochs[next_epoch].at_ms <= now; ++next_epoch) {
+      const LiveEpoch& e = feed.epochs[next_epoch];
+      if (stopped.count(e.job_id)) continue;  // its trainer has ended
+      auto res = client.Post("/api/v1/jobs/" + e.job_id + "/progress", auth, ProgressBody(e.epoch),
+                             "application/json");
+      if (!res || res->status / 100 != 2) {
+        refused("epoch " + std::to_string(e.epoch.epoch) + " of " + e.job_id, res);
+        continue;
+      }
+      ++done.epochs;
+      const nlohmann::json answer = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+      if (!answer.is_object() || !answer.value("stop", false)) continue;
+      // The callback's part (clients/python, on_train_end): this epoch's checkpoint is
+      // written, the trainer exits and the job is ended, paused or cancelled as asked.
+      stopped.insert(e.job_id);
+      done.stopped.push_back(e.job_id);
+      const std::string kind = answer.value("kind", std::string("stop"));
+      const TimeMs end_ms = std::max(e.at_ms, clock.Now());  // the callback ends it when told
+      const nlohmann::json end = {{"status", kind == "pause" ? "paused" : "cancelled"},
+                                  {"end", FormatTime(end_ms)}};
+      auto ended = client.Patch("/api/v1/jobs/" + e.job_id, auth, end.dump(), "application/json");
+      if (!ended || ended->status / 100 != 2) refused("the end of " + e.job_id, ended);
+      const std::vector<std::string>& gpus = feed.sole_gpus_of[e.job_id];
+      IdleAfterStop(feed.samples, next, gpus, end_ms, feed.idle_power_w, last_energy);
+      log << "live: " << e.job_id << " told at epoch " << e.epoch.epoch << " (" << FormatTime(end_ms)
+          << ") to " << kind << ": " << answer.value("reason", std::string()) << "; its trainer ends it "
+          << end["status"].get<std::string>() << ", " << gpus.size() << " GPU(s) idle from here" << std::endl;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(options.tick_ms));
   }
   clock.SetSpeed(1);
-  return acknowledged;
+  return done;
 }
 
 }  // namespace gpuledger

@@ -41,6 +41,32 @@ class ScaledClock final : public Clock {
 std::string LiveRemoteWriteBody(const std::vector<GpuSample>& samples,
                                 const std::map<std::string, std::string>& node_of);
 
+// One training epoch, reported by the run's callback (POST /api/v1/jobs/{id}/progress)
+// once the clock reaches `at_ms` (the job's start + the epoch's time_s).
+struct LiveEpoch {
+  std::string job_id;
+  TimeMs at_ms = 0;
+  EpochProgress epoch;
+};
+
+// What --live streams: what the server's clock had not reached when it started.
+struct LiveFeed {
+  std::vector<GpuSample> samples;              // in time order
+  std::vector<LiveEpoch> epochs;               // in time order
+  std::map<std::string, std::string> node_of;  // GPU UUID -> node
+  // Job -> the GPUs it holds alone at the end: what goes idle when its trainer stops.
+  std::map<std::string, std::vector<std::string>> sole_gpus_of;
+  std::map<std::string, double> idle_power_w;  // GPU UUID -> its draw when idle
+};
+
+// The GPUs' samples from `from` (index into `samples`) on, once their trainer stopped at
+// `at`: those of the GPUs in `gpus` at or after `at` read 0 % busy, no memory, their
+// idle draw (idle_power_w), and their energy counter rises from `last_energy_mj` (the
+// last value sent for each GPU, at `last_t`) by that draw. Pure.
+void IdleAfterStop(std::vector<GpuSample>& samples, size_t from, const std::vector<std::string>& gpus,
+                   TimeMs at, const std::map<std::string, double>& idle_power_w,
+                   const std::map<std::string, std::pair<TimeMs, int64_t>>& last_energy);
+
 struct LiveStreamOptions {
   std::string host = "127.0.0.1";
   int port = 0;
@@ -48,13 +74,21 @@ struct LiveStreamOptions {
   DurationMs tick_ms = 1000;  // wall time between sends
 };
 
-// Sends `samples` (in time order) as the clock reaches them, a request per tick, until
-// all are sent or `stop` is set; then sets the clock to the wall's pace. A refused or
-// failed request is said on `log` and its samples are not sent again (the server's
-// journal makes a retry of an acknowledged one harmless, but a refusal would repeat).
-// Returns the number of samples the server acknowledged.
-int64_t StreamLiveSamples(const std::vector<GpuSample>& samples, const std::map<std::string, std::string>& node_of,
-                          ScaledClock& clock, const LiveStreamOptions& options, const std::atomic<bool>& stop,
-                          std::ostream& log);
+struct LiveStreamed {
+  int64_t samples = 0;  // acknowledged by the server
+  int64_t epochs = 0;
+  std::vector<std::string> stopped;  // jobs whose callback was told to stop or pause
+};
+
+// Sends the feed as the clock reaches it, once a tick: the samples due in one remote
+// write, then each due epoch as its run's callback posts it. An epoch answered
+// {"stop": true} ends that run as the Python callback does: the job is ended (PATCH
+// /api/v1/jobs/{id}: paused for a pause, cancelled for a stop, at the clock's now), its
+// later epochs are not sent and the GPUs it held alone go idle (IdleAfterStop), said on
+// `log` with the reason. Until the feed is sent or `stop` is set; then the clock runs at the wall's pace.
+// A refused or failed request is said on `log` and not sent again (the server's journal
+// makes a retry of an acknowledged write harmless, but a refusal would repeat).
+LiveStreamed StreamLive(LiveFeed feed, ScaledClock& clock, const LiveStreamOptions& options,
+                        const std::atomic<bool>& stop, std::ostream& log);
 
 }  // namespace gpuledger

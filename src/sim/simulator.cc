@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "common/strings.h"
 
@@ -81,6 +82,74 @@ std::string Hex(uint64_t v, int digits) {
   std::string s(static_cast<size_t>(digits), '0');
   for (int i = digits - 1; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 15];
   return s;
+}
+
+// SimOptions::stalled_run (simulator.h, kStalledRunId). `free_at`: each GPU's half slots'
+// free times; `pool_gpus`: the A10Gs, then the A100s. Draws from its own Rng, so the
+// other runs are the same with or without it.
+void AddStalledRun(SimCluster& c, const std::vector<std::array<TimeMs, 2>>& free_at,
+                   const std::vector<std::vector<size_t>>& pool_gpus) {
+  constexpr DurationMs kEpoch = 12 * kMinuteMs, kSetup = 8 * kMinuteMs;
+  constexpr int kImproving = 20;                        // epochs whose loss still falls
+  const TimeMs plateau = c.span.end - 148 * kMinuteMs;  // the 20th epoch's end
+  const TimeMs start = plateau - kSetup - kImproving * kEpoch;
+  std::optional<size_t> gpu;
+  for (const std::vector<size_t>& pool : pool_gpus) {
+    for (size_t g : pool) {
+      if (!gpu && std::max(free_at[g][0], free_at[g][1]) <= start) gpu = g;
+    }
+  }
+  if (!gpu) return;
+  Rng rng(c.seed ^ 0x5A11ED);
+  Job j;
+  j.id = kStalledRunId;
+  j.user = "lisi";
+  j.project = "defect-detection-line3";
+  j.department = "manufacturing";
+  j.model_type = "yolov8m";
+  j.image_repo = "registry.local/yolo/train";
+  j.image_tag = "train-yolov8-base-cu118";
+  j.image_digest =
+      "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
+  j.framework = "ultralytics==8.2.103";
+  j.gpu_share_ppm = kFullShare;
+  j.gpu_model = c.gpus[*gpu].model;
+  j.duration_limit_ms = 48 * kHourMs;
+  j.dataset = "defect-detection-line3-v4";
+  j.dataset_images = 36000 * 8 / 5;
+  j.epochs = 100;
+  j.imgsz = 640;
+  j.batch = 16;
+  j.amp = true;
+  j.labels = {
+      {"queue", j.gpu_model == "A10G" ? "a10g" : "a100"}, {"restart_from", "scratch"}, {"patience", "100"}};
+  j.submitted_ms = start - 2 * kMinuteMs;
+  j.start_ms = start;
+  j.status = JobStatus::kRunning;
+  c.allocations.push_back({j.id, c.gpus[*gpu].uuid, start, 0, kFullShare});
+  SimCluster::Profile prof;
+  prof.steady_util = 86;
+  prof.dense_share = 0.85;
+  prof.tail_frac = 0;
+  prof.peak_mem_mib = 9.4 * 1024 * std::pow(16 / 32.0, 0.8);
+  prof.stalled_from_ms = plateau;
+  c.profiles[j.id] = prof;
+  std::vector<EpochProgress> prog;
+  for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e) {
+    EpochProgress ep;
+    ep.epoch = e;
+    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;  // its end is start + time_s
+    const int k = std::min(e, kImproving), flat = std::max(0, e - kImproving);
+    ep.train_loss = 1.6 + 3.0 * std::exp(-k / 6.0) - 0.00005 * flat;
+    ep.val_loss = 1.8 + 3.2 * std::exp(-k / 6.0) + 0.0004 * flat;
+    ep.map50 = 0.52 * (1 - std::exp(-k / 6.0)) - 0.0002 * flat;
+    ep.map50_95 = *ep.map50 * 0.62;
+    ep.precision = *ep.map50 + 0.08;
+    ep.recall = *ep.map50 - 0.03;
+    prog.push_back(ep);
+  }
+  c.progress[j.id] = std::move(prog);
+  c.jobs.push_back(std::move(j));
 }
 
 }  // namespace
@@ -305,14 +374,17 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     if (!prog.empty()) c.progress[j.id] = std::move(prog);  // a run that failed in its setup reported none
     c.jobs.push_back(std::move(j));
   }
+  if (o.stalled_run) AddStalledRun(c, free_at, pool_gpus);
   return c;
 }
+
+double SimIdlePowerW(const Gpu& gpu) { return gpu.model.rfind("A100", 0) == 0 ? 62 : 24; }
 
 std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
   const Gpu& g = c.gpus[gpu_index];
   Rng rng(c.seed * 1000003 + gpu_index);
   const bool a100 = g.model.rfind("A100", 0) == 0;
-  const double idle_w = a100 ? 62 : 24, tdp_w = a100 ? 400 : 300;
+  const double idle_w = SimIdlePowerW(g), tdp_w = a100 ? 400 : 300;
   std::vector<const Allocation*> holds;
   for (const Allocation& a : c.allocations) {
     if (a.gpu_uuid == g.uuid) holds.push_back(&a);
@@ -343,6 +415,9 @@ std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
       if (t - j.start_ms < 10 * kMinuteMs) {  // data loading: CPU and disk busy, GPU waits
         u = rng.Uniform(0, 12);
         m = p.peak_mem_mib * rng.Uniform(0.1, 0.3);
+      } else if (p.stalled_from_ms != 0 && t >= p.stalled_from_ms) {  // starved by its dataloader
+        u = rng.Uniform(6, 18);
+        m = p.peak_mem_mib * rng.Uniform(0.9, 1.0);
       } else if (f > 1.0 - p.tail_frac) {  // convergence tail: below 30 %
         u = rng.Uniform(8, 28);
         m = p.peak_mem_mib * rng.Uniform(0.9, 1.0);

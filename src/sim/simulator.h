@@ -27,6 +27,9 @@ struct SimOptions {
   int gpus_per_node = 8;
   double load = 1.7;  // scales the number of jobs submitted
   std::string currency = "CNY";
+  // One more run, the demo's (AddStalledRun below): still running at the month's end,
+  // its loss flat and its GPU starved for the last two and a half hours.
+  bool stalled_run = false;
 };
 
 struct SimCluster {
@@ -43,6 +46,7 @@ struct SimCluster {
     double dense_share = 0.9;  // share of steady samples above 70 %
     double tail_frac = 0.07;   // share of the run in the low-util tail
     double peak_mem_mib = 7000;
+    TimeMs stalled_from_ms = 0;  // from then ~12 % busy, memory held (0: never stalls)
   };
   std::map<std::string, Profile> profiles;
   uint64_t seed = 0;
@@ -51,9 +55,21 @@ struct SimCluster {
 // Jobs, allocations, progress and prices for the two months.
 StatusOr<SimCluster> SimulateCluster(const SimOptions& options, const TimeZone& tz);
 
+// The stalled run (SimOptions::stalled_run), id kStalledRunId: a yolov8m run of
+// defect-detection-line3 (user lisi) on one A10G free over its last 6.6 hours (else an
+// A100; none free: no run, and false), epochs every 12 minutes. Its loss falls until
+// 148 minutes before the span's end and then stays flat (0.00005 an epoch) with mAP@0.5
+// slowly falling, while its GPU drops to ~12 % busy (a dataloader starved by a slow
+// share): the circuit breaker's case (docs/POLICIES.md), first met 40 minutes before the
+// span's end. Running at the end.
+inline constexpr char kStalledRunId[] = "job-stalled-dataloader";
+
 // One GPU's samples over the whole span, every sample_interval_ms, in time order
 // (deterministic for the cluster's seed and the GPU's index).
 std::vector<Sample> SimulateSamples(const SimCluster& cluster, size_t gpu_index);
+
+// What a GPU of the simulated cluster draws when nothing runs on it (W).
+double SimIdlePowerW(const Gpu& gpu);
 
 // What the node agent's per-process reading would report of each job's own memory on
 // each GPU it held (POST /api/v1/memory): its profile's peak, over its hold. On a GPU two
