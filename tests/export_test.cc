@@ -430,6 +430,23 @@ TEST_F(Exports, ShareIdleExportsAreTheShareIdleReportsLinesAndSumToTheTotal) {
     EXPECT_EQ(usage, want.size());
     EXPECT_GT(shared, 0) << "the demo month has unallocated capacity to share";
     EXPECT_EQ(sum, ReportTotal(p)) << p.as_of;
+    // The total splits its money as the lines do: its direct cost and idle share are the
+    // lines' sums (unallocated included), and they add up to its cost.
+    auto m = [](const nlohmann::json& v) { return Micros(v.get<std::string>()); };
+    int64_t direct = m(r["unallocated"]["direct_cost"]), idle = m(r["unallocated"]["idle_share"]);
+    for (const auto& l : r["lines"]) {
+      direct += m(l["direct_cost"]);
+      idle += m(l["idle_share"]);
+    }
+    EXPECT_EQ(m(r["total"]["direct_cost"]), direct) << p.as_of;
+    EXPECT_EQ(m(r["total"]["idle_share"]), idle) << p.as_of;
+    EXPECT_EQ(idle, shared);
+    EXPECT_EQ(m(r["total"]["cost"]), direct + idle);
+    std::vector<std::string> exp_json = exp;
+    exp_json[6] = "json";
+    const auto ej = nlohmann::json::parse(Cli(exp_json));
+    EXPECT_EQ(ej["total"]["direct_cost"], r["total"]["direct_cost"]);
+    EXPECT_EQ(ej["total"]["idle_share"], r["total"]["idle_share"]);
   }
   for (const char* format : {"focus", "xlsx"}) {
     std::vector<std::string> a = {"gpuledger",   "export",   "--db", db_,     "--month",

@@ -223,7 +223,7 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
   }
   j["lines"] = nlohmann::ordered_json::array();
   for (const Row& row : Rows(r)) j["lines"].push_back(line(row.line_kind, *row.line, row.priced, true));
-  nlohmann::ordered_json total = line("", r.total, true, false);
+  nlohmann::ordered_json total = line("", ShownTotal(r), true, false);
   total.erase("by_gpu_model");
   j["total"] = std::move(total);
   j["warnings"] = r.warnings;

@@ -282,7 +282,7 @@ std::string ReportCsv(const MonthlyReport& r, const std::string& lead_head, cons
            FormatFixed(static_cast<double>(l.paused_ms) / kHourMs, 6) + "," +
            FormatFixed(static_cast<double>(l.paused_freed_ms) / kHourMs, 6) + "\n";
   }
-  row(r.total);
+  row(ShownTotal(r));
   // Warnings close the file as rows of their own: the key column says what they are.
   for (const std::string& w : r.warnings) out += lead + "(warning)," + CsvField(w) + ",,,,,,,,,,,,,,,,,\n";
   return out;
@@ -427,7 +427,7 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["closed_at"] = FormatTime(r.closed_ms);
     j["checksum"] = r.close_checksum;
   }
-  j["total"] = line(r.total);
+  j["total"] = line(ShownTotal(r));  // direct cost and idle share as the lines split them
   if (!r.warnings.empty()) j["warnings"] = r.warnings;
   if (r.scope.empty()) {
     j["idle_by_gpu_model"] = nlohmann::ordered_json::array();

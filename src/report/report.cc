@@ -452,6 +452,16 @@ Status FillReport(Ledger& ledger, const BooksContext& ctx, const ReportInput& in
 
 }  // namespace
 
+ReportLine ShownTotal(const MonthlyReport& r) {
+  ReportLine t = r.total;
+  int64_t shared = r.unallocated.idle_share_micros;
+  for (const ReportLine& l : r.lines) shared += l.idle_share_micros;
+  for (const ReportLine& l : r.adjustments) shared += l.idle_share_micros;
+  t.idle_share_micros = r.total.idle_share_micros + shared;
+  t.cost_micros = r.total.total_micros() - t.idle_share_micros;
+  return t;
+}
+
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
                                            TimeMs as_of, GroupBy by, bool share_idle,
                                            const ReportScope& scope, IdlePools idle_pools) {

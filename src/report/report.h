@@ -122,6 +122,13 @@ struct MonthlyReport {
   bool closed = false;
 };
 
+// The total line as the renderings show it: r.total with its money split as its lines'
+// is. r.total.cost_micros is the whole amount; with share_idle its direct part is that
+// less the idle cost shared out to the lines, which is its idle share, so the total's
+// direct cost and idle share are the sums of the lines' (unallocated and adjustments
+// included). total_micros() is r.total's. Pure.
+ReportLine ShownTotal(const MonthlyReport& r);
+
 // The month's books as of `as_of` (the server's clock, or the CLI's --as-of): a month in
 // progress is partial, one that has not begun is FailedPrecondition.
 StatusOr<MonthlyReport> BuildMonthlyReport(Ledger& ledger, const BooksContext& ctx, YearMonth month,
