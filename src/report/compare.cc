@@ -196,6 +196,7 @@ StatusOr<Comparison> BuildComparison(Ledger& ledger, const BooksContext& ctx, co
   c.month = o.month;
   c.scope = o.scope;
   c.as_of = as_of;
+  c.partial = !mw || as_of < mw->end;
   c.currency = ctx.prices.currency();
   if (!o.a.empty()) {
     for (const VariantRow& r : c.rows) {
@@ -257,6 +258,8 @@ std::string RenderComparisonJson(const Comparison& c) {
   J j;
   j["by"] = std::string(CompareByName(c.by));
   j["month"] = c.month ? J(c.month->ToString()) : J();
+  j["as_of"] = FormatTime(c.as_of);
+  j["partial"] = c.partial;
   j["project"] = c.scope.project.empty() ? J() : J(c.scope.project);
   j["department"] = c.scope.department.empty() ? J() : J(c.scope.department);
   j["currency"] = c.currency.code;

@@ -57,6 +57,7 @@ struct Comparison {
   std::optional<YearMonth> month;
   ReportScope scope;
   TimeMs as_of = 0;
+  bool partial = false;  // the month (all time, without one) had not ended at as_of
   Currency currency;
   std::vector<VariantRow> rows;  // by cost, descending; then key
   int64_t total_cost_micros = 0;

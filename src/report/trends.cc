@@ -68,6 +68,11 @@ StatusOr<Trends> BuildTrends(Ledger& ledger, const BooksContext& ctx, const Tren
   t.currency = ctx.prices.currency();
   t.from = o.from;
   t.to = o.to;
+  t.partial = true;
+  if (o.to) {
+    ASSIGN_OR_RETURN(Window last, ctx.tz.MonthWindow(*o.to));
+    t.partial = as_of < last.end;
+  }
   ASSIGN_OR_RETURN(std::vector<Job> all, ledger.ListJobs());
   std::vector<Job> jobs;
   std::vector<YearMonth> started;
@@ -154,6 +159,8 @@ std::string RenderTrendsJson(const Trends& t) {
   j["currency"] = t.currency.code;
   j["from"] = t.from ? J(t.from->ToString()) : J();
   j["to"] = t.to ? J(t.to->ToString()) : J();
+  j["as_of"] = FormatTime(t.as_of);
+  j["partial"] = t.partial;
   j["long_job_hours"] = kLongJobMs / kHourMs;
   j["projects"] = J::array();
   for (const ProjectTrend& p : t.projects) {

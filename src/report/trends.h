@@ -55,6 +55,7 @@ struct ProjectTrend {
 struct Trends {
   ReportScope scope;
   TimeMs as_of = 0;
+  bool partial = false;  // the months asked for (all, without `to`) had not ended at as_of
   Currency currency;
   std::optional<YearMonth> from, to;
   std::vector<ProjectTrend> projects;  // by project

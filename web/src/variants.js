@@ -4,7 +4,7 @@
 // (GET /api/v1/trends). Finance sees it too: no user or job names are in either answer.
 import { get } from './api.js';
 import { t, num, pct, money, withUnit, NONE } from './i18n.js';
-import { h, table, card } from './dom.js';
+import { h, table, card, asOfLine } from './dom.js';
 import { chart } from './charts.js';
 
 const fits = (r) => (r.fit_per_gpu.length ? r.fit_per_gpu.map((f) => `${f.gpu_model}: ${f.instances}`).join(', ') : NONE);
@@ -27,7 +27,7 @@ export async function variantsView(sel, go, draw) {
   } },
   h('label', {}, t('groupBy') + ' ', by), h('label', {}, t('startedIn') + ' ', month),
   h('label', {}, 'A ', pick('a')), h('label', {}, 'B ', pick('b')), h('button', { type: 'submit' }, t('compare')));
-  const out = [form, h('p', { class: 'help' }, t('compareHelp'))];
+  const out = [form, asOfLine(c), h('p', { class: 'help' }, t('compareHelp'))];
   if (c.rows.length === 0) return out.concat(h('p', { class: 'notice', 'data-testid': 'no-variants' }, t('noVariants')));
   if (c.side_by_side) out.push(sideBySide(c.side_by_side, c.currency));
   const el = h('div', { class: 'chart', role: 'img', 'aria-label': t('costShare') });
