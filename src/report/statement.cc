@@ -1,6 +1,7 @@
 #include "report/statement.h"
 
 #include <algorithm>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -122,12 +123,20 @@ std::string RenderStatementText(const ProjectStatement& s) {
   if (s.prev_cost_micros)
     o << ", month before " << FormatMicros(*s.prev_cost_micros, d) << " " << s.currency.code;
   o << "\n  rank in the cluster by cost: " << s.rank << " of " << s.projects << "\n\n";
-  o << "  user                    jobs    GPU-h        cost   share  density\n";
+  // Columns right-aligned under their heads: user (22, left), jobs (6), GPU-h (9), cost
+  // (12), share (8), density (9); a longer value pushes the rest of its row right.
+  o << "  " << std::left << std::setw(22) << "user" << std::right << std::setw(6) << "jobs" << std::setw(9)
+    << "GPU-h" << std::setw(12) << "cost" << std::setw(8) << "share" << std::setw(9) << "density"
+    << "\n";
   for (const StatementUser& u : s.users) {
     std::string name = u.user;
     name.resize(std::max<size_t>(name.size(), 22), ' ');
-    o << "  " << name << "  " << u.jobs << "  " << u.gpu_hours << "  " << FormatMicros(u.cost_micros, d)
-      << "  " << 100 * u.share << " %  " << PctCell(u.density) << "\n";
+    std::ostringstream share;
+    share.imbue(std::locale::classic());
+    share << std::fixed << std::setprecision(1) << 100 * u.share << " %";
+    o << "  " << name << std::setw(6) << u.jobs << std::setw(9) << u.gpu_hours << std::setw(12)
+      << FormatMicros(u.cost_micros, d) << std::setw(8) << share.str() << std::setw(9) << PctCell(u.density)
+      << "\n";
   }
   return o.str();
 }
