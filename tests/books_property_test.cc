@@ -3,10 +3,12 @@
 //   - sum of job cost + unallocated cost = capacity x price, exactly, to the minor unit
 //   - with idle shared out, the same total
 //   - a job metered over two months equals the sum of its months
+//   - after retention drops the first month's raw samples, both months' books are the same
 #include <gtest/gtest.h>
 
 #include <map>
 
+#include "books/retention.h"
 #include "common/test_util.h"
 #include "cost/cost_engine.h"
 #include "sim_ledger.h"
@@ -73,6 +75,7 @@ TEST_P(BooksProperty, BooksReconcileExactly) {
   std::map<std::string, int64_t> monthly_job_ns;
   std::map<std::string, Int128> monthly_job_exact;
   std::vector<TimeMs> month_starts;
+  std::vector<Int128> month_exact;  // each month's total, for after retention
   for (YearMonth m : {o.month.Prev(), o.month}) {
     auto books = MonthUsage(ledger, *ctx, m, kMaxTimeMs);
     ASSERT_TRUE(books.ok()) << books.status().ToString();
@@ -98,6 +101,7 @@ TEST_P(BooksProperty, BooksReconcileExactly) {
     const Int128 total_exact = capacity_exact + energy_exact;
     const Int128 u = static_cast<Int128>(unit) * kExactPerMicro;
     EXPECT_EQ(cost->total_exact, total_exact);
+    month_exact.push_back(cost->total_exact);
     EXPECT_EQ(cost->total_micros, static_cast<int64_t>((total_exact + u / 2) / u) * unit);
     int64_t sum = 0;
     for (const CostItem& it : cost->items) {
@@ -133,6 +137,25 @@ TEST_P(BooksProperty, BooksReconcileExactly) {
   }
   EXPECT_EQ(whole_ns, monthly_job_ns);
   EXPECT_TRUE(whole_exact == monthly_job_exact);
+  // Retention: the first month's raw samples go (the cutoff is the second month's start);
+  // both months' books stay what they were, to the exact micro-unit and per job.
+  auto kept = ApplyRetention(ledger, *ctx, month_starts[1] + kDayMs, kDayMs);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->cutoff, month_starts[1]);
+  EXPECT_GT(kept->samples_dropped, 0);
+  std::map<std::string, int64_t> after_job_ns;
+  int month_index = 0;
+  for (YearMonth m : {o.month.Prev(), o.month}) {
+    auto books = MonthUsage(ledger, *ctx, m, kMaxTimeMs);
+    ASSERT_TRUE(books.ok()) << books.status().ToString();
+    for (const UsageRow& r : books->rows) {
+      if (!r.job_id.empty()) after_job_ns[r.job_id] += r.gpu_ns;
+    }
+    auto cost = PriceUsage(books->rows, ctx->prices, false);
+    ASSERT_TRUE(cost.ok()) << cost.status().ToString();
+    EXPECT_TRUE(cost->total_exact == month_exact[static_cast<size_t>(month_index++)]) << m.ToString();
+  }
+  EXPECT_EQ(after_job_ns, monthly_job_ns);
   int crossing = 0;
   for (const Job& j : c.jobs)
     crossing += j.start_ms < month_starts[1] && (j.end_ms == 0 || j.end_ms > month_starts[1]);
