@@ -2,15 +2,27 @@
 // (admin and finance read the list), POST /api/v1/months/{YYYY-MM}/close and
 // POST /api/v1/months/{YYYY-MM}/reopen (admin only; the reopen's body names the reason).
 // A close or reopen is audited in the transaction that makes it; a refusal is audited by Deny.
-// Also GET /api/v1/jobs/{id}/report: a job's efficiency report (report/job_report.h),
-// scoped as GET /api/v1/jobs/{id} is; and GET /api/v1/reports/range: any date range by
-// day, week or month (report/periods.h), scoped as the monthly report.
+// The books of a period read over the API: GET /api/v1/reports/monthly (scoped to the
+// role), GET /api/v1/reports/range (any date range by day, week or month,
+// report/periods.h), GET /api/v1/exports/{month|range} (csv, json, FOCUS, xlsx;
+// docs/EXPORTS.md). Also GET /api/v1/jobs/{id}/report: a job's efficiency report
+// (report/job_report.h), scoped as GET /api/v1/jobs/{id} is.
 #include <httplib.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "common/strings.h"
 #include "domain/ids.h"
 #include "report/close.h"
+#include "report/export.h"
 #include "report/job_report.h"
 #include "report/render.h"
 #include "server/http_front.h"
@@ -29,6 +41,40 @@ StatusOr<bool> BoolParam(const httplib::Request& req, const char* name) {
 }
 
 namespace {
+
+// A file of its own under the temporary directory, removed with the object (the workbook
+// writer takes a path; the answer is the file's bytes).
+class TempFile {
+ public:
+  static StatusOr<TempFile> Create(const std::string& prefix, const std::string& suffix) {
+    std::string path = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX" + suffix)).string();
+    const int fd = mkstemps(path.data(), static_cast<int>(suffix.size()));
+    if (fd < 0) return Unavailable("cannot create a temporary file " + path + ": " + std::strerror(errno));
+    close(fd);
+    return TempFile(std::move(path));
+  }
+  TempFile(TempFile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempFile& operator=(TempFile&&) = delete;
+  TempFile(const TempFile&) = delete;
+  ~TempFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  StatusOr<std::string> Read() const {
+    std::ifstream f(path_, std::ios::binary);
+    if (!f) return Unavailable("cannot read " + path_);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+
+ private:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// GET /api/v1/reports/monthly lists this many of the most idle GPUs unless ?idle_gpus=.
+constexpr size_t kDefaultIdleGpus = 50;
 
 AuditEntry AuditFor(const httplib::Request& req, const Principal& p, const std::string& action) {
   AuditEntry e;
@@ -61,6 +107,142 @@ StatusOr<std::string> ReasonOf(const std::string& body) {
 }  // namespace
 
 void Server::MonthRoutes() {
+  // The monthly report, confined to what the caller's role may see; every read audited.
+  http_->Get("/api/v1/reports/monthly", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authenticate(req, res);
+    if (!p) return;
+    if (Status s = OnlyParams(req, {"month", "by", "share_idle", "idle_gpus"}); !s.ok()) return Reply(res, s);
+    // The most idle GPUs only, unless asked: the whole list is 250 bytes a GPU.
+    size_t idle_gpus = kDefaultIdleGpus;
+    if (req.has_param("idle_gpus") && req.get_param_value("idle_gpus") != "all") {
+      const std::string v = req.get_param_value("idle_gpus");
+      auto n = ParseInt(v, "idle_gpus");
+      if (!n.ok() || *n < 0 || *n > 1'000'000) {
+        return Reply(res, InvalidArgument("query parameter 'idle_gpus' is '" + EscapeForMessage(v) +
+                                          "': send a count from 0 to 1000000, or all"));
+      }
+      idle_gpus = static_cast<size_t>(*n);
+    } else if (req.has_param("idle_gpus")) {
+      idle_gpus = SIZE_MAX;
+    }
+    auto by = ParseGroupBy(req.has_param("by") ? req.get_param_value("by") : "department");
+    if (!by.ok()) return Reply(res, by.status());
+    auto month = ParseYearMonth(req.get_param_value("month"));
+    if (!month.ok()) return Reply(res, month.status());
+    auto scope = ReportScopeFor(*p, *by);
+    if (!scope.ok()) return Deny(req, res, *p, scope.status());
+    auto share = BoolParam(req, "share_idle");
+    if (!share.ok()) return Reply(res, share.status());
+    const bool share_idle = *share;
+    MutexLock lock(ledger_mu_);
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    ctx->cache = &books_;
+    auto report =
+        BuildMonthlyReport(*ledger_, *ctx, *month, BooksAsOf(*ctx, *month), *by, share_idle, *scope);
+    if (!report.ok()) return Reply(res, report.status());
+    if (report->idle_by_gpu.size() > idle_gpus) {
+      report->idle_by_gpu_omitted = static_cast<int64_t>(report->idle_by_gpu.size() - idle_gpus);
+      report->idle_by_gpu.resize(idle_gpus);
+    }
+    Status audited = AuditLocked(req, &*p, 200, "GET /api/v1/reports/monthly",
+                                 "month=" + month->ToString() + " by=" + std::string(GroupByName(*by)));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    ++counters_.report_requests;
+    res.set_content(RenderReportJson(*report), "application/json");
+  });
+
+  // The month's books for machines (docs/EXPORTS.md): csv | json by one dimension, or
+  // FOCUS 1.2. Scoped as the report is; finance always gets the desensitised variant (no
+  // user or job names; FOCUS rows keep their salted job keys). Every read audited.
+  http_->Get(R"(/api/v1/exports/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = Authenticate(req, res);
+    if (!p) return;
+    // /api/v1/exports/range?from=&to=&grain=: a date range's periods (report/periods.h).
+    const bool ranged = req.matches[1] == "range";
+    if (Status s =
+            ranged ? OnlyParams(req, {"format", "by", "desensitised", "share_idle", "from", "to", "grain"})
+                   : OnlyParams(req, {"format", "by", "desensitised", "share_idle"});
+        !s.ok())
+      return Reply(res, s);
+    if (ranged && (!req.has_param("from") || !req.has_param("to"))) {
+      return Reply(res,
+                   InvalidArgument("a range needs query parameters 'from' and 'to' (YYYY-MM-DD or YYYY-MM)"));
+    }
+    auto month = ranged ? StatusOr<YearMonth>(YearMonth{}) : ParseYearMonth(std::string(req.matches[1]));
+    if (!month.ok()) return Reply(res, month.status());
+    auto grain = ParseGrain(req.has_param("grain") ? req.get_param_value("grain") : "range");
+    if (!grain.ok())
+      return Reply(res, InvalidArgument("query parameter 'grain': " + grain.status().message()));
+    ExportRequest er;
+    er.month = *month;
+    er.format = req.has_param("format") ? req.get_param_value("format") : "json";
+    er.by = req.has_param("by") ? req.get_param_value("by") : "";
+    if (er.format != "csv" && er.format != "json" && er.format != "focus" && er.format != "xlsx") {
+      return Reply(res, InvalidArgument("query parameter 'format' is '" + EscapeForMessage(er.format) +
+                                        "': send csv, json, focus or xlsx"));
+    }
+    const std::string des = req.has_param("desensitised") ? req.get_param_value("desensitised") : "0";
+    if (des != "0" && des != "1" && des != "true" && des != "false") {
+      return Reply(res, InvalidArgument("query parameter 'desensitised' is '" + EscapeForMessage(des) +
+                                        "': send 1 or 0"));
+    }
+    er.desensitised = des == "1" || des == "true" || p->role == Role::kFinance;
+    auto share = BoolParam(req, "share_idle");
+    if (!share.ok()) return Reply(res, share.status());
+    er.share_idle = *share;
+    // The workbook's sheets are by department, project and (not desensitised) user.
+    auto by = er.format == "focus" ? StatusOr<GroupBy>(GroupBy::kJob)
+              : er.format == "xlsx"
+                  ? StatusOr<GroupBy>(er.desensitised ? GroupBy::kDepartment : GroupBy::kUser)
+                  : ParseGroupBy(er.by.empty() ? "department" : er.by);
+    if (!by.ok()) return Reply(res, by.status());
+    // A FOCUS row is a job's charge: finance sees it under the job's salted key only.
+    auto scope = ReportScopeFor(*p, er.format == "focus" && er.desensitised ? GroupBy::kDepartment : *by);
+    if (!scope.ok()) return Deny(req, res, *p, scope.status());
+    er.scope = *scope;
+    MutexLock lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // every sample acknowledged
+    auto ctx = LoadBooksContext(*ledger_);
+    if (!ctx.ok()) return Reply(res, ctx.status());
+    er.as_of = clock_.Now();
+    if (ranged) {
+      auto range = MakeDateRange(ctx->tz, req.get_param_value("from"), req.get_param_value("to"), *grain);
+      if (!range.ok()) return Reply(res, range.status());
+      er.range = std::move(range).value();
+    }
+    std::optional<TempFile> xlsx;
+    if (er.format == "xlsx") {
+      auto made = TempFile::Create("gpuledger-export-", ".xlsx");
+      if (!made.ok()) return Reply(res, made.status());
+      xlsx.emplace(std::move(made).value());
+      er.xlsx_path = xlsx->path();
+    }
+    auto out = BuildExport(*ledger_, *ctx, er);
+    if (!out.ok()) return Reply(res, out.status());
+    if (xlsx) {
+      auto body = xlsx->Read();
+      if (!body.ok()) return Reply(res, body.status());
+      out->body = std::move(body).value();
+    }
+    const std::string period = er.range ? er.range->first_day + ".." + er.range->last_day + "-" +
+                                              std::string(GrainName(er.range->grain))
+                                        : month->ToString();
+    Status audited =
+        AuditLocked(req, &*p, 200, "GET /api/v1/exports/{month}",
+                    (er.range ? "range=" + period : "month=" + period) + " format=" + er.format +
+                        " by=" + std::string(GroupByName(out->by)) +
+                        (er.desensitised ? " desensitised" : "") + (er.share_idle ? " share_idle" : ""));
+    if (!audited.ok()) return Reply(res, audited);  // no audit, no data
+    ++counters_.report_requests;
+    if (er.format != "json") {
+      const char* ext = er.format == "xlsx" ? ".xlsx" : ".csv";  // focus is a CSV too
+      res.set_header("Content-Disposition", "attachment; filename=\"gpuledger-" + period + "-" + er.format +
+                                                (er.desensitised ? "-desensitised" : "") + ext + "\"");
+    }
+    res.set_content(out->body, out->content_type);
+  });
+
   http_->Get("/api/v1/months", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = Authenticate(req, res);
     if (!p) return;
