@@ -206,6 +206,57 @@ TEST_P(ServerTokensTest, RepeatedFailuresFromOneAddressAreSlowedDownAndCounted) 
   EXPECT_EQ(refused, 3);
 }
 
+// Behind a reverse proxy every peer is the proxy: with --trusted-proxy its
+// X-Forwarded-For names the client, for the throttle, the audit log and the access log;
+// without it the header is not believed (forwarded.h).
+TEST_P(ServerTokensTest, BehindATrustedProxyTheForwardedClientIsThrottledAndAuditedNotTheProxy) {
+  server_->Stop();
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = "";
+  opt.raw_retention_ms = 0;
+  opt.access_log = dir_.path() + "/proxied.log";
+  opt.auth_throttle = {3, kMinuteMs, 1000};
+  auto trusted = TrustedProxies::Parse({"127.0.0.0/8", "::1"});
+  ASSERT_TRUE(trusted.ok());
+  opt.trusted_proxies = *trusted;
+  server_ = std::make_unique<Server>(Open(), clock_, opt);
+  ASSERT_TRUE(server_->Start().ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  auto from = [&](const std::string& client, const std::string& secret) {
+    httplib::Headers h = Bearer(secret);
+    h.emplace("X-Forwarded-For", client);
+    return Code(client_->Get("/api/v1/series?job=j1", h));
+  };
+  // nginx appends the address it saw; whatever the client put before it is not believed.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(from("10.66.0." + std::to_string(i) + ", 203.0.113.7", "glt_guess"), 401);
+  EXPECT_EQ(from("203.0.113.7", admin_), 429) << "the guessing client is held back";
+  EXPECT_EQ(from("198.51.100.2", admin_), 200) << "another client behind the same proxy is not";
+  EXPECT_EQ(ReadSeries(admin_), 200) << "nor the proxy itself";
+  auto audit = Open()->ListAudit();
+  ASSERT_TRUE(audit.ok());
+  int refused = 0;
+  for (const AuditEntry& e : *audit) {
+    if (e.status == 401) {
+      ++refused;
+      EXPECT_EQ(e.remote, "203.0.113.7");
+    }
+  }
+  EXPECT_EQ(refused, 3);
+  EXPECT_NE(ReadFile(dir_.path() + "/proxied.log").find("remote=203.0.113.7:"), std::string::npos);
+  // Without --trusted-proxy (the fixture's server, as before): the header names nobody.
+  server_->Stop();
+  opt.trusted_proxies = {};
+  opt.access_log.clear();
+  clock_.Advance(kMinuteMs);
+  server_ = std::make_unique<Server>(Open(), clock_, opt);
+  ASSERT_TRUE(server_->Start().ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(from("203.0.113." + std::to_string(50 + i), "glt_guess"), 401);
+  EXPECT_EQ(from("203.0.113.99", admin_), 429) << "every guess came from 127.0.0.1, whatever the header said";
+}
+
 TEST_P(ServerTokensTest, TheAuditLogRecordsWhoWhatWhenAndWhereAndItsChainHolds) {
   const std::string user = Token(Role::kUser, "line3");
   EXPECT_EQ(ReadSeries(user), 200);

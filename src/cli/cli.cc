@@ -217,6 +217,10 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox, "
                     "and the schedule of projects' monthly statements (default: no notifications)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
+  c_srv->add_option("--trusted-proxy", srv.trusted_proxies,
+                    "a reverse proxy (IP address or CIDR network; repeatable) whose X-Forwarded-For "
+                    "names the client for the audit log, the access log and the failed-authentication "
+                    "throttle (docs/DEPLOY.md)");
   c_srv->add_option(
       "--access-log", srv.access_log,
       "one line per request (docs/formats/access-log.md): - for stderr, or a file to append to");

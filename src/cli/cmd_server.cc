@@ -41,6 +41,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
     return InvalidArgument(a.tls_cert.empty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
   opt.tls_cert_file = a.tls_cert;
   opt.tls_key_file = a.tls_key;
+  ASSIGN_OR_RETURN(opt.trusted_proxies, TrustedProxies::Parse(a.trusted_proxies));
   if (!a.policy.empty()) {
     ASSIGN_OR_RETURN(opt.policy, LoadPolicyFile(a.policy));
   }

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "server/chunked.h"
 #include "server/tls.h"
 
@@ -32,80 +33,6 @@ SteadyClock::time_point After(int ms) { return SteadyClock::now() + std::chrono:
 int MsUntil(SteadyClock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - SteadyClock::now()).count();
   return ms < 0 ? 0 : static_cast<int>(std::min<int64_t>(ms, 1 << 30));
-}
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-const char* Reason(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
-
-// A whole answer; the connection is kept only when `keep`.
-std::string Serialize(const httplib::Response& res, bool keep) {
-  std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) + "\r\n";
-  for (const auto& [k, v] : res.headers) {
-    const std::string lk = Lower(k);
-    if (lk == "content-length" || lk == "connection" || lk == "transfer-encoding") continue;
-    out += k + ": " + v + "\r\n";
-  }
-  if (res.status != 204 && res.status != 304)
-    out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
-  out += keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-  if (res.status != 204 && res.status != 304) out += res.body;
-  return out;
 }
 
 // One non-blocking read or write on a connection, plain or TLS, in TlsSession's shape:
@@ -158,78 +85,6 @@ bool SendAll(int fd, TlsSession* tls, std::string_view data, SteadyClock::time_p
 constexpr unsigned char kTlsHandshakeRecord = 0x16;
 
 }  // namespace
-
-Status ParseRequestHead(std::string_view head, httplib::Request& req) {
-  const size_t eol = head.find("\r\n");
-  const std::string_view line = head.substr(0, eol);
-  const size_t sp1 = line.find(' ');
-  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
-    return InvalidArgument("request line is not 'METHOD /path HTTP/1.1'");
-  }
-  req.method = std::string(line.substr(0, sp1));
-  req.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
-  req.version = std::string(line.substr(sp2 + 1));
-  if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0")
-    return InvalidArgument("HTTP version '" + req.version.substr(0, 16) + "' is not HTTP/1.1 or HTTP/1.0");
-  if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(),
-                                         [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
-    return InvalidArgument("request method is not an upper-case token");
-  if (req.target.empty() || req.target[0] != '/')
-    return InvalidArgument("request target does not start with '/'");
-  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
-  while (!rest.empty()) {
-    const size_t e = rest.find("\r\n");
-    const std::string_view h = rest.substr(0, e);
-    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
-    if (h.empty()) continue;
-    if (h[0] == ' ' || h[0] == '\t') return InvalidArgument("folded header lines are not accepted");
-    const size_t colon = h.find(':');
-    if (colon == 0 || colon == std::string_view::npos)
-      return InvalidArgument("header line without a name and ':'");
-    const std::string_view name = h.substr(0, colon);
-    if (std::any_of(name.begin(), name.end(), [](char c) { return c == ' ' || c == '\t'; }))
-      return InvalidArgument("header name with white space");
-    req.headers.emplace(std::string(name), Trim(h.substr(colon + 1)));
-  }
-  const size_t q = req.target.find('?');
-  req.path = httplib::detail::decode_url(req.target.substr(0, q), false);
-  if (q != std::string::npos) httplib::detail::parse_query_text(req.target.substr(q + 1), req.params);
-  return OkStatus();
-}
-
-std::string JsonErrorBody(const Status& s) {
-  return nlohmann::json{{"error", std::string(StatusCodeName(s.code()))}, {"message", s.message()}}.dump(
-             -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n";
-}
-
-int HttpStatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kAlreadyExists:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      return 503;  // a retry can fix it
-    case StatusCode::kUnimplemented:
-      return 501;
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
 
 struct HttpFront::Conn {
   int fd = -1;
@@ -389,7 +244,7 @@ void RefusePlainHttpOnTls(int fd, size_t max_head_bytes) {
   res.set_content(
       JsonErrorBody(InvalidArgument("this port serves HTTPS: plain HTTP is refused; use https://")),
       "application/json");
-  const std::string out = Serialize(res, false);
+  const std::string out = SerializeResponse(res, false);
   [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd, SHUT_WR);
 }
@@ -435,7 +290,7 @@ void HttpFront::PollLoop() {
     httplib::Response res;
     res.status = status;
     res.set_content(JsonErrorBody(s), "application/json");
-    const std::string out = Serialize(res, false);
+    const std::string out = SerializeResponse(res, false);
     short events = 0;
     [[maybe_unused]] ssize_t n = WriteSome(c.fd, c.tls.get(), out, &events);
   };
@@ -660,7 +515,7 @@ bool HttpFront::Serve(Conn& c) {
     res.headers = headers;
     res.set_content(JsonErrorBody(s), "application/json");
     log();
-    if (SendAll(c.fd, c.tls.get(), Serialize(res, false), write_deadline, stopping_)) {
+    if (SendAll(c.fd, c.tls.get(), SerializeResponse(res, false), write_deadline, stopping_)) {
       // A close with unread bytes would reset the connection and could lose the answer:
       // read (and drop) a little of what the client is still sending first (TLS records
       // are dropped undecrypted).
@@ -682,6 +537,12 @@ bool HttpFront::Serve(Conn& c) {
     ++counters_.bad_requests;
     return refuse(400, s);
   }
+  if (!options_.trusted_proxies.empty()) {
+    std::string forwarded;
+    for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i)
+      forwarded += (i ? "," : "") + req.get_header_value("X-Forwarded-For", i);
+    req.remote_addr = ClientAddress(c.peer, forwarded, options_.trusted_proxies);
+  }
   const Handler* handler = nullptr;
   bool other_method = false;
   for (const auto& [method, route] : routes_) {
@@ -702,7 +563,7 @@ bool HttpFront::Serve(Conn& c) {
   bool chunked = false;
   size_t length = 0;
   if (req.has_header("Transfer-Encoding")) {
-    const std::string te = Lower(req.get_header_value("Transfer-Encoding"));
+    const std::string te = ToLower(req.get_header_value("Transfer-Encoding"));
     if (te != "chunked")
       return refuse(
           501, Status(StatusCode::kUnimplemented,
@@ -725,7 +586,7 @@ bool HttpFront::Serve(Conn& c) {
     }
   }
   if (req.has_header("Content-Encoding")) {
-    const std::string ce = Lower(Trim(req.get_header_value("Content-Encoding")));
+    const std::string ce = ToLower(Trim(req.get_header_value("Content-Encoding")));
     if (!ce.empty() && ce != "identity" && ce != "snappy") {
       ++counters_.encodings_refused;
       return refuse(415, InvalidArgument("unsupported Content-Encoding '" + ce.substr(0, 64) +
@@ -740,7 +601,7 @@ bool HttpFront::Serve(Conn& c) {
     if (Status s = admit_(req, verdict); !s.ok())
       return refuse(verdict.status > 0 ? verdict.status : HttpStatusFor(s), s, verdict.headers);
   }
-  if (has_body && Lower(req.get_header_value("Expect")) == "100-continue") {
+  if (has_body && ToLower(req.get_header_value("Expect")) == "100-continue") {
     if (!SendAll(c.fd, c.tls.get(), "HTTP/1.1 100 Continue\r\n\r\n", write_deadline, stopping_)) return false;
   }
 
@@ -816,13 +677,13 @@ bool HttpFront::Serve(Conn& c) {
   if (res.status >= 400 && res.body.empty()) {
     res.set_content(
         JsonErrorBody(Status(res.status >= 500 ? StatusCode::kInternal : StatusCode::kInvalidArgument,
-                             Reason(res.status))),
+                             ReasonPhrase(res.status))),
         "application/json");
   }
   ++c.served;
-  const bool keep = req.version == "HTTP/1.1" && Lower(req.get_header_value("Connection")) != "close" &&
+  const bool keep = req.version == "HTTP/1.1" && ToLower(req.get_header_value("Connection")) != "close" &&
                     c.served < options_.keep_alive_max_requests && !stopping_;
-  const bool sent = SendAll(c.fd, c.tls.get(), Serialize(res, keep), write_deadline, stopping_);
+  const bool sent = SendAll(c.fd, c.tls.get(), SerializeResponse(res, keep), write_deadline, stopping_);
   log();
   return sent && keep;
 }

@@ -38,6 +38,8 @@
 
 #include "common/mutex.h"
 #include "common/status.h"
+#include "server/forwarded.h"
+#include "server/http_message.h"
 
 namespace gpuledger {
 
@@ -61,6 +63,10 @@ struct HttpFrontOptions {
   // either cannot be loaded or they do not match.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Reverse proxies whose X-Forwarded-For is believed (forwarded.h): a request from one
+  // has req.remote_addr set to the client it names. The connection caps count peers (the
+  // proxy), since they act before a head is read.
+  TrustedProxies trusted_proxies;
 };
 
 struct HttpFrontCounters {
@@ -70,16 +76,6 @@ struct HttpFrontCounters {
   // ClientHello, no common protocol, the client gave up), plain HTTP sent to TLS.
   std::atomic<int64_t> tls_handshake_timeouts{0}, tls_handshake_failures{0}, plain_http_on_tls{0};
 };
-
-// Parses a request head (request line and header lines, without the blank line that ends
-// it) into req: method, target, version, headers, the decoded path and query parameters.
-// Untrusted input (fuzz/fuzz_http_head.cc); errors say what was wrong.
-Status ParseRequestHead(std::string_view head, httplib::Request& req);
-
-// The JSON error body every refusal carries: {"error": "<code>", "message": "..."}.
-std::string JsonErrorBody(const Status& s);
-// The HTTP status for a Status code (the one mapping the server uses).
-int HttpStatusFor(const Status& s);
 
 class HttpFront {
  public:

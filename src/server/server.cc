@@ -100,6 +100,7 @@ Status Server::Start() {
   front.max_connections_per_client = options_.max_connections_per_client;
   front.keep_alive_max_requests = options_.keep_alive_max_requests;
   front.worker_threads = options_.http_workers;
+  front.trusted_proxies = options_.trusted_proxies;
   front.tls_cert_file = options_.tls_cert_file;
   front.tls_key_file = options_.tls_key_file;
   http_ = std::make_unique<HttpFront>(front);

@@ -32,6 +32,7 @@
 #include "server/access_log.h"
 #include "server/attribution.h"
 #include "server/auth.h"
+#include "server/forwarded.h"
 #include "server/journal.h"
 #include "server/session.h"
 
@@ -63,6 +64,8 @@ struct ServerOptions {
   // neither; empty: plain HTTP (behind a TLS-terminating proxy, docs/DEPLOY.md).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // --trusted-proxy: reverse proxies whose X-Forwarded-For names the client (forwarded.h).
+  TrustedProxies trusted_proxies;
   // Register GPUs that remote write names but the ledger lacks (model from modelName).
   bool register_gpus = true;
   // Scrape mode, for sites without Prometheus: dcgm-exporter pages to fetch
