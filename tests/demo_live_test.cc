@@ -69,13 +69,13 @@ TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthButForTheRunTheBreakerP
   std::string text;
   const std::string port = WaitFor(out, std::regex(R"(dashboard: http://127\.0\.0\.1:(\d+)/)"), 120, &text);
   ASSERT_FALSE(port.empty()) << text;
-  const std::string held = Find(text, std::regex(R"(live: the last hour's (\d+) samples)"));
+  const std::string held = Find(text, std::regex(R"(live: the last hour's 1 new job\(s\), (\d+) samples)"));
   const std::string admin = Find(text, std::regex(R"(\n  admin\s+(glt_[0-9a-f]+))"));
   ASSERT_FALSE(held.empty() || admin.empty()) << text;
   EXPECT_NE(text.find("the reports are as of 2026-10-31T15:00:00Z"), std::string::npos) << text;
   // An hour at 900 times the wall's pace: about 4 s.
   const std::string done =
-      WaitFor(out, std::regex(R"(live: (\d+) samples and \d+ epochs streamed)"), 60, &text);
+      WaitFor(out, std::regex(R"(live: 1 job\(s\), (\d+) samples and \d+ epochs streamed)"), 60, &text);
   ASSERT_FALSE(done.empty()) << text;
   EXPECT_EQ(done, held) << "every held-back sample acknowledged";
   EXPECT_GT(std::stoll(held), 0);
@@ -101,6 +101,17 @@ TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthButForTheRunTheBreakerP
   // its callback told so at its next epoch, its GPU freed from the pause.
   EXPECT_NE(text.find("live: job-stalled-dataloader told at epoch"), std::string::npos) << text;
   EXPECT_NE(text.find("to pause: loss improved by"), std::string::npos) << text;
+  // The late run was registered through the jobs API as it started, and its epochs came.
+  EXPECT_NE(text.find("live: job-forklift-yolo11s-late (forklift-perception, yolo11s) starts at "
+                      "2026-10-31T15:10:00Z on 1 GPU(s), registered through POST /api/v1/jobs"),
+            std::string::npos)
+      << text;
+  auto late = client.Get("/api/v1/jobs/job-forklift-yolo11s-late", auth);
+  ASSERT_TRUE(late && late->status == 200) << (late ? late->body : "no answer");
+  EXPECT_EQ(nlohmann::json::parse(late->body)["status"], "running");
+  auto late_epochs = client.Get("/api/v1/jobs/job-forklift-yolo11s-late/progress", auth);
+  ASSERT_TRUE(late_epochs && late_epochs->status == 200) << (late_epochs ? late_epochs->body : "no answer");
+  EXPECT_GE(nlohmann::json::parse(late_epochs->body)["epochs"].size(), 5u) << late_epochs->body;
   auto view = client.Get("/api/v1/jobs/job-stalled-dataloader", auth);
   ASSERT_TRUE(view && view->status == 200) << (view ? view->body : "no answer");
   const auto job = nlohmann::json::parse(view->body);

@@ -2,6 +2,7 @@
 // the leaderboard, as a new user would see them.
 #include <csignal>
 #include <filesystem>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -80,8 +81,9 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, LiveFeed held, std::ostream& out
   std::atomic<bool> stop{false};
   std::thread live;
   if (a.live) {
-    out << "live: the last hour's " << held.samples.size() << " samples and " << held.epochs.size()
-        << " epochs stream in through remote write and the progress API as the "
+    out << "live: the last hour's " << held.jobs.size() << " new job(s), " << held.samples.size()
+        << " samples and " << held.epochs.size()
+        << " epochs stream in through the jobs API, remote write and the progress API as the "
         << "clock reaches them, the clock at " << a.speed << "x the wall's pace until then\n";
     LiveStreamOptions lo;
     lo.port = server.port();
@@ -90,8 +92,9 @@ Status ServeDemo(const DemoArgs& a, TimeMs now, LiveFeed held, std::ostream& out
     live = std::thread([&, lo] {
       const LiveStreamed sent = StreamLive(std::move(held), clock, lo, stop, out);
       if (!stop) {
-        out << "live: " << sent.samples << " samples and " << sent.epochs << " epochs streamed, up to "
-            << FormatTime(clock.Now()) << "; the clock runs at the wall's pace from here" << std::endl;
+        out << "live: " << sent.jobs << " job(s), " << sent.samples << " samples and " << sent.epochs
+            << " epochs streamed, up to " << FormatTime(clock.Now())
+            << "; the clock runs at the wall's pace from here" << std::endl;
       }
     });
   }
@@ -115,7 +118,39 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   LedgerSettings settings;  // CNY, Asia/Shanghai
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(settings.timezone));
   opt.stalled_run = true;  // for the circuit breaker to meet in the live demo
+  opt.late_run = true;     // for a job to start in it
   ASSIGN_OR_RETURN(SimCluster c, SimulateCluster(opt, tz));
+  // The simulated cluster's books are read as of the end of its last month; the dashboard
+  // reads the ledger from an hour before it. With --live what that hour brings (samples,
+  // epochs, a job that starts) is held back and streamed in as the server's clock reaches it.
+  ASSIGN_OR_RETURN(Window simulated, tz.MonthWindow(opt.month));
+  const TimeMs serve_from = simulated.end - kHourMs;
+  const bool live = a.serve && a.live;
+  LiveFeed held;
+  std::vector<Job> jobs_now;
+  std::vector<Allocation> allocations_now;
+  std::set<std::string> later;  // jobs the stream registers
+  for (const Job& j : c.jobs) {
+    if (live && j.start_ms > serve_from) {
+      later.insert(j.id);
+      held.jobs.push_back({j.start_ms, j, {}});
+    } else {
+      jobs_now.push_back(j);
+    }
+  }
+  for (const Allocation& al : c.allocations) {
+    if (!later.count(al.job_id)) {
+      allocations_now.push_back(al);
+      continue;
+    }
+    for (LiveJob& lj : held.jobs)
+      if (lj.job.id == al.job_id) lj.allocations.push_back(al);
+  }
+  std::vector<JobGpuMemory> memory_now;
+  for (JobGpuMemory& m : SimulateJobMemory(c))
+    if (!later.count(m.job_id)) memory_now.push_back(std::move(m));
+  std::stable_sort(held.jobs.begin(), held.jobs.end(),
+                   [](const LiveJob& x, const LiveJob& y) { return x.at_ms < y.at_ms; });
 
   if (a.db.find("://") != std::string::npos) {
     return InvalidArgument("demo writes a fresh SQLite file and replaces it; give a file path, not '" + a.db +
@@ -128,17 +163,10 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   RETURN_IF_ERROR(ledger->SetSettings(settings));
   RETURN_IF_ERROR(ledger->PutPrices(c.prices));
   RETURN_IF_ERROR(ledger->PutGpus(c.gpus));
-  RETURN_IF_ERROR(ledger->PutJobs(c.jobs));
-  RETURN_IF_ERROR(ledger->PutAllocations(c.allocations));
-  RETURN_IF_ERROR(ledger->PutJobGpuMemory(SimulateJobMemory(c)));
+  RETURN_IF_ERROR(ledger->PutJobs(jobs_now));
+  RETURN_IF_ERROR(ledger->PutAllocations(allocations_now));
+  RETURN_IF_ERROR(ledger->PutJobGpuMemory(memory_now));
   ASSIGN_OR_RETURN(BooksContext ctx, LoadBooksContext(*ledger));
-  // The simulated cluster's books are read as of the end of its last month; the dashboard
-  // reads the ledger from an hour before it. With --live that hour's samples and epochs
-  // are held back and streamed in as the server's clock reaches them.
-  ASSIGN_OR_RETURN(Window simulated, ctx.tz.MonthWindow(opt.month));
-  const TimeMs serve_from = simulated.end - kHourMs;
-  const bool live = a.serve && a.live;
-  LiveFeed held;
   std::map<std::string, TimeMs> started;
   for (const Job& j : c.jobs) started[j.id] = j.start_ms;
   for (const auto& [job, epochs] : c.progress) {
@@ -176,8 +204,9 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
       << a.db << "\n\n";
 
   if (live) {
-    out << "(live: the last hour's " << held.samples.size() << " samples and " << held.epochs.size()
-        << " epochs are held back, so the reports are as of " << FormatTime(serve_from) << ")\n\n";
+    out << "(live: the last hour's " << held.jobs.size() << " new job(s), " << held.samples.size()
+        << " samples and " << held.epochs.size() << " epochs are held back, so the reports are as of "
+        << FormatTime(serve_from) << ")\n\n";
   }
   const TimeMs as_of = live ? serve_from : simulated.end;
   ASSIGN_OR_RETURN(MonthlyReport r, BuildMonthlyReport(*ledger, ctx, opt.month, as_of, GroupBy::kDepartment, false));

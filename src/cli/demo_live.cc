@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "common/money.h"
 #include "ingest/proto_writer.h"
 
 namespace gpuledger {
@@ -100,6 +101,42 @@ void IdleAfterStop(std::vector<GpuSample>& samples, size_t from, const std::vect
   }
 }
 
+std::string JobRegistrationJson(const Job& job, const std::vector<Allocation>& allocations) {
+  nlohmann::json j = {
+      {"id", job.id}, {"user", job.user}, {"project", job.project}, {"department", job.department}};
+  auto put = [&](const char* k, const std::string& v) {
+    if (!v.empty()) j[k] = v;
+  };
+  put("model_type", job.model_type);
+  put("image", job.image_repo.empty() ? job.image_tag : job.image_repo + ":" + job.image_tag);
+  put("image_digest", job.image_digest);
+  put("framework", job.framework);
+  if (job.gpu_share_ppm > 0 && !job.gpu_model.empty())
+    put("gpu_request", FormatMicros(job.gpu_share_ppm, 0) + "x" + job.gpu_model);
+  if (job.duration_limit_ms > 0) put("duration_limit", std::to_string(job.duration_limit_ms / 1000) + "s");
+  put("dataset", job.dataset);
+  if (job.dataset_images > 0) j["dataset_images"] = job.dataset_images;
+  if (job.epochs > 0) j["epochs"] = job.epochs;
+  if (job.batch > 0) j["batch"] = job.batch;
+  if (job.imgsz > 0) j["imgsz"] = job.imgsz;
+  j["amp"] = job.amp;
+  j["status"] = std::string(JobStatusName(job.status));
+  if (job.submitted_ms) j["submitted"] = FormatTime(job.submitted_ms);
+  if (job.start_ms) j["start"] = FormatTime(job.start_ms);
+  if (job.end_ms) j["end"] = FormatTime(job.end_ms);
+  std::string labels;
+  for (const auto& [k, v] : job.labels) labels += (labels.empty() ? "" : ";") + k + "=" + v;
+  put("labels", labels);
+  j["allocations"] = nlohmann::json::array();
+  for (const Allocation& a : allocations) {
+    nlohmann::json one = {
+        {"gpu_uuid", a.gpu_uuid}, {"start", FormatTime(a.start_ms)}, {"share", FormatMicros(a.share_ppm, 0)}};
+    if (a.end_ms) one["end"] = FormatTime(a.end_ms);
+    j["allocations"].push_back(std::move(one));
+  }
+  return j.dump();
+}
+
 namespace {
 
 std::string ProgressBody(const EpochProgress& e) {
@@ -128,14 +165,28 @@ LiveStreamed StreamLive(LiveFeed feed, ScaledClock& clock, const LiveStreamOptio
   LiveStreamed done;
   std::set<std::string> stopped;
   std::map<std::string, std::pair<TimeMs, int64_t>> last_energy;  // GPU -> its last sent counter
-  size_t next = 0, next_epoch = 0;
+  size_t next = 0, next_epoch = 0, next_job = 0;
   auto refused = [&](const std::string& what, const httplib::Result& res) {
     log << "gpuledger demo --live: " << what << " not taken: "
         << (res ? std::to_string(res->status) + " " + res->body : httplib::to_string(res.error()))
         << std::endl;
   };
-  while ((next < feed.samples.size() || next_epoch < feed.epochs.size()) && !stop) {
+  while ((next < feed.samples.size() || next_epoch < feed.epochs.size() || next_job < feed.jobs.size()) &&
+         !stop) {
     const TimeMs now = clock.Now();
+    for (; next_job < feed.jobs.size() && feed.jobs[next_job].at_ms <= now; ++next_job) {
+      const LiveJob& lj = feed.jobs[next_job];
+      auto res =
+          client.Post("/api/v1/jobs", auth, JobRegistrationJson(lj.job, lj.allocations), "application/json");
+      if (!res || res->status != 201) {
+        refused("the registration of " + lj.job.id, res);
+        continue;
+      }
+      ++done.jobs;
+      log << "live: " << lj.job.id << " (" << lj.job.project << ", " << lj.job.model_type << ") starts at "
+          << FormatTime(lj.at_ms) << " on " << lj.allocations.size()
+          << " GPU(s), registered through POST /api/v1/jobs" << std::endl;
+    }
     std::vector<GpuSample> due;
     while (next < feed.samples.size() && feed.samples[next].sample.t <= now)
       due.push_back(feed.samples[next++]);

@@ -49,8 +49,20 @@ struct LiveEpoch {
   EpochProgress epoch;
 };
 
+// A job its launcher registers (POST /api/v1/jobs, with its allocations) as it starts.
+struct LiveJob {
+  TimeMs at_ms = 0;  // its start
+  Job job;
+  std::vector<Allocation> allocations;
+};
+
+// The body of POST /api/v1/jobs for `job` and its allocations (docs/api/openapi.yaml:
+// the import's job fields as strings, counts as JSON integers, amp a boolean). Pure.
+std::string JobRegistrationJson(const Job& job, const std::vector<Allocation>& allocations);
+
 // What --live streams: what the server's clock had not reached when it started.
 struct LiveFeed {
+  std::vector<LiveJob> jobs;                   // in time order
   std::vector<GpuSample> samples;              // in time order
   std::vector<LiveEpoch> epochs;               // in time order
   std::map<std::string, std::string> node_of;  // GPU UUID -> node
@@ -75,13 +87,14 @@ struct LiveStreamOptions {
 };
 
 struct LiveStreamed {
+  int64_t jobs = 0;     // registered
   int64_t samples = 0;  // acknowledged by the server
   int64_t epochs = 0;
   std::vector<std::string> stopped;  // jobs whose callback was told to stop or pause
 };
 
-// Sends the feed as the clock reaches it, once a tick: the samples due in one remote
-// write, then each due epoch as its run's callback posts it. An epoch answered
+// Sends the feed as the clock reaches it, once a tick: each job due registered, the
+// samples due in one remote write, then each due epoch as its run's callback posts it. An epoch answered
 // {"stop": true} ends that run as the Python callback does: the job is ended (PATCH
 // /api/v1/jobs/{id}: paused for a pause, cancelled for a stop, at the clock's now), its
 // later epochs are not sent and the GPUs it held alone go idle (IdleAfterStop), said on

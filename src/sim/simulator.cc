@@ -84,56 +84,73 @@ std::string Hex(uint64_t v, int digits) {
   return s;
 }
 
-// SimOptions::stalled_run (simulator.h, kStalledRunId). `free_at`: each GPU's half slots'
-// free times; `pool_gpus`: the A10Gs, then the A100s. Draws from its own Rng, so the
-// other runs are the same with or without it.
-void AddStalledRun(SimCluster& c, const std::vector<std::array<TimeMs, 2>>& free_at,
+// The first GPU of the pools (A10Gs first) free from `start` to the span's end, taken
+// for it (both half slots); none: nullopt.
+std::optional<size_t> TakeFreeGpu(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
+                                  const std::vector<std::vector<size_t>>& pool_gpus, TimeMs start) {
+  for (const std::vector<size_t>& pool : pool_gpus) {
+    for (size_t g : pool) {
+      if (std::max(free_at[g][0], free_at[g][1]) > start) continue;
+      free_at[g] = {c.span.end, c.span.end};
+      return g;
+    }
+  }
+  return std::nullopt;
+}
+
+// One of the demo's own runs (simulator.h): one whole GPU from its start, running at the
+// span's end, with its profile and epochs. Draws from its own Rng (the image digest).
+void PlaceDemoRun(SimCluster& c, Job j, size_t gpu, const SimCluster::Profile& prof,
+                  std::vector<EpochProgress> prog) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a of the id: the same on every platform
+  for (char ch : j.id) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+  Rng rng(c.seed ^ h);
+  j.image_repo = "registry.local/yolo/train";
+  j.image_digest =
+      "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
+  j.gpu_share_ppm = kFullShare;
+  j.gpu_model = c.gpus[gpu].model;
+  j.duration_limit_ms = 48 * kHourMs;
+  j.labels = {
+      {"queue", j.gpu_model == "A10G" ? "a10g" : "a100"}, {"restart_from", "scratch"}, {"patience", "100"}};
+  j.submitted_ms = j.start_ms - 2 * kMinuteMs;
+  j.status = JobStatus::kRunning;
+  c.allocations.push_back({j.id, c.gpus[gpu].uuid, j.start_ms, 0, kFullShare});
+  c.profiles[j.id] = prof;
+  c.progress[j.id] = std::move(prog);
+  c.jobs.push_back(std::move(j));
+}
+
+// SimOptions::stalled_run (simulator.h, kStalledRunId).
+void AddStalledRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
                    const std::vector<std::vector<size_t>>& pool_gpus) {
   constexpr DurationMs kEpoch = 12 * kMinuteMs, kSetup = 8 * kMinuteMs;
   constexpr int kImproving = 20;                        // epochs whose loss still falls
   const TimeMs plateau = c.span.end - 148 * kMinuteMs;  // the 20th epoch's end
   const TimeMs start = plateau - kSetup - kImproving * kEpoch;
-  std::optional<size_t> gpu;
-  for (const std::vector<size_t>& pool : pool_gpus) {
-    for (size_t g : pool) {
-      if (!gpu && std::max(free_at[g][0], free_at[g][1]) <= start) gpu = g;
-    }
-  }
+  const std::optional<size_t> gpu = TakeFreeGpu(c, free_at, pool_gpus, start);
   if (!gpu) return;
-  Rng rng(c.seed ^ 0x5A11ED);
   Job j;
   j.id = kStalledRunId;
   j.user = "lisi";
   j.project = "defect-detection-line3";
   j.department = "manufacturing";
   j.model_type = "yolov8m";
-  j.image_repo = "registry.local/yolo/train";
   j.image_tag = "train-yolov8-base-cu118";
-  j.image_digest =
-      "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
   j.framework = "ultralytics==8.2.103";
-  j.gpu_share_ppm = kFullShare;
-  j.gpu_model = c.gpus[*gpu].model;
-  j.duration_limit_ms = 48 * kHourMs;
   j.dataset = "defect-detection-line3-v4";
   j.dataset_images = 36000 * 8 / 5;
   j.epochs = 100;
   j.imgsz = 640;
   j.batch = 16;
   j.amp = true;
-  j.labels = {
-      {"queue", j.gpu_model == "A10G" ? "a10g" : "a100"}, {"restart_from", "scratch"}, {"patience", "100"}};
-  j.submitted_ms = start - 2 * kMinuteMs;
   j.start_ms = start;
-  j.status = JobStatus::kRunning;
-  c.allocations.push_back({j.id, c.gpus[*gpu].uuid, start, 0, kFullShare});
   SimCluster::Profile prof;
   prof.steady_util = 86;
   prof.dense_share = 0.85;
   prof.tail_frac = 0;
   prof.peak_mem_mib = 9.4 * 1024 * std::pow(16 / 32.0, 0.8);
   prof.stalled_from_ms = plateau;
-  c.profiles[j.id] = prof;
   std::vector<EpochProgress> prog;
   for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e) {
     EpochProgress ep;
@@ -148,8 +165,50 @@ void AddStalledRun(SimCluster& c, const std::vector<std::array<TimeMs, 2>>& free
     ep.recall = *ep.map50 - 0.03;
     prog.push_back(ep);
   }
-  c.progress[j.id] = std::move(prog);
-  c.jobs.push_back(std::move(j));
+  PlaceDemoRun(c, std::move(j), *gpu, prof, std::move(prog));
+}
+
+// SimOptions::late_run (simulator.h, kLateRunId).
+void AddLateRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
+                const std::vector<std::vector<size_t>>& pool_gpus) {
+  constexpr DurationMs kEpoch = 5 * kMinuteMs, kSetup = 6 * kMinuteMs;
+  const TimeMs start = c.span.end - 50 * kMinuteMs;
+  const std::optional<size_t> gpu = TakeFreeGpu(c, free_at, pool_gpus, start);
+  if (!gpu) return;
+  Job j;
+  j.id = kLateRunId;
+  j.user = "wujiu";
+  j.project = "forklift-perception";
+  j.department = "autonomy";
+  j.model_type = "yolo11s";
+  j.image_tag = "train-yolo11-small-cu121";
+  j.framework = "ultralytics==8.3.40";
+  j.dataset = "forklift-perception-v3";
+  j.dataset_images = 56000 * 7 / 5;
+  j.epochs = 120;
+  j.imgsz = 640;
+  j.batch = 32;
+  j.amp = true;
+  j.start_ms = start;
+  SimCluster::Profile prof;
+  prof.steady_util = 90;
+  prof.dense_share = 0.9;
+  prof.tail_frac = 0;
+  prof.peak_mem_mib = 6.6 * 1024;
+  std::vector<EpochProgress> prog;
+  for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e) {
+    EpochProgress ep;
+    ep.epoch = e;
+    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;
+    ep.train_loss = 1.7 + 3.1 * std::exp(-e / 20.0);
+    ep.val_loss = 1.9 + 3.3 * std::exp(-e / 20.0);
+    ep.map50 = 0.57 * (1 - std::exp(-e / 20.0));
+    ep.map50_95 = *ep.map50 * 0.62;
+    ep.precision = *ep.map50 + 0.08;
+    ep.recall = *ep.map50 - 0.03;
+    prog.push_back(ep);
+  }
+  PlaceDemoRun(c, std::move(j), *gpu, prof, std::move(prog));
 }
 
 }  // namespace
@@ -375,6 +434,7 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     c.jobs.push_back(std::move(j));
   }
   if (o.stalled_run) AddStalledRun(c, free_at, pool_gpus);
+  if (o.late_run) AddLateRun(c, free_at, pool_gpus);
   return c;
 }
 

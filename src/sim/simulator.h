@@ -30,6 +30,8 @@ struct SimOptions {
   // One more run, the demo's (AddStalledRun below): still running at the month's end,
   // its loss flat and its GPU starved for the last two and a half hours.
   bool stalled_run = false;
+  // And one that starts 50 minutes before the month's end (AddLateRun below).
+  bool late_run = false;
 };
 
 struct SimCluster {
@@ -63,6 +65,12 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& options, const TimeZone& 
 // share): the circuit breaker's case (docs/POLICIES.md), first met 40 minutes before the
 // span's end. Running at the end.
 inline constexpr char kStalledRunId[] = "job-stalled-dataloader";
+
+// The late run (SimOptions::late_run), id kLateRunId: a healthy yolo11s run of
+// forklift-perception (user wujiu) on one GPU free over the span's last 50 minutes (A10G
+// first; none free: no run), starting 50 minutes before the span's end, epochs every 5
+// minutes after 6 minutes of setup. What the live demo registers as it starts.
+inline constexpr char kLateRunId[] = "job-forklift-yolo11s-late";
 
 // One GPU's samples over the whole span, every sample_interval_ms, in time order
 // (deterministic for the cluster's seed and the GPU's index).

@@ -303,7 +303,10 @@ async function main() {
       check(reopened.state === 'reopened' && reopened.reopen_reason === 'a late invoice correction', `admin reopens ${last} with its reason (${reopened.state})`);
 
       // Job page: advice and per-GPU figures; a running job paused and resumed by hand.
-      const other2 = all.json.jobs.find((j) => j.status === 'running' && j.project !== 'defect-detection-line3');
+      // A run that began before the served clock (without --live the ledger also holds the
+      // month's last hour, in which one more run starts).
+      const begun = (j) => j.start && Date.parse(j.start) < Date.parse('2026-10-31T15:00:00Z');
+      const other2 = all.json.jobs.find((j) => j.status === 'running' && begun(j) && j.project !== 'defect-detection-line3');
       await page.goto(base + '#/jobs/' + encodeURIComponent(other2.id));
       await settle(page, '[data-testid=pause]');
       check((await page.$$('[data-testid=per-gpu] tbody tr')).length > 0 && await page.isVisible('[data-testid=phases]'), 'job page: per-GPU figures and phases');
@@ -312,7 +315,7 @@ async function main() {
       const want = (rep.loading_gpu_hours > 0 ? 1 : 0) + (rep.tail_gpu_hours > 0 ? 1 : 0);
       check(shaded <= want, `job page: the utilisation chart shades only the phases its report has (${shaded} of ${want})`);
       let loadingJob = null;
-      for (const j of all.json.jobs.filter((x) => x.status === 'running')) {
+      for (const j of all.json.jobs.filter((x) => x.status === 'running' && begun(x))) {
         const r = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${j.id}/report`)).json;
         if (r.phases.loading_gpu_hours > 0) { loadingJob = j.id; break; }
       }
