@@ -75,7 +75,7 @@ void IdleAfterStop(std::vector<GpuSample>& samples, size_t from, const std::vect
     auto e = last_energy.find(g);
     counter[g] = e == last_energy.end()
                      ? std::pair<TimeMs, double>{at, -1}
-                     : std::pair<TimeMs, double>{e->second.first, double(e->second.second)};
+                     : std::pair<TimeMs, double>{e->second.first, static_cast<double>(e->second.second)};
   }
   for (size_t i = from; i < samples.size(); ++i) {
     auto c = counter.find(samples[i].gpu_uuid);

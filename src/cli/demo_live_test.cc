@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/importers.h"
+
 namespace gpuledger {
 namespace {
 
@@ -43,6 +45,67 @@ TEST(IdleAfterStop, SamplesBeforeTheStopAndAGpuNeverSentKeepWhatTheyRead) {
   EXPECT_EQ(samples[1].sample.util_pct, 0);
   // Nothing sent before: the counter goes on from where the sample reads, by 10 W x 0 ms.
   EXPECT_EQ(samples[1].sample.energy_mj, 9'000);
+}
+
+TEST(JobRegistrationJson, IsWhatTheJobsApiParsesBackToTheSameJobAndHolds) {
+  Job j;
+  j.id = "job-late";
+  j.user = "wujiu";
+  j.project = "forklift-perception";
+  j.department = "autonomy";
+  j.model_type = "yolo11s";
+  j.image_repo = "registry.local/yolo/train";
+  j.image_tag = "train-yolo11-small-cu121";
+  j.image_digest = "sha256:" + std::string(64, 'a');
+  j.framework = "ultralytics==8.3.40";
+  j.gpu_share_ppm = kFullShare;
+  j.gpu_model = "A10G";
+  j.duration_limit_ms = 48 * kHourMs;
+  j.dataset = "forklift-perception-v3";
+  j.dataset_images = 78400;
+  j.epochs = 120;
+  j.batch = 32;
+  j.imgsz = 640;
+  j.amp = true;
+  j.status = JobStatus::kRunning;
+  j.submitted_ms = 1793458680000;
+  j.start_ms = 1793458800000;
+  j.labels = {{"patience", "100"}, {"queue", "a10g"}};
+  const std::vector<Allocation> holds = {
+      {"job-late", "GPU-1", j.start_ms, 0, kFullShare},
+      {"job-late", "GPU-2", j.start_ms, j.start_ms + kHourMs, kFullShare / 2}};
+  auto back = ParseJobJson(JobRegistrationJson(j, holds));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const Job& g = back->job;
+  EXPECT_EQ(g.id, j.id);
+  EXPECT_EQ(g.user, j.user);
+  EXPECT_EQ(g.project, j.project);
+  EXPECT_EQ(g.department, j.department);
+  EXPECT_EQ(g.model_type, j.model_type);
+  EXPECT_EQ(g.image_repo, j.image_repo);
+  EXPECT_EQ(g.image_tag, j.image_tag);
+  EXPECT_EQ(g.image_digest, j.image_digest);
+  EXPECT_EQ(g.framework, j.framework);
+  EXPECT_EQ(g.gpu_share_ppm, j.gpu_share_ppm);
+  EXPECT_EQ(g.gpu_model, j.gpu_model);
+  EXPECT_EQ(g.duration_limit_ms, j.duration_limit_ms);
+  EXPECT_EQ(g.dataset, j.dataset);
+  EXPECT_EQ(g.dataset_images, j.dataset_images);
+  EXPECT_EQ(g.epochs, j.epochs);
+  EXPECT_EQ(g.batch, j.batch);
+  EXPECT_EQ(g.imgsz, j.imgsz);
+  EXPECT_EQ(g.amp, j.amp);
+  EXPECT_EQ(g.status, j.status);
+  EXPECT_EQ(g.submitted_ms, j.submitted_ms);
+  EXPECT_EQ(g.start_ms, j.start_ms);
+  EXPECT_EQ(g.labels, j.labels);
+  ASSERT_EQ(back->allocations.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->allocations[i].gpu_uuid, holds[i].gpu_uuid);
+    EXPECT_EQ(back->allocations[i].start_ms, holds[i].start_ms);
+    EXPECT_EQ(back->allocations[i].end_ms, holds[i].end_ms);
+    EXPECT_EQ(back->allocations[i].share_ppm, holds[i].share_ppm);
+  }
 }
 
 }  // namespace
