@@ -298,5 +298,75 @@ INSTANTIATE_TEST_SUITE_P(StopModes, ServerPgRestart,
                                            Case{"ImmediateNoJournal", "immediate", false}),
                          [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
+// A start with PostgreSQL down waits for it (--db-wait, tried again with backoff) and
+// serves once it answers, instead of exiting.
+TEST(ServerPgStart, AServerStartedBeforePostgresWaitsForItAndServesOnceItAnswers) {
+  testing::TempDir dir;
+  OwnCluster pg(dir.path());
+  std::string why;
+  if (!pg.Init(&why)) GTEST_SKIP() << why;
+  std::atomic<bool> up{false};
+  std::thread later([&] {  // PostgreSQL comes up 3 s after the server was started
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    up = pg.Start();
+  });
+  const auto t0 = Clock_::now();
+  testing::Child server = testing::StartServer(pg.url(), 0, {"--retention", "0", "--db-wait", "120s"});
+  later.join();
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{server.pid};
+  ASSERT_TRUE(up);
+  ASSERT_GT(server.port, 0) << "the server came up";
+  EXPECT_GE(Clock_::now() - t0, std::chrono::seconds(3)) << "it waited for PostgreSQL";
+  EXPECT_LT(Clock_::now() - t0, std::chrono::seconds(40)) << "and came up soon after it answered";
+  httplib::Client probe("127.0.0.1", server.port);
+  auto ready = probe.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  std::string token;
+  {
+    auto ledger = OpenLedger(pg.url());
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    auto t = MakeToken(Role::kIngest, "", "", kT0);
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  const httplib::Headers auth = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  auto wrote = probe.Post("/api/v1/write", auth, Body(1), "application/x-protobuf");
+  ASSERT_TRUE(wrote);
+  EXPECT_EQ(wrote->status, 204) << wrote->body;
+}
+
+// With the wait spent the start fails, naming the database; a signal ends the wait at once.
+TEST(ServerPgStart, WithTheWaitSpentOrASignalTheStartEndsNamingTheDatabase) {
+  testing::TempDir dir;
+  OwnCluster pg(dir.path());  // never started: a port nothing listens on
+  std::string why;
+  if (!pg.Init(&why)) GTEST_SKIP() << why;
+  auto run = [&](const std::string& wait, bool signal) {
+    const auto t0 = Clock_::now();
+    testing::Child c = testing::Spawn({GPULEDGER_BINARY, "server", "--db", pg.url(), "--listen",
+                                       "127.0.0.1:0", "--retention", "0", "--db-wait", wait},
+                                      {}, dir.path() + "/out.txt");
+    if (signal) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      kill(c.pid, SIGTERM);
+    }
+    const int status = testing::Wait(c);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+    return Clock_::now() - t0;
+  };
+  const auto spent = run("2s", false);
+  EXPECT_GE(spent, std::chrono::seconds(2));
+  EXPECT_LT(spent, std::chrono::seconds(20));
+  EXPECT_LT(run("120s", true), std::chrono::seconds(20)) << "SIGTERM ended the wait";
+  EXPECT_LT(run("0", false), std::chrono::seconds(10)) << "no wait";
+}
+
 }  // namespace
 }  // namespace gpuledger

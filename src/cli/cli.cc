@@ -217,6 +217,11 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
                     "notify config (JSON, docs/NOTIFICATIONS.md): channels and audiences of the outbox, "
                     "and the schedule of projects' monthly statements (default: no notifications)");
   c_srv->add_option("--tls-key", srv.tls_key, "PEM private key of --tls-cert, unencrypted (with --tls-cert)");
+  c_srv
+      ->add_option("--db-wait", srv.db_wait,
+                   "at start, how long to wait for PostgreSQL to answer (tried again with backoff, "
+                   "each failure logged; a signal ends the wait); 0: fail at once")
+      ->capture_default_str();
   c_srv->add_option("--trusted-proxy", srv.trusted_proxies,
                     "a reverse proxy (IP address or CIDR network; repeatable) whose X-Forwarded-For "
                     "names the client for the audit log, the access log and the failed-authentication "

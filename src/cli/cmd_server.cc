@@ -1,15 +1,58 @@
 // server: serves the API until a signal.
 #include <malloc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 
 #include "cli/commands.h"
+#include "common/backoff.h"
+#include "common/logger.h"
 #include "common/strings.h"
 #include "pause/dispatcher.h"
 #include "server/auth.h"
 #include "server/server.h"
 
 namespace gpuledger {
+
+namespace {
+
+std::string Seconds(int64_t ms) { return std::to_string(ms / 1000) + "s"; }
+
+// The ledger at `db`; while PostgreSQL does not answer (Unavailable), tried again with
+// capped backoff (1 s doubling to 30 s) for up to `wait_ms`, each failure logged once per
+// message, until a signal of `signals` comes (then the start is abandoned). SQLite, and
+// any other error, is not waited for.
+StatusOr<std::unique_ptr<Ledger>> OpenLedgerWaiting(const std::string& db, DurationMs wait_ms,
+                                                    const sigset_t& signals, Logger& log) {
+  const auto began = std::chrono::steady_clock::now();
+  Backoff backoff({1'000, 30'000, 2});
+  std::string last;
+  for (;;) {
+    auto ledger = OpenLedger(db);
+    if (ledger.ok() || ledger.status().code() != StatusCode::kUnavailable) return ledger;
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
+            .count();
+    if (waited >= wait_ms) {
+      if (wait_ms == 0) return ledger.status();
+      return Unavailable(ledger.status().message() + " (waited " + Seconds(waited) + ", --db-wait " +
+                         Seconds(wait_ms) + ")");
+    }
+    if (ledger.status().message() != last) {
+      last = ledger.status().message();
+      log.Warn("ledger_unreachable", {{"error", ledger.status()}, {"waiting_up_to", Seconds(wait_ms)}});
+    }
+    backoff.Failed(waited);
+    const DurationMs delay = std::min<DurationMs>(backoff.next_at_ms() - waited, wait_ms - waited);
+    timespec ts{static_cast<time_t>(delay / 1000), static_cast<long>(delay % 1000) * 1'000'000};
+    if (sigtimedwait(&signals, nullptr, &ts) > 0) {
+      return Unavailable("stopped by a signal while waiting for the database: " + ledger.status().message());
+    }
+  }
+}
+
+}  // namespace
 
 Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   ServerOptions opt;
@@ -76,22 +119,27 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   } else {
     ASSIGN_OR_RETURN(opt.held_without_samples_after_ms, ParseDuration(a.held_without_samples_after));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
-  // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
-  // requests instead of being mapped and faulted in afresh each time.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  // SIGINT/SIGTERM are taken by sigwait below, not by a handler: no async-signal-safety
-  // concerns, and every thread the server starts inherits the blocked mask.
-  // A closed stdout (or any peer) must not kill the server with SIGPIPE: errors on writes
-  // are handled where they happen (cpp-httplib's server used to ignore it for us).
-  std::signal(SIGPIPE, SIG_IGN);
+  // SIGINT/SIGTERM are taken by sigwait (or sigtimedwait while the database is awaited),
+  // not by a handler: no async-signal-safety concerns, and every thread the server starts
+  // inherits the blocked mask.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   StderrLogger logger(clock);  // the server's events, one line each (docs/DEPLOY.md)
+  DurationMs db_wait_ms = 0;
+  if (a.db_wait != "0") {
+    ASSIGN_OR_RETURN(db_wait_ms, ParseDuration(a.db_wait));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedgerWaiting(a.db, db_wait_ms, set, logger));
+  // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
+  // requests instead of being mapped and faulted in afresh each time.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // A closed stdout (or any peer) must not kill the server with SIGPIPE: errors on writes
+  // are handled where they happen (cpp-httplib's server used to ignore it for us).
+  std::signal(SIGPIPE, SIG_IGN);
   opt.logger = &logger;
   // The pause adapters for jobs not of the cooperative launcher (the server pauses those
   // itself); it outlives the server.

@@ -126,6 +126,7 @@ struct ServerArgs {
   std::string tls_cert;    // PEM certificate chain; with tls_key the server speaks only TLS
   std::string tls_key;     // PEM private key (unencrypted)
   std::vector<std::string> trusted_proxies;  // --trusted-proxy ADDR[/PREFIX], repeatable
+  std::string db_wait = "10m";  // how long a start waits for PostgreSQL to answer ("0": not at all)
   std::string policy;      // policy file (docs/POLICIES.md); "" = the built-in default
   std::string notify;       // notify config (docs/NOTIFICATIONS.md); "" = no notifications
   std::string policy_file;  // the acting rules (#13): --policy-file
