@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -62,8 +63,8 @@ TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthButForTheRunTheBreakerP
   testing::TempDir dir;
   const std::string live_db = dir.path() + "/live.db", batch_db = dir.path() + "/batch.db";
   const std::string out = dir.path() + "/live.out";
-  testing::Child demo = testing::Spawn({GPULEDGER_BINARY, "demo", "--db", live_db, "--interval", "5m", "--serve",
-                                        "--live", "--speed", "900", "--port", "0"},
+  testing::Child demo = testing::Spawn({GPULEDGER_BINARY, "demo", "--db", live_db, "--interval", "5m",
+                                        "--serve", "--live", "--speed", "120", "--port", "0"},
                                        {}, out);
   Stopper stopper{demo.pid};
   std::string text;
@@ -73,7 +74,9 @@ TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthButForTheRunTheBreakerP
   const std::string admin = Find(text, std::regex(R"(\n  admin\s+(glt_[0-9a-f]+))"));
   ASSERT_FALSE(held.empty() || admin.empty()) << text;
   EXPECT_NE(text.find("the reports are as of 2026-10-31T15:00:00Z"), std::string::npos) << text;
-  // An hour at 900 times the wall's pace: about 4 s.
+  // An hour at 120 times the wall's pace: 30 s. Each second brings 2 minutes of samples, well
+  // under the idle rule's max_sample_age (5 min), even in a sanitizer build: a much faster
+  // stream reads every GPU stale.
   const std::string done =
       WaitFor(out, std::regex(R"(live: 1 job\(s\), (\d+) samples and \d+ epochs streamed)"), 60, &text);
   ASSERT_FALSE(done.empty()) << text;
@@ -112,6 +115,21 @@ TEST(DemoLive, TheStreamedLastHourGivesTheBatchDemosMonthButForTheRunTheBreakerP
   auto late_epochs = client.Get("/api/v1/jobs/job-forklift-yolo11s-late/progress", auth);
   ASSERT_TRUE(late_epochs && late_epochs->status == 200) << (late_epochs ? late_epochs->body : "no answer");
   EXPECT_GE(nlohmann::json::parse(late_epochs->body)["epochs"].size(), 5u) << late_epochs->body;
+  // The hung run met the idle rule: warned at 60 and 105 minutes of its GPUs at 0 %, acted
+  // on at 120 (a cooperative pause its hung trainer never picks up).
+  auto hung = client.Get("/api/v1/jobs/job-shelf-yolov8m-hung", auth);
+  ASSERT_TRUE(hung && hung->status == 200) << (hung ? hung->body : "no answer");
+  std::vector<std::string> idle_keys;
+  const auto hung_view = nlohmann::json::parse(hung->body);  // kept alive for the loop
+  for (const auto& d : hung_view["policy"]["decisions"]) {
+    EXPECT_EQ(d["rule"], "idle") << d.dump();
+    idle_keys.push_back(d["cause_key"].get<std::string>() + " " + d["action"].get<std::string>());
+  }
+  std::sort(idle_keys.begin(), idle_keys.end());
+  ASSERT_EQ(idle_keys.size(), 3u) << hung_view["policy"].dump();
+  EXPECT_NE(idle_keys[0].find("/act pause"), std::string::npos) << idle_keys[0];
+  EXPECT_NE(idle_keys[1].find("/warn-1 warn"), std::string::npos) << idle_keys[1];
+  EXPECT_NE(idle_keys[2].find("/warn-2 warn"), std::string::npos) << idle_keys[2];
   auto view = client.Get("/api/v1/jobs/job-stalled-dataloader", auth);
   ASSERT_TRUE(view && view->status == 200) << (view ? view->body : "no answer");
   const auto job = nlohmann::json::parse(view->body);

@@ -119,6 +119,7 @@ Status CmdDemo(const DemoArgs& a, std::ostream& out) {
   ASSIGN_OR_RETURN(TimeZone tz, TimeZone::Load(settings.timezone));
   opt.stalled_run = true;  // for the circuit breaker to meet in the live demo
   opt.late_run = true;     // for a job to start in it
+  opt.hung_run = true;     // and for the idle rule to act
   ASSIGN_OR_RETURN(SimCluster c, SimulateCluster(opt, tz));
   // The simulated cluster's books are read as of the end of its last month; the dashboard
   // reads the ledger from an hour before it. With --live what that hour brings (samples,

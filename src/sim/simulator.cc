@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <optional>
 
 #include "common/strings.h"
 
@@ -84,38 +83,41 @@ std::string Hex(uint64_t v, int digits) {
   return s;
 }
 
-// The first GPU of the pools (A10Gs first) free from `start` to the span's end, taken
-// for it (both half slots); none: nullopt.
-std::optional<size_t> TakeFreeGpu(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
-                                  const std::vector<std::vector<size_t>>& pool_gpus, TimeMs start) {
+// `n` GPUs of one pool (A10Gs first, then A100s) free from `start` to the span's end,
+// taken for it (both half slots); no pool with that many free: none, nothing taken.
+std::vector<size_t> TakeFreeGpus(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
+                                 const std::vector<std::vector<size_t>>& pool_gpus, TimeMs start, size_t n) {
   for (const std::vector<size_t>& pool : pool_gpus) {
+    std::vector<size_t> free;
     for (size_t g : pool) {
-      if (std::max(free_at[g][0], free_at[g][1]) > start) continue;
-      free_at[g] = {c.span.end, c.span.end};
-      return g;
+      if (free.size() < n && std::max(free_at[g][0], free_at[g][1]) <= start) free.push_back(g);
     }
+    if (free.size() < n) continue;
+    for (size_t g : free) free_at[g] = {c.span.end, c.span.end};
+    return free;
   }
-  return std::nullopt;
+  return {};
 }
 
 // One of the demo's own runs (simulator.h): one whole GPU from its start, running at the
 // span's end, with its profile and epochs. Draws from its own Rng (the image digest).
-void PlaceDemoRun(SimCluster& c, Job j, size_t gpu, const SimCluster::Profile& prof,
+void PlaceDemoRun(SimCluster& c, Job j, const std::vector<size_t>& gpus, const SimCluster::Profile& prof,
                   std::vector<EpochProgress> prog) {
+  const size_t gpu = gpus.front();
   uint64_t h = 14695981039346656037ULL;  // FNV-1a of the id: the same on every platform
   for (char ch : j.id) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
   Rng rng(c.seed ^ h);
   j.image_repo = "registry.local/yolo/train";
   j.image_digest =
       "sha256:" + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16) + Hex(rng.Next(), 16);
-  j.gpu_share_ppm = kFullShare;
+  j.gpu_share_ppm = static_cast<int64_t>(gpus.size()) * kFullShare;
   j.gpu_model = c.gpus[gpu].model;
   j.duration_limit_ms = 48 * kHourMs;
   j.labels = {
       {"queue", j.gpu_model == "A10G" ? "a10g" : "a100"}, {"restart_from", "scratch"}, {"patience", "100"}};
   j.submitted_ms = j.start_ms - 2 * kMinuteMs;
   j.status = JobStatus::kRunning;
-  c.allocations.push_back({j.id, c.gpus[gpu].uuid, j.start_ms, 0, kFullShare});
+  for (size_t g : gpus) c.allocations.push_back({j.id, c.gpus[g].uuid, j.start_ms, 0, kFullShare});
   c.profiles[j.id] = prof;
   c.progress[j.id] = std::move(prog);
   c.jobs.push_back(std::move(j));
@@ -128,8 +130,8 @@ void AddStalledRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
   constexpr int kImproving = 20;                        // epochs whose loss still falls
   const TimeMs plateau = c.span.end - 148 * kMinuteMs;  // the 20th epoch's end
   const TimeMs start = plateau - kSetup - kImproving * kEpoch;
-  const std::optional<size_t> gpu = TakeFreeGpu(c, free_at, pool_gpus, start);
-  if (!gpu) return;
+  const std::vector<size_t> gpu = TakeFreeGpus(c, free_at, pool_gpus, start, 1);
+  if (gpu.empty()) return;
   Job j;
   j.id = kStalledRunId;
   j.user = "lisi";
@@ -165,7 +167,52 @@ void AddStalledRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
     ep.recall = *ep.map50 - 0.03;
     prog.push_back(ep);
   }
-  PlaceDemoRun(c, std::move(j), *gpu, prof, std::move(prog));
+  PlaceDemoRun(c, std::move(j), gpu, prof, std::move(prog));
+}
+
+// SimOptions::hung_run (simulator.h, kHungRunId).
+void AddHungRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
+                const std::vector<std::vector<size_t>>& pool_gpus) {
+  constexpr DurationMs kEpoch = 15 * kMinuteMs, kSetup = 8 * kMinuteMs;
+  const TimeMs hung = c.span.end - 130 * kMinuteMs;
+  const TimeMs start = hung - kSetup - 8 * kEpoch - 3 * kMinuteMs;  // 8 epochs, then hung mid-epoch
+  const std::vector<size_t> gpus = TakeFreeGpus(c, free_at, pool_gpus, start, 2);
+  if (gpus.empty()) return;
+  Job j;
+  j.id = kHungRunId;
+  j.user = "zhaoliu";
+  j.project = "shelf-monitoring";
+  j.department = "retail";
+  j.model_type = "yolov8m";
+  j.image_tag = "train-yolov8-medium-cu121";
+  j.framework = "ultralytics==8.2.103";
+  j.dataset = "shelf-monitoring-v2";
+  j.dataset_images = 44000 * 6 / 5;
+  j.epochs = 150;
+  j.imgsz = 960;
+  j.batch = 32;
+  j.amp = true;
+  j.start_ms = start;
+  SimCluster::Profile prof;
+  prof.steady_util = 88;
+  prof.dense_share = 0.9;
+  prof.tail_frac = 0;
+  prof.peak_mem_mib = 21 * 1024;
+  prof.hung_from_ms = hung;
+  std::vector<EpochProgress> prog;
+  for (int e = 1; start + kSetup + e * kEpoch <= hung; ++e) {
+    EpochProgress ep;
+    ep.epoch = e;
+    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;
+    ep.train_loss = 1.8 + 3.0 * std::exp(-e / 25.0);
+    ep.val_loss = 2.0 + 3.2 * std::exp(-e / 25.0);
+    ep.map50 = 0.58 * (1 - std::exp(-e / 25.0));
+    ep.map50_95 = *ep.map50 * 0.62;
+    ep.precision = *ep.map50 + 0.08;
+    ep.recall = *ep.map50 - 0.03;
+    prog.push_back(ep);
+  }
+  PlaceDemoRun(c, std::move(j), gpus, prof, std::move(prog));
 }
 
 // SimOptions::late_run (simulator.h, kLateRunId).
@@ -173,8 +220,8 @@ void AddLateRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
                 const std::vector<std::vector<size_t>>& pool_gpus) {
   constexpr DurationMs kEpoch = 5 * kMinuteMs, kSetup = 6 * kMinuteMs;
   const TimeMs start = c.span.end - 50 * kMinuteMs;
-  const std::optional<size_t> gpu = TakeFreeGpu(c, free_at, pool_gpus, start);
-  if (!gpu) return;
+  const std::vector<size_t> gpu = TakeFreeGpus(c, free_at, pool_gpus, start, 1);
+  if (gpu.empty()) return;
   Job j;
   j.id = kLateRunId;
   j.user = "wujiu";
@@ -208,7 +255,7 @@ void AddLateRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
     ep.recall = *ep.map50 - 0.03;
     prog.push_back(ep);
   }
-  PlaceDemoRun(c, std::move(j), *gpu, prof, std::move(prog));
+  PlaceDemoRun(c, std::move(j), gpu, prof, std::move(prog));
 }
 
 }  // namespace
@@ -434,6 +481,7 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& o, const TimeZone& tz) {
     c.jobs.push_back(std::move(j));
   }
   if (o.stalled_run) AddStalledRun(c, free_at, pool_gpus);
+  if (o.hung_run) AddHungRun(c, free_at, pool_gpus);
   if (o.late_run) AddLateRun(c, free_at, pool_gpus);
   return c;
 }
@@ -475,6 +523,9 @@ std::vector<Sample> SimulateSamples(const SimCluster& c, size_t gpu_index) {
       if (t - j.start_ms < 10 * kMinuteMs) {  // data loading: CPU and disk busy, GPU waits
         u = rng.Uniform(0, 12);
         m = p.peak_mem_mib * rng.Uniform(0.1, 0.3);
+      } else if (p.hung_from_ms != 0 && t >= p.hung_from_ms) {  // hung: memory held, nothing runs
+        u = 0;
+        m = p.peak_mem_mib * rng.Uniform(0.95, 1.0);
       } else if (p.stalled_from_ms != 0 && t >= p.stalled_from_ms) {  // starved by its dataloader
         u = rng.Uniform(6, 18);
         m = p.peak_mem_mib * rng.Uniform(0.9, 1.0);

@@ -32,6 +32,8 @@ struct SimOptions {
   bool stalled_run = false;
   // And one that starts 50 minutes before the month's end (AddLateRun below).
   bool late_run = false;
+  // And one whose two GPUs read 0 % for the month's last 130 minutes (AddHungRun below).
+  bool hung_run = false;
 };
 
 struct SimCluster {
@@ -49,6 +51,7 @@ struct SimCluster {
     double tail_frac = 0.07;   // share of the run in the low-util tail
     double peak_mem_mib = 7000;
     TimeMs stalled_from_ms = 0;  // from then ~12 % busy, memory held (0: never stalls)
+    TimeMs hung_from_ms = 0;     // from then 0 % busy, memory held (0: never hangs)
   };
   std::map<std::string, Profile> profiles;
   uint64_t seed = 0;
@@ -65,6 +68,14 @@ StatusOr<SimCluster> SimulateCluster(const SimOptions& options, const TimeZone& 
 // share): the circuit breaker's case (docs/POLICIES.md), first met 40 minutes before the
 // span's end. Running at the end.
 inline constexpr char kStalledRunId[] = "job-stalled-dataloader";
+
+// The hung run (SimOptions::hung_run), id kHungRunId: a yolov8m run of shelf-monitoring
+// (user zhaoliu) on two GPUs of one model free over its last 4.5 hours (A10Gs first, then
+// A100s; none: no run), whose trainer hangs 130 minutes before the span's end: both GPUs
+// read 0 % with their memory held and no epoch comes after. The idle rule's case
+// (docs/POLICIES.md): 60, 105 and 120 minutes idle are met 70, 25 and 10 minutes before the
+// span's end. Running at the end.
+inline constexpr char kHungRunId[] = "job-shelf-yolov8m-hung";
 
 // The late run (SimOptions::late_run), id kLateRunId: a healthy yolo11s run of
 // forklift-perception (user wujiu) on one GPU free over the span's last 50 minutes (A10G
