@@ -20,8 +20,8 @@ namespace {
 // demo --serve: a token per role in the demo ledger, then the server until a signal. The
 // wall clock is moved to the simulated month (`now`), so the dashboard reads the demo
 // ledger as a month in progress, and the time goes on passing; with --live, `held` is
-// streamed in (samples through remote write, epochs through the progress API) as the
-// clock reaches it.
+// streamed in (jobs through the jobs API as they start, samples through remote write,
+// epochs through the progress API) as the clock reaches it.
 Status ServeDemo(const DemoArgs& a, TimeMs now, LiveFeed held, std::ostream& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedger(a.db));
   struct Want {

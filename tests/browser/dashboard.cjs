@@ -335,6 +335,8 @@ async function main() {
       const pol = (await apiAs(base, tokens.admin, 'GET', `/api/v1/jobs/${other2.id}/decisions`)).json;
       check(pol.paused_now && pol.decisions.some((d) => d.rule === 'manual' && d.data.reason === 'browser test pause') &&
         (await page.textContent('[data-testid=decisions]')).includes('manual'), 'admin pauses a running job from its page: a manual decision, paused now');
+      check(await page.getAttribute('[data-testid=paused-line]', 'data-billing') === 'billedUntilStop',
+        'a cooperative pause of a running job reads as billed until its trainer ends the run');
       await shot(page, 'job-paused-en');
       await shot(page, 'job-full-en', true);
       await page.click('[data-testid=resume]');

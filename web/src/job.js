@@ -28,8 +28,15 @@ export function policySection(j, mayAct, reload) {
       if (reason !== null) act(e, 'pause', reason.trim() ? { reason: reason.trim() } : undefined);
     } }, t('pause')), ' ', msg));
   }
-  out.push(h('p', { class: 'help', 'data-testid': 'paused-line' }, p.paused_now
-    ? t('pausedNow')(seconds(p.paused_s), p.resume_command || NONE) : t('pausedTotal')(seconds(p.paused_s), p.paused.length)));
+  // Whether the open pause's time is billed (docs/POLICIES.md "Paused time on the books"):
+  // a cooperative pause frees the GPUs only when the trainer ends the run at its next
+  // checkpoint, so while the job still runs it is billed; a launcher's pause that freed
+  // the GPUs is not; one that holds them (Docker pause, Slurm suspend) is.
+  const open = p.paused.find((x) => !x.resumed);
+  const billing = !open ? 'notBilled' : open.mode === 'cooperative' && j.status === 'running' ? 'billedUntilStop'
+    : open.gpus_freed ? 'notBilled' : 'heldBilled';
+  out.push(h('p', { class: 'help', 'data-testid': 'paused-line', 'data-billing': p.paused_now ? billing : undefined }, p.paused_now
+    ? t('pausedNow')(seconds(p.paused_s), p.resume_command || NONE, t(billing)) : t('pausedTotal')(seconds(p.paused_s), p.paused.length)));
   if (p.paused.length) {
     out.push(table([t('pausedAt'), t('mode'), t('gpusFreed'), t('resumedAt'), t('resumeCommand')],
       p.paused.map((x) => [date(x.paused), x.mode, x.gpus_freed ? '✓' : '–', x.resumed ? date(x.resumed) : NONE, x.resume_command ? h('code', {}, x.resume_command) : NONE]),
