@@ -114,6 +114,15 @@ async function main() {
       check(bins.length === 10 && bins.reduce((a, b) => a + b, 0) === sampled, `overview: the density histogram holds the month's ${sampled} sampled jobs (${bins.join(' ')})`);
       await shot(page, 'overview-en');
       await shot(page, 'overview-full-en', true);
+      // A month with no usage (before the simulated cluster's): what to do next, no blank charts.
+      await page.fill('[data-testid=month]', '2026-08');
+      await page.dispatchEvent('[data-testid=month]', 'change');
+      await settle(page, '[data-testid=empty]');
+      check((await page.textContent('[data-testid=empty]')).includes('POST /api/v1/jobs') && (await page.$$('main canvas')).length === 0,
+        'overview: a month without usage says what to do next instead of drawing empty charts');
+      await page.fill('[data-testid=month]', overviewMonth);
+      await page.dispatchEvent('[data-testid=month]', 'change');
+      await settle(page, '[data-testid=lines-department]');
       await page.click('[data-testid=lang]');
       await settle(page, '[data-testid=lines-department]');
       check((await page.textContent('header')).includes('概览'), 'language switch: the page is in Chinese');
