@@ -16,7 +16,16 @@ std::string Num(double v) {
   return buf;
 }
 
-std::string Minutes(DurationMs ms) { return Num(static_cast<double>(ms) / kMinuteMs) + " min"; }
+// A figure a person reads (a utilisation, minutes): one decimal, none when it is ".0".
+std::string Round1(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  std::string s = buf;
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s == "-0" ? "0" : s;
+}
+
+std::string Minutes(DurationMs ms) { return Round1(static_cast<double>(ms) / kMinuteMs) + " min"; }
 
 std::string Trim(std::string_view s) {
   size_t b = 0;
@@ -156,8 +165,8 @@ std::optional<Decision> EvaluateBreaker(const BreakerRule& rule, const JobInputs
                   {"min_map50_rise", rule.min_map50_rise}};
   d.reason = "loss improved by " + Num(improvement) + " (< " + Num(rule.min_loss_improvement) +
              ") over epochs " + std::to_string(first.epoch) + ".." + std::to_string(win.back().epoch) +
-             " in the last " + Minutes(rule.window_ms) + " while mean GPU utilisation was " + Num(mean_util) +
-             " % (< " + Num(rule.max_util_pct) + " %)";
+             " in the last " + Minutes(rule.window_ms) + " while mean GPU utilisation was " +
+             Round1(mean_util) + " % (< " + Num(rule.max_util_pct) + " %)";
   return d;
 }
 
