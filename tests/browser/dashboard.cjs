@@ -346,6 +346,8 @@ async function main() {
         (await page.textContent('[data-testid=decisions]')).includes('manual'), 'admin pauses a running job from its page: a manual decision, paused now');
       check(await page.getAttribute('[data-testid=paused-line]', 'data-billing') === 'billedUntilStop',
         'a cooperative pause of a running job reads as billed until its trainer ends the run');
+      check((await page.textContent('[data-testid=pauses] tbody tr:last-child')).includes('when the run ends'),
+        "its GPUs are freed when the run ends, not when the pause is asked");
       await shot(page, 'job-paused-en');
       await shot(page, 'job-full-en', true);
       await page.click('[data-testid=resume]');

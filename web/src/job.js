@@ -39,7 +39,10 @@ export function policySection(j, mayAct, reload) {
     ? t('pausedNow')(seconds(p.paused_s), p.resume_command || NONE, t(billing)) : t('pausedTotal')(seconds(p.paused_s), p.paused.length)));
   if (p.paused.length) {
     out.push(table([t('pausedAt'), t('mode'), t('gpusFreed'), t('resumedAt'), t('resumeCommand')],
-      p.paused.map((x) => [date(x.paused), x.mode, x.gpus_freed ? '✓' : '–', x.resumed ? date(x.resumed) : NONE, x.resume_command ? h('code', {}, x.resume_command) : NONE]),
+      p.paused.map((x) => [date(x.paused), x.mode,
+        // A cooperative pause frees the GPUs when the trainer ends the run, not when asked.
+        !x.gpus_freed ? '–' : x.mode === 'cooperative' && !x.resumed && j.status === 'running' ? t('whenRunEnds') : '✓',
+        x.resumed ? date(x.resumed) : NONE, x.resume_command ? h('code', {}, x.resume_command) : NONE]),
       { testid: 'pauses', class: 'compact' }));
   }
   if (p.decisions.length === 0) {
