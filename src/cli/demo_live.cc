@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/progress_follower.h"
 #include "common/money.h"
 #include "ingest/proto_writer.h"
 
@@ -137,25 +138,6 @@ std::string JobRegistrationJson(const Job& job, const std::vector<Allocation>& a
   return j.dump();
 }
 
-namespace {
-
-std::string ProgressBody(const EpochProgress& e) {
-  nlohmann::json j = {{"epoch", e.epoch}};
-  auto put = [&](const char* k, const std::optional<double>& v) {
-    if (v) j[k] = *v;
-  };
-  put("time_s", e.time_s);
-  put("train_loss", e.train_loss);
-  put("val_loss", e.val_loss);
-  put("precision", e.precision);
-  put("recall", e.recall);
-  put("map50", e.map50);
-  put("map50_95", e.map50_95);
-  return nlohmann::json{{"epochs", nlohmann::json::array({j})}}.dump();
-}
-
-}  // namespace
-
 LiveStreamed StreamLive(LiveFeed feed, ScaledClock& clock, const LiveStreamOptions& options,
                         const std::atomic<bool>& stop, std::ostream& log) {
   httplib::Client client(options.host, options.port);
@@ -205,7 +187,7 @@ LiveStreamed StreamLive(LiveFeed feed, ScaledClock& clock, const LiveStreamOptio
     for (; next_epoch < feed.epochs.size() && feed.epochs[next_epoch].at_ms <= now; ++next_epoch) {
       const LiveEpoch& e = feed.epochs[next_epoch];
       if (stopped.count(e.job_id)) continue;  // its trainer has ended
-      auto res = client.Post("/api/v1/jobs/" + e.job_id + "/progress", auth, ProgressBody(e.epoch),
+      auto res = client.Post("/api/v1/jobs/" + e.job_id + "/progress", auth, ProgressJson({e.epoch}),
                              "application/json");
       if (!res || res->status / 100 != 2) {
         refused("epoch " + std::to_string(e.epoch.epoch) + " of " + e.job_id, res);

@@ -123,6 +123,23 @@ void PlaceDemoRun(SimCluster& c, Job j, const std::vector<size_t>& gpus, const S
   c.jobs.push_back(std::move(j));
 }
 
+// Epoch `e` of a demo run with `setup` before its first epoch and `epoch` each: its end is
+// the run's start + time_s (as the server reads it); mAP@0.5:0.95, precision and recall
+// follow mAP@0.5 as in the simulated runs.
+EpochProgress DemoEpoch(int e, DurationMs setup, DurationMs epoch, double train_loss, double val_loss,
+                        double map50) {
+  EpochProgress ep;
+  ep.epoch = e;
+  ep.time_s = static_cast<double>(setup + e * epoch) / 1000;
+  ep.train_loss = train_loss;
+  ep.val_loss = val_loss;
+  ep.map50 = map50;
+  ep.map50_95 = map50 * 0.62;
+  ep.precision = map50 + 0.08;
+  ep.recall = map50 - 0.03;
+  return ep;
+}
+
 // SimOptions::stalled_run (simulator.h, kStalledRunId).
 void AddStalledRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
                    const std::vector<std::vector<size_t>>& pool_gpus) {
@@ -155,17 +172,10 @@ void AddStalledRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
   prof.stalled_from_ms = plateau;
   std::vector<EpochProgress> prog;
   for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e) {
-    EpochProgress ep;
-    ep.epoch = e;
-    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;  // its end is start + time_s
     const int k = std::min(e, kImproving), flat = std::max(0, e - kImproving);
-    ep.train_loss = 1.6 + 3.0 * std::exp(-k / 6.0) - 0.00005 * flat;
-    ep.val_loss = 1.8 + 3.2 * std::exp(-k / 6.0) + 0.0004 * flat;
-    ep.map50 = 0.52 * (1 - std::exp(-k / 6.0)) - 0.0002 * flat;
-    ep.map50_95 = *ep.map50 * 0.62;
-    ep.precision = *ep.map50 + 0.08;
-    ep.recall = *ep.map50 - 0.03;
-    prog.push_back(ep);
+    prog.push_back(DemoEpoch(e, kSetup, kEpoch, 1.6 + 3.0 * std::exp(-k / 6.0) - 0.00005 * flat,
+                             1.8 + 3.2 * std::exp(-k / 6.0) + 0.0004 * flat,
+                             0.52 * (1 - std::exp(-k / 6.0)) - 0.0002 * flat));
   }
   PlaceDemoRun(c, std::move(j), gpu, prof, std::move(prog));
 }
@@ -200,18 +210,9 @@ void AddHungRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
   prof.peak_mem_mib = 21 * 1024;
   prof.hung_from_ms = hung;
   std::vector<EpochProgress> prog;
-  for (int e = 1; start + kSetup + e * kEpoch <= hung; ++e) {
-    EpochProgress ep;
-    ep.epoch = e;
-    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;
-    ep.train_loss = 1.8 + 3.0 * std::exp(-e / 25.0);
-    ep.val_loss = 2.0 + 3.2 * std::exp(-e / 25.0);
-    ep.map50 = 0.58 * (1 - std::exp(-e / 25.0));
-    ep.map50_95 = *ep.map50 * 0.62;
-    ep.precision = *ep.map50 + 0.08;
-    ep.recall = *ep.map50 - 0.03;
-    prog.push_back(ep);
-  }
+  for (int e = 1; start + kSetup + e * kEpoch <= hung; ++e)
+    prog.push_back(DemoEpoch(e, kSetup, kEpoch, 1.8 + 3.0 * std::exp(-e / 25.0),
+                             2.0 + 3.2 * std::exp(-e / 25.0), 0.58 * (1 - std::exp(-e / 25.0))));
   PlaceDemoRun(c, std::move(j), gpus, prof, std::move(prog));
 }
 
@@ -243,18 +244,9 @@ void AddLateRun(SimCluster& c, std::vector<std::array<TimeMs, 2>>& free_at,
   prof.tail_frac = 0;
   prof.peak_mem_mib = 6.6 * 1024;
   std::vector<EpochProgress> prog;
-  for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e) {
-    EpochProgress ep;
-    ep.epoch = e;
-    ep.time_s = static_cast<double>(kSetup + e * kEpoch) / 1000;
-    ep.train_loss = 1.7 + 3.1 * std::exp(-e / 20.0);
-    ep.val_loss = 1.9 + 3.3 * std::exp(-e / 20.0);
-    ep.map50 = 0.57 * (1 - std::exp(-e / 20.0));
-    ep.map50_95 = *ep.map50 * 0.62;
-    ep.precision = *ep.map50 + 0.08;
-    ep.recall = *ep.map50 - 0.03;
-    prog.push_back(ep);
-  }
+  for (int e = 1; start + kSetup + e * kEpoch <= c.span.end; ++e)
+    prog.push_back(DemoEpoch(e, kSetup, kEpoch, 1.7 + 3.1 * std::exp(-e / 20.0),
+                             1.9 + 3.3 * std::exp(-e / 20.0), 0.57 * (1 - std::exp(-e / 20.0))));
   PlaceDemoRun(c, std::move(j), gpu, prof, std::move(prog));
 }
 
