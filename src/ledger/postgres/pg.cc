@@ -16,6 +16,29 @@ Param P(double v) {
 
 Param P(std::string_view v) { return std::string(v); }
 
+Param P(float v) { return P(static_cast<double>(v)); }
+
+Param TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::vector<Param> ArrayColumns::Params() const {
+  std::vector<Param> out;
+  out.reserve(cols_.size());
+  for (const std::string& c : cols_) out.emplace_back(c + "}");
+  return out;
+}
+
 int64_t Result::Int(int row, int col) const {
   int64_t v = 0;
   const char* s = PQgetvalue(r_.get(), row, col);

@@ -34,6 +34,26 @@ using Param = std::optional<std::string>;
 Param P(int64_t v);
 Param P(double v);
 Param P(std::string_view v);
+Param P(float v);  // as a double: PostgreSQL's float8 columns
+
+// A text[] literal: every element double-quoted, with \\ and " escaped.
+Param TextArray(const std::vector<std::string>& values);
+
+// Rows sent as one array per column ("{1,2,3}"), unnest()ed by the statement: one round
+// trip for thousands of rows. Values here are numbers only (no quoting needed).
+class ArrayColumns {
+ public:
+  explicit ArrayColumns(size_t n) : cols_(n, "{") {}
+  void Add(size_t col, const Param& v) {
+    std::string& c = cols_[col];
+    if (c.size() > 1) c += ',';
+    c += *v;
+  }
+  std::vector<Param> Params() const;
+
+ private:
+  std::vector<std::string> cols_;
+};
 
 class Result {
  public:

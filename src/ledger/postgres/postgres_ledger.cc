@@ -13,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "ledger/migrations.h"
 #include "ledger/postgres/access_tables.h"
+#include "ledger/postgres/books_tables.h"
 #include "ledger/postgres/budget_tables.h"
 #include "ledger/postgres/close_tables.h"
 #include "ledger/postgres/job_tables.h"
@@ -26,54 +27,16 @@
 namespace gpuledger {
 namespace {
 
+using pg::ArrayColumns;
 using pg::Conn;
 using pg::P;
 using pg::Param;
 using pg::Result;
 using pg::Transaction;
 
-Param PF(float v) { return P(static_cast<double>(v)); }
-
-// A text[] literal: every element double-quoted, with \\ and " escaped.
-Param TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char ch : values[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-// Rows sent as one array per column ("{1,2,3}"), unnest()ed by the statement: one round
-// trip for thousands of rows. Values here are numbers only (no quoting needed).
-class ArrayColumns {
- public:
-  explicit ArrayColumns(size_t n) : cols_(n, "{") {}
-  void Add(size_t col, const Param& v) {
-    std::string& c = cols_[col];
-    if (c.size() > 1) c += ',';
-    c += *v;
-  }
-  std::vector<Param> Params() const {
-    std::vector<Param> out;
-    out.reserve(cols_.size());
-    for (const std::string& c : cols_) out.emplace_back(c + "}");
-    return out;
-  }
-
- private:
-  std::vector<std::string> cols_;
-};
-
-// Advisory lock keys (pg_advisory_xact_lock): the migrator's, and the one that orders
-// change ids (RecordChange).
+// The migrator's advisory lock key (pg_advisory_xact_lock); books_tables.cc has the one
+// that orders change ids.
 constexpr int64_t kMigrationLock = 7152026;
-constexpr int64_t kChangeOrderLock = 7152027;
 constexpr int kAuditChainMigration = 8;  // 0008_tokens_audit_chain.sql
 
 class PostgresLedger final : public Ledger {
@@ -290,8 +253,8 @@ class PostgresLedger final : public Ledger {
       const size_t end = std::min(rows.size(), start + kRowsPerStatement);
       for (size_t i = start; i < end; ++i) {
         const auto& [id, s] = rows[i];
-        const Param vals[8] = {P(id),         P(s.t),         PF(s.util_pct),  PF(s.mem_mib),
-                               PF(s.power_w), P(s.energy_mj), PF(s.sm_active), PF(s.gr_active)};
+        const Param vals[8] = {P(id),        P(s.t),         P(s.util_pct),  P(s.mem_mib),
+                               P(s.power_w), P(s.energy_mj), P(s.sm_active), P(s.gr_active)};
         for (size_t c = 0; c < 8; ++c) cols.Add(c, vals[c]);
         changed.start = std::min(changed.start, s.t);
         changed.end = std::max(changed.end, s.t + 1);
@@ -478,13 +441,7 @@ class PostgresLedger final : public Ledger {
   }
 
   StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w) override {
-    std::vector<Window> spans;
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT start_ms, end_ms FROM changes WHERE id > $1 AND slices = 1 "
-                                        "AND start_ms < $2 AND end_ms > $3 ORDER BY id",
-                                        {P(after_id), P(w.end), P(w.start)}));
-    spans.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) spans.push_back({r.Int(i, 0), r.Int(i, 1)});
-    return spans;
+    return books_.SliceChangesSince(after_id, w);
   }
 
   StatusOr<bool> HasSampleAtOrAfter(const std::string& gpu_uuid, TimeMs t) override {
@@ -513,62 +470,28 @@ class PostgresLedger final : public Ledger {
     return out;
   }
 
-  StatusOr<int64_t> LatestChangeOverlapping(Window w) override {
-    ASSIGN_OR_RETURN(Result r,
-                     c_->Exec("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < $1 AND end_ms > $2",
-                              {P(w.end), P(w.start)}));
-    return r.Int(0, 0);
-  }
-
+  // Books (docs/METERING.md, "Slices"): books_tables.cc.
+  StatusOr<int64_t> LatestChangeOverlapping(Window w) override { return books_.LatestChangeOverlapping(w); }
   StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT built_change FROM books WHERE key = $1", {P(key)}));
-    if (r.rows() == 0) return std::optional<int64_t>();
-    return std::optional<int64_t>(r.Int(0, 0));
+    return books_.BuiltAt(key);
   }
-
   Status ReplaceUsage(const std::string& key, int64_t built_change,
                       const std::vector<UsageRow>& rows) override {
     Transaction tx(*c_);
     RETURN_IF_ERROR(tx.Begin());
-    RETURN_IF_ERROR(c_->Exec("DELETE FROM usage WHERE book = $1", {P(key)}).status());
-    for (size_t start = 0; start < rows.size(); start += 2000) {
-      ArrayColumns cols(13);
-      std::vector<std::string> jobs, gpus, models;  // text: sent as arrays of their own
-      for (size_t i = start; i < std::min(rows.size(), start + 2000); ++i) {
-        const UsageRow& r = rows[i];
-        jobs.push_back(r.job_id);
-        gpus.push_back(r.gpu_uuid);
-        models.push_back(r.gpu_model);
-        const Param vals[13] = {P(r.period_start), P(r.period_end), P(r.gpu_ns),    P(r.covered_ns),
-                                P(r.busy_ns),      P(r.dense_ns),   P(r.util_ns),   P(r.energy_mj),
-                                P(r.peak_mem_mib), P(r.loading_ns), P(r.steady_ns), P(r.tail_ns),
-                                P(r.idle_ns)};
-        for (size_t c = 0; c < 13; ++c) cols.Add(c, vals[c]);
-      }
-      std::vector<Param> params = {P(key), TextArray(jobs), TextArray(gpus), TextArray(models)};
-      for (Param& p : cols.Params()) params.push_back(std::move(p));
-      RETURN_IF_ERROR(
-          c_->Exec(
-                "INSERT INTO usage SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
-                "$5::bigint[], "
-                "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], "
-                "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])",
-                params)
-              .status());
-    }
-    RETURN_IF_ERROR(
-        c_->Exec("INSERT INTO books VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET built_change = $2",
-                 {P(key), P(built_change)})
-            .status());
+    RETURN_IF_ERROR(books_.ReplaceUsage(key, built_change, rows));
     return tx.Commit();
   }
-
-  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
-    std::vector<UsageRow> out;
-    ASSIGN_OR_RETURN(Result r, c_->Exec("SELECT * FROM usage WHERE book = $1", {P(key)}));
-    out.reserve(static_cast<size_t>(r.rows()));
-    for (int row = 0; row < r.rows(); ++row) out.push_back(UsageFromRow(pg::Row{r, row}));
-    return out;
+  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override { return books_.Usage(key); }
+  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
+                        const std::vector<MinuteRollup>& rows) override {
+    Transaction tx(*c_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(books_.ReplaceMinutes(gpu_uuid, w, rows));
+    return tx.Commit();
+  }
+  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
+    return books_.Minutes(gpu_uuid, w);
   }
 
   Status PutStopRequest(const StopRequest& r) override { return jobs_.PutStopRequest(r); }
@@ -599,53 +522,6 @@ class PostgresLedger final : public Ledger {
                         .status());
     RETURN_IF_ERROR(tx.Commit());
     return r.affected();
-  }
-
-  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
-                        const std::vector<MinuteRollup>& rows) override {
-    Transaction tx(*c_);
-    RETURN_IF_ERROR(tx.Begin());
-    RETURN_IF_ERROR(
-        c_->Exec("DELETE FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND "
-                 "minute_ms >= $2 AND minute_ms < $3",
-                 {P(gpu_uuid), P(w.start), P(w.end)})
-            .status());
-    for (size_t start = 0; start < rows.size(); start += 5000) {
-      ArrayColumns cols(6);
-      for (size_t i = start; i < std::min(rows.size(), start + 5000); ++i) {
-        const MinuteRollup& m = rows[i];
-        cols.Add(0, P(m.minute_ms));
-        cols.Add(1, P(int64_t{m.samples}));
-        cols.Add(2, PF(m.util_mean_pct));
-        cols.Add(3, PF(m.util_max_pct));
-        cols.Add(4, PF(m.mem_max_mib));
-        cols.Add(5, PF(m.power_mean_w));
-      }
-      std::vector<Param> params = cols.Params();
-      params.insert(params.begin(), P(gpu_uuid));
-      RETURN_IF_ERROR(c_->Exec("INSERT INTO gpu_minutes SELECT (SELECT id FROM gpus WHERE uuid = $1), * FROM "
-                               "unnest($2::bigint[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], "
-                               "$7::float8[])",
-                               params)
-                          .status());
-    }
-    return tx.Commit();
-  }
-
-  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
-    std::vector<MinuteRollup> out;
-    ASSIGN_OR_RETURN(
-        Result r, c_->Exec("SELECT minute_ms, samples, util_mean, util_max, mem_max_mib, power_mean_w FROM "
-                           "gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = $1) AND "
-                           "minute_ms >= $2 AND minute_ms < $3 ORDER BY minute_ms",
-                           {P(gpu_uuid), P(w.start), P(w.end)}));
-    out.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-      out.push_back({r.Int(i, 0), static_cast<int>(r.Int(i, 1)), static_cast<float>(r.Double(i, 2)),
-                     static_cast<float>(r.Double(i, 3)), static_cast<float>(r.Double(i, 4)),
-                     static_cast<float>(r.Double(i, 5))});
-    }
-    return out;
   }
 
   Status PutSightings(const std::vector<LabelSighting>& sightings) override {
@@ -798,18 +674,7 @@ class PostgresLedger final : public Ledger {
     s.gr_active = static_cast<float>(r.Double(i, 6));
     return s;
   }
-  // Change ids must become visible in the order they are drawn: books built at change N
-  // are never rebuilt for a change below N. A sequence alone does not give that (a
-  // transaction that drew N-1 may commit after one that drew N), so writers that record
-  // changes take this transaction-scoped lock first and commit one after another.
-  Status RecordChange(Window w, bool slices = true) {
-    RETURN_IF_ERROR(
-        c_->Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kChangeOrderLock) + ")").status());
-    return c_
-        ->Exec("INSERT INTO changes (start_ms, end_ms, slices) VALUES ($1, $2, $3)",
-               {P(w.start), P(w.end), P(int64_t{slices ? 1 : 0})})
-        .status();
-  }
+  Status RecordChange(Window w, bool slices = true) { return books_.RecordChange(w, slices); }
 
   Conn* c_;                        // borrowed: the pool's (pool.h), which outlives this
   pg::AccessTables access_{*c_};   // API tokens and the audit chain
@@ -818,6 +683,7 @@ class PostgresLedger final : public Ledger {
   pg::CloseTables closes_{*c_};    // monthly closes
   pg::PolicyTables policy_{*c_};   // decisions and pauses (#13)
   pg::JobTables jobs_{*c_};        // stop requests, estimates, GPU memory
+  pg::BooksTables books_{*c_};     // the change log, built books' usage, minute rollups
 };
 
 }  // namespace

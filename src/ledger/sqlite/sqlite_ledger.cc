@@ -13,6 +13,7 @@
 #include "ledger/rows.h"
 #include "ledger/sample_blocks.h"
 #include "ledger/sqlite/access_tables.h"
+#include "ledger/sqlite/books_tables.h"
 #include "ledger/sqlite/budget_tables.h"
 #include "ledger/sqlite/close_tables.h"
 #include "ledger/sqlite/job_tables.h"
@@ -482,77 +483,31 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
-  StatusOr<int64_t> LatestChangeOverlapping(Window w) override {
-    ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("SELECT COALESCE(MAX(id), 0) FROM changes WHERE start_ms < ? AND end_ms > ?"));
-    q.Bind(1, w.end).Bind(2, w.start);
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    return row ? q.Int(0) : 0;
-  }
-
+  // Books (docs/METERING.md, "Slices"): books_tables.cc.
+  StatusOr<int64_t> LatestChangeOverlapping(Window w) override { return books_.LatestChangeOverlapping(w); }
   StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w) override {
-    std::vector<Window> spans;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT start_ms, end_ms FROM changes WHERE id > ? AND slices = 1 "
-                                          "AND start_ms < ? AND end_ms > ? ORDER BY id"));
-    q.Bind(1, after_id).Bind(2, w.end).Bind(3, w.start);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      spans.push_back({q.Int(0), q.Int(1)});
-    }
-    return spans;
+    return books_.SliceChangesSince(after_id, w);
   }
-
   StatusOr<std::optional<int64_t>> BooksBuiltAt(const std::string& key) override {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT built_change FROM books WHERE key = ?"));
-    q.Bind(1, std::string_view(key));
-    ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<int64_t>();
-    return std::optional<int64_t>(q.Int(0));
+    return books_.BuiltAt(key);
   }
-
   Status ReplaceUsage(const std::string& key, int64_t built_change,
                       const std::vector<UsageRow>& rows) override {
     Transaction tx(*db_);
     RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM usage WHERE book = ?"));
-    RETURN_IF_ERROR(del.Bind(1, std::string_view(key)).Run());
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (const UsageRow& r : rows) {
-      ins.Bind(1, std::string_view(key))
-          .Bind(2, std::string_view(r.job_id))
-          .Bind(3, std::string_view(r.gpu_uuid))
-          .Bind(4, std::string_view(r.gpu_model))
-          .Bind(5, r.period_start)
-          .Bind(6, r.period_end)
-          .Bind(7, r.gpu_ns)
-          .Bind(8, r.covered_ns)
-          .Bind(9, r.busy_ns)
-          .Bind(10, r.dense_ns)
-          .Bind(11, r.util_ns)
-          .Bind(12, r.energy_mj)
-          .Bind(13, r.peak_mem_mib)
-          .Bind(14, r.loading_ns)
-          .Bind(15, r.steady_ns)
-          .Bind(16, r.tail_ns)
-          .Bind(17, r.idle_ns);
-      RETURN_IF_ERROR(ins.Run());
-    }
-    ASSIGN_OR_RETURN(Stmt mark, db_->Prepare("INSERT OR REPLACE INTO books VALUES (?, ?)"));
-    RETURN_IF_ERROR(mark.Bind(1, std::string_view(key)).Bind(2, built_change).Run());
+    RETURN_IF_ERROR(books_.ReplaceUsage(key, built_change, rows));
     return tx.Commit();
   }
-
-  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override {
-    std::vector<UsageRow> out;
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT * FROM usage WHERE book = ?"));
-    q.Bind(1, std::string_view(key));
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(UsageFromRow(q));
-    }
-    return out;
+  StatusOr<std::vector<UsageRow>> GetUsage(const std::string& key) override { return books_.Usage(key); }
+  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
+                        const std::vector<MinuteRollup>& rows) override {
+    Transaction tx(*db_);
+    RETURN_IF_ERROR(tx.Begin());
+    RETURN_IF_ERROR(books_.ReplaceMinutes(gpu_uuid, w, rows));
+    return tx.Commit();
+  }
+  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
+    return books_.Minutes(gpu_uuid, w);
   }
 
   Status PutStopRequest(const StopRequest& r) override { return jobs_.PutStopRequest(r); }
@@ -582,47 +537,6 @@ class SqliteLedger final : public Ledger {
     RETURN_IF_ERROR(set.Bind(1, std::to_string(cutoff)).Run());
     RETURN_IF_ERROR(tx.Commit());
     return dropped;
-  }
-
-  Status ReplaceMinutes(const std::string& gpu_uuid, Window w,
-                        const std::vector<MinuteRollup>& rows) override {
-    Transaction tx(*db_);
-    RETURN_IF_ERROR(tx.Begin());
-    ASSIGN_OR_RETURN(
-        Stmt del, db_->Prepare("DELETE FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = ?) "
-                               "AND minute_ms >= ? AND minute_ms < ?"));
-    RETURN_IF_ERROR(del.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end).Run());
-    ASSIGN_OR_RETURN(Stmt ins,
-                     db_->Prepare("INSERT INTO gpu_minutes VALUES ((SELECT id FROM gpus WHERE uuid = ?), "
-                                  "?, ?, ?, ?, ?, ?)"));
-    for (const MinuteRollup& m : rows) {
-      RETURN_IF_ERROR(ins.Bind(1, std::string_view(gpu_uuid))
-                          .Bind(2, m.minute_ms)
-                          .Bind(3, m.samples)
-                          .Bind(4, static_cast<double>(m.util_mean_pct))
-                          .Bind(5, static_cast<double>(m.util_max_pct))
-                          .Bind(6, static_cast<double>(m.mem_max_mib))
-                          .Bind(7, static_cast<double>(m.power_mean_w))
-                          .Run());
-    }
-    return tx.Commit();
-  }
-
-  StatusOr<std::vector<MinuteRollup>> GetMinutes(const std::string& gpu_uuid, Window w) override {
-    std::vector<MinuteRollup> out;
-    ASSIGN_OR_RETURN(Stmt q,
-                     db_->Prepare("SELECT minute_ms, samples, util_mean, util_max, mem_max_mib, power_mean_w "
-                                  "FROM gpu_minutes WHERE gpu_id = (SELECT id FROM gpus WHERE uuid = ?) "
-                                  "AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms"));
-    q.Bind(1, std::string_view(gpu_uuid)).Bind(2, w.start).Bind(3, w.end);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back({q.Int(0), static_cast<int>(q.Int(1)), static_cast<float>(q.Double(2)),
-                     static_cast<float>(q.Double(3)), static_cast<float>(q.Double(4)),
-                     static_cast<float>(q.Double(5))});
-    }
-    return out;
   }
 
   Status PutSightings(const std::vector<LabelSighting>& sightings) override {
@@ -793,10 +707,7 @@ class SqliteLedger final : public Ledger {
     return out;
   }
 
-  Status RecordChange(Window w, bool slices = true) {
-    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("INSERT INTO changes (start_ms, end_ms, slices) VALUES (?, ?, ?)"));
-    return q.Bind(1, w.start).Bind(2, w.end).Bind(3, slices ? 1 : 0).Run();
-  }
+  Status RecordChange(Window w, bool slices = true) { return books_.RecordChange(w, slices); }
 
   std::unique_ptr<Db> db_;
   sqlite::SampleTables samples_{*db_};                // raw samples: rows and sealed blocks
@@ -806,6 +717,7 @@ class SqliteLedger final : public Ledger {
   sqlite::CloseTables closes_{*db_};                  // monthly closes
   sqlite::PolicyTables policy_{*db_};                 // decisions and pauses (#13)
   sqlite::JobTables jobs_{*db_};                      // stop requests, estimates, GPU memory
+  sqlite::BooksTables books_{*db_};                   // the change log, built books' usage, minute rollups
   std::unordered_map<std::string, int64_t> gpu_ids_;  // uuid -> gpus.id, filled on demand
 };
 

@@ -1,0 +1,40 @@
+// The SQLite ledger's books (docs/METERING.md, "Slices"): the change log that tells which
+// slices a write made stale, the stored usage of each built book with the change it was
+// built at, and each GPU's minute rollups. Every write runs inside the caller's
+// transaction (reads need none) on the ledger's connection. Not thread-safe (one Db).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/types.h"
+#include "ledger/ledger.h"
+#include "ledger/sqlite/sqlite_db.h"
+
+namespace gpuledger::sqlite {
+
+class BooksTables {
+ public:
+  explicit BooksTables(Db& db) : db_(db) {}
+
+  // Appends a change over `w` (`slices`: it makes metered slices stale, not only what
+  // months add). Writers hold the one write lock, so ids are visible in their order.
+  Status RecordChange(Window w, bool slices = true);
+  StatusOr<int64_t> LatestChangeOverlapping(Window w);
+  StatusOr<std::vector<Window>> SliceChangesSince(int64_t after_id, Window w);
+
+  StatusOr<std::optional<int64_t>> BuiltAt(const std::string& key);
+  Status ReplaceUsage(const std::string& key, int64_t built_change, const std::vector<UsageRow>& rows);
+  StatusOr<std::vector<UsageRow>> Usage(const std::string& key);
+
+  Status ReplaceMinutes(const std::string& gpu_uuid, Window w, const std::vector<MinuteRollup>& rows);
+  StatusOr<std::vector<MinuteRollup>> Minutes(const std::string& gpu_uuid, Window w);
+
+ private:
+  Db& db_;
+};
+
+}  // namespace gpuledger::sqlite
