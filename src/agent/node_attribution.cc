@@ -123,7 +123,9 @@ int64_t ProcessStartMs(std::string_view stat_line, int64_t boot_ms, int64_t tick
     ++field;
     if (field == 22) {
       const std::string_view tok = rest.substr(pos, end - pos);
-      if (!AllDigits(tok) || tok.size() > 18) return 0;
+      // 15 digits: 10^15 ticks is over 300,000 years at 100 Hz; more cannot be a start
+      // time, and x 1000 below would overflow.
+      if (!AllDigits(tok) || tok.size() > 15) return 0;
       return boot_ms + std::stoll(std::string(tok)) * 1000 / ticks_per_s;
     }
     pos = end;

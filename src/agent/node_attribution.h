@@ -59,7 +59,8 @@ CgroupIds ParseCgroup(std::string_view text);
 // The first whitespace-separated token of a mapping file's first non-empty line.
 std::string FirstToken(std::string_view text);
 // Process start from /proc/<pid>/stat (field 22, clock ticks after boot), as Unix ms
-// given the boot time (ms) and ticks per second; 0 when the line is malformed.
+// given the boot time (ms) and ticks per second; 0 when the line is malformed or the
+// start is beyond any clock (over 15 digits of ticks).
 int64_t ProcessStartMs(std::string_view stat_line, int64_t boot_ms, int64_t ticks_per_s);
 
 struct NodePaths {

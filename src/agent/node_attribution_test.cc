@@ -49,6 +49,11 @@ TEST(NodeAttribution, ProcessStartSurvivesOddCommandNames) {
   EXPECT_EQ(ProcessStartMs(line, 1'000'000, 100), 1'000'000 + 5'000);
   EXPECT_EQ(ProcessStartMs("no parens", 1, 100), 0);
   EXPECT_EQ(ProcessStartMs("1 (x) S 2", 1, 100), 0);
+  // Found by fuzz_agent_proc: 17 digits of ticks x 1000 overflowed int64 (UB).
+  EXPECT_EQ(ProcessStartMs("1 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 50055555000230412 20", 1, 1),
+            0);
+  EXPECT_EQ(ProcessStartMs("1 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999999999999999 20", 0, 1),
+            999'999'999'999'999'000);
 }
 
 class ResolveTest : public ::testing::Test {
