@@ -38,7 +38,8 @@ std::string Describe(const UsageRow& r) {
          " busy=" + std::to_string(r.busy_ns) + " dense=" + std::to_string(r.dense_ns) +
          " util=" + std::to_string(r.util_ns) + " e=" + std::to_string(r.energy_mj) +
          " mem=" + std::to_string(r.peak_mem_mib) + " L/S/T/I=" + std::to_string(r.loading_ns) + "/" +
-         std::to_string(r.steady_ns) + "/" + std::to_string(r.tail_ns) + "/" + std::to_string(r.idle_ns);
+         std::to_string(r.steady_ns) + "/" + std::to_string(r.tail_ns) + "/" + std::to_string(r.idle_ns) +
+         " flags=" + std::to_string(r.energy_flags);
 }
 
 void ExpectSameRows(const std::vector<UsageRow>& got, const std::vector<UsageRow>& want,

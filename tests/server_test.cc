@@ -626,6 +626,49 @@ TEST_P(ServerTest, AHeldGpuWithNoRecentSampleIsCountedInMetrics) {
   EXPECT_EQ(gauge(), before);
 }
 
+TEST_P(ServerTest, ACounterDipIsFlaggedOnTheJobsLineAndInMetrics) {
+  // GPU-remote-1 at 10 s samples, 10:00 to 10:01; its energy counter reads 26.8 J low at
+  // 10:00:30 (seen live), which counts nothing and is flagged, not billed as a reset.
+  const TimeMs t0 = 1794736800000;  // 2026-11-15T10:00:00Z
+  RwPoints util, energy;
+  for (int i = 0; i <= 6; ++i) {
+    util.emplace_back(90, t0 + i * 10 * kSecondMs);
+    const double e = 4849626557291.0 + i * 2'700'000.0 - (i >= 3 ? 2'726'802.0 : 0.0);
+    energy.emplace_back(e, t0 + i * 10 * kSecondMs);
+  }
+  RwLabels counter = kGpuLabels;
+  counter[2] = {"__name__", "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"};
+  ASSERT_EQ(
+      Write(Role::kIngest, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, util), RwSeriesV1(counter, energy)})))
+          ->status,
+      204);
+  const std::string job = R"({"id": "energy-dip", "user": "lisi", "project": "defect-detection-line3",
+    "department": "manufacturing", "start": "2026-11-15T10:00:00Z", "end": "2026-11-15T10:01:00Z",
+    "allocations": [{"gpu_uuid": "GPU-remote-1", "start": "2026-11-15T10:00:00Z", "end": "2026-11-15T10:01:00Z"}]})";
+  ASSERT_EQ(client_->Post("/api/v1/jobs", Auth(Role::kIngest), job, "application/json")->status, 201);
+  ASSERT_TRUE(server_->FlushJournal().ok());
+  std::string body;
+  ASSERT_EQ(Get("/api/v1/reports/monthly?month=2026-11&by=job", Role::kAdmin, &body), 200) << body;
+  const nlohmann::json report = nlohmann::json::parse(body);
+  const nlohmann::json* line = nullptr;
+  for (const nlohmann::json& l : report["lines"]) {
+    if (l["key"] == "energy-dip") line = &l;
+  }
+  ASSERT_NE(line, nullptr) << body;
+  EXPECT_EQ((*line)["energy_flags"], 1) << line->dump();
+  // 6 intervals of 2.7 kJ but the dipped one, which counts nothing: 5 x 2.7 kJ = 13.5 kJ.
+  EXPECT_NEAR((*line)["energy_kwh"].get<double>(), 13'500'000.0 / 3.6e9, 1e-9) << line->dump();
+  ASSERT_EQ(Get("/api/v1/jobs/energy-dip", Role::kAdmin, &body), 200) << body;
+  EXPECT_EQ(nlohmann::json::parse(body)["energy_flags"], 1) << body;
+  std::string metrics;
+  ASSERT_EQ(Get("/metrics", std::nullopt, &metrics), 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m,
+                                std::regex(R"(\ngpuledger_books_energy_flags\{month="2026-11"\} (\d+)\n)")))
+      << metrics;
+  EXPECT_GE(std::stoi(m[1]), 1);
+}
+
 TEST_P(ServerTest, TheAgentsOutboxRegistersAGpuAndEndsAJobThroughTheShipper) {
   // What the agent queues, shipped by its Shipper to this server: a GPU, a job, its end.
   MemFileSystem fs;

@@ -565,6 +565,18 @@ void BooksCache::Put(const std::string& key, int64_t latest_change, const MonthB
   entries_[key] = Entry{latest_change, books};
 }
 
+std::optional<BooksCache::KeptFlags> BooksCache::NewestEnergyFlags() const {
+  MutexLock lock(mu_);
+  const Entry* newest = nullptr;
+  for (const auto& [key, e] : entries_) {
+    if (!newest || e.books.as_of > newest->books.as_of) newest = &e;
+  }
+  if (!newest) return std::nullopt;
+  KeptFlags k{newest->books.month, newest->books.as_of, 0};
+  for (const UsageRow& r : newest->books.rows) k.energy_flags += r.energy_flags;
+  return k;
+}
+
 size_t BooksCache::hits() const {
   MutexLock lock(mu_);
   return hits_;

@@ -61,6 +61,15 @@ class BooksCache {
   std::optional<MonthBooks> Find(const std::string& key, TimeMs as_of, int64_t latest_change) const;
   void Put(const std::string& key, int64_t latest_change, const MonthBooks& books);
   size_t hits() const;
+  // The newest month kept (the greatest as-of) and its energy flags (UsageRow) summed
+  // over its lines: what /metrics shows of the month in progress without metering.
+  // Nothing before the first read of a partial month.
+  struct KeptFlags {
+    YearMonth month;
+    TimeMs as_of = 0;
+    int64_t energy_flags = 0;
+  };
+  std::optional<KeptFlags> NewestEnergyFlags() const;
 
   // Runs `work` with the month's kept open hour (books/open_hour.h), under the lock that
   // guards it: one read of a month meters its open hour at a time.

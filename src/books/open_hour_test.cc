@@ -21,7 +21,7 @@ std::string Describe(const std::vector<UsageRow>& rows) {
            std::to_string(r.util_ns) + " e " + std::to_string(r.energy_mj) + " mem " +
            std::to_string(r.peak_mem_mib) + " load " + std::to_string(r.loading_ns) + " steady " +
            std::to_string(r.steady_ns) + " tail " + std::to_string(r.tail_ns) + " idle " +
-           std::to_string(r.idle_ns) + "]\n";
+           std::to_string(r.idle_ns) + " flags " + std::to_string(r.energy_flags) + "]\n";
   }
   return out;
 }

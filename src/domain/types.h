@@ -264,6 +264,9 @@ struct UsageRow {
   int64_t steady_ns = 0;
   int64_t tail_ns = 0;
   int64_t idle_ns = 0;
+  // Sample intervals begun in this row whose energy was not the counter's delta as read:
+  // a dip (counted as nothing) or over the power bound (clamped). docs/METERING.md, "Energy".
+  int64_t energy_flags = 0;
 };
 
 }  // namespace gpuledger

@@ -21,6 +21,7 @@ struct UsageTotals {
   GpuNsSum gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
   int64_t peak_mem_mib = 0;
   GpuNsSum loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
+  int64_t energy_flags = 0;  // intervals whose energy was a dip or clamped (UsageRow)
 
   // UsageRow and UsageTotals carry the same fields: sum either.
   template <typename T>
@@ -36,6 +37,7 @@ struct UsageTotals {
     steady_ns += r.steady_ns;
     tail_ns += r.tail_ns;
     idle_ns += r.idle_ns;
+    energy_flags += r.energy_flags;
   }
   // a / b, or nothing when there is no b to divide by.
   static std::optional<double> Ratio(GpuNsSum a, GpuNsSum b) {

@@ -106,6 +106,7 @@ UsageRow UsageFromRow(const Row& r) {
   u.steady_ns = r.Int(i++);
   u.tail_ns = r.Int(i++);
   u.idle_ns = r.Int(i++);
+  u.energy_flags = r.Int(i++);  // migration 0022
   return u;
 }
 

@@ -20,6 +20,7 @@ void AddSums(UsageRow& to, const UsageRow& r) {
   to.peak_mem_mib = std::max(to.peak_mem_mib, r.peak_mem_mib);
   to.steady_ns += r.steady_ns;
   to.idle_ns += r.idle_ns;
+  to.energy_flags += r.energy_flags;
 }
 
 using LineKey = std::pair<std::string, std::string>;  // GPU, job

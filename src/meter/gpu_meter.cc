@@ -79,6 +79,7 @@ void GpuMeter::Add(const Sample& s) {
     }
     const TimeMs end = std::min(s.t, prev_.t + setup_.options.max_gap_ms);
     int64_t energy = -1;
+    bool dipped = false;
     if (s.t - prev_.t <= setup_.options.max_gap_ms && prev_.energy_mj >= 0 && s.energy_mj >= 0) {
       if (s.energy_mj >= prev_.energy_mj) {
         energy = s.energy_mj - prev_.energy_mj;
@@ -91,15 +92,16 @@ void GpuMeter::Add(const Sample& s) {
         // carries its energy (plus the dip, which is noise and bounded like any delta).
         ++stats_.energy_dips;
         energy = 0;
+        dipped = true;
       }
     }
-    Close(prev_, end, energy);
+    Close(prev_, end, energy, dipped);
   }
   prev_ = s;
   has_prev_ = true;
 }
 
-void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
+void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj, bool dipped) {
   const TimeMs full_start = s.t;
   if (energy_mj < 0 && s.power_w >= 0) {
     energy_mj =
@@ -108,7 +110,9 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
   // No interval counts more than the power bound allows over its length, whether its
   // energy came from the counter or from a power reading.
   const int64_t bound = EnergyBoundMj(end - s.t);
+  bool flagged = dipped;
   if (energy_mj > bound) {
+    flagged = true;
     ++stats_.energy_clamped;
     stats_.energy_clamped_mj += energy_mj - bound;
     energy_mj = bound;
@@ -133,7 +137,9 @@ void GpuMeter::Close(const Sample& s, TimeMs end, int64_t energy_mj) {
     const TimeMs pb = std::min(b, seg.end);
     const int64_t pe = pb == b ? e_left : static_cast<int64_t>(static_cast<Int128>(e) * (pb - pos) / (b - a));
     e_left -= pe;
-    Piece(seg, pos, pb, s, pe);
+    // A flagged interval counts once, on the lines of its first piece: the piece where
+    // its sample was taken (a slice that begins inside the interval does not count it).
+    Piece(seg, pos, pb, s, pe, flagged && pos == full_start);
     pos = pb;
   }
 }
@@ -142,7 +148,7 @@ int64_t GpuMeter::EnergyBoundMj(DurationMs ms) const {
   return static_cast<int64_t>(setup_.options.max_power_w * static_cast<double>(ms));
 }
 
-void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj) {
+void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj, bool flag) {
   const int64_t d = b - a;
   const double util = s.util_pct;
   const int64_t mem = s.mem_mib < 0 ? 0 : static_cast<int64_t>(s.mem_mib);
@@ -155,6 +161,7 @@ void GpuMeter::Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, in
     if (dense) c.dense_ns += ns;
     c.util_ns += static_cast<int64_t>(static_cast<double>(ns) * util / 100.0);
     c.energy_mj += e;
+    if (flag && ns > 0) ++c.energy_flags;
     // Memory is an instant reading: it belongs to whoever held the GPU when it was taken,
     // though the time the sample stands for runs on into the next holder's hold.
     if (reading_is_ours) c.peak_mem_mib = std::max(c.peak_mem_mib, mem);
@@ -196,7 +203,7 @@ std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
   if (has_prev_) {
     const DurationMs last = more_later ? setup_.options.max_gap_ms
                                        : std::min(setup_.options.interval_ms, setup_.options.max_gap_ms);
-    Close(prev_, prev_.t + last, -1);
+    Close(prev_, prev_.t + last, -1, false);
     has_prev_ = false;
   }
   // Allocated and unallocated capacity come from the holds alone, samples or not, up to
@@ -235,6 +242,7 @@ std::vector<UsageRow> GpuMeter::Finish(bool more_later) {
       r.dense_ns = c.dense_ns;
       r.util_ns = c.util_ns;
       r.energy_mj = c.energy_mj;
+      r.energy_flags = c.energy_flags;
       r.peak_mem_mib = c.peak_mem_mib;
       r.loading_ns = c.loading_ns;
       r.steady_ns = c.steady_ns;

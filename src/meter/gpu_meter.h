@@ -88,6 +88,7 @@ class GpuMeter {
   struct Cell {
     int64_t gpu_ns = 0, covered_ns = 0, busy_ns = 0, dense_ns = 0, util_ns = 0, energy_mj = 0;
     int64_t peak_mem_mib = 0, loading_ns = 0, steady_ns = 0, tail_ns = 0, idle_ns = 0;
+    int64_t energy_flags = 0;  // intervals begun here whose energy was a dip or clamped
     int64_t pending_ns =
         0;  // low-util time after a dense sample: steady if another dense one follows, else tail
   };
@@ -96,10 +97,12 @@ class GpuMeter {
   Cell& CellAt(int period, int line) {
     return cells_[static_cast<size_t>(period) * static_cast<size_t>(lines_) + static_cast<size_t>(line)];
   }
-  void Close(const Sample& s, TimeMs end, int64_t energy_mj);
+  // `dipped`: the counter dipped over the interval (its energy is 0): flagged.
+  void Close(const Sample& s, TimeMs end, int64_t energy_mj, bool dipped);
   // The most energy max_power_w allows over `ms` milliseconds, in mJ (W x ms = mJ).
   int64_t EnergyBoundMj(DurationMs ms) const;
-  void Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj);
+  // `flag`: the piece carries a flagged interval's start; each line it touches counts it.
+  void Piece(const Segment& seg, TimeMs a, TimeMs b, const Sample& s, int64_t energy_mj, bool flag);
 
   GpuMeterSetup setup_;
   std::vector<TimeMs> period_starts_;

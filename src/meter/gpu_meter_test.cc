@@ -97,8 +97,39 @@ TEST(GpuMeter, ACounterDipOfAFewJoulesIsNoiseNotAReset) {
   m->Add(S(kT0 + 20'000, 90, 4849629230489));  // +2,700,000 mJ from the dipped reading (270 W)
   auto rows = m->Finish();
   EXPECT_EQ(Find(rows, "j")->energy_mj, 2'700'000);
+  EXPECT_EQ(Find(rows, "j")->energy_flags, 1);  // the dipped interval, flagged on its line
   EXPECT_EQ(m->stats().energy_dips, 1);
   EXPECT_EQ(m->stats().counter_resets, 0);
+}
+
+TEST(GpuMeter, AFlaggedIntervalCountsOnEveryLineItTouchesAndOnceAcrossSlices) {
+  // Two jobs share the GPU half and half; the counter dips in [20 s, 30 s) and jumps past
+  // the power bound in [30 s, 40 s).
+  const std::vector<MeterHold> holds = {{0, kT0, kT0 + kHourMs, 500'000}, {1, kT0, kT0 + kHourMs, 500'000}};
+  const std::vector<Sample> samples = {
+      S(kT0, 90, 900'000'000'000),          S(kT0 + 10'000, 90, 900'001'000'000),
+      S(kT0 + 20'000, 90, 900'002'000'000), S(kT0 + 30'000, 90, 900'001'900'000),   // a dip
+      S(kT0 + 40'000, 90, 990'000'000'000), S(kT0 + 50'000, 90, 990'001'000'000)};  // a jump
+  auto whole = GpuMeter::Create(MakeSetup(holds, {"a", "b"}));
+  ASSERT_TRUE(whole.ok());
+  for (const Sample& x : samples) whole->Add(x);
+  auto rows = whole->Finish();
+  EXPECT_EQ(Find(rows, "a")->energy_flags, 2);
+  EXPECT_EQ(Find(rows, "b")->energy_flags, 2);
+  EXPECT_EQ(Find(rows, ""), nullptr);  // fully held: no unallocated line to flag
+  // Metered as two slices split inside the clamped interval (at 35 s), each fed every
+  // sample (the books' slices see past their edges): the interval counts in the slice
+  // where it began, not in both.
+  int64_t a_flags = 0;
+  for (const Window w : {Window{kT0, kT0 + 35'000}, Window{kT0 + 35'000, kT0 + kHourMs}}) {
+    auto part = GpuMeter::Create(MakeSetup(holds, {"a", "b"}, w));
+    ASSERT_TRUE(part.ok());
+    for (const Sample& x : samples) part->Add(x);
+    for (const UsageRow& r : part->Finish(/*more_later=*/false)) {
+      if (r.job_id == "a") a_flags += r.energy_flags;
+    }
+  }
+  EXPECT_EQ(a_flags, 2);
 }
 
 TEST(GpuMeter, ADecreaseIsAResetOnlyWhenAFreshCounterCouldReadTheNewValue) {
@@ -127,6 +158,7 @@ TEST(GpuMeter, NoIntervalCountsMoreThanThePowerBoundAllows) {
   auto rows = m->Finish();
   EXPECT_EQ(Find(rows, "j")->energy_mj, 15'000'000 + 2'000'000 + 15'000'000);
   EXPECT_EQ(m->stats().energy_clamped, 2);
+  EXPECT_EQ(Find(rows, "j")->energy_flags, 2);
   EXPECT_EQ(m->stats().energy_clamped_mj,
             (1'000'000'000'000 - 1'000'000 - 15'000'000) + (9'000LL * 10'000 - 15'000'000));
 }

@@ -20,7 +20,7 @@ using Json = nlohmann::ordered_json;
 Json RowJson(const UsageRow& r) {
   return Json::array({r.job_id, r.gpu_uuid, r.gpu_model, r.period_start, r.period_end, r.gpu_ns, r.covered_ns,
                       r.busy_ns, r.dense_ns, r.util_ns, r.energy_mj, r.peak_mem_mib, r.loading_ns,
-                      r.steady_ns, r.tail_ns, r.idle_ns});
+                      r.steady_ns, r.tail_ns, r.idle_ns, r.energy_flags});
 }
 
 UsageRow RowFrom(const Json& a) {
@@ -32,6 +32,8 @@ UsageRow RowFrom(const Json& a) {
                            &r.dense_ns,     &r.util_ns,    &r.energy_mj, &r.peak_mem_mib, &r.loading_ns,
                            &r.steady_ns,    &r.tail_ns,    &r.idle_ns};
   for (size_t i = 0; i < std::size(ints); ++i) *ints[i] = a.at(3 + i).get<int64_t>();
+  // Closes written before the energy flags existed have 16 fields.
+  if (a.size() > 3 + std::size(ints)) r.energy_flags = a.at(3 + std::size(ints)).get<int64_t>();
   return r;
 }
 

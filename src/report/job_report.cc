@@ -155,6 +155,7 @@ std::string RenderJobReportJson(const JobReport& r) {
   j["density"] = FigureJson(u.density());
   j["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
   j["energy_kwh"] = FigureJson(u.energy_kwh());
+  j["energy_flags"] = u.energy_flags;
   j["peak_mem_gib"] = s.mem_source == MemorySource::kNone ? Json(nullptr) : Json(Gib(u.peak_mem_mib));
   j["mem_source"] = MemorySourceName(s.mem_source);
   j["phases"] = Phases(u);
@@ -172,6 +173,7 @@ std::string RenderJobReportJson(const JobReport& r) {
          {"mean_utilisation", FigureJson(Scaled(g.usage.mean_util_pct(), 0.01))},
          {"density", FigureJson(g.usage.density())},
          {"energy_kwh", FigureJson(g.usage.energy_kwh())},
+         {"energy_flags", g.usage.energy_flags},
          {"peak_mem_gib", peak_known ? Json(Gib(peak)) : Json(nullptr)},
          {"mem_source", g.own_peak_mib >= 0 ? "process" : (g.usage.peak_mem_mib > 0 ? "gpu" : "none")},
          {"memory_gib", g.memory_mib > 0 ? Json(Gib(g.memory_mib)) : Json(nullptr)},

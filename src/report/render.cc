@@ -374,6 +374,7 @@ std::string RenderReportJson(const MonthlyReport& r) {
     j["density_of_allocated"] = FigureJson(l.usage.density_allocated());
     j["mean_util_pct"] = FigureJson(l.usage.mean_util_pct());
     j["energy_kwh"] = FigureJson(l.usage.energy_kwh());
+    j["energy_flags"] = l.usage.energy_flags;  // docs/METERING.md, "Energy"
     j["phases_gpu_hours"] = {{"loading", static_cast<double>(l.usage.loading_ns) / kGpuNsPerGpuHour},
                              {"steady", static_cast<double>(l.usage.steady_ns) / kGpuNsPerGpuHour},
                              {"tail", static_cast<double>(l.usage.tail_ns) / kGpuNsPerGpuHour},
@@ -634,6 +635,7 @@ std::string RenderJobSummaryJson(const JobSummary& s) {
                                 {"peak_mem_gib", peak_gib},
                                 {"peak_mem_source", std::string(MemorySourceName(s.mem_source))},
                                 {"energy_kwh", FigureJson(u.energy_kwh())},
+                                {"energy_flags", u.energy_flags},
                                 {"phases_gpu_hours",
                                  {{"loading", hours(u.loading_ns)},
                                   {"steady", hours(u.steady_ns)},

@@ -207,6 +207,14 @@ void Server::Routes() {
       counter("gpuledger_database_retries_total",
               "Ledger calls run again on a new connection after a loss (nothing had committed).", db.retries);
     }
+    if (auto flags = books_.NewestEnergyFlags()) {
+      out +=
+          "# HELP gpuledger_books_energy_flags Sample intervals whose energy was a counter dip or over the "
+          "power bound (docs/METERING.md), summed over the lines of the month in progress as of its latest "
+          "read; an interval on a shared GPU counts on each holder's line.\n"
+          "# TYPE gpuledger_books_energy_flags gauge\ngpuledger_books_energy_flags{month=\"" +
+          flags->month.ToString() + "\"} " + std::to_string(flags->energy_flags) + "\n";
+    }
     {
       out +=
           "# HELP gpuledger_journal_pending_samples Acknowledged samples not yet written to the ledger.\n"

@@ -50,18 +50,18 @@ Status BooksTables::ReplaceUsage(const std::string& key, int64_t built_change,
                                  const std::vector<UsageRow>& rows) {
   RETURN_IF_ERROR(c_.Exec("DELETE FROM usage WHERE book = $1", {P(key)}).status());
   for (size_t start = 0; start < rows.size(); start += 2000) {
-    ArrayColumns cols(13);
+    ArrayColumns cols(14);
     std::vector<std::string> jobs, gpus, models;  // text: sent as arrays of their own
     for (size_t i = start; i < std::min(rows.size(), start + 2000); ++i) {
       const UsageRow& r = rows[i];
       jobs.push_back(r.job_id);
       gpus.push_back(r.gpu_uuid);
       models.push_back(r.gpu_model);
-      const Param vals[13] = {P(r.period_start), P(r.period_end), P(r.gpu_ns),    P(r.covered_ns),
-                              P(r.busy_ns),      P(r.dense_ns),   P(r.util_ns),   P(r.energy_mj),
-                              P(r.peak_mem_mib), P(r.loading_ns), P(r.steady_ns), P(r.tail_ns),
-                              P(r.idle_ns)};
-      for (size_t c = 0; c < 13; ++c) cols.Add(c, vals[c]);
+      const Param vals[14] = {P(r.period_start), P(r.period_end),  P(r.gpu_ns),    P(r.covered_ns),
+                              P(r.busy_ns),      P(r.dense_ns),    P(r.util_ns),   P(r.energy_mj),
+                              P(r.peak_mem_mib), P(r.loading_ns),  P(r.steady_ns), P(r.tail_ns),
+                              P(r.idle_ns),      P(r.energy_flags)};
+      for (size_t c = 0; c < 14; ++c) cols.Add(c, vals[c]);
     }
     std::vector<Param> params = {P(key), TextArray(jobs), TextArray(gpus), TextArray(models)};
     for (Param& p : cols.Params()) params.push_back(std::move(p));
@@ -69,7 +69,8 @@ Status BooksTables::ReplaceUsage(const std::string& key, int64_t built_change,
         c_.Exec("INSERT INTO usage SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
                 "$5::bigint[], "
                 "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], "
-                "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])",
+                "$12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[], "
+                "$18::bigint[])",
                 params)
             .status());
   }

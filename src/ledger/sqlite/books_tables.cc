@@ -42,7 +42,7 @@ Status BooksTables::ReplaceUsage(const std::string& key, int64_t built_change,
                                  const std::vector<UsageRow>& rows) {
   ASSIGN_OR_RETURN(Stmt del, db_.Prepare("DELETE FROM usage WHERE book = ?"));
   RETURN_IF_ERROR(del.Bind(1, std::string_view(key)).Run());
-  ASSIGN_OR_RETURN(Stmt ins, db_.Prepare("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  ASSIGN_OR_RETURN(Stmt ins, db_.Prepare("INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   for (const UsageRow& r : rows) {
     ins.Bind(1, std::string_view(key))
         .Bind(2, std::string_view(r.job_id))
@@ -60,7 +60,8 @@ Status BooksTables::ReplaceUsage(const std::string& key, int64_t built_change,
         .Bind(14, r.loading_ns)
         .Bind(15, r.steady_ns)
         .Bind(16, r.tail_ns)
-        .Bind(17, r.idle_ns);
+        .Bind(17, r.idle_ns)
+        .Bind(18, r.energy_flags);
     RETURN_IF_ERROR(ins.Run());
   }
   ASSIGN_OR_RETURN(Stmt mark, db_.Prepare("INSERT OR REPLACE INTO books VALUES (?, ?)"));
