@@ -87,6 +87,8 @@ class OwnCluster {
   int Ctl(const std::string& args) {
     return Sh(std::string(kBin) + "/pg_ctl -D '" + dir_ + "/data' " + args + " > /dev/null 2>&1");
   }
+
+ public:
   // A loopback port nothing listens on now: bound to port 0, named, closed.
   static int FreePort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -99,6 +101,8 @@ class OwnCluster {
     ::close(fd);
     return ntohs(a.sin_port);
   }
+
+ private:
   std::string dir_;
   int port_ = 0;
   bool started_ = false;
@@ -306,13 +310,31 @@ TEST(ServerPgStart, AServerStartedBeforePostgresWaitsForItAndServesOnceItAnswers
   std::string why;
   if (!pg.Init(&why)) GTEST_SKIP() << why;
   std::atomic<bool> up{false};
+  const int port = OwnCluster::FreePort();
+  // While it waits, the server's port answers: alive, not ready, and why.
+  int healthz = 0, readyz = 0, write = 0;
+  std::string readyz_body, write_body, retry_after;
   std::thread later([&] {  // PostgreSQL comes up 3 s after the server was started
-    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    httplib::Client early("127.0.0.1", port);
+    if (auto r = early.Get("/healthz")) healthz = r->status;
+    if (auto r = early.Get("/readyz")) readyz = r->status, readyz_body = r->body;
+    if (auto r = early.Post("/api/v1/write", std::string(1 << 20, 'x'), "application/x-protobuf")) {
+      write = r->status, write_body = r->body, retry_after = r->get_header_value("Retry-After");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     up = pg.Start();
   });
   const auto t0 = Clock_::now();
-  testing::Child server = testing::StartServer(pg.url(), 0, {"--retention", "0", "--db-wait", "120s"});
+  testing::Child server = testing::StartServer(pg.url(), port, {"--retention", "0", "--db-wait", "120s"});
   later.join();
+  EXPECT_EQ(healthz, 200);
+  EXPECT_EQ(readyz, 503);
+  EXPECT_NE(readyz_body.find("\"status\":\"starting\""), std::string::npos) << readyz_body;
+  EXPECT_NE(readyz_body.find("\"error\":"), std::string::npos) << readyz_body;
+  EXPECT_EQ(write, 503) << "refused before its body was read";
+  EXPECT_NE(write_body.find("waiting for its database"), std::string::npos) << write_body;
+  EXPECT_EQ(retry_after, "5");
   struct Reaper {
     pid_t pid;
     ~Reaper() {

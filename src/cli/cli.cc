@@ -220,7 +220,8 @@ int RunCli(int argc, const char* const* argv, const Clock& clock, std::ostream& 
   c_srv
       ->add_option("--db-wait", srv.db_wait,
                    "at start, how long to wait for PostgreSQL to answer (tried again with backoff, "
-                   "each failure logged; a signal ends the wait); 0: fail at once")
+                   "each failure logged; a signal ends the wait; meanwhile /readyz and every request answer 503 "
+                   "\"starting\"); 0: fail at once")
       ->capture_default_str();
   c_srv->add_option("--trusted-proxy", srv.trusted_proxies,
                     "a reverse proxy (IP address or CIDR network; repeatable) whose X-Forwarded-For "

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <memory>
+#include <mutex>
 
 #include "cli/commands.h"
 #include "common/backoff.h"
@@ -12,6 +14,7 @@
 #include "pause/dispatcher.h"
 #include "server/auth.h"
 #include "server/server.h"
+#include "server/starting_front.h"
 
 namespace gpuledger {
 
@@ -22,15 +25,36 @@ std::string Seconds(int64_t ms) { return std::to_string(ms / 1000) + "s"; }
 // The ledger at `db`; while PostgreSQL does not answer (Unavailable), tried again with
 // capped backoff (1 s doubling to 30 s) for up to `wait_ms`, each failure logged once per
 // message, until a signal of `signals` comes (then the start is abandoned). SQLite, and
-// any other error, is not waited for.
+// any other error, is not waited for. While it waits, a StartingFront answers on the
+// server's address (a fixed port only: port 0 would pick another one than the server's)
+// so that probes read a 503 that names the database's error.
 StatusOr<std::unique_ptr<Ledger>> OpenLedgerWaiting(const std::string& db, DurationMs wait_ms,
-                                                    const sigset_t& signals, Logger& log) {
+                                                    const sigset_t& signals, Logger& log,
+                                                    const ServerOptions& opt) {
   const auto began = std::chrono::steady_clock::now();
   Backoff backoff({1'000, 30'000, 2});
   std::string last;
+  std::mutex why_mu;
+  std::string why;  // the latest error, for the starting front's threads
+  std::unique_ptr<StartingFront> front;
   for (;;) {
     auto ledger = OpenLedger(db);
-    if (ledger.ok() || ledger.status().code() != StatusCode::kUnavailable) return ledger;
+    if (ledger.ok() || ledger.status().code() != StatusCode::kUnavailable) {
+      if (front) front->Stop();
+      return ledger;
+    }
+    {
+      std::lock_guard<std::mutex> lock(why_mu);
+      why = ledger.status().message();
+    }
+    if (!front && wait_ms > 0 && opt.port != 0) {
+      front = std::make_unique<StartingFront>(FrontOptionsOf(opt), [&] {
+        std::lock_guard<std::mutex> lock(why_mu);
+        return why;
+      });
+      if (Status s = front->Start(); !s.ok()) return s;  // the server could not bind either
+      log.Info("starting_front_listening", {{"address", opt.host + ":" + std::to_string(opt.port)}});
+    }
     const auto waited =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
             .count();
@@ -132,7 +156,7 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   if (a.db_wait != "0") {
     ASSIGN_OR_RETURN(db_wait_ms, ParseDuration(a.db_wait));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedgerWaiting(a.db, db_wait_ms, set, logger));
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, OpenLedgerWaiting(a.db, db_wait_ms, set, logger, opt));
   // Request buffers (a decompressed remote-write body is ~1 MB) stay in the heap between
   // requests instead of being mapped and faulted in afresh each time.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);

@@ -88,22 +88,7 @@ Status Server::Start() {
     scrape_logs_.push_back(
         std::make_unique<FailureLog>(log_, "scrape", std::vector<LogField>{{"target", t}}));
   }
-  HttpFrontOptions front;
-  front.host = options_.host;
-  front.port = options_.port;
-  front.max_body_bytes = options_.max_body_bytes;
-  front.head_timeout_ms = options_.head_timeout_ms;
-  front.body_timeout_ms = options_.body_timeout_ms;
-  front.idle_timeout_ms = options_.idle_timeout_ms;
-  front.write_timeout_ms = options_.read_timeout_s * 1000;
-  front.max_connections = options_.max_connections;
-  front.max_connections_per_client = options_.max_connections_per_client;
-  front.keep_alive_max_requests = options_.keep_alive_max_requests;
-  front.worker_threads = options_.http_workers;
-  front.trusted_proxies = options_.trusted_proxies;
-  front.tls_cert_file = options_.tls_cert_file;
-  front.tls_key_file = options_.tls_key_file;
-  http_ = std::make_unique<HttpFront>(front);
+  http_ = std::make_unique<HttpFront>(FrontOptionsOf(options_));
   if (!options_.access_log.empty()) {
     ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log));
     InstallAccessLog();
@@ -117,6 +102,25 @@ Status Server::Start() {
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   if (journal_) writer_ = std::thread([this] { WriterLoop(); });
   return OkStatus();
+}
+
+HttpFrontOptions FrontOptionsOf(const ServerOptions& o) {
+  HttpFrontOptions front;
+  front.host = o.host;
+  front.port = o.port;
+  front.max_body_bytes = o.max_body_bytes;
+  front.head_timeout_ms = o.head_timeout_ms;
+  front.body_timeout_ms = o.body_timeout_ms;
+  front.idle_timeout_ms = o.idle_timeout_ms;
+  front.write_timeout_ms = o.read_timeout_s * 1000;
+  front.max_connections = o.max_connections;
+  front.max_connections_per_client = o.max_connections_per_client;
+  front.keep_alive_max_requests = o.keep_alive_max_requests;
+  front.worker_threads = o.http_workers;
+  front.trusted_proxies = o.trusted_proxies;
+  front.tls_cert_file = o.tls_cert_file;
+  front.tls_key_file = o.tls_key_file;
+  return front;
 }
 
 void Server::Stop() {

@@ -152,6 +152,11 @@ class BackgroundErrors {
 };
 
 class HttpFront;
+struct HttpFrontOptions;
+// The HTTP front's options from the server's: the same address, caps, deadlines and TLS
+// for the server and for what answers while it starts (server/starting_front.h).
+HttpFrontOptions FrontOptionsOf(const ServerOptions& o);
+
 class NotifyService;
 class CooperativeController;
 struct JobInputs;

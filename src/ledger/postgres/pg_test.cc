@@ -27,6 +27,17 @@ int DeadPort() {
   return ntohs(a.sin_port);
 }
 
+TEST(RedactPassword, NoPasswordReachesAnErrorMessage) {
+  EXPECT_EQ(RedactPassword("postgresql://ledger:s3cr:et@db.internal:5432/gpuledger"),
+            "postgresql://ledger:***@db.internal:5432/gpuledger");
+  EXPECT_EQ(RedactPassword("postgres://ledger@db/x?password=s3cret&sslmode=require"),
+            "postgres://ledger@db/x?password=***&sslmode=require");
+  EXPECT_EQ(RedactPassword("host=db user=ledger password=s3cret dbname=x"),
+            "host=db user=ledger password=*** dbname=x");
+  EXPECT_EQ(RedactPassword("postgresql://ledger@db/x"), "postgresql://ledger@db/x");
+  EXPECT_EQ(RedactPassword("postgresql:///x?host=/run/postgresql"), "postgresql:///x?host=/run/postgresql");
+}
+
 TEST(Reachability, FailedConnectsBackOffOnTheClockAndASuccessResets) {
   SimulatedClock clock(1'000'000);
   Reachability reach(clock, {.initial_ms = 100, .max_ms = 400, .multiplier = 2});
