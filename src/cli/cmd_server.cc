@@ -172,8 +172,8 @@ Status CmdServer(const ServerArgs& a, const Clock& clock, std::ostream& out) {
   Server server(std::move(ledger), clock, opt);
   RETURN_IF_ERROR(server.Start());
   out << "gpuledger server listening on " << opt.host << ":" << server.port()
-      << (opt.tls_cert_file.empty() ? " (" : " (https, ") << "ledger " << a.db << ", journal "
-      << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
+      << (opt.tls_cert_file.empty() ? " (" : " (https, ") << "ledger " << RedactLedgerUrl(a.db)
+      << ", journal " << (opt.journal_dir.empty() ? "off" : opt.journal_dir) << ")" << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
   out << "gpuledger server: signal " << sig << ", finishing requests in flight" << std::endl;

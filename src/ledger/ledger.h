@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/backoff.h"
@@ -270,6 +271,10 @@ StatusOr<std::unique_ptr<Ledger>> OpenPostgresLedger(const std::string& url, con
 // By the form of `db`: postgresql://... or postgres://... -> PostgreSQL;
 // sqlite:///path or a plain file path -> SQLite.
 StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& db);
+// `db` with its password replaced by "***" (the userinfo of a postgresql:// URL, and any
+// password= parameter): what messages and logs show, since errors reach the
+// unauthenticated /healthz and /readyz.
+std::string RedactLedgerUrl(std::string_view db);
 // NotFound naming the path when `db` is an SQLite file that does not exist: commands that
 // only read the books check it first, so a mistyped --db never creates an empty ledger.
 Status LedgerExists(const std::string& db);

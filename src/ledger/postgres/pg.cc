@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "ledger/ledger.h"
+
 namespace gpuledger::pg {
 
 Param P(int64_t v) { return std::to_string(v); }
@@ -18,28 +20,6 @@ Param P(double v) {
 Param P(std::string_view v) { return std::string(v); }
 
 Param P(float v) { return P(static_cast<double>(v)); }
-
-std::string RedactPassword(std::string_view url) {
-  std::string out(url);
-  // postgresql://user:secret@host/db: the userinfo's part after its first ':'.
-  if (const size_t scheme = out.find("://"); scheme != std::string::npos) {
-    const size_t auth = scheme + 3;
-    const size_t auth_end = std::min(out.find_first_of("/?", auth), out.size());
-    const size_t at = out.rfind('@', auth_end);
-    if (at != std::string::npos && at >= auth) {
-      const size_t colon = out.find(':', auth);
-      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  // password=secret, as a URL query parameter or a keyword/value pair.
-  for (size_t at = out.find("password="); at != std::string::npos; at = out.find("password=", at)) {
-    const size_t value = at + 9;
-    const size_t end = std::min(out.find_first_of("& ", value), out.size());
-    out.replace(value, end - value, "***");
-    at = value + 3;
-  }
-  return out;
-}
 
 Param TextArray(const std::vector<std::string>& values) {
   std::string out = "{";
@@ -154,7 +134,7 @@ StatusOr<PGconn*> Connect(const std::string& url) {
     std::string why = PQerrorMessage(raw);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     PQfinish(raw);
-    return Unavailable("cannot connect to PostgreSQL at " + RedactPassword(url) + ": " + why);
+    return Unavailable("cannot connect to PostgreSQL at " + RedactLedgerUrl(url) + ": " + why);
   }
   // Quiet NOTICEs (e.g. "relation already exists, skipping") would otherwise go to stderr.
   PQsetNoticeProcessor(

@@ -36,11 +36,6 @@ Param P(double v);
 Param P(std::string_view v);
 Param P(float v);  // as a double: PostgreSQL's float8 columns
 
-// A connection URL or keyword string with its password replaced by "***" (the userinfo
-// of a postgresql:// URL, and any password= parameter): what error messages show, since
-// they reach logs and the unauthenticated /healthz and /readyz.
-std::string RedactPassword(std::string_view url);
-
 // A text[] literal: every element double-quoted, with \\ and " escaped.
 Param TextArray(const std::vector<std::string>& values);
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ledger/ledger.h"
 #include "ledger/test_pg.h"
 
 namespace gpuledger::pg {
@@ -27,15 +28,15 @@ int DeadPort() {
   return ntohs(a.sin_port);
 }
 
-TEST(RedactPassword, NoPasswordReachesAnErrorMessage) {
-  EXPECT_EQ(RedactPassword("postgresql://ledger:s3cr:et@db.internal:5432/gpuledger"),
+TEST(RedactLedgerUrl, NoPasswordReachesAnErrorMessage) {
+  EXPECT_EQ(RedactLedgerUrl("postgresql://ledger:s3cr:et@db.internal:5432/gpuledger"),
             "postgresql://ledger:***@db.internal:5432/gpuledger");
-  EXPECT_EQ(RedactPassword("postgres://ledger@db/x?password=s3cret&sslmode=require"),
+  EXPECT_EQ(RedactLedgerUrl("postgres://ledger@db/x?password=s3cret&sslmode=require"),
             "postgres://ledger@db/x?password=***&sslmode=require");
-  EXPECT_EQ(RedactPassword("host=db user=ledger password=s3cret dbname=x"),
+  EXPECT_EQ(RedactLedgerUrl("host=db user=ledger password=s3cret dbname=x"),
             "host=db user=ledger password=*** dbname=x");
-  EXPECT_EQ(RedactPassword("postgresql://ledger@db/x"), "postgresql://ledger@db/x");
-  EXPECT_EQ(RedactPassword("postgresql:///x?host=/run/postgresql"), "postgresql:///x?host=/run/postgresql");
+  EXPECT_EQ(RedactLedgerUrl("postgresql://ledger@db/x"), "postgresql://ledger@db/x");
+  EXPECT_EQ(RedactLedgerUrl("postgresql:///x?host=/run/postgresql"), "postgresql:///x?host=/run/postgresql");
 }
 
 TEST(Reachability, FailedConnectsBackOffOnTheClockAndASuccessResets) {
