@@ -299,6 +299,7 @@ const std::map<std::string, Kind> kExportCsvKinds = {{"period_start", Kind::kTim
                                                      {"density_of_allocated", Kind::kFigure},
                                                      {"mean_utilisation", Kind::kFigure},
                                                      {"energy_kwh", Kind::kFigure},
+                                                     {"energy_flags", Kind::kInt},
                                                      {"peak_mem_gib", Kind::kFigure},
                                                      {"cost", Kind::kMoneyOrNull},
                                                      {"direct_cost", Kind::kMoneyOrNull},

@@ -120,6 +120,7 @@ const std::vector<std::string>& ExportCsvColumns() {
                                                     "density_of_allocated",
                                                     "mean_utilisation",
                                                     "energy_kwh",
+                                                    "energy_flags",
                                                     "peak_mem_gib",
                                                     "cost",
                                                     "direct_cost",
@@ -146,7 +147,7 @@ std::string RenderExportCsv(const MonthlyReport& r, const ExportNames& names) {
         FormatFixed(u.gpu_hours(), 6), FormatFixed(u.busy_hours(), 6), FormatFixed(Hours(u.covered_ns), 6),
         FormatFixed(Hours(u.dense_ns), 6), FigureCsv(u.density(), 6), FigureCsv(u.density_allocated(), 6),
         FigureCsv(Scaled(u.mean_util_pct(), 0.01), 6), FigureCsv(u.energy_kwh(), 6),
-        FigureCsv(u.peak_mem_gib(), 3),
+        std::to_string(u.energy_flags), FigureCsv(u.peak_mem_gib(), 3),
         // An unpriced line has no cost: its money fields are empty (null), never 0.
         row.priced ? FormatMicros(l.total_micros(), d) : "", row.priced ? FormatMicros(l.cost_micros, d) : "",
         row.priced ? FormatMicros(l.idle_share_micros, d) : "", r.currency.code,
@@ -178,6 +179,7 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
     j["density_of_allocated"] = FigureJson(u.density_allocated());
     j["mean_utilisation"] = FigureJson(Scaled(u.mean_util_pct(), 0.01));
     j["energy_kwh"] = FigureJson(u.energy_kwh());
+    j["energy_flags"] = u.energy_flags;
     j["peak_mem_gib"] = FigureJson(u.peak_mem_gib());
     j["cost"] = money(priced, l.total_micros());
     j["direct_cost"] = money(priced, l.cost_micros);
@@ -196,6 +198,7 @@ std::string RenderExportJson(const MonthlyReport& r, const ExportNames& names) {
                                    {"dense_gpu_hours", p.usage.dense_hours()},
                                    {"density", FigureJson(p.usage.density())},
                                    {"energy_kwh", FigureJson(p.usage.energy_kwh())},
+                                   {"energy_flags", p.usage.energy_flags},
                                    {"cost", money(priced, p.total_micros())}});
     }
     return j;

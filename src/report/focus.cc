@@ -77,6 +77,7 @@ const std::vector<FocusColumn>& FocusColumns() {
       {"x_MeanUtilisation", T::kDecimal, false, false},
       {"x_BusyGpuHours", T::kDecimal, false, false},
       {"x_EnergyKwh", T::kDecimal, false, false},
+      {"x_EnergyFlags", T::kDecimal, false, false},
       {"x_PeakMemoryGib", T::kDecimal, false, false},
       {"x_Partial", T::kString, false, false},
       {"x_AsOf", T::kDateTime, false, false},
@@ -188,6 +189,7 @@ StatusOr<std::string> RenderFocusCsv(const MonthlyReport& r, const std::vector<J
         FigureCsv(Scaled(p.usage.mean_util_pct(), 0.01), 6),  // x_MeanUtilisation
         FormatFixed(p.usage.busy_hours(), 6),                 // x_BusyGpuHours
         FigureCsv(p.usage.energy_kwh(), 6),                   // x_EnergyKwh
+        std::to_string(p.usage.energy_flags),                 // x_EnergyFlags
         FigureCsv(p.usage.peak_mem_gib(), 3),                 // x_PeakMemoryGib
         r.partial ? "true" : "false",                         // x_Partial
         FormatTime(r.as_of),                                  // x_AsOf
