@@ -59,7 +59,7 @@ $(BUILD)/tsan/build.ninja: $(BUILD)/.deps CMakeLists.txt
 	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
 	  -DGPULEDGER_TSAN=ON -DGPULEDGER_BUILD_BENCH=OFF -DGPULEDGER_WEB=OFF
 
-TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache|PostgresPool|DroppedConnection|Reachability
+TSAN_TESTS ?= Server|Journal|HttpFront|Tls|Shipper|DiskQueue|BooksCache|AccessLog|TokenCache|PostgresPool|DroppedConnection|Reachability|SimulatedClock
 test-tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target unit_tests integration_tests gpuledger
 	./scripts/with-pg.sh bash -o pipefail -c 'cd $(BUILD)/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \

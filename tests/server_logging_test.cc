@@ -190,14 +190,15 @@ TEST(ServerLoggingScrape, AnUnreachableTargetIsLoggedOnceHoweverOftenItIsRetried
   ServerOptions opt;
   opt.port = 0;
   opt.scrape_targets = {"http://127.0.0.1:1/metrics"};  // nothing listens on port 1
-  opt.scrape_interval_ms = 2;
+  opt.scrape_interval_ms = 10 * kSecondMs;
   opt.logger = &log;
-  Server server(std::move(OpenLedger(dir.path() + "/s.db")).value(), kClock, opt);
+  SimulatedClock clock(kClock.Now(), SimulatedClock::Waits::kOnThisClock);  // its intervals pass as moved
+  Server server(std::move(OpenLedger(dir.path() + "/s.db")).value(), clock, opt);
   ASSERT_TRUE(server.Start().ok());
-  for (int i = 0; i < 1000 && server.counters().scrape_errors < 10; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.AwaitWaiters(2));  // the scraper (one failed scrape) and the maintenance
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(clock.AdvanceAndSettle(10 * kSecondMs));
   server.Stop();
-  ASSERT_GE(server.counters().scrape_errors.load(), 10);
+  ASSERT_EQ(server.counters().scrape_errors.load(), 10);
   const auto failed = log.Events("scrape_failed");
   ASSERT_EQ(failed.size(), 1u) << log.Text();
   EXPECT_EQ(failed[0].Field("target"), "http://127.0.0.1:1/metrics");
@@ -218,13 +219,15 @@ TEST(ShipperLogging, AnUnreachableServerIsLoggedOnceHoweverOftenTheShipperRetrie
   o.min_backoff_ms = 1;
   o.max_backoff_ms = 2;
   o.logger = &log;
+  SimulatedClock clock(kClock.Now(), SimulatedClock::Waits::kOnThisClock);  // its backoff passes as moved
+  o.clock = &clock;
   Shipper shipper(**queue, o);
   std::thread run([&] { shipper.Run(); });
-  for (int i = 0; i < 1000 && shipper.counters().failures < 10; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(clock.AwaitWaiters(1));  // backing off after its first failure
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(clock.AdvanceAndSettle(o.max_backoff_ms));
   shipper.Stop();
   run.join();
-  ASSERT_GE(shipper.counters().failures.load(), 10);
+  ASSERT_EQ(shipper.counters().failures.load(), 10);
   const auto failed = log.Events("ship_failed");
   ASSERT_EQ(failed.size(), 1u) << log.Text();
   EXPECT_NE(failed[0].Field("status").find("http://127.0.0.1:1"), std::string::npos) << log.Text();

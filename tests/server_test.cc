@@ -20,6 +20,7 @@
 #include "agent/disk_queue.h"
 #include "agent/shipper.h"
 #include "common/test_util.h"
+#include "csv_reader.h"
 #include "ingest/proto_writer.h"
 #include "ledger/test_pg.h"
 #include "server/auth.h"
@@ -660,6 +661,28 @@ TEST_P(ServerTest, ACounterDipIsFlaggedOnTheJobsLineAndInMetrics) {
   EXPECT_NEAR((*line)["energy_kwh"].get<double>(), 13'500'000.0 / 3.6e9, 1e-9) << line->dump();
   ASSERT_EQ(Get("/api/v1/jobs/energy-dip", Role::kAdmin, &body), 200) << body;
   EXPECT_EQ(nlohmann::json::parse(body)["energy_flags"], 1) << body;
+  // The exports carry it too: the JSON export's line and its GPU model, the FOCUS row.
+  ASSERT_EQ(Get("/api/v1/exports/2026-11?format=json&by=job", Role::kAdmin, &body), 200) << body;
+  bool exported = false;
+  const nlohmann::json exported_doc = nlohmann::json::parse(body);
+  for (const nlohmann::json& l : exported_doc["lines"]) {
+    if (l["key"] != "energy-dip") continue;
+    exported = true;
+    EXPECT_EQ(l["energy_flags"], 1) << l.dump();
+    EXPECT_EQ(l["by_gpu_model"][0]["energy_flags"], 1) << l.dump();
+  }
+  EXPECT_TRUE(exported) << body;
+  ASSERT_EQ(Get("/api/v1/exports/2026-11?format=focus", Role::kAdmin, &body), 200) << body;
+  const testing::Table focus = testing::ParseCsv(body);
+  ASSERT_FALSE(focus.empty());
+  const size_t column =
+      static_cast<size_t>(std::find(focus[0].begin(), focus[0].end(), "x_EnergyFlags") - focus[0].begin());
+  ASSERT_LT(column, focus[0].size()) << body;
+  int flagged_rows = 0;
+  for (const std::vector<std::string>& row : focus) {
+    if (row.size() == focus[0].size() && row[column] == "1") ++flagged_rows;
+  }
+  EXPECT_EQ(flagged_rows, 1) << body;
   std::string metrics;
   ASSERT_EQ(Get("/metrics", std::nullopt, &metrics), 200);
   std::smatch m;
@@ -1341,23 +1364,23 @@ TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   });
   const int port = exporter.bind_to_any_port("127.0.0.1");
   std::thread exporter_thread([&] { exporter.listen_after_bind(); });
-  SimulatedClock clock(1790812800000);
+  // The server's interval passes on this clock: each move of 10 s is one more scrape.
+  SimulatedClock clock(1790812800000, SimulatedClock::Waits::kOnThisClock);
   ServerOptions opt;
   opt.port = 0;
   opt.scrape_targets = {"http://127.0.0.1:" + std::to_string(port) + "/metrics"};
-  opt.scrape_interval_ms = 20;
+  opt.scrape_interval_ms = 10 * kSecondMs;
   auto ledger = OpenLedger(dir.path() + "/scrape.db");
   ASSERT_TRUE(ledger.ok());
   Server server(std::move(ledger).value(), clock, opt);
   ASSERT_TRUE(server.Start().ok());
-  // The simulated clock stands still, so every scrape stamps the same instant: one
-  // sample, rewritten each round. Wait (bounded) for a few rounds.
-  for (int i = 0; i < 500 && server.counters().scrapes < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(clock.AwaitWaiters(2));  // the scraper, after its first scrape, and the maintenance
+  ASSERT_TRUE(clock.AdvanceAndSettle(10 * kSecondMs));
+  ASSERT_TRUE(clock.AdvanceAndSettle(10 * kSecondMs));
   server.Stop();
   exporter.stop();
   exporter_thread.join();
-  EXPECT_GE(server.counters().scrapes.load(), 3);
+  EXPECT_EQ(server.counters().scrapes.load(), 3);
   EXPECT_EQ(server.counters().scrape_errors.load(), 0);
   auto check = OpenLedger(dir.path() + "/scrape.db");
   auto gpus = (*check)->ListGpus();
@@ -1368,10 +1391,12 @@ TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
       (*check)
           ->ScanSamples("GPU-scraped-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample& s) { got.push_back(s); })
           .ok());
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].t, 1790812800000);
-  EXPECT_FLOAT_EQ(got[0].util_pct, 64);
-  EXPECT_FLOAT_EQ(got[0].mem_mib, 5120);
+  ASSERT_EQ(got.size(), 3u);  // one per scrape, stamped with the clock's time
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].t, 1790812800000 + i * 10 * kSecondMs);
+    EXPECT_FLOAT_EQ(got[i].util_pct, 64);
+    EXPECT_FLOAT_EQ(got[i].mem_mib, 5120);
+  }
 
   ServerOptions bad;
   bad.scrape_targets = {"https://example/metrics"};

@@ -8,7 +8,7 @@ namespace gpuledger {
 
 bool Shipper::Wait(DurationMs ms) {
   MutexLock lock(mu_);
-  cv_.WaitFor(mu_, ms, [this]() GL_REQUIRES(mu_) { return stop_ || nudged_; });
+  clock_.WaitFor(mu_, cv_, ms, [this]() GL_REQUIRES(mu_) { return stop_ || nudged_; });
   nudged_ = false;
   return stop_;
 }

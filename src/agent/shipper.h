@@ -10,13 +10,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 
-#include "common/mutex.h"
 #include "agent/disk_queue.h"
+#include "common/clock.h"
 #include "common/logger.h"
+#include "common/mutex.h"
 #include "common/time.h"
 
 namespace gpuledger {
@@ -31,6 +30,7 @@ struct ShipperOptions {
   DurationMs min_backoff_ms = 500;
   DurationMs max_backoff_ms = 30 * kSecondMs;
   Logger* logger = nullptr;  // not owned; null: nothing logged
+  const Clock* clock = nullptr;  // not owned: what its waits (backoff, idle polls) count; null: real time
 };
 
 struct ShipperCounters {
@@ -60,6 +60,8 @@ class Shipper {
   bool stop_ GL_GUARDED_BY(mu_) = false;
   bool nudged_ GL_GUARDED_BY(mu_) = false;
   std::string last_error_ GL_GUARDED_BY(mu_);
+  SystemClock system_clock_;
+  const Clock& clock_ = options_.clock ? *options_.clock : system_clock_;
   NullLogger null_logger_;
   Logger& log_ = options_.logger ? *options_.logger : null_logger_;
   FailureLog ship_log_{log_, "ship"};

@@ -18,11 +18,16 @@
 namespace gpuledger {
 
 // The wall clock moved to the simulated month (`start` now), running `speed` times the
-// wall's pace until SetSpeed; thread-safe.
+// wall's pace until SetSpeed; thread-safe. Its waits pass in real time: the server's
+// flush and maintenance intervals stay the wall's, whatever the speed.
 class ScaledClock final : public Clock {
  public:
   ScaledClock(TimeMs start, double speed);
   TimeMs Now() const override;
+  bool WaitFor(Mutex& mu, CondVar& cv, DurationMs ms, const std::function<bool()>& pred) const override
+      GL_REQUIRES(mu) {
+    return cv.WaitFor(mu, ms, pred);
+  }
   // From now on the clock runs at `speed` (1: the wall's pace), without a jump.
   void SetSpeed(double speed);
 

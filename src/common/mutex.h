@@ -103,6 +103,8 @@ class CondVar {
   void Wait(Mutex& mu, Pred pred) GL_REQUIRES(mu) {
     cv_.wait(mu, pred);
   }
+  // Until notified (or a spurious wake-up): for waits that check their own condition.
+  void WaitOnce(Mutex& mu) GL_REQUIRES(mu) { cv_.wait(mu); }
   // False when `ms` passed with pred still false.
   template <class Pred>
   bool WaitFor(Mutex& mu, DurationMs ms, Pred pred) GL_REQUIRES(mu) {

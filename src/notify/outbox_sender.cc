@@ -180,7 +180,7 @@ void OutboxSender::Run() {
     DurationMs wait = options_.idle_wait_ms;
     if (next.ok() && *next > 0) wait = std::clamp<DurationMs>(*next - clock_.Now(), 0, options_.idle_wait_ms);
     MutexLock lock(mu_);
-    if (wait > 0) cv_.WaitFor(mu_, wait, [this]() GL_REQUIRES(mu_) { return stop_ || nudged_; });
+    if (wait > 0) clock_.WaitFor(mu_, cv_, wait, [this]() GL_REQUIRES(mu_) { return stop_ || nudged_; });
     nudged_ = false;
   }
 }

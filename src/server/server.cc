@@ -196,7 +196,7 @@ TimeMs Server::BooksAsOf(const BooksContext& ctx, std::optional<YearMonth> month
 
 bool Server::WaitForStop(DurationMs ms) {
   MutexLock lock(stop_mu_);
-  return stop_cv_.WaitFor(stop_mu_, ms, [this]() GL_REQUIRES(stop_mu_) { return stopping_; });
+  return clock_.WaitFor(stop_mu_, stop_cv_, ms, [this]() GL_REQUIRES(stop_mu_) { return stopping_; });
 }
 
 void Server::WriterLoop() {
@@ -204,8 +204,8 @@ void Server::WriterLoop() {
     {
       // Every interval, or sooner when Store finds the journal holding a lot.
       MutexLock lock(stop_mu_);
-      stop_cv_.WaitFor(stop_mu_, options_.journal_flush_interval_ms,
-                       [this]() GL_REQUIRES(stop_mu_) { return stopping_ || flush_soon_; });
+      clock_.WaitFor(stop_mu_, stop_cv_, options_.journal_flush_interval_ms,
+                     [this]() GL_REQUIRES(stop_mu_) { return stopping_ || flush_soon_; });
       if (stopping_) return;
       flush_soon_ = false;
     }
