@@ -48,15 +48,17 @@ for _ in $(seq 200); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && break; slee
 T0=$(date +%s.%N)
 elapsed() { awk -v s="$T0" -v n="$(date +%s.%N)" 'BEGIN { printf "%.0f", n - s }'; }
 
-# The server's RSS (KiB), CPU seconds and descriptors every 10 s.
+# The server's RSS (KiB; and its anonymous part: the heap, SQLite's page cache
+# included), CPU seconds and descriptors every 10 s.
 (
   hz=$(getconf CLK_TCK)
-  echo -e "elapsed_s\trss_kib\tcpu_s\tfds" > "$TMP/rss.tsv"
+  echo -e "elapsed_s\trss_kib\tcpu_s\tfds\trss_anon_kib" > "$TMP/rss.tsv"
   while kill -0 "$SERVER" 2>/dev/null; do
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER/status" 2>/dev/null || echo 0)
+    anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVER/status" 2>/dev/null || echo 0)
     cpu=$(awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER/stat" 2>/dev/null || echo 0)
     fds=$(ls "/proc/$SERVER/fd" 2>/dev/null | wc -l)
-    echo -e "$(elapsed)\t$rss\t$cpu\t$fds" >> "$TMP/rss.tsv"
+    echo -e "$(elapsed)\t$rss\t$cpu\t$fds\t$anon" >> "$TMP/rss.tsv"
     sleep 10
   done
 ) &
