@@ -1353,6 +1353,58 @@ TEST(ServerSlowClients, FiveHundredSlowHeadsStopNeitherHealthzNorAWellBehavedSen
   EXPECT_EQ(stored, 20);
 }
 
+TEST(ServerDiskFull, AFullJournalDiskRefusesWritesWith503KeepsNothingOfThemAndResumes) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/full.db";
+  std::string token;
+  {
+    auto ledger = OpenLedger(db);
+    ASSERT_TRUE(ledger.ok());
+    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
+    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
+    token = t->secret;
+  }
+  MemFileSystem fs;  // the journal's disk
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = "/journal";
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt, &fs);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  auto write = [&](int i) {
+    return client.Post("/api/v1/write", h,
+                       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000 + i * 10'000}})})),
+                       "application/x-protobuf");
+  };
+  auto first = write(0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 204) << first->body;
+  fs.SetCapacity(0);  // the disk fills
+  for (int i = 1; i <= 3; ++i) {
+    auto refused = write(i);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 503) << refused->body;  // a sender keeps it and retries
+    const nlohmann::json e = nlohmann::json::parse(refused->body, nullptr, false);
+    ASSERT_TRUE(e.is_object()) << refused->body;
+    EXPECT_EQ(e.value("error", ""), "RESOURCE_EXHAUSTED") << refused->body;
+    EXPECT_NE(e.value("message", "").find("no space left on device"), std::string::npos) << refused->body;
+  }
+  fs.SetCapacity(-1);  // space again: the next write is taken
+  auto resumed = write(4);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 204) << resumed->body;
+  ASSERT_TRUE(server.FlushJournal().ok());
+  server.Stop();
+  // Exactly what was acknowledged: the first and the last, none of the refused three.
+  std::vector<TimeMs> stored;
+  ASSERT_TRUE((*OpenLedger(db))
+                  ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs},
+                                [&](const Sample& s) { stored.push_back(s.t); })
+                  .ok());
+  EXPECT_EQ(stored, (std::vector<TimeMs>{1790900000000, 1790900040000}));
+}
+
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {
   testing::TempDir dir;
   httplib::Server exporter;

@@ -96,9 +96,10 @@ int64_t MemFileSystem::Used() const {
 }
 
 Status MemFileSystem::Append(const std::string& path, std::string_view bytes) {
-  if (capacity_ >= 0 && Used() + static_cast<int64_t>(bytes.size()) > capacity_) {
+  if (const int64_t capacity = capacity_.load();
+      capacity >= 0 && Used() + static_cast<int64_t>(bytes.size()) > capacity) {
     return Status(StatusCode::kResourceExhausted,
-                  "write " + path + ": no space left on device (" + std::to_string(capacity_) + " bytes)");
+                  "write " + path + ": no space left on device (" + std::to_string(capacity) + " bytes)");
   }
   files_[path].data.append(bytes);
   return OkStatus();

@@ -5,6 +5,7 @@
 // compatible.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,8 +53,9 @@ class MemFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;  // durable at once
 
   // Fault injection. After SetCapacity(n), appends that would take the total past n
-  // bytes fail with kResourceExhausted and write nothing.
-  void SetCapacity(int64_t bytes) { capacity_ = bytes; }
+  // bytes fail with kResourceExhausted and write nothing (-1: no limit). May be called
+  // while another thread appends (a test filling the disk under a running server).
+  void SetCapacity(int64_t bytes) { capacity_.store(bytes); }
   // A crash: every file loses what was appended after its last Sync, except that the
   // first `torn_bytes` of that unsynced tail survive (a torn write).
   void Crash(size_t torn_bytes = 0);
@@ -65,7 +67,7 @@ class MemFileSystem final : public FileSystem {
   };
   int64_t Used() const;
   std::map<std::string, File> files_;
-  int64_t capacity_ = -1;
+  std::atomic<int64_t> capacity_{-1};
 };
 
 }  // namespace gpuledger
