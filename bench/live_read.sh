@@ -20,20 +20,15 @@ PORT=18231
 BASE=http://127.0.0.1:$PORT
 MONTH=$(date -u +%Y-%m)
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-pct() {  # file of numbers, percentile 0..100
-  sort -n "$1" | awk -v p="$2" '{ a[NR] = $1 } END { i = int((NR - 1) * p / 100) + 1; printf "%.1f", a[i] * 1000 }'
-}
+. "$(dirname "$0")/live_common.sh"
 
 run() {  # name, with_reads (1|0)
   local dir=$TMP/$1
   mkdir -p "$dir"
-  "$GL" init --db "$dir/l.db" --currency CNY --timezone UTC --interval 10s --max-gap 30s > /dev/null
-  printf 'gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\nA10G,2020-01-01T00:00:00Z,3.5,0,CNY\n' \
-    > "$dir/prices.csv"
-  "$GL" import prices --db "$dir/l.db" "$dir/prices.csv" > /dev/null
-  local ingest admin
-  ingest=$("$GL" admin token create --db "$dir/l.db" --role ingest)
-  admin=$("$GL" admin token create --db "$dir/l.db" --role admin)
+  local ingest admin tokens
+  tokens=$(init_live_ledger "$dir/l.db")
+  ingest=$(sed -n 1p <<< "$tokens")
+  admin=$(sed -n 2p <<< "$tokens")
   "$GL" server --db "$dir/l.db" --listen 127.0.0.1:$PORT --retention 0 > "$dir/out" 2>&1 &
   PID=$!
   for _ in $(seq 200); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && break; sleep 0.05; done
@@ -91,19 +86,7 @@ run() {  # name, with_reads (1|0)
   wait "$PID" || true
   PID=
   if [ "$2" = 1 ]; then
-    # Every figure of the live books equals a from-scratch rebuild, as of the same instant.
-    local asof
-    asof=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    cp "$dir/l.db" "$dir/rebuilt.db"
-    sqlite3 "$dir/rebuilt.db" "DELETE FROM usage; DELETE FROM books;"
-    "$GL" report --db "$dir/l.db" --month "$MONTH" --by job --format json --as-of "$asof" > "$dir/live.json"
-    "$GL" report --db "$dir/rebuilt.db" --month "$MONTH" --by job --format json --as-of "$asof" > "$dir/rebuilt.json"
-    if cmp -s "$dir/live.json" "$dir/rebuilt.json"; then
-      echo "$1: live books equal a from-scratch rebuild (report by job as of $asof, byte for byte)"
-    else
-      echo "$1: LIVE BOOKS DIFFER from a rebuild:"
-      diff "$dir/live.json" "$dir/rebuilt.json" | head -20
-    fi
+    check_rebuild "$dir/l.db" "$1: "
   fi
 }
 

@@ -30,17 +30,11 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TM
 PORT=18241
 BASE=http://127.0.0.1:$PORT
 MONTH=$(date -u +%Y-%m)
-pct() {  # file of numbers (seconds), percentile 0..100, in ms
-  sort -n "$1" | awk -v p="$2" '{ a[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-    i = int((NR - 1) * p / 100) + 1; printf "%.1f", a[i] * 1000 }'
-}
+. "$(dirname "$0")/live_common.sh"
 
-"$GL" init --db "$TMP/l.db" --currency CNY --timezone UTC --interval 10s --max-gap 30s > /dev/null
-printf 'gpu_model,effective_from,price_per_gpu_hour,price_per_kwh,currency\nA10G,2020-01-01T00:00:00Z,3.5,0,CNY\n' \
-  > "$TMP/prices.csv"
-"$GL" import prices --db "$TMP/l.db" "$TMP/prices.csv" > /dev/null
-INGEST=$("$GL" admin token create --db "$TMP/l.db" --role ingest)
-ADMIN=$("$GL" admin token create --db "$TMP/l.db" --role admin)
+TOKENS=$(init_live_ledger "$TMP/l.db")
+INGEST=$(sed -n 1p <<< "$TOKENS")
+ADMIN=$(sed -n 2p <<< "$TOKENS")
 "$GL" server --db "$TMP/l.db" --listen 127.0.0.1:$PORT --retention 0 > "$TMP/server.out" 2>&1 &
 SERVER=$!
 PIDS+=("$SERVER")
@@ -123,18 +117,7 @@ awk -F'\t' 'NR > 1 { t[++n] = $1; r[n] = $2; c[n] = $3; f[n] = $4 } END {
 echo "server log: $(grep -c ' ERROR ' "$TMP/server.out" || true) ERROR and $(grep -c ' WARN ' "$TMP/server.out" || true)" \
   "WARN lines $(awk '$2 == "ERROR" || $2 == "WARN" { print $3 }' "$TMP/server.out" | sort | uniq -c | tr -s ' \n' ' ')"
 
-# Every figure of the live books equals a from-scratch rebuild, as of the same instant.
-ASOF=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-cp "$TMP/l.db" "$TMP/rebuilt.db"
-sqlite3 "$TMP/rebuilt.db" "DELETE FROM usage; DELETE FROM books;"
-"$GL" report --db "$TMP/l.db" --month "$MONTH" --by job --format json --as-of "$ASOF" > "$TMP/live.json"
-"$GL" report --db "$TMP/rebuilt.db" --month "$MONTH" --by job --format json --as-of "$ASOF" > "$TMP/rebuilt.json"
-if cmp -s "$TMP/live.json" "$TMP/rebuilt.json"; then
-  echo "live books equal a from-scratch rebuild (report by job as of $ASOF, byte for byte)"
-else
-  echo "LIVE BOOKS DIFFER from a rebuild:"
-  diff "$TMP/live.json" "$TMP/rebuilt.json" | head -20
-fi
+check_rebuild "$TMP/l.db" ""
 
 bench/soak_plot.sh "$TMP/rss.tsv" "$TMP/reads.tsv" > "$TMP/soak.svg"
 if [ -n "$OUTDIR" ]; then

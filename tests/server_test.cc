@@ -1253,17 +1253,23 @@ TEST_P(ServerTest, HealthzAndReadyzNameEachDependencyWithoutAToken) {
 INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& p) { return p.param; });
 
+// An ingest token stored in the SQLite ledger at `db` (created if missing): its secret,
+// empty when it could not be stored (the failure is reported).
+std::string IngestTokenIn(const std::string& db) {
+  auto ledger = OpenLedger(db);
+  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
+  if (!ledger.ok()) return "";
+  auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
+  const Status put = (*ledger)->PutToken(t->record);
+  EXPECT_TRUE(put.ok()) << put.ToString();
+  return put.ok() ? t->secret : "";
+}
+
 TEST(ServerJournal, AFullJournalRefusesWithItsFiguresAndLosesNothingAccepted) {
   testing::TempDir dir;
   const std::string db = dir.path() + "/j.db";
-  std::string token;
-  {
-    auto ledger = OpenLedger(db);
-    ASSERT_TRUE(ledger.ok());
-    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
-    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
-    token = t->secret;
-  }
+  const std::string token = IngestTokenIn(db);
+  ASSERT_FALSE(token.empty());
   ServerOptions opt;
   opt.port = 0;
   opt.journal_dir = dir.path() + "/journal";
@@ -1295,14 +1301,8 @@ TEST(ServerJournal, AFullJournalRefusesWithItsFiguresAndLosesNothingAccepted) {
 TEST(ServerSlowClients, FiveHundredSlowHeadsStopNeitherHealthzNorAWellBehavedSender) {
   testing::TempDir dir;
   const std::string db = dir.path() + "/slow.db";
-  std::string token;
-  {
-    auto ledger = OpenLedger(db);
-    ASSERT_TRUE(ledger.ok());
-    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
-    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
-    token = t->secret;
-  }
+  const std::string token = IngestTokenIn(db);
+  ASSERT_FALSE(token.empty());
   ServerOptions opt;
   opt.port = 0;
   opt.journal_dir = dir.path() + "/journal";
@@ -1356,14 +1356,8 @@ TEST(ServerSlowClients, FiveHundredSlowHeadsStopNeitherHealthzNorAWellBehavedSen
 TEST(ServerDiskFull, AFullJournalDiskRefusesWritesWith503KeepsNothingOfThemAndResumes) {
   testing::TempDir dir;
   const std::string db = dir.path() + "/full.db";
-  std::string token;
-  {
-    auto ledger = OpenLedger(db);
-    ASSERT_TRUE(ledger.ok());
-    auto t = MakeToken(Role::kIngest, "", "", kClock.Now());
-    ASSERT_TRUE((*ledger)->PutToken(t->record).ok());
-    token = t->secret;
-  }
+  const std::string token = IngestTokenIn(db);
+  ASSERT_FALSE(token.empty());
   MemFileSystem fs;  // the journal's disk
   ServerOptions opt;
   opt.port = 0;
@@ -1372,36 +1366,43 @@ TEST(ServerDiskFull, AFullJournalDiskRefusesWritesWith503KeepsNothingOfThemAndRe
   ASSERT_TRUE(server.Start().ok());
   httplib::Client client("127.0.0.1", server.port());
   const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
-  auto write = [&](int i) {
-    return client.Post("/api/v1/write", h,
-                       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000 + i * 10'000}})})),
-                       "application/x-protobuf");
+  RwLabels other = kGpuLabels;  // a GPU only the refused writes name
+  other[1].second = "GPU-remote-2";
+  auto write = [&](int i, bool with_other = false) {
+    std::vector<std::string> series = {RwSeriesV1(kGpuLabels, {{40, 1790900000000 + i * 10'000}})};
+    if (with_other) series.push_back(RwSeriesV1(other, {{40, 1790900000000 + i * 10'000}}));
+    return client.Post("/api/v1/write", h, Snappy(RwRequestV1(series)), "application/x-protobuf");
   };
   auto first = write(0);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 204) << first->body;
   fs.SetCapacity(0);  // the disk fills
   for (int i = 1; i <= 3; ++i) {
-    auto refused = write(i);
+    auto refused = write(i, true);
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 503) << refused->body;  // a sender keeps it and retries
-    const nlohmann::json e = nlohmann::json::parse(refused->body, nullptr, false);
-    ASSERT_TRUE(e.is_object()) << refused->body;
-    EXPECT_EQ(e.value("error", ""), "RESOURCE_EXHAUSTED") << refused->body;
-    EXPECT_NE(e.value("message", "").find("no space left on device"), std::string::npos) << refused->body;
+    EXPECT_NE(refused->body.find("\"RESOURCE_EXHAUSTED\""), std::string::npos) << refused->body;
+    EXPECT_NE(MessageOf(refused->body).find("no space left on device"), std::string::npos) << refused->body;
   }
   fs.SetCapacity(-1);  // space again: the next write is taken
   auto resumed = write(4);
   ASSERT_TRUE(resumed);
   EXPECT_EQ(resumed->status, 204) << resumed->body;
   ASSERT_TRUE(server.FlushJournal().ok());
+  ASSERT_TRUE(server.FlushSightings().ok());
   server.Stop();
-  // Exactly what was acknowledged: the first and the last, none of the refused three.
+  // Exactly what was acknowledged: the first and the last, none of the refused three
+  // (GPU-remote-2, named only by them, has no sample; its GPU row is left behind: the
+  // GPU is registered before the journal append fails, a known gap, server.cc Store).
+  auto ledger = OpenLedger(db);
+  ASSERT_TRUE(ledger.ok());
   std::vector<TimeMs> stored;
-  ASSERT_TRUE((*OpenLedger(db))
-                  ->ScanSamples("GPU-remote-1", {kMinTimeMs, kMaxTimeMs},
-                                [&](const Sample& s) { stored.push_back(s.t); })
-                  .ok());
+  for (const char* gpu : {"GPU-remote-1", "GPU-remote-2"}) {
+    ASSERT_TRUE(
+        (*ledger)
+            ->ScanSamples(gpu, {kMinTimeMs, kMaxTimeMs}, [&](const Sample& s) { stored.push_back(s.t); })
+            .ok());
+  }
   EXPECT_EQ(stored, (std::vector<TimeMs>{1790900000000, 1790900040000}));
 }
 
