@@ -24,6 +24,7 @@
 #include "ingest/proto_writer.h"
 #include "ledger/test_pg.h"
 #include "server/auth.h"
+#include "server/journal.h"
 #include "sim_ledger.h"
 
 namespace gpuledger {
@@ -1391,10 +1392,14 @@ TEST(ServerDiskFull, AFullJournalDiskRefusesWritesWith503KeepsNothingOfThemAndRe
   ASSERT_TRUE(server.FlushJournal().ok());
   ASSERT_TRUE(server.FlushSightings().ok());
   server.Stop();
-  // Exactly what was acknowledged: the first and the last, none of the refused three
-  // (GPU-remote-2, named only by them, has no sample; its GPU row is left behind: the
-  // GPU is registered before the journal append fails, a known gap, server.cc Store).
+  // Exactly what was acknowledged: the first and the last, none of the refused three,
+  // and no GPU row for GPU-remote-2, named only by them (new GPUs are journaled with
+  // their samples and registered by the flush).
   auto ledger = OpenLedger(db);
+  auto gpus = (*ledger)->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  ASSERT_EQ(gpus->size(), 1u);
+  EXPECT_EQ((*gpus)[0].uuid, "GPU-remote-1");
   ASSERT_TRUE(ledger.ok());
   std::vector<TimeMs> stored;
   for (const char* gpu : {"GPU-remote-1", "GPU-remote-2"}) {
@@ -1404,6 +1409,43 @@ TEST(ServerDiskFull, AFullJournalDiskRefusesWritesWith503KeepsNothingOfThemAndRe
             .ok());
   }
   EXPECT_EQ(stored, (std::vector<TimeMs>{1790900000000, 1790900040000}));
+}
+
+TEST(ServerJournal, AGpuAcknowledgedBeforeACrashIsRegisteredByTheReplay) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/replay.db";
+  MemFileSystem fs;  // the journal's disk, as a killed server left it
+  {
+    auto j = IngestJournal::Open(fs, "/journal");
+    ASSERT_TRUE(j.ok());
+    Gpu g;
+    g.uuid = "GPU-crash-1";
+    g.node = "n3";
+    g.model = "L4";
+    g.in_service_from = 1790900000000;
+    Sample s;
+    s.t = 1790900000000;
+    s.util_pct = 55;
+    ASSERT_TRUE((*j)->Append({{"GPU-crash-1", s}}, {g}).ok());
+  }
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = "/journal";
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt, &fs);
+  ASSERT_TRUE(server.Start().ok());  // replays and flushes before it listens
+  server.Stop();
+  auto ledger = OpenLedger(db);
+  auto gpus = (*ledger)->ListGpus();
+  ASSERT_TRUE(gpus.ok());
+  ASSERT_EQ(gpus->size(), 1u);
+  EXPECT_EQ((*gpus)[0].uuid, "GPU-crash-1");
+  EXPECT_EQ((*gpus)[0].model, "L4");
+  EXPECT_EQ((*gpus)[0].node, "n3");
+  int64_t stored = 0;
+  ASSERT_TRUE(
+      (*ledger)->ScanSamples("GPU-crash-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; }).ok());
+  EXPECT_EQ(stored, 1);
+  EXPECT_EQ(server.counters().gpus_registered.load(), 1);
 }
 
 TEST(ServerScrape, ScrapesADcgmExporterPageOnAnInterval) {

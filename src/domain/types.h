@@ -77,6 +77,7 @@ struct Gpu {
 
   Window service() const { return {in_service_from, in_service_to == 0 ? kMaxTimeMs : in_service_to}; }
   Status Validate() const;
+  bool operator==(const Gpu&) const = default;
 };
 
 // A job holding (a share of) one GPU over [start, end). end 0: still holding.

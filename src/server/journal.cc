@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/bytes.h"
 
@@ -16,6 +17,50 @@ constexpr size_t kRowBytes = 36;        // after the UUID: i64 t, f32 x3, i64 en
 constexpr size_t kOldRowBytes = 32;     // frames without the gr flag: no gr_active
 constexpr uint32_t kGrFlag = 1u << 31;  // in a frame's row count: rows carry gr_active
 constexpr size_t kMaxUuid = 255;        // u8 length; 0 means "the previous row's GPU"
+constexpr uint32_t kGpusFlag = 1u << 30;      // a first u32 with it counts GPUs, not rows
+constexpr size_t kMaxGpuText = 0xffff;        // a GPU's node and model: u16 length
+constexpr size_t kGpuFixedBytes = 4 + 5 * 8;  // i32 index, i64 memory, from, to, interval, gap
+
+void PutText(std::string& out, std::string_view text, size_t max_bytes, int length_bytes) {
+  const size_t n = std::min(text.size(), max_bytes);  // never overrun the length field
+  PutLe(out, n, length_bytes);
+  out.append(text.substr(0, n));
+}
+
+void PutGpu(std::string& out, const Gpu& g) {
+  PutText(out, g.uuid, kMaxUuid, 1);
+  PutText(out, g.node, kMaxGpuText, 2);
+  PutText(out, g.model, kMaxGpuText, 2);
+  PutLe(out, static_cast<uint32_t>(g.index), 4);
+  for (const int64_t v :
+       {g.memory_mib, g.in_service_from, g.in_service_to, g.sample_interval_ms, g.max_gap_ms}) {
+    PutLe(out, static_cast<uint64_t>(v), 8);
+  }
+}
+
+// Reads one GPU at `at` (moved past it), or says why it does not fit in `p`.
+Status GetGpu(std::string_view p, size_t& at, Gpu& g) {
+  auto text = [&](int length_bytes, std::string& out) -> bool {
+    if (p.size() - at < static_cast<size_t>(length_bytes)) return false;
+    const size_t n = GetLe(p, at, length_bytes);
+    if (p.size() - at - length_bytes < n) return false;
+    out.assign(p.substr(at + length_bytes, n));
+    at += length_bytes + n;
+    return true;
+  };
+  if (!text(1, g.uuid) || !text(2, g.node) || !text(2, g.model) || p.size() - at < kGpuFixedBytes) {
+    return InvalidArgument("journal frame: a GPU runs past the payload's " + std::to_string(p.size()) +
+                           " bytes");
+  }
+  if (g.uuid.empty()) return InvalidArgument("journal frame: a GPU without a UUID");
+  g.index = static_cast<int32_t>(GetLe(p, at, 4));
+  int64_t* fields[] = {&g.memory_mib, &g.in_service_from, &g.in_service_to, &g.sample_interval_ms,
+                       &g.max_gap_ms};
+  for (size_t i = 0; i < std::size(fields); ++i)
+    *fields[i] = static_cast<int64_t>(GetLe(p, at + 4 + 8 * i, 8));
+  at += kGpuFixedBytes;
+  return OkStatus();
+}
 
 [[maybe_unused]] void PutF32(std::string& out, float f) {  // big-endian hosts only
   uint32_t bits = 0;
@@ -54,9 +99,13 @@ float GetF32(std::string_view b, size_t pos) {
 
 }  // namespace
 
-std::string EncodeJournalPayload(const std::vector<GpuSample>& samples) {
+std::string EncodeJournalPayload(const std::vector<GpuSample>& samples, const std::vector<Gpu>& gpus) {
   std::string payload;
   payload.reserve(4 + samples.size() * (kRowBytes + 1) + 64);
+  if (!gpus.empty()) {  // frames without GPUs keep the older layout
+    PutLe(payload, gpus.size() | kGpusFlag, 4);
+    for (const Gpu& g : gpus) PutGpu(payload, g);
+  }
   PutLe(payload, samples.size() | kGrFlag, 4);
   const std::string* last = nullptr;
   for (const GpuSample& g : samples) {
@@ -74,17 +123,35 @@ std::string EncodeJournalPayload(const std::vector<GpuSample>& samples) {
   return payload;
 }
 
-std::string EncodeJournalFrame(const std::vector<GpuSample>& samples) {
-  return EncodeSegmentFrame(kJournalFrameFormat, EncodeJournalPayload(samples));
+std::string EncodeJournalFrame(const std::vector<GpuSample>& samples, const std::vector<Gpu>& gpus) {
+  return EncodeSegmentFrame(kJournalFrameFormat, EncodeJournalPayload(samples, gpus));
 }
 
-Status DecodeJournalPayload(std::string_view p, std::vector<GpuSample>& out) {
-  const auto counted = static_cast<uint32_t>(GetLe(p, 0, 4));
+Status DecodeJournalPayload(std::string_view p, std::vector<GpuSample>& out, std::vector<Gpu>* gpus) {
+  size_t at = 0;
+  std::vector<Gpu> frame_gpus;
+  if (p.size() >= 4 && (GetLe(p, 0, 4) & kGpusFlag) != 0) {
+    const size_t count = GetLe(p, 0, 4) & ~(kGpusFlag | kGrFlag);
+    frame_gpus.reserve(std::min(count, p.size() / (3 + kGpuFixedBytes)));
+    at = 4;
+    for (size_t i = 0; i < count; ++i) {
+      Gpu g;
+      RETURN_IF_ERROR(
+          GetGpu(p, at, g).WithContext("GPU " + std::to_string(i) + " of " + std::to_string(count)));
+      frame_gpus.push_back(std::move(g));
+    }
+  }
+  if (p.size() - at < 4) {
+    return InvalidArgument("journal frame: no row count after its " + std::to_string(frame_gpus.size()) +
+                           " GPUs (" + std::to_string(p.size()) + " bytes)");
+  }
+  const auto counted = static_cast<uint32_t>(GetLe(p, at, 4));
+  if ((counted & kGpusFlag) != 0) return InvalidArgument("journal frame: a second GPU list");
   const size_t rows = counted & ~kGrFlag;
   const size_t row_bytes = counted & kGrFlag ? kRowBytes : kOldRowBytes;
   std::vector<GpuSample> frame;
   frame.reserve(std::min(rows, p.size() / (row_bytes + 1)));
-  size_t at = 4;
+  at += 4;
   std::string uuid;
   for (size_t i = 0; i < rows; ++i) {
     const size_t n = at < p.size() ? static_cast<uint8_t>(p[at]) : 0;
@@ -111,15 +178,17 @@ Status DecodeJournalPayload(std::string_view p, std::vector<GpuSample>& out) {
                            " of its " + std::to_string(p.size()) + " bytes");
   }
   std::move(frame.begin(), frame.end(), std::back_inserter(out));  // only a whole frame
+  if (gpus) std::move(frame_gpus.begin(), frame_gpus.end(), std::back_inserter(*gpus));
   return OkStatus();
 }
 
 std::vector<GpuSample> DecodeJournalSegment(std::string_view b, size_t* bytes_used,
-                                            CorruptionReporter* reporter, std::string_view segment) {
+                                            CorruptionReporter* reporter, std::string_view segment,
+                                            std::vector<Gpu>* gpus) {
   std::vector<GpuSample> out;
   const SegmentReadStats st =
       ReadSegmentFrames(kJournalFrameFormat, b, segment, reporter,
-                        [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, out); });
+                        [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, out, gpus); });
   if (bytes_used) *bytes_used = st.end_of_good;
   return out;
 }
@@ -132,9 +201,10 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, j->log_.List());
   for (const uint64_t seq : ids) {  // oldest first
     std::vector<GpuSample> rows;
-    RETURN_IF_ERROR(
-        j->log_.Read(seq, [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, rows); })
-            .status());
+    RETURN_IF_ERROR(j->log_
+                        .Read(seq, [&](std::string_view p,
+                                       uint64_t) { return DecodeJournalPayload(p, rows, &j->pending_gpus_); })
+                        .status());
     j->pending_count_ += rows.size();
     j->pending_.push_back(std::move(rows));
     j->segments_.push_back(seq);
@@ -154,16 +224,21 @@ Status IngestJournal::CheckRoom(size_t n) const {
   return OkStatus();
 }
 
-Status IngestJournal::Append(std::vector<GpuSample> samples) {
-  if (samples.empty()) return OkStatus();
-  for (const GpuSample& g : samples) {
-    if (g.gpu_uuid.size() > kMaxUuid) {  // a frame could not replay it whole
-      return InvalidArgument("GPU UUID '" + g.gpu_uuid.substr(0, 64) + "...' is " +
-                             std::to_string(g.gpu_uuid.size()) + " bytes long, over the limit " +
-                             std::to_string(kMaxUuid) + " bytes");
-    }
+Status IngestJournal::Append(std::vector<GpuSample> samples, std::vector<Gpu> gpus) {
+  if (samples.empty() && gpus.empty()) return OkStatus();
+  auto fits = [](std::string_view what, const std::string& text, size_t limit) -> Status {
+    if (text.size() <= limit) return OkStatus();  // a frame could not replay it whole
+    return InvalidArgument(std::string(what) + " '" + text.substr(0, 64) + "...' is " +
+                           std::to_string(text.size()) + " bytes long, over the limit " +
+                           std::to_string(limit) + " bytes");
+  };
+  for (const GpuSample& g : samples) RETURN_IF_ERROR(fits("GPU UUID", g.gpu_uuid, kMaxUuid));
+  for (const Gpu& g : gpus) {
+    RETURN_IF_ERROR(fits("GPU UUID", g.uuid, kMaxUuid));
+    RETURN_IF_ERROR(fits("GPU node", g.node, kMaxGpuText));
+    RETURN_IF_ERROR(fits("GPU model", g.model, kMaxGpuText));
   }
-  const std::string frame = EncodeJournalFrame(samples);  // outside the lock
+  const std::string frame = EncodeJournalFrame(samples, gpus);  // outside the lock
   MutexLock lock(mu_);
   if (pending_count_ + samples.size() > max_pending_) {
     return Unavailable("the ingest journal holds " + std::to_string(pending_count_) +
@@ -179,19 +254,26 @@ Status IngestJournal::Append(std::vector<GpuSample> samples) {
   RETURN_IF_ERROR(log_.AppendFrame(frame, /*sync=*/false));
   pending_count_ += samples.size();
   pending_.push_back(std::move(samples));  // no sample moves: the batch is kept whole
+  std::move(gpus.begin(), gpus.end(), std::back_inserter(pending_gpus_));
   return OkStatus();
 }
 
 IngestJournal::Taken IngestJournal::Take() {
   std::vector<std::vector<GpuSample>> batches;
+  std::vector<Gpu> gpus;
   Taken t;
   {
     MutexLock lock(mu_);
     batches.swap(pending_);
+    gpus.swap(pending_gpus_);
     t.appended = pending_count_;
     pending_count_ = 0;
     t.through = segments_.empty() ? 0 : segments_.back();
     log_.Seal();  // later appends go to a segment this take does not cover
+  }
+  std::unordered_set<std::string_view> registered;
+  for (const Gpu& g : gpus) {  // the first journaled registration of a UUID stands
+    if (registered.insert(g.uuid).second) t.gpus.push_back(g);
   }
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
@@ -249,6 +331,8 @@ void IngestJournal::Restore(Taken taken) {
   // Merged rows stand for the batches they came from; newer batches must still win.
   pending_count_ += taken.samples.size();
   pending_.insert(pending_.begin(), std::move(taken.samples));
+  pending_gpus_.insert(pending_gpus_.begin(), std::make_move_iterator(taken.gpus.begin()),
+                       std::make_move_iterator(taken.gpus.end()));
 }
 
 SegmentLogCounters IngestJournal::damage() const {

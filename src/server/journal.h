@@ -12,9 +12,10 @@
 //
 // On disk (docs/formats/ingest-journal.md): a segment log (wal/segment_log.h) of
 // <dir>/<seq>.seg files, frames [u32 length][u64 XXH3-64 of the payload][payload], one
-// per accepted batch. A failed append seals its segment, and so does a start, so only a
-// segment's tail can be torn; a damaged frame is skipped, reported (the reporter given
-// to Open) and counted (damage()), and replay goes on with the next good frame.
+// per accepted batch: its samples, and the GPUs it names that the ledger did not hold
+// (registered by the flush that stores the samples, so a refused append leaves no GPU). A failed append seals
+// its segment, and so does a start, so only a segment's tail can be torn; a damaged frame is skipped,
+// reported (the reporter given to Open) and counted (damage()), and replay goes on with the next good frame.
 // Thread-safe.
 #pragma once
 
@@ -46,9 +47,10 @@ class IngestJournal {
                                                        size_t max_pending = 4'000'000,
                                                        CorruptionReporter* reporter = nullptr);
 
-  // Appends `samples` durably against a process crash, then adds them to the pending set
-  // (moved there). Nothing is added when it fails.
-  Status Append(std::vector<GpuSample> samples);
+  // Appends `samples` and `gpus` (GPUs to register before the samples are stored) durably
+  // against a process crash, in one frame, then adds them to the pending set (moved
+  // there). Nothing is added when it fails.
+  Status Append(std::vector<GpuSample> samples, std::vector<Gpu> gpus = {});
   // The error Append would give now for `n` more samples over max_pending, or OK.
   Status CheckRoom(size_t n) const;
 
@@ -57,6 +59,7 @@ class IngestJournal {
   // upsert does), sorted by GPU then time. `through`: the last segment it came from.
   struct Taken {
     std::vector<GpuSample> samples;
+    std::vector<Gpu> gpus;  // to register first: one per UUID, the first journaled
     uint64_t through = 0;
     size_t appended = 0;  // samples as appended, before merging
   };
@@ -79,22 +82,25 @@ class IngestJournal {
   SegmentLog log_ GL_GUARDED_BY(mu_);  // (its counters are its own); sealed until the first append
   std::vector<std::vector<GpuSample>> pending_ GL_GUARDED_BY(mu_);  // batches in append order
   size_t pending_count_ GL_GUARDED_BY(mu_) = 0;                     // samples in them
+  std::vector<Gpu> pending_gpus_ GL_GUARDED_BY(mu_);                // in append order
   // On disk, oldest first; the back one takes appends.
   std::vector<uint64_t> segments_ GL_GUARDED_BY(mu_);
   uint64_t next_seq_ GL_GUARDED_BY(mu_) = 1;
 };
 
-// One frame <-> samples (exposed for the fuzz target and tests).
-std::string EncodeJournalPayload(const std::vector<GpuSample>& samples);
-std::string EncodeJournalFrame(const std::vector<GpuSample>& samples);  // with its header
-// Appends a payload's rows to `out`, or nothing (an error saying why) when its rows do
-// not fill it exactly.
-Status DecodeJournalPayload(std::string_view payload, std::vector<GpuSample>& out);
-// The samples of one segment's good frames, skipping damage (wal/segment_log.h's rule,
-// reported to `reporter` if set, naming `segment`). `bytes_used` (if set) gets the
-// offset just past the last good frame.
+// One frame <-> samples and GPUs (exposed for the fuzz target and tests).
+std::string EncodeJournalPayload(const std::vector<GpuSample>& samples, const std::vector<Gpu>& gpus = {});
+std::string EncodeJournalFrame(const std::vector<GpuSample>& samples,
+                               const std::vector<Gpu>& gpus = {});  // with its header
+// Appends a payload's rows to `out` and its GPUs to `gpus` (if set), or nothing (an
+// error saying why) when its parts do not fill it exactly.
+Status DecodeJournalPayload(std::string_view payload, std::vector<GpuSample>& out,
+                            std::vector<Gpu>* gpus = nullptr);
+// The samples (and GPUs, if `gpus` is set) of one segment's good frames, skipping damage
+// (wal/segment_log.h's rule, reported to `reporter` if set, naming `segment`).
+// `bytes_used` (if set) gets the offset just past the last good frame.
 std::vector<GpuSample> DecodeJournalSegment(std::string_view bytes, size_t* bytes_used = nullptr,
                                             CorruptionReporter* reporter = nullptr,
-                                            std::string_view segment = "");
+                                            std::string_view segment = "", std::vector<Gpu>* gpus = nullptr);
 
 }  // namespace gpuledger

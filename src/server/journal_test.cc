@@ -265,5 +265,70 @@ TEST(IngestJournal, FullOrFailingAppendsStoreNothingAndSayWhy) {
   EXPECT_EQ(j->pending(), 1u);
 }
 
+Gpu NewGpu(const std::string& uuid) {
+  Gpu g;
+  g.uuid = uuid;
+  g.node = "node-7";
+  g.index = 3;
+  g.model = "A10G";
+  g.memory_mib = 24576;
+  g.in_service_from = kT0;
+  g.in_service_to = kT0 + 1;
+  g.sample_interval_ms = 10'000;
+  g.max_gap_ms = 30'000;
+  return g;
+}
+
+TEST(IngestJournal, NewGpusTravelInTheFrameOfTheirSamplesAndReplay) {
+  const std::string frame = EncodeJournalFrame({Util("GPU-n", kT0, 7)}, {NewGpu("GPU-n")});
+  std::vector<Gpu> gpus;
+  size_t used = 0;
+  const std::vector<GpuSample> rows = DecodeJournalSegment(frame, &used, nullptr, "", &gpus);
+  EXPECT_EQ(used, frame.size());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].gpu_uuid, "GPU-n");
+  ASSERT_EQ(gpus.size(), 1u);
+  EXPECT_EQ(gpus[0], NewGpu("GPU-n"));
+  // Cut anywhere, the frame is damage, never a GPU without its samples or the reverse.
+  const std::string payload = EncodeJournalPayload({Util("GPU-n", kT0, 7)}, {NewGpu("GPU-n")});
+  for (size_t cut = 0; cut < payload.size(); ++cut) {
+    std::vector<GpuSample> out;
+    std::vector<Gpu> out_gpus;
+    EXPECT_FALSE(DecodeJournalPayload(payload.substr(0, cut), out, &out_gpus).ok()) << cut;
+    EXPECT_TRUE(out.empty() && out_gpus.empty()) << cut;
+  }
+
+  MemFileSystem fs;
+  {
+    auto j = Open(fs);
+    ASSERT_TRUE(j->Append({Util("GPU-n", kT0, 7)}, {NewGpu("GPU-n")}).ok());
+    ASSERT_TRUE(j->Append({Util("GPU-n", kT0 + 10'000, 8)}).ok());
+  }  // a crash: nothing taken
+  auto j = Open(fs);
+  IngestJournal::Taken t = j->Take();
+  ASSERT_EQ(t.gpus.size(), 1u);
+  EXPECT_EQ(t.gpus[0], NewGpu("GPU-n"));
+  EXPECT_EQ(t.samples.size(), 2u);
+  j->Restore(std::move(t));  // the ledger refused: the GPU waits with its samples
+  IngestJournal::Taken again = j->Take();
+  EXPECT_EQ(again.gpus.size(), 1u);
+  EXPECT_EQ(again.samples.size(), 2u);
+}
+
+TEST(IngestJournal, ARefusedAppendKeepsNoGpu) {
+  MemFileSystem fs;
+  auto j = Open(fs);
+  fs.SetCapacity(0);
+  EXPECT_FALSE(j->Append({Util("GPU-n", kT0, 7)}, {NewGpu("GPU-n")}).ok());
+  fs.SetCapacity(-1);
+  Gpu long_node = NewGpu("GPU-m");
+  long_node.node.assign(70'000, 'n');
+  Status refused = j->Append({Util("GPU-m", kT0, 7)}, {long_node});
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("GPU node"), std::string::npos) << refused.message();
+  EXPECT_TRUE(j->Take().gpus.empty());
+  EXPECT_EQ(j->pending(), 0u);
+}
+
 }  // namespace
 }  // namespace gpuledger

@@ -27,6 +27,7 @@ void Server::MemoryRoutes() {
     auto reports = ParseJobMemoryJson(req.body);
     if (!reports.ok()) return Reply(res, reports.status());
     MutexLock lock(ledger_mu_);
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // the GPUs it names may be new
     std::vector<JobGpuMemory> rows;
     size_t unmatched = 0;
     for (const JobMemoryReport& r : *reports) {

@@ -352,6 +352,8 @@ void Server::Routes() {
     auto incoming = ParseGpuRegistrationJson(req.body, clock_.Now());
     if (!incoming.ok()) return Reply(res, incoming.status());
     MutexLock lock(ledger_mu_);
+    // GPUs first seen by remote write wait in the journal: the merge starts from them.
+    if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);
     // The read the merge starts from and the write: one unit of work, so a second server
     // on the same PostgreSQL cannot register between them and have its fields overwritten.
     std::vector<Gpu> merged;
@@ -594,6 +596,7 @@ void Server::Routes() {
       }
       const std::string uuid = req.get_param_value("gpu");
       MutexLock lock(ledger_mu_);
+      if (Status s = FlushJournalLocked(); !s.ok()) return Reply(res, s);  // a GPU new in it too
       auto gpus = ledger_->ListGpus();
       if (!gpus.ok()) return Reply(res, gpus.status());
       if (std::none_of(gpus->begin(), gpus->end(), [&](const Gpu& g) { return g.uuid == uuid; }))

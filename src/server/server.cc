@@ -235,13 +235,18 @@ Status Server::FlushJournalLocked() {
       RETURN_IF_ERROR(ledger_->Ping());
     }
     IngestJournal::Taken taken = journal_->Take();
-    if (!taken.samples.empty()) {
-      Status put = ledger_->PutSamples(taken.samples);  // one transaction
+    if (!taken.samples.empty() || !taken.gpus.empty()) {
+      int64_t registered = 0;
+      Status put = ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+        ASSIGN_OR_RETURN(registered, RegisterGpusLocked(taken.gpus));  // the GPUs the samples name first
+        return ledger_->PutSamples(taken.samples);
+      });
       if (!put.ok()) {
         journal_->Restore(std::move(taken));
         return put;
       }
       ++counters_.journal_flushes;
+      counters_.gpus_registered += registered;
     }
     RETURN_IF_ERROR(journal_->Release(taken));
     // The sightings of what was just written, and any an earlier round failed to write.
@@ -291,7 +296,7 @@ Status Server::Retain() {
   return OkStatus();
 }
 
-Status Server::RegisterGpus(const DcgmBatch& batch) {
+StatusOr<std::vector<Gpu>> Server::NewGpus(const DcgmBatch& batch) {
   // GPUs come and go rarely: the ledger is asked only when a batch names one this server
   // has not seen (or at the first batch).
   auto unknown = [&] {
@@ -303,31 +308,43 @@ Status Server::RegisterGpus(const DcgmBatch& batch) {
     return out;
   };
   std::vector<Gpu> fresh = unknown();
-  if (fresh.empty()) return OkStatus();
-  MutexLock lock(ledger_mu_);
-  // Perhaps imported or registered meanwhile: an upsert would overwrite it.
-  ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+  if (fresh.empty()) return fresh;
   {
+    MutexLock lock(ledger_mu_);
+    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());  // perhaps imported meanwhile
     MutexLock ingest(ingest_mu_);
     for (const Gpu& g : known) known_gpus_.insert(g.uuid);
   }
   fresh = unknown();
-  if (fresh.empty()) return OkStatus();
   for (const Gpu& g : fresh) {  // what the labels say is stored with the GPU
     RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname"));
     RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName"));
   }
-  if (!options_.register_gpus) {
+  if (!fresh.empty() && !options_.register_gpus) {
     return NotFound("sample names unknown GPU '" + fresh.front().uuid +
                     "'; import it with `gpuledger import gpus` first");
   }
-  RETURN_IF_ERROR(ledger_->PutGpus(fresh));
-  {
-    MutexLock ingest(ingest_mu_);
-    for (const Gpu& g : fresh) known_gpus_.insert(g.uuid);
+  return fresh;
+}
+
+StatusOr<int64_t> Server::RegisterGpusLocked(const std::vector<Gpu>& gpus) {
+  if (gpus.empty()) return 0;
+  // Only those still missing: an import or the GPU API may have registered one since,
+  // and an upsert would overwrite what it said.
+  ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());
+  std::unordered_set<std::string_view> held;
+  for (const Gpu& g : known) held.insert(g.uuid);
+  std::vector<Gpu> missing;
+  for (const Gpu& g : gpus) {
+    if (held.insert(g.uuid).second) missing.push_back(g);
   }
-  counters_.gpus_registered += static_cast<int64_t>(fresh.size());
-  return OkStatus();
+  if (!missing.empty()) RETURN_IF_ERROR(ledger_->PutGpus(missing));
+  return static_cast<int64_t>(missing.size());
+}
+
+void Server::NoteKnownGpus(const std::vector<Gpu>& gpus) {
+  MutexLock ingest(ingest_mu_);
+  for (const Gpu& g : gpus) known_gpus_.insert(g.uuid);
 }
 
 StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
@@ -353,7 +370,7 @@ Status Server::Store(DcgmBatch batch) {
   for (const DcgmGpu& g : batch.gpus) RETURN_IF_ERROR(CheckId(IdKind::kGpuUuid, g.labels->uuid));
   for (const GpuSample& g : batch.samples) RETURN_IF_ERROR(CheckSample(g.gpu_uuid, g.sample));
   if (journal_) RETURN_IF_ERROR(journal_->CheckRoom(batch.samples.size()));
-  RETURN_IF_ERROR(RegisterGpus(batch));
+  ASSIGN_OR_RETURN(std::vector<Gpu> fresh, NewGpus(batch));  // registered with the samples
   const auto count = static_cast<int64_t>(batch.samples.size());
   std::vector<LabelSighting> seen = SightingsOf(batch);  // before the samples move on
   // A workload label that is no valid job id can name no job: it is not kept.
@@ -377,7 +394,13 @@ Status Server::Store(DcgmBatch batch) {
     Status s = [&]() -> Status {
       MutexLock lock(ledger_mu_);
       // One transaction: committed (WAL) when it returns OK, nothing stored otherwise.
-      RETURN_IF_ERROR(ledger_->PutSamples(batch.samples));
+      int64_t registered = 0;
+      RETURN_IF_ERROR(ledger_->InTransaction([&]() GL_REQUIRES(ledger_mu_) -> Status {
+        ASSIGN_OR_RETURN(registered, RegisterGpusLocked(fresh));
+        return ledger_->PutSamples(batch.samples);
+      }));
+      counters_.gpus_registered += registered;
+      NoteKnownGpus(fresh);
       {
         MutexLock ingest(ingest_mu_);
         note_latest();
@@ -395,9 +418,10 @@ Status Server::Store(DcgmBatch batch) {
   }
   // The journal is thread-safe: a request never waits for the ledger (a flush sealing
   // an hour, a report). What the ledger would refuse was refused above: the journal
-  // holds only what it takes. (Only a failing journal write, or another request filling
-  // the journal between CheckRoom and here, can leave a GPU this batch registered.)
-  RETURN_IF_ERROR(journal_->Append(std::move(batch.samples)));
+  // holds only what it takes. The new GPUs travel in the same frame and the flush
+  // registers them before their samples: a refused append leaves nothing.
+  RETURN_IF_ERROR(journal_->Append(std::move(batch.samples), fresh));
+  NoteKnownGpus(fresh);  // journaled: later batches need not carry them again
   if (journal_->pending() >= kJournalFlushAtSamples) {
     {
       MutexLock wake(stop_mu_);

@@ -346,8 +346,13 @@ class Server {
   // appended to the journal (without the ledger lock), or with none committed to the
   // ledger.
   Status Store(DcgmBatch batch);
-  // The batch's GPUs the ledger lacks, registered (takes the ledger lock only then).
-  Status RegisterGpus(const DcgmBatch& batch);
+  // The batch's GPUs the ledger lacks, checked, nothing stored (takes the ledger lock
+  // only then); refused when the server does not register GPUs.
+  StatusOr<std::vector<Gpu>> NewGpus(const DcgmBatch& batch);
+  // Stores those of `gpus` the ledger still lacks (inside the caller's transaction):
+  // how many.
+  StatusOr<int64_t> RegisterGpusLocked(const std::vector<Gpu>& gpus) GL_REQUIRES(ledger_mu_);
+  void NoteKnownGpus(const std::vector<Gpu>& gpus);  // known_gpus_ += gpus
   // Moves the sightings requests queued into sightings_, under a held ledger lock.
   void DrainSightings() GL_REQUIRES(ledger_mu_);
   // FlushJournal under a held ledger lock.
@@ -375,7 +380,7 @@ class Server {
   SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   Mutex ingest_mu_;     // held briefly
   std::unordered_set<std::string> known_gpus_
-      GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger (register_gpus)
+      GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger or in the journal on their way
   // From journaled requests, for the next flush.
   std::vector<LabelSighting> incoming_sightings_ GL_GUARDED_BY(ingest_mu_);
   // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
