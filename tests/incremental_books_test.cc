@@ -273,5 +273,105 @@ INSTANTIATE_TEST_SUITE_P(Zones, IncrementalBooks,
                          ::testing::Combine(::testing::Values("UTC", "Asia/Shanghai", "Asia/Kolkata"),
                                             ::testing::Values(1u, 2u, 3u)));
 
+// The server reads the month in progress every few seconds while samples arrive: the
+// part before the open hour is kept and only the open hour composed onto it. Every read,
+// kept or not, equals metering the month to as-of afresh; a late sample in an earlier
+// hour, a hold ending in the open hour, a new hour and a read with no cache on the way.
+TEST(LiveMonthReads, TheOpenHourComposedOntoTheKeptPartEqualsMeteringAfresh) {
+  testing::TempDir dir;
+  auto opened = OpenSqliteLedger(dir.path() + "/l.db");
+  ASSERT_TRUE(opened.ok());
+  Ledger& ledger = **opened;
+  LedgerSettings settings;
+  settings.timezone = "Asia/Kolkata";  // the month starts at 18:30 UTC: mid-day, mid-hour
+  settings.default_interval_ms = kMinuteMs;
+  settings.default_max_gap_ms = 3 * kMinuteMs;
+  ASSERT_TRUE(ledger.SetSettings(settings).ok());
+  ASSERT_TRUE(ledger.PutPrices({{"A10G", kNov1Utc - 40 * kDayMs, 3'500'000, 1'000'000, "CNY"}}).ok());
+  auto ctx0 = LoadBooksContext(ledger);
+  ASSERT_TRUE(ctx0.ok());
+  const Window mw = *ctx0->tz.MonthWindow({2026, 11});
+  std::vector<Gpu> gpus;
+  for (int g = 0; g < 3; ++g) {
+    Gpu gpu;
+    gpu.uuid = "GPU-" + std::to_string(g);
+    gpu.node = "n";
+    gpu.model = "A10G";
+    gpu.in_service_from = mw.start - kDayMs;
+    gpus.push_back(gpu);
+  }
+  ASSERT_TRUE(ledger.PutGpus(gpus).ok());
+  std::vector<Job> jobs;
+  for (int j = 0; j < 2; ++j) {
+    Job job;
+    job.id = "job-" + std::to_string(j);
+    job.user = "u";
+    job.project = "p";
+    job.department = "d";
+    job.start_ms = mw.start - kHourMs;
+    job.status = JobStatus::kRunning;
+    jobs.push_back(job);
+  }
+  ASSERT_TRUE(ledger.PutJobs(jobs).ok());
+  ASSERT_TRUE(ledger
+                  .PutAllocations({{"job-0", "GPU-0", mw.start - kHourMs, 0, kFullShare},
+                                   {"job-1", "GPU-1", mw.start - kHourMs, 0, 500'000},
+                                   {"job-0", "GPU-1", mw.start + kDayMs, 0, 500'000}})
+                  .ok());
+  // Two days and a bit of history, a sample a minute (GPU-2 held by nobody: idle).
+  uint32_t x = 7;
+  auto util = [&] {
+    x = x * 1103515245 + 12345;
+    return static_cast<float>((x >> 16) % 101);
+  };
+  auto sample = [&](TimeMs t) {
+    Sample s;
+    s.t = t;
+    s.util_pct = util();
+    s.mem_mib = 9000;
+    s.power_w = 150;
+    s.energy_mj = 1000000000 + (t - mw.start + kDayMs) * 150;
+    return s;
+  };
+  const TimeMs live = FloorTo(mw.start + 2 * kDayMs, kHourMs) + 50 * kMinuteMs;  // ten minutes before an hour
+  std::vector<GpuSample> history;
+  for (TimeMs t = mw.start - 2 * kHourMs; t < live; t += kMinuteMs) {
+    for (const Gpu& g : gpus) history.push_back({g.uuid, sample(t)});
+  }
+  Status put = ledger.PutSamples(history);
+  ASSERT_TRUE(put.ok()) << put.ToString();
+
+  BooksCache cache;
+  TimeMs now = live;
+  for (int step = 0; step < 40 && !::testing::Test::HasFailure(); ++step) {
+    std::vector<GpuSample> flush;
+    for (const Gpu& g : gpus) flush.push_back({g.uuid, sample(now)});
+    ASSERT_TRUE(ledger.PutSamples(flush).ok());
+    if (step == 12) {  // a late sample in an hour before the open one: the kept part is stale
+      ASSERT_TRUE(ledger.PutSamples({{"GPU-2", sample(now - 2 * kHourMs + 30 * kSecondMs)}}).ok());
+    }
+    if (step == 25) {  // job-1 ends in the open hour
+      ASSERT_TRUE(
+          ledger.PutAllocations({{"job-1", "GPU-1", mw.start - kHourMs, now - 20 * kSecondMs, 500'000}})
+              .ok());
+    }
+    now += 30 * kSecondMs;
+    auto ctx = LoadBooksContext(ledger);
+    ASSERT_TRUE(ctx.ok());
+    if (step != 30) ctx->cache = &cache;  // one read without the server's cache
+    const std::string what = "step " + std::to_string(step) + " as of " + FormatTime(now);
+    auto books = MonthUsage(ledger, *ctx, {2026, 11}, now);
+    ASSERT_TRUE(books.ok()) << what << ": " << books.status().ToString();
+    ASSERT_TRUE(books->partial);
+    auto fresh = MeterWindow(ledger, *ctx, books->window, {});
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    ExpectSameRows(Sorted(books->rows), Sorted(*fresh), what);
+  }
+  // Most reads composed the open hour onto the kept part: all but the first, the one
+  // after the late sample, the first of the new hour, and the one without the cache.
+  EXPECT_GE(cache.closed_part_reuses(), 34);
+  EXPECT_LE(cache.closed_part_reuses(), 36);
+}
+
 }  // namespace
 }  // namespace gpuledger

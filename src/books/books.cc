@@ -181,18 +181,23 @@ class MonthBuilder {
 
   StatusOr<std::vector<UsageRow>> Build() {
     ASSIGN_OR_RETURN(plan_, MakePlan(ledger_, ctx_, w_, {}));
-    std::vector<std::vector<UsageRow>> days;
-    for (TimeMs day = FloorTo(view_.start, kDayMs); day < view_.end; day += kDayMs) {
-      const Window dw = Window{day, day + kDayMs}.Intersect(w_);
-      std::vector<UsageRow> rows;
-      if (dw.Intersect(view_) == dw) {
-        ASSIGN_OR_RETURN(rows, Day(day));
-      } else {
-        ASSIGN_OR_RETURN(rows, PartOfDay(day));
+    std::vector<UsageRow> rows;
+    if (const TimeMs split = HourOf(w_.end); open_ != nullptr && view_ == w_ && split > w_.start) {
+      ASSIGN_OR_RETURN(rows, ClosedAndOpen(split));
+    } else {
+      std::vector<std::vector<UsageRow>> days;
+      for (TimeMs day = FloorTo(view_.start, kDayMs); day < view_.end; day += kDayMs) {
+        const Window dw = Window{day, day + kDayMs}.Intersect(w_);
+        std::vector<UsageRow> part;
+        if (dw.Intersect(view_) == dw) {
+          ASSIGN_OR_RETURN(part, Day(day));
+        } else {
+          ASSIGN_OR_RETURN(part, PartOfDay(day));
+        }
+        days.push_back(std::move(part));
       }
-      days.push_back(std::move(rows));
+      rows = ComposeSpans(days);
     }
-    std::vector<UsageRow> rows = ComposeSpans(days);
     // A stored day's period ends may be those of an earlier as-of: label them afresh,
     // within the view.
     std::map<std::string, std::vector<TimeMs>> bounds;
@@ -254,6 +259,69 @@ class MonthBuilder {
     std::vector<UsageRow> rows = ComposeSpans(hours);
     if (whole) RETURN_IF_ERROR(ledger_.ReplaceUsage(key, latest_, rows));
     return rows;
+  }
+
+  // The month in progress as the server reads it every few seconds: the part before the
+  // hour holding as-of (`split`), composed from its days and that day's earlier hours, is
+  // kept with the open hours (OpenHours::Closed) while no change touches it, and each
+  // read composes only the open hour onto it. Composing is associative, so this is what
+  // composing the days gives; a read no longer costs the month's days and GPU-days.
+  StatusOr<std::vector<UsageRow>> ClosedAndOpen(TimeMs split) {
+    OpenHours::Closed& closed = open_->closed();
+    const TimeMs split_day = FloorTo(split, kDayMs);
+    bool kept = closed.built_change >= 0 && closed.hour == split;
+    if (kept) {
+      ASSIGN_OR_RETURN(const std::vector<Window>* changed,
+                       ChangesAfter(closed.built_change, {w_.start, split}));
+      kept = changed->empty();
+    }
+    std::vector<UsageRow> open_rows;
+    auto add_open = [&](HourSlice& s, const Plan::PerGpu& p) {
+      Relabel(s.rows, p.bounds);
+      open_rows.insert(open_rows.end(), std::make_move_iterator(s.rows.begin()),
+                       std::make_move_iterator(s.rows.end()));
+    };
+    if (kept) {
+      open_->CountClosedReuse();
+      for (const Plan::PerGpu& p : plan_.gpus) {
+        const Window gw = p.cap.Intersect({split, split + kHourMs});
+        if (gw.length() == 0) continue;
+        if (!Whole(split, kHourMs, p.slicing.service)) {  // GpuDay's way with the open hour
+          ASSIGN_OR_RETURN(HourSlice s, open_->Meter(ledger_, p.slicing, split, w_));
+          add_open(s, p);
+          continue;
+        }
+        ASSIGN_OR_RETURN(std::vector<HourSlice> slices, GpuDay(p, split_day, gw));  // left service in it
+        for (HourSlice& s : slices) add_open(s, p);
+      }
+    } else {
+      std::vector<std::vector<UsageRow>> spans;
+      for (TimeMs day = FloorTo(w_.start, kDayMs); day < split_day; day += kDayMs) {
+        ASSIGN_OR_RETURN(std::vector<UsageRow> rows, Day(day));
+        spans.push_back(std::move(rows));
+      }
+      std::vector<std::vector<UsageRow>> hours(24);  // the split's day before it, every GPU
+      for (const Plan::PerGpu& p : plan_.gpus) {
+        const Window gw = p.cap.Intersect({split_day, split_day + kDayMs});
+        if (gw.length() == 0) continue;
+        ASSIGN_OR_RETURN(std::vector<HourSlice> slices, GpuDay(p, split_day, gw));
+        for (HourSlice& s : slices) {
+          if (s.hour >= split) {
+            add_open(s, p);
+            continue;
+          }
+          Relabel(s.rows, p.bounds);
+          auto& span = hours[static_cast<size_t>((s.hour - split_day) / kHourMs)];
+          span.insert(span.end(), std::make_move_iterator(s.rows.begin()),
+                      std::make_move_iterator(s.rows.end()));
+        }
+      }
+      spans.push_back(ComposeSpans(hours));
+      closed.rows = ComposeSpans(spans);
+      closed.hour = split;
+      closed.built_change = latest_;
+    }
+    return ComposeSpans({closed.rows, std::move(open_rows)});
   }
 
   // The GPU's periods within the view: the month's, cut at the view's edges.
@@ -587,6 +655,7 @@ Status BooksCache::WithOpenHours(const std::string& key, const std::function<Sta
   if (!open_.count(key) && open_.size() >= 4) {               // months in progress: one or two
     retired_samples_ += open_.begin()->second.samples_fed();  // the counters never go down
     retired_restarts_ += open_.begin()->second.rebuilt();
+    retired_reuses_ += open_.begin()->second.closed_reuses();
     open_.erase(open_.begin());
   }
   return work(open_[key]);
@@ -603,6 +672,13 @@ int64_t BooksCache::open_hour_restarts() const {
   MutexLock lock(open_mu_);
   int64_t n = retired_restarts_;
   for (const auto& [key, o] : open_) n += o.rebuilt();
+  return n;
+}
+
+int64_t BooksCache::closed_part_reuses() const {
+  MutexLock lock(open_mu_);
+  int64_t n = retired_reuses_;
+  for (const auto& [key, o] : open_) n += o.closed_reuses();
   return n;
 }
 

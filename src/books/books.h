@@ -77,6 +77,8 @@ class BooksCache {
   // Samples fed to open-hour meters and open-hour meters started afresh, over all months.
   int64_t open_hour_samples() const;
   int64_t open_hour_restarts() const;
+  // Reads that composed their open hour onto the kept part before it (OpenHours::Closed).
+  int64_t closed_part_reuses() const;
 
  private:
   struct Entry {
@@ -91,6 +93,7 @@ class BooksCache {
   std::map<std::string, OpenHours> open_ GL_GUARDED_BY(open_mu_);  // by month key, the newest few
   int64_t retired_samples_ GL_GUARDED_BY(open_mu_) = 0;            // counted by open hours since evicted
   int64_t retired_restarts_ GL_GUARDED_BY(open_mu_) = 0;
+  int64_t retired_reuses_ GL_GUARDED_BY(open_mu_) = 0;
 };
 
 // The month's usage rows as of `as_of`, metering it again first if the stored ones are

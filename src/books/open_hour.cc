@@ -48,6 +48,7 @@ Status OpenHours::BeginRead(Ledger& ledger, TimeMs hour, int64_t latest) {
 
 void OpenHours::Reset() {
   gpus_.clear();
+  closed_ = {};
   changed_.clear();
   hour_ = 0;
   seen_change_ = -1;

@@ -34,6 +34,19 @@ class OpenHours {
   // counters below go on.
   void Reset();
 
+  // What the last read composed before its open hour: every GPU's rows of the month from
+  // its start to `hour`, as of the ledger's change `built_change`. The books keep and
+  // check it (books.cc): a read in the same hour while no change since touched that part
+  // composes only the open hour onto it. Reset() drops it.
+  struct Closed {
+    TimeMs hour = 0;
+    int64_t built_change = -1;  // -1: none kept
+    std::vector<UsageRow> rows;
+  };
+  Closed& closed() { return closed_; }
+  void CountClosedReuse() { ++closed_reuses_; }
+  int64_t closed_reuses() const { return closed_reuses_; }
+
   size_t kept() const { return gpus_.size(); }
   int64_t samples_fed() const { return samples_fed_; }  // for tests: what reads cost
   int64_t rebuilt() const { return rebuilt_; }
@@ -54,7 +67,8 @@ class OpenHours {
   int64_t seen_change_ = -1;          // the ledger's latest change at the previous read
   std::vector<Window> changed_;       // spans changed since then, touching the hour or later
   std::map<std::string, Kept> gpus_;  // by GPU
-  int64_t samples_fed_ = 0, rebuilt_ = 0;
+  Closed closed_;
+  int64_t samples_fed_ = 0, rebuilt_ = 0, closed_reuses_ = 0;
 };
 
 }  // namespace gpuledger

@@ -139,6 +139,10 @@ void Server::Routes() {
             "Times a GPU's open hour was metered afresh (first read, a new hour, or a change before its last "
             "sample).",
             books_.open_hour_restarts());
+    counter("gpuledger_books_closed_part_reuses_total",
+            "Reads of a month in progress that composed the open hour onto the part before it kept since "
+            "the last read (no change touched it).",
+            books_.closed_part_reuses());
     counter("gpuledger_scrapes_total", "dcgm-exporter scrapes attempted (scrape mode).", counters_.scrapes);
     counter("gpuledger_scrape_errors_total", "Scrapes that stored nothing.", counters_.scrape_errors);
     counter("gpuledger_label_allocations_total", "Allocations made or extended from workload labels.",
