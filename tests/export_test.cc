@@ -597,6 +597,11 @@ TEST_F(Exports, WorkbookTotalsEqualTheReportAndLibreOfficeConvertsItToPdf) {
   // Each lines sheet's total row is the report's total; its lines and unallocated add up to it.
   for (const char* sheet : {"By department", "By project", "By user"}) {
     const Table& t = sheets.at(sheet);
+    ASSERT_GE(t.size(), 2u) << sheet;
+    ASSERT_EQ(t[0].size(), 12u) << sheet;
+    EXPECT_EQ(t[0][11], "energy flags") << sheet;  // the last column: those before keep their places
+    EXPECT_EQ(t.back()[1], "total") << sheet;
+    EXPECT_EQ(t.back()[11], std::to_string(report["total"]["energy_flags"].get<int64_t>())) << sheet;
     int64_t sum = 0, total = -1;
     for (size_t r = 1; r < t.size(); ++r) {
       if (t[r].size() < 8 || t[r][7].empty()) continue;

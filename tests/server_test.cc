@@ -19,6 +19,7 @@
 
 #include "agent/disk_queue.h"
 #include "agent/shipper.h"
+#include "common/bytes.h"
 #include "common/test_util.h"
 #include "csv_reader.h"
 #include "ingest/proto_writer.h"
@@ -1445,6 +1446,59 @@ TEST(ServerJournal, AGpuAcknowledgedBeforeACrashIsRegisteredByTheReplay) {
   ASSERT_TRUE(
       (*ledger)->ScanSamples("GPU-crash-1", {kMinTimeMs, kMaxTimeMs}, [&](const Sample&) { ++stored; }).ok());
   EXPECT_EQ(stored, 1);
+  EXPECT_EQ(server.counters().gpus_registered.load(), 1);
+}
+
+// Until a flush has registered a new GPU, every journal frame naming it carries it: each
+// frame can be stored on its own, so a damaged earlier frame cannot strand later samples
+// of a GPU the ledger never heard of.
+TEST(ServerJournal, EveryFrameCarriesTheNewGpusItNamesUntilAFlushRegistersThem) {
+  testing::TempDir dir;
+  const std::string db = dir.path() + "/carry.db";
+  const std::string token = IngestTokenIn(db);
+  ASSERT_FALSE(token.empty());
+  MemFileSystem fs;
+  ServerOptions opt;
+  opt.port = 0;
+  opt.journal_dir = "/journal";
+  opt.journal_flush_interval_ms = kHourMs;  // only the flush this test asks for
+  Server server(std::move(OpenLedger(db)).value(), kClock, opt, &fs);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  const httplib::Headers h = {{"Authorization", "Bearer " + token}, {"Content-Encoding", "snappy"}};
+  auto write = [&](TimeMs t) {
+    auto w = client.Post("/api/v1/write", h, Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, t}})})),
+                         "application/x-protobuf");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->status, 204) << w->body;
+  };
+  // The GPUs each frame on disk carries, frame by frame.
+  auto frames = [&] {
+    std::vector<size_t> out;
+    auto files = fs.List("/journal");
+    EXPECT_TRUE(files.ok());
+    for (const std::string& f : *files) {
+      auto bytes = fs.ReadAll("/journal/" + f);
+      EXPECT_TRUE(bytes.ok());
+      size_t at = 0;
+      while (at + 12 <= bytes->size()) {  // [u32 length][u64 checksum][payload]
+        const size_t len = GetLe(*bytes, at, 4);
+        std::vector<GpuSample> rows;
+        std::vector<Gpu> gpus;
+        EXPECT_TRUE(DecodeJournalPayload(std::string_view(*bytes).substr(at + 12, len), rows, &gpus).ok());
+        out.push_back(gpus.size());
+        at += 12 + len;
+      }
+    }
+    return out;
+  };
+  write(1790900000000);
+  write(1790900010000);
+  EXPECT_EQ(frames(), (std::vector<size_t>{1, 1})) << "both frames carry GPU-remote-1";
+  ASSERT_TRUE(server.FlushJournal().ok());
+  write(1790900020000);
+  EXPECT_EQ(frames(), (std::vector<size_t>{0})) << "registered: the next frame need not carry it";
+  server.Stop();
   EXPECT_EQ(server.counters().gpus_registered.load(), 1);
 }
 

@@ -81,9 +81,9 @@ void LinesSheet(Book& b, const MonthlyReport& r, const char* name) {
   lxw_worksheet* ws = workbook_add_worksheet(b.wb(), name);
   Header(b, ws,
          {std::string(GroupByName(r.by)), "line kind", "jobs", "GPU-hours", "busy GPU-hours", "density",
-          "energy kWh", "cost", "share", "previous month", "change"});
+          "energy kWh", "cost", "share", "previous month", "change", "energy flags"});
   worksheet_set_column(ws, 0, 0, 28, nullptr);
-  worksheet_set_column(ws, 1, 10, 14, nullptr);
+  worksheet_set_column(ws, 1, 11, 14, nullptr);
   int row = 1;
   const int64_t total = r.total.cost_micros;
   auto line = [&](const ReportLine& l, const char* kind, bool priced, lxw_format* money) {
@@ -94,6 +94,9 @@ void LinesSheet(Book& b, const MonthlyReport& r, const char* name) {
     b.Number(ws, row, 4, l.usage.busy_hours(), b.hours_);
     b.Figure(ws, row, 5, l.usage.density(), b.pct_);
     b.Figure(ws, row, 6, l.usage.energy_kwh(), b.hours_);
+    // Intervals whose energy was clamped or skipped (docs/METERING.md, "Energy"); last, so
+    // the columns before it keep their places.
+    b.Number(ws, row, 11, static_cast<double>(l.usage.energy_flags), nullptr);
     if (priced) {
       b.Number(ws, row, 7, Money(l.total_micros()), money);
       b.Number(ws, row, 8, total ? static_cast<double>(l.total_micros()) / static_cast<double>(total) : 0.0,

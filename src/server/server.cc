@@ -247,6 +247,7 @@ Status Server::FlushJournalLocked() {
       }
       ++counters_.journal_flushes;
       counters_.gpus_registered += registered;
+      NoteKnownGpus(taken.gpus);  // in the ledger now: later batches need not carry them
     }
     RETURN_IF_ERROR(journal_->Release(taken));
     // The sightings of what was just written, and any an earlier round failed to write.
@@ -298,24 +299,37 @@ Status Server::Retain() {
 
 StatusOr<std::vector<Gpu>> Server::NewGpus(const DcgmBatch& batch) {
   // GPUs come and go rarely: the ledger is asked only when a batch names one this server
-  // has not seen (or at the first batch).
-  auto unknown = [&] {
+  // has neither seen in it nor journaled (or at the first batch).
+  auto unknown = [&](bool* ask_ledger) {
     MutexLock lock(ingest_mu_);
     std::vector<Gpu> out;
     for (const DcgmGpu& g : batch.gpus) {
-      if (!known_gpus_.count(g.labels->uuid)) out.push_back(g.ToGpu());
+      if (known_gpus_.count(g.labels->uuid)) continue;
+      // Journaled and not flushed yet: carried again, as first journaled, so that every
+      // frame can be stored on its own (a damaged earlier frame cannot strand these samples).
+      auto journaled = journaled_gpus_.find(g.labels->uuid);
+      if (journaled != journaled_gpus_.end()) {
+        out.push_back(journaled->second);
+      } else {
+        out.push_back(g.ToGpu());
+        if (ask_ledger != nullptr) *ask_ledger = true;
+      }
     }
     return out;
   };
-  std::vector<Gpu> fresh = unknown();
-  if (fresh.empty()) return fresh;
+  bool ask_ledger = false;
+  std::vector<Gpu> fresh = unknown(&ask_ledger);
+  if (!ask_ledger) return fresh;
   {
     MutexLock lock(ledger_mu_);
     ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());  // perhaps imported meanwhile
     MutexLock ingest(ingest_mu_);
-    for (const Gpu& g : known) known_gpus_.insert(g.uuid);
+    for (const Gpu& g : known) {
+      known_gpus_.insert(g.uuid);
+      journaled_gpus_.erase(g.uuid);
+    }
   }
-  fresh = unknown();
+  fresh = unknown(nullptr);
   for (const Gpu& g : fresh) {  // what the labels say is stored with the GPU
     RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname"));
     RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName"));
@@ -344,7 +358,15 @@ StatusOr<int64_t> Server::RegisterGpusLocked(const std::vector<Gpu>& gpus) {
 
 void Server::NoteKnownGpus(const std::vector<Gpu>& gpus) {
   MutexLock ingest(ingest_mu_);
-  for (const Gpu& g : gpus) known_gpus_.insert(g.uuid);
+  for (const Gpu& g : gpus) {
+    known_gpus_.insert(g.uuid);
+    journaled_gpus_.erase(g.uuid);
+  }
+}
+
+void Server::NoteJournaledGpus(const std::vector<Gpu>& gpus) {
+  MutexLock ingest(ingest_mu_);
+  for (const Gpu& g : gpus) journaled_gpus_.try_emplace(g.uuid, g);
 }
 
 StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
@@ -421,7 +443,7 @@ Status Server::Store(DcgmBatch batch) {
   // holds only what it takes. The new GPUs travel in the same frame and the flush
   // registers them before their samples: a refused append leaves nothing.
   RETURN_IF_ERROR(journal_->Append(std::move(batch.samples), fresh));
-  NoteKnownGpus(fresh);  // journaled: later batches need not carry them again
+  NoteJournaledGpus(fresh);
   if (journal_->pending() >= kJournalFlushAtSamples) {
     {
       MutexLock wake(stop_mu_);

@@ -352,7 +352,8 @@ class Server {
   // Stores those of `gpus` the ledger still lacks (inside the caller's transaction):
   // how many.
   StatusOr<int64_t> RegisterGpusLocked(const std::vector<Gpu>& gpus) GL_REQUIRES(ledger_mu_);
-  void NoteKnownGpus(const std::vector<Gpu>& gpus);  // known_gpus_ += gpus
+  void NoteKnownGpus(const std::vector<Gpu>& gpus);      // in the ledger
+  void NoteJournaledGpus(const std::vector<Gpu>& gpus);  // in the journal, on their way
   // Moves the sightings requests queued into sightings_, under a held ledger lock.
   void DrainSightings() GL_REQUIRES(ledger_mu_);
   // FlushJournal under a held ledger lock.
@@ -379,8 +380,10 @@ class Server {
   BooksCache books_;                       // thread-safe: partial months' books between flushes
   SeriesCache series_;  // remote-write label sets seen before (thread-safe; decoding is outside the lock)
   Mutex ingest_mu_;     // held briefly
-  std::unordered_set<std::string> known_gpus_
-      GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger or in the journal on their way
+  std::unordered_set<std::string> known_gpus_ GL_GUARDED_BY(ingest_mu_);  // GPUs in the ledger
+  // GPUs journaled with their samples and not yet in the ledger (as first journaled):
+  // every frame naming one carries it again until a flush has registered it.
+  std::unordered_map<std::string, Gpu> journaled_gpus_ GL_GUARDED_BY(ingest_mu_);
   // From journaled requests, for the next flush.
   std::vector<LabelSighting> incoming_sightings_ GL_GUARDED_BY(ingest_mu_);
   // The latest sample accepted of each GPU (HeldGpusWithoutSamples).
