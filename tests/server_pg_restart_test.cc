@@ -108,9 +108,8 @@ class OwnCluster {
   bool started_ = false;
 };
 
-std::string Body(int i) {
-  const RwLabels labels = {
-      {"UUID", "GPU-pgrestart-1"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"modelName", "A10G"}};
+std::string Body(int i, const char* gpu = "GPU-pgrestart-1") {
+  const RwLabels labels = {{"UUID", gpu}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}, {"modelName", "A10G"}};
   const std::string raw =
       RwRequestV1({RwSeriesV1(labels, {{static_cast<double>(i % 100), kT0 + i * 10'000}})});
   std::string out;
@@ -222,6 +221,12 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
   }
   if (c.journal) {
     EXPECT_GT(acks.load(), acked_at_stop) << "the journal keeps accepting while the database is away";
+    // A GPU the ledger has never seen is taken too: it travels in the journal with its
+    // sample and the flush after PostgreSQL returns registers it.
+    httplib::Client other("127.0.0.1", server.port);
+    auto fresh = other.Post("/api/v1/write", auth, Body(0, "GPU-pgrestart-new"), "application/x-protobuf");
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->status, 204) << fresh->body;
     // The writer's failing flush is seen, with its Status, not only counted.
     auto h = probe.Get("/healthz");
     ASSERT_TRUE(h);
@@ -291,6 +296,12 @@ TEST_P(ServerPgRestart, WritesResumeOnTheirOwnAndEveryAcknowledgedSampleIsStored
   // Beyond the acknowledged, at most the request in flight when the sender stopped.
   EXPECT_LE(stored.size(), static_cast<size_t>(acknowledged) + 1);
   for (TimeMs t : stored) EXPECT_LE(t, kT0 + sent_up_to * 10'000) << "a sample never sent";
+  if (c.journal) {
+    auto fresh = (*conn)->Exec(
+        "SELECT COUNT(*) FROM samples s JOIN gpus g ON g.id = s.gpu_id WHERE g.uuid = 'GPU-pgrestart-new'");
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    EXPECT_EQ(fresh->Int(0, 0), 1) << "the GPU first seen while PostgreSQL was away, and its sample";
+  }
   RecordProperty("refused_while_away", refused.load());
   RecordProperty("acknowledged", acknowledged);
 }

@@ -322,11 +322,17 @@ StatusOr<std::vector<Gpu>> Server::NewGpus(const DcgmBatch& batch) {
   if (!ask_ledger) return fresh;
   {
     MutexLock lock(ledger_mu_);
-    ASSIGN_OR_RETURN(std::vector<Gpu> known, ledger_->ListGpus());  // perhaps imported meanwhile
-    MutexLock ingest(ingest_mu_);
-    for (const Gpu& g : known) {
-      known_gpus_.insert(g.uuid);
-      journaled_gpus_.erase(g.uuid);
+    StatusOr<std::vector<Gpu>> known = ledger_->ListGpus();  // perhaps imported meanwhile
+    if (!known.ok()) {
+      // With a journal that registers GPUs the flush decides what the ledger lacks: a new
+      // GPU is taken while the ledger is away, as its known ones are.
+      if (!journal_ || !options_.register_gpus) return known.status();
+    } else {
+      MutexLock ingest(ingest_mu_);
+      for (const Gpu& g : *known) {
+        known_gpus_.insert(g.uuid);
+        journaled_gpus_.erase(g.uuid);
+      }
     }
   }
   fresh = unknown(nullptr);

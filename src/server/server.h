@@ -342,9 +342,10 @@ class Server {
   void MaintenanceLoop();
   // Waits up to `ms` for Stop; true when stopping.
   bool WaitForStop(DurationMs ms);
-  // Registers unknown GPUs (when allowed), checks the samples and makes them durable:
-  // appended to the journal (without the ledger lock), or with none committed to the
-  // ledger.
+  // Checks the batch (its GPUs and samples) and makes it durable: the samples and the
+  // GPUs new to the ledger (when the server registers GPUs) appended to the journal in
+  // one frame (without the ledger lock), or, with no journal, committed to the ledger in
+  // one transaction. A refusal stores nothing.
   Status Store(DcgmBatch batch);
   // The batch's GPUs the ledger lacks, checked, nothing stored (takes the ledger lock
   // only then); refused when the server does not register GPUs.
