@@ -1111,6 +1111,20 @@ TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
       {"a sample out of range on a new GPU",
        Snappy(RwRequestV1({RwSeriesV1(other, {{40, 1790900000000}, {40, 5680000000000}})})),
        "outside the accepted range"},
+      // What the ledger would refuse of a new GPU is refused before anything is journaled
+      // (a journaled GPU the flush cannot store would hold the journal back).
+      {"a new GPU without a modelName",
+       Snappy(RwRequestV1({RwSeriesV1(kGpuLabels, {{40, 1790900000000}}),
+                           RwSeriesV1({{"UUID", "GPU-remote-3"}, {"__name__", "DCGM_FI_DEV_GPU_UTIL"}},
+                                      {{40, 1790900000000}})})),
+       "GPU GPU-remote-3: model is empty"},
+      {"a new GPU with an index out of range",
+       Snappy(RwRequestV1({RwSeriesV1({{"UUID", "GPU-remote-3"},
+                                       {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+                                       {"gpu", "1024"},
+                                       {"modelName", "A10G"}},
+                                      {{40, 1790900000000}})})),
+       "index 1024 is outside [0, 1023]"},
   };
   for (const Case& c : cases) {
     auto res = Write(Role::kIngest, c.body);
@@ -1120,6 +1134,8 @@ TEST_P(ServerTest, ARefusedWriteLeavesNoGpuNoSightingNoSampleBehind) {
   }
   EXPECT_EQ(StoredSamples("GPU-remote-1"), 0);
   EXPECT_EQ(StoredSamples("GPU-remote-2"), 0);
+  EXPECT_EQ(StoredSamples("GPU-remote-3"), 0);
+  ASSERT_TRUE(server_->FlushJournal().ok()) << "nothing journaled that the ledger refuses";
   ASSERT_TRUE(server_->FlushSightings().ok());
   auto ledger = Settled();
   auto gpus_after = ledger->ListGpus();

@@ -291,8 +291,13 @@ class MonthBuilder {
           add_open(s, p);
           continue;
         }
-        ASSIGN_OR_RETURN(std::vector<HourSlice> slices, GpuDay(p, split_day, gw));  // left service in it
-        for (HourSlice& s : slices) add_open(s, p);
+        // Left service in it: the hour is whole and stored with the GPU's day (the whole
+        // day asked, so its stored hours are kept), only the open hour taken.
+        ASSIGN_OR_RETURN(std::vector<HourSlice> slices,
+                         GpuDay(p, split_day, p.cap.Intersect({split_day, split_day + kDayMs})));
+        for (HourSlice& s : slices) {
+          if (s.hour >= split) add_open(s, p);
+        }
       }
     } else {
       std::vector<std::vector<UsageRow>> spans;

@@ -40,7 +40,10 @@ Status OpenHours::BeginRead(Ledger& ledger, TimeMs hour, int64_t latest) {
   if (seen_change_ >= 0 && latest != seen_change_ && !gpus_.empty()) {
     ASSIGN_OR_RETURN(changed_, ledger.SliceChangesSince(seen_change_, {hour, kMaxTimeMs}));
   }
-  if (latest < seen_change_) gpus_.clear();  // another ledger, or one restored: nothing kept holds
+  if (latest < seen_change_) {  // another ledger, or one restored: nothing kept holds
+    gpus_.clear();
+    closed_ = {};
+  }
   seen_change_ = latest;
   for (auto& [gpu, k] : gpus_) k.met = false;
   return OkStatus();

@@ -201,10 +201,11 @@ StatusOr<std::unique_ptr<IngestJournal>> IngestJournal::Open(FileSystem& fs, std
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids, j->log_.List());
   for (const uint64_t seq : ids) {  // oldest first
     std::vector<GpuSample> rows;
-    RETURN_IF_ERROR(j->log_
-                        .Read(seq, [&](std::string_view p,
-                                       uint64_t) { return DecodeJournalPayload(p, rows, &j->pending_gpus_); })
-                        .status());
+    std::vector<Gpu> gpus;
+    RETURN_IF_ERROR(
+        j->log_.Read(seq, [&](std::string_view p, uint64_t) { return DecodeJournalPayload(p, rows, &gpus); })
+            .status());
+    j->AddPendingGpus(gpus);
     j->pending_count_ += rows.size();
     j->pending_.push_back(std::move(rows));
     j->segments_.push_back(seq);
@@ -254,8 +255,14 @@ Status IngestJournal::Append(std::vector<GpuSample> samples, std::vector<Gpu> gp
   RETURN_IF_ERROR(log_.AppendFrame(frame, /*sync=*/false));
   pending_count_ += samples.size();
   pending_.push_back(std::move(samples));  // no sample moves: the batch is kept whole
-  std::move(gpus.begin(), gpus.end(), std::back_inserter(pending_gpus_));
+  AddPendingGpus(gpus);
   return OkStatus();
+}
+
+void IngestJournal::AddPendingGpus(std::vector<Gpu>& gpus) {
+  for (Gpu& g : gpus) {
+    if (pending_gpu_ids_.insert(g.uuid).second) pending_gpus_.push_back(std::move(g));
+  }
 }
 
 IngestJournal::Taken IngestJournal::Take() {
@@ -266,15 +273,13 @@ IngestJournal::Taken IngestJournal::Take() {
     MutexLock lock(mu_);
     batches.swap(pending_);
     gpus.swap(pending_gpus_);
+    pending_gpu_ids_.clear();
     t.appended = pending_count_;
     pending_count_ = 0;
     t.through = segments_.empty() ? 0 : segments_.back();
     log_.Seal();  // later appends go to a segment this take does not cover
   }
-  std::unordered_set<std::string_view> registered;
-  for (const Gpu& g : gpus) {  // the first journaled registration of a UUID stands
-    if (registered.insert(g.uuid).second) t.gpus.push_back(g);
-  }
+  t.gpus = std::move(gpus);  // one per UUID, the first journaled
   // Group by GPU (first appearance), then merge each GPU's times in append order.
   std::unordered_map<std::string_view, size_t> gpu_index;
   std::vector<std::vector<GpuSample*>> by_gpu;
@@ -331,8 +336,12 @@ void IngestJournal::Restore(Taken taken) {
   // Merged rows stand for the batches they came from; newer batches must still win.
   pending_count_ += taken.samples.size();
   pending_.insert(pending_.begin(), std::move(taken.samples));
-  pending_gpus_.insert(pending_gpus_.begin(), std::make_move_iterator(taken.gpus.begin()),
-                       std::make_move_iterator(taken.gpus.end()));
+  // The taken GPUs were journaled first: they stand over any journaled since.
+  std::vector<Gpu> since;
+  since.swap(pending_gpus_);
+  pending_gpu_ids_.clear();
+  AddPendingGpus(taken.gpus);
+  AddPendingGpus(since);
 }
 
 SegmentLogCounters IngestJournal::damage() const {

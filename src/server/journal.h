@@ -24,10 +24,11 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
-#include "common/mutex.h"
 #include "common/file_system.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "domain/types.h"
 #include "wal/segment_log.h"
@@ -82,7 +83,11 @@ class IngestJournal {
   SegmentLog log_ GL_GUARDED_BY(mu_);  // (its counters are its own); sealed until the first append
   std::vector<std::vector<GpuSample>> pending_ GL_GUARDED_BY(mu_);  // batches in append order
   size_t pending_count_ GL_GUARDED_BY(mu_) = 0;                     // samples in them
-  std::vector<Gpu> pending_gpus_ GL_GUARDED_BY(mu_);                // in append order
+  // GPUs to register, one per UUID (the first journaled: frames carry a GPU again until
+  // it is flushed, memory keeps it once).
+  std::vector<Gpu> pending_gpus_ GL_GUARDED_BY(mu_);
+  std::unordered_set<std::string> pending_gpu_ids_ GL_GUARDED_BY(mu_);
+  void AddPendingGpus(std::vector<Gpu>& gpus) GL_REQUIRES(mu_);  // moved from
   // On disk, oldest first; the back one takes appends.
   std::vector<uint64_t> segments_ GL_GUARDED_BY(mu_);
   uint64_t next_seq_ GL_GUARDED_BY(mu_) = 1;

@@ -309,10 +309,15 @@ TEST(IngestJournal, NewGpusTravelInTheFrameOfTheirSamplesAndReplay) {
   ASSERT_EQ(t.gpus.size(), 1u);
   EXPECT_EQ(t.gpus[0], NewGpu("GPU-n"));
   EXPECT_EQ(t.samples.size(), 2u);
+  // Carried again by a later frame (another copy): memory keeps the first journaled.
+  Gpu later = NewGpu("GPU-n");
+  later.node = "node-8";
+  ASSERT_TRUE(j->Append({Util("GPU-n", kT0 + 20'000, 9)}, {later}).ok());
   j->Restore(std::move(t));  // the ledger refused: the GPU waits with its samples
   IngestJournal::Taken again = j->Take();
-  EXPECT_EQ(again.gpus.size(), 1u);
-  EXPECT_EQ(again.samples.size(), 2u);
+  ASSERT_EQ(again.gpus.size(), 1u);
+  EXPECT_EQ(again.gpus[0], NewGpu("GPU-n")) << "the taken one was journaled first";
+  EXPECT_EQ(again.samples.size(), 3u);
 }
 
 TEST(IngestJournal, ARefusedAppendKeepsNoGpu) {

@@ -320,13 +320,16 @@ StatusOr<std::vector<Gpu>> Server::NewGpus(const DcgmBatch& batch) {
   bool ask_ledger = false;
   std::vector<Gpu> fresh = unknown(&ask_ledger);
   if (!ask_ledger) return fresh;
+  Status away;  // the ledger could not say which GPUs it holds
   {
     MutexLock lock(ledger_mu_);
     StatusOr<std::vector<Gpu>> known = ledger_->ListGpus();  // perhaps imported meanwhile
     if (!known.ok()) {
       // With a journal that registers GPUs the flush decides what the ledger lacks: a new
       // GPU is taken while the ledger is away, as its known ones are.
-      if (!journal_ || !options_.register_gpus) return known.status();
+      if (!journal_ || !options_.register_gpus || known.status().code() != StatusCode::kUnavailable)
+        return known.status();
+      away = known.status();
     } else {
       MutexLock ingest(ingest_mu_);
       for (const Gpu& g : *known) {
@@ -336,9 +339,21 @@ StatusOr<std::vector<Gpu>> Server::NewGpus(const DcgmBatch& batch) {
     }
   }
   fresh = unknown(nullptr);
-  for (const Gpu& g : fresh) {  // what the labels say is stored with the GPU
-    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname"));
-    RETURN_IF_ERROR(CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName"));
+  // What the labels say is stored with the GPU: checked as the ledger will check it, so
+  // that nothing journaled can be refused at the flush (and hold the journal back).
+  for (const Gpu& g : fresh) {
+    Status ok = CheckId(IdKind::kLabelValue, g.node).WithContext("GPU " + g.uuid + " Hostname");
+    if (ok.ok()) ok = CheckId(IdKind::kLabelValue, g.model).WithContext("GPU " + g.uuid + " modelName");
+    if (ok.ok()) ok = g.Validate();
+    if (ok.ok()) continue;
+    // While the ledger is away the GPU may be one it holds (whose labels would not be
+    // stored): not refused for good, the sender retries once the ledger answers.
+    if (!away.ok()) {
+      return Unavailable("GPU " + g.uuid + " cannot be checked while the ledger is away (" +
+                         std::string(away.message()) +
+                         "), and as a new GPU it is refused: " + std::string(ok.message()));
+    }
+    return ok;
   }
   if (!fresh.empty() && !options_.register_gpus) {
     return NotFound("sample names unknown GPU '" + fresh.front().uuid +
@@ -372,7 +387,9 @@ void Server::NoteKnownGpus(const std::vector<Gpu>& gpus) {
 
 void Server::NoteJournaledGpus(const std::vector<Gpu>& gpus) {
   MutexLock ingest(ingest_mu_);
-  for (const Gpu& g : gpus) journaled_gpus_.try_emplace(g.uuid, g);
+  for (const Gpu& g : gpus) {
+    if (!known_gpus_.count(g.uuid)) journaled_gpus_.try_emplace(g.uuid, g);  // a flush may have been quicker
+  }
 }
 
 StatusOr<std::vector<std::string>> Server::HeldGpusWithoutSamples() {
