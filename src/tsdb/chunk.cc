@@ -65,15 +65,16 @@ uint64_t ColumnGcd(const std::vector<int64_t>& v) {
 }
 
 // Run form: each entry / gcd as a (zigzag << 1 | has_run) varint, a set low bit meaning
-// "a varint count of further repeats follows". False when an entry is past +-2^62 (the
-// run flag takes a bit); the packed form holds any entry.
+// "a varint count of further repeats follows". False when an entry / gcd is outside
+// [-2^62, 2^62) (the run flag takes a bit: zigzag of 2^62 is 2^63, which the shift would
+// lose); the packed form holds any entry.
 bool PutRuns(std::string& out, const std::vector<int64_t>& v, uint64_t g) {
   const auto gi = static_cast<int64_t>(g);
   for (size_t i = 0; i < v.size();) {
     size_t j = i + 1;
     while (j < v.size() && v[j] == v[i]) ++j;
     const int64_t q = v[i] / gi;
-    if (q > (int64_t{1} << 62) || q < -(int64_t{1} << 62)) return false;
+    if (q >= (int64_t{1} << 62) || q < -(int64_t{1} << 62)) return false;
     const uint64_t z = ZigZag(q);
     if (j - i > 1) {
       PutVarint(out, (z << 1) | 1);

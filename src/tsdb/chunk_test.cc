@@ -113,6 +113,27 @@ TEST(Chunk, RegressionEntriesBeyond2To62RoundTrip) {
   EXPECT_FALSE(EncodeChunk(s).ok());
 }
 
+// Found by a 10-minute fuzz_chunk campaign (2026-12-07): an entry of exactly 2^62 (here
+// the counter's first value) passed the run form's bound, and its zigzag (2^63) lost its
+// top bit to the run flag: the counter came back 2^62 lower, silently. The bound is
+// now [-2^62, 2^62); both edges and their neighbours round-trip, alone and as deltas.
+TEST(Chunk, RegressionAnEntryOfExactly2To62RoundTrips) {
+  constexpr int64_t k62 = int64_t{1} << 62;
+  for (const int64_t first : {k62, k62 - 1, -k62, -k62 - 1, k62 + 1}) {
+    std::vector<Sample> s(3);
+    for (int i = 0; i < 3; ++i) s[static_cast<size_t>(i)].t = 1000 * (i + 1);
+    // [first, 1, 0] as delta of delta: a gcd of 1, so the entry itself is first.
+    s[0].energy_mj = first;
+    s[1].energy_mj = first + 1;
+    s[2].energy_mj = first + 2;
+    auto bytes = EncodeChunk(s);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    auto back = DecodeChunk(*bytes);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ExpectSame(*back, s);
+  }
+}
+
 // Noise around a level (a busy GPU's power to the milliwatt, activity ratios to 6
 // decimals) is stored as fixed-width offsets, tighter than varint deltas.
 TEST(Chunk, NoisyColumnsArePackedToTheirBitWidth) {
